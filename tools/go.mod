@@ -1,0 +1,3 @@
+module github.com/tenurehq/tenure/tools
+
+go 1.26.0
