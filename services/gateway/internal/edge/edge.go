@@ -1,0 +1,127 @@
+// Package edge builds the HTTP face of the gateway: a grpc-gateway ServeMux
+// with a header allowlist, lowerCamel protojson, google.rpc.Status errors and
+// a request body limit.
+package edge
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// Domain is the google.rpc.ErrorInfo domain of errors the gateway raises
+// itself (backends use their own).
+const Domain = "gateway.tenure.dev"
+
+// Options configure an Edge.
+type Options struct {
+	// MaxBodyBytes limits request bodies; larger bodies are answered with
+	// HTTP 413. Zero or less means no limit.
+	MaxBodyBytes int64
+	// Logger receives backend failures (codes that mean the server, not the
+	// caller, is at fault). Nil discards them.
+	Logger *slog.Logger
+}
+
+// Edge is the grpc-gateway mux plus the HTTP middleware in front of it.
+type Edge struct {
+	mux     *runtime.ServeMux
+	maxBody int64
+	log     *slog.Logger
+}
+
+// New returns an Edge with no routes; register backends on Mux.
+func New(opts Options) *Edge {
+	e := &Edge{maxBody: opts.MaxBodyBytes, log: opts.Logger}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.mux = runtime.NewServeMux(
+		runtime.WithIncomingHeaderMatcher(IncomingHeader),
+		// A route answers only its own HTTP method: no X-HTTP-Method-Override
+		// and no POST-as-GET for form posts.
+		runtime.WithDisableHTTPMethodOverride(),
+		runtime.WithDisablePathLengthFallback(),
+		runtime.WithErrorHandler(e.handleError),
+		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithMiddlewares(nameSpan),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
+			Marshaler: &runtime.JSONPb{
+				MarshalOptions: protojson.MarshalOptions{
+					EmitUnpopulated: false,
+					UseProtoNames:   false,
+				},
+				// Unknown fields are rejected so that a misspelt field is an
+				// INVALID_ARGUMENT rather than silently ignored.
+				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+			},
+		}),
+	)
+	return e
+}
+
+// Mux is the grpc-gateway mux that backend handlers are registered on.
+func (e *Edge) Mux() *runtime.ServeMux { return e.mux }
+
+// HandleGet adds a plain HTTP GET route, such as a probe, to the mux so that
+// it shares routing, error rendering and span naming with the API.
+func (e *Edge) HandleGet(path string, h http.Handler) error {
+	return e.mux.HandlePath(http.MethodGet, path, func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Handler serves the registered routes behind the body limit.
+func (e *Edge) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// grpc-gateway forwards Authorization to backends whatever the header
+		// matcher says. The gateway is where callers are authenticated, so
+		// the header stops here.
+		r.Header.Del("Authorization")
+		if e.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
+			if r.ContentLength > e.maxBody {
+				_, out := runtime.MarshalerForRequest(e.mux, r)
+				runtime.DefaultHTTPErrorHandler(r.Context(), e.mux, out, w, r, bodyTooLarge(e.maxBody))
+				return
+			}
+			r.Body = &limitedBody{r: http.MaxBytesReader(w, r.Body, e.maxBody)}
+		}
+		e.mux.ServeHTTP(w, r)
+	})
+}
+
+// handleError renders every error as a google.rpc.Status, turning a decode
+// failure caused by the body limit into 413 RESOURCE_EXHAUSTED.
+func (e *Edge) handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if b, ok := r.Body.(*limitedBody); ok && b.exceeded {
+		err = bodyTooLarge(e.maxBody)
+	}
+	switch status.Code(err) {
+	case codes.Internal, codes.Unknown, codes.Unavailable, codes.DataLoss:
+		method, _ := runtime.RPCMethod(ctx)
+		e.log.WarnContext(ctx, "backend call failed", "rpc", method, "err", err)
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// nameSpan names the HTTP server span after the matched route, e.g.
+// "GET /v1/{name=customers/*}", instead of the generic operation name, and
+// records the route without the caller's ids.
+func nameSpan(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if pat, ok := runtime.HTTPPattern(r.Context()); ok {
+			route := pat.String()
+			span := trace.SpanFromContext(r.Context())
+			span.SetName(r.Method + " " + route)
+			span.SetAttributes(attribute.String("http.route", route))
+		}
+		next(w, r, params)
+	}
+}

@@ -1,0 +1,238 @@
+package edge_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/metadata"
+
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	"github.com/tenurehq/tenure/services/gateway/internal/edge"
+)
+
+func TestIncomingHeader(t *testing.T) {
+	tests := []struct {
+		header string
+		want   string
+		ok     bool
+	}{
+		{"X-Request-Id", "x-request-id", true},
+		{"x-request-id", "x-request-id", true},
+		{"X-Correlation-Id", "x-correlation-id", true},
+		{"Accept-Language", "accept-language", true},
+		{"Grpc-Metadata-X-User", "", false},
+		{"Grpc-Metadata-X-Request-Id", "", false},
+		{"Grpcgateway-Host", "", false},
+		{"Authorization", "", false},
+		{"Cookie", "", false},
+		{"Traceparent", "", false},
+		{"Host", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			got, ok := edge.IncomingHeader(tt.header)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("IncomingHeader(%q) = %q, %v; want %q, %v", tt.header, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// recorder is an in-process ProfileService that records what reached it.
+type recorder struct {
+	profilev1.UnimplementedProfileServiceServer
+	md       metadata.MD
+	customer *profilev1.Customer
+}
+
+func (r *recorder) CreateCustomer(ctx context.Context, req *profilev1.CreateCustomerRequest) (*profilev1.CreateCustomerResponse, error) {
+	r.md, _ = metadata.FromIncomingContext(ctx)
+	r.customer = req.GetCustomer()
+	return &profilev1.CreateCustomerResponse{Customer: &profilev1.Customer{
+		Name: "customers/" + req.GetCustomerId(), CustomerId: req.GetCustomerId(), FullName: req.GetCustomer().GetFullName(),
+	}}, nil
+}
+
+func (r *recorder) GetCustomer(ctx context.Context, req *profilev1.GetCustomerRequest) (*profilev1.GetCustomerResponse, error) {
+	r.md, _ = metadata.FromIncomingContext(ctx)
+	return &profilev1.GetCustomerResponse{Customer: &profilev1.Customer{Name: req.GetName()}}, nil
+}
+
+func newServer(t *testing.T, limit int64) (*httptest.Server, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	e := edge.New(edge.Options{MaxBodyBytes: limit})
+	if err := profilev1.RegisterProfileServiceHandlerServer(context.Background(), e.Mux(), rec); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.Handler())
+	t.Cleanup(srv.Close)
+	return srv, rec
+}
+
+type rpcStatus struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Details []struct {
+		Type     string            `json:"@type"`
+		Reason   string            `json:"reason"`
+		Domain   string            `json:"domain"`
+		Metadata map[string]string `json:"metadata"`
+	} `json:"details"`
+}
+
+func TestBodyLimit(t *testing.T) {
+	const limit = 1024
+	srv, _ := newServer(t, limit)
+	small := `{"fullName":"Ada"}`
+	big := `{"fullName":"` + strings.Repeat("a", 2*limit) + `"}`
+
+	tests := []struct {
+		name    string
+		body    string
+		chunked bool // hide the length so the limit is hit while reading
+		want    int
+	}{
+		{"small", small, false, http.StatusOK},
+		{"small chunked", small, true, http.StatusOK},
+		{"declared too large", big, false, http.StatusRequestEntityTooLarge},
+		{"chunked too large", big, true, http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader = strings.NewReader(tt.body)
+			if tt.chunked {
+				body = io.MultiReader(body) // not a known-length type: sent chunked
+			}
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/customers?customerId=c1", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				b, _ := io.ReadAll(resp.Body)
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.want, b)
+			}
+			if tt.want != http.StatusRequestEntityTooLarge {
+				return
+			}
+			var st rpcStatus
+			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Code != 8 || len(st.Details) != 1 || st.Details[0].Reason != edge.ReasonBodyTooLarge || st.Details[0].Domain != edge.Domain {
+				t.Errorf("got %+v, want code 8 (RESOURCE_EXHAUSTED) with ErrorInfo %s/%s", st, edge.ReasonBodyTooLarge, edge.Domain)
+			}
+			if got := st.Details[0].Type; got != "type.googleapis.com/google.rpc.ErrorInfo" {
+				t.Errorf("detail type = %q, want google.rpc.ErrorInfo", got)
+			}
+		})
+	}
+}
+
+func TestHeadersForwarded(t *testing.T) {
+	srv, rec := newServer(t, 1<<20)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/customers?customerId=c1", strings.NewReader(`{"fullName":"Ada"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Request-Id", "req-1")
+	req.Header.Set("Grpc-Metadata-X-Tenant", "evil")
+	req.Header.Set("Grpc-Metadata-Authorization", "Bearer evil")
+	req.Header.Set("Authorization", "Bearer token")
+	req.Header.Set("Cookie", "session=1")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200", resp.StatusCode)
+	}
+	if got := rec.md.Get("x-request-id"); len(got) != 1 || got[0] != "req-1" {
+		t.Errorf("x-request-id = %q, want [req-1]", got)
+	}
+	for _, k := range []string{"x-tenant", "authorization", "grpcgateway-cookie", "cookie", "grpc-metadata-x-tenant"} {
+		if v := rec.md.Get(k); len(v) != 0 {
+			t.Errorf("metadata %q = %q reached the backend, want absent", k, v)
+		}
+	}
+	if rec.customer.GetFullName() != "Ada" {
+		t.Errorf("full name = %q, want Ada", rec.customer.GetFullName())
+	}
+}
+
+func TestNoMethodGames(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		override    string
+	}{
+		{"method override header", "application/json", "GET"},
+		{"form post as get", "application/x-www-form-urlencoded", ""},
+		{"both", "application/x-www-form-urlencoded", "GET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, rec := newServer(t, 1<<20)
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/customers/c1", strings.NewReader(""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", tt.contentType)
+			if tt.override != "" {
+				req.Header.Set("X-HTTP-Method-Override", tt.override)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusMethodNotAllowed || rec.md != nil {
+				t.Errorf("status = %d (backend called: %v), want 405 and no call", resp.StatusCode, rec.md != nil)
+			}
+		})
+	}
+}
+
+func TestRoutingErrors(t *testing.T) {
+	srv, _ := newServer(t, 1<<20)
+	tests := []struct {
+		method, path string
+		want         int
+		reason       string
+	}{
+		{http.MethodGet, "/v1/nothing", http.StatusNotFound, edge.ReasonRouteNotFound},
+		{http.MethodPut, "/v1/customers/c1", http.StatusMethodNotAllowed, edge.ReasonMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var st rpcStatus
+			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.want || len(st.Details) != 1 || st.Details[0].Reason != tt.reason {
+				t.Errorf("got %d %+v, want %d with reason %s", resp.StatusCode, st, tt.want, tt.reason)
+			}
+		})
+	}
+}

@@ -1,0 +1,229 @@
+// Package apierr converts errors into gRPC statuses at the API boundary,
+// through one mapping table per service.
+//
+// Domain packages return sentinel errors (wrapped with %w as needed); the
+// service's Table maps each sentinel to a status code and a stable
+// UPPER_SNAKE reason carried in a google.rpc.ErrorInfo detail. Errors nobody
+// mapped become codes.Internal with a generic message: the detail goes to the
+// log, never to the caller.
+package apierr
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"unicode"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Generic sentinels for cases that need no domain-specific reason. Every
+// Table maps them (after its own rules), so a service can return e.g.
+// fmt.Errorf("%w: page_size must not be negative", apierr.ErrInvalidArgument).
+var (
+	ErrInvalidArgument    = errors.New("apierr: invalid argument")
+	ErrNotFound           = errors.New("apierr: not found")
+	ErrAlreadyExists      = errors.New("apierr: already exists")
+	ErrFailedPrecondition = errors.New("apierr: failed precondition")
+	ErrAborted            = errors.New("apierr: aborted")
+)
+
+// genericRules apply after a Table's own rules.
+var genericRules = []Rule{
+	{Err: ErrInvalidArgument, Code: codes.InvalidArgument, Reason: "INVALID_ARGUMENT"},
+	{Err: ErrNotFound, Code: codes.NotFound, Reason: "NOT_FOUND"},
+	{Err: ErrAlreadyExists, Code: codes.AlreadyExists, Reason: "ALREADY_EXISTS"},
+	{Err: ErrFailedPrecondition, Code: codes.FailedPrecondition, Reason: "FAILED_PRECONDITION"},
+	{Err: ErrAborted, Code: codes.Aborted, Reason: "ABORTED"},
+}
+
+// InternalMessage is the only message a caller sees for an unmapped error.
+const InternalMessage = "internal error"
+
+// Rule maps errors matching Err (by errors.Is) to Code and Reason.
+type Rule struct {
+	Err  error
+	Code codes.Code
+	// Reason is a stable UPPER_SNAKE identifier; empty means the code's
+	// name, e.g. NOT_FOUND.
+	Reason string
+}
+
+// FieldViolation is an error about one request field. Every FieldViolation
+// in an error's chain (including errors.Join branches) becomes an entry of a
+// google.rpc.BadRequest detail.
+type FieldViolation interface {
+	error
+	Field() string
+}
+
+// Table is a service's error mapping.
+type Table struct {
+	// Domain is the ErrorInfo domain, e.g. "profile.tenure.dev".
+	Domain string
+	// Rules are tried in order; the first match wins.
+	Rules []Rule
+	// Logger receives unmapped errors; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Status converts err into a status:
+//   - nil stays nil;
+//   - an error that already carries a gRPC status is returned as is;
+//   - the first rule whose Err matches (errors.Is) gives the code, the
+//     error's text as the message and an ErrorInfo{Reason, Domain}, with
+//     metadata from an ErrorMetadata() map[string]string method in the chain
+//     if any, and a BadRequest detail listing the chain's FieldViolations;
+//   - context.Canceled and context.DeadlineExceeded give Canceled and
+//     DeadlineExceeded;
+//   - anything else gives Internal with InternalMessage and reason INTERNAL,
+//     and the full error is logged with the request's context (trace id).
+func (t *Table) Status(ctx context.Context, err error) *status.Status {
+	if err == nil {
+		return nil
+	}
+	if s, ok := status.FromError(err); ok {
+		return s
+	}
+	var rules []Rule
+	if t != nil {
+		rules = t.Rules
+	}
+	for _, group := range [][]Rule{rules, genericRules} {
+		for _, r := range group {
+			if r.Err != nil && errors.Is(err, r.Err) {
+				return t.build(r.Code, err.Error(), reasonOf(r), err)
+			}
+		}
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return t.build(codes.Canceled, context.Canceled.Error(), "CANCELED", nil)
+	case errors.Is(err, context.DeadlineExceeded):
+		return t.build(codes.DeadlineExceeded, context.DeadlineExceeded.Error(), "DEADLINE_EXCEEDED", nil)
+	}
+	t.logger().ErrorContext(ctx, "internal error", loggedAttrs(ctx, err)...)
+	return t.build(codes.Internal, InternalMessage, "INTERNAL", nil)
+}
+
+func loggedAttrs(ctx context.Context, err error) []any {
+	attrs := []any{"error", err.Error()}
+	if m, ok := grpc.Method(ctx); ok {
+		attrs = append(attrs, "method", m)
+	}
+	return attrs
+}
+
+func (t *Table) logger() *slog.Logger {
+	if t == nil || t.Logger == nil {
+		return slog.Default()
+	}
+	return t.Logger
+}
+
+func (t *Table) domain() string {
+	if t == nil {
+		return ""
+	}
+	return t.Domain
+}
+
+// build assembles a status with an ErrorInfo and, when err is non-nil,
+// the details derived from err's chain.
+func (t *Table) build(code codes.Code, msg, reason string, err error) *status.Status {
+	info := &errdetails.ErrorInfo{Reason: reason, Domain: t.domain()}
+	var bad *errdetails.BadRequest
+	if err != nil {
+		walk(err, func(e error) {
+			if fv, ok := e.(FieldViolation); ok {
+				if bad == nil {
+					bad = &errdetails.BadRequest{}
+				}
+				bad.FieldViolations = append(bad.FieldViolations, &errdetails.BadRequest_FieldViolation{
+					Field:       fv.Field(),
+					Description: fv.Error(),
+				})
+			}
+			if md, ok := e.(interface{ ErrorMetadata() map[string]string }); ok && info.Metadata == nil {
+				info.Metadata = md.ErrorMetadata()
+			}
+		})
+	}
+	s := status.New(code, msg)
+	var withDetails *status.Status
+	var derr error
+	if bad != nil {
+		withDetails, derr = s.WithDetails(info, bad)
+	} else {
+		withDetails, derr = s.WithDetails(info)
+	}
+	if derr != nil {
+		return s // details only fail to marshal on invalid UTF-8; keep the code
+	}
+	return withDetails
+}
+
+// walk calls fn for every error in err's tree, depth first. A FieldViolation
+// is not descended into, so a violation wrapping another is reported once.
+func walk(err error, fn func(error)) {
+	if err == nil {
+		return
+	}
+	fn(err)
+	if _, ok := err.(FieldViolation); ok {
+		return
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		walk(u.Unwrap(), fn)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			walk(e, fn)
+		}
+	}
+}
+
+func reasonOf(r Rule) string {
+	if r.Reason != "" {
+		return r.Reason
+	}
+	return upperSnake(r.Code.String())
+}
+
+// upperSnake turns a code name such as "FailedPrecondition" into
+// "FAILED_PRECONDITION".
+func upperSnake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && unicode.IsUpper(r) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToUpper(r))
+	}
+	return b.String()
+}
+
+// UnaryServerInterceptor converts handler errors with t.Status.
+func (t *Table) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := handler(ctx, req)
+		if err != nil {
+			return nil, t.Status(ctx, err).Err()
+		}
+		return resp, nil
+	}
+}
+
+// StreamServerInterceptor converts handler errors with t.Status.
+func (t *Table) StreamServerInterceptor() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if err := handler(srv, ss); err != nil {
+			return t.Status(ss.Context(), err).Err()
+		}
+		return nil
+	}
+}

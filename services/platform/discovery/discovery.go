@@ -1,0 +1,311 @@
+// Package discovery registers service replicas in etcd and dials services
+// through etcd with client-side round-robin balancing.
+//
+// A replica is stored as the key tenure/services/<service>/<host:port> under a
+// lease kept alive in the background. When the lease is lost (it expired
+// during an etcd outage or a long pause, or was revoked) the registration
+// grants a new lease and puts the key again, retrying with backoff, so a
+// replica heals itself without restarting.
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/naming/endpoints"
+	etcdresolver "go.etcd.io/etcd/client/v3/naming/resolver"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// KeyPrefix is the etcd key prefix under which every service registers.
+const KeyPrefix = "tenure/services/"
+
+// DefaultTTL is the lease TTL, in seconds, used when WithTTL is not given.
+const DefaultTTL int64 = 10
+
+// Errors returned for invalid arguments.
+var (
+	ErrInvalidService = errors.New("discovery: invalid service name")
+	ErrInvalidAddr    = errors.New("discovery: invalid address")
+	ErrInvalidTTL     = errors.New("discovery: invalid ttl")
+)
+
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// Target returns the gRPC target that resolves service through etcd.
+func Target(service string) string {
+	return "etcd:///" + KeyPrefix + service
+}
+
+func serviceKey(service string) string { return KeyPrefix + service }
+
+func validService(service string) error {
+	if service == "" || strings.ContainsAny(service, "/ ") {
+		return fmt.Errorf("%w: %q", ErrInvalidService, service)
+	}
+	return nil
+}
+
+// RegisterOption configures Register.
+type RegisterOption func(*registerOptions)
+
+type registerOptions struct {
+	ttl    int64
+	logger *slog.Logger
+}
+
+// WithTTL sets the lease TTL in seconds (default 10). A replica that stops
+// without deregistering disappears from clients within about this time.
+func WithTTL(seconds int64) RegisterOption {
+	return func(o *registerOptions) { o.ttl = seconds }
+}
+
+// WithLogger sets the logger for lease loss and re-registration.
+func WithLogger(lg *slog.Logger) RegisterOption {
+	return func(o *registerOptions) { o.logger = lg }
+}
+
+// Registration is a replica's entry in etcd, kept alive until Deregister.
+type Registration struct {
+	cli     *clientv3.Client
+	em      endpoints.Manager
+	service string
+	addr    string
+	key     string
+	ttl     int64
+	log     *slog.Logger
+
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu    sync.Mutex
+	lease clientv3.LeaseID
+
+	deregisterOnce sync.Once
+	deregisterErr  error
+}
+
+// Register puts tenure/services/<service>/<addr> under a lease with the
+// given TTL and keeps it alive until Deregister is called or cli is closed.
+// ctx bounds the initial registration only; the keep-alive loop outlives it.
+// Losing the lease later is not reported to the caller: the key is restored
+// with a fresh lease, and each failure is logged at warn level.
+func Register(ctx context.Context, cli *clientv3.Client, service, addr string, opts ...RegisterOption) (*Registration, error) {
+	o := registerOptions{ttl: DefaultTTL}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if err := validService(service); err != nil {
+		return nil, err
+	}
+	if addr == "" || strings.Contains(addr, "/") {
+		return nil, fmt.Errorf("%w: %q", ErrInvalidAddr, addr)
+	}
+	if o.ttl <= 0 {
+		return nil, fmt.Errorf("%w: %d", ErrInvalidTTL, o.ttl)
+	}
+	em, err := endpoints.NewManager(cli, serviceKey(service))
+	if err != nil {
+		return nil, fmt.Errorf("discovery: endpoint manager: %w", err)
+	}
+	r := &Registration{
+		cli:     cli,
+		em:      em,
+		service: service,
+		addr:    addr,
+		key:     serviceKey(service) + "/" + addr,
+		ttl:     o.ttl,
+		log:     o.logger.With("service", service, "addr", addr),
+		done:    make(chan struct{}),
+	}
+	lease, err := r.put(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.lease = lease
+
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r.cancel = cancel
+	go r.keepAlive(loopCtx, lease)
+	return r, nil
+}
+
+// Key returns the etcd key of the registration.
+func (r *Registration) Key() string { return r.key }
+
+// put grants a lease and writes the key under it. On failure no lease is
+// left behind (best effort).
+func (r *Registration) put(ctx context.Context) (clientv3.LeaseID, error) {
+	grant, err := r.cli.Grant(ctx, r.ttl)
+	if err != nil {
+		return 0, fmt.Errorf("discovery: grant lease: %w", err)
+	}
+	ep := endpoints.Endpoint{Addr: r.addr}
+	if err := r.em.AddEndpoint(ctx, r.key, ep, clientv3.WithLease(grant.ID)); err != nil {
+		r.revoke(context.WithoutCancel(ctx), grant.ID)
+		return 0, fmt.Errorf("discovery: put %s: %w", r.key, err)
+	}
+	return grant.ID, nil
+}
+
+// revoke revokes a lease we no longer use, ignoring failures: an unrevoked
+// lease expires on its own.
+func (r *Registration) revoke(ctx context.Context, id clientv3.LeaseID) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, _ = r.cli.Revoke(ctx, id)
+}
+
+// keepAlive keeps lease alive and re-registers whenever it is lost, until ctx
+// is cancelled or the client is closed.
+func (r *Registration) keepAlive(ctx context.Context, lease clientv3.LeaseID) {
+	defer close(r.done)
+	for {
+		ch, err := r.cli.KeepAlive(ctx, lease)
+		if err == nil {
+			// Drain responses; the channel closes when the lease is lost.
+			for range ch {
+			}
+		}
+		if r.stopped(ctx) {
+			return
+		}
+		r.log.WarnContext(ctx, "discovery: lease lost, re-registering", "lease", int64(lease), "error", err)
+
+		old := lease
+		lease = r.reregister(ctx)
+		if lease == 0 {
+			return // stopped
+		}
+		r.mu.Lock()
+		r.lease = lease
+		r.mu.Unlock()
+		// The old lease may still exist if only the keep-alive stream broke.
+		r.revoke(ctx, old)
+		r.log.InfoContext(ctx, "discovery: re-registered", "lease", int64(lease))
+	}
+}
+
+// reregister grants a new lease and puts the key again, retrying with
+// jittered exponential backoff. It returns 0 when the loop is stopped.
+func (r *Registration) reregister(ctx context.Context) clientv3.LeaseID {
+	backoff := minBackoff
+	attemptTimeout := time.Duration(r.ttl) * time.Second
+	attemptTimeout = min(max(attemptTimeout, time.Second), maxBackoff)
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		lease, err := r.put(actx)
+		cancel()
+		if err == nil {
+			return lease
+		}
+		if r.stopped(ctx) {
+			return 0
+		}
+		r.log.WarnContext(ctx, "discovery: re-register failed", "attempt", attempt, "error", err)
+
+		wait := backoff/2 + rand.N(backoff/2+1)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return 0
+		case <-r.cli.Ctx().Done():
+			timer.Stop()
+			return 0
+		case <-timer.C:
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+func (r *Registration) stopped(ctx context.Context) bool {
+	return ctx.Err() != nil || r.cli.Ctx().Err() != nil
+}
+
+// Deregister stops the keep-alive loop, deletes the key and revokes the
+// lease, so clients stop routing to this replica at once. Calls after the
+// first return the first call's result.
+func (r *Registration) Deregister(ctx context.Context) error {
+	r.deregisterOnce.Do(func() {
+		r.cancel()
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			r.deregisterErr = fmt.Errorf("discovery: deregister %s: %w", r.key, ctx.Err())
+			return
+		}
+		r.mu.Lock()
+		lease := r.lease
+		r.mu.Unlock()
+
+		var errs []error
+		if err := r.em.DeleteEndpoint(ctx, r.key); err != nil {
+			errs = append(errs, fmt.Errorf("discovery: delete %s: %w", r.key, err))
+		}
+		if _, err := r.cli.Revoke(ctx, lease); err != nil {
+			errs = append(errs, fmt.Errorf("discovery: revoke lease: %w", err))
+		}
+		r.deregisterErr = errors.Join(errs...)
+	})
+	return r.deregisterErr
+}
+
+// Dial returns a client connection to service that resolves its replicas
+// through etcd and balances round-robin across them. Plaintext credentials
+// are the default; opts are applied after the defaults and may override them.
+func Dial(cli *clientv3.Client, service string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	if err := validService(service); err != nil {
+		return nil, err
+	}
+	builder, err := etcdresolver.NewBuilder(cli)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: resolver: %w", err)
+	}
+	all := append([]grpc.DialOption{
+		grpc.WithResolvers(builder),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	}, opts...)
+	conn, err := grpc.NewClient(Target(service), all...)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: dial %s: %w", service, err)
+	}
+	return conn, nil
+}
+
+// Endpoints returns the addresses currently registered for service, sorted.
+func Endpoints(ctx context.Context, cli *clientv3.Client, service string) ([]string, error) {
+	if err := validService(service); err != nil {
+		return nil, err
+	}
+	em, err := endpoints.NewManager(cli, serviceKey(service))
+	if err != nil {
+		return nil, fmt.Errorf("discovery: endpoint manager: %w", err)
+	}
+	eps, err := em.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: list %s: %w", service, err)
+	}
+	addrs := make([]string, 0, len(eps))
+	for _, ep := range eps {
+		addrs = append(addrs, ep.Addr)
+	}
+	sort.Strings(addrs)
+	return addrs, nil
+}

@@ -1,0 +1,323 @@
+package discovery_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/peer"
+
+	"github.com/tenurehq/tenure/services/platform/discovery"
+	"github.com/tenurehq/tenure/services/platform/etcdtest"
+)
+
+const testTTL = 2 // seconds; the shortest lease etcd grants with default timings
+
+// eventually polls cond until it returns nil or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met after %v: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startServer runs a gRPC server with the health service on a free port.
+func startServer(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
+func register(t *testing.T, cli *clientv3.Client, service, addr string) *discovery.Registration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	reg, err := discovery.Register(ctx, cli, service, addr, discovery.WithTTL(testTTL))
+	if err != nil {
+		t.Fatalf("Register(%s, %s): %v", service, addr, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = reg.Deregister(ctx)
+	})
+	return reg
+}
+
+func dial(t *testing.T, cli *clientv3.Client, service string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := discovery.Dial(cli, service)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// hits makes n health checks and counts the servers that answered.
+func hits(ctx context.Context, conn *grpc.ClientConn, n int) (map[string]int, error) {
+	client := healthpb.NewHealthClient(conn)
+	got := map[string]int{}
+	for range n {
+		var p peer.Peer
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := client.Check(ctx, &healthpb.HealthCheckRequest{}, grpc.Peer(&p), grpc.WaitForReady(true))
+		cancel()
+		if err != nil {
+			return got, err
+		}
+		got[p.Addr.String()]++
+	}
+	return got, nil
+}
+
+// onlyServes waits until a window of calls reaches exactly want.
+func onlyServes(t *testing.T, conn *grpc.ClientConn, timeout time.Duration, want ...string) {
+	t.Helper()
+	eventually(t, timeout, func() error {
+		got, err := hits(context.Background(), conn, 4*len(want))
+		if err != nil {
+			return err
+		}
+		addrs := make([]string, 0, len(got))
+		for a := range got {
+			addrs = append(addrs, a)
+		}
+		slices.Sort(addrs)
+		w := slices.Sorted(slices.Values(want))
+		if !slices.Equal(addrs, w) {
+			return errors.New("calls reached " + joinAddrs(addrs) + ", want " + joinAddrs(w))
+		}
+		return nil
+	})
+}
+
+func joinAddrs(a []string) string {
+	s := "["
+	for i, x := range a {
+		if i > 0 {
+			s += " "
+		}
+		s += x
+	}
+	return s + "]"
+}
+
+func endpointsEqual(t *testing.T, cli *clientv3.Client, service string, want ...string) func() error {
+	return func() error {
+		got, err := discovery.Endpoints(context.Background(), cli, service)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+			return errors.New("endpoints " + joinAddrs(got) + ", want " + joinAddrs(want))
+		}
+		return nil
+	}
+}
+
+func TestTarget(t *testing.T) {
+	t.Parallel()
+	if got, want := discovery.Target("profile"), "etcd:///tenure/services/profile"; got != want {
+		t.Fatalf("Target(profile) = %q, want %q", got, want)
+	}
+}
+
+func TestRegisterInvalid(t *testing.T) {
+	t.Parallel()
+	cli := etcdtest.Client(t, etcdtest.Start(t))
+	tests := []struct {
+		name, service, addr string
+		ttl                 int64
+		want                error
+	}{
+		{"empty service", "", "127.0.0.1:1", 2, discovery.ErrInvalidService},
+		{"slash in service", "a/b", "127.0.0.1:1", 2, discovery.ErrInvalidService},
+		{"empty addr", "svc", "", 2, discovery.ErrInvalidAddr},
+		{"zero ttl", "svc", "127.0.0.1:1", 0, discovery.ErrInvalidTTL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := discovery.Register(context.Background(), cli, tt.service, tt.addr, discovery.WithTTL(tt.ttl))
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Register error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRoundRobinAndDeregister(t *testing.T) {
+	t.Parallel()
+	cli := etcdtest.Client(t, etcdtest.Start(t))
+	a, b := startServer(t), startServer(t)
+	regA := register(t, cli, "echo", a)
+	register(t, cli, "echo", b)
+
+	if key := regA.Key(); key != "tenure/services/echo/"+a {
+		t.Errorf("Key() = %q, want tenure/services/echo/%s", key, a)
+	}
+	eventually(t, 5*time.Second, endpointsEqual(t, cli, "echo", a, b))
+
+	conn := dial(t, cli, "echo")
+	onlyServes(t, conn, 5*time.Second, a, b)
+	got, err := hits(context.Background(), conn, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[a] != 5 || got[b] != 5 {
+		t.Errorf("round robin over 10 calls = %v, want 5 each", got)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := regA.Deregister(ctx); err != nil {
+		t.Fatalf("Deregister: %v", err)
+	}
+	if err := regA.Deregister(ctx); err != nil {
+		t.Fatalf("second Deregister: %v", err)
+	}
+	if err := endpointsEqual(t, cli, "echo", b)(); err != nil {
+		t.Fatalf("right after Deregister: %v", err)
+	}
+	// Server a is still up: only the resolver can take it out of rotation.
+	onlyServes(t, conn, 5*time.Second, b)
+}
+
+func TestStoppedReplicaExpires(t *testing.T) {
+	t.Parallel()
+	srv := etcdtest.Start(t)
+	cli := etcdtest.Client(t, srv)
+	a, b := startServer(t), startServer(t)
+	register(t, cli, "echo", b)
+
+	// Replica a has its own etcd client; closing it stops the keep-alive
+	// without deleting the key, as a crash would.
+	cliA := etcdtest.Client(t, srv)
+	register(t, cliA, "echo", a)
+
+	conn := dial(t, cli, "echo")
+	onlyServes(t, conn, 5*time.Second, a, b)
+
+	stopped := time.Now()
+	if err := cliA.Close(); err != nil {
+		t.Fatal(err)
+	}
+	onlyServes(t, conn, 3*testTTL*time.Second, b)
+	if err := endpointsEqual(t, cli, "echo", b)(); err != nil {
+		t.Fatal(err)
+	}
+	// etcd expires leases on a timer, so allow its granularity on top of the TTL.
+	if took := time.Since(stopped); took > testTTL*time.Second+1500*time.Millisecond {
+		t.Errorf("stopped replica left the resolver after %v, want within the %ds TTL", took, testTTL)
+	}
+}
+
+func TestRevokedLeaseIsRecreated(t *testing.T) {
+	t.Parallel()
+	cli := etcdtest.Client(t, etcdtest.Start(t))
+	reg := register(t, cli, "echo", "127.0.0.1:7001")
+	ctx := context.Background()
+
+	resp, err := cli.Get(ctx, reg.Key())
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("Get(%s) = %v, %v; want one key", reg.Key(), resp, err)
+	}
+	oldLease := clientv3.LeaseID(resp.Kvs[0].Lease)
+	if oldLease == 0 {
+		t.Fatal("key has no lease")
+	}
+	if _, err := cli.Revoke(ctx, oldLease); err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+
+	eventually(t, 10*time.Second, func() error {
+		resp, err := cli.Get(ctx, reg.Key())
+		if err != nil {
+			return err
+		}
+		if len(resp.Kvs) != 1 {
+			return errors.New("key not present")
+		}
+		if l := clientv3.LeaseID(resp.Kvs[0].Lease); l == oldLease || l == 0 {
+			return errors.New("key not re-put under a new lease")
+		}
+		return nil
+	})
+
+	// The new lease is kept alive: the key outlives several TTLs.
+	resp, err = cli.Get(ctx, reg.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newLease := clientv3.LeaseID(resp.Kvs[0].Lease)
+	ttl, err := cli.TimeToLive(ctx, newLease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl.TTL <= 0 {
+		t.Fatalf("new lease TTL = %d, want > 0", ttl.TTL)
+	}
+
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := reg.Deregister(dctx); err != nil {
+		t.Fatalf("Deregister: %v", err)
+	}
+	if ttl, err := cli.TimeToLive(ctx, newLease); err != nil || ttl.TTL != -1 {
+		t.Errorf("lease after Deregister: TTL %v, err %v; want revoked (-1)", ttl.TTL, err)
+	}
+}
+
+func TestClientsSurviveEtcdOutage(t *testing.T) {
+	t.Parallel()
+	srv := etcdtest.Start(t)
+	cli := etcdtest.Client(t, srv)
+	a, b := startServer(t), startServer(t)
+	register(t, cli, "echo", a)
+	register(t, cli, "echo", b)
+	conn := dial(t, cli, "echo")
+	onlyServes(t, conn, 5*time.Second, a, b)
+
+	// Close waits for the resolver's watch stream to drain (etcd's request
+	// timeout, about 7 s), which is why these tests run in parallel.
+	srv.Close()
+
+	got, err := hits(context.Background(), conn, 20)
+	if err != nil {
+		t.Fatalf("RPC with etcd down: %v", err)
+	}
+	if got[a] == 0 || got[b] == 0 {
+		t.Errorf("with etcd down calls reached %v, want both %s and %s", got, a, b)
+	}
+}
+
+func TestEndpointsEmpty(t *testing.T) {
+	t.Parallel()
+	cli := etcdtest.Client(t, etcdtest.Start(t))
+	got, err := discovery.Endpoints(context.Background(), cli, "nobody")
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Endpoints(nobody) = %v, %v; want empty", got, err)
+	}
+}

@@ -1,0 +1,278 @@
+// Package grpcserver runs a service's gRPC server with Tenure's standard
+// interceptor chain, health and reflection services, discovery registration
+// and graceful shutdown.
+//
+// Lifecycle: New listens; the caller registers its services on GRPC(); Run
+// serves, marks health SERVING and registers in etcd. When Run's context is
+// cancelled the server deregisters first (so clients stop picking it), marks
+// health NOT_SERVING, drains in-flight RPCs for up to ShutdownTimeout and then
+// stops.
+package grpcserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/tenurehq/tenure/services/platform/apierr"
+	"github.com/tenurehq/tenure/services/platform/discovery"
+	"github.com/tenurehq/tenure/services/platform/telemetry"
+)
+
+// Defaults applied by New.
+const (
+	DefaultListenAddr      = "127.0.0.1:0"
+	DefaultShutdownTimeout = 10 * time.Second
+)
+
+// Errors returned by New and Run.
+var (
+	ErrNoService  = errors.New("grpcserver: service name required")
+	ErrRunTwice   = errors.New("grpcserver: Run called more than once")
+	ErrServerDied = errors.New("grpcserver: server stopped unexpectedly")
+)
+
+// Config configures a Server. Only Service is required.
+type Config struct {
+	// Service is the service name, used for discovery and health.
+	Service string
+	// ListenAddr is the host:port to listen on; default 127.0.0.1:0.
+	ListenAddr string
+	// AdvertiseAddr is the host:port registered in discovery; default the
+	// listener's address (with a wildcard host replaced by this machine's
+	// first non-loopback IP).
+	AdvertiseAddr string
+	// Etcd is the discovery client; nil disables registration.
+	Etcd *clientv3.Client
+	// Logger receives request and lifecycle logs; use telemetry.NewLogger
+	// so lines carry the trace id. Nil means slog.Default().
+	Logger *slog.Logger
+	// Telemetry provides tracing and metrics; nil disables them.
+	Telemetry *telemetry.Providers
+	// Errors maps handler errors to statuses; nil means a table with only
+	// apierr's generic rules and the domain "<Service>.tenure.dev".
+	Errors *apierr.Table
+	// Validate, if set, is called with each request message before the
+	// handler (for streams, each received message). An error that the
+	// Errors table does not map more specifically becomes InvalidArgument.
+	Validate func(ctx context.Context, method string, req any) error
+	// UnaryInterceptors run innermost, after validation (e.g. idempotency).
+	UnaryInterceptors []grpc.UnaryServerInterceptor
+	// ShutdownTimeout bounds the graceful drain; default 10 s.
+	ShutdownTimeout time.Duration
+	// RegisterTTL is the discovery lease TTL in seconds; 0 means the
+	// discovery default.
+	RegisterTTL int64
+}
+
+// Server is a gRPC server with Tenure's lifecycle.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	lis     net.Listener
+	grpc    *grpc.Server
+	health  *health.Server
+	advert  string
+	running atomic.Bool
+}
+
+// New validates cfg, listens on cfg.ListenAddr and builds the gRPC server
+// with its interceptor chain: recovery (a panic becomes Internal and is
+// logged with its stack) → logging (method, code, duration; trace id through
+// the logger) → error mapping (apierr) → validation → cfg.UnaryInterceptors.
+// Health and reflection services are registered; health reports NOT_SERVING
+// until Run.
+func New(cfg Config) (*Server, error) {
+	if cfg.Service == "" {
+		return nil, ErrNoService
+	}
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = DefaultListenAddr
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Errors == nil {
+		cfg.Errors = &apierr.Table{Domain: cfg.Service + ".tenure.dev", Logger: cfg.Logger}
+	}
+	log := cfg.Logger.With("component", "grpcserver")
+
+	lis, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("grpcserver: listen %s: %w", cfg.ListenAddr, err)
+	}
+	advert := cfg.AdvertiseAddr
+	if advert == "" {
+		advert = advertiseAddr(lis.Addr())
+	}
+
+	unary := []grpc.UnaryServerInterceptor{
+		recoveryUnary(log, cfg.Errors.Domain),
+		loggingUnary(log),
+		cfg.Errors.UnaryServerInterceptor(),
+	}
+	stream := []grpc.StreamServerInterceptor{
+		recoveryStream(log, cfg.Errors.Domain),
+		loggingStream(log),
+		cfg.Errors.StreamServerInterceptor(),
+	}
+	if cfg.Validate != nil {
+		unary = append(unary, validateUnary(cfg.Validate))
+		stream = append(stream, validateStream(cfg.Validate))
+	}
+	unary = append(unary, cfg.UnaryInterceptors...)
+
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+	}
+	if cfg.Telemetry != nil {
+		opts = append(opts, grpc.StatsHandler(cfg.Telemetry.ServerHandler()))
+	}
+	gs := grpc.NewServer(opts...)
+
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	hs.SetServingStatus(cfg.Service, healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+
+	return &Server{cfg: cfg, log: log, lis: lis, grpc: gs, health: hs, advert: advert}, nil
+}
+
+// GRPC returns the underlying server; register services on it before Run.
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// Addr returns the address the server listens on, e.g. "127.0.0.1:41234".
+func (s *Server) Addr() string { return s.lis.Addr().String() }
+
+// Health returns the health server, e.g. to report a dependency's state.
+func (s *Server) Health() *health.Server { return s.health }
+
+// Run serves until ctx is cancelled, then shuts down: deregister from
+// discovery, health NOT_SERVING, graceful stop bounded by ShutdownTimeout,
+// then a hard stop. It returns nil after a clean shutdown. Run may be called
+// once.
+func (s *Server) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return ErrRunTwice
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.grpc.Serve(s.lis) }()
+
+	s.setServing(healthpb.HealthCheckResponse_SERVING)
+
+	var reg *discovery.Registration
+	if s.cfg.Etcd != nil {
+		opts := []discovery.RegisterOption{discovery.WithLogger(s.cfg.Logger)}
+		if s.cfg.RegisterTTL > 0 {
+			opts = append(opts, discovery.WithTTL(s.cfg.RegisterTTL))
+		}
+		var err error
+		reg, err = discovery.Register(ctx, s.cfg.Etcd, s.cfg.Service, s.advert, opts...)
+		if err != nil {
+			s.health.Shutdown()
+			s.grpc.Stop()
+			<-served
+			return fmt.Errorf("grpcserver: register: %w", err)
+		}
+	}
+	s.log.InfoContext(ctx, "serving", "service", s.cfg.Service, "addr", s.Addr(), "advertise", s.advert, "registered", reg != nil)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+		served <- serveErr // let shutdown's wait below return at once
+		s.log.ErrorContext(ctx, "server stopped unexpectedly", "error", serveErr)
+	}
+	s.shutdown(context.WithoutCancel(ctx), reg)
+	<-served
+	if serveErr != nil {
+		return fmt.Errorf("%w: %w", ErrServerDied, serveErr)
+	}
+	return nil
+}
+
+func (s *Server) setServing(st healthpb.HealthCheckResponse_ServingStatus) {
+	s.health.SetServingStatus("", st)
+	s.health.SetServingStatus(s.cfg.Service, st)
+}
+
+// shutdown runs the stop sequence; ctx carries values only.
+func (s *Server) shutdown(ctx context.Context, reg *discovery.Registration) {
+	start := time.Now()
+	s.log.InfoContext(ctx, "shutting down", "timeout", s.cfg.ShutdownTimeout)
+	if reg != nil {
+		dctx, cancel := context.WithTimeout(ctx, min(s.cfg.ShutdownTimeout, 5*time.Second))
+		if err := reg.Deregister(dctx); err != nil {
+			// The lease expires on its own; carry on draining.
+			s.log.WarnContext(ctx, "deregister failed", "error", err)
+		}
+		cancel()
+	}
+	s.health.Shutdown() // NOT_SERVING for every service, and stays so
+
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	timer := time.NewTimer(s.cfg.ShutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		s.log.WarnContext(ctx, "drain timed out, stopping", "timeout", s.cfg.ShutdownTimeout)
+		s.grpc.Stop()
+		<-done
+	}
+	s.log.InfoContext(ctx, "stopped", "took", time.Since(start))
+}
+
+// SignalContext returns a context cancelled on SIGINT or SIGTERM; the
+// cancel function stops listening for the signals.
+func SignalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+}
+
+// advertiseAddr returns addr, with an unspecified host (0.0.0.0, ::)
+// replaced by the first non-loopback IPv4 address of this machine.
+func advertiseAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	ip := "127.0.0.1"
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				ip = n.IP.String()
+				break
+			}
+		}
+	}
+	return net.JoinHostPort(ip, fmt.Sprint(tcp.Port))
+}
+
+// isHealthOrReflection reports infrastructure methods logged at debug level.
+func isHealthOrReflection(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.") || strings.HasPrefix(method, "/grpc.reflection.")
+}

@@ -1,0 +1,266 @@
+// Package sqlstore is the storage plumbing shared by Tenure's services: it
+// opens SQLite or PostgreSQL behind database/sql, applies embedded schema
+// migrations, rewrites placeholders for the dialect and runs transactions
+// with retry on transient conflicts.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect is the SQL engine behind a DB.
+type Dialect int
+
+// The supported engines.
+const (
+	SQLite Dialect = iota + 1
+	Postgres
+)
+
+// String returns the dialect's name as used for migration directories.
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	default:
+		return fmt.Sprintf("Dialect(%d)", int(d))
+	}
+}
+
+// Sentinel errors.
+var (
+	ErrUnsupportedDSN = errors.New("sqlstore: unsupported dsn")
+	ErrNoMigrations   = errors.New("sqlstore: no migrations for dialect")
+	ErrBadMigration   = errors.New("sqlstore: bad migration file name")
+)
+
+// DB is a database handle that knows its dialect.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+
+	// writeSem serialises write transactions of this process on SQLite,
+	// where only one writer can proceed at a time anyway; waiting on a
+	// channel is much cheaper and fairer than SQLite's busy polling.
+	// Other processes on the same file are still handled by busy_timeout.
+	writeSem chan struct{}
+}
+
+// sqlitePragmas are appended to every SQLite DSN.
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(16384)&_txlock=immediate"
+
+// Open connects to the database named by dsn: "postgres://…" or
+// "postgresql://…" opens PostgreSQL through pgx; "sqlite:PATH", "file:PATH"
+// or a bare path opens a SQLite file in WAL mode with a 10 s busy timeout,
+// foreign keys on and immediate (write-locking) transactions.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var (
+		driver, source string
+		dialect        Dialect
+	)
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		driver, source, dialect = "pgx", dsn, Postgres
+	case dsn == "":
+		return nil, fmt.Errorf("%w: empty", ErrUnsupportedDSN)
+	default:
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, fmt.Errorf("%w: %q has no path", ErrUnsupportedDSN, dsn)
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		driver, source, dialect = "sqlite", path+sep+sqlitePragmas, SQLite
+	}
+	sqlDB, err := sql.Open(driver, source)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", dialect, err)
+	}
+	db := &DB{DB: sqlDB, Dialect: dialect}
+	switch dialect {
+	case SQLite:
+		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
+		sqlDB.SetConnMaxIdleTime(0)
+		db.writeSem = make(chan struct{}, 1)
+	case Postgres:
+		sqlDB.SetMaxOpenConns(16)
+		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("sqlstore: connect %s: %w", dialect, err)
+	}
+	return db, nil
+}
+
+// Rebind rewrites '?' placeholders to $1, $2, … for PostgreSQL and returns
+// the query unchanged for SQLite. Question marks inside single-quoted
+// literals, quoted identifiers and comments are left alone.
+func (db *DB) Rebind(query string) string {
+	if db.Dialect != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(query) {
+				if query[j] == c {
+					if j+1 < len(query) && query[j+1] == c { // doubled quote escape
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			end := min(j+1, len(query))
+			b.WriteString(query[i:end])
+			i = end - 1
+		case c == '-' && i+1 < len(query) && query[i+1] == '-':
+			j := strings.IndexByte(query[i:], '\n')
+			if j < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+j+1])
+			i += j
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(fmt.Sprint(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// maxAttempts bounds how often InTx runs fn when the engine reports a
+// transient conflict.
+const maxAttempts = 8
+
+// InTx runs fn in a transaction: it commits when fn returns nil and rolls
+// back when fn returns an error or panics (the panic is re-raised). When
+// the engine reports a serialization failure, a deadlock or a busy
+// database, the whole of fn is run again in a new transaction, a few
+// times, so fn must not have side effects outside the transaction.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if attempt > 0 {
+			if werr := backoff(ctx, attempt); werr != nil {
+				return errors.Join(err, werr)
+			}
+		}
+		err = db.runTx(ctx, fn)
+		if err == nil || !db.isRetryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) runTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	if db.writeSem != nil {
+		select {
+		case db.writeSem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-db.writeSem }()
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		done = true
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("sqlstore: rollback: %w", rerr))
+		}
+		return err
+	}
+	done = true
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+func backoff(ctx context.Context, attempt int) error {
+	base := time.Duration(1<<min(attempt, 6)) * time.Millisecond
+	d := base + rand.N(base)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (db *DB) isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return true
+		}
+		return false
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique or primary-key
+// constraint violation.
+func (db *DB) IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return true
+		}
+	}
+	return false
+}

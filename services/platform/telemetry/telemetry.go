@@ -1,0 +1,138 @@
+// Package telemetry sets up OpenTelemetry tracing and metrics, gRPC and HTTP
+// instrumentation, and the structured logger, so that every log line of a
+// request carries the trace id of the request.
+//
+// Nothing here touches the otel globals: providers are passed explicitly.
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+	"google.golang.org/grpc/stats"
+)
+
+// EnvEndpoint is the standard OTLP variable; export is enabled only when set.
+const EnvEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT"
+
+// Providers bundles the tracer and meter providers and the propagator a
+// process uses. A nil *Providers behaves as no-op providers.
+type Providers struct {
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+	Propagator     propagation.TextMapPropagator
+}
+
+// Setup returns OTLP/gRPC-exporting providers when OTEL_EXPORTER_OTLP_ENDPOINT
+// is set (the exporters read the other standard OTEL_* variables), and no-op
+// providers otherwise. The returned function flushes and shuts them down.
+func Setup(ctx context.Context, service string) (*Providers, func(context.Context) error, error) {
+	if os.Getenv(EnvEndpoint) == "" || strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true") {
+		return NewProviders(nil), func(context.Context) error { return nil }, nil
+	}
+	res, err := resource.New(ctx,
+		resource.WithFromEnv(),
+		resource.WithTelemetrySDK(),
+		resource.WithAttributes(attribute.String("service.name", service)),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("telemetry: resource: %w", err)
+	}
+	traceExp, err := otlptracegrpc.New(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("telemetry: trace exporter: %w", err)
+	}
+	metricExp, err := otlpmetricgrpc.New(ctx)
+	if err != nil {
+		_ = traceExp.Shutdown(ctx)
+		return nil, nil, fmt.Errorf("telemetry: metric exporter: %w", err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(traceExp), sdktrace.WithResource(res))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metricExp)), sdkmetric.WithResource(res))
+	p := &Providers{TracerProvider: tp, MeterProvider: mp, Propagator: newPropagator()}
+	shutdown := func(ctx context.Context) error {
+		return errors.Join(tp.Shutdown(ctx), mp.Shutdown(ctx))
+	}
+	return p, shutdown, nil
+}
+
+// NewProviders returns providers around tp (no-op when nil), with a no-op
+// meter provider and the W3C tracecontext and baggage propagator. Tests use it
+// with an SDK tracer provider and a tracetest.SpanRecorder.
+func NewProviders(tp trace.TracerProvider) *Providers {
+	if tp == nil {
+		tp = tracenoop.NewTracerProvider()
+	}
+	return &Providers{TracerProvider: tp, MeterProvider: metricnoop.NewMeterProvider(), Propagator: newPropagator()}
+}
+
+func newPropagator() propagation.TextMapPropagator {
+	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+}
+
+func (p *Providers) orNoop() *Providers {
+	if p == nil {
+		return NewProviders(nil)
+	}
+	q := *p
+	if q.TracerProvider == nil {
+		q.TracerProvider = tracenoop.NewTracerProvider()
+	}
+	if q.MeterProvider == nil {
+		q.MeterProvider = metricnoop.NewMeterProvider()
+	}
+	if q.Propagator == nil {
+		q.Propagator = newPropagator()
+	}
+	return &q
+}
+
+// ServerHandler returns the gRPC server stats handler that traces and
+// measures every RPC, continuing the caller's trace.
+func (p *Providers) ServerHandler() stats.Handler {
+	q := p.orNoop()
+	return otelgrpc.NewServerHandler(
+		otelgrpc.WithTracerProvider(q.TracerProvider),
+		otelgrpc.WithMeterProvider(q.MeterProvider),
+		otelgrpc.WithPropagators(q.Propagator),
+	)
+}
+
+// ClientHandler returns the gRPC client stats handler that traces and
+// measures every RPC and propagates the trace to the server.
+func (p *Providers) ClientHandler() stats.Handler {
+	q := p.orNoop()
+	return otelgrpc.NewClientHandler(
+		otelgrpc.WithTracerProvider(q.TracerProvider),
+		otelgrpc.WithMeterProvider(q.MeterProvider),
+		otelgrpc.WithPropagators(q.Propagator),
+	)
+}
+
+// HTTPHandler wraps h so that each request is traced and measured as
+// operation, continuing a trace the caller propagated.
+func (p *Providers) HTTPHandler(h http.Handler, operation string) http.Handler {
+	q := p.orNoop()
+	return otelhttp.NewHandler(h, operation,
+		otelhttp.WithTracerProvider(q.TracerProvider),
+		otelhttp.WithMeterProvider(q.MeterProvider),
+		otelhttp.WithPropagators(q.Propagator),
+	)
+}

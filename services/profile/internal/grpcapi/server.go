@@ -1,0 +1,341 @@
+// Package grpcapi serves the profile service over gRPC: it parses resource
+// names, converts between protobuf and domain types and calls the domain.
+// Errors are returned as domain errors and mapped once by ErrorTable.
+package grpcapi
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	"github.com/tenurehq/tenure/services/profile/internal/profile"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// DefaultPollInterval is how often a following StreamEvents looks for
+// events appended by other replicas.
+const DefaultPollInterval = 250 * time.Millisecond
+
+// Server implements profilev1.ProfileServiceServer.
+type Server struct {
+	profilev1.UnsafeProfileServiceServer
+
+	svc  *profile.Service
+	poll time.Duration
+
+	stopOnce sync.Once
+	stopping chan struct{}
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithPollInterval sets how often StreamEvents polls for other replicas'
+// appends.
+func WithPollInterval(d time.Duration) Option { return func(s *Server) { s.poll = d } }
+
+// New returns a Server over svc.
+func New(svc *profile.Service, opts ...Option) *Server {
+	s := &Server{svc: svc, poll: DefaultPollInterval, stopping: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Register registers s on g.
+func (s *Server) Register(g *grpc.Server) { profilev1.RegisterProfileServiceServer(g, s) }
+
+// Stop ends every following StreamEvents with UNAVAILABLE so a graceful
+// shutdown can drain; consumers resume on another replica.
+func (s *Server) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
+
+// CreateCustomer implements profilev1.ProfileServiceServer.
+func (s *Server) CreateCustomer(ctx context.Context, req *profilev1.CreateCustomerRequest) (*profilev1.CreateCustomerResponse, error) {
+	c, err := toCustomer(req.GetCustomerId(), req.GetCustomer())
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.svc.CreateCustomer(ctx, c)
+	if err != nil {
+		return nil, prefixed(err, "customer")
+	}
+	return &profilev1.CreateCustomerResponse{Customer: fromCustomer(out)}, nil
+}
+
+// GetCustomer implements profilev1.ProfileServiceServer.
+func (s *Server) GetCustomer(ctx context.Context, req *profilev1.GetCustomerRequest) (*profilev1.GetCustomerResponse, error) {
+	id, err := parseName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.svc.GetCustomer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &profilev1.GetCustomerResponse{Customer: fromCustomer(c)}, nil
+}
+
+// ListCustomers implements profilev1.ProfileServiceServer.
+func (s *Server) ListCustomers(ctx context.Context, req *profilev1.ListCustomersRequest) (*profilev1.ListCustomersResponse, error) {
+	after, err := toTime("updated_after", req.GetUpdatedAfter())
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.svc.ListCustomers(ctx, profile.ListCustomersQuery{
+		Tag: req.GetTag(), UpdatedAfter: after, PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &profilev1.ListCustomersResponse{NextPageToken: page.NextPageToken}
+	for _, c := range page.Customers {
+		out.Customers = append(out.Customers, fromCustomer(c))
+	}
+	return out, nil
+}
+
+// UpdateCustomer implements profilev1.ProfileServiceServer.
+func (s *Server) UpdateCustomer(ctx context.Context, req *profilev1.UpdateCustomerRequest) (*profilev1.UpdateCustomerResponse, error) {
+	if req.GetCustomer() == nil {
+		return nil, invalidField("customer", "required")
+	}
+	id, err := parseName("customer.name", req.GetCustomer().GetName())
+	if err != nil {
+		return nil, err
+	}
+	paths := req.GetUpdateMask().GetPaths()
+	if req.GetUpdateMask() == nil {
+		paths = impliedMask(req.GetCustomer())
+	}
+	fields, err := profile.ParseUpdateMask(paths)
+	if err != nil {
+		return nil, &fieldError{field: "update_mask", msg: err.Error(), err: profile.ErrInvalidArgument}
+	}
+	patch, err := toCustomer(id, req.GetCustomer())
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.svc.UpdateCustomer(ctx, patch, fields, req.GetCustomer().GetEtag())
+	if err != nil {
+		return nil, prefixed(err, "customer")
+	}
+	return &profilev1.UpdateCustomerResponse{Customer: fromCustomer(c)}, nil
+}
+
+// impliedMask names the updatable fields set in c, for an update without
+// a mask (AIP-134). Output-only fields are ignored.
+func impliedMask(c *profilev1.Customer) []string {
+	var paths []string
+	c.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		switch name := string(fd.Name()); name {
+		case "name", "customer_id", "features", "state", "create_time", "update_time", "etag":
+		default:
+			paths = append(paths, name)
+		}
+		return true
+	})
+	return paths
+}
+
+// DeleteCustomer implements profilev1.ProfileServiceServer.
+func (s *Server) DeleteCustomer(ctx context.Context, req *profilev1.DeleteCustomerRequest) (*profilev1.DeleteCustomerResponse, error) {
+	id, err := parseName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.DeleteCustomer(ctx, id, req.GetEtag()); err != nil {
+		return nil, err
+	}
+	return &profilev1.DeleteCustomerResponse{}, nil
+}
+
+// AddCustomerTags implements profilev1.ProfileServiceServer.
+func (s *Server) AddCustomerTags(ctx context.Context, req *profilev1.AddCustomerTagsRequest) (*profilev1.AddCustomerTagsResponse, error) {
+	id, err := parseName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.svc.AddTags(ctx, id, req.GetTags())
+	if err != nil {
+		return nil, err
+	}
+	return &profilev1.AddCustomerTagsResponse{Customer: fromCustomer(c)}, nil
+}
+
+// RemoveCustomerTags implements profilev1.ProfileServiceServer.
+func (s *Server) RemoveCustomerTags(ctx context.Context, req *profilev1.RemoveCustomerTagsRequest) (*profilev1.RemoveCustomerTagsResponse, error) {
+	id, err := parseName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.svc.RemoveTags(ctx, id, req.GetTags())
+	if err != nil {
+		return nil, err
+	}
+	return &profilev1.RemoveCustomerTagsResponse{Customer: fromCustomer(c)}, nil
+}
+
+// RecordEvent implements profilev1.ProfileServiceServer.
+func (s *Server) RecordEvent(ctx context.Context, req *profilev1.RecordEventRequest) (*profilev1.RecordEventResponse, error) {
+	if req.GetEvent() == nil {
+		return nil, invalidField("event", "required")
+	}
+	e, verr := toEvent(req.GetEvent())
+	if verr != nil {
+		return nil, verr.WithPrefix("event")
+	}
+	r, err := s.svc.RecordEvent(ctx, e)
+	if err != nil {
+		return nil, prefixed(err, "event")
+	}
+	return &profilev1.RecordEventResponse{Result: fromResult(r)}, nil
+}
+
+// BatchRecordEvents implements profilev1.ProfileServiceServer.
+func (s *Server) BatchRecordEvents(ctx context.Context, req *profilev1.BatchRecordEventsRequest) (*profilev1.BatchRecordEventsResponse, error) {
+	in := req.GetEvents()
+	if len(in) > profile.MaxBatchSize {
+		// Checked before converting so an oversized batch costs little.
+		return nil, fmt.Errorf("%w: %d events, at most %d", profile.ErrBatchTooLarge, len(in), profile.MaxBatchSize)
+	}
+	results := make([]*profilev1.EventResult, len(in))
+	events := make([]profile.Event, 0, len(in))
+	index := make([]int, 0, len(in)) // position in the request of events[j]
+	for i, pe := range in {
+		e, verr := toEvent(pe)
+		if verr != nil {
+			verr.Index = i
+			results[i] = fromResult(profile.EventResult{Index: i, EventID: e.ID, Outcome: profile.OutcomeRejected, Err: verr})
+			continue
+		}
+		events = append(events, e)
+		index = append(index, i)
+	}
+	out := &profilev1.BatchRecordEventsResponse{Results: results}
+	if len(in) == 0 || len(events) > 0 {
+		rs, err := s.svc.RecordEvents(ctx, events)
+		if err != nil {
+			return nil, err
+		}
+		for j, r := range rs {
+			r.Index = index[j]
+			if r.Err != nil {
+				r.Err.Index = index[j]
+			}
+			results[index[j]] = fromResult(r)
+		}
+	}
+	for _, r := range results {
+		switch r.GetOutcome() {
+		case profilev1.EventOutcome_EVENT_OUTCOME_ACCEPTED:
+			out.AcceptedCount++
+		case profilev1.EventOutcome_EVENT_OUTCOME_DUPLICATE:
+			out.DuplicateCount++
+		case profilev1.EventOutcome_EVENT_OUTCOME_REJECTED:
+			out.RejectedCount++
+		}
+	}
+	return out, nil
+}
+
+func fromResult(r profile.EventResult) *profilev1.EventResult {
+	out := &profilev1.EventResult{Index: int32(r.Index), EventId: r.EventID, Sequence: r.Sequence}
+	switch r.Outcome {
+	case profile.OutcomeAccepted:
+		out.Outcome = profilev1.EventOutcome_EVENT_OUTCOME_ACCEPTED
+	case profile.OutcomeDuplicate:
+		out.Outcome = profilev1.EventOutcome_EVENT_OUTCOME_DUPLICATE
+	case profile.OutcomeRejected:
+		out.Outcome = profilev1.EventOutcome_EVENT_OUTCOME_REJECTED
+		if r.Err != nil {
+			out.Reason, out.Field, out.Message = ReasonInvalidEvent, r.Err.Path, r.Err.Message
+		}
+	}
+	return out
+}
+
+// ListCustomerEvents implements profilev1.ProfileServiceServer.
+func (s *Server) ListCustomerEvents(ctx context.Context, req *profilev1.ListCustomerEventsRequest) (*profilev1.ListCustomerEventsResponse, error) {
+	id, err := parseName("parent", req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.svc.ListCustomerEvents(ctx, id, int(req.GetPageSize()), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	return &profilev1.ListCustomerEventsResponse{Events: fromEvents(page.Events), NextPageToken: page.NextPageToken}, nil
+}
+
+// StreamEvents implements profilev1.ProfileServiceServer. It sends the log
+// after after_sequence page by page, then follows it: it wakes when this
+// replica appends and polls for other replicas' appends, until the client
+// goes away or the server stops.
+func (s *Server) StreamEvents(req *profilev1.StreamEventsRequest, stream grpc.ServerStreamingServer[profilev1.StreamEventsResponse]) error {
+	ctx := stream.Context()
+	after := req.GetAfterSequence()
+	if after < 0 {
+		return invalidField("after_sequence", "must not be negative")
+	}
+	ticker := time.NewTicker(s.poll)
+	defer ticker.Stop()
+	for {
+		wake := s.svc.Appended() // before reading, so no append is missed
+		evs, err := s.svc.ListEvents(ctx, after, profile.MaxEventPageSize)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if err := stream.Send(&profilev1.StreamEventsResponse{Event: fromEvent(e)}); err != nil {
+				return err
+			}
+			after = e.Sequence
+		}
+		if len(evs) == profile.MaxEventPageSize {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.stopping:
+			return status.Error(codes.Unavailable, "server shutting down; resume from the last sequence")
+		case <-wake:
+		case <-ticker.C:
+		}
+	}
+}
+
+// ExportCustomer implements profilev1.ProfileServiceServer.
+func (s *Server) ExportCustomer(ctx context.Context, req *profilev1.ExportCustomerRequest) (*profilev1.ExportCustomerResponse, error) {
+	id, err := parseName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	x, err := s.svc.ExportCustomer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &profilev1.ExportCustomerResponse{
+		Customer: fromCustomer(x.Customer), Events: fromEvents(x.Events), ExportTime: timestamppb.New(x.Time),
+	}, nil
+}
+
+// EraseCustomer implements profilev1.ProfileServiceServer.
+func (s *Server) EraseCustomer(ctx context.Context, req *profilev1.EraseCustomerRequest) (*profilev1.EraseCustomerResponse, error) {
+	id, err := parseName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	anon, n, err := s.svc.EraseCustomer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &profilev1.EraseCustomerResponse{AnonymousId: anon, EventCount: n}, nil
+}

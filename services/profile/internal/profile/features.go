@@ -1,0 +1,259 @@
+package profile
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// TopCategoryCount is how many categories Features.TopCategories returns.
+const TopCategoryCount = 5
+
+// Features is the fold state derived from a customer's events. It keeps only
+// sums, counts, minima and maxima, so folding events in any order gives the
+// same state; the reported features (main currency, spend, average order
+// value, top categories, preferred channel) are computed from it by methods.
+//
+// Storage may persist it as JSON (the json tags are stable).
+type Features struct {
+	FirstOrderTime time.Time `json:"first_order_time,omitzero"`
+	LastOrderTime  time.Time `json:"last_order_time,omitzero"`
+	// OrderCount counts orders in every currency; refunds don't reduce it.
+	OrderCount int64 `json:"order_count,omitempty"`
+	// DiscountedOrderCount counts orders that used a line or order discount.
+	DiscountedOrderCount int64     `json:"discounted_order_count,omitempty"`
+	RefundCount          int64     `json:"refund_count,omitempty"`
+	LastActivityTime     time.Time `json:"last_activity_time,omitzero"`
+	// EventCount counts events folded in (customer_erased is not folded).
+	EventCount int64 `json:"event_count,omitempty"`
+	// Currencies holds spend per ISO 4217 code.
+	Currencies map[string]CurrencyTotals `json:"currencies,omitempty"`
+	// Categories holds quantity and orders per product category.
+	Categories map[string]CategoryTotals `json:"categories,omitempty"`
+	// Channels holds orders per sales channel.
+	Channels map[string]int64 `json:"channels,omitempty"`
+}
+
+// CurrencyTotals is the spend in one currency.
+type CurrencyTotals struct {
+	OrderCount int64 `json:"order_count,omitempty"`
+	GrossMinor int64 `json:"gross_minor,omitempty"`
+	NetMinor   int64 `json:"net_minor,omitempty"`
+}
+
+// CategoryTotals is what a customer bought of one category.
+type CategoryTotals struct {
+	Quantity   int64 `json:"quantity,omitempty"`
+	OrderCount int64 `json:"order_count,omitempty"`
+}
+
+// CurrencySpend is a customer's spend in one currency, as reported.
+type CurrencySpend struct {
+	Currency string
+	CurrencyTotals
+}
+
+// CategoryAffinity is how much of one category a customer bought.
+type CategoryAffinity struct {
+	Category string
+	CategoryTotals
+}
+
+// Apply folds one accepted event into f. It is commutative and
+// associative: any order of the same events gives the same f. Events are
+// expected to be valid (see ValidateEvent); customer_erased is ignored.
+func (f *Features) Apply(e Event) {
+	if e.Kind() == KindCustomerErased || e.Payload == nil {
+		return
+	}
+	f.EventCount++
+	f.LastActivityTime = laterOf(f.LastActivityTime, e.OccurredAt)
+	switch p := e.Payload.(type) {
+	case OrderPlaced:
+		f.applyOrder(e.OccurredAt, p)
+	case OrderRefunded:
+		f.RefundCount++
+		if p.Amount.Currency != "" {
+			t := f.currency(p.Amount.Currency)
+			t.NetMinor -= p.Amount.Minor
+			f.Currencies[p.Amount.Currency] = t
+		}
+	}
+}
+
+func (f *Features) applyOrder(at time.Time, p OrderPlaced) {
+	f.OrderCount++
+	if f.FirstOrderTime.IsZero() || at.Before(f.FirstOrderTime) {
+		f.FirstOrderTime = at
+	}
+	f.LastOrderTime = laterOf(f.LastOrderTime, at)
+	if orderUsedDiscount(p) {
+		f.DiscountedOrderCount++
+	}
+	if total, err := OrderTotal(p); err == nil && total.Currency != "" {
+		t := f.currency(total.Currency)
+		t.OrderCount++
+		t.GrossMinor += total.Minor
+		t.NetMinor += total.Minor
+		f.Currencies[total.Currency] = t
+	}
+	seen := map[string]bool{}
+	for _, l := range p.Lines {
+		if l.Category == "" {
+			continue
+		}
+		if f.Categories == nil {
+			f.Categories = map[string]CategoryTotals{}
+		}
+		c := f.Categories[l.Category]
+		c.Quantity += l.Quantity
+		if !seen[l.Category] {
+			seen[l.Category] = true
+			c.OrderCount++
+		}
+		f.Categories[l.Category] = c
+	}
+	if p.Channel != "" {
+		if f.Channels == nil {
+			f.Channels = map[string]int64{}
+		}
+		f.Channels[p.Channel]++
+	}
+}
+
+func (f *Features) currency(code string) CurrencyTotals {
+	if f.Currencies == nil {
+		f.Currencies = map[string]CurrencyTotals{}
+	}
+	return f.Currencies[code]
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func orderUsedDiscount(p OrderPlaced) bool {
+	if p.OrderDiscount.Minor > 0 {
+		return true
+	}
+	for _, l := range p.Lines {
+		if l.Discount.Minor > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// MainCurrency is the currency with most orders; ties go to the
+// alphabetically first code. A customer with refunds but no orders has the
+// first refunded currency. "" when there is no money at all.
+func (f Features) MainCurrency() string {
+	best := ""
+	var bestOrders int64 = -1
+	for code, t := range f.Currencies {
+		if t.OrderCount > bestOrders || (t.OrderCount == bestOrders && code < best) {
+			best, bestOrders = code, t.OrderCount
+		}
+	}
+	return best
+}
+
+// GrossSpend is the sum of order totals in the main currency.
+func (f Features) GrossSpend() Money {
+	c := f.MainCurrency()
+	if c == "" {
+		return Money{}
+	}
+	return Money{Currency: c, Minor: f.Currencies[c].GrossMinor}
+}
+
+// NetSpend is gross spend minus refunds, in the main currency.
+func (f Features) NetSpend() Money {
+	c := f.MainCurrency()
+	if c == "" {
+		return Money{}
+	}
+	return Money{Currency: c, Minor: f.Currencies[c].NetMinor}
+}
+
+// AverageOrderValue is gross spend divided by the orders in the main
+// currency, rounded half up. Zero amount when there are no such orders.
+func (f Features) AverageOrderValue() Money {
+	c := f.MainCurrency()
+	if c == "" {
+		return Money{}
+	}
+	t := f.Currencies[c]
+	return Money{Currency: c, Minor: divHalfUp(t.GrossMinor, t.OrderCount)}
+}
+
+// divHalfUp divides a by n > 0, rounding halves away from zero; 0 if n <= 0.
+func divHalfUp(a, n int64) int64 {
+	if n <= 0 {
+		return 0
+	}
+	if a < 0 {
+		return -divHalfUp(-a, n)
+	}
+	q, r := a/n, a%n
+	if r >= n-r {
+		q++
+	}
+	return q
+}
+
+// DiscountShare is the share of orders that used a discount, 0 to 1.
+func (f Features) DiscountShare() float64 {
+	if f.OrderCount == 0 {
+		return 0
+	}
+	return float64(f.DiscountedOrderCount) / float64(f.OrderCount)
+}
+
+// TopCategories returns up to TopCategoryCount categories by quantity,
+// most first; ties go to more orders, then alphabetical order.
+func (f Features) TopCategories() []CategoryAffinity {
+	out := make([]CategoryAffinity, 0, len(f.Categories))
+	for name, t := range f.Categories {
+		out = append(out, CategoryAffinity{Category: name, CategoryTotals: t})
+	}
+	slices.SortFunc(out, func(a, b CategoryAffinity) int {
+		if c := cmp.Compare(b.Quantity, a.Quantity); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.OrderCount, a.OrderCount); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Category, b.Category)
+	})
+	if len(out) > TopCategoryCount {
+		out = out[:TopCategoryCount]
+	}
+	return out
+}
+
+// PreferredChannel is the channel with most orders; ties go to the
+// alphabetically first. "" when no order named a channel.
+func (f Features) PreferredChannel() string {
+	best := ""
+	var bestN int64
+	for ch, n := range f.Channels {
+		if n > bestN || (n == bestN && ch < best) {
+			best, bestN = ch, n
+		}
+	}
+	return best
+}
+
+// SpendByCurrency returns the spend per currency, by currency code.
+func (f Features) SpendByCurrency() []CurrencySpend {
+	out := make([]CurrencySpend, 0, len(f.Currencies))
+	for code, t := range f.Currencies {
+		out = append(out, CurrencySpend{Currency: code, CurrencyTotals: t})
+	}
+	slices.SortFunc(out, func(a, b CurrencySpend) int { return cmp.Compare(a.Currency, b.Currency) })
+	return out
+}

@@ -1,0 +1,107 @@
+package profile
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// CustomerField names an updatable field of a customer, as an update mask
+// path in snake_case.
+type CustomerField string
+
+// Updatable customer fields.
+const (
+	FieldFullName            CustomerField = "full_name"
+	FieldEmail               CustomerField = "email"
+	FieldPhone               CustomerField = "phone"
+	FieldBirthday            CustomerField = "birthday"
+	FieldTimeZone            CustomerField = "time_zone"
+	FieldCountry             CustomerField = "country"
+	FieldRegistrationTime    CustomerField = "registration_time"
+	FieldRegistrationChannel CustomerField = "registration_channel"
+	FieldConsentEmail        CustomerField = "consent.email"
+	FieldConsentSMS          CustomerField = "consent.sms"
+	FieldConsentPush         CustomerField = "consent.push"
+	FieldTags                CustomerField = "tags"
+)
+
+// updatableFields are the fields "*" replaces.
+var updatableFields = []CustomerField{
+	FieldFullName, FieldEmail, FieldPhone, FieldBirthday, FieldTimeZone, FieldCountry,
+	FieldRegistrationTime, FieldRegistrationChannel,
+	FieldConsentEmail, FieldConsentSMS, FieldConsentPush, FieldTags,
+}
+
+var outputOnlyFields = []string{"customer_id", "features", "state", "create_time", "update_time"}
+
+// identityFields identify the customer and its version rather than change
+// it. They are skipped in a mask: the JSON gateway derives a mask from every
+// field in a PATCH body, and a body carries name and etag.
+var identityFields = []string{"name", "etag"}
+
+// ParseUpdateMask turns update mask paths into fields: "*" is every
+// updatable field, "consent" all three consent channels, "name" and "etag"
+// are skipped. Unknown and output-only paths fail with ErrInvalidArgument
+// naming the path.
+func ParseUpdateMask(paths []string) ([]CustomerField, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%w: update_mask: name at least one field", ErrInvalidArgument)
+	}
+	var out []CustomerField
+	for _, p := range paths {
+		switch {
+		case p == "*":
+			if len(paths) != 1 {
+				return nil, fmt.Errorf("%w: update_mask: \"*\" must be the only path", ErrInvalidArgument)
+			}
+			return slices.Clone(updatableFields), nil
+		case slices.Contains(identityFields, p):
+		case p == "consent":
+			out = append(out, FieldConsentEmail, FieldConsentSMS, FieldConsentPush)
+		case slices.Contains(updatableFields, CustomerField(p)):
+			out = append(out, CustomerField(p))
+		case slices.Contains(outputOnlyFields, p) || strings.HasPrefix(p, "features."):
+			return nil, fmt.Errorf("%w: update_mask: %q is output only", ErrInvalidArgument, p)
+		default:
+			return nil, fmt.Errorf("%w: update_mask: unknown path %q", ErrInvalidArgument, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: update_mask: name at least one updatable field", ErrInvalidArgument)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// applyFields copies the named fields from src to dst.
+func applyFields(dst *Customer, src Customer, fields []CustomerField) {
+	for _, f := range fields {
+		switch f {
+		case FieldFullName:
+			dst.FullName = src.FullName
+		case FieldEmail:
+			dst.Email = src.Email
+		case FieldPhone:
+			dst.Phone = src.Phone
+		case FieldBirthday:
+			dst.Birthday = src.Birthday
+		case FieldTimeZone:
+			dst.TimeZone = src.TimeZone
+		case FieldCountry:
+			dst.Country = src.Country
+		case FieldRegistrationTime:
+			dst.RegistrationTime = src.RegistrationTime
+		case FieldRegistrationChannel:
+			dst.RegistrationChannel = src.RegistrationChannel
+		case FieldConsentEmail:
+			dst.Consent.Email = src.Consent.Email
+		case FieldConsentSMS:
+			dst.Consent.SMS = src.Consent.SMS
+		case FieldConsentPush:
+			dst.Consent.Push = src.Consent.Push
+		case FieldTags:
+			dst.Tags = slices.Clone(src.Tags)
+		}
+	}
+}

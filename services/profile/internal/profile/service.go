@@ -1,0 +1,473 @@
+package profile
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Page sizes and the batch limit.
+const (
+	DefaultCustomerPageSize = 50
+	MaxCustomerPageSize     = 1000
+	DefaultEventPageSize    = 100
+	MaxEventPageSize        = 1000
+	MaxBatchSize            = 1000
+)
+
+// Service holds the profile use cases. Handlers call it; it validates,
+// applies the business rules and calls the Store.
+type Service struct {
+	store    Store
+	validate *Validator
+	now      Clock
+	appended broadcast
+}
+
+// NewService returns a Service over store. A nil clock means time.Now.
+func NewService(store Store, clock Clock) *Service {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Service{store: store, validate: NewValidator(), now: func() time.Time { return clock().UTC() }}
+}
+
+// Validator returns the validator the service uses.
+func (s *Service) Validator() *Validator { return s.validate }
+
+// Appended returns a channel closed the next time this Service appends to the
+// event log. Take it before reading the log so no append is missed.
+func (s *Service) Appended() <-chan struct{} { return s.appended.wait() }
+
+// CreateCustomer creates c under c.ID, or completes a provisional customer.
+func (s *Service) CreateCustomer(ctx context.Context, c Customer) (Customer, error) {
+	if err := CheckCustomerID(c.ID); err != nil {
+		return Customer{}, err
+	}
+	now := s.now()
+	c.Tags = normalizeTags(c.Tags)
+	if err := s.validate.Customer(c, now); err != nil {
+		return Customer{}, err
+	}
+	c.State = StateActive
+	c.Features = Features{}
+	c.CreateTime, c.UpdateTime, c.Revision = now, now, 0
+	return s.store.CreateCustomer(ctx, c)
+}
+
+// GetCustomer returns customer id.
+func (s *Service) GetCustomer(ctx context.Context, id string) (Customer, error) {
+	if err := CheckCustomerID(id); err != nil {
+		return Customer{}, err
+	}
+	return s.store.GetCustomer(ctx, id)
+}
+
+// ListCustomersQuery selects a page of customers.
+type ListCustomersQuery struct {
+	Tag          string
+	UpdatedAfter time.Time
+	PageSize     int
+	PageToken    string
+}
+
+// CustomerPage is one page of customers.
+type CustomerPage struct {
+	Customers     []Customer
+	NextPageToken string
+}
+
+// customerCursor is the content of a customers page token. It repeats the
+// filter so a token cannot be used with another one.
+type customerCursor struct {
+	AfterID      string    `json:"a"`
+	Tag          string    `json:"t,omitempty"`
+	UpdatedAfter time.Time `json:"u,omitzero"`
+}
+
+// ListCustomers returns one page of customers in id order.
+func (s *Service) ListCustomers(ctx context.Context, q ListCustomersQuery) (CustomerPage, error) {
+	size, err := pageSize(q.PageSize, DefaultCustomerPageSize, MaxCustomerPageSize)
+	if err != nil {
+		return CustomerPage{}, err
+	}
+	if q.Tag != "" {
+		if msg := tagProblem(q.Tag); msg != "" {
+			return CustomerPage{}, fmt.Errorf("%w: tag: %s", ErrInvalidArgument, msg)
+		}
+	}
+	f := CustomerFilter{Tag: q.Tag, UpdatedAfter: q.UpdatedAfter.UTC(), Limit: size + 1}
+	if q.PageToken != "" {
+		var cur customerCursor
+		if err := decodeToken(q.PageToken, &cur); err != nil || cur.AfterID == "" ||
+			cur.Tag != q.Tag || !cur.UpdatedAfter.Equal(f.UpdatedAfter) {
+			return CustomerPage{}, ErrInvalidPageToken
+		}
+		f.AfterID = cur.AfterID
+	}
+	cs, err := s.store.ListCustomers(ctx, f)
+	if err != nil {
+		return CustomerPage{}, err
+	}
+	var page CustomerPage
+	if len(cs) > size {
+		cs = cs[:size]
+		page.NextPageToken = encodeToken(customerCursor{AfterID: cs[size-1].ID, Tag: q.Tag, UpdatedAfter: f.UpdatedAfter})
+	}
+	page.Customers = cs
+	return page, nil
+}
+
+func pageSize(n, def, max int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, fmt.Errorf("%w: page_size must not be negative", ErrInvalidArgument)
+	case n == 0:
+		return def, nil
+	case n > max:
+		return max, nil
+	}
+	return n, nil
+}
+
+func encodeToken(v any) string {
+	b, _ := json.Marshal(v) // plain structs; cannot fail
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(tok string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// UpdateCustomer changes the fields of customer patch.ID named in fields to
+// patch's values. A non-empty etag must match the stored customer's.
+func (s *Service) UpdateCustomer(ctx context.Context, patch Customer, fields []CustomerField, etag string) (Customer, error) {
+	if err := CheckCustomerID(patch.ID); err != nil {
+		return Customer{}, err
+	}
+	if len(fields) == 0 {
+		return Customer{}, fmt.Errorf("%w: update_mask: name at least one field", ErrInvalidArgument)
+	}
+	now := s.now()
+	return s.store.UpdateCustomer(ctx, patch.ID, func(c *Customer) error {
+		if etag != "" && etag != c.ETag() {
+			return ErrETagMismatch
+		}
+		if c.State == StateErased {
+			return ErrCustomerErased
+		}
+		next := *c
+		applyFields(&next, patch, fields)
+		next.Tags = normalizeTags(next.Tags)
+		if err := s.validate.Customer(next, now); err != nil {
+			return err
+		}
+		next.UpdateTime = now
+		*c = next
+		return nil
+	})
+}
+
+// DeleteCustomer deletes a customer that has no events. A non-empty etag
+// must match.
+func (s *Service) DeleteCustomer(ctx context.Context, id, etag string) error {
+	if err := CheckCustomerID(id); err != nil {
+		return err
+	}
+	return s.store.DeleteCustomer(ctx, id, func(c Customer) error {
+		if etag != "" && etag != c.ETag() {
+			return ErrETagMismatch
+		}
+		if c.Features.EventCount > 0 || c.State == StateErased {
+			return fmt.Errorf("%w: erase it instead", ErrCustomerHasEvents)
+		}
+		return nil
+	})
+}
+
+// AddTags adds tags to customer id; tags it already has are kept.
+func (s *Service) AddTags(ctx context.Context, id string, tags []string) (Customer, error) {
+	return s.changeTags(ctx, id, tags, func(have []string) []string { return append(have, tags...) })
+}
+
+// RemoveTags removes tags from customer id; absent tags are ignored.
+func (s *Service) RemoveTags(ctx context.Context, id string, tags []string) (Customer, error) {
+	return s.changeTags(ctx, id, tags, func(have []string) []string {
+		return slices.DeleteFunc(have, func(t string) bool { return slices.Contains(tags, t) })
+	})
+}
+
+func (s *Service) changeTags(ctx context.Context, id string, tags []string, change func([]string) []string) (Customer, error) {
+	if err := CheckCustomerID(id); err != nil {
+		return Customer{}, err
+	}
+	if len(tags) == 0 {
+		return Customer{}, customerErr("tags", "name at least one tag")
+	}
+	if err := CheckTags(tags); err != nil {
+		return Customer{}, err
+	}
+	now := s.now()
+	return s.store.UpdateCustomer(ctx, id, func(c *Customer) error {
+		if c.State == StateErased {
+			return ErrCustomerErased
+		}
+		next := normalizeTags(change(slices.Clone(c.Tags)))
+		if len(next) > MaxTags {
+			return customerErr("tags", "a customer has at most %d tags", MaxTags)
+		}
+		c.Tags = next
+		c.UpdateTime = now
+		return nil
+	})
+}
+
+func normalizeTags(tags []string) []string {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := slices.Clone(tags)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// EventOutcome is what happened to a submitted event.
+type EventOutcome int
+
+// Event outcomes.
+const (
+	OutcomeAccepted EventOutcome = iota + 1
+	OutcomeDuplicate
+	OutcomeRejected
+)
+
+// EventResult is the outcome for one submitted event.
+type EventResult struct {
+	Index    int
+	EventID  string
+	Outcome  EventOutcome
+	Sequence int64
+	// Err explains a rejection.
+	Err *ValidationError
+}
+
+// RecordEvent records one event. An invalid event fails with a
+// *ValidationError; a duplicate succeeds with OutcomeDuplicate.
+func (s *Service) RecordEvent(ctx context.Context, e Event) (EventResult, error) {
+	if verr := s.validate.Event(e, s.now()); verr != nil {
+		return EventResult{}, verr
+	}
+	rs, err := s.RecordEvents(ctx, []Event{e})
+	if err != nil {
+		return EventResult{}, err
+	}
+	return rs[0], nil
+}
+
+// RecordEvents records a batch of 1 to MaxBatchSize events. Valid events
+// are kept even when others are rejected; an event id seen earlier in the
+// batch or in the log is a duplicate. Results are in request order.
+func (s *Service) RecordEvents(ctx context.Context, events []Event) ([]EventResult, error) {
+	switch {
+	case len(events) == 0:
+		return nil, ErrEmptyBatch
+	case len(events) > MaxBatchSize:
+		return nil, fmt.Errorf("%w: %d events, at most %d", ErrBatchTooLarge, len(events), MaxBatchSize)
+	}
+	now := s.now()
+	results := make([]EventResult, len(events))
+	seen := make(map[string]bool, len(events))
+	valid := make([]Event, 0, len(events))
+	validIdx := make([]int, 0, len(events))
+	for i, e := range events {
+		results[i] = EventResult{Index: i, EventID: e.ID}
+		if verr := s.validate.Event(e, now); verr != nil {
+			verr.Index = i
+			results[i].Outcome, results[i].Err = OutcomeRejected, verr
+			continue
+		}
+		if seen[e.ID] {
+			results[i].Outcome = OutcomeDuplicate
+			continue
+		}
+		seen[e.ID] = true
+		e.OccurredAt = e.OccurredAt.UTC()
+		e.RecordTime, e.Sequence = now, 0
+		valid = append(valid, e)
+		validIdx = append(validIdx, i)
+	}
+	if len(valid) == 0 {
+		return results, nil
+	}
+	stored, err := s.store.AppendEvents(ctx, valid, (*Features).Apply)
+	if err != nil {
+		return nil, err
+	}
+	if len(stored) != len(valid) {
+		return nil, fmt.Errorf("profile: store returned %d results for %d events", len(stored), len(valid))
+	}
+	accepted := false
+	for j, r := range stored {
+		i := validIdx[j]
+		if r.Duplicate {
+			results[i].Outcome = OutcomeDuplicate
+			continue
+		}
+		results[i].Outcome, results[i].Sequence = OutcomeAccepted, r.Sequence
+		accepted = true
+	}
+	if accepted {
+		s.appended.notify()
+	}
+	return results, nil
+}
+
+// ListEvents returns up to limit events of the log after afterSequence.
+func (s *Service) ListEvents(ctx context.Context, afterSequence int64, limit int) ([]Event, error) {
+	if afterSequence < 0 {
+		return nil, fmt.Errorf("%w: after_sequence must not be negative", ErrInvalidArgument)
+	}
+	limit, err := pageSize(limit, DefaultEventPageSize, MaxEventPageSize)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListEvents(ctx, afterSequence, limit)
+}
+
+// EventPage is one page of a customer's events.
+type EventPage struct {
+	Events        []Event
+	NextPageToken string
+}
+
+type eventCursor struct {
+	CustomerID    string `json:"c"`
+	AfterSequence int64  `json:"s"`
+}
+
+// ListCustomerEvents returns one page of a customer's events in sequence
+// order.
+func (s *Service) ListCustomerEvents(ctx context.Context, id string, size int, token string) (EventPage, error) {
+	if _, err := s.GetCustomer(ctx, id); err != nil {
+		return EventPage{}, err
+	}
+	size, err := pageSize(size, DefaultEventPageSize, MaxEventPageSize)
+	if err != nil {
+		return EventPage{}, err
+	}
+	var after int64
+	if token != "" {
+		var cur eventCursor
+		if err := decodeToken(token, &cur); err != nil || cur.CustomerID != id || cur.AfterSequence <= 0 {
+			return EventPage{}, ErrInvalidPageToken
+		}
+		after = cur.AfterSequence
+	}
+	evs, err := s.store.ListCustomerEvents(ctx, id, after, size+1)
+	if err != nil {
+		return EventPage{}, err
+	}
+	var page EventPage
+	if len(evs) > size {
+		evs = evs[:size]
+		page.NextPageToken = encodeToken(eventCursor{CustomerID: id, AfterSequence: evs[size-1].Sequence})
+	}
+	page.Events = evs
+	return page, nil
+}
+
+// Export is everything Tenure holds about a customer.
+type Export struct {
+	Customer Customer
+	Events   []Event
+	Time     time.Time
+}
+
+// ExportCustomer returns the customer and all its events.
+func (s *Service) ExportCustomer(ctx context.Context, id string) (Export, error) {
+	c, err := s.GetCustomer(ctx, id)
+	if err != nil {
+		return Export{}, err
+	}
+	x := Export{Customer: c, Time: s.now()}
+	var after int64
+	for {
+		evs, err := s.store.ListCustomerEvents(ctx, id, after, MaxEventPageSize)
+		if err != nil {
+			return Export{}, err
+		}
+		x.Events = append(x.Events, evs...)
+		if len(evs) < MaxEventPageSize {
+			return x, nil
+		}
+		after = evs[len(evs)-1].Sequence
+	}
+}
+
+// EraseCustomer removes a customer's personal data; its events and
+// features live on under a new anonymous id, which it returns with the
+// number of events re-keyed.
+func (s *Service) EraseCustomer(ctx context.Context, id string) (string, int64, error) {
+	if err := CheckCustomerID(id); err != nil {
+		return "", 0, err
+	}
+	anon := "anon-" + strings.ToLower(rand.Text())
+	now := s.now()
+	erased := Event{
+		ID:         "customer-erased:" + anon,
+		CustomerID: id,
+		OccurredAt: now,
+		RecordTime: now,
+		Payload:    CustomerErased{AnonymousID: anon},
+	}
+	n, err := s.store.EraseCustomer(ctx, id, erased)
+	if err != nil {
+		return "", 0, err
+	}
+	s.appended.notify()
+	return anon, n, nil
+}
+
+// broadcast wakes every waiter once per notify.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (b *broadcast) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+func (b *broadcast) notify() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
+	}
+}
+
+// IsValidation reports whether err is a validation failure of a customer or
+// an event.
+func IsValidation(err error) bool {
+	var v *ValidationError
+	return errors.As(err, &v)
+}

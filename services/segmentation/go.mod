@@ -1,0 +1,3 @@
+module github.com/tenurehq/tenure/services/segmentation
+
+go 1.26.0

@@ -1,0 +1,27 @@
+// Command tenured runs all of Tenure in one process for local development:
+// an embedded etcd, every service (SQLite databases under the data
+// directory) and the JSON gateway on 127.0.0.1:8080. Ctrl-C stops the
+// gateway, then the services, then etcd. `make run` starts it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	var cfg config
+	cfg.registerFlags(flag.CommandLine)
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "tenured:", err)
+		os.Exit(1)
+	}
+}

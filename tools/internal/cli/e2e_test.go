@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
+	"github.com/tenurehq/tenure/services/platform/embedetcd"
+	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	profileapp "github.com/tenurehq/tenure/services/profile/app"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// onlineRetailFile is the UCI data set beside the project (never inside it).
+const onlineRetailFile = "../../../../shared/datasets/online-retail/online_retail.csv.gz"
+
+// quiet discards the services' request logs.
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// startProfile runs the real profile service on a fresh SQLite file,
+// registered in etcd, until the test ends, and returns its gRPC address.
+func startProfile(tb testing.TB, etcd *clientv3.Client) string {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, cleanup, err := profileapp.New(ctx, profileapp.Config{
+		ListenAddr:      "127.0.0.1:0",
+		DSN:             "sqlite:" + filepath.Join(tb.TempDir(), "profile.db"),
+		LogLevel:        "error",
+		ShutdownTimeout: 5 * time.Second,
+	}, profileapp.Deps{Logger: quiet(), Etcd: etcd})
+	if err != nil {
+		cancel()
+		tb.Fatalf("profile: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("profile run: %v", err)
+		}
+		cleanup()
+	})
+	return a.Addr()
+}
+
+// startGateway runs the real gateway against etcd until the test ends and
+// returns its base URL once /readyz says every backend resolves.
+func startGateway(t *testing.T, etcd *embedetcd.Server) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, cleanup, err := gatewayapp.New(ctx, gatewayapp.Config{
+		ListenAddr:      "127.0.0.1:0",
+		EtcdEndpoints:   etcd.Endpoints(),
+		MaxBodyBytes:    gatewayapp.DefaultMaxBodyBytes,
+		ShutdownTimeout: 5 * time.Second,
+		LogLevel:        "error",
+	}, gatewayapp.Deps{Logger: quiet()})
+	if err != nil {
+		cancel()
+		t.Fatalf("gateway: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("gateway run: %v", err)
+		}
+		cleanup()
+	})
+	base := "http://" + a.Addr()
+	// Discovery is asynchronous: wait for the gateway to see the profile
+	// replica rather than lean on the importer's retries.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("gateway not ready after 10 s (last: %v)", err)
+		}
+	}
+}
+
+func TestImportThroughGateway(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	startProfile(t, etcdtest.Client(t, etcd))
+	base := startGateway(t, etcd)
+
+	args := []string{"--file", fixture, "--gateway", base, "--batch-size", "2"}
+	first := importJSON(t, args...)
+	// Invoice 800006 has a negative quantity on a normal invoice: sent as
+	// it is, the service rejects it.
+	want := importSummary{Rows: 9, RowsWithoutCustomer: 2, Invoices: 6, Orders: 5, Refunds: 1, Customers: 3, Batches: 3, Accepted: 5, Rejected: 1}
+	if diff := compareCounts(first, want); diff != "" {
+		t.Errorf("first run: %s", diff)
+	}
+	if len(first.Rejections) != 1 || !strings.HasPrefix(first.Rejections[0], "online-retail:800006: ") || !strings.Contains(first.Rejections[0], "quantity") {
+		t.Errorf("rejections %q, want invoice 800006 for its quantity", first.Rejections)
+	}
+	second := importJSON(t, args...)
+	want.Accepted, want.Duplicates = 0, 5
+	if diff := compareCounts(second, want); diff != "" {
+		t.Errorf("second run: %s", diff)
+	}
+}
+
+// retailCounts are the figures an import of the real file must report,
+// found by a pass over the file that shares no code with the importer.
+type retailCounts struct {
+	rows, rowsWithoutCustomer, invoices, refunds, customers int
+	// zeroRefunds are cancellations worth nothing, which the service
+	// rejects (a refund amount must be positive).
+	zeroRefunds int
+}
+
+func countRetail(t testing.TB, path string) retailCounts {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(zr)
+	header, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := make(map[string]int)
+	for i, h := range header {
+		col[h] = i
+	}
+	var c retailCounts
+	invoices := make(map[string]bool)
+	customers := make(map[string]bool)
+	refundValue := make(map[string]*big.Rat)
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.rows++
+		cust := strings.TrimSuffix(rec[col["CustomerID"]], ".0")
+		if cust == "" {
+			c.rowsWithoutCustomer++
+			continue
+		}
+		no := rec[col["InvoiceNo"]]
+		invoices[no] = true
+		customers[cust] = true
+		if strings.HasPrefix(no, "C") {
+			price, ok := new(big.Rat).SetString(rec[col["UnitPrice"]])
+			qty, ok2 := new(big.Rat).SetString(rec[col["Quantity"]])
+			if !ok || !ok2 {
+				t.Fatalf("row %d: bad number", c.rows)
+			}
+			if refundValue[no] == nil {
+				refundValue[no] = new(big.Rat)
+			}
+			refundValue[no].Add(refundValue[no], price.Mul(price, qty))
+		}
+	}
+	c.invoices, c.customers, c.refunds = len(invoices), len(customers), len(refundValue)
+	half := big.NewRat(-1, 200) // less than half a penny refunded rounds to nothing
+	for _, v := range refundValue {
+		if v.Cmp(half) > 0 {
+			c.zeroRefunds++
+		}
+	}
+	return c
+}
+
+func TestImportOnlineRetail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports 541,909 rows")
+	}
+	if _, err := os.Stat(onlineRetailFile); err != nil {
+		t.Skipf("data set absent: %v", err)
+	}
+	want := countRetail(t, onlineRetailFile)
+
+	etcd := etcdtest.Start(t)
+	addr := startProfile(t, etcdtest.Client(t, etcd))
+	args := []string{"--file", onlineRetailFile, "--grpc", addr}
+
+	first := importJSON(t, args...)
+	t.Logf("first import: %d events in %.2f s (%.0f events/s), %d rejected %v",
+		first.Accepted+first.Duplicates+first.Rejected, first.ElapsedSeconds, first.EventsPerSecond, first.Rejected, first.RejectedByReason)
+	checkRetail(t, "first run", first, want)
+	if first.Accepted != want.invoices-want.zeroRefunds || first.Duplicates != 0 || first.Rejected != want.zeroRefunds {
+		t.Errorf("first run: accepted %d, duplicates %d, rejected %d; want %d, 0, %d (%v)",
+			first.Accepted, first.Duplicates, first.Rejected, want.invoices-want.zeroRefunds, want.zeroRefunds, first.Rejections)
+	}
+
+	second := importJSON(t, args...)
+	t.Logf("second import: %.2f s", second.ElapsedSeconds)
+	checkRetail(t, "second run", second, want)
+	if second.Accepted != 0 || second.Duplicates != first.Accepted || second.Rejected != first.Rejected {
+		t.Errorf("second run: accepted %d, duplicates %d, rejected %d; want 0, %d, %d",
+			second.Accepted, second.Duplicates, second.Rejected, first.Accepted, first.Rejected)
+	}
+
+	// Every customer exists once in the service.
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := profilev1.NewProfileServiceClient(conn)
+	n, token := 0, ""
+	for {
+		resp, err := client.ListCustomers(context.Background(), &profilev1.ListCustomersRequest{PageSize: 1000, PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(resp.GetCustomers())
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	if n != want.customers {
+		t.Errorf("service holds %d customers, want %d", n, want.customers)
+	}
+}
+
+func checkRetail(t *testing.T, run string, got importSummary, want retailCounts) {
+	t.Helper()
+	if got.Rows != want.rows || got.RowsWithoutCustomer != want.rowsWithoutCustomer || got.InvalidRows != 0 ||
+		got.Invoices != want.invoices || got.Refunds != want.refunds || got.Customers != want.customers {
+		t.Errorf("%s: rows %d, without customer %d, invalid %d, invoices %d, refunds %d, customers %d; want %d, %d, 0, %d, %d, %d",
+			run, got.Rows, got.RowsWithoutCustomer, got.InvalidRows, got.Invoices, got.Refunds, got.Customers,
+			want.rows, want.rowsWithoutCustomer, want.invoices, want.refunds, want.customers)
+	}
+}
+
+// BenchmarkImportOnlineRetail imports the real file over gRPC into a fresh
+// profile service on SQLite, end to end: reading, mapping and recording.
+func BenchmarkImportOnlineRetail(b *testing.B) {
+	if _, err := os.Stat(onlineRetailFile); err != nil {
+		b.Skipf("data set absent: %v", err)
+	}
+	etcd := etcdtest.Start(b)
+	etcdCli := etcdtest.Client(b, etcd)
+	var events int
+	for b.Loop() {
+		b.StopTimer()
+		addr := startProfile(b, etcdCli)
+		b.StartTimer()
+		var out, errOut strings.Builder
+		code := Run(context.Background(), Env{Stdout: &out, Stderr: &errOut},
+			[]string{"import", "online-retail", "--file", onlineRetailFile, "--grpc", addr, "--output", "json"})
+		if code != 0 {
+			b.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		var s importSummary
+		if err := json.Unmarshal([]byte(out.String()), &s); err != nil {
+			b.Fatal(err)
+		}
+		if s.Accepted != s.Invoices {
+			b.Fatalf("accepted %d of %d invoices", s.Accepted, s.Invoices)
+		}
+		events += s.Accepted
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	"github.com/tenurehq/tenure/tools/internal/ingest"
+	"github.com/tenurehq/tenure/tools/internal/retailimport"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// DefaultGateway is where `make run` serves the JSON gateway.
+const DefaultGateway = "http://127.0.0.1:8080"
+
+// importSummary is the outcome of an import, printed as text or JSON.
+type importSummary struct {
+	File                string         `json:"file"`
+	Target              string         `json:"target"`
+	Rows                int            `json:"rows"`
+	RowsWithoutCustomer int            `json:"rowsWithoutCustomer"`
+	InvalidRows         int            `json:"invalidRows"`
+	InvalidInvoices     int            `json:"invalidInvoices"`
+	Problems            []string       `json:"problems,omitempty"`
+	Invoices            int            `json:"invoices"`
+	Orders              int            `json:"orders"`
+	Refunds             int            `json:"refunds"`
+	Customers           int            `json:"customers"`
+	Batches             int            `json:"batches"`
+	Retries             int            `json:"retries"`
+	Accepted            int            `json:"accepted"`
+	Duplicates          int            `json:"duplicates"`
+	Rejected            int            `json:"rejected"`
+	RejectedByReason    map[string]int `json:"rejectedByReason,omitempty"`
+	Rejections          []string       `json:"rejections,omitempty"`
+	ElapsedSeconds      float64        `json:"elapsedSeconds"`
+	EventsPerSecond     float64        `json:"eventsPerSecond"`
+}
+
+func importOnlineRetail(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "import", "online-retail", "--file PATH [--gateway URL | --grpc HOST:PORT]")
+	file := fs.String("file", "", "the Online Retail CSV, plain or gzip (required)")
+	gateway := fs.String("gateway", "", "JSON gateway base URL (default "+DefaultGateway+" when --grpc is not given)")
+	grpcAddr := fs.String("grpc", "", "host:port of a profile service replica, to send over gRPC instead of the gateway")
+	batchSize := fs.Int("batch-size", 1000, "events per BatchRecordEvents call, 1 to 1000")
+	concurrency := fs.Int("concurrency", 4, "batches in flight")
+	output := fs.String("output", "text", "summary format: text or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *file == "":
+		return fmt.Errorf("%w: --file is required", ErrUsage)
+	case *gateway != "" && *grpcAddr != "":
+		return fmt.Errorf("%w: give --gateway or --grpc, not both", ErrUsage)
+	case *batchSize < 1 || *batchSize > 1000:
+		return fmt.Errorf("%w: --batch-size must be 1 to 1000", ErrUsage)
+	case *concurrency < 1:
+		return fmt.Errorf("%w: --concurrency must be at least 1", ErrUsage)
+	case *output != "text" && *output != "json":
+		return fmt.Errorf("%w: --output must be text or json", ErrUsage)
+	}
+
+	var sender ingest.Sender
+	target := ""
+	if *grpcAddr != "" {
+		conn, err := grpc.NewClient(*grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return fmt.Errorf("dial %s: %w", *grpcAddr, err)
+		}
+		defer conn.Close()
+		sender = ingest.GRPC(profilev1.NewProfileServiceClient(conn))
+		target = "grpc://" + *grpcAddr
+	} else {
+		base := *gateway
+		if base == "" {
+			base = DefaultGateway
+		}
+		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: --gateway must be an http(s) URL, got %q", ErrUsage, base)
+		}
+		sender = ingest.Gateway(base, &http.Client{})
+		target = base
+	}
+
+	start := time.Now()
+	if env.Terminal {
+		fmt.Fprintf(env.Stderr, "reading %s\n", *file)
+	}
+	ds, err := loadFile(*file)
+	if err != nil {
+		return err
+	}
+	events := ds.Events()
+	sum := importSummary{
+		File:                *file,
+		Target:              target,
+		Rows:                ds.Rows,
+		RowsWithoutCustomer: ds.RowsWithoutCustomer,
+		InvalidRows:         ds.InvalidRows,
+		InvalidInvoices:     ds.InvalidInvoices,
+		Invoices:            len(ds.Invoices),
+		Customers:           ds.Customers,
+	}
+	for _, p := range ds.Problems {
+		sum.Problems = append(sum.Problems, p.String())
+	}
+	for _, inv := range ds.Invoices {
+		if inv.Cancelled() {
+			sum.Refunds++
+		} else {
+			sum.Orders++
+		}
+	}
+
+	var bar *progressBar
+	var mu sync.Mutex
+	opts := ingest.Options{
+		BatchSize:   *batchSize,
+		Concurrency: *concurrency,
+		Retry: func(batch, attempt int, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if bar != nil {
+				bar.interrupt()
+			}
+			fmt.Fprintf(env.Stderr, "batch %d, attempt %d failed, retrying: %v\n", batch, attempt, err)
+		},
+	}
+	if env.Terminal {
+		bar = newProgressBar(env.Stderr, len(events), time.Now())
+		opts.Progress = func(done int) {
+			mu.Lock()
+			defer mu.Unlock()
+			bar.update(done, time.Now())
+		}
+	}
+	res, sendErr := ingest.Send(ctx, sender, events, opts)
+	if bar != nil {
+		bar.finish()
+	}
+	elapsed := time.Since(start)
+	sum.Batches, sum.Retries = res.Batches, res.Retries
+	sum.Accepted, sum.Duplicates, sum.Rejected = res.Accepted, res.Duplicates, res.Rejected
+	if len(res.RejectedByReason) > 0 {
+		sum.RejectedByReason = res.RejectedByReason
+	}
+	for _, r := range res.Rejections {
+		sum.Rejections = append(sum.Rejections, r.String())
+	}
+	sum.ElapsedSeconds = elapsed.Seconds()
+	if elapsed > 0 {
+		sum.EventsPerSecond = float64(res.Accepted+res.Duplicates+res.Rejected) / elapsed.Seconds()
+	}
+
+	if err := printSummary(env.Stdout, *output, sum); err != nil {
+		return err
+	}
+	if sendErr != nil {
+		return fmt.Errorf("import stopped: %w", sendErr)
+	}
+	return nil
+}
+
+func loadFile(path string) (*retailimport.Dataset, error) {
+	loc, err := time.LoadLocation(retailimport.Zone)
+	if err != nil {
+		return nil, fmt.Errorf("time zone: %w", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ds, err := retailimport.Load(f, loc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ds, nil
+}
+
+func printSummary(w io.Writer, format string, s importSummary) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	line("file", "%s", s.File)
+	line("target", "%s", s.Target)
+	line("rows", "%s", grouped(s.Rows))
+	line("rows without customer", "%s (skipped)", grouped(s.RowsWithoutCustomer))
+	if s.InvalidRows > 0 {
+		line("invalid rows", "%s (%s invoices left out)", grouped(s.InvalidRows), grouped(s.InvalidInvoices))
+	}
+	line("invoices", "%s (%s orders, %s refunds)", grouped(s.Invoices), grouped(s.Orders), grouped(s.Refunds))
+	line("customers", "%s", grouped(s.Customers))
+	line("events accepted", "%s", grouped(s.Accepted))
+	line("duplicates", "%s", grouped(s.Duplicates))
+	line("rejected", "%s", grouped(s.Rejected))
+	line("elapsed", "%s", time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond))
+	line("events/s", "%s", grouped(int(s.EventsPerSecond)))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(s.RejectedByReason) > 0 {
+		fmt.Fprintln(w, "\nrejections by reason:")
+		reasons := make([]string, 0, len(s.RejectedByReason))
+		for r := range s.RejectedByReason {
+			reasons = append(reasons, r)
+		}
+		slices.Sort(reasons)
+		for _, r := range reasons {
+			fmt.Fprintf(w, "  %s: %s\n", r, grouped(s.RejectedByReason[r]))
+		}
+		fmt.Fprintln(w, "first rejections:")
+		for _, r := range s.Rejections {
+			fmt.Fprintf(w, "  %s\n", r)
+		}
+	}
+	if len(s.Problems) > 0 {
+		fmt.Fprintln(w, "\nfirst unreadable rows:")
+		for _, p := range s.Problems {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
+	return nil
+}
+
+// grouped writes n with thousands separators: 541909 → "541,909".
+func grouped(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

@@ -1,0 +1,116 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// GRPC sends batches with a profile service client.
+func GRPC(client profilev1.ProfileServiceClient) Sender { return grpcSender{client} }
+
+type grpcSender struct {
+	client profilev1.ProfileServiceClient
+}
+
+func (g grpcSender) BatchRecordEvents(ctx context.Context, req *profilev1.BatchRecordEventsRequest) (*profilev1.BatchRecordEventsResponse, error) {
+	return g.client.BatchRecordEvents(ctx, req)
+}
+
+// BatchRecordPath is the gateway route of BatchRecordEvents.
+const BatchRecordPath = "/v1/events:batchRecord"
+
+// maxResponseBytes bounds how much of a gateway answer is read.
+const maxResponseBytes = 16 << 20
+
+// Gateway sends batches as JSON to the gateway at baseURL
+// (e.g. "http://127.0.0.1:8080"). A nil client means http.DefaultClient.
+func Gateway(baseURL string, client *http.Client) Sender {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return gatewaySender{url: strings.TrimRight(baseURL, "/") + BatchRecordPath, client: client}
+}
+
+type gatewaySender struct {
+	url    string
+	client *http.Client
+}
+
+func (g gatewaySender) BatchRecordEvents(ctx context.Context, req *profilev1.BatchRecordEventsRequest) (*profilev1.BatchRecordEventsResponse, error) {
+	body, err := protojson.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: encode: %w", err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/json")
+	hresp, err := g.client.Do(hreq)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+		// Connection refused, reset, ...: the gateway may come back.
+		return nil, status.Error(codes.Unavailable, err.Error())
+	}
+	defer hresp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxResponseBytes))
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "read response: %v", err)
+	}
+	if hresp.StatusCode != http.StatusOK {
+		return nil, newHTTPError(hresp.StatusCode, data)
+	}
+	resp := &profilev1.BatchRecordEventsResponse{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, resp); err != nil {
+		return nil, fmt.Errorf("ingest: decode response: %w", err)
+	}
+	return resp, nil
+}
+
+// HTTPError is a non-200 answer from the gateway. It carries the
+// google.rpc.Status the gateway sent, when there was one.
+type HTTPError struct {
+	StatusCode int
+	Status     *status.Status
+}
+
+func newHTTPError(code int, body []byte) *HTTPError {
+	var p spb.Status
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, &p); err == nil && (p.GetCode() != 0 || p.GetMessage() != "") {
+		return &HTTPError{StatusCode: code, Status: status.FromProto(&p)}
+	}
+	msg := strings.TrimSpace(string(body))
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	if msg == "" {
+		msg = http.StatusText(code)
+	}
+	return &HTTPError{StatusCode: code, Status: status.New(codes.Unknown, msg)}
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("gateway: HTTP %d: %s: %s", e.StatusCode, e.Status.Code(), e.Status.Message())
+}
+
+// GRPCStatus lets status.Code and status.FromError see the gateway's status.
+func (e *HTTPError) GRPCStatus() *status.Status { return e.Status }
+
+// Temporary reports whether the request may succeed later: any 5xx or
+// 429, or the same request still in progress (Aborted, 409).
+func (e *HTTPError) Temporary() bool {
+	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests || e.Status.Code() == codes.Aborted
+}

@@ -1,0 +1,205 @@
+package retailimport
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+func gzipped(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestDecompress(t *testing.T) {
+	plain := []byte("InvoiceNo,StockCode\n1,A\n")
+	tests := []struct {
+		name string
+		in   []byte
+		want []byte
+	}{
+		{"plain", plain, plain},
+		{"gzip", gzipped(t, plain), plain},
+		{"empty", nil, nil},
+		{"one byte", []byte{0x1f}, []byte{0x1f}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Decompress(bytes.NewReader(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadPlainAndGzip(t *testing.T) {
+	plain, err := os.ReadFile("testdata/small.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"plain": plain, "gzip": gzipped(t, plain)} {
+		t.Run(name, func(t *testing.T) {
+			ds, err := Load(bytes.NewReader(data), london(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSmall(t, ds)
+		})
+	}
+}
+
+// checkSmall checks the dataset read from testdata/small.csv.
+func checkSmall(t *testing.T, ds *Dataset) {
+	t.Helper()
+	if ds.Rows != 11 {
+		t.Errorf("Rows = %d, want 11", ds.Rows)
+	}
+	if ds.RowsWithoutCustomer != 2 { // an empty CustomerID and "NA"
+		t.Errorf("RowsWithoutCustomer = %d, want 2", ds.RowsWithoutCustomer)
+	}
+	if ds.InvalidRows != 1 || ds.InvalidInvoices != 1 {
+		t.Errorf("InvalidRows, InvalidInvoices = %d, %d, want 1, 1", ds.InvalidRows, ds.InvalidInvoices)
+	}
+	if len(ds.Problems) != 1 || ds.Problems[0].Line != 10 || ds.Problems[0].Invoice != "900006" || !errors.Is(ds.Problems[0].Err, ErrBadPrice) {
+		t.Errorf("Problems = %v, want line 10 of invoice 900006, a bad price", ds.Problems)
+	}
+	if ds.Customers != 3 {
+		t.Errorf("Customers = %d, want 3", ds.Customers)
+	}
+	var got []string
+	for _, inv := range ds.Invoices {
+		got = append(got, inv.No+"@"+inv.Time.Format(time.RFC3339))
+	}
+	want := []string{ // time order; 900006 is left out whole
+		"900005@2010-12-01T08:26:00Z",
+		"900001@2011-01-05T09:07:00Z",
+		"900002@2011-07-14T15:30:00Z",
+		"C900004@2011-07-20T09:00:00Z",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("invoices = %v, want %v", got, want)
+	}
+}
+
+func TestEvents(t *testing.T) {
+	f, err := os.Open("testdata/small.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ds, err := Load(f, london(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		// 6 × 3.395 = 20.37 exactly.
+		`{"eventId":"online-retail:900005","customerId":"90003","occurredAt":"2010-12-01T08:26:00Z",
+		  "orderPlaced":{"orderId":"900005","channel":"online","total":{"currencyCode":"GBP","amountMinor":"2037"},
+		  "lines":[{"sku":"TST06","quantity":"6","unitPrice":{"currencyCode":"GBP","amountMinor":"340"}}]}}`,
+		// Rows apart in the file, one order; "90001.0" is customer 90001;
+		// 4 × 1.25 + 3 × 0.85 + 1 × 0.001 = 7.55 (the 0.1p line rounds to 0).
+		`{"eventId":"online-retail:900001","customerId":"90001","occurredAt":"2011-01-05T09:07:00Z",
+		  "orderPlaced":{"orderId":"900001","channel":"online","total":{"currencyCode":"GBP","amountMinor":"755"},
+		  "lines":[{"sku":"TST01","quantity":"4","unitPrice":{"currencyCode":"GBP","amountMinor":"125"}},
+		           {"sku":"TST02","quantity":"3","unitPrice":{"currencyCode":"GBP","amountMinor":"85"}},
+		           {"sku":"TST04","quantity":"1","unitPrice":{"currencyCode":"GBP","amountMinor":"0"}}]}}`,
+		`{"eventId":"online-retail:900002","customerId":"90002","occurredAt":"2011-07-14T15:30:00Z",
+		  "orderPlaced":{"orderId":"900002","channel":"online","total":{"currencyCode":"GBP","amountMinor":"2100"},
+		  "lines":[{"sku":"TST03","quantity":"10","unitPrice":{"currencyCode":"GBP","amountMinor":"210"}}]}}`,
+		// A cancellation: positive quantities, the amount refunded, no order id.
+		`{"eventId":"online-retail:C900004","customerId":"90002","occurredAt":"2011-07-20T09:00:00Z",
+		  "orderRefunded":{"amount":{"currencyCode":"GBP","amountMinor":"1920"},
+		  "lines":[{"sku":"TST03","quantity":"2","unitPrice":{"currencyCode":"GBP","amountMinor":"210"}},
+		           {"sku":"TST05","quantity":"1","unitPrice":{"currencyCode":"GBP","amountMinor":"1500"}}]}}`,
+	}
+	events := ds.Events()
+	if len(events) != len(want) {
+		t.Fatalf("%d events, want %d", len(events), len(want))
+	}
+	for i, w := range want {
+		wantEv := &profilev1.Event{}
+		if err := protojson.Unmarshal([]byte(w), wantEv); err != nil {
+			t.Fatalf("want[%d]: %v", i, err)
+		}
+		if !proto.Equal(events[i], wantEv) {
+			t.Errorf("event %d:\n got %v\nwant %v", i, events[i], wantEv)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want error
+	}{
+		{"empty", "", ErrEmptyFile},
+		{"no customer column", "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice\n", ErrMissingColumn},
+		{"no price column", "InvoiceNo,StockCode,Quantity,InvoiceDate,CustomerID\n", ErrMissingColumn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(strings.NewReader(tt.in), london(t))
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Load error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadRowProblems(t *testing.T) {
+	const header = "Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID\n"
+	tests := []struct {
+		name            string
+		rows            string
+		invoices        int
+		invalidInvoices int
+		wantErr         error
+	}{
+		{"other customer on the same invoice", "1,A,1,2011-01-01 10:00,1,7\n1,B,1,2011-01-01 10:00,1,8\n2,A,1,2011-01-01 10:00,1,7\n", 1, 1, nil},
+		{"bad date", "1,A,1,2011-13-01 10:00,1,7\n2,A,1,2011-01-01 10:00,1,7\n", 1, 1, ErrBadTime},
+		{"bad quantity", "1,A,x,2011-01-01 10:00,1,7\n", 0, 1, ErrBadQuantity},
+		{"short row", "1,A,1\n2,A,1,2011-01-01 10:00,1,7\n", 1, 0, nil},
+		{"bad row first, good row later", "1,A,1,2011-01-01 10:00,?,7\n1,B,1,2011-01-01 10:00,1,7\n", 0, 1, ErrBadPrice},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds, err := Load(strings.NewReader(header+tt.rows), london(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds.Invoices) != tt.invoices || ds.InvalidInvoices != tt.invalidInvoices || ds.InvalidRows != 1 {
+				t.Errorf("invoices %d, invalid invoices %d, invalid rows %d; want %d, %d, 1",
+					len(ds.Invoices), ds.InvalidInvoices, ds.InvalidRows, tt.invoices, tt.invalidInvoices)
+			}
+			if tt.wantErr != nil && (len(ds.Problems) != 1 || !errors.Is(ds.Problems[0].Err, tt.wantErr)) {
+				t.Errorf("Problems = %v, want one %v", ds.Problems, tt.wantErr)
+			}
+		})
+	}
+}
