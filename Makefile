@@ -14,7 +14,7 @@ GRPC_GATEWAY_VERSION := v2.32.0
 # copies them into an ignored folder instead of committing them.
 GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 
-MODULES := gen services/platform services/profile services/gateway tools
+MODULES := gen services/platform services/profile services/gateway services/segmentation tools
 GO_TEST_FLAGS ?=
 
 .PHONY: all build run test test-short lint check-generate generate tools bench tidy clean

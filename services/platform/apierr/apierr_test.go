@@ -33,8 +33,8 @@ func (e fieldErr) Field() string { return e.field }
 // metaErr carries ErrorInfo metadata.
 type metaErr struct{ err error }
 
-func (e metaErr) Error() string                     { return e.err.Error() }
-func (e metaErr) Unwrap() error                     { return e.err }
+func (e metaErr) Error() string                    { return e.err.Error() }
+func (e metaErr) Unwrap() error                    { return e.err }
 func (e metaErr) ErrorMetadata() map[string]string { return map[string]string{"customer_id": "c1"} }
 
 func newTable(log *slog.Logger) *apierr.Table {

@@ -175,7 +175,9 @@ func (r *Registration) revoke(ctx context.Context, id clientv3.LeaseID) {
 // is cancelled or the client is closed.
 func (r *Registration) keepAlive(ctx context.Context, lease clientv3.LeaseID) {
 	defer close(r.done)
+	backoff := minBackoff
 	for {
+		obtained := time.Now()
 		ch, err := r.cli.KeepAlive(ctx, lease)
 		if err == nil {
 			// Drain responses; the channel closes when the lease is lost.
@@ -186,6 +188,17 @@ func (r *Registration) keepAlive(ctx context.Context, lease clientv3.LeaseID) {
 			return
 		}
 		r.log.WarnContext(ctx, "discovery: lease lost, re-registering", "lease", int64(lease), "error", err)
+
+		// A lease lost again right after it was obtained (e.g. keep-alives
+		// refused outright) must not turn into a tight grant loop.
+		if time.Since(obtained) < time.Duration(r.ttl)*time.Second {
+			if !r.sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, maxBackoff)
+		} else {
+			backoff = minBackoff
+		}
 
 		old := lease
 		lease = r.reregister(ctx)
@@ -198,6 +211,20 @@ func (r *Registration) keepAlive(ctx context.Context, lease clientv3.LeaseID) {
 		// The old lease may still exist if only the keep-alive stream broke.
 		r.revoke(ctx, old)
 		r.log.InfoContext(ctx, "discovery: re-registered", "lease", int64(lease))
+	}
+}
+
+// sleep waits for a jittered d; it returns false if the loop was stopped.
+func (r *Registration) sleep(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d/2 + rand.N(d/2+1))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-r.cli.Ctx().Done():
+		return false
+	case <-timer.C:
+		return true
 	}
 }
 
@@ -219,16 +246,8 @@ func (r *Registration) reregister(ctx context.Context) clientv3.LeaseID {
 		}
 		r.log.WarnContext(ctx, "discovery: re-register failed", "attempt", attempt, "error", err)
 
-		wait := backoff/2 + rand.N(backoff/2+1)
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !r.sleep(ctx, backoff) {
 			return 0
-		case <-r.cli.Ctx().Done():
-			timer.Stop()
-			return 0
-		case <-timer.C:
 		}
 		backoff = min(backoff*2, maxBackoff)
 	}

@@ -168,8 +168,9 @@ func (s *Server) Health() *health.Server { return s.health }
 
 // Run serves until ctx is cancelled, then shuts down: deregister from
 // discovery, health NOT_SERVING, graceful stop bounded by ShutdownTimeout,
-// then a hard stop. It returns nil after a clean shutdown. Run may be called
-// once.
+// then a hard stop. Open streams (including health Watch streams) hold the
+// drain until they end or ShutdownTimeout passes. It returns nil after a
+// clean shutdown. Run may be called once.
 func (s *Server) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return ErrRunTwice

@@ -217,6 +217,24 @@ func start(t *testing.T, mutate func(*grpcserver.Config)) *harness {
 	return h
 }
 
+// waitServing waits until health reports SERVING for svc, i.e. Run started.
+func waitServing(t *testing.T, conn *grpc.ClientConn, svc string) {
+	t.Helper()
+	hc := healthpb.NewHealthClient(conn)
+	eventually(t, 5*time.Second, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
+		if err != nil {
+			return err
+		}
+		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			return fmt.Errorf("health(%q) = %v, want SERVING", svc, resp.GetStatus())
+		}
+		return nil
+	})
+}
+
 func unary(ctx context.Context, conn *grpc.ClientConn, body string, size int32) error {
 	_, err := testpb.NewTestServiceClient(conn).UnaryCall(ctx, &testpb.SimpleRequest{
 		ResponseSize: size, Payload: &testpb.Payload{Body: []byte(body)},
@@ -353,18 +371,8 @@ func TestHealthAndReflection(t *testing.T) {
 	h := start(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	hc := healthpb.NewHealthClient(h.conn)
 	for _, svc := range []string{"", "test"} {
-		eventually(t, 5*time.Second, func() error {
-			resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
-			if err != nil {
-				return err
-			}
-			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-				return fmt.Errorf("health(%q) = %v, want SERVING", svc, resp.GetStatus())
-			}
-			return nil
-		})
+		waitServing(t, h.conn, svc)
 	}
 
 	rc, err := reflectionpb.NewServerReflectionClient(h.conn).ServerReflectionInfo(ctx)
@@ -503,7 +511,10 @@ func TestShutdownTimeoutStopsHard(t *testing.T) {
 
 func TestRunTwice(t *testing.T) {
 	h := start(t, nil)
-	if err := h.srv.Run(context.Background()); !errors.Is(err, grpcserver.ErrRunTwice) {
+	waitServing(t, h.conn, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.srv.Run(ctx); !errors.Is(err, grpcserver.ErrRunTwice) {
 		t.Fatalf("second Run = %v, want ErrRunTwice", err)
 	}
 }

@@ -214,18 +214,22 @@ func (s *Store) complete(ctx context.Context, key string, claim int64, resp prot
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, s.db.Rebind(`UPDATE idempotency_keys
-		SET state = 'done', response = ?, updated_at = ?
-		WHERE request_id = ? AND state = 'pending' AND updated_at = ?`),
-		b, s.now().UnixNano(), key, claim)
-	return err
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE idempotency_keys
+			SET state = 'done', response = ?, updated_at = ?
+			WHERE request_id = ? AND state = 'pending' AND updated_at = ?`),
+			b, s.now().UnixNano(), key, claim)
+		return err
+	})
 }
 
 // release forgets the key of a failed call so it can be retried.
 func (s *Store) release(ctx context.Context, key string, claim int64) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM idempotency_keys
-		WHERE request_id = ? AND state = 'pending' AND updated_at = ?`), key, claim)
-	return err
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM idempotency_keys
+			WHERE request_id = ? AND state = 'pending' AND updated_at = ?`), key, claim)
+		return err
+	})
 }
 
 func errKeyReused(key string) error {

@@ -24,6 +24,16 @@ var testMigrations = fstest.MapFS{
 	"postgres/0002_items.sql": {Data: []byte(`CREATE TABLE items (id TEXT PRIMARY KEY, n BIGINT NOT NULL);`)},
 }
 
+// dsnEngines open a fresh database per engine and return its DSN, for
+// tests that open a second pool (a second replica) on it.
+var dsnEngines = []struct {
+	name string
+	open func(testing.TB) (*sqlstore.DB, string)
+}{
+	{"sqlite", sqlstoretest.SQLiteDSN},
+	{"postgres", sqlstoretest.PostgresDSN},
+}
+
 func migrated(t *testing.T, db *sqlstore.DB) *sqlstore.DB {
 	t.Helper()
 	if err := db.Migrate(context.Background(), testMigrations); err != nil {
@@ -180,60 +190,71 @@ func TestIsUniqueViolation(t *testing.T) {
 }
 
 // TestGuardedIncrement checks the platform's limit pattern: many
-// goroutines increment through a guarded UPDATE in InTx and the counter
-// ends exactly at its limit.
+// goroutines, spread over two connection pools (two replicas), increment
+// through a guarded UPDATE in InTx and the counter ends exactly at its
+// limit.
 func TestGuardedIncrement(t *testing.T) {
 	const (
 		limit   = 50
 		workers = 16
 		tries   = 10 // per worker: 160 attempts for 50 slots
 	)
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
-		migrated(t, db)
-		ctx := context.Background()
-		if _, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO counters (id, used, lim) VALUES (?, 0, ?)`), "c", limit); err != nil {
-			t.Fatal(err)
-		}
-		var (
-			wg      sync.WaitGroup
-			mu      sync.Mutex
-			granted int
-			errs    []error
-		)
-		for range workers {
-			wg.Go(func() {
-				for range tries {
-					var ok bool
-					err := db.InTx(ctx, func(tx *sql.Tx) error {
-						res, err := tx.ExecContext(ctx, db.Rebind(`UPDATE counters SET used = used + 1 WHERE id = ? AND used < lim`), "c")
-						if err != nil {
+	for _, eng := range dsnEngines {
+		t.Run(eng.name, func(t *testing.T) {
+			db, dsn := eng.open(t)
+			migrated(t, db)
+			ctx := context.Background()
+			replica, err := sqlstore.Open(ctx, dsn)
+			if err != nil {
+				t.Fatalf("open replica: %v", err)
+			}
+			defer replica.Close()
+			pools := []*sqlstore.DB{db, replica}
+			if _, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO counters (id, used, lim) VALUES (?, 0, ?)`), "c", limit); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				wg      sync.WaitGroup
+				mu      sync.Mutex
+				granted int
+				errs    []error
+			)
+			for w := range workers {
+				db := pools[w%len(pools)]
+				wg.Go(func() {
+					for range tries {
+						var ok bool
+						err := db.InTx(ctx, func(tx *sql.Tx) error {
+							res, err := tx.ExecContext(ctx, db.Rebind(`UPDATE counters SET used = used + 1 WHERE id = ? AND used < lim`), "c")
+							if err != nil {
+								return err
+							}
+							n, err := res.RowsAffected()
+							ok = n == 1
 							return err
+						})
+						mu.Lock()
+						if err != nil {
+							errs = append(errs, err)
+						} else if ok {
+							granted++
 						}
-						n, err := res.RowsAffected()
-						ok = n == 1
-						return err
-					})
-					mu.Lock()
-					if err != nil {
-						errs = append(errs, err)
-					} else if ok {
-						granted++
+						mu.Unlock()
 					}
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		if len(errs) > 0 {
-			t.Fatalf("%d InTx errors, first: %v", len(errs), errs[0])
-		}
-		if granted != limit {
-			t.Errorf("granted: got %d, want %d", granted, limit)
-		}
-		if got := count(t, db, `SELECT used FROM counters WHERE id = ?`, "c"); got != limit {
-			t.Errorf("used: got %d, want %d", got, limit)
-		}
-	})
+				})
+			}
+			wg.Wait()
+			if len(errs) > 0 {
+				t.Fatalf("%d InTx errors, first: %v", len(errs), errs[0])
+			}
+			if granted != limit {
+				t.Errorf("granted: got %d, want %d", granted, limit)
+			}
+			if got := count(t, db, `SELECT used FROM counters WHERE id = ?`, "c"); got != limit {
+				t.Errorf("used: got %d, want %d", got, limit)
+			}
+		})
+	}
 }
 
 func TestRebind(t *testing.T) {
@@ -300,6 +321,40 @@ func TestOpen(t *testing.T) {
 			}
 			if fk != 1 {
 				t.Errorf("foreign_keys: got %d, want 1", fk)
+			}
+		})
+	}
+}
+
+// TestMigrateConcurrent starts several replicas at once on a fresh
+// database: each migration is applied exactly once.
+func TestMigrateConcurrent(t *testing.T) {
+	for _, eng := range dsnEngines {
+		t.Run(eng.name, func(t *testing.T) {
+			db, dsn := eng.open(t)
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for range 4 {
+				wg.Go(func() {
+					replica, err := sqlstore.Open(ctx, dsn)
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer replica.Close()
+					errs <- replica.Migrate(ctx, testMigrations)
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Errorf("Migrate: %v", err)
+				}
+			}
+			if got := count(t, db, `SELECT COUNT(*) FROM counters`); got != 1 {
+				t.Errorf("counters rows: got %d, want 1 (first migration ran once)", got)
 			}
 		})
 	}

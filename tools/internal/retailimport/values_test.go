@@ -116,11 +116,11 @@ func TestLineTotalMinor(t *testing.T) {
 		want  int64
 	}{
 		{6, "2.55", 1530},
-		{3, "0.29", 87},      // float64 gives 0.8699999999999999
-		{1, "0.001", 0},      // a tenth of a penny
-		{5, "0.001", 1},      // half a penny rounds up
-		{3, "3.395", 1019},   // 10.185 → 10.19: rounded once, per line
-		{-2, "3.395", -679},  // 6.79, away from zero
+		{3, "0.29", 87},     // float64 gives 0.8699999999999999
+		{1, "0.001", 0},     // a tenth of a penny
+		{5, "0.001", 1},     // half a penny rounds up
+		{3, "3.395", 1019},  // 10.185 → 10.19: rounded once, per line
+		{-2, "3.395", -679}, // 6.79, away from zero
 		{80995, "2.08", 16846960},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/profile/internal/profile"
@@ -137,6 +138,27 @@ func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold p
 	return results, nil
 }
 
+// scanFeatures reads (customer_id, features) rows into byID and closes
+// them.
+func scanFeatures(rows *sql.Rows, byID map[string]*customerFold) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id, features string
+		if err := rows.Scan(&id, &features); err != nil {
+			return fmt.Errorf("store: load features: %w", err)
+		}
+		if cf := byID[id]; cf != nil {
+			if err := decodeFeatures(cf, features); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: load features: %w", err)
+	}
+	return nil
+}
+
 func decodeFeatures(cf *customerFold, data string) error {
 	cf.features = profile.Features{}
 	if err := json.Unmarshal([]byte(data), &cf.features); err != nil {
@@ -180,22 +202,24 @@ func (sqliteBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []profil
 	return seqs, nil
 }
 
+// sqliteLoadChunk bounds the ids of one IN list, far below SQLite's
+// 32,766 bound parameters.
+const sqliteLoadChunk = 500
+
 func (sqliteBatch) loadFeatures(ctx context.Context, tx *sql.Tx, byID map[string]*customerFold) error {
-	stmt, err := tx.PrepareContext(ctx, `SELECT features FROM customers WHERE customer_id = ?`)
-	if err != nil {
-		return fmt.Errorf("store: load features: %w", err)
+	ids := make([]any, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
 	}
-	defer stmt.Close()
-	for id, cf := range byID {
-		var features string
-		err := stmt.QueryRowContext(ctx, id).Scan(&features)
-		if err == sql.ErrNoRows {
-			continue
-		}
+	for start := 0; start < len(ids); start += sqliteLoadChunk {
+		end := min(start+sqliteLoadChunk, len(ids))
+		query := `SELECT customer_id, features FROM customers WHERE customer_id IN (?` +
+			strings.Repeat(", ?", end-start-1) + `)`
+		rows, err := tx.QueryContext(ctx, query, ids[start:end]...)
 		if err != nil {
-			return fmt.Errorf("store: load features of %s: %w", id, err)
+			return fmt.Errorf("store: load features: %w", err)
 		}
-		if err := decodeFeatures(cf, features); err != nil {
+		if err := scanFeatures(rows, byID); err != nil {
 			return err
 		}
 	}
@@ -285,22 +309,7 @@ func (postgresBatch) loadFeatures(ctx context.Context, tx *sql.Tx, byID map[stri
 	if err != nil {
 		return fmt.Errorf("store: load features: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, features string
-		if err := rows.Scan(&id, &features); err != nil {
-			return fmt.Errorf("store: load features: %w", err)
-		}
-		if cf := byID[id]; cf != nil {
-			if err := decodeFeatures(cf, features); err != nil {
-				return err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: load features: %w", err)
-	}
-	return nil
+	return scanFeatures(rows, byID)
 }
 
 func (postgresBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) error {

@@ -143,9 +143,14 @@ func (s *Store) forUpdate() string {
 	return "" // the immediate transaction already holds the write lock
 }
 
-func (s *Store) getCustomer(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id string, lock bool) (profile.Customer, error) {
+// queryRower is a *sql.DB or a *sql.Tx.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// getCustomer reads one customer; lock also locks its row until the end of
+// the transaction q belongs to.
+func (s *Store) getCustomer(ctx context.Context, q queryRower, id string, lock bool) (profile.Customer, error) {
 	query := `SELECT ` + customerColumns + ` FROM customers WHERE customer_id = ?`
 	if lock {
 		query += s.forUpdate()

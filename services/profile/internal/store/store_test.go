@@ -55,9 +55,26 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// benchEvents returns n batches of size events over a pool of customers:
-// mostly views and orders, some refunds.
-func benchEvents(n, size, customers int) [][]profile.Event {
+// workload shapes the batches of BenchmarkAppendBatch.
+type workload struct {
+	name string
+	// customers is the pool events are drawn from; perBatch is how many
+	// distinct customers one batch touches (0: each event picks at random).
+	customers, perBatch int
+}
+
+var workloads = []workload{
+	// Browsing sessions: 1,000 events from 200 customers, about five each,
+	// out of 100,000 customers.
+	{name: "sessions", customers: 100_000, perBatch: 200},
+	// Worst case for feature updates: every event from a random customer
+	// out of 20,000, so a batch touches almost 1,000 customers.
+	{name: "spread", customers: 20_000},
+}
+
+// benchEvents returns n batches of size events: half product views, 40 %
+// orders, 10 % refunds.
+func benchEvents(n, size int, w workload) [][]profile.Event {
 	rng := rand.New(rand.NewPCG(7, 11))
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	gbp := func(m int64) profile.Money { return profile.Money{Currency: "GBP", Minor: m} }
@@ -65,11 +82,19 @@ func benchEvents(n, size, customers int) [][]profile.Event {
 	seq := 0
 	for b := range out {
 		batch := make([]profile.Event, size)
+		var active []int
+		for range w.perBatch {
+			active = append(active, rng.IntN(w.customers))
+		}
 		for i := range batch {
 			seq++
+			c := rng.IntN(w.customers)
+			if len(active) > 0 {
+				c = active[rng.IntN(len(active))]
+			}
 			e := profile.Event{
 				ID:         fmt.Sprintf("ev-%09d", seq),
-				CustomerID: fmt.Sprintf("cust-%06d", rng.IntN(customers)),
+				CustomerID: fmt.Sprintf("cust-%06d", c),
 				OccurredAt: base.Add(time.Duration(rng.IntN(1<<20)) * time.Second),
 			}
 			e.RecordTime = e.OccurredAt.Add(time.Second)
@@ -98,24 +123,26 @@ func benchEvents(n, size, customers int) [][]profile.Event {
 	return out
 }
 
-// BenchmarkAppendBatch appends batches of 1,000 events over 20,000
-// customers and reports events per second.
+// BenchmarkAppendBatch appends batches of 1,000 events and reports events
+// per second, per engine and workload.
 func BenchmarkAppendBatch(b *testing.B) {
 	const batchSize = 1000
+	fold := profile.FoldFunc((*profile.Features).Apply)
 	for _, eng := range engines {
-		b.Run(eng.name, func(b *testing.B) {
-			db, _ := eng.open(b)
-			s := migrated(b, db)
-			batches := benchEvents(b.N, batchSize, 20_000)
-			fold := profile.FoldFunc((*profile.Features).Apply)
-			ctx := context.Background()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := s.AppendEvents(ctx, batches[i], fold); err != nil {
-					b.Fatal(err)
+		for _, w := range workloads {
+			b.Run(eng.name+"/"+w.name, func(b *testing.B) {
+				db, _ := eng.open(b)
+				s := migrated(b, db)
+				batches := benchEvents(b.N, batchSize, w)
+				ctx := context.Background()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := s.AppendEvents(ctx, batches[i], fold); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
-		})
+				b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "events/s")
+			})
+		}
 	}
 }

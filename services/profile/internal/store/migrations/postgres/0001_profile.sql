@@ -22,6 +22,9 @@ CREATE TABLE customers (
     update_time          BIGINT NOT NULL,
     revision             BIGINT NOT NULL
 ) WITH (fillfactor = 80); -- room for HOT updates: features change with every event batch
+-- No index on update_time: updated_after filters the customer_id-ordered
+-- page scan, and an indexed update_time would make every feature update
+-- rewrite an index entry.
 
 CREATE TABLE customer_tags (
     tag         TEXT COLLATE "C" NOT NULL,

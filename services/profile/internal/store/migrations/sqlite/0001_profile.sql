@@ -21,6 +21,9 @@ CREATE TABLE customers (
     update_time          INTEGER NOT NULL,
     revision             INTEGER NOT NULL
 );
+-- No index on update_time: updated_after filters the customer_id-ordered
+-- page scan, and an indexed update_time would make every feature update
+-- rewrite an index entry.
 
 CREATE TABLE customer_tags (
     tag         TEXT NOT NULL,
