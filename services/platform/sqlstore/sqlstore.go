@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -58,6 +59,48 @@ type DB struct {
 	// channel is much cheaper and fairer than SQLite's busy polling.
 	// Other processes on the same file are still handled by busy_timeout.
 	writeSem chan struct{}
+
+	stmtMu sync.RWMutex
+	stmts  map[string]*sql.Stmt
+}
+
+// Prepared returns query (in the dialect's placeholders) prepared once for
+// the life of db. database/sql prepares it again on each pooled connection
+// the first time that connection runs it, so hot statements skip parsing
+// and planning; use Tx.StmtContext to run it in a transaction. The
+// statements are closed by Close.
+func (db *DB) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.stmtMu.RLock()
+	st, ok := db.stmts[query]
+	db.stmtMu.RUnlock()
+	if ok {
+		return st, nil
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if db.stmts == nil {
+		db.stmts = map[string]*sql.Stmt{}
+	}
+	db.stmts[query] = st
+	return st, nil
+}
+
+// Close closes the prepared statements and the database.
+func (db *DB) Close() error {
+	db.stmtMu.Lock()
+	for q, st := range db.stmts {
+		_ = st.Close()
+		delete(db.stmts, q)
+	}
+	db.stmtMu.Unlock()
+	return db.DB.Close()
 }
 
 // sqlitePragmas are appended to every SQLite DSN. Besides the contract's

@@ -51,6 +51,8 @@ type Event struct {
 	//	*Event_ServiceContacted
 	//	*Event_MessageEngaged
 	//	*Event_CustomerErased
+	//	*Event_CustomerUpdated
+	//	*Event_CustomerDeleted
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -218,6 +220,24 @@ func (x *Event) GetCustomerErased() *CustomerErased {
 	return nil
 }
 
+func (x *Event) GetCustomerUpdated() *CustomerUpdated {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_CustomerUpdated); ok {
+			return x.CustomerUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCustomerDeleted() *CustomerDeleted {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_CustomerDeleted); ok {
+			return x.CustomerDeleted
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -263,6 +283,17 @@ type Event_CustomerErased struct {
 	CustomerErased *CustomerErased `protobuf:"bytes,19,opt,name=customer_erased,json=customerErased,proto3,oneof"`
 }
 
+type Event_CustomerUpdated struct {
+	// Written by the profile service when a customer is created or its
+	// profile changes; callers cannot record it.
+	CustomerUpdated *CustomerUpdated `protobuf:"bytes,20,opt,name=customer_updated,json=customerUpdated,proto3,oneof"`
+}
+
+type Event_CustomerDeleted struct {
+	// Written by DeleteCustomer; callers cannot record it.
+	CustomerDeleted *CustomerDeleted `protobuf:"bytes,21,opt,name=customer_deleted,json=customerDeleted,proto3,oneof"`
+}
+
 func (*Event_OrderPlaced) isEvent_Payload() {}
 
 func (*Event_OrderRefunded) isEvent_Payload() {}
@@ -282,6 +313,10 @@ func (*Event_ServiceContacted) isEvent_Payload() {}
 func (*Event_MessageEngaged) isEvent_Payload() {}
 
 func (*Event_CustomerErased) isEvent_Payload() {}
+
+func (*Event_CustomerUpdated) isEvent_Payload() {}
+
+func (*Event_CustomerDeleted) isEvent_Payload() {}
 
 // OrderLine is one line of an order or a refund.
 type OrderLine struct {
@@ -956,11 +991,97 @@ func (x *CustomerErased) GetAnonymousId() string {
 	return ""
 }
 
+// CustomerUpdated tells consumers of the log that a customer was created or
+// its profile changed, with the attributes other services segment on. Its
+// occurred_at is the time of the change.
+type CustomerUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The customer's tags after the change, sorted.
+	Tags          []string `protobuf:"bytes,1,rep,name=tags,proto3" json:"tags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomerUpdated) Reset() {
+	*x = CustomerUpdated{}
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerUpdated) ProtoMessage() {}
+
+func (x *CustomerUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerUpdated.ProtoReflect.Descriptor instead.
+func (*CustomerUpdated) Descriptor() ([]byte, []int) {
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CustomerUpdated) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+// CustomerDeleted tells consumers of the log that a customer without
+// activity was deleted and should be forgotten.
+type CustomerDeleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomerDeleted) Reset() {
+	*x = CustomerDeleted{}
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerDeleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerDeleted) ProtoMessage() {}
+
+func (x *CustomerDeleted) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerDeleted.ProtoReflect.Descriptor instead.
+func (*CustomerDeleted) Descriptor() ([]byte, []int) {
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{13}
+}
+
 var File_tenure_profile_v1_event_proto protoreflect.FileDescriptor
 
 const file_tenure_profile_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtenure/profile/v1/event.proto\x12\x11tenure.profile.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atenure/type/v1/money.proto\"\xc6\a\n" +
+	"\x1dtenure/profile/v1/event.proto\x12\x11tenure.profile.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atenure/type/v1/money.proto\"\xe8\b\n" +
 	"\x05Event\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -981,7 +1102,9 @@ const file_tenure_profile_v1_event_proto_rawDesc = "" +
 	"checked_in\x18\x10 \x01(\v2\x1c.tenure.profile.v1.CheckedInH\x00R\tcheckedIn\x12R\n" +
 	"\x11service_contacted\x18\x11 \x01(\v2#.tenure.profile.v1.ServiceContactedH\x00R\x10serviceContacted\x12L\n" +
 	"\x0fmessage_engaged\x18\x12 \x01(\v2!.tenure.profile.v1.MessageEngagedH\x00R\x0emessageEngaged\x12L\n" +
-	"\x0fcustomer_erased\x18\x13 \x01(\v2!.tenure.profile.v1.CustomerErasedH\x00R\x0ecustomerErasedB\t\n" +
+	"\x0fcustomer_erased\x18\x13 \x01(\v2!.tenure.profile.v1.CustomerErasedH\x00R\x0ecustomerErased\x12O\n" +
+	"\x10customer_updated\x18\x14 \x01(\v2\".tenure.profile.v1.CustomerUpdatedH\x00R\x0fcustomerUpdated\x12O\n" +
+	"\x10customer_deleted\x18\x15 \x01(\v2\".tenure.profile.v1.CustomerDeletedH\x00R\x0fcustomerDeletedB\t\n" +
 	"\apayload\"\xbe\x01\n" +
 	"\tOrderLine\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n" +
@@ -1029,7 +1152,10 @@ const file_tenure_profile_v1_event_proto_rawDesc = "" +
 	"\achannel\x18\x02 \x01(\tR\achannel\x12\x16\n" +
 	"\x06action\x18\x03 \x01(\tR\x06action\"3\n" +
 	"\x0eCustomerErased\x12!\n" +
-	"\fanonymous_id\x18\x01 \x01(\tR\vanonymousIdB<Z:github.com/tenurehq/tenure/gen/tenure/profile/v1;profilev1b\x06proto3"
+	"\fanonymous_id\x18\x01 \x01(\tR\vanonymousId\"%\n" +
+	"\x0fCustomerUpdated\x12\x12\n" +
+	"\x04tags\x18\x01 \x03(\tR\x04tags\"\x11\n" +
+	"\x0fCustomerDeletedB<Z:github.com/tenurehq/tenure/gen/tenure/profile/v1;profilev1b\x06proto3"
 
 var (
 	file_tenure_profile_v1_event_proto_rawDescOnce sync.Once
@@ -1043,7 +1169,7 @@ func file_tenure_profile_v1_event_proto_rawDescGZIP() []byte {
 	return file_tenure_profile_v1_event_proto_rawDescData
 }
 
-var file_tenure_profile_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_tenure_profile_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_tenure_profile_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: tenure.profile.v1.Event
 	(*OrderLine)(nil),             // 1: tenure.profile.v1.OrderLine
@@ -1057,12 +1183,14 @@ var file_tenure_profile_v1_event_proto_goTypes = []any{
 	(*ServiceContacted)(nil),      // 9: tenure.profile.v1.ServiceContacted
 	(*MessageEngaged)(nil),        // 10: tenure.profile.v1.MessageEngaged
 	(*CustomerErased)(nil),        // 11: tenure.profile.v1.CustomerErased
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*v1.Money)(nil),              // 13: tenure.type.v1.Money
+	(*CustomerUpdated)(nil),       // 12: tenure.profile.v1.CustomerUpdated
+	(*CustomerDeleted)(nil),       // 13: tenure.profile.v1.CustomerDeleted
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 15: tenure.type.v1.Money
 }
 var file_tenure_profile_v1_event_proto_depIdxs = []int32{
-	12, // 0: tenure.profile.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 1: tenure.profile.v1.Event.record_time:type_name -> google.protobuf.Timestamp
+	14, // 0: tenure.profile.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 1: tenure.profile.v1.Event.record_time:type_name -> google.protobuf.Timestamp
 	2,  // 2: tenure.profile.v1.Event.order_placed:type_name -> tenure.profile.v1.OrderPlaced
 	3,  // 3: tenure.profile.v1.Event.order_refunded:type_name -> tenure.profile.v1.OrderRefunded
 	4,  // 4: tenure.profile.v1.Event.product_viewed:type_name -> tenure.profile.v1.ProductViewed
@@ -1073,20 +1201,22 @@ var file_tenure_profile_v1_event_proto_depIdxs = []int32{
 	9,  // 9: tenure.profile.v1.Event.service_contacted:type_name -> tenure.profile.v1.ServiceContacted
 	10, // 10: tenure.profile.v1.Event.message_engaged:type_name -> tenure.profile.v1.MessageEngaged
 	11, // 11: tenure.profile.v1.Event.customer_erased:type_name -> tenure.profile.v1.CustomerErased
-	13, // 12: tenure.profile.v1.OrderLine.unit_price:type_name -> tenure.type.v1.Money
-	13, // 13: tenure.profile.v1.OrderLine.discount:type_name -> tenure.type.v1.Money
-	1,  // 14: tenure.profile.v1.OrderPlaced.lines:type_name -> tenure.profile.v1.OrderLine
-	13, // 15: tenure.profile.v1.OrderPlaced.total:type_name -> tenure.type.v1.Money
-	13, // 16: tenure.profile.v1.OrderPlaced.order_discount:type_name -> tenure.type.v1.Money
-	13, // 17: tenure.profile.v1.OrderRefunded.amount:type_name -> tenure.type.v1.Money
-	1,  // 18: tenure.profile.v1.OrderRefunded.lines:type_name -> tenure.profile.v1.OrderLine
-	1,  // 19: tenure.profile.v1.CartUpdated.lines:type_name -> tenure.profile.v1.OrderLine
-	13, // 20: tenure.profile.v1.CartUpdated.value:type_name -> tenure.type.v1.Money
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	12, // 12: tenure.profile.v1.Event.customer_updated:type_name -> tenure.profile.v1.CustomerUpdated
+	13, // 13: tenure.profile.v1.Event.customer_deleted:type_name -> tenure.profile.v1.CustomerDeleted
+	15, // 14: tenure.profile.v1.OrderLine.unit_price:type_name -> tenure.type.v1.Money
+	15, // 15: tenure.profile.v1.OrderLine.discount:type_name -> tenure.type.v1.Money
+	1,  // 16: tenure.profile.v1.OrderPlaced.lines:type_name -> tenure.profile.v1.OrderLine
+	15, // 17: tenure.profile.v1.OrderPlaced.total:type_name -> tenure.type.v1.Money
+	15, // 18: tenure.profile.v1.OrderPlaced.order_discount:type_name -> tenure.type.v1.Money
+	15, // 19: tenure.profile.v1.OrderRefunded.amount:type_name -> tenure.type.v1.Money
+	1,  // 20: tenure.profile.v1.OrderRefunded.lines:type_name -> tenure.profile.v1.OrderLine
+	1,  // 21: tenure.profile.v1.CartUpdated.lines:type_name -> tenure.profile.v1.OrderLine
+	15, // 22: tenure.profile.v1.CartUpdated.value:type_name -> tenure.type.v1.Money
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_tenure_profile_v1_event_proto_init() }
@@ -1105,6 +1235,8 @@ func file_tenure_profile_v1_event_proto_init() {
 		(*Event_ServiceContacted)(nil),
 		(*Event_MessageEngaged)(nil),
 		(*Event_CustomerErased)(nil),
+		(*Event_CustomerUpdated)(nil),
+		(*Event_CustomerDeleted)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1112,7 +1244,7 @@ func file_tenure_profile_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_profile_v1_event_proto_rawDesc), len(file_tenure_profile_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

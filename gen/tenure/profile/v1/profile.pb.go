@@ -1888,8 +1888,10 @@ type StreamEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Stream events with a sequence greater than this; 0 streams the whole log.
 	AfterSequence int64 `protobuf:"varint,1,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Also send the current features of each event's customer.
+	IncludeFeatures bool `protobuf:"varint,2,opt,name=include_features,json=includeFeatures,proto3" json:"include_features,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *StreamEventsRequest) Reset() {
@@ -1929,9 +1931,21 @@ func (x *StreamEventsRequest) GetAfterSequence() int64 {
 	return 0
 }
 
+func (x *StreamEventsRequest) GetIncludeFeatures() bool {
+	if x != nil {
+		return x.IncludeFeatures
+	}
+	return false
+}
+
 type StreamEventsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Event         *Event                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Event *Event                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// With include_features: the customer's features when the event was
+	// sent (not as of the event), so a consumer that keeps the last features
+	// it received per customer holds the current ones once it has caught up.
+	// Unset when the customer no longer exists.
+	Features      *CustomerFeatures `protobuf:"bytes,2,opt,name=features,proto3" json:"features,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1969,6 +1983,13 @@ func (*StreamEventsResponse) Descriptor() ([]byte, []int) {
 func (x *StreamEventsResponse) GetEvent() *Event {
 	if x != nil {
 		return x.Event
+	}
+	return nil
+}
+
+func (x *StreamEventsResponse) GetFeatures() *CustomerFeatures {
+	if x != nil {
+		return x.Features
 	}
 	return nil
 }
@@ -2324,11 +2345,13 @@ const file_tenure_profile_v1_profile_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"v\n" +
 	"\x1aListCustomerEventsResponse\x120\n" +
 	"\x06events\x18\x01 \x03(\v2\x18.tenure.profile.v1.EventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"<\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"g\n" +
 	"\x13StreamEventsRequest\x12%\n" +
-	"\x0eafter_sequence\x18\x01 \x01(\x03R\rafterSequence\"F\n" +
+	"\x0eafter_sequence\x18\x01 \x01(\x03R\rafterSequence\x12)\n" +
+	"\x10include_features\x18\x02 \x01(\bR\x0fincludeFeatures\"\x87\x01\n" +
 	"\x14StreamEventsResponse\x12.\n" +
-	"\x05event\x18\x01 \x01(\v2\x18.tenure.profile.v1.EventR\x05event\"+\n" +
+	"\x05event\x18\x01 \x01(\v2\x18.tenure.profile.v1.EventR\x05event\x12?\n" +
+	"\bfeatures\x18\x02 \x01(\v2#.tenure.profile.v1.CustomerFeaturesR\bfeatures\"+\n" +
 	"\x15ExportCustomerRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\xc0\x01\n" +
 	"\x16ExportCustomerResponse\x127\n" +
@@ -2464,40 +2487,41 @@ var file_tenure_profile_v1_profile_proto_depIdxs = []int32{
 	2,  // 31: tenure.profile.v1.EventResult.outcome:type_name -> tenure.profile.v1.EventOutcome
 	38, // 32: tenure.profile.v1.ListCustomerEventsResponse.events:type_name -> tenure.profile.v1.Event
 	38, // 33: tenure.profile.v1.StreamEventsResponse.event:type_name -> tenure.profile.v1.Event
-	3,  // 34: tenure.profile.v1.ExportCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
-	38, // 35: tenure.profile.v1.ExportCustomerResponse.events:type_name -> tenure.profile.v1.Event
-	35, // 36: tenure.profile.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
-	8,  // 37: tenure.profile.v1.ProfileService.CreateCustomer:input_type -> tenure.profile.v1.CreateCustomerRequest
-	10, // 38: tenure.profile.v1.ProfileService.GetCustomer:input_type -> tenure.profile.v1.GetCustomerRequest
-	12, // 39: tenure.profile.v1.ProfileService.ListCustomers:input_type -> tenure.profile.v1.ListCustomersRequest
-	14, // 40: tenure.profile.v1.ProfileService.UpdateCustomer:input_type -> tenure.profile.v1.UpdateCustomerRequest
-	16, // 41: tenure.profile.v1.ProfileService.DeleteCustomer:input_type -> tenure.profile.v1.DeleteCustomerRequest
-	18, // 42: tenure.profile.v1.ProfileService.AddCustomerTags:input_type -> tenure.profile.v1.AddCustomerTagsRequest
-	20, // 43: tenure.profile.v1.ProfileService.RemoveCustomerTags:input_type -> tenure.profile.v1.RemoveCustomerTagsRequest
-	22, // 44: tenure.profile.v1.ProfileService.RecordEvent:input_type -> tenure.profile.v1.RecordEventRequest
-	24, // 45: tenure.profile.v1.ProfileService.BatchRecordEvents:input_type -> tenure.profile.v1.BatchRecordEventsRequest
-	27, // 46: tenure.profile.v1.ProfileService.ListCustomerEvents:input_type -> tenure.profile.v1.ListCustomerEventsRequest
-	29, // 47: tenure.profile.v1.ProfileService.StreamEvents:input_type -> tenure.profile.v1.StreamEventsRequest
-	31, // 48: tenure.profile.v1.ProfileService.ExportCustomer:input_type -> tenure.profile.v1.ExportCustomerRequest
-	33, // 49: tenure.profile.v1.ProfileService.EraseCustomer:input_type -> tenure.profile.v1.EraseCustomerRequest
-	9,  // 50: tenure.profile.v1.ProfileService.CreateCustomer:output_type -> tenure.profile.v1.CreateCustomerResponse
-	11, // 51: tenure.profile.v1.ProfileService.GetCustomer:output_type -> tenure.profile.v1.GetCustomerResponse
-	13, // 52: tenure.profile.v1.ProfileService.ListCustomers:output_type -> tenure.profile.v1.ListCustomersResponse
-	15, // 53: tenure.profile.v1.ProfileService.UpdateCustomer:output_type -> tenure.profile.v1.UpdateCustomerResponse
-	17, // 54: tenure.profile.v1.ProfileService.DeleteCustomer:output_type -> tenure.profile.v1.DeleteCustomerResponse
-	19, // 55: tenure.profile.v1.ProfileService.AddCustomerTags:output_type -> tenure.profile.v1.AddCustomerTagsResponse
-	21, // 56: tenure.profile.v1.ProfileService.RemoveCustomerTags:output_type -> tenure.profile.v1.RemoveCustomerTagsResponse
-	23, // 57: tenure.profile.v1.ProfileService.RecordEvent:output_type -> tenure.profile.v1.RecordEventResponse
-	25, // 58: tenure.profile.v1.ProfileService.BatchRecordEvents:output_type -> tenure.profile.v1.BatchRecordEventsResponse
-	28, // 59: tenure.profile.v1.ProfileService.ListCustomerEvents:output_type -> tenure.profile.v1.ListCustomerEventsResponse
-	30, // 60: tenure.profile.v1.ProfileService.StreamEvents:output_type -> tenure.profile.v1.StreamEventsResponse
-	32, // 61: tenure.profile.v1.ProfileService.ExportCustomer:output_type -> tenure.profile.v1.ExportCustomerResponse
-	34, // 62: tenure.profile.v1.ProfileService.EraseCustomer:output_type -> tenure.profile.v1.EraseCustomerResponse
-	50, // [50:63] is the sub-list for method output_type
-	37, // [37:50] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	5,  // 34: tenure.profile.v1.StreamEventsResponse.features:type_name -> tenure.profile.v1.CustomerFeatures
+	3,  // 35: tenure.profile.v1.ExportCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
+	38, // 36: tenure.profile.v1.ExportCustomerResponse.events:type_name -> tenure.profile.v1.Event
+	35, // 37: tenure.profile.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
+	8,  // 38: tenure.profile.v1.ProfileService.CreateCustomer:input_type -> tenure.profile.v1.CreateCustomerRequest
+	10, // 39: tenure.profile.v1.ProfileService.GetCustomer:input_type -> tenure.profile.v1.GetCustomerRequest
+	12, // 40: tenure.profile.v1.ProfileService.ListCustomers:input_type -> tenure.profile.v1.ListCustomersRequest
+	14, // 41: tenure.profile.v1.ProfileService.UpdateCustomer:input_type -> tenure.profile.v1.UpdateCustomerRequest
+	16, // 42: tenure.profile.v1.ProfileService.DeleteCustomer:input_type -> tenure.profile.v1.DeleteCustomerRequest
+	18, // 43: tenure.profile.v1.ProfileService.AddCustomerTags:input_type -> tenure.profile.v1.AddCustomerTagsRequest
+	20, // 44: tenure.profile.v1.ProfileService.RemoveCustomerTags:input_type -> tenure.profile.v1.RemoveCustomerTagsRequest
+	22, // 45: tenure.profile.v1.ProfileService.RecordEvent:input_type -> tenure.profile.v1.RecordEventRequest
+	24, // 46: tenure.profile.v1.ProfileService.BatchRecordEvents:input_type -> tenure.profile.v1.BatchRecordEventsRequest
+	27, // 47: tenure.profile.v1.ProfileService.ListCustomerEvents:input_type -> tenure.profile.v1.ListCustomerEventsRequest
+	29, // 48: tenure.profile.v1.ProfileService.StreamEvents:input_type -> tenure.profile.v1.StreamEventsRequest
+	31, // 49: tenure.profile.v1.ProfileService.ExportCustomer:input_type -> tenure.profile.v1.ExportCustomerRequest
+	33, // 50: tenure.profile.v1.ProfileService.EraseCustomer:input_type -> tenure.profile.v1.EraseCustomerRequest
+	9,  // 51: tenure.profile.v1.ProfileService.CreateCustomer:output_type -> tenure.profile.v1.CreateCustomerResponse
+	11, // 52: tenure.profile.v1.ProfileService.GetCustomer:output_type -> tenure.profile.v1.GetCustomerResponse
+	13, // 53: tenure.profile.v1.ProfileService.ListCustomers:output_type -> tenure.profile.v1.ListCustomersResponse
+	15, // 54: tenure.profile.v1.ProfileService.UpdateCustomer:output_type -> tenure.profile.v1.UpdateCustomerResponse
+	17, // 55: tenure.profile.v1.ProfileService.DeleteCustomer:output_type -> tenure.profile.v1.DeleteCustomerResponse
+	19, // 56: tenure.profile.v1.ProfileService.AddCustomerTags:output_type -> tenure.profile.v1.AddCustomerTagsResponse
+	21, // 57: tenure.profile.v1.ProfileService.RemoveCustomerTags:output_type -> tenure.profile.v1.RemoveCustomerTagsResponse
+	23, // 58: tenure.profile.v1.ProfileService.RecordEvent:output_type -> tenure.profile.v1.RecordEventResponse
+	25, // 59: tenure.profile.v1.ProfileService.BatchRecordEvents:output_type -> tenure.profile.v1.BatchRecordEventsResponse
+	28, // 60: tenure.profile.v1.ProfileService.ListCustomerEvents:output_type -> tenure.profile.v1.ListCustomerEventsResponse
+	30, // 61: tenure.profile.v1.ProfileService.StreamEvents:output_type -> tenure.profile.v1.StreamEventsResponse
+	32, // 62: tenure.profile.v1.ProfileService.ExportCustomer:output_type -> tenure.profile.v1.ExportCustomerResponse
+	34, // 63: tenure.profile.v1.ProfileService.EraseCustomer:output_type -> tenure.profile.v1.EraseCustomerResponse
+	51, // [51:64] is the sub-list for method output_type
+	38, // [38:51] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_tenure_profile_v1_profile_proto_init() }

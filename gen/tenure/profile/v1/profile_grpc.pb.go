@@ -51,8 +51,9 @@ type ProfileServiceClient interface {
 	ListCustomers(ctx context.Context, in *ListCustomersRequest, opts ...grpc.CallOption) (*ListCustomersResponse, error)
 	// UpdateCustomer changes the fields named in update_mask.
 	UpdateCustomer(ctx context.Context, in *UpdateCustomerRequest, opts ...grpc.CallOption) (*UpdateCustomerResponse, error)
-	// DeleteCustomer removes a customer that has no events. A customer with
-	// an order history is erased instead (EraseCustomer), so aggregates stay
+	// DeleteCustomer removes a customer that has no activity events (only the
+	// customer_updated events the service writes itself). A customer with an
+	// order history is erased instead (EraseCustomer), so aggregates stay
 	// right.
 	DeleteCustomer(ctx context.Context, in *DeleteCustomerRequest, opts ...grpc.CallOption) (*DeleteCustomerResponse, error)
 	// AddCustomerTags adds tags to a customer; tags it already has are kept.
@@ -244,8 +245,9 @@ type ProfileServiceServer interface {
 	ListCustomers(context.Context, *ListCustomersRequest) (*ListCustomersResponse, error)
 	// UpdateCustomer changes the fields named in update_mask.
 	UpdateCustomer(context.Context, *UpdateCustomerRequest) (*UpdateCustomerResponse, error)
-	// DeleteCustomer removes a customer that has no events. A customer with
-	// an order history is erased instead (EraseCustomer), so aggregates stay
+	// DeleteCustomer removes a customer that has no activity events (only the
+	// customer_updated events the service writes itself). A customer with an
+	// order history is erased instead (EraseCustomer), so aggregates stay
 	// right.
 	DeleteCustomer(context.Context, *DeleteCustomerRequest) (*DeleteCustomerResponse, error)
 	// AddCustomerTags adds tags to a customer; tags it already has are kept.

@@ -39,7 +39,7 @@ func (s *Store) batchWriter() batchWriter {
 	if s.db.Dialect == sqlstore.Postgres {
 		return postgresBatch{}
 	}
-	return sqliteBatch{}
+	return sqliteBatch{db: s.db}
 }
 
 // AppendEvents implements profile.Store. The whole batch is one
@@ -171,10 +171,10 @@ func decodeFeatures(cf *customerFold, data string) error {
 // sqliteBatch runs each step as a prepared single-row statement per item.
 // SQLite is in process, so there is no round trip to save, and small
 // statements avoid parsing a large one and keeping a statement journal.
-type sqliteBatch struct{}
+type sqliteBatch struct{ db *sqlstore.DB }
 
-func (sqliteBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []profile.Event, kinds, payloads []string) (map[string]int64, error) {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
+func (b sqliteBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []profile.Event, kinds, payloads []string) (map[string]int64, error) {
+	stmt, err := b.prepare(ctx, tx, `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`)
 	if err != nil {
 		return nil, fmt.Errorf("store: append events: %w", err)
@@ -202,6 +202,15 @@ func (sqliteBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []profil
 	return seqs, nil
 }
 
+// prepare returns query prepared once per database, bound to tx.
+func (b sqliteBatch) prepare(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	stmt, err := b.db.Prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, stmt), nil
+}
+
 // sqliteLoadChunk bounds the ids of one IN list, far below SQLite's
 // 32,766 bound parameters.
 const sqliteLoadChunk = 500
@@ -226,8 +235,8 @@ func (sqliteBatch) loadFeatures(ctx context.Context, tx *sql.Tx, byID map[string
 	return nil
 }
 
-func (sqliteBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) error {
-	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO customers (customer_id, state, create_time, update_time, revision)
+func (b sqliteBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) error {
+	stmt, err := b.prepare(ctx, tx, fmt.Sprintf(`INSERT INTO customers (customer_id, state, create_time, update_time, revision)
 		VALUES (?, %d, ?, ?, 0) ON CONFLICT (customer_id) DO NOTHING`, int(profile.StateProvisional)))
 	if err != nil {
 		return fmt.Errorf("store: create provisional customers: %w", err)
@@ -241,8 +250,8 @@ func (sqliteBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []stri
 	return nil
 }
 
-func (sqliteBatch) writeFeatures(ctx context.Context, tx *sql.Tx, ids, features []string, times []int64) error {
-	stmt, err := tx.PrepareContext(ctx, `UPDATE customers
+func (b sqliteBatch) writeFeatures(ctx context.Context, tx *sql.Tx, ids, features []string, times []int64) error {
+	stmt, err := b.prepare(ctx, tx, `UPDATE customers
 		SET features = ?, update_time = ?, revision = revision + 1 WHERE customer_id = ?`)
 	if err != nil {
 		return fmt.Errorf("store: write features: %w", err)

@@ -155,7 +155,15 @@ func (s *Store) getCustomer(ctx context.Context, q queryRower, id string, lock b
 	if lock {
 		query += s.forUpdate()
 	}
-	c, err := scanCustomer(q.QueryRowContext(ctx, s.db.Rebind(query), id))
+	stmt, err := s.db.Prepared(ctx, s.db.Rebind(query))
+	if err != nil {
+		return profile.Customer{}, fmt.Errorf("store: get customer %s: %w", id, err)
+	}
+	if tx, ok := q.(*sql.Tx); ok {
+		stmt = tx.StmtContext(ctx, stmt)
+		defer stmt.Close()
+	}
+	c, err := scanCustomer(stmt.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return profile.Customer{}, fmt.Errorf("%w: %s", profile.ErrCustomerNotFound, id)
 	}
