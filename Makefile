@@ -74,9 +74,14 @@ test: build
 run:
 	go run ./tools/cmd/tenured
 
-## bench: the benchmarks reported in BENCHMARKS.md.
+## bench: the benchmarks reported in BENCHMARKS.md, one at a time (about 2 minutes).
+## PostgreSQL cases need TENURE_TEST_POSTGRES_DSN or a server on 127.0.0.1:5432.
+BENCH_COUNT ?= 3
 bench:
-	go test -run '^$$' -bench . -benchtime 3x ./services/profile/... ./services/gateway/...
+	go test -run '^$$' -bench BenchmarkBatchRecordEvents -benchtime 20x -count $(BENCH_COUNT) ./services/profile/app
+	go test -run '^$$' -bench BenchmarkAppendBatch -benchtime 20x -count 1 ./services/profile/internal/store
+	go test -run '^$$' -bench BenchmarkGetCustomer -benchtime 2s -count $(BENCH_COUNT) ./services/gateway/app
+	go test -run '^$$' -bench BenchmarkImportOnlineRetail -benchtime 1x -count $(BENCH_COUNT) ./tools/internal/cli
 
 tidy:
 	for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done

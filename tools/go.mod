@@ -95,3 +95,7 @@ replace github.com/tenurehq/tenure/services/platform => ../services/platform
 replace github.com/tenurehq/tenure/services/profile => ../services/profile
 
 replace github.com/tenurehq/tenure/services/gateway => ../services/gateway
+
+require github.com/tenurehq/tenure/services/segmentation v0.0.0
+
+replace github.com/tenurehq/tenure/services/segmentation => ../services/segmentation

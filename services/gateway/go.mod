@@ -91,3 +91,7 @@ replace (
 	github.com/tenurehq/tenure/services/platform => ../platform
 	github.com/tenurehq/tenure/services/profile => ../profile
 )
+
+require github.com/tenurehq/tenure/services/segmentation v0.0.0
+
+replace github.com/tenurehq/tenure/services/segmentation => ../segmentation

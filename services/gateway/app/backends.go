@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 )
 
 // backend is one service behind the gateway: its discovery name and the
@@ -22,6 +23,9 @@ func backends() []backend {
 	return []backend{
 		{"profile", func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
 			return profilev1.RegisterProfileServiceHandlerClient(ctx, mux, profilev1.NewProfileServiceClient(conn))
+		}},
+		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+			return segmentationv1.RegisterSegmentationServiceHandlerClient(ctx, mux, segmentationv1.NewSegmentationServiceClient(conn))
 		}},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
 )
@@ -171,8 +173,11 @@ func TestCustomerJourney(t *testing.T) {
 					Events     []struct{ EventID string }
 					ExportTime string
 				}](t, b)
-				if e.Customer.CustomerID != "c1" || len(e.Events) != 1 || e.Events[0].EventID != "e1" || e.ExportTime == "" {
-					t.Errorf("export %s, want c1 with event e1 and an export time", b)
+				// The customer_updated events of its creation and update
+				// come before e1.
+				n := len(e.Events)
+				if e.Customer.CustomerID != "c1" || n == 0 || e.Events[n-1].EventID != "e1" || e.ExportTime == "" {
+					t.Errorf("export %s, want c1 ending with event e1 and an export time", b)
 				}
 			},
 		},
@@ -306,32 +311,41 @@ func (f *fakeProfile) GetCustomer(ctx context.Context, req *profilev1.GetCustome
 	return &profilev1.GetCustomerResponse{Customer: &profilev1.Customer{Name: req.GetName()}}, nil
 }
 
-// TestBackendRegistration checks readiness against the registry and that
-// callers cannot inject gRPC metadata, with a fake backend that comes and
-// goes.
+// fakeSegmentation is a stand-in segmentation backend that only answers
+// readiness: every method is unimplemented.
+type fakeSegmentation struct {
+	segmentationv1.UnimplementedSegmentationServiceServer
+}
+
+// TestBackendRegistration checks readiness against the registry — the
+// gateway is ready only when every backend (profile and segmentation) has
+// an endpoint — and that callers cannot inject gRPC metadata, with fake
+// backends that come and go.
 func TestBackendRegistration(t *testing.T) {
 	cli := etcdtest.Client(t, etcdtest.Start(t))
-	s := startStack(t, stackOptions{noProfile: true, etcd: cli})
+	s := startStack(t, stackOptions{noBackends: true, etcd: cli})
 
-	readyz := func(t *testing.T, want int, missing bool) {
+	readyz := func(t *testing.T, want int, missing ...string) {
 		t.Helper()
 		code, b := s.do(t, http.MethodGet, "/readyz", nil, nil)
 		r := decode[struct {
 			Ready   bool
 			Missing []string
 		}](t, b)
-		if code != want || (len(r.Missing) == 1 && r.Missing[0] == "profile") != missing {
-			t.Errorf("readyz = %d %s, want %d (profile missing: %v)", code, b, want, missing)
+		if code != want || r.Ready != (want == http.StatusOK) || !slices.Equal(r.Missing, missing) {
+			t.Errorf("readyz = %d %s, want %d with missing %q", code, b, want, missing)
 		}
 		if code, _ := s.do(t, http.MethodGet, "/healthz", nil, nil); code != http.StatusOK {
 			t.Errorf("healthz = %d, want 200 regardless of backends", code)
 		}
 	}
-	readyz(t, http.StatusServiceUnavailable, true)
+	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation")
 
+	// One gRPC server plays both backends; each registers separately.
 	fake := &fakeProfile{}
 	srv := grpc.NewServer()
 	profilev1.RegisterProfileServiceServer(srv, fake)
+	segmentationv1.RegisterSegmentationServiceServer(srv, fakeSegmentation{})
 	lis := listen(t)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
@@ -339,7 +353,18 @@ func TestBackendRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readyz(t, http.StatusOK, false)
+	readyz(t, http.StatusServiceUnavailable, "segmentation")
+	segReg, err := discovery.Register(context.Background(), cli, "segmentation", lis.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	readyz(t, http.StatusOK)
+
+	// Routed to the fake segmentation backend: its UNIMPLEMENTED comes back
+	// as HTTP 501, proving the route reaches the segmentation connection.
+	if code, b := s.do(t, http.MethodGet, "/v1/segmentation/report", nil, nil); code != http.StatusNotImplemented {
+		t.Errorf("GET /v1/segmentation/report = %d %s, want 501 from the fake backend", code, b)
+	}
 
 	code, b := s.do(t, http.MethodGet, "/v1/customers/c1", nil, http.Header{
 		"X-Request-Id":                {"req-42"},
@@ -368,7 +393,11 @@ func TestBackendRegistration(t *testing.T) {
 	if err := reg.Deregister(ctx); err != nil {
 		t.Fatal(err)
 	}
-	readyz(t, http.StatusServiceUnavailable, true)
+	readyz(t, http.StatusServiceUnavailable, "profile")
+	if err := segReg.Deregister(ctx); err != nil {
+		t.Fatal(err)
+	}
+	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation")
 }
 
 // spanSink hands every ended span to a channel, so the test can wait for

@@ -20,19 +20,23 @@ import (
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
+	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
-// stack is an embedded etcd, optionally the real profile service, and the
-// gateway, all in this process and talking over real sockets.
+// stack is an embedded etcd, optionally the real profile and segmentation
+// services, and the gateway, all in this process and talking over real
+// sockets.
 type stack struct {
-	etcd        *clientv3.Client
-	gateway     string // base URL
-	profileAddr string
-	http        *http.Client
+	etcd             *clientv3.Client
+	gateway          string // base URL
+	profileAddr      string
+	segmentationAddr string
+	segmentation     *segmentationapp.App // nil with noBackends
+	http             *http.Client
 }
 
 type stackOptions struct {
-	noProfile    bool
+	noBackends   bool // no profile or segmentation service
 	maxBodyBytes int64
 	tracer       *sdktrace.TracerProvider // nil: no tracing
 	etcd         *clientv3.Client         // nil: a fresh embedded etcd
@@ -70,7 +74,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	}
 
 	s := &stack{etcd: cli, http: &http.Client{Timeout: 30 * time.Second}}
-	if !opts.noProfile {
+	if !opts.noBackends {
 		var pcfg profileapp.Config
 		pcfg.RegisterFlags(flag.NewFlagSet("profile", flag.ContinueOnError))
 		pcfg.ListenAddr = "127.0.0.1:0"
@@ -83,6 +87,19 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		s.profileAddr = p.Addr()
 		run(p, cleanup)
 		waitRegistered(t, cli, "profile")
+
+		var scfg segmentationapp.Config
+		scfg.RegisterFlags(flag.NewFlagSet("segmentation", flag.ContinueOnError))
+		scfg.ListenAddr = "127.0.0.1:0"
+		scfg.DSN = "sqlite:" + filepath.Join(t.TempDir(), "segmentation.db")
+		scfg.LogLevel = "error"
+		sg, cleanup, err := segmentationapp.New(ctx, scfg, segmentationapp.Deps{Logger: quietLogger(), Telemetry: tel, Etcd: cli})
+		if err != nil {
+			t.Fatalf("segmentation: %v", err)
+		}
+		s.segmentationAddr, s.segmentation = sg.Addr(), sg
+		run(sg, cleanup)
+		waitRegistered(t, cli, "segmentation")
 	}
 
 	var gcfg app.Config

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -146,6 +147,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Telemetry != nil {
 		opts = append(opts, grpc.StatsHandler(cfg.Telemetry.ServerHandler()))
 	}
+	// Serve streams on a pool of long-lived goroutines (one per CPU)
+	// rather than a new goroutine per RPC, whose stack would grow again
+	// through the interceptors and the storage driver on every call. When
+	// every worker is busy a stream still gets its own goroutine.
+	opts = append(opts, grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))))
 	gs := grpc.NewServer(opts...)
 
 	hs := health.NewServer()

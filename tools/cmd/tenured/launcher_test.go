@@ -69,6 +69,7 @@ func TestRun(t *testing.T) {
 		{http.MethodGet, "/readyz", "", http.StatusOK},
 		{http.MethodPost, "/v1/customers?customerId=c1", `{"fullName":"Ada"}`, http.StatusOK},
 		{http.MethodGet, "/v1/customers/c1", "", http.StatusOK},
+		{http.MethodGet, "/v1/segmentation/settings", "", http.StatusOK},
 	}
 	for _, r := range requests {
 		var body io.Reader
@@ -108,12 +109,13 @@ func TestRun(t *testing.T) {
 
 	out := logs.String()
 	gw := strings.Index(out, "msg=stopped service=gateway")
+	sg := strings.Index(out, "msg=stopped service=segmentation\n")
 	pr := strings.Index(out, "msg=stopped service=profile\n")
 	et := strings.Index(out, "msg=\"etcd stopped\"")
-	if gw < 0 || pr < 0 || et < 0 || gw > pr || pr > et {
-		t.Errorf("stop order: gateway %d, profile %d, etcd %d; want gateway < profile < etcd\n%s", gw, pr, et, out)
+	if gw < 0 || sg < 0 || pr < 0 || et < 0 || gw > sg || sg > pr || pr > et {
+		t.Errorf("stop order: gateway %d, segmentation %d, profile %d, etcd %d; want gateway < segmentation < profile < etcd\n%s", gw, sg, pr, et, out)
 	}
-	for _, f := range []string{"profile.db", "etcd"} {
+	for _, f := range []string{"profile.db", "segmentation.db", "etcd"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("data: %v", err)
 		}

@@ -139,7 +139,7 @@ func importOnlineRetail(ctx context.Context, env Env, args []string) error {
 		},
 	}
 	if env.Terminal {
-		bar = newProgressBar(env.Stderr, len(events), time.Now())
+		bar = newProgressBar(env.Stderr, len(events), "events", time.Now())
 		opts.Progress = func(done int) {
 			mu.Lock()
 			defer mu.Unlock()

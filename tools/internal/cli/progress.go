@@ -11,14 +11,15 @@ import (
 type progressBar struct {
 	w     io.Writer
 	total int
+	unit  string // what is counted, e.g. "events"
 	start time.Time
 	drawn bool
 }
 
 const barWidth = 30
 
-func newProgressBar(w io.Writer, total int, start time.Time) *progressBar {
-	p := &progressBar{w: w, total: total, start: start}
+func newProgressBar(w io.Writer, total int, unit string, start time.Time) *progressBar {
+	p := &progressBar{w: w, total: total, unit: unit, start: start}
 	p.update(0, start)
 	return p
 }
@@ -28,14 +29,15 @@ func (p *progressBar) update(done int, now time.Time) {
 	if p.total > 0 {
 		frac = float64(done) / float64(p.total)
 	}
+	frac = min(max(frac, 0), 1)
 	filled := int(frac * barWidth)
 	rate := 0.0
 	if d := now.Sub(p.start).Seconds(); d > 0 {
 		rate = float64(done) / d
 	}
-	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s/%s events  %s/s ",
+	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s/%s %s  %s/s ",
 		strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled),
-		frac*100, grouped(done), grouped(p.total), grouped(int(rate)))
+		frac*100, grouped(done), grouped(p.total), p.unit, grouped(int(rate)))
 	p.drawn = true
 }
 

@@ -116,9 +116,11 @@ func (e *Edge) handleError(ctx context.Context, mux *runtime.ServeMux, m runtime
 // records the route without the caller's ids.
 func nameSpan(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		if pat, ok := runtime.HTTPPattern(r.Context()); ok {
+		// Formatting the route costs allocations; skip it when no span
+		// is being recorded (telemetry export off or not sampled).
+		span := trace.SpanFromContext(r.Context())
+		if pat, ok := runtime.HTTPPattern(r.Context()); ok && span.IsRecording() {
 			route := pat.String()
-			span := trace.SpanFromContext(r.Context())
 			span.SetName(r.Method + " " + route)
 			span.SetAttributes(attribute.String("http.route", route))
 		}

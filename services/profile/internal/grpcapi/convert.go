@@ -214,6 +214,10 @@ func toEvent(e *profilev1.Event) (profile.Event, *profile.ValidationError) {
 		out.Payload = profile.MessageEngaged{MessageID: p.MessageEngaged.GetMessageId(), Channel: p.MessageEngaged.GetChannel(), Action: p.MessageEngaged.GetAction()}
 	case *profilev1.Event_CustomerErased:
 		out.Payload = profile.CustomerErased{AnonymousID: p.CustomerErased.GetAnonymousId()}
+	case *profilev1.Event_CustomerUpdated:
+		out.Payload = profile.CustomerUpdated{Tags: p.CustomerUpdated.GetTags()}
+	case *profilev1.Event_CustomerDeleted:
+		out.Payload = profile.CustomerDeleted{}
 	}
 	return out, nil
 }
@@ -280,6 +284,10 @@ func fromEvent(e profile.Event) *profilev1.Event {
 		out.Payload = &profilev1.Event_MessageEngaged{MessageEngaged: &profilev1.MessageEngaged{MessageId: p.MessageID, Channel: p.Channel, Action: p.Action}}
 	case profile.CustomerErased:
 		out.Payload = &profilev1.Event_CustomerErased{CustomerErased: &profilev1.CustomerErased{AnonymousId: p.AnonymousID}}
+	case profile.CustomerUpdated:
+		out.Payload = &profilev1.Event_CustomerUpdated{CustomerUpdated: &profilev1.CustomerUpdated{Tags: p.Tags}}
+	case profile.CustomerDeleted:
+		out.Payload = &profilev1.Event_CustomerDeleted{CustomerDeleted: &profilev1.CustomerDeleted{}}
 	}
 	return out
 }

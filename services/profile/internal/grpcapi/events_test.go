@@ -159,8 +159,9 @@ func TestEventsAndFeatures(t *testing.T) {
 				break
 			}
 		}
-		if len(seqs) != 4 {
-			t.Fatalf("listed %d events, want 4", len(seqs))
+		// Four recorded, and customer_updated from completing the customer.
+		if len(seqs) != 5 {
+			t.Fatalf("listed %d events, want 5", len(seqs))
 		}
 		for i := 1; i < len(seqs); i++ {
 			if seqs[i] <= seqs[i-1] {
@@ -255,8 +256,9 @@ func TestExportAndErase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if x.GetCustomer().GetEmail() != "eve@example.com" || len(x.GetEvents()) != 2 || x.GetExportTime() == nil ||
-			x.GetEvents()[0].GetOrderPlaced().GetLines()[0].GetUnitPrice().GetAmountMinor() != 999 {
+		// customer_updated from CreateCustomer, then the two recorded events.
+		if x.GetCustomer().GetEmail() != "eve@example.com" || len(x.GetEvents()) != 3 || x.GetExportTime() == nil ||
+			x.GetEvents()[0].GetCustomerUpdated() == nil || x.GetEvents()[1].GetOrderPlaced().GetLines()[0].GetUnitPrice().GetAmountMinor() != 999 {
 			t.Fatalf("export = %v", x)
 		}
 
@@ -264,7 +266,7 @@ func TestExportAndErase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if er.GetAnonymousId() == "" || er.GetEventCount() != 2 {
+		if er.GetAnonymousId() == "" || er.GetEventCount() != 3 {
 			t.Fatalf("erase = %v", er)
 		}
 		_, err = cli.GetCustomer(ctx, &profilev1.GetCustomerRequest{Name: "customers/e-1"})
@@ -276,7 +278,7 @@ func TestExportAndErase(t *testing.T) {
 		}
 		c := anon.GetCustomer()
 		if c.GetState() != profilev1.CustomerState_CUSTOMER_STATE_ERASED || c.GetEmail() != "" || c.GetFullName() != "" ||
-			len(c.GetTags()) != 0 || c.GetFeatures().GetNetSpend().GetAmountMinor() != 999 || len(anon.GetEvents()) != 2 {
+			len(c.GetTags()) != 0 || c.GetFeatures().GetNetSpend().GetAmountMinor() != 999 || len(anon.GetEvents()) != 3 {
 			t.Fatalf("erased customer = %v, %d events", c, len(anon.GetEvents()))
 		}
 		for _, e := range anon.GetEvents() {
@@ -285,8 +287,13 @@ func TestExportAndErase(t *testing.T) {
 			}
 		}
 
+		// Erasure removed the tags from the customer_updated events too.
+		if tags := anon.GetEvents()[0].GetCustomerUpdated().GetTags(); len(tags) != 0 {
+			t.Fatalf("erased customer_updated tags = %v, want none", tags)
+		}
+
 		// The log tells consumers which id to re-key.
-		stream, err := cli.StreamEvents(ctx, &profilev1.StreamEventsRequest{AfterSequence: anon.GetEvents()[1].GetSequence()})
+		stream, err := cli.StreamEvents(ctx, &profilev1.StreamEventsRequest{AfterSequence: anon.GetEvents()[2].GetSequence()})
 		if err != nil {
 			t.Fatal(err)
 		}

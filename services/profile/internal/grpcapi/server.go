@@ -277,7 +277,8 @@ func (s *Server) ListCustomerEvents(ctx context.Context, req *profilev1.ListCust
 // StreamEvents implements profilev1.ProfileServiceServer. It sends the log
 // after after_sequence page by page, then follows it: it wakes when this
 // replica appends and polls for other replicas' appends, until the client
-// goes away or the server stops.
+// goes away or the server stops. With include_features each page's
+// customers' current features are loaded in one query and sent along.
 func (s *Server) StreamEvents(req *profilev1.StreamEventsRequest, stream grpc.ServerStreamingServer[profilev1.StreamEventsResponse]) error {
 	ctx := stream.Context()
 	after := req.GetAfterSequence()
@@ -292,8 +293,22 @@ func (s *Server) StreamEvents(req *profilev1.StreamEventsRequest, stream grpc.Se
 		if err != nil {
 			return err
 		}
+		var features map[string]profile.Features
+		if req.GetIncludeFeatures() && len(evs) > 0 {
+			ids := make([]string, len(evs))
+			for i, e := range evs {
+				ids[i] = e.CustomerID
+			}
+			if features, err = s.svc.CurrentFeatures(ctx, ids); err != nil {
+				return err
+			}
+		}
 		for _, e := range evs {
-			if err := stream.Send(&profilev1.StreamEventsResponse{Event: fromEvent(e)}); err != nil {
+			resp := &profilev1.StreamEventsResponse{Event: fromEvent(e)}
+			if f, ok := features[e.CustomerID]; ok {
+				resp.Features = fromFeatures(f)
+			}
+			if err := stream.Send(resp); err != nil {
 				return err
 			}
 			after = e.Sequence

@@ -22,7 +22,19 @@ const (
 	KindServiceContacted EventKind = "service_contacted"
 	KindMessageEngaged   EventKind = "message_engaged"
 	KindCustomerErased   EventKind = "customer_erased"
+	KindCustomerUpdated  EventKind = "customer_updated"
+	KindCustomerDeleted  EventKind = "customer_deleted"
 )
+
+// SystemKinds are the kinds the profile service writes itself to tell
+// consumers of the log about customer records. Callers cannot record them,
+// and they are not folded into features.
+var SystemKinds = []EventKind{KindCustomerErased, KindCustomerUpdated, KindCustomerDeleted}
+
+// IsSystem reports whether k is one of SystemKinds.
+func (k EventKind) IsSystem() bool {
+	return k == KindCustomerErased || k == KindCustomerUpdated || k == KindCustomerDeleted
+}
 
 // Event is one thing a customer did.
 type Event struct {
@@ -130,6 +142,18 @@ type CustomerErased struct {
 	AnonymousID string `json:"anonymous_id,omitempty"`
 }
 
+// CustomerUpdated marks that a customer was created or its profile
+// changed, with the attributes other services segment on. Only the Service
+// writes it, in the transaction that changes the customer.
+type CustomerUpdated struct {
+	// Tags after the change, sorted.
+	Tags []string `json:"tags,omitempty"`
+}
+
+// CustomerDeleted marks that a customer without activity was deleted.
+// Only DeleteCustomer writes it.
+type CustomerDeleted struct{}
+
 // Kind implements Payload.
 func (OrderPlaced) Kind() EventKind { return KindOrderPlaced }
 
@@ -159,6 +183,12 @@ func (MessageEngaged) Kind() EventKind { return KindMessageEngaged }
 
 // Kind implements Payload.
 func (CustomerErased) Kind() EventKind { return KindCustomerErased }
+
+// Kind implements Payload.
+func (CustomerUpdated) Kind() EventKind { return KindCustomerUpdated }
+
+// Kind implements Payload.
+func (CustomerDeleted) Kind() EventKind { return KindCustomerDeleted }
 
 // EncodePayload returns the kind and a JSON encoding of p, the form storage
 // keeps. DecodePayload reverses it.
@@ -198,6 +228,10 @@ func DecodePayload(kind EventKind, data []byte) (Payload, error) {
 		p, err = decodeAs[MessageEngaged](data)
 	case KindCustomerErased:
 		p, err = decodeAs[CustomerErased](data)
+	case KindCustomerUpdated:
+		p, err = decodeAs[CustomerUpdated](data)
+	case KindCustomerDeleted:
+		p, err = decodeAs[CustomerDeleted](data)
 	default:
 		return nil, fmt.Errorf("profile: decode payload: unknown kind %q", kind)
 	}

@@ -24,7 +24,7 @@ type Features struct {
 	DiscountedOrderCount int64     `json:"discounted_order_count,omitempty"`
 	RefundCount          int64     `json:"refund_count,omitempty"`
 	LastActivityTime     time.Time `json:"last_activity_time,omitzero"`
-	// EventCount counts events folded in (customer_erased is not folded).
+	// EventCount counts events folded in (system events are not folded).
 	EventCount int64 `json:"event_count,omitempty"`
 	// Currencies holds spend per ISO 4217 code.
 	Currencies map[string]CurrencyTotals `json:"currencies,omitempty"`
@@ -61,9 +61,10 @@ type CategoryAffinity struct {
 
 // Apply folds one accepted event into f. It is commutative and
 // associative: any order of the same events gives the same f. Events are
-// expected to be valid (see ValidateEvent); customer_erased is ignored.
+// expected to be valid (see ValidateEvent); system events (SystemKinds) are
+// ignored: they record changes to the customer record, not activity.
 func (f *Features) Apply(e Event) {
-	if e.Kind() == KindCustomerErased || e.Payload == nil {
+	if e.Payload == nil || e.Kind().IsSystem() {
 		return
 	}
 	f.EventCount++

@@ -184,7 +184,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 		order(line("a", 2, 100)), OrderRefunded{OrderID: "o", Amount: gbp(5)}, ProductViewed{SKU: "s"},
 		CartUpdated{Value: gbp(3)}, ReviewPosted{Rating: 5, HasPhoto: true}, ContentShared{Network: "x"},
 		CheckedIn{LocationID: "l"}, ServiceContacted{Topic: "t"}, MessageEngaged{Action: "opened"},
-		CustomerErased{AnonymousID: "anon-1"},
+		CustomerErased{AnonymousID: "anon-1"}, CustomerUpdated{Tags: []string{"a", "b"}}, CustomerDeleted{},
 	}
 	for _, p := range payloads {
 		t.Run(string(p.Kind()), func(t *testing.T) {
@@ -198,5 +198,24 @@ func TestPayloadRoundTrip(t *testing.T) {
 			}
 			assertEq(t, "payload", got, p)
 		})
+	}
+}
+
+func TestApplyIgnoresSystemEvents(t *testing.T) {
+	at := time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)
+	var want Features
+	want.Apply(Event{ID: "o", CustomerID: "c", OccurredAt: at, Payload: order(line("a", 1, 100))})
+	for _, p := range []Payload{CustomerErased{AnonymousID: "x"}, CustomerUpdated{Tags: []string{"t"}}, CustomerDeleted{}} {
+		t.Run(string(p.Kind()), func(t *testing.T) {
+			if !p.Kind().IsSystem() {
+				t.Fatalf("%s.IsSystem() = false, want true", p.Kind())
+			}
+			got := want
+			got.Apply(Event{ID: "s", CustomerID: "c", OccurredAt: at.Add(time.Hour), Payload: p})
+			assertEq(t, "features", got, want)
+		})
+	}
+	if KindOrderPlaced.IsSystem() {
+		t.Error("order_placed.IsSystem() = true, want false")
 	}
 }

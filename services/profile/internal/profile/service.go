@@ -59,7 +59,10 @@ func (s *Service) CreateCustomer(ctx context.Context, c Customer) (Customer, err
 	c.State = StateActive
 	c.Features = Features{}
 	c.CreateTime, c.UpdateTime, c.Revision = now, now, 0
-	return s.store.CreateCustomer(ctx, c)
+	rec := changeRecorder{now: now}
+	out, err := s.store.CreateCustomer(ctx, c, rec.updated)
+	s.notifyIf(err == nil && rec.wrote)
+	return out, err
 }
 
 // GetCustomer returns customer id.
@@ -162,7 +165,8 @@ func (s *Service) UpdateCustomer(ctx context.Context, patch Customer, fields []C
 		return Customer{}, fmt.Errorf("%w: update_mask: name at least one field", ErrInvalidArgument)
 	}
 	now := s.now()
-	return s.store.UpdateCustomer(ctx, patch.ID, func(c *Customer) error {
+	rec := changeRecorder{now: now}
+	out, err := s.store.UpdateCustomer(ctx, patch.ID, func(c *Customer) error {
 		if etag != "" && etag != c.ETag() {
 			return ErrETagMismatch
 		}
@@ -178,16 +182,20 @@ func (s *Service) UpdateCustomer(ctx context.Context, patch Customer, fields []C
 		next.UpdateTime = now
 		*c = next
 		return nil
-	})
+	}, rec.updated)
+	s.notifyIf(err == nil && rec.wrote)
+	return out, err
 }
 
-// DeleteCustomer deletes a customer that has no events. A non-empty etag
-// must match.
+// DeleteCustomer deletes a customer that has no events other than system
+// events (its customer_updated events), and appends customer_deleted. A
+// non-empty etag must match.
 func (s *Service) DeleteCustomer(ctx context.Context, id, etag string) error {
 	if err := CheckCustomerID(id); err != nil {
 		return err
 	}
-	return s.store.DeleteCustomer(ctx, id, func(c Customer) error {
+	rec := changeRecorder{now: s.now()}
+	err := s.store.DeleteCustomer(ctx, id, func(c Customer) error {
 		if etag != "" && etag != c.ETag() {
 			return ErrETagMismatch
 		}
@@ -195,7 +203,9 @@ func (s *Service) DeleteCustomer(ctx context.Context, id, etag string) error {
 			return fmt.Errorf("%w: erase it instead", ErrCustomerHasEvents)
 		}
 		return nil
-	})
+	}, rec.deleted)
+	s.notifyIf(err == nil && rec.wrote)
+	return err
 }
 
 // AddTags adds tags to customer id; tags it already has are kept.
@@ -221,7 +231,8 @@ func (s *Service) changeTags(ctx context.Context, id string, tags []string, chan
 		return Customer{}, err
 	}
 	now := s.now()
-	return s.store.UpdateCustomer(ctx, id, func(c *Customer) error {
+	rec := changeRecorder{now: now}
+	out, err := s.store.UpdateCustomer(ctx, id, func(c *Customer) error {
 		if c.State == StateErased {
 			return ErrCustomerErased
 		}
@@ -232,7 +243,65 @@ func (s *Service) changeTags(ctx context.Context, id string, tags []string, chan
 		c.Tags = next
 		c.UpdateTime = now
 		return nil
-	})
+	}, rec.updated)
+	s.notifyIf(err == nil && rec.wrote)
+	return out, err
+}
+
+// changeRecorder builds the system events of customer writes (its methods
+// are CustomerEventFuncs) and remembers whether it built one, so followers
+// of the log are woken once the write has committed.
+type changeRecorder struct {
+	now   time.Time
+	wrote bool
+}
+
+// updated records a created customer, a completed provisional one, or a
+// change of any profile field; an update that changes nothing is not
+// recorded.
+func (r *changeRecorder) updated(before, after Customer) (Event, bool) {
+	if sameProfile(before, after) {
+		return Event{}, false
+	}
+	r.wrote = true
+	return r.event(after, CustomerUpdated{Tags: slices.Clone(after.Tags)}), true
+}
+
+// deleted records a deletion.
+func (r *changeRecorder) deleted(before, _ Customer) (Event, bool) {
+	r.wrote = true
+	return r.event(before, CustomerDeleted{}), true
+}
+
+// event returns a system event about c that occurred now. Its id names the
+// kind, customer and revision; a random suffix keeps it unique when a
+// deleted id is created again and its revisions start over.
+func (r *changeRecorder) event(c Customer, p Payload) Event {
+	suffix := strings.ToLower(rand.Text()[:10])
+	return Event{
+		ID:         fmt.Sprintf("tenure:%s:%s:%d:%s", p.Kind(), c.ID, c.Revision, suffix),
+		CustomerID: c.ID,
+		OccurredAt: r.now,
+		RecordTime: r.now,
+		Payload:    p,
+	}
+}
+
+// sameProfile reports whether a and b have the same state and profile
+// fields (everything a customer_updated event stands for; not features,
+// times or revision).
+func sameProfile(a, b Customer) bool {
+	return a.State == b.State &&
+		a.FullName == b.FullName && a.Email == b.Email && a.Phone == b.Phone &&
+		a.Birthday == b.Birthday && a.TimeZone == b.TimeZone && a.Country == b.Country &&
+		a.RegistrationTime.Equal(b.RegistrationTime) && a.RegistrationChannel == b.RegistrationChannel &&
+		a.Consent == b.Consent && slices.Equal(a.Tags, b.Tags)
+}
+
+func (s *Service) notifyIf(appended bool) {
+	if appended {
+		s.appended.notify()
+	}
 }
 
 func normalizeTags(tags []string) []string {
@@ -345,6 +414,22 @@ func (s *Service) ListEvents(ctx context.Context, afterSequence int64, limit int
 		return nil, err
 	}
 	return s.store.ListEvents(ctx, afterSequence, limit)
+}
+
+// CurrentFeatures returns the current features of the customers among ids
+// that exist, by id, in one store query; ids may repeat and hold at most
+// MaxEventPageSize distinct ids.
+func (s *Service) CurrentFeatures(ctx context.Context, ids []string) (map[string]Features, error) {
+	uniq := slices.Clone(ids)
+	slices.Sort(uniq)
+	uniq = slices.Compact(uniq)
+	if len(uniq) > MaxEventPageSize {
+		return nil, fmt.Errorf("%w: at most %d customers", ErrInvalidArgument, MaxEventPageSize)
+	}
+	if len(uniq) == 0 {
+		return map[string]Features{}, nil
+	}
+	return s.store.CustomerFeatures(ctx, uniq)
 }
 
 // EventPage is one page of a customer's events.

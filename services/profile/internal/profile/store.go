@@ -18,11 +18,16 @@ type Store interface {
 	// but Features, CreateTime and Revision) are replaced by c's, it becomes
 	// StateActive and its Revision is incremented; the provisional features
 	// are kept. Any other existing customer → ErrCustomerAlreadyExists.
-	// Returns the stored customer.
-	CreateCustomer(ctx context.Context, c Customer) (Customer, error)
+	// Returns the stored customer. If event is not nil, see CustomerEventFunc;
+	// before is the provisional customer, or the zero Customer.
+	CreateCustomer(ctx context.Context, c Customer, event CustomerEventFunc) (Customer, error)
 
 	// GetCustomer returns one customer with its features.
 	GetCustomer(ctx context.Context, id string) (Customer, error)
+
+	// CustomerFeatures returns the features of the customers among ids that
+	// exist, by id, in one query (ids holds at most MaxEventPageSize ids).
+	CustomerFeatures(ctx context.Context, ids []string) (map[string]Features, error)
 
 	// ListCustomers returns up to f.Limit customers matching f, ordered by
 	// ID ascending.
@@ -33,12 +38,16 @@ type Store interface {
 	// (FullName, Email, Phone, Birthday, TimeZone, Country, RegistrationTime,
 	// RegistrationChannel, Consent, Tags, State, UpdateTime), incrementing
 	// Revision. fn does the etag check and validation; its error is returned
-	// unchanged and nothing is written. Returns the stored customer.
-	UpdateCustomer(ctx context.Context, id string, fn func(c *Customer) error) (Customer, error)
+	// unchanged and nothing is written. Returns the stored customer. If
+	// event is not nil, see CustomerEventFunc.
+	UpdateCustomer(ctx context.Context, id string, fn func(c *Customer) error, event CustomerEventFunc) (Customer, error)
 
 	// DeleteCustomer loads customer id inside a transaction, calls check with
-	// it and, if check returns nil, deletes it.
-	DeleteCustomer(ctx context.Context, id string, check func(c Customer) error) error
+	// it and, if check returns nil, deletes it. A customer with events in the
+	// log other than system events (SystemKinds) is never deleted:
+	// ErrCustomerHasEvents. If event is not nil, see CustomerEventFunc; after
+	// is the zero Customer.
+	DeleteCustomer(ctx context.Context, id string, check func(c Customer) error, event CustomerEventFunc) error
 
 	// AppendEvents appends validated events to the log in one transaction.
 	// The batch holds no duplicate event ids (the domain removes them), and
@@ -69,7 +78,8 @@ type Store interface {
 	// if it does not exist, ErrCustomerErased if it is already StateErased.
 	// Otherwise, with anon := erased.Payload.(CustomerErased).AnonymousID:
 	//   - every event of id is re-keyed to CustomerID anon (sequences and
-	//     event ids kept);
+	//     event ids kept), and the tags of its customer_updated events are
+	//     removed;
 	//   - a customer anon is written in StateErased with no personal fields
 	//     and no tags, the original Features, CreateTime, and UpdateTime =
 	//     erased.RecordTime;
@@ -79,6 +89,15 @@ type Store interface {
 	// Returns the number of events re-keyed.
 	EraseCustomer(ctx context.Context, id string, erased Event) (int64, error)
 }
+
+// CustomerEventFunc returns the system event that records a write of a
+// customer, given the customer before and after it (after as it will be
+// stored, with its new Revision), or false when there is nothing to record.
+// The store calls it inside the transaction of the write and appends the
+// event to the log there, with the next sequence, holding the same lock as
+// AppendEvents (so sequence order is commit order); the event is not folded
+// into any features. The returned event has every field but Sequence set.
+type CustomerEventFunc func(before, after Customer) (Event, bool)
 
 // FoldFunc folds one accepted event into its customer's features. The store
 // calls it inside its transaction; the domain passes (*Features).Apply.

@@ -430,6 +430,10 @@ func (v *Validator) payload(c *eventCheck, p Payload) {
 		c.text("message_engaged.action", p.Action)
 	case CustomerErased:
 		c.fail("customer_erased", "written by EraseCustomer only; callers cannot record it")
+	case CustomerUpdated:
+		c.fail("customer_updated", "written by the profile service only; callers cannot record it")
+	case CustomerDeleted:
+		c.fail("customer_deleted", "written by DeleteCustomer only; callers cannot record it")
 	default:
 		c.fail("payload", "unknown payload %T", p)
 	}

@@ -120,6 +120,8 @@ func TestValidateEvent(t *testing.T) {
 		{"occurred slightly in future", Event{ID: "e", CustomerID: "c1", OccurredAt: testNow.Add(time.Hour), Payload: CheckedIn{}}, ""},
 		{"no payload", Event{ID: "e", CustomerID: "c1", OccurredAt: testNow}, "payload"},
 		{"customer_erased reserved", ev(CustomerErased{AnonymousID: "x"}), "customer_erased"},
+		{"customer_updated reserved", ev(CustomerUpdated{Tags: []string{"vip"}}), "customer_updated"},
+		{"customer_deleted reserved", ev(CustomerDeleted{}), "customer_deleted"},
 		{"negative quantity", ev(order(line("a", -1, 100))), "order_placed.lines[0].quantity"},
 		{"zero quantity", ev(order(line("a", 1, 100), line("b", 0, 100))), "order_placed.lines[1].quantity"},
 		{"negative price", ev(order(OrderLine{Quantity: 1, UnitPrice: gbp(-5)})), "order_placed.lines[0].unit_price.amount_minor"},

@@ -243,9 +243,14 @@ func (s *Store) syncTags(ctx context.Context, tx *sql.Tx, id string, oldTags, ne
 }
 
 // CreateCustomer implements profile.Store.
-func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer) (profile.Customer, error) {
+func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer, event profile.CustomerEventFunc) (profile.Customer, error) {
 	var out profile.Customer
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if event != nil {
+			if err := s.lockLog(ctx, tx); err != nil {
+				return err
+			}
+		}
 		c := c
 		c.Revision = 1
 		c.Features = profile.Features{}
@@ -258,7 +263,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer) (profile
 				return err
 			}
 			out = c
-			return nil
+			return s.appendCustomerEvent(ctx, tx, event, profile.Customer{}, c)
 		}
 		existing, err := s.getCustomer(ctx, tx, c.ID, true)
 		if err != nil {
@@ -275,7 +280,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer) (profile
 			return err
 		}
 		out = c
-		return nil
+		return s.appendCustomerEvent(ctx, tx, event, existing, c)
 	})
 	if err != nil {
 		return profile.Customer{}, err
@@ -340,9 +345,16 @@ func (s *Store) ListCustomers(ctx context.Context, f profile.CustomerFilter) ([]
 }
 
 // UpdateCustomer implements profile.Store.
-func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *profile.Customer) error) (profile.Customer, error) {
+func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *profile.Customer) error, event profile.CustomerEventFunc) (profile.Customer, error) {
 	var out profile.Customer
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// The log lock comes before the row lock, in the order appends take
+		// them.
+		if event != nil {
+			if err := s.lockLog(ctx, tx); err != nil {
+				return err
+			}
+		}
 		old, err := s.getCustomer(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -359,7 +371,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *profil
 			return err
 		}
 		out = c
-		return nil
+		return s.appendCustomerEvent(ctx, tx, event, old, c)
 	})
 	if err != nil {
 		return profile.Customer{}, err
@@ -368,9 +380,10 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *profil
 }
 
 // DeleteCustomer implements profile.Store. A customer with events in the
-// log is never deleted (profile.ErrCustomerHasEvents), whatever check says,
-// so the log never refers to a customer that is gone.
-func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c profile.Customer) error) error {
+// log other than system events is never deleted
+// (profile.ErrCustomerHasEvents), whatever check says, so the log never
+// refers to activity of a customer that is gone.
+func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c profile.Customer) error, event profile.CustomerEventFunc) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		// Appends create customers; hold the log lock so none creates this
 		// one's first event while it is deleted.
@@ -384,8 +397,13 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c prof
 		if err := check(c); err != nil {
 			return err
 		}
+		args := []any{id}
+		for _, k := range profile.SystemKinds {
+			args = append(args, string(k))
+		}
 		var one int
-		err = tx.QueryRowContext(ctx, s.db.Rebind(`SELECT 1 FROM events WHERE customer_id = ? LIMIT 1`), id).Scan(&one)
+		err = tx.QueryRowContext(ctx, s.db.Rebind(`SELECT 1 FROM events WHERE customer_id = ?
+			AND kind NOT IN (?`+strings.Repeat(", ?", len(profile.SystemKinds)-1)+`) LIMIT 1`), args...).Scan(&one)
 		switch {
 		case err == nil:
 			return fmt.Errorf("%w: %s", profile.ErrCustomerHasEvents, id)
@@ -395,8 +413,73 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c prof
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
 			return fmt.Errorf("store: delete customer %s: %w", id, err)
 		}
-		return nil
+		return s.appendCustomerEvent(ctx, tx, event, c, profile.Customer{})
 	})
+}
+
+// appendCustomerEvent appends the system event event returns for a write of
+// a customer, if any. The caller holds the log lock.
+func (s *Store) appendCustomerEvent(ctx context.Context, tx *sql.Tx, event profile.CustomerEventFunc, before, after profile.Customer) error {
+	if event == nil {
+		return nil
+	}
+	e, ok := event(before, after)
+	if !ok {
+		return nil
+	}
+	kind, payload, err := profile.EncodePayload(e.Payload)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO events
+		(event_id, customer_id, kind, occurred_at, record_time, payload) VALUES (?, ?, ?, ?, ?, ?)`),
+		e.ID, e.CustomerID, string(kind), nanos(e.OccurredAt), nanos(e.RecordTime), string(payload)); err != nil {
+		return fmt.Errorf("store: append %s for %s: %w", kind, e.CustomerID, err)
+	}
+	return nil
+}
+
+// CustomerFeatures implements profile.Store.
+func (s *Store) CustomerFeatures(ctx context.Context, ids []string) (map[string]profile.Features, error) {
+	out := make(map[string]profile.Features, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if s.db.Dialect == sqlstore.Postgres {
+		rows, err = s.db.QueryContext(ctx, `SELECT customer_id, features FROM customers WHERE customer_id = ANY($1::text[])`, ids)
+	} else {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		rows, err = s.db.QueryContext(ctx, `SELECT customer_id, features FROM customers WHERE customer_id IN (?`+
+			strings.Repeat(", ?", len(ids)-1)+`)`, args...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: customer features: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, data string
+			f        profile.Features
+		)
+		if err := rows.Scan(&id, &data); err != nil {
+			return nil, fmt.Errorf("store: customer features: %w", err)
+		}
+		if err := json.Unmarshal([]byte(data), &f); err != nil {
+			return nil, fmt.Errorf("store: decode features of %s: %w", id, err)
+		}
+		out[id] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: customer features: %w", err)
+	}
+	return out, nil
 }
 
 const eventColumns = `sequence, event_id, customer_id, kind, occurred_at, record_time, payload`
@@ -481,6 +564,12 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 		}
 		if rekeyed, err = res.RowsAffected(); err != nil {
 			return err
+		}
+		// Tags are personal data: drop them from the re-keyed
+		// customer_updated events as from the customer.
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE events SET payload = ? WHERE customer_id = ? AND kind = ?`),
+			"{}", p.AnonymousID, string(profile.KindCustomerUpdated)); err != nil {
+			return fmt.Errorf("store: remove tags from events of %s: %w", id, err)
 		}
 		anon := profile.Customer{
 			ID:         p.AnonymousID,

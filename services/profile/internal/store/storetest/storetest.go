@@ -37,6 +37,9 @@ func Run(t *testing.T, open Opener) {
 		{"Duplicates", testDuplicates},
 		{"OrderIndependence", testOrderIndependence},
 		{"EraseCustomer", testEraseCustomer},
+		{"CustomerEvents", testCustomerEvents},
+		{"CustomerFeatures", testCustomerFeatures},
+		{"ConcurrentCustomerEvents", testConcurrentCustomerEvents},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ConcurrentReplicas", testConcurrentReplicas},
 	}
@@ -107,7 +110,7 @@ func customer(id string, tags ...string) profile.Customer {
 
 func mustCreate(t *testing.T, s profile.Store, c profile.Customer) profile.Customer {
 	t.Helper()
-	got, err := s.CreateCustomer(context.Background(), c)
+	got, err := s.CreateCustomer(context.Background(), c, nil)
 	if err != nil {
 		t.Fatalf("CreateCustomer(%s): %v", c.ID, err)
 	}
@@ -164,7 +167,7 @@ func testCreateAndGet(t *testing.T, open Opener) {
 	if got := mustGet(t, s, "c1"); !reflect.DeepEqual(got, want) {
 		t.Errorf("GetCustomer: got %+v, want %+v", got, want)
 	}
-	if _, err := s.CreateCustomer(ctx, customer("c1")); !errors.Is(err, profile.ErrCustomerAlreadyExists) {
+	if _, err := s.CreateCustomer(ctx, customer("c1"), nil); !errors.Is(err, profile.ErrCustomerAlreadyExists) {
 		t.Errorf("CreateCustomer again: got %v, want %v", err, profile.ErrCustomerAlreadyExists)
 	}
 	if _, err := s.GetCustomer(ctx, "nobody"); !errors.Is(err, profile.ErrCustomerNotFound) {
@@ -206,7 +209,7 @@ func testCompleteProvisional(t *testing.T, open Opener) {
 	if !reflect.DeepEqual(stored, got) {
 		t.Errorf("GetCustomer: got %+v, want %+v", stored, got)
 	}
-	if _, err := s.CreateCustomer(context.Background(), c); !errors.Is(err, profile.ErrCustomerAlreadyExists) {
+	if _, err := s.CreateCustomer(context.Background(), c, nil); !errors.Is(err, profile.ErrCustomerAlreadyExists) {
 		t.Errorf("CreateCustomer on active: got %v, want %v", err, profile.ErrCustomerAlreadyExists)
 	}
 }
@@ -265,7 +268,7 @@ func testUpdateCustomer(t *testing.T, open Opener) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.UpdateCustomer(ctx, tt.id, tt.fn)
+			got, err := s.UpdateCustomer(ctx, tt.id, tt.fn, nil)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("UpdateCustomer: got %v, want %v", err, tt.wantErr)
 			}
@@ -320,7 +323,7 @@ func testDeleteCustomer(t *testing.T, open Opener) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.DeleteCustomer(ctx, tt.id, tt.check)
+			err := s.DeleteCustomer(ctx, tt.id, tt.check, nil)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("DeleteCustomer: got %v, want %v", err, tt.wantErr)
 			}
@@ -796,4 +799,264 @@ func testConcurrentAppends(t *testing.T, open Opener) {
 func testConcurrentReplicas(t *testing.T, open Opener) {
 	s, replica := open(t)
 	appendConcurrently(t, []profile.Store{s, replica()})
+}
+
+// recorder is a profile.CustomerEventFunc that records its calls and
+// returns a customer_updated (or, when after is zero, customer_deleted)
+// event unless skip is set.
+type recorder struct {
+	calls  [][2]profile.Customer
+	skip   bool
+	serial int
+}
+
+func (r *recorder) event(before, after profile.Customer) (profile.Event, bool) {
+	r.calls = append(r.calls, [2]profile.Customer{before, after})
+	if r.skip {
+		return profile.Event{}, false
+	}
+	r.serial++
+	id, p := after.ID, profile.Payload(profile.CustomerUpdated{Tags: after.Tags})
+	if after.ID == "" {
+		id, p = before.ID, profile.CustomerDeleted{}
+	}
+	return profile.Event{
+		ID: fmt.Sprintf("sys-%s-%d", id, r.serial), CustomerID: id,
+		OccurredAt: at(time.Duration(r.serial) * time.Minute), RecordTime: at(time.Duration(r.serial) * time.Minute),
+		Payload: p,
+	}, true
+}
+
+func logOf(t *testing.T, s profile.Store) []profile.Event {
+	t.Helper()
+	evs, err := s.ListEvents(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatalf("ListEvents: %v", err)
+	}
+	return evs
+}
+
+func testCustomerEvents(t *testing.T, open Opener) {
+	s, _ := open(t)
+	ctx := context.Background()
+	var rec recorder
+
+	// Create: before is the zero customer, after the stored one.
+	created, err := s.CreateCustomer(ctx, customer("c1", "a"), rec.event)
+	if err != nil {
+		t.Fatalf("CreateCustomer: %v", err)
+	}
+	if len(rec.calls) != 1 || rec.calls[0][0].ID != "" || !reflect.DeepEqual(rec.calls[0][1], created) {
+		t.Fatalf("create: event func got %+v, want (zero, %+v)", rec.calls, created)
+	}
+	// Update: before and after.
+	updated, err := s.UpdateCustomer(ctx, "c1", func(c *profile.Customer) error {
+		c.Tags = []string{"a", "b"}
+		return nil
+	}, rec.event)
+	if err != nil {
+		t.Fatalf("UpdateCustomer: %v", err)
+	}
+	if len(rec.calls) != 2 || !reflect.DeepEqual(rec.calls[1][0], created) || !reflect.DeepEqual(rec.calls[1][1], updated) {
+		t.Fatalf("update: event func got %+v, want (%+v, %+v)", rec.calls[1:], created, updated)
+	}
+	// An update the func declines appends nothing; a failed one neither.
+	rec.skip = true
+	if _, err := s.UpdateCustomer(ctx, "c1", func(*profile.Customer) error { return nil }, rec.event); err != nil {
+		t.Fatalf("UpdateCustomer: %v", err)
+	}
+	rec.skip = false
+	errStop := errors.New("stop")
+	if _, err := s.UpdateCustomer(ctx, "c1", func(*profile.Customer) error { return errStop }, rec.event); !errors.Is(err, errStop) {
+		t.Fatalf("UpdateCustomer: got %v, want %v", err, errStop)
+	}
+	// Completing a provisional customer: before is the provisional one.
+	mustAppend(t, s, view("v1", "p1", at(time.Hour)))
+	prov := mustGet(t, s, "p1")
+	completed, err := s.CreateCustomer(ctx, customer("p1"), rec.event)
+	if err != nil {
+		t.Fatalf("CreateCustomer(p1): %v", err)
+	}
+	if last := rec.calls[len(rec.calls)-1]; !reflect.DeepEqual(last[0], prov) || !reflect.DeepEqual(last[1], completed) {
+		t.Fatalf("completion: event func got %+v, want (%+v, %+v)", last, prov, completed)
+	}
+
+	evs := logOf(t, s)
+	var got []string
+	for i, e := range evs {
+		got = append(got, e.ID)
+		if i > 0 && e.Sequence <= evs[i-1].Sequence {
+			t.Errorf("sequence %d after %d", e.Sequence, evs[i-1].Sequence)
+		}
+	}
+	if want := []string{"sys-c1-1", "sys-c1-2", "v1", "sys-p1-3"}; !slices.Equal(got, want) {
+		t.Fatalf("log: got %v, want %v", got, want)
+	}
+	if p, ok := evs[1].Payload.(profile.CustomerUpdated); !ok || !slices.Equal(p.Tags, []string{"a", "b"}) ||
+		evs[1].CustomerID != "c1" || !evs[1].OccurredAt.Equal(at(2*time.Minute)) {
+		t.Errorf("customer_updated event: got %+v", evs[1])
+	}
+	// System events are not folded into features.
+	if got := mustGet(t, s, "c1"); got.Features.EventCount != 0 {
+		t.Errorf("c1 features: got %+v, want none", got.Features)
+	}
+
+	// A customer whose log holds only system events can be deleted; the
+	// deletion appends its event. One with activity cannot.
+	if err := s.DeleteCustomer(ctx, "p1", func(profile.Customer) error { return nil }, rec.event); !errors.Is(err, profile.ErrCustomerHasEvents) {
+		t.Fatalf("DeleteCustomer(p1): got %v, want %v", err, profile.ErrCustomerHasEvents)
+	}
+	before := mustGet(t, s, "c1")
+	if err := s.DeleteCustomer(ctx, "c1", func(profile.Customer) error { return nil }, rec.event); err != nil {
+		t.Fatalf("DeleteCustomer(c1): %v", err)
+	}
+	if last := rec.calls[len(rec.calls)-1]; !reflect.DeepEqual(last[0], before) || last[1].ID != "" {
+		t.Fatalf("delete: event func got %+v, want (%+v, zero)", last, before)
+	}
+	evs = logOf(t, s)
+	if last := evs[len(evs)-1]; last.ID != "sys-c1-4" || last.Kind() != profile.KindCustomerDeleted || last.CustomerID != "c1" {
+		t.Errorf("last event: got %+v, want customer_deleted of c1", last)
+	}
+	// Created again, and deleted again: the earlier system events don't
+	// count as activity.
+	if _, err := s.CreateCustomer(ctx, customer("c1"), rec.event); err != nil {
+		t.Fatalf("CreateCustomer(c1) again: %v", err)
+	}
+	if err := s.DeleteCustomer(ctx, "c1", func(profile.Customer) error { return nil }, rec.event); err != nil {
+		t.Fatalf("DeleteCustomer(c1) again: %v", err)
+	}
+	if n := len(logOf(t, s)); n != 7 {
+		t.Errorf("log length: got %d, want 7", n)
+	}
+
+	// Erasure re-keys customer_updated events and drops their tags.
+	if _, err := s.CreateCustomer(ctx, customer("c3", "secret"), rec.event); err != nil {
+		t.Fatalf("CreateCustomer(c3): %v", err)
+	}
+	erased := profile.Event{ID: "erase-c3", CustomerID: "c3", OccurredAt: at(time.Hour), RecordTime: at(time.Hour),
+		Payload: profile.CustomerErased{AnonymousID: "anon-3"}}
+	if n, err := s.EraseCustomer(ctx, "c3", erased); err != nil || n != 1 {
+		t.Fatalf("EraseCustomer(c3): got %d, %v; want 1 event re-keyed", n, err)
+	}
+	anon, err := s.ListCustomerEvents(ctx, "anon-3", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(anon) != 1 || !reflect.DeepEqual(anon[0].Payload, profile.CustomerUpdated{}) {
+		t.Errorf("erased customer's events: got %+v, want one customer_updated without tags", anon)
+	}
+}
+
+func testCustomerFeatures(t *testing.T, open Opener) {
+	s, _ := open(t)
+	ctx := context.Background()
+	mustCreate(t, s, customer("c1"))
+	e1 := order("e1", "c1", at(time.Hour), 500, "books", "app")
+	e2 := view("e2", "p2", at(2*time.Hour))
+	mustAppend(t, s, e1, e2)
+
+	got, err := s.CustomerFeatures(ctx, []string{"c1", "p2", "nobody"})
+	if err != nil {
+		t.Fatalf("CustomerFeatures: %v", err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("CustomerFeatures: got %d customers, want 2 (%v)", len(got), got)
+	}
+	for id, want := range map[string]profile.Features{"c1": folded(e1), "p2": folded(e2)} {
+		if featuresJSON(t, got[id]) != featuresJSON(t, want) {
+			t.Errorf("features of %s: got %+v, want %+v", id, got[id], want)
+		}
+	}
+	if got, err := s.CustomerFeatures(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("CustomerFeatures(nil): got %v, %v; want empty", got, err)
+	}
+}
+
+// testConcurrentCustomerEvents interleaves customer updates that append
+// system events with event appends on two replicas, while a follower reads
+// the log: it must see every event exactly once, in sequence order (which
+// fails if a system event became visible after a higher sequence).
+func testConcurrentCustomerEvents(t *testing.T, open Opener) {
+	const (
+		writers   = 4
+		rounds    = 15
+		customers = 5
+	)
+	s, replica := open(t)
+	stores := []profile.Store{s, replica()}
+	ctx := context.Background()
+	for c := range customers {
+		mustCreate(t, s, customer(fmt.Sprintf("u%d", c)))
+	}
+	updated := func(before, after profile.Customer) (profile.Event, bool) {
+		return profile.Event{
+			ID: fmt.Sprintf("sys-%s-%d", after.ID, after.Revision), CustomerID: after.ID,
+			OccurredAt: after.UpdateTime, RecordTime: after.UpdateTime,
+			Payload: profile.CustomerUpdated{Tags: after.Tags},
+		}, true
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*rounds*2)
+	for w := range writers {
+		wg.Go(func() {
+			for r := range rounds {
+				st := stores[(w+r)%len(stores)]
+				id := fmt.Sprintf("u%d", (w+r)%customers)
+				_, err := st.UpdateCustomer(ctx, id, func(c *profile.Customer) error {
+					c.Tags = []string{fmt.Sprintf("w%d-r%d", w, r)}
+					c.UpdateTime = at(time.Duration(r) * time.Second)
+					return nil
+				}, updated)
+				if err != nil {
+					errs <- fmt.Errorf("UpdateCustomer: %w", err)
+				}
+				if _, err := st.AppendEvents(ctx, []profile.Event{view(fmt.Sprintf("v-w%d-r%d", w, r), id, at(time.Minute))}, fold); err != nil {
+					errs <- fmt.Errorf("AppendEvents: %w", err)
+				}
+			}
+		})
+	}
+	writersDone := make(chan struct{})
+	go func() { wg.Wait(); close(writersDone) }()
+
+	seen := map[string]int{}
+	var last int64
+	follow := func() bool {
+		page, err := stores[1].ListEvents(ctx, last, 13)
+		if err != nil {
+			t.Errorf("ListEvents: %v", err)
+			return false
+		}
+		for _, e := range page {
+			if e.Sequence <= last {
+				t.Errorf("follower: sequence %d after %d", e.Sequence, last)
+			}
+			last = e.Sequence
+			seen[e.ID]++
+		}
+		return len(page) > 0
+	}
+	for done := false; !done; {
+		select {
+		case <-writersDone:
+			done = true
+		default:
+			follow()
+		}
+	}
+	for follow() {
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if want := writers * rounds * 2; len(seen) != want {
+		t.Errorf("follower saw %d events, want %d", len(seen), want)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("follower saw %s %d times, want once", id, n)
+		}
+	}
 }

@@ -1,0 +1,34 @@
+// Command segmentation runs the Tenure segmentation service. All logic
+// lives in the app package; keep this file small.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/tenurehq/tenure/services/platform/grpcserver"
+	"github.com/tenurehq/tenure/services/segmentation/app"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "segmentation:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var cfg app.Config
+	cfg.RegisterFlags(flag.CommandLine)
+	flag.Parse()
+	ctx, cancel := grpcserver.SignalContext(context.Background())
+	defer cancel()
+	a, cleanup, err := app.New(ctx, cfg, app.Deps{})
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return a.Run(ctx)
+}

@@ -1,0 +1,563 @@
+// Package engine runs recomputes and answers membership queries: it loads
+// the inputs, scores them, evaluates rule segments in parallel, stores the
+// results and swaps the in-memory membership snapshot. One recompute runs
+// at a time per cluster (an etcd lock plus the store's running-operation
+// guard), and a schedule can run it periodically on the elected replica.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tenurehq/tenure/services/segmentation/internal/membership"
+	"github.com/tenurehq/tenure/services/segmentation/internal/rules"
+	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+)
+
+// LockKey is the etcd mutex held for the duration of a recompute.
+const LockKey = "tenure/locks/segmentation-recompute"
+
+// Config configures an Engine.
+type Config struct {
+	Store   segmentation.Store
+	Service *segmentation.Service
+	Rules   *rules.Env
+	// Etcd, when set, makes the one-recompute-per-cluster rule hold across
+	// replicas through an etcd mutex.
+	Etcd   *clientv3.Client
+	Logger *slog.Logger
+	// Clock gives "now" (default time.Now).
+	Clock func() time.Time
+	// ProgressInterval is how often a running recompute records its
+	// progress (default 250 ms).
+	ProgressInterval time.Duration
+	// Workers evaluating rules (default GOMAXPROCS).
+	Workers int
+}
+
+// state is what queries read: the current snapshot and where it came from.
+type state struct {
+	base *membership.Snapshot // the recompute's snapshot, without static segments
+	snap *membership.Snapshot // base plus the static segments
+	op   segmentation.Operation
+}
+
+// Engine runs recomputes and serves membership queries.
+type Engine struct {
+	cfg Config
+	cur atomic.Pointer[state]
+
+	mu      sync.Mutex // serialises snapshot derivations
+	running atomic.Pointer[segmentation.Operation]
+	wg      sync.WaitGroup
+	bg      context.Context
+	cancel  context.CancelFunc
+}
+
+// New returns an Engine with an empty snapshot. Call Restore to load the
+// latest results, and Close when done.
+func New(cfg Config) *Engine {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ProgressInterval <= 0 {
+		cfg.ProgressInterval = 250 * time.Millisecond
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	e := &Engine{cfg: cfg}
+	e.bg, e.cancel = context.WithCancel(context.Background())
+	e.cur.Store(&state{base: membership.Empty(), snap: membership.Empty()})
+	return e
+}
+
+// Close stops a running recompute (it is marked failed) and waits for it.
+func (e *Engine) Close() {
+	e.cancel()
+	e.wg.Wait()
+}
+
+// Snapshot returns the current membership snapshot and the operation it
+// comes from (zero if none).
+func (e *Engine) Snapshot() (*membership.Snapshot, segmentation.Operation) {
+	s := e.cur.Load()
+	return s.snap, s.op
+}
+
+// Restore loads the latest successful recompute's results and the static
+// segments into a new snapshot. Without etcd it also fails operations
+// left running by a previous process.
+func (e *Engine) Restore(ctx context.Context) error {
+	if e.cfg.Etcd == nil {
+		if err := e.cfg.Store.FailRunning(ctx, "abandoned: the service restarted", e.cfg.Clock().UTC()); err != nil {
+			return err
+		}
+	}
+	op, err := e.cfg.Store.LatestSucceeded(ctx)
+	if errors.Is(err, segmentation.ErrNoRecompute) {
+		return e.RefreshStatic(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	segs, err := e.allSegments(ctx)
+	if err != nil {
+		return err
+	}
+	var ruleIDs []string
+	for _, g := range segs {
+		if g.Kind == segmentation.SegmentKindRule {
+			ruleIDs = append(ruleIDs, g.ID)
+		}
+	}
+	index := make(map[string]int, len(ruleIDs))
+	for i, id := range ruleIDs {
+		index[id] = i
+	}
+	b := membership.NewBuilder(ruleIDs)
+	in := make([]bool, len(ruleIDs))
+	err = e.cfg.Store.LoadResults(ctx, func(r *segmentation.CustomerResult) error {
+		clear(in)
+		for _, id := range r.Segments {
+			if i, ok := index[id]; ok {
+				in[i] = true
+			}
+		}
+		b.Add(r.CustomerID, &r.Result, in)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	base, err := b.Build()
+	if err != nil {
+		return err
+	}
+	return e.install(ctx, base, op)
+}
+
+// install derives the full snapshot from base and makes it current.
+func (e *Engine) install(ctx context.Context, base *membership.Snapshot, op segmentation.Operation) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	snap, err := e.withStatic(ctx, base)
+	if err != nil {
+		return err
+	}
+	e.cur.Store(&state{base: base, snap: snap, op: op})
+	return nil
+}
+
+// RefreshStatic re-reads the static segments and derives a new snapshot.
+func (e *Engine) RefreshStatic(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cur := e.cur.Load()
+	snap, err := e.withStatic(ctx, cur.base)
+	if err != nil {
+		return err
+	}
+	e.cur.Store(&state{base: cur.base, snap: snap, op: cur.op})
+	return nil
+}
+
+// withStatic returns base with every static segment's members and
+// without the rule segments that no longer exist.
+func (e *Engine) withStatic(ctx context.Context, base *membership.Snapshot) (*membership.Snapshot, error) {
+	static, err := e.cfg.Store.StaticMembers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	segs, err := e.allSegments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	exists := make(map[string]bool, len(segs))
+	for _, g := range segs {
+		exists[membership.SegmentAudience(g.ID)] = true
+	}
+	snap := base
+	for _, a := range base.Audiences() {
+		if _, err := segmentation.ParseAudience(a); err == nil && len(a) > 9 && a[:9] == "segments/" && !exists[a] {
+			snap = snap.Without(a)
+		}
+	}
+	for id, members := range static {
+		snap = snap.WithStatic(id, members)
+	}
+	return snap, nil
+}
+
+func (e *Engine) allSegments(ctx context.Context) ([]segmentation.SegmentDef, error) {
+	var out []segmentation.SegmentDef
+	after := ""
+	for {
+		page, err := e.cfg.Store.ListSegments(ctx, after, 500)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < 500 {
+			return out, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// Sync reloads the snapshot when another replica finished a newer
+// recompute, and refreshes the static segments otherwise.
+func (e *Engine) Sync(ctx context.Context) error {
+	op, err := e.cfg.Store.LatestSucceeded(ctx)
+	if err != nil && !errors.Is(err, segmentation.ErrNoRecompute) {
+		return err
+	}
+	if err == nil && op.ID != e.cur.Load().op.ID && e.running.Load() == nil {
+		return e.Restore(ctx)
+	}
+	return e.RefreshStatic(ctx)
+}
+
+// RunSync calls Sync every interval until ctx is done.
+func (e *Engine) RunSync(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.Warn("segmentation: sync snapshot", "error", err)
+			}
+		}
+	}
+}
+
+// newOperationID returns an id that sorts by creation time.
+func newOperationID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%019d-%s", time.Now().UnixNano(), hex.EncodeToString(b[:]))
+}
+
+// Start begins a recompute as of asOf (zero: now) in the background and
+// returns its operation, or an *segmentation.InProgressError.
+func (e *Engine) Start(ctx context.Context, asOf time.Time, trigger segmentation.Trigger) (segmentation.Operation, error) {
+	if op := e.running.Load(); op != nil {
+		return segmentation.Operation{}, &segmentation.InProgressError{Operation: op.Name()}
+	}
+	unlock, err := e.lock(ctx)
+	if err != nil {
+		return segmentation.Operation{}, err
+	}
+	op, err := e.begin(ctx, asOf, trigger)
+	if err != nil {
+		unlock()
+		return segmentation.Operation{}, err
+	}
+	if !e.running.CompareAndSwap(nil, &op) {
+		unlock()
+		_ = e.cfg.Store.FailOperation(context.WithoutCancel(ctx), op.ID, "lost a race with another recompute", e.cfg.Clock().UTC())
+		return segmentation.Operation{}, &segmentation.InProgressError{}
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer unlock()
+		defer e.running.Store(nil)
+		e.run(e.bg, op)
+	}()
+	return op, nil
+}
+
+func (e *Engine) begin(ctx context.Context, asOf time.Time, trigger segmentation.Trigger) (segmentation.Operation, error) {
+	now := e.cfg.Clock().UTC()
+	if asOf.IsZero() {
+		asOf = now
+	}
+	settings, err := e.cfg.Service.CurrentSettings(ctx)
+	if err != nil {
+		return segmentation.Operation{}, err
+	}
+	seq, err := e.cfg.Store.Cursor(ctx)
+	if err != nil {
+		return segmentation.Operation{}, err
+	}
+	if e.cfg.Etcd != nil {
+		// Holding the cluster lock: any running row is left over from a
+		// replica that died mid-recompute.
+		if err := e.cfg.Store.FailRunning(ctx, "abandoned: its replica stopped", now); err != nil {
+			return segmentation.Operation{}, err
+		}
+	}
+	op := segmentation.Operation{
+		ID: newOperationID(), State: segmentation.OperationRunning, Trigger: trigger, AsOf: asOf.UTC(),
+		SettingsVersion: settings.Version, InputSequence: seq, CreateTime: now,
+	}
+	if err := e.cfg.Store.StartOperation(ctx, op); err != nil {
+		return segmentation.Operation{}, err
+	}
+	return op, nil
+}
+
+// lock takes the cluster-wide recompute lock, or fails with an
+// InProgressError naming the running operation.
+func (e *Engine) lock(ctx context.Context) (func(), error) {
+	if e.cfg.Etcd == nil {
+		return func() {}, nil
+	}
+	sess, err := concurrency.NewSession(e.cfg.Etcd, concurrency.WithTTL(10))
+	if err != nil {
+		return nil, fmt.Errorf("segmentation: recompute lock session: %w", err)
+	}
+	m := concurrency.NewMutex(sess, LockKey)
+	if err := m.TryLock(ctx); err != nil {
+		_ = sess.Close()
+		if errors.Is(err, concurrency.ErrLocked) {
+			running, rerr := e.cfg.Store.RunningOperation(ctx)
+			if rerr != nil {
+				return nil, &segmentation.InProgressError{}
+			}
+			return nil, &segmentation.InProgressError{Operation: running.Name()}
+		}
+		return nil, fmt.Errorf("segmentation: recompute lock: %w", err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = m.Unlock(ctx)
+		_ = sess.Close()
+	}, nil
+}
+
+// run performs a started recompute and records its outcome.
+func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
+	log := e.cfg.Logger.With("operation", op.Name())
+	start := time.Now()
+	base, final, err := e.compute(ctx, &op)
+	if err != nil {
+		log.Error("segmentation: recompute failed", "error", err)
+		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if ferr := e.cfg.Store.FailOperation(fctx, op.ID, err.Error(), e.cfg.Clock().UTC()); ferr != nil {
+			log.Error("segmentation: record failed recompute", "error", ferr)
+		}
+		return
+	}
+	if err := e.install(ctx, base, final); err != nil {
+		log.Error("segmentation: install snapshot", "error", err)
+	}
+	log.Info("segmentation: recompute succeeded", "customers", final.CustomersTotal, "duration", time.Since(start))
+}
+
+// compute scores every customer, evaluates the rule segments and stores
+// the results; it returns the new base snapshot and the finished operation.
+func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*membership.Snapshot, segmentation.Operation, error) {
+	st := e.cfg.Store
+	sv, err := st.GetSettings(ctx, op.SettingsVersion)
+	if err != nil {
+		return nil, *op, err
+	}
+	customers, err := st.LoadCustomers(ctx)
+	if err != nil {
+		return nil, *op, err
+	}
+	n := len(customers)
+	if err := st.UpdateProgress(ctx, op.ID, 0, int64(n)); err != nil {
+		return nil, *op, err
+	}
+	inputs := make([]segmentation.Input, n)
+	for i := range customers {
+		inputs[i] = customers[i].Input()
+	}
+	results, err := segmentation.Score(op.AsOf, inputs, sv.Settings)
+	inputs = nil
+	if err != nil {
+		return nil, *op, err
+	}
+
+	segs, err := e.allSegments(ctx)
+	if err != nil {
+		return nil, *op, err
+	}
+	var ruleIDs []string
+	var compiled []*rules.Rule
+	for _, g := range segs {
+		if g.Kind != segmentation.SegmentKindRule {
+			continue
+		}
+		r, err := e.cfg.Rules.Compile(g.Rule)
+		if err != nil { // validated on write; skip rather than fail everything
+			e.cfg.Logger.Warn("segmentation: rule does not compile", "segment", g.ID, "error", err)
+			continue
+		}
+		ruleIDs = append(ruleIDs, g.ID)
+		compiled = append(compiled, r)
+	}
+	k := len(compiled)
+	in := make([]bool, n*k)
+	var done, ruleErrs atomic.Int64
+	if err := e.evaluate(ctx, op, customers, results, compiled, in, &done, &ruleErrs); err != nil {
+		return nil, *op, err
+	}
+	if ne := ruleErrs.Load(); ne > 0 {
+		e.cfg.Logger.Warn("segmentation: rule evaluations failed and counted as false", "operation", op.Name(), "count", ne)
+	}
+
+	// Results, sizes and the report.
+	rs := segmentation.ResultSet{Results: make([]segmentation.CustomerResult, n)}
+	segCounts := make(map[string]int64, k)
+	for _, id := range ruleIDs {
+		segCounts[id] = 0
+	}
+	monetary := map[string]int64{}
+	b := membership.NewBuilder(ruleIDs)
+	b.Grow(n)
+	for i := range results {
+		r := &rs.Results[i]
+		r.Result = results[i]
+		r.Currency = customers[i].Features.Currency
+		row := in[i*k : (i+1)*k]
+		for j, ok := range row {
+			if ok {
+				r.Segments = append(r.Segments, ruleIDs[j])
+				segCounts[ruleIDs[j]]++
+			}
+		}
+		if r.Segments != nil {
+			slices.Sort(r.Segments)
+		}
+		if r.Scored {
+			monetary[r.Currency] += r.Monetary
+		}
+		b.Add(r.CustomerID, &results[i], row)
+	}
+	customers = nil
+	rs.Report = segmentation.Report{Distribution: segmentation.Distribute(results), Segments: segCounts, MonetaryTotal: monetary}
+	static, err := st.StaticMembers(ctx)
+	if err != nil {
+		return nil, *op, err
+	}
+	sizeSegs := make(map[string]int64, len(segCounts)+len(static))
+	for id, c := range segCounts {
+		sizeSegs[id] = c
+	}
+	for id, m := range static {
+		sizeSegs[id] = int64(len(m))
+	}
+	rs.Sizes = segmentation.Sizes(rs.Report.Distribution, sizeSegs)
+	base, err := b.Build()
+	if err != nil {
+		return nil, *op, err
+	}
+	final := *op
+	final.State = segmentation.OperationSucceeded
+	final.CustomersDone, final.CustomersTotal = int64(n), int64(n)
+	final.EndTime = e.cfg.Clock().UTC()
+	final.Report = &rs.Report
+	if err := st.FinishOperation(ctx, final, rs); err != nil {
+		return nil, *op, err
+	}
+	return base, final, nil
+}
+
+// chunk is how many customers a worker evaluates per claim.
+const chunk = 2048
+
+// evaluate runs the rules over every customer on cfg.Workers goroutines,
+// writing in[i*k+j] for customer i and rule j, and records progress.
+func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, customers []segmentation.Customer,
+	results []segmentation.Result, compiled []*rules.Rule, in []bool, done, ruleErrs *atomic.Int64) error {
+	n, k := len(customers), len(compiled)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() { // progress reporter
+		defer close(progressDone)
+		t := time.NewTicker(e.cfg.ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if err := e.cfg.Store.UpdateProgress(ctx, op.ID, done.Load(), int64(n)); err != nil && ctx.Err() == nil {
+					e.cfg.Logger.Warn("segmentation: record progress", "error", err)
+				}
+			}
+		}
+	}()
+	for range e.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ev *rules.Evaluator
+			if k > 0 {
+				ev = e.cfg.Rules.NewEvaluator(compiled)
+			}
+			var subj rules.Subject
+			for ctx.Err() == nil {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				hi := min(lo+chunk, n)
+				if ev != nil {
+					var errs int
+					for i := lo; i < hi; i++ {
+						subj.Customer = &customers[i]
+						subj.Result = nil
+						if results[i].Scored {
+							subj.Result = &results[i]
+						}
+						errs += ev.Eval(&subj, in[i*k:(i+1)*k])
+					}
+					ruleErrs.Add(int64(errs))
+				}
+				done.Add(int64(hi - lo))
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-progressDone
+	return ctx.Err()
+}
+
+// Schedule starts a recompute every interval until ctx is done; a
+// recompute already running is not an error.
+func (e *Engine) Schedule(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			op, err := e.Start(ctx, time.Time{}, segmentation.TriggerSchedule)
+			switch {
+			case err == nil:
+				e.cfg.Logger.Info("segmentation: scheduled recompute started", "operation", op.Name())
+			case errors.Is(err, segmentation.ErrRecomputeInProgress) || ctx.Err() != nil:
+			default:
+				e.cfg.Logger.Error("segmentation: scheduled recompute", "error", err)
+			}
+		}
+	}
+}

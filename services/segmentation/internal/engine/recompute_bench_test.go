@@ -1,0 +1,358 @@
+package engine_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
+	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
+	"github.com/tenurehq/tenure/services/segmentation/internal/engine"
+	"github.com/tenurehq/tenure/services/segmentation/internal/rules"
+	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
+	"github.com/tenurehq/tenure/services/segmentation/internal/store"
+)
+
+// benchRules are the twenty rule segments of BenchmarkRecompute, written
+// against the synthetic population of tools/internal/synth (history ending
+// 2026-01-01, channels web/app/store, its tag and category vocabularies).
+var benchRules = []string{
+	`rfm.r_score >= 4 && features.order_count >= 3 && "newsletter" in tags`,
+	`rfm.segment == "champions"`,
+	`rfm.segment in ["at_risk", "cant_lose"]`,
+	`tier == "vip" && features.net_spend > 20000`,
+	`lifecycle == "dormant" && features.order_count > 1`,
+	`features.last_order_time > timestamp("2025-10-01T00:00:00Z")`,
+	`features.first_order_time < timestamp("2024-06-01T00:00:00Z") && rfm.f_score >= 3`,
+	`features.discount_share > 0.15`,
+	`features.refund_count * 2 > features.order_count`,
+	`"electronics" in features.top_categories`,
+	`features.top_categories.exists(c, c.startsWith("home"))`,
+	`features.preferred_channel == "app" && rfm.m_score >= 4`,
+	`features.average_order_value >= 10000 && features.currency == "EUR"`,
+	`rfm.recency_days <= 30 && rfm.frequency >= 2`,
+	`tags.exists(t, t.startsWith("vip_"))`,
+	`size(tags) == 0 && lifecycle == "prospect"`,
+	`rfm.r_score + rfm.f_score + rfm.m_score >= 12`,
+	`features.last_activity_time - features.last_order_time > duration("720h")`,
+	`lifecycle in ["new", "active"] && !("student" in tags)`,
+	`rfm.monetary > 50000 || (rfm.f_score == 5 && tier != "at_risk")`,
+}
+
+// benchAsOf is the as_of of every benchmark recompute: the end of the
+// synthetic history.
+var benchAsOf = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// readSynth reads the inputs file `tenure-bench synth` writes (format:
+// tools/internal/synth.FileHeader) and calls fn with pages of upserts.
+func readSynth(path string, page int, fn func([]segmentation.Mutation) error) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(bufio.NewReaderSize(f, 1<<20))
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	n := 0
+	var muts []segmentation.Mutation
+	for line := 0; sc.Scan(); line++ {
+		if line == 0 {
+			continue // header
+		}
+		col := strings.Split(sc.Text(), "\t")
+		if len(col) != 14 {
+			return n, fmt.Errorf("%s:%d: %d columns, want 14", path, line+1, len(col))
+		}
+		var ints [8]int64
+		for i, c := range []int{1, 2, 3, 4, 5, 7, 8, 9} {
+			if ints[i], err = strconv.ParseInt(col[c], 10, 64); err != nil {
+				return n, fmt.Errorf("%s:%d: column %d: %w", path, line+1, c+1, err)
+			}
+		}
+		share, err := strconv.ParseFloat(col[10], 64)
+		if err != nil {
+			return n, fmt.Errorf("%s:%d: discount share: %w", path, line+1, err)
+		}
+		fromNanos := func(v int64) time.Time {
+			if v == 0 {
+				return time.Time{}
+			}
+			return time.Unix(0, v).UTC()
+		}
+		list := func(s string) []string {
+			if s == "" {
+				return nil
+			}
+			return strings.Split(s, ",")
+		}
+		muts = append(muts, segmentation.Mutation{
+			Kind: segmentation.MutationUpsert, ID: col[0], SetTags: true, Tags: list(col[13]),
+			Features: &segmentation.Features{
+				FirstOrderTime: fromNanos(ints[0]), LastOrderTime: fromNanos(ints[1]), LastActivityTime: fromNanos(ints[2]),
+				OrderCount: ints[3], RefundCount: ints[4], Currency: col[6],
+				GrossMinor: ints[5], NetMinor: ints[6], AverageOrderValueMinor: ints[7],
+				DiscountShare: share, PreferredChannel: col[11], TopCategories: list(col[12]),
+			},
+		})
+		n++
+		if len(muts) == page {
+			if err := fn(muts); err != nil {
+				return n, err
+			}
+			muts = muts[:0]
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return n, err
+	}
+	if len(muts) > 0 {
+		return n, fn(muts)
+	}
+	return n, nil
+}
+
+// procStatus returns a field of /proc/self/status in bytes (kB fields).
+func procStatus(field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
+}
+
+// resetPeakRSS makes VmHWM restart from the current RSS (Linux ≥ 4.0).
+func resetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// BenchmarkRecompute runs the real recompute (engine.Start: load every
+// customer from the store, score, evaluate 20 CEL rule segments on
+// GOMAXPROCS workers, store one result row per customer and the size
+// history in one transaction, build and swap the membership index) over
+// the synthetic population in $TENURE_BENCH_SYNTH (written by
+// `go run ./tools/cmd/tenure-bench synth`). Loading the inputs into the
+// store through Store.ApplyPage is setup and not timed. Per recompute it
+// reports the wall time and the process's peak RSS (VmHWM, reset before
+// each recompute after a forced GC), and on PostgreSQL it then computes
+// the same scores with PostgreSQL window functions over the same
+// customers table and counts the customers whose scores differ.
+func BenchmarkRecompute(b *testing.B) {
+	path := os.Getenv("TENURE_BENCH_SYNTH")
+	if path == "" {
+		b.Skip("TENURE_BENCH_SYNTH is not set: generate inputs with `go run ./tools/cmd/tenure-bench synth --out FILE`")
+	}
+	engines := []struct {
+		name string
+		open func(testing.TB) *sqlstore.DB
+	}{
+		{"sqlite", sqlstoretest.SQLite},
+		{"postgres", sqlstoretest.Postgres},
+	}
+	only := os.Getenv("TENURE_BENCH_ENGINE")
+	for _, eng := range engines {
+		if only != "" && only != eng.name {
+			continue
+		}
+		b.Run(eng.name, func(b *testing.B) {
+			ctx := context.Background()
+			db := eng.open(b)
+			st := store.New(db)
+			if err := st.Migrate(ctx); err != nil {
+				b.Fatal(err)
+			}
+			env, err := rules.NewEnv()
+			if err != nil {
+				b.Fatal(err)
+			}
+			svc := segmentation.NewService(st, engine.RuleChecker(env))
+			for i, r := range benchRules {
+				_, err := svc.CreateSegment(ctx, segmentation.SegmentDef{
+					ID: fmt.Sprintf("rule-%02d", i+1), DisplayName: fmt.Sprintf("Rule %d", i+1),
+					Kind: segmentation.SegmentKindRule, Rule: r,
+				})
+				if err != nil {
+					b.Fatalf("rule %d: %v", i+1, err)
+				}
+			}
+			loadStart := time.Now()
+			cursor := int64(0)
+			n, err := readSynth(path, 5000, func(muts []segmentation.Mutation) error {
+				cursor += int64(len(muts))
+				return st.ApplyPage(ctx, muts, cursor)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("%s: loaded %d customers through ApplyPage in %s (%.0f/s)", eng.name, n, time.Since(loadStart).Round(time.Millisecond),
+				float64(n)/time.Since(loadStart).Seconds())
+
+			eg := engine.New(engine.Config{Store: st, Service: svc, Rules: env,
+				Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+			defer eg.Close()
+
+			var peak, worst int64
+			var total time.Duration
+			runs := 0
+			for b.Loop() {
+				b.StopTimer()
+				runtime.GC()
+				debug.FreeOSMemory()
+				base := procStatus("VmRSS")
+				hasPeak := resetPeakRSS()
+				b.StartTimer()
+				start := time.Now()
+				op, err := eg.Start(ctx, benchAsOf, segmentation.TriggerAPI)
+				if err != nil {
+					b.Fatal(err)
+				}
+				waitInstalled(b, eg, st, op.ID)
+				d := time.Since(start)
+				b.StopTimer()
+				hwm := procStatus("VmHWM")
+				if !hasPeak {
+					hwm = -1
+				}
+				b.Logf("%s: recompute %d: %s, RSS before %d MiB, peak RSS %d MiB", eng.name, runs+1, d.Round(time.Millisecond), base>>20, hwm>>20)
+				peak = max(peak, hwm)
+				worst = max(worst, int64(d))
+				total += d
+				runs++
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(n), "customers")
+			b.ReportMetric(total.Seconds()/float64(runs), "s/recompute")
+			b.ReportMetric(time.Duration(worst).Seconds(), "max-s")
+			b.ReportMetric(float64(peak>>20), "peak-RSS-MiB")
+			if db.Dialect == sqlstore.Postgres {
+				pgSeconds, mismatches := postgresRFM(b, db)
+				b.ReportMetric(pgSeconds, "pg-window-s")
+				b.ReportMetric(float64(mismatches), "mismatches")
+			}
+		})
+	}
+}
+
+// waitInstalled waits until op's snapshot is the engine's current one, or
+// fails if op failed.
+func waitInstalled(b *testing.B, eg *engine.Engine, st *store.Store, id string) {
+	b.Helper()
+	for i := 0; ; i++ {
+		if _, op := eg.Snapshot(); op.ID == id {
+			return
+		}
+		if i%100 == 99 {
+			op, err := st.GetOperation(context.Background(), id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if op.State == segmentation.OperationFailed {
+				b.Fatalf("recompute failed: %s", op.Error)
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// postgresRFM computes R, F, M, their scores, the RFM segment, the value
+// tier (default map) and the lifecycle stage (default thresholds) of every
+// customer with window functions, into a new table, and returns the time
+// that took and the number of customers whose stored Tenure result differs.
+//
+// score = 1 + floor(5 × W / N) with W the number of scored customers with
+// a strictly worse value: W is rank() − 1 over the values ordered from
+// worst to best (R: most days first; F, M: smallest first), since rank()
+// gives tied rows the position of the first of them.
+func postgresRFM(b *testing.B, db *sqlstore.DB) (float64, int64) {
+	ctx := context.Background()
+	asOf := benchAsOf.UnixNano()
+	const dayNs = int64(24 * time.Hour)
+	query := fmt.Sprintf(`CREATE TABLE pg_rfm AS
+WITH v AS (
+  SELECT customer_id, first_order_time, order_count AS f, net_minor AS m,
+         GREATEST(0, (%[1]d - last_order_time) / %[2]d) AS r,
+         GREATEST(0, (%[1]d - first_order_time) / %[2]d) AS since_first
+  FROM customers WHERE order_count > 0
+), s AS (
+  SELECT customer_id, r, f, m, since_first,
+    1 + (5 * (rank() OVER (ORDER BY r DESC) - 1)) / count(*) OVER () AS r_score,
+    1 + (5 * (rank() OVER (ORDER BY f ASC) - 1)) / count(*) OVER () AS f_score,
+    1 + (5 * (rank() OVER (ORDER BY m ASC) - 1)) / count(*) OVER () AS m_score
+  FROM v
+), g AS (
+  SELECT *, CASE
+    WHEN r_score = 5 AND f_score >= 4 THEN 'champions'
+    WHEN r_score IN (3, 4) AND f_score >= 4 THEN 'loyal'
+    WHEN r_score >= 4 AND f_score IN (2, 3) THEN 'potential_loyalist'
+    WHEN r_score = 5 AND f_score = 1 THEN 'new_customer'
+    WHEN r_score = 4 AND f_score = 1 THEN 'promising'
+    WHEN r_score = 3 AND f_score = 3 THEN 'need_attention'
+    WHEN r_score = 3 AND f_score <= 2 THEN 'about_to_sleep'
+    WHEN r_score <= 2 AND f_score IN (3, 4) THEN 'at_risk'
+    WHEN r_score <= 2 AND f_score = 5 THEN 'cant_lose'
+    WHEN r_score = 2 THEN 'hibernating'
+    ELSE 'lost' END AS segment
+  FROM s
+)
+SELECT customer_id, r, f, m, r_score, f_score, m_score, segment,
+  CASE WHEN segment IN ('champions', 'loyal') THEN 'vip'
+       WHEN segment IN ('potential_loyalist', 'new_customer', 'promising') THEN 'potential'
+       WHEN segment = 'need_attention' THEN 'regular'
+       ELSE 'at_risk' END AS tier,
+  CASE WHEN since_first <= 30 THEN 'new' WHEN r <= 90 THEN 'active' WHEN r <= 180 THEN 'dormant'
+       ELSE 'churned' END AS stage
+FROM g`, asOf, dayNs)
+	if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS pg_rfm`); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := db.ExecContext(ctx, query); err != nil {
+		b.Fatal(err)
+	}
+	d := time.Since(start)
+
+	// Compare with Tenure's stored results, names through the domain types.
+	var segCase, tierCase, stageCase strings.Builder
+	for _, s := range segmentation.Segments() {
+		fmt.Fprintf(&segCase, " WHEN %d THEN '%s'", int(s), s)
+	}
+	for _, t := range []segmentation.Tier{segmentation.TierVIP, segmentation.TierPotential, segmentation.TierRegular, segmentation.TierAtRisk} {
+		fmt.Fprintf(&tierCase, " WHEN %d THEN '%s'", int(t), t)
+	}
+	for _, s := range []segmentation.Stage{segmentation.StageNew, segmentation.StageActive, segmentation.StageDormant, segmentation.StageChurned} {
+		fmt.Fprintf(&stageCase, " WHEN %d THEN '%s'", int(s), s)
+	}
+	var scored, mismatches, missing int64
+	err := db.QueryRowContext(ctx, `SELECT
+  (SELECT count(*) FROM pg_rfm),
+  (SELECT count(*) FROM pg_rfm p JOIN results t USING (customer_id)
+   WHERE t.scored <> 1 OR p.r <> t.recency_days OR p.f <> t.frequency OR p.m <> t.monetary
+      OR p.r_score <> t.r_score OR p.f_score <> t.f_score OR p.m_score <> t.m_score
+      OR p.segment <> (CASE t.rfm_segment`+segCase.String()+` END)
+      OR p.tier <> (CASE t.tier`+tierCase.String()+` END)
+      OR p.stage <> (CASE t.stage`+stageCase.String()+` END)),
+  (SELECT count(*) FROM results t WHERE t.scored = 1 AND NOT EXISTS (SELECT 1 FROM pg_rfm p WHERE p.customer_id = t.customer_id))
+    + (SELECT count(*) FROM pg_rfm p WHERE NOT EXISTS (SELECT 1 FROM results t WHERE t.customer_id = p.customer_id))`).
+		Scan(&scored, &mismatches, &missing)
+	if err != nil && err != sql.ErrNoRows {
+		b.Fatal(err)
+	}
+	b.Logf("postgres window functions: %d scored customers in %s; %d differ from Tenure, %d only on one side",
+		scored, d.Round(time.Millisecond), mismatches, missing)
+	return d.Seconds(), mismatches + missing
+}

@@ -1,0 +1,180 @@
+package grpcapi
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
+	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
+	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+func invalidField(field, format string, args ...any) error {
+	return &segmentation.FieldError{Path: field, Msg: fmt.Sprintf(format, args...), Err: segmentation.ErrInvalidArgument}
+}
+
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t.UTC())
+}
+
+// parseName returns the id of a "{prefix}{id}" resource name.
+func parseName(field, prefix, name string) (string, error) {
+	id, ok := strings.CutPrefix(name, prefix)
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return "", invalidField(field, "must be %q followed by an id, got %q", prefix, name)
+	}
+	return id, nil
+}
+
+func fromOperation(o segmentation.Operation) *segmentationv1.Operation {
+	out := &segmentationv1.Operation{
+		Name: o.Name(), Done: o.Done(), AsOfTime: timestamp(o.AsOf), SettingsVersion: o.SettingsVersion,
+		CustomersDone: o.CustomersDone, CustomersTotal: o.CustomersTotal, CreateTime: timestamp(o.CreateTime),
+		EndTime: timestamp(o.EndTime), ErrorMessage: o.Error, InputSequence: o.InputSequence,
+	}
+	switch o.State {
+	case segmentation.OperationRunning:
+		out.State = segmentationv1.OperationState_OPERATION_STATE_RUNNING
+	case segmentation.OperationSucceeded:
+		out.State = segmentationv1.OperationState_OPERATION_STATE_SUCCEEDED
+	case segmentation.OperationFailed:
+		out.State = segmentationv1.OperationState_OPERATION_STATE_FAILED
+	}
+	switch o.Trigger {
+	case segmentation.TriggerAPI:
+		out.Trigger = segmentationv1.OperationTrigger_OPERATION_TRIGGER_API
+	case segmentation.TriggerSchedule:
+		out.Trigger = segmentationv1.OperationTrigger_OPERATION_TRIGGER_SCHEDULE
+	}
+	return out
+}
+
+func fromSettings(v segmentation.SettingsVersion) *segmentationv1.Settings {
+	s := v.Settings
+	out := &segmentationv1.Settings{
+		Version: v.Version,
+		Lifecycle: &segmentationv1.LifecycleThresholds{
+			NewDays: s.Lifecycle.NewDays, ActiveDays: s.Lifecycle.ActiveDays, DormantDays: s.Lifecycle.DormantDays,
+		},
+		TierMap:    map[string]string{},
+		UpdateTime: timestamp(v.UpdateTime),
+	}
+	for seg, tier := range s.Tiers {
+		out.TierMap[seg.String()] = tier.String()
+	}
+	switch s.Method {
+	case segmentation.MethodQuintile:
+		out.ScoringMethod = segmentationv1.ScoringMethod_SCORING_METHOD_QUINTILE
+	case segmentation.MethodFixedThresholds:
+		out.ScoringMethod = segmentationv1.ScoringMethod_SCORING_METHOD_FIXED_THRESHOLDS
+		out.FixedThresholds = &segmentationv1.FixedThresholds{
+			RecencyDays:   slices.Clone(s.Thresholds.Recency[:]),
+			Frequency:     slices.Clone(s.Thresholds.Frequency[:]),
+			MonetaryMinor: slices.Clone(s.Thresholds.Monetary[:]),
+		}
+	}
+	return out
+}
+
+// toSettings converts the fields of in that are present; problems are
+// reported as INVALID_SETTINGS.
+func toSettings(in *segmentationv1.Settings) (segmentation.Settings, error) {
+	bad := func(format string, args ...any) error {
+		return &segmentation.FieldError{Path: "settings", Msg: fmt.Sprintf(format, args...), Err: segmentation.ErrInvalidSettings}
+	}
+	var s segmentation.Settings
+	if lc := in.GetLifecycle(); lc != nil {
+		s.Lifecycle = segmentation.Lifecycle{NewDays: lc.GetNewDays(), ActiveDays: lc.GetActiveDays(), DormantDays: lc.GetDormantDays()}
+	}
+	if len(in.GetTierMap()) > 0 {
+		s.Tiers = segmentation.TierMap{}
+		for k, v := range in.GetTierMap() {
+			seg, err := segmentation.ParseSegment(k)
+			if err != nil {
+				return s, bad("tier_map: %v", err)
+			}
+			tier, err := segmentation.ParseTier(v)
+			if err != nil {
+				return s, bad("tier_map[%s]: %v", k, err)
+			}
+			s.Tiers[seg] = tier
+		}
+	}
+	switch in.GetScoringMethod() {
+	case segmentationv1.ScoringMethod_SCORING_METHOD_UNSPECIFIED, segmentationv1.ScoringMethod_SCORING_METHOD_QUINTILE:
+		s.Method = segmentation.MethodQuintile
+	case segmentationv1.ScoringMethod_SCORING_METHOD_FIXED_THRESHOLDS:
+		s.Method = segmentation.MethodFixedThresholds
+	default:
+		return s, bad("scoring_method %d is unknown", in.GetScoringMethod())
+	}
+	if ft := in.GetFixedThresholds(); ft != nil {
+		for _, d := range []struct {
+			name string
+			in   []int64
+			out  *[4]int64
+		}{{"recency_days", ft.GetRecencyDays(), &s.Thresholds.Recency}, {"frequency", ft.GetFrequency(), &s.Thresholds.Frequency},
+			{"monetary_minor", ft.GetMonetaryMinor(), &s.Thresholds.Monetary}} {
+			if len(d.in) != 4 {
+				return s, bad("fixed_thresholds.%s must have 4 cut points, got %d", d.name, len(d.in))
+			}
+			copy(d.out[:], d.in)
+		}
+	}
+	return s, nil
+}
+
+func fromSegment(g segmentation.SegmentDef) *segmentationv1.Segment {
+	out := &segmentationv1.Segment{
+		Name: "segments/" + g.ID, SegmentId: g.ID, DisplayName: g.DisplayName, Description: g.Description,
+		Rule: g.Rule, MemberCount: g.MemberCount, CreateTime: timestamp(g.CreateTime), UpdateTime: timestamp(g.UpdateTime),
+		Etag: g.ETag(),
+	}
+	switch g.Kind {
+	case segmentation.SegmentKindRule:
+		out.Kind = segmentationv1.SegmentKind_SEGMENT_KIND_RULE
+	case segmentation.SegmentKindStatic:
+		out.Kind = segmentationv1.SegmentKind_SEGMENT_KIND_STATIC
+	}
+	return out
+}
+
+func toKind(k segmentationv1.SegmentKind) segmentation.SegmentKind {
+	switch k {
+	case segmentationv1.SegmentKind_SEGMENT_KIND_RULE:
+		return segmentation.SegmentKindRule
+	case segmentationv1.SegmentKind_SEGMENT_KIND_STATIC:
+		return segmentation.SegmentKindStatic
+	}
+	return segmentation.SegmentKindUnspecified
+}
+
+func money(currency string, minor int64) *typev1.Money {
+	return &typev1.Money{CurrencyCode: currency, AmountMinor: minor}
+}
+
+func counts(keys []string, get func(i int) int) []*segmentationv1.Count {
+	out := make([]*segmentationv1.Count, len(keys))
+	for i, k := range keys {
+		out[i] = &segmentationv1.Count{Key: k, Customers: int64(get(i))}
+	}
+	return out
+}
+
+type timeT = time.Time
+
+// parseScoresName returns the customer id of "customers/{id}/scores".
+func parseScoresName(name string) (string, error) {
+	rest, ok := strings.CutPrefix(name, "customers/")
+	id, ok2 := strings.CutSuffix(rest, "/scores")
+	if !ok || !ok2 || id == "" || strings.Contains(id, "/") {
+		return "", invalidField("name", `must be "customers/{customer_id}/scores", got %q`, name)
+	}
+	return id, nil
+}

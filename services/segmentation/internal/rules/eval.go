@@ -1,0 +1,164 @@
+package rules
+
+import (
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/interpreter"
+
+	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
+)
+
+// Subject is what rules are evaluated against: a customer's features and
+// tags, and its RFM result from the recompute. A nil Customer has no
+// features and no tags; a nil Result is a prospect (zero values and scores,
+// segment "", tier "", lifecycle "prospect").
+type Subject struct {
+	Customer *segmentation.Customer
+	Result   *segmentation.Result
+}
+
+// numFields is the number of values an Evaluator caches per subject.
+const numFields = 22
+
+// Evaluator evaluates a fixed list of rules against one subject at a time.
+// Each variable's value is built at most once per subject, the first time a
+// rule reads it, and shared by the rules. An Evaluator is not safe for
+// concurrent use: make one per goroutine; the rules may be shared.
+type Evaluator struct {
+	rules    []*Rule
+	subject  *Subject
+	built    uint32 // bit i set: vals[i] holds field i's value for subject
+	vals     [numFields]ref.Val
+	features object
+	rfm      object
+	act      activation
+	frame    *interpreter.ExecutionFrame // reused by untracked programs
+	// bounded is whether the subject's inputs are within the bounds the
+	// untracked programs' cost estimates assume; valid if boundedKnown.
+	bounded, boundedKnown bool
+}
+
+// activation resolves the rule variables of an Evaluator's current subject.
+type activation struct{ ev *Evaluator }
+
+// NewEvaluator returns an Evaluator for rules. Eval writes one result per
+// rule, in order.
+func (e *Env) NewEvaluator(rules []*Rule) *Evaluator {
+	ev := &Evaluator{rules: rules}
+	ev.features = object{typ: featuresType, ev: ev}
+	ev.rfm = object{typ: rfmType, ev: ev}
+	ev.act = activation{ev: ev}
+	frame, err := interpreter.NewExecutionFrame(&ev.act)
+	if err == nil {
+		ev.frame = frame
+	}
+	return ev
+}
+
+// Eval evaluates every rule against s and sets out[i] to whether rule i
+// holds; out must have at least as many elements as there are rules. A rule
+// whose evaluation fails (a runtime error such as an overflow, or the cost
+// limit exceeded) is false, and the number of such rules is returned.
+func (ev *Evaluator) Eval(s *Subject, out []bool) (errs int) {
+	ev.subject = s
+	ev.built = 0
+	ev.boundedKnown = false
+	out = out[:len(ev.rules)]
+	for i, r := range ev.rules {
+		var v ref.Val
+		var err error
+		if r.untracked != nil && ev.frame != nil && ev.withinBounds() {
+			v, _, err = r.untracked.Eval(ev.frame)
+		} else {
+			v, _, err = r.tracked.Eval(&ev.act)
+		}
+		if err != nil {
+			out[i] = false
+			errs++
+			continue
+		}
+		b, ok := v.(types.Bool)
+		out[i] = ok && bool(b)
+		if !ok {
+			errs++
+		}
+	}
+	ev.subject = nil
+	return errs
+}
+
+// withinBounds reports whether the current subject's lists and strings
+// are within maxListLen and maxStringLen.
+func (ev *Evaluator) withinBounds() bool {
+	if !ev.boundedKnown {
+		ev.bounded = subjectWithinBounds(ev.subject)
+		ev.boundedKnown = true
+	}
+	return ev.bounded
+}
+
+func subjectWithinBounds(s *Subject) bool {
+	if s.Customer == nil {
+		return true
+	}
+	f := &s.Customer.Features
+	return len(f.Currency) <= maxStringLen && len(f.PreferredChannel) <= maxStringLen &&
+		listWithinBounds(f.TopCategories) && listWithinBounds(s.Customer.Tags)
+}
+
+func listWithinBounds(l []string) bool {
+	if len(l) > maxListLen {
+		return false
+	}
+	for _, s := range l {
+		if len(s) > maxStringLen {
+			return false
+		}
+	}
+	return true
+}
+
+// value returns field i of the current subject, building it on first use.
+func (ev *Evaluator) value(i int) ref.Val {
+	if ev.built&(1<<i) != 0 {
+		return ev.vals[i]
+	}
+	var v ref.Val
+	switch {
+	case i < len(featuresFields):
+		v = featuresFields[i].get(ev.subject)
+	case i < len(featuresFields)+len(rfmFields):
+		v = rfmFields[i-len(featuresFields)].get(ev.subject)
+	default:
+		v = topFields[i-len(featuresFields)-len(rfmFields)].get(ev.subject)
+	}
+	ev.vals[i] = v
+	ev.built |= 1 << i
+	return v
+}
+
+// ResolveName implements interpreter.Activation.
+func (a *activation) ResolveName(name string) (any, bool) {
+	ev := a.ev
+	switch name {
+	case "features":
+		return &ev.features, true
+	case "rfm":
+		return &ev.rfm, true
+	case "lifecycle":
+		return ev.value(numFields - 3), true
+	case "tier":
+		return ev.value(numFields - 2), true
+	case "tags":
+		return ev.value(numFields - 1), true
+	}
+	return nil, false
+}
+
+// Parent implements interpreter.Activation.
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+// newStringList returns a CEL list(string) over elems without copying them.
+func newStringList(elems []string) ref.Val {
+	return types.NewStringList(types.DefaultTypeAdapter, elems)
+}

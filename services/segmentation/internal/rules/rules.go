@@ -1,0 +1,209 @@
+// Package rules compiles and evaluates rule segments: CEL expressions over a
+// customer's features, RFM values and scores, lifecycle stage, value tier
+// and tags (ARCHITECTURE.md, "Rule segments").
+//
+// An Env type-checks rules; a Rule is an immutable compiled program that may
+// be shared by goroutines; an Evaluator evaluates a set of rules against one
+// customer at a time, building each variable at most once per customer and
+// only if some rule reads it.
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
+	"cel.dev/cel-go/common/types"
+
+	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
+)
+
+// Defaults of the limits an Env applies.
+const (
+	// DefaultCostLimit bounds the CEL runtime cost of one evaluation of one
+	// rule. Realistic rules cost well under 100; the limit stops rules that
+	// iterate over lists in nested comprehensions or build large values.
+	DefaultCostLimit = 100_000
+	// DefaultMaxLength is the longest rule accepted, in Unicode code points.
+	DefaultMaxLength = 4096
+	// maxNodes bounds the size of a rule's syntax tree; maxNesting its depth.
+	maxNodes   = 1000
+	maxNesting = 32
+)
+
+// CompileError is a rule that does not compile: a syntax or type error, a
+// result that is not a bool, or a rule over the size limits. Line and
+// Column are 1-based and point at the first problem (Column counts Unicode
+// code points). It wraps segmentation.ErrInvalidRule.
+type CompileError struct {
+	Line, Column int
+	Message      string
+}
+
+// Error implements error.
+func (e *CompileError) Error() string {
+	return fmt.Sprintf("rules: line %d, column %d: %s", e.Line, e.Column, e.Message)
+}
+
+// Unwrap returns segmentation.ErrInvalidRule.
+func (e *CompileError) Unwrap() error { return segmentation.ErrInvalidRule }
+
+// Option configures an Env.
+type Option func(*Env)
+
+// WithCostLimit sets the CEL runtime cost limit of one evaluation of one
+// rule (default DefaultCostLimit). A rule that exceeds it evaluates to
+// false and counts as an error.
+func WithCostLimit(limit uint64) Option { return func(e *Env) { e.costLimit = limit } }
+
+// WithMaxLength sets the longest rule accepted, in code points (default
+// DefaultMaxLength).
+func WithMaxLength(n int) Option { return func(e *Env) { e.maxLength = n } }
+
+// Env compiles rules. It is safe for concurrent use.
+type Env struct {
+	env       *cel.Env
+	costLimit uint64
+	maxLength int
+}
+
+// NewEnv returns the environment that declares the rule variables:
+//
+//	features   tenure.segmentation.Features: order_count, refund_count, gross_spend,
+//	           net_spend, average_order_value (int, minor units), currency,
+//	           preferred_channel (string), discount_share (double),
+//	           top_categories (list(string)), first_order_time, last_order_time,
+//	           last_activity_time (timestamp)
+//	rfm        tenure.segmentation.Rfm: recency_days, frequency, monetary, r_score,
+//	           f_score, m_score (int), segment (string)
+//	lifecycle  string   "prospect", "new", "active", "dormant", "churned"
+//	tier       string   "vip", "potential", "regular", "at_risk", or "" for prospects
+//	tags       list(string)
+func NewEnv(opts ...Option) (*Env, error) {
+	e := &Env{costLimit: DefaultCostLimit, maxLength: DefaultMaxLength}
+	for _, o := range opts {
+		o(e)
+	}
+	reg, err := types.NewRegistry()
+	if err != nil {
+		return nil, fmt.Errorf("rules: type registry: %w", err)
+	}
+	env, err := cel.NewEnv(
+		cel.CustomTypeProvider(newProvider(reg)),
+		cel.CustomTypeAdapter(reg),
+		cel.Variable("features", featuresType),
+		cel.Variable("rfm", rfmType),
+		cel.Variable(topFields[0].name, topFields[0].typ),
+		cel.Variable(topFields[1].name, topFields[1].typ),
+		cel.Variable(topFields[2].name, topFields[2].typ),
+		cel.ParserExpressionSizeLimit(e.maxLength),
+		cel.ExpressionNodeLimit(maxNodes),
+		cel.ExpressionNestingDepthLimit(maxNesting),
+		cel.ParserRecursionLimit(maxNesting*4),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("rules: cel environment: %w", err)
+	}
+	e.env = env
+	return e, nil
+}
+
+// Rule is a compiled, type-checked rule. It is immutable and safe for
+// concurrent use.
+type Rule struct {
+	expr string
+	// tracked enforces the cost limit; untracked, if not nil, doesn't and
+	// is used for subjects within the input bounds, on which the rule
+	// costs at most maxCost.
+	tracked, untracked cel.Program
+	maxCost            uint64
+}
+
+// Expr returns the rule's source text.
+func (r *Rule) Expr() string { return r.expr }
+
+// Compile parses and type-checks expr, which must evaluate to a bool. Any
+// problem is returned as a *CompileError.
+func (e *Env) Compile(expr string) (*Rule, error) {
+	if strings.TrimSpace(expr) == "" {
+		return nil, &CompileError{Line: 1, Column: 1, Message: "empty rule"}
+	}
+	if n := len([]rune(expr)); n > e.maxLength {
+		return nil, &CompileError{Line: 1, Column: 1, Message: fmt.Sprintf("rule is %d characters long, at most %d", n, e.maxLength)}
+	}
+	ast, iss := e.env.Compile(expr)
+	if iss != nil && iss.Err() != nil {
+		return nil, issueError(iss)
+	}
+	if !ast.OutputType().IsExactType(types.BoolType) {
+		line, col := 1, 1
+		if loc := ast.NativeRep().SourceInfo().GetStartLocation(ast.NativeRep().Expr().ID()); loc.Line() > 0 {
+			line, col = loc.Line(), loc.Column()+1
+		}
+		return nil, &CompileError{Line: line, Column: col, Message: fmt.Sprintf("rule must be a bool, got %s", cel.FormatCELType(ast.OutputType()))}
+	}
+	r := &Rule{expr: expr}
+	var err error
+	if r.tracked, err = e.env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(e.costLimit)); err != nil {
+		// Planning fails on constants that can't be built once folded,
+		// e.g. timestamp("not a time").
+		return nil, &CompileError{Line: 1, Column: 1, Message: err.Error()}
+	}
+	// A rule whose worst case cost, over subjects within the input bounds,
+	// is within the limit cannot exceed the limit on such subjects: it
+	// also gets a program without cost tracking, which is much faster.
+	est, err := e.env.EstimateCost(ast, boundsEstimator{})
+	if err == nil && est.Max <= e.costLimit {
+		if r.untracked, err = e.env.Program(ast, cel.EvalOptions(cel.OptOptimize)); err != nil {
+			return nil, &CompileError{Line: 1, Column: 1, Message: err.Error()}
+		}
+		r.maxCost = est.Max
+	}
+	return r, nil
+}
+
+// Bounds on a subject's inputs under which a rule's estimated worst case
+// cost holds: lists have at most maxListLen elements and strings at most
+// maxStringLen bytes.
+const (
+	maxListLen   = 64
+	maxStringLen = 256
+)
+
+// boundsEstimator sizes the rule variables for cost estimation: every list
+// and string reachable from a variable is within the input bounds.
+type boundsEstimator struct{}
+
+// EstimateSize implements cost.Estimator.
+func (boundsEstimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+	if n.Path() == nil {
+		return nil
+	}
+	switch n.Type().Kind() {
+	case types.ListKind:
+		return &cost.SizeEstimate{Min: 0, Max: maxListLen}
+	case types.StringKind:
+		return &cost.SizeEstimate{Min: 0, Max: maxStringLen}
+	}
+	return nil
+}
+
+// EstimateCallCost implements cost.Estimator; the standard costs apply.
+func (boundsEstimator) EstimateCallCost(string, string, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
+	return nil
+}
+
+// issueError converts CEL's issues to a *CompileError about the first one.
+func issueError(iss *cel.Issues) error {
+	errs := iss.Errors()
+	if len(errs) == 0 {
+		return &CompileError{Line: 1, Column: 1, Message: iss.Err().Error()}
+	}
+	first := errs[0]
+	line, col := 1, 1
+	if first.Location != nil && first.Location.Line() > 0 {
+		line, col = first.Location.Line(), first.Location.Column()+1
+	}
+	return &CompileError{Line: line, Column: col, Message: first.Message}
+}

@@ -1,0 +1,454 @@
+package segmentation
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits of the API.
+const (
+	MaxMembersPerCall = 1000
+	MaxPairs          = 1000
+	maxDisplayName    = 200
+	maxDescription    = 2000
+	maxRule           = 10000
+	maxCustomerID     = 200
+)
+
+// RuleChecker compiles a rule expression and returns an error wrapping
+// ErrInvalidRule if it is not a valid boolean rule.
+type RuleChecker func(expr string) error
+
+// Service holds the use cases that are not the recompute itself: settings,
+// segments and static members, operations.
+type Service struct {
+	store Store
+	check RuleChecker
+	now   func() time.Time
+	// MemberCount returns a segment's current member count; nil means 0.
+	memberCount func(segmentID string) int64
+	// staticChanged is called after static members change.
+	staticChanged func(ctx context.Context)
+}
+
+// ServiceOption configures a Service.
+type ServiceOption func(*Service)
+
+// WithClock sets the clock (default time.Now).
+func WithClock(now func() time.Time) ServiceOption { return func(s *Service) { s.now = now } }
+
+// WithMemberCount sets how segment member counts are looked up.
+func WithMemberCount(fn func(segmentID string) int64) ServiceOption {
+	return func(s *Service) { s.memberCount = fn }
+}
+
+// WithStaticChanged sets a hook run after static members or segments change.
+func WithStaticChanged(fn func(ctx context.Context)) ServiceOption {
+	return func(s *Service) { s.staticChanged = fn }
+}
+
+// NewService returns a Service over st that checks rules with check.
+func NewService(st Store, check RuleChecker, opts ...ServiceOption) *Service {
+	s := &Service{store: st, check: check, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Store returns the service's store.
+func (s *Service) Store() Store { return s.store }
+
+// CurrentSettings returns the newest settings version, storing the
+// defaults as version 1 if there is none yet.
+func (s *Service) CurrentSettings(ctx context.Context) (SettingsVersion, error) {
+	v, err := s.store.LatestSettings(ctx)
+	if !errors.Is(err, ErrSettingsNotFound) {
+		return v, err
+	}
+	v, err = s.store.InsertSettings(ctx, DefaultSettings(), 0, s.now().UTC())
+	if errors.Is(err, ErrETagMismatch) { // another replica stored them first
+		return s.store.LatestSettings(ctx)
+	}
+	return v, err
+}
+
+// GetSettings returns a settings version; 0 means the current one.
+func (s *Service) GetSettings(ctx context.Context, version int64) (SettingsVersion, error) {
+	if version < 0 {
+		return SettingsVersion{}, invalid("version", "must not be negative, got %d", version)
+	}
+	if version == 0 {
+		return s.CurrentSettings(ctx)
+	}
+	return s.store.GetSettings(ctx, version)
+}
+
+// settingsPaths are the update mask paths UpdateSettings accepts.
+var settingsPaths = []string{"lifecycle", "lifecycle.new_days", "lifecycle.active_days", "lifecycle.dormant_days",
+	"tier_map", "scoring_method", "fixed_thresholds"}
+
+// MergeSettings returns cur with the fields named by paths taken from
+// upd. Empty paths or "*" take every field.
+func MergeSettings(cur, upd Settings, paths []string) (Settings, error) {
+	if len(paths) == 0 || slices.Contains(paths, "*") {
+		if len(paths) > 1 {
+			return Settings{}, invalid("update_mask", `"*" must be the only path`)
+		}
+		return upd, nil
+	}
+	out := cur
+	out.Tiers = make(TierMap, len(cur.Tiers))
+	for k, v := range cur.Tiers {
+		out.Tiers[k] = v
+	}
+	for _, p := range paths {
+		switch p {
+		case "lifecycle":
+			out.Lifecycle = upd.Lifecycle
+		case "lifecycle.new_days":
+			out.Lifecycle.NewDays = upd.Lifecycle.NewDays
+		case "lifecycle.active_days":
+			out.Lifecycle.ActiveDays = upd.Lifecycle.ActiveDays
+		case "lifecycle.dormant_days":
+			out.Lifecycle.DormantDays = upd.Lifecycle.DormantDays
+		case "tier_map":
+			out.Tiers = upd.Tiers
+		case "scoring_method":
+			out.Method = upd.Method
+		case "fixed_thresholds":
+			out.Thresholds = upd.Thresholds
+		default:
+			return Settings{}, invalid("update_mask", "unknown path %q; valid paths are %s", p, strings.Join(settingsPaths, ", "))
+		}
+	}
+	return out, nil
+}
+
+// UpdateSettings merges upd into the current settings, validates the
+// result and stores it as a new version. With expected > 0 it fails with
+// ErrETagMismatch unless the current version is expected.
+func (s *Service) UpdateSettings(ctx context.Context, upd Settings, paths []string, expected int64) (SettingsVersion, error) {
+	if expected < 0 {
+		return SettingsVersion{}, invalid("expected_version", "must not be negative, got %d", expected)
+	}
+	for attempt := 0; ; attempt++ {
+		cur, err := s.CurrentSettings(ctx)
+		if err != nil {
+			return SettingsVersion{}, err
+		}
+		if expected > 0 && cur.Version != expected {
+			return SettingsVersion{}, fmt.Errorf("%w: settings are at version %d, not %d", ErrETagMismatch, cur.Version, expected)
+		}
+		merged, err := MergeSettings(cur.Settings, upd, paths)
+		if err != nil {
+			return SettingsVersion{}, err
+		}
+		if err := merged.Validate(); err != nil {
+			return SettingsVersion{}, err
+		}
+		v, err := s.store.InsertSettings(ctx, merged, cur.Version, s.now().UTC())
+		if errors.Is(err, ErrETagMismatch) && expected == 0 && attempt < 5 {
+			continue // a concurrent update won; merge into the new version
+		}
+		return v, err
+	}
+}
+
+// validateSegment checks a segment's fields; it compiles the rule of a
+// rule segment.
+func (s *Service) validateSegment(seg *SegmentDef) error {
+	var errs []error
+	if !utf8.ValidString(seg.DisplayName) || len(seg.DisplayName) > maxDisplayName {
+		errs = append(errs, invalid("segment.display_name", "must be valid UTF-8 of at most %d bytes", maxDisplayName))
+	}
+	if !utf8.ValidString(seg.Description) || len(seg.Description) > maxDescription {
+		errs = append(errs, invalid("segment.description", "must be valid UTF-8 of at most %d bytes", maxDescription))
+	}
+	switch seg.Kind {
+	case SegmentKindRule:
+		switch {
+		case strings.TrimSpace(seg.Rule) == "":
+			errs = append(errs, invalid("segment.rule", "is required for a rule segment"))
+		case len(seg.Rule) > maxRule:
+			errs = append(errs, invalid("segment.rule", "must be at most %d bytes", maxRule))
+		case s.check != nil:
+			if err := s.check(seg.Rule); err != nil {
+				errs = append(errs, &FieldError{Path: "segment.rule", Msg: err.Error(), Err: err})
+			}
+		}
+	case SegmentKindStatic:
+		if seg.Rule != "" {
+			errs = append(errs, invalid("segment.rule", "must be empty for a static segment"))
+		}
+	default:
+		errs = append(errs, invalid("segment.kind", "must be RULE or STATIC"))
+	}
+	return errors.Join(errs...)
+}
+
+// CreateSegment validates and stores a new segment.
+func (s *Service) CreateSegment(ctx context.Context, seg SegmentDef) (SegmentDef, error) {
+	if err := ValidateSegmentID(seg.ID); err != nil {
+		return SegmentDef{}, invalid("segment_id", "%v", err)
+	}
+	if err := s.validateSegment(&seg); err != nil {
+		return SegmentDef{}, err
+	}
+	now := s.now().UTC()
+	seg.CreateTime, seg.UpdateTime, seg.Revision, seg.MemberCount = now, now, 1, 0
+	out, err := s.store.CreateSegment(ctx, seg)
+	if err != nil {
+		return SegmentDef{}, err
+	}
+	s.changed(ctx, out.Kind)
+	return out, nil
+}
+
+func (s *Service) changed(ctx context.Context, kind SegmentKind) {
+	if kind == SegmentKindStatic && s.staticChanged != nil {
+		s.staticChanged(ctx)
+	}
+}
+
+func (s *Service) withCount(seg SegmentDef) SegmentDef {
+	if s.memberCount != nil {
+		seg.MemberCount = s.memberCount(seg.ID)
+	}
+	return seg
+}
+
+// GetSegment returns a segment with its member count.
+func (s *Service) GetSegment(ctx context.Context, id string) (SegmentDef, error) {
+	if err := ValidateSegmentID(id); err != nil {
+		return SegmentDef{}, fmt.Errorf("%w: %s", ErrSegmentNotFound, id)
+	}
+	seg, err := s.store.GetSegment(ctx, id)
+	if err != nil {
+		return SegmentDef{}, err
+	}
+	return s.withCount(seg), nil
+}
+
+// Page sizes.
+const (
+	DefaultSegmentPage   = 50
+	MaxSegmentPage       = 500
+	DefaultOperationPage = 20
+	MaxOperationPage     = 200
+	DefaultMemberPage    = 100
+	MaxMemberPage        = 1000
+)
+
+// PageSize applies a default and a maximum to a requested page size.
+func PageSize(n, def, max int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, invalid("page_size", "must not be negative, got %d", n)
+	case n == 0:
+		return def, nil
+	case n > max:
+		return max, nil
+	}
+	return n, nil
+}
+
+// EncodePageToken makes an opaque page token from the last key of a page.
+func EncodePageToken(kind, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + key))
+}
+
+// DecodePageToken returns the key of a token made by EncodePageToken with
+// the same kind; "" for an empty token.
+func DecodePageToken(kind, token string) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q", ErrInvalidPageToken, token)
+	}
+	k, key, ok := strings.Cut(string(b), ":")
+	if !ok || k != kind || key == "" {
+		return "", fmt.Errorf("%w: %q", ErrInvalidPageToken, token)
+	}
+	return key, nil
+}
+
+// ListSegments returns a page of segments in id order and the next page token.
+func (s *Service) ListSegments(ctx context.Context, pageSize int, token string) ([]SegmentDef, string, error) {
+	n, err := PageSize(pageSize, DefaultSegmentPage, MaxSegmentPage)
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := DecodePageToken("seg", token)
+	if err != nil {
+		return nil, "", err
+	}
+	segs, err := s.store.ListSegments(ctx, after, n+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(segs) > n {
+		segs = segs[:n]
+		next = EncodePageToken("seg", segs[n-1].ID)
+	}
+	for i := range segs {
+		segs[i] = s.withCount(segs[i])
+	}
+	return segs, next, nil
+}
+
+// SegmentPaths are the update mask paths UpdateSegment accepts.
+var SegmentPaths = []string{"display_name", "description", "rule"}
+
+// UpdateSegment changes the fields of upd named by paths (every mutable
+// field if empty). A non-empty upd.ETag must match.
+func (s *Service) UpdateSegment(ctx context.Context, upd SegmentDef, etag string, paths []string) (SegmentDef, error) {
+	if len(paths) == 0 {
+		paths = SegmentPaths
+	}
+	for _, p := range paths {
+		if !slices.Contains(SegmentPaths, p) {
+			return SegmentDef{}, invalid("update_mask", "unknown path %q; valid paths are %s", p, strings.Join(SegmentPaths, ", "))
+		}
+	}
+	out, err := s.store.UpdateSegment(ctx, upd.ID, func(cur *SegmentDef) error {
+		if etag != "" && etag != cur.ETag() {
+			return fmt.Errorf("%w: segment %s has etag %s, not %s", ErrETagMismatch, cur.ID, cur.ETag(), etag)
+		}
+		for _, p := range paths {
+			switch p {
+			case "display_name":
+				cur.DisplayName = upd.DisplayName
+			case "description":
+				cur.Description = upd.Description
+			case "rule":
+				cur.Rule = upd.Rule
+			}
+		}
+		if err := s.validateSegment(cur); err != nil {
+			return err
+		}
+		cur.UpdateTime = s.now().UTC()
+		return nil
+	})
+	if err != nil {
+		return SegmentDef{}, err
+	}
+	return s.withCount(out), nil
+}
+
+// DeleteSegment deletes a segment and its members; a non-empty etag must match.
+func (s *Service) DeleteSegment(ctx context.Context, id, etag string) error {
+	err := s.store.DeleteSegment(ctx, id, func(cur SegmentDef) error {
+		if etag != "" && etag != cur.ETag() {
+			return fmt.Errorf("%w: segment %s has etag %s, not %s", ErrETagMismatch, cur.ID, cur.ETag(), etag)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if s.staticChanged != nil { // deleted segments leave the snapshot too
+		s.staticChanged(ctx)
+	}
+	return nil
+}
+
+// ValidateCustomerIDs checks a list of 1 to max customer ids.
+func ValidateCustomerIDs(field string, ids []string, max int) error {
+	if len(ids) == 0 {
+		return invalid(field, "at least one customer id is required")
+	}
+	if len(ids) > max {
+		return invalid(field, "at most %d customer ids, got %d", max, len(ids))
+	}
+	for i, id := range ids {
+		if id == "" || len(id) > maxCustomerID || !utf8.ValidString(id) {
+			return invalid(fmt.Sprintf("%s[%d]", field, i), "must be 1 to %d bytes of UTF-8", maxCustomerID)
+		}
+	}
+	return nil
+}
+
+// AddMembers adds customers to a static segment.
+func (s *Service) AddMembers(ctx context.Context, id string, customers []string) (added, total int64, err error) {
+	if err := ValidateCustomerIDs("customer_ids", customers, MaxMembersPerCall); err != nil {
+		return 0, 0, err
+	}
+	added, total, err = s.store.AddStaticMembers(ctx, id, dedupe(customers))
+	if err == nil {
+		s.changed(ctx, SegmentKindStatic)
+	}
+	return added, total, err
+}
+
+// RemoveMembers removes customers from a static segment.
+func (s *Service) RemoveMembers(ctx context.Context, id string, customers []string) (removed, total int64, err error) {
+	if err := ValidateCustomerIDs("customer_ids", customers, MaxMembersPerCall); err != nil {
+		return 0, 0, err
+	}
+	removed, total, err = s.store.RemoveStaticMembers(ctx, id, dedupe(customers))
+	if err == nil {
+		s.changed(ctx, SegmentKindStatic)
+	}
+	return removed, total, err
+}
+
+func dedupe(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// GetOperation returns an operation by id.
+func (s *Service) GetOperation(ctx context.Context, id string) (Operation, error) {
+	if id == "" || len(id) > 64 {
+		return Operation{}, fmt.Errorf("%w: %q", ErrOperationNotFound, id)
+	}
+	return s.store.GetOperation(ctx, id)
+}
+
+// ListOperations returns a page of operations, newest first.
+func (s *Service) ListOperations(ctx context.Context, pageSize int, token string) ([]Operation, string, error) {
+	n, err := PageSize(pageSize, DefaultOperationPage, MaxOperationPage)
+	if err != nil {
+		return nil, "", err
+	}
+	before, err := DecodePageToken("op", token)
+	if err != nil {
+		return nil, "", err
+	}
+	ops, err := s.store.ListOperations(ctx, before, n+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(ops) > n {
+		ops = ops[:n]
+		next = EncodePageToken("op", ops[n-1].ID)
+	}
+	return ops, next, nil
+}
+
+// SizeHistory returns size series per audience. Audiences must parse.
+func (s *Service) SizeHistory(ctx context.Context, audiences []string, since time.Time, limit int) ([]SizePoint, error) {
+	n, err := PageSize(limit, 50, 500)
+	if err != nil {
+		return nil, invalid("limit", "must not be negative, got %d", limit)
+	}
+	for _, a := range audiences {
+		if _, err := ParseAudience(a); err != nil {
+			return nil, err
+		}
+	}
+	return s.store.SizeHistory(ctx, audiences, since, n)
+}

@@ -1,0 +1,194 @@
+package segmentation
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// SettingsVersion is one stored version of the settings.
+type SettingsVersion struct {
+	Version    int64
+	Settings   Settings
+	UpdateTime time.Time
+}
+
+// SegmentKind says how a segment gets its members.
+type SegmentKind uint8
+
+const (
+	SegmentKindUnspecified SegmentKind = iota
+	// SegmentKindRule: members are the customers whose rule is true at a recompute.
+	SegmentKindRule
+	// SegmentKindStatic: members are added and removed explicitly.
+	SegmentKindStatic
+)
+
+// SegmentDef is a rule or static segment.
+type SegmentDef struct {
+	ID          string
+	DisplayName string
+	Description string
+	Kind        SegmentKind
+	Rule        string
+	CreateTime  time.Time
+	UpdateTime  time.Time
+	// Revision is store-owned: 1 on create, +1 on every update.
+	Revision int64
+	// MemberCount is filled in by the Service, not stored.
+	MemberCount int64
+}
+
+// ETag is the segment's entity tag, derived from its revision.
+func (s SegmentDef) ETag() string { return `W/"` + strconv.FormatInt(s.Revision, 10) + `"` }
+
+// OperationState is where a recompute is.
+type OperationState uint8
+
+const (
+	OperationRunning OperationState = iota + 1
+	OperationSucceeded
+	OperationFailed
+)
+
+// Trigger is what started a recompute.
+type Trigger uint8
+
+const (
+	TriggerAPI Trigger = iota + 1
+	TriggerSchedule
+)
+
+// Operation is a recompute, running or finished.
+type Operation struct {
+	ID              string
+	State           OperationState
+	Trigger         Trigger
+	AsOf            time.Time
+	SettingsVersion int64
+	InputSequence   int64
+	CustomersDone   int64
+	CustomersTotal  int64
+	CreateTime      time.Time
+	EndTime         time.Time
+	Error           string
+	// Report is set on succeeded operations.
+	Report *Report
+}
+
+// Name is the operation's resource name.
+func (o Operation) Name() string { return "operations/" + o.ID }
+
+// Done reports whether the operation has finished.
+func (o Operation) Done() bool { return o.State == OperationSucceeded || o.State == OperationFailed }
+
+// Report is the distribution of one recompute's results.
+type Report struct {
+	Distribution Distribution
+	// Segments maps rule segment ids to their member counts.
+	Segments map[string]int64
+	// MonetaryTotal is the sum of M over scored customers per currency.
+	MonetaryTotal map[string]int64
+}
+
+// CustomerResult is one customer's stored result of the latest successful
+// recompute.
+type CustomerResult struct {
+	Result
+	// Currency is the currency of Monetary.
+	Currency string
+	// Segments are the ids of the rule segments the customer is in, sorted.
+	Segments []string
+}
+
+// ResultSet is everything a successful recompute stores.
+type ResultSet struct {
+	Results []CustomerResult
+	// Sizes maps each audience name to its size.
+	Sizes  map[string]int64
+	Report Report
+}
+
+// SizePoint is one audience's size at one recompute.
+type SizePoint struct {
+	Operation string // operation id
+	Audience  string
+	AsOf      time.Time
+	Size      int64
+}
+
+// Store persists the segmentation service's state. Implementations must be
+// safe for concurrent use and for use by several replicas at once.
+type Store interface {
+	// Cursor returns the sequence of the last applied profile event (0 if none).
+	Cursor(ctx context.Context) (int64, error)
+	// ApplyPage applies mutations in order and sets the cursor, in one
+	// transaction. A cursor not above the stored one is ignored along
+	// with the mutations (the page was applied already).
+	ApplyPage(ctx context.Context, muts []Mutation, cursor int64) error
+	// GetCustomer returns one customer's inputs or ErrCustomerNotFound.
+	GetCustomer(ctx context.Context, id string) (Customer, error)
+	// LoadCustomers returns every customer's inputs in id order.
+	LoadCustomers(ctx context.Context) ([]Customer, error)
+
+	// LatestSettings returns the newest settings version or ErrSettingsNotFound.
+	LatestSettings(ctx context.Context) (SettingsVersion, error)
+	// GetSettings returns one version or ErrSettingsNotFound.
+	GetSettings(ctx context.Context, version int64) (SettingsVersion, error)
+	// InsertSettings stores s as version expected+1; ErrETagMismatch if the
+	// newest version is not expected (0: none yet).
+	InsertSettings(ctx context.Context, s Settings, expected int64, now time.Time) (SettingsVersion, error)
+
+	// CreateSegment stores a new segment with Revision 1 or returns
+	// ErrSegmentAlreadyExists.
+	CreateSegment(ctx context.Context, s SegmentDef) (SegmentDef, error)
+	// GetSegment returns a segment or ErrSegmentNotFound.
+	GetSegment(ctx context.Context, id string) (SegmentDef, error)
+	// ListSegments returns up to limit segments with ids above afterID, in id order.
+	ListSegments(ctx context.Context, afterID string, limit int) ([]SegmentDef, error)
+	// UpdateSegment runs fn on the stored segment inside a transaction and
+	// writes display name, description, rule and update time, Revision+1.
+	UpdateSegment(ctx context.Context, id string, fn func(*SegmentDef) error) (SegmentDef, error)
+	// DeleteSegment runs check on the stored segment and deletes it with its members.
+	DeleteSegment(ctx context.Context, id string, check func(SegmentDef) error) error
+	// AddStaticMembers adds customers to a static segment; it returns how
+	// many were new and the member count after. ErrSegmentNotFound,
+	// ErrNotStaticSegment.
+	AddStaticMembers(ctx context.Context, id string, customers []string) (added, total int64, err error)
+	// RemoveStaticMembers removes customers from a static segment.
+	RemoveStaticMembers(ctx context.Context, id string, customers []string) (removed, total int64, err error)
+	// StaticMembers returns every static segment's members, sorted.
+	StaticMembers(ctx context.Context) (map[string][]string, error)
+
+	// StartOperation stores a RUNNING operation, or returns an
+	// *InProgressError if one is running already.
+	StartOperation(ctx context.Context, op Operation) error
+	// FailRunning marks every RUNNING operation FAILED with msg.
+	FailRunning(ctx context.Context, msg string, now time.Time) error
+	// UpdateProgress records a running operation's progress.
+	UpdateProgress(ctx context.Context, id string, done, total int64) error
+	// FinishOperation stores rs as the latest results (replacing the
+	// previous ones), one size point per audience, and marks op SUCCEEDED,
+	// in one transaction.
+	FinishOperation(ctx context.Context, op Operation, rs ResultSet) error
+	// FailOperation marks a running operation FAILED.
+	FailOperation(ctx context.Context, id, msg string, now time.Time) error
+	// GetOperation returns an operation or ErrOperationNotFound.
+	GetOperation(ctx context.Context, id string) (Operation, error)
+	// RunningOperation returns the running operation or ErrOperationNotFound.
+	RunningOperation(ctx context.Context) (Operation, error)
+	// ListOperations returns up to limit operations with ids below
+	// beforeID ("" for the newest), newest first.
+	ListOperations(ctx context.Context, beforeID string, limit int) ([]Operation, error)
+	// LatestSucceeded returns the newest succeeded operation or ErrNoRecompute.
+	LatestSucceeded(ctx context.Context) (Operation, error)
+
+	// GetResult returns one customer's latest result or ErrCustomerNotFound.
+	GetResult(ctx context.Context, customerID string) (CustomerResult, error)
+	// LoadResults calls fn for every stored result in customer id order.
+	LoadResults(ctx context.Context, fn func(*CustomerResult) error) error
+	// SizeHistory returns the size points of the given audiences (all if
+	// empty) for the newest limit succeeded recomputes as of since or
+	// later, ordered by audience, then oldest first.
+	SizeHistory(ctx context.Context, audiences []string, since time.Time, limit int) ([]SizePoint, error)
+}

@@ -1,0 +1,386 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
+	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
+	profileapp "github.com/tenurehq/tenure/services/profile/app"
+	segapp "github.com/tenurehq/tenure/services/segmentation/app"
+	"github.com/tenurehq/tenure/tools/internal/synth"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// benchRules are the rule segments the stack benchmark creates; the same
+// twenty as services/segmentation's BenchmarkRecompute.
+var benchRules = []string{
+	`rfm.r_score >= 4 && features.order_count >= 3 && "newsletter" in tags`,
+	`rfm.segment == "champions"`,
+	`rfm.segment in ["at_risk", "cant_lose"]`,
+	`tier == "vip" && features.net_spend > 20000`,
+	`lifecycle == "dormant" && features.order_count > 1`,
+	`features.last_order_time > timestamp("2025-10-01T00:00:00Z")`,
+	`features.first_order_time < timestamp("2024-06-01T00:00:00Z") && rfm.f_score >= 3`,
+	`features.discount_share > 0.15`,
+	`features.refund_count * 2 > features.order_count`,
+	`"electronics" in features.top_categories`,
+	`features.top_categories.exists(c, c.startsWith("home"))`,
+	`features.preferred_channel == "app" && rfm.m_score >= 4`,
+	`features.average_order_value >= 10000 && features.currency == "EUR"`,
+	`rfm.recency_days <= 30 && rfm.frequency >= 2`,
+	`tags.exists(t, t.startsWith("vip_"))`,
+	`size(tags) == 0 && lifecycle == "prospect"`,
+	`rfm.r_score + rfm.f_score + rfm.m_score >= 12`,
+	`features.last_activity_time - features.last_order_time > duration("720h")`,
+	`lifecycle in ["new", "active"] && !("student" in tags)`,
+	`rfm.monetary > 50000 || (rfm.f_score == 5 && tier != "at_risk")`,
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// runStack measures, on one real profile + segmentation stack in this
+// process (no etcd: segmentation gets a direct connection to profile):
+//
+//  1. catch-up: profile is loaded with the events of --customers synthetic
+//     customers first; then a segmentation service starts on a fresh
+//     database and the time until its cursor reaches profile's head gives
+//     events/s;
+//  2. a recompute over gRPC (as of the end of the synthetic history) with
+//     twenty rule segments;
+//  3. CheckMembership latency over gRPC on 127.0.0.1: --calls sequential
+//     calls of 1,000 pairs per request shape, after a warm-up.
+func runStack(args []string) error {
+	fs := flag.NewFlagSet("stack", flag.ExitOnError)
+	n := fs.Int("customers", 100_000, "synthetic customers to load into profile")
+	seed := fs.Uint64("seed", 1, "generator seed")
+	engine := fs.String("engine", "sqlite", "database engine of both services: sqlite or postgres")
+	pgDSN := fs.String("postgres", envOr("TENURE_TEST_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "admin DSN for --engine postgres")
+	calls := fs.Int("calls", 5000, "CheckMembership calls per request shape")
+	_ = fs.Parse(args)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir, err := os.MkdirTemp("", "tenure-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	dsn := func(name string) (string, func(), error) {
+		if *engine == "sqlite" {
+			return "sqlite:" + filepath.Join(dir, name+".db"), func() {}, nil
+		}
+		return createPostgres(ctx, *pgDSN, fmt.Sprintf("tenure_bench_%s_%d", name, time.Now().UnixNano()))
+	}
+
+	// Profile, loaded with the synthetic history.
+	profDSN, dropProf, err := dsn("profile")
+	if err != nil {
+		return err
+	}
+	defer dropProf()
+	prof, profCleanup, err := profileapp.New(ctx, profileapp.Config{ListenAddr: "127.0.0.1:0", DSN: profDSN,
+		LogLevel: "error", ShutdownTimeout: 5 * time.Second}, profileapp.Deps{Logger: quiet})
+	if err != nil {
+		return err
+	}
+	defer profCleanup()
+	profDone := goRun(ctx, prof.Run)
+	defer func() { cancel(); <-profDone }()
+	profConn, err := grpc.NewClient(prof.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer profConn.Close()
+
+	g := synth.New(synth.Config{Customers: *n, Seed: *seed})
+	start := time.Now()
+	head, events, err := loadProfile(ctx, profilev1.NewProfileServiceClient(profConn), g)
+	if err != nil {
+		return err
+	}
+	loadTime := time.Since(start)
+	fmt.Printf("profile (%s): recorded %d events of %d customers in %s (%.0f events/s), head sequence %d\n",
+		*engine, events, *n, loadTime.Round(time.Millisecond), float64(events)/loadTime.Seconds(), head)
+
+	// Segmentation on a fresh database: catch-up.
+	segDSN, dropSeg, err := dsn("segmentation")
+	if err != nil {
+		return err
+	}
+	defer dropSeg()
+	start = time.Now()
+	seg, segCleanup, err := segapp.New(ctx, segapp.Config{ListenAddr: "127.0.0.1:0", DSN: segDSN, LogLevel: "error",
+		ShutdownTimeout: 5 * time.Second, ProfileService: "profile"}, segapp.Deps{Logger: quiet, ProfileConn: profConn})
+	if err != nil {
+		return err
+	}
+	defer segCleanup()
+	segCtx, segCancel := context.WithCancel(ctx)
+	segDone := goRun(segCtx, seg.Run)
+	defer func() { segCancel(); <-segDone }()
+	for {
+		cur, err := seg.Cursor(ctx)
+		if err != nil {
+			return err
+		}
+		if cur >= head {
+			break
+		}
+		select {
+		case err := <-segDone:
+			return fmt.Errorf("segmentation stopped during catch-up: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	catchUp := time.Since(start)
+	fmt.Printf("catch-up (%s): %d events in %s = %.0f events/s (%.0f customers/s)\n",
+		*engine, head, catchUp.Round(time.Millisecond), float64(head)/catchUp.Seconds(), float64(*n)/catchUp.Seconds())
+
+	segConn, err := grpc.NewClient(seg.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer segConn.Close()
+	cli := segmentationv1.NewSegmentationServiceClient(segConn)
+	var audiences []string
+	for i, r := range benchRules {
+		id := fmt.Sprintf("rule-%02d", i+1)
+		_, err := cli.CreateSegment(ctx, &segmentationv1.CreateSegmentRequest{SegmentId: id,
+			Segment: &segmentationv1.Segment{DisplayName: id, Kind: segmentationv1.SegmentKind_SEGMENT_KIND_RULE, Rule: r}})
+		if err != nil {
+			return fmt.Errorf("create segment %s: %w", id, err)
+		}
+		audiences = append(audiences, "segments/"+id)
+	}
+	audiences = append(audiences, "tiers/vip", "tiers/potential", "tiers/regular", "tiers/at_risk",
+		"stages/prospect", "stages/new", "stages/active", "stages/dormant", "stages/churned",
+		"rfmSegments/champions", "rfmSegments/loyal", "rfmSegments/at_risk", "rfmSegments/lost")
+
+	start = time.Now()
+	resp, err := cli.Recompute(ctx, &segmentationv1.RecomputeRequest{AsOfTime: timestamppb.New(g.AsOf())})
+	if err != nil {
+		return fmt.Errorf("recompute: %w", err)
+	}
+	op := resp.GetOperation()
+	for !op.GetDone() {
+		time.Sleep(10 * time.Millisecond)
+		r, err := cli.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: op.GetName()})
+		if err != nil {
+			return err
+		}
+		op = r.GetOperation()
+	}
+	if op.GetState() != segmentationv1.OperationState_OPERATION_STATE_SUCCEEDED {
+		return fmt.Errorf("recompute %s: %s", op.GetState(), op.GetErrorMessage())
+	}
+	fmt.Printf("recompute (%s, over gRPC, polled every 10 ms): %d customers, 20 rule segments, %s\n",
+		*engine, op.GetCustomersTotal(), time.Since(start).Round(time.Millisecond))
+
+	// CheckMembership latency.
+	rng := rand.New(rand.NewPCG(*seed, 99))
+	shapes := []struct{ customers, audiences int }{{1000, 1}, {100, 10}, {50, 20}}
+	for _, sh := range shapes {
+		reqs := make([]*segmentationv1.CheckMembershipRequest, 64)
+		for i := range reqs {
+			req := &segmentationv1.CheckMembershipRequest{}
+			for range sh.customers {
+				// One in twenty ids is unknown to segmentation.
+				req.CustomerIds = append(req.CustomerIds, synth.ID(rng.IntN(*n+*n/20)))
+			}
+			perm := rng.Perm(len(audiences))
+			for _, j := range perm[:sh.audiences] {
+				req.Audiences = append(req.Audiences, audiences[j])
+			}
+			reqs[i] = req
+		}
+		lat := make([]time.Duration, 0, *calls)
+		var members int
+		for i := range *calls + *calls/10 {
+			t := time.Now()
+			r, err := cli.CheckMembership(ctx, reqs[i%len(reqs)])
+			d := time.Since(t)
+			if err != nil {
+				return fmt.Errorf("check membership: %w", err)
+			}
+			if i < *calls/10 {
+				continue // warm-up
+			}
+			lat = append(lat, d)
+			for _, row := range r.GetRows() {
+				for _, m := range row.GetMember() {
+					if m {
+						members++
+					}
+				}
+			}
+		}
+		slices.Sort(lat)
+		pct := func(p float64) string {
+			return fmt.Sprintf("%.0f µs", float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()))
+		}
+		fmt.Printf("check membership (%s) %d customers × %d audiences: %d calls, p50 %s, p90 %s, p99 %s, p99.9 %s, max %s (%.1f%% true)\n",
+			*engine, sh.customers, sh.audiences, len(lat), pct(0.50), pct(0.90), pct(0.99), pct(0.999), pct(1),
+			100*float64(members)/float64(len(lat)*1000))
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// goRun runs fn in the background; the channel yields its error.
+func goRun(ctx context.Context, fn func(context.Context) error) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	return done
+}
+
+// createPostgres creates a database next to admin's and returns its DSN
+// and a function that drops it.
+func createPostgres(ctx context.Context, admin, name string) (string, func(), error) {
+	db, err := sqlstore.Open(ctx, admin)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		db.Close()
+		return "", nil, err
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		db.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		_, _ = db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		db.Close()
+	}, nil
+}
+
+func money(minor int64) *typev1.Money { return &typev1.Money{CurrencyCode: synth.Currency, AmountMinor: minor} }
+
+// customerEvents returns c's history as profile events: one order_placed
+// per order, one order_refunded per refunded order (three days later, or
+// at the end of the history), and one product_viewed for activity after
+// the last order (the only event of a prospect).
+func customerEvents(c *synth.Customer, asOf time.Time) []*profilev1.Event {
+	var out []*profilev1.Event
+	add := func(at time.Time, e *profilev1.Event) {
+		e.EventId = fmt.Sprintf("%s-e%d", c.ID, len(out)+1)
+		e.CustomerId = c.ID
+		e.OccurredAt = timestamppb.New(at)
+		out = append(out, e)
+	}
+	for i := range c.Orders {
+		o := &c.Orders[i]
+		line := &profilev1.OrderLine{Sku: "sku-" + o.Category, Category: o.Category, Quantity: 1,
+			UnitPrice: money(o.AmountMinor + o.DiscountMinor)}
+		if o.DiscountMinor > 0 {
+			line.Discount = money(o.DiscountMinor)
+		}
+		add(o.Time, &profilev1.Event{Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{
+			OrderId: o.ID, Lines: []*profilev1.OrderLine{line}, Total: money(o.AmountMinor), Channel: o.Channel}}})
+	}
+	for i := range c.Orders {
+		o := &c.Orders[i]
+		if o.Refunded {
+			at := o.Time.Add(72 * time.Hour)
+			if at.After(asOf) {
+				at = asOf
+			}
+			add(at, &profilev1.Event{Payload: &profilev1.Event_OrderRefunded{OrderRefunded: &profilev1.OrderRefunded{
+				OrderId: o.ID, Amount: money(o.AmountMinor)}}})
+		}
+	}
+	if len(c.Orders) == 0 || c.LastActivity.After(c.Orders[len(c.Orders)-1].Time) {
+		add(c.LastActivity, &profilev1.Event{Payload: &profilev1.Event_ProductViewed{ProductViewed: &profilev1.ProductViewed{
+			Sku: "sku-browse", Category: "apparel", Channel: "web"}}})
+	}
+	return out
+}
+
+// loadProfile records every customer's events in 1,000-event batches, four
+// in flight, and returns the highest sequence and the number of events.
+func loadProfile(ctx context.Context, cli profilev1.ProfileServiceClient, g *synth.Generator) (int64, int, error) {
+	batches := make(chan []*profilev1.Event, 8)
+	go func() {
+		defer close(batches)
+		var batch []*profilev1.Event
+		for i := range g.Len() {
+			c := g.Customer(i)
+			batch = append(batch, customerEvents(&c, g.AsOf())...)
+			if len(batch) >= 900 {
+				select {
+				case batches <- batch:
+				case <-ctx.Done():
+					return
+				}
+				batch = nil
+			}
+		}
+		if len(batch) > 0 {
+			batches <- batch
+		}
+	}()
+	var (
+		mu     sync.Mutex
+		head   int64
+		events int
+		errs   []error
+		wg     sync.WaitGroup
+	)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range batches {
+				resp, err := cli.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: batch})
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					for _, r := range resp.GetResults() {
+						head = max(head, r.GetSequence())
+					}
+					events += int(resp.GetAcceptedCount())
+					if resp.GetRejectedCount() > 0 && len(errs) == 0 {
+						for _, r := range resp.GetResults() {
+							if r.GetOutcome() == profilev1.EventOutcome_EVENT_OUTCOME_REJECTED {
+								errs = append(errs, fmt.Errorf("event %s rejected: %v", r.GetEventId(), r))
+								break
+							}
+						}
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return 0, 0, errors.Join(errs[0], fmt.Errorf("%d batch errors", len(errs)))
+	}
+	return head, events, nil
+}
