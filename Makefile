@@ -17,7 +17,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := gen services/platform services/profile services/gateway services/segmentation tools
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools bench tidy clean
+.PHONY: all build run test test-short lint check-generate generate tools bench bench-segmentation bench-segmentation-1m tidy clean
 
 all: build
 
@@ -74,7 +74,7 @@ test: build
 run:
 	go run ./tools/cmd/tenured
 
-## bench: the benchmarks reported in BENCHMARKS.md, one at a time (about 2 minutes).
+## bench: the benchmarks reported in BENCHMARKS.md, one at a time (about 4 minutes).
 ## PostgreSQL cases need TENURE_TEST_POSTGRES_DSN or a server on 127.0.0.1:5432.
 BENCH_COUNT ?= 3
 bench:
@@ -82,6 +82,23 @@ bench:
 	go test -run '^$$' -bench BenchmarkAppendBatch -benchtime 20x -count 1 ./services/profile/internal/store
 	go test -run '^$$' -bench BenchmarkGetCustomer -benchtime 2s -count $(BENCH_COUNT) ./services/gateway/app
 	go test -run '^$$' -bench BenchmarkImportOnlineRetail -benchtime 1x -count $(BENCH_COUNT) ./tools/internal/cli
+	$(MAKE) --no-print-directory bench-segmentation
+
+## bench-segmentation: the segmentation benchmarks at 100,000 customers (about 1.5 minutes).
+BENCH_DIR := $(CURDIR)/.build/bench
+bench-segmentation:
+	@mkdir -p $(BENCH_DIR)
+	go run ./tools/cmd/tenure-bench synth --customers 100000 --seed 1 --out $(BENCH_DIR)/synth-100k.tsv
+	TENURE_BENCH_SYNTH=$(BENCH_DIR)/synth-100k.tsv go test -run '^$$' -bench BenchmarkRecompute -benchtime $(BENCH_COUNT)x -count 1 ./services/segmentation/internal/engine
+	go test -run '^$$' -bench BenchmarkCheckShapes -benchtime 1s -count 1 ./services/segmentation/internal/membership
+	go run ./tools/cmd/tenure-bench stack --customers 100000 --seed 1 --calls 5000
+
+## bench-segmentation-1m: the 1,000,000-customer recompute on SQLite and PostgreSQL with the
+## PostgreSQL window-function comparison (about 6 minutes, most of it loading the inputs).
+bench-segmentation-1m:
+	@mkdir -p $(BENCH_DIR)
+	go run ./tools/cmd/tenure-bench synth --customers 1000000 --seed 1 --out $(BENCH_DIR)/synth-1m.tsv
+	TENURE_BENCH_SYNTH=$(BENCH_DIR)/synth-1m.tsv go test -run '^$$' -bench BenchmarkRecompute -benchtime $(BENCH_COUNT)x -count 1 -timeout 30m ./services/segmentation/internal/engine
 
 tidy:
 	for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done

@@ -7,6 +7,7 @@ require (
 	github.com/tenurehq/tenure/services/gateway v0.0.0
 	github.com/tenurehq/tenure/services/platform v0.0.0
 	github.com/tenurehq/tenure/services/profile v0.0.0
+	github.com/tenurehq/tenure/services/segmentation v0.0.0
 	go.etcd.io/etcd/client/v3 v3.7.3
 	go.uber.org/zap v1.27.1
 	golang.org/x/term v0.47.0
@@ -16,6 +17,9 @@ require (
 )
 
 require (
+	cel.dev/cel-go v0.33.2 // indirect
+	cel.dev/expr v0.25.3 // indirect
+	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -72,7 +76,9 @@ require (
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.3 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/exp v0.0.0-20261014143641-f0251eb4aa3e // indirect
 	golang.org/x/net v0.61.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
@@ -95,7 +101,5 @@ replace github.com/tenurehq/tenure/services/platform => ../services/platform
 replace github.com/tenurehq/tenure/services/profile => ../services/profile
 
 replace github.com/tenurehq/tenure/services/gateway => ../services/gateway
-
-require github.com/tenurehq/tenure/services/segmentation v0.0.0
 
 replace github.com/tenurehq/tenure/services/segmentation => ../services/segmentation

@@ -11,31 +11,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
 
 	"github.com/tenurehq/tenure/services/gateway/internal/edge"
 	"github.com/tenurehq/tenure/services/gateway/internal/openapi"
 	"github.com/tenurehq/tenure/services/gateway/internal/probe"
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/discovery"
-	"github.com/tenurehq/tenure/services/platform/telemetry"
 )
 
 // ServiceName is the gateway's name in logs and traces.
 const ServiceName = "gateway"
 
 // Deps are the gateway's collaborators. All are optional: a nil Logger logs
-// JSON to stderr at Config.LogLevel, a nil Telemetry traces nothing, and a nil
-// Etcd makes New connect to Config.EtcdEndpoints (and close it on cleanup).
-type Deps struct {
-	Logger    *slog.Logger
-	Telemetry *telemetry.Providers
-	Etcd      *clientv3.Client
-}
+// JSON to stderr at Config.LogLevel, a nil Telemetry exports over OTLP when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set, and a nil Etcd makes New connect to
+// Config.EtcdEndpoints (and close it on cleanup).
+type Deps = bootstrap.Deps
 
 // App is a gateway that is listening but not yet serving.
 type App struct {
@@ -53,56 +45,31 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	log := deps.Logger
-	if log == nil {
-		level, _ := telemetry.ParseLevel(cfg.LogLevel) // checked by Validate
-		log = telemetry.NewLogger(os.Stderr, ServiceName, level)
-	}
-	tel := deps.Telemetry
-	if tel == nil {
-		tel = telemetry.NewProviders(nil)
-	}
-
-	var closers []func()
-	cleanup := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	fail := func(err error) (*App, func(), error) {
-		cleanup()
+	rt, err := bootstrap.Start(ctx, ServiceName, bootstrap.Config{
+		EtcdEndpoints:   cfg.EtcdEndpoints,
+		LogLevel:        cfg.LogLevel,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	}, deps, nil)
+	if err != nil {
 		return nil, nil, err
 	}
-
-	cli := deps.Etcd
-	if cli == nil {
-		if len(cfg.EtcdEndpoints) == 0 {
-			return fail(errors.New("gateway: no etcd endpoints configured"))
-		}
-		var err error
-		cli, err = clientv3.New(clientv3.Config{
-			Endpoints:   cfg.EtcdEndpoints,
-			DialTimeout: 5 * time.Second,
-			Context:     context.WithoutCancel(ctx),
-			// Connection trouble shows in /readyz; the client's own retry
-			// chatter would only interleave foreign log lines.
-			Logger: zap.NewNop(),
-		})
-		if err != nil {
-			return fail(fmt.Errorf("gateway: etcd client: %w", err))
-		}
-		closers = append(closers, func() { _ = cli.Close() })
+	fail := func(err error) (*App, func(), error) {
+		rt.Close()
+		return nil, nil, err
 	}
+	if rt.Etcd == nil {
+		return fail(errors.New("gateway: no etcd endpoints configured"))
+	}
+	log, tel, cli := rt.Logger, rt.Telemetry, rt.Etcd
 
 	e := edge.New(edge.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log})
 	bs := backends()
 	services := make([]string, 0, len(bs))
 	for _, b := range bs {
-		conn, err := discovery.Dial(cli, b.service, grpc.WithStatsHandler(tel.ClientHandler()))
+		conn, err := rt.Dial(b.service)
 		if err != nil {
-			return fail(fmt.Errorf("gateway: dial %s: %w", b.service, err))
+			return fail(err)
 		}
-		closers = append(closers, func() { _ = conn.Close() })
 		if err := b.register(ctx, e.Mux(), conn); err != nil {
 			return fail(fmt.Errorf("gateway: register %s handlers: %w", b.service, err))
 		}
@@ -128,7 +95,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err != nil {
 		return fail(fmt.Errorf("gateway: listen: %w", err))
 	}
-	closers = append(closers, func() { _ = ln.Close() })
+	rt.OnClose(func() { _ = ln.Close() })
 
 	a := &App{
 		cfg: cfg,
@@ -142,7 +109,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 	}
-	return a, cleanup, nil
+	return a, rt.Close, nil
 }
 
 // Addr is the address the gateway listens on, e.g. "127.0.0.1:8080".

@@ -5,11 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 )
 
@@ -28,8 +26,8 @@ type Config struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 
-	// envErr records an unparsable environment variable; Validate reports it.
-	envErr error
+	// env remembers unparsable environment variables; Validate reports them.
+	env *bootstrap.Env
 }
 
 // Defaults.
@@ -41,32 +39,27 @@ const (
 	DefaultLogLevel        = "info"
 )
 
-const envPrefix = "TENURE_GATEWAY_"
-
 // RegisterFlags defines the gateway flags on fs. A flag's default comes
-// from its environment variable when that is set.
+// from its TENURE_GATEWAY_* environment variable when that is set.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	c.ListenAddr = envString("LISTEN", DefaultListenAddr)
-	c.EtcdEndpoints = splitList(envString("ETCD_ENDPOINTS", DefaultEtcdEndpoints))
-	c.MaxBodyBytes = envParse(c, "MAX_BODY_BYTES", int64(DefaultMaxBodyBytes), func(s string) (int64, error) {
-		return strconv.ParseInt(s, 10, 64)
-	})
-	c.ShutdownTimeout = envParse(c, "SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, time.ParseDuration)
-	c.LogLevel = envString("LOG_LEVEL", DefaultLogLevel)
-
-	fs.StringVar(&c.ListenAddr, "listen", c.ListenAddr, "HTTP listen address (env "+envPrefix+"LISTEN)")
-	fs.Func("etcd-endpoints", "comma-separated etcd client URLs (env "+envPrefix+"ETCD_ENDPOINTS, default "+DefaultEtcdEndpoints+")",
-		func(s string) error { c.EtcdEndpoints = splitList(s); return nil })
-	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body in bytes (env "+envPrefix+"MAX_BODY_BYTES)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to drain in-flight requests on shutdown (env "+envPrefix+"SHUTDOWN_TIMEOUT)")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error (env "+envPrefix+"LOG_LEVEL)")
+	env := bootstrap.NewEnv(ServiceName)
+	c.env = env
+	c.EtcdEndpoints = env.List("ETCD_ENDPOINTS", DefaultEtcdEndpoints)
+	fs.StringVar(&c.ListenAddr, "listen", env.String("LISTEN", DefaultListenAddr), env.Help("HTTP listen address", "LISTEN"))
+	fs.Func("etcd-endpoints", env.Help("comma-separated etcd client URLs, default "+DefaultEtcdEndpoints, "ETCD_ENDPOINTS"),
+		func(s string) error { c.EtcdEndpoints = bootstrap.SplitList(s); return nil })
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", env.Int64("MAX_BODY_BYTES", DefaultMaxBodyBytes), env.Help("largest accepted request body in bytes", "MAX_BODY_BYTES"))
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.Duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout), env.Help("how long to drain in-flight requests on shutdown", "SHUTDOWN_TIMEOUT"))
+	fs.StringVar(&c.LogLevel, "log-level", env.String("LOG_LEVEL", DefaultLogLevel), env.Help("log level: debug, info, warn or error", "LOG_LEVEL"))
 }
 
 // Validate reports every problem with c at once.
 func (c Config) Validate() error {
 	var errs []error
-	if c.envErr != nil {
-		errs = append(errs, c.envErr)
+	if c.env != nil {
+		if err := c.env.Err(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		errs = append(errs, fmt.Errorf("listen address %q: %w", c.ListenAddr, err))
@@ -84,34 +77,4 @@ func (c Config) Validate() error {
 		return fmt.Errorf("gateway: invalid config: %w", err)
 	}
 	return nil
-}
-
-func envString(name, def string) string {
-	if v, ok := os.LookupEnv(envPrefix + name); ok {
-		return v
-	}
-	return def
-}
-
-func envParse[T any](c *Config, name string, def T, parse func(string) (T, error)) T {
-	v, ok := os.LookupEnv(envPrefix + name)
-	if !ok {
-		return def
-	}
-	x, err := parse(v)
-	if err != nil {
-		c.envErr = errors.Join(c.envErr, fmt.Errorf("%s%s=%q: %w", envPrefix, name, v, err))
-		return def
-	}
-	return x
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -4,94 +4,29 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
-	"time"
 
-	"github.com/tenurehq/tenure/services/platform/telemetry"
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
 )
 
-// EnvPrefix prefixes the environment variables that back the flags.
-const EnvPrefix = "TENURE_PROFILE_"
-
-// Config is the profile service's configuration. See README.md for the
-// table of flags and environment variables.
+// Config is the profile service's configuration: the settings every
+// service shares, backed by TENURE_PROFILE_* environment variables. See
+// README.md for the table.
 type Config struct {
-	// ListenAddr is the gRPC listen address.
-	ListenAddr string
-	// AdvertiseAddr is the address registered in etcd; empty means the
-	// listener's address.
-	AdvertiseAddr string
-	// EtcdEndpoints, when set, makes the service register in etcd.
-	EtcdEndpoints []string
-	// DSN names the database: "sqlite:PATH" or "postgres://…".
-	DSN string
-	// LogLevel is debug, info, warn or error.
-	LogLevel string
-	// ShutdownTimeout bounds draining on shutdown.
-	ShutdownTimeout time.Duration
-
-	envErrs []error
+	bootstrap.Config
 }
 
-// RegisterFlags sets c to the defaults, overridden by TENURE_PROFILE_*
-// environment variables, and registers flags that override both.
+// RegisterFlags sets c to the defaults, overridden by the environment, and
+// registers flags that override both.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	c.envErrs = nil
-	fs.StringVar(&c.ListenAddr, "listen", c.env("LISTEN", "127.0.0.1:9101"), "gRPC listen address (env "+EnvPrefix+"LISTEN)")
-	fs.StringVar(&c.AdvertiseAddr, "advertise", c.env("ADVERTISE", ""), "address registered in etcd; default the listener's (env "+EnvPrefix+"ADVERTISE)")
-	c.EtcdEndpoints = splitList(c.env("ETCD_ENDPOINTS", ""))
-	fs.Func("etcd-endpoints", "comma-separated etcd endpoints; empty disables registration (env "+EnvPrefix+"ETCD_ENDPOINTS)", func(s string) error {
-		c.EtcdEndpoints = splitList(s)
-		return nil
+	c.Config.RegisterFlags(fs, bootstrap.NewEnv(ServiceName), bootstrap.Defaults{
+		ListenAddr: "127.0.0.1:9101",
+		DSN:        "sqlite:data/profile.db",
 	})
-	fs.StringVar(&c.DSN, "dsn", c.env("DSN", "sqlite:data/profile.db"), `database: "sqlite:PATH" or "postgres://…" (env `+EnvPrefix+"DSN)")
-	fs.StringVar(&c.LogLevel, "log-level", c.env("LOG_LEVEL", "info"), "debug, info, warn or error (env "+EnvPrefix+"LOG_LEVEL)")
-	timeout := 10 * time.Second
-	if v := c.env("SHUTDOWN_TIMEOUT", ""); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			c.envErrs = append(c.envErrs, fmt.Errorf("%sSHUTDOWN_TIMEOUT: %w", EnvPrefix, err))
-		} else {
-			timeout = d
-		}
-	}
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", timeout, "how long to drain on shutdown (env "+EnvPrefix+"SHUTDOWN_TIMEOUT)")
-}
-
-func (c *Config) env(name, def string) string {
-	if v, ok := os.LookupEnv(EnvPrefix + name); ok {
-		return v
-	}
-	return def
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // Validate reports every problem with c.
 func (c Config) Validate() error {
-	errs := append([]error(nil), c.envErrs...)
-	if c.ListenAddr == "" {
-		errs = append(errs, errors.New("listen address is required"))
-	}
-	if c.DSN == "" {
-		errs = append(errs, errors.New("dsn is required"))
-	}
-	if _, err := telemetry.ParseLevel(c.LogLevel); err != nil {
-		errs = append(errs, fmt.Errorf("log level: %w", err))
-	}
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout))
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(c.Problems()...); err != nil {
 		return fmt.Errorf("profile: config: %w", err)
 	}
 	return nil

@@ -8,18 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
-	"github.com/tenurehq/tenure/services/platform/discovery"
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/election"
 	"github.com/tenurehq/tenure/services/platform/grpcserver"
-	"github.com/tenurehq/tenure/services/platform/idempotency"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 	"github.com/tenurehq/tenure/services/segmentation/internal/consumer"
@@ -29,7 +25,6 @@ import (
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 	"github.com/tenurehq/tenure/services/segmentation/internal/store"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 )
 
@@ -74,63 +69,19 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	var cleanups []func()
-	cleanup := func() {
-		for i := len(cleanups) - 1; i >= 0; i-- {
-			cleanups[i]()
-		}
-	}
-	fail := func(err error) (*App, func(), error) {
-		cleanup()
+	var st *store.Store
+	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, bootstrap.Deps{Logger: deps.Logger, Telemetry: deps.Telemetry, Etcd: deps.Etcd}, func(ctx context.Context, db *sqlstore.DB) error {
+		st = store.New(db)
+		return st.Migrate(ctx)
+	})
+	if err != nil {
 		return nil, nil, err
 	}
-
-	logger := deps.Logger
-	if logger == nil {
-		level, _ := telemetry.ParseLevel(cfg.LogLevel) // checked by Validate
-		logger = telemetry.NewLogger(os.Stderr, ServiceName, level)
+	fail := func(err error) (*App, func(), error) {
+		rt.Close()
+		return nil, nil, err
 	}
-	tel := deps.Telemetry
-	if tel == nil {
-		p, shutdown, err := telemetry.Setup(ctx, ServiceName)
-		if err != nil {
-			return fail(err)
-		}
-		tel = p
-		cleanups = append(cleanups, func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := shutdown(ctx); err != nil {
-				logger.Warn("telemetry shutdown", "error", err)
-			}
-		})
-	}
-	etcd := deps.Etcd
-	if etcd == nil && len(cfg.EtcdEndpoints) > 0 {
-		cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.EtcdEndpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-		if err != nil {
-			return fail(fmt.Errorf("segmentation: etcd client: %w", err))
-		}
-		cleanups = append(cleanups, func() { _ = cli.Close() })
-		etcd = cli
-	}
-
-	if err := ensureSQLiteDir(cfg.DSN); err != nil {
-		return fail(err)
-	}
-	db, err := sqlstore.Open(ctx, cfg.DSN)
-	if err != nil {
-		return fail(err)
-	}
-	cleanups = append(cleanups, func() { _ = db.Close() })
-	st := store.New(db)
-	if err := st.Migrate(ctx); err != nil {
-		return fail(err)
-	}
-	idem := idempotency.NewStore(db)
-	if err := idem.Migrate(ctx); err != nil {
-		return fail(err)
-	}
+	logger, etcd := rt.Logger, rt.Etcd
 
 	env, err := rules.NewEnv()
 	if err != nil {
@@ -150,7 +101,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 			}
 		}))
 	eng = engine.New(engine.Config{Store: st, Service: svc, Rules: env, Etcd: etcd, Logger: logger, Clock: clock})
-	cleanups = append(cleanups, eng.Close)
+	rt.OnClose(eng.Close)
 	if _, err := svc.CurrentSettings(ctx); err != nil {
 		return fail(err)
 	}
@@ -161,11 +112,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	a := &App{cfg: cfg, logger: logger, etcd: etcd, eng: eng, store: st}
 	conn := deps.ProfileConn
 	if conn == nil && etcd != nil {
-		cc, err := discovery.Dial(etcd, cfg.ProfileService, grpc.WithStatsHandler(tel.ClientHandler()))
+		cc, err := rt.Dial(cfg.ProfileService)
 		if err != nil {
-			return fail(fmt.Errorf("segmentation: dial %s: %w", cfg.ProfileService, err))
+			return fail(err)
 		}
-		cleanups = append(cleanups, func() { _ = cc.Close() })
 		conn = cc
 	}
 	if conn != nil {
@@ -174,39 +124,13 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		logger.Warn("segmentation: no etcd and no profile connection; not consuming profile events")
 	}
 
-	srv, err := grpcserver.New(grpcserver.Config{
-		Service:           ServiceName,
-		ListenAddr:        cfg.ListenAddr,
-		AdvertiseAddr:     cfg.AdvertiseAddr,
-		Etcd:              etcd,
-		Logger:            logger,
-		Telemetry:         tel,
-		Errors:            grpcapi.ErrorTable(logger),
-		UnaryInterceptors: []grpc.UnaryServerInterceptor{idem.UnaryServerInterceptor()},
-		ShutdownTimeout:   cfg.ShutdownTimeout,
-	})
+	srv, err := rt.NewServer(grpcapi.ErrorTable(logger))
 	if err != nil {
 		return fail(err)
 	}
 	grpcapi.New(svc, eng).Register(srv.GRPC())
 	a.srv = srv
-	return a, cleanup, nil
-}
-
-// ensureSQLiteDir creates the directory of a SQLite database file.
-func ensureSQLiteDir(dsn string) error {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return nil
-	}
-	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
-	path, _, _ = strings.Cut(path, "?")
-	if path == "" || path == ":memory:" {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("segmentation: data directory: %w", err)
-	}
-	return nil
+	return a, rt.Close, nil
 }
 
 // Addr is the address the gRPC server listens on.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
+
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
@@ -63,8 +65,7 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 // startProfile runs a profile service registered in etcd.
 func startProfile(t *testing.T, cli *clientv3.Client) profilev1.ProfileServiceClient {
 	t.Helper()
-	cfg := profileapp.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(t.TempDir(), "profile.db"),
-		LogLevel: "error", ShutdownTimeout: 5 * time.Second}
+	cfg := profileapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(t.TempDir(), "profile.db"), LogLevel: "error", ShutdownTimeout: 5 * time.Second}}
 	a, cleanup, err := profileapp.New(context.Background(), cfg, profileapp.Deps{Logger: quiet, Etcd: cli})
 	if err != nil {
 		t.Fatal(err)
@@ -83,8 +84,7 @@ type segApp struct {
 // startSegmentation runs a segmentation replica on dsn.
 func startSegmentation(t *testing.T, cli *clientv3.Client, dsn string, clock func() time.Time, interval time.Duration) *segApp {
 	t.Helper()
-	cfg := app.Config{ListenAddr: "127.0.0.1:0", DSN: dsn, LogLevel: "error", ShutdownTimeout: 5 * time.Second,
-		RecomputeInterval: interval, ProfileService: "profile"}
+	cfg := app.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: dsn, LogLevel: "error", ShutdownTimeout: 5 * time.Second}, RecomputeInterval: interval, ProfileService: "profile"}
 	a, cleanup, err := app.New(context.Background(), cfg, app.Deps{Logger: quiet, Etcd: cli, Clock: clock})
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,8 @@ func main() {
 		err = runSynth(os.Args[2:])
 	case "stack":
 		err = runStack(os.Args[2:])
+	case "check":
+		err = runCheck(os.Args[2:])
 	default:
 		usage()
 	}

@@ -10,10 +10,15 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
@@ -63,8 +68,8 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 //     events/s;
 //  2. a recompute over gRPC (as of the end of the synthetic history) with
 //     twenty rule segments;
-//  3. CheckMembership latency over gRPC on 127.0.0.1: --calls sequential
-//     calls of 1,000 pairs per request shape, after a warm-up.
+//  3. CheckMembership latency over gRPC on 127.0.0.1 (runCheck, in a child
+//     process): --calls sequential calls of 1,000 pairs per request shape.
 func runStack(args []string) error {
 	fs := flag.NewFlagSet("stack", flag.ExitOnError)
 	n := fs.Int("customers", 100_000, "synthetic customers to load into profile")
@@ -72,6 +77,7 @@ func runStack(args []string) error {
 	engine := fs.String("engine", "sqlite", "database engine of both services: sqlite or postgres")
 	pgDSN := fs.String("postgres", envOr("TENURE_TEST_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "admin DSN for --engine postgres")
 	calls := fs.Int("calls", 5000, "CheckMembership calls per request shape")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the CheckMembership phase to this file")
 	_ = fs.Parse(args)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -95,8 +101,7 @@ func runStack(args []string) error {
 		return err
 	}
 	defer dropProf()
-	prof, profCleanup, err := profileapp.New(ctx, profileapp.Config{ListenAddr: "127.0.0.1:0", DSN: profDSN,
-		LogLevel: "error", ShutdownTimeout: 5 * time.Second}, profileapp.Deps{Logger: quiet})
+	prof, profCleanup, err := profileapp.New(ctx, profileapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: profDSN, LogLevel: "error", ShutdownTimeout: 5 * time.Second}}, profileapp.Deps{Logger: quiet})
 	if err != nil {
 		return err
 	}
@@ -126,8 +131,7 @@ func runStack(args []string) error {
 	}
 	defer dropSeg()
 	start = time.Now()
-	seg, segCleanup, err := segapp.New(ctx, segapp.Config{ListenAddr: "127.0.0.1:0", DSN: segDSN, LogLevel: "error",
-		ShutdownTimeout: 5 * time.Second, ProfileService: "profile"}, segapp.Deps{Logger: quiet, ProfileConn: profConn})
+	seg, segCleanup, err := segapp.New(ctx, segapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: segDSN, LogLevel: "error", ShutdownTimeout: 5 * time.Second}, ProfileService: "profile"}, segapp.Deps{Logger: quiet, ProfileConn: profConn})
 	if err != nil {
 		return err
 	}
@@ -193,7 +197,49 @@ func runStack(args []string) error {
 	fmt.Printf("recompute (%s, over gRPC, polled every 10 ms): %d customers, 20 rule segments, %s\n",
 		*engine, op.GetCustomersTotal(), time.Since(start).Round(time.Millisecond))
 
-	// CheckMembership latency.
+	// CheckMembership latency, from a client in a separate process so that
+	// its allocations and GC don't land on the server's.
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cargs := []string{"check", "--addr", seg.Addr(), "--customers", fmt.Sprint(*n), "--seed", fmt.Sprint(*seed),
+		"--calls", fmt.Sprint(*calls), "--label", *engine, "--audiences", strings.Join(audiences, ",")}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	cmd := exec.CommandContext(ctx, self, cargs...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Run()
+}
+
+// runCheck measures CheckMembership latency against a running
+// segmentation server: --calls sequential calls per request shape (1,000
+// pairs each) after a warm-up of a tenth as many.
+func runCheck(args []string) error {
+	fs := flag.NewFlagSet("check", flag.ExitOnError)
+	addr := fs.String("addr", "", "segmentation gRPC address")
+	n := fs.Int("customers", 100_000, "synthetic population size (ids c00000000…)")
+	seed := fs.Uint64("seed", 1, "seed of the request generator")
+	calls := fs.Int("calls", 5000, "calls per request shape")
+	label := fs.String("label", "", "label for the output lines")
+	auds := fs.String("audiences", "", "comma-separated audiences to draw from")
+	_ = fs.Parse(args)
+	ctx := context.Background()
+	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	cli := segmentationv1.NewSegmentationServiceClient(conn)
+	audiences := strings.Split(*auds, ",")
 	rng := rand.New(rand.NewPCG(*seed, 99))
 	shapes := []struct{ customers, audiences int }{{1000, 1}, {100, 10}, {50, 20}}
 	for _, sh := range shapes {
@@ -233,10 +279,10 @@ func runStack(args []string) error {
 		}
 		slices.Sort(lat)
 		pct := func(p float64) string {
-			return fmt.Sprintf("%.0f µs", float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()))
+			return fmt.Sprintf("%d µs", lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())
 		}
 		fmt.Printf("check membership (%s) %d customers × %d audiences: %d calls, p50 %s, p90 %s, p99 %s, p99.9 %s, max %s (%.1f%% true)\n",
-			*engine, sh.customers, sh.audiences, len(lat), pct(0.50), pct(0.90), pct(0.99), pct(0.999), pct(1),
+			*label, sh.customers, sh.audiences, len(lat), pct(0.50), pct(0.90), pct(0.99), pct(0.999), pct(1),
 			100*float64(members)/float64(len(lat)*1000))
 	}
 	return nil
@@ -279,7 +325,9 @@ func createPostgres(ctx context.Context, admin, name string) (string, func(), er
 	}, nil
 }
 
-func money(minor int64) *typev1.Money { return &typev1.Money{CurrencyCode: synth.Currency, AmountMinor: minor} }
+func money(minor int64) *typev1.Money {
+	return &typev1.Money{CurrencyCode: synth.Currency, AmountMinor: minor}
+}
 
 // customerEvents returns c's history as profile events: one order_placed
 // per order, one order_refunded per refunded order (three days later, or

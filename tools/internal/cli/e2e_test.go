@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
+
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
 	"github.com/tenurehq/tenure/services/platform/embedetcd"
@@ -37,12 +39,7 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 func startProfile(tb testing.TB, etcd *clientv3.Client) string {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, cleanup, err := profileapp.New(ctx, profileapp.Config{
-		ListenAddr:      "127.0.0.1:0",
-		DSN:             "sqlite:" + filepath.Join(tb.TempDir(), "profile.db"),
-		LogLevel:        "error",
-		ShutdownTimeout: 5 * time.Second,
-	}, profileapp.Deps{Logger: quiet(), Etcd: etcd})
+	a, cleanup, err := profileapp.New(ctx, profileapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(tb.TempDir(), "profile.db"), LogLevel: "error", ShutdownTimeout: 5 * time.Second}}, profileapp.Deps{Logger: quiet(), Etcd: etcd})
 	if err != nil {
 		cancel()
 		tb.Fatalf("profile: %v", err)
@@ -85,8 +82,8 @@ func startGateway(t *testing.T, etcd *embedetcd.Server) string {
 		cleanup()
 	})
 	base := "http://" + a.Addr()
-	// Discovery is asynchronous: wait for the gateway to see the profile
-	// replica rather than lean on the importer's retries.
+	// Discovery is asynchronous: wait for the gateway to see a replica of
+	// every backend rather than lean on the importer's retries.
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(10 * time.Second)
@@ -108,7 +105,9 @@ func startGateway(t *testing.T, etcd *embedetcd.Server) string {
 
 func TestImportThroughGateway(t *testing.T) {
 	etcd := etcdtest.Start(t)
-	startProfile(t, etcdtest.Client(t, etcd))
+	cli := etcdtest.Client(t, etcd)
+	startProfile(t, cli)
+	startSegmentation(t, cli) // the gateway is ready only with every backend
 	base := startGateway(t, etcd)
 
 	args := []string{"--file", fixture, "--gateway", base, "--batch-size", "2"}

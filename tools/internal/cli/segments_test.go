@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
+
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -25,13 +27,7 @@ import (
 func startSegmentation(tb testing.TB, etcd *clientv3.Client) *segmentationapp.App {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, cleanup, err := segmentationapp.New(ctx, segmentationapp.Config{
-		ListenAddr:      "127.0.0.1:0",
-		DSN:             "sqlite:" + filepath.Join(tb.TempDir(), "segmentation.db"),
-		LogLevel:        "error",
-		ShutdownTimeout: 5 * time.Second,
-		ProfileService:  "profile",
-	}, segmentationapp.Deps{Logger: quiet(), Etcd: etcd})
+	a, cleanup, err := segmentationapp.New(ctx, segmentationapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(tb.TempDir(), "segmentation.db"), LogLevel: "error", ShutdownTimeout: 5 * time.Second}, ProfileService: "profile"}, segmentationapp.Deps{Logger: quiet(), Etcd: etcd})
 	if err != nil {
 		cancel()
 		tb.Fatalf("segmentation: %v", err)

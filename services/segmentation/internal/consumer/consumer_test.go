@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
+
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
@@ -28,8 +30,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func startProfile(t *testing.T) profilev1.ProfileServiceClient {
 	t.Helper()
-	cfg := profileapp.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(t.TempDir(), "profile.db"),
-		LogLevel: "error", ShutdownTimeout: 5 * time.Second}
+	cfg := profileapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(t.TempDir(), "profile.db"), LogLevel: "error", ShutdownTimeout: 5 * time.Second}}
 	a, cleanup, err := profileapp.New(context.Background(), cfg, profileapp.Deps{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

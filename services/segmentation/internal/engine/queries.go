@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tenurehq/tenure/services/segmentation/internal/membership"
 	"github.com/tenurehq/tenure/services/segmentation/internal/rules"
@@ -147,4 +148,20 @@ func RuleChecker(env *rules.Env) segmentation.RuleChecker {
 		}
 		return err
 	}
+}
+
+// Operation returns operation id as this replica's queries see it. The
+// replica running a recompute commits its results and then installs the new
+// snapshot; until it has, the operation reads as still running here, so a
+// caller that sees it succeed can query its results at once.
+func (e *Engine) Operation(ctx context.Context, id string) (segmentation.Operation, error) {
+	op, err := e.cfg.Service.GetOperation(ctx, id)
+	if err != nil {
+		return op, err
+	}
+	if r := e.running.Load(); r != nil && r.ID == op.ID && op.State == segmentation.OperationSucceeded {
+		op.State = segmentation.OperationRunning
+		op.EndTime = time.Time{}
+	}
+	return op, nil
 }

@@ -53,7 +53,7 @@ func (s *Server) GetOperation(ctx context.Context, req *segmentationv1.GetOperat
 	if err != nil {
 		return nil, err
 	}
-	op, err := s.svc.GetOperation(ctx, id)
+	op, err := s.eng.Operation(ctx, id)
 	if err != nil {
 		return nil, err
 	}

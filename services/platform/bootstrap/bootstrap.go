@@ -1,0 +1,185 @@
+// Package bootstrap assembles what every Tenure service process needs
+// before its own parts: the shared configuration, a logger, telemetry, an
+// etcd client, the database with its migrations and the idempotency store,
+// clients of other services, and the gRPC server with the standard
+// interceptors. A service's app package calls Start, builds its domain on
+// the Runtime and registers its API on the server NewServer returns.
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+
+	"github.com/tenurehq/tenure/services/platform/apierr"
+	"github.com/tenurehq/tenure/services/platform/discovery"
+	"github.com/tenurehq/tenure/services/platform/grpcserver"
+	"github.com/tenurehq/tenure/services/platform/idempotency"
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
+	"github.com/tenurehq/tenure/services/platform/telemetry"
+)
+
+// Deps are shared dependencies a launcher or a test may pass in; Start
+// creates whatever is missing.
+type Deps struct {
+	Logger    *slog.Logger
+	Telemetry *telemetry.Providers
+	Etcd      *clientv3.Client
+}
+
+// Runtime is what Start assembled. Close releases it in reverse order.
+type Runtime struct {
+	Service   string
+	Config    Config
+	Logger    *slog.Logger
+	Telemetry *telemetry.Providers
+	// Etcd is nil when no endpoints are configured and none was passed in.
+	Etcd *clientv3.Client
+	// DB is nil when the configuration names no database (the gateway).
+	DB *sqlstore.DB
+
+	idem    *idempotency.Store
+	closers []func()
+}
+
+// Start builds the runtime of service: logger, telemetry (OTLP when
+// configured), etcd client, and, when cfg.DSN is set, the database with
+// migrate and the idempotency store applied. On error everything already
+// opened is released.
+func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate func(context.Context, *sqlstore.DB) error) (rt *Runtime, err error) {
+	rt = &Runtime{Service: service, Config: cfg, Logger: deps.Logger, Telemetry: deps.Telemetry, Etcd: deps.Etcd}
+	defer func() {
+		if err != nil {
+			rt.Close()
+			rt = nil
+		}
+	}()
+	if rt.Logger == nil {
+		level, err := telemetry.ParseLevel(cfg.LogLevel)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", service, err)
+		}
+		rt.Logger = telemetry.NewLogger(os.Stderr, service, level)
+	}
+	if rt.Telemetry == nil {
+		p, shutdown, err := telemetry.Setup(ctx, service)
+		if err != nil {
+			return nil, fmt.Errorf("%s: telemetry: %w", service, err)
+		}
+		rt.Telemetry = p
+		rt.OnClose(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := shutdown(ctx); err != nil {
+				rt.Logger.Warn("telemetry shutdown", "error", err)
+			}
+		})
+	}
+	if rt.Etcd == nil && len(cfg.EtcdEndpoints) > 0 {
+		cli, err := clientv3.New(clientv3.Config{
+			Endpoints:   cfg.EtcdEndpoints,
+			DialTimeout: 5 * time.Second,
+			Context:     context.WithoutCancel(ctx),
+			// Discovery logs registration trouble through slog; the
+			// client's own zap output would be a second, unstructured log.
+			Logger: zap.NewNop(),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: etcd client: %w", service, err)
+		}
+		rt.OnClose(func() { _ = cli.Close() })
+		rt.Etcd = cli
+	}
+	if cfg.DSN == "" {
+		return rt, nil
+	}
+	if err := ensureSQLiteDir(cfg.DSN); err != nil {
+		return nil, fmt.Errorf("%s: %w", service, err)
+	}
+	db, err := sqlstore.Open(ctx, cfg.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", service, err)
+	}
+	rt.OnClose(func() { _ = db.Close() })
+	rt.DB = db
+	if migrate != nil {
+		if err := migrate(ctx, db); err != nil {
+			return nil, fmt.Errorf("%s: migrate: %w", service, err)
+		}
+	}
+	rt.idem = idempotency.NewStore(db)
+	if err := rt.idem.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("%s: migrate idempotency keys: %w", service, err)
+	}
+	return rt, nil
+}
+
+// OnClose adds f to what Close runs; Close runs them last first.
+func (rt *Runtime) OnClose(f func()) { rt.closers = append(rt.closers, f) }
+
+// Close releases everything Start and the Runtime's methods opened.
+func (rt *Runtime) Close() {
+	for i := len(rt.closers) - 1; i >= 0; i-- {
+		rt.closers[i]()
+	}
+	rt.closers = nil
+}
+
+// Dial connects to another service through discovery, traced. It needs an
+// etcd client; the connection is closed by Close.
+func (rt *Runtime) Dial(service string) (*grpc.ClientConn, error) {
+	if rt.Etcd == nil {
+		return nil, fmt.Errorf("%s: dial %s: no etcd endpoints configured", rt.Service, service)
+	}
+	conn, err := discovery.Dial(rt.Etcd, service, grpc.WithStatsHandler(rt.Telemetry.ClientHandler()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: dial %s: %w", rt.Service, service, err)
+	}
+	rt.OnClose(func() { _ = conn.Close() })
+	return conn, nil
+}
+
+// NewServer returns the service's gRPC server: listening, with the
+// standard interceptors, errors mapped through table and, when the runtime
+// has a database, request_id idempotency. It registers in etcd when run.
+func (rt *Runtime) NewServer(table *apierr.Table) (*grpcserver.Server, error) {
+	var extra []grpc.UnaryServerInterceptor
+	if rt.idem != nil {
+		extra = append(extra, rt.idem.UnaryServerInterceptor())
+	}
+	return grpcserver.New(grpcserver.Config{
+		Service:           rt.Service,
+		ListenAddr:        rt.Config.ListenAddr,
+		AdvertiseAddr:     rt.Config.AdvertiseAddr,
+		Etcd:              rt.Etcd,
+		Logger:            rt.Logger,
+		Telemetry:         rt.Telemetry,
+		Errors:            table,
+		UnaryInterceptors: extra,
+		ShutdownTimeout:   rt.Config.ShutdownTimeout,
+	})
+}
+
+// ensureSQLiteDir creates the directory of a SQLite database file.
+func ensureSQLiteDir(dsn string) error {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return nil
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	path, _, _ = strings.Cut(path, "?")
+	if path == "" || path == ":memory:" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	return nil
+}

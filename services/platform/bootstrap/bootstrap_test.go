@@ -1,0 +1,135 @@
+package bootstrap_test
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
+	"github.com/tenurehq/tenure/services/platform/discovery"
+	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
+)
+
+func TestConfigFromEnvAndFlags(t *testing.T) {
+	t.Setenv("TENURE_DEMO_LISTEN", "127.0.0.1:7000")
+	t.Setenv("TENURE_DEMO_ETCD_ENDPOINTS", "http://a:2379, http://b:2379,")
+	t.Setenv("TENURE_DEMO_SHUTDOWN_TIMEOUT", "3s")
+	var c bootstrap.Config
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	c.RegisterFlags(fs, bootstrap.NewEnv("demo"), bootstrap.Defaults{ListenAddr: "127.0.0.1:1", DSN: "sqlite:x.db"})
+	if err := fs.Parse([]string{"-log-level", "debug"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.ListenAddr != "127.0.0.1:7000" || c.DSN != "sqlite:x.db" || c.LogLevel != "debug" || c.ShutdownTimeout != 3*time.Second {
+		t.Errorf("got %+v", c)
+	}
+	if got := strings.Join(c.EtcdEndpoints, " "); got != "http://a:2379 http://b:2379" {
+		t.Errorf("etcd endpoints = %q, want the two URLs", got)
+	}
+	if errs := c.Problems(); len(errs) != 0 {
+		t.Errorf("problems = %v, want none", errs)
+	}
+}
+
+func TestConfigProblems(t *testing.T) {
+	t.Setenv("TENURE_DEMO_SHUTDOWN_TIMEOUT", "soon")
+	var c bootstrap.Config
+	c.RegisterFlags(flag.NewFlagSet("demo", flag.ContinueOnError), bootstrap.NewEnv("demo"), bootstrap.Defaults{})
+	c.LogLevel = "loud"
+	var msgs []string
+	for _, err := range c.Problems() {
+		msgs = append(msgs, err.Error())
+	}
+	got := strings.Join(msgs, "\n")
+	for _, want := range []string{`TENURE_DEMO_SHUTDOWN_TIMEOUT="soon"`, "listen address is required", "dsn is required", "log level"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems %q do not mention %q", got, want)
+		}
+	}
+}
+
+func TestStartServesAndRegisters(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	cli := etcdtest.Client(t, etcd)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	migrated := false
+	cfg := bootstrap.Config{
+		ListenAddr:      "127.0.0.1:0",
+		DSN:             "sqlite:" + filepath.Join(t.TempDir(), "nested", "demo.db"),
+		LogLevel:        "error",
+		ShutdownTimeout: 5 * time.Second,
+	}
+	rt, err := bootstrap.Start(ctx, "demo", cfg, bootstrap.Deps{Etcd: cli, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		func(ctx context.Context, db *sqlstore.DB) error {
+			migrated = true
+			return db.InTx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS demo (id INTEGER PRIMARY KEY)")
+				return err
+			})
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if !migrated || rt.DB == nil {
+		t.Fatalf("migrated = %v, DB = %v; want the database opened and migrated", migrated, rt.DB)
+	}
+	srv, err := rt.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		eps, err := discovery.Endpoints(ctx, cli, "demo")
+		if err == nil && len(eps) == 1 && eps[0] == srv.Addr() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("endpoints = %v, %v; want [%s]", eps, err, srv.Addr())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health = %v, %v; want SERVING", resp, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v, want nil after cancel", err)
+	}
+}
+
+func TestDialNeedsEtcd(t *testing.T) {
+	rt, err := bootstrap.Start(context.Background(), "demo", bootstrap.Config{LogLevel: "error"},
+		bootstrap.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if rt.DB != nil {
+		t.Error("DB opened without a DSN")
+	}
+	if _, err := rt.Dial("profile"); err == nil || !strings.Contains(err.Error(), "no etcd endpoints") {
+		t.Errorf("Dial = %v, want an error saying etcd is not configured", err)
+	}
+}

@@ -1,0 +1,81 @@
+package bootstrap
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/tenurehq/tenure/services/platform/telemetry"
+)
+
+// DefaultShutdownTimeout bounds the drain on shutdown unless configured.
+const DefaultShutdownTimeout = 10 * time.Second
+
+// Config is the configuration every gRPC service shares. A service embeds
+// it in its own Config and adds its settings.
+type Config struct {
+	// ListenAddr is the gRPC listen address.
+	ListenAddr string
+	// AdvertiseAddr is the address registered in etcd; empty means the
+	// listener's address.
+	AdvertiseAddr string
+	// EtcdEndpoints, when set, makes the service register in etcd and dial
+	// other services through it.
+	EtcdEndpoints []string
+	// DSN names the database: "sqlite:PATH" or "postgres://…".
+	DSN string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// ShutdownTimeout bounds draining on shutdown.
+	ShutdownTimeout time.Duration
+
+	env *Env
+}
+
+// Defaults are a service's own defaults for the shared settings.
+type Defaults struct {
+	ListenAddr string
+	DSN        string
+}
+
+// RegisterFlags sets c to def, overridden by the environment, and registers
+// the shared flags on fs, which override both.
+func (c *Config) RegisterFlags(fs *flag.FlagSet, env *Env, def Defaults) {
+	c.env = env
+	fs.StringVar(&c.ListenAddr, "listen", env.String("LISTEN", def.ListenAddr), env.Help("gRPC listen address", "LISTEN"))
+	fs.StringVar(&c.AdvertiseAddr, "advertise", env.String("ADVERTISE", ""), env.Help("address registered in etcd; default the listener's", "ADVERTISE"))
+	c.EtcdEndpoints = env.List("ETCD_ENDPOINTS", "")
+	fs.Func("etcd-endpoints", env.Help("comma-separated etcd endpoints; empty disables registration", "ETCD_ENDPOINTS"), func(s string) error {
+		c.EtcdEndpoints = SplitList(s)
+		return nil
+	})
+	fs.StringVar(&c.DSN, "dsn", env.String("DSN", def.DSN), env.Help(`database: "sqlite:PATH" or "postgres://…"`, "DSN"))
+	fs.StringVar(&c.LogLevel, "log-level", env.String("LOG_LEVEL", "info"), env.Help("debug, info, warn or error", "LOG_LEVEL"))
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.Duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout), env.Help("how long to drain on shutdown", "SHUTDOWN_TIMEOUT"))
+}
+
+// Problems lists what is wrong with the shared settings and with the
+// environment variables read through RegisterFlags. A service's Validate
+// adds its own problems and joins them.
+func (c Config) Problems() []error {
+	var errs []error
+	if c.env != nil {
+		if err := c.env.Err(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.ListenAddr == "" {
+		errs = append(errs, errors.New("listen address is required"))
+	}
+	if c.DSN == "" {
+		errs = append(errs, errors.New("dsn is required"))
+	}
+	if _, err := telemetry.ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, fmt.Errorf("log level: %w", err))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout))
+	}
+	return errs
+}
