@@ -71,8 +71,11 @@ test: build
 	go test $(GO_TEST_FLAGS) -count=1 -timeout 12m $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
 ## run: embedded etcd, every service and the gateway on 127.0.0.1:8080.
+# Built, then exec'd rather than `go run`, so that Ctrl-C is a clean stop:
+# go run reports the signal as a failure.
 run:
-	go run ./tools/cmd/tenured
+	go build -o $(BIN)/tenured ./tools/cmd/tenured
+	exec $(BIN)/tenured
 
 ## bench: the benchmarks reported in BENCHMARKS.md, one at a time (about 4 minutes).
 ## PostgreSQL cases need TENURE_TEST_POSTGRES_DSN or a server on 127.0.0.1:5432.

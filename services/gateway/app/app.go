@@ -70,7 +70,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		if err != nil {
 			return fail(err)
 		}
-		if err := b.register(ctx, e.Mux(), conn); err != nil {
+		if err := b.register(ctx, e.Mux(), deadlineConn{ClientConn: conn, timeout: cfg.BackendTimeout}); err != nil {
 			return fail(fmt.Errorf("gateway: register %s handlers: %w", b.service, err))
 		}
 		services = append(services, b.service)
@@ -80,6 +80,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		"/healthz": http.HandlerFunc(probe.Healthz),
 		"/readyz": &probe.Readiness{
 			Services: services,
+			Logger:   log,
 			Endpoints: func(ctx context.Context, service string) ([]string, error) {
 				return discovery.Endpoints(ctx, cli, service)
 			},

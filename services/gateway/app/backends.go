@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
@@ -14,18 +15,34 @@ import (
 // generated function that registers its HTTP rules on the mux.
 type backend struct {
 	service  string
-	register func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
+	register func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error
 }
 
 // backends lists every service the gateway routes to. A new service is one
 // more entry.
 func backends() []backend {
 	return []backend{
-		{"profile", func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+		{"profile", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return profilev1.RegisterProfileServiceHandlerClient(ctx, mux, profilev1.NewProfileServiceClient(conn))
 		}},
-		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return segmentationv1.RegisterSegmentationServiceHandlerClient(ctx, mux, segmentationv1.NewSegmentationServiceClient(conn))
 		}},
 	}
+}
+
+// deadlineConn gives every unary call a deadline, so that a request to a
+// backend with no endpoints fails instead of waiting forever. A caller's
+// shorter deadline (the Grpc-Timeout header) still wins. Streams pass
+// through without one: a server stream such as StreamEvents may
+// legitimately run for as long as the caller keeps it open.
+type deadlineConn struct {
+	*grpc.ClientConn
+	timeout time.Duration
+}
+
+func (c deadlineConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.ClientConn.Invoke(ctx, method, args, reply, opts...)
 }

@@ -23,6 +23,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds the drain of in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
+	// BackendTimeout is the deadline of a unary backend call when the
+	// caller's Grpc-Timeout header asks for none or a longer one. Streaming
+	// calls have no default deadline.
+	BackendTimeout time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 
@@ -36,6 +40,7 @@ const (
 	DefaultEtcdEndpoints   = "http://127.0.0.1:2379"
 	DefaultMaxBodyBytes    = 4 << 20
 	DefaultShutdownTimeout = 10 * time.Second
+	DefaultBackendTimeout  = 30 * time.Second
 	DefaultLogLevel        = "info"
 )
 
@@ -50,6 +55,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		func(s string) error { c.EtcdEndpoints = bootstrap.SplitList(s); return nil })
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", env.Int64("MAX_BODY_BYTES", DefaultMaxBodyBytes), env.Help("largest accepted request body in bytes", "MAX_BODY_BYTES"))
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.Duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout), env.Help("how long to drain in-flight requests on shutdown", "SHUTDOWN_TIMEOUT"))
+	fs.DurationVar(&c.BackendTimeout, "backend-timeout", env.Duration("BACKEND_TIMEOUT", DefaultBackendTimeout), env.Help("deadline of a unary backend call unless the caller's Grpc-Timeout is shorter", "BACKEND_TIMEOUT"))
 	fs.StringVar(&c.LogLevel, "log-level", env.String("LOG_LEVEL", DefaultLogLevel), env.Help("log level: debug, info, warn or error", "LOG_LEVEL"))
 }
 
@@ -69,6 +75,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %s: must be positive", c.ShutdownTimeout))
+	}
+	if c.BackendTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("backend timeout %s: must be positive", c.BackendTimeout))
 	}
 	if _, err := telemetry.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("log level %q: %w", c.LogLevel, err))

@@ -20,7 +20,7 @@ func TestConfig(t *testing.T) {
 		{
 			name: "defaults",
 			check: func(t *testing.T, c app.Config) {
-				if c.ListenAddr != "127.0.0.1:8080" || c.MaxBodyBytes != 4<<20 || c.ShutdownTimeout != 10*time.Second || c.LogLevel != "info" {
+				if c.ListenAddr != "127.0.0.1:8080" || c.MaxBodyBytes != 4<<20 || c.ShutdownTimeout != 10*time.Second || c.BackendTimeout != 30*time.Second || c.LogLevel != "info" {
 					t.Errorf("defaults %+v", c)
 				}
 			},
@@ -30,10 +30,11 @@ func TestConfig(t *testing.T) {
 			env: map[string]string{
 				"TENURE_GATEWAY_LISTEN": "0.0.0.0:9000", "TENURE_GATEWAY_ETCD_ENDPOINTS": "http://a:2379, http://b:2379",
 				"TENURE_GATEWAY_MAX_BODY_BYTES": "1024", "TENURE_GATEWAY_SHUTDOWN_TIMEOUT": "3s", "TENURE_GATEWAY_LOG_LEVEL": "debug",
+				"TENURE_GATEWAY_BACKEND_TIMEOUT": "5s",
 			},
 			check: func(t *testing.T, c app.Config) {
 				if c.ListenAddr != "0.0.0.0:9000" || !slices.Equal(c.EtcdEndpoints, []string{"http://a:2379", "http://b:2379"}) ||
-					c.MaxBodyBytes != 1024 || c.ShutdownTimeout != 3*time.Second || c.LogLevel != "debug" {
+					c.MaxBodyBytes != 1024 || c.ShutdownTimeout != 3*time.Second || c.BackendTimeout != 5*time.Second || c.LogLevel != "debug" {
 					t.Errorf("from env %+v", c)
 				}
 			},
@@ -41,9 +42,9 @@ func TestConfig(t *testing.T) {
 		{
 			name: "flags beat env",
 			env:  map[string]string{"TENURE_GATEWAY_LISTEN": "0.0.0.0:9000"},
-			args: []string{"-listen", "127.0.0.1:7000", "-etcd-endpoints", "http://c:2379"},
+			args: []string{"-listen", "127.0.0.1:7000", "-etcd-endpoints", "http://c:2379", "-backend-timeout", "2s"},
 			check: func(t *testing.T, c app.Config) {
-				if c.ListenAddr != "127.0.0.1:7000" || !slices.Equal(c.EtcdEndpoints, []string{"http://c:2379"}) {
+				if c.ListenAddr != "127.0.0.1:7000" || !slices.Equal(c.EtcdEndpoints, []string{"http://c:2379"}) || c.BackendTimeout != 2*time.Second {
 					t.Errorf("from flags %+v", c)
 				}
 			},
@@ -51,6 +52,7 @@ func TestConfig(t *testing.T) {
 		{name: "bad env number", env: map[string]string{"TENURE_GATEWAY_MAX_BODY_BYTES": "lots"}, wantErr: true},
 		{name: "bad listen", args: []string{"-listen", "8080"}, wantErr: true},
 		{name: "zero body limit", args: []string{"-max-body-bytes", "0"}, wantErr: true},
+		{name: "zero backend timeout", args: []string{"-backend-timeout", "0s"}, wantErr: true},
 		{name: "bad log level", args: []string{"-log-level", "loud"}, wantErr: true},
 	}
 	for _, tt := range tests {

@@ -71,8 +71,10 @@ func TestCustomerJourney(t *testing.T) {
 		method string
 		path   string
 		body   string
-		want   int
-		check  func(t *testing.T, body []byte)
+		// makeBody, when set, builds the body at the time of the step.
+		makeBody func(t *testing.T) string
+		want     int
+		check    func(t *testing.T, body []byte)
 	}{
 		{
 			name: "create", method: http.MethodPost, path: "/v1/customers?customerId=c1",
@@ -103,6 +105,46 @@ func TestCustomerJourney(t *testing.T) {
 				c := decode[struct{ Customer customer }](t, b).Customer
 				if c.Email != "ada@lovelace.example" || c.FullName != "Ada Lovelace" {
 					t.Errorf("after patch %+v, want new email and unchanged name", c)
+				}
+			},
+		},
+		{
+			// A frontend reads a customer, edits one field and PATCHes the
+			// whole object back: the mask the gateway derives then names
+			// output-only fields too, which are ignored (AIP-203).
+			name: "patch back the whole object", method: http.MethodPatch, path: "/v1/customers/c1",
+			makeBody: func(t *testing.T) string {
+				code, b := s.do(t, http.MethodGet, "/v1/customers/c1", nil, nil)
+				if code != http.StatusOK {
+					t.Fatalf("get = %d %s", code, b)
+				}
+				c := decode[struct{ Customer map[string]any }](t, b).Customer
+				for _, f := range []string{"createTime", "updateTime", "state", "etag", "customerId"} {
+					if _, ok := c[f]; !ok {
+						t.Fatalf("customer %s lacks %s; the round trip would not send it", b, f)
+					}
+				}
+				c["fullName"] = "Ada King"
+				out, err := json.Marshal(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(out)
+			},
+			want: http.StatusOK,
+			check: func(t *testing.T, b []byte) {
+				c := decode[struct{ Customer customer }](t, b).Customer
+				if c.FullName != "Ada King" || c.Email != "ada@lovelace.example" {
+					t.Errorf("after whole-object patch %+v, want the new name and the unchanged email", c)
+				}
+			},
+		},
+		{
+			name: "get after whole-object patch", method: http.MethodGet, path: "/v1/customers/c1", want: http.StatusOK,
+			check: func(t *testing.T, b []byte) {
+				c := decode[struct{ Customer customer }](t, b).Customer
+				if c.FullName != "Ada King" || c.Email != "ada@lovelace.example" || !slices.Equal(c.Tags, []string{"newsletter"}) {
+					t.Errorf("saved %+v, want Ada King with the email and tags unchanged", c)
 				}
 			},
 		},
@@ -199,8 +241,12 @@ func TestCustomerJourney(t *testing.T) {
 			name: "invalid argument", method: http.MethodPost, path: "/v1/customers?customerId=c3",
 			body: `{"fullName":"x","notAField":1}`, want: http.StatusBadRequest,
 			check: func(t *testing.T, b []byte) {
-				if st := decode[rpcStatus](t, b); st.Code != 3 {
-					t.Errorf("error %s, want INVALID_ARGUMENT", b)
+				st := decode[rpcStatus](t, b)
+				if st.Code != 3 || len(st.Details) != 1 || st.Details[0].Reason != "MALFORMED_REQUEST" || st.Details[0].Domain != "gateway.tenure.dev" {
+					t.Fatalf("error %s, want INVALID_ARGUMENT with ErrorInfo MALFORMED_REQUEST in gateway.tenure.dev", b)
+				}
+				if want := `request body is not valid JSON for tenure.profile.v1.Customer: unknown field "notAField"`; st.Message != want {
+					t.Errorf("message = %q, want %q", st.Message, want)
 				}
 			},
 		},
@@ -208,7 +254,9 @@ func TestCustomerJourney(t *testing.T) {
 	for _, st := range steps {
 		ok := t.Run(st.name, func(t *testing.T) {
 			var body *strings.Reader
-			if st.body != "" {
+			if st.makeBody != nil {
+				body = strings.NewReader(st.makeBody(t))
+			} else if st.body != "" {
 				body = strings.NewReader(st.body)
 			}
 			var code int
@@ -465,5 +513,42 @@ func TestOneTracePerRequest(t *testing.T) {
 	}
 	if got, want := httpSpan.Name(), "GET /v1/{name=customers/*}"; got != want {
 		t.Errorf("HTTP span name = %q, want %q", got, want)
+	}
+}
+
+// TestBackendDeadline: a backend with no registered endpoint does not hang
+// the request. Unary calls get the default deadline, and a caller's
+// shorter Grpc-Timeout wins over it.
+func TestBackendDeadline(t *testing.T) {
+	const timeout = 2 * time.Second
+	s := startStack(t, stackOptions{noBackends: true, backendTimeout: timeout})
+	tests := []struct {
+		name     string
+		header   http.Header
+		min, max time.Duration
+	}{
+		{"default deadline", nil, timeout, timeout + 5*time.Second},
+		{"caller's shorter deadline", http.Header{"Grpc-Timeout": {"100m"}}, 0, timeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			code, b := s.do(t, http.MethodGet, "/v1/customers/c1", nil, tt.header)
+			took := time.Since(start)
+			if took < tt.min || took > tt.max {
+				t.Errorf("answered after %s, want between %s and %s", took, tt.min, tt.max)
+			}
+			if code != http.StatusGatewayTimeout && code != http.StatusServiceUnavailable {
+				t.Fatalf("status = %d %s, want 504 or 503", code, b)
+			}
+			st := decode[rpcStatus](t, b)
+			if len(st.Details) != 1 || st.Details[0].Domain != "gateway.tenure.dev" ||
+				(st.Details[0].Reason != "DEADLINE_EXCEEDED" && st.Details[0].Reason != "BACKEND_UNAVAILABLE") {
+				t.Errorf("error %s, want ErrorInfo DEADLINE_EXCEEDED or BACKEND_UNAVAILABLE in gateway.tenure.dev", b)
+			}
+			if !strings.HasPrefix(st.Message, "the profile service ") {
+				t.Errorf("message = %q, want one naming the profile service", st.Message)
+			}
+		})
 	}
 }

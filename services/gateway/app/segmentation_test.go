@@ -264,7 +264,7 @@ func TestSegmentationRoutes(t *testing.T) {
 	s.recompute(t)
 
 	wantScores := map[string]scores{
-		"s1": {RecencyDays: "", // 0, omitted as unpopulated
+		"s1": {RecencyDays: "0", // zero is written out, not omitted
 			Frequency: "5", Monetary: money{"GBP", "50000"}, RScore: 5, FScore: 5, MScore: 5,
 			RFMSegment: "champions", ValueTier: "vip", LifecycleStage: "active", Segments: []string{"engaged"}},
 		"s2": {RecencyDays: "8", Frequency: "4", Monetary: money{"GBP", "32000"}, RScore: 4, FScore: 4, MScore: 4,

@@ -36,10 +36,11 @@ type stack struct {
 }
 
 type stackOptions struct {
-	noBackends   bool // no profile or segmentation service
-	maxBodyBytes int64
-	tracer       *sdktrace.TracerProvider // nil: no tracing
-	etcd         *clientv3.Client         // nil: a fresh embedded etcd
+	noBackends     bool // no profile or segmentation service
+	maxBodyBytes   int64
+	backendTimeout time.Duration            // zero: the default
+	tracer         *sdktrace.TracerProvider // nil: no tracing
+	etcd           *clientv3.Client         // nil: a fresh embedded etcd
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -107,6 +108,9 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	gcfg.ListenAddr = "127.0.0.1:0"
 	if opts.maxBodyBytes > 0 {
 		gcfg.MaxBodyBytes = opts.maxBodyBytes
+	}
+	if opts.backendTimeout > 0 {
+		gcfg.BackendTimeout = opts.backendTimeout
 	}
 	gw, cleanup, err := app.New(ctx, gcfg, app.Deps{Logger: quietLogger(), Telemetry: tel, Etcd: cli})
 	if err != nil {

@@ -21,24 +21,15 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Generic sentinels for cases that need no domain-specific reason. Every
-// Table maps them (after its own rules), so a service can return e.g.
+// ErrInvalidArgument is the generic sentinel for a bad request that needs no
+// domain-specific reason. Every Table maps it (after its own rules), so a
+// service can return e.g.
 // fmt.Errorf("%w: page_size must not be negative", apierr.ErrInvalidArgument).
-var (
-	ErrInvalidArgument    = errors.New("apierr: invalid argument")
-	ErrNotFound           = errors.New("apierr: not found")
-	ErrAlreadyExists      = errors.New("apierr: already exists")
-	ErrFailedPrecondition = errors.New("apierr: failed precondition")
-	ErrAborted            = errors.New("apierr: aborted")
-)
+var ErrInvalidArgument = errors.New("apierr: invalid argument")
 
 // genericRules apply after a Table's own rules.
 var genericRules = []Rule{
 	{Err: ErrInvalidArgument, Code: codes.InvalidArgument, Reason: "INVALID_ARGUMENT"},
-	{Err: ErrNotFound, Code: codes.NotFound, Reason: "NOT_FOUND"},
-	{Err: ErrAlreadyExists, Code: codes.AlreadyExists, Reason: "ALREADY_EXISTS"},
-	{Err: ErrFailedPrecondition, Code: codes.FailedPrecondition, Reason: "FAILED_PRECONDITION"},
-	{Err: ErrAborted, Code: codes.Aborted, Reason: "ABORTED"},
 }
 
 // InternalMessage is the only message a caller sees for an unmapped error.

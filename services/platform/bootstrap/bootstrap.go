@@ -27,6 +27,10 @@ import (
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 )
 
+// idempotencySweepInterval is how often a runtime purges expired
+// idempotency keys.
+const idempotencySweepInterval = 10 * time.Minute
+
 // Deps are shared dependencies a launcher or a test may pass in; Start
 // creates whatever is missing.
 type Deps struct {
@@ -52,8 +56,9 @@ type Runtime struct {
 
 // Start builds the runtime of service: logger, telemetry (OTLP when
 // configured), etcd client, and, when cfg.DSN is set, the database with
-// migrate and the idempotency store applied. On error everything already
-// opened is released.
+// migrate and the idempotency store applied; the store's errors carry the
+// domain "<service>.tenure.dev", and its expired keys are purged in the
+// background until Close. On error everything already opened is released.
 func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate func(context.Context, *sqlstore.DB) error) (rt *Runtime, err error) {
 	rt = &Runtime{Service: service, Config: cfg, Logger: deps.Logger, Telemetry: deps.Telemetry, Etcd: deps.Etcd}
 	defer func() {
@@ -115,10 +120,20 @@ func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate f
 			return nil, fmt.Errorf("%s: migrate: %w", service, err)
 		}
 	}
-	rt.idem = idempotency.NewStore(db)
+	rt.idem = idempotency.NewStore(db, idempotency.WithDomain(service+".tenure.dev"))
 	if err := rt.idem.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("%s: migrate idempotency keys: %w", service, err)
 	}
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		rt.idem.Sweep(sweepCtx, idempotencySweepInterval, rt.Logger)
+	}()
+	rt.OnClose(func() {
+		stopSweep()
+		<-swept
+	})
 	return rt, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -11,13 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/internal/testlog"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 )
 
@@ -98,17 +105,13 @@ func TestStartServesAndRegisters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testlog.Eventually(t, 5*time.Second, func() error {
 		eps, err := discovery.Endpoints(ctx, cli, "demo")
-		if err == nil && len(eps) == 1 && eps[0] == srv.Addr() {
-			break
+		if err != nil || len(eps) != 1 || eps[0] != srv.Addr() {
+			return fmt.Errorf("endpoints = %v, %v; want [%s]", eps, err, srv.Addr())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("endpoints = %v, %v; want [%s]", eps, err, srv.Addr())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health = %v, %v; want SERVING", resp, err)
@@ -116,6 +119,66 @@ func TestStartServesAndRegisters(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run = %v, want nil after cancel", err)
+	}
+}
+
+type fakeProfile struct {
+	profilev1.UnimplementedProfileServiceServer
+}
+
+func (fakeProfile) CreateCustomer(_ context.Context, req *profilev1.CreateCustomerRequest) (*profilev1.CreateCustomerResponse, error) {
+	return &profilev1.CreateCustomerResponse{Customer: &profilev1.Customer{CustomerId: req.GetCustomerId()}}, nil
+}
+
+// TestIdempotencyErrorsCarryServiceDomain checks that the runtime's
+// request_id errors name the service's own ErrorInfo domain.
+func TestIdempotencyErrorsCarryServiceDomain(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := bootstrap.Config{
+		ListenAddr:      "127.0.0.1:0",
+		DSN:             "sqlite:" + filepath.Join(t.TempDir(), "demo.db"),
+		ShutdownTimeout: 5 * time.Second,
+	}
+	rt, err := bootstrap.Start(ctx, "demo", cfg, bootstrap.Deps{Logger: slog.New(slog.DiscardHandler)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	srv, err := rt.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profilev1.RegisterProfileServiceServer(srv.GRPC(), fakeProfile{})
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := profilev1.NewProfileServiceClient(conn)
+
+	if _, err := client.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "c1", RequestId: "k1"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "c2", RequestId: "k1"})
+	st := status.Convert(err)
+	if st.Code() != codes.FailedPrecondition {
+		t.Fatalf("reused request_id: got %v, want FailedPrecondition", err)
+	}
+	var domain string
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			domain = info.GetDomain()
+		}
+	}
+	if domain != "demo.tenure.dev" {
+		t.Errorf("ErrorInfo domain: got %q, want demo.tenure.dev", domain)
 	}
 }
 

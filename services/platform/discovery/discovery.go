@@ -4,7 +4,9 @@
 // A replica is stored as the key tenure/services/<service>/<host:port> under a
 // lease kept alive in the background. When the lease is lost (it expired
 // during an etcd outage or a long pause, or was revoked) the registration
-// grants a new lease and puts the key again, retrying with backoff, so a
+// grants a new lease and puts the key again, retrying with backoff; when the
+// key alone is deleted (by an operator or a stray client) while the lease
+// lives, the registration puts it back under the same lease. Either way a
 // replica heals itself without restarting.
 package discovery
 
@@ -19,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/naming/endpoints"
 	etcdresolver "go.etcd.io/etcd/client/v3/naming/resolver"
@@ -123,6 +126,8 @@ func Register(ctx context.Context, cli *clientv3.Client, service, addr string, o
 	if err != nil {
 		return nil, fmt.Errorf("discovery: endpoint manager: %w", err)
 	}
+	// The logger gets the key, which names the service and the address:
+	// the logger may already carry a "service" attribute of its own.
 	r := &Registration{
 		cli:     cli,
 		em:      em,
@@ -130,7 +135,7 @@ func Register(ctx context.Context, cli *clientv3.Client, service, addr string, o
 		addr:    addr,
 		key:     serviceKey(service) + "/" + addr,
 		ttl:     o.ttl,
-		log:     o.logger.With("service", service, "addr", addr),
+		log:     o.logger.With("key", serviceKey(service)+"/"+addr),
 		done:    make(chan struct{}),
 	}
 	lease, err := r.put(ctx)
@@ -145,7 +150,8 @@ func Register(ctx context.Context, cli *clientv3.Client, service, addr string, o
 	return r, nil
 }
 
-// Key returns the etcd key of the registration.
+// Key returns the etcd key of the registration, for operators' tools and
+// tests.
 func (r *Registration) Key() string { return r.key }
 
 // put grants a lease and writes the key under it. On failure no lease is
@@ -178,12 +184,7 @@ func (r *Registration) keepAlive(ctx context.Context, lease clientv3.LeaseID) {
 	backoff := minBackoff
 	for {
 		obtained := time.Now()
-		ch, err := r.cli.KeepAlive(ctx, lease)
-		if err == nil {
-			// Drain responses; the channel closes when the lease is lost.
-			for range ch {
-			}
-		}
+		err := r.hold(ctx, lease)
 		if r.stopped(ctx) {
 			return
 		}
@@ -214,9 +215,111 @@ func (r *Registration) keepAlive(ctx context.Context, lease clientv3.LeaseID) {
 	}
 }
 
+// hold keeps lease alive and the key present under it until the lease is
+// lost or ctx is cancelled. It watches the key: when the key is deleted
+// while the lease lives, it is put back under the same lease, retrying
+// with backoff. The returned error, if any, explains the loss.
+func (r *Registration) hold(ctx context.Context, lease clientv3.LeaseID) error {
+	hctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	kch, err := r.cli.KeepAlive(hctx, lease)
+	if err != nil {
+		return err
+	}
+
+	var (
+		wch         clientv3.WatchChan // nil until a watch runs
+		stopWatch   = func() {}
+		backoff     = minBackoff
+		ensureTimer = time.NewTimer(0) // check the key at once
+	)
+	defer func() { stopWatch() }()
+	defer ensureTimer.Stop()
+	for {
+		select {
+		case <-hctx.Done():
+			return nil
+		case _, ok := <-kch:
+			if !ok {
+				return nil // the lease is lost, or the client closed
+			}
+		case wr, ok := <-wch:
+			if ok && wr.Err() == nil && !deleted(wr.Events) {
+				continue
+			}
+			// The key was deleted, or the watch broke (e.g. compaction):
+			// check the key again from a fresh read.
+			stopWatch()
+			wch, stopWatch = nil, func() {}
+			ensureTimer.Reset(0)
+		case <-ensureTimer.C:
+			w, stop, err := r.ensure(hctx, lease)
+			if err != nil {
+				if hctx.Err() != nil {
+					return nil
+				}
+				if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+					return err
+				}
+				r.log.WarnContext(ctx, "discovery: restore key failed", "lease", int64(lease), "error", err)
+				ensureTimer.Reset(jitter(backoff))
+				backoff = min(backoff*2, maxBackoff)
+				continue
+			}
+			wch, stopWatch, backoff = w, stop, minBackoff
+		}
+	}
+}
+
+// ensure makes sure the key exists under lease, putting it back if it is
+// missing (or held by another lease), and returns a watch on the key that
+// starts right after the state it checked.
+func (r *Registration) ensure(ctx context.Context, lease clientv3.LeaseID) (clientv3.WatchChan, func(), error) {
+	actx, cancel := context.WithTimeout(ctx, r.attemptTimeout())
+	defer cancel()
+	var resp *clientv3.GetResponse
+	for restored := false; ; restored = true {
+		var err error
+		resp, err = r.cli.Get(actx, r.key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("discovery: get %s: %w", r.key, err)
+		}
+		if len(resp.Kvs) == 1 && clientv3.LeaseID(resp.Kvs[0].Lease) == lease {
+			if restored {
+				r.log.InfoContext(ctx, "discovery: key restored", "lease", int64(lease))
+			}
+			break
+		}
+		r.log.WarnContext(ctx, "discovery: key missing, restoring it", "lease", int64(lease))
+		ep := endpoints.Endpoint{Addr: r.addr}
+		if err := r.em.AddEndpoint(actx, r.key, ep, clientv3.WithLease(lease)); err != nil {
+			return nil, nil, fmt.Errorf("discovery: put %s: %w", r.key, err)
+		}
+	}
+	wctx, stop := context.WithCancel(ctx)
+	return r.cli.Watch(wctx, r.key, clientv3.WithRev(resp.Header.Revision+1)), stop, nil
+}
+
+// deleted reports whether events include a deletion of the key.
+func deleted(events []*clientv3.Event) bool {
+	for _, ev := range events {
+		if ev.Type == clientv3.EventTypeDelete {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Registration) attemptTimeout() time.Duration {
+	return min(max(time.Duration(r.ttl)*time.Second, time.Second), maxBackoff)
+}
+
+// jitter returns a duration in [d/2, d].
+func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
+
 // sleep waits for a jittered d; it returns false if the loop was stopped.
 func (r *Registration) sleep(ctx context.Context, d time.Duration) bool {
-	timer := time.NewTimer(d/2 + rand.N(d/2+1))
+	timer := time.NewTimer(jitter(d))
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
@@ -232,8 +335,7 @@ func (r *Registration) sleep(ctx context.Context, d time.Duration) bool {
 // jittered exponential backoff. It returns 0 when the loop is stopped.
 func (r *Registration) reregister(ctx context.Context) clientv3.LeaseID {
 	backoff := minBackoff
-	attemptTimeout := time.Duration(r.ttl) * time.Second
-	attemptTimeout = min(max(attemptTimeout, time.Second), maxBackoff)
+	attemptTimeout := r.attemptTimeout()
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
 		lease, err := r.put(actx)

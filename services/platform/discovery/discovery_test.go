@@ -1,9 +1,9 @@
 package discovery_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -22,25 +22,10 @@ import (
 
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/internal/testlog"
 )
 
 const testTTL = 2 // seconds; the shortest lease etcd grants with default timings
-
-// eventually polls cond until it returns nil or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // startServer runs a gRPC server with the health service on a free port.
 func startServer(t *testing.T) string {
@@ -102,7 +87,7 @@ func hits(ctx context.Context, conn *grpc.ClientConn, n int) (map[string]int, er
 // onlyServes waits until a window of calls reaches exactly want.
 func onlyServes(t *testing.T, conn *grpc.ClientConn, timeout time.Duration, want ...string) {
 	t.Helper()
-	eventually(t, timeout, func() error {
+	testlog.Eventually(t, timeout, func() error {
 		got, err := hits(context.Background(), conn, 4*len(want))
 		if err != nil {
 			return err
@@ -133,24 +118,6 @@ func endpointsEqual(t *testing.T, cli *clientv3.Client, service string, want ...
 		}
 		return nil
 	}
-}
-
-// syncBuffer collects log output written by the keep-alive goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestTarget(t *testing.T) {
@@ -193,7 +160,7 @@ func TestRoundRobinAndDeregister(t *testing.T) {
 	if key := regA.Key(); key != "tenure/services/echo/"+a {
 		t.Errorf("Key() = %q, want tenure/services/echo/%s", key, a)
 	}
-	eventually(t, 5*time.Second, endpointsEqual(t, cli, "echo", a, b))
+	testlog.Eventually(t, 5*time.Second, endpointsEqual(t, cli, "echo", a, b))
 
 	conn := dial(t, cli, "echo")
 	onlyServes(t, conn, 5*time.Second, a, b)
@@ -253,7 +220,7 @@ func TestStoppedReplicaExpires(t *testing.T) {
 func TestRevokedLeaseIsRecreated(t *testing.T) {
 	t.Parallel()
 	cli := etcdtest.Client(t, etcdtest.Start(t))
-	var logs syncBuffer
+	var logs testlog.Buffer
 	lg := slog.New(slog.NewJSONHandler(&logs, nil))
 	reg := register(t, cli, "echo", "127.0.0.1:7001", discovery.WithLogger(lg))
 	ctx := context.Background()
@@ -270,7 +237,7 @@ func TestRevokedLeaseIsRecreated(t *testing.T) {
 		t.Fatalf("Revoke: %v", err)
 	}
 
-	eventually(t, 10*time.Second, func() error {
+	testlog.Eventually(t, 10*time.Second, func() error {
 		resp, err := cli.Get(ctx, reg.Key())
 		if err != nil {
 			return err
@@ -309,6 +276,61 @@ func TestRevokedLeaseIsRecreated(t *testing.T) {
 	}
 	if ttl, err := cli.TimeToLive(ctx, newLease); err != nil || ttl.TTL != -1 {
 		t.Errorf("lease after Deregister: TTL %v, err %v; want revoked (-1)", ttl.TTL, err)
+	}
+}
+
+// TestDeletedKeyIsRestored covers a key deleted behind the replica's back
+// while its lease lives: it is put back under the same lease, and clients
+// route to the replica again.
+func TestDeletedKeyIsRestored(t *testing.T) {
+	t.Parallel()
+	cli := etcdtest.Client(t, etcdtest.Start(t))
+	var logs testlog.Buffer
+	lg := slog.New(slog.NewJSONHandler(&logs, nil))
+	a, b := startServer(t), startServer(t)
+	regA := register(t, cli, "echo", a, discovery.WithLogger(lg))
+	register(t, cli, "echo", b)
+	conn := dial(t, cli, "echo")
+	onlyServes(t, conn, 5*time.Second, a, b)
+	ctx := context.Background()
+
+	resp, err := cli.Get(ctx, regA.Key())
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("Get(%s) = %v, %v; want one key", regA.Key(), resp, err)
+	}
+	lease := resp.Kvs[0].Lease
+
+	for round := range 2 { // the watch keeps working after a restore
+		if _, err := cli.Delete(ctx, regA.Key()); err != nil {
+			t.Fatalf("round %d: Delete: %v", round, err)
+		}
+		testlog.Eventually(t, 3*time.Second, func() error {
+			resp, err := cli.Get(ctx, regA.Key())
+			if err != nil {
+				return err
+			}
+			if len(resp.Kvs) != 1 {
+				return errors.New("key not restored")
+			}
+			if got := resp.Kvs[0].Lease; got != lease {
+				return fmt.Errorf("key restored under lease %x, want the same lease %x", got, lease)
+			}
+			return nil
+		})
+		onlyServes(t, conn, 5*time.Second, a, b)
+	}
+	if logs.Find("discovery: key missing, restoring it", map[string]string{"level": "WARN", "key": regA.Key()}) == nil {
+		t.Errorf("restore not logged at warn; logs:\n%s", logs.String())
+	}
+
+	// Deregister stops the watch before deleting: the key stays deleted.
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := regA.Deregister(dctx); err != nil {
+		t.Fatalf("Deregister: %v", err)
+	}
+	if err := endpointsEqual(t, cli, "echo", b)(); err != nil {
+		t.Fatalf("after Deregister: %v", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -41,6 +42,7 @@ type Server struct {
 	endpoints []string
 	tempDir   string
 	closeOnce sync.Once
+	closing   atomic.Bool // demotes etcd's expected shutdown errors
 }
 
 // Start starts an etcd server and returns once it is ready to serve clients.
@@ -73,7 +75,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	ec.ListenPeerUrls = []url.URL{peerURL}
 	ec.AdvertisePeerUrls = []url.URL{peerURL}
 	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(cfg.Logger))
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(cfg.Logger, &s.closing))
 
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
@@ -111,6 +113,7 @@ func (s *Server) Endpoints() []string {
 // Close stops the server. It is safe to call more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
+		s.closing.Store(true)
 		if s.etcd != nil {
 			s.etcd.Close()
 		}
@@ -124,10 +127,11 @@ func (s *Server) removeTemp() {
 	}
 }
 
-// zapLogger returns a zap logger that forwards etcd's records to lg.
-func zapLogger(lg *slog.Logger) *zap.Logger {
+// zapLogger returns a zap logger that forwards etcd's records to lg;
+// closing marks that the server is shutting down.
+func zapLogger(lg *slog.Logger, closing *atomic.Bool) *zap.Logger {
 	if lg == nil {
 		return zap.NewNop()
 	}
-	return zap.New(&slogCore{lg: lg.With("component", "etcd")})
+	return zap.New(&slogCore{lg: lg.With("component", "etcd"), closing: closing})
 }

@@ -1,11 +1,9 @@
 package embedetcd_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,28 +11,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tenurehq/tenure/services/platform/embedetcd"
+	"github.com/tenurehq/tenure/services/platform/internal/testlog"
 )
 
-// syncBuffer is a bytes.Buffer safe for etcd's concurrent log writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestStartPutGetClose(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	lg := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -201,7 +201,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("grpcserver: register: %w", err)
 		}
 	}
-	s.log.InfoContext(ctx, "serving", "service", s.cfg.Service, "addr", s.Addr(), "advertise", s.advert, "registered", reg != nil)
+	s.log.InfoContext(ctx, "serving", "addr", s.Addr(), "advertise", s.advert, "registered", reg != nil)
 
 	var serveErr error
 	select {

@@ -1,9 +1,7 @@
 package grpcserver_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +25,7 @@ import (
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
 	"github.com/tenurehq/tenure/services/platform/grpcserver"
+	"github.com/tenurehq/tenure/services/platform/internal/testlog"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 )
 
@@ -100,64 +99,11 @@ func validate(_ context.Context, _ string, req any) error {
 	return nil
 }
 
-// syncBuffer collects log lines written by server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// find returns the first JSON log line with msg whose attrs include match.
-func (b *syncBuffer) find(msg string, match map[string]string) map[string]any {
-	for _, line := range strings.Split(b.String(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) != nil || m["msg"] != msg {
-			continue
-		}
-		ok := true
-		for k, v := range match {
-			if fmt.Sprint(m[k]) != v {
-				ok = false
-			}
-		}
-		if ok {
-			return m
-		}
-	}
-	return nil
-}
-
-func eventually(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 type harness struct {
 	srv   *grpcserver.Server
 	svc   *testService
 	conn  *grpc.ClientConn
-	logs  *syncBuffer
+	logs  *testlog.Buffer
 	runc  chan error // Run's result
 	stop  context.CancelFunc
 	calls *[]string // methods the extra interceptor saw
@@ -165,7 +111,7 @@ type harness struct {
 
 func start(t *testing.T, mutate func(*grpcserver.Config)) *harness {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := telemetry.NewLogger(logs, "test", slog.LevelDebug)
 	var mu sync.Mutex
 	calls := []string{}
@@ -221,7 +167,7 @@ func start(t *testing.T, mutate func(*grpcserver.Config)) *harness {
 func waitServing(t *testing.T, conn *grpc.ClientConn, svc string) {
 	t.Helper()
 	hc := healthpb.NewHealthClient(conn)
-	eventually(t, 5*time.Second, func() error {
+	testlog.Eventually(t, 5*time.Second, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
@@ -335,14 +281,14 @@ func TestInterceptorChain(t *testing.T) {
 			// The logging interceptor recorded the call with its trace id
 			// (panics are logged by the recovery interceptor instead).
 			if tt.wantPanic {
-				line := h.logs.find("panic in handler", map[string]string{"method": tt.method})
+				line := h.logs.Find("panic in handler", map[string]string{"method": tt.method})
 				if line == nil || !strings.Contains(fmt.Sprint(line["stack"]), "goroutine") {
 					t.Errorf("no panic log with a stack for %s; logs:\n%s", tt.method, h.logs)
 				}
 				return
 			}
-			eventually(t, 2*time.Second, func() error {
-				line := h.logs.find("rpc", map[string]string{"method": tt.method, "code": tt.wantCode.String()})
+			testlog.Eventually(t, 2*time.Second, func() error {
+				line := h.logs.Find("rpc", map[string]string{"method": tt.method, "code": tt.wantCode.String()})
 				if line == nil {
 					return fmt.Errorf("no rpc log line for %s %v", tt.method, tt.wantCode)
 				}
@@ -410,7 +356,7 @@ func TestShutdownOrder(t *testing.T) {
 		c.ShutdownTimeout = 10 * time.Second
 	})
 	ctx := context.Background()
-	eventually(t, 5*time.Second, func() error {
+	testlog.Eventually(t, 5*time.Second, func() error {
 		eps, err := discovery.Endpoints(ctx, cli, "test")
 		if err != nil || len(eps) != 1 || eps[0] != h.srv.Addr() {
 			return fmt.Errorf("endpoints = %v, %v; want [%s]", eps, err, h.srv.Addr())
@@ -478,6 +424,16 @@ func TestShutdownOrder(t *testing.T) {
 	}
 	if err := unary(ctx, h.conn, "ok", 0); status.Code(err) != codes.Unavailable {
 		t.Errorf("call after shutdown: %v, want Unavailable", err)
+	}
+
+	// The logger already carries the service: no line repeats it.
+	if h.logs.Find("serving", map[string]string{"service": "test"}) == nil {
+		t.Errorf("no serving line with service=test; logs:\n%s", h.logs.String())
+	}
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		if n := strings.Count(line, `"service":`); n > 1 {
+			t.Errorf("log line has %d service attributes, want 1: %s", n, line)
+		}
 	}
 }
 

@@ -3,9 +3,11 @@ package idempotency_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -16,6 +18,7 @@ import (
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/platform/idempotency"
+	"github.com/tenurehq/tenure/services/platform/internal/testlog"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 )
@@ -63,9 +66,9 @@ func (f *fakeProfile) count(id string) int {
 	return f.calls[id]
 }
 
-func serve(t *testing.T, db *sqlstore.DB) (profilev1.ProfileServiceClient, *fakeProfile) {
+func serve(t *testing.T, db *sqlstore.DB, opts ...idempotency.Option) (profilev1.ProfileServiceClient, *fakeProfile) {
 	t.Helper()
-	store := idempotency.NewStore(db)
+	store := idempotency.NewStore(db, opts...)
 	ctx := context.Background()
 	// Migrating twice is harmless.
 	for range 2 {
@@ -107,9 +110,19 @@ func create(id, name, requestID string) *profilev1.CreateCustomerRequest {
 
 func wantStatus(t *testing.T, err error, code codes.Code, reason string) {
 	t.Helper()
+	wantError(t, err, code, reason, idempotency.DefaultDomain, "")
+}
+
+// wantError checks err's code and, when reason is set, its ErrorInfo
+// reason and domain; when msg is set, its message.
+func wantError(t *testing.T, err error, code codes.Code, reason, domain, msg string) {
+	t.Helper()
 	st := status.Convert(err)
 	if st.Code() != code {
 		t.Fatalf("code: got %v (%v), want %v", st.Code(), err, code)
+	}
+	if msg != "" && st.Message() != msg {
+		t.Errorf("message: got %q, want %q", st.Message(), msg)
 	}
 	if reason == "" {
 		return
@@ -119,10 +132,175 @@ func wantStatus(t *testing.T, err error, code codes.Code, reason string) {
 			if info.GetReason() != reason {
 				t.Errorf("reason: got %q, want %q", info.GetReason(), reason)
 			}
+			if info.GetDomain() != domain {
+				t.Errorf("domain: got %q, want %q", info.GetDomain(), domain)
+			}
 			return
 		}
 	}
 	t.Errorf("no ErrorInfo in %v, want reason %q", err, reason)
+}
+
+func TestErrorsNameTheKeyAndDomain(t *testing.T) {
+	db := sqlstoretest.SQLite(t)
+	client, fake := serve(t, db, idempotency.WithDomain("profile.tenure.dev"))
+	ctx := context.Background()
+
+	if _, err := client.CreateCustomer(ctx, create("c1", "Ada", "k1")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := client.CreateCustomer(ctx, create("c1", "Ann", "k1"))
+	wantError(t, err, codes.FailedPrecondition, idempotency.ReasonKeyReused, "profile.tenure.dev",
+		`request_id "k1" was already used for a different request; use a new request_id for a new request`)
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := client.CreateCustomer(ctx, create("block", "Ed", "k2"))
+		done <- err
+	}()
+	<-fake.entered
+	_, err = client.CreateCustomer(ctx, create("block", "Ed", "k2"))
+	wantError(t, err, codes.Aborted, idempotency.ReasonRequestInProgress, "profile.tenure.dev",
+		`a request with request_id "k2" is still in progress; retry later`)
+	close(fake.block)
+	if err := <-done; err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+}
+
+// clock is a settable clock for the store.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestExpiry(t *testing.T) {
+	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		client, fake := serve(t, db, idempotency.WithClock(clk.Now), idempotency.WithRetention(time.Hour))
+
+		if _, err := client.CreateCustomer(ctx, create("c1", "Ada", "r1")); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(59 * time.Minute)
+		if _, err := client.CreateCustomer(ctx, create("c1", "Ada", "r1")); err != nil {
+			t.Fatal(err)
+		}
+		if got := fake.count("c1"); got != 1 {
+			t.Fatalf("handler calls within retention: got %d, want 1", got)
+		}
+
+		// Past the retention the key is forgotten, even before a purge:
+		// the same key runs again, and may carry a different request.
+		clk.Advance(2 * time.Minute)
+		resp, err := client.CreateCustomer(ctx, create("c1", "Ann", "r1"))
+		if err != nil {
+			t.Fatalf("expired key: %v", err)
+		}
+		if got, want := resp.GetCustomer().GetEtag(), "call-2"; got != want {
+			t.Errorf("etag: got %q, want %q", got, want)
+		}
+		// It is remembered afresh.
+		again, err := client.CreateCustomer(ctx, create("c1", "Ann", "r1"))
+		if err != nil || !proto.Equal(again, resp) {
+			t.Errorf("replay: got %v, %v; want %v", again, err, resp)
+		}
+		if got := fake.count("c1"); got != 2 {
+			t.Errorf("handler calls: got %d, want 2", got)
+		}
+	})
+}
+
+func TestPurge(t *testing.T) {
+	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		clk := &clock{now: start}
+		client, fake := serve(t, db, idempotency.WithClock(clk.Now))
+		store := idempotency.NewStore(db, idempotency.WithClock(clk.Now))
+
+		// More old keys than one purge batch, then one recent key.
+		const old = 1100
+		for i := range old {
+			if _, err := client.CreateCustomer(ctx, create(fmt.Sprint("old-", i), "Ada", fmt.Sprint("old-", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clk.Advance(time.Hour)
+		if _, err := client.CreateCustomer(ctx, create("new", "Bo", "new")); err != nil {
+			t.Fatal(err)
+		}
+
+		n, err := store.Purge(ctx, start.Add(time.Minute))
+		if err != nil {
+			t.Fatalf("Purge: %v", err)
+		}
+		if n != old {
+			t.Errorf("purged: got %d, want %d", n, old)
+		}
+		var left int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM idempotency_keys`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 1 {
+			t.Errorf("keys left: got %d, want 1", left)
+		}
+		// The recent key still replays.
+		if _, err := client.CreateCustomer(ctx, create("new", "Bo", "new")); err != nil {
+			t.Fatal(err)
+		}
+		if got := fake.count("new"); got != 1 {
+			t.Errorf("handler calls for the recent key: got %d, want 1", got)
+		}
+	})
+}
+
+func TestSweepStopsWithContext(t *testing.T) {
+	db := sqlstoretest.SQLite(t)
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	client, _ := serve(t, db, idempotency.WithClock(clk.Now))
+	if _, err := client.CreateCustomer(context.Background(), create("c1", "Ada", "r1")); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(idempotency.DefaultRetention + time.Second)
+	store := idempotency.NewStore(db, idempotency.WithClock(clk.Now))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		store.Sweep(ctx, time.Hour, slog.New(slog.DiscardHandler))
+	}()
+	// The first purge runs at once.
+	testlog.Eventually(t, 5*time.Second, func() error {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM idempotency_keys`).Scan(&n); err != nil {
+			return err
+		}
+		if n != 0 {
+			return fmt.Errorf("keys left after the first sweep: got %d, want 0", n)
+		}
+		return nil
+	})
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Sweep did not return after its context was cancelled")
+	}
 }
 
 func TestInterceptor(t *testing.T) {

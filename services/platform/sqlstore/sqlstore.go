@@ -47,6 +47,7 @@ var (
 	ErrUnsupportedDSN = errors.New("sqlstore: unsupported dsn")
 	ErrNoMigrations   = errors.New("sqlstore: no migrations for dialect")
 	ErrBadMigration   = errors.New("sqlstore: bad migration file name")
+	ErrNoComponent    = errors.New("sqlstore: migration component name is empty")
 )
 
 // DB is a database handle that knows its dialect.
@@ -125,6 +126,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		driver, source, dialect = "pgx", dsn, Postgres
 	case dsn == "":
 		return nil, fmt.Errorf("%w: empty", ErrUnsupportedDSN)
+	case urlScheme(dsn) != "" && !strings.HasPrefix(dsn, "sqlite:") && !strings.HasPrefix(dsn, "file:"):
+		// A mistyped "postgress://…" must not quietly create a SQLite file.
+		// Only the scheme is quoted: the rest may hold a password.
+		return nil, fmt.Errorf("%w: unknown scheme %q; use postgres://…, sqlite:PATH, file:PATH or a plain path",
+			ErrUnsupportedDSN, urlScheme(dsn))
 	default:
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
@@ -315,4 +321,22 @@ func (db *DB) IsUniqueViolation(err error) bool {
 		}
 	}
 	return false
+}
+
+// urlScheme returns the URL scheme dsn starts with ("postgres" in
+// "postgres://…"), or "" when it has none. A single letter before the
+// colon is a Windows drive, not a scheme.
+func urlScheme(dsn string) string {
+	scheme, _, ok := strings.Cut(dsn, ":")
+	if !ok || len(scheme) < 2 {
+		return ""
+	}
+	for i, r := range scheme {
+		isLetter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		isOther := r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.'
+		if !isLetter && (i == 0 || !isOther) {
+			return ""
+		}
+	}
+	return scheme
 }

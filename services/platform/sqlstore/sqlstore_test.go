@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -36,7 +37,7 @@ var dsnEngines = []struct {
 
 func migrated(t *testing.T, db *sqlstore.DB) *sqlstore.DB {
 	t.Helper()
-	if err := db.Migrate(context.Background(), testMigrations); err != nil {
+	if err := db.Migrate(context.Background(), "test", testMigrations); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
 	return db
@@ -55,7 +56,7 @@ func TestMigrate(t *testing.T) {
 	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		for i := range 3 {
-			if err := db.Migrate(ctx, testMigrations); err != nil {
+			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
 				t.Fatalf("Migrate run %d: %v", i+1, err)
 			}
 		}
@@ -67,15 +68,80 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("counters rows: got %d, want 1", got)
 		}
 
-		// A second set of migrations (another package's) shares the table.
+		// Another package's migrations share the table, even with a file
+		// name the first package also uses.
 		more := fstest.MapFS{
-			db.Dialect.String() + "/0001_other.sql": {Data: []byte(`CREATE TABLE other (id TEXT PRIMARY KEY);`)},
+			db.Dialect.String() + "/0001_counters.sql": {Data: []byte(`CREATE TABLE other (id TEXT PRIMARY KEY);`)},
 		}
-		if err := db.Migrate(ctx, more); err != nil {
-			t.Fatalf("Migrate other: %v", err)
+		for range 2 {
+			if err := db.Migrate(ctx, "other", more); err != nil {
+				t.Fatalf("Migrate other: %v", err)
+			}
+		}
+		if got := count(t, db, `SELECT COUNT(*) FROM other`); got != 0 {
+			t.Errorf("other rows: got %d, want 0", got)
 		}
 		if got := count(t, db, `SELECT COUNT(*) FROM schema_migrations`); got != 3 {
 			t.Errorf("schema_migrations rows: got %d, want 3", got)
+		}
+		if got := count(t, db, `SELECT COUNT(*) FROM schema_migrations WHERE component = ? AND version = ?`, "other", "0001_counters.sql"); got != 1 {
+			t.Errorf("schema_migrations rows for other/0001_counters.sql: got %d, want 1", got)
+		}
+	})
+}
+
+// TestMigrateLegacy upgrades a database migrated before components: its
+// schema_migrations rows are keyed by file name alone. A component whose
+// file name is recorded there does not run that file again; other files
+// still run.
+func TestMigrateLegacy(t *testing.T) {
+	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		for _, stmt := range []string{
+			`CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`,
+			`INSERT INTO schema_migrations (version, applied_at) VALUES ('0001_counters.sql', '2025-01-02T03:04:05Z')`,
+			`CREATE TABLE counters (id TEXT PRIMARY KEY, used INTEGER NOT NULL, lim INTEGER NOT NULL)`,
+		} {
+			if _, err := db.ExecContext(ctx, stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		for i := range 2 {
+			if err := db.Migrate(ctx, "test", testMigrations); err != nil {
+				t.Fatalf("Migrate run %d: %v", i+1, err)
+			}
+		}
+		// The seed row of 0001 is absent: the recorded file did not run again.
+		if got := count(t, db, `SELECT COUNT(*) FROM counters`); got != 0 {
+			t.Errorf("counters rows: got %d, want 0", got)
+		}
+		if got := count(t, db, `SELECT COUNT(*) FROM items`); got != 0 {
+			t.Errorf("items rows: got %d, want 0", got)
+		}
+		var appliedAt string
+		if err := db.QueryRowContext(ctx, db.Rebind(`SELECT applied_at FROM schema_migrations WHERE component = ? AND version = ?`),
+			"test", "0001_counters.sql").Scan(&appliedAt); err != nil {
+			t.Fatalf("read claimed row: %v", err)
+		}
+		if appliedAt != "2025-01-02T03:04:05Z" {
+			t.Errorf("applied_at: got %q, want the legacy row's 2025-01-02T03:04:05Z", appliedAt)
+		}
+		if got := count(t, db, `SELECT COUNT(*) FROM schema_migrations`); got != 2 {
+			t.Errorf("schema_migrations rows: got %d, want 2", got)
+		}
+		if got := count(t, db, `SELECT COUNT(*) FROM schema_migrations_legacy`); got != 0 {
+			t.Errorf("schema_migrations_legacy rows: got %d, want 0 (claimed)", got)
+		}
+
+		// Once claimed, the name is free for another component.
+		other := fstest.MapFS{
+			db.Dialect.String() + "/0001_counters.sql": {Data: []byte(`CREATE TABLE other (id TEXT PRIMARY KEY);`)},
+		}
+		if err := db.Migrate(ctx, "other", other); err != nil {
+			t.Fatalf("Migrate other: %v", err)
+		}
+		if got := count(t, db, `SELECT COUNT(*) FROM other`); got != 0 {
+			t.Errorf("other rows: got %d, want 0", got)
 		}
 	})
 }
@@ -88,11 +154,16 @@ func TestMigrateErrors(t *testing.T) {
 	}{
 		{"no directory", fstest.MapFS{"other/0001_x.sql": {Data: []byte("SELECT 1")}}, sqlstore.ErrNoMigrations},
 		{"bad name", fstest.MapFS{"sqlite/init.sql": {Data: []byte("SELECT 1")}}, sqlstore.ErrBadMigration},
+		{"no component", testMigrations, sqlstore.ErrNoComponent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := sqlstoretest.SQLite(t)
-			if err := db.Migrate(context.Background(), tt.fsys); !errors.Is(err, tt.want) {
+			component := "test"
+			if tt.want == sqlstore.ErrNoComponent {
+				component = ""
+			}
+			if err := db.Migrate(context.Background(), component, tt.fsys); !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
 		})
@@ -101,7 +172,7 @@ func TestMigrateErrors(t *testing.T) {
 	t.Run("failing migration is not recorded", func(t *testing.T) {
 		db := sqlstoretest.SQLite(t)
 		bad := fstest.MapFS{"sqlite/0001_bad.sql": {Data: []byte("CREATE TABLE t (id TEXT); NOT SQL")}}
-		if err := db.Migrate(context.Background(), bad); err == nil {
+		if err := db.Migrate(context.Background(), "test", bad); err == nil {
 			t.Fatal("got nil error, want a syntax error")
 		}
 		if got := count(t, db, `SELECT COUNT(*) FROM schema_migrations`); got != 0 {
@@ -343,7 +414,7 @@ func TestMigrateConcurrent(t *testing.T) {
 						return
 					}
 					defer replica.Close()
-					errs <- replica.Migrate(ctx, testMigrations)
+					errs <- replica.Migrate(ctx, "test", testMigrations)
 				})
 			}
 			wg.Wait()
@@ -355,6 +426,24 @@ func TestMigrateConcurrent(t *testing.T) {
 			}
 			if got := count(t, db, `SELECT COUNT(*) FROM counters`); got != 1 {
 				t.Errorf("counters rows: got %d, want 1 (first migration ran once)", got)
+			}
+		})
+	}
+}
+
+func TestOpenRejectsUnknownScheme(t *testing.T) {
+	for _, dsn := range []string{"postgress://u:secret@h/db", "pg://h/db", "mysql://u:secret@h/db", "postgres:/h/db"} {
+		t.Run(dsn, func(t *testing.T) {
+			db, err := sqlstore.Open(context.Background(), dsn)
+			if err == nil {
+				db.Close()
+				t.Fatalf("Open(%q) succeeded, want ErrUnsupportedDSN", dsn)
+			}
+			if !errors.Is(err, sqlstore.ErrUnsupportedDSN) {
+				t.Errorf("Open(%q) = %v, want ErrUnsupportedDSN", dsn, err)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error %q repeats the password", err)
 			}
 		})
 	}

@@ -1,15 +1,11 @@
 package telemetry_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,38 +18,9 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/tenurehq/tenure/services/platform/internal/testlog"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 )
-
-// syncBuffer collects log output written from server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 func waitSpans(t *testing.T, rec *tracetest.SpanRecorder, n int) []sdktrace.ReadOnlySpan {
 	t.Helper()
@@ -75,7 +42,7 @@ func TestGRPCTracePropagationAndLogs(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	p := telemetry.NewProviders(tp)
 
-	var logs syncBuffer
+	var logs testlog.Buffer
 	log := telemetry.NewLogger(&logs, "profile", slog.LevelInfo)
 	logCalls := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		log.InfoContext(ctx, "handling", "method", info.FullMethod)
@@ -123,7 +90,7 @@ func TestGRPCTracePropagationAndLogs(t *testing.T) {
 		t.Errorf("server span parent = %s, want client span %s", server.Parent().SpanID(), client.SpanContext().SpanID())
 	}
 
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	if len(lines) != 1 {
 		t.Fatalf("got %d log lines, want 1", len(lines))
 	}
@@ -165,11 +132,11 @@ func TestHTTPHandlerContinuesTrace(t *testing.T) {
 }
 
 func TestLoggerWithoutSpan(t *testing.T) {
-	var buf syncBuffer
+	var buf testlog.Buffer
 	log := telemetry.NewLogger(&buf, "gateway", slog.LevelWarn)
 	log.InfoContext(context.Background(), "dropped")
 	log.With("k", "v").WarnContext(context.Background(), "kept")
-	lines := buf.lines(t)
+	lines := buf.Lines(t)
 	if len(lines) != 1 {
 		t.Fatalf("got %d lines, want 1 (info is below warn)", len(lines))
 	}

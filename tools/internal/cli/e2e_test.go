@@ -65,6 +65,7 @@ func startGateway(t *testing.T, etcd *embedetcd.Server) string {
 		ListenAddr:      "127.0.0.1:0",
 		EtcdEndpoints:   etcd.Endpoints(),
 		MaxBodyBytes:    gatewayapp.DefaultMaxBodyBytes,
+		BackendTimeout:  gatewayapp.DefaultBackendTimeout,
 		ShutdownTimeout: 5 * time.Second,
 		LogLevel:        "error",
 	}, gatewayapp.Deps{Logger: quiet()})

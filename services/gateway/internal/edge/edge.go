@@ -11,8 +11,6 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -25,8 +23,9 @@ type Options struct {
 	// MaxBodyBytes limits request bodies; larger bodies are answered with
 	// HTTP 413. Zero or less means no limit.
 	MaxBodyBytes int64
-	// Logger receives backend failures (codes that mean the server, not the
-	// caller, is at fault). Nil discards them.
+	// Logger receives the detail of failures that are the server's, not
+	// the caller's, fault (the caller gets a generic message). Nil discards
+	// them.
 	Logger *slog.Logger
 }
 
@@ -54,9 +53,12 @@ func New(opts Options) *Edge {
 		runtime.WithMiddlewares(nameSpan),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
 			Marshaler: &runtime.JSONPb{
+				// Zero scalars and empty lists are written out, so that an
+				// amount of 0 or an index of 0 is visible; unset messages
+				// stay omitted.
 				MarshalOptions: protojson.MarshalOptions{
-					EmitUnpopulated: false,
-					UseProtoNames:   false,
+					EmitDefaultValues: true,
+					UseProtoNames:     false,
 				},
 				// Unknown fields are rejected so that a misspelt field is an
 				// INVALID_ARGUMENT rather than silently ignored.
@@ -97,18 +99,14 @@ func (e *Edge) Handler() http.Handler {
 	})
 }
 
-// handleError renders every error as a google.rpc.Status, turning a decode
-// failure caused by the body limit into 413 RESOURCE_EXHAUSTED.
+// handleError renders every error as a google.rpc.Status carrying an
+// ErrorInfo, turning a decode failure caused by the body limit into 413
+// RESOURCE_EXHAUSTED; see describe.
 func (e *Edge) handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	if b, ok := r.Body.(*limitedBody); ok && b.exceeded {
 		err = bodyTooLarge(e.maxBody)
 	}
-	switch status.Code(err) {
-	case codes.Internal, codes.Unknown, codes.Unavailable, codes.DataLoss:
-		method, _ := runtime.RPCMethod(ctx)
-		e.log.WarnContext(ctx, "backend call failed", "rpc", method, "err", err)
-	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, e.describe(ctx, err))
 }
 
 // nameSpan names the HTTP server span after the matched route, e.g.

@@ -1,15 +1,21 @@
 package edge_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/gateway/internal/edge"
@@ -60,13 +66,39 @@ func (r *recorder) CreateCustomer(ctx context.Context, req *profilev1.CreateCust
 
 func (r *recorder) GetCustomer(ctx context.Context, req *profilev1.GetCustomerRequest) (*profilev1.GetCustomerResponse, error) {
 	r.md, _ = metadata.FromIncomingContext(ctx)
+	if err, ok := failures[req.GetName()]; ok {
+		return nil, err
+	}
 	return &profilev1.GetCustomerResponse{Customer: &profilev1.Customer{Name: req.GetName()}}, nil
+}
+
+// failures are the errors GetCustomer answers for these names.
+var failures = map[string]error{
+	"customers/unavailable": status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 10.0.0.9:7001: connect: connection refused\""),
+	"customers/slow":        status.Error(codes.DeadlineExceeded, "context deadline exceeded"),
+	"customers/broken":      status.Error(codes.Internal, "sqlite: database disk image is malformed (table customers)"),
+	"customers/unknown":     errors.New("panic recovered: runtime error: index out of range [3] with length 3"),
+	"customers/described":   describedNotFound(),
+}
+
+func describedNotFound() error {
+	st, err := status.New(codes.NotFound, "profile: customer not found").
+		WithDetails(&errdetails.ErrorInfo{Reason: "CUSTOMER_NOT_FOUND", Domain: "profile.tenure.dev"})
+	if err != nil {
+		panic(err)
+	}
+	return st.Err()
 }
 
 func newServer(t *testing.T, limit int64) (*httptest.Server, *recorder) {
 	t.Helper()
+	return newLoggingServer(t, limit, nil)
+}
+
+func newLoggingServer(t *testing.T, limit int64, log *slog.Logger) (*httptest.Server, *recorder) {
+	t.Helper()
 	rec := &recorder{}
-	e := edge.New(edge.Options{MaxBodyBytes: limit})
+	e := edge.New(edge.Options{MaxBodyBytes: limit, Logger: log})
 	if err := profilev1.RegisterProfileServiceHandlerServer(context.Background(), e.Mux(), rec); err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +266,165 @@ func TestRoutingErrors(t *testing.T) {
 				t.Errorf("got %d %+v, want %d with reason %s", resp.StatusCode, st, tt.want, tt.reason)
 			}
 		})
+	}
+}
+
+// TestErrorDetails: every error the gateway answers carries an ErrorInfo.
+// Statuses without one get a reason in the gateway's domain and, where the
+// message would expose internals, a generic message; the detail is logged.
+// Backend statuses with an ErrorInfo pass through untouched.
+func TestErrorDetails(t *testing.T) {
+	var logs bytes.Buffer
+	srv, _ := newLoggingServer(t, 1<<20, slog.New(slog.NewJSONHandler(&logs, nil)))
+	tests := []struct {
+		name         string
+		method, path string
+		body         string
+		want         int
+		code         codes.Code
+		domain       string
+		reason       string
+		message      string
+		logged       string // in the log, not in the response
+	}{
+		{
+			name: "unknown body field", method: http.MethodPost, path: "/v1/customers?customerId=c1",
+			body: `{"fullname":"Ada"}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `request body is not valid JSON for tenure.profile.v1.Customer: unknown field "fullname"`,
+		},
+		{
+			name: "body not JSON", method: http.MethodPost, path: "/v1/customers?customerId=c1",
+			body: `{"fullName":`, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `request body is not valid JSON for tenure.profile.v1.Customer: unexpected end of input`,
+		},
+		{
+			name: "body bad token", method: http.MethodPost, path: "/v1/customers?customerId=c1",
+			body: `{"fullName": x}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `request body is not valid JSON for tenure.profile.v1.Customer: invalid character 'x' looking for beginning of value`,
+		},
+		{
+			name: "body wrong type", method: http.MethodPost, path: "/v1/customers?customerId=c1",
+			body: `{"fullName": 1}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `request body is not valid JSON for tenure.profile.v1.Customer: invalid value for string field fullName: 1`,
+		},
+		{
+			name: "query integer", method: http.MethodGet, path: "/v1/customers?pageSize=abc",
+			want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `query parameter "pageSize" must be an integer`,
+		},
+		{
+			name: "query out of range", method: http.MethodGet, path: "/v1/customers?page_size=99999999999",
+			want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `query parameter "pageSize" is out of range`,
+		},
+		{
+			name: "backend unavailable", method: http.MethodGet, path: "/v1/customers/unavailable",
+			want: http.StatusServiceUnavailable, code: codes.Unavailable,
+			domain: edge.Domain, reason: edge.ReasonBackendUnavailable,
+			message: "the profile service is unavailable, retry later", logged: "10.0.0.9:7001",
+		},
+		{
+			name: "deadline exceeded", method: http.MethodGet, path: "/v1/customers/slow",
+			want: http.StatusGatewayTimeout, code: codes.DeadlineExceeded,
+			domain: edge.Domain, reason: edge.ReasonDeadlineExceeded,
+			message: "the profile service did not answer in time", logged: "context deadline exceeded",
+		},
+		{
+			name: "internal", method: http.MethodGet, path: "/v1/customers/broken",
+			want: http.StatusInternalServerError, code: codes.Internal,
+			domain: edge.Domain, reason: edge.ReasonInternal,
+			message: "internal error", logged: "database disk image is malformed",
+		},
+		{
+			name: "unknown", method: http.MethodGet, path: "/v1/customers/unknown",
+			want: http.StatusInternalServerError, code: codes.Internal,
+			domain: edge.Domain, reason: edge.ReasonInternal,
+			message: "internal error", logged: "index out of range",
+		},
+		{
+			name: "unimplemented", method: http.MethodGet, path: "/v1/customers",
+			want: http.StatusNotImplemented, code: codes.Unimplemented,
+			domain: edge.Domain, reason: "UNIMPLEMENTED",
+			message: "method ListCustomers not implemented",
+		},
+		{
+			name: "backend error passes through", method: http.MethodGet, path: "/v1/customers/described",
+			want: http.StatusNotFound, code: codes.NotFound,
+			domain: "profile.tenure.dev", reason: "CUSTOMER_NOT_FOUND",
+			message: "profile: customer not found",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			req, err := http.NewRequest(tt.method, srv.URL+tt.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st rpcStatus
+			if err := json.Unmarshal(raw, &st); err != nil {
+				t.Fatalf("body %s: %v", raw, err)
+			}
+			if resp.StatusCode != tt.want || codes.Code(st.Code) != tt.code {
+				t.Errorf("got %d code %d, want %d code %d (%s); body %s", resp.StatusCode, st.Code, tt.want, tt.code, tt.code, raw)
+			}
+			if st.Message != tt.message {
+				t.Errorf("message = %q, want %q", st.Message, tt.message)
+			}
+			if len(st.Details) != 1 || st.Details[0].Type != "type.googleapis.com/google.rpc.ErrorInfo" ||
+				st.Details[0].Reason != tt.reason || st.Details[0].Domain != tt.domain {
+				t.Errorf("details %+v, want one ErrorInfo %s in %s", st.Details, tt.reason, tt.domain)
+			}
+			if tt.logged != "" {
+				if strings.Contains(string(raw), tt.logged) {
+					t.Errorf("body %s exposes %q", raw, tt.logged)
+				}
+				if !strings.Contains(logs.String(), tt.logged) {
+					t.Errorf("log lacks %q:\n%s", tt.logged, logs.String())
+				}
+			}
+		})
+	}
+}
+
+// TestEmitDefaultValues: zero scalars are written out (an amount of 0 is
+// not an absent amount), unset messages are not.
+func TestEmitDefaultValues(t *testing.T) {
+	srv, _ := newServer(t, 1<<20)
+	resp, err := srv.Client().Get(srv.URL + "/v1/customers/c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Customer map[string]json.RawMessage `json:"customer"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Customer["email"]) != `""` || string(got.Customer["tags"]) != "[]" {
+		t.Errorf("customer %v, want email \"\" and tags []", got.Customer)
+	}
+	if _, ok := got.Customer["features"]; ok {
+		t.Errorf("customer %v has unset features, want them omitted", got.Customer)
 	}
 }

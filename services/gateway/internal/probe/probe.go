@@ -5,6 +5,7 @@ package probe
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -28,12 +29,16 @@ type Readiness struct {
 	Endpoints EndpointLister
 	// Timeout bounds the whole check; default 2 s.
 	Timeout time.Duration
+	// Logger receives why the registry could not be read, which the
+	// response does not say. Nil discards it.
+	Logger *slog.Logger
 }
 
 // Report is the /readyz response body.
 type Report struct {
 	Ready bool `json:"ready"`
-	// Registry is "ok" or why the registry could not be read.
+	// Registry is "ok" or "etcd unreachable"; the error itself is logged,
+	// not exposed.
 	Registry string `json:"registry"`
 	// Services maps each backend to its number of registered endpoints.
 	Services map[string]int `json:"services"`
@@ -55,7 +60,10 @@ func (rd *Readiness) Check(ctx context.Context) Report {
 	for i, svc := range rd.Services {
 		eps, err := rd.Endpoints(ctx, svc)
 		if err != nil {
-			rep.Registry = "unavailable: " + err.Error()
+			if rd.Logger != nil {
+				rd.Logger.WarnContext(ctx, "readiness: registry unreachable", "service", svc, "err", err)
+			}
+			rep.Registry = "etcd unreachable"
 			rep.Missing = append(rep.Missing, rd.Services[i:]...)
 			return rep
 		}

@@ -1,19 +1,22 @@
 package probe_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tenurehq/tenure/services/gateway/internal/probe"
 )
 
 func TestReadiness(t *testing.T) {
-	errDown := errors.New("etcd down")
+	errDown := errors.New("dial tcp 10.0.0.7:2379: connect: connection refused")
 	tests := []struct {
 		name     string
 		registry map[string][]string
@@ -28,8 +31,10 @@ func TestReadiness(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
 			rd := &probe.Readiness{
 				Services: []string{"profile", "loyalty"},
+				Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
 				Endpoints: func(_ context.Context, svc string) ([]string, error) {
 					return tt.registry[svc], tt.err
 				},
@@ -49,8 +54,19 @@ func TestReadiness(t *testing.T) {
 			if rep.Ready != (tt.want == http.StatusOK) {
 				t.Errorf("ready = %v with status %d", rep.Ready, tt.want)
 			}
-			if (tt.err == nil) != (rep.Registry == "ok") {
-				t.Errorf("registry = %q, want ok only when the lookup succeeds", rep.Registry)
+			wantRegistry := "ok"
+			if tt.err != nil {
+				wantRegistry = "etcd unreachable"
+				// The detail is logged, never answered.
+				if strings.Contains(rec.Body.String(), "10.0.0.7") {
+					t.Errorf("body %s exposes the etcd error", rec.Body)
+				}
+				if !strings.Contains(logs.String(), "10.0.0.7") {
+					t.Errorf("log %q lacks the etcd error", logs.String())
+				}
+			}
+			if rep.Registry != wantRegistry {
+				t.Errorf("registry = %q, want %q", rep.Registry, wantRegistry)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -135,6 +134,15 @@ func wantErr(t *testing.T, err error, code codes.Code, reason, field string) {
 	}
 }
 
+// wantMessage fails unless err's status message is want: every message
+// must read once, with no sentinel prefix repeated.
+func wantMessage(t *testing.T, err error, want string) {
+	t.Helper()
+	if got := status.Convert(err).Message(); got != want {
+		t.Fatalf("message = %q, want %q", got, want)
+	}
+}
+
 func TestCustomers(t *testing.T) {
 	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
@@ -173,6 +181,7 @@ func TestCustomers(t *testing.T) {
 		dup.RequestId = "req-create-2"
 		_, err = cli.CreateCustomer(ctx, dup)
 		wantErr(t, err, codes.AlreadyExists, "CUSTOMER_ALREADY_EXISTS", "")
+		wantMessage(t, err, "profile: customer already exists; update it, or create the new one under another customer_id (customer c-1)")
 
 		// Validation names the field.
 		_, err = cli.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "c-bad", Customer: &profilev1.Customer{Email: "nope"}})
@@ -191,6 +200,10 @@ func TestCustomers(t *testing.T) {
 		wantErr(t, err, codes.NotFound, "CUSTOMER_NOT_FOUND", "")
 		_, err = cli.GetCustomer(ctx, &profilev1.GetCustomerRequest{Name: "users/c-1"})
 		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "name")
+		wantMessage(t, err, `profile: invalid argument: name: must be "customers/" followed by a customer id, got "users/c-1"`)
+		_, err = cli.GetCustomer(ctx, &profilev1.GetCustomerRequest{Name: "customers/c 1"})
+		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "name")
+		wantMessage(t, err, `profile: invalid argument: name: customer id character ' ' not allowed; use letters, digits and -_.:@`)
 
 		// List: paging, tag filter, updated_after.
 		for i := 2; i <= 5; i++ {
@@ -232,6 +245,14 @@ func TestCustomers(t *testing.T) {
 		}
 		_, err = cli.ListCustomers(ctx, &profilev1.ListCustomersRequest{PageToken: "garbage"})
 		wantErr(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "")
+		wantMessage(t, err, "profile: invalid page token: page_token is not one this service issued; pass next_page_token unchanged, or omit it for the first page")
+		evenPage, err := cli.ListCustomers(ctx, &profilev1.ListCustomersRequest{Tag: "even", PageSize: 1})
+		if err != nil || evenPage.GetNextPageToken() == "" {
+			t.Fatalf("tag even, page size 1: %v, next_page_token %q", err, evenPage.GetNextPageToken())
+		}
+		_, err = cli.ListCustomers(ctx, &profilev1.ListCustomersRequest{PageToken: evenPage.GetNextPageToken()})
+		wantErr(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "")
+		wantMessage(t, err, "profile: invalid page token: page_token does not match the request's filters; send the tag and updated_after of the request that returned it")
 
 		// Update with a mask, then list by updated_after.
 		c1 := got.GetCustomer()
@@ -259,13 +280,17 @@ func TestCustomers(t *testing.T) {
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"email"}},
 		})
 		wantErr(t, err, codes.Aborted, "ETAG_MISMATCH", "")
+		wantMessage(t, err, "profile: etag mismatch: the customer changed since the etag was read; read it again and retry")
 		_, err = cli.UpdateCustomer(ctx, &profilev1.UpdateCustomerRequest{
 			Customer: &profilev1.Customer{Name: "customers/c-1"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"nickname"}},
 		})
 		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "update_mask")
-		if st, _ := status.FromError(err); !strings.Contains(st.Message(), "nickname") {
-			t.Fatalf("message %q does not name the path", st.Message())
-		}
+		wantMessage(t, err, `profile: invalid argument: update_mask: unknown path "nickname"`)
+		_, err = cli.UpdateCustomer(ctx, &profilev1.UpdateCustomerRequest{
+			Customer: &profilev1.Customer{Name: "customers/c!1"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"email"}},
+		})
+		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "customer.name")
+		wantMessage(t, err, `profile: invalid argument: customer.name: customer id character '!' not allowed; use letters, digits and -_.:@`)
 		_, err = cli.UpdateCustomer(ctx, &profilev1.UpdateCustomerRequest{
 			Customer: &profilev1.Customer{Name: "customers/c-1"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"features"}},
 		})

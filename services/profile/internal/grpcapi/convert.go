@@ -1,6 +1,7 @@
 package grpcapi
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,20 +14,21 @@ import (
 
 const customersPrefix = "customers/"
 
-// fieldError is a request error about one field, outside the domain's own
-// validation (resource names, timestamps).
+// fieldError is a request error about one field outside the domain's own
+// validation (resource names, timestamps, the update mask): it names the
+// field for the BadRequest detail, and its message is err's, which already
+// names the field.
 type fieldError struct {
 	field string
-	msg   string
 	err   error
 }
 
-func (e *fieldError) Error() string { return e.err.Error() + ": " + e.field + ": " + e.msg }
+func (e *fieldError) Error() string { return e.err.Error() }
 func (e *fieldError) Unwrap() error { return e.err }
 func (e *fieldError) Field() string { return e.field }
 
 func invalidField(field, format string, args ...any) error {
-	return &fieldError{field: field, msg: fmt.Sprintf(format, args...), err: profile.ErrInvalidArgument}
+	return &fieldError{field: field, err: fmt.Errorf("%w: %s: %s", profile.ErrInvalidArgument, field, fmt.Sprintf(format, args...))}
 }
 
 // parseName returns the customer id of a "customers/{customer_id}" name.
@@ -35,8 +37,11 @@ func parseName(field, name string) (string, error) {
 	if !ok || id == "" {
 		return "", invalidField(field, "must be %q followed by a customer id, got %q", customersPrefix, name)
 	}
-	if err := profile.CheckCustomerID(id); err != nil {
-		return "", invalidField(field, "invalid customer id: %v", err)
+	var verr *profile.ValidationError
+	if err := profile.CheckCustomerID(id); errors.As(err, &verr) {
+		return "", invalidField(field, "customer id %s", verr.Message)
+	} else if err != nil {
+		return "", err
 	}
 	return id, nil
 }

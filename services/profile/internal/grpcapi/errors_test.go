@@ -31,7 +31,7 @@ func TestErrorTable(t *testing.T) {
 		{"invalid customer", (&profile.ValidationError{Index: -1, Path: "email", Message: "bad", Err: profile.ErrInvalidCustomer}).WithPrefix("customer"), codes.InvalidArgument, "INVALID_CUSTOMER", "customer.email"},
 		{"invalid event", eventErr.WithPrefix("event"), codes.InvalidArgument, "INVALID_EVENT", "event.occurred_at"},
 		{"etag", profile.ErrETagMismatch, codes.Aborted, "ETAG_MISMATCH", ""},
-		{"has events", fmt.Errorf("%w: erase it instead", profile.ErrCustomerHasEvents), codes.FailedPrecondition, "CUSTOMER_HAS_EVENTS", ""},
+		{"has events", fmt.Errorf("%w (customer c-1)", profile.ErrCustomerHasEvents), codes.FailedPrecondition, "CUSTOMER_HAS_EVENTS", ""},
 		{"erased", profile.ErrCustomerErased, codes.FailedPrecondition, "CUSTOMER_ERASED", ""},
 		{"batch too large", profile.ErrBatchTooLarge, codes.InvalidArgument, "BATCH_TOO_LARGE", ""},
 		{"empty batch", profile.ErrEmptyBatch, codes.InvalidArgument, "EMPTY_BATCH", ""},

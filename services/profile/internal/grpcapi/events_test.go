@@ -143,6 +143,7 @@ func TestEventsAndFeatures(t *testing.T) {
 		// A customer with events cannot be deleted.
 		_, err = cli.DeleteCustomer(ctx, &profilev1.DeleteCustomerRequest{Name: "customers/p-1"})
 		wantErr(t, err, codes.FailedPrecondition, "CUSTOMER_HAS_EVENTS", "")
+		wantMessage(t, err, "profile: customer has events, so it cannot be deleted; erase it instead (customer p-1)")
 
 		// Customer events page in sequence order.
 		var seqs []int64
@@ -172,12 +173,14 @@ func TestEventsAndFeatures(t *testing.T) {
 		// Batch limits.
 		_, err = cli.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{})
 		wantErr(t, err, codes.InvalidArgument, "EMPTY_BATCH", "")
+		wantMessage(t, err, "profile: empty batch: events: send 1 to 1000 events")
 		big := make([]*profilev1.Event, 1001)
 		for i := range big {
 			big[i] = viewEvent(fmt.Sprintf("big-%d", i), "p-1", day(1))
 		}
 		_, err = cli.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: big})
 		wantErr(t, err, codes.InvalidArgument, "BATCH_TOO_LARGE", "")
+		wantMessage(t, err, "profile: batch too large: events: send 1 to 1000 events, got 1001; split the batch")
 	})
 }
 
@@ -305,7 +308,12 @@ func TestExportAndErase(t *testing.T) {
 			t.Fatalf("erase event = %v", msg.GetEvent())
 		}
 
+		erasedMsg := "profile: customer erased: it holds only anonymous history, which cannot be changed, deleted or erased again (customer " + er.GetAnonymousId() + ")"
 		_, err = cli.EraseCustomer(ctx, &profilev1.EraseCustomerRequest{Name: "customers/" + er.GetAnonymousId()})
 		wantErr(t, err, codes.FailedPrecondition, "CUSTOMER_ERASED", "")
+		wantMessage(t, err, erasedMsg)
+		_, err = cli.DeleteCustomer(ctx, &profilev1.DeleteCustomerRequest{Name: "customers/" + er.GetAnonymousId()})
+		wantErr(t, err, codes.FailedPrecondition, "CUSTOMER_ERASED", "")
+		wantMessage(t, err, erasedMsg)
 	})
 }

@@ -5,7 +5,6 @@ package grpcapi
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -116,7 +115,7 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *profilev1.UpdateCustom
 	}
 	fields, err := profile.ParseUpdateMask(paths)
 	if err != nil {
-		return nil, &fieldError{field: "update_mask", msg: err.Error(), err: profile.ErrInvalidArgument}
+		return nil, &fieldError{field: "update_mask", err: err}
 	}
 	patch, err := toCustomer(id, req.GetCustomer())
 	if err != nil {
@@ -200,47 +199,22 @@ func (s *Server) RecordEvent(ctx context.Context, req *profilev1.RecordEventRequ
 
 // BatchRecordEvents implements profilev1.ProfileServiceServer.
 func (s *Server) BatchRecordEvents(ctx context.Context, req *profilev1.BatchRecordEventsRequest) (*profilev1.BatchRecordEventsResponse, error) {
-	in := req.GetEvents()
-	if len(in) > profile.MaxBatchSize {
-		// Checked before converting so an oversized batch costs little.
-		return nil, fmt.Errorf("%w: %d events, at most %d", profile.ErrBatchTooLarge, len(in), profile.MaxBatchSize)
+	batch := make([]profile.Submission, len(req.GetEvents()))
+	for i, pe := range req.GetEvents() {
+		batch[i].Event, batch[i].Rejected = toEvent(pe)
 	}
-	results := make([]*profilev1.EventResult, len(in))
-	events := make([]profile.Event, 0, len(in))
-	index := make([]int, 0, len(in)) // position in the request of events[j]
-	for i, pe := range in {
-		e, verr := toEvent(pe)
-		if verr != nil {
-			verr.Index = i
-			results[i] = fromResult(profile.EventResult{Index: i, EventID: e.ID, Outcome: profile.OutcomeRejected, Err: verr})
-			continue
-		}
-		events = append(events, e)
-		index = append(index, i)
+	b, err := s.svc.RecordEvents(ctx, batch)
+	if err != nil {
+		return nil, err
 	}
-	out := &profilev1.BatchRecordEventsResponse{Results: results}
-	if len(in) == 0 || len(events) > 0 {
-		rs, err := s.svc.RecordEvents(ctx, events)
-		if err != nil {
-			return nil, err
-		}
-		for j, r := range rs {
-			r.Index = index[j]
-			if r.Err != nil {
-				r.Err.Index = index[j]
-			}
-			results[index[j]] = fromResult(r)
-		}
+	out := &profilev1.BatchRecordEventsResponse{
+		Results:        make([]*profilev1.EventResult, len(b.Results)),
+		AcceptedCount:  int32(b.Accepted),
+		DuplicateCount: int32(b.Duplicates),
+		RejectedCount:  int32(b.Rejected),
 	}
-	for _, r := range results {
-		switch r.GetOutcome() {
-		case profilev1.EventOutcome_EVENT_OUTCOME_ACCEPTED:
-			out.AcceptedCount++
-		case profilev1.EventOutcome_EVENT_OUTCOME_DUPLICATE:
-			out.DuplicateCount++
-		case profilev1.EventOutcome_EVENT_OUTCOME_REJECTED:
-			out.RejectedCount++
-		}
+	for i, r := range b.Results {
+		out.Results[i] = fromResult(r)
 	}
 	return out, nil
 }

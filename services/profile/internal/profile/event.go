@@ -1,10 +1,6 @@
 package profile
 
-import (
-	"encoding/json"
-	"fmt"
-	"time"
-)
+import "time"
 
 // EventKind names the payload type of an event. The string is stable and is
 // what storage records.
@@ -65,81 +61,81 @@ type Payload interface {
 
 // OrderLine is one line of an order, refund or cart.
 type OrderLine struct {
-	SKU       string `json:"sku,omitempty"`
-	Category  string `json:"category,omitempty"`
-	Quantity  int64  `json:"quantity,omitempty"`
-	UnitPrice Money  `json:"unit_price,omitzero"`
-	Discount  Money  `json:"discount,omitzero"`
+	SKU       string
+	Category  string
+	Quantity  int64
+	UnitPrice Money
+	Discount  Money
 }
 
 // OrderPlaced is an order the customer placed.
 type OrderPlaced struct {
-	OrderID string      `json:"order_id,omitempty"`
-	Lines   []OrderLine `json:"lines,omitempty"`
+	OrderID string
+	Lines   []OrderLine
 	// Total is what the customer paid; zero value means absent (then it is
 	// derived from the lines, see OrderTotal).
-	Total         Money  `json:"total,omitzero"`
-	OrderDiscount Money  `json:"order_discount,omitzero"`
-	Channel       string `json:"channel,omitempty"`
+	Total         Money
+	OrderDiscount Money
+	Channel       string
 }
 
 // OrderRefunded is money returned to the customer.
 type OrderRefunded struct {
-	OrderID string      `json:"order_id,omitempty"`
-	Amount  Money       `json:"amount,omitzero"`
-	Lines   []OrderLine `json:"lines,omitempty"`
+	OrderID string
+	Amount  Money
+	Lines   []OrderLine
 }
 
 // ProductViewed is a product page view.
 type ProductViewed struct {
-	SKU      string `json:"sku,omitempty"`
-	Category string `json:"category,omitempty"`
-	Channel  string `json:"channel,omitempty"`
+	SKU      string
+	Category string
+	Channel  string
 }
 
 // CartUpdated is a change of the customer's cart.
 type CartUpdated struct {
-	Lines   []OrderLine `json:"lines,omitempty"`
-	Value   Money       `json:"value,omitzero"`
-	Channel string      `json:"channel,omitempty"`
+	Lines   []OrderLine
+	Value   Money
+	Channel string
 }
 
 // ReviewPosted is a product review; the text is not stored.
 type ReviewPosted struct {
-	SKU      string `json:"sku,omitempty"`
-	Rating   int32  `json:"rating,omitempty"`
-	Length   int32  `json:"length,omitempty"`
-	HasPhoto bool   `json:"has_photo,omitempty"`
+	SKU      string
+	Rating   int32
+	Length   int32
+	HasPhoto bool
 }
 
 // ContentShared is content shared on a social network.
 type ContentShared struct {
-	ContentID string `json:"content_id,omitempty"`
-	Network   string `json:"network,omitempty"`
+	ContentID string
+	Network   string
 }
 
 // CheckedIn is a check-in at a store or location.
 type CheckedIn struct {
-	LocationID string `json:"location_id,omitempty"`
+	LocationID string
 }
 
 // ServiceContacted is a contact with customer service.
 type ServiceContacted struct {
-	Channel string `json:"channel,omitempty"`
-	Topic   string `json:"topic,omitempty"`
+	Channel string
+	Topic   string
 }
 
 // MessageEngaged is an interaction with an outreach message.
 type MessageEngaged struct {
-	MessageID string `json:"message_id,omitempty"`
-	Channel   string `json:"channel,omitempty"`
-	Action    string `json:"action,omitempty"`
+	MessageID string
+	Channel   string
+	Action    string
 }
 
 // CustomerErased marks that a customer was erased; its events now carry
 // AnonymousID. Only EraseCustomer writes it.
 type CustomerErased struct {
-	AnonymousID string `json:"anonymous_id,omitempty"`
+	AnonymousID string
 }
 
 // CustomerUpdated marks that a customer was created or its profile
@@ -147,7 +143,7 @@ type CustomerErased struct {
 // writes it, in the transaction that changes the customer.
 type CustomerUpdated struct {
 	// Tags after the change, sorted.
-	Tags []string `json:"tags,omitempty"`
+	Tags []string
 }
 
 // CustomerDeleted marks that a customer without activity was deleted.
@@ -189,62 +185,3 @@ func (CustomerUpdated) Kind() EventKind { return KindCustomerUpdated }
 
 // Kind implements Payload.
 func (CustomerDeleted) Kind() EventKind { return KindCustomerDeleted }
-
-// EncodePayload returns the kind and a JSON encoding of p, the form storage
-// keeps. DecodePayload reverses it.
-func EncodePayload(p Payload) (EventKind, []byte, error) {
-	if p == nil {
-		return "", nil, fmt.Errorf("profile: encode payload: no payload")
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return "", nil, fmt.Errorf("profile: encode %s payload: %w", p.Kind(), err)
-	}
-	return p.Kind(), b, nil
-}
-
-// DecodePayload decodes a payload written by EncodePayload.
-func DecodePayload(kind EventKind, data []byte) (Payload, error) {
-	var p Payload
-	var err error
-	switch kind {
-	case KindOrderPlaced:
-		p, err = decodeAs[OrderPlaced](data)
-	case KindOrderRefunded:
-		p, err = decodeAs[OrderRefunded](data)
-	case KindProductViewed:
-		p, err = decodeAs[ProductViewed](data)
-	case KindCartUpdated:
-		p, err = decodeAs[CartUpdated](data)
-	case KindReviewPosted:
-		p, err = decodeAs[ReviewPosted](data)
-	case KindContentShared:
-		p, err = decodeAs[ContentShared](data)
-	case KindCheckedIn:
-		p, err = decodeAs[CheckedIn](data)
-	case KindServiceContacted:
-		p, err = decodeAs[ServiceContacted](data)
-	case KindMessageEngaged:
-		p, err = decodeAs[MessageEngaged](data)
-	case KindCustomerErased:
-		p, err = decodeAs[CustomerErased](data)
-	case KindCustomerUpdated:
-		p, err = decodeAs[CustomerUpdated](data)
-	case KindCustomerDeleted:
-		p, err = decodeAs[CustomerDeleted](data)
-	default:
-		return nil, fmt.Errorf("profile: decode payload: unknown kind %q", kind)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("profile: decode %s payload: %w", kind, err)
-	}
-	return p, nil
-}
-
-func decodeAs[T Payload](data []byte) (Payload, error) {
-	var v T
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}

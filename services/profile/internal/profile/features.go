@@ -13,38 +13,36 @@ const TopCategoryCount = 5
 // sums, counts, minima and maxima, so folding events in any order gives the
 // same state; the reported features (main currency, spend, average order
 // value, top categories, preferred channel) are computed from it by methods.
-//
-// Storage may persist it as JSON (the json tags are stable).
 type Features struct {
-	FirstOrderTime time.Time `json:"first_order_time,omitzero"`
-	LastOrderTime  time.Time `json:"last_order_time,omitzero"`
+	FirstOrderTime time.Time
+	LastOrderTime  time.Time
 	// OrderCount counts orders in every currency; refunds don't reduce it.
-	OrderCount int64 `json:"order_count,omitempty"`
+	OrderCount int64
 	// DiscountedOrderCount counts orders that used a line or order discount.
-	DiscountedOrderCount int64     `json:"discounted_order_count,omitempty"`
-	RefundCount          int64     `json:"refund_count,omitempty"`
-	LastActivityTime     time.Time `json:"last_activity_time,omitzero"`
+	DiscountedOrderCount int64
+	RefundCount          int64
+	LastActivityTime     time.Time
 	// EventCount counts events folded in (system events are not folded).
-	EventCount int64 `json:"event_count,omitempty"`
+	EventCount int64
 	// Currencies holds spend per ISO 4217 code.
-	Currencies map[string]CurrencyTotals `json:"currencies,omitempty"`
+	Currencies map[string]CurrencyTotals
 	// Categories holds quantity and orders per product category.
-	Categories map[string]CategoryTotals `json:"categories,omitempty"`
+	Categories map[string]CategoryTotals
 	// Channels holds orders per sales channel.
-	Channels map[string]int64 `json:"channels,omitempty"`
+	Channels map[string]int64
 }
 
 // CurrencyTotals is the spend in one currency.
 type CurrencyTotals struct {
-	OrderCount int64 `json:"order_count,omitempty"`
-	GrossMinor int64 `json:"gross_minor,omitempty"`
-	NetMinor   int64 `json:"net_minor,omitempty"`
+	OrderCount int64
+	GrossMinor int64
+	NetMinor   int64
 }
 
 // CategoryTotals is what a customer bought of one category.
 type CategoryTotals struct {
-	Quantity   int64 `json:"quantity,omitempty"`
-	OrderCount int64 `json:"order_count,omitempty"`
+	Quantity   int64
+	OrderCount int64
 }
 
 // CurrencySpend is a customer's spend in one currency, as reported.

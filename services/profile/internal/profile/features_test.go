@@ -179,28 +179,6 @@ func permute(s []Event, k int, fn func([]Event)) {
 	}
 }
 
-func TestPayloadRoundTrip(t *testing.T) {
-	payloads := []Payload{
-		order(line("a", 2, 100)), OrderRefunded{OrderID: "o", Amount: gbp(5)}, ProductViewed{SKU: "s"},
-		CartUpdated{Value: gbp(3)}, ReviewPosted{Rating: 5, HasPhoto: true}, ContentShared{Network: "x"},
-		CheckedIn{LocationID: "l"}, ServiceContacted{Topic: "t"}, MessageEngaged{Action: "opened"},
-		CustomerErased{AnonymousID: "anon-1"}, CustomerUpdated{Tags: []string{"a", "b"}}, CustomerDeleted{},
-	}
-	for _, p := range payloads {
-		t.Run(string(p.Kind()), func(t *testing.T) {
-			kind, data, err := EncodePayload(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := DecodePayload(kind, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertEq(t, "payload", got, p)
-		})
-	}
-}
-
 func TestApplyIgnoresSystemEvents(t *testing.T) {
 	at := time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)
 	var want Features

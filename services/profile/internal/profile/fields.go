@@ -33,17 +33,17 @@ var updatableFields = []CustomerField{
 	FieldConsentEmail, FieldConsentSMS, FieldConsentPush, FieldTags,
 }
 
-var outputOnlyFields = []string{"customer_id", "features", "state", "create_time", "update_time"}
-
-// identityFields identify the customer and its version rather than change
-// it. They are skipped in a mask: the JSON gateway derives a mask from every
-// field in a PATCH body, and a body carries name and etag.
-var identityFields = []string{"name", "etag"}
+// ignoredFields are skipped in a mask: the output-only fields (features.*
+// included), and name and etag, which identify the customer and its version
+// rather than change it. Per AIP-203 output-only paths are ignored, not
+// rejected, so that a client can PATCH back the whole object it read (the
+// JSON gateway derives a mask from every field in the body).
+var ignoredFields = []string{"name", "etag", "customer_id", "features", "state", "create_time", "update_time"}
 
 // ParseUpdateMask turns update mask paths into fields: "*" is every
-// updatable field, "consent" all three consent channels, "name" and "etag"
-// are skipped. Unknown and output-only paths fail with ErrInvalidArgument
-// naming the path.
+// updatable field, "consent" all three consent channels; output-only paths,
+// name and etag are skipped. Unknown paths fail with ErrInvalidArgument
+// naming the path, and so does a mask that names no updatable field.
 func ParseUpdateMask(paths []string) ([]CustomerField, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: update_mask: name at least one field", ErrInvalidArgument)
@@ -56,13 +56,11 @@ func ParseUpdateMask(paths []string) ([]CustomerField, error) {
 				return nil, fmt.Errorf("%w: update_mask: \"*\" must be the only path", ErrInvalidArgument)
 			}
 			return slices.Clone(updatableFields), nil
-		case slices.Contains(identityFields, p):
+		case slices.Contains(ignoredFields, p) || strings.HasPrefix(p, "features."):
 		case p == "consent":
 			out = append(out, FieldConsentEmail, FieldConsentSMS, FieldConsentPush)
 		case slices.Contains(updatableFields, CustomerField(p)):
 			out = append(out, CustomerField(p))
-		case slices.Contains(outputOnlyFields, p) || strings.HasPrefix(p, "features."):
-			return nil, fmt.Errorf("%w: update_mask: %q is output only", ErrInvalidArgument, p)
 		default:
 			return nil, fmt.Errorf("%w: update_mask: unknown path %q", ErrInvalidArgument, p)
 		}

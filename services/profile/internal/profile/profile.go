@@ -13,25 +13,30 @@ import (
 )
 
 // Sentinel errors. Callers match them with errors.Is; the gRPC layer maps
-// them to status codes in one table.
+// them to status codes in one table. Each message says what is wrong and,
+// where it is not obvious, what to do about it; wrapping adds the detail
+// (the field, the customer id).
 var (
 	ErrCustomerNotFound      = errors.New("profile: customer not found")
-	ErrCustomerAlreadyExists = errors.New("profile: customer already exists")
+	ErrCustomerAlreadyExists = errors.New("profile: customer already exists; update it, or create the new one under another customer_id")
 	ErrInvalidCustomer       = errors.New("profile: invalid customer")
 	ErrInvalidEvent          = errors.New("profile: invalid event")
-	ErrETagMismatch          = errors.New("profile: etag mismatch")
-	ErrCustomerHasEvents     = errors.New("profile: customer has events")
-	ErrCustomerErased        = errors.New("profile: customer erased")
+	ErrETagMismatch          = errors.New("profile: etag mismatch: the customer changed since the etag was read; read it again and retry")
+	ErrCustomerHasEvents     = errors.New("profile: customer has events, so it cannot be deleted; erase it instead")
+	ErrCustomerErased        = errors.New("profile: customer erased: it holds only anonymous history, which cannot be changed, deleted or erased again")
 	ErrBatchTooLarge         = errors.New("profile: batch too large")
 	ErrEmptyBatch            = errors.New("profile: empty batch")
 	ErrInvalidPageToken      = errors.New("profile: invalid page token")
-	ErrInvalidArgument       = errors.New("profile: invalid argument")
+	// ErrInvalidArgument is a bad request field outside customer and event
+	// validation (page size, update mask, resource name); the wrapping
+	// names the field and the fix.
+	ErrInvalidArgument = errors.New("profile: invalid argument")
 )
 
 // Money is an amount in minor units of an ISO 4217 currency.
 type Money struct {
-	Currency string `json:"currency,omitempty"`
-	Minor    int64  `json:"minor,omitempty"`
+	Currency string
+	Minor    int64
 }
 
 // IsZero reports whether m is the zero value (no amount, no currency).

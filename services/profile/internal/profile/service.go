@@ -39,9 +39,6 @@ func NewService(store Store, clock Clock) *Service {
 	return &Service{store: store, validate: NewValidator(), now: func() time.Time { return clock().UTC() }}
 }
 
-// Validator returns the validator the service uses.
-func (s *Service) Validator() *Validator { return s.validate }
-
 // Appended returns a channel closed the next time this Service appends to the
 // event log. Take it before reading the log so no append is missed.
 func (s *Service) Appended() <-chan struct{} { return s.appended.wait() }
@@ -109,9 +106,11 @@ func (s *Service) ListCustomers(ctx context.Context, q ListCustomersQuery) (Cust
 	f := CustomerFilter{Tag: q.Tag, UpdatedAfter: q.UpdatedAfter.UTC(), Limit: size + 1}
 	if q.PageToken != "" {
 		var cur customerCursor
-		if err := decodeToken(q.PageToken, &cur); err != nil || cur.AfterID == "" ||
-			cur.Tag != q.Tag || !cur.UpdatedAfter.Equal(f.UpdatedAfter) {
-			return CustomerPage{}, ErrInvalidPageToken
+		if err := decodeToken(q.PageToken, &cur); err != nil || customerIDProblem(cur.AfterID) != "" {
+			return CustomerPage{}, errMalformedToken
+		}
+		if cur.Tag != q.Tag || !cur.UpdatedAfter.Equal(f.UpdatedAfter) {
+			return CustomerPage{}, fmt.Errorf("%w: page_token does not match the request's filters; send the tag and updated_after of the request that returned it", ErrInvalidPageToken)
 		}
 		f.AfterID = cur.AfterID
 	}
@@ -140,19 +139,33 @@ func pageSize(n, def, max int) (int, error) {
 	return n, nil
 }
 
+// Page tokens are base64 JSON of a cursor: not signed, so a caller can read
+// and edit one. That is harmless as long as every token is checked in full:
+// decodeToken accepts only the exact string encodeToken makes of a cursor,
+// and the list methods check the cursor's fields against the request.
+
+var errMalformedToken = fmt.Errorf("%w: page_token is not one this service issued; pass next_page_token unchanged, or omit it for the first page", ErrInvalidPageToken)
+
 func encodeToken(v any) string {
 	b, _ := json.Marshal(v) // plain structs; cannot fail
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// decodeToken decodes tok into the cursor v. It fails unless tok is
+// exactly what encodeToken returns for v: no unknown or reordered fields,
+// no other spelling of a value, no trailing data.
 func decodeToken(tok string, v any) error {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	if err := json.Unmarshal(b, v); err != nil {
+		return err
+	}
+	if encodeToken(v) != tok {
+		return errors.New("profile: page token is not in canonical form")
+	}
+	return nil
 }
 
 // UpdateCustomer changes the fields of customer patch.ID named in fields to
@@ -199,8 +212,11 @@ func (s *Service) DeleteCustomer(ctx context.Context, id, etag string) error {
 		if etag != "" && etag != c.ETag() {
 			return ErrETagMismatch
 		}
-		if c.Features.EventCount > 0 || c.State == StateErased {
-			return fmt.Errorf("%w: erase it instead", ErrCustomerHasEvents)
+		if c.State == StateErased {
+			return fmt.Errorf("%w (customer %s)", ErrCustomerErased, id)
+		}
+		if c.Features.EventCount > 0 {
+			return fmt.Errorf("%w (customer %s)", ErrCustomerHasEvents, id)
 		}
 		return nil
 	}, rec.deleted)
@@ -333,39 +349,60 @@ type EventResult struct {
 	Err *ValidationError
 }
 
+// Submission is one event of a batch as the caller sent it. Rejected, when
+// set, is why the caller's layer could not convert the event (a malformed
+// timestamp, say): the event is rejected with it, in its place in the batch.
+type Submission struct {
+	Event    Event
+	Rejected *ValidationError
+}
+
+// BatchResult is the outcome of a batch: one result per submitted event, in
+// request order, and how many events had each outcome.
+type BatchResult struct {
+	Results                        []EventResult
+	Accepted, Duplicates, Rejected int
+}
+
 // RecordEvent records one event. An invalid event fails with a
 // *ValidationError; a duplicate succeeds with OutcomeDuplicate.
 func (s *Service) RecordEvent(ctx context.Context, e Event) (EventResult, error) {
 	if verr := s.validate.Event(e, s.now()); verr != nil {
 		return EventResult{}, verr
 	}
-	rs, err := s.RecordEvents(ctx, []Event{e})
+	b, err := s.RecordEvents(ctx, []Submission{{Event: e}})
 	if err != nil {
 		return EventResult{}, err
 	}
-	return rs[0], nil
+	return b.Results[0], nil
 }
 
 // RecordEvents records a batch of 1 to MaxBatchSize events. Valid events
 // are kept even when others are rejected; an event id seen earlier in the
-// batch or in the log is a duplicate. Results are in request order.
-func (s *Service) RecordEvents(ctx context.Context, events []Event) ([]EventResult, error) {
+// batch or in the log is a duplicate.
+func (s *Service) RecordEvents(ctx context.Context, batch []Submission) (BatchResult, error) {
 	switch {
-	case len(events) == 0:
-		return nil, ErrEmptyBatch
-	case len(events) > MaxBatchSize:
-		return nil, fmt.Errorf("%w: %d events, at most %d", ErrBatchTooLarge, len(events), MaxBatchSize)
+	case len(batch) == 0:
+		return BatchResult{}, fmt.Errorf("%w: events: send 1 to %d events", ErrEmptyBatch, MaxBatchSize)
+	case len(batch) > MaxBatchSize:
+		return BatchResult{}, fmt.Errorf("%w: events: send 1 to %d events, got %d; split the batch", ErrBatchTooLarge, MaxBatchSize, len(batch))
 	}
 	now := s.now()
-	results := make([]EventResult, len(events))
-	seen := make(map[string]bool, len(events))
-	valid := make([]Event, 0, len(events))
-	validIdx := make([]int, 0, len(events))
-	for i, e := range events {
+	results := make([]EventResult, len(batch))
+	seen := make(map[string]bool, len(batch))
+	valid := make([]Event, 0, len(batch))
+	validIdx := make([]int, 0, len(batch))
+	for i, sub := range batch {
+		e := sub.Event
 		results[i] = EventResult{Index: i, EventID: e.ID}
-		if verr := s.validate.Event(e, now); verr != nil {
-			verr.Index = i
-			results[i].Outcome, results[i].Err = OutcomeRejected, verr
+		verr := sub.Rejected
+		if verr == nil {
+			verr = s.validate.Event(e, now)
+		}
+		if verr != nil {
+			v := *verr
+			v.Index, v.EventID = i, e.ID
+			results[i].Outcome, results[i].Err = OutcomeRejected, &v
 			continue
 		}
 		if seen[e.ID] {
@@ -378,30 +415,36 @@ func (s *Service) RecordEvents(ctx context.Context, events []Event) ([]EventResu
 		valid = append(valid, e)
 		validIdx = append(validIdx, i)
 	}
-	if len(valid) == 0 {
-		return results, nil
-	}
-	stored, err := s.store.AppendEvents(ctx, valid, (*Features).Apply)
-	if err != nil {
-		return nil, err
-	}
-	if len(stored) != len(valid) {
-		return nil, fmt.Errorf("profile: store returned %d results for %d events", len(stored), len(valid))
-	}
-	accepted := false
-	for j, r := range stored {
-		i := validIdx[j]
-		if r.Duplicate {
-			results[i].Outcome = OutcomeDuplicate
-			continue
+	if len(valid) > 0 {
+		stored, err := s.store.AppendEvents(ctx, valid, (*Features).Apply)
+		if err != nil {
+			return BatchResult{}, err
 		}
-		results[i].Outcome, results[i].Sequence = OutcomeAccepted, r.Sequence
-		accepted = true
+		if len(stored) != len(valid) {
+			return BatchResult{}, fmt.Errorf("profile: store returned %d results for %d events", len(stored), len(valid))
+		}
+		for j, r := range stored {
+			i := validIdx[j]
+			if r.Duplicate {
+				results[i].Outcome = OutcomeDuplicate
+				continue
+			}
+			results[i].Outcome, results[i].Sequence = OutcomeAccepted, r.Sequence
+		}
 	}
-	if accepted {
-		s.appended.notify()
+	out := BatchResult{Results: results}
+	for _, r := range results {
+		switch r.Outcome {
+		case OutcomeAccepted:
+			out.Accepted++
+		case OutcomeDuplicate:
+			out.Duplicates++
+		case OutcomeRejected:
+			out.Rejected++
+		}
 	}
-	return results, nil
+	s.notifyIf(out.Accepted > 0)
+	return out, nil
 }
 
 // ListEvents returns up to limit events of the log after afterSequence.
@@ -456,8 +499,11 @@ func (s *Service) ListCustomerEvents(ctx context.Context, id string, size int, t
 	var after int64
 	if token != "" {
 		var cur eventCursor
-		if err := decodeToken(token, &cur); err != nil || cur.CustomerID != id || cur.AfterSequence <= 0 {
-			return EventPage{}, ErrInvalidPageToken
+		if err := decodeToken(token, &cur); err != nil || customerIDProblem(cur.CustomerID) != "" || cur.AfterSequence <= 0 {
+			return EventPage{}, errMalformedToken
+		}
+		if cur.CustomerID != id {
+			return EventPage{}, fmt.Errorf("%w: page_token does not match the request's parent; it belongs to another customer's events", ErrInvalidPageToken)
 		}
 		after = cur.AfterSequence
 	}
@@ -548,11 +594,4 @@ func (b *broadcast) notify() {
 		close(b.ch)
 		b.ch = nil
 	}
-}
-
-// IsValidation reports whether err is a validation failure of a customer or
-// an event.
-func IsValidation(err error) bool {
-	var v *ValidationError
-	return errors.As(err, &v)
 }

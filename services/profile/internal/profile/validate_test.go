@@ -186,10 +186,16 @@ func TestParseUpdateMask(t *testing.T) {
 		{[]string{"*"}, len(updatableFields), ""},
 		{[]string{"*", "email"}, 0, "only path"},
 		{[]string{"nickname"}, 0, `unknown path "nickname"`},
-		{[]string{"features.order_count"}, 0, "output only"},
+		{[]string{"features.order_count"}, 0, "updatable"},
 		{[]string{"etag", "name", "email"}, 1, ""},
 		{[]string{"etag"}, 0, "updatable"},
-		{[]string{"state"}, 0, "output only"},
+		{[]string{"state"}, 0, "updatable"},
+		// A whole customer read and PATCHed back: output-only paths are
+		// ignored (AIP-203), the rest applied.
+		{[]string{"name", "customer_id", "full_name", "email", "consent", "features", "features.net_spend",
+			"state", "create_time", "update_time", "etag"}, 5, ""},
+		{[]string{"create_time", "nickname"}, 0, `unknown path "nickname"`},
+		{[]string{"consent.fax"}, 0, `unknown path "consent.fax"`},
 		{nil, 0, "at least one"},
 	}
 	for _, tt := range tests {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -54,11 +53,11 @@ func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold p
 	kinds := make([]string, len(events))
 	payloads := make([]string, len(events))
 	for i, e := range events {
-		kind, payload, err := profile.EncodePayload(e.Payload)
+		kind, payload, err := encodePayload(e.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("store: event %s: %w", e.ID, err)
 		}
-		kinds[i], payloads[i] = string(kind), string(payload)
+		kinds[i], payloads[i] = kind, payload
 	}
 
 	w := s.batchWriter()
@@ -123,11 +122,11 @@ func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold p
 			for _, j := range cf.events {
 				fold(&cf.features, events[j])
 			}
-			b, err := json.Marshal(cf.features)
+			f, err := encodeFeatures(cf.features)
 			if err != nil {
-				return fmt.Errorf("store: encode features of %s: %w", cf.id, err)
+				return fmt.Errorf("store: features of %s: %w", cf.id, err)
 			}
-			ids[i], features[i] = cf.id, string(b)
+			ids[i], features[i] = cf.id, f
 			times[i] = nanos(events[cf.events[len(cf.events)-1]].RecordTime)
 		}
 		return w.writeFeatures(ctx, tx, ids, features, times)
@@ -160,10 +159,11 @@ func scanFeatures(rows *sql.Rows, byID map[string]*customerFold) error {
 }
 
 func decodeFeatures(cf *customerFold, data string) error {
-	cf.features = profile.Features{}
-	if err := json.Unmarshal([]byte(data), &cf.features); err != nil {
+	f, err := parseFeatures(data)
+	if err != nil {
 		return fmt.Errorf("store: decode features of %s: %w", cf.id, err)
 	}
+	cf.features = f
 	cf.found = true
 	return nil
 }

@@ -52,7 +52,7 @@ func Migrations() fs.FS {
 
 // Migrate applies the profile schema migrations.
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := s.db.Migrate(ctx, Migrations()); err != nil {
+	if err := s.db.Migrate(ctx, "profile", Migrations()); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	return nil
@@ -110,7 +110,7 @@ func scanCustomer(r rowScanner) (profile.Customer, error) {
 	if len(c.Tags) == 0 {
 		c.Tags = nil
 	}
-	if err := json.Unmarshal([]byte(features), &c.Features); err != nil {
+	if c.Features, err = parseFeatures(features); err != nil {
 		return profile.Customer{}, fmt.Errorf("store: decode features of %s: %w", c.ID, err)
 	}
 	return c, nil
@@ -179,9 +179,9 @@ func (s *Store) insertCustomer(ctx context.Context, tx *sql.Tx, c profile.Custom
 	if err != nil {
 		return false, err
 	}
-	features, err := json.Marshal(c.Features)
+	features, err := encodeFeatures(c.Features)
 	if err != nil {
-		return false, fmt.Errorf("store: encode features: %w", err)
+		return false, err
 	}
 	query := `INSERT INTO customers (` + customerColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -192,7 +192,7 @@ func (s *Store) insertCustomer(ctx context.Context, tx *sql.Tx, c profile.Custom
 		c.ID, c.FullName, c.Email, c.Phone, c.Birthday, c.TimeZone, c.Country,
 		nanos(c.RegistrationTime), c.RegistrationChannel,
 		int64(c.Consent.Email), int64(c.Consent.SMS), int64(c.Consent.Push),
-		tags, int64(c.State), string(features), nanos(c.CreateTime), nanos(c.UpdateTime), c.Revision)
+		tags, int64(c.State), features, nanos(c.CreateTime), nanos(c.UpdateTime), c.Revision)
 	if err != nil {
 		return false, err
 	}
@@ -270,7 +270,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer, event pr
 			return err
 		}
 		if existing.State != profile.StateProvisional {
-			return fmt.Errorf("%w: %s", profile.ErrCustomerAlreadyExists, c.ID)
+			return fmt.Errorf("%w (customer %s)", profile.ErrCustomerAlreadyExists, c.ID)
 		}
 		c.Features = existing.Features
 		c.CreateTime = existing.CreateTime
@@ -406,7 +406,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c prof
 			AND kind NOT IN (?`+strings.Repeat(", ?", len(profile.SystemKinds)-1)+`) LIMIT 1`), args...).Scan(&one)
 		switch {
 		case err == nil:
-			return fmt.Errorf("%w: %s", profile.ErrCustomerHasEvents, id)
+			return fmt.Errorf("%w (customer %s)", profile.ErrCustomerHasEvents, id)
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("store: delete customer %s: %w", id, err)
 		}
@@ -427,13 +427,13 @@ func (s *Store) appendCustomerEvent(ctx context.Context, tx *sql.Tx, event profi
 	if !ok {
 		return nil
 	}
-	kind, payload, err := profile.EncodePayload(e.Payload)
+	kind, payload, err := encodePayload(e.Payload)
 	if err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO events
 		(event_id, customer_id, kind, occurred_at, record_time, payload) VALUES (?, ?, ?, ?, ?, ?)`),
-		e.ID, e.CustomerID, string(kind), nanos(e.OccurredAt), nanos(e.RecordTime), string(payload)); err != nil {
+		e.ID, e.CustomerID, kind, nanos(e.OccurredAt), nanos(e.RecordTime), payload); err != nil {
 		return fmt.Errorf("store: append %s for %s: %w", kind, e.CustomerID, err)
 	}
 	return nil
@@ -464,14 +464,12 @@ func (s *Store) CustomerFeatures(ctx context.Context, ids []string) (map[string]
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			id, data string
-			f        profile.Features
-		)
+		var id, data string
 		if err := rows.Scan(&id, &data); err != nil {
 			return nil, fmt.Errorf("store: customer features: %w", err)
 		}
-		if err := json.Unmarshal([]byte(data), &f); err != nil {
+		f, err := parseFeatures(data)
+		if err != nil {
 			return nil, fmt.Errorf("store: decode features of %s: %w", id, err)
 		}
 		out[id] = f
@@ -496,7 +494,7 @@ func scanEvents(rows *sql.Rows) ([]profile.Event, error) {
 		if err := rows.Scan(&e.Sequence, &e.ID, &e.CustomerID, &kind, &occurredAt, &recordTime, &payload); err != nil {
 			return nil, err
 		}
-		p, err := profile.DecodePayload(profile.EventKind(kind), []byte(payload))
+		p, err := decodePayload(kind, payload)
 		if err != nil {
 			return nil, fmt.Errorf("store: event %s: %w", e.ID, err)
 		}
@@ -542,7 +540,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 	if !ok || p.AnonymousID == "" {
 		return 0, fmt.Errorf("store: erase %s: payload is not customer_erased with an anonymous id", id)
 	}
-	kind, payload, err := profile.EncodePayload(erased.Payload)
+	kind, payload, err := encodePayload(erased.Payload)
 	if err != nil {
 		return 0, err
 	}
@@ -556,7 +554,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 			return err
 		}
 		if c.State == profile.StateErased {
-			return fmt.Errorf("%w: %s", profile.ErrCustomerErased, id)
+			return fmt.Errorf("%w (customer %s)", profile.ErrCustomerErased, id)
 		}
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE events SET customer_id = ? WHERE customer_id = ?`), p.AnonymousID, id)
 		if err != nil {
@@ -587,7 +585,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 		}
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO events
 			(event_id, customer_id, kind, occurred_at, record_time, payload) VALUES (?, ?, ?, ?, ?, ?)`),
-			erased.ID, id, string(kind), nanos(erased.OccurredAt), nanos(erased.RecordTime), string(payload)); err != nil {
+			erased.ID, id, kind, nanos(erased.OccurredAt), nanos(erased.RecordTime), payload); err != nil {
 			return fmt.Errorf("store: append customer_erased for %s: %w", id, err)
 		}
 		return nil

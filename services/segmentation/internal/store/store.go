@@ -40,7 +40,7 @@ func Migrations() fs.FS {
 
 // Migrate applies the segmentation schema migrations.
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := s.db.Migrate(ctx, Migrations()); err != nil {
+	if err := s.db.Migrate(ctx, "segmentation", Migrations()); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	return nil
