@@ -97,7 +97,7 @@ bench-segmentation:
 	go run ./tools/cmd/tenure-bench stack --customers 100000 --seed 1 --calls 5000
 
 ## bench-segmentation-1m: the 1,000,000-customer recompute on SQLite and PostgreSQL with the
-## PostgreSQL window-function comparison (about 6 minutes, most of it loading the inputs).
+## PostgreSQL window-function comparison (about 8 minutes, most of it loading the inputs).
 bench-segmentation-1m:
 	@mkdir -p $(BENCH_DIR)
 	go run ./tools/cmd/tenure-bench synth --customers 1000000 --seed 1 --out $(BENCH_DIR)/synth-1m.tsv

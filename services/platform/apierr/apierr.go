@@ -46,7 +46,9 @@ type Rule struct {
 
 // FieldViolation is an error about one request field. Every FieldViolation
 // in an error's chain (including errors.Join branches) becomes an entry of a
-// google.rpc.BadRequest detail.
+// google.rpc.BadRequest detail. Its description is the error's
+// Description() string if it has one (the explanation alone, without the
+// field name the violation already carries), else its Error().
 type FieldViolation interface {
 	error
 	Field() string
@@ -134,9 +136,13 @@ func (t *Table) build(code codes.Code, msg, reason string, err error) *status.St
 				if bad == nil {
 					bad = &errdetails.BadRequest{}
 				}
+				desc := fv.Error()
+				if d, ok := fv.(interface{ Description() string }); ok {
+					desc = d.Description()
+				}
 				bad.FieldViolations = append(bad.FieldViolations, &errdetails.BadRequest_FieldViolation{
 					Field:       fv.Field(),
-					Description: fv.Error(),
+					Description: desc,
 				})
 			}
 			if md, ok := e.(interface{ ErrorMetadata() map[string]string }); ok && info.Metadata == nil {
@@ -182,14 +188,15 @@ func reasonOf(r Rule) string {
 	if r.Reason != "" {
 		return r.Reason
 	}
-	return upperSnake(r.Code.String())
+	return CodeReason(r.Code)
 }
 
-// upperSnake turns a code name such as "FailedPrecondition" into
+// CodeReason is the ErrorInfo reason used for an error that has no more
+// specific one: the code's name in upper snake case, such as
 // "FAILED_PRECONDITION".
-func upperSnake(s string) string {
+func CodeReason(c codes.Code) string {
 	var b strings.Builder
-	for i, r := range s {
+	for i, r := range c.String() {
 		if i > 0 && unicode.IsUpper(r) {
 			b.WriteByte('_')
 		}

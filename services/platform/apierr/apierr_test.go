@@ -30,6 +30,11 @@ type fieldErr struct{ field, msg string }
 func (e fieldErr) Error() string { return e.field + ": " + e.msg }
 func (e fieldErr) Field() string { return e.field }
 
+// describedErr is a FieldViolation with a separate description.
+type describedErr struct{ fieldErr }
+
+func (e describedErr) Description() string { return e.msg }
+
 // metaErr carries ErrorInfo metadata.
 type metaErr struct{ err error }
 
@@ -110,6 +115,14 @@ func TestStatus(t *testing.T) {
 				{"customer.email", "customer.email: must be an email address"},
 				{"customer.birth_date", "customer.birth_date: must be in the past"},
 			},
+		},
+		{
+			name:       "field violation with a description",
+			err:        fmt.Errorf("%w: %w", apierr.ErrInvalidArgument, describedErr{fieldErr{"customer.email", "must be an email address"}}),
+			wantCode:   codes.InvalidArgument,
+			wantMsg:    "apierr: invalid argument: customer.email: must be an email address",
+			wantReason: "INVALID_ARGUMENT",
+			wantFields: []violation{{"customer.email", "must be an email address"}},
 		},
 		{
 			name:     "status passes through",

@@ -60,6 +60,8 @@ type App struct {
 	consumer *consumer.Consumer
 	store    *store.Store
 	leading  atomic.Bool
+	// scheduled counts the recomputes this replica's schedule started.
+	scheduled atomic.Int64
 }
 
 // New builds the service: it opens and migrates the database, restores the
@@ -119,7 +121,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		conn = cc
 	}
 	if conn != nil {
-		a.consumer = consumer.New(consumer.Config{Client: profilev1.NewProfileServiceClient(conn), Store: st, Logger: logger})
+		a.consumer = consumer.New(consumer.Config{Client: profilev1.NewProfileServiceClient(conn), Store: st, Logger: logger,
+			OnForget: eng.Forget})
 	} else {
 		logger.Warn("segmentation: no etcd and no profile connection; not consuming profile events")
 	}
@@ -138,6 +141,10 @@ func (a *App) Addr() string { return a.srv.Addr() }
 
 // Leading reports whether this replica currently runs the recompute schedule.
 func (a *App) Leading() bool { return a.leading.Load() }
+
+// ScheduledRecomputes returns how many recomputes this replica's schedule
+// has started.
+func (a *App) ScheduledRecomputes() int64 { return a.scheduled.Load() }
 
 // Cursor returns the sequence of the last profile event applied.
 func (a *App) Cursor(ctx context.Context) (int64, error) { return a.store.Cursor(ctx) }
@@ -162,7 +169,7 @@ func (a *App) Run(ctx context.Context) error {
 			a.leading.Store(true)
 			defer a.leading.Store(false)
 			a.logger.Info("segmentation: leading the recompute schedule", "interval", a.cfg.RecomputeInterval)
-			a.eng.Schedule(ctx, a.cfg.RecomputeInterval)
+			a.eng.Schedule(ctx, a.cfg.RecomputeInterval, func(segmentation.Operation) { a.scheduled.Add(1) })
 		}
 		if a.etcd != nil {
 			id := a.cfg.AdvertiseAddr

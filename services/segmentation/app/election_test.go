@@ -44,13 +44,31 @@ func TestScheduleOnOneReplica(t *testing.T) {
 		return n >= 2, nil
 	}
 	waitFor(t, "scheduled recomputes", scheduled)
-	for range 5 { // the follower never leads while the leader runs
-		if follower.app.Leading() {
-			t.Fatal("both replicas lead the schedule")
+	// Every scheduled recompute so far was started by the leader.
+	for range 5 {
+		if follower.app.Leading() || follower.app.ScheduledRecomputes() != 0 {
+			t.Fatalf("the follower leads (%v) or started %d scheduled recomputes", follower.app.Leading(), follower.app.ScheduledRecomputes())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-
 	leader.stop()
+	// Each stored scheduled operation was started by a replica's schedule:
+	// the leader's, or the follower's once it took over.
+	led, before := leader.app.ScheduledRecomputes(), follower.app.ScheduledRecomputes()
+	ops, err := follower.client.ListOperations(context.Background(), &segmentationv1.ListOperationsRequest{PageSize: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := follower.app.ScheduledRecomputes()
+	var n int64
+	for _, op := range ops.GetOperations() {
+		if op.GetTrigger() == segmentationv1.OperationTrigger_OPERATION_TRIGGER_SCHEDULE {
+			n++
+		}
+	}
+	if led < 2 || n < led+before || n > led+after {
+		t.Errorf("%d scheduled operations stored; the leader started %d, the follower %d to %d", n, led, before, after)
+	}
 	waitFor(t, "the follower to take over", func() (bool, error) { return follower.app.Leading(), nil })
+	waitFor(t, "the new leader's scheduled recompute", func() (bool, error) { return follower.app.ScheduledRecomputes() > 0, nil })
 }

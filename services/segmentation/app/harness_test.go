@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -173,5 +172,3 @@ func waitOperation(t *testing.T, c segmentationv1.SegmentationServiceClient, nam
 	}
 	return op
 }
-
-var _ = errors.New

@@ -10,6 +10,10 @@
 //	    customers' events, measures segmentation's catch-up from sequence 0 on a
 //	    fresh database, runs a recompute and measures CheckMembership latency
 //	    (1,000 pairs per call) over gRPC on 127.0.0.1.
+//
+//	tenure-bench check --addr HOST:PORT --audiences A,B [--customers N] [--seed S] [--calls N] [--label L]
+//	    measures CheckMembership latency against a running segmentation
+//	    server (stack starts it as a child process for each engine).
 package main
 
 import (
@@ -43,7 +47,9 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: tenure-bench synth --customers N --seed S --out FILE\n       tenure-bench stack --customers N --seed S [--engine sqlite|postgres] [--calls N]")
+	fmt.Fprintln(os.Stderr, `usage: tenure-bench synth --customers N --seed S --out FILE
+       tenure-bench stack --customers N --seed S [--engine sqlite|postgres] [--calls N]
+       tenure-bench check --addr HOST:PORT --audiences A,B [--customers N] [--seed S] [--calls N] [--label L]`)
 	os.Exit(2)
 }
 

@@ -197,6 +197,24 @@ func runStack(args []string) error {
 	fmt.Printf("recompute (%s, over gRPC, polled every 10 ms): %d customers, 20 rule segments, %s\n",
 		*engine, op.GetCustomersTotal(), time.Since(start).Round(time.Millisecond))
 
+	// Sanity check of what the stream delivered: F and M of a sample of
+	// customers equal what the generator put in.
+	for i := 0; i < *n; i += max(1, *n/200) {
+		c := g.Customer(i)
+		f := c.Features()
+		r, err := cli.GetCustomerScores(ctx, &segmentationv1.GetCustomerScoresRequest{Name: "customers/" + c.ID + "/scores"})
+		if err != nil {
+			return fmt.Errorf("scores of %s: %w", c.ID, err)
+		}
+		sc := r.GetScores()
+		if sc.GetFrequency() != f.OrderCount || (f.OrderCount > 0 && sc.GetMonetary().GetAmountMinor() != f.NetMinor) {
+			return fmt.Errorf("customer %s: segmentation has F %d, M %d; the generator made %d orders, net %d",
+				c.ID, sc.GetFrequency(), sc.GetMonetary().GetAmountMinor(), f.OrderCount, f.NetMinor)
+		}
+	}
+
+	fmt.Printf("sanity: F and M of %d sampled customers equal the generator's\n", (*n+max(1, *n/200)-1)/max(1, *n/200))
+
 	// CheckMembership latency, from a client in a separate process so that
 	// its allocations and GC don't land on the server's.
 	self, err := os.Executable()

@@ -26,6 +26,17 @@ import (
 // either transport.
 var ErrNotFound = errors.New("tenurectl: not found")
 
+// notFoundError reports a missing resource in one line ("customer x not
+// found") while still matching ErrNotFound through err.
+type notFoundError struct {
+	what string
+	err  error
+}
+
+func (e *notFoundError) Error() string { return e.what + " not found" }
+
+func (e *notFoundError) Unwrap() error { return e.err }
+
 // api is the part of the Tenure API the read and recompute commands use,
 // over the JSON gateway or directly over gRPC.
 type api interface {

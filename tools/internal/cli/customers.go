@@ -64,6 +64,9 @@ func customersShow(ctx context.Context, env Env, args []string) error {
 	defer closeAPI()
 
 	cust, err := c.GetCustomer(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return &notFoundError{what: "customer " + id, err: err}
+	}
 	if err != nil {
 		return fmt.Errorf("customer %s: %w", id, err)
 	}

@@ -24,12 +24,15 @@ func newProgressBar(w io.Writer, total int, unit string, start time.Time) *progr
 	return p
 }
 
+// update redraws the bar. Until the total is known (an operation that has
+// just started reports 0) the bar is empty and the total shows as "?".
 func (p *progressBar) update(done int, now time.Time) {
-	frac := 1.0
+	frac := 0.0
+	total := "?"
 	if p.total > 0 {
-		frac = float64(done) / float64(p.total)
+		frac = min(max(float64(done)/float64(p.total), 0), 1)
+		total = grouped(p.total)
 	}
-	frac = min(max(frac, 0), 1)
 	filled := int(frac * barWidth)
 	rate := 0.0
 	if d := now.Sub(p.start).Seconds(); d > 0 {
@@ -37,7 +40,7 @@ func (p *progressBar) update(done int, now time.Time) {
 	}
 	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s/%s %s  %s/s ",
 		strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled),
-		frac*100, grouped(done), grouped(p.total), p.unit, grouped(int(rate)))
+		frac*100, grouped(done), total, p.unit, grouped(int(rate)))
 	p.drawn = true
 }
 

@@ -261,8 +261,8 @@ func TestSegmentsCommands(t *testing.T) {
 	})
 	t.Run("show unknown customer", func(t *testing.T) {
 		code, _, stderr := run(t, false, "customers", "show", "nobody", "--gateway", s.gateway)
-		if code != 1 || !strings.Contains(stderr, "customer nobody") || !strings.Contains(stderr, "NotFound") {
-			t.Errorf("exit %d, stderr %q; want 1 naming the missing customer", code, stderr)
+		if want := "tenurectl: customer nobody not found\n"; code != 1 || stderr != want {
+			t.Errorf("exit %d, stderr %q; want 1, %q", code, stderr, want)
 		}
 	})
 }

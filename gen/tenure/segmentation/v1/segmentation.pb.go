@@ -257,6 +257,11 @@ type Operation struct {
 	Trigger OperationTrigger `protobuf:"varint,11,opt,name=trigger,proto3,enum=tenure.segmentation.v1.OperationTrigger" json:"trigger,omitempty"`
 	// The event-log sequence the inputs had reached when it started.
 	InputSequence int64 `protobuf:"varint,12,opt,name=input_sequence,json=inputSequence,proto3" json:"input_sequence,omitempty"`
+	// Rule segment id → how many evaluations of its rule failed at run time
+	// (counted as not a member). After 100 failures a rule is no longer
+	// evaluated for the rest of the recompute. Absent for rules without
+	// failures.
+	RuleErrors    map[string]int64 `protobuf:"bytes,13,rep,name=rule_errors,json=ruleErrors,proto3" json:"rule_errors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -373,6 +378,13 @@ func (x *Operation) GetInputSequence() int64 {
 		return x.InputSequence
 	}
 	return 0
+}
+
+func (x *Operation) GetRuleErrors() map[string]int64 {
+	if x != nil {
+		return x.RuleErrors
+	}
+	return nil
 }
 
 // Settings are the scoring rules in force; every change makes a new version.
@@ -2997,7 +3009,7 @@ var File_tenure_segmentation_v1_segmentation_proto protoreflect.FileDescriptor
 
 const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\n" +
-	")tenure/segmentation/v1/segmentation.proto\x12\x16tenure.segmentation.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atenure/type/v1/money.proto\"\xaa\x04\n" +
+	")tenure/segmentation/v1/segmentation.proto\x12\x16tenure.segmentation.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atenure/type/v1/money.proto\"\xbd\x05\n" +
 	"\tOperation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\bR\x04done\x12<\n" +
@@ -3013,7 +3025,12 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\rerror_message\x18\n" +
 	" \x01(\tR\ferrorMessage\x12B\n" +
 	"\atrigger\x18\v \x01(\x0e2(.tenure.segmentation.v1.OperationTriggerR\atrigger\x12%\n" +
-	"\x0einput_sequence\x18\f \x01(\x03R\rinputSequence\"\xd4\x03\n" +
+	"\x0einput_sequence\x18\f \x01(\x03R\rinputSequence\x12R\n" +
+	"\vrule_errors\x18\r \x03(\v21.tenure.segmentation.v1.Operation.RuleErrorsEntryR\n" +
+	"ruleErrors\x1a=\n" +
+	"\x0fRuleErrorsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xd4\x03\n" +
 	"\bSettings\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x12I\n" +
 	"\tlifecycle\x18\x02 \x01(\v2+.tenure.segmentation.v1.LifecycleThresholdsR\tlifecycle\x12H\n" +
@@ -3266,7 +3283,7 @@ func file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP() []byte {
 }
 
 var file_tenure_segmentation_v1_segmentation_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_tenure_segmentation_v1_segmentation_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_tenure_segmentation_v1_segmentation_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_tenure_segmentation_v1_segmentation_proto_goTypes = []any{
 	(OperationState)(0),                  // 0: tenure.segmentation.v1.OperationState
 	(OperationTrigger)(0),                // 1: tenure.segmentation.v1.OperationTrigger
@@ -3317,97 +3334,99 @@ var file_tenure_segmentation_v1_segmentation_proto_goTypes = []any{
 	(*ListSizeHistoryResponse)(nil),      // 46: tenure.segmentation.v1.ListSizeHistoryResponse
 	(*SizeSeries)(nil),                   // 47: tenure.segmentation.v1.SizeSeries
 	(*SizePoint)(nil),                    // 48: tenure.segmentation.v1.SizePoint
-	nil,                                  // 49: tenure.segmentation.v1.Settings.TierMapEntry
-	(*timestamppb.Timestamp)(nil),        // 50: google.protobuf.Timestamp
-	(*v1.Money)(nil),                     // 51: tenure.type.v1.Money
-	(*fieldmaskpb.FieldMask)(nil),        // 52: google.protobuf.FieldMask
+	nil,                                  // 49: tenure.segmentation.v1.Operation.RuleErrorsEntry
+	nil,                                  // 50: tenure.segmentation.v1.Settings.TierMapEntry
+	(*timestamppb.Timestamp)(nil),        // 51: google.protobuf.Timestamp
+	(*v1.Money)(nil),                     // 52: tenure.type.v1.Money
+	(*fieldmaskpb.FieldMask)(nil),        // 53: google.protobuf.FieldMask
 }
 var file_tenure_segmentation_v1_segmentation_proto_depIdxs = []int32{
 	0,  // 0: tenure.segmentation.v1.Operation.state:type_name -> tenure.segmentation.v1.OperationState
-	50, // 1: tenure.segmentation.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
-	50, // 2: tenure.segmentation.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	50, // 3: tenure.segmentation.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	51, // 1: tenure.segmentation.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
+	51, // 2: tenure.segmentation.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	51, // 3: tenure.segmentation.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: tenure.segmentation.v1.Operation.trigger:type_name -> tenure.segmentation.v1.OperationTrigger
-	6,  // 5: tenure.segmentation.v1.Settings.lifecycle:type_name -> tenure.segmentation.v1.LifecycleThresholds
-	49, // 6: tenure.segmentation.v1.Settings.tier_map:type_name -> tenure.segmentation.v1.Settings.TierMapEntry
-	2,  // 7: tenure.segmentation.v1.Settings.scoring_method:type_name -> tenure.segmentation.v1.ScoringMethod
-	7,  // 8: tenure.segmentation.v1.Settings.fixed_thresholds:type_name -> tenure.segmentation.v1.FixedThresholds
-	50, // 9: tenure.segmentation.v1.Settings.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 10: tenure.segmentation.v1.Segment.kind:type_name -> tenure.segmentation.v1.SegmentKind
-	50, // 11: tenure.segmentation.v1.Segment.create_time:type_name -> google.protobuf.Timestamp
-	50, // 12: tenure.segmentation.v1.Segment.update_time:type_name -> google.protobuf.Timestamp
-	51, // 13: tenure.segmentation.v1.CustomerScores.monetary:type_name -> tenure.type.v1.Money
-	50, // 14: tenure.segmentation.v1.CustomerScores.as_of_time:type_name -> google.protobuf.Timestamp
-	50, // 15: tenure.segmentation.v1.RecomputeRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	4,  // 16: tenure.segmentation.v1.RecomputeResponse.operation:type_name -> tenure.segmentation.v1.Operation
-	4,  // 17: tenure.segmentation.v1.GetOperationResponse.operation:type_name -> tenure.segmentation.v1.Operation
-	4,  // 18: tenure.segmentation.v1.ListOperationsResponse.operations:type_name -> tenure.segmentation.v1.Operation
-	5,  // 19: tenure.segmentation.v1.GetSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
-	5,  // 20: tenure.segmentation.v1.UpdateSettingsRequest.settings:type_name -> tenure.segmentation.v1.Settings
-	52, // 21: tenure.segmentation.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 22: tenure.segmentation.v1.UpdateSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
-	8,  // 23: tenure.segmentation.v1.CreateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
-	8,  // 24: tenure.segmentation.v1.CreateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
-	8,  // 25: tenure.segmentation.v1.GetSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
-	8,  // 26: tenure.segmentation.v1.ListSegmentsResponse.segments:type_name -> tenure.segmentation.v1.Segment
-	8,  // 27: tenure.segmentation.v1.UpdateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
-	52, // 28: tenure.segmentation.v1.UpdateSegmentRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 29: tenure.segmentation.v1.UpdateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
-	9,  // 30: tenure.segmentation.v1.GetCustomerScoresResponse.scores:type_name -> tenure.segmentation.v1.CustomerScores
-	40, // 31: tenure.segmentation.v1.CheckMembershipResponse.rows:type_name -> tenure.segmentation.v1.MembershipRow
-	43, // 32: tenure.segmentation.v1.GetReportResponse.report:type_name -> tenure.segmentation.v1.Report
-	50, // 33: tenure.segmentation.v1.Report.as_of_time:type_name -> google.protobuf.Timestamp
-	44, // 34: tenure.segmentation.v1.Report.rfm_segments:type_name -> tenure.segmentation.v1.Count
-	44, // 35: tenure.segmentation.v1.Report.value_tiers:type_name -> tenure.segmentation.v1.Count
-	44, // 36: tenure.segmentation.v1.Report.lifecycle_stages:type_name -> tenure.segmentation.v1.Count
-	44, // 37: tenure.segmentation.v1.Report.r_scores:type_name -> tenure.segmentation.v1.Count
-	44, // 38: tenure.segmentation.v1.Report.f_scores:type_name -> tenure.segmentation.v1.Count
-	44, // 39: tenure.segmentation.v1.Report.m_scores:type_name -> tenure.segmentation.v1.Count
-	44, // 40: tenure.segmentation.v1.Report.segments:type_name -> tenure.segmentation.v1.Count
-	51, // 41: tenure.segmentation.v1.Report.monetary_total:type_name -> tenure.type.v1.Money
-	50, // 42: tenure.segmentation.v1.ListSizeHistoryRequest.since:type_name -> google.protobuf.Timestamp
-	47, // 43: tenure.segmentation.v1.ListSizeHistoryResponse.series:type_name -> tenure.segmentation.v1.SizeSeries
-	48, // 44: tenure.segmentation.v1.SizeSeries.points:type_name -> tenure.segmentation.v1.SizePoint
-	50, // 45: tenure.segmentation.v1.SizePoint.as_of_time:type_name -> google.protobuf.Timestamp
-	10, // 46: tenure.segmentation.v1.SegmentationService.Recompute:input_type -> tenure.segmentation.v1.RecomputeRequest
-	12, // 47: tenure.segmentation.v1.SegmentationService.GetOperation:input_type -> tenure.segmentation.v1.GetOperationRequest
-	14, // 48: tenure.segmentation.v1.SegmentationService.ListOperations:input_type -> tenure.segmentation.v1.ListOperationsRequest
-	16, // 49: tenure.segmentation.v1.SegmentationService.GetSettings:input_type -> tenure.segmentation.v1.GetSettingsRequest
-	18, // 50: tenure.segmentation.v1.SegmentationService.UpdateSettings:input_type -> tenure.segmentation.v1.UpdateSettingsRequest
-	20, // 51: tenure.segmentation.v1.SegmentationService.CreateSegment:input_type -> tenure.segmentation.v1.CreateSegmentRequest
-	22, // 52: tenure.segmentation.v1.SegmentationService.GetSegment:input_type -> tenure.segmentation.v1.GetSegmentRequest
-	24, // 53: tenure.segmentation.v1.SegmentationService.ListSegments:input_type -> tenure.segmentation.v1.ListSegmentsRequest
-	26, // 54: tenure.segmentation.v1.SegmentationService.UpdateSegment:input_type -> tenure.segmentation.v1.UpdateSegmentRequest
-	28, // 55: tenure.segmentation.v1.SegmentationService.DeleteSegment:input_type -> tenure.segmentation.v1.DeleteSegmentRequest
-	30, // 56: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:input_type -> tenure.segmentation.v1.AddSegmentMembersRequest
-	32, // 57: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:input_type -> tenure.segmentation.v1.RemoveSegmentMembersRequest
-	34, // 58: tenure.segmentation.v1.SegmentationService.ListMembers:input_type -> tenure.segmentation.v1.ListMembersRequest
-	36, // 59: tenure.segmentation.v1.SegmentationService.GetCustomerScores:input_type -> tenure.segmentation.v1.GetCustomerScoresRequest
-	38, // 60: tenure.segmentation.v1.SegmentationService.CheckMembership:input_type -> tenure.segmentation.v1.CheckMembershipRequest
-	41, // 61: tenure.segmentation.v1.SegmentationService.GetReport:input_type -> tenure.segmentation.v1.GetReportRequest
-	45, // 62: tenure.segmentation.v1.SegmentationService.ListSizeHistory:input_type -> tenure.segmentation.v1.ListSizeHistoryRequest
-	11, // 63: tenure.segmentation.v1.SegmentationService.Recompute:output_type -> tenure.segmentation.v1.RecomputeResponse
-	13, // 64: tenure.segmentation.v1.SegmentationService.GetOperation:output_type -> tenure.segmentation.v1.GetOperationResponse
-	15, // 65: tenure.segmentation.v1.SegmentationService.ListOperations:output_type -> tenure.segmentation.v1.ListOperationsResponse
-	17, // 66: tenure.segmentation.v1.SegmentationService.GetSettings:output_type -> tenure.segmentation.v1.GetSettingsResponse
-	19, // 67: tenure.segmentation.v1.SegmentationService.UpdateSettings:output_type -> tenure.segmentation.v1.UpdateSettingsResponse
-	21, // 68: tenure.segmentation.v1.SegmentationService.CreateSegment:output_type -> tenure.segmentation.v1.CreateSegmentResponse
-	23, // 69: tenure.segmentation.v1.SegmentationService.GetSegment:output_type -> tenure.segmentation.v1.GetSegmentResponse
-	25, // 70: tenure.segmentation.v1.SegmentationService.ListSegments:output_type -> tenure.segmentation.v1.ListSegmentsResponse
-	27, // 71: tenure.segmentation.v1.SegmentationService.UpdateSegment:output_type -> tenure.segmentation.v1.UpdateSegmentResponse
-	29, // 72: tenure.segmentation.v1.SegmentationService.DeleteSegment:output_type -> tenure.segmentation.v1.DeleteSegmentResponse
-	31, // 73: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:output_type -> tenure.segmentation.v1.AddSegmentMembersResponse
-	33, // 74: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:output_type -> tenure.segmentation.v1.RemoveSegmentMembersResponse
-	35, // 75: tenure.segmentation.v1.SegmentationService.ListMembers:output_type -> tenure.segmentation.v1.ListMembersResponse
-	37, // 76: tenure.segmentation.v1.SegmentationService.GetCustomerScores:output_type -> tenure.segmentation.v1.GetCustomerScoresResponse
-	39, // 77: tenure.segmentation.v1.SegmentationService.CheckMembership:output_type -> tenure.segmentation.v1.CheckMembershipResponse
-	42, // 78: tenure.segmentation.v1.SegmentationService.GetReport:output_type -> tenure.segmentation.v1.GetReportResponse
-	46, // 79: tenure.segmentation.v1.SegmentationService.ListSizeHistory:output_type -> tenure.segmentation.v1.ListSizeHistoryResponse
-	63, // [63:80] is the sub-list for method output_type
-	46, // [46:63] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	49, // 5: tenure.segmentation.v1.Operation.rule_errors:type_name -> tenure.segmentation.v1.Operation.RuleErrorsEntry
+	6,  // 6: tenure.segmentation.v1.Settings.lifecycle:type_name -> tenure.segmentation.v1.LifecycleThresholds
+	50, // 7: tenure.segmentation.v1.Settings.tier_map:type_name -> tenure.segmentation.v1.Settings.TierMapEntry
+	2,  // 8: tenure.segmentation.v1.Settings.scoring_method:type_name -> tenure.segmentation.v1.ScoringMethod
+	7,  // 9: tenure.segmentation.v1.Settings.fixed_thresholds:type_name -> tenure.segmentation.v1.FixedThresholds
+	51, // 10: tenure.segmentation.v1.Settings.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 11: tenure.segmentation.v1.Segment.kind:type_name -> tenure.segmentation.v1.SegmentKind
+	51, // 12: tenure.segmentation.v1.Segment.create_time:type_name -> google.protobuf.Timestamp
+	51, // 13: tenure.segmentation.v1.Segment.update_time:type_name -> google.protobuf.Timestamp
+	52, // 14: tenure.segmentation.v1.CustomerScores.monetary:type_name -> tenure.type.v1.Money
+	51, // 15: tenure.segmentation.v1.CustomerScores.as_of_time:type_name -> google.protobuf.Timestamp
+	51, // 16: tenure.segmentation.v1.RecomputeRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	4,  // 17: tenure.segmentation.v1.RecomputeResponse.operation:type_name -> tenure.segmentation.v1.Operation
+	4,  // 18: tenure.segmentation.v1.GetOperationResponse.operation:type_name -> tenure.segmentation.v1.Operation
+	4,  // 19: tenure.segmentation.v1.ListOperationsResponse.operations:type_name -> tenure.segmentation.v1.Operation
+	5,  // 20: tenure.segmentation.v1.GetSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
+	5,  // 21: tenure.segmentation.v1.UpdateSettingsRequest.settings:type_name -> tenure.segmentation.v1.Settings
+	53, // 22: tenure.segmentation.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 23: tenure.segmentation.v1.UpdateSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
+	8,  // 24: tenure.segmentation.v1.CreateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
+	8,  // 25: tenure.segmentation.v1.CreateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
+	8,  // 26: tenure.segmentation.v1.GetSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
+	8,  // 27: tenure.segmentation.v1.ListSegmentsResponse.segments:type_name -> tenure.segmentation.v1.Segment
+	8,  // 28: tenure.segmentation.v1.UpdateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
+	53, // 29: tenure.segmentation.v1.UpdateSegmentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 30: tenure.segmentation.v1.UpdateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
+	9,  // 31: tenure.segmentation.v1.GetCustomerScoresResponse.scores:type_name -> tenure.segmentation.v1.CustomerScores
+	40, // 32: tenure.segmentation.v1.CheckMembershipResponse.rows:type_name -> tenure.segmentation.v1.MembershipRow
+	43, // 33: tenure.segmentation.v1.GetReportResponse.report:type_name -> tenure.segmentation.v1.Report
+	51, // 34: tenure.segmentation.v1.Report.as_of_time:type_name -> google.protobuf.Timestamp
+	44, // 35: tenure.segmentation.v1.Report.rfm_segments:type_name -> tenure.segmentation.v1.Count
+	44, // 36: tenure.segmentation.v1.Report.value_tiers:type_name -> tenure.segmentation.v1.Count
+	44, // 37: tenure.segmentation.v1.Report.lifecycle_stages:type_name -> tenure.segmentation.v1.Count
+	44, // 38: tenure.segmentation.v1.Report.r_scores:type_name -> tenure.segmentation.v1.Count
+	44, // 39: tenure.segmentation.v1.Report.f_scores:type_name -> tenure.segmentation.v1.Count
+	44, // 40: tenure.segmentation.v1.Report.m_scores:type_name -> tenure.segmentation.v1.Count
+	44, // 41: tenure.segmentation.v1.Report.segments:type_name -> tenure.segmentation.v1.Count
+	52, // 42: tenure.segmentation.v1.Report.monetary_total:type_name -> tenure.type.v1.Money
+	51, // 43: tenure.segmentation.v1.ListSizeHistoryRequest.since:type_name -> google.protobuf.Timestamp
+	47, // 44: tenure.segmentation.v1.ListSizeHistoryResponse.series:type_name -> tenure.segmentation.v1.SizeSeries
+	48, // 45: tenure.segmentation.v1.SizeSeries.points:type_name -> tenure.segmentation.v1.SizePoint
+	51, // 46: tenure.segmentation.v1.SizePoint.as_of_time:type_name -> google.protobuf.Timestamp
+	10, // 47: tenure.segmentation.v1.SegmentationService.Recompute:input_type -> tenure.segmentation.v1.RecomputeRequest
+	12, // 48: tenure.segmentation.v1.SegmentationService.GetOperation:input_type -> tenure.segmentation.v1.GetOperationRequest
+	14, // 49: tenure.segmentation.v1.SegmentationService.ListOperations:input_type -> tenure.segmentation.v1.ListOperationsRequest
+	16, // 50: tenure.segmentation.v1.SegmentationService.GetSettings:input_type -> tenure.segmentation.v1.GetSettingsRequest
+	18, // 51: tenure.segmentation.v1.SegmentationService.UpdateSettings:input_type -> tenure.segmentation.v1.UpdateSettingsRequest
+	20, // 52: tenure.segmentation.v1.SegmentationService.CreateSegment:input_type -> tenure.segmentation.v1.CreateSegmentRequest
+	22, // 53: tenure.segmentation.v1.SegmentationService.GetSegment:input_type -> tenure.segmentation.v1.GetSegmentRequest
+	24, // 54: tenure.segmentation.v1.SegmentationService.ListSegments:input_type -> tenure.segmentation.v1.ListSegmentsRequest
+	26, // 55: tenure.segmentation.v1.SegmentationService.UpdateSegment:input_type -> tenure.segmentation.v1.UpdateSegmentRequest
+	28, // 56: tenure.segmentation.v1.SegmentationService.DeleteSegment:input_type -> tenure.segmentation.v1.DeleteSegmentRequest
+	30, // 57: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:input_type -> tenure.segmentation.v1.AddSegmentMembersRequest
+	32, // 58: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:input_type -> tenure.segmentation.v1.RemoveSegmentMembersRequest
+	34, // 59: tenure.segmentation.v1.SegmentationService.ListMembers:input_type -> tenure.segmentation.v1.ListMembersRequest
+	36, // 60: tenure.segmentation.v1.SegmentationService.GetCustomerScores:input_type -> tenure.segmentation.v1.GetCustomerScoresRequest
+	38, // 61: tenure.segmentation.v1.SegmentationService.CheckMembership:input_type -> tenure.segmentation.v1.CheckMembershipRequest
+	41, // 62: tenure.segmentation.v1.SegmentationService.GetReport:input_type -> tenure.segmentation.v1.GetReportRequest
+	45, // 63: tenure.segmentation.v1.SegmentationService.ListSizeHistory:input_type -> tenure.segmentation.v1.ListSizeHistoryRequest
+	11, // 64: tenure.segmentation.v1.SegmentationService.Recompute:output_type -> tenure.segmentation.v1.RecomputeResponse
+	13, // 65: tenure.segmentation.v1.SegmentationService.GetOperation:output_type -> tenure.segmentation.v1.GetOperationResponse
+	15, // 66: tenure.segmentation.v1.SegmentationService.ListOperations:output_type -> tenure.segmentation.v1.ListOperationsResponse
+	17, // 67: tenure.segmentation.v1.SegmentationService.GetSettings:output_type -> tenure.segmentation.v1.GetSettingsResponse
+	19, // 68: tenure.segmentation.v1.SegmentationService.UpdateSettings:output_type -> tenure.segmentation.v1.UpdateSettingsResponse
+	21, // 69: tenure.segmentation.v1.SegmentationService.CreateSegment:output_type -> tenure.segmentation.v1.CreateSegmentResponse
+	23, // 70: tenure.segmentation.v1.SegmentationService.GetSegment:output_type -> tenure.segmentation.v1.GetSegmentResponse
+	25, // 71: tenure.segmentation.v1.SegmentationService.ListSegments:output_type -> tenure.segmentation.v1.ListSegmentsResponse
+	27, // 72: tenure.segmentation.v1.SegmentationService.UpdateSegment:output_type -> tenure.segmentation.v1.UpdateSegmentResponse
+	29, // 73: tenure.segmentation.v1.SegmentationService.DeleteSegment:output_type -> tenure.segmentation.v1.DeleteSegmentResponse
+	31, // 74: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:output_type -> tenure.segmentation.v1.AddSegmentMembersResponse
+	33, // 75: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:output_type -> tenure.segmentation.v1.RemoveSegmentMembersResponse
+	35, // 76: tenure.segmentation.v1.SegmentationService.ListMembers:output_type -> tenure.segmentation.v1.ListMembersResponse
+	37, // 77: tenure.segmentation.v1.SegmentationService.GetCustomerScores:output_type -> tenure.segmentation.v1.GetCustomerScoresResponse
+	39, // 78: tenure.segmentation.v1.SegmentationService.CheckMembership:output_type -> tenure.segmentation.v1.CheckMembershipResponse
+	42, // 79: tenure.segmentation.v1.SegmentationService.GetReport:output_type -> tenure.segmentation.v1.GetReportResponse
+	46, // 80: tenure.segmentation.v1.SegmentationService.ListSizeHistory:output_type -> tenure.segmentation.v1.ListSizeHistoryResponse
+	64, // [64:81] is the sub-list for method output_type
+	47, // [47:64] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_tenure_segmentation_v1_segmentation_proto_init() }
@@ -3421,7 +3440,7 @@ func file_tenure_segmentation_v1_segmentation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_segmentation_v1_segmentation_proto_rawDesc), len(file_tenure_segmentation_v1_segmentation_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   46,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

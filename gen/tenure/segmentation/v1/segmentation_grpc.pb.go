@@ -77,13 +77,17 @@ type SegmentationServiceClient interface {
 	// RemoveSegmentMembers removes customers from a static segment at once.
 	RemoveSegmentMembers(ctx context.Context, in *RemoveSegmentMembersRequest, opts ...grpc.CallOption) (*RemoveSegmentMembersResponse, error)
 	// ListMembers pages through the members of a segment, value tier,
-	// lifecycle stage or RFM segment in customer id order.
+	// lifecycle stage or RFM segment in customer id order. A rule segment
+	// created since the last recompute fails with FAILED_PRECONDITION,
+	// reason SEGMENT_NOT_COMPUTED.
 	ListMembers(ctx context.Context, in *ListMembersRequest, opts ...grpc.CallOption) (*ListMembersResponse, error)
 	// GetCustomerScores returns a customer's RFM values and scores, value
 	// tier, lifecycle stage and segment memberships from the last recompute.
 	GetCustomerScores(ctx context.Context, in *GetCustomerScoresRequest, opts ...grpc.CallOption) (*GetCustomerScoresResponse, error)
 	// CheckMembership answers, for up to 1,000 customer × audience pairs,
-	// whether each customer is in each audience. Served from memory.
+	// whether each customer is in each audience. Served from memory. A rule
+	// segment created since the last recompute has no members yet: every
+	// customer is answered false for it (not an error).
 	CheckMembership(ctx context.Context, in *CheckMembershipRequest, opts ...grpc.CallOption) (*CheckMembershipResponse, error)
 	// GetReport returns the distribution of the last recompute: customers per
 	// RFM segment, value tier, lifecycle stage and R, F and M score.
@@ -310,13 +314,17 @@ type SegmentationServiceServer interface {
 	// RemoveSegmentMembers removes customers from a static segment at once.
 	RemoveSegmentMembers(context.Context, *RemoveSegmentMembersRequest) (*RemoveSegmentMembersResponse, error)
 	// ListMembers pages through the members of a segment, value tier,
-	// lifecycle stage or RFM segment in customer id order.
+	// lifecycle stage or RFM segment in customer id order. A rule segment
+	// created since the last recompute fails with FAILED_PRECONDITION,
+	// reason SEGMENT_NOT_COMPUTED.
 	ListMembers(context.Context, *ListMembersRequest) (*ListMembersResponse, error)
 	// GetCustomerScores returns a customer's RFM values and scores, value
 	// tier, lifecycle stage and segment memberships from the last recompute.
 	GetCustomerScores(context.Context, *GetCustomerScoresRequest) (*GetCustomerScoresResponse, error)
 	// CheckMembership answers, for up to 1,000 customer × audience pairs,
-	// whether each customer is in each audience. Served from memory.
+	// whether each customer is in each audience. Served from memory. A rule
+	// segment created since the last recompute has no members yet: every
+	// customer is answered false for it (not an error).
 	CheckMembership(context.Context, *CheckMembershipRequest) (*CheckMembershipResponse, error)
 	// GetReport returns the distribution of the last recompute: customers per
 	// RFM segment, value tier, lifecycle stage and R, F and M score.

@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"unicode"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/tenurehq/tenure/services/platform/apierr"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -96,7 +96,7 @@ func (e *Edge) describe(ctx context.Context, err error) error {
 		e.log.ErrorContext(ctx, "backend call failed", "rpc", method, "err", err)
 		code, reason, msg = codes.Internal, ReasonInternal, "internal error"
 	default:
-		reason, msg = upperSnake(code.String()), st.Message()
+		reason, msg = apierr.CodeReason(code), st.Message()
 	}
 	return gatewayError(runtime.HTTPStatusFromCode(code), code, reason, msg, nil)
 }
@@ -207,16 +207,4 @@ func lowerCamel(s string) string {
 		}
 	}
 	return strings.Join(parts, "")
-}
-
-// upperSnake turns a gRPC code name into a reason: NotFound is NOT_FOUND.
-func upperSnake(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && unicode.IsUpper(r) {
-			b.WriteByte('_')
-		}
-		b.WriteRune(unicode.ToUpper(r))
-	}
-	return b.String()
 }

@@ -29,6 +29,10 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// OnApplied, if set, is called with the cursor after each page.
 	OnApplied func(cursor int64)
+	// OnForget, if set, is called after each applied page that deletes or
+	// re-keys (erases) customers, with the page's mutations, so that
+	// in-memory state stops answering for the old ids at once.
+	OnForget func(ctx context.Context, muts []segmentation.Mutation) error
 }
 
 // Consumer applies profile's event stream to the store.
@@ -143,8 +147,14 @@ func (c *Consumer) stream(ctx context.Context) (bool, error) {
 		}
 		last := page[len(page)-1].Sequence
 		if last > cursor {
-			if err := c.cfg.Store.ApplyPage(ctx, segmentation.PlanPage(page), last); err != nil {
+			muts := segmentation.PlanPage(page)
+			if err := c.cfg.Store.ApplyPage(ctx, muts, last); err != nil {
 				return progressed, fmt.Errorf("apply events up to %d: %w", last, err)
+			}
+			if c.cfg.OnForget != nil && forgets(muts) {
+				if err := c.cfg.OnForget(ctx, muts); err != nil && ctx.Err() == nil {
+					c.cfg.Logger.Warn("segmentation: forget deleted and erased customers", "error", err)
+				}
 			}
 			cursor = last
 			progressed = true
@@ -156,6 +166,16 @@ func (c *Consumer) stream(ctx context.Context) (bool, error) {
 			return progressed, streamErr
 		}
 	}
+}
+
+// forgets reports whether muts delete or re-key a customer.
+func forgets(muts []segmentation.Mutation) bool {
+	for i := range muts {
+		if muts[i].Kind == segmentation.MutationDelete || muts[i].Kind == segmentation.MutationRekey {
+			return true
+		}
+	}
+	return false
 }
 
 // toStreamEvent converts a stream response to the domain's view of it.

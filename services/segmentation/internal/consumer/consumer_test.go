@@ -2,6 +2,8 @@ package consumer_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	"github.com/tenurehq/tenure/services/segmentation/internal/consumer"
@@ -47,13 +51,72 @@ func startProfile(t *testing.T) profilev1.ProfileServiceClient {
 	return profilev1.NewProfileServiceClient(cc)
 }
 
-func newStore(t *testing.T) *store.Store {
+// loggedStore is a store whose every applied page is recorded, in the
+// page's transaction, in an apply log, and whose pages fail before commit
+// while fail is set.
+type loggedStore struct {
+	*store.Store
+	db   *sqlstore.DB
+	fail atomic.Bool
+}
+
+var errInjected = errors.New("injected failure before commit")
+
+func newStore(t *testing.T) *loggedStore {
 	t.Helper()
-	s := store.New(sqlstoretest.SQLite(t))
-	if err := s.Migrate(context.Background()); err != nil {
+	ls := &loggedStore{db: sqlstoretest.SQLite(t)}
+	ls.Store = store.New(ls.db, store.WithBeforeCommit(func(ctx context.Context, tx *sql.Tx, from, to int64) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO apply_log (from_seq, to_seq) VALUES (?, ?)`, from, to); err != nil {
+			return err
+		}
+		if ls.fail.Load() {
+			return errInjected
+		}
+		return nil
+	}))
+	ctx := context.Background()
+	if err := ls.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	if _, err := ls.db.ExecContext(ctx, `CREATE TABLE apply_log (from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}
+
+// applyLog returns the applied pages' ranges (from, to], in order.
+func (ls *loggedStore) applyLog(t *testing.T) [][2]int64 {
+	t.Helper()
+	rows, err := ls.db.QueryContext(context.Background(), `SELECT from_seq, to_seq FROM apply_log ORDER BY from_seq, to_seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out [][2]int64
+	for rows.Next() {
+		var r [2]int64
+		if err := rows.Scan(&r[0], &r[1]); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// checkAppliedOnce fails unless the applied pages cover events 1..last
+// exactly once each: every event was applied, none twice.
+func checkAppliedOnce(t *testing.T, ls *loggedStore, last int64) {
+	t.Helper()
+	var next int64
+	for _, r := range ls.applyLog(t) {
+		if r[0] != next || r[1] <= r[0] {
+			t.Fatalf("applied pages %v: page (%d, %d] after event %d: events skipped or applied twice", ls.applyLog(t), r[0], r[1], next)
+		}
+		next = r[1]
+	}
+	if next != last {
+		t.Fatalf("applied events up to %d, want %d", next, last)
+	}
 }
 
 func gbp(m int64) *typev1.Money { return &typev1.Money{CurrencyCode: "GBP", AmountMinor: m} }
@@ -61,10 +124,11 @@ func gbp(m int64) *typev1.Money { return &typev1.Money{CurrencyCode: "GBP", Amou
 // writer records random activity in profile: orders, refunds, views, tag
 // changes, and creates and deletes of customers without events.
 type writer struct {
-	pc   profilev1.ProfileServiceClient
-	rng  *rand.Rand
-	n    int
-	last int64
+	pc     profilev1.ProfileServiceClient
+	rng    *rand.Rand
+	n      int
+	last   int64
+	erased int
 }
 
 func (w *writer) batch(t *testing.T, size int) {
@@ -106,10 +170,23 @@ func (w *writer) batch(t *testing.T, size int) {
 	if _, err := w.pc.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: tmp, Customer: &profilev1.Customer{Tags: []string{"x"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if w.rng.IntN(2) == 0 {
+	switch w.rng.IntN(3) {
+	case 0:
 		if _, err := w.pc.DeleteCustomer(ctx, &profilev1.DeleteCustomerRequest{Name: "customers/" + tmp}); err != nil {
 			t.Fatal(err)
 		}
+	case 1: // an order, then erasure: the inputs move to the anonymous id
+		if _, err := w.pc.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: []*profilev1.Event{{
+			EventId: "tmp-order-" + tmp, CustomerId: tmp, OccurredAt: timestamppb.New(base),
+			Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o-" + tmp, Total: gbp(500), Channel: "web",
+				Lines: []*profilev1.OrderLine{{Sku: "s", Category: "cat0", Quantity: 1, UnitPrice: gbp(500)}}}},
+		}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.pc.EraseCustomer(ctx, &profilev1.EraseCustomerRequest{Name: "customers/" + tmp}); err != nil {
+			t.Fatal(err)
+		}
+		w.erased++
 	}
 }
 
@@ -217,6 +294,8 @@ func TestKillAndRestart(t *testing.T) {
 	fresh := newStore(t)
 	runUntil(t, consumer.New(consumer.Config{Client: pc, Store: fresh, Logger: quiet}), fresh, last)
 
+	checkAppliedOnce(t, interrupted, last)
+	checkAppliedOnce(t, fresh, last)
 	got, want := snapshot(t, interrupted), snapshot(t, fresh)
 	if len(want) < 60 {
 		t.Fatalf("uninterrupted run has %d customers, want at least 60", len(want))
@@ -232,7 +311,7 @@ func TestKillAndRestart(t *testing.T) {
 	}
 	var withOrders int
 	for _, c := range want {
-		if c.Features.OrderCount > 0 {
+		if c.Features.OrderCount > 0 && c.ID[0] == 'c' {
 			withOrders++
 			if c.Features.Currency != "GBP" || c.Features.LastOrderTime.IsZero() {
 				t.Fatalf("customer %s has orders but features %+v", c.ID, c.Features)
@@ -242,5 +321,82 @@ func TestKillAndRestart(t *testing.T) {
 	if withOrders != 60 {
 		t.Errorf("%d customers with orders, want 60", withOrders)
 	}
-	t.Logf("%d restarts, %d events, %d customers", restarts, last, len(want))
+	if w.erased == 0 {
+		t.Error("the writer erased no customer")
+	}
+	t.Logf("%d restarts, %d events, %d customers, %d erased", restarts, last, len(want), w.erased)
+}
+
+// TestFailureBeforeCommit fails every page after its mutations and cursor
+// are written and before the commit: the cursor must not move and nothing
+// may be applied; once pages commit again, the result equals an
+// uninterrupted run.
+func TestFailureBeforeCommit(t *testing.T) {
+	ctx := context.Background()
+	pc := startProfile(t)
+	w := &writer{pc: pc, rng: rand.New(rand.NewPCG(5, 6))}
+	w.batch(t, 100)
+	ls := newStore(t)
+	cfg := consumer.Config{Client: pc, Store: ls, Logger: quiet, PageSize: 20, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+	first := head(t, pc, 0)
+	runUntil(t, consumer.New(cfg), ls, first)
+	cursor, customers, log := first, snapshot(t, ls), ls.applyLog(t)
+
+	for range 3 {
+		w.batch(t, 100)
+	}
+	last := head(t, pc, first)
+	ls.fail.Store(true)
+	var attempts atomic.Int64
+	failing := cfg
+	failing.OnForget = func(context.Context, []segmentation.Mutation) error { // never called: no page commits
+		t.Error("OnForget called for a page that failed")
+		return nil
+	}
+	failing.Store = countingStore{ls, &attempts}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- consumer.New(failing).Run(rctx) }()
+	for deadline := time.Now().Add(10 * time.Second); attempts.Load() < 5; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d apply attempts", attempts.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ls.Cursor(ctx); err != nil || got != cursor {
+		t.Fatalf("cursor after failed pages = %d, %v; want %d", got, err, cursor)
+	}
+	if got := snapshot(t, ls); !reflect.DeepEqual(got, customers) {
+		t.Fatal("failed pages changed the customers")
+	}
+	if got := ls.applyLog(t); !reflect.DeepEqual(got, log) {
+		t.Fatalf("apply log after failed pages = %v, want %v", got, log)
+	}
+
+	ls.fail.Store(false)
+	runUntil(t, consumer.New(cfg), ls, last)
+	checkAppliedOnce(t, ls, last)
+	fresh := newStore(t)
+	runUntil(t, consumer.New(consumer.Config{Client: pc, Store: fresh, Logger: quiet}), fresh, last)
+	if got, want := snapshot(t, ls), snapshot(t, fresh); !reflect.DeepEqual(got, want) {
+		t.Errorf("after recovery: %d customers differ from an uninterrupted run's %d", len(got), len(want))
+	}
+}
+
+// countingStore counts ApplyPage calls that fail with the injected error.
+type countingStore struct {
+	*loggedStore
+	n *atomic.Int64
+}
+
+func (c countingStore) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cursor int64) error {
+	err := c.loggedStore.ApplyPage(ctx, muts, cursor)
+	if errors.Is(err, errInjected) {
+		c.n.Add(1)
+	}
+	return err
 }

@@ -51,6 +51,7 @@ type state struct {
 	base *membership.Snapshot // the recompute's snapshot, without static segments
 	snap *membership.Snapshot // base plus the static segments
 	op   segmentation.Operation
+	gen  int64 // the store's results generation base reflects
 }
 
 // Engine runs recomputes and serves membership queries.
@@ -58,7 +59,8 @@ type Engine struct {
 	cfg Config
 	cur atomic.Pointer[state]
 
-	mu      sync.Mutex // serialises snapshot derivations
+	mu      sync.Mutex   // serialises snapshot derivations
+	lastID  atomic.Int64 // nanoseconds of the last operation id made
 	running atomic.Pointer[segmentation.Operation]
 	wg      sync.WaitGroup
 	bg      context.Context
@@ -108,6 +110,16 @@ func (e *Engine) Restore(ctx context.Context) error {
 			return err
 		}
 	}
+	return e.reload(ctx)
+}
+
+// reload loads the latest successful recompute's results and the static
+// segments into a new snapshot.
+func (e *Engine) reload(ctx context.Context) error {
+	gen, err := e.cfg.Store.ResultsGeneration(ctx)
+	if err != nil {
+		return err
+	}
 	op, err := e.cfg.Store.LatestSucceeded(ctx)
 	if errors.Is(err, segmentation.ErrNoRecompute) {
 		return e.RefreshStatic(ctx)
@@ -148,19 +160,71 @@ func (e *Engine) Restore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return e.install(ctx, base, op)
+	return e.install(ctx, base, op, gen)
 }
 
 // install derives the full snapshot from base and makes it current.
-func (e *Engine) install(ctx context.Context, base *membership.Snapshot, op segmentation.Operation) error {
+func (e *Engine) install(ctx context.Context, base *membership.Snapshot, op segmentation.Operation, gen int64) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	snap, err := e.withStatic(ctx, base)
 	if err != nil {
 		return err
 	}
-	e.cur.Store(&state{base: base, snap: snap, op: op})
+	e.cur.Store(&state{base: base, snap: snap, op: op, gen: gen})
 	return nil
+}
+
+// Forget makes the snapshot stop answering for customers that a page of
+// mutations deleted or re-keyed (erased), at once: their memberships move
+// to the new id or are dropped. The consumer calls it after each page
+// that has such mutations; other replicas catch up through Sync, which
+// sees the store's results generation change.
+func (e *Engine) Forget(ctx context.Context, muts []segmentation.Mutation) error {
+	moves := forgetMoves(muts)
+	if len(moves) == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cur := e.cur.Load()
+	base := cur.base.Rekey(moves)
+	snap, err := e.withStatic(ctx, base)
+	if err != nil {
+		return err
+	}
+	e.cur.Store(&state{base: base, snap: snap, op: cur.op, gen: cur.gen})
+	return nil
+}
+
+// forgetMoves folds a page's deletes and re-keys, applied in order, into
+// simultaneous moves from an id as it was before the page to its id after
+// ("" when gone).
+func forgetMoves(muts []segmentation.Mutation) map[string]string {
+	var moves map[string]string
+	for _, m := range muts {
+		var to string
+		switch m.Kind {
+		case segmentation.MutationDelete:
+		case segmentation.MutationRekey:
+			to = m.NewID
+		default:
+			continue
+		}
+		if moves == nil {
+			moves = map[string]string{}
+		}
+		followed := false
+		for from, at := range moves { // m.ID may be where an earlier move went
+			if at != "" && at == m.ID {
+				moves[from], followed = to, true
+			}
+		}
+		if _, ok := moves[m.ID]; !ok && !followed {
+			moves[m.ID] = to
+		}
+	}
+	return moves
 }
 
 // RefreshStatic re-reads the static segments and derives a new snapshot.
@@ -172,7 +236,7 @@ func (e *Engine) RefreshStatic(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.cur.Store(&state{base: cur.base, snap: snap, op: cur.op})
+	e.cur.Store(&state{base: cur.base, snap: snap, op: cur.op, gen: cur.gen})
 	return nil
 }
 
@@ -189,11 +253,11 @@ func (e *Engine) withStatic(ctx context.Context, base *membership.Snapshot) (*me
 	}
 	exists := make(map[string]bool, len(segs))
 	for _, g := range segs {
-		exists[membership.SegmentAudience(g.ID)] = true
+		exists[segmentation.SegmentAudience(g.ID)] = true
 	}
 	snap := base
 	for _, a := range base.Audiences() {
-		if _, err := segmentation.ParseAudience(a); err == nil && len(a) > 9 && a[:9] == "segments/" && !exists[a] {
+		if p, err := segmentation.ParseAudience(a); err == nil && p.Kind == segmentation.AudienceSegment && !exists[a] {
 			snap = snap.Without(a)
 		}
 	}
@@ -220,20 +284,35 @@ func (e *Engine) allSegments(ctx context.Context) ([]segmentation.SegmentDef, er
 }
 
 // Sync reloads the snapshot when another replica finished a newer
-// recompute, and refreshes the static segments otherwise.
+// recompute or customers were deleted or erased since it was loaded, and
+// refreshes the static segments otherwise.
 func (e *Engine) Sync(ctx context.Context) error {
+	gen, err := e.cfg.Store.ResultsGeneration(ctx)
+	if err != nil {
+		return err
+	}
 	op, err := e.cfg.Store.LatestSucceeded(ctx)
 	if err != nil && !errors.Is(err, segmentation.ErrNoRecompute) {
 		return err
 	}
-	if err == nil && op.ID != e.cur.Load().op.ID && e.running.Load() == nil {
-		return e.Restore(ctx)
+	cur := e.cur.Load()
+	if err == nil && (op.ID != cur.op.ID || gen != cur.gen) && e.running.Load() == nil {
+		return e.reload(ctx)
 	}
 	return e.RefreshStatic(ctx)
 }
 
 // RunSync calls Sync every interval until ctx is done.
 func (e *Engine) RunSync(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
+			e.cfg.Logger.Warn("segmentation: sync snapshot", "error", err)
+		}
+	})
+}
+
+// every calls fn every interval until ctx is done.
+func every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -241,18 +320,28 @@ func (e *Engine) RunSync(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
-				e.cfg.Logger.Warn("segmentation: sync snapshot", "error", err)
-			}
+			fn()
 		}
 	}
 }
 
-// newOperationID returns an id that sorts by creation time.
-func newOperationID() string {
+// newOperationID returns an id that sorts by creation time (now, from the
+// injected clock), and after every id this engine made before even if the
+// clock stands still or steps back.
+func (e *Engine) newOperationID(now time.Time) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%019d-%s", time.Now().UnixNano(), hex.EncodeToString(b[:]))
+	n := now.UnixNano()
+	for {
+		last := e.lastID.Load()
+		if n <= last {
+			n = last + 1
+		}
+		if e.lastID.CompareAndSwap(last, n) {
+			break
+		}
+	}
+	return fmt.Sprintf("%019d-%s", n, hex.EncodeToString(b[:]))
 }
 
 // Start begins a recompute as of asOf (zero: now) in the background and
@@ -306,7 +395,7 @@ func (e *Engine) begin(ctx context.Context, asOf time.Time, trigger segmentation
 		}
 	}
 	op := segmentation.Operation{
-		ID: newOperationID(), State: segmentation.OperationRunning, Trigger: trigger, AsOf: asOf.UTC(),
+		ID: e.newOperationID(now), State: segmentation.OperationRunning, Trigger: trigger, AsOf: asOf.UTC(),
 		SettingsVersion: settings.Version, InputSequence: seq, CreateTime: now,
 	}
 	if err := e.cfg.Store.StartOperation(ctx, op); err != nil {
@@ -349,7 +438,7 @@ func (e *Engine) lock(ctx context.Context) (func(), error) {
 func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 	log := e.cfg.Logger.With("operation", op.Name())
 	start := time.Now()
-	base, final, err := e.compute(ctx, &op)
+	base, final, gen, err := e.compute(ctx, &op)
 	if err != nil {
 		log.Error("segmentation: recompute failed", "error", err)
 		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -359,7 +448,14 @@ func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 		}
 		return
 	}
-	if err := e.install(ctx, base, final); err != nil {
+	// Customers deleted or erased during the recompute were left out of
+	// the stored results but are in base: load the stored ones instead.
+	if now, err := e.cfg.Store.ResultsGeneration(ctx); err != nil || now != gen {
+		err = e.reload(ctx)
+		if err != nil {
+			log.Error("segmentation: restore snapshot", "error", err)
+		}
+	} else if err := e.install(ctx, base, final, gen); err != nil {
 		log.Error("segmentation: install snapshot", "error", err)
 	}
 	log.Info("segmentation: recompute succeeded", "customers", final.CustomersTotal, "duration", time.Since(start))
@@ -367,19 +463,23 @@ func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 
 // compute scores every customer, evaluates the rule segments and stores
 // the results; it returns the new base snapshot and the finished operation.
-func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*membership.Snapshot, segmentation.Operation, error) {
+func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*membership.Snapshot, segmentation.Operation, int64, error) {
 	st := e.cfg.Store
 	sv, err := st.GetSettings(ctx, op.SettingsVersion)
 	if err != nil {
-		return nil, *op, err
+		return nil, *op, 0, err
+	}
+	gen, err := st.ResultsGeneration(ctx)
+	if err != nil {
+		return nil, *op, 0, err
 	}
 	customers, err := st.LoadCustomers(ctx)
 	if err != nil {
-		return nil, *op, err
+		return nil, *op, 0, err
 	}
 	n := len(customers)
 	if err := st.UpdateProgress(ctx, op.ID, 0, int64(n)); err != nil {
-		return nil, *op, err
+		return nil, *op, 0, err
 	}
 	inputs := make([]segmentation.Input, n)
 	for i := range customers {
@@ -388,12 +488,12 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*memb
 	results, err := segmentation.Score(op.AsOf, inputs, sv.Settings)
 	inputs = nil
 	if err != nil {
-		return nil, *op, err
+		return nil, *op, 0, err
 	}
 
 	segs, err := e.allSegments(ctx)
 	if err != nil {
-		return nil, *op, err
+		return nil, *op, 0, err
 	}
 	var ruleIDs []string
 	var compiled []*rules.Rule
@@ -411,16 +511,25 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*memb
 	}
 	k := len(compiled)
 	in := make([]bool, n*k)
-	var done, ruleErrs atomic.Int64
-	if err := e.evaluate(ctx, op, customers, results, compiled, in, &done, &ruleErrs); err != nil {
-		return nil, *op, err
+	var done atomic.Int64
+	ruleErrs := make([]atomic.Int64, k)
+	if err := e.evaluate(ctx, op, customers, results, compiled, in, &done, ruleErrs); err != nil {
+		return nil, *op, 0, err
 	}
-	if ne := ruleErrs.Load(); ne > 0 {
-		e.cfg.Logger.Warn("segmentation: rule evaluations failed and counted as false", "operation", op.Name(), "count", ne)
+	var errCounts map[string]int64
+	for j := range ruleErrs {
+		if ne := ruleErrs[j].Load(); ne > 0 {
+			if errCounts == nil {
+				errCounts = map[string]int64{}
+			}
+			errCounts[ruleIDs[j]] = ne
+			e.cfg.Logger.Warn("segmentation: rule evaluations failed and counted as false", "operation", op.Name(),
+				"segment", ruleIDs[j], "failures", ne, "stopped", ne >= MaxRuleErrors)
+		}
 	}
 
 	// Results, sizes and the report.
-	rs := segmentation.ResultSet{Results: make([]segmentation.CustomerResult, n)}
+	rs := segmentation.ResultSet{Results: make([]segmentation.CustomerResult, n), Generation: gen}
 	segCounts := make(map[string]int64, k)
 	for _, id := range ruleIDs {
 		segCounts[id] = 0
@@ -451,7 +560,7 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*memb
 	rs.Report = segmentation.Report{Distribution: segmentation.Distribute(results), Segments: segCounts, MonetaryTotal: monetary}
 	static, err := st.StaticMembers(ctx)
 	if err != nil {
-		return nil, *op, err
+		return nil, *op, 0, err
 	}
 	sizeSegs := make(map[string]int64, len(segCounts)+len(static))
 	for id, c := range segCounts {
@@ -463,45 +572,45 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*memb
 	rs.Sizes = segmentation.Sizes(rs.Report.Distribution, sizeSegs)
 	base, err := b.Build()
 	if err != nil {
-		return nil, *op, err
+		return nil, *op, 0, err
 	}
 	final := *op
 	final.State = segmentation.OperationSucceeded
 	final.CustomersDone, final.CustomersTotal = int64(n), int64(n)
 	final.EndTime = e.cfg.Clock().UTC()
 	final.Report = &rs.Report
+	final.RuleErrors = errCounts
 	if err := st.FinishOperation(ctx, final, rs); err != nil {
-		return nil, *op, err
+		return nil, *op, 0, err
 	}
-	return base, final, nil
+	return base, final, gen, nil
 }
 
 // chunk is how many customers a worker evaluates per claim.
 const chunk = 2048
 
+// MaxRuleErrors is how many evaluations of one rule may fail in a
+// recompute before the rule is no longer evaluated (it is false for the
+// remaining customers).
+const MaxRuleErrors = 100
+
 // evaluate runs the rules over every customer on cfg.Workers goroutines,
-// writing in[i*k+j] for customer i and rule j, and records progress.
+// writing in[i*k+j] for customer i and rule j, counts rule j's failures in
+// ruleErrs[j], and records progress.
 func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, customers []segmentation.Customer,
-	results []segmentation.Result, compiled []*rules.Rule, in []bool, done, ruleErrs *atomic.Int64) error {
+	results []segmentation.Result, compiled []*rules.Rule, in []bool, done *atomic.Int64, ruleErrs []atomic.Int64) error {
 	n, k := len(customers), len(compiled)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	pctx, stop := context.WithCancel(ctx)
 	progressDone := make(chan struct{})
 	go func() { // progress reporter
 		defer close(progressDone)
-		t := time.NewTicker(e.cfg.ProgressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if err := e.cfg.Store.UpdateProgress(ctx, op.ID, done.Load(), int64(n)); err != nil && ctx.Err() == nil {
-					e.cfg.Logger.Warn("segmentation: record progress", "error", err)
-				}
+		every(pctx, e.cfg.ProgressInterval, func() {
+			if err := e.cfg.Store.UpdateProgress(ctx, op.ID, done.Load(), int64(n)); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.Warn("segmentation: record progress", "error", err)
 			}
-		}
+		})
 	}()
 	for range e.cfg.Workers {
 		wg.Add(1)
@@ -519,45 +628,53 @@ func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, custo
 				}
 				hi := min(lo+chunk, n)
 				if ev != nil {
-					var errs int
+					for j := range ruleErrs {
+						if ruleErrs[j].Load() >= MaxRuleErrors {
+							ev.Disable(j)
+						}
+					}
 					for i := lo; i < hi; i++ {
 						subj.Customer = &customers[i]
 						subj.Result = nil
 						if results[i].Scored {
 							subj.Result = &results[i]
 						}
-						errs += ev.Eval(&subj, in[i*k:(i+1)*k])
+						if ev.Eval(&subj, in[i*k:(i+1)*k]) == 0 {
+							continue
+						}
+						for j := range ruleErrs {
+							if ev.Failed(j) && ruleErrs[j].Add(1) >= MaxRuleErrors {
+								ev.Disable(j)
+							}
+						}
 					}
-					ruleErrs.Add(int64(errs))
 				}
 				done.Add(int64(hi - lo))
 			}
 		}()
 	}
 	wg.Wait()
-	close(stop)
+	stop()
 	<-progressDone
 	return ctx.Err()
 }
 
 // Schedule starts a recompute every interval until ctx is done; a
 // recompute already running is not an error.
-func (e *Engine) Schedule(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			op, err := e.Start(ctx, time.Time{}, segmentation.TriggerSchedule)
-			switch {
-			case err == nil:
-				e.cfg.Logger.Info("segmentation: scheduled recompute started", "operation", op.Name())
-			case errors.Is(err, segmentation.ErrRecomputeInProgress) || ctx.Err() != nil:
-			default:
-				e.cfg.Logger.Error("segmentation: scheduled recompute", "error", err)
+// If started is not nil it is called with each operation the schedule
+// starts.
+func (e *Engine) Schedule(ctx context.Context, interval time.Duration, started func(segmentation.Operation)) {
+	every(ctx, interval, func() {
+		op, err := e.Start(ctx, time.Time{}, segmentation.TriggerSchedule)
+		switch {
+		case err == nil:
+			e.cfg.Logger.Info("segmentation: scheduled recompute started", "operation", op.Name())
+			if started != nil {
+				started(op)
 			}
+		case errors.Is(err, segmentation.ErrRecomputeInProgress) || ctx.Err() != nil:
+		default:
+			e.cfg.Logger.Error("segmentation: scheduled recompute", "error", err)
 		}
-	}
+	})
 }

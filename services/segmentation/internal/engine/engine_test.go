@@ -67,28 +67,139 @@ func TestOneRecomputeAtATime(t *testing.T) {
 		}
 	}
 	close(blocking.release)
-	for {
+	waitUntil(t, "the first recompute to finish", func() bool {
 		got, err := st.GetOperation(ctx, op.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Done() {
-			if got.State != segmentation.OperationSucceeded || got.CustomersTotal != 1 {
-				t.Fatalf("operation = %+v", got)
-			}
-			break
+		if got.Done() && (got.State != segmentation.OperationSucceeded || got.CustomersTotal != 1) {
+			t.Fatalf("operation = %+v", got)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return got.Done()
+	})
 	// The lock is released: the other replica can run the next one.
-	for {
+	waitUntil(t, "the other replica to start a recompute", func() bool {
 		_, err := second.Start(ctx, time.Time{}, segmentation.TriggerSchedule)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, segmentation.ErrRecomputeInProgress) {
+		if err != nil && !errors.Is(err, segmentation.ErrRecomputeInProgress) {
 			t.Fatal(err)
 		}
-		time.Sleep(5 * time.Millisecond)
+		return err == nil
+	})
+}
+
+// waitUntil polls cond until it holds, failing the test after 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// TestScoresProvenance queries a replica whose snapshot is older than the
+// stored results: the scores and the operation they name must agree.
+func TestScoresProvenance(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(sqlstoretest.SQLite(t))
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	first := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := st.ApplyPage(ctx, []segmentation.Mutation{{Kind: segmentation.MutationUpsert, ID: "a", Features: &segmentation.Features{
+		OrderCount: 1, FirstOrderTime: first.Add(-day), LastOrderTime: first.Add(-day), NetMinor: 100, Currency: "GBP"}}}, 1); err != nil {
+		t.Fatal(err)
+	}
+	env, err := rules.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := segmentation.NewService(st, engine.RuleChecker(env))
+	newEngine := func() *engine.Engine {
+		e := engine.New(engine.Config{Store: st, Service: svc, Rules: env, Logger: quiet})
+		t.Cleanup(e.Close)
+		return e
+	}
+	writer, reader := newEngine(), newEngine()
+	run := func(asOf time.Time) segmentation.Operation {
+		op, err := writer.Start(ctx, asOf, segmentation.TriggerAPI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the recompute", func() bool {
+			got, err := st.GetOperation(ctx, op.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			op = got
+			return got.Done()
+		})
+		return op
+	}
+	op1 := run(first)
+	if err := reader.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	op2 := run(first.Add(10 * day)) // the reader has not synced
+	if _, snapOp := reader.Snapshot(); snapOp.ID != op1.ID {
+		t.Fatalf("reader snapshot from %s, want the older %s", snapOp.ID, op1.ID)
+	}
+	sc, err := reader.CustomerScores(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Operation.ID != op2.ID || !sc.Operation.AsOf.Equal(op2.AsOf) || sc.RecencyDays != 11 {
+		t.Errorf("scores: recency %d from operation %s as of %v; want 11 from %s as of %v",
+			sc.RecencyDays, sc.Operation.ID, sc.Operation.AsOf, op2.ID, op2.AsOf)
+	}
+}
+
+// TestSyncForgets erases and deletes customers through the store alone (as
+// another replica's consumer would): Sync makes the snapshot forget them.
+func TestSyncForgets(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(sqlstoretest.SQLite(t))
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var muts []segmentation.Mutation
+	for _, id := range []string{"a", "b", "c"} {
+		muts = append(muts, segmentation.Mutation{Kind: segmentation.MutationUpsert, ID: id, Features: &segmentation.Features{
+			OrderCount: 2, FirstOrderTime: at, LastOrderTime: at, NetMinor: 100, Currency: "GBP"}})
+	}
+	if err := st.ApplyPage(ctx, muts, 1); err != nil {
+		t.Fatal(err)
+	}
+	env, err := rules.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := segmentation.NewService(st, engine.RuleChecker(env))
+	if _, err := svc.CreateSegment(ctx, segmentation.SegmentDef{ID: "two", Kind: segmentation.SegmentKindRule, Rule: "features.order_count == 2"}); err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(engine.Config{Store: st, Service: svc, Rules: env, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	t.Cleanup(e.Close)
+	op, err := e.Start(ctx, at.Add(time.Hour), segmentation.TriggerAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the recompute", func() bool { _, cur := e.Snapshot(); return cur.ID == op.ID })
+	if err := st.ApplyPage(ctx, []segmentation.Mutation{{Kind: segmentation.MutationRekey, ID: "a", NewID: "anon-1"},
+		{Kind: segmentation.MutationDelete, ID: "b"}}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := e.Check(ctx, []string{"a", "b", "c", "anon-1"}, []string{"segments/two"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0][0] || got[1][0] || !got[2][0] || !got[3][0] {
+		t.Errorf("after erasing a and deleting b: %v, want a, b out and c, anon-1 in", got)
 	}
 }

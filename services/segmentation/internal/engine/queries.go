@@ -20,15 +20,19 @@ type Scores struct {
 	SegmentIDs []string
 }
 
-// CustomerScores returns a customer's scores from the last recompute.
+// CustomerScores returns a customer's scores from the last recompute, with
+// the operation that produced them (read with them, so the two agree even
+// when this replica's snapshot is older), and the segments it is in now.
 func (e *Engine) CustomerScores(ctx context.Context, id string) (Scores, error) {
 	snap, op := e.Snapshot()
-	if op.ID == "" {
-		return Scores{}, fmt.Errorf("%w: %s (no recompute has succeeded yet)", segmentation.ErrCustomerNotFound, id)
-	}
 	r, err := e.cfg.Store.GetResult(ctx, id)
 	if err != nil {
 		return Scores{}, err
+	}
+	if r.Operation != "" && r.Operation != op.ID {
+		if op, err = e.cfg.Store.GetOperation(ctx, r.Operation); err != nil {
+			return Scores{}, err
+		}
 	}
 	out := Scores{CustomerResult: r, Operation: op}
 	for _, a := range snap.AudiencesOf(id) {
@@ -50,8 +54,32 @@ func audienceError(a string, err error) error {
 	return err
 }
 
-// Check answers whether each customer is in each audience, from memory.
-func (e *Engine) Check(customers, audiences []string) ([][]bool, segmentation.Operation, error) {
+// notComputed reports whether audience is a rule or static segment that
+// exists in the store but not in snap: created since snap was derived (a
+// rule segment is evaluated by the next recompute).
+func (e *Engine) notComputed(ctx context.Context, snap *membership.Snapshot, audience string) (segmentation.SegmentDef, bool, error) {
+	if _, err := snap.Size(audience); err == nil {
+		return segmentation.SegmentDef{}, false, nil
+	}
+	a, err := segmentation.ParseAudience(audience)
+	if err != nil || a.Kind != segmentation.AudienceSegment {
+		return segmentation.SegmentDef{}, false, err
+	}
+	id := strings.TrimPrefix(audience, "segments/")
+	g, err := e.cfg.Store.GetSegment(ctx, id)
+	if errors.Is(err, segmentation.ErrSegmentNotFound) {
+		return g, false, nil
+	}
+	if err != nil {
+		return g, false, err
+	}
+	return g, true, nil
+}
+
+// Check answers whether each customer is in each audience, from memory. A
+// segment created since the last recompute (or, for a static one, not yet
+// in the snapshot) has no members here: every answer for it is false.
+func (e *Engine) Check(ctx context.Context, customers, audiences []string) ([][]bool, segmentation.Operation, error) {
 	if err := segmentation.ValidateCustomerIDs("customer_ids", customers, segmentation.MaxPairs); err != nil {
 		return nil, segmentation.Operation{}, err
 	}
@@ -69,20 +97,48 @@ func (e *Engine) Check(customers, audiences []string) ([][]bool, segmentation.Op
 	}
 	snap, op := e.Snapshot()
 	out, err := snap.Check(customers, audiences)
+	if err == nil {
+		return out, op, nil
+	}
+	// Some audience is unknown to the snapshot: answer false for new
+	// segments, and fail for the others.
+	known := make([]string, 0, len(audiences))
+	for _, a := range audiences {
+		_, isNew, nerr := e.notComputed(ctx, snap, a)
+		if nerr != nil {
+			return nil, op, nerr
+		}
+		if isNew {
+			continue
+		}
+		if _, serr := snap.Size(a); serr != nil {
+			return nil, op, audienceError(a, serr)
+		}
+		known = append(known, a)
+	}
+	part, err := snap.Check(customers, known)
 	if err != nil {
-		for _, a := range audiences {
-			if _, serr := snap.Size(a); serr != nil {
-				return nil, op, audienceError(a, serr)
+		return nil, op, err
+	}
+	out = make([][]bool, len(customers))
+	for i := range customers {
+		out[i] = make([]bool, len(audiences))
+		j := 0
+		for c, a := range audiences {
+			if j < len(known) && known[j] == a {
+				out[i][c] = part[i][j]
+				j++
 			}
 		}
-		return nil, op, err
 	}
 	return out, op, nil
 }
 
 // Members returns a page of an audience's members in id order, the next
 // page token and the audience size.
-func (e *Engine) Members(audience string, pageSize int, token string) ([]string, string, int64, error) {
+// A rule segment created since the last recompute fails with
+// ErrSegmentNotComputed; a static one not yet in the snapshot is empty.
+func (e *Engine) Members(ctx context.Context, audience string, pageSize int, token string) ([]string, string, int64, error) {
 	if _, err := segmentation.ParseAudience(audience); err != nil {
 		return nil, "", 0, err
 	}
@@ -97,6 +153,15 @@ func (e *Engine) Members(audience string, pageSize int, token string) ([]string,
 	snap, _ := e.Snapshot()
 	size, err := snap.Size(audience)
 	if err != nil {
+		g, isNew, nerr := e.notComputed(ctx, snap, audience)
+		switch {
+		case nerr != nil:
+			return nil, "", 0, nerr
+		case isNew && g.Kind == segmentation.SegmentKindRule:
+			return nil, "", 0, fmt.Errorf("%w: segment %s has not been computed yet; run a recompute", segmentation.ErrSegmentNotComputed, g.ID)
+		case isNew:
+			return nil, "", 0, nil
+		}
 		return nil, "", 0, audienceError(audience, err)
 	}
 	ids, next, err := snap.Members(audience, after, n)
@@ -109,28 +174,28 @@ func (e *Engine) Members(audience string, pageSize int, token string) ([]string,
 	return ids, next, int64(size), nil
 }
 
-// Report returns the latest successful recompute with its report, and
-// the current member count of every static segment.
-func (e *Engine) Report(ctx context.Context) (segmentation.Operation, map[string]int64, error) {
+// Report returns the distribution report of the latest successful
+// recompute, with the static segments' current sizes.
+func (e *Engine) Report(ctx context.Context) (segmentation.Summary, error) {
 	op, err := e.cfg.Store.LatestSucceeded(ctx)
 	if err != nil {
-		return op, nil, err
+		return segmentation.Summary{}, err
 	}
 	static, err := e.cfg.Store.StaticMembers(ctx)
 	if err != nil {
-		return op, nil, err
+		return segmentation.Summary{}, err
 	}
 	counts := make(map[string]int64, len(static))
 	for id, m := range static {
 		counts[id] = int64(len(m))
 	}
-	return op, counts, nil
+	return segmentation.Summarize(op, counts), nil
 }
 
 // MemberCount returns a segment's member count in the current snapshot.
 func (e *Engine) MemberCount(segmentID string) int64 {
 	snap, _ := e.Snapshot()
-	n, err := snap.Size(membership.SegmentAudience(segmentID))
+	n, err := snap.Size(segmentation.SegmentAudience(segmentID))
 	if err != nil {
 		return 0
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,6 +234,14 @@ func BenchmarkRecompute(b *testing.B) {
 				runtime.GC()
 				debug.FreeOSMemory()
 				base := procStatus("VmRSS")
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				if dump := os.Getenv("TENURE_BENCH_HEAPDUMP"); dump != "" {
+					if f, err := os.Create(fmt.Sprintf("%s.%d", dump, runs+1)); err == nil {
+						_ = pprof.WriteHeapProfile(f)
+						f.Close()
+					}
+				}
 				hasPeak := resetPeakRSS()
 				var anon int64
 				stop, sampled := make(chan struct{}), make(chan struct{})
@@ -254,6 +263,7 @@ func BenchmarkRecompute(b *testing.B) {
 				}
 				b.Logf("%s: recompute %d: %s, RSS before %d MiB, peak RSS %d MiB (VmHWM), peak anonymous RSS %d MiB (sampled every 10 ms)",
 					eng.name, runs+1, d.Round(time.Millisecond), base>>20, hwm>>20, anon>>20)
+				b.Logf("%s: recompute %d: live Go heap before %d MiB", eng.name, runs+1, ms.HeapAlloc>>20)
 				peak = max(peak, hwm)
 				peakAnon = max(peakAnon, anon)
 				worst = max(worst, int64(d))

@@ -37,6 +37,7 @@ func fromOperation(o segmentation.Operation) *segmentationv1.Operation {
 		Name: o.Name(), Done: o.Done(), AsOfTime: timestamp(o.AsOf), SettingsVersion: o.SettingsVersion,
 		CustomersDone: o.CustomersDone, CustomersTotal: o.CustomersTotal, CreateTime: timestamp(o.CreateTime),
 		EndTime: timestamp(o.EndTime), ErrorMessage: o.Error, InputSequence: o.InputSequence,
+		RuleErrors: o.RuleErrors,
 	}
 	switch o.State {
 	case segmentation.OperationRunning:
@@ -82,37 +83,28 @@ func fromSettings(v segmentation.SettingsVersion) *segmentationv1.Settings {
 	return out
 }
 
-// toSettings converts the fields of in that are present; problems are
-// reported as INVALID_SETTINGS.
+// toSettings converts the fields of in that are present. Every problem is
+// reported, each at its path in Settings, in one *segmentation.SettingsError
+// (INVALID_SETTINGS).
 func toSettings(in *segmentationv1.Settings) (segmentation.Settings, error) {
-	bad := func(format string, args ...any) error {
-		return &segmentation.FieldError{Path: "settings", Msg: fmt.Sprintf(format, args...), Err: segmentation.ErrInvalidSettings}
-	}
 	var s segmentation.Settings
+	var probs []*segmentation.FieldError
 	if lc := in.GetLifecycle(); lc != nil {
 		s.Lifecycle = segmentation.Lifecycle{NewDays: lc.GetNewDays(), ActiveDays: lc.GetActiveDays(), DormantDays: lc.GetDormantDays()}
 	}
 	if len(in.GetTierMap()) > 0 {
-		s.Tiers = segmentation.TierMap{}
-		for k, v := range in.GetTierMap() {
-			seg, err := segmentation.ParseSegment(k)
-			if err != nil {
-				return s, bad("tier_map: %v", err)
-			}
-			tier, err := segmentation.ParseTier(v)
-			if err != nil {
-				return s, bad("tier_map[%s]: %v", k, err)
-			}
-			s.Tiers[seg] = tier
-		}
+		var bad []*segmentation.FieldError
+		s.Tiers, bad = segmentation.ParseTierMap(in.GetTierMap())
+		probs = append(probs, bad...)
 	}
-	switch in.GetScoringMethod() {
+	switch m := in.GetScoringMethod(); m {
 	case segmentationv1.ScoringMethod_SCORING_METHOD_UNSPECIFIED, segmentationv1.ScoringMethod_SCORING_METHOD_QUINTILE:
 		s.Method = segmentation.MethodQuintile
 	case segmentationv1.ScoringMethod_SCORING_METHOD_FIXED_THRESHOLDS:
 		s.Method = segmentation.MethodFixedThresholds
 	default:
-		return s, bad("scoring_method %d is unknown", in.GetScoringMethod())
+		probs = append(probs, segmentation.SettingsProblem("scoring_method", "unknown value %d; valid values are %s and %s", m,
+			segmentationv1.ScoringMethod_SCORING_METHOD_QUINTILE, segmentationv1.ScoringMethod_SCORING_METHOD_FIXED_THRESHOLDS))
 	}
 	if ft := in.GetFixedThresholds(); ft != nil {
 		for _, d := range []struct {
@@ -121,11 +113,15 @@ func toSettings(in *segmentationv1.Settings) (segmentation.Settings, error) {
 			out  *[4]int64
 		}{{"recency_days", ft.GetRecencyDays(), &s.Thresholds.Recency}, {"frequency", ft.GetFrequency(), &s.Thresholds.Frequency},
 			{"monetary_minor", ft.GetMonetaryMinor(), &s.Thresholds.Monetary}} {
-			if len(d.in) != 4 {
-				return s, bad("fixed_thresholds.%s must have 4 cut points, got %d", d.name, len(d.in))
+			if len(d.in) != len(d.out) {
+				probs = append(probs, segmentation.SettingsProblem("fixed_thresholds."+d.name, "must have %d cut points, got %d", len(d.out), len(d.in)))
+				continue
 			}
 			copy(d.out[:], d.in)
 		}
+	}
+	if len(probs) > 0 {
+		return s, &segmentation.SettingsError{Problems: probs}
 	}
 	return s, nil
 }
@@ -159,10 +155,27 @@ func money(currency string, minor int64) *typev1.Money {
 	return &typev1.Money{CurrencyCode: currency, AmountMinor: minor}
 }
 
-func counts(keys []string, get func(i int) int) []*segmentationv1.Count {
-	out := make([]*segmentationv1.Count, len(keys))
-	for i, k := range keys {
-		out[i] = &segmentationv1.Count{Key: k, Customers: int64(get(i))}
+func fromCounts(in []segmentation.Count) []*segmentationv1.Count {
+	out := make([]*segmentationv1.Count, len(in))
+	for i, c := range in {
+		out[i] = &segmentationv1.Count{Key: c.Key, Customers: c.Customers}
+	}
+	return out
+}
+
+func fromSummary(sum segmentation.Summary) *segmentationv1.Report {
+	op := sum.Operation
+	out := &segmentationv1.Report{
+		Operation: op.Name(), AsOfTime: timestamp(op.AsOf), SettingsVersion: op.SettingsVersion,
+		Customers: sum.Customers, ScoredCustomers: sum.ScoredCustomers,
+		RfmSegments: fromCounts(sum.RFMSegments), ValueTiers: fromCounts(sum.Tiers), LifecycleStages: fromCounts(sum.Stages),
+		RScores: fromCounts(sum.R), FScores: fromCounts(sum.F), MScores: fromCounts(sum.M),
+	}
+	if len(sum.Segments) > 0 {
+		out.Segments = fromCounts(sum.Segments)
+	}
+	for _, a := range sum.MonetaryTotal {
+		out.MonetaryTotal = append(out.MonetaryTotal, money(a.Currency, a.Minor))
 	}
 	return out
 }

@@ -28,6 +28,7 @@ const (
 	ReasonInvalidPageToken     = "INVALID_PAGE_TOKEN"
 	ReasonETagMismatch         = "ETAG_MISMATCH"
 	ReasonInvalidArgument      = "INVALID_ARGUMENT"
+	ReasonSegmentNotComputed   = "SEGMENT_NOT_COMPUTED"
 )
 
 // ErrorTable is the one mapping from segmentation errors to gRPC statuses.
@@ -50,6 +51,7 @@ func ErrorTable(logger *slog.Logger) *apierr.Table {
 			{Err: segmentation.ErrInvalidAudience, Code: codes.InvalidArgument, Reason: ReasonInvalidAudience},
 			{Err: segmentation.ErrInvalidPageToken, Code: codes.InvalidArgument, Reason: ReasonInvalidPageToken},
 			{Err: segmentation.ErrETagMismatch, Code: codes.Aborted, Reason: ReasonETagMismatch},
+			{Err: segmentation.ErrSegmentNotComputed, Code: codes.FailedPrecondition, Reason: ReasonSegmentNotComputed},
 			{Err: segmentation.ErrInvalidArgument, Code: codes.InvalidArgument, Reason: ReasonInvalidArgument},
 		},
 	}

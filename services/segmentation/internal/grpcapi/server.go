@@ -6,8 +6,6 @@ package grpcapi
 
 import (
 	"context"
-	"sort"
-	"strconv"
 
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/segmentation/internal/engine"
@@ -199,7 +197,7 @@ func (s *Server) RemoveSegmentMembers(ctx context.Context, req *segmentationv1.R
 
 // ListMembers implements segmentationv1.SegmentationServiceServer.
 func (s *Server) ListMembers(ctx context.Context, req *segmentationv1.ListMembersRequest) (*segmentationv1.ListMembersResponse, error) {
-	ids, next, total, err := s.eng.Members(req.GetParent(), int(req.GetPageSize()), req.GetPageToken())
+	ids, next, total, err := s.eng.Members(ctx, req.GetParent(), int(req.GetPageSize()), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +233,7 @@ func (s *Server) GetCustomerScores(ctx context.Context, req *segmentationv1.GetC
 // reads only the in-memory snapshot.
 func (s *Server) CheckMembership(ctx context.Context, req *segmentationv1.CheckMembershipRequest) (*segmentationv1.CheckMembershipResponse, error) {
 	ids := req.GetCustomerIds()
-	ans, op, err := s.eng.Check(ids, req.GetAudiences())
+	ans, op, err := s.eng.Check(ctx, ids, req.GetAudiences())
 	if err != nil {
 		return nil, err
 	}
@@ -251,61 +249,11 @@ func (s *Server) CheckMembership(ctx context.Context, req *segmentationv1.CheckM
 
 // GetReport implements segmentationv1.SegmentationServiceServer.
 func (s *Server) GetReport(ctx context.Context, _ *segmentationv1.GetReportRequest) (*segmentationv1.GetReportResponse, error) {
-	op, static, err := s.eng.Report(ctx)
+	sum, err := s.eng.Report(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep := op.Report
-	if rep == nil {
-		rep = &segmentation.Report{}
-	}
-	d := rep.Distribution
-	out := &segmentationv1.Report{
-		Operation: op.Name(), AsOfTime: timestamp(op.AsOf), SettingsVersion: op.SettingsVersion,
-		Customers: int64(d.Total), ScoredCustomers: int64(d.Scored),
-	}
-	segs := segmentation.Segments()
-	out.RfmSegments = counts(names(len(segs), func(i int) string { return segs[i].String() }), func(i int) int { return d.Segments[segs[i]] })
-	tiers := []segmentation.Tier{segmentation.TierVIP, segmentation.TierPotential, segmentation.TierRegular, segmentation.TierAtRisk}
-	out.ValueTiers = counts(names(len(tiers), func(i int) string { return tiers[i].String() }), func(i int) int { return d.Tiers[tiers[i]] })
-	stages := []segmentation.Stage{segmentation.StageProspect, segmentation.StageNew, segmentation.StageActive, segmentation.StageDormant, segmentation.StageChurned}
-	out.LifecycleStages = counts(names(len(stages), func(i int) string { return stages[i].String() }), func(i int) int { return d.Stages[stages[i]] })
-	scoreKeys := names(5, func(i int) string { return strconv.Itoa(i + 1) })
-	out.RScores = counts(scoreKeys, func(i int) int { return d.R[i+1] })
-	out.FScores = counts(scoreKeys, func(i int) int { return d.F[i+1] })
-	out.MScores = counts(scoreKeys, func(i int) int { return d.M[i+1] })
-	all := map[string]int64{}
-	for id, n := range rep.Segments {
-		all[id] = n
-	}
-	for id, n := range static {
-		all[id] = n
-	}
-	ids := make([]string, 0, len(all))
-	for id := range all {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		out.Segments = append(out.Segments, &segmentationv1.Count{Key: id, Customers: all[id]})
-	}
-	curs := make([]string, 0, len(rep.MonetaryTotal))
-	for c := range rep.MonetaryTotal {
-		curs = append(curs, c)
-	}
-	sort.Strings(curs)
-	for _, c := range curs {
-		out.MonetaryTotal = append(out.MonetaryTotal, money(c, rep.MonetaryTotal[c]))
-	}
-	return &segmentationv1.GetReportResponse{Report: out}, nil
-}
-
-func names(n int, f func(int) string) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = f(i)
-	}
-	return out
+	return &segmentationv1.GetReportResponse{Report: fromSummary(sum)}, nil
 }
 
 // ListSizeHistory implements segmentationv1.SegmentationServiceServer.

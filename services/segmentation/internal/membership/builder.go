@@ -112,20 +112,20 @@ func (b *Builder) Build() (*Snapshot, error) {
 	s := &Snapshot{ids: ids, audiences: map[string]*audience{}}
 	for _, t := range allTiers {
 		tiers[t] = newSet()
-		s.audiences[TierAudience(t)] = tiers[t]
+		s.audiences[segmentation.TierAudience(t)] = tiers[t]
 	}
 	for _, st := range allStages {
 		stages[st] = newSet()
-		s.audiences[StageAudience(st)] = stages[st]
+		s.audiences[segmentation.StageAudience(st)] = stages[st]
 	}
 	for _, sg := range segmentation.Segments() {
 		segs[sg] = newSet()
-		s.audiences[RFMSegmentAudience(sg)] = segs[sg]
+		s.audiences[segmentation.RFMSegmentAudience(sg)] = segs[sg]
 	}
 	rules := make([]*audience, len(b.ruleSegments))
 	for i, id := range b.ruleSegments {
 		rules[i] = newSet()
-		s.audiences[SegmentAudience(id)] = rules[i]
+		s.audiences[segmentation.SegmentAudience(id)] = rules[i]
 	}
 
 	set := func(a *audience, k int) {

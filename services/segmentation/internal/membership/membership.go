@@ -18,6 +18,7 @@ import (
 	"math/bits"
 	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
@@ -30,18 +31,6 @@ var ErrUnknownAudience = errors.New("membership: unknown audience")
 // ErrDuplicateCustomer is wrapped by Build's error when a customer id was
 // added twice.
 var ErrDuplicateCustomer = errors.New("membership: duplicate customer")
-
-// SegmentAudience returns the audience name of a rule or static segment.
-func SegmentAudience(id string) string { return "segments/" + id }
-
-// TierAudience returns the audience name of a value tier.
-func TierAudience(t segmentation.Tier) string { return "tiers/" + t.String() }
-
-// StageAudience returns the audience name of a lifecycle stage.
-func StageAudience(s segmentation.Stage) string { return "stages/" + s.String() }
-
-// RFMSegmentAudience returns the audience name of an RFM segment.
-func RFMSegmentAudience(s segmentation.Segment) string { return "rfmSegments/" + s.String() }
 
 // audience is one audience's members: a bitset over the snapshot's customer
 // ordinals, or, for static segments, a sorted list of ids that need not be
@@ -220,7 +209,7 @@ func (s *Snapshot) WithStatic(segmentID string, memberIDs []string) *Snapshot {
 	members := slices.Clone(memberIDs)
 	slices.Sort(members)
 	members = slices.Compact(members)
-	return s.with(SegmentAudience(segmentID), &audience{static: members, size: len(members)})
+	return s.with(segmentation.SegmentAudience(segmentID), &audience{static: members, size: len(members)})
 }
 
 // Without returns a snapshot equal to s without the audience (e.g. a
@@ -334,4 +323,131 @@ func (h *Holder) Update(fn func(*Snapshot) *Snapshot) *Snapshot {
 			return n
 		}
 	}
+}
+
+// Rekey returns a snapshot equal to s except that each customer old in
+// moves has become moves[old]: its memberships of the recompute's
+// audiences (rule segments, tiers, stages, RFM segments) move to the new
+// id, replacing any the new id had, or are dropped when the new id is "".
+// It is how erasures (re-keys to an anonymous id) and deletions reach the
+// snapshot between recomputes. Static audiences lose the old ids and gain
+// nothing: explicit memberships are not carried over. The moves apply at
+// once, not in sequence. It takes O(customers + members) time; s itself
+// is returned if no id in moves is in s.
+func (s *Snapshot) Rekey(moves map[string]string) *Snapshot {
+	touched := false
+	for old, nw := range moves {
+		if _, ok := s.index.lookup(s.ids, old); ok {
+			touched = true
+			break
+		}
+		if nw != "" {
+			if _, ok := s.index.lookup(s.ids, nw); ok {
+				touched = true
+				break
+			}
+		}
+	}
+	if !touched {
+		return s.withoutStatic(moves)
+	}
+	// Ids that are replaced by a moved customer lose their own entry.
+	replaced := make(map[string]bool, len(moves))
+	for old, nw := range moves {
+		if _, ok := s.index.lookup(s.ids, old); ok && nw != "" {
+			replaced[nw] = true
+		}
+	}
+	type renamed struct {
+		id  string
+		ord int // old ordinal
+	}
+	var moved []renamed
+	kept := make([]string, 0, len(s.ids))
+	keptOrd := make([]int, 0, len(s.ids))
+	for ord, id := range s.ids {
+		if nw, ok := moves[id]; ok {
+			if nw != "" {
+				moved = append(moved, renamed{nw, ord})
+			}
+			continue
+		}
+		if replaced[id] {
+			continue
+		}
+		kept = append(kept, id)
+		keptOrd = append(keptOrd, ord)
+	}
+	slices.SortFunc(moved, func(a, b renamed) int { return strings.Compare(a.id, b.id) })
+	// Merge the kept ids (sorted) with the renamed ones (sorted).
+	perm := make([]int32, len(s.ids)) // old ordinal → new ordinal, or -1
+	for i := range perm {
+		perm[i] = -1
+	}
+	ids := make([]string, 0, len(kept)+len(moved))
+	i, j := 0, 0
+	for i < len(kept) || j < len(moved) {
+		if j == len(moved) || (i < len(kept) && kept[i] < moved[j].id) {
+			perm[keptOrd[i]] = int32(len(ids))
+			ids = append(ids, kept[i])
+			i++
+		} else {
+			perm[moved[j].ord] = int32(len(ids))
+			ids = append(ids, moved[j].id)
+			j++
+		}
+	}
+	n := &Snapshot{ids: ids, index: newOrdinalIndex(ids), audiences: make(map[string]*audience, len(s.audiences))}
+	words := (len(ids) + 63) / 64
+	for name, a := range s.audiences {
+		if a.bits == nil {
+			n.audiences[name] = staticWithout(a, moves)
+			continue
+		}
+		b := &audience{bits: make([]uint64, words)}
+		for w, word := range a.bits {
+			for word != 0 {
+				o := w<<6 | bits.TrailingZeros64(word)
+				word &= word - 1
+				if p := perm[o]; p >= 0 {
+					b.bits[p>>6] |= 1 << (uint(p) & 63)
+					b.size++
+				}
+			}
+		}
+		n.audiences[name] = b
+	}
+	n.names = sortedNames(n.audiences)
+	return n
+}
+
+// withoutStatic returns s with the old ids of moves removed from its static
+// audiences; s itself if none is a static member.
+func (s *Snapshot) withoutStatic(moves map[string]string) *Snapshot {
+	n := s
+	for _, name := range s.names {
+		a := s.audiences[name]
+		if a.bits != nil {
+			continue
+		}
+		if b := staticWithout(a, moves); b != a {
+			n = n.with(name, b)
+		}
+	}
+	return n
+}
+
+// staticWithout returns the static audience a without the old ids of
+// moves; a itself if it has none of them.
+func staticWithout(a *audience, moves map[string]string) *audience {
+	out := make([]string, 0, len(a.static))
+	for _, id := range a.static {
+		if _, ok := moves[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	if len(out) == len(a.static) {
+		return a
+	}
+	return &audience{static: out, size: len(out)}
 }

@@ -276,11 +276,11 @@ func TestMatchesNaive(t *testing.T) {
 		m := map[string]bool{}
 		for j := range in {
 			in[j] = rng.IntN(3) == 0
-			m[SegmentAudience(ruleIDs[j])] = in[j]
+			m[segmentation.SegmentAudience(ruleIDs[j])] = in[j]
 		}
-		m[TierAudience(r.Tier)] = r.Tier != segmentation.TierNone
-		m[StageAudience(r.Stage)] = true
-		m[RFMSegmentAudience(r.Segment)] = r.Segment != segmentation.SegmentNone
+		m[segmentation.TierAudience(r.Tier)] = r.Tier != segmentation.TierNone
+		m[segmentation.StageAudience(r.Stage)] = true
+		m[segmentation.RFMSegmentAudience(r.Segment)] = r.Segment != segmentation.SegmentNone
 		truth[id] = m
 		b.Add(id, r, in)
 	}

@@ -36,6 +36,8 @@ type Evaluator struct {
 	// bounded is whether the subject's inputs are within the bounds the
 	// untracked programs' cost estimates assume; valid if boundedKnown.
 	bounded, boundedKnown bool
+	disabled              []bool // rules Eval skips
+	failed                []bool // rules that failed in the last Eval
 }
 
 // activation resolves the rule variables of an Evaluator's current subject.
@@ -44,7 +46,7 @@ type activation struct{ ev *Evaluator }
 // NewEvaluator returns an Evaluator for rules. Eval writes one result per
 // rule, in order.
 func (e *Env) NewEvaluator(rules []*Rule) *Evaluator {
-	ev := &Evaluator{rules: rules}
+	ev := &Evaluator{rules: rules, disabled: make([]bool, len(rules)), failed: make([]bool, len(rules))}
 	ev.features = object{typ: featuresType, ev: ev}
 	ev.rfm = object{typ: rfmType, ev: ev}
 	ev.act = activation{ev: ev}
@@ -58,13 +60,19 @@ func (e *Env) NewEvaluator(rules []*Rule) *Evaluator {
 // Eval evaluates every rule against s and sets out[i] to whether rule i
 // holds; out must have at least as many elements as there are rules. A rule
 // whose evaluation fails (a runtime error such as an overflow, or the cost
-// limit exceeded) is false, and the number of such rules is returned.
+// limit exceeded) is false, and the number of such rules is returned;
+// Failed tells which. A disabled rule is false and not an error.
 func (ev *Evaluator) Eval(s *Subject, out []bool) (errs int) {
 	ev.subject = s
 	ev.built = 0
 	ev.boundedKnown = false
 	out = out[:len(ev.rules)]
+	clear(ev.failed)
 	for i, r := range ev.rules {
+		if ev.disabled[i] {
+			out[i] = false
+			continue
+		}
 		var v ref.Val
 		var err error
 		if r.untracked != nil && ev.frame != nil && ev.withinBounds() {
@@ -74,18 +82,27 @@ func (ev *Evaluator) Eval(s *Subject, out []bool) (errs int) {
 		}
 		if err != nil {
 			out[i] = false
+			ev.failed[i] = true
 			errs++
 			continue
 		}
 		b, ok := v.(types.Bool)
 		out[i] = ok && bool(b)
 		if !ok {
+			ev.failed[i] = true
 			errs++
 		}
 	}
 	ev.subject = nil
 	return errs
 }
+
+// Failed reports whether rule i failed in the last Eval.
+func (ev *Evaluator) Failed(i int) bool { return ev.failed[i] }
+
+// Disable makes Eval skip rule i from now on: it is false for every
+// subject and not counted as an error.
+func (ev *Evaluator) Disable(i int) { ev.disabled[i] = true }
 
 // withinBounds reports whether the current subject's lists and strings
 // are within maxListLen and maxStringLen.

@@ -22,9 +22,12 @@ import (
 // Defaults of the limits an Env applies.
 const (
 	// DefaultCostLimit bounds the CEL runtime cost of one evaluation of one
-	// rule. Realistic rules cost well under 100; the limit stops rules that
-	// iterate over lists in nested comprehensions or build large values.
-	DefaultCostLimit = 100_000
+	// rule. Realistic rules cost well under 100 (a comprehension over the
+	// tags or top categories, at most 64 elements, a few hundred); the limit
+	// stops rules that iterate over lists in nested comprehensions or build
+	// large values, and a rule whose estimated minimum cost exceeds it is
+	// rejected when compiled.
+	DefaultCostLimit = 10_000
 	// DefaultMaxLength is the longest rule accepted, in Unicode code points.
 	DefaultMaxLength = 4096
 	// maxNodes bounds the size of a rule's syntax tree; maxNesting its depth.
@@ -150,9 +153,20 @@ func (e *Env) Compile(expr string) (*Rule, error) {
 		// e.g. timestamp("not a time").
 		return nil, &CompileError{Line: 1, Column: 1, Message: err.Error()}
 	}
-	// A rule whose worst case cost, over subjects within the input bounds,
-	// is within the limit cannot exceed the limit on such subjects: it
-	// also gets a program without cost tracking, which is much faster.
+	// A rule that costs more than the limit even in its cheapest case
+	// would fail on every customer: reject it. A rule whose worst case
+	// cost, over subjects within the input bounds, is within the limit
+	// cannot exceed the limit on such subjects: it also gets a program
+	// without cost tracking, which is much faster.
+	if least, err := e.env.EstimateCost(ast, boundsEstimator{empty: true}); err == nil {
+		// least.Max is the worst case over the rule's branches when every
+		// input list and string is empty: what the rule's own constants
+		// cost, whatever the customer.
+		if n := max(least.Min, least.Max); n > e.costLimit {
+			return nil, &CompileError{Line: 1, Column: 1,
+				Message: fmt.Sprintf("rule's estimated cost %d exceeds the limit %d; simplify it", n, e.costLimit)}
+		}
+	}
 	est, err := e.env.EstimateCost(ast, boundsEstimator{})
 	if err == nil && est.Max <= e.costLimit {
 		if r.untracked, err = e.env.Program(ast, cel.EvalOptions(cel.OptOptimize)); err != nil {
@@ -172,12 +186,20 @@ const (
 )
 
 // boundsEstimator sizes the rule variables for cost estimation: every list
-// and string reachable from a variable is within the input bounds.
-type boundsEstimator struct{}
+// and string reachable from a variable is within the input bounds, or, if
+// empty, has no elements.
+type boundsEstimator struct{ empty bool }
 
 // EstimateSize implements cost.Estimator.
-func (boundsEstimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+func (b boundsEstimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
 	if n.Path() == nil {
+		return nil
+	}
+	if b.empty {
+		switch n.Type().Kind() {
+		case types.ListKind, types.StringKind:
+			return &cost.SizeEstimate{Min: 0, Max: 0}
+		}
 		return nil
 	}
 	switch n.Type().Kind() {

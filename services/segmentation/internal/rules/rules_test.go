@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -266,6 +267,30 @@ func TestConcurrentEvaluators(t *testing.T) {
 	for range 4 {
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+func TestCompileRejectsExpensiveRules(t *testing.T) {
+	env, err := NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten := "[1,2,3,4,5,6,7,8,9,10]"
+	for _, tc := range []struct {
+		rule string
+		ok   bool
+	}{
+		{fmt.Sprintf("%[1]s.all(a, %[1]s.all(b, %[1]s.all(c, %[1]s.all(d, %[1]s.all(e, a+b+c+d+e > 0)))))", ten), false},
+		{fmt.Sprintf("%[1]s.map(a, %[1]s.map(b, %[1]s.map(c, %[1]s.map(d, a+b+c+d)))).size() > 0", ten), false},
+		{fmt.Sprintf("%[1]s.all(a, %[1]s.all(b, a+b > 0))", ten), true},
+		{`tags.all(a, tags.all(b, a != b || a == b))`, true}, // costly only for customers with many tags
+		{`features.top_categories.exists(c, c in tags) && rfm.r_score >= 4 && tier == "vip"`, true},
+	} {
+		_, err := env.Compile(tc.rule)
+		var ce *CompileError
+		if tc.ok != (err == nil) || (err != nil && (!errors.As(err, &ce) || !strings.Contains(ce.Message, "exceeds the limit 10000; simplify it"))) {
+			t.Errorf("Compile(%s) = %v, want ok %v", tc.rule, err, tc.ok)
 		}
 	}
 }

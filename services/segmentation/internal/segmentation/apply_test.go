@@ -50,6 +50,18 @@ func TestMergeSettings(t *testing.T) {
 		{[]string{"*"}, func(s Settings) bool { return reflect.DeepEqual(s, upd) }, nil},
 		{[]string{"*", "tier_map"}, nil, ErrInvalidArgument},
 		{[]string{"colour"}, nil, ErrInvalidArgument},
+		{[]string{"tier_map.kings"}, nil, ErrInvalidArgument},
+		// upd has no tier map: the entry goes, and Validate reports it.
+		{[]string{"tier_map.loyal"}, func(s Settings) bool { _, ok := s.Tiers[SegmentLoyal]; return !ok && len(s.Tiers) == 10 }, nil},
+		{[]string{"tier_map"}, func(s Settings) bool { return len(s.Tiers) == 0 }, nil},
+	}
+	one := Settings{Tiers: TierMap{SegmentLoyal: TierRegular, SegmentLost: TierVIP}}
+	got, err := MergeSettings(cur, one, []string{"tier_map.loyal"})
+	if err != nil || got.Tiers[SegmentLoyal] != TierRegular || got.Tiers[SegmentLost] != TierAtRisk || len(got.Tiers) != 11 {
+		t.Errorf("MergeSettings(tier_map.loyal) = %v, %v; want only loyal → regular", got.Tiers, err)
+	}
+	if cur.Tiers[SegmentLoyal] != TierVIP {
+		t.Error("MergeSettings changed cur")
 	}
 	for _, tt := range tests {
 		got, err := MergeSettings(cur, upd, tt.paths)

@@ -25,19 +25,36 @@ type Audience struct {
 func (a Audience) String() string {
 	switch a.Kind {
 	case AudienceSegment:
-		return SegmentAudience(a.Key)
+		return segmentsPrefix + a.Key
 	case AudienceTier:
-		return "tiers/" + a.Key
+		return tiersPrefix + a.Key
 	case AudienceStage:
-		return "stages/" + a.Key
+		return stagesPrefix + a.Key
 	case AudienceRFMSegment:
-		return "rfmSegments/" + a.Key
+		return rfmSegmentsPrefix + a.Key
 	}
 	return ""
 }
 
-// SegmentAudience is the audience name of a rule or static segment.
-func SegmentAudience(id string) string { return "segments/" + id }
+// The collections of audience names.
+const (
+	segmentsPrefix    = "segments/"
+	tiersPrefix       = "tiers/"
+	stagesPrefix      = "stages/"
+	rfmSegmentsPrefix = "rfmSegments/"
+)
+
+// SegmentAudience returns the audience name of a rule or static segment.
+func SegmentAudience(id string) string { return segmentsPrefix + id }
+
+// TierAudience returns the audience name of a value tier.
+func TierAudience(t Tier) string { return tiersPrefix + t.String() }
+
+// StageAudience returns the audience name of a lifecycle stage.
+func StageAudience(s Stage) string { return stagesPrefix + s.String() }
+
+// RFMSegmentAudience returns the audience name of an RFM segment.
+func RFMSegmentAudience(s Segment) string { return rfmSegmentsPrefix + s.String() }
 
 // ParseAudience parses and checks an audience name. Tier, stage and RFM
 // segment names must be known; segment ids must be well formed (whether
@@ -49,17 +66,17 @@ func ParseAudience(name string) (Audience, error) {
 	}
 	var err error
 	a := Audience{Key: key}
-	switch coll {
-	case "segments":
+	switch coll + "/" {
+	case segmentsPrefix:
 		a.Kind = AudienceSegment
 		err = ValidateSegmentID(key)
-	case "tiers":
+	case tiersPrefix:
 		a.Kind = AudienceTier
 		_, err = ParseTier(key)
-	case "stages":
+	case stagesPrefix:
 		a.Kind = AudienceStage
 		_, err = ParseStage(key)
-	case "rfmSegments":
+	case rfmSegmentsPrefix:
 		a.Kind = AudienceRFMSegment
 		_, err = ParseSegment(key)
 	default:
@@ -75,13 +92,13 @@ func ParseAudience(name string) (Audience, error) {
 func FixedAudiences() []string {
 	var out []string
 	for t := TierVIP; t < numTiers; t++ {
-		out = append(out, "tiers/"+t.String())
+		out = append(out, TierAudience(t))
 	}
 	for s := StageProspect; s < numStages; s++ {
-		out = append(out, "stages/"+s.String())
+		out = append(out, StageAudience(s))
 	}
 	for _, s := range Segments() {
-		out = append(out, "rfmSegments/"+s.String())
+		out = append(out, RFMSegmentAudience(s))
 	}
 	return out
 }
@@ -91,13 +108,13 @@ func FixedAudiences() []string {
 func Sizes(d Distribution, segments map[string]int64) map[string]int64 {
 	out := make(map[string]int64, len(segments)+int(numTiers+numStages+numSegments))
 	for t := TierVIP; t < numTiers; t++ {
-		out["tiers/"+t.String()] = int64(d.Tiers[t])
+		out[TierAudience(t)] = int64(d.Tiers[t])
 	}
 	for s := StageProspect; s < numStages; s++ {
-		out["stages/"+s.String()] = int64(d.Stages[s])
+		out[StageAudience(s)] = int64(d.Stages[s])
 	}
 	for _, s := range Segments() {
-		out["rfmSegments/"+s.String()] = int64(d.Segments[s])
+		out[RFMSegmentAudience(s)] = int64(d.Segments[s])
 	}
 	for id, n := range segments {
 		out[SegmentAudience(id)] = n

@@ -21,6 +21,9 @@ var (
 	ErrInvalidAudience      = errors.New("segmentation: invalid audience")
 	ErrInvalidPageToken     = errors.New("segmentation: invalid page token")
 	ErrInvalidArgument      = errors.New("segmentation: invalid argument")
+	// ErrSegmentNotComputed: the rule segment exists but no recompute
+	// has evaluated it yet.
+	ErrSegmentNotComputed = errors.New("segmentation: segment not computed")
 )
 
 // InProgressError says which operation holds the recompute slot. It wraps
@@ -59,6 +62,10 @@ func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Path, e.Msg
 // Field names the request field, for a BadRequest field violation.
 func (e *FieldError) Field() string { return e.Path }
 
+// Description is the explanation alone, for a BadRequest field violation
+// (which already names the field).
+func (e *FieldError) Description() string { return e.Msg }
+
 // Unwrap returns the sentinel.
 func (e *FieldError) Unwrap() error { return e.Err }
 
@@ -85,7 +92,13 @@ type RuleError struct {
 }
 
 func (e *RuleError) Error() string {
-	return fmt.Sprintf("%s: line %d, column %d: %s", ErrInvalidRule, e.Line, e.Column, e.Message)
+	return fmt.Sprintf("%s: %s", ErrInvalidRule, e.Detail())
+}
+
+// Detail is the position and message without the sentinel text:
+// "line 2, column 5: undeclared reference to 'x'".
+func (e *RuleError) Detail() string {
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Message)
 }
 
 // Unwrap returns ErrInvalidRule.

@@ -92,10 +92,12 @@ func (s *Service) GetSettings(ctx context.Context, version int64) (SettingsVersi
 
 // settingsPaths are the update mask paths UpdateSettings accepts.
 var settingsPaths = []string{"lifecycle", "lifecycle.new_days", "lifecycle.active_days", "lifecycle.dormant_days",
-	"tier_map", "scoring_method", "fixed_thresholds"}
+	"tier_map", "tier_map.<rfm segment>", "scoring_method", "fixed_thresholds"}
 
 // MergeSettings returns cur with the fields named by paths taken from
-// upd. Empty paths or "*" take every field.
+// upd. Empty paths or "*" take every field. "tier_map.<segment>" (e.g.
+// "tier_map.loyal") takes one entry of the tier map; if upd has no entry
+// for that segment, the entry is removed (and Validate then reports it).
 func MergeSettings(cur, upd Settings, paths []string) (Settings, error) {
 	if len(paths) == 0 || slices.Contains(paths, "*") {
 		if len(paths) > 1 {
@@ -119,20 +121,36 @@ func MergeSettings(cur, upd Settings, paths []string) (Settings, error) {
 		case "lifecycle.dormant_days":
 			out.Lifecycle.DormantDays = upd.Lifecycle.DormantDays
 		case "tier_map":
-			out.Tiers = upd.Tiers
+			out.Tiers = make(TierMap, len(upd.Tiers))
+			for k, v := range upd.Tiers {
+				out.Tiers[k] = v
+			}
 		case "scoring_method":
 			out.Method = upd.Method
 		case "fixed_thresholds":
 			out.Thresholds = upd.Thresholds
 		default:
-			return Settings{}, invalid("update_mask", "unknown path %q; valid paths are %s", p, strings.Join(settingsPaths, ", "))
+			name, ok := strings.CutPrefix(p, "tier_map.")
+			if !ok {
+				return Settings{}, invalid("update_mask", "unknown path %q; valid paths are %s", p, strings.Join(settingsPaths, ", "))
+			}
+			seg, err := ParseSegment(name)
+			if err != nil {
+				return Settings{}, invalid("update_mask", "unknown RFM segment in path %q; valid segments are %s", p, segmentNameList())
+			}
+			if tier, ok := upd.Tiers[seg]; ok {
+				out.Tiers[seg] = tier
+			} else {
+				delete(out.Tiers, seg)
+			}
 		}
 	}
 	return out, nil
 }
 
 // UpdateSettings merges upd into the current settings, validates the
-// result and stores it as a new version. With expected > 0 it fails with
+// result and stores it as a new version; if the result equals the current
+// settings it returns the current version unchanged. With expected > 0 it fails with
 // ErrETagMismatch unless the current version is expected.
 func (s *Service) UpdateSettings(ctx context.Context, upd Settings, paths []string, expected int64) (SettingsVersion, error) {
 	if expected < 0 {
@@ -152,6 +170,9 @@ func (s *Service) UpdateSettings(ctx context.Context, upd Settings, paths []stri
 		}
 		if err := merged.Validate(); err != nil {
 			return SettingsVersion{}, err
+		}
+		if merged.Equal(cur.Settings) {
+			return cur, nil
 		}
 		v, err := s.store.InsertSettings(ctx, merged, cur.Version, s.now().UTC())
 		if errors.Is(err, ErrETagMismatch) && expected == 0 && attempt < 5 {
@@ -180,7 +201,11 @@ func (s *Service) validateSegment(seg *SegmentDef) error {
 			errs = append(errs, invalid("segment.rule", "must be at most %d bytes", maxRule))
 		case s.check != nil:
 			if err := s.check(seg.Rule); err != nil {
-				errs = append(errs, &FieldError{Path: "segment.rule", Msg: err.Error(), Err: err})
+				msg := err.Error()
+				if re := (*RuleError)(nil); errors.As(err, &re) {
+					msg = re.Detail()
+				}
+				errs = append(errs, &FieldError{Path: "segment.rule", Msg: msg, Err: err})
 			}
 		}
 	case SegmentKindStatic:

@@ -3,6 +3,9 @@ package segmentation
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 )
 
 // ErrInvalidSettings is wrapped by every error Settings.Validate returns.
@@ -101,44 +104,129 @@ func DefaultSettings() Settings {
 	}
 }
 
-// Validate reports every problem with s, each wrapping ErrInvalidSettings
-// and naming the field, joined into one error; nil if s is valid.
-func (s Settings) Validate() error {
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidSettings}, args...)...))
+// SettingsError lists every problem with a settings value. Each problem is
+// a *FieldError wrapping ErrInvalidSettings whose Path is the field's path
+// in the API's Settings message, e.g. "tier_map.loyal" or
+// "fixed_thresholds.recency_days", so that each becomes its own field
+// violation. Its message is a short summary naming the first problem.
+type SettingsError struct {
+	Problems []*FieldError
+}
+
+func (e *SettingsError) Error() string {
+	switch len(e.Problems) {
+	case 0:
+		return ErrInvalidSettings.Error()
+	case 1:
+		return fmt.Sprintf("%s: %s", ErrInvalidSettings, e.Problems[0])
 	}
+	return fmt.Sprintf("%s: %d problems; first: %s", ErrInvalidSettings, len(e.Problems), e.Problems[0])
+}
+
+// Unwrap returns the problems.
+func (e *SettingsError) Unwrap() []error {
+	out := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p
+	}
+	return out
+}
+
+// Is reports whether target is ErrInvalidSettings, even with no problems.
+func (e *SettingsError) Is(target error) bool { return target == ErrInvalidSettings }
+
+// SettingsProblem returns a problem with the settings field at path.
+func SettingsProblem(path, format string, args ...any) *FieldError {
+	return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrInvalidSettings}
+}
+
+// settingsProblems collects problems in the order they are found.
+type settingsProblems []*FieldError
+
+func (p *settingsProblems) add(path, format string, args ...any) {
+	*p = append(*p, SettingsProblem(path, format, args...))
+}
+
+// err returns nil without problems, else a *SettingsError.
+func (p settingsProblems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &SettingsError{Problems: p}
+}
+
+// tierNameList is "vip, potential, regular, at_risk".
+func tierNameList() string {
+	names := make([]string, 0, numTiers-1)
+	for t := TierVIP; t < numTiers; t++ {
+		names = append(names, t.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// segmentNameList is "champions, loyal, …, lost".
+func segmentNameList() string {
+	names := make([]string, 0, numSegments-1)
+	for _, s := range Segments() {
+		names = append(names, s.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// ParseTierMap converts a map from RFM segment names to value tier names
+// into a TierMap. Every unknown name is a problem at "tier_map.<key>" that
+// lists the allowed values; coverage is checked by Validate.
+func ParseTierMap(names map[string]string) (TierMap, []*FieldError) {
+	var probs settingsProblems
+	keys := slices.Sorted(maps.Keys(names))
+	m := make(TierMap, len(names))
+	for _, k := range keys {
+		seg, err := ParseSegment(k)
+		if err != nil {
+			probs.add("tier_map."+k, "unknown RFM segment %q; valid segments are %s", k, segmentNameList())
+			continue
+		}
+		tier, err := ParseTier(names[k])
+		if err != nil {
+			probs.add("tier_map."+k, "unknown value tier %q; valid tiers are %s", names[k], tierNameList())
+			continue
+		}
+		m[seg] = tier
+	}
+	return m, probs
+}
+
+// Validate reports every problem with s as a *SettingsError (which wraps
+// ErrInvalidSettings); nil if s is valid. Problems are in a stable order:
+// lifecycle, tier map (by segment), scoring method and thresholds.
+func (s Settings) Validate() error {
+	var probs settingsProblems
 
 	lc := s.Lifecycle
 	if lc.NewDays < 0 {
-		bad("lifecycle.new_days must not be negative, got %d", lc.NewDays)
+		probs.add("lifecycle.new_days", "must not be negative, got %d", lc.NewDays)
 	}
 	if lc.ActiveDays < 0 {
-		bad("lifecycle.active_days must not be negative, got %d", lc.ActiveDays)
+		probs.add("lifecycle.active_days", "must not be negative, got %d", lc.ActiveDays)
 	}
 	if lc.DormantDays < lc.ActiveDays {
-		bad("lifecycle.dormant_days (%d) must not be less than lifecycle.active_days (%d)", lc.DormantDays, lc.ActiveDays)
+		probs.add("lifecycle.dormant_days", "must be at least lifecycle.active_days (%d), got %d", lc.ActiveDays, lc.DormantDays)
 	}
 
-	if len(s.Tiers) == 0 {
-		bad("tiers must map every rfm segment to a value tier, got an empty map")
-	} else {
-		// Walk every possible key so the messages come out in a stable order.
-		for k := 0; k <= 255; k++ {
-			seg := Segment(k)
-			tier, ok := s.Tiers[seg]
-			switch {
-			case !ok:
-			case !seg.Valid():
-				bad("tiers has an unknown rfm segment %d", k)
-			case !tier.Valid():
-				bad("tiers[%s] has an unknown value tier %d", seg, uint8(tier))
-			}
+	for _, seg := range Segments() {
+		tier, ok := s.Tiers[seg]
+		switch {
+		case !ok:
+			probs.add("tier_map."+seg.String(), "missing; every RFM segment needs a value tier (%s)", tierNameList())
+		case !tier.Valid():
+			probs.add("tier_map."+seg.String(), "unknown value tier %d; valid tiers are %s", uint8(tier), tierNameList())
 		}
-		for _, seg := range Segments() {
-			if _, ok := s.Tiers[seg]; !ok {
-				bad("tiers has no value tier for rfm segment %s", seg)
-			}
+	}
+	// Keys that are no segment can only come from Go callers; walk every
+	// possible key so the problems come out in a stable order.
+	for k := 0; k <= 255; k++ {
+		if _, ok := s.Tiers[Segment(k)]; ok && !Segment(k).Valid() {
+			probs.add("tier_map", "unknown RFM segment %d; valid segments are %s", k, segmentNameList())
 		}
 	}
 
@@ -146,24 +234,34 @@ func (s Settings) Validate() error {
 	case MethodQuintile:
 	case MethodFixedThresholds:
 		t := s.Thresholds
+		if t == (Thresholds{}) {
+			probs.add("fixed_thresholds", "required when scoring_method is SCORING_METHOD_FIXED_THRESHOLDS")
+			break
+		}
 		checkCuts := func(field string, c [4]int64, min int64) {
+			path := "fixed_thresholds." + field
 			if c[0] < min {
-				bad("thresholds.%s[0] must be at least %d, got %d", field, min, c[0])
+				probs.add(path, "first cut point must be at least %d, got %d", min, c[0])
 			}
 			for i := 1; i < len(c); i++ {
 				if c[i] <= c[i-1] {
-					bad("thresholds.%s must be strictly ascending, got %v", field, c)
+					probs.add(path, "cut points must be strictly ascending, got %v", c)
 					return
 				}
 			}
 		}
-		checkCuts("recency", t.Recency, 0)
+		checkCuts("recency_days", t.Recency, 0)
 		checkCuts("frequency", t.Frequency, 2)
-		checkCuts("monetary", t.Monetary, minInt64)
+		checkCuts("monetary_minor", t.Monetary, minInt64)
 	default:
-		bad("method %d is unknown", uint8(s.Method))
+		probs.add("scoring_method", "unknown scoring method %d; valid methods are %s and %s", uint8(s.Method), MethodQuintile, MethodFixedThresholds)
 	}
-	return errors.Join(errs...)
+	return probs.err()
+}
+
+// Equal reports whether s and o are the same settings.
+func (s Settings) Equal(o Settings) bool {
+	return s.Lifecycle == o.Lifecycle && s.Method == o.Method && s.Thresholds == o.Thresholds && maps.Equal(s.Tiers, o.Tiers)
 }
 
 const minInt64 = -1 << 63

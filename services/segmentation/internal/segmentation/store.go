@@ -74,6 +74,10 @@ type Operation struct {
 	Error           string
 	// Report is set on succeeded operations.
 	Report *Report
+	// RuleErrors maps a rule segment id to how many evaluations of its
+	// rule failed (counted as not a member); rules without failures are
+	// absent.
+	RuleErrors map[string]int64
 }
 
 // Name is the operation's resource name.
@@ -99,6 +103,8 @@ type CustomerResult struct {
 	Currency string
 	// Segments are the ids of the rule segments the customer is in, sorted.
 	Segments []string
+	// Operation is the id of the recompute that produced the result.
+	Operation string
 }
 
 // ResultSet is everything a successful recompute stores.
@@ -107,6 +113,9 @@ type ResultSet struct {
 	// Sizes maps each audience name to its size.
 	Sizes  map[string]int64
 	Report Report
+	// Generation is the ResultsGeneration read before the inputs were
+	// loaded.
+	Generation int64
 }
 
 // SizePoint is one audience's size at one recompute.
@@ -126,6 +135,10 @@ type Store interface {
 	// transaction. A cursor not above the stored one is ignored along
 	// with the mutations (the page was applied already).
 	ApplyPage(ctx context.Context, muts []Mutation, cursor int64) error
+	// ResultsGeneration returns a counter that ApplyPage bumps, in its
+	// transaction, whenever a page deletes or re-keys customers and so
+	// deletes or re-keys their stored results.
+	ResultsGeneration(ctx context.Context) (int64, error)
 	// GetCustomer returns one customer's inputs or ErrCustomerNotFound.
 	GetCustomer(ctx context.Context, id string) (Customer, error)
 	// LoadCustomers returns every customer's inputs in id order.
@@ -167,9 +180,11 @@ type Store interface {
 	FailRunning(ctx context.Context, msg string, now time.Time) error
 	// UpdateProgress records a running operation's progress.
 	UpdateProgress(ctx context.Context, id string, done, total int64) error
-	// FinishOperation stores rs as the latest results (replacing the
-	// previous ones), one size point per audience, and marks op SUCCEEDED,
-	// in one transaction.
+	// FinishOperation stores rs as the latest results, each row naming op
+	// (replacing the previous ones), one size point per audience, and marks
+	// op SUCCEEDED with its report and rule errors, in one transaction.
+	// Results of customers deleted or re-keyed since rs.Generation (read
+	// before the inputs were loaded) are left out.
 	FinishOperation(ctx context.Context, op Operation, rs ResultSet) error
 	// FailOperation marks a running operation FAILED.
 	FailOperation(ctx context.Context, id, msg string, now time.Time) error

@@ -14,17 +14,17 @@ import (
 )
 
 const opCols = `operation_id, state, trigger_kind, as_of, settings_version, input_sequence, customers_done,
-	customers_total, create_time, end_time, error, report`
+	customers_total, create_time, end_time, error, report, rule_errors`
 
 func scanOperation(r interface{ Scan(...any) error }) (segmentation.Operation, error) {
 	var (
 		o            segmentation.Operation
 		state, trig  int64
 		asOf, ct, et int64
-		report       string
+		report, errs string
 	)
 	if err := r.Scan(&o.ID, &state, &trig, &asOf, &o.SettingsVersion, &o.InputSequence, &o.CustomersDone,
-		&o.CustomersTotal, &ct, &et, &o.Error, &report); err != nil {
+		&o.CustomersTotal, &ct, &et, &o.Error, &report, &errs); err != nil {
 		return o, err
 	}
 	o.State, o.Trigger = segmentation.OperationState(state), segmentation.Trigger(trig)
@@ -35,14 +35,19 @@ func scanOperation(r interface{ Scan(...any) error }) (segmentation.Operation, e
 			return o, fmt.Errorf("decode report of %s: %w", o.ID, err)
 		}
 	}
+	if errs != "" {
+		if err := json.Unmarshal([]byte(errs), &o.RuleErrors); err != nil {
+			return o, fmt.Errorf("decode rule errors of %s: %w", o.ID, err)
+		}
+	}
 	return o, nil
 }
 
 // StartOperation implements segmentation.Store.
 func (s *Store) StartOperation(ctx context.Context, op segmentation.Operation) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO operations (`+opCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO operations (`+opCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		op.ID, int64(segmentation.OperationRunning), int64(op.Trigger), nanos(op.AsOf), op.SettingsVersion, op.InputSequence,
-		op.CustomersDone, op.CustomersTotal, nanos(op.CreateTime), int64(0), "", "")
+		op.CustomersDone, op.CustomersTotal, nanos(op.CreateTime), int64(0), "", "", "")
 	if s.db.IsUniqueViolation(err) {
 		running, rerr := s.RunningOperation(ctx)
 		if rerr != nil {
@@ -151,29 +156,50 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 	if err != nil {
 		return fmt.Errorf("store: encode report: %w", err)
 	}
+	ruleErrs := ""
+	if len(op.RuleErrors) > 0 {
+		b, err := json.Marshal(op.RuleErrors)
+		if err != nil {
+			return fmt.Errorf("store: encode rule errors: %w", err)
+		}
+		ruleErrs = string(b)
+	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE operations SET state = ?, customers_done = ?, customers_total = ?, end_time = ?,
-			report = ? WHERE operation_id = ? AND state = ?`),
+			report = ?, rule_errors = ? WHERE operation_id = ? AND state = ?`),
 			int64(segmentation.OperationSucceeded), op.CustomersDone, op.CustomersTotal, nanos(op.EndTime), string(report),
-			op.ID, int64(segmentation.OperationRunning))
+			ruleErrs, op.ID, int64(segmentation.OperationRunning))
 		if err != nil {
 			return fmt.Errorf("store: finish operation: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fmt.Errorf("store: finish operation %s: it is no longer running", op.ID)
 		}
-		if err := s.writeResults(ctx, tx, rs.Results); err != nil {
+		// Locks the generation row: pages that delete or re-key customers
+		// wait for this transaction, or have committed before it.
+		gen, err := s.resultsGeneration(ctx, tx, s.forUpdate())
+		if err != nil {
 			return err
+		}
+		if err := s.writeResults(ctx, tx, op.ID, rs.Results); err != nil {
+			return err
+		}
+		if gen != rs.Generation {
+			// Customers were deleted or erased while the recompute ran: drop
+			// the results it computed for ids that no longer exist.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM results WHERE customer_id NOT IN (SELECT customer_id FROM customers)`); err != nil {
+				return fmt.Errorf("store: drop results of forgotten customers: %w", err)
+			}
 		}
 		return s.writeSizes(ctx, tx, op, rs.Sizes)
 	})
 }
 
 const resultCols = `customer_id, scored, recency_days, frequency, monetary, currency, r_score, f_score, m_score,
-	rfm_segment, tier, stage, segments`
+	rfm_segment, tier, stage, segments, operation_id`
 
 // writeResults replaces the stored results with rs in large batches.
-func (s *Store) writeResults(ctx context.Context, tx *sql.Tx, rs []segmentation.CustomerResult) error {
+func (s *Store) writeResults(ctx context.Context, tx *sql.Tx, opID string, rs []segmentation.CustomerResult) error {
 	clear := `DELETE FROM results`
 	if s.db.Dialect == sqlstore.Postgres {
 		clear = `TRUNCATE results`
@@ -182,9 +208,9 @@ func (s *Store) writeResults(ctx context.Context, tx *sql.Tx, rs []segmentation.
 		return fmt.Errorf("store: clear results: %w", err)
 	}
 	if s.db.Dialect == sqlstore.Postgres {
-		return s.writeResultsPostgres(ctx, tx, rs)
+		return s.writeResultsPostgres(ctx, tx, opID, rs)
 	}
-	return s.writeResultsSQLite(ctx, tx, rs)
+	return s.writeResultsSQLite(ctx, tx, opID, rs)
 }
 
 func boolInt(b bool) int64 {
@@ -194,11 +220,11 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
-// sqliteBatch rows × 13 columns stays under SQLite's 32,766 parameters.
+// sqliteBatch rows × 14 columns stays under SQLite's 32,766 parameters.
 const sqliteBatch = 2000
 
-func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, rs []segmentation.CustomerResult) error {
-	const row = "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string, rs []segmentation.CustomerResult) error {
+	const row = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	insert := func(n int) string {
 		return `INSERT INTO results (` + resultCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",")
 	}
@@ -210,7 +236,7 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, rs []segment
 		}
 		defer full.Close()
 	}
-	args := make([]any, 0, sqliteBatch*13)
+	args := make([]any, 0, sqliteBatch*14)
 	for start := 0; start < len(rs); start += sqliteBatch {
 		end := min(start+sqliteBatch, len(rs))
 		args = args[:0]
@@ -218,7 +244,7 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, rs []segment
 			r := &rs[i]
 			args = append(args, r.CustomerID, boolInt(r.Scored), r.RecencyDays, r.Frequency, r.Monetary, r.Currency,
 				int64(r.RScore), int64(r.FScore), int64(r.MScore), int64(r.Segment), int64(r.Tier), int64(r.Stage),
-				strings.Join(r.Segments, " "))
+				strings.Join(r.Segments, " "), opID)
 		}
 		var err error
 		if end-start == sqliteBatch {
@@ -236,8 +262,8 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, rs []segment
 // postgresBatch rows go into one INSERT … SELECT FROM unnest(arrays).
 const postgresBatch = 20000
 
-func (s *Store) writeResultsPostgres(ctx context.Context, tx *sql.Tx, rs []segmentation.CustomerResult) error {
-	const query = `INSERT INTO results (` + resultCols + `) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[],
+func (s *Store) writeResultsPostgres(ctx context.Context, tx *sql.Tx, opID string, rs []segmentation.CustomerResult) error {
+	const query = `INSERT INTO results (` + resultCols + `) SELECT *, $14::text FROM unnest($1::text[], $2::bigint[], $3::bigint[],
 		$4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
 		$12::bigint[], $13::text[])`
 	n := min(postgresBatch, len(rs))
@@ -266,7 +292,7 @@ func (s *Store) writeResultsPostgres(ctx context.Context, tx *sql.Tx, rs []segme
 			stage = append(stage, int64(x.Stage))
 			segs = append(segs, strings.Join(x.Segments, " "))
 		}
-		if _, err := tx.ExecContext(ctx, query, ids, scored, rec, freq, mon, cur, r, f, m, rs2, tier, stage, segs); err != nil {
+		if _, err := tx.ExecContext(ctx, query, ids, scored, rec, freq, mon, cur, r, f, m, rs2, tier, stage, segs, opID); err != nil {
 			return fmt.Errorf("store: insert results: %w", err)
 		}
 	}
@@ -299,7 +325,7 @@ func scanResult(r interface{ Scan(...any) error }, out *segmentation.CustomerRes
 	var scored, rs, fs, ms, seg, tier, stage int64
 	var segs string
 	if err := r.Scan(&out.CustomerID, &scored, &out.RecencyDays, &out.Frequency, &out.Monetary, &out.Currency,
-		&rs, &fs, &ms, &seg, &tier, &stage, &segs); err != nil {
+		&rs, &fs, &ms, &seg, &tier, &stage, &segs, &out.Operation); err != nil {
 		return err
 	}
 	out.Scored = scored == 1

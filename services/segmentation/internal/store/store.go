@@ -21,13 +21,32 @@ var migrations embed.FS
 
 // Store is the SQL implementation of segmentation.Store.
 type Store struct {
-	db *sqlstore.DB
+	db           *sqlstore.DB
+	beforeCommit BeforeCommitFunc
 }
 
 var _ segmentation.Store = (*Store)(nil)
 
+// BeforeCommitFunc is called by ApplyPage inside its transaction, after the
+// mutations and the cursor are written and before the commit, with the
+// page's range of sequences (from, to]. An error rolls the page back.
+type BeforeCommitFunc func(ctx context.Context, tx *sql.Tx, from, to int64) error
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithBeforeCommit installs fn as the ApplyPage hook. Tests use it to keep
+// an apply log in the page's transaction and to inject failures.
+func WithBeforeCommit(fn BeforeCommitFunc) Option { return func(s *Store) { s.beforeCommit = fn } }
+
 // New returns a Store over db. Call Migrate before use.
-func New(db *sqlstore.DB) *Store { return &Store{db: db} }
+func New(db *sqlstore.DB, opts ...Option) *Store {
+	s := &Store{db: db}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Migrations returns the embedded schema migrations.
 func Migrations() fs.FS {
@@ -129,9 +148,16 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 		if cursor <= cur {
 			return nil // applied already (by this or another replica)
 		}
+		forgets := false
 		for i := range muts {
 			if err := s.apply(ctx, tx, &muts[i]); err != nil {
 				return err
+			}
+			forgets = forgets || muts[i].Kind == segmentation.MutationDelete || muts[i].Kind == segmentation.MutationRekey
+		}
+		if forgets {
+			if _, err := tx.ExecContext(ctx, `UPDATE results_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
+				return fmt.Errorf("store: bump results generation: %w", err)
 			}
 		}
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO stream_cursor (id, sequence) VALUES (1, ?)
@@ -139,8 +165,24 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 		if err != nil {
 			return fmt.Errorf("store: write cursor: %w", err)
 		}
+		if s.beforeCommit != nil {
+			return s.beforeCommit(ctx, tx, cur, cursor)
+		}
 		return nil
 	})
+}
+
+// ResultsGeneration implements segmentation.Store.
+func (s *Store) ResultsGeneration(ctx context.Context) (int64, error) {
+	return s.resultsGeneration(ctx, s.db, "")
+}
+
+func (s *Store) resultsGeneration(ctx context.Context, q queryer, suffix string) (int64, error) {
+	var g int64
+	if err := q.QueryRowContext(ctx, `SELECT generation FROM results_generation WHERE id = 1`+suffix).Scan(&g); err != nil {
+		return 0, fmt.Errorf("store: read results generation: %w", err)
+	}
+	return g, nil
 }
 
 var upsertFeatures = `INSERT INTO customers (customer_id, ` + featureCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -164,8 +206,10 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, m *segmentation.Mutation)
 			_, err = tx.ExecContext(ctx, s.q(`UPDATE customers SET tags = ? WHERE customer_id = ?`), encodeList(m.Tags), m.ID)
 		}
 	case segmentation.MutationDelete:
-		if _, err = tx.ExecContext(ctx, s.q(`DELETE FROM customers WHERE customer_id = ?`), m.ID); err == nil {
-			_, err = tx.ExecContext(ctx, s.q(`DELETE FROM static_members WHERE customer_id = ?`), m.ID)
+		for _, table := range []string{"customers", "static_members", "results"} {
+			if _, err = tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE customer_id = ?`), m.ID); err != nil {
+				break
+			}
 		}
 	case segmentation.MutationRekey:
 		cols := featureCols + `, tags`
@@ -182,6 +226,14 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, m *segmentation.Mutation)
 		}
 		if err == nil {
 			_, err = tx.ExecContext(ctx, s.q(`DELETE FROM static_members WHERE customer_id = ?`), m.ID)
+		}
+		// The latest results move with the customer: the old id must stop
+		// answering at once, and the anonymous id keeps its scores.
+		if err == nil {
+			_, err = tx.ExecContext(ctx, s.q(`DELETE FROM results WHERE customer_id = ?`), m.NewID)
+		}
+		if err == nil {
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE results SET customer_id = ? WHERE customer_id = ?`), m.NewID, m.ID)
 		}
 	default:
 		err = fmt.Errorf("unknown mutation kind %d", m.Kind)
