@@ -239,6 +239,18 @@ func TestSegmentationRoutes(t *testing.T) {
 			},
 		},
 		{
+			name: "check membership", method: http.MethodPost, path: "/v1/segments:checkMembership",
+			body: `{"customerIds":["s5","s1"],"audiences":["segments/hand-picked","segments/engaged"]}`, want: http.StatusOK,
+			check: func(t *testing.T, b []byte) {
+				// Customer-major: s5's two answers, then s1's. The rule
+				// segment is not computed yet: false for everyone.
+				r := decode[struct{ Members []bool }](t, b)
+				if want := []bool{true, false, false, false}; !slices.Equal(r.Members, want) {
+					t.Errorf("checkMembership %s, want members %v", b, want)
+				}
+			},
+		},
+		{
 			name: "rule that does not compile", method: http.MethodPost, path: "/v1/segments?segmentId=broken",
 			body: `{"kind":"SEGMENT_KIND_RULE","rule":"rfm.r_score >= "}`, want: http.StatusBadRequest,
 			check: func(t *testing.T, b []byte) {

@@ -164,8 +164,9 @@ func (rt *Runtime) Dial(service string) (*grpc.ClientConn, error) {
 
 // NewServer returns the service's gRPC server: listening, with the
 // standard interceptors, errors mapped through table and, when the runtime
-// has a database, request_id idempotency. It registers in etcd when run.
-func (rt *Runtime) NewServer(table *apierr.Table) (*grpcserver.Server, error) {
+// has a database, request_id idempotency, plus opts. It registers in etcd
+// when run.
+func (rt *Runtime) NewServer(table *apierr.Table, opts ...grpc.ServerOption) (*grpcserver.Server, error) {
 	var extra []grpc.UnaryServerInterceptor
 	if rt.idem != nil {
 		extra = append(extra, rt.idem.UnaryServerInterceptor())
@@ -180,6 +181,7 @@ func (rt *Runtime) NewServer(table *apierr.Table) (*grpcserver.Server, error) {
 		Errors:            table,
 		UnaryInterceptors: extra,
 		ShutdownTimeout:   rt.Config.ShutdownTimeout,
+		ServerOptions:     opts,
 	})
 }
 

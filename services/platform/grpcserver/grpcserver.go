@@ -75,6 +75,8 @@ type Config struct {
 	UnaryInterceptors []grpc.UnaryServerInterceptor
 	// ShutdownTimeout bounds the graceful drain; default 10 s.
 	ShutdownTimeout time.Duration
+	// ServerOptions are added to the server's own (e.g. a codec).
+	ServerOptions []grpc.ServerOption
 	// RegisterTTL is the discovery lease TTL in seconds; 0 means the
 	// discovery default.
 	RegisterTTL int64
@@ -152,6 +154,7 @@ func New(cfg Config) (*Server, error) {
 	// through the interceptors and the storage driver on every call. When
 	// every worker is busy a stream still gets its own goroutine.
 	opts = append(opts, grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))))
+	opts = append(opts, cfg.ServerOptions...)
 	gs := grpc.NewServer(opts...)
 
 	hs := health.NewServer()

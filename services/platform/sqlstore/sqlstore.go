@@ -226,6 +226,16 @@ const maxAttempts = 8
 // single writer anyway), so fn must not call InTx or write through db
 // itself.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return db.inTx(ctx, false, func(_ *sql.Conn, tx *sql.Tx) error { return fn(tx) })
+}
+
+// InConnTx is InTx that also passes the connection the transaction runs
+// on, for driver-level work inside the transaction (see CopyRows).
+func (db *DB) InConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	return db.inTx(ctx, true, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, withConn bool, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if attempt > 0 {
@@ -233,7 +243,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 				return errors.Join(err, werr)
 			}
 		}
-		err = db.runTx(ctx, fn)
+		err = db.runTx(ctx, withConn, fn)
 		if err == nil || !db.isRetryable(err) {
 			return err
 		}
@@ -241,7 +251,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return err
 }
 
-func (db *DB) runTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+func (db *DB) runTx(ctx context.Context, withConn bool, fn func(conn *sql.Conn, tx *sql.Tx) error) (err error) {
 	if db.writeSem != nil {
 		select {
 		case db.writeSem <- struct{}{}:
@@ -250,7 +260,19 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) 
 		}
 		defer func() { <-db.writeSem }()
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	var (
+		conn *sql.Conn
+		tx   *sql.Tx
+	)
+	if withConn {
+		if conn, err = db.Conn(ctx); err != nil {
+			return fmt.Errorf("sqlstore: connect: %w", err)
+		}
+		defer conn.Close()
+		tx, err = conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = db.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
@@ -260,7 +282,7 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) 
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(tx); err != nil {
+	if err := fn(conn, tx); err != nil {
 		done = true
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("sqlstore: rollback: %w", rerr))

@@ -229,11 +229,10 @@ func testAPI(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRows := [][]bool{{true, false, false, false}, {false, false, true, true}, {false, true, false, false}, {false, false, false, false}}
-	for i, row := range chk.GetRows() {
-		if !slices.Equal(row.GetMember(), wantRows[i]) {
-			t.Errorf("row %s = %v, want %v", row.GetCustomerId(), row.GetMember(), wantRows[i])
-		}
+	// Customer-major: ann's four answers, then bob's, eve's and zed's.
+	wantMembers := []bool{true, false, false, false, false, false, true, true, false, true, false, false, false, false, false, false}
+	if !slices.Equal(chk.GetMembers(), wantMembers) {
+		t.Errorf("members = %v, want %v", chk.GetMembers(), wantMembers)
 	}
 	if chk.GetOperation() != op.GetName() {
 		t.Errorf("check operation = %q", chk.GetOperation())
@@ -322,8 +321,8 @@ func testAPI(t *testing.T, dsn string) {
 		t.Fatalf("RemoveSegmentMembers = %v, %v", rm, err)
 	}
 	chk, _ = c.CheckMembership(ctx, &segmentationv1.CheckMembershipRequest{CustomerIds: []string{"bob", "dan"}, Audiences: []string{"segments/picked"}})
-	if chk.GetRows()[0].GetMember()[0] || !chk.GetRows()[1].GetMember()[0] {
-		t.Errorf("after removal: %v", chk.GetRows())
+	if !slices.Equal(chk.GetMembers(), []bool{false, true}) {
+		t.Errorf("after removal: %v, want [false true]", chk.GetMembers())
 	}
 	got, err := c.GetSegment(ctx, &segmentationv1.GetSegmentRequest{Name: "segments/vips"})
 	if err != nil || got.GetSegment().GetMemberCount() != 1 {
@@ -357,7 +356,7 @@ func testAPI(t *testing.T, dsn string) {
 	seg.stop()
 	seg2 := startSegmentation(t, cli, dsn, func() time.Time { return asOf }, 0)
 	chk, err = seg2.client.CheckMembership(ctx, &segmentationv1.CheckMembershipRequest{CustomerIds: []string{"ann", "dan"}, Audiences: []string{"segments/engaged", "segments/picked"}})
-	if err != nil || !slices.Equal(chk.GetRows()[0].GetMember(), []bool{true, false}) || !slices.Equal(chk.GetRows()[1].GetMember(), []bool{false, true}) ||
+	if err != nil || !slices.Equal(chk.GetMembers(), []bool{true, false, false, true}) ||
 		chk.GetOperation() != op2.GetName() {
 		t.Errorf("after restart: %v, %v", chk, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +73,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
+	if cfg.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
 	var st *store.Store
 	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, bootstrap.Deps{Logger: deps.Logger, Telemetry: deps.Telemetry, Etcd: deps.Etcd}, func(ctx context.Context, db *sqlstore.DB) error {
 		st = store.New(db)
@@ -127,7 +132,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		logger.Warn("segmentation: no etcd and no profile connection; not consuming profile events")
 	}
 
-	srv, err := rt.NewServer(grpcapi.ErrorTable(logger))
+	srv, err := rt.NewServer(grpcapi.ErrorTable(logger), grpcapi.ServerOptions()...)
 	if err != nil {
 		return fail(err)
 	}

@@ -64,7 +64,10 @@ func check(t *testing.T, c segmentationv1.SegmentationServiceClient, id string, 
 	if err != nil {
 		t.Fatalf("CheckMembership(%s): %v", id, err)
 	}
-	return resp.GetRows()[0].GetMember()
+	if got := resp.GetMembers(); len(got) != len(audiences) {
+		t.Fatalf("CheckMembership(%s): %d answers, want %d", id, len(got), len(audiences))
+	}
+	return resp.GetMembers()
 }
 
 // TestEraseAndDelete erases a scored customer and deletes a prospect in

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -78,6 +79,7 @@ func runStack(args []string) error {
 	pgDSN := fs.String("postgres", envOr("TENURE_TEST_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "admin DSN for --engine postgres")
 	calls := fs.Int("calls", 5000, "CheckMembership calls per request shape")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the CheckMembership phase to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile to this file (every 4 KiB sampled from the CheckMembership phase on; use pprof -focus CheckMembership)")
 	_ = fs.Parse(args)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -233,6 +235,15 @@ func runStack(args []string) error {
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	cmd := exec.CommandContext(ctx, self, cargs...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd.Run()
@@ -287,11 +298,12 @@ func runCheck(args []string) error {
 				continue // warm-up
 			}
 			lat = append(lat, d)
-			for _, row := range r.GetRows() {
-				for _, m := range row.GetMember() {
-					if m {
-						members++
-					}
+			if got := len(r.GetMembers()); got != sh.customers*sh.audiences {
+				return fmt.Errorf("check membership: %d answers, want %d", got, sh.customers*sh.audiences)
+			}
+			for _, m := range r.GetMembers() {
+				if m {
+					members++
 				}
 			}
 		}

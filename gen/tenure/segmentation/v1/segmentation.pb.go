@@ -2398,8 +2398,13 @@ func (x *CheckMembershipRequest) GetAudiences() []string {
 
 type CheckMembershipResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// One row per customer, in request order.
-	Rows []*MembershipRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	// The answers, customer-major: with C = len(customer_ids) and
+	// A = len(audiences) of the request, members[i*A + j] tells whether
+	// customer_ids[i] is in audiences[j]; there are exactly C*A of them. In
+	// JSON this is one array of booleans, e.g. for customers [c0, c1] and
+	// audiences [a0, a1, a2]: "members": [c0∈a0, c0∈a1, c0∈a2, c1∈a0, c1∈a1,
+	// c1∈a2]. An unknown customer is in no audience.
+	Members []bool `protobuf:"varint,3,rep,packed,name=members,proto3" json:"members,omitempty"`
 	// The recompute the answers come from (static segments are always
 	// current).
 	Operation     string `protobuf:"bytes,2,opt,name=operation,proto3" json:"operation,omitempty"`
@@ -2437,9 +2442,9 @@ func (*CheckMembershipResponse) Descriptor() ([]byte, []int) {
 	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{35}
 }
 
-func (x *CheckMembershipResponse) GetRows() []*MembershipRow {
+func (x *CheckMembershipResponse) GetMembers() []bool {
 	if x != nil {
-		return x.Rows
+		return x.Members
 	}
 	return nil
 }
@@ -2451,60 +2456,6 @@ func (x *CheckMembershipResponse) GetOperation() string {
 	return ""
 }
 
-// MembershipRow is one customer's answers, one per requested audience in
-// request order.
-type MembershipRow struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CustomerId    string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	Member        []bool                 `protobuf:"varint,2,rep,packed,name=member,proto3" json:"member,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *MembershipRow) Reset() {
-	*x = MembershipRow{}
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[36]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *MembershipRow) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*MembershipRow) ProtoMessage() {}
-
-func (x *MembershipRow) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[36]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use MembershipRow.ProtoReflect.Descriptor instead.
-func (*MembershipRow) Descriptor() ([]byte, []int) {
-	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{36}
-}
-
-func (x *MembershipRow) GetCustomerId() string {
-	if x != nil {
-		return x.CustomerId
-	}
-	return ""
-}
-
-func (x *MembershipRow) GetMember() []bool {
-	if x != nil {
-		return x.Member
-	}
-	return nil
-}
-
 type GetReportRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2513,7 +2464,7 @@ type GetReportRequest struct {
 
 func (x *GetReportRequest) Reset() {
 	*x = GetReportRequest{}
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[37]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2525,7 +2476,7 @@ func (x *GetReportRequest) String() string {
 func (*GetReportRequest) ProtoMessage() {}
 
 func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[37]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2538,7 +2489,7 @@ func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportRequest.ProtoReflect.Descriptor instead.
 func (*GetReportRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{37}
+	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{36}
 }
 
 type GetReportResponse struct {
@@ -2550,7 +2501,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[38]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2562,7 +2513,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[38]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2575,7 +2526,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{38}
+	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -2611,7 +2562,7 @@ type Report struct {
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[39]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2623,7 +2574,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[39]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2636,7 +2587,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{39}
+	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Report) GetOperation() string {
@@ -2741,7 +2692,7 @@ type Count struct {
 
 func (x *Count) Reset() {
 	*x = Count{}
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[40]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2753,7 +2704,7 @@ func (x *Count) String() string {
 func (*Count) ProtoMessage() {}
 
 func (x *Count) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[40]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2766,7 +2717,7 @@ func (x *Count) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Count.ProtoReflect.Descriptor instead.
 func (*Count) Descriptor() ([]byte, []int) {
-	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{40}
+	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Count) GetKey() string {
@@ -2798,7 +2749,7 @@ type ListSizeHistoryRequest struct {
 
 func (x *ListSizeHistoryRequest) Reset() {
 	*x = ListSizeHistoryRequest{}
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[41]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2810,7 +2761,7 @@ func (x *ListSizeHistoryRequest) String() string {
 func (*ListSizeHistoryRequest) ProtoMessage() {}
 
 func (x *ListSizeHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[41]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2823,7 +2774,7 @@ func (x *ListSizeHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSizeHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListSizeHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{41}
+	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListSizeHistoryRequest) GetAudiences() []string {
@@ -2856,7 +2807,7 @@ type ListSizeHistoryResponse struct {
 
 func (x *ListSizeHistoryResponse) Reset() {
 	*x = ListSizeHistoryResponse{}
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[42]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2868,7 +2819,7 @@ func (x *ListSizeHistoryResponse) String() string {
 func (*ListSizeHistoryResponse) ProtoMessage() {}
 
 func (x *ListSizeHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[42]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2881,7 +2832,7 @@ func (x *ListSizeHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSizeHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListSizeHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{42}
+	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListSizeHistoryResponse) GetSeries() []*SizeSeries {
@@ -2902,7 +2853,7 @@ type SizeSeries struct {
 
 func (x *SizeSeries) Reset() {
 	*x = SizeSeries{}
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[43]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2914,7 +2865,7 @@ func (x *SizeSeries) String() string {
 func (*SizeSeries) ProtoMessage() {}
 
 func (x *SizeSeries) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[43]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2927,7 +2878,7 @@ func (x *SizeSeries) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SizeSeries.ProtoReflect.Descriptor instead.
 func (*SizeSeries) Descriptor() ([]byte, []int) {
-	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{43}
+	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SizeSeries) GetAudience() string {
@@ -2956,7 +2907,7 @@ type SizePoint struct {
 
 func (x *SizePoint) Reset() {
 	*x = SizePoint{}
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[44]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2968,7 +2919,7 @@ func (x *SizePoint) String() string {
 func (*SizePoint) ProtoMessage() {}
 
 func (x *SizePoint) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[44]
+	mi := &file_tenure_segmentation_v1_segmentation_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2981,7 +2932,7 @@ func (x *SizePoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SizePoint.ProtoReflect.Descriptor instead.
 func (*SizePoint) Descriptor() ([]byte, []int) {
-	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{44}
+	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SizePoint) GetOperation() string {
@@ -3187,14 +3138,10 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\x06scores\x18\x01 \x01(\v2&.tenure.segmentation.v1.CustomerScoresR\x06scores\"Y\n" +
 	"\x16CheckMembershipRequest\x12!\n" +
 	"\fcustomer_ids\x18\x01 \x03(\tR\vcustomerIds\x12\x1c\n" +
-	"\taudiences\x18\x02 \x03(\tR\taudiences\"r\n" +
-	"\x17CheckMembershipResponse\x129\n" +
-	"\x04rows\x18\x01 \x03(\v2%.tenure.segmentation.v1.MembershipRowR\x04rows\x12\x1c\n" +
-	"\toperation\x18\x02 \x01(\tR\toperation\"H\n" +
-	"\rMembershipRow\x12\x1f\n" +
-	"\vcustomer_id\x18\x01 \x01(\tR\n" +
-	"customerId\x12\x16\n" +
-	"\x06member\x18\x02 \x03(\bR\x06member\"\x12\n" +
+	"\taudiences\x18\x02 \x03(\tR\taudiences\"]\n" +
+	"\x17CheckMembershipResponse\x12\x18\n" +
+	"\amembers\x18\x03 \x03(\bR\amembers\x12\x1c\n" +
+	"\toperation\x18\x02 \x01(\tR\toperationJ\x04\b\x01\x10\x02R\x04rows\"\x12\n" +
 	"\x10GetReportRequest\"K\n" +
 	"\x11GetReportResponse\x126\n" +
 	"\x06report\x18\x01 \x01(\v2\x1e.tenure.segmentation.v1.ReportR\x06report\"\xc7\x05\n" +
@@ -3283,7 +3230,7 @@ func file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP() []byte {
 }
 
 var file_tenure_segmentation_v1_segmentation_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_tenure_segmentation_v1_segmentation_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_tenure_segmentation_v1_segmentation_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_tenure_segmentation_v1_segmentation_proto_goTypes = []any{
 	(OperationState)(0),                  // 0: tenure.segmentation.v1.OperationState
 	(OperationTrigger)(0),                // 1: tenure.segmentation.v1.OperationTrigger
@@ -3325,108 +3272,106 @@ var file_tenure_segmentation_v1_segmentation_proto_goTypes = []any{
 	(*GetCustomerScoresResponse)(nil),    // 37: tenure.segmentation.v1.GetCustomerScoresResponse
 	(*CheckMembershipRequest)(nil),       // 38: tenure.segmentation.v1.CheckMembershipRequest
 	(*CheckMembershipResponse)(nil),      // 39: tenure.segmentation.v1.CheckMembershipResponse
-	(*MembershipRow)(nil),                // 40: tenure.segmentation.v1.MembershipRow
-	(*GetReportRequest)(nil),             // 41: tenure.segmentation.v1.GetReportRequest
-	(*GetReportResponse)(nil),            // 42: tenure.segmentation.v1.GetReportResponse
-	(*Report)(nil),                       // 43: tenure.segmentation.v1.Report
-	(*Count)(nil),                        // 44: tenure.segmentation.v1.Count
-	(*ListSizeHistoryRequest)(nil),       // 45: tenure.segmentation.v1.ListSizeHistoryRequest
-	(*ListSizeHistoryResponse)(nil),      // 46: tenure.segmentation.v1.ListSizeHistoryResponse
-	(*SizeSeries)(nil),                   // 47: tenure.segmentation.v1.SizeSeries
-	(*SizePoint)(nil),                    // 48: tenure.segmentation.v1.SizePoint
-	nil,                                  // 49: tenure.segmentation.v1.Operation.RuleErrorsEntry
-	nil,                                  // 50: tenure.segmentation.v1.Settings.TierMapEntry
-	(*timestamppb.Timestamp)(nil),        // 51: google.protobuf.Timestamp
-	(*v1.Money)(nil),                     // 52: tenure.type.v1.Money
-	(*fieldmaskpb.FieldMask)(nil),        // 53: google.protobuf.FieldMask
+	(*GetReportRequest)(nil),             // 40: tenure.segmentation.v1.GetReportRequest
+	(*GetReportResponse)(nil),            // 41: tenure.segmentation.v1.GetReportResponse
+	(*Report)(nil),                       // 42: tenure.segmentation.v1.Report
+	(*Count)(nil),                        // 43: tenure.segmentation.v1.Count
+	(*ListSizeHistoryRequest)(nil),       // 44: tenure.segmentation.v1.ListSizeHistoryRequest
+	(*ListSizeHistoryResponse)(nil),      // 45: tenure.segmentation.v1.ListSizeHistoryResponse
+	(*SizeSeries)(nil),                   // 46: tenure.segmentation.v1.SizeSeries
+	(*SizePoint)(nil),                    // 47: tenure.segmentation.v1.SizePoint
+	nil,                                  // 48: tenure.segmentation.v1.Operation.RuleErrorsEntry
+	nil,                                  // 49: tenure.segmentation.v1.Settings.TierMapEntry
+	(*timestamppb.Timestamp)(nil),        // 50: google.protobuf.Timestamp
+	(*v1.Money)(nil),                     // 51: tenure.type.v1.Money
+	(*fieldmaskpb.FieldMask)(nil),        // 52: google.protobuf.FieldMask
 }
 var file_tenure_segmentation_v1_segmentation_proto_depIdxs = []int32{
 	0,  // 0: tenure.segmentation.v1.Operation.state:type_name -> tenure.segmentation.v1.OperationState
-	51, // 1: tenure.segmentation.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
-	51, // 2: tenure.segmentation.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	51, // 3: tenure.segmentation.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	50, // 1: tenure.segmentation.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
+	50, // 2: tenure.segmentation.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	50, // 3: tenure.segmentation.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: tenure.segmentation.v1.Operation.trigger:type_name -> tenure.segmentation.v1.OperationTrigger
-	49, // 5: tenure.segmentation.v1.Operation.rule_errors:type_name -> tenure.segmentation.v1.Operation.RuleErrorsEntry
+	48, // 5: tenure.segmentation.v1.Operation.rule_errors:type_name -> tenure.segmentation.v1.Operation.RuleErrorsEntry
 	6,  // 6: tenure.segmentation.v1.Settings.lifecycle:type_name -> tenure.segmentation.v1.LifecycleThresholds
-	50, // 7: tenure.segmentation.v1.Settings.tier_map:type_name -> tenure.segmentation.v1.Settings.TierMapEntry
+	49, // 7: tenure.segmentation.v1.Settings.tier_map:type_name -> tenure.segmentation.v1.Settings.TierMapEntry
 	2,  // 8: tenure.segmentation.v1.Settings.scoring_method:type_name -> tenure.segmentation.v1.ScoringMethod
 	7,  // 9: tenure.segmentation.v1.Settings.fixed_thresholds:type_name -> tenure.segmentation.v1.FixedThresholds
-	51, // 10: tenure.segmentation.v1.Settings.update_time:type_name -> google.protobuf.Timestamp
+	50, // 10: tenure.segmentation.v1.Settings.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 11: tenure.segmentation.v1.Segment.kind:type_name -> tenure.segmentation.v1.SegmentKind
-	51, // 12: tenure.segmentation.v1.Segment.create_time:type_name -> google.protobuf.Timestamp
-	51, // 13: tenure.segmentation.v1.Segment.update_time:type_name -> google.protobuf.Timestamp
-	52, // 14: tenure.segmentation.v1.CustomerScores.monetary:type_name -> tenure.type.v1.Money
-	51, // 15: tenure.segmentation.v1.CustomerScores.as_of_time:type_name -> google.protobuf.Timestamp
-	51, // 16: tenure.segmentation.v1.RecomputeRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	50, // 12: tenure.segmentation.v1.Segment.create_time:type_name -> google.protobuf.Timestamp
+	50, // 13: tenure.segmentation.v1.Segment.update_time:type_name -> google.protobuf.Timestamp
+	51, // 14: tenure.segmentation.v1.CustomerScores.monetary:type_name -> tenure.type.v1.Money
+	50, // 15: tenure.segmentation.v1.CustomerScores.as_of_time:type_name -> google.protobuf.Timestamp
+	50, // 16: tenure.segmentation.v1.RecomputeRequest.as_of_time:type_name -> google.protobuf.Timestamp
 	4,  // 17: tenure.segmentation.v1.RecomputeResponse.operation:type_name -> tenure.segmentation.v1.Operation
 	4,  // 18: tenure.segmentation.v1.GetOperationResponse.operation:type_name -> tenure.segmentation.v1.Operation
 	4,  // 19: tenure.segmentation.v1.ListOperationsResponse.operations:type_name -> tenure.segmentation.v1.Operation
 	5,  // 20: tenure.segmentation.v1.GetSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
 	5,  // 21: tenure.segmentation.v1.UpdateSettingsRequest.settings:type_name -> tenure.segmentation.v1.Settings
-	53, // 22: tenure.segmentation.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	52, // 22: tenure.segmentation.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
 	5,  // 23: tenure.segmentation.v1.UpdateSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
 	8,  // 24: tenure.segmentation.v1.CreateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
 	8,  // 25: tenure.segmentation.v1.CreateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
 	8,  // 26: tenure.segmentation.v1.GetSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
 	8,  // 27: tenure.segmentation.v1.ListSegmentsResponse.segments:type_name -> tenure.segmentation.v1.Segment
 	8,  // 28: tenure.segmentation.v1.UpdateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
-	53, // 29: tenure.segmentation.v1.UpdateSegmentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	52, // 29: tenure.segmentation.v1.UpdateSegmentRequest.update_mask:type_name -> google.protobuf.FieldMask
 	8,  // 30: tenure.segmentation.v1.UpdateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
 	9,  // 31: tenure.segmentation.v1.GetCustomerScoresResponse.scores:type_name -> tenure.segmentation.v1.CustomerScores
-	40, // 32: tenure.segmentation.v1.CheckMembershipResponse.rows:type_name -> tenure.segmentation.v1.MembershipRow
-	43, // 33: tenure.segmentation.v1.GetReportResponse.report:type_name -> tenure.segmentation.v1.Report
-	51, // 34: tenure.segmentation.v1.Report.as_of_time:type_name -> google.protobuf.Timestamp
-	44, // 35: tenure.segmentation.v1.Report.rfm_segments:type_name -> tenure.segmentation.v1.Count
-	44, // 36: tenure.segmentation.v1.Report.value_tiers:type_name -> tenure.segmentation.v1.Count
-	44, // 37: tenure.segmentation.v1.Report.lifecycle_stages:type_name -> tenure.segmentation.v1.Count
-	44, // 38: tenure.segmentation.v1.Report.r_scores:type_name -> tenure.segmentation.v1.Count
-	44, // 39: tenure.segmentation.v1.Report.f_scores:type_name -> tenure.segmentation.v1.Count
-	44, // 40: tenure.segmentation.v1.Report.m_scores:type_name -> tenure.segmentation.v1.Count
-	44, // 41: tenure.segmentation.v1.Report.segments:type_name -> tenure.segmentation.v1.Count
-	52, // 42: tenure.segmentation.v1.Report.monetary_total:type_name -> tenure.type.v1.Money
-	51, // 43: tenure.segmentation.v1.ListSizeHistoryRequest.since:type_name -> google.protobuf.Timestamp
-	47, // 44: tenure.segmentation.v1.ListSizeHistoryResponse.series:type_name -> tenure.segmentation.v1.SizeSeries
-	48, // 45: tenure.segmentation.v1.SizeSeries.points:type_name -> tenure.segmentation.v1.SizePoint
-	51, // 46: tenure.segmentation.v1.SizePoint.as_of_time:type_name -> google.protobuf.Timestamp
-	10, // 47: tenure.segmentation.v1.SegmentationService.Recompute:input_type -> tenure.segmentation.v1.RecomputeRequest
-	12, // 48: tenure.segmentation.v1.SegmentationService.GetOperation:input_type -> tenure.segmentation.v1.GetOperationRequest
-	14, // 49: tenure.segmentation.v1.SegmentationService.ListOperations:input_type -> tenure.segmentation.v1.ListOperationsRequest
-	16, // 50: tenure.segmentation.v1.SegmentationService.GetSettings:input_type -> tenure.segmentation.v1.GetSettingsRequest
-	18, // 51: tenure.segmentation.v1.SegmentationService.UpdateSettings:input_type -> tenure.segmentation.v1.UpdateSettingsRequest
-	20, // 52: tenure.segmentation.v1.SegmentationService.CreateSegment:input_type -> tenure.segmentation.v1.CreateSegmentRequest
-	22, // 53: tenure.segmentation.v1.SegmentationService.GetSegment:input_type -> tenure.segmentation.v1.GetSegmentRequest
-	24, // 54: tenure.segmentation.v1.SegmentationService.ListSegments:input_type -> tenure.segmentation.v1.ListSegmentsRequest
-	26, // 55: tenure.segmentation.v1.SegmentationService.UpdateSegment:input_type -> tenure.segmentation.v1.UpdateSegmentRequest
-	28, // 56: tenure.segmentation.v1.SegmentationService.DeleteSegment:input_type -> tenure.segmentation.v1.DeleteSegmentRequest
-	30, // 57: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:input_type -> tenure.segmentation.v1.AddSegmentMembersRequest
-	32, // 58: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:input_type -> tenure.segmentation.v1.RemoveSegmentMembersRequest
-	34, // 59: tenure.segmentation.v1.SegmentationService.ListMembers:input_type -> tenure.segmentation.v1.ListMembersRequest
-	36, // 60: tenure.segmentation.v1.SegmentationService.GetCustomerScores:input_type -> tenure.segmentation.v1.GetCustomerScoresRequest
-	38, // 61: tenure.segmentation.v1.SegmentationService.CheckMembership:input_type -> tenure.segmentation.v1.CheckMembershipRequest
-	41, // 62: tenure.segmentation.v1.SegmentationService.GetReport:input_type -> tenure.segmentation.v1.GetReportRequest
-	45, // 63: tenure.segmentation.v1.SegmentationService.ListSizeHistory:input_type -> tenure.segmentation.v1.ListSizeHistoryRequest
-	11, // 64: tenure.segmentation.v1.SegmentationService.Recompute:output_type -> tenure.segmentation.v1.RecomputeResponse
-	13, // 65: tenure.segmentation.v1.SegmentationService.GetOperation:output_type -> tenure.segmentation.v1.GetOperationResponse
-	15, // 66: tenure.segmentation.v1.SegmentationService.ListOperations:output_type -> tenure.segmentation.v1.ListOperationsResponse
-	17, // 67: tenure.segmentation.v1.SegmentationService.GetSettings:output_type -> tenure.segmentation.v1.GetSettingsResponse
-	19, // 68: tenure.segmentation.v1.SegmentationService.UpdateSettings:output_type -> tenure.segmentation.v1.UpdateSettingsResponse
-	21, // 69: tenure.segmentation.v1.SegmentationService.CreateSegment:output_type -> tenure.segmentation.v1.CreateSegmentResponse
-	23, // 70: tenure.segmentation.v1.SegmentationService.GetSegment:output_type -> tenure.segmentation.v1.GetSegmentResponse
-	25, // 71: tenure.segmentation.v1.SegmentationService.ListSegments:output_type -> tenure.segmentation.v1.ListSegmentsResponse
-	27, // 72: tenure.segmentation.v1.SegmentationService.UpdateSegment:output_type -> tenure.segmentation.v1.UpdateSegmentResponse
-	29, // 73: tenure.segmentation.v1.SegmentationService.DeleteSegment:output_type -> tenure.segmentation.v1.DeleteSegmentResponse
-	31, // 74: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:output_type -> tenure.segmentation.v1.AddSegmentMembersResponse
-	33, // 75: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:output_type -> tenure.segmentation.v1.RemoveSegmentMembersResponse
-	35, // 76: tenure.segmentation.v1.SegmentationService.ListMembers:output_type -> tenure.segmentation.v1.ListMembersResponse
-	37, // 77: tenure.segmentation.v1.SegmentationService.GetCustomerScores:output_type -> tenure.segmentation.v1.GetCustomerScoresResponse
-	39, // 78: tenure.segmentation.v1.SegmentationService.CheckMembership:output_type -> tenure.segmentation.v1.CheckMembershipResponse
-	42, // 79: tenure.segmentation.v1.SegmentationService.GetReport:output_type -> tenure.segmentation.v1.GetReportResponse
-	46, // 80: tenure.segmentation.v1.SegmentationService.ListSizeHistory:output_type -> tenure.segmentation.v1.ListSizeHistoryResponse
-	64, // [64:81] is the sub-list for method output_type
-	47, // [47:64] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	42, // 32: tenure.segmentation.v1.GetReportResponse.report:type_name -> tenure.segmentation.v1.Report
+	50, // 33: tenure.segmentation.v1.Report.as_of_time:type_name -> google.protobuf.Timestamp
+	43, // 34: tenure.segmentation.v1.Report.rfm_segments:type_name -> tenure.segmentation.v1.Count
+	43, // 35: tenure.segmentation.v1.Report.value_tiers:type_name -> tenure.segmentation.v1.Count
+	43, // 36: tenure.segmentation.v1.Report.lifecycle_stages:type_name -> tenure.segmentation.v1.Count
+	43, // 37: tenure.segmentation.v1.Report.r_scores:type_name -> tenure.segmentation.v1.Count
+	43, // 38: tenure.segmentation.v1.Report.f_scores:type_name -> tenure.segmentation.v1.Count
+	43, // 39: tenure.segmentation.v1.Report.m_scores:type_name -> tenure.segmentation.v1.Count
+	43, // 40: tenure.segmentation.v1.Report.segments:type_name -> tenure.segmentation.v1.Count
+	51, // 41: tenure.segmentation.v1.Report.monetary_total:type_name -> tenure.type.v1.Money
+	50, // 42: tenure.segmentation.v1.ListSizeHistoryRequest.since:type_name -> google.protobuf.Timestamp
+	46, // 43: tenure.segmentation.v1.ListSizeHistoryResponse.series:type_name -> tenure.segmentation.v1.SizeSeries
+	47, // 44: tenure.segmentation.v1.SizeSeries.points:type_name -> tenure.segmentation.v1.SizePoint
+	50, // 45: tenure.segmentation.v1.SizePoint.as_of_time:type_name -> google.protobuf.Timestamp
+	10, // 46: tenure.segmentation.v1.SegmentationService.Recompute:input_type -> tenure.segmentation.v1.RecomputeRequest
+	12, // 47: tenure.segmentation.v1.SegmentationService.GetOperation:input_type -> tenure.segmentation.v1.GetOperationRequest
+	14, // 48: tenure.segmentation.v1.SegmentationService.ListOperations:input_type -> tenure.segmentation.v1.ListOperationsRequest
+	16, // 49: tenure.segmentation.v1.SegmentationService.GetSettings:input_type -> tenure.segmentation.v1.GetSettingsRequest
+	18, // 50: tenure.segmentation.v1.SegmentationService.UpdateSettings:input_type -> tenure.segmentation.v1.UpdateSettingsRequest
+	20, // 51: tenure.segmentation.v1.SegmentationService.CreateSegment:input_type -> tenure.segmentation.v1.CreateSegmentRequest
+	22, // 52: tenure.segmentation.v1.SegmentationService.GetSegment:input_type -> tenure.segmentation.v1.GetSegmentRequest
+	24, // 53: tenure.segmentation.v1.SegmentationService.ListSegments:input_type -> tenure.segmentation.v1.ListSegmentsRequest
+	26, // 54: tenure.segmentation.v1.SegmentationService.UpdateSegment:input_type -> tenure.segmentation.v1.UpdateSegmentRequest
+	28, // 55: tenure.segmentation.v1.SegmentationService.DeleteSegment:input_type -> tenure.segmentation.v1.DeleteSegmentRequest
+	30, // 56: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:input_type -> tenure.segmentation.v1.AddSegmentMembersRequest
+	32, // 57: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:input_type -> tenure.segmentation.v1.RemoveSegmentMembersRequest
+	34, // 58: tenure.segmentation.v1.SegmentationService.ListMembers:input_type -> tenure.segmentation.v1.ListMembersRequest
+	36, // 59: tenure.segmentation.v1.SegmentationService.GetCustomerScores:input_type -> tenure.segmentation.v1.GetCustomerScoresRequest
+	38, // 60: tenure.segmentation.v1.SegmentationService.CheckMembership:input_type -> tenure.segmentation.v1.CheckMembershipRequest
+	40, // 61: tenure.segmentation.v1.SegmentationService.GetReport:input_type -> tenure.segmentation.v1.GetReportRequest
+	44, // 62: tenure.segmentation.v1.SegmentationService.ListSizeHistory:input_type -> tenure.segmentation.v1.ListSizeHistoryRequest
+	11, // 63: tenure.segmentation.v1.SegmentationService.Recompute:output_type -> tenure.segmentation.v1.RecomputeResponse
+	13, // 64: tenure.segmentation.v1.SegmentationService.GetOperation:output_type -> tenure.segmentation.v1.GetOperationResponse
+	15, // 65: tenure.segmentation.v1.SegmentationService.ListOperations:output_type -> tenure.segmentation.v1.ListOperationsResponse
+	17, // 66: tenure.segmentation.v1.SegmentationService.GetSettings:output_type -> tenure.segmentation.v1.GetSettingsResponse
+	19, // 67: tenure.segmentation.v1.SegmentationService.UpdateSettings:output_type -> tenure.segmentation.v1.UpdateSettingsResponse
+	21, // 68: tenure.segmentation.v1.SegmentationService.CreateSegment:output_type -> tenure.segmentation.v1.CreateSegmentResponse
+	23, // 69: tenure.segmentation.v1.SegmentationService.GetSegment:output_type -> tenure.segmentation.v1.GetSegmentResponse
+	25, // 70: tenure.segmentation.v1.SegmentationService.ListSegments:output_type -> tenure.segmentation.v1.ListSegmentsResponse
+	27, // 71: tenure.segmentation.v1.SegmentationService.UpdateSegment:output_type -> tenure.segmentation.v1.UpdateSegmentResponse
+	29, // 72: tenure.segmentation.v1.SegmentationService.DeleteSegment:output_type -> tenure.segmentation.v1.DeleteSegmentResponse
+	31, // 73: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:output_type -> tenure.segmentation.v1.AddSegmentMembersResponse
+	33, // 74: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:output_type -> tenure.segmentation.v1.RemoveSegmentMembersResponse
+	35, // 75: tenure.segmentation.v1.SegmentationService.ListMembers:output_type -> tenure.segmentation.v1.ListMembersResponse
+	37, // 76: tenure.segmentation.v1.SegmentationService.GetCustomerScores:output_type -> tenure.segmentation.v1.GetCustomerScoresResponse
+	39, // 77: tenure.segmentation.v1.SegmentationService.CheckMembership:output_type -> tenure.segmentation.v1.CheckMembershipResponse
+	41, // 78: tenure.segmentation.v1.SegmentationService.GetReport:output_type -> tenure.segmentation.v1.GetReportResponse
+	45, // 79: tenure.segmentation.v1.SegmentationService.ListSizeHistory:output_type -> tenure.segmentation.v1.ListSizeHistoryResponse
+	63, // [63:80] is the sub-list for method output_type
+	46, // [46:63] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_tenure_segmentation_v1_segmentation_proto_init() }
@@ -3440,7 +3385,7 @@ func file_tenure_segmentation_v1_segmentation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_segmentation_v1_segmentation_proto_rawDesc), len(file_tenure_segmentation_v1_segmentation_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   47,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

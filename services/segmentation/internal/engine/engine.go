@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -438,7 +439,8 @@ func (e *Engine) lock(ctx context.Context) (func(), error) {
 func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 	log := e.cfg.Logger.With("operation", op.Name())
 	start := time.Now()
-	base, final, gen, err := e.compute(ctx, &op)
+	var ph phases
+	base, final, gen, err := e.compute(ctx, &op, &ph)
 	if err != nil {
 		log.Error("segmentation: recompute failed", "error", err)
 		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -458,12 +460,18 @@ func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 	} else if err := e.install(ctx, base, final, gen); err != nil {
 		log.Error("segmentation: install snapshot", "error", err)
 	}
-	log.Info("segmentation: recompute succeeded", "customers", final.CustomersTotal, "duration", time.Since(start))
+	log.Info("segmentation: recompute succeeded", "customers", final.CustomersTotal, "duration", time.Since(start),
+		"load", ph.load, "score", ph.score, "rules", ph.rules, "build", ph.build, "store", ph.store)
 }
 
 // compute scores every customer, evaluates the rule segments and stores
 // the results; it returns the new base snapshot and the finished operation.
-func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*membership.Snapshot, segmentation.Operation, int64, error) {
+// phases are how long a recompute's steps took, for its log line.
+type phases struct {
+	load, score, rules, build, store time.Duration
+}
+
+func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *phases) (*membership.Snapshot, segmentation.Operation, int64, error) {
 	st := e.cfg.Store
 	sv, err := st.GetSettings(ctx, op.SettingsVersion)
 	if err != nil {
@@ -473,7 +481,13 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*memb
 	if err != nil {
 		return nil, *op, 0, err
 	}
+	t := time.Now()
+	lap := func(d *time.Duration) {
+		now := time.Now()
+		*d, t = now.Sub(t), now
+	}
 	customers, err := st.LoadCustomers(ctx)
+	lap(&ph.load)
 	if err != nil {
 		return nil, *op, 0, err
 	}
@@ -486,6 +500,7 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*memb
 		inputs[i] = customers[i].Input()
 	}
 	results, err := segmentation.Score(op.AsOf, inputs, sv.Settings)
+	lap(&ph.score)
 	inputs = nil
 	if err != nil {
 		return nil, *op, 0, err
@@ -516,6 +531,7 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*memb
 	if err := e.evaluate(ctx, op, customers, results, compiled, in, &done, ruleErrs); err != nil {
 		return nil, *op, 0, err
 	}
+	lap(&ph.rules)
 	var errCounts map[string]int64
 	for j := range ruleErrs {
 		if ne := ruleErrs[j].Load(); ne > 0 {
@@ -528,35 +544,39 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*memb
 		}
 	}
 
-	// Results, sizes and the report.
-	rs := segmentation.ResultSet{Results: make([]segmentation.CustomerResult, n), Generation: gen}
-	segCounts := make(map[string]int64, k)
-	for _, id := range ruleIDs {
-		segCounts[id] = 0
+	// Results, sizes and the report. The rows are produced from results,
+	// currencies and in as the store writes them, not copied.
+	order := make([]int, k) // rule indices by segment id: rows list ids sorted
+	for j := range order {
+		order[j] = j
 	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ruleIDs[a], ruleIDs[b]) })
+	rows := &resultRows{results: results, currency: make([]string, n), in: in, k: k, ruleIDs: ruleIDs, order: order}
+	rs := segmentation.ResultSet{Rows: rows, Generation: gen}
+	counts := make([]int64, k)
 	monetary := map[string]int64{}
 	b := membership.NewBuilder(ruleIDs)
 	b.Grow(n)
 	for i := range results {
-		r := &rs.Results[i]
-		r.Result = results[i]
-		r.Currency = customers[i].Features.Currency
+		r := &results[i]
+		cur := customers[i].Features.Currency
+		rows.currency[i] = cur
 		row := in[i*k : (i+1)*k]
 		for j, ok := range row {
 			if ok {
-				r.Segments = append(r.Segments, ruleIDs[j])
-				segCounts[ruleIDs[j]]++
+				counts[j]++
 			}
 		}
-		if r.Segments != nil {
-			slices.Sort(r.Segments)
-		}
 		if r.Scored {
-			monetary[r.Currency] += r.Monetary
+			monetary[cur] += r.Monetary
 		}
-		b.Add(r.CustomerID, &results[i], row)
+		b.Add(r.CustomerID, r, row)
 	}
 	customers = nil
+	segCounts := make(map[string]int64, k)
+	for j, id := range ruleIDs {
+		segCounts[id] = counts[j]
+	}
 	rs.Report = segmentation.Report{Distribution: segmentation.Distribute(results), Segments: segCounts, MonetaryTotal: monetary}
 	static, err := st.StaticMembers(ctx)
 	if err != nil {
@@ -574,16 +594,42 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation) (*memb
 	if err != nil {
 		return nil, *op, 0, err
 	}
+	lap(&ph.build)
 	final := *op
 	final.State = segmentation.OperationSucceeded
 	final.CustomersDone, final.CustomersTotal = int64(n), int64(n)
 	final.EndTime = e.cfg.Clock().UTC()
-	final.Report = &rs.Report
+	report := rs.Report // not &rs.Report: the operation outlives rs's rows
+	final.Report = &report
 	final.RuleErrors = errCounts
 	if err := st.FinishOperation(ctx, final, rs); err != nil {
 		return nil, *op, 0, err
 	}
+	lap(&ph.store)
 	return base, final, gen, nil
+}
+
+// resultRows gives a recompute's results to the store row by row.
+type resultRows struct {
+	results  []segmentation.Result
+	currency []string
+	in       []bool // in[i*k+j]: customer i is in rule segment j
+	k        int
+	ruleIDs  []string
+	order    []int // indices into ruleIDs in id order
+}
+
+func (r *resultRows) Len() int { return len(r.results) }
+
+func (r *resultRows) Row(i int, out *segmentation.CustomerResult) {
+	out.Result, out.Currency = r.results[i], r.currency[i]
+	out.Segments = out.Segments[:0]
+	row := r.in[i*r.k : (i+1)*r.k]
+	for _, j := range r.order {
+		if row[j] {
+			out.Segments = append(out.Segments, r.ruleIDs[j])
+		}
+	}
 }
 
 // chunk is how many customers a worker evaluates per claim.

@@ -76,10 +76,12 @@ func (e *Engine) notComputed(ctx context.Context, snap *membership.Snapshot, aud
 	return g, true, nil
 }
 
-// Check answers whether each customer is in each audience, from memory. A
-// segment created since the last recompute (or, for a static one, not yet
-// in the snapshot) has no members here: every answer for it is false.
-func (e *Engine) Check(ctx context.Context, customers, audiences []string) ([][]bool, segmentation.Operation, error) {
+// Check answers whether each customer is in each audience, from memory:
+// customer i is in audience j if out[i*len(audiences)+j]. A segment
+// created since the last recompute (or, for a static one, not yet in the
+// snapshot) has no members here: every answer for it is false. The store
+// is read only when an audience is unknown to the snapshot.
+func (e *Engine) Check(ctx context.Context, customers, audiences []string) ([]bool, segmentation.Operation, error) {
 	if err := segmentation.ValidateCustomerIDs("customer_ids", customers, segmentation.MaxPairs); err != nil {
 		return nil, segmentation.Operation{}, err
 	}
@@ -120,13 +122,12 @@ func (e *Engine) Check(ctx context.Context, customers, audiences []string) ([][]
 	if err != nil {
 		return nil, op, err
 	}
-	out = make([][]bool, len(customers))
+	out = make([]bool, len(customers)*len(audiences))
 	for i := range customers {
-		out[i] = make([]bool, len(audiences))
 		j := 0
 		for c, a := range audiences {
 			if j < len(known) && known[j] == a {
-				out[i][c] = part[i][j]
+				out[i*len(audiences)+c] = part[i*len(known)+j]
 				j++
 			}
 		}

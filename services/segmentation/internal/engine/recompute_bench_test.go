@@ -222,8 +222,12 @@ func BenchmarkRecompute(b *testing.B) {
 			b.Logf("%s: loaded %d customers through ApplyPage in %s (%.0f/s)", eng.name, n, time.Since(loadStart).Round(time.Millisecond),
 				float64(n)/time.Since(loadStart).Seconds())
 
+			var logOut io.Writer = io.Discard
+			if os.Getenv("TENURE_BENCH_LOG") != "" { // the engine's log, with each recompute's phases
+				logOut = os.Stderr
+			}
 			eg := engine.New(engine.Config{Store: st, Service: svc, Rules: env,
-				Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+				Logger: slog.New(slog.NewTextHandler(logOut, nil))})
 			defer eg.Close()
 
 			var peak, peakAnon, worst int64

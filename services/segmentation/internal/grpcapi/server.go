@@ -230,19 +230,17 @@ func (s *Server) GetCustomerScores(ctx context.Context, req *segmentationv1.GetC
 }
 
 // CheckMembership implements segmentationv1.SegmentationServiceServer. It
-// reads only the in-memory snapshot.
+// reads only the in-memory snapshot, and recycles req's id slice once the
+// snapshot has answered (see ServerOptions).
 func (s *Server) CheckMembership(ctx context.Context, req *segmentationv1.CheckMembershipRequest) (*segmentationv1.CheckMembershipResponse, error) {
-	ids := req.GetCustomerIds()
-	ans, op, err := s.eng.Check(ctx, ids, req.GetAudiences())
+	ans, op, err := s.eng.Check(ctx, req.GetCustomerIds(), req.GetAudiences())
+	recycle(req)
 	if err != nil {
 		return nil, err
 	}
-	out := &segmentationv1.CheckMembershipResponse{Rows: make([]*segmentationv1.MembershipRow, len(ids))}
+	out := &segmentationv1.CheckMembershipResponse{Members: ans}
 	if op.ID != "" {
 		out.Operation = op.Name()
-	}
-	for i, id := range ids {
-		out.Rows[i] = &segmentationv1.MembershipRow{CustomerId: id, Member: ans[i]}
 	}
 	return out, nil
 }

@@ -95,8 +95,6 @@ func (b *Builder) Build() (*Snapshot, error) {
 			ids[k] = p.id
 			rank[p.idx] = int32(k)
 		}
-	} else {
-		ids = slices.Clone(ids)
 	}
 	for k := 1; k < n; k++ {
 		if ids[k] == ids[k-1] {
@@ -109,7 +107,7 @@ func (b *Builder) Build() (*Snapshot, error) {
 	var tiers [8]*audience
 	var stages [8]*audience
 	var segs [16]*audience
-	s := &Snapshot{ids: ids, audiences: map[string]*audience{}}
+	s := &Snapshot{audiences: map[string]*audience{}}
 	for _, t := range allTiers {
 		tiers[t] = newSet()
 		s.audiences[segmentation.TierAudience(t)] = tiers[t]
@@ -154,7 +152,10 @@ func (b *Builder) Build() (*Snapshot, error) {
 			}
 		}
 	}
-	s.index = newOrdinalIndex(ids)
+	var err error
+	if s.ids, err = newIDIndex(ids); err != nil {
+		return nil, err
+	}
 	s.names = sortedNames(s.audiences)
 	return s, nil
 }

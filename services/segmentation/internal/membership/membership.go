@@ -14,7 +14,6 @@ package membership
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"math/bits"
 	"slices"
 	"sort"
@@ -53,8 +52,7 @@ func (a *audience) containsStatic(id string) bool {
 // Snapshot is an immutable index of memberships; it is safe for concurrent
 // use. The zero value is not usable: use Empty or a Builder.
 type Snapshot struct {
-	ids       []string // customers, sorted; ordinal = index
-	index     ordinalIndex
+	ids       idIndex // customers, sorted; ordinal = position
 	audiences map[string]*audience
 	names     []string // sorted audience names
 }
@@ -71,7 +69,7 @@ func (s *Snapshot) Audiences() []string { return slices.Clone(s.names) }
 
 // Customers returns the number of scored customers (those added to the
 // Builder).
-func (s *Snapshot) Customers() int { return len(s.ids) }
+func (s *Snapshot) Customers() int { return s.ids.len() }
 
 func (s *Snapshot) audience(name string) (*audience, error) {
 	a, ok := s.audiences[name]
@@ -100,33 +98,38 @@ func (s *Snapshot) Contains(customerID, name string) bool {
 	if a.bits == nil {
 		return a.containsStatic(customerID)
 	}
-	ord, ok := s.index.lookup(s.ids, customerID)
+	ord, ok := s.ids.lookup(customerID)
 	return ok && a.containsOrdinal(ord)
 }
 
 // Check answers, for every customer i and audience j, whether customer i
-// is in audience j, as out[i][j]. An unknown customer is in no audience; an
-// unknown audience is an error wrapping ErrUnknownAudience.
-func (s *Snapshot) Check(customerIDs, audiences []string) ([][]bool, error) {
-	auds := make([]*audience, len(audiences))
-	for j, name := range audiences {
+// is in audience j, as out[i*len(audiences)+j] (customer-major). An
+// unknown customer is in no audience; an unknown audience is an error
+// wrapping ErrUnknownAudience.
+func (s *Snapshot) Check(customerIDs, audiences []string) ([]bool, error) {
+	var buf [32]*audience
+	auds := buf[:0]
+	for _, name := range audiences {
 		a, err := s.audience(name)
 		if err != nil {
 			return nil, err
 		}
-		auds[j] = a
+		auds = append(auds, a)
 	}
-	out := make([][]bool, len(customerIDs))
-	cells := make([]bool, len(customerIDs)*len(audiences))
-	for i, id := range customerIDs {
-		row := cells[i*len(auds) : (i+1)*len(auds) : (i+1)*len(auds)]
-		out[i] = row
-		ord, known := s.index.lookup(s.ids, id)
+	out := make([]bool, len(customerIDs)*len(auds))
+	var ords [batch]int32
+	for base := 0; base < len(customerIDs); base += batch {
+		part := customerIDs[base:min(base+batch, len(customerIDs))]
+		s.ids.lookupBatch(part, ords[:])
 		for j, a := range auds {
 			if a.bits == nil {
-				row[j] = a.containsStatic(id)
-			} else {
-				row[j] = known && a.containsOrdinal(ord)
+				for k, id := range part {
+					out[(base+k)*len(auds)+j] = a.containsStatic(id)
+				}
+				continue
+			}
+			for k, ord := range ords[:len(part)] {
+				out[(base+k)*len(auds)+j] = ord >= 0 && a.containsOrdinal(int(ord))
 			}
 		}
 	}
@@ -135,7 +138,7 @@ func (s *Snapshot) Check(customerIDs, audiences []string) ([][]bool, error) {
 
 // AudiencesOf returns the sorted names of the audiences the customer is in.
 func (s *Snapshot) AudiencesOf(customerID string) []string {
-	ord, known := s.index.lookup(s.ids, customerID)
+	ord, known := s.ids.lookup(customerID)
 	var out []string
 	for _, name := range s.names {
 		a := s.audiences[name]
@@ -179,8 +182,8 @@ func (s *Snapshot) Members(name, after string, limit int) (ids []string, next st
 	}
 	ord := 0
 	if after != "" {
-		ord = sort.SearchStrings(s.ids, after)
-		if ord < len(s.ids) && s.ids[ord] == after {
+		ord = s.ids.search(after)
+		if ord < s.ids.len() && s.ids.id(ord) == after {
 			ord++
 		}
 	}
@@ -196,7 +199,7 @@ func (s *Snapshot) Members(name, after string, limit int) (ids []string, next st
 			if len(ids) == limit {
 				return ids, ids[len(ids)-1], nil
 			}
-			ids = append(ids, s.ids[o])
+			ids = append(ids, s.ids.id(o))
 		}
 	}
 	return ids, "", nil
@@ -224,7 +227,7 @@ func (s *Snapshot) Without(name string) *Snapshot {
 // with returns a copy of s with the audience replaced, added or (a == nil)
 // removed. The customers and the other audiences are shared.
 func (s *Snapshot) with(name string, a *audience) *Snapshot {
-	n := &Snapshot{ids: s.ids, index: s.index, audiences: make(map[string]*audience, len(s.audiences)+1)}
+	n := &Snapshot{ids: s.ids, audiences: make(map[string]*audience, len(s.audiences)+1)}
 	for k, v := range s.audiences {
 		n.audiences[k] = v
 	}
@@ -244,48 +247,6 @@ func sortedNames(m map[string]*audience) []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-// ordinalIndex maps customer ids to their ordinals: an open-addressing hash
-// table of ordinal+1 (0 = empty slot) with linear probing, at most half
-// full. It takes 4–8 bytes per slot instead of a Go map's ~40 per entry.
-type ordinalIndex struct {
-	seed  maphash.Seed
-	slots []uint32
-	mask  uint64
-}
-
-func newOrdinalIndex(ids []string) ordinalIndex {
-	size := uint64(16)
-	for size < uint64(len(ids))*2 {
-		size <<= 1
-	}
-	x := ordinalIndex{seed: maphash.MakeSeed(), slots: make([]uint32, size), mask: size - 1}
-	for ord, id := range ids {
-		i := maphash.String(x.seed, id) & x.mask
-		for x.slots[i] != 0 {
-			i = (i + 1) & x.mask
-		}
-		x.slots[i] = uint32(ord) + 1
-	}
-	return x
-}
-
-func (x *ordinalIndex) lookup(ids []string, id string) (int, bool) {
-	if len(ids) == 0 {
-		return 0, false
-	}
-	i := maphash.String(x.seed, id) & x.mask
-	for {
-		v := x.slots[i]
-		if v == 0 {
-			return 0, false
-		}
-		if ids[v-1] == id {
-			return int(v - 1), true
-		}
-		i = (i + 1) & x.mask
-	}
 }
 
 // Holder holds the current snapshot for concurrent readers and swaps it
@@ -337,12 +298,12 @@ func (h *Holder) Update(fn func(*Snapshot) *Snapshot) *Snapshot {
 func (s *Snapshot) Rekey(moves map[string]string) *Snapshot {
 	touched := false
 	for old, nw := range moves {
-		if _, ok := s.index.lookup(s.ids, old); ok {
+		if _, ok := s.ids.lookup(old); ok {
 			touched = true
 			break
 		}
 		if nw != "" {
-			if _, ok := s.index.lookup(s.ids, nw); ok {
+			if _, ok := s.ids.lookup(nw); ok {
 				touched = true
 				break
 			}
@@ -354,7 +315,7 @@ func (s *Snapshot) Rekey(moves map[string]string) *Snapshot {
 	// Ids that are replaced by a moved customer lose their own entry.
 	replaced := make(map[string]bool, len(moves))
 	for old, nw := range moves {
-		if _, ok := s.index.lookup(s.ids, old); ok && nw != "" {
+		if _, ok := s.ids.lookup(old); ok && nw != "" {
 			replaced[nw] = true
 		}
 	}
@@ -363,9 +324,10 @@ func (s *Snapshot) Rekey(moves map[string]string) *Snapshot {
 		ord int // old ordinal
 	}
 	var moved []renamed
-	kept := make([]string, 0, len(s.ids))
-	keptOrd := make([]int, 0, len(s.ids))
-	for ord, id := range s.ids {
+	kept := make([]string, 0, s.ids.len())
+	keptOrd := make([]int, 0, s.ids.len())
+	for ord := range s.ids.len() {
+		id := s.ids.id(ord)
 		if nw, ok := moves[id]; ok {
 			if nw != "" {
 				moved = append(moved, renamed{nw, ord})
@@ -380,7 +342,7 @@ func (s *Snapshot) Rekey(moves map[string]string) *Snapshot {
 	}
 	slices.SortFunc(moved, func(a, b renamed) int { return strings.Compare(a.id, b.id) })
 	// Merge the kept ids (sorted) with the renamed ones (sorted).
-	perm := make([]int32, len(s.ids)) // old ordinal → new ordinal, or -1
+	perm := make([]int32, s.ids.len()) // old ordinal → new ordinal, or -1
 	for i := range perm {
 		perm[i] = -1
 	}
@@ -397,7 +359,12 @@ func (s *Snapshot) Rekey(moves map[string]string) *Snapshot {
 			j++
 		}
 	}
-	n := &Snapshot{ids: ids, index: newOrdinalIndex(ids), audiences: make(map[string]*audience, len(s.audiences))}
+	index, err := newIDIndex(ids)
+	if err != nil {
+		// Only past 1 TiB of customer ids.
+		panic(err)
+	}
+	n := &Snapshot{ids: index, audiences: make(map[string]*audience, len(s.audiences))}
 	words := (len(ids) + 63) / 64
 	for name, a := range s.audiences {
 		if a.bits == nil {

@@ -109,13 +109,42 @@ type CustomerResult struct {
 
 // ResultSet is everything a successful recompute stores.
 type ResultSet struct {
+	// Results are the customers' results in customer id order. When Rows
+	// is set it gives them instead, without a materialised copy.
 	Results []CustomerResult
+	Rows    ResultRows
 	// Sizes maps each audience name to its size.
 	Sizes  map[string]int64
 	Report Report
 	// Generation is the ResultsGeneration read before the inputs were
 	// loaded.
 	Generation int64
+}
+
+// ResultRows produces a recompute's results one at a time.
+type ResultRows interface {
+	// Len is the number of results.
+	Len() int
+	// Row fills r with result i (0 ≤ i < Len, customer id order), reusing
+	// r.Segments' backing array. Operation is left to the store.
+	Row(i int, r *CustomerResult)
+}
+
+// Len returns the number of results in rs.
+func (rs *ResultSet) Len() int {
+	if rs.Rows != nil {
+		return rs.Rows.Len()
+	}
+	return len(rs.Results)
+}
+
+// Row fills r with result i of rs (see ResultRows.Row).
+func (rs *ResultSet) Row(i int, r *CustomerResult) {
+	if rs.Rows != nil {
+		rs.Rows.Row(i, r)
+		return
+	}
+	*r = rs.Results[i]
 }
 
 // SizePoint is one audience's size at one recompute.

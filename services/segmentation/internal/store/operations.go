@@ -164,7 +164,7 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 		}
 		ruleErrs = string(b)
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.db.InConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE operations SET state = ?, customers_done = ?, customers_total = ?, end_time = ?,
 			report = ?, rule_errors = ? WHERE operation_id = ? AND state = ?`),
 			int64(segmentation.OperationSucceeded), op.CustomersDone, op.CustomersTotal, nanos(op.EndTime), string(report),
@@ -181,7 +181,7 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 		if err != nil {
 			return err
 		}
-		if err := s.writeResults(ctx, tx, op.ID, rs.Results); err != nil {
+		if err := s.writeResults(ctx, conn, tx, op.ID, &rs); err != nil {
 			return err
 		}
 		if gen != rs.Generation {
@@ -198,17 +198,17 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 const resultCols = `customer_id, scored, recency_days, frequency, monetary, currency, r_score, f_score, m_score,
 	rfm_segment, tier, stage, segments, operation_id`
 
-// writeResults replaces the stored results with rs in large batches.
-func (s *Store) writeResults(ctx context.Context, tx *sql.Tx, opID string, rs []segmentation.CustomerResult) error {
-	clear := `DELETE FROM results`
+// writeResults replaces the stored results with rs's.
+func (s *Store) writeResults(ctx context.Context, conn *sql.Conn, tx *sql.Tx, opID string, rs *segmentation.ResultSet) error {
 	if s.db.Dialect == sqlstore.Postgres {
-		clear = `TRUNCATE results`
+		if _, err := tx.ExecContext(ctx, `TRUNCATE results`); err != nil {
+			return fmt.Errorf("store: clear results: %w", err)
+		}
+		return s.writeResultsPostgres(ctx, conn, opID, rs)
 	}
-	if _, err := tx.ExecContext(ctx, clear); err != nil {
+	// Without a WHERE clause SQLite empties the table in one step.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM results`); err != nil {
 		return fmt.Errorf("store: clear results: %w", err)
-	}
-	if s.db.Dialect == sqlstore.Postgres {
-		return s.writeResultsPostgres(ctx, tx, opID, rs)
 	}
 	return s.writeResultsSQLite(ctx, tx, opID, rs)
 }
@@ -220,37 +220,77 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
+// segmentsColumn encodes result rows' segment lists (ids joined by
+// spaces), sharing one string per distinct list: a recompute's million
+// rows have few distinct combinations.
+type segmentsColumn struct {
+	buf  []byte
+	seen map[string]string
+}
+
+func (c *segmentsColumn) encode(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	c.buf = c.buf[:0]
+	for i, id := range ids {
+		if i > 0 {
+			c.buf = append(c.buf, ' ')
+		}
+		c.buf = append(c.buf, id...)
+	}
+	if v, ok := c.seen[string(c.buf)]; ok {
+		return v
+	}
+	v := string(c.buf)
+	if c.seen == nil {
+		c.seen = map[string]string{}
+	}
+	if len(c.seen) < internLimit {
+		c.seen[v] = v
+	}
+	return v
+}
+
 // sqliteBatch rows × 14 columns stays under SQLite's 32,766 parameters.
+// (Plain ? placeholders: the driver looks each numbered one up by name,
+// which costs time quadratic in their count.)
 const sqliteBatch = 2000
 
-func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string, rs []segmentation.CustomerResult) error {
+func sqliteResultsInsert(n int) string {
 	const row = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-	insert := func(n int) string {
-		return `INSERT INTO results (` + resultCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",")
-	}
+	return `INSERT INTO results (` + resultCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",")
+}
+
+func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string, rs *segmentation.ResultSet) error {
+	total := rs.Len()
 	var full *sql.Stmt
-	if len(rs) >= sqliteBatch {
+	if total >= sqliteBatch {
 		var err error
-		if full, err = tx.PrepareContext(ctx, insert(sqliteBatch)); err != nil {
+		if full, err = tx.PrepareContext(ctx, sqliteResultsInsert(sqliteBatch)); err != nil {
 			return fmt.Errorf("store: prepare results insert: %w", err)
 		}
 		defer full.Close()
 	}
-	args := make([]any, 0, sqliteBatch*14)
-	for start := 0; start < len(rs); start += sqliteBatch {
-		end := min(start+sqliteBatch, len(rs))
+	var (
+		r    segmentation.CustomerResult
+		segs segmentsColumn
+		args = make([]any, 0, sqliteBatch*14)
+	)
+	for start := 0; start < total; start += sqliteBatch {
+		end := min(start+sqliteBatch, total)
 		args = args[:0]
 		for i := start; i < end; i++ {
-			r := &rs[i]
+			rs.Row(i, &r)
 			args = append(args, r.CustomerID, boolInt(r.Scored), r.RecencyDays, r.Frequency, r.Monetary, r.Currency,
 				int64(r.RScore), int64(r.FScore), int64(r.MScore), int64(r.Segment), int64(r.Tier), int64(r.Stage),
-				strings.Join(r.Segments, " "), opID)
+				segs.encode(r.Segments), opID)
 		}
 		var err error
 		if end-start == sqliteBatch {
 			_, err = full.ExecContext(ctx, args...)
 		} else {
-			_, err = tx.ExecContext(ctx, insert(end-start), args...)
+			_, err = tx.ExecContext(ctx, sqliteResultsInsert(end-start), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("store: insert results: %w", err)
@@ -259,42 +299,32 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string,
 	return nil
 }
 
-// postgresBatch rows go into one INSERT … SELECT FROM unnest(arrays).
-const postgresBatch = 20000
+// resultColumnNames are resultCols as a list, for COPY.
+var resultColumnNames = []string{"customer_id", "scored", "recency_days", "frequency", "monetary", "currency",
+	"r_score", "f_score", "m_score", "rfm_segment", "tier", "stage", "segments", "operation_id"}
 
-func (s *Store) writeResultsPostgres(ctx context.Context, tx *sql.Tx, opID string, rs []segmentation.CustomerResult) error {
-	const query = `INSERT INTO results (` + resultCols + `) SELECT *, $14::text FROM unnest($1::text[], $2::bigint[], $3::bigint[],
-		$4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
-		$12::bigint[], $13::text[])`
-	n := min(postgresBatch, len(rs))
+// writeResultsPostgres streams the rows into results with COPY, on the
+// connection of the transaction that emptied it.
+func (s *Store) writeResultsPostgres(ctx context.Context, conn *sql.Conn, opID string, rs *segmentation.ResultSet) error {
 	var (
-		ids, cur, segs                       = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-		scored, rec, freq, mon, r, f, m, rs2 = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
-		tier, stage                          = make([]int64, 0, n), make([]int64, 0, n)
+		r    segmentation.CustomerResult
+		segs segmentsColumn
+		i    int
 	)
-	for start := 0; start < len(rs); start += postgresBatch {
-		end := min(start+postgresBatch, len(rs))
-		ids, cur, segs = ids[:0], cur[:0], segs[:0]
-		scored, rec, freq, mon, r, f, m, rs2, tier, stage = scored[:0], rec[:0], freq[:0], mon[:0], r[:0], f[:0], m[:0], rs2[:0], tier[:0], stage[:0]
-		for i := start; i < end; i++ {
-			x := &rs[i]
-			ids = append(ids, x.CustomerID)
-			scored = append(scored, boolInt(x.Scored))
-			rec = append(rec, x.RecencyDays)
-			freq = append(freq, x.Frequency)
-			mon = append(mon, x.Monetary)
-			cur = append(cur, x.Currency)
-			r = append(r, int64(x.RScore))
-			f = append(f, int64(x.FScore))
-			m = append(m, int64(x.MScore))
-			rs2 = append(rs2, int64(x.Segment))
-			tier = append(tier, int64(x.Tier))
-			stage = append(stage, int64(x.Stage))
-			segs = append(segs, strings.Join(x.Segments, " "))
+	total := rs.Len()
+	_, err := sqlstore.CopyRows(ctx, conn, "results", resultColumnNames, func(v []any) (bool, error) {
+		if i == total {
+			return false, nil
 		}
-		if _, err := tx.ExecContext(ctx, query, ids, scored, rec, freq, mon, cur, r, f, m, rs2, tier, stage, segs, opID); err != nil {
-			return fmt.Errorf("store: insert results: %w", err)
-		}
+		rs.Row(i, &r)
+		i++
+		v[0], v[1], v[2], v[3], v[4], v[5] = r.CustomerID, boolInt(r.Scored), r.RecencyDays, r.Frequency, r.Monetary, r.Currency
+		v[6], v[7], v[8], v[9], v[10], v[11] = int64(r.RScore), int64(r.FScore), int64(r.MScore), int64(r.Segment), int64(r.Tier), int64(r.Stage)
+		v[12], v[13] = segs.encode(r.Segments), opID
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: insert results: %w", err)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -91,9 +93,108 @@ func decodeList(s string) ([]string, error) {
 	if s == "" || s == "[]" {
 		return nil, nil
 	}
+	if l, ok := decodeSimpleList(s, nil); ok {
+		return l, nil
+	}
 	var l []string
 	if err := json.Unmarshal([]byte(s), &l); err != nil {
 		return nil, fmt.Errorf("store: decode list %q: %w", s, err)
+	}
+	return l, nil
+}
+
+// decodeSimpleList decodes the JSON array of strings encodeList writes
+// when no string needs an escape (["a","b"], no spaces), interning the
+// strings through in when it is not nil. It reports false for anything
+// else, which encoding/json then decodes.
+func decodeSimpleList(s string, in *interner) ([]string, bool) {
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return nil, false
+	}
+	body := s[1 : len(s)-1]
+	if body == "" {
+		return nil, true
+	}
+	l := make([]string, 0, strings.Count(body, `","`)+1)
+	for {
+		if len(body) < 2 || body[0] != '"' {
+			return nil, false
+		}
+		end := strings.IndexByte(body[1:], '"') + 1
+		if end == 0 {
+			return nil, false
+		}
+		v := body[1:end]
+		for i := 0; i < len(v); i++ {
+			if v[i] == '\\' || v[i] < 0x20 {
+				return nil, false
+			}
+		}
+		if in != nil {
+			v = in.str(v)
+		}
+		l = append(l, v)
+		body = body[end+1:]
+		if body == "" {
+			return l, true
+		}
+		if body[0] != ',' {
+			return nil, false
+		}
+		body = body[1:]
+	}
+}
+
+// interner shares the strings and string lists that repeat across
+// customers (currencies, channels, categories, tags come from small
+// vocabularies), so a million loaded customers do not hold millions of
+// copies of the same few words. It stops adding entries at internLimit,
+// bounding its own size when values turn out not to repeat.
+type interner struct {
+	strs  map[string]string
+	lists map[string][]string
+}
+
+const internLimit = 1 << 16
+
+func newInterner() *interner {
+	return &interner{strs: map[string]string{}, lists: map[string][]string{}}
+}
+
+func (in *interner) str(s string) string {
+	if v, ok := in.strs[s]; ok {
+		return v
+	}
+	if len(in.strs) < internLimit {
+		s = strings.Clone(s) // s may point into a larger column value
+		in.strs[s] = s
+	}
+	return s
+}
+
+// list decodes the encoded list s. Lists with equal encodings share one
+// backing array (clipped, so an append copies); callers must not modify
+// the elements.
+func (in *interner) list(s string) ([]string, error) {
+	if s == "" || s == "[]" {
+		return nil, nil
+	}
+	if l, ok := in.lists[s]; ok {
+		return l, nil
+	}
+	l, ok := decodeSimpleList(s, in)
+	if !ok {
+		var err error
+		if l, err = decodeList(s); err != nil {
+			return nil, err
+		}
+		for i := range l {
+			l[i] = in.str(l[i])
+		}
+	}
+	l = slices.Clip(l)
+	if len(in.lists) < internLimit {
+		in.lists[s] = l
 	}
 	return l, nil
 }
@@ -149,11 +250,15 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 			return nil // applied already (by this or another replica)
 		}
 		forgets := false
+		w := pageWriter{s: s, tx: tx}
 		for i := range muts {
-			if err := s.apply(ctx, tx, &muts[i]); err != nil {
+			if err := w.apply(ctx, &muts[i]); err != nil {
 				return err
 			}
 			forgets = forgets || muts[i].Kind == segmentation.MutationDelete || muts[i].Kind == segmentation.MutationRekey
+		}
+		if err := w.flush(ctx); err != nil {
+			return err
 		}
 		if forgets {
 			if _, err := tx.ExecContext(ctx, `UPDATE results_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
@@ -193,47 +298,105 @@ var upsertFeatures = `INSERT INTO customers (customer_id, ` + featureCols + `) V
 	discount_share = excluded.discount_share, preferred_channel = excluded.preferred_channel,
 	top_categories = excluded.top_categories`
 
-func (s *Store) apply(ctx context.Context, tx *sql.Tx, m *segmentation.Mutation) error {
+// pageWriter applies one page's mutations in its transaction: on SQLite
+// through statements prepared once per connection, on PostgreSQL with
+// runs of upserts of distinct customers batched into a few array
+// statements (one round trip each instead of one or two per customer).
+type pageWriter struct {
+	s     *Store
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+	batch upsertBatch
+}
+
+func (w *pageWriter) exec(ctx context.Context, query string, args ...any) error {
+	if w.s.db.Dialect == sqlstore.Postgres {
+		_, err := w.tx.ExecContext(ctx, w.s.q(query), args...)
+		return err
+	}
+	st, ok := w.stmts[query]
+	if !ok {
+		prepared, err := w.s.db.Prepared(ctx, query)
+		if err != nil {
+			return err
+		}
+		st = w.tx.StmtContext(ctx, prepared) // closed with the transaction
+		if w.stmts == nil {
+			w.stmts = map[string]*sql.Stmt{}
+		}
+		w.stmts[query] = st
+	}
+	_, err := st.ExecContext(ctx, args...)
+	return err
+}
+
+func (w *pageWriter) apply(ctx context.Context, m *segmentation.Mutation) error {
+	if w.s.db.Dialect == sqlstore.Postgres {
+		if m.Kind == segmentation.MutationUpsert && !w.batch.has(m.ID) {
+			w.batch.add(m)
+			return nil
+		}
+		if err := w.flush(ctx); err != nil { // mutations apply in page order
+			return err
+		}
+		if m.Kind == segmentation.MutationUpsert {
+			w.batch.add(m)
+			return nil
+		}
+	}
+	return w.applyOne(ctx, m)
+}
+
+func (w *pageWriter) flush(ctx context.Context) error {
+	if w.batch.len() == 0 {
+		return nil
+	}
+	err := w.batch.write(ctx, w.tx)
+	w.batch.reset()
+	return err
+}
+
+func (w *pageWriter) applyOne(ctx context.Context, m *segmentation.Mutation) error {
 	var err error
 	switch m.Kind {
 	case segmentation.MutationUpsert:
 		if m.Features != nil {
-			_, err = tx.ExecContext(ctx, s.q(upsertFeatures), append([]any{m.ID}, featureArgs(m.Features)...)...)
+			err = w.exec(ctx, upsertFeatures, append([]any{m.ID}, featureArgs(m.Features)...)...)
 		} else {
-			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO customers (customer_id) VALUES (?) ON CONFLICT (customer_id) DO NOTHING`), m.ID)
+			err = w.exec(ctx, `INSERT INTO customers (customer_id) VALUES (?) ON CONFLICT (customer_id) DO NOTHING`, m.ID)
 		}
 		if err == nil && m.SetTags {
-			_, err = tx.ExecContext(ctx, s.q(`UPDATE customers SET tags = ? WHERE customer_id = ?`), encodeList(m.Tags), m.ID)
+			err = w.exec(ctx, `UPDATE customers SET tags = ? WHERE customer_id = ?`, encodeList(m.Tags), m.ID)
 		}
 	case segmentation.MutationDelete:
 		for _, table := range []string{"customers", "static_members", "results"} {
-			if _, err = tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE customer_id = ?`), m.ID); err != nil {
+			if err = w.exec(ctx, `DELETE FROM `+table+` WHERE customer_id = ?`, m.ID); err != nil {
 				break
 			}
 		}
 	case segmentation.MutationRekey:
 		cols := featureCols + `, tags`
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO customers (customer_id, `+cols+`)
+		err = w.exec(ctx, `INSERT INTO customers (customer_id, `+cols+`)
 			SELECT ?, `+cols+` FROM customers WHERE customer_id = ?
 			ON CONFLICT (customer_id) DO UPDATE SET first_order_time = excluded.first_order_time,
 			last_order_time = excluded.last_order_time, last_activity_time = excluded.last_activity_time,
 			order_count = excluded.order_count, refund_count = excluded.refund_count, currency = excluded.currency,
 			gross_minor = excluded.gross_minor, net_minor = excluded.net_minor, aov_minor = excluded.aov_minor,
 			discount_share = excluded.discount_share, preferred_channel = excluded.preferred_channel,
-			top_categories = excluded.top_categories, tags = excluded.tags`), m.NewID, m.ID)
+			top_categories = excluded.top_categories, tags = excluded.tags`, m.NewID, m.ID)
 		if err == nil {
-			_, err = tx.ExecContext(ctx, s.q(`DELETE FROM customers WHERE customer_id = ?`), m.ID)
+			err = w.exec(ctx, `DELETE FROM customers WHERE customer_id = ?`, m.ID)
 		}
 		if err == nil {
-			_, err = tx.ExecContext(ctx, s.q(`DELETE FROM static_members WHERE customer_id = ?`), m.ID)
+			err = w.exec(ctx, `DELETE FROM static_members WHERE customer_id = ?`, m.ID)
 		}
 		// The latest results move with the customer: the old id must stop
 		// answering at once, and the anonymous id keeps its scores.
 		if err == nil {
-			_, err = tx.ExecContext(ctx, s.q(`DELETE FROM results WHERE customer_id = ?`), m.NewID)
+			err = w.exec(ctx, `DELETE FROM results WHERE customer_id = ?`, m.NewID)
 		}
 		if err == nil {
-			_, err = tx.ExecContext(ctx, s.q(`UPDATE results SET customer_id = ? WHERE customer_id = ?`), m.NewID, m.ID)
+			err = w.exec(ctx, `UPDATE results SET customer_id = ? WHERE customer_id = ?`, m.NewID, m.ID)
 		}
 	default:
 		err = fmt.Errorf("unknown mutation kind %d", m.Kind)
@@ -244,26 +407,132 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, m *segmentation.Mutation)
 	return nil
 }
 
+// upsertBatch collects upserts of distinct customers for PostgreSQL's
+// array statements.
+type upsertBatch struct {
+	seen map[string]bool
+	// customers with features
+	ids, currency, channel, top                        []string
+	first, last, activity, orders, refunds, gross, net []int64
+	aov                                                []int64
+	share                                              []float64
+	// customers without features, and tag updates
+	bare, tagIDs, tags []string
+}
+
+func (b *upsertBatch) has(id string) bool { return b.seen[id] }
+func (b *upsertBatch) len() int           { return len(b.seen) }
+
+func (b *upsertBatch) add(m *segmentation.Mutation) {
+	if b.seen == nil {
+		b.seen = map[string]bool{}
+	}
+	b.seen[m.ID] = true
+	if f := m.Features; f != nil {
+		b.ids = append(b.ids, m.ID)
+		b.first, b.last, b.activity = append(b.first, nanos(f.FirstOrderTime)), append(b.last, nanos(f.LastOrderTime)), append(b.activity, nanos(f.LastActivityTime))
+		b.orders, b.refunds = append(b.orders, f.OrderCount), append(b.refunds, f.RefundCount)
+		b.currency, b.channel, b.top = append(b.currency, f.Currency), append(b.channel, f.PreferredChannel), append(b.top, encodeList(f.TopCategories))
+		b.gross, b.net, b.aov = append(b.gross, f.GrossMinor), append(b.net, f.NetMinor), append(b.aov, f.AverageOrderValueMinor)
+		b.share = append(b.share, f.DiscountShare)
+	} else {
+		b.bare = append(b.bare, m.ID)
+	}
+	if m.SetTags {
+		b.tagIDs, b.tags = append(b.tagIDs, m.ID), append(b.tags, encodeList(m.Tags))
+	}
+}
+
+func (b *upsertBatch) reset() {
+	clear(b.seen)
+	b.ids, b.currency, b.channel, b.top = b.ids[:0], b.currency[:0], b.channel[:0], b.top[:0]
+	b.first, b.last, b.activity, b.orders, b.refunds = b.first[:0], b.last[:0], b.activity[:0], b.orders[:0], b.refunds[:0]
+	b.gross, b.net, b.aov, b.share = b.gross[:0], b.net[:0], b.aov[:0], b.share[:0]
+	b.bare, b.tagIDs, b.tags = b.bare[:0], b.tagIDs[:0], b.tags[:0]
+}
+
+const pgUpsertFeatures = `INSERT INTO customers (customer_id, ` + featureCols + `)
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[],
+		$8::bigint[], $9::bigint[], $10::bigint[], $11::float8[], $12::text[], $13::text[])
+	ON CONFLICT (customer_id) DO UPDATE SET first_order_time = excluded.first_order_time,
+	last_order_time = excluded.last_order_time, last_activity_time = excluded.last_activity_time,
+	order_count = excluded.order_count, refund_count = excluded.refund_count, currency = excluded.currency,
+	gross_minor = excluded.gross_minor, net_minor = excluded.net_minor, aov_minor = excluded.aov_minor,
+	discount_share = excluded.discount_share, preferred_channel = excluded.preferred_channel,
+	top_categories = excluded.top_categories`
+
+// write applies the batch: the ids are distinct, so the order of the
+// statements does not matter except that tags go last.
+func (b *upsertBatch) write(ctx context.Context, tx *sql.Tx) error {
+	if len(b.ids) > 0 {
+		if _, err := tx.ExecContext(ctx, pgUpsertFeatures, b.ids, b.first, b.last, b.activity, b.orders, b.refunds,
+			b.currency, b.gross, b.net, b.aov, b.share, b.channel, b.top); err != nil {
+			return fmt.Errorf("store: upsert customers: %w", err)
+		}
+	}
+	if len(b.bare) > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customers (customer_id) SELECT unnest($1::text[])
+			ON CONFLICT (customer_id) DO NOTHING`, b.bare); err != nil {
+			return fmt.Errorf("store: insert customers: %w", err)
+		}
+	}
+	if len(b.tagIDs) > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE customers AS c SET tags = u.tags
+			FROM unnest($1::text[], $2::text[]) AS u(id, tags) WHERE c.customer_id = u.id`, b.tagIDs, b.tags); err != nil {
+			return fmt.Errorf("store: update tags: %w", err)
+		}
+	}
+	return nil
+}
+
 const customerCols = `customer_id, ` + featureCols + `, tags`
 
 func scanCustomer(r interface{ Scan(...any) error }) (segmentation.Customer, error) {
-	var (
-		c                     segmentation.Customer
-		first, last, activity int64
-		top, tags             string
-	)
-	f := &c.Features
-	if err := r.Scan(&c.ID, &first, &last, &activity, &f.OrderCount, &f.RefundCount, &f.Currency, &f.GrossMinor,
-		&f.NetMinor, &f.AverageOrderValueMinor, &f.DiscountShare, &f.PreferredChannel, &top, &tags); err != nil {
-		return c, err
-	}
-	f.FirstOrderTime, f.LastOrderTime, f.LastActivityTime = fromNanos(first), fromNanos(last), fromNanos(activity)
-	var err error
-	if f.TopCategories, err = decodeList(top); err != nil {
-		return c, err
-	}
-	c.Tags, err = decodeList(tags)
+	var c segmentation.Customer
+	err := (&customerScanner{}).scan(r, &c)
 	return c, err
+}
+
+// customerScanner scans customer rows into reused column variables and,
+// with an interner, shares repeated strings and lists across customers.
+type customerScanner struct {
+	first, last, activity int64
+	top, tags             string
+	in                    *interner
+}
+
+// dest returns the scan destinations of a customerCols row into c.
+func (cs *customerScanner) dest(c *segmentation.Customer) []any {
+	f := &c.Features
+	return []any{&c.ID, &cs.first, &cs.last, &cs.activity, &f.OrderCount, &f.RefundCount, &f.Currency, &f.GrossMinor,
+		&f.NetMinor, &f.AverageOrderValueMinor, &f.DiscountShare, &f.PreferredChannel, &cs.top, &cs.tags}
+}
+
+func (cs *customerScanner) scan(r interface{ Scan(...any) error }, c *segmentation.Customer) error {
+	if err := r.Scan(cs.dest(c)...); err != nil {
+		return err
+	}
+	return cs.finish(c)
+}
+
+// finish converts the scanned columns into c's fields.
+func (cs *customerScanner) finish(c *segmentation.Customer) error {
+	f := &c.Features
+	f.FirstOrderTime, f.LastOrderTime, f.LastActivityTime = fromNanos(cs.first), fromNanos(cs.last), fromNanos(cs.activity)
+	var err error
+	if cs.in == nil {
+		if f.TopCategories, err = decodeList(cs.top); err != nil {
+			return err
+		}
+		c.Tags, err = decodeList(cs.tags)
+		return err
+	}
+	f.Currency, f.PreferredChannel = cs.in.str(f.Currency), cs.in.str(f.PreferredChannel)
+	if f.TopCategories, err = cs.in.list(cs.top); err != nil {
+		return err
+	}
+	c.Tags, err = cs.in.list(cs.tags)
+	return err
 }
 
 // GetCustomer implements segmentation.Store.
@@ -278,26 +547,24 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (segmentation.Custom
 	return c, nil
 }
 
-// LoadCustomers implements segmentation.Store.
+// LoadCustomers implements segmentation.Store. Customers share the
+// backing arrays of equal tag and category lists.
 func (s *Store) LoadCustomers(ctx context.Context) ([]segmentation.Customer, error) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&n); err != nil {
 		return nil, fmt.Errorf("store: count customers: %w", err)
 	}
 	out := make([]segmentation.Customer, 0, n)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+customerCols+` FROM customers ORDER BY customer_id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: load customers: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: load customers: %w", err)
+	cs := customerScanner{in: newInterner()}
+	var c segmentation.Customer
+	err := s.db.ScanEach(ctx, `SELECT `+customerCols+` FROM customers ORDER BY customer_id`, nil, cs.dest(&c), func() error {
+		if err := cs.finish(&c); err != nil {
+			return err
 		}
 		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: load customers: %w", err)
 	}
 	return out, nil
