@@ -184,22 +184,24 @@ func TestRuleLimitsAndNewSegments(t *testing.T) {
 		t.Errorf("message = %q", msg)
 	}
 
-	// 150 customers with one order (the rule divides by zero for them),
-	// one with two that sorts first (evaluated before the rule is stopped).
+	// 150 customers with one order (the rule divides by zero for them) and
+	// two with two orders, one sorting before them and one after: a cheap
+	// run-time error is counted and never stops the rule.
 	var events []*profilev1.Event
 	for i := range 150 {
 		events = append(events, order(fmt.Sprintf("o%d", i), fmt.Sprintf("c%03d", i), daysAgo(5), 10_00))
 	}
-	events = append(events, order("x1", "a-two", daysAgo(9), 10_00), order("x2", "a-two", daysAgo(8), 10_00))
+	events = append(events, order("x1", "a-two", daysAgo(9), 10_00), order("x2", "a-two", daysAgo(8), 10_00),
+		order("x3", "z-two", daysAgo(9), 10_00), order("x4", "z-two", daysAgo(8), 10_00))
 	waitCursor(t, seg.app, record(t, pc, events))
 	createSegments(t, c, map[string]string{"ratio": "100 / (features.order_count - 1) > 0", "fine": "features.order_count >= 2"})
 	op := recompute(t, c)
-	if got := op.GetRuleErrors(); got["ratio"] != 100 || len(got) != 1 {
-		t.Errorf("rule_errors = %v, want ratio: 100 (stopped after 100 failures)", got)
+	if got := op.GetRuleErrors(); got["ratio"] != 150 || len(got) != 1 {
+		t.Errorf("rule_errors = %v, want ratio: 150 (every failure counted)", got)
 	}
 	page, err := c.ListMembers(ctx, &segmentationv1.ListMembersRequest{Parent: "segments/ratio"})
-	if err != nil || !slices.Equal(page.GetCustomerIds(), []string{"a-two"}) {
-		t.Errorf("ratio members = %v, %v; want [a-two]", page.GetCustomerIds(), err)
+	if err != nil || !slices.Equal(page.GetCustomerIds(), []string{"a-two", "z-two"}) {
+		t.Errorf("ratio members = %v, %v; want [a-two z-two]", page.GetCustomerIds(), err)
 	}
 
 	// A rule segment created after the recompute.

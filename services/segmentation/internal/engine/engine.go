@@ -635,9 +635,12 @@ func (r *resultRows) Row(i int, out *segmentation.CustomerResult) {
 // chunk is how many customers a worker evaluates per claim.
 const chunk = 2048
 
-// MaxRuleErrors is how many evaluations of one rule may fail in a
-// recompute before the rule is no longer evaluated (it is false for the
-// remaining customers).
+// MaxRuleErrors is how many evaluations of one rule may hit the CEL cost
+// limit in a recompute before the rule is no longer evaluated (it is false
+// for the remaining customers), so one runaway rule cannot stall a
+// recompute. Other run-time errors (a division by zero, a timestamp out of
+// range for a customer without orders) are cheap: the rule is false for that
+// customer, the failure is counted and evaluation goes on.
 const MaxRuleErrors = 100
 
 // evaluate runs the rules over every customer on cfg.Workers goroutines,
@@ -646,6 +649,7 @@ const MaxRuleErrors = 100
 func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, customers []segmentation.Customer,
 	results []segmentation.Result, compiled []*rules.Rule, in []bool, done *atomic.Int64, ruleErrs []atomic.Int64) error {
 	n, k := len(customers), len(compiled)
+	costErrs := make([]atomic.Int64, k) // failures at the cost limit, per rule
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	pctx, stop := context.WithCancel(ctx)
@@ -674,8 +678,8 @@ func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, custo
 				}
 				hi := min(lo+chunk, n)
 				if ev != nil {
-					for j := range ruleErrs {
-						if ruleErrs[j].Load() >= MaxRuleErrors {
+					for j := range costErrs {
+						if costErrs[j].Load() >= MaxRuleErrors {
 							ev.Disable(j)
 						}
 					}
@@ -689,7 +693,11 @@ func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, custo
 							continue
 						}
 						for j := range ruleErrs {
-							if ev.Failed(j) && ruleErrs[j].Add(1) >= MaxRuleErrors {
+							if !ev.Failed(j) {
+								continue
+							}
+							ruleErrs[j].Add(1)
+							if ev.OverCost(j) && costErrs[j].Add(1) >= MaxRuleErrors {
 								ev.Disable(j)
 							}
 						}

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"errors"
+
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
@@ -38,6 +40,7 @@ type Evaluator struct {
 	bounded, boundedKnown bool
 	disabled              []bool // rules Eval skips
 	failed                []bool // rules that failed in the last Eval
+	overCost              []bool // rules stopped by the cost limit in the last Eval
 }
 
 // activation resolves the rule variables of an Evaluator's current subject.
@@ -46,7 +49,7 @@ type activation struct{ ev *Evaluator }
 // NewEvaluator returns an Evaluator for rules. Eval writes one result per
 // rule, in order.
 func (e *Env) NewEvaluator(rules []*Rule) *Evaluator {
-	ev := &Evaluator{rules: rules, disabled: make([]bool, len(rules)), failed: make([]bool, len(rules))}
+	ev := &Evaluator{rules: rules, disabled: make([]bool, len(rules)), failed: make([]bool, len(rules)), overCost: make([]bool, len(rules))}
 	ev.features = object{typ: featuresType, ev: ev}
 	ev.rfm = object{typ: rfmType, ev: ev}
 	ev.act = activation{ev: ev}
@@ -68,6 +71,7 @@ func (ev *Evaluator) Eval(s *Subject, out []bool) (errs int) {
 	ev.boundedKnown = false
 	out = out[:len(ev.rules)]
 	clear(ev.failed)
+	clear(ev.overCost)
 	for i, r := range ev.rules {
 		if ev.disabled[i] {
 			out[i] = false
@@ -83,6 +87,7 @@ func (ev *Evaluator) Eval(s *Subject, out []bool) (errs int) {
 		if err != nil {
 			out[i] = false
 			ev.failed[i] = true
+			ev.overCost[i] = overCostLimit(err)
 			errs++
 			continue
 		}
@@ -99,6 +104,15 @@ func (ev *Evaluator) Eval(s *Subject, out []bool) (errs int) {
 
 // Failed reports whether rule i failed in the last Eval.
 func (ev *Evaluator) Failed(i int) bool { return ev.failed[i] }
+
+// OverCost reports whether rule i failed in the last Eval because it hit
+// the cost limit, the one failure that is expensive to repeat.
+func (ev *Evaluator) OverCost(i int) bool { return ev.overCost[i] }
+
+func overCostLimit(err error) bool {
+	var cancelled interpreter.EvalCancelledError
+	return errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded
+}
 
 // Disable makes Eval skip rule i from now on: it is false for every
 // subject and not counted as an error.

@@ -294,3 +294,34 @@ func TestCompileRejectsExpensiveRules(t *testing.T) {
 		}
 	}
 }
+
+// TestOverCostTellsFailuresApart checks that only a failure at the cost
+// limit is reported as OverCost: the engine stops evaluating a rule after
+// repeated cost failures but keeps going through cheap run-time errors.
+func TestOverCostTellsFailuresApart(t *testing.T) {
+	env := newEnv(t, WithCostLimit(10_000))
+	many := make([]string, 200)
+	for i := range many {
+		many[i] = "tag"
+	}
+	rules := compileAll(t, env, []string{
+		`tags.all(a, tags.all(b, a == b))`,                 // over the cost limit for 200 tags
+		`features.order_count / features.refund_count > 1`, // division by zero
+		`"tag" in tags`,
+	})
+	ev := env.NewEvaluator(rules)
+	out := make([]bool, 3)
+	errs := ev.Eval(&Subject{Customer: &segmentation.Customer{ID: "h", Tags: many}}, out)
+	if errs != 2 || out[0] || out[1] || !out[2] {
+		t.Fatalf("got %v with %d errors, want [false false true] with 2", out, errs)
+	}
+	if !ev.Failed(0) || !ev.OverCost(0) {
+		t.Errorf("rule 0: Failed %v, OverCost %v; want both true", ev.Failed(0), ev.OverCost(0))
+	}
+	if !ev.Failed(1) || ev.OverCost(1) {
+		t.Errorf("rule 1: Failed %v, OverCost %v; want failed but not over cost", ev.Failed(1), ev.OverCost(1))
+	}
+	if ev.Failed(2) || ev.OverCost(2) {
+		t.Errorf("rule 2: Failed %v, OverCost %v; want neither", ev.Failed(2), ev.OverCost(2))
+	}
+}
