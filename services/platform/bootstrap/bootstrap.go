@@ -154,7 +154,11 @@ func (rt *Runtime) Dial(service string) (*grpc.ClientConn, error) {
 	if rt.Etcd == nil {
 		return nil, fmt.Errorf("%s: dial %s: no etcd endpoints configured", rt.Service, service)
 	}
-	conn, err := discovery.Dial(rt.Etcd, service, grpc.WithStatsHandler(rt.Telemetry.ClientHandler()))
+	var opts []grpc.DialOption
+	if h := rt.Telemetry.ClientHandler(); h != nil {
+		opts = append(opts, grpc.WithStatsHandler(h))
+	}
+	conn, err := discovery.Dial(rt.Etcd, service, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: dial %s: %w", rt.Service, service, err)
 	}

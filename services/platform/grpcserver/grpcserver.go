@@ -146,8 +146,8 @@ func New(cfg Config) (*Server, error) {
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 	}
-	if cfg.Telemetry != nil {
-		opts = append(opts, grpc.StatsHandler(cfg.Telemetry.ServerHandler()))
+	if h := cfg.Telemetry.ServerHandler(); h != nil {
+		opts = append(opts, grpc.StatsHandler(h))
 	}
 	// Serve streams on a pool of long-lived goroutines (one per CPU)
 	// rather than a new goroutine per RPC, whose stack would grow again

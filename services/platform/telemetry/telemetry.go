@@ -33,7 +33,8 @@ import (
 const EnvEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
 // Providers bundles the tracer and meter providers and the propagator a
-// process uses. A nil *Providers behaves as no-op providers.
+// process uses. A nil *Providers, or one whose providers are nil or no-op,
+// is disabled: see Enabled.
 type Providers struct {
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
@@ -87,10 +88,36 @@ func newPropagator() propagation.TextMapPropagator {
 	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 }
 
-func (p *Providers) orNoop() *Providers {
+// Enabled reports whether p records anything: true for Setup with an
+// exporter configured and for NewProviders with a tracer provider, false for
+// a nil *Providers and for no-op (or nil) tracer and meter providers. When
+// it is false the handlers below add no instrumentation at all, so that
+// telemetry that is off costs nothing per request. (A trace context sent by
+// a caller is then neither continued nor logged.)
+func (p *Providers) Enabled() bool {
 	if p == nil {
-		return NewProviders(nil)
+		return false
 	}
+	return !isNoopTracer(p.TracerProvider) || !isNoopMeter(p.MeterProvider)
+}
+
+func isNoopTracer(tp trace.TracerProvider) bool {
+	switch tp.(type) {
+	case nil, tracenoop.TracerProvider, *tracenoop.TracerProvider:
+		return true
+	}
+	return false
+}
+
+func isNoopMeter(mp metric.MeterProvider) bool {
+	switch mp.(type) {
+	case nil, metricnoop.MeterProvider, *metricnoop.MeterProvider:
+		return true
+	}
+	return false
+}
+
+func (p *Providers) orNoop() *Providers {
 	q := *p
 	if q.TracerProvider == nil {
 		q.TracerProvider = tracenoop.NewTracerProvider()
@@ -105,8 +132,12 @@ func (p *Providers) orNoop() *Providers {
 }
 
 // ServerHandler returns the gRPC server stats handler that traces and
-// measures every RPC, continuing the caller's trace.
+// measures every RPC, continuing the caller's trace. It returns nil when p
+// is not Enabled; callers install no stats handler then.
 func (p *Providers) ServerHandler() stats.Handler {
+	if !p.Enabled() {
+		return nil
+	}
 	q := p.orNoop()
 	return otelgrpc.NewServerHandler(
 		otelgrpc.WithTracerProvider(q.TracerProvider),
@@ -116,8 +147,12 @@ func (p *Providers) ServerHandler() stats.Handler {
 }
 
 // ClientHandler returns the gRPC client stats handler that traces and
-// measures every RPC and propagates the trace to the server.
+// measures every RPC and propagates the trace to the server. It returns nil
+// when p is not Enabled; callers install no stats handler then.
 func (p *Providers) ClientHandler() stats.Handler {
+	if !p.Enabled() {
+		return nil
+	}
 	q := p.orNoop()
 	return otelgrpc.NewClientHandler(
 		otelgrpc.WithTracerProvider(q.TracerProvider),
@@ -127,8 +162,12 @@ func (p *Providers) ClientHandler() stats.Handler {
 }
 
 // HTTPHandler wraps h so that each request is traced and measured as
-// operation, continuing a trace the caller propagated.
+// operation, continuing a trace the caller propagated. It returns h itself
+// when p is not Enabled.
 func (p *Providers) HTTPHandler(h http.Handler, operation string) http.Handler {
+	if !p.Enabled() {
+		return h
+	}
 	q := p.orNoop()
 	return otelhttp.NewHandler(h, operation,
 		otelhttp.WithTracerProvider(q.TracerProvider),

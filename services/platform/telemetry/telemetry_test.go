@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -197,15 +198,41 @@ func TestSetup(t *testing.T) {
 		if _, ok := p.TracerProvider.(*sdktrace.TracerProvider); !ok {
 			t.Errorf("TracerProvider is %T, want *sdktrace.TracerProvider", p.TracerProvider)
 		}
+		if !p.Enabled() {
+			t.Error("Enabled() = false with an exporter configured")
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = shutdown(ctx) // nothing listens on the endpoint; only check it returns
 	})
 }
 
-func TestNilProviders(t *testing.T) {
-	var p *telemetry.Providers
-	if p.ServerHandler() == nil || p.ClientHandler() == nil || p.HTTPHandler(http.NotFoundHandler(), "x") == nil {
-		t.Fatal("nil Providers must yield no-op handlers")
+func TestDisabledProvidersAddNoInstrumentation(t *testing.T) {
+	t.Setenv(telemetry.EnvEndpoint, "")
+	off, shutdown, err := telemetry.Setup(context.Background(), "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = shutdown(context.Background()) }()
+	h := http.NotFoundHandler()
+	for name, p := range map[string]*telemetry.Providers{
+		"nil":                nil,
+		"NewProviders(nil)":  telemetry.NewProviders(nil),
+		"Setup, no exporter": off,
+		"empty":              {},
+	} {
+		if p.Enabled() {
+			t.Errorf("%s: Enabled() = true", name)
+		}
+		if p.ServerHandler() != nil || p.ClientHandler() != nil {
+			t.Errorf("%s: disabled providers must yield no stats handlers", name)
+		}
+		if got := p.HTTPHandler(h, "x"); fmt.Sprintf("%p", got) != fmt.Sprintf("%p", h) {
+			t.Errorf("%s: HTTPHandler wrapped the handler although disabled", name)
+		}
+	}
+	on := telemetry.NewProviders(sdktrace.NewTracerProvider())
+	if !on.Enabled() || on.ServerHandler() == nil || on.ClientHandler() == nil {
+		t.Error("NewProviders(tp) must be enabled and yield stats handlers")
 	}
 }

@@ -44,6 +44,8 @@ func New(opts Options) *Edge {
 	}
 	e.mux = runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(IncomingHeader),
+		runtime.WithOutgoingHeaderMatcher(OutgoingHeader),
+		runtime.WithOutgoingTrailerMatcher(OutgoingTrailer),
 		// A route answers only its own HTTP method: no X-HTTP-Method-Override
 		// and no POST-as-GET for form posts.
 		runtime.WithDisableHTTPMethodOverride(),
@@ -52,7 +54,7 @@ func New(opts Options) *Edge {
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithMiddlewares(nameSpan),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
-			Marshaler: &runtime.JSONPb{
+			Marshaler: &jsonMarshaler{JSONPb: runtime.JSONPb{
 				// Zero scalars and empty lists are written out, so that an
 				// amount of 0 or an index of 0 is visible; unset messages
 				// stay omitted.
@@ -63,7 +65,7 @@ func New(opts Options) *Edge {
 				// Unknown fields are rejected so that a misspelt field is an
 				// INVALID_ARGUMENT rather than silently ignored.
 				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-			},
+			}},
 		}),
 	)
 	return e

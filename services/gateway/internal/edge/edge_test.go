@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -66,6 +67,11 @@ func (r *recorder) CreateCustomer(ctx context.Context, req *profilev1.CreateCust
 
 func (r *recorder) GetCustomer(ctx context.Context, req *profilev1.GetCustomerRequest) (*profilev1.GetCustomerResponse, error) {
 	r.md, _ = metadata.FromIncomingContext(ctx)
+	if req.GetName() == "customers/chatty" {
+		// Response metadata a backend or its middleware might set.
+		_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", "req-9", "x-internal-shard", "7"))
+		_ = grpc.SetTrailer(ctx, metadata.Pairs("x-internal-cost", "12", "x-request-id", "req-9"))
+	}
 	if err, ok := failures[req.GetName()]; ok {
 		return nil, err
 	}
@@ -408,6 +414,58 @@ func TestErrorDetails(t *testing.T) {
 
 // TestEmitDefaultValues: zero scalars are written out (an amount of 0 is
 // not an absent amount), unset messages are not.
+// TestOutgoingHeaders checks that backend response metadata stays at the
+// gateway, apart from x-request-id, even for callers that accept trailers.
+func TestOutgoingHeaders(t *testing.T) {
+	srv, _ := newServer(t, 1<<20)
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/v1/customers/chatty", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("TE", "trailers")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200", resp.StatusCode)
+	}
+	if got := resp.Header.Values("X-Request-Id"); len(got) != 1 || got[0] != "req-9" {
+		t.Errorf("X-Request-Id = %q, want [req-9]", got)
+	}
+	for _, h := range []http.Header{resp.Header, resp.Trailer} {
+		for k, v := range h {
+			lk := strings.ToLower(k)
+			if strings.HasPrefix(lk, "grpc-") || strings.Contains(lk, "internal") {
+				t.Errorf("backend metadata leaked: %s: %q", k, v)
+			}
+		}
+	}
+	if len(resp.Trailer) != 0 {
+		t.Errorf("trailers %v, want none", resp.Trailer)
+	}
+}
+
+func TestOutgoingMatchers(t *testing.T) {
+	for key, want := range map[string]string{"x-request-id": "X-Request-Id", "X-Request-Id": "X-Request-Id"} {
+		if got, ok := edge.OutgoingHeader(key); !ok || got != want {
+			t.Errorf("OutgoingHeader(%q) = %q, %v; want %q, true", key, got, ok, want)
+		}
+	}
+	for _, key := range []string{"content-type", "x-internal-shard", "authorization", "set-cookie", "x-correlation-id"} {
+		if got, ok := edge.OutgoingHeader(key); ok {
+			t.Errorf("OutgoingHeader(%q) = %q, true; want dropped", key, got)
+		}
+		if got, ok := edge.OutgoingTrailer(key); ok {
+			t.Errorf("OutgoingTrailer(%q) = %q, true; want dropped", key, got)
+		}
+	}
+}
+
 func TestEmitDefaultValues(t *testing.T) {
 	srv, _ := newServer(t, 1<<20)
 	resp, err := srv.Client().Get(srv.URL + "/v1/customers/c1")

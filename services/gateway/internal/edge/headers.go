@@ -17,3 +17,20 @@ func IncomingHeader(key string) (string, bool) {
 	}
 	return "", false
 }
+
+// OutgoingHeader is the grpc-gateway outgoing header matcher, also an
+// allowlist: of the metadata a backend sends in its response headers, only
+// x-request-id becomes an HTTP response header (X-Request-Id). grpc-gateway
+// would otherwise copy every key as Grpc-Metadata-<key>, exposing whatever
+// internal metadata a backend or its middleware sets.
+func OutgoingHeader(key string) (string, bool) {
+	if strings.EqualFold(key, "x-request-id") {
+		return "X-Request-Id", true
+	}
+	return "", false
+}
+
+// OutgoingTrailer is the grpc-gateway outgoing trailer matcher: no backend
+// trailer metadata reaches callers (grpc-gateway would otherwise send it as
+// Grpc-Trailer-<key> HTTP trailers to callers that accept trailers).
+func OutgoingTrailer(string) (string, bool) { return "", false }
