@@ -68,3 +68,13 @@ func TestInternerShares(t *testing.T) {
 		t.Error("strings are not interned")
 	}
 }
+
+// TestDecodeListInvalidUTF8 checks that the fast path gives what
+// encoding/json gives for bytes that are not UTF-8: the replacement
+// character, not the raw bytes.
+func TestDecodeListInvalidUTF8(t *testing.T) {
+	got, err := decodeList("[\"a\xb9\"]")
+	if err != nil || !slices.Equal(got, []string{"a\uFFFD"}) {
+		t.Errorf("got %q, %v, want [\"a\\uFFFD\"]", got, err)
+	}
+}

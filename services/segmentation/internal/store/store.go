@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
@@ -129,6 +130,9 @@ func decodeSimpleList(s string, in *interner) ([]string, bool) {
 			if v[i] == '\\' || v[i] < 0x20 {
 				return nil, false
 			}
+		}
+		if !utf8.ValidString(v) { // encoding/json would replace the bad bytes
+			return nil, false
 		}
 		if in != nil {
 			v = in.str(v)
