@@ -107,7 +107,14 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 				logger.Warn("segmentation: refresh static segments", "error", err)
 			}
 		}))
-	eng = engine.New(engine.Config{Store: st, Service: svc, Rules: env, Etcd: etcd, Logger: logger, Clock: clock})
+	var cons *consumer.Consumer // set below; nil when there is no profile to consume
+	eng = engine.New(engine.Config{Store: st, Service: svc, Rules: env, Etcd: etcd, Logger: logger, Clock: clock,
+		CatchUp: func(ctx context.Context) error {
+			if cons == nil {
+				return nil
+			}
+			return cons.WaitCaughtUp(ctx, 20*time.Millisecond)
+		}})
 	rt.OnClose(eng.Close)
 	if _, err := svc.CurrentSettings(ctx); err != nil {
 		return fail(err)
@@ -126,8 +133,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		conn = cc
 	}
 	if conn != nil {
-		a.consumer = consumer.New(consumer.Config{Client: profilev1.NewProfileServiceClient(conn), Store: st, Logger: logger,
+		cons = consumer.New(consumer.Config{Client: profilev1.NewProfileServiceClient(conn), Store: st, Logger: logger,
 			OnForget: eng.Forget})
+		a.consumer = cons
 	} else {
 		logger.Warn("segmentation: no etcd and no profile connection; not consuming profile events")
 	}

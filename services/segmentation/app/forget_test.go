@@ -19,20 +19,11 @@ import (
 // profileHead returns the sequence of profile's last event.
 func profileHead(t *testing.T, pc profilev1.ProfileServiceClient) int64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	st, err := pc.StreamEvents(ctx, &profilev1.StreamEventsRequest{})
+	head, err := pc.GetEventLogHead(context.Background(), &profilev1.GetEventLogHeadRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var last int64
-	for {
-		r, err := st.Recv()
-		if err != nil {
-			return last
-		}
-		last = r.GetEvent().GetSequence()
-	}
+	return head.GetHeadSequence()
 }
 
 func createSegments(t *testing.T, c segmentationv1.SegmentationServiceClient, rules map[string]string) {

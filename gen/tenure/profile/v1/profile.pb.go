@@ -1994,6 +1994,87 @@ func (x *StreamEventsResponse) GetFeatures() *CustomerFeatures {
 	return nil
 }
 
+type GetEventLogHeadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEventLogHeadRequest) Reset() {
+	*x = GetEventLogHeadRequest{}
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEventLogHeadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEventLogHeadRequest) ProtoMessage() {}
+
+func (x *GetEventLogHeadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEventLogHeadRequest.ProtoReflect.Descriptor instead.
+func (*GetEventLogHeadRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{28}
+}
+
+type GetEventLogHeadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The highest sequence in the log; 0 when it is empty.
+	HeadSequence  int64 `protobuf:"varint,1,opt,name=head_sequence,json=headSequence,proto3" json:"head_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEventLogHeadResponse) Reset() {
+	*x = GetEventLogHeadResponse{}
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEventLogHeadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEventLogHeadResponse) ProtoMessage() {}
+
+func (x *GetEventLogHeadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEventLogHeadResponse.ProtoReflect.Descriptor instead.
+func (*GetEventLogHeadResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetEventLogHeadResponse) GetHeadSequence() int64 {
+	if x != nil {
+		return x.HeadSequence
+	}
+	return 0
+}
+
 type ExportCustomerRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -2003,7 +2084,7 @@ type ExportCustomerRequest struct {
 
 func (x *ExportCustomerRequest) Reset() {
 	*x = ExportCustomerRequest{}
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[28]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2015,7 +2096,7 @@ func (x *ExportCustomerRequest) String() string {
 func (*ExportCustomerRequest) ProtoMessage() {}
 
 func (x *ExportCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[28]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2028,7 +2109,7 @@ func (x *ExportCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportCustomerRequest.ProtoReflect.Descriptor instead.
 func (*ExportCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{28}
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ExportCustomerRequest) GetName() string {
@@ -2050,7 +2131,7 @@ type ExportCustomerResponse struct {
 
 func (x *ExportCustomerResponse) Reset() {
 	*x = ExportCustomerResponse{}
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[29]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2062,7 +2143,7 @@ func (x *ExportCustomerResponse) String() string {
 func (*ExportCustomerResponse) ProtoMessage() {}
 
 func (x *ExportCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[29]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2075,7 +2156,7 @@ func (x *ExportCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportCustomerResponse.ProtoReflect.Descriptor instead.
 func (*ExportCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{29}
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ExportCustomerResponse) GetCustomer() *Customer {
@@ -2109,7 +2190,7 @@ type EraseCustomerRequest struct {
 
 func (x *EraseCustomerRequest) Reset() {
 	*x = EraseCustomerRequest{}
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[30]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2121,7 +2202,7 @@ func (x *EraseCustomerRequest) String() string {
 func (*EraseCustomerRequest) ProtoMessage() {}
 
 func (x *EraseCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[30]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2134,7 +2215,7 @@ func (x *EraseCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseCustomerRequest.ProtoReflect.Descriptor instead.
 func (*EraseCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{30}
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *EraseCustomerRequest) GetName() string {
@@ -2163,7 +2244,7 @@ type EraseCustomerResponse struct {
 
 func (x *EraseCustomerResponse) Reset() {
 	*x = EraseCustomerResponse{}
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[31]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2175,7 +2256,7 @@ func (x *EraseCustomerResponse) String() string {
 func (*EraseCustomerResponse) ProtoMessage() {}
 
 func (x *EraseCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[31]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2188,7 +2269,7 @@ func (x *EraseCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseCustomerResponse.ProtoReflect.Descriptor instead.
 func (*EraseCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{31}
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *EraseCustomerResponse) GetAnonymousId() string {
@@ -2351,7 +2432,10 @@ const file_tenure_profile_v1_profile_proto_rawDesc = "" +
 	"\x10include_features\x18\x02 \x01(\bR\x0fincludeFeatures\"\x87\x01\n" +
 	"\x14StreamEventsResponse\x12.\n" +
 	"\x05event\x18\x01 \x01(\v2\x18.tenure.profile.v1.EventR\x05event\x12?\n" +
-	"\bfeatures\x18\x02 \x01(\v2#.tenure.profile.v1.CustomerFeaturesR\bfeatures\"+\n" +
+	"\bfeatures\x18\x02 \x01(\v2#.tenure.profile.v1.CustomerFeaturesR\bfeatures\"\x18\n" +
+	"\x16GetEventLogHeadRequest\">\n" +
+	"\x17GetEventLogHeadResponse\x12#\n" +
+	"\rhead_sequence\x18\x01 \x01(\x03R\fheadSequence\"+\n" +
 	"\x15ExportCustomerRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\xc0\x01\n" +
 	"\x16ExportCustomerResponse\x127\n" +
@@ -2380,7 +2464,7 @@ const file_tenure_profile_v1_profile_proto_rawDesc = "" +
 	"\x19EVENT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16EVENT_OUTCOME_ACCEPTED\x10\x01\x12\x1b\n" +
 	"\x17EVENT_OUTCOME_DUPLICATE\x10\x02\x12\x1a\n" +
-	"\x16EVENT_OUTCOME_REJECTED\x10\x032\xc1\x0e\n" +
+	"\x16EVENT_OUTCOME_REJECTED\x10\x032\xc8\x0f\n" +
 	"\x0eProfileService\x12\x86\x01\n" +
 	"\x0eCreateCustomer\x12(.tenure.profile.v1.CreateCustomerRequest\x1a).tenure.profile.v1.CreateCustomerResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\bcustomer\"\r/v1/customers\x12\x7f\n" +
 	"\vGetCustomer\x12%.tenure.profile.v1.GetCustomerRequest\x1a&.tenure.profile.v1.GetCustomerResponse\"!\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=customers/*}\x90\x02\x01\x12|\n" +
@@ -2393,7 +2477,8 @@ const file_tenure_profile_v1_profile_proto_rawDesc = "" +
 	"/v1/events\x12\x91\x01\n" +
 	"\x11BatchRecordEvents\x12+.tenure.profile.v1.BatchRecordEventsRequest\x1a,.tenure.profile.v1.BatchRecordEventsResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/events:batchRecord\x12\x9d\x01\n" +
 	"\x12ListCustomerEvents\x12,.tenure.profile.v1.ListCustomerEventsRequest\x1a-.tenure.profile.v1.ListCustomerEventsResponse\"*\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{parent=customers/*}/events\x90\x02\x01\x12\x7f\n" +
-	"\fStreamEvents\x12&.tenure.profile.v1.StreamEventsRequest\x1a'.tenure.profile.v1.StreamEventsResponse\"\x1c\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/events:stream\x90\x02\x010\x01\x12\x8f\x01\n" +
+	"\fStreamEvents\x12&.tenure.profile.v1.StreamEventsRequest\x1a'.tenure.profile.v1.StreamEventsResponse\"\x1c\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/events:stream\x90\x02\x010\x01\x12\x84\x01\n" +
+	"\x0fGetEventLogHead\x12).tenure.profile.v1.GetEventLogHeadRequest\x1a*.tenure.profile.v1.GetEventLogHeadResponse\"\x1a\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/events:head\x90\x02\x01\x12\x8f\x01\n" +
 	"\x0eExportCustomer\x12(.tenure.profile.v1.ExportCustomerRequest\x1a).tenure.profile.v1.ExportCustomerResponse\"(\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=customers/*}:export\x90\x02\x01\x12\x8b\x01\n" +
 	"\rEraseCustomer\x12'.tenure.profile.v1.EraseCustomerRequest\x1a(.tenure.profile.v1.EraseCustomerResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/{name=customers/*}:eraseB<Z:github.com/tenurehq/tenure/gen/tenure/profile/v1;profilev1b\x06proto3"
 
@@ -2410,7 +2495,7 @@ func file_tenure_profile_v1_profile_proto_rawDescGZIP() []byte {
 }
 
 var file_tenure_profile_v1_profile_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_tenure_profile_v1_profile_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_tenure_profile_v1_profile_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_tenure_profile_v1_profile_proto_goTypes = []any{
 	(CustomerState)(0),                 // 0: tenure.profile.v1.CustomerState
 	(ConsentState)(0),                  // 1: tenure.profile.v1.ConsentState
@@ -2443,54 +2528,56 @@ var file_tenure_profile_v1_profile_proto_goTypes = []any{
 	(*ListCustomerEventsResponse)(nil), // 28: tenure.profile.v1.ListCustomerEventsResponse
 	(*StreamEventsRequest)(nil),        // 29: tenure.profile.v1.StreamEventsRequest
 	(*StreamEventsResponse)(nil),       // 30: tenure.profile.v1.StreamEventsResponse
-	(*ExportCustomerRequest)(nil),      // 31: tenure.profile.v1.ExportCustomerRequest
-	(*ExportCustomerResponse)(nil),     // 32: tenure.profile.v1.ExportCustomerResponse
-	(*EraseCustomerRequest)(nil),       // 33: tenure.profile.v1.EraseCustomerRequest
-	(*EraseCustomerResponse)(nil),      // 34: tenure.profile.v1.EraseCustomerResponse
-	(*timestamppb.Timestamp)(nil),      // 35: google.protobuf.Timestamp
-	(*v1.Money)(nil),                   // 36: tenure.type.v1.Money
-	(*fieldmaskpb.FieldMask)(nil),      // 37: google.protobuf.FieldMask
-	(*Event)(nil),                      // 38: tenure.profile.v1.Event
+	(*GetEventLogHeadRequest)(nil),     // 31: tenure.profile.v1.GetEventLogHeadRequest
+	(*GetEventLogHeadResponse)(nil),    // 32: tenure.profile.v1.GetEventLogHeadResponse
+	(*ExportCustomerRequest)(nil),      // 33: tenure.profile.v1.ExportCustomerRequest
+	(*ExportCustomerResponse)(nil),     // 34: tenure.profile.v1.ExportCustomerResponse
+	(*EraseCustomerRequest)(nil),       // 35: tenure.profile.v1.EraseCustomerRequest
+	(*EraseCustomerResponse)(nil),      // 36: tenure.profile.v1.EraseCustomerResponse
+	(*timestamppb.Timestamp)(nil),      // 37: google.protobuf.Timestamp
+	(*v1.Money)(nil),                   // 38: tenure.type.v1.Money
+	(*fieldmaskpb.FieldMask)(nil),      // 39: google.protobuf.FieldMask
+	(*Event)(nil),                      // 40: tenure.profile.v1.Event
 }
 var file_tenure_profile_v1_profile_proto_depIdxs = []int32{
-	35, // 0: tenure.profile.v1.Customer.registration_time:type_name -> google.protobuf.Timestamp
+	37, // 0: tenure.profile.v1.Customer.registration_time:type_name -> google.protobuf.Timestamp
 	4,  // 1: tenure.profile.v1.Customer.consent:type_name -> tenure.profile.v1.Consent
 	5,  // 2: tenure.profile.v1.Customer.features:type_name -> tenure.profile.v1.CustomerFeatures
 	0,  // 3: tenure.profile.v1.Customer.state:type_name -> tenure.profile.v1.CustomerState
-	35, // 4: tenure.profile.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
-	35, // 5: tenure.profile.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
+	37, // 4: tenure.profile.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
+	37, // 5: tenure.profile.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 6: tenure.profile.v1.Consent.email:type_name -> tenure.profile.v1.ConsentState
 	1,  // 7: tenure.profile.v1.Consent.sms:type_name -> tenure.profile.v1.ConsentState
 	1,  // 8: tenure.profile.v1.Consent.push:type_name -> tenure.profile.v1.ConsentState
-	35, // 9: tenure.profile.v1.CustomerFeatures.first_order_time:type_name -> google.protobuf.Timestamp
-	35, // 10: tenure.profile.v1.CustomerFeatures.last_order_time:type_name -> google.protobuf.Timestamp
-	36, // 11: tenure.profile.v1.CustomerFeatures.gross_spend:type_name -> tenure.type.v1.Money
-	36, // 12: tenure.profile.v1.CustomerFeatures.net_spend:type_name -> tenure.type.v1.Money
-	36, // 13: tenure.profile.v1.CustomerFeatures.average_order_value:type_name -> tenure.type.v1.Money
+	37, // 9: tenure.profile.v1.CustomerFeatures.first_order_time:type_name -> google.protobuf.Timestamp
+	37, // 10: tenure.profile.v1.CustomerFeatures.last_order_time:type_name -> google.protobuf.Timestamp
+	38, // 11: tenure.profile.v1.CustomerFeatures.gross_spend:type_name -> tenure.type.v1.Money
+	38, // 12: tenure.profile.v1.CustomerFeatures.net_spend:type_name -> tenure.type.v1.Money
+	38, // 13: tenure.profile.v1.CustomerFeatures.average_order_value:type_name -> tenure.type.v1.Money
 	6,  // 14: tenure.profile.v1.CustomerFeatures.top_categories:type_name -> tenure.profile.v1.CategoryAffinity
-	35, // 15: tenure.profile.v1.CustomerFeatures.last_activity_time:type_name -> google.protobuf.Timestamp
+	37, // 15: tenure.profile.v1.CustomerFeatures.last_activity_time:type_name -> google.protobuf.Timestamp
 	7,  // 16: tenure.profile.v1.CustomerFeatures.spend_by_currency:type_name -> tenure.profile.v1.CurrencySpend
 	3,  // 17: tenure.profile.v1.CreateCustomerRequest.customer:type_name -> tenure.profile.v1.Customer
 	3,  // 18: tenure.profile.v1.CreateCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
 	3,  // 19: tenure.profile.v1.GetCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
-	35, // 20: tenure.profile.v1.ListCustomersRequest.updated_after:type_name -> google.protobuf.Timestamp
+	37, // 20: tenure.profile.v1.ListCustomersRequest.updated_after:type_name -> google.protobuf.Timestamp
 	3,  // 21: tenure.profile.v1.ListCustomersResponse.customers:type_name -> tenure.profile.v1.Customer
 	3,  // 22: tenure.profile.v1.UpdateCustomerRequest.customer:type_name -> tenure.profile.v1.Customer
-	37, // 23: tenure.profile.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	39, // 23: tenure.profile.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
 	3,  // 24: tenure.profile.v1.UpdateCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
 	3,  // 25: tenure.profile.v1.AddCustomerTagsResponse.customer:type_name -> tenure.profile.v1.Customer
 	3,  // 26: tenure.profile.v1.RemoveCustomerTagsResponse.customer:type_name -> tenure.profile.v1.Customer
-	38, // 27: tenure.profile.v1.RecordEventRequest.event:type_name -> tenure.profile.v1.Event
+	40, // 27: tenure.profile.v1.RecordEventRequest.event:type_name -> tenure.profile.v1.Event
 	26, // 28: tenure.profile.v1.RecordEventResponse.result:type_name -> tenure.profile.v1.EventResult
-	38, // 29: tenure.profile.v1.BatchRecordEventsRequest.events:type_name -> tenure.profile.v1.Event
+	40, // 29: tenure.profile.v1.BatchRecordEventsRequest.events:type_name -> tenure.profile.v1.Event
 	26, // 30: tenure.profile.v1.BatchRecordEventsResponse.results:type_name -> tenure.profile.v1.EventResult
 	2,  // 31: tenure.profile.v1.EventResult.outcome:type_name -> tenure.profile.v1.EventOutcome
-	38, // 32: tenure.profile.v1.ListCustomerEventsResponse.events:type_name -> tenure.profile.v1.Event
-	38, // 33: tenure.profile.v1.StreamEventsResponse.event:type_name -> tenure.profile.v1.Event
+	40, // 32: tenure.profile.v1.ListCustomerEventsResponse.events:type_name -> tenure.profile.v1.Event
+	40, // 33: tenure.profile.v1.StreamEventsResponse.event:type_name -> tenure.profile.v1.Event
 	5,  // 34: tenure.profile.v1.StreamEventsResponse.features:type_name -> tenure.profile.v1.CustomerFeatures
 	3,  // 35: tenure.profile.v1.ExportCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
-	38, // 36: tenure.profile.v1.ExportCustomerResponse.events:type_name -> tenure.profile.v1.Event
-	35, // 37: tenure.profile.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
+	40, // 36: tenure.profile.v1.ExportCustomerResponse.events:type_name -> tenure.profile.v1.Event
+	37, // 37: tenure.profile.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
 	8,  // 38: tenure.profile.v1.ProfileService.CreateCustomer:input_type -> tenure.profile.v1.CreateCustomerRequest
 	10, // 39: tenure.profile.v1.ProfileService.GetCustomer:input_type -> tenure.profile.v1.GetCustomerRequest
 	12, // 40: tenure.profile.v1.ProfileService.ListCustomers:input_type -> tenure.profile.v1.ListCustomersRequest
@@ -2502,23 +2589,25 @@ var file_tenure_profile_v1_profile_proto_depIdxs = []int32{
 	24, // 46: tenure.profile.v1.ProfileService.BatchRecordEvents:input_type -> tenure.profile.v1.BatchRecordEventsRequest
 	27, // 47: tenure.profile.v1.ProfileService.ListCustomerEvents:input_type -> tenure.profile.v1.ListCustomerEventsRequest
 	29, // 48: tenure.profile.v1.ProfileService.StreamEvents:input_type -> tenure.profile.v1.StreamEventsRequest
-	31, // 49: tenure.profile.v1.ProfileService.ExportCustomer:input_type -> tenure.profile.v1.ExportCustomerRequest
-	33, // 50: tenure.profile.v1.ProfileService.EraseCustomer:input_type -> tenure.profile.v1.EraseCustomerRequest
-	9,  // 51: tenure.profile.v1.ProfileService.CreateCustomer:output_type -> tenure.profile.v1.CreateCustomerResponse
-	11, // 52: tenure.profile.v1.ProfileService.GetCustomer:output_type -> tenure.profile.v1.GetCustomerResponse
-	13, // 53: tenure.profile.v1.ProfileService.ListCustomers:output_type -> tenure.profile.v1.ListCustomersResponse
-	15, // 54: tenure.profile.v1.ProfileService.UpdateCustomer:output_type -> tenure.profile.v1.UpdateCustomerResponse
-	17, // 55: tenure.profile.v1.ProfileService.DeleteCustomer:output_type -> tenure.profile.v1.DeleteCustomerResponse
-	19, // 56: tenure.profile.v1.ProfileService.AddCustomerTags:output_type -> tenure.profile.v1.AddCustomerTagsResponse
-	21, // 57: tenure.profile.v1.ProfileService.RemoveCustomerTags:output_type -> tenure.profile.v1.RemoveCustomerTagsResponse
-	23, // 58: tenure.profile.v1.ProfileService.RecordEvent:output_type -> tenure.profile.v1.RecordEventResponse
-	25, // 59: tenure.profile.v1.ProfileService.BatchRecordEvents:output_type -> tenure.profile.v1.BatchRecordEventsResponse
-	28, // 60: tenure.profile.v1.ProfileService.ListCustomerEvents:output_type -> tenure.profile.v1.ListCustomerEventsResponse
-	30, // 61: tenure.profile.v1.ProfileService.StreamEvents:output_type -> tenure.profile.v1.StreamEventsResponse
-	32, // 62: tenure.profile.v1.ProfileService.ExportCustomer:output_type -> tenure.profile.v1.ExportCustomerResponse
-	34, // 63: tenure.profile.v1.ProfileService.EraseCustomer:output_type -> tenure.profile.v1.EraseCustomerResponse
-	51, // [51:64] is the sub-list for method output_type
-	38, // [38:51] is the sub-list for method input_type
+	31, // 49: tenure.profile.v1.ProfileService.GetEventLogHead:input_type -> tenure.profile.v1.GetEventLogHeadRequest
+	33, // 50: tenure.profile.v1.ProfileService.ExportCustomer:input_type -> tenure.profile.v1.ExportCustomerRequest
+	35, // 51: tenure.profile.v1.ProfileService.EraseCustomer:input_type -> tenure.profile.v1.EraseCustomerRequest
+	9,  // 52: tenure.profile.v1.ProfileService.CreateCustomer:output_type -> tenure.profile.v1.CreateCustomerResponse
+	11, // 53: tenure.profile.v1.ProfileService.GetCustomer:output_type -> tenure.profile.v1.GetCustomerResponse
+	13, // 54: tenure.profile.v1.ProfileService.ListCustomers:output_type -> tenure.profile.v1.ListCustomersResponse
+	15, // 55: tenure.profile.v1.ProfileService.UpdateCustomer:output_type -> tenure.profile.v1.UpdateCustomerResponse
+	17, // 56: tenure.profile.v1.ProfileService.DeleteCustomer:output_type -> tenure.profile.v1.DeleteCustomerResponse
+	19, // 57: tenure.profile.v1.ProfileService.AddCustomerTags:output_type -> tenure.profile.v1.AddCustomerTagsResponse
+	21, // 58: tenure.profile.v1.ProfileService.RemoveCustomerTags:output_type -> tenure.profile.v1.RemoveCustomerTagsResponse
+	23, // 59: tenure.profile.v1.ProfileService.RecordEvent:output_type -> tenure.profile.v1.RecordEventResponse
+	25, // 60: tenure.profile.v1.ProfileService.BatchRecordEvents:output_type -> tenure.profile.v1.BatchRecordEventsResponse
+	28, // 61: tenure.profile.v1.ProfileService.ListCustomerEvents:output_type -> tenure.profile.v1.ListCustomerEventsResponse
+	30, // 62: tenure.profile.v1.ProfileService.StreamEvents:output_type -> tenure.profile.v1.StreamEventsResponse
+	32, // 63: tenure.profile.v1.ProfileService.GetEventLogHead:output_type -> tenure.profile.v1.GetEventLogHeadResponse
+	34, // 64: tenure.profile.v1.ProfileService.ExportCustomer:output_type -> tenure.profile.v1.ExportCustomerResponse
+	36, // 65: tenure.profile.v1.ProfileService.EraseCustomer:output_type -> tenure.profile.v1.EraseCustomerResponse
+	52, // [52:66] is the sub-list for method output_type
+	38, // [38:52] is the sub-list for method input_type
 	38, // [38:38] is the sub-list for extension type_name
 	38, // [38:38] is the sub-list for extension extendee
 	0,  // [0:38] is the sub-list for field type_name
@@ -2536,7 +2625,7 @@ func file_tenure_profile_v1_profile_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_profile_v1_profile_proto_rawDesc), len(file_tenure_profile_v1_profile_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

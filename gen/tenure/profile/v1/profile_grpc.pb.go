@@ -30,6 +30,7 @@ const (
 	ProfileService_BatchRecordEvents_FullMethodName  = "/tenure.profile.v1.ProfileService/BatchRecordEvents"
 	ProfileService_ListCustomerEvents_FullMethodName = "/tenure.profile.v1.ProfileService/ListCustomerEvents"
 	ProfileService_StreamEvents_FullMethodName       = "/tenure.profile.v1.ProfileService/StreamEvents"
+	ProfileService_GetEventLogHead_FullMethodName    = "/tenure.profile.v1.ProfileService/GetEventLogHead"
 	ProfileService_ExportCustomer_FullMethodName     = "/tenure.profile.v1.ProfileService/ExportCustomer"
 	ProfileService_EraseCustomer_FullMethodName      = "/tenure.profile.v1.ProfileService/EraseCustomer"
 )
@@ -73,6 +74,9 @@ type ProfileServiceClient interface {
 	// and then keeps streaming new events as they are recorded. Consumers store
 	// the last sequence they applied and resume from it.
 	StreamEvents(ctx context.Context, in *StreamEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StreamEventsResponse], error)
+	// GetEventLogHead returns the sequence of the latest event in the log, so
+	// a consumer can tell when it has caught up.
+	GetEventLogHead(ctx context.Context, in *GetEventLogHeadRequest, opts ...grpc.CallOption) (*GetEventLogHeadResponse, error)
 	// ExportCustomer returns everything Tenure holds about a customer.
 	ExportCustomer(ctx context.Context, in *ExportCustomerRequest, opts ...grpc.CallOption) (*ExportCustomerResponse, error)
 	// EraseCustomer removes a customer's personal data. Its events are kept
@@ -208,6 +212,16 @@ func (c *profileServiceClient) StreamEvents(ctx context.Context, in *StreamEvent
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ProfileService_StreamEventsClient = grpc.ServerStreamingClient[StreamEventsResponse]
 
+func (c *profileServiceClient) GetEventLogHead(ctx context.Context, in *GetEventLogHeadRequest, opts ...grpc.CallOption) (*GetEventLogHeadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEventLogHeadResponse)
+	err := c.cc.Invoke(ctx, ProfileService_GetEventLogHead_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *profileServiceClient) ExportCustomer(ctx context.Context, in *ExportCustomerRequest, opts ...grpc.CallOption) (*ExportCustomerResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ExportCustomerResponse)
@@ -267,6 +281,9 @@ type ProfileServiceServer interface {
 	// and then keeps streaming new events as they are recorded. Consumers store
 	// the last sequence they applied and resume from it.
 	StreamEvents(*StreamEventsRequest, grpc.ServerStreamingServer[StreamEventsResponse]) error
+	// GetEventLogHead returns the sequence of the latest event in the log, so
+	// a consumer can tell when it has caught up.
+	GetEventLogHead(context.Context, *GetEventLogHeadRequest) (*GetEventLogHeadResponse, error)
 	// ExportCustomer returns everything Tenure holds about a customer.
 	ExportCustomer(context.Context, *ExportCustomerRequest) (*ExportCustomerResponse, error)
 	// EraseCustomer removes a customer's personal data. Its events are kept
@@ -315,6 +332,9 @@ func (UnimplementedProfileServiceServer) ListCustomerEvents(context.Context, *Li
 }
 func (UnimplementedProfileServiceServer) StreamEvents(*StreamEventsRequest, grpc.ServerStreamingServer[StreamEventsResponse]) error {
 	return status.Error(codes.Unimplemented, "method StreamEvents not implemented")
+}
+func (UnimplementedProfileServiceServer) GetEventLogHead(context.Context, *GetEventLogHeadRequest) (*GetEventLogHeadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEventLogHead not implemented")
 }
 func (UnimplementedProfileServiceServer) ExportCustomer(context.Context, *ExportCustomerRequest) (*ExportCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportCustomer not implemented")
@@ -534,6 +554,24 @@ func _ProfileService_StreamEvents_Handler(srv interface{}, stream grpc.ServerStr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ProfileService_StreamEventsServer = grpc.ServerStreamingServer[StreamEventsResponse]
 
+func _ProfileService_GetEventLogHead_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEventLogHeadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProfileServiceServer).GetEventLogHead(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProfileService_GetEventLogHead_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProfileServiceServer).GetEventLogHead(ctx, req.(*GetEventLogHeadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ProfileService_ExportCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ExportCustomerRequest)
 	if err := dec(in); err != nil {
@@ -616,6 +654,10 @@ var ProfileService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCustomerEvents",
 			Handler:    _ProfileService_ListCustomerEvents_Handler,
+		},
+		{
+			MethodName: "GetEventLogHead",
+			Handler:    _ProfileService_GetEventLogHead_Handler,
 		},
 		{
 			MethodName: "ExportCustomer",

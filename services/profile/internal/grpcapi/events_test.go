@@ -317,3 +317,26 @@ func TestExportAndErase(t *testing.T) {
 		wantMessage(t, err, erasedMsg)
 	})
 }
+
+func TestGetEventLogHead(t *testing.T) {
+	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		cli := serve(t, db)
+		head, err := cli.GetEventLogHead(ctx, &profilev1.GetEventLogHeadRequest{})
+		if err != nil || head.GetHeadSequence() != 0 {
+			t.Fatalf("empty log: GetEventLogHead = %v, %v; want 0", head, err)
+		}
+		at := time.Now().Add(-time.Hour)
+		resp, err := cli.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: []*profilev1.Event{
+			viewEvent("h1", "h-1", at), viewEvent("h2", "h-2", at),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := resp.GetResults()[1].GetSequence()
+		head, err = cli.GetEventLogHead(ctx, &profilev1.GetEventLogHeadRequest{})
+		if err != nil || head.GetHeadSequence() != last {
+			t.Errorf("GetEventLogHead = %v, %v; want %d", head, err, last)
+		}
+	})
+}

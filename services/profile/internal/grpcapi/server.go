@@ -301,6 +301,15 @@ func (s *Server) StreamEvents(req *profilev1.StreamEventsRequest, stream grpc.Se
 	}
 }
 
+// GetEventLogHead implements profilev1.ProfileServiceServer.
+func (s *Server) GetEventLogHead(ctx context.Context, _ *profilev1.GetEventLogHeadRequest) (*profilev1.GetEventLogHeadResponse, error) {
+	head, err := s.svc.HeadSequence(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &profilev1.GetEventLogHeadResponse{HeadSequence: head}, nil
+}
+
 // ExportCustomer implements profilev1.ProfileServiceServer.
 func (s *Server) ExportCustomer(ctx context.Context, req *profilev1.ExportCustomerRequest) (*profilev1.ExportCustomerResponse, error) {
 	id, err := parseName("name", req.GetName())

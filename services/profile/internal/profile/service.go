@@ -447,6 +447,11 @@ func (s *Service) RecordEvents(ctx context.Context, batch []Submission) (BatchRe
 	return out, nil
 }
 
+// HeadSequence returns the sequence of the latest event in the log.
+func (s *Service) HeadSequence(ctx context.Context) (int64, error) {
+	return s.store.HeadSequence(ctx)
+}
+
 // ListEvents returns up to limit events of the log after afterSequence.
 func (s *Service) ListEvents(ctx context.Context, afterSequence int64, limit int) ([]Event, error) {
 	if afterSequence < 0 {

@@ -69,6 +69,9 @@ type Store interface {
 	// Sequence > afterSequence, in sequence order.
 	ListEvents(ctx context.Context, afterSequence int64, limit int) ([]Event, error)
 
+	// HeadSequence returns the highest sequence in the log, 0 when empty.
+	HeadSequence(ctx context.Context) (int64, error)
+
 	// ListCustomerEvents returns up to limit events of one customer with
 	// Sequence > afterSequence, in sequence order. It does not check that the
 	// customer exists.

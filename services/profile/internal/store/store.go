@@ -506,6 +506,15 @@ func scanEvents(rows *sql.Rows) ([]profile.Event, error) {
 	return out, rows.Err()
 }
 
+// HeadSequence implements profile.Store.
+func (s *Store) HeadSequence(ctx context.Context) (int64, error) {
+	var head int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(sequence), 0) FROM events`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("store: head sequence: %w", err)
+	}
+	return head, nil
+}
+
 // ListEvents implements profile.Store.
 func (s *Store) ListEvents(ctx context.Context, afterSequence int64, limit int) ([]profile.Event, error) {
 	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT `+eventColumns+` FROM events

@@ -82,6 +82,32 @@ type received struct {
 	err  error
 }
 
+// WaitCaughtUp waits until the store has applied every event profile had
+// logged when it was called, so that a recompute started now sees all of
+// them. It polls the stored cursor every poll; ctx bounds the wait.
+func (c *Consumer) WaitCaughtUp(ctx context.Context, poll time.Duration) error {
+	head, err := c.cfg.Client.GetEventLogHead(ctx, &profilev1.GetEventLogHeadRequest{})
+	if err != nil {
+		return fmt.Errorf("consumer: profile's log head: %w", err)
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		cursor, err := c.cfg.Store.Cursor(ctx)
+		if err != nil {
+			return err
+		}
+		if cursor >= head.GetHeadSequence() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("consumer: caught up to %d of profile's %d events: %w", cursor, head.GetHeadSequence(), ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
 // stream runs one StreamEvents call from the stored cursor; it reports
 // whether any page was applied.
 func (c *Consumer) stream(ctx context.Context) (bool, error) {

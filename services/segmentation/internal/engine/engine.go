@@ -45,6 +45,12 @@ type Config struct {
 	ProgressInterval time.Duration
 	// Workers evaluating rules (default GOMAXPROCS).
 	Workers int
+	// CatchUp, if set, waits until the inputs hold every event profile has
+	// logged; Start calls it before a recompute records its input
+	// sequence, bounded by CatchUpTimeout (default 30 s). When it fails the
+	// recompute goes ahead on the events applied so far, with a warning.
+	CatchUp        func(ctx context.Context) error
+	CatchUpTimeout time.Duration
 }
 
 // state is what queries read: the current snapshot and where it came from.
@@ -351,6 +357,7 @@ func (e *Engine) Start(ctx context.Context, asOf time.Time, trigger segmentation
 	if op := e.running.Load(); op != nil {
 		return segmentation.Operation{}, &segmentation.InProgressError{Operation: op.Name()}
 	}
+	e.catchUp(ctx)
 	unlock, err := e.lock(ctx)
 	if err != nil {
 		return segmentation.Operation{}, err
@@ -373,6 +380,23 @@ func (e *Engine) Start(ctx context.Context, asOf time.Time, trigger segmentation
 		e.run(e.bg, op)
 	}()
 	return op, nil
+}
+
+// catchUp gives the event consumer time to apply what profile has logged,
+// so that a recompute started right after an import scores all of it.
+func (e *Engine) catchUp(ctx context.Context) {
+	if e.cfg.CatchUp == nil {
+		return
+	}
+	timeout := e.cfg.CatchUpTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := e.cfg.CatchUp(cctx); err != nil {
+		e.cfg.Logger.Warn("segmentation: recomputing on the events applied so far", "error", err)
+	}
 }
 
 func (e *Engine) begin(ctx context.Context, asOf time.Time, trigger segmentation.Trigger) (segmentation.Operation, error) {
