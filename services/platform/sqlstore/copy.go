@@ -72,15 +72,7 @@ func (db *DB) ScanEach(ctx context.Context, query string, args []any, dest []any
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			if err := fn(); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return scanRows(rows, dest, fn)
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -97,14 +89,26 @@ func (db *DB) ScanEach(ctx context.Context, query string, args []any, dest []any
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			if err := fn(); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return scanRows(rows, dest, fn)
 	})
+}
+
+// rowScanner is what database/sql's and pgx's result rows have in common.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanRows scans each row into dest and calls fn after each.
+func scanRows(rows rowScanner, dest []any, fn func() error) error {
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -13,7 +13,6 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
@@ -44,28 +43,19 @@ func startSegmentation(tb testing.TB, etcd *clientv3.Client) *segmentationapp.Ap
 	return a
 }
 
-// logHead records a product view for an existing customer — it changes no
-// order, refund or spend — and returns its sequence: once the import is
-// over nothing else writes, so that is the head of profile's log.
-func logHead(tb testing.TB, profileAddr, customerID string, at time.Time) int64 {
+// logHead returns the sequence of the latest event in profile's log.
+func logHead(tb testing.TB, profileAddr string) int64 {
 	tb.Helper()
 	conn, err := dial(profileAddr)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer conn.Close()
-	resp, err := profilev1.NewProfileServiceClient(conn).RecordEvent(context.Background(), &profilev1.RecordEventRequest{
-		Event: &profilev1.Event{
-			EventId:    "head-marker-" + customerID,
-			CustomerId: customerID,
-			OccurredAt: timestamppb.New(at),
-			Payload:    &profilev1.Event_ProductViewed{ProductViewed: &profilev1.ProductViewed{Sku: "MARKER"}},
-		},
-	})
-	if err != nil || resp.GetResult().GetOutcome() != profilev1.EventOutcome_EVENT_OUTCOME_ACCEPTED {
-		tb.Fatalf("marker event: %v %v", resp.GetResult(), err)
+	resp, err := profilev1.NewProfileServiceClient(conn).GetEventLogHead(context.Background(), &profilev1.GetEventLogHeadRequest{})
+	if err != nil {
+		tb.Fatalf("log head: %v", err)
 	}
-	return resp.GetResult().GetSequence()
+	return resp.GetHeadSequence()
 }
 
 // waitConsumed blocks until segmentation has applied profile's log up to
@@ -106,7 +96,7 @@ func startFixtureStack(t *testing.T) fixtureStack {
 	seg := startSegmentation(t, cli)
 	base := startGateway(t, etcd)
 	importJSON(t, "--file", fixture, "--grpc", paddr)
-	waitConsumed(t, seg, logHead(t, paddr, "70001", time.Date(2011, 6, 1, 0, 0, 0, 0, time.UTC)), 20*time.Second)
+	waitConsumed(t, seg, logHead(t, paddr), 20*time.Second)
 	return fixtureStack{gateway: base, profileAddr: paddr, segAddr: seg.Addr()}
 }
 
