@@ -17,7 +17,8 @@ func TestEventsAndFeatures(t *testing.T) {
 	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
 		cli := serve(t, db)
-		day := func(d int) time.Time { return time.Now().UTC().Truncate(time.Second).AddDate(0, 0, d-30) }
+		base := time.Now().UTC().Truncate(time.Second)
+		day := func(d int) time.Time { return base.AddDate(0, 0, d-30) }
 
 		// An event for an unknown customer creates a provisional one.
 		first := orderEvent("ev-1", "p-1", day(5), "app", &profilev1.OrderLine{
