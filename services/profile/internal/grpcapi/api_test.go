@@ -244,14 +244,14 @@ func TestCustomers(t *testing.T) {
 			t.Fatalf("tag even: %d customers, want 2", n)
 		}
 		_, err = cli.ListCustomers(ctx, &profilev1.ListCustomersRequest{PageToken: "garbage"})
-		wantErr(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "")
+		wantErr(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "page_token")
 		wantMessage(t, err, "profile: invalid page token: page_token is not one this service issued; pass next_page_token unchanged, or omit it for the first page")
 		evenPage, err := cli.ListCustomers(ctx, &profilev1.ListCustomersRequest{Tag: "even", PageSize: 1})
 		if err != nil || evenPage.GetNextPageToken() == "" {
 			t.Fatalf("tag even, page size 1: %v, next_page_token %q", err, evenPage.GetNextPageToken())
 		}
 		_, err = cli.ListCustomers(ctx, &profilev1.ListCustomersRequest{PageToken: evenPage.GetNextPageToken()})
-		wantErr(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "")
+		wantErr(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "page_token")
 		wantMessage(t, err, "profile: invalid page token: page_token does not match the request's filters; send the tag and updated_after of the request that returned it")
 
 		// Update with a mask, then list by updated_after.

@@ -3,14 +3,15 @@ package profile
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/paging"
 )
 
 // Page sizes and the batch limit.
@@ -84,88 +85,46 @@ type CustomerPage struct {
 	NextPageToken string
 }
 
-// customerCursor is the content of a customers page token. It repeats the
-// filter so a token cannot be used with another one.
-type customerCursor struct {
-	AfterID      string    `json:"a"`
-	Tag          string    `json:"t,omitempty"`
-	UpdatedAfter time.Time `json:"u,omitzero"`
-}
+// Page size policies, as the API documents them.
+var (
+	customerPages = paging.Sizes{Default: DefaultCustomerPageSize, Max: MaxCustomerPageSize}
+	eventPages    = paging.Sizes{Default: DefaultEventPageSize, Max: MaxEventPageSize}
+)
 
-// ListCustomers returns one page of customers in id order.
+// ListCustomers returns one page of customers in id order. A page token is
+// bound to the tag and updated_after of the request that returned it.
 func (s *Service) ListCustomers(ctx context.Context, q ListCustomersQuery) (CustomerPage, error) {
-	size, err := pageSize(q.PageSize, DefaultCustomerPageSize, MaxCustomerPageSize)
-	if err != nil {
-		return CustomerPage{}, err
-	}
 	if q.Tag != "" {
 		if msg := tagProblem(q.Tag); msg != "" {
 			return CustomerPage{}, fmt.Errorf("%w: tag: %s", ErrInvalidArgument, msg)
 		}
 	}
-	f := CustomerFilter{Tag: q.Tag, UpdatedAfter: q.UpdatedAfter.UTC(), Limit: size + 1}
-	if q.PageToken != "" {
-		var cur customerCursor
-		if err := decodeToken(q.PageToken, &cur); err != nil || customerIDProblem(cur.AfterID) != "" {
-			return CustomerPage{}, errMalformedToken
-		}
-		if cur.Tag != q.Tag || !cur.UpdatedAfter.Equal(f.UpdatedAfter) {
-			return CustomerPage{}, fmt.Errorf("%w: page_token does not match the request's filters; send the tag and updated_after of the request that returned it", ErrInvalidPageToken)
-		}
-		f.AfterID = cur.AfterID
+	f := CustomerFilter{Tag: q.Tag, UpdatedAfter: q.UpdatedAfter.UTC()}
+	p, err := paging.Parse(customerPages, q.PageSize, q.PageToken, paging.For("ListCustomers").
+		With("tag", q.Tag).With("updated_after", f.UpdatedAfter.Format(time.RFC3339Nano)))
+	if err != nil {
+		return CustomerPage{}, pagingError(err)
 	}
+	if p.After != "" && customerIDProblem(p.After) != "" {
+		return CustomerPage{}, pagingError(paging.InvalidToken())
+	}
+	f.AfterID, f.Limit = p.After, p.Limit()
 	cs, err := s.store.ListCustomers(ctx, f)
 	if err != nil {
 		return CustomerPage{}, err
 	}
 	var page CustomerPage
-	if len(cs) > size {
-		cs = cs[:size]
-		page.NextPageToken = encodeToken(customerCursor{AfterID: cs[size-1].ID, Tag: q.Tag, UpdatedAfter: f.UpdatedAfter})
-	}
-	page.Customers = cs
+	page.Customers, page.NextPageToken = paging.Cut(p, cs, func(c Customer) string { return c.ID })
 	return page, nil
 }
 
-func pageSize(n, def, max int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, fmt.Errorf("%w: page_size must not be negative", ErrInvalidArgument)
-	case n == 0:
-		return def, nil
-	case n > max:
-		return max, nil
+// pagingError gives the paging package's errors this package's sentinels,
+// so the service's one error table maps them.
+func pagingError(err error) error {
+	if errors.Is(err, paging.ErrInvalidPageToken) {
+		return fmt.Errorf("%w: %w", ErrInvalidPageToken, err)
 	}
-	return n, nil
-}
-
-// Page tokens are base64 JSON of a cursor: not signed, so a caller can read
-// and edit one. That is harmless as long as every token is checked in full:
-// decodeToken accepts only the exact string encodeToken makes of a cursor,
-// and the list methods check the cursor's fields against the request.
-
-var errMalformedToken = fmt.Errorf("%w: page_token is not one this service issued; pass next_page_token unchanged, or omit it for the first page", ErrInvalidPageToken)
-
-func encodeToken(v any) string {
-	b, _ := json.Marshal(v) // plain structs; cannot fail
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeToken decodes tok into the cursor v. It fails unless tok is
-// exactly what encodeToken returns for v: no unknown or reordered fields,
-// no other spelling of a value, no trailing data.
-func decodeToken(tok string, v any) error {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return err
-	}
-	if encodeToken(v) != tok {
-		return errors.New("profile: page token is not in canonical form")
-	}
-	return nil
+	return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 }
 
 // UpdateCustomer changes the fields of customer patch.ID named in fields to
@@ -457,9 +416,9 @@ func (s *Service) ListEvents(ctx context.Context, afterSequence int64, limit int
 	if afterSequence < 0 {
 		return nil, fmt.Errorf("%w: after_sequence must not be negative", ErrInvalidArgument)
 	}
-	limit, err := pageSize(limit, DefaultEventPageSize, MaxEventPageSize)
+	limit, err := eventPages.Field("limit", limit)
 	if err != nil {
-		return nil, err
+		return nil, pagingError(err)
 	}
 	return s.store.ListEvents(ctx, afterSequence, limit)
 }
@@ -486,42 +445,28 @@ type EventPage struct {
 	NextPageToken string
 }
 
-type eventCursor struct {
-	CustomerID    string `json:"c"`
-	AfterSequence int64  `json:"s"`
-}
-
 // ListCustomerEvents returns one page of a customer's events in sequence
-// order.
+// order. A page token is bound to the customer.
 func (s *Service) ListCustomerEvents(ctx context.Context, id string, size int, token string) (EventPage, error) {
 	if _, err := s.GetCustomer(ctx, id); err != nil {
 		return EventPage{}, err
 	}
-	size, err := pageSize(size, DefaultEventPageSize, MaxEventPageSize)
+	p, err := paging.Parse(eventPages, size, token, paging.For("ListCustomerEvents").With("parent", id))
 	if err != nil {
-		return EventPage{}, err
+		return EventPage{}, pagingError(err)
 	}
 	var after int64
-	if token != "" {
-		var cur eventCursor
-		if err := decodeToken(token, &cur); err != nil || customerIDProblem(cur.CustomerID) != "" || cur.AfterSequence <= 0 {
-			return EventPage{}, errMalformedToken
+	if p.After != "" {
+		if after, err = strconv.ParseInt(p.After, 10, 64); err != nil || after <= 0 {
+			return EventPage{}, pagingError(paging.InvalidToken())
 		}
-		if cur.CustomerID != id {
-			return EventPage{}, fmt.Errorf("%w: page_token does not match the request's parent; it belongs to another customer's events", ErrInvalidPageToken)
-		}
-		after = cur.AfterSequence
 	}
-	evs, err := s.store.ListCustomerEvents(ctx, id, after, size+1)
+	evs, err := s.store.ListCustomerEvents(ctx, id, after, p.Limit())
 	if err != nil {
 		return EventPage{}, err
 	}
 	var page EventPage
-	if len(evs) > size {
-		evs = evs[:size]
-		page.NextPageToken = encodeToken(eventCursor{CustomerID: id, AfterSequence: evs[size-1].Sequence})
-	}
-	page.Events = evs
+	page.Events, page.NextPageToken = paging.Cut(p, evs, func(e Event) string { return strconv.FormatInt(e.Sequence, 10) })
 	return page, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/paging"
 )
 
 // pagingStore serves fixed customers and events; the Service methods under
@@ -61,45 +63,60 @@ func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s
 const (
 	malformedToken = "profile: invalid page token: page_token is not one this service issued; pass next_page_token unchanged, or omit it for the first page"
 	filtersToken   = "profile: invalid page token: page_token does not match the request's filters; send the tag and updated_after of the request that returned it"
-	parentToken    = "profile: invalid page token: page_token does not match the request's parent; it belongs to another customer's events"
+	parentToken    = "profile: invalid page token: page_token does not match the request's filters; send the parent of the request that returned it"
 )
 
-// Page tokens are unsigned base64 JSON, so callers can edit them: every
-// edit must fail with ErrInvalidPageToken, never reach the store.
+// sealedToken is a token in the paging package's format, bound to f, whose
+// position the service would never issue: its checksum and filters pass, so
+// only the service's own check of the position can reject it.
+func sealedToken(f paging.Filter, position string) string {
+	p, err := paging.Parse(paging.Sizes{}, 0, "", f)
+	if err != nil {
+		panic(err)
+	}
+	return p.Next(position)
+}
+
+// Callers can send any string as a page token: every token the service did
+// not issue for the same filters must fail with ErrInvalidPageToken, never
+// reach the store.
 func TestCustomerPageTokens(t *testing.T) {
 	ctx := context.Background()
 	store := &pagingStore{customers: []Customer{{ID: "a"}, {ID: "b"}, {ID: "c"}}}
 	svc := NewService(store, nil)
-	first, err := svc.ListCustomers(ctx, ListCustomersQuery{Tag: "vip", PageSize: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := b64(`{"a":"a","t":"vip"}`); first.NextPageToken != want {
-		t.Fatalf("next_page_token = %q, want %q", first.NextPageToken, want)
-	}
 	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	firstPage := func(q ListCustomersQuery) string {
+		q.PageSize = 1
+		page, err := svc.ListCustomers(ctx, q)
+		if err != nil || page.NextPageToken == "" {
+			t.Fatalf("first page %+v: %v, want a next_page_token", q, err)
+		}
+		return page.NextPageToken
+	}
+	first := firstPage(ListCustomersQuery{Tag: "vip"})
+	vipFilter := paging.For("ListCustomers").With("tag", "vip").With("updated_after", time.Time{}.Format(time.RFC3339Nano))
 	tests := []struct {
 		name    string
 		q       ListCustomersQuery
 		wantErr string // "" means the page after "a"
 	}{
-		{"issued", ListCustomersQuery{Tag: "vip", PageToken: first.NextPageToken}, ""},
+		{"issued", ListCustomersQuery{Tag: "vip", PageToken: first}, ""},
 		{"not base64", ListCustomersQuery{Tag: "vip", PageToken: "garbage!"}, malformedToken},
 		{"not json", ListCustomersQuery{Tag: "vip", PageToken: b64("a")}, malformedToken},
 		{"unknown field", ListCustomersQuery{Tag: "vip", PageToken: b64(`{"a":"a","t":"vip","x":1}`)}, malformedToken},
 		{"reordered", ListCustomersQuery{Tag: "vip", PageToken: b64(`{"t":"vip","a":"a"}`)}, malformedToken},
-		{"trailing data", ListCustomersQuery{Tag: "vip", PageToken: b64(`{"a":"a","t":"vip"} `)}, malformedToken},
-		{"padded", ListCustomersQuery{Tag: "vip", PageToken: first.NextPageToken + "="}, malformedToken},
+		{"trailing data", ListCustomersQuery{Tag: "vip", PageToken: first + "AA"}, malformedToken},
+		{"padded", ListCustomersQuery{Tag: "vip", PageToken: first + "="}, malformedToken},
 		{"no cursor", ListCustomersQuery{Tag: "vip", PageToken: b64(`{"a":"","t":"vip"}`)}, malformedToken},
-		{"bad cursor id", ListCustomersQuery{Tag: "vip", PageToken: b64(`{"a":"a' OR 1=1","t":"vip"}`)}, malformedToken},
+		{"bad cursor id", ListCustomersQuery{Tag: "vip", PageToken: sealedToken(vipFilter, "a' OR 1=1")}, malformedToken},
 		{"wrong type", ListCustomersQuery{Tag: "vip", PageToken: b64(`{"a":1,"t":"vip"}`)}, malformedToken},
-		{"other tag", ListCustomersQuery{Tag: "new", PageToken: first.NextPageToken}, filtersToken},
-		{"tag dropped", ListCustomersQuery{PageToken: first.NextPageToken}, filtersToken},
-		{"updated_after added", ListCustomersQuery{Tag: "vip", UpdatedAfter: since, PageToken: first.NextPageToken}, filtersToken},
+		{"other tag", ListCustomersQuery{Tag: "new", PageToken: first}, filtersToken},
+		{"tag dropped", ListCustomersQuery{PageToken: first}, filtersToken},
+		{"updated_after added", ListCustomersQuery{Tag: "vip", UpdatedAfter: since, PageToken: first}, filtersToken},
 		{"updated_after edited", ListCustomersQuery{Tag: "vip", UpdatedAfter: since,
-			PageToken: b64(`{"a":"a","t":"vip","u":"2026-01-02T03:04:06Z"}`)}, filtersToken},
-		{"updated_after kept", ListCustomersQuery{Tag: "vip", UpdatedAfter: since,
-			PageToken: b64(`{"a":"a","t":"vip","u":"2026-01-02T03:04:05Z"}`)}, ""},
+			PageToken: firstPage(ListCustomersQuery{Tag: "vip", UpdatedAfter: since.Add(time.Second)})}, filtersToken},
+		{"updated_after kept, in another zone", ListCustomersQuery{Tag: "vip", UpdatedAfter: since.In(time.FixedZone("CET", 3600)),
+			PageToken: firstPage(ListCustomersQuery{Tag: "vip", UpdatedAfter: since})}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,13 +145,22 @@ func TestEventPageTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	customers, err := svc.ListCustomers(ctx, ListCustomersQuery{PageSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventsOfA := paging.For("ListCustomerEvents").With("parent", "a")
 	tests := []struct {
 		name, id, token, wantErr string
 	}{
 		{"issued", "a", first.NextPageToken, ""},
 		{"other customer", "b", first.NextPageToken, parentToken},
+		{"a ListCustomers token", "a", customers.NextPageToken, parentToken},
 		{"zero sequence", "a", b64(`{"c":"a","s":0}`), malformedToken},
 		{"negative sequence", "a", b64(`{"c":"a","s":-5}`), malformedToken},
+		{"sealed zero sequence", "a", sealedToken(eventsOfA, "0"), malformedToken},
+		{"sealed negative sequence", "a", sealedToken(eventsOfA, "-5"), malformedToken},
+		{"sealed non-number", "a", sealedToken(eventsOfA, "1e3"), malformedToken},
 		{"unknown field", "a", b64(`{"c":"a","s":1,"z":true}`), malformedToken},
 		{"bad customer id", "a", b64(`{"c":"a b","s":1}`), malformedToken},
 		{"not base64", "a", "%%%", malformedToken},
@@ -152,6 +178,21 @@ func TestEventPageTokens(t *testing.T) {
 				t.Fatalf("got %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestNegativePageSize(t *testing.T) {
+	ctx := context.Background()
+	svc := NewService(&pagingStore{customers: []Customer{{ID: "a"}}}, nil)
+	_, err := svc.ListCustomers(ctx, ListCustomersQuery{PageSize: -1})
+	want := "profile: invalid argument: page_size must not be negative, got -1; omit it or send 0 for the default of 50, or a number up to 1000"
+	if !errors.Is(err, ErrInvalidArgument) || err == nil || err.Error() != want {
+		t.Errorf("ListCustomers(page_size -1) = %v, want %q", err, want)
+	}
+	_, err = svc.ListCustomerEvents(ctx, "a", -2, "")
+	want = "profile: invalid argument: page_size must not be negative, got -2; omit it or send 0 for the default of 100, or a number up to 1000"
+	if !errors.Is(err, ErrInvalidArgument) || err == nil || err.Error() != want {
+		t.Errorf("ListCustomerEvents(page_size -2) = %v, want %q", err, want)
 	}
 }
 
