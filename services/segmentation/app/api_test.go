@@ -222,6 +222,7 @@ func testAPI(t *testing.T, dsn string) {
 	wantStatus(t, err, codes.NotFound, "SEGMENT_NOT_FOUND")
 	_, err = c.ListMembers(ctx, &segmentationv1.ListMembersRequest{Parent: "tiers/vip", PageToken: "garbage"})
 	wantStatus(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN")
+	checkMembersPaging(t, c)
 
 	// Membership check.
 	chk, err := c.CheckMembership(ctx, &segmentationv1.CheckMembershipRequest{
@@ -304,6 +305,13 @@ func testAPI(t *testing.T, dsn string) {
 	if err != nil || len(ops.GetOperations()) != 1 || ops.GetOperations()[0].GetName() != op2.GetName() || ops.GetNextPageToken() == "" {
 		t.Fatalf("ListOperations = %v, %v", ops, err)
 	}
+	// An operations token is bound to ListOperations.
+	_, err = c.ListSegments(ctx, &segmentationv1.ListSegmentsRequest{PageToken: ops.GetNextPageToken()})
+	wantPageError(t, err, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "page_token",
+		"segmentation: invalid page token: page_token was issued by another List method; pass the next_page_token this method returned, or omit it for the first page")
+	_, err = c.ListOperations(ctx, &segmentationv1.ListOperationsRequest{PageSize: -1})
+	wantPageError(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "page_size",
+		"page_size: must not be negative, got -1; omit it or send 0 for the default of 20, or a number up to 200")
 	_, err = c.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: "operations/nope"})
 	wantStatus(t, err, codes.NotFound, "OPERATION_NOT_FOUND")
 	hist, err := c.ListSizeHistory(ctx, &segmentationv1.ListSizeHistoryRequest{Audiences: []string{"tiers/vip", "segments/picked"}})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/paging"
 	"github.com/tenurehq/tenure/services/segmentation/internal/membership"
 	"github.com/tenurehq/tenure/services/segmentation/internal/rules"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
@@ -143,11 +144,7 @@ func (e *Engine) Members(ctx context.Context, audience string, pageSize int, tok
 	if _, err := segmentation.ParseAudience(audience); err != nil {
 		return nil, "", 0, err
 	}
-	n, err := segmentation.PageSize(pageSize, segmentation.DefaultMemberPage, segmentation.MaxMemberPage)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	after, err := segmentation.DecodePageToken("m", token)
+	p, err := segmentation.ParsePage(segmentation.MemberPages, pageSize, token, paging.For("ListMembers").With("parent", audience))
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -165,12 +162,12 @@ func (e *Engine) Members(ctx context.Context, audience string, pageSize int, tok
 		}
 		return nil, "", 0, audienceError(audience, err)
 	}
-	ids, next, err := snap.Members(audience, after, n)
+	ids, next, err := snap.Members(audience, p.After, p.Size)
 	if err != nil {
 		return nil, "", 0, audienceError(audience, err)
 	}
 	if next != "" {
-		next = segmentation.EncodePageToken("m", next)
+		next = p.Next(next)
 	}
 	return ids, next, int64(size), nil
 }

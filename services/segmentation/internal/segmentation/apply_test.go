@@ -4,6 +4,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/tenurehq/tenure/services/platform/paging"
 )
 
 func TestPlanPage(t *testing.T) {
@@ -120,27 +122,38 @@ func TestValidateSegmentID(t *testing.T) {
 }
 
 func TestPageTokens(t *testing.T) {
-	tok := EncodePageToken("m", "cust-1")
-	if got, err := DecodePageToken("m", tok); err != nil || got != "cust-1" {
-		t.Errorf("round trip = %q, %v", got, err)
+	members := paging.For("ListMembers").With("parent", "tiers/vip")
+	first, err := ParsePage(MemberPages, 0, "", members)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range []string{"!!", EncodePageToken("op", "x"), EncodePageToken("m", "")} {
-		if _, err := DecodePageToken("m", bad); !errors.Is(err, ErrInvalidPageToken) {
-			t.Errorf("DecodePageToken(%q) = %v", bad, err)
+	tok := first.Next("cust-1")
+	if got, err := ParsePage(MemberPages, 0, tok, members); err != nil || got.After != "cust-1" {
+		t.Errorf("round trip = %q, %v", got.After, err)
+	}
+	ops, _ := ParsePage(OperationPages, 0, "", paging.For("ListOperations"))
+	otherParent, _ := ParsePage(MemberPages, 0, "", paging.For("ListMembers").With("parent", "tiers/at_risk"))
+	for _, bad := range []string{"!!", ops.Next("x"), otherParent.Next("cust-1"), first.Next("")} {
+		_, err := ParsePage(MemberPages, 0, bad, members)
+		var fe *paging.Error
+		if !errors.Is(err, ErrInvalidPageToken) || !errors.As(err, &fe) || fe.Field() != "page_token" {
+			t.Errorf("ParsePage(token %q) = %v, want ErrInvalidPageToken naming page_token", bad, err)
 		}
 	}
-	if got, err := DecodePageToken("m", ""); got != "" || err != nil {
-		t.Errorf("empty token = %q, %v", got, err)
+	if got, err := ParsePage(MemberPages, 0, "", members); got.After != "" || err != nil {
+		t.Errorf("empty token = %q, %v", got.After, err)
 	}
 }
 
 func TestPageSize(t *testing.T) {
 	for _, tt := range []struct{ in, want int }{{0, 50}, {10, 10}, {900, 500}} {
-		if got, err := PageSize(tt.in, 50, 500); err != nil || got != tt.want {
-			t.Errorf("PageSize(%d) = %d, %v; want %d", tt.in, got, err, tt.want)
+		if got, err := ParsePage(SegmentPages, tt.in, "", paging.For("ListSegments")); err != nil || got.Size != tt.want {
+			t.Errorf("PageSize(%d) = %d, %v; want %d", tt.in, got.Size, err, tt.want)
 		}
 	}
-	if _, err := PageSize(-1, 50, 500); !errors.Is(err, ErrInvalidArgument) {
-		t.Errorf("PageSize(-1) = %v", err)
+	_, err := ParsePage(SegmentPages, -1, "", paging.For("ListSegments"))
+	var fe *FieldError
+	if !errors.Is(err, ErrInvalidArgument) || !errors.As(err, &fe) || fe.Field() != "page_size" {
+		t.Errorf("PageSize(-1) = %v, want ErrInvalidArgument naming page_size", err)
 	}
 }

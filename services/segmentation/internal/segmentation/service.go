@@ -2,13 +2,14 @@ package segmentation
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tenurehq/tenure/services/platform/paging"
 )
 
 // Limits of the API.
@@ -261,70 +262,51 @@ func (s *Service) GetSegment(ctx context.Context, id string) (SegmentDef, error)
 	return s.withCount(seg), nil
 }
 
-// Page sizes.
-const (
-	DefaultSegmentPage   = 50
-	MaxSegmentPage       = 500
-	DefaultOperationPage = 20
-	MaxOperationPage     = 200
-	DefaultMemberPage    = 100
-	MaxMemberPage        = 1000
+// Page size policies of the List methods, as the API documents them.
+var (
+	SegmentPages   = paging.Sizes{Default: 50, Max: 500}
+	OperationPages = paging.Sizes{Default: 20, Max: 200}
+	MemberPages    = paging.Sizes{Default: 100, Max: 1000}
+	// SizeHistoryLimits applies to ListSizeHistory's limit field.
+	SizeHistoryLimits = paging.Sizes{Default: 50, Max: 500}
 )
 
-// PageSize applies a default and a maximum to a requested page size.
-func PageSize(n, def, max int) (int, error) {
+// ParsePage reads a List request's page_size and page_token with the
+// platform's paging, its errors wrapped in this package's sentinels: a bad
+// size is a FieldError wrapping ErrInvalidArgument, a bad token wraps
+// ErrInvalidPageToken.
+func ParsePage(sizes paging.Sizes, pageSize int, token string, f paging.Filter) (paging.Page, error) {
+	p, err := paging.Parse(sizes, pageSize, token, f)
+	return p, pagingError(err)
+}
+
+func pagingError(err error) error {
+	var pe *paging.Error
 	switch {
-	case n < 0:
-		return 0, invalid("page_size", "must not be negative, got %d", n)
-	case n == 0:
-		return def, nil
-	case n > max:
-		return max, nil
+	case err == nil:
+		return nil
+	case errors.Is(err, paging.ErrInvalidPageToken):
+		return fmt.Errorf("%w: %w", ErrInvalidPageToken, err)
+	case errors.As(err, &pe):
+		return invalid(pe.Field(), "%s", pe.Description())
 	}
-	return n, nil
-}
-
-// EncodePageToken makes an opaque page token from the last key of a page.
-func EncodePageToken(kind, key string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + key))
-}
-
-// DecodePageToken returns the key of a token made by EncodePageToken with
-// the same kind; "" for an empty token.
-func DecodePageToken(kind, token string) (string, error) {
-	if token == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
-		return "", fmt.Errorf("%w: %q", ErrInvalidPageToken, token)
-	}
-	k, key, ok := strings.Cut(string(b), ":")
-	if !ok || k != kind || key == "" {
-		return "", fmt.Errorf("%w: %q", ErrInvalidPageToken, token)
-	}
-	return key, nil
+	return err
 }
 
 // ListSegments returns a page of segments in id order and the next page token.
 func (s *Service) ListSegments(ctx context.Context, pageSize int, token string) ([]SegmentDef, string, error) {
-	n, err := PageSize(pageSize, DefaultSegmentPage, MaxSegmentPage)
+	p, err := ParsePage(SegmentPages, pageSize, token, paging.For("ListSegments"))
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := DecodePageToken("seg", token)
+	if p.After != "" && ValidateSegmentID(p.After) != nil {
+		return nil, "", pagingError(paging.InvalidToken())
+	}
+	segs, err := s.store.ListSegments(ctx, p.After, p.Limit())
 	if err != nil {
 		return nil, "", err
 	}
-	segs, err := s.store.ListSegments(ctx, after, n+1)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(segs) > n {
-		segs = segs[:n]
-		next = EncodePageToken("seg", segs[n-1].ID)
-	}
+	segs, next := paging.Cut(p, segs, func(g SegmentDef) string { return g.ID })
 	for i := range segs {
 		segs[i] = s.withCount(segs[i])
 	}
@@ -444,31 +426,26 @@ func (s *Service) GetOperation(ctx context.Context, id string) (Operation, error
 
 // ListOperations returns a page of operations, newest first.
 func (s *Service) ListOperations(ctx context.Context, pageSize int, token string) ([]Operation, string, error) {
-	n, err := PageSize(pageSize, DefaultOperationPage, MaxOperationPage)
+	p, err := ParsePage(OperationPages, pageSize, token, paging.For("ListOperations"))
 	if err != nil {
 		return nil, "", err
 	}
-	before, err := DecodePageToken("op", token)
+	if len(p.After) > 64 {
+		return nil, "", pagingError(paging.InvalidToken())
+	}
+	ops, err := s.store.ListOperations(ctx, p.After, p.Limit())
 	if err != nil {
 		return nil, "", err
 	}
-	ops, err := s.store.ListOperations(ctx, before, n+1)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(ops) > n {
-		ops = ops[:n]
-		next = EncodePageToken("op", ops[n-1].ID)
-	}
+	ops, next := paging.Cut(p, ops, func(o Operation) string { return o.ID })
 	return ops, next, nil
 }
 
 // SizeHistory returns size series per audience. Audiences must parse.
 func (s *Service) SizeHistory(ctx context.Context, audiences []string, since time.Time, limit int) ([]SizePoint, error) {
-	n, err := PageSize(limit, 50, 500)
+	n, err := SizeHistoryLimits.Field("limit", limit)
 	if err != nil {
-		return nil, invalid("limit", "must not be negative, got %d", limit)
+		return nil, pagingError(err)
 	}
 	for _, a := range audiences {
 		if _, err := ParseAudience(a); err != nil {
