@@ -178,14 +178,21 @@ func Parse(sizes Sizes, pageSize int, pageToken string, f Filter) (Page, error) 
 	}
 	t, err := decode(pageToken)
 	if err != nil {
-		return Page{}, &Error{field: "page_token", err: ErrInvalidPageToken,
-			problem: "is not one this service issued; pass next_page_token unchanged, or omit it for the first page"}
+		return Page{}, InvalidToken()
 	}
 	if t.filter != f.sum() {
 		return Page{}, &Error{field: "page_token", err: ErrInvalidPageToken, problem: f.mismatch()}
 	}
 	p.After = t.position
 	return p, nil
+}
+
+// InvalidToken is the error for a page_token that is not one the service
+// issued. Parse returns it for tokens that do not decode; a List method
+// returns it for a token whose position it could not have issued.
+func InvalidToken() error {
+	return &Error{field: "page_token", err: ErrInvalidPageToken,
+		problem: "is not one this service issued; pass next_page_token unchanged, or omit it for the first page"}
 }
 
 // Limit is how many items to read from storage: one more than Size, so
