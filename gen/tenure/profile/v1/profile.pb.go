@@ -922,8 +922,12 @@ func (x *GetCustomerResponse) GetCustomer() *Customer {
 
 type ListCustomersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Default 50, maximum 1,000.
-	PageSize  int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Default 50, maximum 1,000; larger sizes are lowered to the maximum.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response, for the page after it;
+	// empty for the first page. Tokens are opaque and bound to the request's
+	// tag and updated_after: reuse with other values fails with
+	// INVALID_ARGUMENT, reason INVALID_PAGE_TOKEN.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only customers carrying this tag.
 	Tag string `protobuf:"bytes,3,opt,name=tag,proto3" json:"tag,omitempty"`
@@ -1774,8 +1778,12 @@ type ListCustomerEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "customers/{customer_id}".
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// Default 100, maximum 1,000.
-	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Default 100, maximum 1,000; larger sizes are lowered to the maximum.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response, for the page after it;
+	// empty for the first page. Tokens are opaque and bound to the parent:
+	// reuse with another fails with INVALID_ARGUMENT, reason
+	// INVALID_PAGE_TOKEN.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

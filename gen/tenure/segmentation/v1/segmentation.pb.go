@@ -1092,8 +1092,11 @@ func (x *GetOperationResponse) GetOperation() *Operation {
 
 type ListOperationsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Default 20, maximum 200.
-	PageSize      int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Default 20, maximum 200; larger sizes are lowered to the maximum.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response, for the page after it;
+	// empty for the first page. Tokens are opaque; one from another method
+	// fails with INVALID_ARGUMENT, reason INVALID_PAGE_TOKEN.
 	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1595,8 +1598,11 @@ func (x *GetSegmentResponse) GetSegment() *Segment {
 
 type ListSegmentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Default 50, maximum 500.
-	PageSize      int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Default 50, maximum 500; larger sizes are lowered to the maximum.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response, for the page after it;
+	// empty for the first page. Tokens are opaque; one from another method
+	// fails with INVALID_ARGUMENT, reason INVALID_PAGE_TOKEN.
 	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2132,8 +2138,12 @@ type ListMembersRequest struct {
 	// "stages/{prospect|new|active|dormant|churned}" or
 	// "rfmSegments/{champions|...}".
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	// Default 100, maximum 1,000.
-	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Default 100, maximum 1,000; larger sizes are lowered to the maximum.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response, for the page after it;
+	// empty for the first page. Tokens are opaque and bound to the parent:
+	// reuse with another fails with INVALID_ARGUMENT, reason
+	// INVALID_PAGE_TOKEN.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
