@@ -1,38 +1,41 @@
-# Tenure build. Every tool the build needs is installed into ./bin with
-# `go install` at the versions pinned here.
+# Tenure build. Every tool the build needs is built into ./bin from the
+# versions pinned with `tool` directives (see "Dev tools" below).
 
 SHELL := /bin/bash
 BIN := $(CURDIR)/bin
 export GOBIN := $(BIN)
 export PATH := $(BIN):$(PATH)
 
-BUF_VERSION := v1.75.0
-PROTOC_GEN_GO_VERSION := v1.36.12
-PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
-GRPC_GATEWAY_VERSION := v2.32.0
 # The googleapis HTTP annotations ship inside this module; `make generate`
 # copies them into an ignored folder instead of committing them.
 GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 
-MODULES := gen services/platform services/profile services/gateway services/segmentation tools
+# The workspace's modules, from the use directives of go.work.
+MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools bench bench-segmentation bench-segmentation-1m tidy clean
+.PHONY: all build run test test-short lint check-generate generate tools breaking bench bench-segmentation bench-segmentation-1m tidy clean
 
 all: build
 
-$(BIN)/buf:
-	go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
-$(BIN)/protoc-gen-go:
-	go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
-$(BIN)/protoc-gen-go-grpc:
-	go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
-$(BIN)/protoc-gen-grpc-gateway:
-	go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
-$(BIN)/protoc-gen-openapiv2:
-	go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+# Dev tools. The protoc plugins are `tool` directives of tools/go.mod: they
+# resolve with the workspace, so the generators run the protobuf, grpc and
+# grpc-gateway versions the services link. buf is a `tool` of its own module,
+# tools/buf/go.mod, outside go.work: its dependencies would raise shared
+# versions (protobuf to a pre-release) for every module of the workspace.
+# Change a version with `go get -tool <pkg>@<version>` in the module that pins
+# it; the binaries below rebuild when that go.mod changes.
+PLUGINS := google.golang.org/protobuf/cmd/protoc-gen-go \
+	google.golang.org/grpc/cmd/protoc-gen-go-grpc \
+	github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway \
+	github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2
 
-tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2
+$(BIN)/buf: tools/buf/go.mod
+	cd tools/buf && GOWORK=off go build -o $@ github.com/bufbuild/buf/cmd/buf
+$(BIN)/protoc-gen-%: tools/go.mod
+	go build -o $@ $(filter %/protoc-gen-$*,$(PLUGINS))
+
+tools: $(BIN)/buf $(addprefix $(BIN)/,$(notdir $(PLUGINS)))
 
 .build/googleapis/google/api/annotations.proto:
 	@dir=$$(GOWORK=off go mod download -json $(GOOGLEAPIS_MODULE) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'); \
@@ -60,6 +63,31 @@ lint: tools googleapis
 	go vet $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	buf lint --path proto/tenure
 	buf format -d --exit-code proto
+
+## breaking: fail when proto/ breaks the wire or JSON API (WIRE_JSON) of
+## BREAKING_AGAINST: by default main (local or origin), or HEAD~1 when HEAD
+## is main, so it also runs on a single-branch clone. Skipped, with a notice,
+## when the clone has no such commit (a depth-1 clone of main).
+BREAKING_AGAINST ?=
+AGAINST_DIR := $(CURDIR)/.build/against
+breaking: tools googleapis
+	@ref='$(BREAKING_AGAINST)'; \
+	if [ -z "$$ref" ]; then \
+		head=$$(git rev-parse HEAD); \
+		for m in main origin/main; do \
+			c=$$(git rev-parse -q --verify "$$m^{commit}") || continue; \
+			if [ "$$c" != "$$head" ]; then ref=$$m; else ref=HEAD~1; fi; break; \
+		done; \
+		[ -n "$$ref" ] || ref=HEAD~1; \
+	fi; \
+	if ! git rev-parse -q --verify "$$ref^{commit}" > /dev/null; then \
+		echo "breaking: no commit $$ref in this clone to compare with; skipped"; exit 0; \
+	fi; \
+	echo "buf breaking against $$ref"; \
+	rm -rf $(AGAINST_DIR) && mkdir -p $(AGAINST_DIR)/.build && \
+	git archive "$$ref" proto buf.yaml | tar -x -C $(AGAINST_DIR) && \
+	cp -r .build/googleapis $(AGAINST_DIR)/.build/ && \
+	buf breaking --against $(AGAINST_DIR)
 
 ## build: compile every module, tests included.
 build:
@@ -106,6 +134,7 @@ bench-segmentation-1m:
 
 tidy:
 	for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done
+	cd tools/buf && GOWORK=off go mod tidy
 
 clean:
 	rm -rf bin .build data
