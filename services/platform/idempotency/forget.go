@@ -43,9 +43,11 @@ func subjectsOf(server, req any) [][]byte {
 // subject, however long, has a fixed size.
 func hashSubjects(subjects []string) [][]byte {
 	out := make([][]byte, 0, len(subjects))
+	seen := make(map[[sha256.Size]byte]bool, len(subjects))
 	for _, subj := range subjects {
 		h := sha256.Sum256([]byte(subj))
-		if !slices.ContainsFunc(out, func(b []byte) bool { return string(b) == string(h[:]) }) {
+		if !seen[h] {
+			seen[h] = true
 			out = append(out, h[:])
 		}
 	}
@@ -74,6 +76,12 @@ func (s *Store) addSubjects(ctx context.Context, tx *sql.Tx, key string, created
 // transaction that erases or deletes the subject's data, so the two commit
 // or roll back together. tx must belong to the Store's database, and
 // Migrate must have run.
+//
+// Forget sees the keys claimed before it runs. A call claimed while the
+// erasure's transaction is open must be ordered after the erasure by the
+// service's own locks on the subject (the erased customer's row), so that
+// the response it stores describes the subject after the erasure, never
+// the data the erasure removed.
 func (s *Store) Forget(ctx context.Context, tx *sql.Tx, subjects ...string) error {
 	for chunk := range slices.Chunk(hashSubjects(subjects), subjectBatch) {
 		in := repeatJoin("?", len(chunk))
