@@ -2,32 +2,67 @@
 // a request_id is executed once, and a retry with the same id gets the
 // stored first response back.
 //
+// # Request ids
+//
+// A request_id is checked before anything else (CheckRequestID): at most
+// MaxRequestIDLength characters, each a printable ASCII character other
+// than space, so UUIDs, ULIDs and base64url strings all fit. Anything else
+// fails with INVALID_ARGUMENT, reason INVALID_REQUEST_ID, and a BadRequest
+// naming request_id. An empty request_id means the call is not
+// deduplicated. A request_id should be opaque: it is kept in clear.
+//
+// # Retention
+//
 // Keys are kept for a retention period (DefaultRetention unless
 // WithRetention says otherwise). An older key is ignored, so a request
 // reusing it runs as new, and Purge (run periodically by Sweep) deletes old
 // keys in small batches.
 //
+// # Claims and crashes
+//
+// A call claims its key before the handler runs, and refreshes the claim's
+// heartbeat every HeartbeatInterval while the handler runs. A duplicate
+// arriving meanwhile fails with ABORTED, reason REQUEST_IN_PROGRESS. If the
+// process dies mid-call its heartbeat stops, and a retry arriving once the
+// heartbeat is ClaimTimeout old takes the claim over and runs the handler.
+// Heartbeats are timestamps from each replica's clock, so replicas' clocks
+// must agree to well within ClaimTimeout-HeartbeatInterval (NTP does). A
+// replica that stalls for longer than ClaimTimeout (a frozen process) may
+// find its call taken over; when it resumes, its response is not stored.
+//
 // The guarantee is at most once per key under ordinary failures, not
-// exactly once under crashes: the interceptor records the response in its
-// own transaction after the handler's transaction has committed. If the
-// process dies between the two, the key stays pending; a retry fails with
-// REQUEST_IN_PROGRESS until the pending timeout (two minutes) passes, and
-// then runs the handler again. This is the accepted trade-off of keeping
-// the key store independent of each service's transactions: where a
-// second execution would do harm, the service makes the mutation itself
-// naturally idempotent (a caller-supplied event id, a unique order id, a
-// guarded update).
+// exactly once under crashes: the response is recorded in its own
+// transaction after the handler's transaction has committed. If the process
+// dies between the two, a retry after ClaimTimeout runs the handler again.
+// This is the accepted trade-off of keeping the key store independent of
+// each service's transactions: where a second execution would do harm, the
+// service makes the mutation itself naturally idempotent (a caller-supplied
+// event id, a unique order id, a guarded update).
+//
+// # Personal data
+//
+// A stored response can hold personal data, such as a customer's name and
+// email. A service says whom each request is about by implementing
+// SubjectLister on its gRPC service implementation; the subjects (for a
+// customer, CustomerSubject) are recorded, as SHA-256 hashes, with the
+// claim. When the service erases or deletes a customer, it calls Forget in
+// the same transaction: every key recorded with that subject, completed or
+// still in flight, loses its response and request fingerprint and becomes
+// forgotten. A retry of a forgotten key fails with FAILED_PRECONDITION,
+// reason REQUEST_FORGOTTEN, until the key's retention ends. It is not run
+// again, because that could recreate the data just erased (a retried
+// CreateCustomer would); the caller reads the resource's current state
+// instead. A call still in flight when its subject is forgotten returns
+// its response to its caller but does not store it; if it fails, its key
+// is released as usual.
 package idempotency
 
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -36,7 +71,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 )
@@ -46,6 +80,8 @@ import (
 const (
 	ReasonKeyReused         = "IDEMPOTENCY_KEY_REUSED"
 	ReasonRequestInProgress = "REQUEST_IN_PROGRESS"
+	ReasonRequestForgotten  = "REQUEST_FORGOTTEN"
+	ReasonInvalidRequestID  = "INVALID_REQUEST_ID"
 )
 
 // DefaultDomain is the ErrorInfo domain of the interceptor's errors when
@@ -56,20 +92,19 @@ const DefaultDomain = "tenure.dev"
 // not given.
 const DefaultRetention = 24 * time.Hour
 
+// HeartbeatInterval is how often a call in flight refreshes its claim.
+const HeartbeatInterval = time.Second
+
+// ClaimTimeout is how old a claim's heartbeat must be before a retry may
+// take the claim over: the claimant is then taken to have died.
+const ClaimTimeout = 5 * time.Second
+
 // migrationComponent names the idempotency store's migrations in
 // schema_migrations.
 const migrationComponent = "idempotency"
 
-// purgeBatch is the most keys one Purge transaction deletes, so purging
-// never holds long locks.
-const purgeBatch = 500
-
 // requestIDField is the request field that carries the idempotency key.
 const requestIDField protoreflect.Name = "request_id"
-
-// pendingTimeout is how long a call may stay in flight before its key is
-// considered abandoned (the replica died mid-call) and a retry may run it.
-const pendingTimeout = 2 * time.Minute
 
 //go:embed migrations
 var migrations embed.FS
@@ -81,6 +116,11 @@ type Store struct {
 	now       func() time.Time
 	domain    string
 	retention time.Duration
+	// ticker makes the heartbeat ticker of a call in flight; tests replace
+	// it to drive heartbeats by hand, and set refreshed to learn when a
+	// heartbeat has been written.
+	ticker    func(d time.Duration) (<-chan time.Time, func())
+	refreshed chan<- struct{}
 }
 
 // Option configures a Store.
@@ -103,25 +143,31 @@ func WithRetention(d time.Duration) Option {
 	}
 }
 
-// WithClock sets the clock used for key timestamps, expiry and the pending
-// timeout (default time.Now), for tests.
+// WithClock sets the clock used for key timestamps, expiry and claim
+// heartbeats (default time.Now), for tests.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
 
 // NewStore returns a Store over db. Call Migrate before use.
 func NewStore(db *sqlstore.DB, opts ...Option) *Store {
-	s := &Store{db: db, now: time.Now, domain: DefaultDomain, retention: DefaultRetention}
+	s := &Store{db: db, now: time.Now, domain: DefaultDomain, retention: DefaultRetention, ticker: realTicker}
 	for _, opt := range opts {
 		opt(s)
 	}
 	return s
 }
 
+func realTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
 // Retention returns how long keys are remembered.
 func (s *Store) Retention() time.Duration { return s.retention }
 
-// Migrate creates the idempotency_keys table if it does not exist.
+// Migrate creates the idempotency tables if they do not exist. Running it
+// again, or from several packages sharing the database, is harmless.
 func (s *Store) Migrate(ctx context.Context) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -130,66 +176,20 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return s.db.Migrate(ctx, migrationComponent, sub)
 }
 
-// Purge deletes keys created before before, in batches of a few hundred
-// per transaction, and returns how many it deleted. Several replicas may
-// purge at once.
-func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	for {
-		var n int64
-		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM idempotency_keys WHERE request_id IN
-				(SELECT request_id FROM idempotency_keys WHERE created_at < ? LIMIT ?)`),
-				before.UnixNano(), purgeBatch)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
-			return err
-		})
-		if err != nil {
-			return total, fmt.Errorf("idempotency: purge: %w", err)
-		}
-		total += n
-		if n < purgeBatch {
-			return total, nil
-		}
-	}
-}
-
-// Sweep purges expired keys now and then every interval until ctx is
-// done. Failures are logged to lg and retried at the next tick.
-func (s *Store) Sweep(ctx context.Context, interval time.Duration, lg *slog.Logger) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		n, err := s.Purge(ctx, s.now().Add(-s.retention))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			lg.WarnContext(ctx, "idempotency: purge expired keys", "error", err)
-		case n > 0:
-			lg.DebugContext(ctx, "idempotency: purged expired keys", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
-}
-
 // UnaryServerInterceptor returns an interceptor that deduplicates calls
 // whose request has a non-empty string field request_id.
 //
-// The request's fingerprint is the SHA-256 of the method name and the
-// deterministic protobuf encoding of the request with request_id cleared.
-// A call with a new key runs the handler; its response is stored when it
-// succeeds, and the key is released when it fails so the caller can retry.
-// A later call with the same key and fingerprint gets the stored response
-// without running the handler. The same key with a different request (or
-// method) fails with FailedPrecondition, reason IDEMPOTENCY_KEY_REUSED; a
-// duplicate of a call still in flight fails with Aborted, reason
-// REQUEST_IN_PROGRESS.
+// The request_id must pass CheckRequestID. The request's fingerprint is the
+// SHA-256 of the method name and the deterministic protobuf encoding of the
+// request with request_id cleared. A call with a new key runs the handler;
+// its response is stored when it succeeds, and the key is released when it
+// fails so the caller can retry. A later call with the same key and
+// fingerprint gets the stored response without running the handler. The
+// same key with a different request (or method) fails with
+// FailedPrecondition, reason IDEMPOTENCY_KEY_REUSED; a duplicate of a call
+// still in flight fails with Aborted, reason REQUEST_IN_PROGRESS; a key
+// forgotten by Forget fails with FailedPrecondition, reason
+// REQUEST_FORGOTTEN.
 func (s *Store) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		msg, ok := req.(proto.Message)
@@ -200,12 +200,15 @@ func (s *Store) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		if !ok {
 			return handler(ctx, req)
 		}
+		if err := CheckRequestID(key); err != nil {
+			return nil, s.errInvalidRequestID(err)
+		}
 		fp, err := fingerprint(info.FullMethod, msg)
 		if err != nil {
 			return nil, err
 		}
 
-		claim, stored, err := s.begin(ctx, key, info.FullMethod, fp)
+		c, stored, err := s.begin(ctx, key, info.FullMethod, fp, subjectsOf(info.Server, req))
 		if err != nil {
 			return nil, err
 		}
@@ -213,18 +216,20 @@ func (s *Store) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 			return stored, nil
 		}
 
+		stop := s.keepAlive(ctx, c)
 		resp, herr := handler(ctx, req)
+		stop()
 		// Record the outcome even when the caller has gone away: the
 		// handler's effects are already committed.
 		bg := context.WithoutCancel(ctx)
 		if herr != nil {
-			_ = s.release(bg, key, claim)
+			_ = s.release(bg, c)
 			return resp, herr
 		}
 		if rmsg, ok := resp.(proto.Message); ok {
-			// When storing fails the key stays pending until it times out,
-			// so a retry cannot run the handler twice in the meantime.
-			_ = s.complete(bg, key, claim, rmsg)
+			// When storing fails the key stays pending until its heartbeat
+			// times out; a retry then runs the handler again.
+			_ = s.complete(bg, c, rmsg)
 		}
 		return resp, nil
 	}
@@ -256,124 +261,6 @@ func fingerprint(method string, msg proto.Message) ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
-// begin claims key for this call, or returns the stored response of an
-// identical completed call. The claim is the pending row's updated_at,
-// which guards the later complete or release against a takeover.
-func (s *Store) begin(ctx context.Context, key, method string, fp []byte) (claim int64, stored proto.Message, err error) {
-	var reply proto.Message
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		reply, claim = nil, s.now().UnixNano()
-		res, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO idempotency_keys
-			(request_id, method, fingerprint, state, created_at, updated_at)
-			VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (request_id) DO NOTHING`),
-			key, method, fp, claim, claim)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-
-		var (
-			gotFP     []byte
-			state     string
-			response  []byte
-			createdAt int64
-			updatedAt int64
-		)
-		err = tx.QueryRowContext(ctx, s.db.Rebind(`SELECT fingerprint, state, response, created_at, updated_at
-			FROM idempotency_keys WHERE request_id = ?`), key).Scan(&gotFP, &state, &response, &createdAt, &updatedAt)
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.errInProgress(key) // purged just now; a retry inserts it afresh
-		}
-		if err != nil {
-			return err
-		}
-		if claim-createdAt >= s.retention.Nanoseconds() {
-			// The key has expired but was not purged yet: start afresh.
-			res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE idempotency_keys
-				SET method = ?, fingerprint = ?, state = 'pending', response = NULL, created_at = ?, updated_at = ?
-				WHERE request_id = ? AND created_at = ? AND updated_at = ?`),
-				method, fp, claim, claim, key, createdAt, updatedAt)
-			return s.claimed(res, err, key)
-		}
-		if string(gotFP) != string(fp) {
-			return s.errKeyReused(key)
-		}
-		switch state {
-		case "done":
-			var a anypb.Any
-			if err := proto.Unmarshal(response, &a); err != nil {
-				return fmt.Errorf("idempotency: decode stored response: %w", err)
-			}
-			reply, err = a.UnmarshalNew()
-			if err != nil {
-				return fmt.Errorf("idempotency: decode stored response: %w", err)
-			}
-			return nil
-		default: // pending
-			if claim-updatedAt < pendingTimeout.Nanoseconds() {
-				return s.errInProgress(key)
-			}
-			// The first call was abandoned: take it over.
-			res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE idempotency_keys SET updated_at = ?
-				WHERE request_id = ? AND state = 'pending' AND updated_at = ?`), claim, key, updatedAt)
-			return s.claimed(res, err, key)
-		}
-	})
-	if err != nil {
-		if _, ok := status.FromError(err); !ok {
-			err = status.Error(codes.Internal, "idempotency: key store unavailable")
-		}
-		return 0, nil, err
-	}
-	return claim, reply, nil
-}
-
-// claimed checks that a guarded takeover updated the row: when it did not,
-// a concurrent retry took the key first.
-func (s *Store) claimed(res sql.Result, err error, key string) error {
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n != 1 {
-		return s.errInProgress(key)
-	}
-	return nil
-}
-
-// complete stores the response of a successful call.
-func (s *Store) complete(ctx context.Context, key string, claim int64, resp proto.Message) error {
-	a, err := anypb.New(resp)
-	if err != nil {
-		return err
-	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(a)
-	if err != nil {
-		return err
-	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE idempotency_keys
-			SET state = 'done', response = ?, updated_at = ?
-			WHERE request_id = ? AND state = 'pending' AND updated_at = ?`),
-			b, s.now().UnixNano(), key, claim)
-		return err
-	})
-}
-
-// release forgets the key of a failed call so it can be retried.
-func (s *Store) release(ctx context.Context, key string, claim int64) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM idempotency_keys
-			WHERE request_id = ? AND state = 'pending' AND updated_at = ?`), key, claim)
-		return err
-	})
-}
-
 func (s *Store) errKeyReused(key string) error {
 	st := status.Newf(codes.FailedPrecondition,
 		"request_id %q was already used for a different request; use a new request_id for a new request", key)
@@ -383,6 +270,13 @@ func (s *Store) errKeyReused(key string) error {
 func (s *Store) errInProgress(key string) error {
 	st := status.Newf(codes.Aborted, "a request with request_id %q is still in progress; retry later", key)
 	return s.withInfo(st, ReasonRequestInProgress, key)
+}
+
+func (s *Store) errForgotten(key string) error {
+	st := status.Newf(codes.FailedPrecondition,
+		"the result of the request with request_id %q is no longer kept because a customer it concerned was erased "+
+			"or deleted; it is not run again: read the resource's current state, and use a new request_id for a new request", key)
+	return s.withInfo(st, ReasonRequestForgotten, key)
 }
 
 func (s *Store) withInfo(st *status.Status, reason, key string) error {

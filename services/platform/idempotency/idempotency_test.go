@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,7 +25,9 @@ import (
 )
 
 // fakeProfile counts CreateCustomer calls per customer id. A customer id
-// "fail-N" fails the first N calls; "block" waits on the block channel.
+// "fail-N" fails the first N calls; "block" waits on the block channel, and
+// so does "block-fail", which then fails. CreateCustomer requests are about
+// their customer (an idempotency.SubjectLister).
 type fakeProfile struct {
 	profilev1.UnimplementedProfileServiceServer
 
@@ -44,9 +47,12 @@ func (f *fakeProfile) CreateCustomer(ctx context.Context, req *profilev1.CreateC
 	if _, err := fmt.Sscanf(req.GetCustomerId(), "fail-%d", &fails); err == nil && n <= fails {
 		return nil, status.Error(codes.Unavailable, "try again")
 	}
-	if req.GetCustomerId() == "block" {
+	if strings.HasPrefix(req.GetCustomerId(), "block") {
 		f.entered <- struct{}{}
 		<-f.block
+		if req.GetCustomerId() == "block-fail" {
+			return nil, status.Error(codes.Unavailable, "try again")
+		}
 	}
 	return &profilev1.CreateCustomerResponse{Customer: &profilev1.Customer{
 		Name:       "customers/" + req.GetCustomerId(),
@@ -54,6 +60,13 @@ func (f *fakeProfile) CreateCustomer(ctx context.Context, req *profilev1.CreateC
 		FullName:   req.GetCustomer().GetFullName(),
 		Etag:       fmt.Sprintf("call-%d", n), // differs per execution
 	}}, nil
+}
+
+func (f *fakeProfile) IdempotencySubjects(req any) []string {
+	if r, ok := req.(*profilev1.CreateCustomerRequest); ok {
+		return []string{idempotency.CustomerSubject(r.GetCustomerId())}
+	}
+	return nil
 }
 
 func (f *fakeProfile) DeleteCustomer(context.Context, *profilev1.DeleteCustomerRequest) (*profilev1.DeleteCustomerResponse, error) {
@@ -257,6 +270,12 @@ func TestPurge(t *testing.T) {
 		}
 		if left != 1 {
 			t.Errorf("keys left: got %d, want 1", left)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM idempotency_subjects`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 1 {
+			t.Errorf("subjects left: got %d, want 1 (the recent key's)", left)
 		}
 		// The recent key still replays.
 		if _, err := client.CreateCustomer(ctx, create("new", "Bo", "new")); err != nil {

@@ -37,7 +37,7 @@ func serve(t *testing.T, db *sqlstore.DB) profilev1.ProfileServiceClient {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	idem := idempotency.NewStore(db)
+	idem := idempotency.NewStore(db, idempotency.WithDomain(grpcapi.Domain))
 	if err := idem.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

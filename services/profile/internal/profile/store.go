@@ -46,7 +46,8 @@ type Store interface {
 	// it and, if check returns nil, deletes it. A customer with events in the
 	// log other than system events (SystemKinds) is never deleted:
 	// ErrCustomerHasEvents. If event is not nil, see CustomerEventFunc; after
-	// is the zero Customer.
+	// is the zero Customer. The API responses stored about the customer for
+	// request_id retries are forgotten in the same transaction.
 	DeleteCustomer(ctx context.Context, id string, check func(c Customer) error, event CustomerEventFunc) error
 
 	// AppendEvents appends validated events to the log in one transaction.
@@ -88,7 +89,9 @@ type Store interface {
 	//     erased.RecordTime;
 	//   - customer id is deleted;
 	//   - erased (CustomerID = id, not folded into any features) is appended
-	//     to the log with the next sequence.
+	//     to the log with the next sequence;
+	//   - the API responses stored about id for request_id retries are
+	//     forgotten.
 	// Returns the number of events re-keyed.
 	EraseCustomer(ctx context.Context, id string, erased Event) (int64, error)
 }

@@ -55,7 +55,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.db.Migrate(ctx, "profile", Migrations()); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	return nil
+	return s.migrateIdempotency(ctx)
 }
 
 const customerColumns = `customer_id, full_name, email, phone, birthday, time_zone, country,
@@ -413,6 +413,9 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c prof
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
 			return fmt.Errorf("store: delete customer %s: %w", id, err)
 		}
+		if err := s.forgetResponses(ctx, tx, id); err != nil {
+			return err
+		}
 		return s.appendCustomerEvent(ctx, tx, event, c, profile.Customer{})
 	})
 }
@@ -591,6 +594,9 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 		}
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
 			return fmt.Errorf("store: delete erased customer %s: %w", id, err)
+		}
+		if err := s.forgetResponses(ctx, tx, id); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO events
 			(event_id, customer_id, kind, occurred_at, record_time, payload) VALUES (?, ?, ?, ?, ?, ?)`),

@@ -162,7 +162,9 @@ type Store interface {
 	Cursor(ctx context.Context) (int64, error)
 	// ApplyPage applies mutations in order and sets the cursor, in one
 	// transaction. A cursor not above the stored one is ignored along
-	// with the mutations (the page was applied already).
+	// with the mutations (the page was applied already). The API requests
+	// stored for request_id retries that named a customer the page deletes
+	// or re-keys are forgotten in the same transaction.
 	ApplyPage(ctx context.Context, muts []Mutation, cursor int64) error
 	// ResultsGeneration returns a counter that ApplyPage bumps, in its
 	// transaction, whenever a page deletes or re-keys customers and so

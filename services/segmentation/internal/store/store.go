@@ -65,7 +65,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.db.Migrate(ctx, "segmentation", Migrations()); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	return nil
+	return s.migrateIdempotency(ctx)
 }
 
 func nanos(t time.Time) int64 {
@@ -267,6 +267,9 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 		if forgets {
 			if _, err := tx.ExecContext(ctx, `UPDATE results_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
 				return fmt.Errorf("store: bump results generation: %w", err)
+			}
+			if err := s.forgetRequests(ctx, tx, muts); err != nil {
+				return err
 			}
 		}
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO stream_cursor (id, sequence) VALUES (1, ?)
