@@ -327,7 +327,9 @@ func TestValidationErrorMetadata(t *testing.T) {
 // An unset occurred_at is "required"; a set one out of range says the range.
 func TestOccurredAtMessages(t *testing.T) {
 	v := NewValidator()
-	ev := func(at time.Time) Event { return Event{ID: "e1", CustomerID: "c1", OccurredAt: at, Payload: CheckedIn{}} }
+	ev := func(at time.Time) Event {
+		return Event{ID: "e1", CustomerID: "c1", OccurredAt: at, Payload: CheckedIn{}}
+	}
 	tests := []struct {
 		name      string
 		verr      *ValidationError
