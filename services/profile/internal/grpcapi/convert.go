@@ -60,8 +60,8 @@ func toTime(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 	if ts == nil {
 		return time.Time{}, nil
 	}
-	if err := ts.CheckValid(); err != nil {
-		return time.Time{}, invalidField(field, "invalid timestamp: %v", err)
+	if ts.CheckValid() != nil {
+		return time.Time{}, invalidField(field, "must be a valid timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z")
 	}
 	return ts.AsTime(), nil
 }

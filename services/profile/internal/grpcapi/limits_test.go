@@ -134,3 +134,26 @@ func TestHugeEventIDNotEchoed(t *testing.T) {
 		wantMessage(t, err, `profile: invalid event (event_id "`+strings.Repeat("e", 32)+`"…): event.event_id: must be at most 200 characters`)
 	})
 }
+
+// Bad names and timestamps get messages in API terms: a short prefix of the
+// value, the accepted range, no protobuf text.
+func TestBadValueMessages(t *testing.T) {
+	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		cli := serve(t, db)
+		_, err := cli.GetCustomer(ctx, &profilev1.GetCustomerRequest{Name: strings.Repeat("n", 100_000)})
+		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "name")
+		wantMessage(t, err, `profile: invalid argument: name: must be "customers/" followed by a customer id, got "`+strings.Repeat("n", 32)+`"…`)
+
+		_, err = cli.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "b-1", Customer: &profilev1.Customer{
+			RegistrationTime: &timestamppb.Timestamp{Seconds: 253402300800}}})
+		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "customer.registration_time")
+		wantMessage(t, err, "profile: invalid argument: customer.registration_time: must be a valid timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z")
+
+		ev := viewEvent("ev-bad-ts", "b-1", time.Now())
+		ev.OccurredAt = &timestamppb.Timestamp{Seconds: 1, Nanos: -1}
+		_, err = cli.RecordEvent(ctx, &profilev1.RecordEventRequest{Event: ev})
+		wantErr(t, err, codes.InvalidArgument, "INVALID_EVENT", "event.occurred_at")
+		wantMessage(t, err, `profile: invalid event (event_id "ev-bad-ts"): event.occurred_at: must be from 1970-01-01T00:00:00Z to at most 24h after the current time`)
+	})
+}
