@@ -440,14 +440,14 @@ func (v *Validator) Event(e Event, now time.Time) *ValidationError {
 	if msg := customerIDProblem(e.CustomerID); msg != "" {
 		c.fail("customer_id", "%s", msg)
 	}
-	at := e.OccurredAt.UTC().Format(time.RFC3339Nano)
+	at := func() string { return e.OccurredAt.UTC().Format(time.RFC3339Nano) }
 	switch {
 	case e.OccurredAt.IsZero():
 		c.fail("occurred_at", "required: when the event happened, from 1970-01-01T00:00:00Z to at most 24h after the current time")
 	case e.OccurredAt.Year() < 1970:
-		c.fail("occurred_at", "%s, got %s", occurredAtRange, at)
+		c.fail("occurred_at", "%s, got %s", occurredAtRange, at())
 	case e.OccurredAt.After(now.Add(MaxFutureSkew)):
-		c.fail("occurred_at", "must not be more than %s in the future, got %s", MaxFutureSkew, at)
+		c.fail("occurred_at", "must not be more than %s in the future, got %s", MaxFutureSkew, at())
 	}
 	if c.err == nil {
 		v.payload(c, e.Payload)
