@@ -35,7 +35,7 @@ func invalidField(field, format string, args ...any) error {
 func parseName(field, name string) (string, error) {
 	id, ok := strings.CutPrefix(name, customersPrefix)
 	if !ok || id == "" {
-		return "", invalidField(field, "must be %q followed by a customer id, got %q", customersPrefix, name)
+		return "", invalidField(field, "must be %q followed by a customer id, got %s", customersPrefix, profile.QuoteShort(name))
 	}
 	var verr *profile.ValidationError
 	if err := profile.CheckCustomerID(id); errors.As(err, &verr) {
@@ -60,8 +60,8 @@ func toTime(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 	if ts == nil {
 		return time.Time{}, nil
 	}
-	if err := ts.CheckValid(); err != nil {
-		return time.Time{}, invalidField(field, "invalid timestamp: %v", err)
+	if ts.CheckValid() != nil {
+		return time.Time{}, invalidField(field, "must be a valid timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z")
 	}
 	return ts.AsTime(), nil
 }
@@ -182,9 +182,9 @@ func fromFeatures(f profile.Features) *profilev1.CustomerFeatures {
 func toEvent(e *profilev1.Event) (profile.Event, *profile.ValidationError) {
 	out := profile.Event{ID: e.GetEventId(), CustomerID: e.GetCustomerId()}
 	if ts := e.GetOccurredAt(); ts != nil {
-		if err := ts.CheckValid(); err != nil {
-			return out, &profile.ValidationError{Index: -1, EventID: out.ID, Path: "occurred_at",
-				Message: "invalid timestamp: " + err.Error(), Err: profile.ErrInvalidEvent}
+		// A set 0001-01-01T00:00:00Z would read as unset once converted.
+		if ts.CheckValid() != nil || ts.AsTime().IsZero() {
+			return out, profile.OccurredAtOutOfRange(out.ID)
 		}
 		out.OccurredAt = ts.AsTime()
 	}

@@ -9,10 +9,22 @@ import (
 // TopCategoryCount is how many categories Features.TopCategories returns.
 const TopCategoryCount = 5
 
+// MaxTotal is where accumulated totals saturate: gross spend and refunds
+// per currency, in minor units, and quantity per category. A single event
+// carries at most MaxAmountMinor and MaxQuantity per line, so reaching it
+// takes a thousand of the largest orders; a total that reaches it stays
+// there instead of wrapping. It is well below the int64 limit, so that a
+// consumer can add or subtract a few totals (gross − refunds, or a sum over
+// a handful of currencies) without overflow.
+const MaxTotal int64 = 1_000_000_000_000_000_000
+
 // Features is the fold state derived from a customer's events. It keeps only
 // sums, counts, minima and maxima, so folding events in any order gives the
 // same state; the reported features (main currency, spend, average order
 // value, top categories, preferred channel) are computed from it by methods.
+// Sums saturate at MaxTotal (a saturating sum of non-negative terms is
+// min(MaxTotal, exact sum) whatever the order); counts grow by one per
+// event and cannot reach the int64 limit.
 type Features struct {
 	FirstOrderTime time.Time
 	LastOrderTime  time.Time
@@ -35,15 +47,45 @@ type Features struct {
 // CurrencyTotals is the spend in one currency.
 type CurrencyTotals struct {
 	OrderCount int64
+	// GrossMinor is the sum of order totals, saturating at MaxTotal.
 	GrossMinor int64
-	NetMinor   int64
+	// NetMinor is GrossMinor minus the sum of refunds (itself saturating at
+	// MaxTotal), so it is negative when refunds exceed orders. It is kept
+	// signed so that a refund folded before its order still nets against
+	// it; the reported net spend (Net, NetSpend, SpendByCurrency) is floored
+	// at zero.
+	NetMinor int64
+}
+
+// Refunded is the sum of refunds, saturating at MaxTotal.
+func (t CurrencyTotals) Refunded() int64 {
+	return clampTotal(clampTotal(t.GrossMinor) - max(-MaxTotal, min(t.NetMinor, MaxTotal)))
+}
+
+// Net is the net spend as reported: gross minus refunds, never below zero.
+// A refund beyond what was ordered in the currency reduces it to zero and no
+// further.
+func (t CurrencyTotals) Net() int64 { return clampTotal(t.NetMinor) }
+
+// add folds an order total and a refund into t.
+func (t *CurrencyTotals) add(order, refund int64) {
+	gross, refunded := addCapped(t.GrossMinor, order), addCapped(t.Refunded(), refund)
+	t.GrossMinor, t.NetMinor = gross, gross-refunded
 }
 
 // CategoryTotals is what a customer bought of one category.
 type CategoryTotals struct {
+	// Quantity is the sum of line quantities, saturating at MaxTotal.
 	Quantity   int64
 	OrderCount int64
 }
+
+// clampTotal bounds v to [0, MaxTotal].
+func clampTotal(v int64) int64 { return max(0, min(v, MaxTotal)) }
+
+// addCapped is a + b saturating at MaxTotal, for non-negative terms; it
+// clamps both terms first, so no input can make it wrap.
+func addCapped(a, b int64) int64 { return min(clampTotal(a)+clampTotal(b), MaxTotal) }
 
 // CurrencySpend is a customer's spend in one currency, as reported.
 type CurrencySpend struct {
@@ -74,7 +116,7 @@ func (f *Features) Apply(e Event) {
 		f.RefundCount++
 		if p.Amount.Currency != "" {
 			t := f.currency(p.Amount.Currency)
-			t.NetMinor -= p.Amount.Minor
+			t.add(0, p.Amount.Minor)
 			f.Currencies[p.Amount.Currency] = t
 		}
 	}
@@ -92,8 +134,7 @@ func (f *Features) applyOrder(at time.Time, p OrderPlaced) {
 	if total, err := OrderTotal(p); err == nil && total.Currency != "" {
 		t := f.currency(total.Currency)
 		t.OrderCount++
-		t.GrossMinor += total.Minor
-		t.NetMinor += total.Minor
+		t.add(total.Minor, 0)
 		f.Currencies[total.Currency] = t
 	}
 	seen := map[string]bool{}
@@ -105,7 +146,7 @@ func (f *Features) applyOrder(at time.Time, p OrderPlaced) {
 			f.Categories = map[string]CategoryTotals{}
 		}
 		c := f.Categories[l.Category]
-		c.Quantity += l.Quantity
+		c.Quantity = addCapped(c.Quantity, l.Quantity)
 		if !seen[l.Category] {
 			seen[l.Category] = true
 			c.OrderCount++
@@ -166,16 +207,17 @@ func (f Features) GrossSpend() Money {
 	if c == "" {
 		return Money{}
 	}
-	return Money{Currency: c, Minor: f.Currencies[c].GrossMinor}
+	return Money{Currency: c, Minor: clampTotal(f.Currencies[c].GrossMinor)}
 }
 
-// NetSpend is gross spend minus refunds, in the main currency.
+// NetSpend is gross spend minus refunds in the main currency, never below
+// zero (see CurrencyTotals.Net).
 func (f Features) NetSpend() Money {
 	c := f.MainCurrency()
 	if c == "" {
 		return Money{}
 	}
-	return Money{Currency: c, Minor: f.Currencies[c].NetMinor}
+	return Money{Currency: c, Minor: f.Currencies[c].Net()}
 }
 
 // AverageOrderValue is gross spend divided by the orders in the main
@@ -186,7 +228,7 @@ func (f Features) AverageOrderValue() Money {
 		return Money{}
 	}
 	t := f.Currencies[c]
-	return Money{Currency: c, Minor: divHalfUp(t.GrossMinor, t.OrderCount)}
+	return Money{Currency: c, Minor: divHalfUp(clampTotal(t.GrossMinor), t.OrderCount)}
 }
 
 // divHalfUp divides a by n > 0, rounding halves away from zero; 0 if n <= 0.
@@ -247,10 +289,12 @@ func (f Features) PreferredChannel() string {
 	return best
 }
 
-// SpendByCurrency returns the spend per currency, by currency code.
+// SpendByCurrency returns the spend per currency, by currency code, with
+// NetMinor as reported (Net: never below zero).
 func (f Features) SpendByCurrency() []CurrencySpend {
 	out := make([]CurrencySpend, 0, len(f.Currencies))
 	for code, t := range f.Currencies {
+		t.NetMinor = t.Net()
 		out = append(out, CurrencySpend{Currency: code, CurrencyTotals: t})
 	}
 	slices.SortFunc(out, func(a, b CurrencySpend) int { return cmp.Compare(a.Currency, b.Currency) })

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -104,7 +105,10 @@ func TestFeatures(t *testing.T) {
 				{ID: "r", CustomerID: "c1", OccurredAt: at(5), Payload: OrderRefunded{Amount: gbp(10)}},
 			},
 			check: func(t *testing.T, f Features) {
-				assertEq(t, "net", f.NetSpend(), gbp(-10))
+				// Net spend never drops below zero; the refund is kept.
+				assertEq(t, "net", f.NetSpend(), gbp(0))
+				assertEq(t, "refunded", f.Currencies["GBP"].Refunded(), int64(10))
+				assertEq(t, "refund count", f.RefundCount, int64(1))
 				assertEq(t, "orders", f.OrderCount, int64(0))
 				assertEq(t, "first order", f.FirstOrderTime.IsZero(), true)
 			},
@@ -196,4 +200,110 @@ func TestApplyIgnoresSystemEvents(t *testing.T) {
 	if KindOrderPlaced.IsSystem() {
 		t.Error("order_placed.IsSystem() = true, want false")
 	}
+}
+
+func refund(day int, minor int64) Event {
+	return Event{ID: "r", CustomerID: "c1", OccurredAt: at(day), Payload: OrderRefunded{Amount: gbp(minor)}}
+}
+
+// Totals are exact below MaxTotal, stay at MaxTotal beyond it, and never
+// wrap; a refund beyond the orders brings net spend to zero and no further.
+func TestFeaturesLimits(t *testing.T) {
+	t.Run("largest orders add up exactly", func(t *testing.T) {
+		f := fold(placed(1, OrderPlaced{Total: gbp(MaxAmountMinor)}), placed(2, OrderPlaced{Total: gbp(2)}))
+		assertEq(t, "gross", f.GrossSpend(), gbp(MaxAmountMinor+2))
+		assertEq(t, "net", f.NetSpend(), gbp(MaxAmountMinor+2))
+	})
+	t.Run("gross saturates", func(t *testing.T) {
+		var f Features
+		n := MaxTotal/MaxAmountMinor + 1
+		for i := int64(0); i < n; i++ {
+			f.Apply(placed(1, OrderPlaced{Total: gbp(MaxAmountMinor)}))
+		}
+		assertEq(t, "orders", f.OrderCount, n)
+		assertEq(t, "gross", f.GrossSpend(), gbp(MaxTotal))
+		assertEq(t, "aov", f.AverageOrderValue(), gbp(divHalfUp(MaxTotal, n)))
+		f.Apply(refund(2, 5))
+		assertEq(t, "net after refund", f.NetSpend(), gbp(MaxTotal-5))
+		f.Apply(placed(3, OrderPlaced{Total: gbp(7)}))
+		assertEq(t, "net after a further order", f.NetSpend(), gbp(MaxTotal-5))
+	})
+	t.Run("refund larger than orders", func(t *testing.T) {
+		f := fold(placed(1, OrderPlaced{Total: gbp(100)}), refund(2, MaxAmountMinor))
+		assertEq(t, "gross", f.GrossSpend(), gbp(100))
+		assertEq(t, "net", f.NetSpend(), gbp(0))
+		assertEq(t, "by currency", f.SpendByCurrency(), []CurrencySpend{{"GBP", CurrencyTotals{OrderCount: 1, GrossMinor: 100, NetMinor: 0}}})
+		assertEq(t, "refunded", f.Currencies["GBP"].Refunded(), MaxAmountMinor)
+		// A later order nets against the refunds already counted, as it
+		// would had it arrived first.
+		f.Apply(placed(3, OrderPlaced{Total: gbp(MaxAmountMinor)}))
+		assertEq(t, "net", f.NetSpend(), gbp(100))
+	})
+	t.Run("refunds saturate", func(t *testing.T) {
+		f := Features{Currencies: map[string]CurrencyTotals{"GBP": {OrderCount: 1, GrossMinor: 10, NetMinor: 10 - MaxTotal}}}
+		f.Apply(refund(1, MaxAmountMinor))
+		assertEq(t, "refunded", f.Currencies["GBP"].Refunded(), MaxTotal)
+		assertEq(t, "net", f.NetSpend(), gbp(0))
+	})
+	t.Run("category quantity saturates", func(t *testing.T) {
+		f := Features{Categories: map[string]CategoryTotals{"a": {Quantity: MaxTotal - 3, OrderCount: 1}}}
+		f.Apply(placed(1, order(line("a", MaxQuantity, 1))))
+		assertEq(t, "quantity", f.Categories["a"], CategoryTotals{Quantity: MaxTotal, OrderCount: 2})
+	})
+	t.Run("wrapped totals from earlier releases are bounded", func(t *testing.T) {
+		f := Features{
+			Currencies: map[string]CurrencyTotals{"GBP": {OrderCount: 2, GrossMinor: math.MinInt64 + 1, NetMinor: math.MaxInt64 - 198}},
+			Categories: map[string]CategoryTotals{"a": {Quantity: math.MaxInt64, OrderCount: 1}},
+		}
+		f.Apply(placed(1, order(line("a", MaxQuantity, MaxAmountMinor/MaxQuantity))))
+		f.Apply(refund(2, MaxAmountMinor))
+		tot := f.Currencies["GBP"]
+		if g, n := f.GrossSpend().Minor, f.NetSpend().Minor; g < 0 || g > MaxTotal || n < 0 || n > g || tot.Refunded() < 0 || tot.Refunded() > MaxTotal {
+			t.Fatalf("totals out of bounds: %+v (gross %d, net %d)", tot, g, n)
+		}
+		assertEq(t, "quantity", f.Categories["a"].Quantity, MaxTotal)
+	})
+}
+
+// TestFeaturesOrderIndependentNearLimits folds every permutation of events
+// that cross MaxTotal and the zero floor of net spend, from a state close
+// to the limit, and expects the same features each time.
+func TestFeaturesOrderIndependentNearLimits(t *testing.T) {
+	start := func() Features {
+		return Features{
+			Currencies: map[string]CurrencyTotals{"GBP": {OrderCount: 1, GrossMinor: MaxTotal - MaxAmountMinor/2, NetMinor: MaxTotal - MaxAmountMinor/2}},
+			Categories: map[string]CategoryTotals{"a": {Quantity: MaxTotal - 5, OrderCount: 1}},
+		}
+	}
+	events := []Event{
+		placed(1, OrderPlaced{Total: gbp(MaxAmountMinor)}),
+		refund(2, MaxAmountMinor),
+		placed(3, order(line("a", 3, 1))),
+		refund(4, 7),
+		placed(5, order(line("a", 4, MaxAmountMinor/4))),
+		placed(6, OrderPlaced{Total: Money{Currency: "EUR", Minor: 3}}),
+		{ID: "re", CustomerID: "c1", OccurredAt: at(7), Payload: OrderRefunded{Amount: Money{Currency: "EUR", Minor: MaxAmountMinor}}},
+	}
+	foldFrom := func(es []Event) Features {
+		f := start()
+		for _, e := range es {
+			f.Apply(e)
+		}
+		return f
+	}
+	want := foldFrom(events)
+	n := 0
+	permute(events, 0, func(p []Event) {
+		n++
+		if got := foldFrom(p); !reflect.DeepEqual(got, want) {
+			t.Fatalf("permutation %d: got %+v, want %+v", n, got, want)
+		}
+	})
+	if n != 5040 {
+		t.Fatalf("tried %d permutations, want 5040", n)
+	}
+	assertEq(t, "gross", want.GrossSpend(), gbp(MaxTotal))
+	assertEq(t, "net", want.NetSpend(), gbp(MaxTotal-MaxAmountMinor-7))
+	assertEq(t, "EUR", want.SpendByCurrency()[0], CurrencySpend{"EUR", CurrencyTotals{OrderCount: 1, GrossMinor: 3, NetMinor: 0}})
+	assertEq(t, "quantity", want.Categories["a"].Quantity, MaxTotal)
 }

@@ -62,7 +62,7 @@ func ParseUpdateMask(paths []string) ([]CustomerField, error) {
 		case slices.Contains(updatableFields, CustomerField(p)):
 			out = append(out, CustomerField(p))
 		default:
-			return nil, fmt.Errorf("%w: update_mask: unknown path %q", ErrInvalidArgument, p)
+			return nil, fmt.Errorf("%w: update_mask: unknown path %s", ErrInvalidArgument, QuoteShort(p))
 		}
 	}
 	if len(out) == 0 {

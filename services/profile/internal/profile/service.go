@@ -300,7 +300,9 @@ const (
 
 // EventResult is the outcome for one submitted event.
 type EventResult struct {
-	Index    int
+	Index int
+	// EventID is the event's id; empty when the id itself is invalid, so
+	// that a huge or garbled id is not sent back.
 	EventID  string
 	Outcome  EventOutcome
 	Sequence int64
@@ -354,6 +356,9 @@ func (s *Service) RecordEvents(ctx context.Context, batch []Submission) (BatchRe
 	for i, sub := range batch {
 		e := sub.Event
 		results[i] = EventResult{Index: i, EventID: e.ID}
+		if eventIDProblem(e.ID) != "" {
+			results[i].EventID = ""
+		}
 		verr := sub.Rejected
 		if verr == nil {
 			verr = s.validate.Event(e, now)

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/mail"
@@ -11,18 +12,48 @@ import (
 	"unicode/utf8"
 )
 
-// Limits enforced by validation.
+// Limits enforced by validation. Lengths are in bytes of UTF-8.
 const (
 	MaxCustomerIDLen = 128
 	MaxEventIDLen    = 200
 	MaxTagLen        = 64
 	MaxTags          = 100
 	MaxTextLen       = 200 // names, ids and labels inside payloads
+	MaxTimeZoneLen   = 64  // the longest IANA name is about 30
 	MaxOrderLines    = 1000
 	// MaxFutureSkew is how far in the future occurred_at may be, for clock
 	// skew between the shop and Tenure.
 	MaxFutureSkew = 24 * time.Hour
+
+	// MaxAmountMinor bounds every amount one event carries, in minor units:
+	// a unit price, a discount, a total, a refund, a cart value, and also a
+	// line's quantity × unit price and the total an order's lines add up
+	// to. 10^15 minor units is ten trillion in a two-decimal currency, far
+	// above any real order even in currencies with tiny units, and below
+	// 2^53, so the amount survives clients that read JSON numbers as
+	// float64. Accumulated totals are bounded separately (MaxTotal).
+	MaxAmountMinor int64 = 1_000_000_000_000_000
+	// MaxQuantity bounds one line's quantity: a million units, ten times
+	// the largest wholesale line in real retail data.
+	MaxQuantity int64 = 1_000_000
 )
+
+// maxEcho is how many characters of a bad value an error message quotes.
+const maxEcho = 32
+
+// QuoteShort quotes s for an error message like %q, cut to its first 32
+// characters followed by "…", so that a huge bad value is never echoed
+// back whole.
+func QuoteShort(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxEcho {
+			return strconv.Quote(s[:i]) + "…"
+		}
+		n++
+	}
+	return strconv.Quote(s)
+}
 
 // ValidationError says which field of a customer or event is wrong and why.
 // It wraps ErrInvalidCustomer or ErrInvalidEvent and implements the
@@ -47,7 +78,7 @@ func (e *ValidationError) Error() string {
 		fmt.Fprintf(&b, ": events[%d]", e.Index)
 	}
 	if e.EventID != "" {
-		fmt.Fprintf(&b, " (event_id %q)", e.EventID)
+		b.WriteString(" (event_id " + QuoteShort(e.EventID) + ")")
 	}
 	if e.Path != "" {
 		b.WriteString(": " + e.Path)
@@ -56,13 +87,19 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// ErrorMetadata names the event, for google.rpc.ErrorInfo metadata.
+// Description is the explanation alone, for a google.rpc.BadRequest field
+// violation, which names the field itself.
+func (e *ValidationError) Description() string { return e.Message }
+
+// ErrorMetadata names the event, for google.rpc.ErrorInfo metadata: its
+// index in a batch and its event id, unless the id itself is invalid (then
+// the index or the message's short prefix identifies it).
 func (e *ValidationError) ErrorMetadata() map[string]string {
 	md := map[string]string{}
 	if e.Index >= 0 {
 		md["index"] = strconv.Itoa(e.Index)
 	}
-	if e.EventID != "" {
+	if e.EventID != "" && eventIDProblem(e.EventID) == "" {
 		md["event_id"] = e.EventID
 	}
 	if len(md) == 0 {
@@ -167,8 +204,11 @@ func (v *Validator) Customer(c Customer, now time.Time) error {
 		if c.TimeZone == "Local" {
 			return customerErr("time_zone", "must be an IANA time zone name")
 		}
+		if len(c.TimeZone) > MaxTimeZoneLen {
+			return customerErr("time_zone", "must be at most %d characters", MaxTimeZoneLen)
+		}
 		if _, err := time.LoadLocation(c.TimeZone); err != nil {
-			return customerErr("time_zone", "unknown IANA time zone %q", c.TimeZone)
+			return customerErr("time_zone", "unknown IANA time zone %s", QuoteShort(c.TimeZone))
 		}
 	}
 	if c.Country != "" && !v.IsCountry(c.Country) {
@@ -247,8 +287,9 @@ func isE164(s string) bool {
 	return true
 }
 
-// textProblem checks a free text field: valid UTF-8, no control
-// characters, at most max bytes.
+// textProblem checks a free text field (a name, or a label such as a
+// category or channel): at most max bytes of valid UTF-8 without control
+// characters.
 func textProblem(s string, max int) string {
 	if len(s) > max {
 		return fmt.Sprintf("must be at most %d characters", max)
@@ -262,6 +303,45 @@ func textProblem(s string, max int) string {
 		}
 	}
 	return ""
+}
+
+// idProblem checks an identifier the caller assigns (an event, order, SKU,
+// content, location or message id): at most max bytes of printable
+// characters (letters, marks, digits, punctuation, symbols and the ASCII
+// space). Control, format and other invisible characters are refused: they
+// make different ids look the same. Empty passes; required ids check that
+// first.
+func idProblem(s string, max int) string {
+	if len(s) > max {
+		return fmt.Sprintf("must be at most %d characters", max)
+	}
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return fmt.Sprintf("character %U not allowed; use printable characters", r)
+		}
+	}
+	return ""
+}
+
+func eventIDProblem(id string) string {
+	if id == "" {
+		return "required"
+	}
+	return idProblem(id, MaxEventIDLen)
+}
+
+// occurredAtRange says which occurred_at times are accepted.
+const occurredAtRange = "must be from 1970-01-01T00:00:00Z to at most 24h after the current time"
+
+// OccurredAtOutOfRange is the error for an event whose occurred_at is set
+// but is not an accepted time. The gRPC layer returns it for timestamps that
+// are not valid at all, and for 0001-01-01T00:00:00Z, the one set value a
+// time.Time cannot tell from unset.
+func OccurredAtOutOfRange(eventID string) *ValidationError {
+	return &ValidationError{Index: -1, EventID: eventID, Path: "occurred_at", Message: occurredAtRange, Err: ErrInvalidEvent}
 }
 
 // eventCheck accumulates the first problem found in one event.
@@ -284,9 +364,15 @@ func (c *eventCheck) text(path, s string) {
 	}
 }
 
+func (c *eventCheck) id(path, s string) {
+	if msg := idProblem(s, MaxTextLen); msg != "" {
+		c.fail(path, "%s", msg)
+	}
+}
+
 // money checks an amount: absent (zero value) is fine unless required; a
-// present amount needs a known currency, the event's one currency, and a
-// sign that fits.
+// present amount needs a known currency, the event's one currency, a sign
+// that fits and at most MaxAmountMinor.
 func (c *eventCheck) money(path string, m Money, required, positive bool) {
 	if m.IsZero() {
 		if required {
@@ -298,13 +384,15 @@ func (c *eventCheck) money(path string, m Money, required, positive bool) {
 	case m.Currency == "":
 		c.fail(path+".currency_code", "required")
 	case !c.v.IsCurrency(m.Currency):
-		c.fail(path+".currency_code", "unknown ISO 4217 currency %q", m.Currency)
+		c.fail(path+".currency_code", "unknown ISO 4217 currency %s", QuoteShort(m.Currency))
 	case c.currency != "" && m.Currency != c.currency:
 		c.fail(path+".currency_code", "%s differs from %s at %s; one event uses one currency", m.Currency, c.currency, c.curPath)
 	case positive && m.Minor <= 0:
 		c.fail(path+".amount_minor", "must be positive")
 	case m.Minor < 0:
 		c.fail(path+".amount_minor", "must not be negative")
+	case m.Minor > MaxAmountMinor:
+		c.fail(path+".amount_minor", "must be at most %d minor units, got %d", MaxAmountMinor, m.Minor)
 	}
 	if c.currency == "" && c.err == nil {
 		c.currency, c.curPath = m.Currency, path
@@ -318,10 +406,13 @@ func (c *eventCheck) lines(path string, lines []OrderLine) {
 	}
 	for i, l := range lines {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		c.text(p+".sku", l.SKU)
+		c.id(p+".sku", l.SKU)
 		c.text(p+".category", l.Category)
-		if l.Quantity <= 0 {
+		switch {
+		case l.Quantity <= 0:
 			c.fail(p+".quantity", "must be positive, got %d", l.Quantity)
+		case l.Quantity > MaxQuantity:
+			c.fail(p+".quantity", "must be at most %d, got %d", MaxQuantity, l.Quantity)
 		}
 		c.money(p+".unit_price", l.UnitPrice, false, false)
 		c.money(p+".discount", l.Discount, false, false)
@@ -329,40 +420,34 @@ func (c *eventCheck) lines(path string, lines []OrderLine) {
 			return
 		}
 		gross, ok := mulOK(l.Quantity, l.UnitPrice.Minor)
-		if !ok {
-			c.fail(p+".unit_price.amount_minor", "quantity × unit price overflows")
+		if !ok || gross > MaxAmountMinor {
+			c.fail(p+".unit_price.amount_minor", "quantity × unit price must be at most %d minor units", MaxAmountMinor)
 		} else if l.Discount.Minor > gross {
 			c.fail(p+".discount.amount_minor", "must not exceed quantity × unit price (%d)", gross)
 		}
 	}
 }
 
-// Event checks e against the event rules: ids, occurred_at not missing or
-// absurdly in the future, exactly one payload that callers may send, and the
+// Event checks e against the event rules: ids, occurred_at set and in range
+// (occurredAtRange), exactly one payload that callers may send, and the
 // payload's own rules. It returns nil or a *ValidationError whose path is
 // relative to the event ("order_placed.lines[0].quantity").
 func (v *Validator) Event(e Event, now time.Time) *ValidationError {
 	c := &eventCheck{v: v}
-	switch {
-	case e.ID == "":
-		c.fail("event_id", "required")
-	case len(e.ID) > MaxEventIDLen:
-		c.fail("event_id", "must be at most %d characters", MaxEventIDLen)
-	default:
-		if msg := textProblem(e.ID, MaxEventIDLen); msg != "" {
-			c.fail("event_id", "%s", msg)
-		}
+	if msg := eventIDProblem(e.ID); msg != "" {
+		c.fail("event_id", "%s", msg)
 	}
 	if msg := customerIDProblem(e.CustomerID); msg != "" {
 		c.fail("customer_id", "%s", msg)
 	}
+	at := func() string { return e.OccurredAt.UTC().Format(time.RFC3339Nano) }
 	switch {
 	case e.OccurredAt.IsZero():
-		c.fail("occurred_at", "required")
+		c.fail("occurred_at", "required: when the event happened, from 1970-01-01T00:00:00Z to at most 24h after the current time")
 	case e.OccurredAt.Year() < 1970:
-		c.fail("occurred_at", "must be in or after 1970")
+		c.fail("occurred_at", "%s, got %s", occurredAtRange, at())
 	case e.OccurredAt.After(now.Add(MaxFutureSkew)):
-		c.fail("occurred_at", "must not be more than %s in the future", MaxFutureSkew)
+		c.fail("occurred_at", "must not be more than %s in the future, got %s", MaxFutureSkew, at())
 	}
 	if c.err == nil {
 		v.payload(c, e.Payload)
@@ -378,30 +463,13 @@ func (v *Validator) payload(c *eventCheck, p Payload) {
 	case nil:
 		c.fail("payload", "exactly one payload is required")
 	case OrderPlaced:
-		c.text("order_placed.order_id", p.OrderID)
-		c.text("order_placed.channel", p.Channel)
-		c.lines("order_placed.lines", p.Lines)
-		c.money("order_placed.total", p.Total, false, false)
-		c.money("order_placed.order_discount", p.OrderDiscount, false, false)
-		if c.err != nil {
-			return
-		}
-		if len(p.Lines) == 0 && p.Total.IsZero() {
-			c.fail("order_placed.lines", "an order needs lines or a total")
-			return
-		}
-		total, err := OrderTotal(p)
-		if err != nil {
-			c.fail("order_placed.order_discount", "%v", err)
-		} else if total.Currency == "" && total.Minor == 0 && c.currency == "" {
-			c.fail("order_placed.total.currency_code", "an order needs a currency")
-		}
+		c.orderPlaced(p)
 	case OrderRefunded:
-		c.text("order_refunded.order_id", p.OrderID)
+		c.id("order_refunded.order_id", p.OrderID)
 		c.money("order_refunded.amount", p.Amount, true, true)
 		c.lines("order_refunded.lines", p.Lines)
 	case ProductViewed:
-		c.text("product_viewed.sku", p.SKU)
+		c.id("product_viewed.sku", p.SKU)
 		c.text("product_viewed.category", p.Category)
 		c.text("product_viewed.channel", p.Channel)
 	case CartUpdated:
@@ -409,7 +477,7 @@ func (v *Validator) payload(c *eventCheck, p Payload) {
 		c.money("cart_updated.value", p.Value, false, false)
 		c.text("cart_updated.channel", p.Channel)
 	case ReviewPosted:
-		c.text("review_posted.sku", p.SKU)
+		c.id("review_posted.sku", p.SKU)
 		if p.Rating < 1 || p.Rating > 5 {
 			c.fail("review_posted.rating", "must be 1 to 5, got %d", p.Rating)
 		}
@@ -417,15 +485,15 @@ func (v *Validator) payload(c *eventCheck, p Payload) {
 			c.fail("review_posted.length", "must not be negative")
 		}
 	case ContentShared:
-		c.text("content_shared.content_id", p.ContentID)
+		c.id("content_shared.content_id", p.ContentID)
 		c.text("content_shared.network", p.Network)
 	case CheckedIn:
-		c.text("checked_in.location_id", p.LocationID)
+		c.id("checked_in.location_id", p.LocationID)
 	case ServiceContacted:
 		c.text("service_contacted.channel", p.Channel)
 		c.text("service_contacted.topic", p.Topic)
 	case MessageEngaged:
-		c.text("message_engaged.message_id", p.MessageID)
+		c.id("message_engaged.message_id", p.MessageID)
 		c.text("message_engaged.channel", p.Channel)
 		c.text("message_engaged.action", p.Action)
 	case CustomerErased:
@@ -435,13 +503,42 @@ func (v *Validator) payload(c *eventCheck, p Payload) {
 	case CustomerDeleted:
 		c.fail("customer_deleted", "written by DeleteCustomer only; callers cannot record it")
 	default:
-		c.fail("payload", "unknown payload %T", p)
+		c.fail("payload", "exactly one known payload is required")
 	}
 }
 
+func (c *eventCheck) orderPlaced(p OrderPlaced) {
+	c.id("order_placed.order_id", p.OrderID)
+	c.text("order_placed.channel", p.Channel)
+	c.lines("order_placed.lines", p.Lines)
+	c.money("order_placed.total", p.Total, false, false)
+	c.money("order_placed.order_discount", p.OrderDiscount, false, false)
+	if c.err != nil {
+		return
+	}
+	if len(p.Lines) == 0 && p.Total.IsZero() {
+		c.fail("order_placed.lines", "an order needs lines or a total")
+		return
+	}
+	total, err := OrderTotal(p)
+	switch {
+	case errors.Is(err, errOrderTooLarge):
+		c.fail("order_placed.lines", "%v; send the order's total, or split the order", err)
+	case err != nil:
+		c.fail("order_placed.order_discount", "%v", err)
+	case total.Currency == "" && total.Minor == 0 && c.currency == "":
+		c.fail("order_placed.total.currency_code", "an order needs a currency")
+	}
+}
+
+// errOrderTooLarge is OrderTotal's error for lines that add up to more
+// than MaxAmountMinor.
+var errOrderTooLarge = fmt.Errorf("the lines add up to more than %d minor units", MaxAmountMinor)
+
 // OrderTotal is what the customer paid for an order: its total when given,
 // otherwise the sum over lines of quantity × unit price − line discount,
-// minus the order discount. It fails when that is negative or overflows.
+// minus the order discount. It fails when that is negative, or above
+// MaxAmountMinor (errOrderTooLarge).
 func OrderTotal(p OrderPlaced) (Money, error) {
 	if !p.Total.IsZero() {
 		return p.Total, nil
@@ -456,18 +553,33 @@ func OrderTotal(p OrderPlaced) (Money, error) {
 			cur = l.Discount.Currency
 		}
 		g, ok := mulOK(l.Quantity, l.UnitPrice.Minor)
-		if !ok {
-			return Money{}, fmt.Errorf("order total overflows")
+		if ok {
+			g, ok = addOK(g, negOf(l.Discount.Minor))
 		}
-		if sum, ok = addOK(sum, g-l.Discount.Minor); !ok {
-			return Money{}, fmt.Errorf("order total overflows")
+		if ok {
+			sum, ok = addOK(sum, g)
+		}
+		if !ok {
+			return Money{}, errOrderTooLarge
 		}
 	}
-	sum -= p.OrderDiscount.Minor
-	if sum < 0 {
-		return Money{}, fmt.Errorf("must not exceed the sum of the lines (%d)", sum+p.OrderDiscount.Minor)
+	lines := sum
+	sum, ok := addOK(sum, negOf(p.OrderDiscount.Minor))
+	switch {
+	case !ok || sum > MaxAmountMinor:
+		return Money{}, errOrderTooLarge
+	case sum < 0:
+		return Money{}, fmt.Errorf("must not exceed the sum of the lines (%d)", lines)
 	}
 	return Money{Currency: cur, Minor: sum}, nil
+}
+
+// negOf is -a, with the one int64 that has no negation made the largest.
+func negOf(a int64) int64 {
+	if a == math.MinInt64 {
+		return math.MaxInt64
+	}
+	return -a
 }
 
 func mulOK(a, b int64) (int64, bool) {

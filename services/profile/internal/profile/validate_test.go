@@ -2,6 +2,7 @@ package profile
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,7 @@ func TestValidateCustomer(t *testing.T) {
 		{"time zone unknown", Customer{TimeZone: "Mars/Olympus"}, "time_zone"},
 		{"time zone Local", Customer{TimeZone: "Local"}, "time_zone"},
 		{"time zone UTC", Customer{TimeZone: "UTC"}, ""},
+		{"time zone too long", Customer{TimeZone: strings.Repeat("Europe/", 10)}, "time_zone"},
 		{"country lower case", Customer{Country: "gb"}, "country"},
 		{"country unknown", Customer{Country: "UK"}, "country"},
 		{"registration in future", Customer{RegistrationTime: testNow.Add(48 * time.Hour)}, "registration_time"},
@@ -133,7 +135,52 @@ func TestValidateEvent(t *testing.T) {
 		{"order without lines or total", ev(OrderPlaced{OrderID: "o"}), "order_placed.lines"},
 		{"order without currency", ev(OrderPlaced{Lines: []OrderLine{{Quantity: 1}}}), "order_placed.total.currency_code"},
 		{"order discount above lines", ev(OrderPlaced{Lines: []OrderLine{line("a", 1, 100)}, OrderDiscount: gbp(101)}), "order_placed.order_discount"},
-		{"overflow", ev(order(line("a", 1<<40, 1<<40))), "order_placed.lines[0].unit_price.amount_minor"},
+		{"overflow", ev(order(line("a", MaxQuantity, 1<<40))), "order_placed.lines[0].unit_price.amount_minor"},
+		{"quantity × price overflows int64", ev(order(line("a", MaxQuantity, MaxAmountMinor))), "order_placed.lines[0].unit_price.amount_minor"},
+		{"quantity far above limit", ev(order(line("a", 1<<40, 1<<40))), "order_placed.lines[0].quantity"},
+		{"quantity at limit", ev(order(line("a", MaxQuantity, 1))), ""},
+		{"quantity above limit", ev(order(line("a", MaxQuantity+1, 1))), "order_placed.lines[0].quantity"},
+		{"quantity × price at limit", ev(order(line("a", MaxQuantity, MaxAmountMinor/MaxQuantity))), ""},
+		{"unit price at limit", ev(order(line("a", 1, MaxAmountMinor))), ""},
+		{"unit price above limit", ev(order(line("a", 1, MaxAmountMinor+1))), "order_placed.lines[0].unit_price.amount_minor"},
+		{"largest int64 total", ev(OrderPlaced{Total: gbp(math.MaxInt64)}), "order_placed.total.amount_minor"},
+		{"total at limit", ev(OrderPlaced{Total: gbp(MaxAmountMinor)}), ""},
+		{"line discount above limit", ev(order(OrderLine{Quantity: 2, UnitPrice: gbp(MaxAmountMinor), Discount: gbp(MaxAmountMinor + 1)})), "order_placed.lines[0].discount.amount_minor"},
+		{"order discount above limit", ev(OrderPlaced{Total: gbp(1), OrderDiscount: gbp(MaxAmountMinor + 1)}), "order_placed.order_discount.amount_minor"},
+		{"lines add up above limit", ev(order(line("a", 1, MaxAmountMinor), line("b", 1, 1))), "order_placed.lines"},
+		{"lines above limit, order discount within", ev(OrderPlaced{Lines: []OrderLine{line("a", 1, MaxAmountMinor), line("b", 1, 1)}, OrderDiscount: gbp(1)}), ""},
+		{"lines above limit, total given", ev(OrderPlaced{Lines: []OrderLine{line("a", 1, MaxAmountMinor), line("b", 1, MaxAmountMinor)}, Total: gbp(5)}), ""},
+		{"refund at limit", ev(OrderRefunded{Amount: gbp(MaxAmountMinor)}), ""},
+		{"refund above limit", ev(OrderRefunded{Amount: gbp(MaxAmountMinor + 1)}), "order_refunded.amount.amount_minor"},
+		{"refund line quantity above limit", ev(OrderRefunded{Amount: gbp(1), Lines: []OrderLine{line("a", MaxQuantity+1, 1)}}), "order_refunded.lines[0].quantity"},
+		{"cart value above limit", ev(CartUpdated{Value: gbp(MaxAmountMinor + 1)}), "cart_updated.value.amount_minor"},
+		{"cart quantity above limit", ev(CartUpdated{Lines: []OrderLine{line("a", MaxQuantity+1, 1)}}), "cart_updated.lines[0].quantity"},
+		{"event id with NUL", Event{ID: "e\x00", CustomerID: "c1", OccurredAt: testNow, Payload: CheckedIn{}}, "event_id"},
+		{"event id with zero-width space", Event{ID: "e\u200b1", CustomerID: "c1", OccurredAt: testNow, Payload: CheckedIn{}}, "event_id"},
+		{"event id with invalid UTF-8", Event{ID: "e\xff", CustomerID: "c1", OccurredAt: testNow, Payload: CheckedIn{}}, "event_id"},
+		{"event id with space and symbols", Event{ID: "shop #1/ordre n°7", CustomerID: "c1", OccurredAt: testNow, Payload: CheckedIn{}}, ""},
+		{"occurred in year 1", Event{ID: "e", CustomerID: "c1", OccurredAt: time.Date(1, 6, 1, 0, 0, 0, 0, time.UTC), Payload: CheckedIn{}}, "occurred_at"},
+		{"occurred before 1970", Event{ID: "e", CustomerID: "c1", OccurredAt: time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), Payload: CheckedIn{}}, "occurred_at"},
+		{"occurred at 1970", Event{ID: "e", CustomerID: "c1", OccurredAt: time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), Payload: CheckedIn{}}, ""},
+		{"order id with NUL", ev(OrderPlaced{OrderID: "o\x00", Total: gbp(1)}), "order_placed.order_id"},
+		{"order id too long", ev(OrderPlaced{OrderID: strings.Repeat("o", MaxTextLen+1), Total: gbp(1)}), "order_placed.order_id"},
+		{"order channel with NUL", ev(OrderPlaced{Channel: "w\x00", Total: gbp(1)}), "order_placed.channel"},
+		{"line sku with newline", ev(order(OrderLine{SKU: "a\nb", Quantity: 1, UnitPrice: gbp(1)})), "order_placed.lines[0].sku"},
+		{"line category too long", ev(order(OrderLine{Category: strings.Repeat("c", MaxTextLen+1), Quantity: 1, UnitPrice: gbp(1)})), "order_placed.lines[0].category"},
+		{"refund order id with control", ev(OrderRefunded{OrderID: "o\x1b", Amount: gbp(1)}), "order_refunded.order_id"},
+		{"viewed sku with bidi control", ev(ProductViewed{SKU: "s\u2066"}), "product_viewed.sku"},
+		{"viewed category with NUL", ev(ProductViewed{Category: "\x00"}), "product_viewed.category"},
+		{"viewed channel too long", ev(ProductViewed{Channel: strings.Repeat("c", MaxTextLen+1)}), "product_viewed.channel"},
+		{"cart channel with NUL", ev(CartUpdated{Channel: "\x00"}), "cart_updated.channel"},
+		{"review sku with NUL", ev(ReviewPosted{SKU: "\x00", Rating: 3}), "review_posted.sku"},
+		{"content id with NUL", ev(ContentShared{ContentID: "\x00"}), "content_shared.content_id"},
+		{"network too long", ev(ContentShared{Network: strings.Repeat("n", MaxTextLen+1)}), "content_shared.network"},
+		{"location id with tab", ev(CheckedIn{LocationID: "a\tb"}), "checked_in.location_id"},
+		{"service channel with NUL", ev(ServiceContacted{Channel: "\x00"}), "service_contacted.channel"},
+		{"service topic too long", ev(ServiceContacted{Topic: strings.Repeat("t", MaxTextLen+1)}), "service_contacted.topic"},
+		{"message id with NUL", ev(MessageEngaged{MessageID: "\x00"}), "message_engaged.message_id"},
+		{"message channel with NUL", ev(MessageEngaged{Channel: "\x00"}), "message_engaged.channel"},
+		{"message action too long", ev(MessageEngaged{Action: strings.Repeat("a", MaxTextLen+1)}), "message_engaged.action"},
 		{"refund ok", ev(OrderRefunded{Amount: gbp(100)}), ""},
 		{"refund zero", ev(OrderRefunded{Amount: Money{Currency: "GBP"}}), "order_refunded.amount.amount_minor"},
 		{"refund negative", ev(OrderRefunded{Amount: gbp(-3)}), "order_refunded.amount.amount_minor"},
@@ -211,5 +258,112 @@ func TestParseUpdateMask(t *testing.T) {
 				t.Fatalf("got %v, %v; want %d fields", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// A huge bad value is quoted by a short prefix at most once in the message
+// and once in the field violation's description, never whole, and never in
+// the ErrorInfo metadata.
+func TestValidationMessagesDoNotEchoHugeValues(t *testing.T) {
+	v := NewValidator()
+	huge := strings.Repeat("x", 100_000)
+	prefix := strings.Repeat("x", maxEcho)
+	events := map[string]Event{
+		"event id":      {ID: huge, CustomerID: "c1", OccurredAt: testNow, Payload: CheckedIn{}},
+		"currency":      {ID: "e1", CustomerID: "c1", OccurredAt: testNow, Payload: OrderPlaced{Total: Money{Currency: huge, Minor: 1}}},
+		"order id":      {ID: "e1", CustomerID: "c1", OccurredAt: testNow, Payload: OrderPlaced{OrderID: huge, Total: gbp(1)}},
+		"customer id":   {ID: "e1", CustomerID: huge, OccurredAt: testNow, Payload: CheckedIn{}},
+		"sku with NUL":  {ID: "e1", CustomerID: "c1", OccurredAt: testNow, Payload: ProductViewed{SKU: huge[:100] + "\x00"}},
+		"location id":   {ID: "e1", CustomerID: "c1", OccurredAt: testNow, Payload: CheckedIn{LocationID: huge}},
+		"payload label": {ID: "e1", CustomerID: "c1", OccurredAt: testNow, Payload: ServiceContacted{Topic: huge}},
+	}
+	for name, e := range events {
+		t.Run(name, func(t *testing.T) {
+			verr := v.Event(e, testNow)
+			if verr == nil {
+				t.Fatal("got nil, want an error")
+			}
+			msg := verr.Error()
+			if len(msg) > 300 || strings.Count(msg, prefix) > 1 {
+				t.Fatalf("message of %d bytes quotes the value %d times: %.400s", len(msg), strings.Count(msg, prefix), msg)
+			}
+			if d := verr.Description(); len(d) > 200 || strings.Count(d, prefix) > 1 {
+				t.Fatalf("description of %d bytes quotes the value %d times: %.400s", len(d), strings.Count(d, prefix), d)
+			}
+			if id, ok := verr.ErrorMetadata()["event_id"]; ok && len(id) > MaxEventIDLen {
+				t.Fatalf("metadata event_id has %d bytes", len(id))
+			}
+		})
+	}
+	if err := v.Customer(Customer{TimeZone: huge}, testNow); err == nil || len(err.Error()) > 300 {
+		t.Fatalf("time zone: got %.400v, want a short error", err)
+	}
+	if err := v.Customer(Customer{TimeZone: "Mars/" + strings.Repeat("y", 50)}, testNow); err == nil || strings.Count(err.Error(), "y") > maxEcho {
+		t.Fatalf("unknown time zone: got %v, want the name cut short", err)
+	}
+	if _, err := ParseUpdateMask([]string{huge}); err == nil || len(err.Error()) > 300 {
+		t.Fatalf("update mask: got %.400v, want a short error", err)
+	}
+}
+
+func TestValidationErrorMetadata(t *testing.T) {
+	v := NewValidator()
+	verr := v.Event(Event{ID: "e-1", CustomerID: "c1", Payload: CheckedIn{}}, testNow)
+	if got := verr.ErrorMetadata()["event_id"]; got != "e-1" {
+		t.Fatalf("valid id: metadata event_id = %q, want e-1", got)
+	}
+	if got := verr.Description(); got != verr.Message || strings.Contains(got, "e-1") {
+		t.Fatalf("description = %q, want the message alone", got)
+	}
+	verr = v.Event(Event{ID: "e\x00", CustomerID: "c1", OccurredAt: testNow, Payload: CheckedIn{}}, testNow)
+	if _, ok := verr.ErrorMetadata()["event_id"]; ok {
+		t.Fatalf("invalid id: metadata = %v, want no event_id", verr.ErrorMetadata())
+	}
+	if !strings.Contains(verr.Message, "U+0000") {
+		t.Fatalf("message = %q, want the character named", verr.Message)
+	}
+}
+
+// An unset occurred_at is "required"; a set one out of range says the range.
+func TestOccurredAtMessages(t *testing.T) {
+	v := NewValidator()
+	ev := func(at time.Time) Event {
+		return Event{ID: "e1", CustomerID: "c1", OccurredAt: at, Payload: CheckedIn{}}
+	}
+	tests := []struct {
+		name      string
+		verr      *ValidationError
+		want, not string
+	}{
+		{"unset", v.Event(ev(time.Time{}), testNow), "required", ""},
+		{"year 1", v.Event(ev(time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)), testNow), "from 1970-01-01T00:00:00Z", "required"},
+		{"1969", v.Event(ev(time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)), testNow), "got 1969-07-20T20:17:00Z", "required"},
+		{"future", v.Event(ev(testNow.Add(48*time.Hour)), testNow), "in the future", "required"},
+		{"set but unrepresentable", OccurredAtOutOfRange("e1"), "from 1970-01-01T00:00:00Z", "required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.verr == nil || tt.verr.Field() != "occurred_at" || !errors.Is(tt.verr, ErrInvalidEvent) {
+				t.Fatalf("got %v, want an invalid event error on occurred_at", tt.verr)
+			}
+			if !strings.Contains(tt.verr.Message, tt.want) || (tt.not != "" && strings.Contains(tt.verr.Message, tt.not)) {
+				t.Fatalf("message = %q, want it to contain %q and not %q", tt.verr.Message, tt.want, tt.not)
+			}
+		})
+	}
+}
+
+func TestQuoteShort(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", `""`},
+		{"abc", `"abc"`},
+		{strings.Repeat("é", maxEcho), `"` + strings.Repeat("é", maxEcho) + `"`},
+		{strings.Repeat("é", maxEcho+1), `"` + strings.Repeat("é", maxEcho) + `"…`},
+		{"a\x00\xff", `"a\x00\xff"`},
+	}
+	for _, tt := range tests {
+		if got := QuoteShort(tt.in); got != tt.want {
+			t.Errorf("QuoteShort(%q) = %s, want %s", tt.in, got, tt.want)
+		}
 	}
 }

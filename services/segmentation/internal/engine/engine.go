@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -592,7 +593,7 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 			}
 		}
 		if r.Scored {
-			monetary[cur] += r.Monetary
+			monetary[cur] = addSaturating(monetary[cur], r.Monetary)
 		}
 		b.Add(r.CustomerID, r, row)
 	}
@@ -755,4 +756,17 @@ func (e *Engine) Schedule(ctx context.Context, interval time.Duration, started f
 			e.cfg.Logger.Error("segmentation: scheduled recompute", "error", err)
 		}
 	})
+}
+
+// addSaturating is a + b held at the int64 limits: a total over many
+// customers' spends must not wrap to a negative number.
+func addSaturating(a, b int64) int64 {
+	s := a + b
+	switch {
+	case b > 0 && s < a:
+		return math.MaxInt64
+	case b < 0 && s > a:
+		return math.MinInt64
+	}
+	return s
 }

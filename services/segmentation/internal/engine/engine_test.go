@@ -3,8 +3,10 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"testing"
 	"time"
 
@@ -201,5 +203,48 @@ func TestSyncForgets(t *testing.T) {
 	}
 	if got[0] || got[1] || !got[2] || !got[3] { // one audience: one answer per customer
 		t.Errorf("after erasing a and deleting b: %v, want a, b out and c, anon-1 in", got)
+	}
+}
+
+// TestMonetaryTotalSaturates scores customers whose net spends add up past
+// the int64 limit: the report's total stays at the limit instead of
+// wrapping negative.
+func TestMonetaryTotalSaturates(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(sqlstoretest.SQLite(t))
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var muts []segmentation.Mutation
+	for i := range 10 {
+		muts = append(muts, segmentation.Mutation{Kind: segmentation.MutationUpsert, ID: fmt.Sprintf("c%d", i), Features: &segmentation.Features{
+			OrderCount: 1, FirstOrderTime: at, LastOrderTime: at, NetMinor: 1_000_000_000_000_000_000, Currency: "GBP"}})
+	}
+	if err := st.ApplyPage(ctx, muts, 1); err != nil {
+		t.Fatal(err)
+	}
+	env, err := rules.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(engine.Config{Store: st, Service: segmentation.NewService(st, engine.RuleChecker(env)), Rules: env,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	t.Cleanup(e.Close)
+	op, err := e.Start(ctx, at, segmentation.TriggerAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the recompute", func() bool {
+		if op, err = st.GetOperation(ctx, op.ID); err != nil {
+			t.Fatal(err)
+		}
+		return op.Done()
+	})
+	if op.Report == nil {
+		t.Fatalf("operation %+v has no report", op)
+	}
+	if got := op.Report.MonetaryTotal["GBP"]; got != math.MaxInt64 {
+		t.Fatalf("monetary total = %d, want %d", got, int64(math.MaxInt64))
 	}
 }

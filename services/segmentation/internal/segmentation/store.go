@@ -91,7 +91,8 @@ type Report struct {
 	Distribution Distribution
 	// Segments maps rule segment ids to their member counts.
 	Segments map[string]int64
-	// MonetaryTotal is the sum of M over scored customers per currency.
+	// MonetaryTotal is the sum of M over scored customers per currency,
+	// held at the int64 limits rather than wrapping.
 	MonetaryTotal map[string]int64
 }
 
