@@ -34,8 +34,7 @@ type expectedRFM struct {
 	rScore, fScore, mScore   int32
 	segment, tier, stage     string
 	hasOrder                 bool
-	refundOnlyWorthSomething bool  // no order, but a refund the service records
-	refundedBeyondOrders     int64 // how far refunds exceed orders; M stops at zero
+	refundOnlyWorthSomething bool // no order, but a refund the service records
 }
 
 // retailInvoice is one InvoiceNo gathered from its rows.
@@ -148,9 +147,6 @@ func independentRFM(t *testing.T, path string) (map[string]*expectedRFM, int64) 
 		if e.hasOrder {
 			e.refundOnlyWorthSomething = false
 			e.r = int64(rfmAsOf.Sub(e.lastOrder) / (24 * time.Hour))
-			// Net spend never drops below zero: refunds beyond the orders
-			// leave M at zero.
-			e.refundedBeyondOrders, e.m = max(0, -e.m), max(0, e.m)
 			scored = append(scored, e)
 		}
 	}
@@ -267,9 +263,8 @@ func TestSegmentationOnlineRetail(t *testing.T) {
 		// cancelled in full 16 minutes later (C541433) → M = 0. R: 18 Jan is day 18,
 		// 10 Dec day 344 → 326 days − 10 h 01 → 325. Scores: W_R = 160 customers
 		// with a longer recency, 1 + ⌊5·160/4339⌋ = 1;
-		// F: nobody has fewer than 1 order, W = 0 → 1; M: nobody is below 0 (the
-		// 8 customers whose refunds exceed their orders are at 0 too), W = 0 → 1.
-		// R1 F1 → lost.
+		// F: nobody has fewer than 1 order, W = 0 → 1; M: the 8 customers with a
+		// negative net are worse, 1 + ⌊40/4339⌋ = 1. R1 F1 → lost.
 		{"12346", 325, 1, 0, 1, 1, 1, "lost"},
 		// 12347: seven orders, the last 581180 on 7 Dec 2011 15:52 GMT → R = 2 days
 		// 8 h 08 → 2. M = 711.79 + 475.39 + 636.25 + 382.52 + 584.91 + 1,294.32 +
@@ -391,18 +386,15 @@ func TestSegmentationOnlineRetail(t *testing.T) {
 		t.Errorf("sum of M over customers = %d, want %d", sumM, wantM)
 	}
 	// The file's net (every line with a customer) is the scored customers'
-	// M plus the refunds of customers who never ordered in the period,
-	// minus the refunds beyond the orders that M does not go below zero for.
-	var refundOnly, beyond int64
+	// M plus the refunds of customers who never ordered in the period.
+	var refundOnly int64
 	for _, e := range want {
 		if !e.hasOrder {
 			refundOnly += e.m
 		}
-		beyond += e.refundedBeyondOrders
 	}
-	if sumM+refundOnly-beyond != fileNet {
-		t.Errorf("sum of M %d + refund-only customers %d − refunds beyond orders %d = %d, want the file's net %d",
-			sumM, refundOnly, beyond, sumM+refundOnly-beyond, fileNet)
+	if sumM+refundOnly != fileNet {
+		t.Errorf("sum of M %d + refund-only customers %d = %d, want the file's net %d", sumM, refundOnly, sumM+refundOnly, fileNet)
 	}
 
 	// Distributions: the report's counts are the customers' own, ties share

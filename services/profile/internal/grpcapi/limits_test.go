@@ -19,7 +19,7 @@ import (
 
 // Amounts and quantities above the limits are rejected one by one in a
 // batch, naming the field; the customer's totals never wrap, and a refund
-// larger than the orders leaves net spend at zero.
+// larger than the orders makes net spend negative.
 func TestMoneyAndQuantityLimits(t *testing.T) {
 	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		ctx := context.Background()
@@ -88,10 +88,12 @@ func TestMoneyAndQuantityLimits(t *testing.T) {
 		if g := f.GetGrossSpend().GetAmountMinor(); g != profile.MaxAmountMinor+2 {
 			t.Errorf("gross = %d, want %d", g, profile.MaxAmountMinor+2)
 		}
-		if n := f.GetNetSpend().GetAmountMinor(); n != 0 {
-			t.Errorf("net = %d, want 0 (refunds exceed orders)", n)
+		// Two refunds of MaxAmountMinor against MaxAmountMinor+2 of orders.
+		wantNet := profile.MaxAmountMinor + 2 - 2*profile.MaxAmountMinor
+		if n := f.GetNetSpend().GetAmountMinor(); n != wantNet {
+			t.Errorf("net = %d, want %d (refunds exceed orders)", n, wantNet)
 		}
-		if s := f.GetSpendByCurrency(); len(s) != 1 || s[0].GetNetMinor() != 0 || s[0].GetGrossMinor() != profile.MaxAmountMinor+2 {
+		if s := f.GetSpendByCurrency(); len(s) != 1 || s[0].GetNetMinor() != wantNet || s[0].GetGrossMinor() != profile.MaxAmountMinor+2 {
 			t.Errorf("spend by currency = %v", s)
 		}
 		if c := f.GetTopCategories(); len(c) != 1 || c[0].GetQuantity() != 3 {

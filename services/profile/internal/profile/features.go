@@ -50,10 +50,8 @@ type CurrencyTotals struct {
 	// GrossMinor is the sum of order totals, saturating at MaxTotal.
 	GrossMinor int64
 	// NetMinor is GrossMinor minus the sum of refunds (itself saturating at
-	// MaxTotal), so it is negative when refunds exceed orders. It is kept
-	// signed so that a refund folded before its order still nets against
-	// it; the reported net spend (Net, NetSpend, SpendByCurrency) is floored
-	// at zero.
+	// MaxTotal), so it is negative when refunds exceed orders, and always
+	// within [-MaxTotal, MaxTotal].
 	NetMinor int64
 }
 
@@ -62,10 +60,10 @@ func (t CurrencyTotals) Refunded() int64 {
 	return clampTotal(clampTotal(t.GrossMinor) - max(-MaxTotal, min(t.NetMinor, MaxTotal)))
 }
 
-// Net is the net spend as reported: gross minus refunds, never below zero.
-// A refund beyond what was ordered in the currency reduces it to zero and no
-// further.
-func (t CurrencyTotals) Net() int64 { return clampTotal(t.NetMinor) }
+// Net is the net spend: gross minus refunds, bounded to [-MaxTotal,
+// MaxTotal]. It is negative when the refunds exceed the orders (for example
+// refunds of orders placed before the shop sent its history to Tenure).
+func (t CurrencyTotals) Net() int64 { return max(-MaxTotal, min(t.NetMinor, MaxTotal)) }
 
 // add folds an order total and a refund into t.
 func (t *CurrencyTotals) add(order, refund int64) {
@@ -210,8 +208,8 @@ func (f Features) GrossSpend() Money {
 	return Money{Currency: c, Minor: clampTotal(f.Currencies[c].GrossMinor)}
 }
 
-// NetSpend is gross spend minus refunds in the main currency, never below
-// zero (see CurrencyTotals.Net).
+// NetSpend is gross spend minus refunds in the main currency (see
+// CurrencyTotals.Net).
 func (f Features) NetSpend() Money {
 	c := f.MainCurrency()
 	if c == "" {
@@ -290,7 +288,7 @@ func (f Features) PreferredChannel() string {
 }
 
 // SpendByCurrency returns the spend per currency, by currency code, with
-// NetMinor as reported (Net: never below zero).
+// NetMinor bounded as Net says.
 func (f Features) SpendByCurrency() []CurrencySpend {
 	out := make([]CurrencySpend, 0, len(f.Currencies))
 	for code, t := range f.Currencies {

@@ -105,8 +105,7 @@ func TestFeatures(t *testing.T) {
 				{ID: "r", CustomerID: "c1", OccurredAt: at(5), Payload: OrderRefunded{Amount: gbp(10)}},
 			},
 			check: func(t *testing.T, f Features) {
-				// Net spend never drops below zero; the refund is kept.
-				assertEq(t, "net", f.NetSpend(), gbp(0))
+				assertEq(t, "net", f.NetSpend(), gbp(-10))
 				assertEq(t, "refunded", f.Currencies["GBP"].Refunded(), int64(10))
 				assertEq(t, "refund count", f.RefundCount, int64(1))
 				assertEq(t, "orders", f.OrderCount, int64(0))
@@ -231,8 +230,8 @@ func TestFeaturesLimits(t *testing.T) {
 	t.Run("refund larger than orders", func(t *testing.T) {
 		f := fold(placed(1, OrderPlaced{Total: gbp(100)}), refund(2, MaxAmountMinor))
 		assertEq(t, "gross", f.GrossSpend(), gbp(100))
-		assertEq(t, "net", f.NetSpend(), gbp(0))
-		assertEq(t, "by currency", f.SpendByCurrency(), []CurrencySpend{{"GBP", CurrencyTotals{OrderCount: 1, GrossMinor: 100, NetMinor: 0}}})
+		assertEq(t, "net", f.NetSpend(), gbp(100-MaxAmountMinor))
+		assertEq(t, "by currency", f.SpendByCurrency(), []CurrencySpend{{"GBP", CurrencyTotals{OrderCount: 1, GrossMinor: 100, NetMinor: 100 - MaxAmountMinor}}})
 		assertEq(t, "refunded", f.Currencies["GBP"].Refunded(), MaxAmountMinor)
 		// A later order nets against the refunds already counted, as it
 		// would had it arrived first.
@@ -243,7 +242,7 @@ func TestFeaturesLimits(t *testing.T) {
 		f := Features{Currencies: map[string]CurrencyTotals{"GBP": {OrderCount: 1, GrossMinor: 10, NetMinor: 10 - MaxTotal}}}
 		f.Apply(refund(1, MaxAmountMinor))
 		assertEq(t, "refunded", f.Currencies["GBP"].Refunded(), MaxTotal)
-		assertEq(t, "net", f.NetSpend(), gbp(0))
+		assertEq(t, "net", f.NetSpend(), gbp(10-MaxTotal))
 	})
 	t.Run("category quantity saturates", func(t *testing.T) {
 		f := Features{Categories: map[string]CategoryTotals{"a": {Quantity: MaxTotal - 3, OrderCount: 1}}}
@@ -258,7 +257,7 @@ func TestFeaturesLimits(t *testing.T) {
 		f.Apply(placed(1, order(line("a", MaxQuantity, MaxAmountMinor/MaxQuantity))))
 		f.Apply(refund(2, MaxAmountMinor))
 		tot := f.Currencies["GBP"]
-		if g, n := f.GrossSpend().Minor, f.NetSpend().Minor; g < 0 || g > MaxTotal || n < 0 || n > g || tot.Refunded() < 0 || tot.Refunded() > MaxTotal {
+		if g, n := f.GrossSpend().Minor, f.NetSpend().Minor; g < 0 || g > MaxTotal || n < -MaxTotal || n > g || tot.Refunded() < 0 || tot.Refunded() > MaxTotal {
 			t.Fatalf("totals out of bounds: %+v (gross %d, net %d)", tot, g, n)
 		}
 		assertEq(t, "quantity", f.Categories["a"].Quantity, MaxTotal)
@@ -266,7 +265,7 @@ func TestFeaturesLimits(t *testing.T) {
 }
 
 // TestFeaturesOrderIndependentNearLimits folds every permutation of events
-// that cross MaxTotal and the zero floor of net spend, from a state close
+// that cross MaxTotal and a negative net spend, from a state close
 // to the limit, and expects the same features each time.
 func TestFeaturesOrderIndependentNearLimits(t *testing.T) {
 	start := func() Features {
@@ -304,6 +303,6 @@ func TestFeaturesOrderIndependentNearLimits(t *testing.T) {
 	}
 	assertEq(t, "gross", want.GrossSpend(), gbp(MaxTotal))
 	assertEq(t, "net", want.NetSpend(), gbp(MaxTotal-MaxAmountMinor-7))
-	assertEq(t, "EUR", want.SpendByCurrency()[0], CurrencySpend{"EUR", CurrencyTotals{OrderCount: 1, GrossMinor: 3, NetMinor: 0}})
+	assertEq(t, "EUR", want.SpendByCurrency()[0], CurrencySpend{"EUR", CurrencyTotals{OrderCount: 1, GrossMinor: 3, NetMinor: 3 - MaxAmountMinor}})
 	assertEq(t, "quantity", want.Categories["a"].Quantity, MaxTotal)
 }
