@@ -65,7 +65,7 @@ func TestServiceConfig(t *testing.T) {
 	var cfg struct {
 		LoadBalancingConfig []map[string]any
 		MethodConfig        []struct {
-			Name []struct{ Service, Method string }
+			Name        []struct{ Service, Method string }
 			RetryPolicy struct {
 				MaxAttempts          int
 				RetryableStatusCodes []string
