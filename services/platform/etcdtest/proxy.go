@@ -10,6 +10,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 )
 
 // Proxy forwards TCP connections to an etcd server. Clients that dial the
@@ -44,13 +46,19 @@ func NewProxy(t testing.TB, target string) *Proxy {
 func (p *Proxy) Endpoint() string { return "http://" + p.lis.Addr().String() }
 
 // Client returns an etcd client that connects through the proxy, closed when
-// the test ends.
+// the test ends. It retries a refused connection at least every second
+// (gRPC's default backoff grows to two minutes), so that tests see etcd
+// return promptly.
 func (p *Proxy) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   []string{p.Endpoint()},
 		DialTimeout: 5 * time.Second,
 		Logger:      zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: time.Second,
+		})},
 	})
 	if err != nil {
 		t.Fatalf("etcd client: %v", err)
