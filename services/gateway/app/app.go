@@ -13,11 +13,12 @@ import (
 	"net/http"
 	"time"
 
+	"google.golang.org/grpc/connectivity"
+
 	"github.com/tenurehq/tenure/services/gateway/internal/edge"
 	"github.com/tenurehq/tenure/services/gateway/internal/openapi"
 	"github.com/tenurehq/tenure/services/gateway/internal/probe"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
-	"github.com/tenurehq/tenure/services/platform/discovery"
 )
 
 // ServiceName is the gateway's name in logs and traces.
@@ -63,26 +64,18 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	log, tel, cli := rt.Logger, rt.Telemetry, rt.Etcd
 
 	e := edge.New(edge.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log})
-	bs := backends()
-	services := make([]string, 0, len(bs))
-	for _, b := range bs {
-		conn, err := rt.Dial(b.service)
-		if err != nil {
-			return fail(err)
-		}
-		if err := b.register(ctx, e.Mux(), deadlineConn{ClientConn: conn, timeout: cfg.BackendTimeout}); err != nil {
-			return fail(fmt.Errorf("gateway: register %s handlers: %w", b.service, err))
-		}
-		services = append(services, b.service)
+	bs, err := connectBackends(ctx, rt, e.Mux(), cfg.BackendTimeout)
+	if err != nil {
+		return fail(err)
 	}
 
 	for path, h := range map[string]http.Handler{
 		"/healthz": http.HandlerFunc(probe.Healthz),
 		"/readyz": &probe.Readiness{
-			Services: services,
-			Logger:   log,
-			Endpoints: func(ctx context.Context, service string) ([]string, error) {
-				return discovery.Endpoints(ctx, cli, service)
+			Backends: bs,
+			Registry: func() bool {
+				st := cli.ActiveConnection().GetState()
+				return st == connectivity.Ready || st == connectivity.Idle
 			},
 		},
 		"/openapi.json": openapi.Handler(),

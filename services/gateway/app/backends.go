@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -9,6 +10,9 @@ import (
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
+
+	"github.com/tenurehq/tenure/services/gateway/internal/probe"
+	"github.com/tenurehq/tenure/services/platform/bootstrap"
 )
 
 // backend is one service behind the gateway: its discovery name and the
@@ -29,6 +33,29 @@ func backends() []backend {
 			return segmentationv1.RegisterSegmentationServiceHandlerClient(ctx, mux, segmentationv1.NewSegmentationServiceClient(conn))
 		}},
 	}
+}
+
+// connectBackends dials every backend through the runtime's discovery —
+// without waiting for etcd — registers its routes on mux with timeout as
+// the default deadline of unary calls, and returns the backends for
+// readiness.
+func connectBackends(ctx context.Context, rt *bootstrap.Runtime, mux *runtime.ServeMux, timeout time.Duration) ([]probe.Backend, error) {
+	var out []probe.Backend
+	for _, b := range backends() {
+		conn, err := rt.Dial(b.service)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.register(ctx, mux, deadlineConn{ClientConn: conn, timeout: timeout}); err != nil {
+			return nil, fmt.Errorf("gateway: register %s handlers: %w", b.service, err)
+		}
+		out = append(out, probe.Backend{
+			Name:      b.service,
+			Endpoints: func() []string { return rt.Discovery.Endpoints(b.service) },
+			Conn:      conn,
+		})
+	}
+	return out, nil
 }
 
 // deadlineConn gives every unary call a deadline, so that a request to a

@@ -298,6 +298,8 @@ func TestBodyTooLarge(t *testing.T) {
 
 func TestHealthAndOpenAPI(t *testing.T) {
 	s := startStack(t, stackOptions{})
+	// The gateway learns of the backends' replicas a moment after it starts.
+	waitReady(t, s, http.StatusOK)
 	tests := []struct {
 		path  string
 		want  int
@@ -365,9 +367,9 @@ type fakeSegmentation struct {
 	segmentationv1.UnimplementedSegmentationServiceServer
 }
 
-// TestBackendRegistration checks readiness against the registry — the
-// gateway is ready only when every backend (profile and segmentation) has
-// an endpoint — and that callers cannot inject gRPC metadata, with fake
+// TestBackendRegistration checks readiness against discovery — the gateway
+// is ready only when every backend (profile and segmentation) has an
+// endpoint — and that callers cannot inject gRPC metadata, with fake
 // backends that come and go.
 func TestBackendRegistration(t *testing.T) {
 	cli := etcdtest.Client(t, etcdtest.Start(t))
@@ -375,14 +377,7 @@ func TestBackendRegistration(t *testing.T) {
 
 	readyz := func(t *testing.T, want int, missing ...string) {
 		t.Helper()
-		code, b := s.do(t, http.MethodGet, "/readyz", nil, nil)
-		r := decode[struct {
-			Ready   bool
-			Missing []string
-		}](t, b)
-		if code != want || r.Ready != (want == http.StatusOK) || !slices.Equal(r.Missing, missing) {
-			t.Errorf("readyz = %d %s, want %d with missing %q", code, b, want, missing)
-		}
+		waitReady(t, s, want, missing...)
 		if code, _ := s.do(t, http.MethodGet, "/healthz", nil, nil); code != http.StatusOK {
 			t.Errorf("healthz = %d, want 200 regardless of backends", code)
 		}

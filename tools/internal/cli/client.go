@@ -13,13 +13,14 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
+
+	"github.com/tenurehq/tenure/services/platform/grpcclient"
 )
 
 // ErrNotFound is a lookup of something the service does not have, over
@@ -209,9 +210,10 @@ func (g *grpcAPI) GetCustomer(ctx context.Context, id string) (*profilev1.Custom
 	return resp.GetCustomer(), grpcErr(err)
 }
 
-// dial connects to a replica without TLS, as the services serve locally.
+// dial connects to a replica without TLS, as the services serve locally,
+// with the platform's client settings (keepalive, retried and hedged reads).
 func dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpcclient.NewClient(addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}

@@ -15,10 +15,9 @@ import (
 	"time"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	"github.com/tenurehq/tenure/services/platform/grpcclient"
 	"github.com/tenurehq/tenure/tools/internal/ingest"
 	"github.com/tenurehq/tenure/tools/internal/retailimport"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // DefaultGateway is where `make run` serves the JSON gateway.
@@ -75,7 +74,7 @@ func importOnlineRetail(ctx context.Context, env Env, args []string) error {
 	var sender ingest.Sender
 	target := ""
 	if *grpcAddr != "" {
-		conn, err := grpc.NewClient(*grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpcclient.NewClient(*grpcAddr)
 		if err != nil {
 			return fmt.Errorf("dial %s: %w", *grpcAddr, err)
 		}
