@@ -32,10 +32,11 @@ type Deps = bootstrap.Deps
 
 // App is a gateway that is listening but not yet serving.
 type App struct {
-	cfg Config
-	log *slog.Logger
-	ln  net.Listener
-	srv *http.Server
+	cfg   Config
+	log   *slog.Logger
+	ln    net.Listener
+	srv   *http.Server
+	ready *probe.Readiness
 }
 
 // New validates cfg, dials every backend through discovery, builds the
@@ -69,15 +70,16 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		return fail(err)
 	}
 
-	for path, h := range map[string]http.Handler{
-		"/healthz": http.HandlerFunc(probe.Healthz),
-		"/readyz": &probe.Readiness{
-			Backends: bs,
-			Registry: func() bool {
-				st := cli.ActiveConnection().GetState()
-				return st == connectivity.Ready || st == connectivity.Idle
-			},
+	ready := &probe.Readiness{
+		Backends: bs,
+		Registry: func() bool {
+			st := cli.ActiveConnection().GetState()
+			return st == connectivity.Ready || st == connectivity.Idle
 		},
+	}
+	for path, h := range map[string]http.Handler{
+		"/healthz":      http.HandlerFunc(probe.Healthz),
+		"/readyz":       ready,
 		"/openapi.json": openapi.Handler(),
 	} {
 		if err := e.HandleGet(path, h); err != nil {
@@ -92,9 +94,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	rt.OnClose(func() { _ = ln.Close() })
 
 	a := &App{
-		cfg: cfg,
-		log: log,
-		ln:  ln,
+		cfg:   cfg,
+		log:   log,
+		ln:    ln,
+		ready: ready,
 		srv: &http.Server{
 			Handler:           tel.HTTPHandler(e.Handler(), ServiceName),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -108,6 +111,26 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 
 // Addr is the address the gateway listens on, e.g. "127.0.0.1:8080".
 func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// readyPoll is how often WaitReady checks readiness.
+const readyPoll = 20 * time.Millisecond
+
+// WaitReady blocks until /readyz would answer 200 (every backend has a
+// known replica the gateway can reach) or ctx is done. Discovery delivers
+// a newly registered replica to the gateway a moment after it registers,
+// so a launcher calls this before it announces the gateway.
+func (a *App) WaitReady(ctx context.Context) error {
+	t := time.NewTicker(readyPoll)
+	defer t.Stop()
+	for !a.ready.Check().Ready {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("gateway: not ready: missing %v: %w", a.ready.Check().Missing, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+	return nil
+}
 
 // Run serves HTTP until ctx is done, then stops accepting connections and
 // drains in-flight requests for up to Config.ShutdownTimeout before closing

@@ -222,6 +222,14 @@ func run(ctx context.Context, cfg config, logw io.Writer, ready func(gatewayAddr
 	if err != nil {
 		return err
 	}
+	if w, ok := gw.(interface{ WaitReady(context.Context) error }); ok {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := w.WaitReady(wctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
 	log.Info("tenured ready, Ctrl-C to stop", "gateway", "http://"+gw.Addr())
 	if ready != nil {
 		ready(gw.Addr())
