@@ -185,14 +185,55 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 			return err
 		}
 		if gen != rs.Generation {
-			// Customers were deleted or erased while the recompute ran: drop
-			// the results it computed for ids that no longer exist.
+			// Customers were deleted or erased while the recompute ran: move
+			// the results of erased ones to their anonymous ids, as the
+			// pages did with the stored results, and drop the results it
+			// computed for ids that no longer exist.
+			if err := s.moveRekeyed(ctx, tx, rs.Generation); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM results WHERE customer_id NOT IN (SELECT customer_id FROM customers)`); err != nil {
 				return fmt.Errorf("store: drop results of forgotten customers: %w", err)
 			}
 		}
+		// Every recorded re-key is at or below gen, which the next
+		// recompute reads or passes.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rekeys`); err != nil {
+			return fmt.Errorf("store: drop re-keys: %w", err)
+		}
 		return s.writeSizes(ctx, tx, op, rs.Sizes)
 	})
+}
+
+// moveRekeyed re-keys the results of customers erased by pages after
+// results generation since, in the order the pages erased them.
+func (s *Store) moveRekeyed(ctx context.Context, tx *sql.Tx, since int64) error {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT old_id, new_id FROM rekeys WHERE generation > ? ORDER BY generation, position`), since)
+	if err != nil {
+		return fmt.Errorf("store: read re-keys: %w", err)
+	}
+	var moves [][2]string
+	for rows.Next() {
+		var m [2]string
+		if err := rows.Scan(&m[0], &m[1]); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: read re-keys: %w", err)
+		}
+		moves = append(moves, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read re-keys: %w", err)
+	}
+	for _, m := range moves {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM results WHERE customer_id = ?`), m[1]); err != nil {
+			return fmt.Errorf("store: move result of %s: %w", m[0], err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE results SET customer_id = ? WHERE customer_id = ?`), m[1], m[0]); err != nil {
+			return fmt.Errorf("store: move result of %s: %w", m[0], err)
+		}
+	}
+	return nil
 }
 
 const resultCols = `customer_id, scored, recency_days, frequency, monetary, currency, r_score, f_score, m_score,

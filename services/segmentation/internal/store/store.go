@@ -253,21 +253,21 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 		if cursor <= cur {
 			return nil // applied already (by this or another replica)
 		}
-		forgets := false
 		w := pageWriter{s: s, tx: tx}
+		if slices.ContainsFunc(muts, forgets) {
+			// Before the results rows change: FinishOperation takes the
+			// generation row, then the results, in that order too.
+			if w.gen, err = s.bumpGeneration(ctx, tx); err != nil {
+				return err
+			}
+		}
 		for i := range muts {
 			if err := w.apply(ctx, &muts[i]); err != nil {
 				return err
 			}
-			forgets = forgets || muts[i].Kind == segmentation.MutationDelete || muts[i].Kind == segmentation.MutationRekey
 		}
 		if err := w.flush(ctx); err != nil {
 			return err
-		}
-		if forgets {
-			if _, err := tx.ExecContext(ctx, `UPDATE results_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
-				return fmt.Errorf("store: bump results generation: %w", err)
-			}
 		}
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO stream_cursor (id, sequence) VALUES (1, ?)
 			ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence`), cursor)
@@ -279,6 +279,31 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 		}
 		return nil
 	})
+}
+
+// forgets reports whether m deletes or re-keys a customer (and so its
+// stored result).
+func forgets(m segmentation.Mutation) bool {
+	return m.Kind == segmentation.MutationDelete || m.Kind == segmentation.MutationRekey
+}
+
+// bumpGeneration increments the results generation and returns the new
+// value. Re-keys recorded by earlier pages are dropped when no recompute
+// is running: only a running one can need them (see FinishOperation), and
+// they hold ids of erased customers.
+func (s *Store) bumpGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE results_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
+		return 0, fmt.Errorf("store: bump results generation: %w", err)
+	}
+	gen, err := s.resultsGeneration(ctx, tx, "")
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM rekeys WHERE NOT EXISTS (SELECT 1 FROM operations WHERE state = ?)`),
+		int64(segmentation.OperationRunning)); err != nil {
+		return 0, fmt.Errorf("store: drop re-keys: %w", err)
+	}
+	return gen, nil
 }
 
 // ResultsGeneration implements segmentation.Store.
@@ -311,6 +336,8 @@ type pageWriter struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
 	batch upsertBatch
+	gen   int64 // the results generation the page sets (pages that forget)
+	pos   int64 // re-keys recorded so far
 }
 
 func (w *pageWriter) exec(ctx context.Context, query string, args ...any) error {
@@ -401,6 +428,12 @@ func (w *pageWriter) applyOne(ctx context.Context, m *segmentation.Mutation) err
 		}
 		if err == nil {
 			err = w.exec(ctx, `UPDATE results SET customer_id = ? WHERE customer_id = ?`, m.NewID, m.ID)
+		}
+		// A recompute that loaded its inputs before this page moves its
+		// result the same way when it stores it.
+		if err == nil {
+			w.pos++
+			err = w.exec(ctx, `INSERT INTO rekeys (generation, position, old_id, new_id) VALUES (?, ?, ?, ?)`, w.gen, w.pos, m.ID, m.NewID)
 		}
 	default:
 		err = fmt.Errorf("unknown mutation kind %d", m.Kind)
