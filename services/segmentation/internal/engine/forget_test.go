@@ -64,7 +64,8 @@ func (p *pausingStore) LoadResults(ctx context.Context, fn func(*segmentation.Cu
 // it stored its results, and just after it stored them: either way the
 // erased customer's scores and segments answer under its anonymous id
 // only, the deleted customer is gone, and every other customer keeps its
-// scores, on this replica and on one started afterwards.
+// scores, on this replica and on one started afterwards; the erased id is
+// not kept once the recompute is over.
 func TestForgetDuringRecompute(t *testing.T) {
 	for _, pause := range []struct {
 		name      string
@@ -123,6 +124,10 @@ func testForgetDuringRecompute(t *testing.T, db *sqlstore.DB, afterLoad bool) {
 	}
 
 	checkForgotten(t, e, op.ID)
+	var kept int
+	if err := db.QueryRowContext(ctx, db.Rebind(`SELECT COUNT(*) FROM rekeys WHERE old_id = ?`), "ann").Scan(&kept); err != nil || kept != 0 {
+		t.Errorf("erased id kept in %d re-key rows (%v) after the recompute, want none", kept, err)
+	}
 	other := engine.New(engine.Config{Store: st, Service: svc, Rules: env, Logger: quiet})
 	t.Cleanup(other.Close)
 	if err := other.Restore(ctx); err != nil {

@@ -45,9 +45,19 @@ func scanOperation(r interface{ Scan(...any) error }) (segmentation.Operation, e
 
 // StartOperation implements segmentation.Store.
 func (s *Store) StartOperation(ctx context.Context, op segmentation.Operation) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO operations (`+opCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		op.ID, int64(segmentation.OperationRunning), int64(op.Trigger), nanos(op.AsOf), op.SettingsVersion, op.InputSequence,
-		op.CustomersDone, op.CustomersTotal, nanos(op.CreateTime), int64(0), "", "", "")
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO operations (`+opCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			op.ID, int64(segmentation.OperationRunning), int64(op.Trigger), nanos(op.AsOf), op.SettingsVersion, op.InputSequence,
+			op.CustomersDone, op.CustomersTotal, nanos(op.CreateTime), int64(0), "", "", "")
+		if err != nil || s.db.Dialect != sqlstore.Postgres {
+			return err
+		}
+		// Waits for a page that is forgetting customers: either it saw
+		// this operation running (and recorded its re-keys), or the
+		// recompute reads the generation it set.
+		_, err = s.resultsGeneration(ctx, tx, " FOR SHARE")
+		return err
+	})
 	if s.db.IsUniqueViolation(err) {
 		running, rerr := s.RunningOperation(ctx)
 		if rerr != nil {
@@ -68,7 +78,7 @@ func (s *Store) FailRunning(ctx context.Context, msg string, now time.Time) erro
 	if err != nil {
 		return fmt.Errorf("store: fail running operations: %w", err)
 	}
-	return nil
+	return s.dropRekeys(ctx, s.db)
 }
 
 // UpdateProgress implements segmentation.Store.
@@ -88,7 +98,7 @@ func (s *Store) FailOperation(ctx context.Context, id, msg string, now time.Time
 	if err != nil {
 		return fmt.Errorf("store: fail operation: %w", err)
 	}
-	return nil
+	return s.dropRekeys(ctx, s.db)
 }
 
 // GetOperation implements segmentation.Store.
