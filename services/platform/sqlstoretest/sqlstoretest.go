@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
+	"github.com/tenurehq/tenure/services/platform/testenv"
 )
 
 // DefaultPostgresDSN is the server used when TENURE_TEST_POSTGRES_DSN is
@@ -47,8 +48,8 @@ func SQLiteDSN(t testing.TB) (*sqlstore.DB, string) {
 // Postgres returns a connection to a new database tenure_test_<random> on
 // the server named by TENURE_TEST_POSTGRES_DSN (default
 // DefaultPostgresDSN); the database is dropped in t.Cleanup. When the
-// server is unreachable the test is skipped, unless the CI environment
-// variable is "true", where it fails.
+// server is unreachable the test is skipped, or fails in CI (see
+// testenv.CI).
 func Postgres(t testing.TB) *sqlstore.DB {
 	t.Helper()
 	db, _ := postgres(t)
@@ -69,23 +70,16 @@ func postgres(t testing.TB) (*sqlstore.DB, string) {
 	if adminDSN == "" {
 		adminDSN = DefaultPostgresDSN
 	}
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
 	admin, err := sql.Open("pgx", adminDSN)
 	if err != nil {
-		unavailable("postgres unavailable: %v", err)
+		testenv.Missing(t, "postgres unavailable: %v", err)
 	}
 	defer admin.Close()
 	if err := admin.PingContext(ctx); err != nil {
-		unavailable("postgres unavailable at %s: %v", redact(adminDSN), err)
+		testenv.Missing(t, "postgres unavailable at %s: %v", redact(adminDSN), err)
 	}
 
 	var b [8]byte

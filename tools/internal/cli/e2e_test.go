@@ -22,6 +22,7 @@ import (
 	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
 	"github.com/tenurehq/tenure/services/platform/embedetcd"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/testenv"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
@@ -30,6 +31,15 @@ import (
 
 // onlineRetailFile is the UCI data set beside the project (never inside it).
 const onlineRetailFile = "../../../../shared/datasets/online-retail/online_retail.csv.gz"
+
+// requireDataSet skips the test when the data set at path is absent, or
+// fails it in CI, where the data sets must be present.
+func requireDataSet(tb testing.TB, path string) {
+	tb.Helper()
+	if _, err := os.Stat(path); err != nil {
+		testenv.Missing(tb, "data set absent: %v", err)
+	}
+}
 
 // quiet discards the services' request logs.
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -205,9 +215,7 @@ func TestImportOnlineRetail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 541,909 rows")
 	}
-	if _, err := os.Stat(onlineRetailFile); err != nil {
-		t.Skipf("data set absent: %v", err)
-	}
+	requireDataSet(t, onlineRetailFile)
 	want := countRetail(t, onlineRetailFile)
 
 	etcd := etcdtest.Start(t)
@@ -267,9 +275,7 @@ func checkRetail(t *testing.T, run string, got importSummary, want retailCounts)
 // BenchmarkImportOnlineRetail imports the real file over gRPC into a fresh
 // profile service on SQLite, end to end: reading, mapping and recording.
 func BenchmarkImportOnlineRetail(b *testing.B) {
-	if _, err := os.Stat(onlineRetailFile); err != nil {
-		b.Skipf("data set absent: %v", err)
-	}
+	requireDataSet(b, onlineRetailFile)
 	etcd := etcdtest.Start(b)
 	etcdCli := etcdtest.Client(b, etcd)
 	var events int

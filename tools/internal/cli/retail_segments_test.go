@@ -235,9 +235,7 @@ func TestSegmentationOnlineRetail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 541,909 rows")
 	}
-	if _, err := os.Stat(onlineRetailFile); err != nil {
-		t.Skipf("data set absent: %v", err)
-	}
+	requireDataSet(t, onlineRetailFile)
 	want, fileNet := independentRFM(t, onlineRetailFile)
 	var wantScored int
 	var wantM int64

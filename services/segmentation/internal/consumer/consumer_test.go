@@ -62,11 +62,21 @@ type loggedStore struct {
 
 var errInjected = errors.New("injected failure before commit")
 
-func newStore(t *testing.T) *loggedStore {
+// opener opens a fresh, empty database.
+type opener func(testing.TB) *sqlstore.DB
+
+// engines are the storage engines the consumer is tested on.
+var engines = []struct {
+	name string
+	open opener
+}{{"sqlite", sqlstoretest.SQLite}, {"postgres", sqlstoretest.Postgres}}
+
+func newStore(t *testing.T, open opener) *loggedStore {
 	t.Helper()
-	ls := &loggedStore{db: sqlstoretest.SQLite(t)}
+	ls := &loggedStore{db: open(t)}
+	insert := ls.db.Rebind(`INSERT INTO apply_log (from_seq, to_seq) VALUES (?, ?)`)
 	ls.Store = store.New(ls.db, store.WithBeforeCommit(func(ctx context.Context, tx *sql.Tx, from, to int64) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO apply_log (from_seq, to_seq) VALUES (?, ?)`, from, to); err != nil {
+		if _, err := tx.ExecContext(ctx, insert, from, to); err != nil {
 			return err
 		}
 		if ls.fail.Load() {
@@ -78,7 +88,7 @@ func newStore(t *testing.T) *loggedStore {
 	if err := ls.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ls.db.ExecContext(ctx, `CREATE TABLE apply_log (from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL)`); err != nil {
+	if _, err := ls.db.ExecContext(ctx, `CREATE TABLE apply_log (from_seq BIGINT NOT NULL, to_seq BIGINT NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
 	return ls
@@ -190,23 +200,14 @@ func (w *writer) batch(t *testing.T, size int) {
 	}
 }
 
-// head returns the profile log's last sequence by streaming it.
-func head(t *testing.T, pc profilev1.ProfileServiceClient, after int64) int64 {
+// head returns the sequence of the profile log's last event.
+func head(t *testing.T, pc profilev1.ProfileServiceClient) int64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	st, err := pc.StreamEvents(ctx, &profilev1.StreamEventsRequest{AfterSequence: after})
+	resp, err := pc.GetEventLogHead(context.Background(), &profilev1.GetEventLogHeadRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := after
-	for {
-		r, err := st.Recv()
-		if err != nil {
-			return last
-		}
-		last = r.GetEvent().GetSequence()
-	}
+	return resp.GetHeadSequence()
 }
 
 func runUntil(t *testing.T, c *consumer.Consumer, s segmentation.Store, seq int64) {
@@ -245,13 +246,20 @@ func snapshot(t *testing.T, s segmentation.Store) []segmentation.Customer {
 
 // TestKillAndRestart consumes while profile keeps receiving events, killing
 // the consumer at random moments (mid-stream, mid-page, between pages), and
-// compares the result with an uninterrupted run on a fresh database.
+// compares the result with an uninterrupted run on a fresh database, on
+// each storage engine.
 func TestKillAndRestart(t *testing.T) {
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) { testKillAndRestart(t, eng.open) })
+	}
+}
+
+func testKillAndRestart(t *testing.T, open opener) {
 	pc := startProfile(t)
 	w := &writer{pc: pc, rng: rand.New(rand.NewPCG(1, 2))}
 	w.batch(t, 300)
 
-	interrupted := newStore(t)
+	interrupted := newStore(t, open)
 	cfg := consumer.Config{Client: pc, Store: interrupted, Logger: quiet, PageSize: 37, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -288,10 +296,10 @@ func TestKillAndRestart(t *testing.T) {
 		}
 	}
 	close(stopWriting)
-	last := head(t, pc, 0)
+	last := head(t, pc)
 	runUntil(t, consumer.New(cfg), interrupted, last)
 
-	fresh := newStore(t)
+	fresh := newStore(t, open)
 	runUntil(t, consumer.New(consumer.Config{Client: pc, Store: fresh, Logger: quiet}), fresh, last)
 
 	checkAppliedOnce(t, interrupted, last)
@@ -336,16 +344,16 @@ func TestFailureBeforeCommit(t *testing.T) {
 	pc := startProfile(t)
 	w := &writer{pc: pc, rng: rand.New(rand.NewPCG(5, 6))}
 	w.batch(t, 100)
-	ls := newStore(t)
+	ls := newStore(t, sqlstoretest.SQLite)
 	cfg := consumer.Config{Client: pc, Store: ls, Logger: quiet, PageSize: 20, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
-	first := head(t, pc, 0)
+	first := head(t, pc)
 	runUntil(t, consumer.New(cfg), ls, first)
 	cursor, customers, log := first, snapshot(t, ls), ls.applyLog(t)
 
 	for range 3 {
 		w.batch(t, 100)
 	}
-	last := head(t, pc, first)
+	last := head(t, pc)
 	ls.fail.Store(true)
 	var attempts atomic.Int64
 	failing := cfg
@@ -380,7 +388,7 @@ func TestFailureBeforeCommit(t *testing.T) {
 	ls.fail.Store(false)
 	runUntil(t, consumer.New(cfg), ls, last)
 	checkAppliedOnce(t, ls, last)
-	fresh := newStore(t)
+	fresh := newStore(t, sqlstoretest.SQLite)
 	runUntil(t, consumer.New(consumer.Config{Client: pc, Store: fresh, Logger: quiet}), fresh, last)
 	if got, want := snapshot(t, ls), snapshot(t, fresh); !reflect.DeepEqual(got, want) {
 		t.Errorf("after recovery: %d customers differ from an uninterrupted run's %d", len(got), len(want))

@@ -45,9 +45,19 @@ func scanOperation(r interface{ Scan(...any) error }) (segmentation.Operation, e
 
 // StartOperation implements segmentation.Store.
 func (s *Store) StartOperation(ctx context.Context, op segmentation.Operation) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO operations (`+opCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		op.ID, int64(segmentation.OperationRunning), int64(op.Trigger), nanos(op.AsOf), op.SettingsVersion, op.InputSequence,
-		op.CustomersDone, op.CustomersTotal, nanos(op.CreateTime), int64(0), "", "", "")
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO operations (`+opCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			op.ID, int64(segmentation.OperationRunning), int64(op.Trigger), nanos(op.AsOf), op.SettingsVersion, op.InputSequence,
+			op.CustomersDone, op.CustomersTotal, nanos(op.CreateTime), int64(0), "", "", "")
+		if err != nil || s.db.Dialect != sqlstore.Postgres {
+			return err
+		}
+		// Waits for a page that is forgetting customers: either it saw
+		// this operation running (and recorded its re-keys), or the
+		// recompute reads the generation it set.
+		_, err = s.resultsGeneration(ctx, tx, " FOR SHARE")
+		return err
+	})
 	if s.db.IsUniqueViolation(err) {
 		running, rerr := s.RunningOperation(ctx)
 		if rerr != nil {
@@ -68,7 +78,7 @@ func (s *Store) FailRunning(ctx context.Context, msg string, now time.Time) erro
 	if err != nil {
 		return fmt.Errorf("store: fail running operations: %w", err)
 	}
-	return nil
+	return s.dropRekeys(ctx, s.db)
 }
 
 // UpdateProgress implements segmentation.Store.
@@ -88,7 +98,7 @@ func (s *Store) FailOperation(ctx context.Context, id, msg string, now time.Time
 	if err != nil {
 		return fmt.Errorf("store: fail operation: %w", err)
 	}
-	return nil
+	return s.dropRekeys(ctx, s.db)
 }
 
 // GetOperation implements segmentation.Store.
@@ -185,14 +195,55 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 			return err
 		}
 		if gen != rs.Generation {
-			// Customers were deleted or erased while the recompute ran: drop
-			// the results it computed for ids that no longer exist.
+			// Customers were deleted or erased while the recompute ran: move
+			// the results of erased ones to their anonymous ids, as the
+			// pages did with the stored results, and drop the results it
+			// computed for ids that no longer exist.
+			if err := s.moveRekeyed(ctx, tx, rs.Generation); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM results WHERE customer_id NOT IN (SELECT customer_id FROM customers)`); err != nil {
 				return fmt.Errorf("store: drop results of forgotten customers: %w", err)
 			}
 		}
+		// Every recorded re-key is at or below gen, which the next
+		// recompute reads or passes.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rekeys`); err != nil {
+			return fmt.Errorf("store: drop re-keys: %w", err)
+		}
 		return s.writeSizes(ctx, tx, op, rs.Sizes)
 	})
+}
+
+// moveRekeyed re-keys the results of customers erased by pages after
+// results generation since, in the order the pages erased them.
+func (s *Store) moveRekeyed(ctx context.Context, tx *sql.Tx, since int64) error {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT old_id, new_id FROM rekeys WHERE generation > ? ORDER BY generation, position`), since)
+	if err != nil {
+		return fmt.Errorf("store: read re-keys: %w", err)
+	}
+	var moves [][2]string
+	for rows.Next() {
+		var m [2]string
+		if err := rows.Scan(&m[0], &m[1]); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: read re-keys: %w", err)
+		}
+		moves = append(moves, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read re-keys: %w", err)
+	}
+	for _, m := range moves {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM results WHERE customer_id = ?`), m[1]); err != nil {
+			return fmt.Errorf("store: move result of %s: %w", m[0], err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE results SET customer_id = ? WHERE customer_id = ?`), m[1], m[0]); err != nil {
+			return fmt.Errorf("store: move result of %s: %w", m[0], err)
+		}
+	}
+	return nil
 }
 
 const resultCols = `customer_id, scored, recency_days, frequency, monetary, currency, r_score, f_score, m_score,

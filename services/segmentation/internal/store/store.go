@@ -253,21 +253,23 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 		if cursor <= cur {
 			return nil // applied already (by this or another replica)
 		}
-		forgets := false
 		w := pageWriter{s: s, tx: tx}
+		if slices.ContainsFunc(muts, forgets) {
+			// Before the results rows change: FinishOperation takes the
+			// generation row, then the results, in that order too.
+			if w.gen, w.record, err = s.bumpGeneration(ctx, tx); err != nil {
+				return err
+			}
+		}
 		for i := range muts {
 			if err := w.apply(ctx, &muts[i]); err != nil {
 				return err
 			}
-			forgets = forgets || muts[i].Kind == segmentation.MutationDelete || muts[i].Kind == segmentation.MutationRekey
 		}
 		if err := w.flush(ctx); err != nil {
 			return err
 		}
-		if forgets {
-			if _, err := tx.ExecContext(ctx, `UPDATE results_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
-				return fmt.Errorf("store: bump results generation: %w", err)
-			}
+		if slices.ContainsFunc(muts, forgets) {
 			if err := s.forgetRequests(ctx, tx, muts); err != nil {
 				return err
 			}
@@ -282,6 +284,45 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 		}
 		return nil
 	})
+}
+
+// forgets reports whether m deletes or re-keys a customer (and so its
+// stored result).
+func forgets(m segmentation.Mutation) bool {
+	return m.Kind == segmentation.MutationDelete || m.Kind == segmentation.MutationRekey
+}
+
+// bumpGeneration increments the results generation, returns the new
+// value and whether a recompute is running (then the page records its
+// re-keys for FinishOperation).
+func (s *Store) bumpGeneration(ctx context.Context, tx *sql.Tx) (gen int64, running bool, err error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE results_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
+		return 0, false, fmt.Errorf("store: bump results generation: %w", err)
+	}
+	if gen, err = s.resultsGeneration(ctx, tx, ""); err != nil {
+		return 0, false, err
+	}
+	// After the update, which waits for a StartOperation holding the
+	// generation row: a recompute starting now is seen.
+	err = tx.QueryRowContext(ctx, s.q(`SELECT EXISTS (SELECT 1 FROM operations WHERE state = ?)`), int64(segmentation.OperationRunning)).Scan(&running)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: read running operation: %w", err)
+	}
+	if !running {
+		err = s.dropRekeys(ctx, tx)
+	}
+	return gen, running, err
+}
+
+// dropRekeys deletes the recorded re-keys unless a recompute is running:
+// only a running one can need them (see FinishOperation), and they hold
+// ids of erased customers.
+func (s *Store) dropRekeys(ctx context.Context, q queryer) error {
+	if _, err := q.ExecContext(ctx, s.q(`DELETE FROM rekeys WHERE NOT EXISTS (SELECT 1 FROM operations WHERE state = ?)`),
+		int64(segmentation.OperationRunning)); err != nil {
+		return fmt.Errorf("store: drop re-keys: %w", err)
+	}
+	return nil
 }
 
 // ResultsGeneration implements segmentation.Store.
@@ -314,6 +355,12 @@ type pageWriter struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
 	batch upsertBatch
+	// For pages that forget customers: the results generation the page
+	// sets, whether it records its re-keys (a recompute is running) and
+	// how many it recorded.
+	gen    int64
+	record bool
+	pos    int64
 }
 
 func (w *pageWriter) exec(ctx context.Context, query string, args ...any) error {
@@ -404,6 +451,12 @@ func (w *pageWriter) applyOne(ctx context.Context, m *segmentation.Mutation) err
 		}
 		if err == nil {
 			err = w.exec(ctx, `UPDATE results SET customer_id = ? WHERE customer_id = ?`, m.NewID, m.ID)
+		}
+		// A recompute that loaded its inputs before this page moves its
+		// result the same way when it stores it.
+		if err == nil && w.record {
+			w.pos++
+			err = w.exec(ctx, `INSERT INTO rekeys (generation, position, old_id, new_id) VALUES (?, ?, ?, ?)`, w.gen, w.pos, m.ID, m.NewID)
 		}
 	default:
 		err = fmt.Errorf("unknown mutation kind %d", m.Kind)
