@@ -210,6 +210,49 @@ func TestHeadersForwarded(t *testing.T) {
 	}
 }
 
+// TestForwardedHeaders pins what backends receive as x-forwarded-for and
+// x-forwarded-host (see the README): the caller's X-Forwarded-For with the
+// gateway's TCP peer appended, and the caller's X-Forwarded-Host, else its
+// Host.
+func TestForwardedHeaders(t *testing.T) {
+	srv, rec := newServer(t, 1<<20)
+	tests := []struct {
+		name             string
+		header           http.Header
+		wantFor, wantHst string
+	}{
+		{"none", nil, "127.0.0.1", strings.TrimPrefix(srv.URL, "http://")},
+		{"from a proxy", http.Header{"X-Forwarded-For": {"203.0.113.7, 10.0.0.2"}, "X-Forwarded-Host": {"shop.example"}},
+			"203.0.113.7, 10.0.0.2, 127.0.0.1", "shop.example"},
+		{"not ASCII", http.Header{"X-Forwarded-Host": {"sh\xffp.example"}}, "127.0.0.1", strings.TrimPrefix(srv.URL, "http://")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, srv.URL+"/v1/customers/c1", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d, want 200", resp.StatusCode)
+			}
+			if got := rec.md.Get("x-forwarded-for"); len(got) != 1 || got[0] != tt.wantFor {
+				t.Errorf("x-forwarded-for = %q, want [%s]", got, tt.wantFor)
+			}
+			if got := rec.md.Get("x-forwarded-host"); len(got) != 1 || got[0] != tt.wantHst {
+				t.Errorf("x-forwarded-host = %q, want [%s]", got, tt.wantHst)
+			}
+		})
+	}
+}
+
 func TestNoMethodGames(t *testing.T) {
 	tests := []struct {
 		name        string
