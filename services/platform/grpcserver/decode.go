@@ -16,10 +16,12 @@ import (
 )
 
 // WithCodec makes the server decode and encode messages with c instead of
-// grpc's standard proto codec. Pass it in Config.ServerOptions instead of
-// grpc.ForceServerCodecV2, which the server's own codec option would
-// override: the server wraps c so that a request that does not decode is
-// answered INVALID_ARGUMENT (see decodeCodec).
+// grpc's standard proto codec; c must read the protobuf wire format, as the
+// server's own checks read the request's bytes. Pass it in
+// Config.ServerOptions instead of grpc.ForceServerCodecV2, which the
+// server's own codec option would override: the server wraps c so that a
+// request that does not decode is answered INVALID_ARGUMENT (see
+// decodeCodec).
 func WithCodec(c encoding.CodecV2) grpc.ServerOption {
 	return codecOption{codec: c}
 }
@@ -56,8 +58,10 @@ func serverCodec(opts []grpc.ServerOption) encoding.CodecV2 {
 // mapping, then answers it with INVALID_ARGUMENT and an ErrorInfo before the
 // handler sees the message. The NUL check reads the wire bytes, not the
 // decoded message: a scan for a zero byte clears almost every request
-// (outside strings, only fixed-width numbers contain one), and only a request
-// with one is walked field by field.
+// (outside strings only bytes fields, fixed-width numbers and zeros in packed
+// lists contain one), and only a request with one is walked field by field.
+// Walking every decoded message with protoreflect instead cost about as much
+// CPU as decoding it (a 1,000-event batch); the scan costs microseconds.
 type decodeCodec struct {
 	encoding.CodecV2
 	failures sync.Map     // proto.Message → error

@@ -43,9 +43,10 @@ func TestCodecChecks(t *testing.T) {
 		return b
 	}
 	// The encoder refuses invalid UTF-8, so marshal with a NUL where the
-	// bad byte goes and turn every 0x00 into 0xff. Outside strings a 0x00
-	// byte can only be in a fixed-width number (a varint's only zero byte
-	// is a zero value, which proto3 omits), which stays a valid number.
+	// bad byte goes and turn every 0x00 into 0xff. In these messages a 0x00
+	// byte outside strings can only be in a fixed-width number (a varint's
+	// only zero byte is a zero value, which proto3 omits, and there are no
+	// bytes fields or packed lists), which stays a valid number.
 	corrupt := func(m proto.Message) []byte {
 		b := marshal(m)
 		for i := range b {
@@ -153,7 +154,7 @@ func batch(n, bad int, field string) *profilev1.BatchRecordEventsRequest {
 }
 
 // BenchmarkCodec measures the server codec's checks on a clean 1,000-event
-// batch (three lines per order: about 20,000 strings): decoding through
+// batch (three lines per order: about 17,000 strings): decoding through
 // decodeCodec against decoding through grpc's proto codec alone, and the
 // zero-byte scan that is all decodeCodec adds when the request is clean.
 func BenchmarkCodec(b *testing.B) {
