@@ -245,7 +245,7 @@ func TestCustomerJourney(t *testing.T) {
 				if st.Code != 3 || len(st.Details) != 1 || st.Details[0].Reason != "MALFORMED_REQUEST" || st.Details[0].Domain != "gateway.tenure.dev" {
 					t.Fatalf("error %s, want INVALID_ARGUMENT with ErrorInfo MALFORMED_REQUEST in gateway.tenure.dev", b)
 				}
-				if want := `request body is not valid JSON for tenure.profile.v1.Customer: unknown field "notAField"`; st.Message != want {
+				if want := `request body is not valid JSON for "customer": unknown field "notAField"`; st.Message != want {
 					t.Errorf("message = %q, want %q", st.Message, want)
 				}
 			},

@@ -18,6 +18,7 @@ import (
 	"github.com/tenurehq/tenure/services/gateway/app"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
@@ -41,6 +42,7 @@ type stackOptions struct {
 	backendTimeout time.Duration            // zero: the default
 	tracer         *sdktrace.TracerProvider // nil: no tracing
 	etcd           *clientv3.Client         // nil: a fresh embedded etcd
+	postgres       bool                     // services on PostgreSQL instead of SQLite (skipped when unreachable outside CI)
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -79,7 +81,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		var pcfg profileapp.Config
 		pcfg.RegisterFlags(flag.NewFlagSet("profile", flag.ContinueOnError))
 		pcfg.ListenAddr = "127.0.0.1:0"
-		pcfg.DSN = "sqlite:" + filepath.Join(t.TempDir(), "profile.db")
+		pcfg.DSN = dsn(t, opts.postgres, "profile")
 		pcfg.LogLevel = "error"
 		p, cleanup, err := profileapp.New(ctx, pcfg, profileapp.Deps{Logger: quietLogger(), Telemetry: tel, Etcd: cli})
 		if err != nil {
@@ -92,7 +94,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		var scfg segmentationapp.Config
 		scfg.RegisterFlags(flag.NewFlagSet("segmentation", flag.ContinueOnError))
 		scfg.ListenAddr = "127.0.0.1:0"
-		scfg.DSN = "sqlite:" + filepath.Join(t.TempDir(), "segmentation.db")
+		scfg.DSN = dsn(t, opts.postgres, "segmentation")
 		scfg.LogLevel = "error"
 		sg, cleanup, err := segmentationapp.New(ctx, scfg, segmentationapp.Deps{Logger: quietLogger(), Telemetry: tel, Etcd: cli})
 		if err != nil {
@@ -119,6 +121,17 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	s.gateway = "http://" + gw.Addr()
 	run(gw, cleanup)
 	return s
+}
+
+// dsn is a fresh database for service: a SQLite file, or a new PostgreSQL
+// database.
+func dsn(t testing.TB, postgres bool, service string) string {
+	t.Helper()
+	if postgres {
+		_, d := sqlstoretest.PostgresDSN(t)
+		return d
+	}
+	return "sqlite:" + filepath.Join(t.TempDir(), service+".db")
 }
 
 // waitRegistered blocks until service has an endpoint in etcd, watching

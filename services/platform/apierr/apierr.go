@@ -27,9 +27,21 @@ import (
 // fmt.Errorf("%w: page_size must not be negative", apierr.ErrInvalidArgument).
 var ErrInvalidArgument = errors.New("apierr: invalid argument")
 
+// ErrInvalidText is the generic sentinel for request text that cannot be
+// stored: a string with a NUL character or that is not valid UTF-8. It maps
+// to InvalidArgument with reason INVALID_TEXT.
+var ErrInvalidText = errors.New("apierr: invalid text")
+
+// ErrMalformedRequest is the generic sentinel for a request message that
+// does not decode (corrupt protobuf). It maps to InvalidArgument with
+// reason MALFORMED_REQUEST.
+var ErrMalformedRequest = errors.New("apierr: malformed request")
+
 // genericRules apply after a Table's own rules.
 var genericRules = []Rule{
 	{Err: ErrInvalidArgument, Code: codes.InvalidArgument, Reason: "INVALID_ARGUMENT"},
+	{Err: ErrInvalidText, Code: codes.InvalidArgument, Reason: "INVALID_TEXT"},
+	{Err: ErrMalformedRequest, Code: codes.InvalidArgument, Reason: "MALFORMED_REQUEST"},
 }
 
 // InternalMessage is the only message a caller sees for an unmapped error.

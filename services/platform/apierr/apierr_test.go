@@ -103,6 +103,20 @@ func TestStatus(t *testing.T) {
 			wantReason: "INVALID_ARGUMENT",
 		},
 		{
+			name:       "invalid text sentinel",
+			err:        fmt.Errorf("%w: a value contains a NUL character", apierr.ErrInvalidText),
+			wantCode:   codes.InvalidArgument,
+			wantMsg:    "apierr: invalid text: a value contains a NUL character",
+			wantReason: "INVALID_TEXT",
+		},
+		{
+			name:       "malformed request sentinel",
+			err:        fmt.Errorf("%w: cannot parse", apierr.ErrMalformedRequest),
+			wantCode:   codes.InvalidArgument,
+			wantMsg:    "apierr: malformed request: cannot parse",
+			wantReason: "MALFORMED_REQUEST",
+		},
+		{
 			name: "field violations",
 			err: fmt.Errorf("%w: %w", apierr.ErrInvalidArgument, errors.Join(
 				fieldErr{"customer.email", "must be an email address"},

@@ -91,7 +91,9 @@ type Config struct {
 	UnaryInterceptors []grpc.UnaryServerInterceptor
 	// ShutdownTimeout bounds the graceful drain; default 10 s.
 	ShutdownTimeout time.Duration
-	// ServerOptions are added to the server's own (e.g. a codec).
+	// ServerOptions are added to the server's own. Give a codec with
+	// WithCodec, not grpc.ForceServerCodecV2 (the server forces its own
+	// codec, which wraps WithCodec's).
 	ServerOptions []grpc.ServerOption
 	// RegisterTTL is the discovery lease TTL in seconds; 0 means the
 	// discovery default.
@@ -113,7 +115,13 @@ type Server struct {
 // New validates cfg, listens on cfg.ListenAddr and builds the gRPC server
 // with its interceptor chain: recovery (a panic becomes Internal and is
 // logged with its stack) → logging (method, code, duration; trace id through
-// the logger) → error mapping (apierr) → validation → cfg.UnaryInterceptors.
+// the logger) → error mapping (apierr) → request check → validation →
+// cfg.UnaryInterceptors. The request check, for every service, method and
+// streamed message, answers INVALID_ARGUMENT to a request that does not
+// decode (reason MALFORMED_REQUEST; grpc-go alone would answer INTERNAL) or
+// that holds a string with a NUL character or invalid UTF-8 at any depth
+// (reason INVALID_TEXT, naming the field path), which PostgreSQL could not
+// store.
 // Health and reflection services are registered; health reports NOT_SERVING
 // until Run.
 func New(cfg Config) (*Server, error) {
@@ -143,15 +151,19 @@ func New(cfg Config) (*Server, error) {
 		advert = advertiseAddr(lis.Addr())
 	}
 
+	codec := &decodeCodec{CodecV2: serverCodec(cfg.ServerOptions)}
+	check := requestCheck{codec: codec}
 	unary := []grpc.UnaryServerInterceptor{
 		recoveryUnary(log, cfg.Errors.Domain),
 		loggingUnary(log),
 		cfg.Errors.UnaryServerInterceptor(),
+		check.unary(),
 	}
 	stream := []grpc.StreamServerInterceptor{
 		recoveryStream(log, cfg.Errors.Domain),
 		loggingStream(log),
 		cfg.Errors.StreamServerInterceptor(),
+		check.stream(),
 	}
 	if cfg.Validate != nil {
 		unary = append(unary, validateUnary(cfg.Validate))
@@ -173,6 +185,7 @@ func New(cfg Config) (*Server, error) {
 	// every worker is busy a stream still gets its own goroutine.
 	opts = append(opts, grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))))
 	opts = append(opts, cfg.ServerOptions...)
+	opts = append(opts, grpc.ForceServerCodecV2(codec))
 	gs := grpc.NewServer(opts...)
 
 	hs := health.NewServer()

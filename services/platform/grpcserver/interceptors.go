@@ -141,3 +141,37 @@ func (s *validatingStream) RecvMsg(m any) error {
 	}
 	return nil
 }
+
+// requestCheck answers the failures decodeCodec recorded: a request that
+// did not decode or that holds text no storage engine can keep. The error
+// table maps them to INVALID_ARGUMENT with reason MALFORMED_REQUEST or
+// INVALID_TEXT.
+type requestCheck struct{ codec *decodeCodec }
+
+func (c requestCheck) unary() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if err := c.codec.failure(req); err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+func (c requestCheck) stream() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return handler(srv, &checkingStream{ServerStream: ss, codec: c.codec})
+	}
+}
+
+// checkingStream checks each message the client sends.
+type checkingStream struct {
+	grpc.ServerStream
+	codec *decodeCodec
+}
+
+func (s *checkingStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return s.codec.failure(m)
+}

@@ -220,19 +220,20 @@ const maxAttempts = 8
 // back when fn returns an error or panics (the panic is re-raised). When
 // the engine reports a serialization failure, a deadlock or a busy
 // database, the whole of fn is run again in a new transaction, a few
-// times, so fn must not have side effects outside the transaction.
+// times, so fn must not have side effects outside the transaction. Text
+// PostgreSQL cannot store gives an error matching ErrUnstorableText.
 //
 // On SQLite the transactions of one DB run one at a time (SQLite has a
 // single writer anyway), so fn must not call InTx or write through db
 // itself.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return db.inTx(ctx, false, func(_ *sql.Conn, tx *sql.Tx) error { return fn(tx) })
+	return classify(db.inTx(ctx, false, func(_ *sql.Conn, tx *sql.Tx) error { return fn(tx) }))
 }
 
 // InConnTx is InTx that also passes the connection the transaction runs
 // on, for driver-level work inside the transaction (see CopyRows).
 func (db *DB) InConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
-	return db.inTx(ctx, true, fn)
+	return classify(db.inTx(ctx, true, fn))
 }
 
 func (db *DB) inTx(ctx context.Context, withConn bool, fn func(conn *sql.Conn, tx *sql.Tx) error) error {

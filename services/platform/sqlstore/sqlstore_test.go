@@ -4,12 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+
+	"github.com/tenurehq/tenure/services/platform/apierr"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 )
@@ -258,6 +263,47 @@ func TestIsUniqueViolation(t *testing.T) {
 			t.Error("IsUniqueViolation(other) = true, want false")
 		}
 	})
+}
+
+// TestUnstorableText: text PostgreSQL cannot store (SQLSTATE 22021 for a
+// NUL in text, 22P05 for \u0000 in jsonb) fails InTx with
+// ErrUnstorableText, which service error tables answer as INVALID_TEXT
+// rather than INTERNAL; other errors keep their identity.
+func TestUnstorableText(t *testing.T) {
+	db := sqlstoretest.Postgres(t)
+	migrated(t, db)
+	ctx := context.Background()
+	table := &apierr.Table{Domain: "test.tenure.dev", Logger: slog.New(slog.DiscardHandler)}
+	for _, tt := range []struct {
+		name, query string
+		arg         any
+	}{
+		{"NUL in text", `INSERT INTO items (id, n) VALUES ($1, 1)`, "a\x00b"},
+		{"invalid UTF-8 in text", `INSERT INTO items (id, n) VALUES ($1, 1)`, "a\xffb"},
+		{"NUL escape in jsonb", `SELECT $1::jsonb`, `{"a":"\u0000"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := db.InTx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, tt.query, tt.arg)
+				return err
+			})
+			if !errors.Is(err, sqlstore.ErrUnstorableText) || !errors.Is(err, apierr.ErrInvalidText) {
+				t.Fatalf("InTx = %v, want ErrUnstorableText", err)
+			}
+			st := table.Status(ctx, err)
+			if st.Code() != codes.InvalidArgument || len(st.Details()) == 0 ||
+				st.Details()[0].(*errdetails.ErrorInfo).GetReason() != "INVALID_TEXT" {
+				t.Errorf("status %v, want INVALID_ARGUMENT with reason INVALID_TEXT", st.Proto())
+			}
+		})
+	}
+	err := db.InConnTx(ctx, func(_ *sql.Conn, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO items (id, n) VALUES ($1, NULL)`, "x")
+		return err
+	})
+	if err == nil || errors.Is(err, sqlstore.ErrUnstorableText) {
+		t.Errorf("InConnTx with a NOT NULL violation = %v, want an error other than ErrUnstorableText", err)
+	}
 }
 
 // TestGuardedIncrement checks the platform's limit pattern: many

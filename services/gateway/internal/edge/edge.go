@@ -1,6 +1,7 @@
 // Package edge builds the HTTP face of the gateway: a grpc-gateway ServeMux
-// with a header allowlist, lowerCamel protojson, google.rpc.Status errors and
-// a request body limit.
+// with a header allowlist, lowerCamel protojson, google.rpc.Status errors
+// (streams included), a UTF-8 check of path and query parameters and a
+// request body limit.
 package edge
 
 import (
@@ -51,8 +52,9 @@ func New(opts Options) *Edge {
 		runtime.WithDisableHTTPMethodOverride(),
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithErrorHandler(e.handleError),
+		runtime.WithStreamErrorHandler(e.streamError),
 		runtime.WithRoutingErrorHandler(routingError),
-		runtime.WithMiddlewares(nameSpan),
+		runtime.WithMiddlewares(nameSpan, trackExchange, e.checkParams),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
 			Marshaler: &jsonMarshaler{JSONPb: runtime.JSONPb{
 				// Zero scalars and empty lists are written out, so that an
@@ -108,7 +110,7 @@ func (e *Edge) handleError(ctx context.Context, mux *runtime.ServeMux, m runtime
 	if b, ok := r.Body.(*limitedBody); ok && b.exceeded {
 		err = bodyTooLarge(e.maxBody)
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, e.describe(ctx, err))
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, validUTF8(e.describe(ctx, err)))
 }
 
 // nameSpan names the HTTP server span after the matched route, e.g.

@@ -210,6 +210,49 @@ func TestHeadersForwarded(t *testing.T) {
 	}
 }
 
+// TestForwardedHeaders pins what backends receive as x-forwarded-for and
+// x-forwarded-host (see the README): the caller's X-Forwarded-For with the
+// gateway's TCP peer appended, and the caller's X-Forwarded-Host, else its
+// Host.
+func TestForwardedHeaders(t *testing.T) {
+	srv, rec := newServer(t, 1<<20)
+	tests := []struct {
+		name             string
+		header           http.Header
+		wantFor, wantHst string
+	}{
+		{"none", nil, "127.0.0.1", strings.TrimPrefix(srv.URL, "http://")},
+		{"from a proxy", http.Header{"X-Forwarded-For": {"203.0.113.7, 10.0.0.2"}, "X-Forwarded-Host": {"shop.example"}},
+			"203.0.113.7, 10.0.0.2, 127.0.0.1", "shop.example"},
+		{"not ASCII", http.Header{"X-Forwarded-Host": {"sh\xffp.example"}}, "127.0.0.1", strings.TrimPrefix(srv.URL, "http://")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, srv.URL+"/v1/customers/c1", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d, want 200", resp.StatusCode)
+			}
+			if got := rec.md.Get("x-forwarded-for"); len(got) != 1 || got[0] != tt.wantFor {
+				t.Errorf("x-forwarded-for = %q, want [%s]", got, tt.wantFor)
+			}
+			if got := rec.md.Get("x-forwarded-host"); len(got) != 1 || got[0] != tt.wantHst {
+				t.Errorf("x-forwarded-host = %q, want [%s]", got, tt.wantHst)
+			}
+		})
+	}
+}
+
 func TestNoMethodGames(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -252,6 +295,9 @@ func TestRoutingErrors(t *testing.T) {
 	}{
 		{http.MethodGet, "/v1/nothing", http.StatusNotFound, edge.ReasonRouteNotFound},
 		{http.MethodPut, "/v1/customers/c1", http.StatusMethodNotAllowed, edge.ReasonMethodNotAllowed},
+		// The message quotes the path: escaped, so that it stays UTF-8.
+		{http.MethodGet, "/v1/nothing%FF", http.StatusNotFound, edge.ReasonRouteNotFound},
+		{http.MethodPut, "/v1/customers/c%FF", http.StatusMethodNotAllowed, edge.ReasonMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -291,31 +337,100 @@ func TestErrorDetails(t *testing.T) {
 		domain       string
 		reason       string
 		message      string
+		field        string // the ErrorInfo's "field" metadata, if any
+		header       http.Header
 		logged       string // in the log, not in the response
 	}{
 		{
 			name: "unknown body field", method: http.MethodPost, path: "/v1/customers?customerId=c1",
 			body: `{"fullname":"Ada"}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
 			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
-			message: `request body is not valid JSON for tenure.profile.v1.Customer: unknown field "fullname"`,
+			message: `request body is not valid JSON for "customer": unknown field "fullname"`,
 		},
 		{
 			name: "body not JSON", method: http.MethodPost, path: "/v1/customers?customerId=c1",
 			body: `{"fullName":`, want: http.StatusBadRequest, code: codes.InvalidArgument,
 			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
-			message: `request body is not valid JSON for tenure.profile.v1.Customer: unexpected end of input`,
+			message: `request body is not valid JSON for "customer": unexpected end of input`,
 		},
 		{
 			name: "body bad token", method: http.MethodPost, path: "/v1/customers?customerId=c1",
 			body: `{"fullName": x}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
 			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
-			message: `request body is not valid JSON for tenure.profile.v1.Customer: invalid character 'x' looking for beginning of value`,
+			message: `request body is not valid JSON for "customer": invalid character 'x' looking for beginning of value`,
 		},
 		{
 			name: "body wrong type", method: http.MethodPost, path: "/v1/customers?customerId=c1",
 			body: `{"fullName": 1}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
 			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
-			message: `request body is not valid JSON for tenure.profile.v1.Customer: invalid value for string field fullName: 1`,
+			message: `request body is not valid JSON for "customer": invalid value for string field fullName: 1`,
+		},
+		{
+			// Messages name what the caller sent, never a protobuf type.
+			name: "body timestamp", method: http.MethodPost, path: "/v1/events",
+			body: `{"eventId":"e1","occurredAt":"yesterday"}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `request body is not valid JSON for "event": invalid timestamp "yesterday": use RFC 3339, such as "2024-01-31T12:00:00Z"`,
+		},
+		{
+			name: "body timestamp out of range", method: http.MethodPost, path: "/v1/events",
+			body: `{"occurredAt":"10000-01-01T00:00:00Z"}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `request body is not valid JSON for "event": invalid timestamp "10000-01-01T00:00:00Z": use RFC 3339, such as "2024-01-31T12:00:00Z"`,
+		},
+		{
+			name: "body two oneof fields", method: http.MethodPost, path: "/v1/events",
+			body: `{"orderPlaced":{},"productViewed":{}}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `request body is not valid JSON for "event": field "productViewed" cannot be set with another field of "payload"; set only one`,
+		},
+		{
+			name: "body syntax error", method: http.MethodPost, path: "/v1/events:batchRecord",
+			body: `{"events":{}}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `request body is not valid JSON: unexpected token { at line 1, column 11`,
+		},
+		{
+			name: "body invalid UTF-8", method: http.MethodPost, path: "/v1/customers?customerId=c1",
+			body: "{\"fullName\":\"Ad\xe9\"}", want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonInvalidText,
+			message: `request body is not valid JSON for "customer": a string is not valid UTF-8 at line 1, column 13; encode text as UTF-8`,
+		},
+		{
+			name: "path invalid UTF-8", method: http.MethodGet, path: "/v1/customers/c%FF",
+			want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonInvalidText, field: "name",
+			message: `path parameter "name" is not valid UTF-8; percent-encode text as UTF-8`,
+		},
+		{
+			name: "path invalid UTF-8 in a body route", method: http.MethodPatch, path: "/v1/customers/c%C3",
+			body: `{"fullName":"Ada"}`, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonInvalidText, field: "customer.name",
+			message: `path parameter "customer.name" is not valid UTF-8; percent-encode text as UTF-8`,
+		},
+		{
+			name: "query invalid UTF-8", method: http.MethodGet, path: "/v1/customers?page_token=%FF",
+			want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonInvalidText, field: "pageToken",
+			message: `query parameter "pageToken" is not valid UTF-8; percent-encode text as UTF-8`,
+		},
+		{
+			name: "query name invalid UTF-8", method: http.MethodGet, path: "/v1/customers?page%FF=1",
+			want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonInvalidText, field: `"page\xff"`,
+			message: `query parameter name "page\xff" is not valid UTF-8; percent-encode text as UTF-8`,
+		},
+		{
+			name: "timeout header not UTF-8", method: http.MethodGet, path: "/v1/customers/c1",
+			header: http.Header{"Grpc-Timeout": {"1\xffS"}}, want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `header "Grpc-Timeout" is not a valid timeout: use a positive integer and a unit (H, M, S, m, u or n), such as 30S`,
+		},
+		{
+			name: "query given twice", method: http.MethodGet, path: "/v1/customers?pageToken=a&pageToken=b",
+			want: http.StatusBadRequest, code: codes.InvalidArgument,
+			domain: edge.Domain, reason: edge.ReasonMalformedRequest,
+			message: `query parameter "pageToken" is given more than once; give it once`,
 		},
 		{
 			name: "query integer", method: http.MethodGet, path: "/v1/customers?pageSize=abc",
@@ -377,6 +492,9 @@ func TestErrorDetails(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", "application/json")
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
 			resp, err := srv.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -399,6 +517,9 @@ func TestErrorDetails(t *testing.T) {
 			if len(st.Details) != 1 || st.Details[0].Type != "type.googleapis.com/google.rpc.ErrorInfo" ||
 				st.Details[0].Reason != tt.reason || st.Details[0].Domain != tt.domain {
 				t.Errorf("details %+v, want one ErrorInfo %s in %s", st.Details, tt.reason, tt.domain)
+			}
+			if tt.field != "" && (len(st.Details) != 1 || st.Details[0].Metadata["field"] != tt.field) {
+				t.Errorf("details %+v, want metadata field %q", st.Details, tt.field)
 			}
 			if tt.logged != "" {
 				if strings.Contains(string(raw), tt.logged) {

@@ -44,15 +44,15 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	var err error
 	switch httpStatus {
 	case http.StatusNotFound:
-		err = gatewayError(httpStatus, codes.NotFound, ReasonRouteNotFound, "no route for "+r.Method+" "+r.URL.Path, nil)
+		err = gatewayError(httpStatus, codes.NotFound, ReasonRouteNotFound, "no route for "+r.Method+" "+r.URL.EscapedPath(), nil)
 	case http.StatusMethodNotAllowed:
-		err = gatewayError(httpStatus, codes.Unimplemented, ReasonMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path, nil)
+		err = gatewayError(httpStatus, codes.Unimplemented, ReasonMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.EscapedPath(), nil)
 	case http.StatusBadRequest:
 		err = gatewayError(httpStatus, codes.InvalidArgument, ReasonMalformedRequest, http.StatusText(httpStatus), nil)
 	default:
 		err = gatewayError(http.StatusInternalServerError, codes.Internal, ReasonUnexpectedRouting, "unexpected routing error", nil)
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, validUTF8(err))
 }
 
 // ErrorInfo reasons the gateway gives to statuses that arrive without one:
@@ -85,7 +85,7 @@ func (e *Edge) describe(ctx context.Context, err error) error {
 	var reason, msg string
 	switch code {
 	case codes.InvalidArgument:
-		reason, msg = ReasonMalformedRequest, malformedMessage(method, st.Message())
+		reason, msg = malformedMessage(method, st.Message())
 	case codes.Unavailable:
 		e.log.WarnContext(ctx, "backend unavailable", "rpc", method, "err", err)
 		reason, msg = ReasonBackendUnavailable, "the "+serviceOf(method)+" service is unavailable, retry later"
@@ -120,81 +120,155 @@ func serviceOf(method string) string {
 	return "backend"
 }
 
+// queryRewrites turn grpc-gateway's query parameter errors, which quote
+// Go parse errors and proto field names, into messages about the request.
+// The first group of each pattern is the field's proto name.
+var queryRewrites = []struct {
+	re  *regexp.Regexp
+	msg func(name, detail string) string
+}{
+	{regexp.MustCompile(`^parsing (?:field|list) "([^"]+)": (.*)$`), parseMessage},
+	{regexp.MustCompile(`^parsing map (?:key|value) "([^"]+)": (.*)$`), func(name, _ string) string {
+		return fmt.Sprintf("query parameter %q has an invalid map key or value", name)
+	}},
+	{regexp.MustCompile(`^(?:too many values for field|duplicate field) "([^"]+)"`), func(name, _ string) string {
+		return fmt.Sprintf("query parameter %q is given more than once; give it once", name)
+	}},
+	{regexp.MustCompile(`^more than one value provided for key "[^"]*" in map "[^"]*\.([^".]+)"$`), func(name, _ string) string {
+		return fmt.Sprintf("query parameter %q repeats a map key; give each key once", name)
+	}},
+	{regexp.MustCompile(`^field already set for oneof "([^"]+)"$`), func(name, _ string) string {
+		return fmt.Sprintf("query parameters set more than one field of %q; set only one", name)
+	}},
+	{regexp.MustCompile(`^invalid path: "([^"]+)" is not a message$`), func(name, _ string) string {
+		return fmt.Sprintf("query parameter %q names a field inside one that has none", name)
+	}},
+	{regexp.MustCompile(`^type mismatch, parameter: ([^,]+), error: `), func(name, _ string) string {
+		return fmt.Sprintf("path parameter %q has an invalid value", name)
+	}},
+}
+
+// parseMessage describes a query parameter value that does not parse.
+func parseMessage(name, detail string) string {
+	switch {
+	case strings.Contains(detail, "value out of range"):
+		return fmt.Sprintf("query parameter %q is out of range", name)
+	case strings.Contains(detail, "ParseInt"), strings.Contains(detail, "ParseUint"):
+		return fmt.Sprintf("query parameter %q must be an integer", name)
+	case strings.Contains(detail, "ParseFloat"):
+		return fmt.Sprintf("query parameter %q must be a number", name)
+	case strings.Contains(detail, "ParseBool"):
+		return fmt.Sprintf("query parameter %q must be true or false", name)
+	case strings.HasSuffix(detail, "is not a valid value"):
+		return fmt.Sprintf("query parameter %q: %s", name, detail)
+	default:
+		return fmt.Sprintf("query parameter %q has an invalid value", name)
+	}
+}
+
+// bodyRewrites turn protojson's messages that name protobuf types into
+// ones that name what the caller sent.
+var bodyRewrites = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`^invalid google\.protobuf\.Timestamp value (.*)$`),
+		`invalid timestamp $1: use RFC 3339, such as "2024-01-31T12:00:00Z"`},
+	{regexp.MustCompile(`^google\.protobuf\.Timestamp value out of range: (.*)$`),
+		`timestamp $1 is out of range: use a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z`},
+	{regexp.MustCompile(`^invalid google\.protobuf\.Duration value (.*)$`),
+		`invalid duration $1: use seconds with an "s" suffix, such as "1.5s"`},
+	{regexp.MustCompile(`^google\.protobuf\.Duration value out of range: (.*)$`),
+		`duration $1 is out of range`},
+	{regexp.MustCompile(`^google\.protobuf\.FieldMask\.paths contains invalid path: (.*)$`),
+		`invalid field mask path $1`},
+	{regexp.MustCompile(`^error parsing ("[^"]+"), oneof [\w.]*?(\w+) is already set$`),
+		`field $1 cannot be set with another field of "$2"; set only one`},
+	// Any other full name, reduced to its last part.
+	{regexp.MustCompile(`\b(?:tenure\.\w+\.v\d+|google\.protobuf)\.`), ``},
+}
+
 var (
-	// queryError is grpc-gateway's message for a query parameter it could
-	// not parse, e.g. `parsing field "page_size": strconv.ParseInt: ...`.
-	queryError = regexp.MustCompile(`^parsing (?:field|list) "([^"]+)": (.*)$`)
-	// pathError is its message for a path parameter it could not parse.
-	pathError = regexp.MustCompile(`^type mismatch, parameter: ([^,]+), error: `)
-	// linePrefix is the position protojson puts before its message.
-	linePrefix = regexp.MustCompile(`^\(line \d+:\d+\):\s*`)
+	// position is where protojson puts the place of a syntax error (and,
+	// without "syntax error", of its other errors).
+	position = regexp.MustCompile(`^(syntax error )?\(line (\d+):(\d+)\):\s*`)
+	// timeoutError is grpc-gateway's message for a Grpc-Timeout header it
+	// cannot parse.
+	timeoutError = "invalid grpc-timeout: "
 )
 
-// malformedMessage rewrites grpc-gateway's decoding errors, which quote Go
-// parse errors, into messages about the request; the rest pass through.
-func malformedMessage(method, msg string) string {
-	if m := queryError.FindStringSubmatch(msg); m != nil {
-		name, detail := lowerCamel(m[1]), m[2]
-		switch {
-		case strings.Contains(detail, "value out of range"):
-			return fmt.Sprintf("query parameter %q is out of range", name)
-		case strings.Contains(detail, "ParseInt"), strings.Contains(detail, "ParseUint"):
-			return fmt.Sprintf("query parameter %q must be an integer", name)
-		case strings.Contains(detail, "ParseFloat"):
-			return fmt.Sprintf("query parameter %q must be a number", name)
-		case strings.Contains(detail, "ParseBool"):
-			return fmt.Sprintf("query parameter %q must be true or false", name)
-		case strings.HasSuffix(detail, "is not a valid value"):
-			return fmt.Sprintf("query parameter %q: %s", name, detail)
-		default:
-			return fmt.Sprintf("query parameter %q has an invalid value", name)
+// malformedMessage gives grpc-gateway's decoding errors a reason and a
+// message about the request; other messages pass through with reason
+// MALFORMED_REQUEST.
+func malformedMessage(method, msg string) (reason, out string) {
+	for _, rw := range queryRewrites {
+		if m := rw.re.FindStringSubmatch(msg); m != nil {
+			detail := ""
+			if len(m) > 2 {
+				detail = m[2]
+			}
+			return ReasonMalformedRequest, rw.msg(fieldName(m[1]), detail)
 		}
 	}
-	if m := pathError.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("path parameter %q has an invalid value", lowerCamel(m[1]))
+	if strings.HasPrefix(msg, timeoutError) {
+		return ReasonMalformedRequest, `header "Grpc-Timeout" is not a valid timeout: use a positive integer and a unit (H, M, S, m, u or n), such as 30S`
+	}
+	prefix := "request body is not valid JSON"
+	if name := bodyName(method); name != "" {
+		prefix += fmt.Sprintf(" for %q", name)
 	}
 	// The JSON decoder reads the body before protojson sees it.
 	if msg == io.ErrUnexpectedEOF.Error() {
-		return "request body is not valid JSON for " + bodyType(method) + ": unexpected end of input"
+		return ReasonMalformedRequest, prefix + ": unexpected end of input"
 	}
 	if strings.HasPrefix(msg, "invalid character ") {
-		return "request body is not valid JSON for " + bodyType(method) + ": " + msg
+		return ReasonMalformedRequest, prefix + ": " + msg
 	}
 	// protojson prefixes its errors with "proto:" and a space or, at random,
 	// a no-break space.
-	if rest, ok := strings.CutPrefix(msg, "proto:"); ok {
-		rest = linePrefix.ReplaceAllString(strings.TrimLeft(rest, " \u00a0"), "")
-		return "request body is not valid JSON for " + bodyType(method) + ": " + rest
+	rest, ok := strings.CutPrefix(msg, "proto:")
+	if !ok {
+		return ReasonMalformedRequest, msg
 	}
-	return msg
+	rest = strings.TrimLeft(rest, " \u00a0")
+	where := ""
+	if m := position.FindStringSubmatch(rest); m != nil {
+		rest = rest[len(m[0]):]
+		if m[1] != "" {
+			where = fmt.Sprintf(" at line %s, column %s", m[2], m[3])
+		}
+	}
+	if rest == "invalid UTF-8 in string" {
+		return ReasonInvalidText, prefix + ": a string is not valid UTF-8" + where + "; encode text as UTF-8"
+	}
+	for _, rw := range bodyRewrites {
+		rest = rw.re.ReplaceAllString(rest, rw.with)
+	}
+	return ReasonMalformedRequest, prefix + ": " + rest + where
 }
 
-// bodyType is the full name of the message a method's HTTP body decodes
-// into, from its google.api.http rule, or "the request" when unknown.
-func bodyType(method string) string {
-	const unknown = "the request"
+// bodyName is the JSON name of the field a method's HTTP body decodes
+// into, from its google.api.http rule: "customer" for body: "customer", ""
+// for body: "*" or when unknown.
+func bodyName(method string) string {
 	name := strings.ReplaceAll(strings.TrimPrefix(method, "/"), "/", ".")
 	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
 	if err != nil {
-		return unknown
+		return ""
 	}
 	md, ok := d.(protoreflect.MethodDescriptor)
 	if !ok {
-		return unknown
+		return ""
 	}
 	rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
-	switch body := rule.GetBody(); body {
-	case "":
-		return unknown
-	case "*":
-		return string(md.Input().FullName())
-	default:
-		f := md.Input().Fields().ByName(protoreflect.Name(body))
-		if f == nil || f.Message() == nil {
-			return unknown
-		}
-		return string(f.Message().FullName())
+	body := rule.GetBody()
+	if body == "" || body == "*" {
+		return ""
 	}
+	if f := md.Input().Fields().ByName(protoreflect.Name(body)); f != nil {
+		return f.JSONName()
+	}
+	return ""
 }
 
 // lowerCamel turns a proto field name into its JSON name: page_size is

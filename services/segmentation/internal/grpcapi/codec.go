@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
+	"github.com/tenurehq/tenure/services/platform/grpcserver"
 )
 
 // ServerOptions returns the gRPC server options the segmentation service
@@ -22,7 +23,7 @@ import (
 // server allocated per call, and the garbage collections they caused made
 // most of the tail latency.
 func ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.ForceServerCodecV2(codec{encoding.GetCodecV2(protocodec.Name)})}
+	return []grpc.ServerOption{grpcserver.WithCodec(codec{encoding.GetCodecV2(protocodec.Name)})}
 }
 
 // codec is the standard proto codec with a fast path for decoding

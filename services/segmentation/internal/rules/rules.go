@@ -144,7 +144,7 @@ func (e *Env) Compile(expr string) (*Rule, error) {
 		if loc := ast.NativeRep().SourceInfo().GetStartLocation(ast.NativeRep().Expr().ID()); loc.Line() > 0 {
 			line, col = loc.Line(), loc.Column()+1
 		}
-		return nil, &CompileError{Line: line, Column: col, Message: fmt.Sprintf("rule must be a bool, got %s", cel.FormatCELType(ast.OutputType()))}
+		return nil, &CompileError{Line: line, Column: col, Message: fmt.Sprintf("rule must be a bool, got %s", typeNames.Replace(cel.FormatCELType(ast.OutputType())))}
 	}
 	r := &Rule{expr: expr}
 	var err error
@@ -220,12 +220,16 @@ func (boundsEstimator) EstimateCallCost(string, string, *cost.AstNode, []cost.As
 func issueError(iss *cel.Issues) error {
 	errs := iss.Errors()
 	if len(errs) == 0 {
-		return &CompileError{Line: 1, Column: 1, Message: iss.Err().Error()}
+		return &CompileError{Line: 1, Column: 1, Message: typeNames.Replace(iss.Err().Error())}
 	}
 	first := errs[0]
 	line, col := 1, 1
 	if first.Location != nil && first.Location.Line() > 0 {
 		line, col = first.Location.Line(), first.Location.Column()+1
 	}
-	return &CompileError{Line: line, Column: col, Message: first.Message}
+	return &CompileError{Line: line, Column: col, Message: typeNames.Replace(first.Message)}
 }
+
+// typeNames renames the CEL object types in messages to the variables a
+// rule writer knows: "got features", not "got tenure.segmentation.Features".
+var typeNames = strings.NewReplacer(featuresTypeName, "features", rfmTypeName, "rfm")

@@ -124,6 +124,9 @@ func TestCompileErrors(t *testing.T) {
 		{"type mismatch", `rfm.r_score == "x"`, 1, 13, "no matching overload"},
 		{"non-bool result", `features.order_count + 1`, 1, 22, "must be a bool"},
 		{"non-bool string", `tier`, 1, 1, "must be a bool, got string"},
+		// Messages name the variables, not their CEL type names.
+		{"non-bool object", `rfm`, 1, 1, "must be a bool, got rfm"},
+		{"object in an overload", `features + 1`, 1, 10, "applied to '(features, int)'"},
 		{"bad constant timestamp", `features.last_order_time > timestamp("yesterday")`, 1, 1, ""},
 		{"too long", strings.Repeat("true && ", 30) + "true", 1, 1, "at most 200"},
 	}
@@ -142,6 +145,9 @@ func TestCompileErrors(t *testing.T) {
 			}
 			if ce.Line != tt.line || ce.Column != tt.col {
 				t.Errorf("position: got line %d, column %d, want %d, %d (%v)", ce.Line, ce.Column, tt.line, tt.col, err)
+			}
+			if strings.Contains(ce.Message, "tenure.") {
+				t.Errorf("message %q names an internal type", ce.Message)
 			}
 			if !strings.Contains(ce.Message, tt.msgContain) {
 				t.Errorf("message %q does not contain %q", ce.Message, tt.msgContain)
