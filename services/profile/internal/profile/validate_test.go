@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 var testNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
@@ -249,7 +251,7 @@ func TestParseUpdateMask(t *testing.T) {
 		t.Run(strings.Join(tt.paths, ","), func(t *testing.T) {
 			got, err := ParseUpdateMask(tt.paths)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrInvalidArgument) {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, fielderr.ErrInvalidArgument) {
 					t.Fatalf("got %v, want error containing %q", err, tt.wantErr)
 				}
 				return
