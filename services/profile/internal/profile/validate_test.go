@@ -104,6 +104,9 @@ func line(cat string, qty, price int64) OrderLine {
 	return OrderLine{SKU: "sku-" + cat, Category: cat, Quantity: qty, UnitPrice: gbp(price)}
 }
 
+// TestValidateEvent checks which field each bad event is rejected on. It
+// is longer than a function should be because it is one table, a case a
+// line, read down rather than through; the loop at its end is short.
 func TestValidateEvent(t *testing.T) {
 	v := NewValidator()
 	ev := func(p Payload) Event {
