@@ -15,6 +15,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -22,9 +23,10 @@ import (
 )
 
 // ErrInvalidArgument is the generic sentinel for a bad request that needs no
-// domain-specific reason. Every Table maps it (after its own rules), so a
-// service can return e.g.
-// fmt.Errorf("%w: page_size must not be negative", apierr.ErrInvalidArgument).
+// domain-specific reason. Every Table maps it (after its own rules). A bad
+// value in one request field is better a *fielderr.Error, which every Table
+// maps the same way (INVALID_ARGUMENT, with a BadRequest entry naming the
+// field) unless one of its rules matches the error's more specific Err.
 var ErrInvalidArgument = errors.New("apierr: invalid argument")
 
 // ErrInvalidText is the generic sentinel for request text that cannot be
@@ -42,6 +44,7 @@ var genericRules = []Rule{
 	{Err: ErrInvalidArgument, Code: codes.InvalidArgument, Reason: "INVALID_ARGUMENT"},
 	{Err: ErrInvalidText, Code: codes.InvalidArgument, Reason: "INVALID_TEXT"},
 	{Err: ErrMalformedRequest, Code: codes.InvalidArgument, Reason: "MALFORMED_REQUEST"},
+	{Err: fielderr.ErrInvalidArgument, Code: codes.InvalidArgument, Reason: "INVALID_ARGUMENT"},
 }
 
 // InternalMessage is the only message a caller sees for an unmapped error.
@@ -56,7 +59,8 @@ type Rule struct {
 	Reason string
 }
 
-// FieldViolation is an error about one request field. Every FieldViolation
+// FieldViolation is an error about one request field, such as a
+// *fielderr.Error (the type services use). Every FieldViolation
 // in an error's chain (including errors.Join branches) becomes an entry of a
 // google.rpc.BadRequest detail. Its description is the error's
 // Description() string if it has one (the explanation alone, without the

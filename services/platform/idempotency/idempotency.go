@@ -201,7 +201,7 @@ func (s *Store) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 			return handler(ctx, req)
 		}
 		if err := CheckRequestID(key); err != nil {
-			return nil, s.errInvalidRequestID(err)
+			return nil, s.errInvalidRequestID(ctx, err)
 		}
 		fp, err := fingerprint(info.FullMethod, msg)
 		if err != nil {

@@ -1,26 +1,26 @@
 package idempotency
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"github.com/tenurehq/tenure/services/platform/apierr"
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // MaxRequestIDLength is the most characters a request_id may have.
 const MaxRequestIDLength = 128
 
-// RequestIDError says why a request_id is not valid. It names the field
-// (an apierr.FieldViolation) and never repeats the id itself.
-type RequestIDError struct {
-	problem string
-}
+// ErrInvalidRequestID is the Err of every error CheckRequestID returns; the
+// interceptor maps it to reason INVALID_REQUEST_ID.
+var ErrInvalidRequestID = errors.New("idempotency: invalid request_id")
 
-func (e *RequestIDError) Error() string { return "request_id " + e.problem }
-
-// Field returns "request_id".
-func (e *RequestIDError) Field() string { return string(requestIDField) }
+// RequestIDError says why a request_id is not valid: the platform's one
+// field-error type, naming request_id, with Err ErrInvalidRequestID. It
+// never repeats the id itself.
+type RequestIDError = fielderr.Error
 
 // CheckRequestID reports whether id may be used as a request_id: at most
 // MaxRequestIDLength characters, each a printable ASCII character other
@@ -28,31 +28,28 @@ func (e *RequestIDError) Field() string { return string(requestIDField) }
 // error is a *RequestIDError.
 func CheckRequestID(id string) error {
 	if len(id) > MaxRequestIDLength {
-		return &RequestIDError{fmt.Sprintf("must be at most %d characters, got %d; use an opaque id such as a UUID",
-			MaxRequestIDLength, len(id))}
+		return requestIDError(fmt.Sprintf("must be at most %d characters, got %d", MaxRequestIDLength, len(id)),
+			"use an opaque id such as a UUID")
 	}
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; c < '!' || c > '~' {
-			return &RequestIDError{fmt.Sprintf("must contain only printable ASCII characters other than space "+
-				"(letters, digits and punctuation); byte %d is 0x%02x", i, c)}
+			return requestIDError("must contain only printable ASCII characters other than space "+
+				fmt.Sprintf("(letters, digits and punctuation); byte %d is 0x%02x", i, c), "")
 		}
 	}
 	return nil
 }
 
+func requestIDError(problem, fix string) *RequestIDError {
+	return &RequestIDError{Path: string(requestIDField), Problem: problem, Fix: fix, Err: ErrInvalidRequestID, Predicate: true}
+}
+
 // errInvalidRequestID turns an error of CheckRequestID into
-// INVALID_ARGUMENT with an ErrorInfo and a BadRequest naming request_id.
-func (s *Store) errInvalidRequestID(err error) error {
-	msg := err.Error()
-	st := status.New(codes.InvalidArgument, msg)
-	ds, derr := st.WithDetails(
-		&errdetails.ErrorInfo{Reason: ReasonInvalidRequestID, Domain: s.domain},
-		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
-			{Field: string(requestIDField), Description: msg},
-		}},
-	)
-	if derr != nil {
-		return st.Err()
-	}
-	return ds.Err()
+// INVALID_ARGUMENT with an ErrorInfo (reason INVALID_REQUEST_ID) and a
+// BadRequest naming request_id, through the platform's one error mapping.
+func (s *Store) errInvalidRequestID(ctx context.Context, err error) error {
+	t := apierr.Table{Domain: s.domain, Rules: []apierr.Rule{
+		{Err: ErrInvalidRequestID, Code: codes.InvalidArgument, Reason: ReasonInvalidRequestID},
+	}}
+	return t.Status(ctx, err).Err()
 }

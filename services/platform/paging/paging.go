@@ -10,14 +10,15 @@
 //
 // A token carries the position, a hash of the method and filter values it
 // was issued for, and a checksum. A token that does not decode, fails its
-// checksum or was issued for other filters is rejected with an *Error that
-// wraps ErrInvalidPageToken and names page_token. Tokens are not secret
+// checksum or was issued for other filters is rejected with an *Error (a
+// *fielderr.Error) that wraps ErrInvalidPageToken and names page_token. Tokens are not secret
 // (anyone can decode one) and not signed: the checksum catches edited and
 // truncated tokens, not deliberate forgeries, which can only choose where a
 // page starts within the caller's own request. Callers still validate the
 // position they get back as untrusted input.
 //
-// The package uses only the standard library, so domain packages may use it.
+// The package uses only the standard library and the platform's fielderr,
+// so domain packages may use it.
 package paging
 
 import (
@@ -30,6 +31,8 @@ import (
 	"hash/crc32"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // Sentinel errors; every error this package returns is an *Error wrapping
@@ -39,27 +42,12 @@ var (
 	ErrInvalidPageSize  = errors.New("paging: invalid page size")
 )
 
-// Error is a bad page_size or page_token. Its text names the field, says
-// what is wrong and what to send instead. It satisfies the platform's
-// field-violation interface (Field, Description), so the gRPC status
-// carries a BadRequest entry for the field.
-type Error struct {
-	field   string
-	problem string
-	err     error
-}
-
-func (e *Error) Error() string { return e.field + " " + e.problem }
-
-// Field is the request field at fault: page_size (or the method's size
-// field) or page_token.
-func (e *Error) Field() string { return e.field }
-
-// Description is the explanation without the field name.
-func (e *Error) Description() string { return e.problem }
-
-// Unwrap returns ErrInvalidPageToken or ErrInvalidPageSize.
-func (e *Error) Unwrap() error { return e.err }
+// Error is a bad page_size or page_token: the platform's one field-error
+// type, so every service maps it the same way. Its text names the field,
+// says what is wrong and what to send instead ("page_size must not be
+// negative, got -1; omit it or send 0 for the default of 50, or a number up
+// to 1000"), and its Err is ErrInvalidPageSize or ErrInvalidPageToken.
+type Error = fielderr.Error
 
 // DefaultSizes is the page size policy of a List method that documents no
 // other: 50 items unless the caller asks for another number, at most 1,000.
@@ -86,8 +74,9 @@ func (s Sizes) Field(name string, n int) (int, error) {
 	}
 	switch {
 	case n < 0:
-		return 0, &Error{field: name, err: ErrInvalidPageSize, problem: fmt.Sprintf(
-			"must not be negative, got %d; omit it or send 0 for the default of %d, or a number up to %d", n, s.Default, s.Max)}
+		return 0, &Error{Path: name, Err: ErrInvalidPageSize, Predicate: true,
+			Problem: fmt.Sprintf("must not be negative, got %d", n),
+			Fix:     fmt.Sprintf("omit it or send 0 for the default of %d, or a number up to %d", s.Default, s.Max)}
 	case n == 0:
 		return s.Default, nil
 	case n > s.Max:
@@ -181,7 +170,7 @@ func Parse(sizes Sizes, pageSize int, pageToken string, f Filter) (Page, error) 
 		return Page{}, InvalidToken()
 	}
 	if t.filter != f.sum() {
-		return Page{}, &Error{field: "page_token", err: ErrInvalidPageToken, problem: f.mismatch()}
+		return Page{}, tokenError(f.mismatch())
 	}
 	p.After = t.position
 	return p, nil
@@ -191,8 +180,11 @@ func Parse(sizes Sizes, pageSize int, pageToken string, f Filter) (Page, error) 
 // issued. Parse returns it for tokens that do not decode; a List method
 // returns it for a token whose position it could not have issued.
 func InvalidToken() error {
-	return &Error{field: "page_token", err: ErrInvalidPageToken,
-		problem: "is not one this service issued; pass next_page_token unchanged, or omit it for the first page"}
+	return tokenError("is not one this service issued; pass next_page_token unchanged, or omit it for the first page")
+}
+
+func tokenError(problem string) *Error {
+	return &Error{Path: "page_token", Err: ErrInvalidPageToken, Predicate: true, Problem: problem}
 }
 
 // Limit is how many items to read from storage: one more than Size, so

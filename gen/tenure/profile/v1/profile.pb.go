@@ -189,6 +189,104 @@ func (EventOutcome) EnumDescriptor() ([]byte, []int) {
 	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{2}
 }
 
+// ErrorReason lists the reasons the profile service puts in the
+// google.rpc.ErrorInfo of its errors (domain "profile.tenure.dev"). The
+// reason string is the value's name, such as "CUSTOMER_NOT_FOUND": as
+// AIP-193 asks, the values carry no type prefix, so buf's
+// ENUM_VALUE_PREFIX rule is ignored for them. The request_id errors carry
+// the platform's reasons (INVALID_REQUEST_ID, IDEMPOTENCY_KEY_REUSED,
+// REQUEST_IN_PROGRESS, REQUEST_FORGOTTEN) and errors with no specific
+// reason carry their code's name (INTERNAL, CANCELED, DEADLINE_EXCEEDED).
+// A reason never changes meaning; new ones may be added.
+// buf:lint:ignore ENUM_VALUE_PREFIX
+type ErrorReason int32
+
+const (
+	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
+	// No customer has the given id.
+	ErrorReason_CUSTOMER_NOT_FOUND ErrorReason = 1
+	// A customer with the given customer_id already exists.
+	ErrorReason_CUSTOMER_ALREADY_EXISTS ErrorReason = 2
+	// A field of the customer is not valid; the BadRequest detail names it.
+	ErrorReason_INVALID_CUSTOMER ErrorReason = 3
+	// A field of the event is not valid; the BadRequest detail names it, and
+	// the metadata carries the event's index and event_id.
+	ErrorReason_INVALID_EVENT ErrorReason = 4
+	// The etag sent does not match the customer's current one.
+	ErrorReason_ETAG_MISMATCH ErrorReason = 5
+	// The customer has events, so it cannot be deleted; erase it instead.
+	ErrorReason_CUSTOMER_HAS_EVENTS ErrorReason = 6
+	// The customer was erased; its anonymous history cannot change.
+	ErrorReason_CUSTOMER_ERASED ErrorReason = 7
+	// The batch holds more events than one request may.
+	ErrorReason_BATCH_TOO_LARGE ErrorReason = 8
+	// The batch holds no events.
+	ErrorReason_EMPTY_BATCH ErrorReason = 9
+	// The page_token is not one this List method issued for these filters.
+	ErrorReason_INVALID_PAGE_TOKEN ErrorReason = 10
+	// Another request field is not valid; the BadRequest detail names it.
+	ErrorReason_INVALID_ARGUMENT ErrorReason = 11
+)
+
+// Enum value maps for ErrorReason.
+var (
+	ErrorReason_name = map[int32]string{
+		0:  "ERROR_REASON_UNSPECIFIED",
+		1:  "CUSTOMER_NOT_FOUND",
+		2:  "CUSTOMER_ALREADY_EXISTS",
+		3:  "INVALID_CUSTOMER",
+		4:  "INVALID_EVENT",
+		5:  "ETAG_MISMATCH",
+		6:  "CUSTOMER_HAS_EVENTS",
+		7:  "CUSTOMER_ERASED",
+		8:  "BATCH_TOO_LARGE",
+		9:  "EMPTY_BATCH",
+		10: "INVALID_PAGE_TOKEN",
+		11: "INVALID_ARGUMENT",
+	}
+	ErrorReason_value = map[string]int32{
+		"ERROR_REASON_UNSPECIFIED": 0,
+		"CUSTOMER_NOT_FOUND":       1,
+		"CUSTOMER_ALREADY_EXISTS":  2,
+		"INVALID_CUSTOMER":         3,
+		"INVALID_EVENT":            4,
+		"ETAG_MISMATCH":            5,
+		"CUSTOMER_HAS_EVENTS":      6,
+		"CUSTOMER_ERASED":          7,
+		"BATCH_TOO_LARGE":          8,
+		"EMPTY_BATCH":              9,
+		"INVALID_PAGE_TOKEN":       10,
+		"INVALID_ARGUMENT":         11,
+	}
+)
+
+func (x ErrorReason) Enum() *ErrorReason {
+	p := new(ErrorReason)
+	*p = x
+	return p
+}
+
+func (x ErrorReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ErrorReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_tenure_profile_v1_profile_proto_enumTypes[3].Descriptor()
+}
+
+func (ErrorReason) Type() protoreflect.EnumType {
+	return &file_tenure_profile_v1_profile_proto_enumTypes[3]
+}
+
+func (x ErrorReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ErrorReason.Descriptor instead.
+func (ErrorReason) EnumDescriptor() ([]byte, []int) {
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{3}
+}
+
 // Customer is a shop's customer as Tenure knows it.
 type Customer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2472,7 +2570,21 @@ const file_tenure_profile_v1_profile_proto_rawDesc = "" +
 	"\x19EVENT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16EVENT_OUTCOME_ACCEPTED\x10\x01\x12\x1b\n" +
 	"\x17EVENT_OUTCOME_DUPLICATE\x10\x02\x12\x1a\n" +
-	"\x16EVENT_OUTCOME_REJECTED\x10\x032\xc8\x0f\n" +
+	"\x16EVENT_OUTCOME_REJECTED\x10\x03*\x9e\x02\n" +
+	"\vErrorReason\x12\x1c\n" +
+	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12CUSTOMER_NOT_FOUND\x10\x01\x12\x1b\n" +
+	"\x17CUSTOMER_ALREADY_EXISTS\x10\x02\x12\x14\n" +
+	"\x10INVALID_CUSTOMER\x10\x03\x12\x11\n" +
+	"\rINVALID_EVENT\x10\x04\x12\x11\n" +
+	"\rETAG_MISMATCH\x10\x05\x12\x17\n" +
+	"\x13CUSTOMER_HAS_EVENTS\x10\x06\x12\x13\n" +
+	"\x0fCUSTOMER_ERASED\x10\a\x12\x13\n" +
+	"\x0fBATCH_TOO_LARGE\x10\b\x12\x0f\n" +
+	"\vEMPTY_BATCH\x10\t\x12\x16\n" +
+	"\x12INVALID_PAGE_TOKEN\x10\n" +
+	"\x12\x14\n" +
+	"\x10INVALID_ARGUMENT\x10\v2\xc8\x0f\n" +
 	"\x0eProfileService\x12\x86\x01\n" +
 	"\x0eCreateCustomer\x12(.tenure.profile.v1.CreateCustomerRequest\x1a).tenure.profile.v1.CreateCustomerResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\bcustomer\"\r/v1/customers\x12\x7f\n" +
 	"\vGetCustomer\x12%.tenure.profile.v1.GetCustomerRequest\x1a&.tenure.profile.v1.GetCustomerResponse\"!\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=customers/*}\x90\x02\x01\x12|\n" +
@@ -2502,118 +2614,119 @@ func file_tenure_profile_v1_profile_proto_rawDescGZIP() []byte {
 	return file_tenure_profile_v1_profile_proto_rawDescData
 }
 
-var file_tenure_profile_v1_profile_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_tenure_profile_v1_profile_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_tenure_profile_v1_profile_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_tenure_profile_v1_profile_proto_goTypes = []any{
 	(CustomerState)(0),                 // 0: tenure.profile.v1.CustomerState
 	(ConsentState)(0),                  // 1: tenure.profile.v1.ConsentState
 	(EventOutcome)(0),                  // 2: tenure.profile.v1.EventOutcome
-	(*Customer)(nil),                   // 3: tenure.profile.v1.Customer
-	(*Consent)(nil),                    // 4: tenure.profile.v1.Consent
-	(*CustomerFeatures)(nil),           // 5: tenure.profile.v1.CustomerFeatures
-	(*CategoryAffinity)(nil),           // 6: tenure.profile.v1.CategoryAffinity
-	(*CurrencySpend)(nil),              // 7: tenure.profile.v1.CurrencySpend
-	(*CreateCustomerRequest)(nil),      // 8: tenure.profile.v1.CreateCustomerRequest
-	(*CreateCustomerResponse)(nil),     // 9: tenure.profile.v1.CreateCustomerResponse
-	(*GetCustomerRequest)(nil),         // 10: tenure.profile.v1.GetCustomerRequest
-	(*GetCustomerResponse)(nil),        // 11: tenure.profile.v1.GetCustomerResponse
-	(*ListCustomersRequest)(nil),       // 12: tenure.profile.v1.ListCustomersRequest
-	(*ListCustomersResponse)(nil),      // 13: tenure.profile.v1.ListCustomersResponse
-	(*UpdateCustomerRequest)(nil),      // 14: tenure.profile.v1.UpdateCustomerRequest
-	(*UpdateCustomerResponse)(nil),     // 15: tenure.profile.v1.UpdateCustomerResponse
-	(*DeleteCustomerRequest)(nil),      // 16: tenure.profile.v1.DeleteCustomerRequest
-	(*DeleteCustomerResponse)(nil),     // 17: tenure.profile.v1.DeleteCustomerResponse
-	(*AddCustomerTagsRequest)(nil),     // 18: tenure.profile.v1.AddCustomerTagsRequest
-	(*AddCustomerTagsResponse)(nil),    // 19: tenure.profile.v1.AddCustomerTagsResponse
-	(*RemoveCustomerTagsRequest)(nil),  // 20: tenure.profile.v1.RemoveCustomerTagsRequest
-	(*RemoveCustomerTagsResponse)(nil), // 21: tenure.profile.v1.RemoveCustomerTagsResponse
-	(*RecordEventRequest)(nil),         // 22: tenure.profile.v1.RecordEventRequest
-	(*RecordEventResponse)(nil),        // 23: tenure.profile.v1.RecordEventResponse
-	(*BatchRecordEventsRequest)(nil),   // 24: tenure.profile.v1.BatchRecordEventsRequest
-	(*BatchRecordEventsResponse)(nil),  // 25: tenure.profile.v1.BatchRecordEventsResponse
-	(*EventResult)(nil),                // 26: tenure.profile.v1.EventResult
-	(*ListCustomerEventsRequest)(nil),  // 27: tenure.profile.v1.ListCustomerEventsRequest
-	(*ListCustomerEventsResponse)(nil), // 28: tenure.profile.v1.ListCustomerEventsResponse
-	(*StreamEventsRequest)(nil),        // 29: tenure.profile.v1.StreamEventsRequest
-	(*StreamEventsResponse)(nil),       // 30: tenure.profile.v1.StreamEventsResponse
-	(*GetEventLogHeadRequest)(nil),     // 31: tenure.profile.v1.GetEventLogHeadRequest
-	(*GetEventLogHeadResponse)(nil),    // 32: tenure.profile.v1.GetEventLogHeadResponse
-	(*ExportCustomerRequest)(nil),      // 33: tenure.profile.v1.ExportCustomerRequest
-	(*ExportCustomerResponse)(nil),     // 34: tenure.profile.v1.ExportCustomerResponse
-	(*EraseCustomerRequest)(nil),       // 35: tenure.profile.v1.EraseCustomerRequest
-	(*EraseCustomerResponse)(nil),      // 36: tenure.profile.v1.EraseCustomerResponse
-	(*timestamppb.Timestamp)(nil),      // 37: google.protobuf.Timestamp
-	(*v1.Money)(nil),                   // 38: tenure.type.v1.Money
-	(*fieldmaskpb.FieldMask)(nil),      // 39: google.protobuf.FieldMask
-	(*Event)(nil),                      // 40: tenure.profile.v1.Event
+	(ErrorReason)(0),                   // 3: tenure.profile.v1.ErrorReason
+	(*Customer)(nil),                   // 4: tenure.profile.v1.Customer
+	(*Consent)(nil),                    // 5: tenure.profile.v1.Consent
+	(*CustomerFeatures)(nil),           // 6: tenure.profile.v1.CustomerFeatures
+	(*CategoryAffinity)(nil),           // 7: tenure.profile.v1.CategoryAffinity
+	(*CurrencySpend)(nil),              // 8: tenure.profile.v1.CurrencySpend
+	(*CreateCustomerRequest)(nil),      // 9: tenure.profile.v1.CreateCustomerRequest
+	(*CreateCustomerResponse)(nil),     // 10: tenure.profile.v1.CreateCustomerResponse
+	(*GetCustomerRequest)(nil),         // 11: tenure.profile.v1.GetCustomerRequest
+	(*GetCustomerResponse)(nil),        // 12: tenure.profile.v1.GetCustomerResponse
+	(*ListCustomersRequest)(nil),       // 13: tenure.profile.v1.ListCustomersRequest
+	(*ListCustomersResponse)(nil),      // 14: tenure.profile.v1.ListCustomersResponse
+	(*UpdateCustomerRequest)(nil),      // 15: tenure.profile.v1.UpdateCustomerRequest
+	(*UpdateCustomerResponse)(nil),     // 16: tenure.profile.v1.UpdateCustomerResponse
+	(*DeleteCustomerRequest)(nil),      // 17: tenure.profile.v1.DeleteCustomerRequest
+	(*DeleteCustomerResponse)(nil),     // 18: tenure.profile.v1.DeleteCustomerResponse
+	(*AddCustomerTagsRequest)(nil),     // 19: tenure.profile.v1.AddCustomerTagsRequest
+	(*AddCustomerTagsResponse)(nil),    // 20: tenure.profile.v1.AddCustomerTagsResponse
+	(*RemoveCustomerTagsRequest)(nil),  // 21: tenure.profile.v1.RemoveCustomerTagsRequest
+	(*RemoveCustomerTagsResponse)(nil), // 22: tenure.profile.v1.RemoveCustomerTagsResponse
+	(*RecordEventRequest)(nil),         // 23: tenure.profile.v1.RecordEventRequest
+	(*RecordEventResponse)(nil),        // 24: tenure.profile.v1.RecordEventResponse
+	(*BatchRecordEventsRequest)(nil),   // 25: tenure.profile.v1.BatchRecordEventsRequest
+	(*BatchRecordEventsResponse)(nil),  // 26: tenure.profile.v1.BatchRecordEventsResponse
+	(*EventResult)(nil),                // 27: tenure.profile.v1.EventResult
+	(*ListCustomerEventsRequest)(nil),  // 28: tenure.profile.v1.ListCustomerEventsRequest
+	(*ListCustomerEventsResponse)(nil), // 29: tenure.profile.v1.ListCustomerEventsResponse
+	(*StreamEventsRequest)(nil),        // 30: tenure.profile.v1.StreamEventsRequest
+	(*StreamEventsResponse)(nil),       // 31: tenure.profile.v1.StreamEventsResponse
+	(*GetEventLogHeadRequest)(nil),     // 32: tenure.profile.v1.GetEventLogHeadRequest
+	(*GetEventLogHeadResponse)(nil),    // 33: tenure.profile.v1.GetEventLogHeadResponse
+	(*ExportCustomerRequest)(nil),      // 34: tenure.profile.v1.ExportCustomerRequest
+	(*ExportCustomerResponse)(nil),     // 35: tenure.profile.v1.ExportCustomerResponse
+	(*EraseCustomerRequest)(nil),       // 36: tenure.profile.v1.EraseCustomerRequest
+	(*EraseCustomerResponse)(nil),      // 37: tenure.profile.v1.EraseCustomerResponse
+	(*timestamppb.Timestamp)(nil),      // 38: google.protobuf.Timestamp
+	(*v1.Money)(nil),                   // 39: tenure.type.v1.Money
+	(*fieldmaskpb.FieldMask)(nil),      // 40: google.protobuf.FieldMask
+	(*Event)(nil),                      // 41: tenure.profile.v1.Event
 }
 var file_tenure_profile_v1_profile_proto_depIdxs = []int32{
-	37, // 0: tenure.profile.v1.Customer.registration_time:type_name -> google.protobuf.Timestamp
-	4,  // 1: tenure.profile.v1.Customer.consent:type_name -> tenure.profile.v1.Consent
-	5,  // 2: tenure.profile.v1.Customer.features:type_name -> tenure.profile.v1.CustomerFeatures
+	38, // 0: tenure.profile.v1.Customer.registration_time:type_name -> google.protobuf.Timestamp
+	5,  // 1: tenure.profile.v1.Customer.consent:type_name -> tenure.profile.v1.Consent
+	6,  // 2: tenure.profile.v1.Customer.features:type_name -> tenure.profile.v1.CustomerFeatures
 	0,  // 3: tenure.profile.v1.Customer.state:type_name -> tenure.profile.v1.CustomerState
-	37, // 4: tenure.profile.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
-	37, // 5: tenure.profile.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
+	38, // 4: tenure.profile.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
+	38, // 5: tenure.profile.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 6: tenure.profile.v1.Consent.email:type_name -> tenure.profile.v1.ConsentState
 	1,  // 7: tenure.profile.v1.Consent.sms:type_name -> tenure.profile.v1.ConsentState
 	1,  // 8: tenure.profile.v1.Consent.push:type_name -> tenure.profile.v1.ConsentState
-	37, // 9: tenure.profile.v1.CustomerFeatures.first_order_time:type_name -> google.protobuf.Timestamp
-	37, // 10: tenure.profile.v1.CustomerFeatures.last_order_time:type_name -> google.protobuf.Timestamp
-	38, // 11: tenure.profile.v1.CustomerFeatures.gross_spend:type_name -> tenure.type.v1.Money
-	38, // 12: tenure.profile.v1.CustomerFeatures.net_spend:type_name -> tenure.type.v1.Money
-	38, // 13: tenure.profile.v1.CustomerFeatures.average_order_value:type_name -> tenure.type.v1.Money
-	6,  // 14: tenure.profile.v1.CustomerFeatures.top_categories:type_name -> tenure.profile.v1.CategoryAffinity
-	37, // 15: tenure.profile.v1.CustomerFeatures.last_activity_time:type_name -> google.protobuf.Timestamp
-	7,  // 16: tenure.profile.v1.CustomerFeatures.spend_by_currency:type_name -> tenure.profile.v1.CurrencySpend
-	3,  // 17: tenure.profile.v1.CreateCustomerRequest.customer:type_name -> tenure.profile.v1.Customer
-	3,  // 18: tenure.profile.v1.CreateCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
-	3,  // 19: tenure.profile.v1.GetCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
-	37, // 20: tenure.profile.v1.ListCustomersRequest.updated_after:type_name -> google.protobuf.Timestamp
-	3,  // 21: tenure.profile.v1.ListCustomersResponse.customers:type_name -> tenure.profile.v1.Customer
-	3,  // 22: tenure.profile.v1.UpdateCustomerRequest.customer:type_name -> tenure.profile.v1.Customer
-	39, // 23: tenure.profile.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 24: tenure.profile.v1.UpdateCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
-	3,  // 25: tenure.profile.v1.AddCustomerTagsResponse.customer:type_name -> tenure.profile.v1.Customer
-	3,  // 26: tenure.profile.v1.RemoveCustomerTagsResponse.customer:type_name -> tenure.profile.v1.Customer
-	40, // 27: tenure.profile.v1.RecordEventRequest.event:type_name -> tenure.profile.v1.Event
-	26, // 28: tenure.profile.v1.RecordEventResponse.result:type_name -> tenure.profile.v1.EventResult
-	40, // 29: tenure.profile.v1.BatchRecordEventsRequest.events:type_name -> tenure.profile.v1.Event
-	26, // 30: tenure.profile.v1.BatchRecordEventsResponse.results:type_name -> tenure.profile.v1.EventResult
+	38, // 9: tenure.profile.v1.CustomerFeatures.first_order_time:type_name -> google.protobuf.Timestamp
+	38, // 10: tenure.profile.v1.CustomerFeatures.last_order_time:type_name -> google.protobuf.Timestamp
+	39, // 11: tenure.profile.v1.CustomerFeatures.gross_spend:type_name -> tenure.type.v1.Money
+	39, // 12: tenure.profile.v1.CustomerFeatures.net_spend:type_name -> tenure.type.v1.Money
+	39, // 13: tenure.profile.v1.CustomerFeatures.average_order_value:type_name -> tenure.type.v1.Money
+	7,  // 14: tenure.profile.v1.CustomerFeatures.top_categories:type_name -> tenure.profile.v1.CategoryAffinity
+	38, // 15: tenure.profile.v1.CustomerFeatures.last_activity_time:type_name -> google.protobuf.Timestamp
+	8,  // 16: tenure.profile.v1.CustomerFeatures.spend_by_currency:type_name -> tenure.profile.v1.CurrencySpend
+	4,  // 17: tenure.profile.v1.CreateCustomerRequest.customer:type_name -> tenure.profile.v1.Customer
+	4,  // 18: tenure.profile.v1.CreateCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
+	4,  // 19: tenure.profile.v1.GetCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
+	38, // 20: tenure.profile.v1.ListCustomersRequest.updated_after:type_name -> google.protobuf.Timestamp
+	4,  // 21: tenure.profile.v1.ListCustomersResponse.customers:type_name -> tenure.profile.v1.Customer
+	4,  // 22: tenure.profile.v1.UpdateCustomerRequest.customer:type_name -> tenure.profile.v1.Customer
+	40, // 23: tenure.profile.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 24: tenure.profile.v1.UpdateCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
+	4,  // 25: tenure.profile.v1.AddCustomerTagsResponse.customer:type_name -> tenure.profile.v1.Customer
+	4,  // 26: tenure.profile.v1.RemoveCustomerTagsResponse.customer:type_name -> tenure.profile.v1.Customer
+	41, // 27: tenure.profile.v1.RecordEventRequest.event:type_name -> tenure.profile.v1.Event
+	27, // 28: tenure.profile.v1.RecordEventResponse.result:type_name -> tenure.profile.v1.EventResult
+	41, // 29: tenure.profile.v1.BatchRecordEventsRequest.events:type_name -> tenure.profile.v1.Event
+	27, // 30: tenure.profile.v1.BatchRecordEventsResponse.results:type_name -> tenure.profile.v1.EventResult
 	2,  // 31: tenure.profile.v1.EventResult.outcome:type_name -> tenure.profile.v1.EventOutcome
-	40, // 32: tenure.profile.v1.ListCustomerEventsResponse.events:type_name -> tenure.profile.v1.Event
-	40, // 33: tenure.profile.v1.StreamEventsResponse.event:type_name -> tenure.profile.v1.Event
-	5,  // 34: tenure.profile.v1.StreamEventsResponse.features:type_name -> tenure.profile.v1.CustomerFeatures
-	3,  // 35: tenure.profile.v1.ExportCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
-	40, // 36: tenure.profile.v1.ExportCustomerResponse.events:type_name -> tenure.profile.v1.Event
-	37, // 37: tenure.profile.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
-	8,  // 38: tenure.profile.v1.ProfileService.CreateCustomer:input_type -> tenure.profile.v1.CreateCustomerRequest
-	10, // 39: tenure.profile.v1.ProfileService.GetCustomer:input_type -> tenure.profile.v1.GetCustomerRequest
-	12, // 40: tenure.profile.v1.ProfileService.ListCustomers:input_type -> tenure.profile.v1.ListCustomersRequest
-	14, // 41: tenure.profile.v1.ProfileService.UpdateCustomer:input_type -> tenure.profile.v1.UpdateCustomerRequest
-	16, // 42: tenure.profile.v1.ProfileService.DeleteCustomer:input_type -> tenure.profile.v1.DeleteCustomerRequest
-	18, // 43: tenure.profile.v1.ProfileService.AddCustomerTags:input_type -> tenure.profile.v1.AddCustomerTagsRequest
-	20, // 44: tenure.profile.v1.ProfileService.RemoveCustomerTags:input_type -> tenure.profile.v1.RemoveCustomerTagsRequest
-	22, // 45: tenure.profile.v1.ProfileService.RecordEvent:input_type -> tenure.profile.v1.RecordEventRequest
-	24, // 46: tenure.profile.v1.ProfileService.BatchRecordEvents:input_type -> tenure.profile.v1.BatchRecordEventsRequest
-	27, // 47: tenure.profile.v1.ProfileService.ListCustomerEvents:input_type -> tenure.profile.v1.ListCustomerEventsRequest
-	29, // 48: tenure.profile.v1.ProfileService.StreamEvents:input_type -> tenure.profile.v1.StreamEventsRequest
-	31, // 49: tenure.profile.v1.ProfileService.GetEventLogHead:input_type -> tenure.profile.v1.GetEventLogHeadRequest
-	33, // 50: tenure.profile.v1.ProfileService.ExportCustomer:input_type -> tenure.profile.v1.ExportCustomerRequest
-	35, // 51: tenure.profile.v1.ProfileService.EraseCustomer:input_type -> tenure.profile.v1.EraseCustomerRequest
-	9,  // 52: tenure.profile.v1.ProfileService.CreateCustomer:output_type -> tenure.profile.v1.CreateCustomerResponse
-	11, // 53: tenure.profile.v1.ProfileService.GetCustomer:output_type -> tenure.profile.v1.GetCustomerResponse
-	13, // 54: tenure.profile.v1.ProfileService.ListCustomers:output_type -> tenure.profile.v1.ListCustomersResponse
-	15, // 55: tenure.profile.v1.ProfileService.UpdateCustomer:output_type -> tenure.profile.v1.UpdateCustomerResponse
-	17, // 56: tenure.profile.v1.ProfileService.DeleteCustomer:output_type -> tenure.profile.v1.DeleteCustomerResponse
-	19, // 57: tenure.profile.v1.ProfileService.AddCustomerTags:output_type -> tenure.profile.v1.AddCustomerTagsResponse
-	21, // 58: tenure.profile.v1.ProfileService.RemoveCustomerTags:output_type -> tenure.profile.v1.RemoveCustomerTagsResponse
-	23, // 59: tenure.profile.v1.ProfileService.RecordEvent:output_type -> tenure.profile.v1.RecordEventResponse
-	25, // 60: tenure.profile.v1.ProfileService.BatchRecordEvents:output_type -> tenure.profile.v1.BatchRecordEventsResponse
-	28, // 61: tenure.profile.v1.ProfileService.ListCustomerEvents:output_type -> tenure.profile.v1.ListCustomerEventsResponse
-	30, // 62: tenure.profile.v1.ProfileService.StreamEvents:output_type -> tenure.profile.v1.StreamEventsResponse
-	32, // 63: tenure.profile.v1.ProfileService.GetEventLogHead:output_type -> tenure.profile.v1.GetEventLogHeadResponse
-	34, // 64: tenure.profile.v1.ProfileService.ExportCustomer:output_type -> tenure.profile.v1.ExportCustomerResponse
-	36, // 65: tenure.profile.v1.ProfileService.EraseCustomer:output_type -> tenure.profile.v1.EraseCustomerResponse
+	41, // 32: tenure.profile.v1.ListCustomerEventsResponse.events:type_name -> tenure.profile.v1.Event
+	41, // 33: tenure.profile.v1.StreamEventsResponse.event:type_name -> tenure.profile.v1.Event
+	6,  // 34: tenure.profile.v1.StreamEventsResponse.features:type_name -> tenure.profile.v1.CustomerFeatures
+	4,  // 35: tenure.profile.v1.ExportCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
+	41, // 36: tenure.profile.v1.ExportCustomerResponse.events:type_name -> tenure.profile.v1.Event
+	38, // 37: tenure.profile.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
+	9,  // 38: tenure.profile.v1.ProfileService.CreateCustomer:input_type -> tenure.profile.v1.CreateCustomerRequest
+	11, // 39: tenure.profile.v1.ProfileService.GetCustomer:input_type -> tenure.profile.v1.GetCustomerRequest
+	13, // 40: tenure.profile.v1.ProfileService.ListCustomers:input_type -> tenure.profile.v1.ListCustomersRequest
+	15, // 41: tenure.profile.v1.ProfileService.UpdateCustomer:input_type -> tenure.profile.v1.UpdateCustomerRequest
+	17, // 42: tenure.profile.v1.ProfileService.DeleteCustomer:input_type -> tenure.profile.v1.DeleteCustomerRequest
+	19, // 43: tenure.profile.v1.ProfileService.AddCustomerTags:input_type -> tenure.profile.v1.AddCustomerTagsRequest
+	21, // 44: tenure.profile.v1.ProfileService.RemoveCustomerTags:input_type -> tenure.profile.v1.RemoveCustomerTagsRequest
+	23, // 45: tenure.profile.v1.ProfileService.RecordEvent:input_type -> tenure.profile.v1.RecordEventRequest
+	25, // 46: tenure.profile.v1.ProfileService.BatchRecordEvents:input_type -> tenure.profile.v1.BatchRecordEventsRequest
+	28, // 47: tenure.profile.v1.ProfileService.ListCustomerEvents:input_type -> tenure.profile.v1.ListCustomerEventsRequest
+	30, // 48: tenure.profile.v1.ProfileService.StreamEvents:input_type -> tenure.profile.v1.StreamEventsRequest
+	32, // 49: tenure.profile.v1.ProfileService.GetEventLogHead:input_type -> tenure.profile.v1.GetEventLogHeadRequest
+	34, // 50: tenure.profile.v1.ProfileService.ExportCustomer:input_type -> tenure.profile.v1.ExportCustomerRequest
+	36, // 51: tenure.profile.v1.ProfileService.EraseCustomer:input_type -> tenure.profile.v1.EraseCustomerRequest
+	10, // 52: tenure.profile.v1.ProfileService.CreateCustomer:output_type -> tenure.profile.v1.CreateCustomerResponse
+	12, // 53: tenure.profile.v1.ProfileService.GetCustomer:output_type -> tenure.profile.v1.GetCustomerResponse
+	14, // 54: tenure.profile.v1.ProfileService.ListCustomers:output_type -> tenure.profile.v1.ListCustomersResponse
+	16, // 55: tenure.profile.v1.ProfileService.UpdateCustomer:output_type -> tenure.profile.v1.UpdateCustomerResponse
+	18, // 56: tenure.profile.v1.ProfileService.DeleteCustomer:output_type -> tenure.profile.v1.DeleteCustomerResponse
+	20, // 57: tenure.profile.v1.ProfileService.AddCustomerTags:output_type -> tenure.profile.v1.AddCustomerTagsResponse
+	22, // 58: tenure.profile.v1.ProfileService.RemoveCustomerTags:output_type -> tenure.profile.v1.RemoveCustomerTagsResponse
+	24, // 59: tenure.profile.v1.ProfileService.RecordEvent:output_type -> tenure.profile.v1.RecordEventResponse
+	26, // 60: tenure.profile.v1.ProfileService.BatchRecordEvents:output_type -> tenure.profile.v1.BatchRecordEventsResponse
+	29, // 61: tenure.profile.v1.ProfileService.ListCustomerEvents:output_type -> tenure.profile.v1.ListCustomerEventsResponse
+	31, // 62: tenure.profile.v1.ProfileService.StreamEvents:output_type -> tenure.profile.v1.StreamEventsResponse
+	33, // 63: tenure.profile.v1.ProfileService.GetEventLogHead:output_type -> tenure.profile.v1.GetEventLogHeadResponse
+	35, // 64: tenure.profile.v1.ProfileService.ExportCustomer:output_type -> tenure.profile.v1.ExportCustomerResponse
+	37, // 65: tenure.profile.v1.ProfileService.EraseCustomer:output_type -> tenure.profile.v1.EraseCustomerResponse
 	52, // [52:66] is the sub-list for method output_type
 	38, // [38:52] is the sub-list for method input_type
 	38, // [38:38] is the sub-list for extension type_name
@@ -2632,7 +2745,7 @@ func file_tenure_profile_v1_profile_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_profile_v1_profile_proto_rawDesc), len(file_tenure_profile_v1_profile_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -234,6 +234,128 @@ func (SegmentKind) EnumDescriptor() ([]byte, []int) {
 	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{3}
 }
 
+// ErrorReason lists the reasons the segmentation service puts in the
+// google.rpc.ErrorInfo of its errors (domain "segmentation.tenure.dev").
+// The reason string is the value's name, such as "SEGMENT_NOT_FOUND": as
+// AIP-193 asks, the values carry no type prefix, so buf's
+// ENUM_VALUE_PREFIX rule is ignored for them. The request_id errors carry
+// the platform's reasons (INVALID_REQUEST_ID, IDEMPOTENCY_KEY_REUSED,
+// REQUEST_IN_PROGRESS, REQUEST_FORGOTTEN) and errors with no specific
+// reason carry their code's name (INTERNAL, CANCELED, DEADLINE_EXCEEDED).
+// A reason never changes meaning; new ones may be added.
+// buf:lint:ignore ENUM_VALUE_PREFIX
+type ErrorReason int32
+
+const (
+	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
+	// No segment has the given id.
+	ErrorReason_SEGMENT_NOT_FOUND ErrorReason = 1
+	// A segment with the given segment_id already exists.
+	ErrorReason_SEGMENT_ALREADY_EXISTS ErrorReason = 2
+	// The segment's rule does not compile; the metadata gives the line and
+	// column of the problem.
+	ErrorReason_INVALID_RULE ErrorReason = 3
+	// The settings are not valid; the BadRequest detail names every field
+	// at fault.
+	ErrorReason_INVALID_SETTINGS ErrorReason = 4
+	// No settings version has the given number.
+	ErrorReason_SETTINGS_NOT_FOUND ErrorReason = 5
+	// A recompute is running; the metadata's operation names it.
+	ErrorReason_RECOMPUTE_IN_PROGRESS ErrorReason = 6
+	// No recompute has succeeded yet, so there are no scores to read.
+	ErrorReason_NO_RECOMPUTE ErrorReason = 7
+	// No operation has the given id.
+	ErrorReason_OPERATION_NOT_FOUND ErrorReason = 8
+	// No scores are kept for a customer with the given id (no event of it
+	// has arrived, or no recompute has scored it yet).
+	ErrorReason_CUSTOMER_NOT_FOUND ErrorReason = 9
+	// Members can be added to or removed from static segments only.
+	ErrorReason_NOT_STATIC_SEGMENT ErrorReason = 10
+	// The request asks about more customer and audience pairs than one
+	// request may.
+	ErrorReason_TOO_MANY_PAIRS ErrorReason = 11
+	// An audience name is not segments/{id}, tiers/{tier}, stages/{stage} or
+	// rfmSegments/{segment}.
+	ErrorReason_INVALID_AUDIENCE ErrorReason = 12
+	// The page_token is not one this List method issued for these filters.
+	ErrorReason_INVALID_PAGE_TOKEN ErrorReason = 13
+	// The etag or expected version sent does not match the current one.
+	ErrorReason_ETAG_MISMATCH ErrorReason = 14
+	// Another request field is not valid; the BadRequest detail names it.
+	ErrorReason_INVALID_ARGUMENT ErrorReason = 15
+	// The rule segment exists but no recompute has evaluated it yet.
+	ErrorReason_SEGMENT_NOT_COMPUTED ErrorReason = 16
+)
+
+// Enum value maps for ErrorReason.
+var (
+	ErrorReason_name = map[int32]string{
+		0:  "ERROR_REASON_UNSPECIFIED",
+		1:  "SEGMENT_NOT_FOUND",
+		2:  "SEGMENT_ALREADY_EXISTS",
+		3:  "INVALID_RULE",
+		4:  "INVALID_SETTINGS",
+		5:  "SETTINGS_NOT_FOUND",
+		6:  "RECOMPUTE_IN_PROGRESS",
+		7:  "NO_RECOMPUTE",
+		8:  "OPERATION_NOT_FOUND",
+		9:  "CUSTOMER_NOT_FOUND",
+		10: "NOT_STATIC_SEGMENT",
+		11: "TOO_MANY_PAIRS",
+		12: "INVALID_AUDIENCE",
+		13: "INVALID_PAGE_TOKEN",
+		14: "ETAG_MISMATCH",
+		15: "INVALID_ARGUMENT",
+		16: "SEGMENT_NOT_COMPUTED",
+	}
+	ErrorReason_value = map[string]int32{
+		"ERROR_REASON_UNSPECIFIED": 0,
+		"SEGMENT_NOT_FOUND":        1,
+		"SEGMENT_ALREADY_EXISTS":   2,
+		"INVALID_RULE":             3,
+		"INVALID_SETTINGS":         4,
+		"SETTINGS_NOT_FOUND":       5,
+		"RECOMPUTE_IN_PROGRESS":    6,
+		"NO_RECOMPUTE":             7,
+		"OPERATION_NOT_FOUND":      8,
+		"CUSTOMER_NOT_FOUND":       9,
+		"NOT_STATIC_SEGMENT":       10,
+		"TOO_MANY_PAIRS":           11,
+		"INVALID_AUDIENCE":         12,
+		"INVALID_PAGE_TOKEN":       13,
+		"ETAG_MISMATCH":            14,
+		"INVALID_ARGUMENT":         15,
+		"SEGMENT_NOT_COMPUTED":     16,
+	}
+)
+
+func (x ErrorReason) Enum() *ErrorReason {
+	p := new(ErrorReason)
+	*p = x
+	return p
+}
+
+func (x ErrorReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ErrorReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_tenure_segmentation_v1_segmentation_proto_enumTypes[4].Descriptor()
+}
+
+func (ErrorReason) Type() protoreflect.EnumType {
+	return &file_tenure_segmentation_v1_segmentation_proto_enumTypes[4]
+}
+
+func (x ErrorReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ErrorReason.Descriptor instead.
+func (ErrorReason) EnumDescriptor() ([]byte, []int) {
+	return file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP(), []int{4}
+}
+
 // Operation is a recompute, running or finished.
 type Operation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3206,7 +3328,26 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\vSegmentKind\x12\x1c\n" +
 	"\x18SEGMENT_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11SEGMENT_KIND_RULE\x10\x01\x12\x17\n" +
-	"\x13SEGMENT_KIND_STATIC\x10\x022\xce\x15\n" +
+	"\x13SEGMENT_KIND_STATIC\x10\x02*\x99\x03\n" +
+	"\vErrorReason\x12\x1c\n" +
+	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11SEGMENT_NOT_FOUND\x10\x01\x12\x1a\n" +
+	"\x16SEGMENT_ALREADY_EXISTS\x10\x02\x12\x10\n" +
+	"\fINVALID_RULE\x10\x03\x12\x14\n" +
+	"\x10INVALID_SETTINGS\x10\x04\x12\x16\n" +
+	"\x12SETTINGS_NOT_FOUND\x10\x05\x12\x19\n" +
+	"\x15RECOMPUTE_IN_PROGRESS\x10\x06\x12\x10\n" +
+	"\fNO_RECOMPUTE\x10\a\x12\x17\n" +
+	"\x13OPERATION_NOT_FOUND\x10\b\x12\x16\n" +
+	"\x12CUSTOMER_NOT_FOUND\x10\t\x12\x16\n" +
+	"\x12NOT_STATIC_SEGMENT\x10\n" +
+	"\x12\x12\n" +
+	"\x0eTOO_MANY_PAIRS\x10\v\x12\x14\n" +
+	"\x10INVALID_AUDIENCE\x10\f\x12\x16\n" +
+	"\x12INVALID_PAGE_TOKEN\x10\r\x12\x11\n" +
+	"\rETAG_MISMATCH\x10\x0e\x12\x14\n" +
+	"\x10INVALID_ARGUMENT\x10\x0f\x12\x18\n" +
+	"\x14SEGMENT_NOT_COMPUTED\x10\x102\xce\x15\n" +
 	"\x13SegmentationService\x12\x92\x01\n" +
 	"\tRecompute\x12(.tenure.segmentation.v1.RecomputeRequest\x1a).tenure.segmentation.v1.RecomputeResponse\"0\x82\xd3\xe4\x93\x02*:\x01*b\toperation\"\x1a/v1/segmentation:recompute\x12\x98\x01\n" +
 	"\fGetOperation\x12+.tenure.segmentation.v1.GetOperationRequest\x1a,.tenure.segmentation.v1.GetOperationResponse\"-\x82\xd3\xe4\x93\x02$b\toperation\x12\x17/v1/{name=operations/*}\x90\x02\x01\x12\x8a\x01\n" +
@@ -3239,144 +3380,145 @@ func file_tenure_segmentation_v1_segmentation_proto_rawDescGZIP() []byte {
 	return file_tenure_segmentation_v1_segmentation_proto_rawDescData
 }
 
-var file_tenure_segmentation_v1_segmentation_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_tenure_segmentation_v1_segmentation_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_tenure_segmentation_v1_segmentation_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_tenure_segmentation_v1_segmentation_proto_goTypes = []any{
 	(OperationState)(0),                  // 0: tenure.segmentation.v1.OperationState
 	(OperationTrigger)(0),                // 1: tenure.segmentation.v1.OperationTrigger
 	(ScoringMethod)(0),                   // 2: tenure.segmentation.v1.ScoringMethod
 	(SegmentKind)(0),                     // 3: tenure.segmentation.v1.SegmentKind
-	(*Operation)(nil),                    // 4: tenure.segmentation.v1.Operation
-	(*Settings)(nil),                     // 5: tenure.segmentation.v1.Settings
-	(*LifecycleThresholds)(nil),          // 6: tenure.segmentation.v1.LifecycleThresholds
-	(*FixedThresholds)(nil),              // 7: tenure.segmentation.v1.FixedThresholds
-	(*Segment)(nil),                      // 8: tenure.segmentation.v1.Segment
-	(*CustomerScores)(nil),               // 9: tenure.segmentation.v1.CustomerScores
-	(*RecomputeRequest)(nil),             // 10: tenure.segmentation.v1.RecomputeRequest
-	(*RecomputeResponse)(nil),            // 11: tenure.segmentation.v1.RecomputeResponse
-	(*GetOperationRequest)(nil),          // 12: tenure.segmentation.v1.GetOperationRequest
-	(*GetOperationResponse)(nil),         // 13: tenure.segmentation.v1.GetOperationResponse
-	(*ListOperationsRequest)(nil),        // 14: tenure.segmentation.v1.ListOperationsRequest
-	(*ListOperationsResponse)(nil),       // 15: tenure.segmentation.v1.ListOperationsResponse
-	(*GetSettingsRequest)(nil),           // 16: tenure.segmentation.v1.GetSettingsRequest
-	(*GetSettingsResponse)(nil),          // 17: tenure.segmentation.v1.GetSettingsResponse
-	(*UpdateSettingsRequest)(nil),        // 18: tenure.segmentation.v1.UpdateSettingsRequest
-	(*UpdateSettingsResponse)(nil),       // 19: tenure.segmentation.v1.UpdateSettingsResponse
-	(*CreateSegmentRequest)(nil),         // 20: tenure.segmentation.v1.CreateSegmentRequest
-	(*CreateSegmentResponse)(nil),        // 21: tenure.segmentation.v1.CreateSegmentResponse
-	(*GetSegmentRequest)(nil),            // 22: tenure.segmentation.v1.GetSegmentRequest
-	(*GetSegmentResponse)(nil),           // 23: tenure.segmentation.v1.GetSegmentResponse
-	(*ListSegmentsRequest)(nil),          // 24: tenure.segmentation.v1.ListSegmentsRequest
-	(*ListSegmentsResponse)(nil),         // 25: tenure.segmentation.v1.ListSegmentsResponse
-	(*UpdateSegmentRequest)(nil),         // 26: tenure.segmentation.v1.UpdateSegmentRequest
-	(*UpdateSegmentResponse)(nil),        // 27: tenure.segmentation.v1.UpdateSegmentResponse
-	(*DeleteSegmentRequest)(nil),         // 28: tenure.segmentation.v1.DeleteSegmentRequest
-	(*DeleteSegmentResponse)(nil),        // 29: tenure.segmentation.v1.DeleteSegmentResponse
-	(*AddSegmentMembersRequest)(nil),     // 30: tenure.segmentation.v1.AddSegmentMembersRequest
-	(*AddSegmentMembersResponse)(nil),    // 31: tenure.segmentation.v1.AddSegmentMembersResponse
-	(*RemoveSegmentMembersRequest)(nil),  // 32: tenure.segmentation.v1.RemoveSegmentMembersRequest
-	(*RemoveSegmentMembersResponse)(nil), // 33: tenure.segmentation.v1.RemoveSegmentMembersResponse
-	(*ListMembersRequest)(nil),           // 34: tenure.segmentation.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),          // 35: tenure.segmentation.v1.ListMembersResponse
-	(*GetCustomerScoresRequest)(nil),     // 36: tenure.segmentation.v1.GetCustomerScoresRequest
-	(*GetCustomerScoresResponse)(nil),    // 37: tenure.segmentation.v1.GetCustomerScoresResponse
-	(*CheckMembershipRequest)(nil),       // 38: tenure.segmentation.v1.CheckMembershipRequest
-	(*CheckMembershipResponse)(nil),      // 39: tenure.segmentation.v1.CheckMembershipResponse
-	(*GetReportRequest)(nil),             // 40: tenure.segmentation.v1.GetReportRequest
-	(*GetReportResponse)(nil),            // 41: tenure.segmentation.v1.GetReportResponse
-	(*Report)(nil),                       // 42: tenure.segmentation.v1.Report
-	(*Count)(nil),                        // 43: tenure.segmentation.v1.Count
-	(*ListSizeHistoryRequest)(nil),       // 44: tenure.segmentation.v1.ListSizeHistoryRequest
-	(*ListSizeHistoryResponse)(nil),      // 45: tenure.segmentation.v1.ListSizeHistoryResponse
-	(*SizeSeries)(nil),                   // 46: tenure.segmentation.v1.SizeSeries
-	(*SizePoint)(nil),                    // 47: tenure.segmentation.v1.SizePoint
-	nil,                                  // 48: tenure.segmentation.v1.Operation.RuleErrorsEntry
-	nil,                                  // 49: tenure.segmentation.v1.Settings.TierMapEntry
-	(*timestamppb.Timestamp)(nil),        // 50: google.protobuf.Timestamp
-	(*v1.Money)(nil),                     // 51: tenure.type.v1.Money
-	(*fieldmaskpb.FieldMask)(nil),        // 52: google.protobuf.FieldMask
+	(ErrorReason)(0),                     // 4: tenure.segmentation.v1.ErrorReason
+	(*Operation)(nil),                    // 5: tenure.segmentation.v1.Operation
+	(*Settings)(nil),                     // 6: tenure.segmentation.v1.Settings
+	(*LifecycleThresholds)(nil),          // 7: tenure.segmentation.v1.LifecycleThresholds
+	(*FixedThresholds)(nil),              // 8: tenure.segmentation.v1.FixedThresholds
+	(*Segment)(nil),                      // 9: tenure.segmentation.v1.Segment
+	(*CustomerScores)(nil),               // 10: tenure.segmentation.v1.CustomerScores
+	(*RecomputeRequest)(nil),             // 11: tenure.segmentation.v1.RecomputeRequest
+	(*RecomputeResponse)(nil),            // 12: tenure.segmentation.v1.RecomputeResponse
+	(*GetOperationRequest)(nil),          // 13: tenure.segmentation.v1.GetOperationRequest
+	(*GetOperationResponse)(nil),         // 14: tenure.segmentation.v1.GetOperationResponse
+	(*ListOperationsRequest)(nil),        // 15: tenure.segmentation.v1.ListOperationsRequest
+	(*ListOperationsResponse)(nil),       // 16: tenure.segmentation.v1.ListOperationsResponse
+	(*GetSettingsRequest)(nil),           // 17: tenure.segmentation.v1.GetSettingsRequest
+	(*GetSettingsResponse)(nil),          // 18: tenure.segmentation.v1.GetSettingsResponse
+	(*UpdateSettingsRequest)(nil),        // 19: tenure.segmentation.v1.UpdateSettingsRequest
+	(*UpdateSettingsResponse)(nil),       // 20: tenure.segmentation.v1.UpdateSettingsResponse
+	(*CreateSegmentRequest)(nil),         // 21: tenure.segmentation.v1.CreateSegmentRequest
+	(*CreateSegmentResponse)(nil),        // 22: tenure.segmentation.v1.CreateSegmentResponse
+	(*GetSegmentRequest)(nil),            // 23: tenure.segmentation.v1.GetSegmentRequest
+	(*GetSegmentResponse)(nil),           // 24: tenure.segmentation.v1.GetSegmentResponse
+	(*ListSegmentsRequest)(nil),          // 25: tenure.segmentation.v1.ListSegmentsRequest
+	(*ListSegmentsResponse)(nil),         // 26: tenure.segmentation.v1.ListSegmentsResponse
+	(*UpdateSegmentRequest)(nil),         // 27: tenure.segmentation.v1.UpdateSegmentRequest
+	(*UpdateSegmentResponse)(nil),        // 28: tenure.segmentation.v1.UpdateSegmentResponse
+	(*DeleteSegmentRequest)(nil),         // 29: tenure.segmentation.v1.DeleteSegmentRequest
+	(*DeleteSegmentResponse)(nil),        // 30: tenure.segmentation.v1.DeleteSegmentResponse
+	(*AddSegmentMembersRequest)(nil),     // 31: tenure.segmentation.v1.AddSegmentMembersRequest
+	(*AddSegmentMembersResponse)(nil),    // 32: tenure.segmentation.v1.AddSegmentMembersResponse
+	(*RemoveSegmentMembersRequest)(nil),  // 33: tenure.segmentation.v1.RemoveSegmentMembersRequest
+	(*RemoveSegmentMembersResponse)(nil), // 34: tenure.segmentation.v1.RemoveSegmentMembersResponse
+	(*ListMembersRequest)(nil),           // 35: tenure.segmentation.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),          // 36: tenure.segmentation.v1.ListMembersResponse
+	(*GetCustomerScoresRequest)(nil),     // 37: tenure.segmentation.v1.GetCustomerScoresRequest
+	(*GetCustomerScoresResponse)(nil),    // 38: tenure.segmentation.v1.GetCustomerScoresResponse
+	(*CheckMembershipRequest)(nil),       // 39: tenure.segmentation.v1.CheckMembershipRequest
+	(*CheckMembershipResponse)(nil),      // 40: tenure.segmentation.v1.CheckMembershipResponse
+	(*GetReportRequest)(nil),             // 41: tenure.segmentation.v1.GetReportRequest
+	(*GetReportResponse)(nil),            // 42: tenure.segmentation.v1.GetReportResponse
+	(*Report)(nil),                       // 43: tenure.segmentation.v1.Report
+	(*Count)(nil),                        // 44: tenure.segmentation.v1.Count
+	(*ListSizeHistoryRequest)(nil),       // 45: tenure.segmentation.v1.ListSizeHistoryRequest
+	(*ListSizeHistoryResponse)(nil),      // 46: tenure.segmentation.v1.ListSizeHistoryResponse
+	(*SizeSeries)(nil),                   // 47: tenure.segmentation.v1.SizeSeries
+	(*SizePoint)(nil),                    // 48: tenure.segmentation.v1.SizePoint
+	nil,                                  // 49: tenure.segmentation.v1.Operation.RuleErrorsEntry
+	nil,                                  // 50: tenure.segmentation.v1.Settings.TierMapEntry
+	(*timestamppb.Timestamp)(nil),        // 51: google.protobuf.Timestamp
+	(*v1.Money)(nil),                     // 52: tenure.type.v1.Money
+	(*fieldmaskpb.FieldMask)(nil),        // 53: google.protobuf.FieldMask
 }
 var file_tenure_segmentation_v1_segmentation_proto_depIdxs = []int32{
 	0,  // 0: tenure.segmentation.v1.Operation.state:type_name -> tenure.segmentation.v1.OperationState
-	50, // 1: tenure.segmentation.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
-	50, // 2: tenure.segmentation.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	50, // 3: tenure.segmentation.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	51, // 1: tenure.segmentation.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
+	51, // 2: tenure.segmentation.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	51, // 3: tenure.segmentation.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: tenure.segmentation.v1.Operation.trigger:type_name -> tenure.segmentation.v1.OperationTrigger
-	48, // 5: tenure.segmentation.v1.Operation.rule_errors:type_name -> tenure.segmentation.v1.Operation.RuleErrorsEntry
-	6,  // 6: tenure.segmentation.v1.Settings.lifecycle:type_name -> tenure.segmentation.v1.LifecycleThresholds
-	49, // 7: tenure.segmentation.v1.Settings.tier_map:type_name -> tenure.segmentation.v1.Settings.TierMapEntry
+	49, // 5: tenure.segmentation.v1.Operation.rule_errors:type_name -> tenure.segmentation.v1.Operation.RuleErrorsEntry
+	7,  // 6: tenure.segmentation.v1.Settings.lifecycle:type_name -> tenure.segmentation.v1.LifecycleThresholds
+	50, // 7: tenure.segmentation.v1.Settings.tier_map:type_name -> tenure.segmentation.v1.Settings.TierMapEntry
 	2,  // 8: tenure.segmentation.v1.Settings.scoring_method:type_name -> tenure.segmentation.v1.ScoringMethod
-	7,  // 9: tenure.segmentation.v1.Settings.fixed_thresholds:type_name -> tenure.segmentation.v1.FixedThresholds
-	50, // 10: tenure.segmentation.v1.Settings.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 9: tenure.segmentation.v1.Settings.fixed_thresholds:type_name -> tenure.segmentation.v1.FixedThresholds
+	51, // 10: tenure.segmentation.v1.Settings.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 11: tenure.segmentation.v1.Segment.kind:type_name -> tenure.segmentation.v1.SegmentKind
-	50, // 12: tenure.segmentation.v1.Segment.create_time:type_name -> google.protobuf.Timestamp
-	50, // 13: tenure.segmentation.v1.Segment.update_time:type_name -> google.protobuf.Timestamp
-	51, // 14: tenure.segmentation.v1.CustomerScores.monetary:type_name -> tenure.type.v1.Money
-	50, // 15: tenure.segmentation.v1.CustomerScores.as_of_time:type_name -> google.protobuf.Timestamp
-	50, // 16: tenure.segmentation.v1.RecomputeRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	4,  // 17: tenure.segmentation.v1.RecomputeResponse.operation:type_name -> tenure.segmentation.v1.Operation
-	4,  // 18: tenure.segmentation.v1.GetOperationResponse.operation:type_name -> tenure.segmentation.v1.Operation
-	4,  // 19: tenure.segmentation.v1.ListOperationsResponse.operations:type_name -> tenure.segmentation.v1.Operation
-	5,  // 20: tenure.segmentation.v1.GetSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
-	5,  // 21: tenure.segmentation.v1.UpdateSettingsRequest.settings:type_name -> tenure.segmentation.v1.Settings
-	52, // 22: tenure.segmentation.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 23: tenure.segmentation.v1.UpdateSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
-	8,  // 24: tenure.segmentation.v1.CreateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
-	8,  // 25: tenure.segmentation.v1.CreateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
-	8,  // 26: tenure.segmentation.v1.GetSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
-	8,  // 27: tenure.segmentation.v1.ListSegmentsResponse.segments:type_name -> tenure.segmentation.v1.Segment
-	8,  // 28: tenure.segmentation.v1.UpdateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
-	52, // 29: tenure.segmentation.v1.UpdateSegmentRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 30: tenure.segmentation.v1.UpdateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
-	9,  // 31: tenure.segmentation.v1.GetCustomerScoresResponse.scores:type_name -> tenure.segmentation.v1.CustomerScores
-	42, // 32: tenure.segmentation.v1.GetReportResponse.report:type_name -> tenure.segmentation.v1.Report
-	50, // 33: tenure.segmentation.v1.Report.as_of_time:type_name -> google.protobuf.Timestamp
-	43, // 34: tenure.segmentation.v1.Report.rfm_segments:type_name -> tenure.segmentation.v1.Count
-	43, // 35: tenure.segmentation.v1.Report.value_tiers:type_name -> tenure.segmentation.v1.Count
-	43, // 36: tenure.segmentation.v1.Report.lifecycle_stages:type_name -> tenure.segmentation.v1.Count
-	43, // 37: tenure.segmentation.v1.Report.r_scores:type_name -> tenure.segmentation.v1.Count
-	43, // 38: tenure.segmentation.v1.Report.f_scores:type_name -> tenure.segmentation.v1.Count
-	43, // 39: tenure.segmentation.v1.Report.m_scores:type_name -> tenure.segmentation.v1.Count
-	43, // 40: tenure.segmentation.v1.Report.segments:type_name -> tenure.segmentation.v1.Count
-	51, // 41: tenure.segmentation.v1.Report.monetary_total:type_name -> tenure.type.v1.Money
-	50, // 42: tenure.segmentation.v1.ListSizeHistoryRequest.since:type_name -> google.protobuf.Timestamp
-	46, // 43: tenure.segmentation.v1.ListSizeHistoryResponse.series:type_name -> tenure.segmentation.v1.SizeSeries
-	47, // 44: tenure.segmentation.v1.SizeSeries.points:type_name -> tenure.segmentation.v1.SizePoint
-	50, // 45: tenure.segmentation.v1.SizePoint.as_of_time:type_name -> google.protobuf.Timestamp
-	10, // 46: tenure.segmentation.v1.SegmentationService.Recompute:input_type -> tenure.segmentation.v1.RecomputeRequest
-	12, // 47: tenure.segmentation.v1.SegmentationService.GetOperation:input_type -> tenure.segmentation.v1.GetOperationRequest
-	14, // 48: tenure.segmentation.v1.SegmentationService.ListOperations:input_type -> tenure.segmentation.v1.ListOperationsRequest
-	16, // 49: tenure.segmentation.v1.SegmentationService.GetSettings:input_type -> tenure.segmentation.v1.GetSettingsRequest
-	18, // 50: tenure.segmentation.v1.SegmentationService.UpdateSettings:input_type -> tenure.segmentation.v1.UpdateSettingsRequest
-	20, // 51: tenure.segmentation.v1.SegmentationService.CreateSegment:input_type -> tenure.segmentation.v1.CreateSegmentRequest
-	22, // 52: tenure.segmentation.v1.SegmentationService.GetSegment:input_type -> tenure.segmentation.v1.GetSegmentRequest
-	24, // 53: tenure.segmentation.v1.SegmentationService.ListSegments:input_type -> tenure.segmentation.v1.ListSegmentsRequest
-	26, // 54: tenure.segmentation.v1.SegmentationService.UpdateSegment:input_type -> tenure.segmentation.v1.UpdateSegmentRequest
-	28, // 55: tenure.segmentation.v1.SegmentationService.DeleteSegment:input_type -> tenure.segmentation.v1.DeleteSegmentRequest
-	30, // 56: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:input_type -> tenure.segmentation.v1.AddSegmentMembersRequest
-	32, // 57: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:input_type -> tenure.segmentation.v1.RemoveSegmentMembersRequest
-	34, // 58: tenure.segmentation.v1.SegmentationService.ListMembers:input_type -> tenure.segmentation.v1.ListMembersRequest
-	36, // 59: tenure.segmentation.v1.SegmentationService.GetCustomerScores:input_type -> tenure.segmentation.v1.GetCustomerScoresRequest
-	38, // 60: tenure.segmentation.v1.SegmentationService.CheckMembership:input_type -> tenure.segmentation.v1.CheckMembershipRequest
-	40, // 61: tenure.segmentation.v1.SegmentationService.GetReport:input_type -> tenure.segmentation.v1.GetReportRequest
-	44, // 62: tenure.segmentation.v1.SegmentationService.ListSizeHistory:input_type -> tenure.segmentation.v1.ListSizeHistoryRequest
-	11, // 63: tenure.segmentation.v1.SegmentationService.Recompute:output_type -> tenure.segmentation.v1.RecomputeResponse
-	13, // 64: tenure.segmentation.v1.SegmentationService.GetOperation:output_type -> tenure.segmentation.v1.GetOperationResponse
-	15, // 65: tenure.segmentation.v1.SegmentationService.ListOperations:output_type -> tenure.segmentation.v1.ListOperationsResponse
-	17, // 66: tenure.segmentation.v1.SegmentationService.GetSettings:output_type -> tenure.segmentation.v1.GetSettingsResponse
-	19, // 67: tenure.segmentation.v1.SegmentationService.UpdateSettings:output_type -> tenure.segmentation.v1.UpdateSettingsResponse
-	21, // 68: tenure.segmentation.v1.SegmentationService.CreateSegment:output_type -> tenure.segmentation.v1.CreateSegmentResponse
-	23, // 69: tenure.segmentation.v1.SegmentationService.GetSegment:output_type -> tenure.segmentation.v1.GetSegmentResponse
-	25, // 70: tenure.segmentation.v1.SegmentationService.ListSegments:output_type -> tenure.segmentation.v1.ListSegmentsResponse
-	27, // 71: tenure.segmentation.v1.SegmentationService.UpdateSegment:output_type -> tenure.segmentation.v1.UpdateSegmentResponse
-	29, // 72: tenure.segmentation.v1.SegmentationService.DeleteSegment:output_type -> tenure.segmentation.v1.DeleteSegmentResponse
-	31, // 73: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:output_type -> tenure.segmentation.v1.AddSegmentMembersResponse
-	33, // 74: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:output_type -> tenure.segmentation.v1.RemoveSegmentMembersResponse
-	35, // 75: tenure.segmentation.v1.SegmentationService.ListMembers:output_type -> tenure.segmentation.v1.ListMembersResponse
-	37, // 76: tenure.segmentation.v1.SegmentationService.GetCustomerScores:output_type -> tenure.segmentation.v1.GetCustomerScoresResponse
-	39, // 77: tenure.segmentation.v1.SegmentationService.CheckMembership:output_type -> tenure.segmentation.v1.CheckMembershipResponse
-	41, // 78: tenure.segmentation.v1.SegmentationService.GetReport:output_type -> tenure.segmentation.v1.GetReportResponse
-	45, // 79: tenure.segmentation.v1.SegmentationService.ListSizeHistory:output_type -> tenure.segmentation.v1.ListSizeHistoryResponse
+	51, // 12: tenure.segmentation.v1.Segment.create_time:type_name -> google.protobuf.Timestamp
+	51, // 13: tenure.segmentation.v1.Segment.update_time:type_name -> google.protobuf.Timestamp
+	52, // 14: tenure.segmentation.v1.CustomerScores.monetary:type_name -> tenure.type.v1.Money
+	51, // 15: tenure.segmentation.v1.CustomerScores.as_of_time:type_name -> google.protobuf.Timestamp
+	51, // 16: tenure.segmentation.v1.RecomputeRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	5,  // 17: tenure.segmentation.v1.RecomputeResponse.operation:type_name -> tenure.segmentation.v1.Operation
+	5,  // 18: tenure.segmentation.v1.GetOperationResponse.operation:type_name -> tenure.segmentation.v1.Operation
+	5,  // 19: tenure.segmentation.v1.ListOperationsResponse.operations:type_name -> tenure.segmentation.v1.Operation
+	6,  // 20: tenure.segmentation.v1.GetSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
+	6,  // 21: tenure.segmentation.v1.UpdateSettingsRequest.settings:type_name -> tenure.segmentation.v1.Settings
+	53, // 22: tenure.segmentation.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,  // 23: tenure.segmentation.v1.UpdateSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
+	9,  // 24: tenure.segmentation.v1.CreateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
+	9,  // 25: tenure.segmentation.v1.CreateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
+	9,  // 26: tenure.segmentation.v1.GetSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
+	9,  // 27: tenure.segmentation.v1.ListSegmentsResponse.segments:type_name -> tenure.segmentation.v1.Segment
+	9,  // 28: tenure.segmentation.v1.UpdateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
+	53, // 29: tenure.segmentation.v1.UpdateSegmentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 30: tenure.segmentation.v1.UpdateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
+	10, // 31: tenure.segmentation.v1.GetCustomerScoresResponse.scores:type_name -> tenure.segmentation.v1.CustomerScores
+	43, // 32: tenure.segmentation.v1.GetReportResponse.report:type_name -> tenure.segmentation.v1.Report
+	51, // 33: tenure.segmentation.v1.Report.as_of_time:type_name -> google.protobuf.Timestamp
+	44, // 34: tenure.segmentation.v1.Report.rfm_segments:type_name -> tenure.segmentation.v1.Count
+	44, // 35: tenure.segmentation.v1.Report.value_tiers:type_name -> tenure.segmentation.v1.Count
+	44, // 36: tenure.segmentation.v1.Report.lifecycle_stages:type_name -> tenure.segmentation.v1.Count
+	44, // 37: tenure.segmentation.v1.Report.r_scores:type_name -> tenure.segmentation.v1.Count
+	44, // 38: tenure.segmentation.v1.Report.f_scores:type_name -> tenure.segmentation.v1.Count
+	44, // 39: tenure.segmentation.v1.Report.m_scores:type_name -> tenure.segmentation.v1.Count
+	44, // 40: tenure.segmentation.v1.Report.segments:type_name -> tenure.segmentation.v1.Count
+	52, // 41: tenure.segmentation.v1.Report.monetary_total:type_name -> tenure.type.v1.Money
+	51, // 42: tenure.segmentation.v1.ListSizeHistoryRequest.since:type_name -> google.protobuf.Timestamp
+	47, // 43: tenure.segmentation.v1.ListSizeHistoryResponse.series:type_name -> tenure.segmentation.v1.SizeSeries
+	48, // 44: tenure.segmentation.v1.SizeSeries.points:type_name -> tenure.segmentation.v1.SizePoint
+	51, // 45: tenure.segmentation.v1.SizePoint.as_of_time:type_name -> google.protobuf.Timestamp
+	11, // 46: tenure.segmentation.v1.SegmentationService.Recompute:input_type -> tenure.segmentation.v1.RecomputeRequest
+	13, // 47: tenure.segmentation.v1.SegmentationService.GetOperation:input_type -> tenure.segmentation.v1.GetOperationRequest
+	15, // 48: tenure.segmentation.v1.SegmentationService.ListOperations:input_type -> tenure.segmentation.v1.ListOperationsRequest
+	17, // 49: tenure.segmentation.v1.SegmentationService.GetSettings:input_type -> tenure.segmentation.v1.GetSettingsRequest
+	19, // 50: tenure.segmentation.v1.SegmentationService.UpdateSettings:input_type -> tenure.segmentation.v1.UpdateSettingsRequest
+	21, // 51: tenure.segmentation.v1.SegmentationService.CreateSegment:input_type -> tenure.segmentation.v1.CreateSegmentRequest
+	23, // 52: tenure.segmentation.v1.SegmentationService.GetSegment:input_type -> tenure.segmentation.v1.GetSegmentRequest
+	25, // 53: tenure.segmentation.v1.SegmentationService.ListSegments:input_type -> tenure.segmentation.v1.ListSegmentsRequest
+	27, // 54: tenure.segmentation.v1.SegmentationService.UpdateSegment:input_type -> tenure.segmentation.v1.UpdateSegmentRequest
+	29, // 55: tenure.segmentation.v1.SegmentationService.DeleteSegment:input_type -> tenure.segmentation.v1.DeleteSegmentRequest
+	31, // 56: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:input_type -> tenure.segmentation.v1.AddSegmentMembersRequest
+	33, // 57: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:input_type -> tenure.segmentation.v1.RemoveSegmentMembersRequest
+	35, // 58: tenure.segmentation.v1.SegmentationService.ListMembers:input_type -> tenure.segmentation.v1.ListMembersRequest
+	37, // 59: tenure.segmentation.v1.SegmentationService.GetCustomerScores:input_type -> tenure.segmentation.v1.GetCustomerScoresRequest
+	39, // 60: tenure.segmentation.v1.SegmentationService.CheckMembership:input_type -> tenure.segmentation.v1.CheckMembershipRequest
+	41, // 61: tenure.segmentation.v1.SegmentationService.GetReport:input_type -> tenure.segmentation.v1.GetReportRequest
+	45, // 62: tenure.segmentation.v1.SegmentationService.ListSizeHistory:input_type -> tenure.segmentation.v1.ListSizeHistoryRequest
+	12, // 63: tenure.segmentation.v1.SegmentationService.Recompute:output_type -> tenure.segmentation.v1.RecomputeResponse
+	14, // 64: tenure.segmentation.v1.SegmentationService.GetOperation:output_type -> tenure.segmentation.v1.GetOperationResponse
+	16, // 65: tenure.segmentation.v1.SegmentationService.ListOperations:output_type -> tenure.segmentation.v1.ListOperationsResponse
+	18, // 66: tenure.segmentation.v1.SegmentationService.GetSettings:output_type -> tenure.segmentation.v1.GetSettingsResponse
+	20, // 67: tenure.segmentation.v1.SegmentationService.UpdateSettings:output_type -> tenure.segmentation.v1.UpdateSettingsResponse
+	22, // 68: tenure.segmentation.v1.SegmentationService.CreateSegment:output_type -> tenure.segmentation.v1.CreateSegmentResponse
+	24, // 69: tenure.segmentation.v1.SegmentationService.GetSegment:output_type -> tenure.segmentation.v1.GetSegmentResponse
+	26, // 70: tenure.segmentation.v1.SegmentationService.ListSegments:output_type -> tenure.segmentation.v1.ListSegmentsResponse
+	28, // 71: tenure.segmentation.v1.SegmentationService.UpdateSegment:output_type -> tenure.segmentation.v1.UpdateSegmentResponse
+	30, // 72: tenure.segmentation.v1.SegmentationService.DeleteSegment:output_type -> tenure.segmentation.v1.DeleteSegmentResponse
+	32, // 73: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:output_type -> tenure.segmentation.v1.AddSegmentMembersResponse
+	34, // 74: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:output_type -> tenure.segmentation.v1.RemoveSegmentMembersResponse
+	36, // 75: tenure.segmentation.v1.SegmentationService.ListMembers:output_type -> tenure.segmentation.v1.ListMembersResponse
+	38, // 76: tenure.segmentation.v1.SegmentationService.GetCustomerScores:output_type -> tenure.segmentation.v1.GetCustomerScoresResponse
+	40, // 77: tenure.segmentation.v1.SegmentationService.CheckMembership:output_type -> tenure.segmentation.v1.CheckMembershipResponse
+	42, // 78: tenure.segmentation.v1.SegmentationService.GetReport:output_type -> tenure.segmentation.v1.GetReportResponse
+	46, // 79: tenure.segmentation.v1.SegmentationService.ListSizeHistory:output_type -> tenure.segmentation.v1.ListSizeHistoryResponse
 	63, // [63:80] is the sub-list for method output_type
 	46, // [46:63] is the sub-list for method input_type
 	46, // [46:46] is the sub-list for extension type_name
@@ -3394,7 +3536,7 @@ func file_tenure_segmentation_v1_segmentation_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_segmentation_v1_segmentation_proto_rawDesc), len(file_tenure_segmentation_v1_segmentation_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,

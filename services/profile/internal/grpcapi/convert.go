@@ -2,7 +2,6 @@ package grpcapi
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -14,21 +13,11 @@ import (
 
 const customersPrefix = "customers/"
 
-// fieldError is a request error about one field outside the domain's own
-// validation (resource names, timestamps, the update mask): it names the
-// field for the BadRequest detail, and its message is err's, which already
-// names the field.
-type fieldError struct {
-	field string
-	err   error
-}
-
-func (e *fieldError) Error() string { return e.err.Error() }
-func (e *fieldError) Unwrap() error { return e.err }
-func (e *fieldError) Field() string { return e.field }
-
+// invalidField is a request error about one field outside the domain's own
+// validation (resource names, timestamps): the platform's field error,
+// worded as the domain words its own.
 func invalidField(field, format string, args ...any) error {
-	return &fieldError{field: field, err: fmt.Errorf("%w: %s: %s", profile.ErrInvalidArgument, field, fmt.Sprintf(format, args...))}
+	return profile.InvalidArgument(field, format, args...)
 }
 
 // parseName returns the customer id of a "customers/{customer_id}" name.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"testing"
 
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	"github.com/tenurehq/tenure/services/platform/apierr/apierrtest"
 	"github.com/tenurehq/tenure/services/profile/internal/profile"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -75,4 +77,26 @@ func TestErrorTable(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestErrorTableCoversDomain checks every sentinel of the profile domain
+// (found in its source, so a new one fails here until it has a case) maps
+// to its code and ErrorReason, and every ErrorReason is given.
+func TestErrorTableCoversDomain(t *testing.T) {
+	table := ErrorTable(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := func(err error, code codes.Code, reason profilev1.ErrorReason) apierrtest.Case {
+		return apierrtest.Case{Err: err, Code: code, Reason: reason.String()}
+	}
+	apierrtest.CheckTable(t, table, "../profile", map[string]apierrtest.Case{
+		"ErrCustomerNotFound":      r(profile.ErrCustomerNotFound, codes.NotFound, profilev1.ErrorReason_CUSTOMER_NOT_FOUND),
+		"ErrCustomerAlreadyExists": r(profile.ErrCustomerAlreadyExists, codes.AlreadyExists, profilev1.ErrorReason_CUSTOMER_ALREADY_EXISTS),
+		"ErrInvalidCustomer":       r(profile.ErrInvalidCustomer, codes.InvalidArgument, profilev1.ErrorReason_INVALID_CUSTOMER),
+		"ErrInvalidEvent":          r(profile.ErrInvalidEvent, codes.InvalidArgument, profilev1.ErrorReason_INVALID_EVENT),
+		"ErrETagMismatch":          r(profile.ErrETagMismatch, codes.Aborted, profilev1.ErrorReason_ETAG_MISMATCH),
+		"ErrCustomerHasEvents":     r(profile.ErrCustomerHasEvents, codes.FailedPrecondition, profilev1.ErrorReason_CUSTOMER_HAS_EVENTS),
+		"ErrCustomerErased":        r(profile.ErrCustomerErased, codes.FailedPrecondition, profilev1.ErrorReason_CUSTOMER_ERASED),
+		"ErrBatchTooLarge":         r(profile.ErrBatchTooLarge, codes.InvalidArgument, profilev1.ErrorReason_BATCH_TOO_LARGE),
+		"ErrEmptyBatch":            r(profile.ErrEmptyBatch, codes.InvalidArgument, profilev1.ErrorReason_EMPTY_BATCH),
+		"ErrInvalidPageToken":      r(profile.ErrInvalidPageToken, codes.InvalidArgument, profilev1.ErrorReason_INVALID_PAGE_TOKEN),
+	}, profilev1.ErrorReason_value)
 }

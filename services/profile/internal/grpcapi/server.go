@@ -115,7 +115,7 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *profilev1.UpdateCustom
 	}
 	fields, err := profile.ParseUpdateMask(paths)
 	if err != nil {
-		return nil, &fieldError{field: "update_mask", err: err}
+		return nil, err
 	}
 	patch, err := toCustomer(id, req.GetCustomer())
 	if err != nil {
@@ -229,7 +229,7 @@ func fromResult(r profile.EventResult) *profilev1.EventResult {
 	case profile.OutcomeRejected:
 		out.Outcome = profilev1.EventOutcome_EVENT_OUTCOME_REJECTED
 		if r.Err != nil {
-			out.Reason, out.Field, out.Message = ReasonInvalidEvent, r.Err.Path, r.Err.Message
+			out.Reason, out.Field, out.Message = profilev1.ErrorReason_INVALID_EVENT.String(), r.Err.Path, r.Err.Message
 		}
 	}
 	return out

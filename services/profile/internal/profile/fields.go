@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -42,18 +41,19 @@ var ignoredFields = []string{"name", "etag", "customer_id", "features", "state",
 
 // ParseUpdateMask turns update mask paths into fields: "*" is every
 // updatable field, "consent" all three consent channels; output-only paths,
-// name and etag are skipped. Unknown paths fail with ErrInvalidArgument
-// naming the path, and so does a mask that names no updatable field.
+// name and etag are skipped. Unknown paths fail with an InvalidArgument
+// error for update_mask naming the path, and so does a mask that names no
+// updatable field.
 func ParseUpdateMask(paths []string) ([]CustomerField, error) {
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("%w: update_mask: name at least one field", ErrInvalidArgument)
+		return nil, InvalidArgument("update_mask", "name at least one field")
 	}
 	var out []CustomerField
 	for _, p := range paths {
 		switch {
 		case p == "*":
 			if len(paths) != 1 {
-				return nil, fmt.Errorf("%w: update_mask: \"*\" must be the only path", ErrInvalidArgument)
+				return nil, InvalidArgument("update_mask", `"*" must be the only path`)
 			}
 			return slices.Clone(updatableFields), nil
 		case slices.Contains(ignoredFields, p) || strings.HasPrefix(p, "features."):
@@ -62,11 +62,11 @@ func ParseUpdateMask(paths []string) ([]CustomerField, error) {
 		case slices.Contains(updatableFields, CustomerField(p)):
 			out = append(out, CustomerField(p))
 		default:
-			return nil, fmt.Errorf("%w: update_mask: unknown path %s", ErrInvalidArgument, QuoteShort(p))
+			return nil, InvalidArgument("update_mask", "unknown path %s", QuoteShort(p))
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: update_mask: name at least one updatable field", ErrInvalidArgument)
+		return nil, InvalidArgument("update_mask", "name at least one updatable field")
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil

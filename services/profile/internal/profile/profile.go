@@ -8,8 +8,11 @@ package profile
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // Sentinel errors. Callers match them with errors.Is; the gRPC layer maps
@@ -27,11 +30,21 @@ var (
 	ErrBatchTooLarge         = errors.New("profile: batch too large")
 	ErrEmptyBatch            = errors.New("profile: empty batch")
 	ErrInvalidPageToken      = errors.New("profile: invalid page token")
-	// ErrInvalidArgument is a bad request field outside customer and event
-	// validation (page size, update mask, resource name); the wrapping
-	// names the field and the fix.
-	ErrInvalidArgument = errors.New("profile: invalid argument")
 )
+
+// InvalidArgument is a bad request field outside customer and event
+// validation (page size, update mask, resource name): a *fielderr.Error,
+// worded as this package words it, "profile: invalid argument:
+// update_mask: unknown path "nickname"". The problem should say what is
+// allowed.
+func InvalidArgument(path, format string, args ...any) error {
+	return invalidArgument(fielderr.New(path, format, args...))
+}
+
+// invalidArgument puts this package's prefix on a *fielderr.Error.
+func invalidArgument(err *fielderr.Error) error {
+	return fmt.Errorf("profile: invalid argument: %w", err)
+}
 
 // Money is an amount in minor units of an ISO 4217 currency.
 type Money struct {

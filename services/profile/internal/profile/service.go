@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"github.com/tenurehq/tenure/services/platform/paging"
 )
 
@@ -96,7 +97,7 @@ var (
 func (s *Service) ListCustomers(ctx context.Context, q ListCustomersQuery) (CustomerPage, error) {
 	if q.Tag != "" {
 		if msg := tagProblem(q.Tag); msg != "" {
-			return CustomerPage{}, fmt.Errorf("%w: tag: %s", ErrInvalidArgument, msg)
+			return CustomerPage{}, InvalidArgument("tag", "%s", msg)
 		}
 	}
 	f := CustomerFilter{Tag: q.Tag, UpdatedAfter: q.UpdatedAfter.UTC()}
@@ -118,13 +119,18 @@ func (s *Service) ListCustomers(ctx context.Context, q ListCustomersQuery) (Cust
 	return page, nil
 }
 
-// pagingError gives the paging package's errors this package's sentinels,
-// so the service's one error table maps them.
+// pagingError words the paging package's errors (each a *fielderr.Error)
+// as this package does: a bad token wraps ErrInvalidPageToken too, so the
+// error table gives it its own reason.
 func pagingError(err error) error {
-	if errors.Is(err, paging.ErrInvalidPageToken) {
+	var fe *fielderr.Error
+	switch {
+	case errors.Is(err, paging.ErrInvalidPageToken):
 		return fmt.Errorf("%w: %w", ErrInvalidPageToken, err)
+	case errors.As(err, &fe):
+		return invalidArgument(fe)
 	}
-	return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	return err
 }
 
 // UpdateCustomer changes the fields of customer patch.ID named in fields to
@@ -134,7 +140,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, patch Customer, fields []C
 		return Customer{}, err
 	}
 	if len(fields) == 0 {
-		return Customer{}, fmt.Errorf("%w: update_mask: name at least one field", ErrInvalidArgument)
+		return Customer{}, InvalidArgument("update_mask", "name at least one field")
 	}
 	now := s.now()
 	rec := changeRecorder{now: now}
@@ -419,7 +425,7 @@ func (s *Service) HeadSequence(ctx context.Context) (int64, error) {
 // ListEvents returns up to limit events of the log after afterSequence.
 func (s *Service) ListEvents(ctx context.Context, afterSequence int64, limit int) ([]Event, error) {
 	if afterSequence < 0 {
-		return nil, fmt.Errorf("%w: after_sequence must not be negative", ErrInvalidArgument)
+		return nil, invalidArgument(&fielderr.Error{Path: "after_sequence", Problem: "must not be negative", Predicate: true})
 	}
 	limit, err := eventPages.Field("limit", limit)
 	if err != nil {
@@ -436,7 +442,7 @@ func (s *Service) CurrentFeatures(ctx context.Context, ids []string) (map[string
 	slices.Sort(uniq)
 	uniq = slices.Compact(uniq)
 	if len(uniq) > MaxEventPageSize {
-		return nil, fmt.Errorf("%w: at most %d customers", ErrInvalidArgument, MaxEventPageSize)
+		return nil, fmt.Errorf("profile: features of %d customers asked for, at most %d", len(uniq), MaxEventPageSize)
 	}
 	if len(uniq) == 0 {
 		return map[string]Features{}, nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"github.com/tenurehq/tenure/services/platform/paging"
 )
 
@@ -186,12 +187,12 @@ func TestNegativePageSize(t *testing.T) {
 	svc := NewService(&pagingStore{customers: []Customer{{ID: "a"}}}, nil)
 	_, err := svc.ListCustomers(ctx, ListCustomersQuery{PageSize: -1})
 	want := "profile: invalid argument: page_size must not be negative, got -1; omit it or send 0 for the default of 50, or a number up to 1000"
-	if !errors.Is(err, ErrInvalidArgument) || err == nil || err.Error() != want {
+	if !errors.Is(err, fielderr.ErrInvalidArgument) || err == nil || err.Error() != want {
 		t.Errorf("ListCustomers(page_size -1) = %v, want %q", err, want)
 	}
 	_, err = svc.ListCustomerEvents(ctx, "a", -2, "")
 	want = "profile: invalid argument: page_size must not be negative, got -2; omit it or send 0 for the default of 100, or a number up to 1000"
-	if !errors.Is(err, ErrInvalidArgument) || err == nil || err.Error() != want {
+	if !errors.Is(err, fielderr.ErrInvalidArgument) || err == nil || err.Error() != want {
 		t.Errorf("ListCustomerEvents(page_size -2) = %v, want %q", err, want)
 	}
 }
@@ -279,7 +280,7 @@ func TestRecordEventsBatchSize(t *testing.T) {
 func TestSentinelMessages(t *testing.T) {
 	for _, err := range []error{
 		ErrCustomerNotFound, ErrCustomerAlreadyExists, ErrInvalidCustomer, ErrInvalidEvent, ErrETagMismatch,
-		ErrCustomerHasEvents, ErrCustomerErased, ErrBatchTooLarge, ErrEmptyBatch, ErrInvalidPageToken, ErrInvalidArgument,
+		ErrCustomerHasEvents, ErrCustomerErased, ErrBatchTooLarge, ErrEmptyBatch, ErrInvalidPageToken,
 	} {
 		msg := err.Error()
 		if !strings.HasPrefix(msg, "profile: ") || strings.Count(msg, "profile:") != 1 {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 var testNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
@@ -102,6 +104,9 @@ func line(cat string, qty, price int64) OrderLine {
 	return OrderLine{SKU: "sku-" + cat, Category: cat, Quantity: qty, UnitPrice: gbp(price)}
 }
 
+// TestValidateEvent checks which field each bad event is rejected on. It
+// is longer than a function should be because it is one table, a case a
+// line, read down rather than through; the loop at its end is short.
 func TestValidateEvent(t *testing.T) {
 	v := NewValidator()
 	ev := func(p Payload) Event {
@@ -249,7 +254,7 @@ func TestParseUpdateMask(t *testing.T) {
 		t.Run(strings.Join(tt.paths, ","), func(t *testing.T) {
 			got, err := ParseUpdateMask(tt.paths)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrInvalidArgument) {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, fielderr.ErrInvalidArgument) {
 					t.Fatalf("got %v, want error containing %q", err, tt.wantErr)
 				}
 				return

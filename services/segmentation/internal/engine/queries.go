@@ -86,17 +86,12 @@ func (e *Engine) Check(ctx context.Context, customers, audiences []string) ([]bo
 	if err := segmentation.ValidateCustomerIDs("customer_ids", customers, segmentation.MaxPairs); err != nil {
 		return nil, segmentation.Operation{}, err
 	}
-	if len(audiences) == 0 {
-		return nil, segmentation.Operation{}, &segmentation.FieldError{Path: "audiences", Msg: "at least one audience is required", Err: segmentation.ErrInvalidAudience}
+	if err := segmentation.CheckAudiences("audiences", audiences); err != nil {
+		return nil, segmentation.Operation{}, err
 	}
 	if n := len(customers) * len(audiences); n > segmentation.MaxPairs {
 		return nil, segmentation.Operation{}, fmt.Errorf("%w: %d customers × %d audiences = %d pairs, at most %d",
 			segmentation.ErrTooManyPairs, len(customers), len(audiences), n, segmentation.MaxPairs)
-	}
-	for _, a := range audiences {
-		if _, err := segmentation.ParseAudience(a); err != nil {
-			return nil, segmentation.Operation{}, err
-		}
 	}
 	snap, op := e.Snapshot()
 	out, err := snap.Check(customers, audiences)
@@ -141,7 +136,7 @@ func (e *Engine) Check(ctx context.Context, customers, audiences []string) ([]bo
 // A rule segment created since the last recompute fails with
 // ErrSegmentNotComputed; a static one not yet in the snapshot is empty.
 func (e *Engine) Members(ctx context.Context, audience string, pageSize int, token string) ([]string, string, int64, error) {
-	if _, err := segmentation.ParseAudience(audience); err != nil {
+	if err := segmentation.CheckAudience("parent", audience); err != nil {
 		return nil, "", 0, err
 	}
 	p, err := segmentation.ParsePage(segmentation.MemberPages, pageSize, token, paging.For("ListMembers").With("parent", audience))

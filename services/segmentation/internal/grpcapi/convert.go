@@ -1,19 +1,34 @@
 package grpcapi
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
+// invalidField is a bad request field: the platform's field error, whose
+// problem should say what is allowed.
 func invalidField(field, format string, args ...any) error {
-	return &segmentation.FieldError{Path: field, Msg: fmt.Sprintf(format, args...), Err: segmentation.ErrInvalidArgument}
+	return fielderr.New(field, format, args...)
+}
+
+// required is the error for a message field the request must carry.
+func required(field, fix string) error {
+	return &fielderr.Error{Path: field, Problem: "is required", Fix: fix}
+}
+
+// checkTime rejects a timestamp outside the range the API accepts.
+func checkTime(field string, t *timestamppb.Timestamp) error {
+	if err := t.CheckValid(); err != nil {
+		return invalidField(field, "must be a valid timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z")
+	}
+	return nil
 }
 
 func timestamp(t time.Time) *timestamppb.Timestamp {
@@ -88,12 +103,12 @@ func fromSettings(v segmentation.SettingsVersion) *segmentationv1.Settings {
 // (INVALID_SETTINGS).
 func toSettings(in *segmentationv1.Settings) (segmentation.Settings, error) {
 	var s segmentation.Settings
-	var probs []*segmentation.FieldError
+	var probs []*fielderr.Error
 	if lc := in.GetLifecycle(); lc != nil {
 		s.Lifecycle = segmentation.Lifecycle{NewDays: lc.GetNewDays(), ActiveDays: lc.GetActiveDays(), DormantDays: lc.GetDormantDays()}
 	}
 	if len(in.GetTierMap()) > 0 {
-		var bad []*segmentation.FieldError
+		var bad []*fielderr.Error
 		s.Tiers, bad = segmentation.ParseTierMap(in.GetTierMap())
 		probs = append(probs, bad...)
 	}

@@ -3,6 +3,7 @@ package grpcapi
 import (
 	"log/slog"
 
+	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/apierr"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 	"google.golang.org/grpc/codes"
@@ -11,48 +12,30 @@ import (
 // Domain is the ErrorInfo domain of the segmentation service's errors.
 const Domain = "segmentation.tenure.dev"
 
-// Reasons carried in ErrorInfo. They are part of the API: never change one.
-const (
-	ReasonSegmentNotFound      = "SEGMENT_NOT_FOUND"
-	ReasonSegmentAlreadyExists = "SEGMENT_ALREADY_EXISTS"
-	ReasonInvalidRule          = "INVALID_RULE"
-	ReasonInvalidSettings      = "INVALID_SETTINGS"
-	ReasonSettingsNotFound     = "SETTINGS_NOT_FOUND"
-	ReasonRecomputeInProgress  = "RECOMPUTE_IN_PROGRESS"
-	ReasonNoRecompute          = "NO_RECOMPUTE"
-	ReasonOperationNotFound    = "OPERATION_NOT_FOUND"
-	ReasonCustomerNotFound     = "CUSTOMER_NOT_FOUND"
-	ReasonNotStaticSegment     = "NOT_STATIC_SEGMENT"
-	ReasonTooManyPairs         = "TOO_MANY_PAIRS"
-	ReasonInvalidAudience      = "INVALID_AUDIENCE"
-	ReasonInvalidPageToken     = "INVALID_PAGE_TOKEN"
-	ReasonETagMismatch         = "ETAG_MISMATCH"
-	ReasonInvalidArgument      = "INVALID_ARGUMENT"
-	ReasonSegmentNotComputed   = "SEGMENT_NOT_COMPUTED"
-)
-
 // ErrorTable is the one mapping from segmentation errors to gRPC statuses.
+// The reasons are the API's ErrorReason values (their names, which never
+// change). A bad argument the rules do not name (a *fielderr.Error) is
+// mapped by the platform, to INVALID_ARGUMENT.
 func ErrorTable(logger *slog.Logger) *apierr.Table {
 	return &apierr.Table{
 		Domain: Domain,
 		Logger: logger,
 		Rules: []apierr.Rule{
-			{Err: segmentation.ErrInvalidRule, Code: codes.InvalidArgument, Reason: ReasonInvalidRule},
-			{Err: segmentation.ErrInvalidSettings, Code: codes.InvalidArgument, Reason: ReasonInvalidSettings},
-			{Err: segmentation.ErrSegmentNotFound, Code: codes.NotFound, Reason: ReasonSegmentNotFound},
-			{Err: segmentation.ErrSegmentAlreadyExists, Code: codes.AlreadyExists, Reason: ReasonSegmentAlreadyExists},
-			{Err: segmentation.ErrSettingsNotFound, Code: codes.NotFound, Reason: ReasonSettingsNotFound},
-			{Err: segmentation.ErrRecomputeInProgress, Code: codes.Aborted, Reason: ReasonRecomputeInProgress},
-			{Err: segmentation.ErrNoRecompute, Code: codes.FailedPrecondition, Reason: ReasonNoRecompute},
-			{Err: segmentation.ErrOperationNotFound, Code: codes.NotFound, Reason: ReasonOperationNotFound},
-			{Err: segmentation.ErrCustomerNotFound, Code: codes.NotFound, Reason: ReasonCustomerNotFound},
-			{Err: segmentation.ErrNotStaticSegment, Code: codes.FailedPrecondition, Reason: ReasonNotStaticSegment},
-			{Err: segmentation.ErrTooManyPairs, Code: codes.InvalidArgument, Reason: ReasonTooManyPairs},
-			{Err: segmentation.ErrInvalidAudience, Code: codes.InvalidArgument, Reason: ReasonInvalidAudience},
-			{Err: segmentation.ErrInvalidPageToken, Code: codes.InvalidArgument, Reason: ReasonInvalidPageToken},
-			{Err: segmentation.ErrETagMismatch, Code: codes.Aborted, Reason: ReasonETagMismatch},
-			{Err: segmentation.ErrSegmentNotComputed, Code: codes.FailedPrecondition, Reason: ReasonSegmentNotComputed},
-			{Err: segmentation.ErrInvalidArgument, Code: codes.InvalidArgument, Reason: ReasonInvalidArgument},
+			{Err: segmentation.ErrInvalidRule, Code: codes.InvalidArgument, Reason: segmentationv1.ErrorReason_INVALID_RULE.String()},
+			{Err: segmentation.ErrInvalidSettings, Code: codes.InvalidArgument, Reason: segmentationv1.ErrorReason_INVALID_SETTINGS.String()},
+			{Err: segmentation.ErrSegmentNotFound, Code: codes.NotFound, Reason: segmentationv1.ErrorReason_SEGMENT_NOT_FOUND.String()},
+			{Err: segmentation.ErrSegmentAlreadyExists, Code: codes.AlreadyExists, Reason: segmentationv1.ErrorReason_SEGMENT_ALREADY_EXISTS.String()},
+			{Err: segmentation.ErrSettingsNotFound, Code: codes.NotFound, Reason: segmentationv1.ErrorReason_SETTINGS_NOT_FOUND.String()},
+			{Err: segmentation.ErrRecomputeInProgress, Code: codes.Aborted, Reason: segmentationv1.ErrorReason_RECOMPUTE_IN_PROGRESS.String()},
+			{Err: segmentation.ErrNoRecompute, Code: codes.FailedPrecondition, Reason: segmentationv1.ErrorReason_NO_RECOMPUTE.String()},
+			{Err: segmentation.ErrOperationNotFound, Code: codes.NotFound, Reason: segmentationv1.ErrorReason_OPERATION_NOT_FOUND.String()},
+			{Err: segmentation.ErrCustomerNotFound, Code: codes.NotFound, Reason: segmentationv1.ErrorReason_CUSTOMER_NOT_FOUND.String()},
+			{Err: segmentation.ErrNotStaticSegment, Code: codes.FailedPrecondition, Reason: segmentationv1.ErrorReason_NOT_STATIC_SEGMENT.String()},
+			{Err: segmentation.ErrTooManyPairs, Code: codes.InvalidArgument, Reason: segmentationv1.ErrorReason_TOO_MANY_PAIRS.String()},
+			{Err: segmentation.ErrInvalidAudience, Code: codes.InvalidArgument, Reason: segmentationv1.ErrorReason_INVALID_AUDIENCE.String()},
+			{Err: segmentation.ErrInvalidPageToken, Code: codes.InvalidArgument, Reason: segmentationv1.ErrorReason_INVALID_PAGE_TOKEN.String()},
+			{Err: segmentation.ErrETagMismatch, Code: codes.Aborted, Reason: segmentationv1.ErrorReason_ETAG_MISMATCH.String()},
+			{Err: segmentation.ErrSegmentNotComputed, Code: codes.FailedPrecondition, Reason: segmentationv1.ErrorReason_SEGMENT_NOT_COMPUTED.String()},
 		},
 	}
 }

@@ -33,8 +33,8 @@ func (s *Server) Register(g *grpc.Server) { segmentationv1.RegisterSegmentationS
 func (s *Server) Recompute(ctx context.Context, req *segmentationv1.RecomputeRequest) (*segmentationv1.RecomputeResponse, error) {
 	var asOf timeT
 	if t := req.GetAsOfTime(); t != nil {
-		if err := t.CheckValid(); err != nil {
-			return nil, invalidField("as_of_time", "%v", err)
+		if err := checkTime("as_of_time", t); err != nil {
+			return nil, err
 		}
 		asOf = t.AsTime()
 	}
@@ -83,7 +83,7 @@ func (s *Server) GetSettings(ctx context.Context, req *segmentationv1.GetSetting
 // UpdateSettings implements segmentationv1.SegmentationServiceServer.
 func (s *Server) UpdateSettings(ctx context.Context, req *segmentationv1.UpdateSettingsRequest) (*segmentationv1.UpdateSettingsResponse, error) {
 	if req.GetSettings() == nil {
-		return nil, invalidField("settings", "required")
+		return nil, required("settings", "send the fields to change and name them in update_mask")
 	}
 	upd, err := toSettings(req.GetSettings())
 	if err != nil {
@@ -100,7 +100,7 @@ func (s *Server) UpdateSettings(ctx context.Context, req *segmentationv1.UpdateS
 func (s *Server) CreateSegment(ctx context.Context, req *segmentationv1.CreateSegmentRequest) (*segmentationv1.CreateSegmentResponse, error) {
 	in := req.GetSegment()
 	if in == nil {
-		return nil, invalidField("segment", "required")
+		return nil, required("segment", "send the segment to create")
 	}
 	g, err := s.svc.CreateSegment(ctx, segmentation.SegmentDef{
 		ID: req.GetSegmentId(), DisplayName: in.GetDisplayName(), Description: in.GetDescription(),
@@ -142,7 +142,7 @@ func (s *Server) ListSegments(ctx context.Context, req *segmentationv1.ListSegme
 func (s *Server) UpdateSegment(ctx context.Context, req *segmentationv1.UpdateSegmentRequest) (*segmentationv1.UpdateSegmentResponse, error) {
 	in := req.GetSegment()
 	if in == nil {
-		return nil, invalidField("segment", "required")
+		return nil, required("segment", "send the segment's name and the fields to change")
 	}
 	id, err := parseName("segment.name", "segments/", in.GetName())
 	if err != nil {
@@ -258,8 +258,8 @@ func (s *Server) GetReport(ctx context.Context, _ *segmentationv1.GetReportReque
 func (s *Server) ListSizeHistory(ctx context.Context, req *segmentationv1.ListSizeHistoryRequest) (*segmentationv1.ListSizeHistoryResponse, error) {
 	var since timeT
 	if t := req.GetSince(); t != nil {
-		if err := t.CheckValid(); err != nil {
-			return nil, invalidField("since", "%v", err)
+		if err := checkTime("since", t); err != nil {
+			return nil, err
 		}
 		since = t.AsTime()
 	}

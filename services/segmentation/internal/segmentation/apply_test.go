@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"github.com/tenurehq/tenure/services/platform/paging"
 )
 
@@ -50,9 +51,9 @@ func TestMergeSettings(t *testing.T) {
 		{[]string{"scoring_method"}, func(s Settings) bool { return s.Method == MethodFixedThresholds }, nil},
 		{nil, func(s Settings) bool { return reflect.DeepEqual(s, upd) }, nil},
 		{[]string{"*"}, func(s Settings) bool { return reflect.DeepEqual(s, upd) }, nil},
-		{[]string{"*", "tier_map"}, nil, ErrInvalidArgument},
-		{[]string{"colour"}, nil, ErrInvalidArgument},
-		{[]string{"tier_map.kings"}, nil, ErrInvalidArgument},
+		{[]string{"*", "tier_map"}, nil, fielderr.ErrInvalidArgument},
+		{[]string{"colour"}, nil, fielderr.ErrInvalidArgument},
+		{[]string{"tier_map.kings"}, nil, fielderr.ErrInvalidArgument},
 		// upd has no tier map: the entry goes, and Validate reports it.
 		{[]string{"tier_map.loyal"}, func(s Settings) bool { _, ok := s.Tiers[SegmentLoyal]; return !ok && len(s.Tiers) == 10 }, nil},
 		{[]string{"tier_map"}, func(s Settings) bool { return len(s.Tiers) == 0 }, nil},
@@ -152,8 +153,8 @@ func TestPageSize(t *testing.T) {
 		}
 	}
 	_, err := ParsePage(SegmentPages, -1, "", paging.For("ListSegments"))
-	var fe *FieldError
-	if !errors.Is(err, ErrInvalidArgument) || !errors.As(err, &fe) || fe.Field() != "page_size" {
+	var fe *fielderr.Error
+	if !errors.Is(err, fielderr.ErrInvalidArgument) || !errors.As(err, &fe) || fe.Field() != "page_size" {
 		t.Errorf("PageSize(-1) = %v, want ErrInvalidArgument naming page_size", err)
 	}
 }

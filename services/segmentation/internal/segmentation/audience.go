@@ -1,8 +1,11 @@
 package segmentation
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // AudienceKind is the kind of group an audience name refers to.
@@ -58,34 +61,85 @@ func RFMSegmentAudience(s Segment) string { return rfmSegmentsPrefix + s.String(
 
 // ParseAudience parses and checks an audience name. Tier, stage and RFM
 // segment names must be known; segment ids must be well formed (whether
-// the segment exists is not checked). Errors wrap ErrInvalidAudience.
+// the segment exists is not checked). Errors wrap ErrInvalidAudience and
+// say what is allowed; CheckAudience also names the request field.
 func ParseAudience(name string) (Audience, error) {
-	coll, key, ok := strings.Cut(name, "/")
-	if !ok || key == "" {
-		return Audience{}, fmt.Errorf("%w: %q is not segments/{id}, tiers/{tier}, stages/{stage} or rfmSegments/{segment}", ErrInvalidAudience, name)
+	a, problem := parseAudience(name)
+	if problem != "" {
+		return Audience{}, fmt.Errorf("%w: %s", ErrInvalidAudience, problem)
 	}
-	var err error
+	return a, nil
+}
+
+// CheckAudience checks the audience name in a request field, such as
+// ListMembers' parent: an error is a *fielderr.Error naming field and
+// wrapping ErrInvalidAudience.
+func CheckAudience(field, name string) error {
+	if _, problem := parseAudience(name); problem != "" {
+		return &fielderr.Error{Path: field, Problem: problem, Err: ErrInvalidAudience}
+	}
+	return nil
+}
+
+// CheckAudiences checks a repeated request field of audience names, such
+// as CheckMembership's audiences: there must be at least one, and each is
+// checked as by CheckAudience, naming field[i].
+func CheckAudiences(field string, names []string) error {
+	if len(names) == 0 {
+		return &fielderr.Error{Path: field, Problem: "at least one audience is required",
+			Fix: "name one or more, such as tiers/vip or segments/{segment_id}", Err: ErrInvalidAudience}
+	}
+	for i, n := range names {
+		if err := CheckAudience(fmt.Sprintf("%s[%d]", field, i), n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseAudience parses an audience name, or says what is wrong with it
+// and what is allowed.
+func parseAudience(name string) (Audience, string) {
+	coll, key, ok := strings.Cut(name, "/")
 	a := Audience{Key: key}
+	if !ok {
+		coll = "" // not a collection name, whatever it spells
+	}
 	switch coll + "/" {
 	case segmentsPrefix:
 		a.Kind = AudienceSegment
-		err = ValidateSegmentID(key)
+		if p := segmentIDProblem(key); p != "" {
+			return Audience{}, fmt.Sprintf("%q: segment id %s", name, p)
+		}
 	case tiersPrefix:
 		a.Kind = AudienceTier
-		_, err = ParseTier(key)
+		if _, err := ParseTier(key); err != nil {
+			return Audience{}, fmt.Sprintf("%q: unknown value tier %q; valid tiers are %s", name, key, tierNameList())
+		}
 	case stagesPrefix:
 		a.Kind = AudienceStage
-		_, err = ParseStage(key)
+		if _, err := ParseStage(key); err != nil {
+			return Audience{}, fmt.Sprintf("%q: unknown lifecycle stage %q; valid stages are %s", name, key, stageNameList())
+		}
 	case rfmSegmentsPrefix:
 		a.Kind = AudienceRFMSegment
-		_, err = ParseSegment(key)
+		if _, err := ParseSegment(key); err != nil {
+			return Audience{}, fmt.Sprintf("%q: unknown RFM segment %q; valid segments are %s", name, key, segmentNameList())
+		}
 	default:
-		err = fmt.Errorf("unknown collection %q", coll)
+		return Audience{}, fmt.Sprintf("%q is not an audience name; "+
+			"use segments/{segment_id}, tiers/{tier}, stages/{stage} or rfmSegments/{rfm_segment}", name)
 	}
-	if err != nil {
-		return Audience{}, fmt.Errorf("%w: %q: %v", ErrInvalidAudience, name, err)
+	return a, ""
+}
+
+// stageNameList is "prospect, new, active, dormant, churned".
+func stageNameList() string {
+	names := make([]string, 0, numStages-1)
+	for s := StageProspect; s < numStages; s++ {
+		names = append(names, s.String())
 	}
-	return a, nil
+	return strings.Join(names, ", ")
 }
 
 // FixedAudiences lists every tier, stage and RFM segment audience name.
@@ -125,16 +179,25 @@ func Sizes(d Distribution, segments map[string]int64) map[string]int64 {
 // ValidateSegmentID checks a segment id: 1 to 63 lower-case letters,
 // digits and "-", starting with a letter.
 func ValidateSegmentID(id string) error {
+	if p := segmentIDProblem(id); p != "" {
+		return errors.New("segment id " + p)
+	}
+	return nil
+}
+
+// segmentIDProblem says what is wrong with a segment id and what is
+// allowed; "" if it is well formed.
+func segmentIDProblem(id string) string {
 	if len(id) == 0 || len(id) > 63 {
-		return fmt.Errorf("segment id must be 1 to 63 characters, got %d", len(id))
+		return fmt.Sprintf("must be 1 to 63 characters, got %d", len(id))
 	}
 	for i, c := range id {
 		switch {
 		case c >= 'a' && c <= 'z':
 		case (c >= '0' && c <= '9' || c == '-') && i > 0:
 		default:
-			return fmt.Errorf("segment id %q must be lower-case letters, digits and \"-\", starting with a letter", id)
+			return fmt.Sprintf("must be lower-case letters, digits and \"-\", starting with a letter, got %q", id)
 		}
 	}
-	return nil
+	return ""
 }

@@ -3,10 +3,14 @@ package segmentation
 import (
 	"errors"
 	"fmt"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // Sentinel errors of the segmentation service. The gRPC layer maps each to
-// a status code and an ErrorInfo reason.
+// a status code and an ErrorInfo reason. A bad request field is a
+// *fielderr.Error, which may also wrap one of them (ErrInvalidSettings,
+// ErrInvalidRule, ErrInvalidAudience).
 var (
 	ErrSegmentNotFound      = errors.New("segmentation: segment not found")
 	ErrSegmentAlreadyExists = errors.New("segmentation: segment already exists")
@@ -20,7 +24,6 @@ var (
 	ErrTooManyPairs         = errors.New("segmentation: too many membership pairs")
 	ErrInvalidAudience      = errors.New("segmentation: invalid audience")
 	ErrInvalidPageToken     = errors.New("segmentation: invalid page token")
-	ErrInvalidArgument      = errors.New("segmentation: invalid argument")
 	// ErrSegmentNotComputed: the rule segment exists but no recompute
 	// has evaluated it yet.
 	ErrSegmentNotComputed = errors.New("segmentation: segment not computed")
@@ -50,37 +53,11 @@ func (e *InProgressError) ErrorMetadata() map[string]string {
 	return map[string]string{"operation": e.Operation}
 }
 
-// FieldError is an error about one request field; it wraps a sentinel.
-type FieldError struct {
-	Path string
-	Msg  string
-	Err  error
-}
-
-func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Path, e.Msg) }
-
-// Field names the request field, for a BadRequest field violation.
-func (e *FieldError) Field() string { return e.Path }
-
-// Description is the explanation alone, for a BadRequest field violation
-// (which already names the field).
-func (e *FieldError) Description() string { return e.Msg }
-
-// Unwrap returns the sentinel.
-func (e *FieldError) Unwrap() error { return e.Err }
-
-// ErrorMetadata passes on the metadata of the wrapped error, if any (a
-// RuleError's position).
-func (e *FieldError) ErrorMetadata() map[string]string {
-	var md interface{ ErrorMetadata() map[string]string }
-	if errors.As(e.Err, &md) {
-		return md.ErrorMetadata()
-	}
-	return nil
-}
-
+// invalid is a bad request field: the platform's field error, whose
+// problem should say what is allowed. This package words field errors as
+// "page_size: must not be negative, got -1; …", without a prefix.
 func invalid(path, format string, args ...any) error {
-	return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrInvalidArgument}
+	return fielderr.New(path, format, args...)
 }
 
 // RuleError is a rule that does not compile, with the 1-based position of

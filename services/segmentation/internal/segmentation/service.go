@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"github.com/tenurehq/tenure/services/platform/paging"
 )
 
@@ -83,7 +84,8 @@ func (s *Service) CurrentSettings(ctx context.Context) (SettingsVersion, error) 
 // GetSettings returns a settings version; 0 means the current one.
 func (s *Service) GetSettings(ctx context.Context, version int64) (SettingsVersion, error) {
 	if version < 0 {
-		return SettingsVersion{}, invalid("version", "must not be negative, got %d", version)
+		return SettingsVersion{}, &fielderr.Error{Path: "version", Problem: fmt.Sprintf("must not be negative, got %d", version),
+			Fix: "send 0 for the current settings, or the number of a past version"}
 	}
 	if version == 0 {
 		return s.CurrentSettings(ctx)
@@ -102,7 +104,8 @@ var settingsPaths = []string{"lifecycle", "lifecycle.new_days", "lifecycle.activ
 func MergeSettings(cur, upd Settings, paths []string) (Settings, error) {
 	if len(paths) == 0 || slices.Contains(paths, "*") {
 		if len(paths) > 1 {
-			return Settings{}, invalid("update_mask", `"*" must be the only path`)
+			return Settings{}, &fielderr.Error{Path: "update_mask", Problem: `"*" must be the only path`,
+				Fix: `send "*" alone to replace every field, or list the paths to change`}
 		}
 		return upd, nil
 	}
@@ -155,7 +158,8 @@ func MergeSettings(cur, upd Settings, paths []string) (Settings, error) {
 // ErrETagMismatch unless the current version is expected.
 func (s *Service) UpdateSettings(ctx context.Context, upd Settings, paths []string, expected int64) (SettingsVersion, error) {
 	if expected < 0 {
-		return SettingsVersion{}, invalid("expected_version", "must not be negative, got %d", expected)
+		return SettingsVersion{}, &fielderr.Error{Path: "expected_version", Problem: fmt.Sprintf("must not be negative, got %d", expected),
+			Fix: "send the version you read, or 0 to update whichever version is current"}
 	}
 	for attempt := 0; ; attempt++ {
 		cur, err := s.CurrentSettings(ctx)
@@ -197,7 +201,8 @@ func (s *Service) validateSegment(seg *SegmentDef) error {
 	case SegmentKindRule:
 		switch {
 		case strings.TrimSpace(seg.Rule) == "":
-			errs = append(errs, invalid("segment.rule", "is required for a rule segment"))
+			errs = append(errs, &fielderr.Error{Path: "segment.rule", Problem: "is required for a rule segment",
+				Fix: `write a CEL expression over the customer, such as rfm.r_score >= 4 && "newsletter" in tags`})
 		case len(seg.Rule) > maxRule:
 			errs = append(errs, invalid("segment.rule", "must be at most %d bytes", maxRule))
 		case s.check != nil:
@@ -206,23 +211,24 @@ func (s *Service) validateSegment(seg *SegmentDef) error {
 				if re := (*RuleError)(nil); errors.As(err, &re) {
 					msg = re.Detail()
 				}
-				errs = append(errs, &FieldError{Path: "segment.rule", Msg: msg, Err: err})
+				errs = append(errs, &fielderr.Error{Path: "segment.rule", Problem: msg, Err: err})
 			}
 		}
 	case SegmentKindStatic:
 		if seg.Rule != "" {
-			errs = append(errs, invalid("segment.rule", "must be empty for a static segment"))
+			errs = append(errs, &fielderr.Error{Path: "segment.rule", Problem: "must be empty for a static segment",
+				Fix: "leave it out, or create a SEGMENT_KIND_RULE segment"})
 		}
 	default:
-		errs = append(errs, invalid("segment.kind", "must be RULE or STATIC"))
+		errs = append(errs, invalid("segment.kind", "must be SEGMENT_KIND_RULE or SEGMENT_KIND_STATIC"))
 	}
 	return errors.Join(errs...)
 }
 
 // CreateSegment validates and stores a new segment.
 func (s *Service) CreateSegment(ctx context.Context, seg SegmentDef) (SegmentDef, error) {
-	if err := ValidateSegmentID(seg.ID); err != nil {
-		return SegmentDef{}, invalid("segment_id", "%v", err)
+	if p := segmentIDProblem(seg.ID); p != "" {
+		return SegmentDef{}, invalid("segment_id", "%s", p)
 	}
 	if err := s.validateSegment(&seg); err != nil {
 		return SegmentDef{}, err
@@ -272,23 +278,25 @@ var (
 )
 
 // ParsePage reads a List request's page_size and page_token with the
-// platform's paging, its errors wrapped in this package's sentinels: a bad
-// size is a FieldError wrapping ErrInvalidArgument, a bad token wraps
-// ErrInvalidPageToken.
+// platform's paging; see pagingError for its errors.
 func ParsePage(sizes paging.Sizes, pageSize int, token string, f paging.Filter) (paging.Page, error) {
 	p, err := paging.Parse(sizes, pageSize, token, f)
 	return p, pagingError(err)
 }
 
+// pagingError words the paging package's errors (each a *fielderr.Error)
+// as this package does: a bad size as "page_size: …" like its other field
+// errors, a bad token under ErrInvalidPageToken, so the error table gives
+// it its own reason.
 func pagingError(err error) error {
-	var pe *paging.Error
+	var fe *fielderr.Error
 	switch {
-	case err == nil:
-		return nil
 	case errors.Is(err, paging.ErrInvalidPageToken):
 		return fmt.Errorf("%w: %w", ErrInvalidPageToken, err)
-	case errors.As(err, &pe):
-		return invalid(pe.Field(), "%s", pe.Description())
+	case errors.As(err, &fe):
+		worded := *fe
+		worded.Predicate = false
+		return &worded
 	}
 	return err
 }
@@ -376,7 +384,8 @@ func ValidateCustomerIDs(field string, ids []string, max int) error {
 		return invalid(field, "at least one customer id is required")
 	}
 	if len(ids) > max {
-		return invalid(field, "at most %d customer ids, got %d", max, len(ids))
+		return &fielderr.Error{Path: field, Problem: fmt.Sprintf("at most %d customer ids, got %d", max, len(ids)),
+			Fix: "split them over several requests"}
 	}
 	for i, id := range ids {
 		if id == "" || len(id) > maxCustomerID || !utf8.ValidString(id) {
@@ -447,8 +456,8 @@ func (s *Service) SizeHistory(ctx context.Context, audiences []string, since tim
 	if err != nil {
 		return nil, pagingError(err)
 	}
-	for _, a := range audiences {
-		if _, err := ParseAudience(a); err != nil {
+	if len(audiences) > 0 {
+		if err := CheckAudiences("audiences", audiences); err != nil {
 			return nil, err
 		}
 	}

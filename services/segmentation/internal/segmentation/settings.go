@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // ErrInvalidSettings is wrapped by every error Settings.Validate returns.
@@ -105,12 +107,12 @@ func DefaultSettings() Settings {
 }
 
 // SettingsError lists every problem with a settings value. Each problem is
-// a *FieldError wrapping ErrInvalidSettings whose Path is the field's path
+// a *fielderr.Error wrapping ErrInvalidSettings whose Path is the field's path
 // in the API's Settings message, e.g. "tier_map.loyal" or
 // "fixed_thresholds.recency_days", so that each becomes its own field
 // violation. Its message is a short summary naming the first problem.
 type SettingsError struct {
-	Problems []*FieldError
+	Problems []*fielderr.Error
 }
 
 func (e *SettingsError) Error() string {
@@ -136,12 +138,12 @@ func (e *SettingsError) Unwrap() []error {
 func (e *SettingsError) Is(target error) bool { return target == ErrInvalidSettings }
 
 // SettingsProblem returns a problem with the settings field at path.
-func SettingsProblem(path, format string, args ...any) *FieldError {
-	return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrInvalidSettings}
+func SettingsProblem(path, format string, args ...any) *fielderr.Error {
+	return &fielderr.Error{Path: path, Problem: fmt.Sprintf(format, args...), Err: ErrInvalidSettings}
 }
 
 // settingsProblems collects problems in the order they are found.
-type settingsProblems []*FieldError
+type settingsProblems []*fielderr.Error
 
 func (p *settingsProblems) add(path, format string, args ...any) {
 	*p = append(*p, SettingsProblem(path, format, args...))
@@ -176,7 +178,7 @@ func segmentNameList() string {
 // ParseTierMap converts a map from RFM segment names to value tier names
 // into a TierMap. Every unknown name is a problem at "tier_map.<key>" that
 // lists the allowed values; coverage is checked by Validate.
-func ParseTierMap(names map[string]string) (TierMap, []*FieldError) {
+func ParseTierMap(names map[string]string) (TierMap, []*fielderr.Error) {
 	var probs settingsProblems
 	keys := slices.Sorted(maps.Keys(names))
 	m := make(TierMap, len(names))
