@@ -88,7 +88,7 @@ func TestRequestIDIsValidated(t *testing.T) {
 			ctx := context.Background()
 			seg := startSegmentation(t, newEtcd(t), eng.dsn(t), nil, 0)
 			c := seg.client
-			for _, id := range []string{strings.Repeat("r", 9000), "nul\x00", "two words"} {
+			for _, id := range []string{strings.Repeat("r", 9000), "tab\there", "two words"} {
 				calls := map[string]func() error{
 					"CreateSegment": func() error {
 						_, err := c.CreateSegment(ctx, &segmentationv1.CreateSegmentRequest{SegmentId: "s1", RequestId: id,
