@@ -11,6 +11,7 @@ package stacktest
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -46,6 +47,8 @@ type Options struct {
 	Telemetry *telemetry.Providers
 	// Clock is every component's "now"; nil is the wall clock.
 	Clock func() time.Time
+	// Logger returns a component's logger; nil discards the logs.
+	Logger func(name string) *slog.Logger
 }
 
 // Stack is a stack.Stack that belongs to a test.
@@ -66,7 +69,7 @@ func Start(t testing.TB, opts Options) *Stack {
 		dir = t.TempDir()
 	}
 	s, err := stack.Start(ctx, stack.Config{Etcd: opts.Etcd, NoEtcd: opts.NoEtcd, EtcdDir: dir, EtcdAddr: "127.0.0.1:0",
-		LogLevel: "error", Telemetry: opts.Telemetry, Clock: opts.Clock})
+		Logger: opts.Logger, LogLevel: "error", Telemetry: opts.Telemetry, Clock: opts.Clock})
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}

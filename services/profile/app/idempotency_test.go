@@ -1,4 +1,4 @@
-package grpcapi_test
+package app_test
 
 import (
 	"context"
@@ -58,9 +58,9 @@ func holdsPersonalData(stored string) []string {
 // customers' keys, and the erasure's own, still replay; a deletion that
 // fails forgets nothing.
 func TestErasureForgetsStoredResponses(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		ann := func(id string) *profilev1.CreateCustomerRequest {
 			return &profilev1.CreateCustomerRequest{CustomerId: id, RequestId: "create-" + id, Customer: &profilev1.Customer{
 				FullName: "Ann Example", Email: "ann@example.com", Phone: "+447700900456", Birthday: "1985-04-01"}}
@@ -165,9 +165,9 @@ func TestErasureForgetsStoredResponses(t *testing.T) {
 // INVALID_REQUEST_ID naming request_id, on every engine (PostgreSQL used to
 // fail with INTERNAL on a 9,000-character id or a NUL).
 func TestRequestIDIsValidated(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		for _, id := range []string{strings.Repeat("r", 9000), "nul\x00", "two words"} {
 			calls := map[string]func() error{
 				"CreateCustomer": func() error {
