@@ -26,10 +26,6 @@ func Component(configure func(*Config, *Deps)) stack.Component {
 		if configure != nil {
 			configure(&cfg, &deps)
 		}
-		a, cleanup, err := New(ctx, cfg, deps)
-		if err != nil {
-			return nil, nil, err
-		}
-		return a, cleanup, nil
+		return stack.Started(New(ctx, cfg, deps))
 	}}
 }

@@ -81,6 +81,16 @@ type Component struct {
 	Start func(ctx context.Context, env Env) (r Runner, cleanup func(), err error)
 }
 
+// Started adapts an app constructor's results, New(ctx, cfg, deps), to
+// what Component.Start returns, so that a failed New gives a nil Runner
+// rather than a nil *App in one.
+func Started[R Runner](r R, cleanup func(), err error) (Runner, func(), error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, cleanup, nil
+}
+
 // Config configures a stack.
 type Config struct {
 	// Etcd is the etcd the components use. Nil starts an embedded etcd in
