@@ -35,6 +35,7 @@ type stackOptions struct {
 	backendTimeout time.Duration            // zero: the default
 	tracer         *sdktrace.TracerProvider // nil: no tracing
 	etcd           *clientv3.Client         // nil: a fresh embedded etcd
+	postgres       bool                     // services on PostgreSQL instead of SQLite (skipped when unreachable outside CI)
 }
 
 func startStack(t testing.TB, opts stackOptions) *stack {
@@ -43,7 +44,11 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	if opts.tracer != nil {
 		tel = telemetry.NewProviders(opts.tracer)
 	}
-	st := stacktest.Start(t, stacktest.Options{Etcd: opts.etcd, Telemetry: tel})
+	engine := stacktest.SQLite
+	if opts.postgres {
+		engine = stacktest.Postgres
+	}
+	st := stacktest.Start(t, stacktest.Options{Etcd: opts.etcd, Engine: engine, Telemetry: tel})
 	s := &stack{etcd: st.Etcd(), http: &http.Client{Timeout: 30 * time.Second}}
 	if !opts.noBackends {
 		s.profileAddr = st.Add(profileapp.Component(nil)).Addr()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/stack"
@@ -122,6 +123,9 @@ func run(ctx context.Context, cfg config, logw io.Writer, ready func(gatewayAddr
 	if err != nil {
 		return err
 	}
+	if err := waitReady(ctx, r.Runner); err != nil {
+		return err
+	}
 	log.Info("tenured ready, Ctrl-C to stop", "gateway", "http://"+r.Addr())
 	if ready != nil {
 		ready(r.Addr())
@@ -131,4 +135,17 @@ func run(ctx context.Context, cfg config, logw io.Writer, ready func(gatewayAddr
 	}
 	log.Info("shutting down")
 	return nil
+}
+
+// waitReady waits, for up to 30 s, until the gateway can serve, if it can
+// tell: discovery delivers a newly registered replica to it a moment after
+// the replica registers.
+func waitReady(ctx context.Context, gw stack.Runner) error {
+	w, ok := gw.(interface{ WaitReady(context.Context) error })
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return w.WaitReady(ctx)
 }
