@@ -137,3 +137,11 @@ func Engines(t *testing.T, fn func(t *testing.T, db *sqlstore.DB)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
+
+// EnginesDSN is like Engines but also gives fn the DSN of the database, for
+// the services a test starts on it.
+func EnginesDSN(t *testing.T, fn func(t *testing.T, db *sqlstore.DB, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { db, dsn := SQLiteDSN(t); fn(t, db, dsn) })
+	t.Run("postgres", func(t *testing.T) { db, dsn := PostgresDSN(t); fn(t, db, dsn) })
+}

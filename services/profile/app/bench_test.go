@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,10 +13,9 @@ import (
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 	"github.com/tenurehq/tenure/services/profile/app"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -171,35 +169,13 @@ func firstRejected(resp *profilev1.BatchRecordEventsResponse) *profilev1.EventRe
 }
 
 // startProfile runs the profile service on dsn as cmd/profile would (JSON
-// logs at info level, discarded) and returns a client connected to it.
+// logs at info level, discarded; no etcd) and returns a client connected to
+// it.
 func startProfile(b *testing.B, dsn string) profilev1.ProfileServiceClient {
 	b.Helper()
-	var cfg app.Config
-	cfg.RegisterFlags(flag.NewFlagSet("bench", flag.ContinueOnError))
-	cfg.ListenAddr = "127.0.0.1:0"
-	cfg.DSN = dsn
-	ctx, cancel := context.WithCancel(context.Background())
-	a, cleanup, err := app.New(ctx, cfg, app.Deps{
-		Logger:    telemetry.NewLogger(io.Discard, app.ServiceName, slog.LevelInfo),
-		Telemetry: telemetry.NewProviders(nil),
-	})
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Error(err)
-		}
-		cleanup()
-	})
-	conn, err := grpc.NewClient(a.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = conn.Close() })
-	return profilev1.NewProfileServiceClient(conn)
+	s := stacktest.Start(b, stacktest.Options{NoEtcd: true, Telemetry: telemetry.NewProviders(nil),
+		Logger: func(name string) *slog.Logger { return telemetry.NewLogger(io.Discard, name, slog.LevelInfo) }})
+	c := app.Component(nil)
+	c.DSN = dsn
+	return profilev1.NewProfileServiceClient(stacktest.Dial(b, s.Add(c).Addr()))
 }

@@ -3,75 +3,25 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/tenurehq/tenure/services/platform/bootstrap"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	"github.com/tenurehq/tenure/services/segmentation/app"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// running starts fn(ctx) in the background and stops it at cleanup.
-func running(t *testing.T, run func(ctx context.Context) error) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx) }()
-	var stopped bool
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("run did not return within 20 s of cancel")
-		}
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
-func dial(t *testing.T, addr string) *grpc.ClientConn {
-	t.Helper()
-	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	return cc
-}
 
 // startProfile runs a profile service registered in etcd.
 func startProfile(t *testing.T, cli *clientv3.Client) profilev1.ProfileServiceClient {
 	t.Helper()
-	cfg := profileapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(t.TempDir(), "profile.db"), LogLevel: "error", ShutdownTimeout: 5 * time.Second}}
-	a, cleanup, err := profileapp.New(context.Background(), cfg, profileapp.Deps{Logger: quiet, Etcd: cli})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cleanup)
-	running(t, a.Run)
-	return profilev1.NewProfileServiceClient(dial(t, a.Addr()))
+	p := stacktest.Start(t, stacktest.Options{Etcd: cli}).Add(profileapp.Component(nil))
+	return profilev1.NewProfileServiceClient(stacktest.Dial(t, p.Addr()))
 }
 
 type segApp struct {
@@ -80,17 +30,24 @@ type segApp struct {
 	stop   func()
 }
 
-// startSegmentation runs a segmentation replica on dsn.
+// startSegmentation runs a segmentation replica on dsn, registered in etcd
+// and consuming profile's log when cli is not nil; stop ends it before the
+// test does.
 func startSegmentation(t *testing.T, cli *clientv3.Client, dsn string, clock func() time.Time, interval time.Duration) *segApp {
 	t.Helper()
-	cfg := app.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: dsn, LogLevel: "error", ShutdownTimeout: 5 * time.Second}, RecomputeInterval: interval, ProfileService: "profile"}
-	a, cleanup, err := app.New(context.Background(), cfg, app.Deps{Logger: quiet, Etcd: cli, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
+	c := app.Component(func(c *app.Config, d *app.Deps) {
+		c.RecomputeInterval = interval
+		c.MemoryLimit = 0 // a process-wide setting; leave the test binary's alone
+		d.Clock = clock
+	})
+	c.DSN = dsn
+	r := stacktest.Start(t, stacktest.Options{Etcd: cli, NoEtcd: cli == nil}).Add(c)
+	stop := func() {
+		if err := r.Stop(); err != nil {
+			t.Errorf("stop segmentation: %v", err)
+		}
 	}
-	stop := running(t, a.Run)
-	t.Cleanup(cleanup) // runs after stop (cleanups are LIFO)
-	return &segApp{app: a, client: segmentationv1.NewSegmentationServiceClient(dial(t, a.Addr())), stop: stop}
+	return &segApp{app: r.Runner.(*app.App), client: segmentationv1.NewSegmentationServiceClient(stacktest.Dial(t, r.Addr())), stop: stop}
 }
 
 func newEtcd(t *testing.T) *clientv3.Client {

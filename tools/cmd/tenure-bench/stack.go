@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -19,12 +17,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tenurehq/tenure/services/platform/bootstrap"
-
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
+	"github.com/tenurehq/tenure/services/platform/stack"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	segapp "github.com/tenurehq/tenure/services/segmentation/app"
 	"github.com/tenurehq/tenure/tools/internal/synth"
@@ -58,10 +55,9 @@ var benchRules = []string{
 	`rfm.monetary > 50000 || (rfm.f_score == 5 && tier != "at_risk")`,
 }
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
 // runStack measures, on one real profile + segmentation stack in this
-// process (no etcd: segmentation gets a direct connection to profile):
+// process (platform/stack: an embedded etcd, segmentation finding profile
+// through discovery):
 //
 //  1. catch-up: profile is loaded with the events of --customers synthetic
 //     customers first; then a segmentation service starts on a fresh
@@ -71,7 +67,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 //     twenty rule segments;
 //  3. CheckMembership latency over gRPC on 127.0.0.1 (runCheck, in a child
 //     process): --calls sequential calls of 1,000 pairs per request shape.
-func runStack(args []string) error {
+func runStack(args []string) (err error) {
 	fs := flag.NewFlagSet("stack", flag.ExitOnError)
 	n := fs.Int("customers", 100_000, "synthetic customers to load into profile")
 	seed := fs.Uint64("seed", 1, "generator seed")
@@ -90,26 +86,25 @@ func runStack(args []string) error {
 	}
 	defer os.RemoveAll(dir)
 
-	dsn := func(name string) (string, func(), error) {
-		if *engine == "sqlite" {
-			return "sqlite:" + filepath.Join(dir, name+".db"), func() {}, nil
-		}
-		return createPostgres(ctx, *pgDSN, fmt.Sprintf("tenure_bench_%s_%d", name, time.Now().UnixNano()))
+	// The databases outlive the stack: they are dropped after it stops.
+	dsns, drop, err := databases(ctx, dir, *engine, *pgDSN)
+	if err != nil {
+		return err
 	}
+	defer drop()
+	st, err := stack.Start(ctx, stack.Config{EtcdDir: filepath.Join(dir, "etcd"), LogLevel: "error"})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, st.Close()) }()
 
 	// Profile, loaded with the synthetic history.
-	profDSN, dropProf, err := dsn("profile")
+	pc := profileapp.Component(nil)
+	pc.ListenAddr, pc.DSN = "127.0.0.1:0", dsns["profile"]
+	prof, err := st.Add(ctx, pc)
 	if err != nil {
 		return err
 	}
-	defer dropProf()
-	prof, profCleanup, err := profileapp.New(ctx, profileapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: profDSN, LogLevel: "error", ShutdownTimeout: 5 * time.Second}}, profileapp.Deps{Logger: quiet})
-	if err != nil {
-		return err
-	}
-	defer profCleanup()
-	profDone := goRun(ctx, prof.Run)
-	defer func() { cancel(); <-profDone }()
 	profConn, err := grpc.NewClient(prof.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return err
@@ -127,33 +122,18 @@ func runStack(args []string) error {
 		*engine, events, *n, loadTime.Round(time.Millisecond), float64(events)/loadTime.Seconds(), head)
 
 	// Segmentation on a fresh database: catch-up.
-	segDSN, dropSeg, err := dsn("segmentation")
-	if err != nil {
-		return err
-	}
-	defer dropSeg()
 	start = time.Now()
-	seg, segCleanup, err := segapp.New(ctx, segapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: segDSN, LogLevel: "error", ShutdownTimeout: 5 * time.Second}, ProfileService: "profile"}, segapp.Deps{Logger: quiet, ProfileConn: profConn})
+	sc := segapp.Component(func(c *segapp.Config, _ *segapp.Deps) {
+		c.MemoryLimit = 0 // profile shares the process: leave the runtime's default
+	})
+	sc.ListenAddr, sc.DSN = "127.0.0.1:0", dsns["segmentation"]
+	segRun, err := st.Add(ctx, sc)
 	if err != nil {
 		return err
 	}
-	defer segCleanup()
-	segCtx, segCancel := context.WithCancel(ctx)
-	segDone := goRun(segCtx, seg.Run)
-	defer func() { segCancel(); <-segDone }()
-	for {
-		cur, err := seg.Cursor(ctx)
-		if err != nil {
-			return err
-		}
-		if cur >= head {
-			break
-		}
-		select {
-		case err := <-segDone:
-			return fmt.Errorf("segmentation stopped during catch-up: %v", err)
-		case <-time.After(10 * time.Millisecond):
-		}
+	seg := segRun.Runner.(*segapp.App)
+	if err := waitCaughtUp(ctx, st, seg, head); err != nil {
+		return err
 	}
 	catchUp := time.Since(start)
 	fmt.Printf("catch-up (%s): %d events in %s = %.0f events/s (%.0f customers/s)\n",
@@ -165,43 +145,151 @@ func runStack(args []string) error {
 	}
 	defer segConn.Close()
 	cli := segmentationv1.NewSegmentationServiceClient(segConn)
+	audiences, err := createRuleSegments(ctx, cli)
+	if err != nil {
+		return err
+	}
+
+	start = time.Now()
+	op, err := recompute(ctx, cli, g.AsOf())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("recompute (%s, over gRPC, polled every 10 ms): %d customers, 20 rule segments, %s\n",
+		*engine, op.GetCustomersTotal(), time.Since(start).Round(time.Millisecond))
+
+	// Sanity check of what the stream delivered.
+	if err := checkSample(ctx, cli, g, *n); err != nil {
+		return err
+	}
+	fmt.Printf("sanity: F and M of %d sampled customers equal the generator's\n", (*n+max(1, *n/200)-1)/max(1, *n/200))
+
+	// CheckMembership latency, from a client in a separate process so that
+	// its allocations and GC don't land on the server's.
+	return measureCheck(ctx, *cpuProfile, *memProfile, "check", "--addr", seg.Addr(), "--customers", fmt.Sprint(*n),
+		"--seed", fmt.Sprint(*seed), "--calls", fmt.Sprint(*calls), "--label", *engine, "--audiences", strings.Join(audiences, ","))
+}
+
+// measureCheck runs this program with args (a check) in a child process,
+// while profiling this one's CPU and allocations into the files named, if
+// any.
+func measureCheck(ctx context.Context, cpuProfile, memProfile string, args ...string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if memProfile != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			if f, err := os.Create(memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Run()
+}
+
+// databases returns the DSNs of fresh profile and segmentation databases
+// of engine (SQLite files in dir, or PostgreSQL databases beside admin's)
+// and a function that drops them.
+func databases(ctx context.Context, dir, engine, admin string) (map[string]string, func(), error) {
+	dsns := map[string]string{}
+	var drops []func()
+	drop := func() {
+		for _, d := range drops {
+			d()
+		}
+	}
+	for _, name := range []string{"profile", "segmentation"} {
+		if engine == "sqlite" {
+			dsns[name] = "sqlite:" + filepath.Join(dir, name+".db")
+			continue
+		}
+		dsn, d, err := createPostgres(ctx, admin, fmt.Sprintf("tenure_bench_%s_%d", name, time.Now().UnixNano()))
+		if err != nil {
+			drop()
+			return nil, nil, err
+		}
+		drops = append(drops, d)
+		dsns[name] = dsn
+	}
+	return dsns, drop, nil
+}
+
+// waitCaughtUp polls seg's cursor every 10 ms until it reaches head.
+func waitCaughtUp(ctx context.Context, st *stack.Stack, seg *segapp.App, head int64) error {
+	for {
+		cur, err := seg.Cursor(ctx)
+		if err != nil {
+			return err
+		}
+		if cur >= head {
+			return nil
+		}
+		if err := st.Err(); err != nil {
+			return fmt.Errorf("during catch-up: %w", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// createRuleSegments creates the twenty benchRules segments and returns
+// them with other audiences for CheckMembership.
+func createRuleSegments(ctx context.Context, cli segmentationv1.SegmentationServiceClient) ([]string, error) {
 	var audiences []string
 	for i, r := range benchRules {
 		id := fmt.Sprintf("rule-%02d", i+1)
 		_, err := cli.CreateSegment(ctx, &segmentationv1.CreateSegmentRequest{SegmentId: id,
 			Segment: &segmentationv1.Segment{DisplayName: id, Kind: segmentationv1.SegmentKind_SEGMENT_KIND_RULE, Rule: r}})
 		if err != nil {
-			return fmt.Errorf("create segment %s: %w", id, err)
+			return nil, fmt.Errorf("create segment %s: %w", id, err)
 		}
 		audiences = append(audiences, "segments/"+id)
 	}
-	audiences = append(audiences, "tiers/vip", "tiers/potential", "tiers/regular", "tiers/at_risk",
+	return append(audiences, "tiers/vip", "tiers/potential", "tiers/regular", "tiers/at_risk",
 		"stages/prospect", "stages/new", "stages/active", "stages/dormant", "stages/churned",
-		"rfmSegments/champions", "rfmSegments/loyal", "rfmSegments/at_risk", "rfmSegments/lost")
+		"rfmSegments/champions", "rfmSegments/loyal", "rfmSegments/at_risk", "rfmSegments/lost"), nil
+}
 
-	start = time.Now()
-	resp, err := cli.Recompute(ctx, &segmentationv1.RecomputeRequest{AsOfTime: timestamppb.New(g.AsOf())})
+// recompute runs a recompute as of asOf and polls it every 10 ms until it
+// has succeeded.
+func recompute(ctx context.Context, cli segmentationv1.SegmentationServiceClient, asOf time.Time) (*segmentationv1.Operation, error) {
+	resp, err := cli.Recompute(ctx, &segmentationv1.RecomputeRequest{AsOfTime: timestamppb.New(asOf)})
 	if err != nil {
-		return fmt.Errorf("recompute: %w", err)
+		return nil, fmt.Errorf("recompute: %w", err)
 	}
 	op := resp.GetOperation()
 	for !op.GetDone() {
 		time.Sleep(10 * time.Millisecond)
 		r, err := cli.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: op.GetName()})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		op = r.GetOperation()
 	}
 	if op.GetState() != segmentationv1.OperationState_OPERATION_STATE_SUCCEEDED {
-		return fmt.Errorf("recompute %s: %s", op.GetState(), op.GetErrorMessage())
+		return nil, fmt.Errorf("recompute %s: %s", op.GetState(), op.GetErrorMessage())
 	}
-	fmt.Printf("recompute (%s, over gRPC, polled every 10 ms): %d customers, 20 rule segments, %s\n",
-		*engine, op.GetCustomersTotal(), time.Since(start).Round(time.Millisecond))
+	return op, nil
+}
 
-	// Sanity check of what the stream delivered: F and M of a sample of
-	// customers equal what the generator put in.
-	for i := 0; i < *n; i += max(1, *n/200) {
+// checkSample checks that F and M of a sample of n customers equal what
+// the generator put in.
+func checkSample(ctx context.Context, cli segmentationv1.SegmentationServiceClient, g *synth.Generator, n int) error {
+	for i := 0; i < n; i += max(1, n/200) {
 		c := g.Customer(i)
 		f := c.Features()
 		r, err := cli.GetCustomerScores(ctx, &segmentationv1.GetCustomerScoresRequest{Name: "customers/" + c.ID + "/scores"})
@@ -214,39 +302,7 @@ func runStack(args []string) error {
 				c.ID, sc.GetFrequency(), sc.GetMonetary().GetAmountMinor(), f.OrderCount, f.NetMinor)
 		}
 	}
-
-	fmt.Printf("sanity: F and M of %d sampled customers equal the generator's\n", (*n+max(1, *n/200)-1)/max(1, *n/200))
-
-	// CheckMembership latency, from a client in a separate process so that
-	// its allocations and GC don't land on the server's.
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	cargs := []string{"check", "--addr", seg.Addr(), "--customers", fmt.Sprint(*n), "--seed", fmt.Sprint(*seed),
-		"--calls", fmt.Sprint(*calls), "--label", *engine, "--audiences", strings.Join(audiences, ",")}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
-	}
-	if *memProfile != "" {
-		runtime.MemProfileRate = 4096
-		defer func() {
-			if f, err := os.Create(*memProfile); err == nil {
-				_ = pprof.Lookup("allocs").WriteTo(f, 0)
-				f.Close()
-			}
-		}()
-	}
-	cmd := exec.CommandContext(ctx, self, cargs...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	return cmd.Run()
+	return nil
 }
 
 // runCheck measures CheckMembership latency against a running
@@ -323,13 +379,6 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
-}
-
-// goRun runs fn in the background; the channel yields its error.
-func goRun(ctx context.Context, fn func(context.Context) error) <-chan error {
-	done := make(chan error, 1)
-	go func() { done <- fn(ctx) }()
-	return done
 }
 
 // createPostgres creates a database next to admin's and returns its DSN

@@ -7,24 +7,18 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tenurehq/tenure/services/platform/bootstrap"
-
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
-	"github.com/tenurehq/tenure/services/platform/embedetcd"
-	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/testenv"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -41,58 +35,18 @@ func requireDataSet(tb testing.TB, path string) {
 	}
 }
 
-// quiet discards the services' request logs.
-func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// startProfile runs the real profile service on a fresh SQLite file,
-// registered in etcd, until the test ends, and returns its gRPC address.
-func startProfile(tb testing.TB, etcd *clientv3.Client) string {
+// startProfile runs the real profile service in s, on a fresh SQLite
+// file, and returns its gRPC address.
+func startProfile(tb testing.TB, s *stacktest.Stack) string {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, cleanup, err := profileapp.New(ctx, profileapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(tb.TempDir(), "profile.db"), LogLevel: "error", ShutdownTimeout: 5 * time.Second}}, profileapp.Deps{Logger: quiet(), Etcd: etcd})
-	if err != nil {
-		cancel()
-		tb.Fatalf("profile: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("profile run: %v", err)
-		}
-		cleanup()
-	})
-	return a.Addr()
+	return s.Add(profileapp.Component(nil)).Addr()
 }
 
-// startGateway runs the real gateway against etcd until the test ends and
-// returns its base URL once /readyz says every backend resolves.
-func startGateway(t *testing.T, etcd *embedetcd.Server) string {
+// startGateway runs the real gateway in s and returns its base URL once
+// /readyz says every backend resolves.
+func startGateway(t *testing.T, s *stacktest.Stack) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, cleanup, err := gatewayapp.New(ctx, gatewayapp.Config{
-		ListenAddr:      "127.0.0.1:0",
-		EtcdEndpoints:   etcd.Endpoints(),
-		MaxBodyBytes:    gatewayapp.DefaultMaxBodyBytes,
-		BackendTimeout:  gatewayapp.DefaultBackendTimeout,
-		ShutdownTimeout: 5 * time.Second,
-		LogLevel:        "error",
-	}, gatewayapp.Deps{Logger: quiet()})
-	if err != nil {
-		cancel()
-		t.Fatalf("gateway: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("gateway run: %v", err)
-		}
-		cleanup()
-	})
-	base := "http://" + a.Addr()
+	base := "http://" + s.Add(gatewayapp.Component(nil)).Addr()
 	// Discovery is asynchronous: wait for the gateway to see a replica of
 	// every backend rather than lean on the importer's retries.
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -115,11 +69,10 @@ func startGateway(t *testing.T, etcd *embedetcd.Server) string {
 }
 
 func TestImportThroughGateway(t *testing.T) {
-	etcd := etcdtest.Start(t)
-	cli := etcdtest.Client(t, etcd)
-	startProfile(t, cli)
-	startSegmentation(t, cli) // the gateway is ready only with every backend
-	base := startGateway(t, etcd)
+	s := stacktest.Start(t, stacktest.Options{})
+	startProfile(t, s)
+	startSegmentation(t, s) // the gateway is ready only with every backend
+	base := startGateway(t, s)
 
 	args := []string{"--file", fixture, "--gateway", base, "--batch-size", "2"}
 	first := importJSON(t, args...)
@@ -218,8 +171,7 @@ func TestImportOnlineRetail(t *testing.T) {
 	requireDataSet(t, onlineRetailFile)
 	want := countRetail(t, onlineRetailFile)
 
-	etcd := etcdtest.Start(t)
-	addr := startProfile(t, etcdtest.Client(t, etcd))
+	addr := startProfile(t, stacktest.Start(t, stacktest.Options{}))
 	args := []string{"--file", onlineRetailFile, "--grpc", addr}
 
 	first := importJSON(t, args...)
@@ -276,12 +228,11 @@ func checkRetail(t *testing.T, run string, got importSummary, want retailCounts)
 // profile service on SQLite, end to end: reading, mapping and recording.
 func BenchmarkImportOnlineRetail(b *testing.B) {
 	requireDataSet(b, onlineRetailFile)
-	etcd := etcdtest.Start(b)
-	etcdCli := etcdtest.Client(b, etcd)
+	s := stacktest.Start(b, stacktest.Options{})
 	var events int
 	for b.Loop() {
 		b.StopTimer()
-		addr := startProfile(b, etcdCli)
+		addr := startProfile(b, s) // a fresh service and database
 		b.StartTimer()
 		var out, errOut strings.Builder
 		code := Run(context.Background(), Env{Stdout: &out, Stderr: &errOut},

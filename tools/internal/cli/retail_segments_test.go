@@ -19,7 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
-	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 )
 
 // rfmAsOf is the as-of time of issue 3's real-data check.
@@ -290,10 +290,9 @@ func TestSegmentationOnlineRetail(t *testing.T) {
 		}
 	}
 
-	etcd := etcdtest.Start(t)
-	cli := etcdtest.Client(t, etcd)
-	paddr := startProfile(t, cli)
-	seg := startSegmentation(t, cli)
+	s := stacktest.Start(t, stacktest.Options{})
+	paddr := startProfile(t, s)
+	seg := startSegmentation(t, s)
 	start := time.Now()
 	sum := importJSON(t, "--file", onlineRetailFile, "--grpc", paddr)
 	t.Logf("import: %d accepted, %d rejected in %.1f s", sum.Accepted, sum.Rejected, time.Since(start).Seconds())

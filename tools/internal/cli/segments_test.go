@@ -4,43 +4,25 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tenurehq/tenure/services/platform/bootstrap"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
-	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
-// startSegmentation runs the real segmentation service on a fresh SQLite
-// file, consuming the profile service found through etcd, until the test
-// ends.
-func startSegmentation(tb testing.TB, etcd *clientv3.Client) *segmentationapp.App {
+// startSegmentation runs the real segmentation service in s, on a fresh
+// SQLite file, consuming the profile service found through etcd.
+func startSegmentation(tb testing.TB, s *stacktest.Stack) *segmentationapp.App {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, cleanup, err := segmentationapp.New(ctx, segmentationapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(tb.TempDir(), "segmentation.db"), LogLevel: "error", ShutdownTimeout: 5 * time.Second}, ProfileService: "profile"}, segmentationapp.Deps{Logger: quiet(), Etcd: etcd})
-	if err != nil {
-		cancel()
-		tb.Fatalf("segmentation: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("segmentation run: %v", err)
-		}
-		cleanup()
-	})
-	return a
+	return s.Add(segmentationapp.Component(func(c *segmentationapp.Config, _ *segmentationapp.Deps) {
+		c.MemoryLimit = 0 // a process-wide setting; leave the test binary's alone
+	})).Runner.(*segmentationapp.App)
 }
 
 // logHead returns the sequence of the latest event in profile's log.
@@ -90,11 +72,10 @@ type fixtureStack struct {
 
 func startFixtureStack(t *testing.T) fixtureStack {
 	t.Helper()
-	etcd := etcdtest.Start(t)
-	cli := etcdtest.Client(t, etcd)
-	paddr := startProfile(t, cli)
-	seg := startSegmentation(t, cli)
-	base := startGateway(t, etcd)
+	s := stacktest.Start(t, stacktest.Options{})
+	paddr := startProfile(t, s)
+	seg := startSegmentation(t, s)
+	base := startGateway(t, s)
 	importJSON(t, "--file", fixture, "--grpc", paddr)
 	waitConsumed(t, seg, logHead(t, paddr), 20*time.Second)
 	return fixtureStack{gateway: base, profileAddr: paddr, segAddr: seg.Addr()}

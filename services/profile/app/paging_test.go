@@ -1,4 +1,4 @@
-package grpcapi_test
+package app_test
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 // another customer, or on another List method, is INVALID_ARGUMENT with
 // reason INVALID_PAGE_TOKEN naming page_token.
 func TestListPaging(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		at := time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)
 		for _, id := range []string{"pg-1", "pg-2"} {
 			if _, err := cli.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: id, Customer: &profilev1.Customer{}}); err != nil {

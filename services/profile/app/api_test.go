@@ -1,76 +1,23 @@
-package grpcapi_test
+package app_test
 
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
-	"github.com/tenurehq/tenure/services/platform/grpcserver"
-	"github.com/tenurehq/tenure/services/platform/idempotency"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
-	"github.com/tenurehq/tenure/services/profile/internal/grpcapi"
-	"github.com/tenurehq/tenure/services/profile/internal/profile"
-	"github.com/tenurehq/tenure/services/profile/internal/store"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
-
-// serve starts one replica of the profile API over db on 127.0.0.1:0 and
-// returns a client for it.
-func serve(t *testing.T, db *sqlstore.DB) profilev1.ProfileServiceClient {
-	t.Helper()
-	ctx := context.Background()
-	st := store.New(db)
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	idem := idempotency.NewStore(db, idempotency.WithDomain(grpcapi.Domain))
-	if err := idem.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := grpcapi.New(profile.NewService(st, nil), grpcapi.WithPollInterval(20*time.Millisecond))
-	srv, err := grpcserver.New(grpcserver.Config{
-		Service:           "profile",
-		Logger:            logger,
-		Errors:            grpcapi.ErrorTable(logger),
-		UnaryInterceptors: []grpc.UnaryServerInterceptor{idem.UnaryServerInterceptor()},
-		ShutdownTimeout:   2 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api.Register(srv.GRPC())
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(runCtx) }()
-	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		api.Stop()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server Run: %v", err)
-		}
-	})
-	return profilev1.NewProfileServiceClient(conn)
-}
 
 func gbp(minor int64) *typev1.Money { return &typev1.Money{CurrencyCode: "GBP", AmountMinor: minor} }
 
@@ -144,9 +91,9 @@ func wantMessage(t *testing.T, err error, want string) {
 }
 
 func TestCustomers(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 
 		create := &profilev1.CreateCustomerRequest{
 			CustomerId: "c-1",

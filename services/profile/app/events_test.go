@@ -1,4 +1,4 @@
-package grpcapi_test
+package app_test
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 )
 
 func TestEventsAndFeatures(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		base := time.Now().UTC().Truncate(time.Second)
 		day := func(d int) time.Time { return base.AddDate(0, 0, d-30) }
 
@@ -186,11 +186,11 @@ func TestEventsAndFeatures(t *testing.T) {
 }
 
 func TestStreamEvents(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		replicaA := serve(t, db)
-		replicaB := serve(t, db) // another replica on the same database
+		replicaA := serve(t, dsn)
+		replicaB := serve(t, dsn) // another replica on the same database
 		at := time.Now().Add(-time.Hour)
 
 		record := func(cli profilev1.ProfileServiceClient, ids ...string) []int64 {
@@ -242,9 +242,9 @@ func TestStreamEvents(t *testing.T) {
 }
 
 func TestExportAndErase(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		at := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
 		if _, err := cli.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "e-1",
 			Customer: &profilev1.Customer{FullName: "Eve", Email: "eve@example.com", Tags: []string{"vip"}}}); err != nil {
@@ -320,9 +320,9 @@ func TestExportAndErase(t *testing.T) {
 }
 
 func TestGetEventLogHead(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		head, err := cli.GetEventLogHead(ctx, &profilev1.GetEventLogHeadRequest{})
 		if err != nil || head.GetHeadSequence() != 0 {
 			t.Fatalf("empty log: GetEventLogHead = %v, %v; want 0", head, err)

@@ -1,4 +1,4 @@
-package grpcapi_test
+package app_test
 
 import (
 	"context"
@@ -55,10 +55,10 @@ func readLog(ctx context.Context, t *testing.T, cli profilev1.ProfileServiceClie
 }
 
 func TestCustomerChangeEvents(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		must := func(_ any, err error) {
 			t.Helper()
 			if err != nil {
@@ -149,9 +149,9 @@ func TestCustomerChangeEvents(t *testing.T) {
 }
 
 func TestSystemEventsRejected(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		at := timestamppb.New(time.Now().Add(-time.Hour))
 		tests := []struct {
 			field string

@@ -1,4 +1,4 @@
-package grpcapi_test
+package app_test
 
 import (
 	"context"
@@ -58,9 +58,9 @@ func holdsPersonalData(stored string) []string {
 // customers' keys, and the erasure's own, still replay; a deletion that
 // fails forgets nothing.
 func TestErasureForgetsStoredResponses(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		ann := func(id string) *profilev1.CreateCustomerRequest {
 			return &profilev1.CreateCustomerRequest{CustomerId: id, RequestId: "create-" + id, Customer: &profilev1.Customer{
 				FullName: "Ann Example", Email: "ann@example.com", Phone: "+447700900456", Birthday: "1985-04-01"}}
@@ -166,9 +166,9 @@ func TestErasureForgetsStoredResponses(t *testing.T) {
 // fail with INTERNAL on a 9,000-character id). A NUL anywhere in a request,
 // request_id included, is INVALID_TEXT from the gRPC server itself.
 func TestRequestIDIsValidated(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		for _, id := range []string{strings.Repeat("r", 9000), "tab\there", "two words"} {
 			calls := map[string]func() error{
 				"CreateCustomer": func() error {

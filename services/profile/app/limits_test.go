@@ -1,4 +1,4 @@
-package grpcapi_test
+package app_test
 
 import (
 	"context"
@@ -21,9 +21,9 @@ import (
 // batch, naming the field; the customer's totals never wrap, and a refund
 // larger than the orders makes net spend negative.
 func TestMoneyAndQuantityLimits(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		at := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 		zeroTime := viewEvent("ev-zero-time", "m-1", at)
 		zeroTime.OccurredAt = timestamppb.New(time.Time{})
@@ -106,9 +106,9 @@ func TestMoneyAndQuantityLimits(t *testing.T) {
 // a short prefix, the field violation explains without it, and the
 // ErrorInfo metadata leaves it out.
 func TestHugeEventIDNotEchoed(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		huge := strings.Repeat("e", 100_000)
 		_, err := cli.RecordEvent(ctx, &profilev1.RecordEventRequest{Event: viewEvent(huge, "m-2", time.Now().Add(-time.Hour))})
 		wantErr(t, err, codes.InvalidArgument, "INVALID_EVENT", "event.event_id")
@@ -140,9 +140,9 @@ func TestHugeEventIDNotEchoed(t *testing.T) {
 // Bad names and timestamps get messages in API terms: a short prefix of the
 // value, the accepted range, no protobuf text.
 func TestBadValueMessages(t *testing.T) {
-	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()
-		cli := serve(t, db)
+		cli := serve(t, dsn)
 		_, err := cli.GetCustomer(ctx, &profilev1.GetCustomerRequest{Name: strings.Repeat("n", 100_000)})
 		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "name")
 		wantMessage(t, err, `profile: invalid argument: name: must be "customers/" followed by a customer id, got "`+strings.Repeat("n", 32)+`"…`)
