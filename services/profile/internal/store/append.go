@@ -48,8 +48,8 @@ func (s *Store) batchWriter() batchWriter {
 // AppendEvents implements profile.Store. The whole batch is one
 // transaction: lock the rows of the batch's customers in id order
 // (creating the missing ones as provisional) and read their features,
-// announce the append (see announceAppend), insert the events (duplicates
-// skipped by the unique event id), fold in memory, write each customer's
+// insert the events (duplicates skipped by the unique event id; see
+// announceInsert), fold in memory, write each customer's
 // features back once, and delete the customers it created that got no
 // event. Batches of different customers run in parallel on PostgreSQL;
 // batches that share a customer wait for each other's row.
@@ -73,9 +73,6 @@ func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold p
 		clear(results)
 		ids, byID, err := lockCustomers(ctx, tx, w, events)
 		if err != nil {
-			return err
-		}
-		if err := s.announceAppend(ctx, tx); err != nil {
 			return err
 		}
 		seqs, err := w.insertEvents(ctx, tx, events, kinds, payloads)
@@ -332,6 +329,7 @@ func (postgresBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []prof
 		SELECT u.event_id, u.customer_id, u.kind, u.occurred_at, u.record_time, u.payload
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[])
 			WITH ORDINALITY AS u(event_id, customer_id, kind, occurred_at, record_time, payload, n)
+		WHERE `+announceInsert+`
 		ORDER BY u.n
 		ON CONFLICT (event_id) DO NOTHING
 		RETURNING event_id, sequence`,

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,20 +136,27 @@ func encodeTags(tags []string) (string, error) {
 	return string(b), err
 }
 
-// announceAppend announces, on PostgreSQL, that tx is about to take
-// sequence numbers, all above the last one handed out so far. Every writer
-// of the event log calls it before it inserts events, after locking the
+// announceInsert is the condition every PostgreSQL statement that inserts
+// into events carries: it announces that its transaction is about to take
+// sequence numbers, all above the last one handed out so far. PostgreSQL
+// evaluates such an uncorrelated condition once, before the statement
+// produces its first row, so before the first sequence is taken; putting
+// it in the insert saves a round trip. Writers call it after locking the
 // rows of the customers the events are for.
-func (s *Store) announceAppend(ctx context.Context, tx *sql.Tx) error {
-	if s.db.Dialect != sqlstore.Postgres {
-		return nil
+var announceInsert = `(SELECT pg_advisory_xact_lock_shared(
+	COALESCE(pg_sequence_last_value('` + eventSequence + `'), 0) | ` + strconv.FormatInt(inFlightBit, 10) + `)) IS NOT NULL`
+
+// insertEvent appends one event that is folded into no features (a system
+// event).
+func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, e profile.Event, kind, payload string) error {
+	query := `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	if s.db.Dialect == sqlstore.Postgres {
+		query = `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
+			SELECT $1, $2, $3, $4::bigint, $5::bigint, $6 WHERE ` + announceInsert
 	}
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(
-		COALESCE(pg_sequence_last_value('`+eventSequence+`'), 0) | $1)`, inFlightBit)
-	if err != nil {
-		return fmt.Errorf("store: announce append: %w", err)
-	}
-	return nil
+	_, err := tx.ExecContext(ctx, query, e.ID, e.CustomerID, kind, nanos(e.OccurredAt), nanos(e.RecordTime), payload)
+	return err
 }
 
 // logHorizon returns the highest sequence a reader of the whole log may
@@ -465,12 +473,7 @@ func (s *Store) appendCustomerEvent(ctx context.Context, tx *sql.Tx, event profi
 	if err != nil {
 		return err
 	}
-	if err := s.announceAppend(ctx, tx); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO events
-		(event_id, customer_id, kind, occurred_at, record_time, payload) VALUES (?, ?, ?, ?, ?, ?)`),
-		e.ID, e.CustomerID, kind, nanos(e.OccurredAt), nanos(e.RecordTime), payload); err != nil {
+	if err := s.insertEvent(ctx, tx, e, kind, payload); err != nil {
 		return fmt.Errorf("store: append %s for %s: %w", kind, e.CustomerID, err)
 	}
 	return nil
@@ -640,12 +643,9 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
 			return fmt.Errorf("store: delete erased customer %s: %w", id, err)
 		}
-		if err := s.announceAppend(ctx, tx); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO events
-			(event_id, customer_id, kind, occurred_at, record_time, payload) VALUES (?, ?, ?, ?, ?, ?)`),
-			erased.ID, id, kind, nanos(erased.OccurredAt), nanos(erased.RecordTime), payload); err != nil {
+		erased := erased
+		erased.CustomerID = id
+		if err := s.insertEvent(ctx, tx, erased, kind, payload); err != nil {
 			return fmt.Errorf("store: append customer_erased for %s: %w", id, err)
 		}
 		return nil
