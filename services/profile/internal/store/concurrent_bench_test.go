@@ -9,60 +9,62 @@ import (
 	"github.com/tenurehq/tenure/services/profile/internal/profile"
 )
 
-// BenchmarkConcurrentWrites runs 24 writers at once, each on its own
-// customers, alternating a batch of 100 events over 10 customers and a
+// BenchmarkConcurrentWrites runs 24 writers at once, each on its own 10
+// customers, alternating a batch of events over its customers and a
 // profile update with its system event; it reports writes (transactions)
-// and events per second, per engine.
+// and events per second, per engine and batch size (100 events, or 1,000
+// as the largest batch the API takes).
 func BenchmarkConcurrentWrites(b *testing.B) {
 	const (
 		parallelism = 12 // goroutines per GOMAXPROCS: 24 on 2 cores
 		perWriter   = 10 // customers
-		batchSize   = 100
 	)
 	for _, eng := range engines {
-		b.Run(eng.name, func(b *testing.B) {
-			db, _ := eng.open(b)
-			s := migrated(b, db)
-			ctx := context.Background()
-			writers := parallelism * 64 // more than any GOMAXPROCS here
-			var seed []profile.Event
-			for w := range writers {
-				for c := range perWriter {
-					seed = append(seed, orderEvent(fmt.Sprintf("seed-%d-%d", w, c), fmt.Sprintf("w%d-c%d", w, c), c))
+		for _, batchSize := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("%s/batch%d", eng.name, batchSize), func(b *testing.B) {
+				db, _ := eng.open(b)
+				s := migrated(b, db)
+				ctx := context.Background()
+				writers := parallelism * 64 // more than any GOMAXPROCS here
+				var seed []profile.Event
+				for w := range writers {
+					for c := range perWriter {
+						seed = append(seed, orderEvent(fmt.Sprintf("seed-%d-%d", w, c), fmt.Sprintf("w%d-c%d", w, c), c))
+					}
 				}
-			}
-			if _, err := s.AppendEvents(ctx, seed, fold); err != nil {
-				b.Fatal(err)
-			}
-			// Warm up: one write of each kind before the clock starts.
-			for i := range 2 {
-				if err := writeOnce(ctx, s, writers-1, i, perWriter, batchSize); err != nil {
+				if _, err := s.AppendEvents(ctx, seed, fold); err != nil {
 					b.Fatal(err)
 				}
-			}
-			var (
-				next   atomic.Int64
-				events atomic.Int64
-			)
-			b.SetParallelism(parallelism)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				w := int(next.Add(1)) - 1
-				for i := 0; pb.Next(); i++ {
-					if err := writeOnce(ctx, s, w, i, perWriter, batchSize); err != nil {
-						b.Error(err)
-						return
-					}
-					if i%2 == 0 {
-						events.Add(batchSize)
-					} else {
-						events.Add(1)
+				// Warm up: one write of each kind before the clock starts.
+				for i := range 2 {
+					if err := writeOnce(ctx, s, writers-1, i, perWriter, batchSize); err != nil {
+						b.Fatal(err)
 					}
 				}
+				var (
+					next   atomic.Int64
+					events atomic.Int64
+				)
+				b.SetParallelism(parallelism)
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					w := int(next.Add(1)) - 1
+					for i := 0; pb.Next(); i++ {
+						if err := writeOnce(ctx, s, w, i, perWriter, batchSize); err != nil {
+							b.Error(err)
+							return
+						}
+						if i%2 == 0 {
+							events.Add(int64(batchSize))
+						} else {
+							events.Add(1)
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+				b.ReportMetric(float64(events.Load())/b.Elapsed().Seconds(), "events/s")
 			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
-			b.ReportMetric(float64(events.Load())/b.Elapsed().Seconds(), "events/s")
-		})
+		}
 	}
 }
 
