@@ -120,6 +120,8 @@ BENCH_COUNT ?= 3
 bench:
 	go test -run '^$$' -bench BenchmarkBatchRecordEvents -benchtime 20x -count $(BENCH_COUNT) ./services/profile/app
 	go test -run '^$$' -bench BenchmarkAppendBatch -benchtime 20x -count 1 ./services/profile/internal/store
+	go test -run '^$$' -bench 'BenchmarkConcurrentWrites/.*/batch100$$' -benchtime 1000x -count $(BENCH_COUNT) ./services/profile/internal/store
+	go test -run '^$$' -bench 'BenchmarkConcurrentWrites/.*/batch1000$$' -benchtime 200x -count $(BENCH_COUNT) ./services/profile/internal/store
 	go test -run '^$$' -bench BenchmarkGetCustomer -benchtime 2s -count $(BENCH_COUNT) ./services/gateway/app
 	go test -run '^$$' -bench BenchmarkImportOnlineRetail -benchtime 1x -count $(BENCH_COUNT) ./tools/internal/cli
 	$(MAKE) --no-print-directory bench-segmentation

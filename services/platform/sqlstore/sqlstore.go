@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -63,34 +64,106 @@ type DB struct {
 
 	stmtMu sync.RWMutex
 	stmts  map[string]*sql.Stmt
+	// wanted holds the queries TxStmt met before Prepared did: true until
+	// they are prepared for the whole DB after the transaction that wanted
+	// them, false if that failed (a query only valid in its transaction).
+	wanted  map[string]bool
+	pending atomic.Int64 // how many wanted queries are true
+
+	// retried, if set, is called with each error InTx is about to retry
+	// (tests use it to act between attempts).
+	retried func(err error)
 }
 
 // Prepared returns query (in the dialect's placeholders) prepared once for
 // the life of db. database/sql prepares it again on each pooled connection
 // the first time that connection runs it, so hot statements skip parsing
-// and planning; use Tx.StmtContext to run it in a transaction. The
-// statements are closed by Close.
+// and planning. The statements are closed by Close.
+//
+// Prepared takes a connection from the pool the first time it sees query,
+// so never call it inside a transaction: a transaction that holds a lock
+// and waits for a second connection can wait for ever when the other
+// connections wait for its lock. Use TxStmt there.
 func (db *DB) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	db.stmtMu.RLock()
-	st, ok := db.stmts[query]
-	db.stmtMu.RUnlock()
-	if ok {
+	if st := db.cached(query); st != nil {
 		return st, nil
 	}
-	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if st, ok := db.stmts[query]; ok {
-		return st, nil
-	}
+	// Prepare without holding stmtMu: waiting for a connection under it
+	// would stall every TxStmt, including those of transactions that the
+	// connections in use wait for.
 	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if prev, ok := db.stmts[query]; ok {
+		_ = st.Close() // another goroutine was first
+		return prev, nil
 	}
 	if db.stmts == nil {
 		db.stmts = map[string]*sql.Stmt{}
 	}
 	db.stmts[query] = st
+	delete(db.wanted, query)
 	return st, nil
+}
+
+func (db *DB) cached(query string) *sql.Stmt {
+	db.stmtMu.RLock()
+	defer db.stmtMu.RUnlock()
+	return db.stmts[query]
+}
+
+// TxStmt returns query (in the dialect's placeholders) prepared on tx's own
+// connection, for use in tx only; it never takes a connection from the
+// pool. A query Prepared already knows reuses that statement, which is
+// prepared once per connection; any other is prepared for this transaction
+// and, after the transaction InTx runs it in ends, once for the whole DB,
+// so the next transactions reuse it. (On PostgreSQL the pgx driver also
+// caches the statements of plain tx.ExecContext and tx.QueryContext calls
+// per connection; TxStmt matters most on SQLite, where the driver parses
+// every statement it is given as text.)
+func (db *DB) TxStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st := db.cached(query); st != nil {
+		return tx.StmtContext(ctx, st), nil
+	}
+	st, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	db.stmtMu.Lock()
+	if _, seen := db.wanted[query]; !seen {
+		if db.wanted == nil {
+			db.wanted = map[string]bool{}
+		}
+		db.wanted[query] = true
+		db.pending.Add(1)
+	}
+	db.stmtMu.Unlock()
+	return st, nil
+}
+
+// prepareWanted prepares, through the pool, the queries TxStmt asked for.
+// InTx calls it once its transaction has ended and released its
+// connection.
+func (db *DB) prepareWanted(ctx context.Context) {
+	if db.pending.Load() == 0 || ctx.Err() != nil {
+		return
+	}
+	db.stmtMu.Lock()
+	var queries []string
+	for q, want := range db.wanted {
+		if want {
+			queries = append(queries, q)
+			db.wanted[q] = false // whatever happens, try once
+		}
+	}
+	db.pending.Store(0)
+	db.stmtMu.Unlock()
+	for _, q := range queries {
+		_, _ = db.Prepared(ctx, q) // on failure each transaction prepares q for itself
+	}
 }
 
 // Close closes the prepared statements and the database.
@@ -100,6 +173,7 @@ func (db *DB) Close() error {
 		_ = st.Close()
 		delete(db.stmts, q)
 	}
+	clear(db.wanted)
 	db.stmtMu.Unlock()
 	return db.DB.Close()
 }
@@ -240,11 +314,15 @@ func (db *DB) inTx(ctx context.Context, withConn bool, fn func(conn *sql.Conn, t
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if attempt > 0 {
+			if db.retried != nil {
+				db.retried(err)
+			}
 			if werr := backoff(ctx, attempt); werr != nil {
 				return errors.Join(err, werr)
 			}
 		}
 		err = db.runTx(ctx, withConn, fn)
+		db.prepareWanted(ctx)
 		if err == nil || !db.isRetryable(err) {
 			return err
 		}

@@ -61,9 +61,9 @@ type Store interface {
 	//     fold(&features, event) is called, and the features are saved with
 	//     Revision incremented and UpdateTime = RecordTime.
 	// Results are in input order. Sequences are strictly increasing and must
-	// become visible in order: a reader that has seen sequence n never later
-	// sees a new event with a sequence below n (serialise appends, e.g. by
-	// updating one log-head counter row inside the transaction).
+	// become visible in order: a reader of ListEvents that has seen sequence
+	// n never later sees a new event with a sequence below n (serialise
+	// appends, or let ListEvents stop below sequences still in flight).
 	AppendEvents(ctx context.Context, events []Event, fold FoldFunc) ([]AppendResult, error)
 
 	// ListEvents returns up to limit events of the whole log with
@@ -100,9 +100,9 @@ type Store interface {
 // customer, given the customer before and after it (after as it will be
 // stored, with its new Revision), or false when there is nothing to record.
 // The store calls it inside the transaction of the write and appends the
-// event to the log there, with the next sequence, holding the same lock as
-// AppendEvents (so sequence order is commit order); the event is not folded
-// into any features. The returned event has every field but Sequence set.
+// event to the log there, with the next sequence, under the same ordering
+// guarantee as AppendEvents; the event is not folded into any features. The
+// returned event has every field but Sequence set.
 type CustomerEventFunc func(before, after Customer) (Event, bool)
 
 // FoldFunc folds one accepted event into its customer's features. The store

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -15,20 +16,23 @@ type customerFold struct {
 	id       string
 	events   []int // indexes into the batch, in input order
 	features profile.Features
-	found    bool // the customer row exists
+	found    bool // the customer row is locked and its features loaded
+	created  bool // this transaction inserted the customer row
 }
 
 // batchWriter is the engine-specific part of AppendEvents: each method is
 // one set-oriented step over the whole batch.
 type batchWriter interface {
+	// insertProvisional creates the customers of ids (sorted) that do not
+	// exist, in StateProvisional with revision 0 (the feature write makes
+	// it 1), and returns the ids it created.
+	insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) ([]string, error)
+	// lockFeatures locks the rows of the customers of ids (sorted) that
+	// exist, in id order, and sets their features and found.
+	lockFeatures(ctx context.Context, tx *sql.Tx, ids []string, byID map[string]*customerFold) error
 	// insertEvents inserts the events, skipping ids already in the log, and
 	// returns the sequence of each inserted event by id.
 	insertEvents(ctx context.Context, tx *sql.Tx, events []profile.Event, kinds, payloads []string) (map[string]int64, error)
-	// loadFeatures sets features and found for the customers that exist.
-	loadFeatures(ctx context.Context, tx *sql.Tx, byID map[string]*customerFold) error
-	// insertProvisional creates customers in StateProvisional with revision
-	// 0 (the feature write makes it 1); existing ids are left alone.
-	insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) error
 	// writeFeatures stores features, sets update_time and increments
 	// revision of each customer.
 	writeFeatures(ctx context.Context, tx *sql.Tx, ids, features []string, times []int64) error
@@ -42,10 +46,13 @@ func (s *Store) batchWriter() batchWriter {
 }
 
 // AppendEvents implements profile.Store. The whole batch is one
-// transaction holding the event-log lock: insert the events (duplicates
-// skipped by the unique event id), read the affected customers' features
-// once, create the missing customers as provisional, fold in memory, and
-// write each customer's features back once.
+// transaction: lock the rows of the batch's customers in id order
+// (creating the missing ones as provisional) and read their features,
+// insert the events (duplicates skipped by the unique event id; see
+// announceInsert), fold in memory, write each customer's
+// features back once, and delete the customers it created that got no
+// event. Batches of different customers run in parallel on PostgreSQL;
+// batches that share a customer wait for each other's row.
 func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold profile.FoldFunc) ([]profile.AppendResult, error) {
 	if len(events) == 0 {
 		return nil, nil
@@ -64,17 +71,14 @@ func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold p
 	results := make([]profile.AppendResult, len(events))
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		clear(results)
-		if err := s.lockLog(ctx, tx); err != nil {
+		ids, byID, err := lockCustomers(ctx, tx, w, events)
+		if err != nil {
 			return err
 		}
 		seqs, err := w.insertEvents(ctx, tx, events, kinds, payloads)
 		if err != nil {
 			return err
 		}
-
-		// Group accepted events by customer, in order of first appearance.
-		var folds []*customerFold
-		byID := map[string]*customerFold{}
 		for i, e := range events {
 			seq, ok := seqs[e.ID]
 			if !ok {
@@ -83,58 +87,91 @@ func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold p
 			}
 			results[i] = profile.AppendResult{Sequence: seq}
 			cf := byID[e.CustomerID]
-			if cf == nil {
-				cf = &customerFold{id: e.CustomerID}
-				byID[e.CustomerID] = cf
-				folds = append(folds, cf)
-			}
 			cf.events = append(cf.events, i)
 		}
-		if len(folds) == 0 {
-			return nil
-		}
-
-		// Customers are read before the missing ones are created. That is
-		// safe: appends, deletes and erasures hold the log lock, and a
-		// customer CreateCustomer inserts meanwhile starts with empty
-		// features, which is what the fold assumed.
-		if err := w.loadFeatures(ctx, tx, byID); err != nil {
-			return err
-		}
-		var newIDs []string
-		var newTimes []int64
-		for _, cf := range folds {
-			if !cf.found {
-				newIDs = append(newIDs, cf.id)
-				newTimes = append(newTimes, nanos(events[cf.events[0]].RecordTime))
-			}
-		}
-		if len(newIDs) > 0 {
-			if err := w.insertProvisional(ctx, tx, newIDs, newTimes); err != nil {
-				return err
-			}
-		}
-
-		ids := make([]string, len(folds))
-		features := make([]string, len(folds))
-		times := make([]int64, len(folds))
-		for i, cf := range folds {
-			for _, j := range cf.events {
-				fold(&cf.features, events[j])
-			}
-			f, err := encodeFeatures(cf.features)
-			if err != nil {
-				return fmt.Errorf("store: features of %s: %w", cf.id, err)
-			}
-			ids[i], features[i] = cf.id, f
-			times[i] = nanos(events[cf.events[len(cf.events)-1]].RecordTime)
-		}
-		return w.writeFeatures(ctx, tx, ids, features, times)
+		return s.foldCustomers(ctx, tx, w, events, ids, byID, fold)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return results, nil
+}
+
+// lockCustomers locks the rows of the customers of events in id order,
+// creating the missing ones as provisional, and loads their features. It
+// returns the sorted ids. A customer deleted or erased between the insert
+// that found it and the lock is created again.
+func lockCustomers(ctx context.Context, tx *sql.Tx, w batchWriter, events []profile.Event) ([]string, map[string]*customerFold, error) {
+	byID := map[string]*customerFold{}
+	times := map[string]int64{}
+	var ids []string
+	for _, e := range events {
+		if byID[e.CustomerID] == nil {
+			byID[e.CustomerID] = &customerFold{id: e.CustomerID}
+			times[e.CustomerID] = nanos(e.RecordTime)
+			ids = append(ids, e.CustomerID)
+		}
+	}
+	slices.Sort(ids)
+	for missing := ids; len(missing) > 0; {
+		missingTimes := make([]int64, len(missing))
+		for i, id := range missing {
+			missingTimes[i] = times[id]
+		}
+		created, err := w.insertProvisional(ctx, tx, missing, missingTimes)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, id := range created {
+			byID[id].created = true
+		}
+		if err := w.lockFeatures(ctx, tx, missing, byID); err != nil {
+			return nil, nil, err
+		}
+		var still []string
+		for _, id := range missing {
+			if !byID[id].found {
+				still = append(still, id)
+			}
+		}
+		missing = still
+	}
+	return ids, byID, nil
+}
+
+// foldCustomers folds each customer's accepted events into its features
+// and writes them, and deletes the customers lockCustomers created that
+// got no event (every event of theirs was a duplicate).
+func (s *Store) foldCustomers(ctx context.Context, tx *sql.Tx, w batchWriter, events []profile.Event, ids []string, byID map[string]*customerFold, fold profile.FoldFunc) error {
+	var (
+		written, features []string
+		times             []int64
+	)
+	for _, id := range ids {
+		cf := byID[id]
+		if len(cf.events) == 0 {
+			if cf.created {
+				if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
+					return fmt.Errorf("store: remove unused provisional customer %s: %w", id, err)
+				}
+			}
+			continue
+		}
+		for _, j := range cf.events {
+			fold(&cf.features, events[j])
+		}
+		f, err := encodeFeatures(cf.features)
+		if err != nil {
+			return fmt.Errorf("store: features of %s: %w", id, err)
+		}
+		written = append(written, id)
+		features = append(features, f)
+		times = append(times, nanos(events[cf.events[len(cf.events)-1]].RecordTime))
+	}
+	if len(written) == 0 {
+		return nil
+	}
+	return w.writeFeatures(ctx, tx, written, features, times)
 }
 
 // scanFeatures reads (customer_id, features) rows into byID and closes
@@ -202,29 +239,28 @@ func (b sqliteBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []prof
 	return seqs, nil
 }
 
-// prepare returns query prepared once per database, bound to tx.
+// prepare returns query prepared on tx's connection (once per connection
+// for the life of the database).
 func (b sqliteBatch) prepare(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	stmt, err := b.db.Prepared(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return tx.StmtContext(ctx, stmt), nil
+	return b.db.TxStmt(ctx, tx, query)
 }
 
 // sqliteLoadChunk bounds the ids of one IN list, far below SQLite's
 // 32,766 bound parameters.
 const sqliteLoadChunk = 500
 
-func (sqliteBatch) loadFeatures(ctx context.Context, tx *sql.Tx, byID map[string]*customerFold) error {
-	ids := make([]any, 0, len(byID))
-	for id := range byID {
-		ids = append(ids, id)
+// lockFeatures needs no row locks: the immediate transaction holds the
+// database's write lock.
+func (sqliteBatch) lockFeatures(ctx context.Context, tx *sql.Tx, ids []string, byID map[string]*customerFold) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
 	}
-	for start := 0; start < len(ids); start += sqliteLoadChunk {
-		end := min(start+sqliteLoadChunk, len(ids))
+	for start := 0; start < len(args); start += sqliteLoadChunk {
+		end := min(start+sqliteLoadChunk, len(args))
 		query := `SELECT customer_id, features FROM customers WHERE customer_id IN (?` +
 			strings.Repeat(", ?", end-start-1) + `)`
-		rows, err := tx.QueryContext(ctx, query, ids[start:end]...)
+		rows, err := tx.QueryContext(ctx, query, args[start:end]...)
 		if err != nil {
 			return fmt.Errorf("store: load features: %w", err)
 		}
@@ -235,19 +271,28 @@ func (sqliteBatch) loadFeatures(ctx context.Context, tx *sql.Tx, byID map[string
 	return nil
 }
 
-func (b sqliteBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) error {
+func (b sqliteBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) ([]string, error) {
 	stmt, err := b.prepare(ctx, tx, fmt.Sprintf(`INSERT INTO customers (customer_id, state, create_time, update_time, revision)
 		VALUES (?, %d, ?, ?, 0) ON CONFLICT (customer_id) DO NOTHING`, int(profile.StateProvisional)))
 	if err != nil {
-		return fmt.Errorf("store: create provisional customers: %w", err)
+		return nil, fmt.Errorf("store: create provisional customers: %w", err)
 	}
 	defer stmt.Close()
+	var created []string
 	for i, id := range ids {
-		if _, err := stmt.ExecContext(ctx, id, times[i], times[i]); err != nil {
-			return fmt.Errorf("store: create provisional customer %s: %w", id, err)
+		res, err := stmt.ExecContext(ctx, id, times[i], times[i])
+		if err != nil {
+			return nil, fmt.Errorf("store: create provisional customer %s: %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, fmt.Errorf("store: create provisional customer %s: %w", id, err)
+		}
+		if n == 1 {
+			created = append(created, id)
 		}
 	}
-	return nil
+	return created, nil
 }
 
 func (b sqliteBatch) writeFeatures(ctx context.Context, tx *sql.Tx, ids, features []string, times []int64) error {
@@ -284,6 +329,7 @@ func (postgresBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []prof
 		SELECT u.event_id, u.customer_id, u.kind, u.occurred_at, u.record_time, u.payload
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[])
 			WITH ORDINALITY AS u(event_id, customer_id, kind, occurred_at, record_time, payload, n)
+		WHERE `+announceInsert+`
 		ORDER BY u.n
 		ON CONFLICT (event_id) DO NOTHING
 		RETURNING event_id, sequence`,
@@ -309,26 +355,40 @@ func (postgresBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []prof
 	return seqs, nil
 }
 
-func (postgresBatch) loadFeatures(ctx context.Context, tx *sql.Tx, byID map[string]*customerFold) error {
-	ids := make([]string, 0, len(byID))
-	for id := range byID {
-		ids = append(ids, id)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT customer_id, features FROM customers WHERE customer_id = ANY($1::text[])`, ids)
+// lockFeatures locks in id order, so two batches that share customers
+// take their rows in the same order and cannot deadlock on them.
+func (postgresBatch) lockFeatures(ctx context.Context, tx *sql.Tx, ids []string, byID map[string]*customerFold) error {
+	rows, err := tx.QueryContext(ctx, `SELECT customer_id, features FROM customers
+		WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE`, ids)
 	if err != nil {
 		return fmt.Errorf("store: load features: %w", err)
 	}
 	return scanFeatures(rows, byID)
 }
 
-func (postgresBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) error {
-	_, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO customers (customer_id, state, create_time, update_time, revision)
+// insertProvisional inserts in id order, for the same reason.
+func (postgresBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`INSERT INTO customers (customer_id, state, create_time, update_time, revision)
 		SELECT u.id, %d, u.t, u.t, 0 FROM unnest($1::text[], $2::bigint[]) AS u(id, t)
-		ON CONFLICT (customer_id) DO NOTHING`, int(profile.StateProvisional)), ids, times)
+		ORDER BY u.id
+		ON CONFLICT (customer_id) DO NOTHING
+		RETURNING customer_id`, int(profile.StateProvisional)), ids, times)
 	if err != nil {
-		return fmt.Errorf("store: create provisional customers: %w", err)
+		return nil, fmt.Errorf("store: create provisional customers: %w", err)
 	}
-	return nil
+	defer rows.Close()
+	var created []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: create provisional customers: %w", err)
+		}
+		created = append(created, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: create provisional customers: %w", err)
+	}
+	return created, nil
 }
 
 func (postgresBatch) writeFeatures(ctx context.Context, tx *sql.Tx, ids, features []string, times []int64) error {

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,12 +23,22 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// appendLockKey is the PostgreSQL advisory lock every writer of the event
-// log holds for the rest of its transaction. It makes sequence order equal
-// commit order, and serialises feature folding per customer across
-// replicas. (SQLite transactions are immediate, so writers are serialised
-// already.)
-const appendLockKey = 5_837_104_113
+// Ordering of the event log on PostgreSQL. Writers of different customers
+// run in parallel, so a sequence can commit after a higher one. Readers of
+// the whole log therefore stop below the lowest sequence still in flight
+// (see logHorizon), which every writer announces before it takes sequence
+// numbers: a shared advisory lock on key inFlightBit|n, held until its
+// transaction ends, says "my sequences are above n". Writers of one customer
+// are ordered by its row lock, which they take before their sequences.
+// (SQLite transactions are immediate: one writer at a time, so sequence
+// order is commit order already.)
+const (
+	// inFlightBit marks the advisory lock keys that announce writers; the
+	// rest of the key is a sequence (below 2^62).
+	inFlightBit int64 = 1 << 62
+	// eventSequence is the sequence behind events.sequence (BIGSERIAL).
+	eventSequence = "events_sequence_seq"
+)
 
 // Store is the SQL implementation of profile.Store.
 type Store struct {
@@ -124,15 +136,59 @@ func encodeTags(tags []string) (string, error) {
 	return string(b), err
 }
 
-// lockLog takes the event-log lock on PostgreSQL.
-func (s *Store) lockLog(ctx context.Context, tx *sql.Tx) error {
+// announceInsert is the condition every PostgreSQL statement that inserts
+// into events carries: it announces that its transaction is about to take
+// sequence numbers, all above the last one handed out so far. PostgreSQL
+// evaluates such an uncorrelated condition once, before the statement
+// produces its first row, so before the first sequence is taken; putting
+// it in the insert saves a round trip. Writers call it after locking the
+// rows of the customers the events are for.
+var announceInsert = `(SELECT pg_advisory_xact_lock_shared(
+	COALESCE(pg_sequence_last_value('` + eventSequence + `'), 0) | ` + strconv.FormatInt(inFlightBit, 10) + `)) IS NOT NULL`
+
+// insertEvent appends one event that is folded into no features (a system
+// event).
+func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, e profile.Event, kind, payload string) error {
+	query := `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	if s.db.Dialect == sqlstore.Postgres {
+		query = `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
+			SELECT $1, $2, $3, $4::bigint, $5::bigint, $6 WHERE ` + announceInsert
+	}
+	_, err := tx.ExecContext(ctx, query, e.ID, e.CustomerID, kind, nanos(e.OccurredAt), nanos(e.RecordTime), payload)
+	return err
+}
+
+// logHorizon returns the highest sequence a reader of the whole log may
+// read up to: every event at or below it is committed or never will be.
+// On PostgreSQL that is the last sequence handed out, or the lowest
+// announced by a writer still in flight if that is lower. The two are read
+// in that order, in separate statements, and the caller reads the events
+// in a later statement (a newer snapshot): a writer that announces after
+// the first read takes sequences above it, and one whose announcement is
+// gone by the second read has committed before the events are read (or
+// rolled back).
+func (s *Store) logHorizon(ctx context.Context) (int64, error) {
 	if s.db.Dialect != sqlstore.Postgres {
-		return nil
+		return math.MaxInt64, nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(appendLockKey)); err != nil {
-		return fmt.Errorf("store: lock event log: %w", err)
+	var handedOut int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(pg_sequence_last_value('`+eventSequence+`'), 0)`).
+		Scan(&handedOut); err != nil {
+		return 0, fmt.Errorf("store: event log horizon: %w", err)
 	}
-	return nil
+	var inFlight sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT min(((classid::bigint << 32) | objid::bigint) & $1)
+		FROM pg_locks
+		WHERE locktype = 'advisory' AND objsubid = 1 AND classid::bigint >> 30 = 1
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+		inFlightBit-1).Scan(&inFlight); err != nil {
+		return 0, fmt.Errorf("store: event log horizon: %w", err)
+	}
+	if inFlight.Valid && inFlight.Int64 < handedOut {
+		return inFlight.Int64, nil
+	}
+	return handedOut, nil
 }
 
 // forUpdate is the row-locking suffix for a read that precedes a write.
@@ -143,25 +199,24 @@ func (s *Store) forUpdate() string {
 	return "" // the immediate transaction already holds the write lock
 }
 
-// queryRower is a *sql.DB or a *sql.Tx.
-type queryRower interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// getCustomer reads one customer; lock also locks its row until the end of
-// the transaction q belongs to.
-func (s *Store) getCustomer(ctx context.Context, q queryRower, id string, lock bool) (profile.Customer, error) {
+// getCustomer reads one customer, in tx if it is not nil; lock also locks
+// its row until the end of tx.
+func (s *Store) getCustomer(ctx context.Context, tx *sql.Tx, id string, lock bool) (profile.Customer, error) {
 	query := `SELECT ` + customerColumns + ` FROM customers WHERE customer_id = ?`
 	if lock {
 		query += s.forUpdate()
 	}
-	stmt, err := s.db.Prepared(ctx, s.db.Rebind(query))
+	var (
+		stmt *sql.Stmt
+		err  error
+	)
+	if tx != nil {
+		stmt, err = s.db.TxStmt(ctx, tx, s.db.Rebind(query))
+	} else {
+		stmt, err = s.db.Prepared(ctx, s.db.Rebind(query))
+	}
 	if err != nil {
 		return profile.Customer{}, fmt.Errorf("store: get customer %s: %w", id, err)
-	}
-	if tx, ok := q.(*sql.Tx); ok {
-		stmt = tx.StmtContext(ctx, stmt)
-		defer stmt.Close()
 	}
 	c, err := scanCustomer(stmt.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -246,11 +301,6 @@ func (s *Store) syncTags(ctx context.Context, tx *sql.Tx, id string, oldTags, ne
 func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer, event profile.CustomerEventFunc) (profile.Customer, error) {
 	var out profile.Customer
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if event != nil {
-			if err := s.lockLog(ctx, tx); err != nil {
-				return err
-			}
-		}
 		c := c
 		c.Revision = 1
 		c.Features = profile.Features{}
@@ -290,7 +340,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer, event pr
 
 // GetCustomer implements profile.Store.
 func (s *Store) GetCustomer(ctx context.Context, id string) (profile.Customer, error) {
-	return s.getCustomer(ctx, s.db, id, false)
+	return s.getCustomer(ctx, nil, id, false)
 }
 
 // ListCustomers implements profile.Store.
@@ -348,13 +398,6 @@ func (s *Store) ListCustomers(ctx context.Context, f profile.CustomerFilter) ([]
 func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *profile.Customer) error, event profile.CustomerEventFunc) (profile.Customer, error) {
 	var out profile.Customer
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		// The log lock comes before the row lock, in the order appends take
-		// them.
-		if event != nil {
-			if err := s.lockLog(ctx, tx); err != nil {
-				return err
-			}
-		}
 		old, err := s.getCustomer(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -385,11 +428,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *profil
 // refers to activity of a customer that is gone.
 func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c profile.Customer) error, event profile.CustomerEventFunc) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		// Appends create customers; hold the log lock so none creates this
-		// one's first event while it is deleted.
-		if err := s.lockLog(ctx, tx); err != nil {
-			return err
-		}
+		// Appends lock the customer's row before they add its events, and
+		// create it again if it is gone by then, so none adds one while
+		// this holds the row.
 		c, err := s.getCustomer(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -421,7 +462,8 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c prof
 }
 
 // appendCustomerEvent appends the system event event returns for a write of
-// a customer, if any. The caller holds the log lock.
+// a customer, if any. The caller holds the customer's row (locked, inserted
+// or deleted in tx).
 func (s *Store) appendCustomerEvent(ctx context.Context, tx *sql.Tx, event profile.CustomerEventFunc, before, after profile.Customer) error {
 	if event == nil {
 		return nil
@@ -434,9 +476,7 @@ func (s *Store) appendCustomerEvent(ctx context.Context, tx *sql.Tx, event profi
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO events
-		(event_id, customer_id, kind, occurred_at, record_time, payload) VALUES (?, ?, ?, ?, ?, ?)`),
-		e.ID, e.CustomerID, kind, nanos(e.OccurredAt), nanos(e.RecordTime), payload); err != nil {
+	if err := s.insertEvent(ctx, tx, e, kind, payload); err != nil {
 		return fmt.Errorf("store: append %s for %s: %w", kind, e.CustomerID, err)
 	}
 	return nil
@@ -509,19 +549,31 @@ func scanEvents(rows *sql.Rows) ([]profile.Event, error) {
 	return out, rows.Err()
 }
 
-// HeadSequence implements profile.Store.
+// HeadSequence implements profile.Store. It is the highest sequence a
+// reader of the log can read now (see logHorizon).
 func (s *Store) HeadSequence(ctx context.Context) (int64, error) {
+	horizon, err := s.logHorizon(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var head int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(sequence), 0) FROM events`).Scan(&head); err != nil {
+	if err := s.db.QueryRowContext(ctx, s.db.Rebind(`SELECT COALESCE(MAX(sequence), 0) FROM events WHERE sequence <= ?`),
+		horizon).Scan(&head); err != nil {
 		return 0, fmt.Errorf("store: head sequence: %w", err)
 	}
 	return head, nil
 }
 
-// ListEvents implements profile.Store.
+// ListEvents implements profile.Store. It stops at the log horizon, so a
+// reader that resumes after the last event it got never misses one that
+// commits later (see logHorizon).
 func (s *Store) ListEvents(ctx context.Context, afterSequence int64, limit int) ([]profile.Event, error) {
+	horizon, err := s.logHorizon(ctx)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT `+eventColumns+` FROM events
-		WHERE sequence > ? ORDER BY sequence LIMIT ?`), afterSequence, limit)
+		WHERE sequence > ? AND sequence <= ? ORDER BY sequence LIMIT ?`), afterSequence, horizon, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list events: %w", err)
 	}
@@ -532,7 +584,9 @@ func (s *Store) ListEvents(ctx context.Context, afterSequence int64, limit int) 
 	return events, nil
 }
 
-// ListCustomerEvents implements profile.Store.
+// ListCustomerEvents implements profile.Store. It needs no horizon: the
+// writers of one customer hold its row while they take sequences and
+// commit, so its events commit in sequence order.
 func (s *Store) ListCustomerEvents(ctx context.Context, customerID string, afterSequence int64, limit int) ([]profile.Event, error) {
 	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT `+eventColumns+` FROM events
 		WHERE customer_id = ? AND sequence > ? ORDER BY sequence LIMIT ?`), customerID, afterSequence, limit)
@@ -558,9 +612,6 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 	}
 	var rekeyed int64
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := s.lockLog(ctx, tx); err != nil {
-			return err
-		}
 		c, err := s.getCustomer(ctx, tx, id, true)
 		if err != nil {
 			return err
@@ -598,9 +649,9 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 		if err := s.forgetResponses(ctx, tx, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO events
-			(event_id, customer_id, kind, occurred_at, record_time, payload) VALUES (?, ?, ?, ?, ?, ?)`),
-			erased.ID, id, kind, nanos(erased.OccurredAt), nanos(erased.RecordTime), payload); err != nil {
+		erased := erased
+		erased.CustomerID = id
+		if err := s.insertEvent(ctx, tx, erased, kind, payload); err != nil {
 			return fmt.Errorf("store: append customer_erased for %s: %w", id, err)
 		}
 		return nil

@@ -370,11 +370,11 @@ func (w *pageWriter) exec(ctx context.Context, query string, args ...any) error 
 	}
 	st, ok := w.stmts[query]
 	if !ok {
-		prepared, err := w.s.db.Prepared(ctx, query)
+		var err error
+		st, err = w.s.db.TxStmt(ctx, w.tx, query) // closed with the transaction
 		if err != nil {
 			return err
 		}
-		st = w.tx.StmtContext(ctx, prepared) // closed with the transaction
 		if w.stmts == nil {
 			w.stmts = map[string]*sql.Stmt{}
 		}
