@@ -168,7 +168,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // Rebind rewrites '?' placeholders to $1, $2, … for PostgreSQL and returns
 // the query unchanged for SQLite. Question marks inside single-quoted
 // literals, quoted identifiers and comments ("--" and /* */, which nest)
-// are left alone; dollar-quoted and E'' strings are not recognised.
+// are left alone; dollar-quoted strings and escape strings (E'…') are not
+// recognised.
 func (db *DB) Rebind(query string) string {
 	if db.Dialect != Postgres || !strings.Contains(query, "?") {
 		return query
