@@ -143,6 +143,25 @@ bench-segmentation-1m:
 	go run ./tools/cmd/tenure-bench synth --customers 1000000 --seed 1 --out $(BENCH_DIR)/synth-1m.tsv
 	TENURE_BENCH_SYNTH=$(BENCH_DIR)/synth-1m.tsv go test -run '^$$' -bench BenchmarkRecompute -benchtime $(BENCH_COUNT)x -count 1 -v -timeout 30m ./services/segmentation/internal/engine
 
+## fuzz: every fuzz target, one after another, for FUZZTIME each (default 30s).
+## Targets are found anew each run: packages with a `func Fuzz`, then `go test -list`.
+## A failing input is written to the package's testdata/fuzz/<target>/.
+## fuzz-short: the same for 3s each, as CI runs it.
+FUZZTIME ?= 30s
+FUZZ_DIRS = $$(grep -rl --include='*_test.go' '^func Fuzz' $(filter-out gen,$(MODULES)) | xargs -r -n1 dirname | sort -u)
+.PHONY: fuzz fuzz-short
+fuzz:
+	@set -e; for dir in $(FUZZ_DIRS); do \
+		list=$$(go test -list '^Fuzz' ./$$dir); \
+		for target in $$(grep '^Fuzz' <<<"$$list"); do \
+			echo "fuzz: $$dir $$target for $(FUZZTIME)"; \
+			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+		done; \
+	done
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
 tidy:
 	for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done
 	cd tools/buf && GOWORK=off go mod tidy

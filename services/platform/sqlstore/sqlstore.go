@@ -241,7 +241,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // Rebind rewrites '?' placeholders to $1, $2, … for PostgreSQL and returns
 // the query unchanged for SQLite. Question marks inside single-quoted
-// literals, quoted identifiers and comments are left alone.
+// literals, quoted identifiers and comments ("--" and /* */, which nest)
+// are left alone; dollar-quoted strings and escape strings (E'…') are not
+// recognised.
 func (db *DB) Rebind(query string) string {
 	if db.Dialect != Postgres || !strings.Contains(query, "?") {
 		return query
@@ -275,6 +277,10 @@ func (db *DB) Rebind(query string) string {
 			}
 			b.WriteString(query[i : i+j+1])
 			i += j
+		case c == '/' && i+1 < len(query) && query[i+1] == '*':
+			end := blockCommentEnd(query, i)
+			b.WriteString(query[i:end])
+			i = end - 1
 		case c == '?':
 			n++
 			b.WriteByte('$')
@@ -284,6 +290,29 @@ func (db *DB) Rebind(query string) string {
 		}
 	}
 	return b.String()
+}
+
+// blockCommentEnd returns the offset just past the /* */ comment that
+// starts at query[i], or len(query) if it is not closed. Comments nest, as
+// in PostgreSQL.
+func blockCommentEnd(query string, i int) int {
+	depth := 0
+	for j := i; j+1 < len(query); {
+		switch query[j : j+2] {
+		case "/*":
+			depth++
+			j += 2
+		case "*/":
+			depth--
+			j += 2
+			if depth == 0 {
+				return j
+			}
+		default:
+			j++
+		}
+	}
+	return len(query)
 }
 
 // maxAttempts bounds how often InTx runs fn when the engine reports a

@@ -383,6 +383,7 @@ func TestRebind(t *testing.T) {
 		{"quoted literal", "SELECT '?', ? FROM t WHERE c = 'it''s?'", "SELECT '?', $1 FROM t WHERE c = 'it''s?'"},
 		{"quoted identifier", `SELECT "a?b" FROM t WHERE x = ?`, `SELECT "a?b" FROM t WHERE x = $1`},
 		{"comment", "SELECT ? -- why?\nFROM t WHERE y = ?", "SELECT $1 -- why?\nFROM t WHERE y = $2"},
+		{"block comment", "SELECT ? /* why? /* nested? */ ? */ FROM t WHERE y = ?", "SELECT $1 /* why? /* nested? */ ? */ FROM t WHERE y = $2"},
 	}
 	pg := &sqlstore.DB{Dialect: sqlstore.Postgres}
 	lite := &sqlstore.DB{Dialect: sqlstore.SQLite}

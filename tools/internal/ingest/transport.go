@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -94,7 +95,11 @@ func newHTTPError(code int, body []byte) *HTTPError {
 	}
 	msg := strings.TrimSpace(string(body))
 	if len(msg) > 200 {
-		msg = msg[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(msg[cut]) { // don't split a character
+			cut--
+		}
+		msg = msg[:cut] + "…"
 	}
 	if msg == "" {
 		msg = http.StatusText(code)

@@ -142,6 +142,7 @@ func Load(r io.Reader, loc *time.Location) (*Dataset, error) {
 	ds := &Dataset{}
 	byNo := make(map[string]*Invoice)
 	bad := make(map[string]bool)
+	totals := make(map[string]int64) // by invoice, in thousandths, within MaxAmount
 	problem := func(line int, no string, err error) {
 		ds.InvalidRows++
 		if len(ds.Problems) < maxProblemSamples {
@@ -200,6 +201,13 @@ func Load(r io.Reader, loc *time.Location) (*Dataset, error) {
 			byNo[no] = inv
 		} else if inv.CustomerID != customer {
 			problem(line, no, fmt.Errorf("retailimport: invoice has customers %s and %s", inv.CustomerID, customer))
+			continue
+		}
+		amount, ok := lineAmount(qty, price)
+		if total := totals[no] + amount; ok && total >= -MaxAmount && total <= MaxAmount {
+			totals[no] = total
+		} else {
+			problem(line, no, fmt.Errorf("%w: the line or the invoice comes to more than %d pounds either way", ErrBadAmount, int64(MaxAmount/1000)))
 			continue
 		}
 		if when.Before(inv.Time) {

@@ -186,6 +186,9 @@ func TestLoadRowProblems(t *testing.T) {
 		{"bad quantity", "1,A,x,2011-01-01 10:00,1,7\n", 0, 1, ErrBadQuantity},
 		{"short row", "1,A,1\n2,A,1,2011-01-01 10:00,1,7\n", 1, 0, nil},
 		{"bad row first, good row later", "1,A,1,2011-01-01 10:00,?,7\n1,B,1,2011-01-01 10:00,1,7\n", 0, 1, ErrBadPrice},
+		{"quantity over the bound", "1,A,1000000001,2011-01-01 10:00,1,7\n", 0, 1, ErrBadQuantity},
+		{"line total over the bound", "1,A,1000000000,2011-01-01 10:00,9999999999,7\n", 0, 1, ErrBadAmount},
+		{"invoice total over the bound", "1,A,1000000000,2011-01-01 10:00,600000,7\n1,B,1000000000,2011-01-01 10:00,600000,7\n", 0, 1, ErrBadAmount},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

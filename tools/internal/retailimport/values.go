@@ -3,6 +3,7 @@ package retailimport
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,16 @@ var (
 	ErrBadTime     = errors.New("retailimport: unrecognised date")
 	ErrBadPrice    = errors.New("retailimport: invalid price")
 	ErrBadQuantity = errors.New("retailimport: invalid quantity")
+	ErrBadAmount   = errors.New("retailimport: amount out of range")
+)
+
+// Bounds on an invoice line, either sign, within which every amount the
+// import computes fits in an int64: a line's quantity, and a line's
+// quantity × unit price and an invoice's total in thousandths of a pound
+// (10^15 pounds).
+const (
+	MaxQuantity = 1_000_000_000
+	MaxAmount   = 1_000_000_000_000_000_000
 )
 
 // localLayouts are the zone-less date layouts the data set has been
@@ -96,21 +107,45 @@ func ParsePrice(s string) (Price, error) {
 func (p Price) Minor() int64 { return roundDiv(int64(p), milliPerMinor) }
 
 // LineTotalMinor is quantity × unit price, computed exactly and then rounded
-// to whole pennies, halves away from zero.
+// to whole pennies, halves away from zero. The product must be within
+// MaxAmount, as Load makes sure it is.
 func LineTotalMinor(quantity int64, unit Price) int64 {
 	return roundDiv(quantity*int64(unit), milliPerMinor)
 }
 
-// roundDiv divides n by d (d > 0), rounding halves away from zero.
-func roundDiv(n, d int64) int64 {
-	if n < 0 {
-		return -((-n + d/2) / d)
+// lineAmount returns quantity × unit in thousandths, and whether it is
+// within MaxAmount.
+func lineAmount(quantity int64, unit Price) (int64, bool) {
+	hi, lo := bits.Mul64(absU(quantity), absU(int64(unit)))
+	if hi != 0 || lo > MaxAmount {
+		return 0, false
 	}
-	return (n + d/2) / d
+	return quantity * int64(unit), true
 }
 
-// ParseQuantity reads a whole number of units. A spreadsheet export may
-// write it as "6.0"; fractional quantities are rejected.
+func absU(n int64) uint64 {
+	if n < 0 {
+		return -uint64(n)
+	}
+	return uint64(n)
+}
+
+// roundDiv divides n by d (d > 0), rounding halves away from zero, for
+// every n (adding d/2 first would overflow near the ends of int64).
+func roundDiv(n, d int64) int64 {
+	q, r := n/d, n%d
+	switch {
+	case r >= 0 && r >= d-r:
+		q++
+	case r < 0 && -r >= d+r:
+		q--
+	}
+	return q
+}
+
+// ParseQuantity reads a whole number of units, at most MaxQuantity either
+// way. A spreadsheet export may write it as "6.0"; fractional quantities
+// are rejected.
 func ParseQuantity(s string) (int64, error) {
 	s = strings.TrimSpace(s)
 	if whole, frac, ok := strings.Cut(s, "."); ok && frac != "" && strings.Trim(frac, "0") == "" {
@@ -119,6 +154,9 @@ func ParseQuantity(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("%w %q", ErrBadQuantity, s)
+	}
+	if n > MaxQuantity || n < -MaxQuantity {
+		return 0, fmt.Errorf("%w %q: more than %d units", ErrBadQuantity, s, MaxQuantity)
 	}
 	return n, nil
 }

@@ -118,6 +118,7 @@ func TestCompileErrors(t *testing.T) {
 		{"empty", "  ", 1, 1, "empty"},
 		{"syntax", `rfm.r_score >= `, 1, 16, "Syntax error"},
 		{"syntax second line", "rfm.r_score >= 4 &&\n  features.order_count >> 3", 2, 25, "Syntax error"},
+		{"syntax inside a macro", "1 + tags.exists(.,0", 1, 18, "Syntax error"},
 		{"unknown field", `features.nope > 1`, 1, 9, "undefined field 'nope'"},
 		{"unknown field line 3", "tier == \"vip\" ||\n\n   rfm.nope == 1", 3, 7, "undefined field 'nope'"},
 		{"unknown variable", `customer.id == "x"`, 1, 1, "undeclared reference"},
