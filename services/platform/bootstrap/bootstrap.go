@@ -47,6 +47,9 @@ type Runtime struct {
 	Telemetry *telemetry.Providers
 	// Etcd is nil when no endpoints are configured and none was passed in.
 	Etcd *clientv3.Client
+	// Discovery resolves the services Dial connects to; nil without Etcd.
+	// Its Endpoints say which replicas those connections know.
+	Discovery *discovery.Resolver
 	// DB is nil when the configuration names no database (the gateway).
 	DB *sqlstore.DB
 
@@ -103,6 +106,9 @@ func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate f
 		rt.OnClose(func() { _ = cli.Close() })
 		rt.Etcd = cli
 	}
+	if rt.Etcd != nil {
+		rt.Discovery = discovery.NewResolver(rt.Etcd, rt.Logger)
+	}
 	if cfg.DSN == "" {
 		return rt, nil
 	}
@@ -149,7 +155,9 @@ func (rt *Runtime) Close() {
 }
 
 // Dial connects to another service through discovery, traced. It needs an
-// etcd client; the connection is closed by Close.
+// etcd client; the connection is closed by Close. It does not wait for etcd:
+// the connection resolves the service in the background, and its calls end
+// at their deadlines whatever etcd does.
 func (rt *Runtime) Dial(service string) (*grpc.ClientConn, error) {
 	if rt.Etcd == nil {
 		return nil, fmt.Errorf("%s: dial %s: no etcd endpoints configured", rt.Service, service)
@@ -158,7 +166,7 @@ func (rt *Runtime) Dial(service string) (*grpc.ClientConn, error) {
 	if h := rt.Telemetry.ClientHandler(); h != nil {
 		opts = append(opts, grpc.WithStatsHandler(h))
 	}
-	conn, err := discovery.Dial(rt.Etcd, service, opts...)
+	conn, err := rt.Discovery.Dial(service, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: dial %s: %w", rt.Service, service, err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/platform/internal/testlog"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 )
@@ -194,5 +195,85 @@ func TestDialNeedsEtcd(t *testing.T) {
 	}
 	if _, err := rt.Dial("profile"); err == nil || !strings.Contains(err.Error(), "no etcd endpoints") {
 		t.Errorf("Dial = %v, want an error saying etcd is not configured", err)
+	}
+}
+
+// TestServesBeforeEtcdAnswers: a replica started while etcd is unreachable
+// serves direct calls at once, says in its log and its health that it is
+// not registered, and registers when etcd comes back.
+func TestServesBeforeEtcdAnswers(t *testing.T) {
+	px := etcdtest.NewProxy(t, "") // etcd is down
+	var logs testlog.Buffer
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	cfg := bootstrap.Config{
+		ListenAddr:      "127.0.0.1:0",
+		DSN:             "sqlite:" + filepath.Join(t.TempDir(), "demo.db"),
+		ShutdownTimeout: 5 * time.Second,
+	}
+	rt, err := bootstrap.Start(ctx, "demo", cfg, bootstrap.Deps{Etcd: px.Client(t), Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	srv, err := rt.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	health := healthpb.NewHealthClient(conn)
+	watch, err := health.Watch(ctx, &healthpb.HealthCheckRequest{Service: grpcserver.RegistrationHealth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server answers while etcd is down, and says it is not registered.
+	if resp, err := watch.Recv(); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("%s health = %v, %v; want NOT_SERVING while etcd is down", grpcserver.RegistrationHealth, resp, err)
+	}
+	if resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: "demo"}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("demo health = %v, %v; want SERVING although not registered", resp, err)
+	}
+	if srv.Registered() {
+		t.Error("Registered() = true with etcd down")
+	}
+	testlog.Eventually(t, 20*time.Second, func() error {
+		if logs.Find("discovery: not registered, retrying", map[string]string{"level": "WARN"}) == nil {
+			return fmt.Errorf("no warning that the replica is not registered; logs:\n%s", logs.String())
+		}
+		return nil
+	})
+
+	etcd := etcdtest.Start(t)
+	t.Cleanup(px.Cut) // before etcd stops, which would wait for the proxy's connections
+	px.Forward(etcd.Endpoints()[0])
+	for {
+		resp, err := watch.Recv()
+		if err != nil {
+			t.Fatalf("%s health watch: %v", grpcserver.RegistrationHealth, err)
+		}
+		if resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			break
+		}
+	}
+	if !srv.Registered() {
+		t.Error("Registered() = false after health reported registration")
+	}
+	eps, err := discovery.Endpoints(ctx, etcdtest.Client(t, etcd), "demo")
+	if err != nil || len(eps) != 1 || eps[0] != srv.Addr() {
+		t.Errorf("endpoints = %v, %v; want [%s]", eps, err, srv.Addr())
+	}
+	if logs.Find("discovery: registered", map[string]string{"level": "INFO"}) == nil {
+		t.Errorf("registration not logged; logs:\n%s", logs.String())
 	}
 }

@@ -2,12 +2,17 @@
 // through etcd with client-side round-robin balancing.
 //
 // A replica is stored as the key tenure/services/<service>/<host:port> under a
-// lease kept alive in the background. When the lease is lost (it expired
-// during an etcd outage or a long pause, or was revoked) the registration
-// grants a new lease and puts the key again, retrying with backoff; when the
-// key alone is deleted (by an operator or a stray client) while the lease
-// lives, the registration puts it back under the same lease. Either way a
-// replica heals itself without restarting.
+// lease kept alive in the background. A replica started while etcd is down
+// serves anyway and registers when etcd answers (Keep). When the lease is
+// lost (it expired during an etcd outage or a long pause, or was revoked) the
+// registration grants a new lease and puts the key again, retrying with
+// backoff; when the key alone is deleted (by an operator or a stray client)
+// while the lease lives, the registration puts it back under the same lease.
+// Either way a replica heals itself without restarting.
+//
+// Clients resolve services with Resolver, which never blocks a call on etcd,
+// keeps the last known replicas through an etcd outage and follows membership
+// for as long as a connection lives.
 package discovery
 
 import (
@@ -15,18 +20,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/naming/endpoints"
-	etcdresolver "go.etcd.io/etcd/client/v3/naming/resolver"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/tenurehq/tenure/services/platform/backoff"
 )
 
 // KeyPrefix is the etcd key prefix under which every service registers.
@@ -42,10 +47,8 @@ var (
 	ErrInvalidTTL     = errors.New("discovery: invalid ttl")
 )
 
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 5 * time.Second
-)
+// maxAttemptTimeout bounds one etcd request of a registration.
+const maxAttemptTimeout = 5 * time.Second
 
 // Target returns the gRPC target that resolves service through etcd.
 func Target(service string) string {
@@ -65,8 +68,9 @@ func validService(service string) error {
 type RegisterOption func(*registerOptions)
 
 type registerOptions struct {
-	ttl    int64
-	logger *slog.Logger
+	ttl      int64
+	logger   *slog.Logger
+	onChange func(registered bool)
 }
 
 // WithTTL sets the lease TTL in seconds (default 10). A replica that stops
@@ -80,6 +84,14 @@ func WithLogger(lg *slog.Logger) RegisterOption {
 	return func(o *registerOptions) { o.logger = lg }
 }
 
+// WithOnChange calls f whenever the replica becomes registered or stops
+// being registered (its lease was lost, e.g. during an etcd outage), for
+// example to report it in a health service. f runs on the registration's
+// goroutine and must not block.
+func WithOnChange(f func(registered bool)) RegisterOption {
+	return func(o *registerOptions) { o.onChange = f }
+}
+
 // Registration is a replica's entry in etcd, kept alive until Deregister.
 type Registration struct {
 	cli     *clientv3.Client
@@ -90,11 +102,16 @@ type Registration struct {
 	ttl     int64
 	log     *slog.Logger
 
+	onChange   func(bool)
+	registered atomic.Bool
+	first      chan struct{} // closed once registered the first time
+
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu    sync.Mutex
-	lease clientv3.LeaseID
+	mu      sync.Mutex
+	lease   clientv3.LeaseID
+	lastErr error // why the last attempt to register failed
 
 	deregisterOnce sync.Once
 	deregisterErr  error
@@ -102,16 +119,52 @@ type Registration struct {
 
 // Register puts tenure/services/<service>/<addr> under a lease with the
 // given TTL and keeps it alive until Deregister is called or cli is closed.
-// ctx bounds the initial registration only; the keep-alive loop outlives it.
-// Losing the lease later is not reported to the caller: the key is restored
-// with a fresh lease, and each failure is logged at warn level.
+// It returns once the key is in etcd, retrying until ctx is done; ctx bounds
+// the initial registration only, the keep-alive loop outlives it. Losing
+// the lease later is not reported to the caller: the key is restored with a
+// fresh lease, and each failure is logged at warn level.
 func Register(ctx context.Context, cli *clientv3.Client, service, addr string, opts ...RegisterOption) (*Registration, error) {
+	r, err := Keep(ctx, cli, service, addr, opts...)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-r.first:
+		return r, nil
+	case <-r.done:
+	case <-ctx.Done():
+	}
+	// Stop trying, and undo a registration that succeeded just now.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.attemptTimeout())
+	_ = r.Deregister(dctx)
+	cancel()
+	r.mu.Lock()
+	last := r.lastErr
+	r.mu.Unlock()
+	err = ctx.Err()
+	if err == nil {
+		err = errors.New("etcd client closed")
+	}
+	return nil, errors.Join(fmt.Errorf("discovery: register %s: %w", r.key, err), last)
+}
+
+// Keep registers tenure/services/<service>/<addr> like Register, but in the
+// background: it returns at once, and keeps trying while etcd is
+// unreachable, so that a replica can serve before it is registered.
+// Registered and WithOnChange tell whether it is registered; every failed
+// attempt is logged at warn level and success at info level. Only invalid
+// arguments are errors. ctx carries values for the background loop, not
+// its lifetime: the loop runs until Deregister or until cli is closed.
+func Keep(ctx context.Context, cli *clientv3.Client, service, addr string, opts ...RegisterOption) (*Registration, error) {
 	o := registerOptions{ttl: DefaultTTL}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.onChange == nil {
+		o.onChange = func(bool) {}
 	}
 	if err := validService(service); err != nil {
 		return nil, err
@@ -129,25 +182,32 @@ func Register(ctx context.Context, cli *clientv3.Client, service, addr string, o
 	// The logger gets the key, which names the service and the address:
 	// the logger may already carry a "service" attribute of its own.
 	r := &Registration{
-		cli:     cli,
-		em:      em,
-		service: service,
-		addr:    addr,
-		key:     serviceKey(service) + "/" + addr,
-		ttl:     o.ttl,
-		log:     o.logger.With("key", serviceKey(service)+"/"+addr),
-		done:    make(chan struct{}),
+		cli:      cli,
+		em:       em,
+		service:  service,
+		addr:     addr,
+		key:      serviceKey(service) + "/" + addr,
+		ttl:      o.ttl,
+		log:      o.logger.With("key", serviceKey(service)+"/"+addr),
+		onChange: o.onChange,
+		first:    make(chan struct{}),
+		done:     make(chan struct{}),
 	}
-	lease, err := r.put(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.lease = lease
-
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
-	go r.keepAlive(loopCtx, lease)
+	go r.run(loopCtx)
 	return r, nil
+}
+
+// Registered reports whether the replica's key is in etcd under a lease
+// that is being kept alive. It is false until the first registration
+// succeeds and while a lost lease is being replaced.
+func (r *Registration) Registered() bool { return r.registered.Load() }
+
+func (r *Registration) setRegistered(ok bool) {
+	if r.registered.Swap(ok) != ok {
+		r.onChange(ok)
+	}
 }
 
 // Key returns the etcd key of the registration, for operators' tools and
@@ -177,30 +237,16 @@ func (r *Registration) revoke(ctx context.Context, id clientv3.LeaseID) {
 	_, _ = r.cli.Revoke(ctx, id)
 }
 
-// keepAlive keeps lease alive and re-registers whenever it is lost, until ctx
-// is cancelled or the client is closed.
-func (r *Registration) keepAlive(ctx context.Context, lease clientv3.LeaseID) {
+// run registers, keeps the lease alive and registers again whenever it is
+// lost, until ctx is cancelled or the client is closed.
+func (r *Registration) run(ctx context.Context) {
 	defer close(r.done)
-	backoff := minBackoff
+	defer r.setRegistered(false)
+	var (
+		bo    backoff.Backoff
+		lease clientv3.LeaseID
+	)
 	for {
-		obtained := time.Now()
-		err := r.hold(ctx, lease)
-		if r.stopped(ctx) {
-			return
-		}
-		r.log.WarnContext(ctx, "discovery: lease lost, re-registering", "lease", int64(lease), "error", err)
-
-		// A lease lost again right after it was obtained (e.g. keep-alives
-		// refused outright) must not turn into a tight grant loop.
-		if time.Since(obtained) < time.Duration(r.ttl)*time.Second {
-			if !r.sleep(ctx, backoff) {
-				return
-			}
-			backoff = min(backoff*2, maxBackoff)
-		} else {
-			backoff = minBackoff
-		}
-
 		old := lease
 		lease = r.reregister(ctx)
 		if lease == 0 {
@@ -209,9 +255,33 @@ func (r *Registration) keepAlive(ctx context.Context, lease clientv3.LeaseID) {
 		r.mu.Lock()
 		r.lease = lease
 		r.mu.Unlock()
-		// The old lease may still exist if only the keep-alive stream broke.
-		r.revoke(ctx, old)
-		r.log.InfoContext(ctx, "discovery: re-registered", "lease", int64(lease))
+		r.setRegistered(true)
+		if old == 0 {
+			r.log.InfoContext(ctx, "discovery: registered", "lease", int64(lease))
+			close(r.first)
+		} else {
+			// The old lease may still exist if only the keep-alive stream broke.
+			r.revoke(ctx, old)
+			r.log.InfoContext(ctx, "discovery: re-registered", "lease", int64(lease))
+		}
+
+		obtained := time.Now()
+		err := r.hold(ctx, lease)
+		if r.stopped(ctx) {
+			return
+		}
+		r.setRegistered(false)
+		r.log.WarnContext(ctx, "discovery: lease lost, re-registering", "lease", int64(lease), "error", err)
+
+		// A lease lost again right after it was obtained (e.g. keep-alives
+		// refused outright) must not turn into a tight grant loop.
+		if time.Since(obtained) < time.Duration(r.ttl)*time.Second {
+			if !r.sleep(ctx, &bo) {
+				return
+			}
+		} else {
+			bo.Reset()
+		}
 	}
 }
 
@@ -230,7 +300,7 @@ func (r *Registration) hold(ctx context.Context, lease clientv3.LeaseID) error {
 	var (
 		wch         clientv3.WatchChan // nil until a watch runs
 		stopWatch   = func() {}
-		backoff     = minBackoff
+		bo          backoff.Backoff
 		ensureTimer = time.NewTimer(0) // check the key at once
 	)
 	defer func() { stopWatch() }()
@@ -262,11 +332,11 @@ func (r *Registration) hold(ctx context.Context, lease clientv3.LeaseID) error {
 					return err
 				}
 				r.log.WarnContext(ctx, "discovery: restore key failed", "lease", int64(lease), "error", err)
-				ensureTimer.Reset(jitter(backoff))
-				backoff = min(backoff*2, maxBackoff)
+				ensureTimer.Reset(bo.Next())
 				continue
 			}
-			wch, stopWatch, backoff = w, stop, minBackoff
+			wch, stopWatch = w, stop
+			bo.Reset()
 		}
 	}
 }
@@ -311,15 +381,12 @@ func deleted(events []*clientv3.Event) bool {
 }
 
 func (r *Registration) attemptTimeout() time.Duration {
-	return min(max(time.Duration(r.ttl)*time.Second, time.Second), maxBackoff)
+	return min(max(time.Duration(r.ttl)*time.Second, time.Second), maxAttemptTimeout)
 }
 
-// jitter returns a duration in [d/2, d].
-func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
-
-// sleep waits for a jittered d; it returns false if the loop was stopped.
-func (r *Registration) sleep(ctx context.Context, d time.Duration) bool {
-	timer := time.NewTimer(jitter(d))
+// sleep waits for bo's next delay; it returns false if the loop was stopped.
+func (r *Registration) sleep(ctx context.Context, bo *backoff.Backoff) bool {
+	timer := time.NewTimer(bo.Next())
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
@@ -331,27 +398,28 @@ func (r *Registration) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// reregister grants a new lease and puts the key again, retrying with
-// jittered exponential backoff. It returns 0 when the loop is stopped.
+// reregister grants a lease and puts the key, retrying with jittered
+// exponential backoff. It returns 0 when the loop is stopped.
 func (r *Registration) reregister(ctx context.Context) clientv3.LeaseID {
-	backoff := minBackoff
+	var bo backoff.Backoff
 	attemptTimeout := r.attemptTimeout()
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
 		lease, err := r.put(actx)
 		cancel()
+		r.mu.Lock()
+		r.lastErr = err
+		r.mu.Unlock()
 		if err == nil {
 			return lease
 		}
 		if r.stopped(ctx) {
 			return 0
 		}
-		r.log.WarnContext(ctx, "discovery: re-register failed", "attempt", attempt, "error", err)
-
-		if !r.sleep(ctx, backoff) {
+		r.log.WarnContext(ctx, "discovery: not registered, retrying", "attempt", attempt, "error", err)
+		if !r.sleep(ctx, &bo) {
 			return 0
 		}
-		backoff = min(backoff*2, maxBackoff)
 	}
 }
 
@@ -374,6 +442,9 @@ func (r *Registration) Deregister(ctx context.Context) error {
 		r.mu.Lock()
 		lease := r.lease
 		r.mu.Unlock()
+		if lease == 0 {
+			return // never registered: nothing to delete
+		}
 
 		var errs []error
 		if err := r.em.DeleteEndpoint(ctx, r.key); err != nil {
@@ -387,27 +458,11 @@ func (r *Registration) Deregister(ctx context.Context) error {
 	return r.deregisterErr
 }
 
-// Dial returns a client connection to service that resolves its replicas
-// through etcd and balances round-robin across them. Plaintext credentials
-// are the default; opts are applied after the defaults and may override them.
+// Dial returns a client connection to service through a Resolver of its
+// own; see Resolver.Dial. Processes that dial several services share one
+// Resolver instead.
 func Dial(cli *clientv3.Client, service string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
-	if err := validService(service); err != nil {
-		return nil, err
-	}
-	builder, err := etcdresolver.NewBuilder(cli)
-	if err != nil {
-		return nil, fmt.Errorf("discovery: resolver: %w", err)
-	}
-	all := append([]grpc.DialOption{
-		grpc.WithResolvers(builder),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-	}, opts...)
-	conn, err := grpc.NewClient(Target(service), all...)
-	if err != nil {
-		return nil, fmt.Errorf("discovery: dial %s: %w", service, err)
-	}
-	return conn, nil
+	return NewResolver(cli, nil).Dial(service, opts...)
 }
 
 // Endpoints returns the addresses currently registered for service, sorted.

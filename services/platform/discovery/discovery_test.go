@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -334,75 +331,11 @@ func TestDeletedKeyIsRestored(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP connections to an etcd server; closing it cuts every
-// connection at once, as an etcd crash or a partition would.
-type proxy struct {
-	lis    net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{lis: lis, target: strings.TrimPrefix(target, "http://")}
-	go p.serve()
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *proxy) serve() {
-	for {
-		in, err := p.lis.Accept()
-		if err != nil {
-			return
-		}
-		out, err := net.Dial("tcp", p.target)
-		if err != nil {
-			in.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, in, out)
-		p.mu.Unlock()
-		go func() { _, _ = io.Copy(out, in); out.Close() }()
-		go func() { _, _ = io.Copy(in, out); in.Close() }()
-	}
-}
-
-func (p *proxy) Close() {
-	p.lis.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) client(t *testing.T) *clientv3.Client {
-	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{"http://" + p.lis.Addr().String()},
-		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
-	return cli
-}
-
 func TestClientsSurviveEtcdOutage(t *testing.T) {
 	t.Parallel()
 	srv := etcdtest.Start(t)
-	px := startProxy(t, srv.Endpoints()[0])
-	cli := px.client(t)
+	px := etcdtest.NewProxy(t, srv.Endpoints()[0])
+	cli := px.Client(t)
 	a, b := startServer(t), startServer(t)
 	register(t, cli, "echo", a)
 	register(t, cli, "echo", b)
@@ -410,7 +343,7 @@ func TestClientsSurviveEtcdOutage(t *testing.T) {
 	onlyServes(t, conn, 5*time.Second, a, b)
 
 	// etcd becomes unreachable at once, then goes away for good.
-	px.Close()
+	px.Cut()
 	srv.Close()
 
 	// Well past the lease TTL, clients still use the last known replicas.

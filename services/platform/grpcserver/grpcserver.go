@@ -3,7 +3,10 @@
 // and graceful shutdown.
 //
 // Lifecycle: New listens; the caller registers its services on GRPC(); Run
-// serves, marks health SERVING and registers in etcd. When Run's context is
+// serves, marks health SERVING and registers in etcd — in the background, so
+// a replica started while etcd is down serves direct calls at once, reports
+// NOT_SERVING for the health service RegistrationHealth and registers when
+// etcd answers. When Run's context is
 // cancelled the server deregisters first (so clients stop picking it), marks
 // health NOT_SERVING, drains in-flight RPCs for up to ShutdownTimeout and then
 // stops.
@@ -27,6 +30,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/tenurehq/tenure/services/platform/apierr"
@@ -39,6 +43,18 @@ const (
 	DefaultListenAddr      = "127.0.0.1:0"
 	DefaultShutdownTimeout = 10 * time.Second
 )
+
+// KeepaliveMinTime is the shortest interval between a client's keepalive
+// pings that the server accepts; it must not exceed the clients' own
+// (grpcclient.KeepaliveTime), or the server would answer their pings with
+// GOAWAY and close busy connections.
+const KeepaliveMinTime = 5 * time.Second
+
+// RegistrationHealth is the health service name that reports whether the
+// replica is registered in discovery: SERVING when it is, NOT_SERVING while
+// it is not (etcd unreachable). The overall status ("") and the service's
+// own stay SERVING either way, as the replica serves direct calls.
+const RegistrationHealth = "tenure.discovery"
 
 // Errors returned by New and Run.
 var (
@@ -91,6 +107,7 @@ type Server struct {
 	health  *health.Server
 	advert  string
 	running atomic.Bool
+	reg     atomic.Pointer[discovery.Registration]
 }
 
 // New validates cfg, listens on cfg.ListenAddr and builds the gRPC server
@@ -145,6 +162,7 @@ func New(cfg Config) (*Server, error) {
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
 	}
 	if h := cfg.Telemetry.ServerHandler(); h != nil {
 		opts = append(opts, grpc.StatsHandler(h))
@@ -191,20 +209,22 @@ func (s *Server) Run(ctx context.Context) error {
 
 	var reg *discovery.Registration
 	if s.cfg.Etcd != nil {
-		opts := []discovery.RegisterOption{discovery.WithLogger(s.cfg.Logger)}
+		s.health.SetServingStatus(RegistrationHealth, healthpb.HealthCheckResponse_NOT_SERVING)
+		opts := []discovery.RegisterOption{discovery.WithLogger(s.cfg.Logger), discovery.WithOnChange(s.setRegistered)}
 		if s.cfg.RegisterTTL > 0 {
 			opts = append(opts, discovery.WithTTL(s.cfg.RegisterTTL))
 		}
 		var err error
-		reg, err = discovery.Register(ctx, s.cfg.Etcd, s.cfg.Service, s.advert, opts...)
+		reg, err = discovery.Keep(ctx, s.cfg.Etcd, s.cfg.Service, s.advert, opts...)
 		if err != nil {
 			s.health.Shutdown()
 			s.grpc.Stop()
 			<-served
 			return fmt.Errorf("grpcserver: register: %w", err)
 		}
+		s.reg.Store(reg)
 	}
-	s.log.InfoContext(ctx, "serving", "addr", s.Addr(), "advertise", s.advert, "registered", reg != nil)
+	s.log.InfoContext(ctx, "serving", "addr", s.Addr(), "advertise", s.advert, "discovery", s.cfg.Etcd != nil)
 
 	var serveErr error
 	select {
@@ -219,6 +239,21 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrServerDied, serveErr)
 	}
 	return nil
+}
+
+// Registered reports whether the server is registered in discovery; false
+// before Run, without etcd, and while etcd is unreachable.
+func (s *Server) Registered() bool {
+	reg := s.reg.Load()
+	return reg != nil && reg.Registered()
+}
+
+func (s *Server) setRegistered(ok bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if ok {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	s.health.SetServingStatus(RegistrationHealth, st)
 }
 
 func (s *Server) setServing(st healthpb.HealthCheckResponse_ServingStatus) {
