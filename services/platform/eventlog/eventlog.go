@@ -14,9 +14,9 @@
 // each page's transaction must then read the cursor itself (FOR UPDATE on
 // PostgreSQL) and skip a page that another replica applied already.
 //
-// WaitCaughtUp lets a service wait until it has applied every event profile
-// had logged when it was called, say before a recompute that must see an
-// import that has just finished.
+// WaitCaughtUp lets a service wait until its cursor reaches the event
+// profile had logged last when it was called, say before a recompute that
+// must see an import that has just finished.
 //
 // Wiring, in a service's app package:
 //
@@ -47,7 +47,7 @@ const DefaultPageSize = 500
 type Handler interface {
 	// Cursor returns the sequence of the last event Apply committed, 0 if
 	// none.
-	Cursor(ctx context.Context) (int64, error)
+	CursorReader
 	// Apply applies events, in sequence order (each with its customer's
 	// current features when Config.IncludeFeatures is set; none once the
 	// customer is gone), and stores the sequence of
@@ -119,27 +119,35 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// WaitCaughtUp waits until the Handler's cursor reaches the head profile's
-// log had when WaitCaughtUp was called, polling the cursor every poll. It
-// fails when ctx is done first, saying how far the cursor got.
-func (c *Consumer) WaitCaughtUp(ctx context.Context, poll time.Duration) error {
-	head, err := c.cfg.Client.GetEventLogHead(ctx, &profilev1.GetEventLogHeadRequest{})
+// CursorReader reads the sequence of the last event a service applied
+// (a Handler's Cursor).
+type CursorReader interface {
+	Cursor(ctx context.Context) (int64, error)
+}
+
+// WaitCaughtUp waits until cursor reaches the head profile's log had when
+// WaitCaughtUp was called, polling it every poll, so that work started
+// afterwards sees every event logged before. It fails when ctx is done
+// first, saying how far the cursor got. It needs no Consumer, only the
+// Consumer's progress: wire it wherever the Consumer is not at hand.
+func WaitCaughtUp(ctx context.Context, client profilev1.ProfileServiceClient, cursor CursorReader, poll time.Duration) error {
+	head, err := client.GetEventLogHead(ctx, &profilev1.GetEventLogHeadRequest{})
 	if err != nil {
 		return fmt.Errorf("eventlog: profile's log head: %w", err)
 	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		cursor, err := c.cfg.Handler.Cursor(ctx)
+		cur, err := cursor.Cursor(ctx)
 		if err != nil {
 			return fmt.Errorf("eventlog: read cursor: %w", err)
 		}
-		if cursor >= head.GetHeadSequence() {
+		if cur >= head.GetHeadSequence() {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("eventlog: caught up to %d of profile's %d events: %w", cursor, head.GetHeadSequence(), ctx.Err())
+			return fmt.Errorf("eventlog: caught up to %d of profile's %d events: %w", cur, head.GetHeadSequence(), ctx.Err())
 		case <-t.C:
 		}
 	}

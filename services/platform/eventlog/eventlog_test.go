@@ -168,13 +168,13 @@ func run(t *testing.T, c *eventlog.Consumer) (stop func()) {
 	return stop
 }
 
-// waitCaughtUp waits, through the API under test, until c has applied
+// waitCaughtUp waits, through the API under test, until h has applied
 // profile's whole log.
-func waitCaughtUp(t *testing.T, c *eventlog.Consumer) {
+func waitCaughtUp(t *testing.T, client profilev1.ProfileServiceClient, h eventlog.CursorReader) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := c.WaitCaughtUp(ctx, 2*time.Millisecond); err != nil {
+	if err := eventlog.WaitCaughtUp(ctx, client, h, 2*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -189,13 +189,13 @@ func TestResume(t *testing.T) {
 		log.append(20)
 		first := newConsumer(t, eventlog.Config{Client: client, Handler: rec, PageSize: 6})
 		stop := run(t, first)
-		waitCaughtUp(t, first)
+		waitCaughtUp(t, client, rec)
 		stop()
 
 		last := log.append(15)
 		second := newConsumer(t, eventlog.Config{Client: client, Handler: rec})
 		run(t, second)
-		waitCaughtUp(t, second)
+		waitCaughtUp(t, client, rec)
 		rec.checkAppliedOnce(t, last, false)
 		if afters := log.streamAfters(); afters[0] != 0 || afters[len(afters)-1] != 20 {
 			t.Errorf("streams started after %v, want the first after 0 and the last after the stored cursor 20", afters)
@@ -214,7 +214,7 @@ func TestReconnectsAfterStreamEnds(t *testing.T) {
 	rec := newRecorder(t, sqlstoretest.SQLite(t))
 	c := newConsumer(t, eventlog.Config{Client: client, Handler: rec})
 	run(t, c)
-	waitCaughtUp(t, c)
+	waitCaughtUp(t, client, rec)
 	rec.checkAppliedOnce(t, last, false)
 	afters := log.streamAfters()
 	if len(afters) < 50/7 {
@@ -239,7 +239,7 @@ func TestFailureBeforeCommit(t *testing.T) {
 		first := log.append(30)
 		c := newConsumer(t, eventlog.Config{Client: client, Handler: rec, PageSize: 8})
 		stop := run(t, c)
-		waitCaughtUp(t, c)
+		waitCaughtUp(t, client, rec)
 		stop()
 
 		last := log.append(40)
@@ -263,7 +263,7 @@ func TestFailureBeforeCommit(t *testing.T) {
 		rec.fail.Store(false)
 		c = newConsumer(t, eventlog.Config{Client: client, Handler: rec, PageSize: 8})
 		run(t, c)
-		waitCaughtUp(t, c)
+		waitCaughtUp(t, client, rec)
 		rec.checkAppliedOnce(t, last, false)
 	})
 }
@@ -300,7 +300,7 @@ func TestKillAndRestart(t *testing.T) {
 		wg.Wait()
 		c := newConsumer(t, cfg)
 		run(t, c)
-		waitCaughtUp(t, c)
+		waitCaughtUp(t, client, rec)
 		rec.checkAppliedOnce(t, 1100, true)
 	})
 }
@@ -314,14 +314,13 @@ func TestWaitCaughtUp(t *testing.T) {
 	log.append(5)
 	rec := newRecorder(t, sqlstoretest.SQLite(t))
 	ctx, cancel := context.WithCancel(context.Background())
-	waiting := newConsumer(t, eventlog.Config{Client: client, Handler: cancelOnCursor{rec, cancel}})
-	err := waiting.WaitCaughtUp(ctx, time.Millisecond)
+	err := eventlog.WaitCaughtUp(ctx, client, cancelOnCursor{rec, cancel}, time.Millisecond)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "caught up to 0 of profile's 5 events") {
 		t.Fatalf("WaitCaughtUp before consuming = %v, want context.Canceled naming 0 of 5 events", err)
 	}
 	c := newConsumer(t, eventlog.Config{Client: client, Handler: rec})
 	run(t, c)
-	waitCaughtUp(t, c)
+	waitCaughtUp(t, client, rec)
 	rec.checkAppliedOnce(t, 5, false)
 }
 

@@ -98,7 +98,7 @@ func Example() {
 	go func() { done <- cons.Run(ctx) }()
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()
-	if err := cons.WaitCaughtUp(wctx, 10*time.Millisecond); err != nil {
+	if err := eventlog.WaitCaughtUp(wctx, client, counts, 10*time.Millisecond); err != nil {
 		panic(err)
 	}
 	cancel()

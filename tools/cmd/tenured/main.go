@@ -11,12 +11,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
 func main() {
 	var cfg config
 	cfg.registerFlags(flag.CommandLine)
 	flag.Parse()
+	// The segmentation service's memory limit is process-wide: main sets it.
+	defaults[segmentationapp.Config]().ApplyMemoryLimit()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
