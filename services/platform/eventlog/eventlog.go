@@ -12,7 +12,8 @@
 //
 // Several replicas of a service may run a Consumer over the same database:
 // each page's transaction must then read the cursor itself (FOR UPDATE on
-// PostgreSQL) and skip a page that another replica applied already.
+// PostgreSQL) and skip the events another replica applied already. The
+// package example is a complete Handler over the platform's sqlstore.
 //
 // WaitCaughtUp lets a service wait until its cursor reaches the event
 // profile had logged last when it was called, say before a recompute that
@@ -22,11 +23,13 @@
 //
 //	cons, err := eventlog.New(eventlog.Config{
 //		Client:  profilev1.NewProfileServiceClient(conn),
-//		Handler: handler, // the service's Cursor + Apply
+//		Handler: handler, // the service's Cursor and Apply
 //		Logger:  logger,
 //	})
-//	...
-//	go cons.Run(ctx) // until ctx is done
+//	if err != nil {
+//		return err
+//	}
+//	go cons.Run(ctx) // in App.Run: consumes until ctx is done
 package eventlog
 
 import (
@@ -50,13 +53,13 @@ type Handler interface {
 	CursorReader
 	// Apply applies events, in sequence order (each with its customer's
 	// current features when Config.IncludeFeatures is set; none once the
-	// customer is gone), and stores the sequence of
-	// the last one as the cursor, in one transaction. Events at or below
-	// the cursor stored when the transaction reads it were applied already,
-	// by another replica sharing the database: skip them (or apply them
-	// idempotently), and never move the cursor back. An error must leave
-	// nothing applied; the Consumer then retries from the stored cursor.
-	// events is reused after Apply returns: do not keep it.
+	// customer is gone), and stores the sequence of the last one as the
+	// cursor, in one transaction. Events at or below the cursor stored
+	// when the transaction reads it were applied already, by another
+	// replica sharing the database: skip them (or apply them idempotently),
+	// and never move the cursor back. An error must leave nothing applied;
+	// the Consumer then retries from the stored cursor. events is reused
+	// after Apply returns: do not keep it.
 	Apply(ctx context.Context, events []*profilev1.StreamEventsResponse) error
 }
 

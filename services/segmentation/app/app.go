@@ -35,8 +35,8 @@ const ServiceName = "segmentation"
 // ElectionName is the election the recompute schedule runs under.
 const ElectionName = "segmentation-recompute"
 
-// LockName is the cluster-wide lock a recompute holds.
-const LockName = "segmentation-recompute"
+// lockName is the cluster-wide lock a recompute holds.
+const lockName = "segmentation-recompute"
 
 // catchUpPoll is how often a recompute waiting for the event log to be
 // applied checks the cursor.
@@ -165,7 +165,7 @@ func newEngine(st *store.Store, env *rules.Env, clock func() time.Time, profile 
 	cfg := engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st, Clock: clock}, Rules: env,
 		Logger: rt.Logger, Clock: clock}
 	if rt.Etcd != nil {
-		l, err := election.NewLocker(rt.Etcd, LockName)
+		l, err := election.NewLocker(rt.Etcd, lockName)
 		if err != nil {
 			return nil, err
 		}
