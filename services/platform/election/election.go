@@ -1,5 +1,6 @@
 // Package election runs a function on exactly one replica at a time, chosen
-// by etcd leader election.
+// by etcd leader election (Run), and takes cluster-wide locks for work
+// started on demand that must not overlap across replicas (Locker).
 //
 // Each contender holds an etcd session (a lease kept alive in the background)
 // and campaigns under tenure/elections/<name>. The winner runs fn with a
@@ -21,11 +22,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/backoff"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 )
@@ -93,7 +94,7 @@ func Run(ctx context.Context, cli *clientv3.Client, name string, id string, logg
 	}
 	c := &contender{cli: cli, key: electionKey(name), id: id, log: logger.With("election", name, "id", id), fn: fn}
 
-	backoff := minBackoff
+	bo := backoff.Backoff{Min: minBackoff, Max: maxBackoff}
 	for ctx.Err() == nil {
 		err := c.term(ctx)
 		if ctx.Err() != nil {
@@ -102,22 +103,16 @@ func Run(ctx context.Context, cli *clientv3.Client, name string, id string, logg
 		var wait time.Duration
 		switch {
 		case err == nil:
-			backoff = minBackoff
+			bo.Reset()
 		case errors.Is(err, errFnReturned):
-			backoff = minBackoff
+			bo.Reset()
 			wait = returnedPause
 		default:
-			c.log.WarnContext(ctx, "election: campaign failed, retrying", "error", err, "backoff", backoff)
-			wait = backoff/2 + rand.N(backoff/2+1)
-			backoff = min(backoff*2, maxBackoff)
+			wait = bo.Next()
+			c.log.WarnContext(ctx, "election: campaign failed, retrying", "error", err, "backoff", wait)
 		}
 		if wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-			case <-t.C:
-			}
+			_ = backoff.Sleep(ctx, wait)
 		}
 	}
 	return nil

@@ -9,7 +9,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/tenurehq/tenure/services/platform/backoff"
 	"modernc.org/sqlite"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
@@ -341,12 +341,14 @@ func (db *DB) InConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) 
 
 func (db *DB) inTx(ctx context.Context, withConn bool, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
 	var err error
+	// 2–4 ms before the second attempt, doubling up to 64–128 ms.
+	bo := backoff.Backoff{Min: 4 * time.Millisecond, Max: 128 * time.Millisecond}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if attempt > 0 {
 			if db.retried != nil {
 				db.retried(err)
 			}
-			if werr := backoff(ctx, attempt); werr != nil {
+			if werr := bo.Wait(ctx); werr != nil {
 				return errors.Join(err, werr)
 			}
 		}
@@ -402,19 +404,6 @@ func (db *DB) runTx(ctx context.Context, withConn bool, fn func(conn *sql.Conn, 
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
 	return nil
-}
-
-func backoff(ctx context.Context, attempt int) error {
-	base := time.Duration(1<<min(attempt, 6)) * time.Millisecond
-	d := base + rand.N(base)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (db *DB) isRetryable(err error) bool {

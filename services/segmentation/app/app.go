@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +15,7 @@ import (
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/election"
+	"github.com/tenurehq/tenure/services/platform/eventlog"
 	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
@@ -35,6 +34,13 @@ const ServiceName = "segmentation"
 
 // ElectionName is the election the recompute schedule runs under.
 const ElectionName = "segmentation-recompute"
+
+// lockName is the cluster-wide lock a recompute holds.
+const lockName = "segmentation-recompute"
+
+// catchUpPoll is how often a recompute waiting for the event log to be
+// applied checks the cursor.
+const catchUpPoll = 20 * time.Millisecond
 
 // syncInterval is how often a replica picks up other replicas' recomputes
 // and static member changes.
@@ -59,7 +65,7 @@ type App struct {
 	etcd     *clientv3.Client
 	srv      *grpcserver.Server
 	eng      *engine.Engine
-	consumer *consumer.Consumer
+	consumer *eventlog.Consumer
 	store    *store.Store
 	leading  atomic.Bool
 	// scheduled counts the recomputes this replica's schedule started.
@@ -73,80 +79,106 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if cfg.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(cfg.MemoryLimit)
-	}
-	var st *store.Store
-	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, bootstrap.Deps{Logger: deps.Logger, Telemetry: deps.Telemetry, Etcd: deps.Etcd}, func(ctx context.Context, db *sqlstore.DB) error {
-		st = store.New(db)
-		return st.Migrate(ctx)
-	})
+	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, bootstrap.Deps{Logger: deps.Logger, Telemetry: deps.Telemetry, Etcd: deps.Etcd},
+		func(ctx context.Context, db *sqlstore.DB) error { return store.New(db).Migrate(ctx) })
 	if err != nil {
 		return nil, nil, err
 	}
-	fail := func(err error) (*App, func(), error) {
+	a, err := build(ctx, cfg, deps, rt)
+	if err != nil {
 		rt.Close()
 		return nil, nil, err
 	}
-	logger, etcd := rt.Logger, rt.Etcd
+	return a, rt.Close, nil
+}
 
+// build wires the service over rt in dependency order: the store, the
+// profile client, the engine, the use cases over the engine's snapshot,
+// the event consumer applying to the store and the engine, and the API.
+func build(ctx context.Context, cfg Config, deps Deps, rt *bootstrap.Runtime) (*App, error) {
+	logger, etcd := rt.Logger, rt.Etcd
+	st := store.New(rt.DB)
 	env, err := rules.NewEnv()
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	clock := deps.Clock
 	if clock == nil {
 		clock = time.Now
 	}
-	var eng *engine.Engine
-	svc := segmentation.NewService(st, engine.RuleChecker(env),
-		segmentation.WithClock(clock),
-		segmentation.WithMemberCount(func(id string) int64 { return eng.MemberCount(id) }),
-		segmentation.WithStaticChanged(func(ctx context.Context) {
-			if err := eng.RefreshStatic(context.WithoutCancel(ctx)); err != nil {
-				logger.Warn("segmentation: refresh static segments", "error", err)
-			}
-		}))
-	var cons *consumer.Consumer // set below; nil when there is no profile to consume
-	eng = engine.New(engine.Config{Store: st, Service: svc, Rules: env, Etcd: etcd, Logger: logger, Clock: clock,
-		CatchUp: func(ctx context.Context) error {
-			if cons == nil {
-				return nil
-			}
-			return cons.WaitCaughtUp(ctx, 20*time.Millisecond)
-		}})
-	rt.OnClose(eng.Close)
+	profile, err := profileClient(cfg, deps, rt)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := newEngine(st, env, clock, profile, rt)
+	if err != nil {
+		return nil, err
+	}
+	svc := segmentation.NewService(st, engine.RuleChecker(env), segmentation.WithClock(clock), segmentation.WithMembership(eng))
 	if _, err := svc.CurrentSettings(ctx); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	if err := eng.Restore(ctx); err != nil {
-		return fail(fmt.Errorf("segmentation: restore snapshot: %w", err))
+		return nil, fmt.Errorf("segmentation: restore snapshot: %w", err)
 	}
 
 	a := &App{cfg: cfg, logger: logger, etcd: etcd, eng: eng, store: st}
-	conn := deps.ProfileConn
-	if conn == nil && etcd != nil {
-		cc, err := rt.Dial(cfg.ProfileService)
+	if profile != nil {
+		a.consumer, err = eventlog.New(eventlog.Config{Client: profile, Handler: consumer.New(st, eng, logger),
+			IncludeFeatures: true, Logger: logger})
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
-		conn = cc
-	}
-	if conn != nil {
-		cons = consumer.New(consumer.Config{Client: profilev1.NewProfileServiceClient(conn), Store: st, Logger: logger,
-			OnForget: eng.Forget})
-		a.consumer = cons
 	} else {
 		logger.Warn("segmentation: no etcd and no profile connection; not consuming profile events")
 	}
-
 	srv, err := rt.NewServer(grpcapi.ErrorTable(logger), grpcapi.ServerOptions()...)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	grpcapi.New(svc, eng).Register(srv.GRPC())
 	a.srv = srv
-	return a, rt.Close, nil
+	return a, nil
+}
+
+// profileClient returns a client of the profile service: over
+// deps.ProfileConn, else dialled through discovery; nil without either.
+func profileClient(cfg Config, deps Deps, rt *bootstrap.Runtime) (profilev1.ProfileServiceClient, error) {
+	conn := deps.ProfileConn
+	if conn == nil && rt.Etcd != nil {
+		cc, err := rt.Dial(cfg.ProfileService)
+		if err != nil {
+			return nil, err
+		}
+		conn = cc
+	}
+	if conn == nil {
+		return nil, nil
+	}
+	return profilev1.NewProfileServiceClient(conn), nil
+}
+
+// newEngine returns the recompute engine, closed with rt: under the
+// cluster-wide recompute lock when there is etcd, and waiting for the
+// event log to be applied before each recompute when there is profile.
+func newEngine(st *store.Store, env *rules.Env, clock func() time.Time, profile profilev1.ProfileServiceClient, rt *bootstrap.Runtime) (*engine.Engine, error) {
+	cfg := engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st, Clock: clock}, Rules: env,
+		Logger: rt.Logger, Clock: clock}
+	if rt.Etcd != nil {
+		l, err := election.NewLocker(rt.Etcd, lockName)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Locker = l
+	}
+	if profile != nil {
+		cfg.CatchUp = func(ctx context.Context) error {
+			return eventlog.WaitCaughtUp(ctx, profile, st, catchUpPoll)
+		}
+	}
+	eng := engine.New(cfg)
+	rt.OnClose(eng.Close)
+	return eng, nil
 }
 
 // Addr is the address the gRPC server listens on.

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +31,8 @@ type Config struct {
 	// MemoryLimit is the Go runtime's soft memory limit in bytes
 	// (debug.SetMemoryLimit), so a recompute's garbage is collected before
 	// the heap doubles; 0 leaves the runtime's default, and GOMEMLIMIT, when
-	// set, wins.
+	// set, wins. The limit is process-wide, so New does not set it: main
+	// does, through ApplyMemoryLimit.
 	MemoryLimit int64
 }
 
@@ -60,6 +63,15 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.MemoryLimit = int64(limit)
 	fs.Var((*byteSize)(&c.MemoryLimit), "memory-limit",
 		env.Help("soft memory limit of the Go runtime, e.g. 900MiB or 2GiB; 0 leaves the default; GOMEMLIMIT wins", "MEMORY_LIMIT"))
+}
+
+// ApplyMemoryLimit sets the Go runtime's soft memory limit to MemoryLimit
+// unless it is 0 (or invalid: Validate reports that) or GOMEMLIMIT is set.
+// It changes the whole process: call it from main only.
+func (c Config) ApplyMemoryLimit() {
+	if c.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(c.MemoryLimit)
+	}
 }
 
 // byteSize is a flag value in bytes, written as a number with an optional

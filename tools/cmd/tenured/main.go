@@ -11,12 +11,19 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
 func main() {
 	var cfg config
 	cfg.registerFlags(flag.CommandLine)
 	flag.Parse()
+	// The segmentation service's memory limit is process-wide: main sets it
+	// from segmentation's defaults and TENURE_SEGMENTATION_MEMORY_LIMIT.
+	var seg segmentationapp.Config
+	seg.RegisterFlags(flag.NewFlagSet(segmentationapp.ServiceName, flag.ContinueOnError))
+	seg.ApplyMemoryLimit()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"github.com/tenurehq/tenure/services/profile/internal/profile"
 )
 
@@ -32,8 +33,8 @@ func FuzzParseName(f *testing.F) {
 		if valid {
 			t.Fatalf("parseName(%q): %v; want %q", name, err, rest)
 		}
-		var fe *fieldError
-		if !errors.As(err, &fe) || fe.Field() != "customer.name" || !errors.Is(err, profile.ErrInvalidArgument) ||
+		var fe *fielderr.Error
+		if !errors.As(err, &fe) || fe.Field() != "customer.name" || !errors.Is(err, fielderr.ErrInvalidArgument) ||
 			!strings.Contains(err.Error(), "customer.name") {
 			t.Fatalf("parseName(%q): got %#v, want an invalid argument about customer.name", name, err)
 		}

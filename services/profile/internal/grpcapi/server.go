@@ -5,7 +5,7 @@ package grpcapi
 
 import (
 	"context"
-	"sync"
+	"errors"
 	"time"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
@@ -19,7 +19,10 @@ import (
 
 // DefaultPollInterval is how often a following StreamEvents looks for
 // events appended by other replicas.
-const DefaultPollInterval = 250 * time.Millisecond
+const DefaultPollInterval = profile.DefaultFollowPoll
+
+// errStopping cancels the streams that Stop ends.
+var errStopping = errors.New("grpcapi: server stopping")
 
 // Server implements profilev1.ProfileServiceServer.
 type Server struct {
@@ -28,8 +31,8 @@ type Server struct {
 	svc  *profile.Service
 	poll time.Duration
 
-	stopOnce sync.Once
-	stopping chan struct{}
+	stopping context.Context // done once Stop is called
+	stop     context.CancelFunc
 }
 
 // Option configures a Server.
@@ -41,7 +44,8 @@ func WithPollInterval(d time.Duration) Option { return func(s *Server) { s.poll 
 
 // New returns a Server over svc.
 func New(svc *profile.Service, opts ...Option) *Server {
-	s := &Server{svc: svc, poll: DefaultPollInterval, stopping: make(chan struct{})}
+	s := &Server{svc: svc, poll: DefaultPollInterval}
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(s)
 	}
@@ -53,7 +57,7 @@ func (s *Server) Register(g *grpc.Server) { profilev1.RegisterProfileServiceServ
 
 // Stop ends every following StreamEvents with UNAVAILABLE so a graceful
 // shutdown can drain; consumers resume on another replica.
-func (s *Server) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
+func (s *Server) Stop() { s.stop() }
 
 // CreateCustomer implements profilev1.ProfileServiceServer.
 func (s *Server) CreateCustomer(ctx context.Context, req *profilev1.CreateCustomerRequest) (*profilev1.CreateCustomerResponse, error) {
@@ -248,57 +252,29 @@ func (s *Server) ListCustomerEvents(ctx context.Context, req *profilev1.ListCust
 	return &profilev1.ListCustomerEventsResponse{Events: fromEvents(page.Events), NextPageToken: page.NextPageToken}, nil
 }
 
-// StreamEvents implements profilev1.ProfileServiceServer. It sends the log
-// after after_sequence page by page, then follows it: it wakes when this
-// replica appends and polls for other replicas' appends, until the client
-// goes away or the server stops. With include_features each page's
-// customers' current features are loaded in one query and sent along.
+// StreamEvents implements profilev1.ProfileServiceServer: the domain
+// follows the log after after_sequence; this sends each event it yields.
+// Stop ends the stream with UNAVAILABLE.
 func (s *Server) StreamEvents(req *profilev1.StreamEventsRequest, stream grpc.ServerStreamingServer[profilev1.StreamEventsResponse]) error {
-	ctx := stream.Context()
-	after := req.GetAfterSequence()
-	if after < 0 {
+	if req.GetAfterSequence() < 0 {
 		return invalidField("after_sequence", "must not be negative")
 	}
-	ticker := time.NewTicker(s.poll)
-	defer ticker.Stop()
-	for {
-		wake := s.svc.Appended() // before reading, so no append is missed
-		evs, err := s.svc.ListEvents(ctx, after, profile.MaxEventPageSize)
-		if err != nil {
-			return err
+	ctx, cancel := context.WithCancelCause(stream.Context())
+	defer cancel(nil)
+	stop := context.AfterFunc(s.stopping, func() { cancel(errStopping) })
+	defer stop()
+	q := profile.FollowQuery{AfterSequence: req.GetAfterSequence(), IncludeFeatures: req.GetIncludeFeatures(), Poll: s.poll}
+	err := s.svc.FollowEvents(ctx, q, func(e profile.LoggedEvent) error {
+		resp := &profilev1.StreamEventsResponse{Event: fromEvent(e.Event)}
+		if e.Features != nil {
+			resp.Features = fromFeatures(*e.Features)
 		}
-		var features map[string]profile.Features
-		if req.GetIncludeFeatures() && len(evs) > 0 {
-			ids := make([]string, len(evs))
-			for i, e := range evs {
-				ids[i] = e.CustomerID
-			}
-			if features, err = s.svc.CurrentFeatures(ctx, ids); err != nil {
-				return err
-			}
-		}
-		for _, e := range evs {
-			resp := &profilev1.StreamEventsResponse{Event: fromEvent(e)}
-			if f, ok := features[e.CustomerID]; ok {
-				resp.Features = fromFeatures(f)
-			}
-			if err := stream.Send(resp); err != nil {
-				return err
-			}
-			after = e.Sequence
-		}
-		if len(evs) == profile.MaxEventPageSize {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.stopping:
-			return status.Error(codes.Unavailable, "server shutting down; resume from the last sequence")
-		case <-wake:
-		case <-ticker.C:
-		}
+		return stream.Send(resp)
+	})
+	if errors.Is(context.Cause(ctx), errStopping) {
+		return status.Error(codes.Unavailable, "server shutting down; resume from the last sequence")
 	}
+	return err
 }
 
 // GetEventLogHead implements profilev1.ProfileServiceServer.

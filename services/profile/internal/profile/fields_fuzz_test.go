@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // FuzzParseUpdateMask checks ParseUpdateMask and applyFields on masks given
@@ -36,7 +38,7 @@ func FuzzParseUpdateMask(f *testing.F) {
 			t.Fatalf("ParseUpdateMask(%q) = %v, %v; reversed = %v, %v", paths, fields, err, again, errAgain)
 		}
 		if err != nil {
-			if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "update_mask") {
+			if !errors.Is(err, fielderr.ErrInvalidArgument) || !strings.Contains(err.Error(), "update_mask") {
 				t.Fatalf("ParseUpdateMask(%q): error %q is not an invalid argument about update_mask", paths, err)
 			}
 			return

@@ -23,6 +23,7 @@ func run() error {
 	var cfg app.Config
 	cfg.RegisterFlags(flag.CommandLine)
 	flag.Parse()
+	cfg.ApplyMemoryLimit() // process-wide, so here rather than in app.New
 	ctx, cancel := grpcserver.SignalContext(context.Background())
 	defer cancel()
 	a, cleanup, err := app.New(ctx, cfg, app.Deps{})

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/backoff"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
+	"github.com/tenurehq/tenure/services/platform/eventlog"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
@@ -210,7 +212,23 @@ func head(t *testing.T, pc profilev1.ProfileServiceClient) int64 {
 	return resp.GetHeadSequence()
 }
 
-func runUntil(t *testing.T, c *consumer.Consumer, s segmentation.Store, seq int64) {
+// config is the event-log consumer configuration segmentation runs with,
+// over inputs (forgetting through forget, if set), with short backoffs.
+func config(pc profilev1.ProfileServiceClient, inputs consumer.Inputs, forget consumer.Forgetter, pageSize int) eventlog.Config {
+	return eventlog.Config{Client: pc, Handler: consumer.New(inputs, forget, quiet), IncludeFeatures: true, Logger: quiet,
+		PageSize: pageSize, Backoff: backoff.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}}
+}
+
+func newConsumer(t *testing.T, cfg eventlog.Config) *eventlog.Consumer {
+	t.Helper()
+	c, err := eventlog.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func runUntil(t *testing.T, c *eventlog.Consumer, s segmentation.InputStore, seq int64) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -235,7 +253,7 @@ func runUntil(t *testing.T, c *consumer.Consumer, s segmentation.Store, seq int6
 	}
 }
 
-func snapshot(t *testing.T, s segmentation.Store) []segmentation.Customer {
+func snapshot(t *testing.T, s segmentation.InputStore) []segmentation.Customer {
 	t.Helper()
 	cs, err := s.LoadCustomers(context.Background())
 	if err != nil {
@@ -260,7 +278,7 @@ func testKillAndRestart(t *testing.T, open opener) {
 	w.batch(t, 300)
 
 	interrupted := newStore(t, open)
-	cfg := consumer.Config{Client: pc, Store: interrupted, Logger: quiet, PageSize: 37, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+	cfg := config(pc, interrupted, nil, 37)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	stopWriting := make(chan struct{})
@@ -280,7 +298,7 @@ func testKillAndRestart(t *testing.T, open opener) {
 	writing := true
 	for writing || restarts < 30 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rng.IntN(4000))*time.Microsecond)
-		if err := consumer.New(cfg).Run(ctx); err != nil {
+		if err := newConsumer(t, cfg).Run(ctx); err != nil {
 			t.Fatal(err)
 		}
 		cancel()
@@ -297,10 +315,10 @@ func testKillAndRestart(t *testing.T, open opener) {
 	}
 	close(stopWriting)
 	last := head(t, pc)
-	runUntil(t, consumer.New(cfg), interrupted, last)
+	runUntil(t, newConsumer(t, cfg), interrupted, last)
 
 	fresh := newStore(t, open)
-	runUntil(t, consumer.New(consumer.Config{Client: pc, Store: fresh, Logger: quiet}), fresh, last)
+	runUntil(t, newConsumer(t, config(pc, fresh, nil, 0)), fresh, last)
 
 	checkAppliedOnce(t, interrupted, last)
 	checkAppliedOnce(t, fresh, last)
@@ -345,9 +363,9 @@ func TestFailureBeforeCommit(t *testing.T) {
 	w := &writer{pc: pc, rng: rand.New(rand.NewPCG(5, 6))}
 	w.batch(t, 100)
 	ls := newStore(t, sqlstoretest.SQLite)
-	cfg := consumer.Config{Client: pc, Store: ls, Logger: quiet, PageSize: 20, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+	cfg := config(pc, ls, nil, 20)
 	first := head(t, pc)
-	runUntil(t, consumer.New(cfg), ls, first)
+	runUntil(t, newConsumer(t, cfg), ls, first)
 	cursor, customers, log := first, snapshot(t, ls), ls.applyLog(t)
 
 	for range 3 {
@@ -356,15 +374,11 @@ func TestFailureBeforeCommit(t *testing.T) {
 	last := head(t, pc)
 	ls.fail.Store(true)
 	var attempts atomic.Int64
-	failing := cfg
-	failing.OnForget = func(context.Context, []segmentation.Mutation) error { // never called: no page commits
-		t.Error("OnForget called for a page that failed")
-		return nil
-	}
-	failing.Store = countingStore{ls, &attempts}
+	// The forgetter is never called: no page commits.
+	failing := config(pc, countingStore{ls, &attempts}, forbidden{t}, 20)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- consumer.New(failing).Run(rctx) }()
+	go func() { done <- newConsumer(t, failing).Run(rctx) }()
 	for deadline := time.Now().Add(10 * time.Second); attempts.Load() < 5; {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d apply attempts", attempts.Load())
@@ -386,13 +400,21 @@ func TestFailureBeforeCommit(t *testing.T) {
 	}
 
 	ls.fail.Store(false)
-	runUntil(t, consumer.New(cfg), ls, last)
+	runUntil(t, newConsumer(t, cfg), ls, last)
 	checkAppliedOnce(t, ls, last)
 	fresh := newStore(t, sqlstoretest.SQLite)
-	runUntil(t, consumer.New(consumer.Config{Client: pc, Store: fresh, Logger: quiet}), fresh, last)
+	runUntil(t, newConsumer(t, config(pc, fresh, nil, 0)), fresh, last)
 	if got, want := snapshot(t, ls), snapshot(t, fresh); !reflect.DeepEqual(got, want) {
 		t.Errorf("after recovery: %d customers differ from an uninterrupted run's %d", len(got), len(want))
 	}
+}
+
+// forbidden is a Forgetter that must not be called.
+type forbidden struct{ t *testing.T }
+
+func (f forbidden) Forget(context.Context, []segmentation.Mutation) error {
+	f.t.Error("Forget called for a page that failed")
+	return nil
 }
 
 // countingStore counts ApplyPage calls that fail with the injected error.

@@ -1,8 +1,10 @@
 // Package engine runs recomputes and answers membership queries: it loads
 // the inputs, scores them, evaluates rule segments in parallel, stores the
 // results and swaps the in-memory membership snapshot. One recompute runs
-// at a time per cluster (an etcd lock plus the store's running-operation
-// guard), and a schedule can run it periodically on the elected replica.
+// at a time per cluster (a cluster-wide lock plus the store's
+// running-operation guard), and a schedule can run it periodically on the
+// elected replica. The engine depends on small interfaces: the store
+// methods it uses, a settings source and a locker.
 package engine
 
 import (
@@ -20,24 +22,53 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/election"
 	"github.com/tenurehq/tenure/services/segmentation/internal/membership"
 	"github.com/tenurehq/tenure/services/segmentation/internal/rules"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/client/v3/concurrency"
 )
 
-// LockKey is the etcd mutex held for the duration of a recompute.
-const LockKey = "tenure/locks/segmentation-recompute"
+// Store is the storage the engine uses: the inputs, settings versions,
+// segments, operations and results (see the segmentation package's
+// per-aggregate interfaces for what each method does).
+type Store interface {
+	Cursor(ctx context.Context) (int64, error)
+	ResultsGeneration(ctx context.Context) (int64, error)
+	LoadCustomers(ctx context.Context) ([]segmentation.Customer, error)
+	GetSettings(ctx context.Context, version int64) (segmentation.SettingsVersion, error)
+	GetSegment(ctx context.Context, id string) (segmentation.SegmentDef, error)
+	ListSegments(ctx context.Context, afterID string, limit int) ([]segmentation.SegmentDef, error)
+	StaticMembers(ctx context.Context) (map[string][]string, error)
+	segmentation.OperationStore
+	GetResult(ctx context.Context, customerID string) (segmentation.CustomerResult, error)
+	LoadResults(ctx context.Context, fn func(*segmentation.CustomerResult) error) error
+}
+
+// SettingsSource gives the settings a recompute starts from
+// (segmentation.SettingsSource).
+type SettingsSource interface {
+	CurrentSettings(ctx context.Context) (segmentation.SettingsVersion, error)
+}
+
+// Locker holds the cluster-wide recompute lock (an election.Locker).
+type Locker interface {
+	// TryLock takes the lock and returns its release, or fails at once
+	// with an error wrapping election.ErrLocked while another replica
+	// holds it.
+	TryLock(ctx context.Context) (unlock func(), err error)
+}
 
 // Config configures an Engine.
 type Config struct {
-	Store   segmentation.Store
-	Service *segmentation.Service
-	Rules   *rules.Env
-	// Etcd, when set, makes the one-recompute-per-cluster rule hold across
-	// replicas through an etcd mutex.
-	Etcd   *clientv3.Client
+	// Store, Settings and Rules are required.
+	Store    Store
+	Settings SettingsSource
+	Rules    *rules.Env
+	// Locker, when set, makes the one-recompute-per-cluster rule hold
+	// across replicas. Without it the engine assumes it is the only
+	// replica: Restore fails the operations a previous process left
+	// running.
+	Locker Locker
 	Logger *slog.Logger
 	// Clock gives "now" (default time.Now).
 	Clock func() time.Time
@@ -110,10 +141,10 @@ func (e *Engine) Snapshot() (*membership.Snapshot, segmentation.Operation) {
 }
 
 // Restore loads the latest successful recompute's results and the static
-// segments into a new snapshot. Without etcd it also fails operations
+// segments into a new snapshot. Without a Locker it also fails operations
 // left running by a previous process.
 func (e *Engine) Restore(ctx context.Context) error {
-	if e.cfg.Etcd == nil {
+	if e.cfg.Locker == nil {
 		if err := e.cfg.Store.FailRunning(ctx, "abandoned: the service restarted", e.cfg.Clock().UTC()); err != nil {
 			return err
 		}
@@ -233,6 +264,14 @@ func forgetMoves(muts []segmentation.Mutation) map[string]string {
 		}
 	}
 	return moves
+}
+
+// StaticChanged implements segmentation.Membership: it refreshes the
+// static segments, logging a failure (the next sync retries).
+func (e *Engine) StaticChanged(ctx context.Context) {
+	if err := e.RefreshStatic(context.WithoutCancel(ctx)); err != nil {
+		e.cfg.Logger.Warn("segmentation: refresh static segments", "error", err)
+	}
 }
 
 // RefreshStatic re-reads the static segments and derives a new snapshot.
@@ -405,7 +444,7 @@ func (e *Engine) begin(ctx context.Context, asOf time.Time, trigger segmentation
 	if asOf.IsZero() {
 		asOf = now
 	}
-	settings, err := e.cfg.Service.CurrentSettings(ctx)
+	settings, err := e.cfg.Settings.CurrentSettings(ctx)
 	if err != nil {
 		return segmentation.Operation{}, err
 	}
@@ -413,7 +452,7 @@ func (e *Engine) begin(ctx context.Context, asOf time.Time, trigger segmentation
 	if err != nil {
 		return segmentation.Operation{}, err
 	}
-	if e.cfg.Etcd != nil {
+	if e.cfg.Locker != nil {
 		// Holding the cluster lock: any running row is left over from a
 		// replica that died mid-recompute.
 		if err := e.cfg.Store.FailRunning(ctx, "abandoned: its replica stopped", now); err != nil {
@@ -433,31 +472,21 @@ func (e *Engine) begin(ctx context.Context, asOf time.Time, trigger segmentation
 // lock takes the cluster-wide recompute lock, or fails with an
 // InProgressError naming the running operation.
 func (e *Engine) lock(ctx context.Context) (func(), error) {
-	if e.cfg.Etcd == nil {
+	if e.cfg.Locker == nil {
 		return func() {}, nil
 	}
-	sess, err := concurrency.NewSession(e.cfg.Etcd, concurrency.WithTTL(10))
-	if err != nil {
-		return nil, fmt.Errorf("segmentation: recompute lock session: %w", err)
-	}
-	m := concurrency.NewMutex(sess, LockKey)
-	if err := m.TryLock(ctx); err != nil {
-		_ = sess.Close()
-		if errors.Is(err, concurrency.ErrLocked) {
-			running, rerr := e.cfg.Store.RunningOperation(ctx)
-			if rerr != nil {
-				return nil, &segmentation.InProgressError{}
-			}
-			return nil, &segmentation.InProgressError{Operation: running.Name()}
+	unlock, err := e.cfg.Locker.TryLock(ctx)
+	if errors.Is(err, election.ErrLocked) {
+		running, rerr := e.cfg.Store.RunningOperation(ctx)
+		if rerr != nil {
+			return nil, &segmentation.InProgressError{}
 		}
+		return nil, &segmentation.InProgressError{Operation: running.Name()}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("segmentation: recompute lock: %w", err)
 	}
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = m.Unlock(ctx)
-		_ = sess.Close()
-	}, nil
+	return unlock, nil
 }
 
 // run performs a started recompute and records its outcome.

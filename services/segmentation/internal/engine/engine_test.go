@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/election"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 	"github.com/tenurehq/tenure/services/segmentation/internal/engine"
@@ -20,7 +21,7 @@ import (
 
 // blockingStore holds LoadCustomers until release is closed.
 type blockingStore struct {
-	segmentation.Store
+	engine.Store
 	loading chan struct{}
 	release chan struct{}
 }
@@ -47,9 +48,12 @@ func TestOneRecomputeAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	newEngine := func(s segmentation.Store) *engine.Engine {
-		svc := segmentation.NewService(s, engine.RuleChecker(env))
-		e := engine.New(engine.Config{Store: s, Service: svc, Rules: env, Etcd: cli, Logger: quiet})
+	locker, err := election.NewLocker(cli, "segmentation-recompute")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newEngine := func(s engine.Store) *engine.Engine {
+		e := engine.New(engine.Config{Store: s, Settings: segmentation.SettingsSource{Store: st}, Rules: env, Locker: locker, Logger: quiet})
 		t.Cleanup(e.Close)
 		return e
 	}
@@ -118,9 +122,8 @@ func TestScoresProvenance(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := segmentation.NewService(st, engine.RuleChecker(env))
 	newEngine := func() *engine.Engine {
-		e := engine.New(engine.Config{Store: st, Service: svc, Rules: env, Logger: quiet})
+		e := engine.New(engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st}, Rules: env, Logger: quiet})
 		t.Cleanup(e.Close)
 		return e
 	}
@@ -183,7 +186,7 @@ func TestSyncForgets(t *testing.T) {
 	if _, err := svc.CreateSegment(ctx, segmentation.SegmentDef{ID: "two", Kind: segmentation.SegmentKindRule, Rule: "features.order_count == 2"}); err != nil {
 		t.Fatal(err)
 	}
-	e := engine.New(engine.Config{Store: st, Service: svc, Rules: env, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e := engine.New(engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st}, Rules: env, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	t.Cleanup(e.Close)
 	op, err := e.Start(ctx, at.Add(time.Hour), segmentation.TriggerAPI)
 	if err != nil {
@@ -228,7 +231,7 @@ func TestMonetaryTotalSaturates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := engine.New(engine.Config{Store: st, Service: segmentation.NewService(st, engine.RuleChecker(env)), Rules: env,
+	e := engine.New(engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st}, Rules: env,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	t.Cleanup(e.Close)
 	op, err := e.Start(ctx, at, segmentation.TriggerAPI)

@@ -22,7 +22,7 @@ import (
 // loaded, or after its results are stored) until release is closed, and
 // counts the snapshot reloads (LoadResults calls) made after that.
 type pausingStore struct {
-	segmentation.Store
+	engine.Store
 	afterLoad bool // pause after LoadCustomers; otherwise after FinishOperation
 	paused    chan struct{}
 	release   chan struct{}
@@ -102,7 +102,7 @@ func testForgetDuringRecompute(t *testing.T, db *sqlstore.DB, afterLoad bool) {
 		t.Fatal(err)
 	}
 	ps := &pausingStore{Store: st, afterLoad: afterLoad, paused: make(chan struct{}), release: make(chan struct{})}
-	e := engine.New(engine.Config{Store: ps, Service: svc, Rules: env, Logger: quiet})
+	e := engine.New(engine.Config{Store: ps, Settings: segmentation.SettingsSource{Store: st}, Rules: env, Logger: quiet})
 	t.Cleanup(e.Close)
 	op, err := e.Start(ctx, at.Add(time.Hour), segmentation.TriggerAPI)
 	if err != nil {
@@ -128,7 +128,7 @@ func testForgetDuringRecompute(t *testing.T, db *sqlstore.DB, afterLoad bool) {
 	if err := db.QueryRowContext(ctx, db.Rebind(`SELECT COUNT(*) FROM rekeys WHERE old_id = ?`), "ann").Scan(&kept); err != nil || kept != 0 {
 		t.Errorf("erased id kept in %d re-key rows (%v) after the recompute, want none", kept, err)
 	}
-	other := engine.New(engine.Config{Store: st, Service: svc, Rules: env, Logger: quiet})
+	other := engine.New(engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st}, Rules: env, Logger: quiet})
 	t.Cleanup(other.Close)
 	if err := other.Restore(ctx); err != nil {
 		t.Fatal(err)

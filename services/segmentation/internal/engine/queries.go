@@ -213,7 +213,10 @@ func RuleChecker(env *rules.Env) segmentation.RuleChecker {
 // snapshot; until it has, the operation reads as still running here, so a
 // caller that sees it succeed can query its results at once.
 func (e *Engine) Operation(ctx context.Context, id string) (segmentation.Operation, error) {
-	op, err := e.cfg.Service.GetOperation(ctx, id)
+	if err := segmentation.CheckOperationID(id); err != nil {
+		return segmentation.Operation{}, err
+	}
+	op, err := e.cfg.Store.GetOperation(ctx, id)
 	if err != nil {
 		return op, err
 	}

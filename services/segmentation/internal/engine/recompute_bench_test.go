@@ -234,7 +234,7 @@ func BenchmarkRecompute(b *testing.B) {
 			if os.Getenv("TENURE_BENCH_LOG") != "" { // the engine's log, with each recompute's phases
 				logOut = os.Stderr
 			}
-			eg := engine.New(engine.Config{Store: st, Service: svc, Rules: env,
+			eg := engine.New(engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st}, Rules: env,
 				Logger: slog.New(slog.NewTextHandler(logOut, nil))})
 			defer eg.Close()
 

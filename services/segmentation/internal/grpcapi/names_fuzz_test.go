@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // FuzzParseNames checks the resource name parsers on any input: a name is
@@ -44,8 +44,8 @@ func checkName(t *testing.T, name, id string, err error, valid bool, wantID, reb
 	case err != nil && valid:
 		t.Fatalf("%q: %v; want id %q", name, err, wantID)
 	case err != nil:
-		var fe *segmentation.FieldError
-		if !errors.As(err, &fe) || fe.Field() != field || !errors.Is(err, segmentation.ErrInvalidArgument) {
+		var fe *fielderr.Error
+		if !errors.As(err, &fe) || fe.Field() != field || !errors.Is(err, fielderr.ErrInvalidArgument) {
 			t.Fatalf("%q: got %#v, want an invalid argument about %s", name, err, field)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // segmentIDPattern is ValidateSegmentID's rule, written independently.
@@ -77,8 +79,8 @@ func FuzzMergeSettings(f *testing.F) {
 		}
 		want, wantErr := expectedMerge(cur, upd, paths)
 		if wantErr {
-			var fe *FieldError
-			if !errors.As(err, &fe) || fe.Field() != "update_mask" || !errors.Is(err, ErrInvalidArgument) {
+			var fe *fielderr.Error
+			if !errors.As(err, &fe) || fe.Field() != "update_mask" || !errors.Is(err, fielderr.ErrInvalidArgument) {
 				t.Fatalf("MergeSettings(%q): got %v, want an invalid argument about update_mask", paths, err)
 			}
 			return

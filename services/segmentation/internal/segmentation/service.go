@@ -21,22 +21,51 @@ const (
 	maxDescription    = 2000
 	maxRule           = 10000
 	maxCustomerID     = 200
+	maxOperationID    = 64
 )
 
 // RuleChecker compiles a rule expression and returns an error wrapping
 // ErrInvalidRule if it is not a valid boolean rule.
 type RuleChecker func(expr string) error
 
+// ServiceStore is the storage the Service uses.
+type ServiceStore interface {
+	SettingsStore
+	// Segments and static members: see SegmentStore.
+	CreateSegment(ctx context.Context, s SegmentDef) (SegmentDef, error)
+	GetSegment(ctx context.Context, id string) (SegmentDef, error)
+	ListSegments(ctx context.Context, afterID string, limit int) ([]SegmentDef, error)
+	UpdateSegment(ctx context.Context, id string, fn func(*SegmentDef) error) (SegmentDef, error)
+	DeleteSegment(ctx context.Context, id string, check func(SegmentDef) error) error
+	AddStaticMembers(ctx context.Context, id string, customers []string) (added, total int64, err error)
+	RemoveStaticMembers(ctx context.Context, id string, customers []string) (removed, total int64, err error)
+	// Operations and size history: see OperationStore and ResultStore.
+	GetOperation(ctx context.Context, id string) (Operation, error)
+	ListOperations(ctx context.Context, beforeID string, limit int) ([]Operation, error)
+	SizeHistory(ctx context.Context, audiences []string, since time.Time, limit int) ([]SizePoint, error)
+}
+
+// Membership is the in-memory membership snapshot, as the Service reports
+// from it and keeps it current.
+type Membership interface {
+	// MemberCount returns a segment's member count in the snapshot.
+	MemberCount(segmentID string) int64
+	// StaticChanged is called after static members or segments change, so
+	// that the snapshot reflects the change at once. Its errors are the
+	// implementation's to log: the change is stored, and every replica's
+	// snapshot picks it up at its next sync.
+	StaticChanged(ctx context.Context)
+}
+
 // Service holds the use cases that are not the recompute itself: settings,
 // segments and static members, operations.
 type Service struct {
-	store Store
-	check RuleChecker
-	now   func() time.Time
-	// MemberCount returns a segment's current member count; nil means 0.
-	memberCount func(segmentID string) int64
-	// staticChanged is called after static members change.
-	staticChanged func(ctx context.Context)
+	store    ServiceStore
+	check    RuleChecker
+	now      func() time.Time
+	settings SettingsSource
+	// members is nil until WithMembership: member counts are 0.
+	members Membership
 }
 
 // ServiceOption configures a Service.
@@ -45,40 +74,51 @@ type ServiceOption func(*Service)
 // WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) ServiceOption { return func(s *Service) { s.now = now } }
 
-// WithMemberCount sets how segment member counts are looked up.
-func WithMemberCount(fn func(segmentID string) int64) ServiceOption {
-	return func(s *Service) { s.memberCount = fn }
-}
-
-// WithStaticChanged sets a hook run after static members or segments change.
-func WithStaticChanged(fn func(ctx context.Context)) ServiceOption {
-	return func(s *Service) { s.staticChanged = fn }
-}
+// WithMembership sets the snapshot that member counts come from and that
+// static member changes are reported to.
+func WithMembership(m Membership) ServiceOption { return func(s *Service) { s.members = m } }
 
 // NewService returns a Service over st that checks rules with check.
-func NewService(st Store, check RuleChecker, opts ...ServiceOption) *Service {
+func NewService(st ServiceStore, check RuleChecker, opts ...ServiceOption) *Service {
 	s := &Service{store: st, check: check, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
+	s.settings = SettingsSource{Store: st, Clock: s.now}
 	return s
 }
 
-// Store returns the service's store.
-func (s *Service) Store() Store { return s.store }
+// SettingsSource gives the current settings version, storing the defaults
+// as version 1 the first time there is none. The Service and the
+// recompute engine read the settings through one each.
+type SettingsSource struct {
+	Store SettingsStore
+	// Clock gives the time the defaults are stored at (default time.Now).
+	Clock func() time.Time
+}
+
+// CurrentSettings returns the newest settings version, storing the
+// defaults as version 1 if there is none yet.
+func (src SettingsSource) CurrentSettings(ctx context.Context) (SettingsVersion, error) {
+	v, err := src.Store.LatestSettings(ctx)
+	if !errors.Is(err, ErrSettingsNotFound) {
+		return v, err
+	}
+	now := time.Now
+	if src.Clock != nil {
+		now = src.Clock
+	}
+	v, err = src.Store.InsertSettings(ctx, DefaultSettings(), 0, now().UTC())
+	if errors.Is(err, ErrETagMismatch) { // another replica stored them first
+		return src.Store.LatestSettings(ctx)
+	}
+	return v, err
+}
 
 // CurrentSettings returns the newest settings version, storing the
 // defaults as version 1 if there is none yet.
 func (s *Service) CurrentSettings(ctx context.Context) (SettingsVersion, error) {
-	v, err := s.store.LatestSettings(ctx)
-	if !errors.Is(err, ErrSettingsNotFound) {
-		return v, err
-	}
-	v, err = s.store.InsertSettings(ctx, DefaultSettings(), 0, s.now().UTC())
-	if errors.Is(err, ErrETagMismatch) { // another replica stored them first
-		return s.store.LatestSettings(ctx)
-	}
-	return v, err
+	return s.settings.CurrentSettings(ctx)
 }
 
 // GetSettings returns a settings version; 0 means the current one.
@@ -244,14 +284,14 @@ func (s *Service) CreateSegment(ctx context.Context, seg SegmentDef) (SegmentDef
 }
 
 func (s *Service) changed(ctx context.Context, kind SegmentKind) {
-	if kind == SegmentKindStatic && s.staticChanged != nil {
-		s.staticChanged(ctx)
+	if kind == SegmentKindStatic && s.members != nil {
+		s.members.StaticChanged(ctx)
 	}
 }
 
 func (s *Service) withCount(seg SegmentDef) SegmentDef {
-	if s.memberCount != nil {
-		seg.MemberCount = s.memberCount(seg.ID)
+	if s.members != nil {
+		seg.MemberCount = s.members.MemberCount(seg.ID)
 	}
 	return seg
 }
@@ -372,8 +412,8 @@ func (s *Service) DeleteSegment(ctx context.Context, id, etag string) error {
 	if err != nil {
 		return err
 	}
-	if s.staticChanged != nil { // deleted segments leave the snapshot too
-		s.staticChanged(ctx)
+	if s.members != nil { // deleted segments leave the snapshot too
+		s.members.StaticChanged(ctx)
 	}
 	return nil
 }
@@ -425,10 +465,19 @@ func dedupe(ids []string) []string {
 	return slices.Compact(out)
 }
 
+// CheckOperationID fails with ErrOperationNotFound for an id that cannot
+// name an operation.
+func CheckOperationID(id string) error {
+	if id == "" || len(id) > maxOperationID {
+		return fmt.Errorf("%w: %q", ErrOperationNotFound, id)
+	}
+	return nil
+}
+
 // GetOperation returns an operation by id.
 func (s *Service) GetOperation(ctx context.Context, id string) (Operation, error) {
-	if id == "" || len(id) > 64 {
-		return Operation{}, fmt.Errorf("%w: %q", ErrOperationNotFound, id)
+	if err := CheckOperationID(id); err != nil {
+		return Operation{}, err
 	}
 	return s.store.GetOperation(ctx, id)
 }
@@ -439,7 +488,7 @@ func (s *Service) ListOperations(ctx context.Context, pageSize int, token string
 	if err != nil {
 		return nil, "", err
 	}
-	if len(p.After) > 64 {
+	if len(p.After) > maxOperationID {
 		return nil, "", pagingError(paging.InvalidToken())
 	}
 	ops, err := s.store.ListOperations(ctx, p.After, p.Limit())

@@ -156,9 +156,15 @@ type SizePoint struct {
 	Size      int64
 }
 
-// Store persists the segmentation service's state. Implementations must be
-// safe for concurrent use and for use by several replicas at once.
-type Store interface {
+// The segmentation service's state is kept behind one small interface per
+// aggregate; the SQL store implements them all. Implementations must be
+// safe for concurrent use and for use by several replicas at once. Each
+// user (the Service, the recompute engine, the event consumer) declares
+// the methods it needs.
+
+// InputStore keeps the customers' inputs, fed by profile's event log, and
+// the log cursor they reflect.
+type InputStore interface {
 	// Cursor returns the sequence of the last applied profile event (0 if none).
 	Cursor(ctx context.Context) (int64, error)
 	// ApplyPage applies mutations in order and sets the cursor, in one
@@ -175,7 +181,10 @@ type Store interface {
 	GetCustomer(ctx context.Context, id string) (Customer, error)
 	// LoadCustomers returns every customer's inputs in id order.
 	LoadCustomers(ctx context.Context) ([]Customer, error)
+}
 
+// SettingsStore keeps the versions of the settings.
+type SettingsStore interface {
 	// LatestSettings returns the newest settings version or ErrSettingsNotFound.
 	LatestSettings(ctx context.Context) (SettingsVersion, error)
 	// GetSettings returns one version or ErrSettingsNotFound.
@@ -183,7 +192,11 @@ type Store interface {
 	// InsertSettings stores s as version expected+1; ErrETagMismatch if the
 	// newest version is not expected (0: none yet).
 	InsertSettings(ctx context.Context, s Settings, expected int64, now time.Time) (SettingsVersion, error)
+}
 
+// SegmentStore keeps the rule and static segments and the static
+// segments' members.
+type SegmentStore interface {
 	// CreateSegment stores a new segment with Revision 1 or returns
 	// ErrSegmentAlreadyExists.
 	CreateSegment(ctx context.Context, s SegmentDef) (SegmentDef, error)
@@ -204,7 +217,10 @@ type Store interface {
 	RemoveStaticMembers(ctx context.Context, id string, customers []string) (removed, total int64, err error)
 	// StaticMembers returns every static segment's members, sorted.
 	StaticMembers(ctx context.Context) (map[string][]string, error)
+}
 
+// OperationStore keeps the recompute operations.
+type OperationStore interface {
 	// StartOperation stores a RUNNING operation, or returns an
 	// *InProgressError if one is running already.
 	StartOperation(ctx context.Context, op Operation) error
@@ -229,7 +245,11 @@ type Store interface {
 	ListOperations(ctx context.Context, beforeID string, limit int) ([]Operation, error)
 	// LatestSucceeded returns the newest succeeded operation or ErrNoRecompute.
 	LatestSucceeded(ctx context.Context) (Operation, error)
+}
 
+// ResultStore keeps the latest successful recompute's results and the
+// audiences' size history.
+type ResultStore interface {
 	// GetResult returns one customer's latest result or ErrCustomerNotFound.
 	GetResult(ctx context.Context, customerID string) (CustomerResult, error)
 	// LoadResults calls fn for every stored result in customer id order.

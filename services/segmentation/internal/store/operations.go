@@ -43,7 +43,7 @@ func scanOperation(r interface{ Scan(...any) error }) (segmentation.Operation, e
 	return o, nil
 }
 
-// StartOperation implements segmentation.Store.
+// StartOperation implements segmentation.OperationStore.
 func (s *Store) StartOperation(ctx context.Context, op segmentation.Operation) error {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO operations (`+opCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -71,7 +71,7 @@ func (s *Store) StartOperation(ctx context.Context, op segmentation.Operation) e
 	return nil
 }
 
-// FailRunning implements segmentation.Store.
+// FailRunning implements segmentation.OperationStore.
 func (s *Store) FailRunning(ctx context.Context, msg string, now time.Time) error {
 	_, err := s.db.ExecContext(ctx, s.q(`UPDATE operations SET state = ?, error = ?, end_time = ? WHERE state = ?`),
 		int64(segmentation.OperationFailed), msg, nanos(now), int64(segmentation.OperationRunning))
@@ -81,7 +81,7 @@ func (s *Store) FailRunning(ctx context.Context, msg string, now time.Time) erro
 	return s.dropRekeys(ctx, s.db)
 }
 
-// UpdateProgress implements segmentation.Store.
+// UpdateProgress implements segmentation.OperationStore.
 func (s *Store) UpdateProgress(ctx context.Context, id string, done, total int64) error {
 	_, err := s.db.ExecContext(ctx, s.q(`UPDATE operations SET customers_done = ?, customers_total = ? WHERE operation_id = ? AND state = ?`),
 		done, total, id, int64(segmentation.OperationRunning))
@@ -91,7 +91,7 @@ func (s *Store) UpdateProgress(ctx context.Context, id string, done, total int64
 	return nil
 }
 
-// FailOperation implements segmentation.Store.
+// FailOperation implements segmentation.OperationStore.
 func (s *Store) FailOperation(ctx context.Context, id, msg string, now time.Time) error {
 	_, err := s.db.ExecContext(ctx, s.q(`UPDATE operations SET state = ?, error = ?, end_time = ? WHERE operation_id = ? AND state = ?`),
 		int64(segmentation.OperationFailed), msg, nanos(now), id, int64(segmentation.OperationRunning))
@@ -101,7 +101,7 @@ func (s *Store) FailOperation(ctx context.Context, id, msg string, now time.Time
 	return s.dropRekeys(ctx, s.db)
 }
 
-// GetOperation implements segmentation.Store.
+// GetOperation implements segmentation.OperationStore.
 func (s *Store) GetOperation(ctx context.Context, id string) (segmentation.Operation, error) {
 	o, err := scanOperation(s.db.QueryRowContext(ctx, s.q(`SELECT `+opCols+` FROM operations WHERE operation_id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -113,7 +113,7 @@ func (s *Store) GetOperation(ctx context.Context, id string) (segmentation.Opera
 	return o, nil
 }
 
-// RunningOperation implements segmentation.Store.
+// RunningOperation implements segmentation.OperationStore.
 func (s *Store) RunningOperation(ctx context.Context) (segmentation.Operation, error) {
 	o, err := scanOperation(s.db.QueryRowContext(ctx, s.q(`SELECT `+opCols+` FROM operations WHERE state = ?`), int64(segmentation.OperationRunning)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -125,7 +125,7 @@ func (s *Store) RunningOperation(ctx context.Context) (segmentation.Operation, e
 	return o, nil
 }
 
-// LatestSucceeded implements segmentation.Store.
+// LatestSucceeded implements segmentation.OperationStore.
 func (s *Store) LatestSucceeded(ctx context.Context) (segmentation.Operation, error) {
 	o, err := scanOperation(s.db.QueryRowContext(ctx, s.q(`SELECT `+opCols+` FROM operations WHERE state = ?
 		ORDER BY operation_id DESC LIMIT 1`), int64(segmentation.OperationSucceeded)))
@@ -138,7 +138,7 @@ func (s *Store) LatestSucceeded(ctx context.Context) (segmentation.Operation, er
 	return o, nil
 }
 
-// ListOperations implements segmentation.Store.
+// ListOperations implements segmentation.OperationStore.
 func (s *Store) ListOperations(ctx context.Context, beforeID string, limit int) ([]segmentation.Operation, error) {
 	query, args := `SELECT `+opCols+` FROM operations ORDER BY operation_id DESC LIMIT ?`, []any{limit}
 	if beforeID != "" {
@@ -160,7 +160,7 @@ func (s *Store) ListOperations(ctx context.Context, beforeID string, limit int) 
 	return out, rows.Err()
 }
 
-// FinishOperation implements segmentation.Store.
+// FinishOperation implements segmentation.OperationStore.
 func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, rs segmentation.ResultSet) error {
 	report, err := json.Marshal(rs.Report)
 	if err != nil {
@@ -419,7 +419,7 @@ func scanResult(r interface{ Scan(...any) error }, out *segmentation.CustomerRes
 	return nil
 }
 
-// GetResult implements segmentation.Store.
+// GetResult implements segmentation.ResultStore.
 func (s *Store) GetResult(ctx context.Context, customerID string) (segmentation.CustomerResult, error) {
 	var out segmentation.CustomerResult
 	err := scanResult(s.db.QueryRowContext(ctx, s.q(`SELECT `+resultCols+` FROM results WHERE customer_id = ?`), customerID), &out)
@@ -432,7 +432,7 @@ func (s *Store) GetResult(ctx context.Context, customerID string) (segmentation.
 	return out, nil
 }
 
-// LoadResults implements segmentation.Store.
+// LoadResults implements segmentation.ResultStore.
 func (s *Store) LoadResults(ctx context.Context, fn func(*segmentation.CustomerResult) error) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+resultCols+` FROM results ORDER BY customer_id`)
 	if err != nil {
@@ -451,7 +451,7 @@ func (s *Store) LoadResults(ctx context.Context, fn func(*segmentation.CustomerR
 	return rows.Err()
 }
 
-// SizeHistory implements segmentation.Store.
+// SizeHistory implements segmentation.ResultStore.
 func (s *Store) SizeHistory(ctx context.Context, audiences []string, since time.Time, limit int) ([]segmentation.SizePoint, error) {
 	query := `SELECT operation_id, audience, as_of, size FROM size_history WHERE operation_id IN (
 		SELECT operation_id FROM operations WHERE state = ? AND as_of >= ? ORDER BY operation_id DESC LIMIT ?)`

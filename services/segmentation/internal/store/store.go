@@ -1,5 +1,6 @@
-// Package store implements segmentation.Store over SQL, one implementation
-// for SQLite and PostgreSQL, with its schema migrations embedded.
+// Package store implements segmentation's storage interfaces over SQL, one
+// implementation for SQLite and PostgreSQL, with its schema migrations
+// embedded.
 package store
 
 import (
@@ -22,13 +23,20 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// Store is the SQL implementation of segmentation.Store.
+// Store is the SQL implementation of segmentation's storage interfaces,
+// one per aggregate.
 type Store struct {
 	db           *sqlstore.DB
 	beforeCommit BeforeCommitFunc
 }
 
-var _ segmentation.Store = (*Store)(nil)
+var (
+	_ segmentation.InputStore     = (*Store)(nil)
+	_ segmentation.SettingsStore  = (*Store)(nil)
+	_ segmentation.SegmentStore   = (*Store)(nil)
+	_ segmentation.OperationStore = (*Store)(nil)
+	_ segmentation.ResultStore    = (*Store)(nil)
+)
 
 // BeforeCommitFunc is called by ApplyPage inside its transaction, after the
 // mutations and the cursor are written and before the commit, with the
@@ -218,7 +226,7 @@ type queryer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// Cursor implements segmentation.Store.
+// Cursor implements segmentation.InputStore.
 func (s *Store) Cursor(ctx context.Context) (int64, error) {
 	return s.cursor(ctx, s.db, "")
 }
@@ -243,7 +251,7 @@ func featureArgs(f *segmentation.Features) []any {
 		f.Currency, f.GrossMinor, f.NetMinor, f.AverageOrderValueMinor, f.DiscountShare, f.PreferredChannel, encodeList(f.TopCategories)}
 }
 
-// ApplyPage implements segmentation.Store.
+// ApplyPage implements segmentation.InputStore.
 func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cursor int64) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		cur, err := s.cursor(ctx, tx, s.forUpdate())
@@ -325,7 +333,7 @@ func (s *Store) dropRekeys(ctx context.Context, q queryer) error {
 	return nil
 }
 
-// ResultsGeneration implements segmentation.Store.
+// ResultsGeneration implements segmentation.InputStore.
 func (s *Store) ResultsGeneration(ctx context.Context) (int64, error) {
 	return s.resultsGeneration(ctx, s.db, "")
 }
@@ -595,7 +603,7 @@ func (cs *customerScanner) finish(c *segmentation.Customer) error {
 	return err
 }
 
-// GetCustomer implements segmentation.Store.
+// GetCustomer implements segmentation.InputStore.
 func (s *Store) GetCustomer(ctx context.Context, id string) (segmentation.Customer, error) {
 	c, err := scanCustomer(s.db.QueryRowContext(ctx, s.q(`SELECT `+customerCols+` FROM customers WHERE customer_id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -607,7 +615,7 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (segmentation.Custom
 	return c, nil
 }
 
-// LoadCustomers implements segmentation.Store. Customers share the
+// LoadCustomers implements segmentation.InputStore. Customers share the
 // backing arrays of equal tag and category lists.
 func (s *Store) LoadCustomers(ctx context.Context) ([]segmentation.Customer, error) {
 	var n int
@@ -630,12 +638,12 @@ func (s *Store) LoadCustomers(ctx context.Context) ([]segmentation.Customer, err
 	return out, nil
 }
 
-// LatestSettings implements segmentation.Store.
+// LatestSettings implements segmentation.SettingsStore.
 func (s *Store) LatestSettings(ctx context.Context) (segmentation.SettingsVersion, error) {
 	return s.scanSettings(s.db.QueryRowContext(ctx, `SELECT version, data, update_time FROM settings ORDER BY version DESC LIMIT 1`), 0)
 }
 
-// GetSettings implements segmentation.Store.
+// GetSettings implements segmentation.SettingsStore.
 func (s *Store) GetSettings(ctx context.Context, version int64) (segmentation.SettingsVersion, error) {
 	return s.scanSettings(s.db.QueryRowContext(ctx, s.q(`SELECT version, data, update_time FROM settings WHERE version = ?`), version), version)
 }
@@ -663,7 +671,7 @@ func (s *Store) scanSettings(row *sql.Row, version int64) (segmentation.Settings
 	return v, nil
 }
 
-// InsertSettings implements segmentation.Store.
+// InsertSettings implements segmentation.SettingsStore.
 func (s *Store) InsertSettings(ctx context.Context, set segmentation.Settings, expected int64, now time.Time) (segmentation.SettingsVersion, error) {
 	data, err := json.Marshal(set)
 	if err != nil {
@@ -707,7 +715,7 @@ func scanSegment(r interface{ Scan(...any) error }) (segmentation.SegmentDef, er
 	return g, err
 }
 
-// CreateSegment implements segmentation.Store.
+// CreateSegment implements segmentation.SegmentStore.
 func (s *Store) CreateSegment(ctx context.Context, g segmentation.SegmentDef) (segmentation.SegmentDef, error) {
 	g.Revision = 1
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO segments (`+segmentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -732,12 +740,12 @@ func (s *Store) getSegment(ctx context.Context, q queryer, id, suffix string) (s
 	return g, nil
 }
 
-// GetSegment implements segmentation.Store.
+// GetSegment implements segmentation.SegmentStore.
 func (s *Store) GetSegment(ctx context.Context, id string) (segmentation.SegmentDef, error) {
 	return s.getSegment(ctx, s.db, id, "")
 }
 
-// ListSegments implements segmentation.Store.
+// ListSegments implements segmentation.SegmentStore.
 func (s *Store) ListSegments(ctx context.Context, afterID string, limit int) ([]segmentation.SegmentDef, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+segmentCols+` FROM segments WHERE segment_id > ? ORDER BY segment_id LIMIT ?`), afterID, limit)
 	if err != nil {
@@ -755,7 +763,7 @@ func (s *Store) ListSegments(ctx context.Context, afterID string, limit int) ([]
 	return out, rows.Err()
 }
 
-// UpdateSegment implements segmentation.Store.
+// UpdateSegment implements segmentation.SegmentStore.
 func (s *Store) UpdateSegment(ctx context.Context, id string, fn func(*segmentation.SegmentDef) error) (segmentation.SegmentDef, error) {
 	var out segmentation.SegmentDef
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -779,7 +787,7 @@ func (s *Store) UpdateSegment(ctx context.Context, id string, fn func(*segmentat
 	return out, err
 }
 
-// DeleteSegment implements segmentation.Store.
+// DeleteSegment implements segmentation.SegmentStore.
 func (s *Store) DeleteSegment(ctx context.Context, id string, check func(segmentation.SegmentDef) error) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		g, err := s.getSegment(ctx, tx, id, s.forUpdate())
@@ -831,17 +839,17 @@ func (s *Store) changeMembers(ctx context.Context, id string, customers []string
 	return changed, total, err
 }
 
-// AddStaticMembers implements segmentation.Store.
+// AddStaticMembers implements segmentation.SegmentStore.
 func (s *Store) AddStaticMembers(ctx context.Context, id string, customers []string) (int64, int64, error) {
 	return s.changeMembers(ctx, id, customers, true)
 }
 
-// RemoveStaticMembers implements segmentation.Store.
+// RemoveStaticMembers implements segmentation.SegmentStore.
 func (s *Store) RemoveStaticMembers(ctx context.Context, id string, customers []string) (int64, int64, error) {
 	return s.changeMembers(ctx, id, customers, false)
 }
 
-// StaticMembers implements segmentation.Store.
+// StaticMembers implements segmentation.SegmentStore.
 func (s *Store) StaticMembers(ctx context.Context) (map[string][]string, error) {
 	out := map[string][]string{}
 	rows, err := s.db.QueryContext(ctx, `SELECT g.segment_id, m.customer_id FROM segments g

@@ -6,7 +6,6 @@ import (
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
-	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 	"github.com/tenurehq/tenure/services/segmentation/internal/store"
 	"github.com/tenurehq/tenure/services/segmentation/internal/store/storetest"
 )
@@ -24,9 +23,9 @@ func migrated(t testing.TB, db *sqlstore.DB) *store.Store {
 
 func TestConformance(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) segmentation.Store { return migrated(t, sqlstoretest.SQLite(t)) })
+		storetest.Run(t, func(t *testing.T) storetest.Store { return migrated(t, sqlstoretest.SQLite(t)) })
 	})
 	t.Run("postgres", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) segmentation.Store { return migrated(t, sqlstoretest.Postgres(t)) })
+		storetest.Run(t, func(t *testing.T) storetest.Store { return migrated(t, sqlstoretest.Postgres(t)) })
 	})
 }

@@ -1,5 +1,5 @@
-// Package storetest is the conformance suite for segmentation.Store: every
-// storage engine runs the same tests through Run.
+// Package storetest is the conformance suite for segmentation's storage
+// interfaces: every storage engine runs the same tests through Run.
 package storetest
 
 import (
@@ -14,14 +14,24 @@ import (
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 )
 
+// Store is every storage interface of the segmentation package: what a
+// storage engine implements.
+type Store interface {
+	segmentation.InputStore
+	segmentation.SettingsStore
+	segmentation.SegmentStore
+	segmentation.OperationStore
+	segmentation.ResultStore
+}
+
 // Opener returns a new, empty, migrated store for one test.
-type Opener func(t *testing.T) segmentation.Store
+type Opener func(t *testing.T) Store
 
 // Run runs the conformance suite against the stores open returns.
 func Run(t *testing.T, open Opener) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s segmentation.Store)
+		fn   func(t *testing.T, s Store)
 	}{
 		{"ApplyPage", testApplyPage},
 		{"Rekey", testRekey},
@@ -51,14 +61,14 @@ func features(orders int64, net int64) *segmentation.Features {
 	}
 }
 
-func mustApply(t *testing.T, s segmentation.Store, cursor int64, muts ...segmentation.Mutation) {
+func mustApply(t *testing.T, s Store, cursor int64, muts ...segmentation.Mutation) {
 	t.Helper()
 	if err := s.ApplyPage(ctx, muts, cursor); err != nil {
 		t.Fatalf("ApplyPage(cursor %d): %v", cursor, err)
 	}
 }
 
-func testApplyPage(t *testing.T, s segmentation.Store) {
+func testApplyPage(t *testing.T, s Store) {
 	if c, err := s.Cursor(ctx); err != nil || c != 0 {
 		t.Fatalf("Cursor() = %d, %v; want 0", c, err)
 	}
@@ -113,7 +123,7 @@ func testApplyPage(t *testing.T, s segmentation.Store) {
 	}
 }
 
-func testRekey(t *testing.T, s segmentation.Store) {
+func testRekey(t *testing.T, s Store) {
 	mustApply(t, s, 1, segmentation.Mutation{Kind: segmentation.MutationUpsert, ID: "ann", Features: features(2, 900), Tags: []string{"x"}, SetTags: true})
 	if _, err := s.CreateSegment(ctx, segmentation.SegmentDef{ID: "st", Kind: segmentation.SegmentKindStatic, CreateTime: t0, UpdateTime: t0}); err != nil {
 		t.Fatal(err)
@@ -140,7 +150,7 @@ func testRekey(t *testing.T, s segmentation.Store) {
 	}
 }
 
-func testSettings(t *testing.T, s segmentation.Store) {
+func testSettings(t *testing.T, s Store) {
 	if _, err := s.LatestSettings(ctx); !errors.Is(err, segmentation.ErrSettingsNotFound) {
 		t.Fatalf("LatestSettings(empty) = %v", err)
 	}
@@ -172,7 +182,7 @@ func testSettings(t *testing.T, s segmentation.Store) {
 	}
 }
 
-func testSegments(t *testing.T, s segmentation.Store) {
+func testSegments(t *testing.T, s Store) {
 	a := segmentation.SegmentDef{ID: "a-rule", DisplayName: "A", Description: "d", Kind: segmentation.SegmentKindRule,
 		Rule: "tier == 'vip'", CreateTime: t0, UpdateTime: t0}
 	created, err := s.CreateSegment(ctx, a)
@@ -225,7 +235,7 @@ func testSegments(t *testing.T, s segmentation.Store) {
 	}
 }
 
-func testStaticMembers(t *testing.T, s segmentation.Store) {
+func testStaticMembers(t *testing.T, s Store) {
 	for _, g := range []segmentation.SegmentDef{
 		{ID: "st", Kind: segmentation.SegmentKindStatic}, {ID: "empty", Kind: segmentation.SegmentKindStatic},
 		{ID: "ru", Kind: segmentation.SegmentKindRule, Rule: "true"},
@@ -273,7 +283,7 @@ func op(id string, asOf time.Time) segmentation.Operation {
 		InputSequence: 42, CreateTime: asOf}
 }
 
-func testOperations(t *testing.T, s segmentation.Store) {
+func testOperations(t *testing.T, s Store) {
 	if err := s.StartOperation(ctx, op("001", t0)); err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +373,7 @@ func results(n int, tag string) []segmentation.CustomerResult {
 	return out
 }
 
-func testResults(t *testing.T, s segmentation.Store) {
+func testResults(t *testing.T, s Store) {
 	for i, n := range []int{4321, 10} { // crosses batch sizes, then shrinks
 		id := fmt.Sprintf("%03d", i)
 		if err := s.StartOperation(ctx, op(id, t0)); err != nil {
@@ -398,7 +408,7 @@ func testResults(t *testing.T, s segmentation.Store) {
 	}
 }
 
-func testSizeHistory(t *testing.T, s segmentation.Store) {
+func testSizeHistory(t *testing.T, s Store) {
 	for i := range 3 {
 		id := fmt.Sprintf("%03d", i)
 		asOf := t0.Add(time.Duration(i) * 24 * time.Hour)
