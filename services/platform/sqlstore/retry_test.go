@@ -133,11 +133,19 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 			t.Errorf("transaction %d: %v", i, err)
 		}
 	}
-	if len(retried) != 1 || pgCode(retried[0]) != "40P01" {
-		t.Errorf("retried errors: got %v, want one deadlock (40P01)", retried)
+	// Usually one deadlock and one retry; on a loaded machine PostgreSQL
+	// can report the deadlock again before the survivor commits. Every
+	// retry must be for a deadlock, and each one is one more attempt.
+	if len(retried) == 0 {
+		t.Errorf("retried errors: none, want a deadlock (40P01)")
 	}
-	if got := attempts.Load(); got != 3 {
-		t.Errorf("attempts: got %d, want 3", got)
+	for _, err := range retried {
+		if pgCode(err) != "40P01" {
+			t.Errorf("retried error %v, want a deadlock (40P01)", err)
+		}
+	}
+	if got, want := attempts.Load(), int32(2+len(retried)); got != want {
+		t.Errorf("attempts: got %d, want %d (two first attempts and one per retry)", got, want)
 	}
 	for _, id := range []string{"a", "b"} {
 		if got := itemN(t, db, id); got != 2 {
