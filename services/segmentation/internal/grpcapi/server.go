@@ -89,7 +89,11 @@ func (s *Server) UpdateSettings(ctx context.Context, req *segmentationv1.UpdateS
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.svc.UpdateSettings(ctx, upd, req.GetUpdateMask().GetPaths(), req.GetExpectedVersion())
+	paths, err := updatablePaths(req.GetUpdateMask().GetPaths(), settingsOutputOnly)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.svc.UpdateSettings(ctx, upd, paths, req.GetExpectedVersion())
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +152,14 @@ func (s *Server) UpdateSegment(ctx context.Context, req *segmentationv1.UpdateSe
 	if err != nil {
 		return nil, err
 	}
+	paths, err := updatablePaths(req.GetUpdateMask().GetPaths(), segmentOutputOnly)
+	if err != nil {
+		return nil, err
+	}
 	g, err := s.svc.UpdateSegment(ctx, segmentation.SegmentDef{
 		ID: id, DisplayName: in.GetDisplayName(), Description: in.GetDescription(), Rule: in.GetRule(),
-	}, in.GetEtag(), req.GetUpdateMask().GetPaths())
+		Kind: toKind(in.GetKind()),
+	}, in.GetEtag(), paths)
 	if err != nil {
 		return nil, err
 	}

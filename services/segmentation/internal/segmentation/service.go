@@ -365,8 +365,12 @@ func (s *Service) ListSegments(ctx context.Context, pageSize int, token string) 
 var SegmentPaths = []string{"display_name", "description", "rule"}
 
 // UpdateSegment changes the fields of upd named by paths (every mutable
-// field if empty). A non-empty upd.ETag must match.
+// field if empty). A non-empty upd.ETag must match. "kind" may be named
+// (a segment sent back whole names it) but cannot change: upd.Kind must
+// then be the segment's own kind.
 func (s *Service) UpdateSegment(ctx context.Context, upd SegmentDef, etag string, paths []string) (SegmentDef, error) {
+	checkKind := slices.Contains(paths, "kind")
+	paths = slices.DeleteFunc(slices.Clone(paths), func(p string) bool { return p == "kind" })
 	if len(paths) == 0 {
 		paths = SegmentPaths
 	}
@@ -378,6 +382,14 @@ func (s *Service) UpdateSegment(ctx context.Context, upd SegmentDef, etag string
 	out, err := s.store.UpdateSegment(ctx, upd.ID, func(cur *SegmentDef) error {
 		if etag != "" && etag != cur.ETag() {
 			return fmt.Errorf("%w: segment %s has etag %s, not %s", ErrETagMismatch, cur.ID, cur.ETag(), etag)
+		}
+		if checkKind && upd.Kind != cur.Kind {
+			want := "SEGMENT_KIND_RULE"
+			if cur.Kind == SegmentKindStatic {
+				want = "SEGMENT_KIND_STATIC"
+			}
+			return &fielderr.Error{Path: "segment.kind", Problem: "cannot change",
+				Fix: "a segment's kind is fixed when it is created; send " + want + " or leave kind out of update_mask"}
 		}
 		for _, p := range paths {
 			switch p {
