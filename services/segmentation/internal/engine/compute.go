@@ -14,13 +14,32 @@ import (
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 )
 
-// compute scores every customer, evaluates the rule segments and stores
-// the results; it returns the new base snapshot and the finished operation.
 // phases are how long a recompute's steps took, for its log line.
 type phases struct {
 	load, score, rules, build, store time.Duration
 }
 
+// stopwatch times a recompute's phases one after the other.
+type stopwatch struct{ t time.Time }
+
+// lap stores in d the time since the previous lap (or the start) and
+// starts the next one.
+func (s *stopwatch) lap(d *time.Duration) {
+	now := time.Now()
+	*d, s.t = now.Sub(s.t), now
+}
+
+// ruleSet is the rule segments a recompute evaluates: ids[j] is the
+// segment whose rule is compiled[j].
+type ruleSet struct {
+	ids      []string
+	compiled []*rules.Rule
+}
+
+// compute runs a recompute's phases in turn: load the inputs, score them,
+// evaluate the rule segments, build the snapshot and the report, and write
+// the results. It returns the new base snapshot, the finished operation
+// and the results generation read before the inputs were loaded.
 func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *phases) (*membership.Snapshot, segmentation.Operation, int64, error) {
 	st := e.cfg.Store
 	sv, err := st.GetSettings(ctx, op.SettingsVersion)
@@ -31,81 +50,127 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 	if err != nil {
 		return nil, *op, 0, err
 	}
-	t := time.Now()
-	lap := func(d *time.Duration) {
-		now := time.Now()
-		*d, t = now.Sub(t), now
-	}
+	sw := stopwatch{t: time.Now()}
 	customers, err := st.LoadCustomers(ctx)
-	lap(&ph.load)
+	sw.lap(&ph.load)
 	if err != nil {
 		return nil, *op, 0, err
 	}
-	n := len(customers)
-	if err := st.UpdateProgress(ctx, op.ID, 0, int64(n)); err != nil {
+	results, err := e.score(ctx, op, customers, sv.Settings)
+	sw.lap(&ph.score)
+	if err != nil {
 		return nil, *op, 0, err
+	}
+
+	rs, err := e.compileRules(ctx)
+	if err != nil {
+		return nil, *op, 0, err
+	}
+	in, errCounts, err := e.evaluateRules(ctx, op, customers, results, rs)
+	if err != nil {
+		return nil, *op, 0, err
+	}
+	sw.lap(&ph.rules)
+
+	rows, report, b := tally(customers, results, in, rs)
+	set := segmentation.ResultSet{Rows: rows, Generation: gen, Report: report}
+	if set.Sizes, err = e.sizes(ctx, report); err != nil {
+		return nil, *op, 0, err
+	}
+	base, err := b.Build()
+	if err != nil {
+		return nil, *op, 0, err
+	}
+	sw.lap(&ph.build)
+
+	final, err := e.finish(ctx, *op, set, errCounts)
+	if err != nil {
+		return nil, *op, 0, err
+	}
+	sw.lap(&ph.store)
+	return base, final, gen, nil
+}
+
+// score records the recompute's customer total as its progress and scores
+// every customer as of the operation's as-of time.
+func (e *Engine) score(ctx context.Context, op *segmentation.Operation, customers []segmentation.Customer, settings segmentation.Settings) ([]segmentation.Result, error) {
+	n := len(customers)
+	if err := e.cfg.Store.UpdateProgress(ctx, op.ID, 0, int64(n)); err != nil {
+		return nil, err
 	}
 	inputs := make([]segmentation.Input, n)
 	for i := range customers {
 		inputs[i] = customers[i].Input()
 	}
-	results, err := segmentation.Score(op.AsOf, inputs, sv.Settings)
-	lap(&ph.score)
-	inputs = nil
-	if err != nil {
-		return nil, *op, 0, err
-	}
+	return segmentation.Score(op.AsOf, inputs, settings)
+}
 
+// compileRules compiles every rule segment's rule. A rule that no longer
+// compiles is skipped with a warning rather than failing the recompute
+// (rules are validated when written).
+func (e *Engine) compileRules(ctx context.Context) (ruleSet, error) {
 	segs, err := e.allSegments(ctx)
 	if err != nil {
-		return nil, *op, 0, err
+		return ruleSet{}, err
 	}
-	var ruleIDs []string
-	var compiled []*rules.Rule
+	var rs ruleSet
 	for _, g := range segs {
 		if g.Kind != segmentation.SegmentKindRule {
 			continue
 		}
 		r, err := e.cfg.Rules.Compile(g.Rule)
-		if err != nil { // validated on write; skip rather than fail everything
+		if err != nil {
 			e.cfg.Logger.Warn("segmentation: rule does not compile", "segment", g.ID, "error", err)
 			continue
 		}
-		ruleIDs = append(ruleIDs, g.ID)
-		compiled = append(compiled, r)
+		rs.ids = append(rs.ids, g.ID)
+		rs.compiled = append(rs.compiled, r)
 	}
-	k := len(compiled)
-	in := make([]bool, n*k)
+	return rs, nil
+}
+
+// evaluateRules evaluates the rules for every customer: in[i*k+j] says
+// whether customer i is in rule segment j (k rules). It also returns how
+// many evaluations of each rule failed, by segment id (nil when none did),
+// and logs each rule that failed.
+func (e *Engine) evaluateRules(ctx context.Context, op *segmentation.Operation, customers []segmentation.Customer,
+	results []segmentation.Result, rs ruleSet) ([]bool, map[string]int64, error) {
+	k := len(rs.compiled)
+	in := make([]bool, len(customers)*k)
 	var done atomic.Int64
 	ruleErrs := make([]atomic.Int64, k)
-	if err := e.evaluate(ctx, op, customers, results, compiled, in, &done, ruleErrs); err != nil {
-		return nil, *op, 0, err
+	if err := e.evaluate(ctx, op, customers, results, rs.compiled, in, &done, ruleErrs); err != nil {
+		return nil, nil, err
 	}
-	lap(&ph.rules)
 	var errCounts map[string]int64
 	for j := range ruleErrs {
 		if ne := ruleErrs[j].Load(); ne > 0 {
 			if errCounts == nil {
 				errCounts = map[string]int64{}
 			}
-			errCounts[ruleIDs[j]] = ne
+			errCounts[rs.ids[j]] = ne
 			e.cfg.Logger.Warn("segmentation: rule evaluations failed and counted as false", "operation", op.Name(),
-				"segment", ruleIDs[j], "failures", ne, "stopped", ne >= MaxRuleErrors)
+				"segment", rs.ids[j], "failures", ne, "stopped", ne >= MaxRuleErrors)
 		}
 	}
+	return in, errCounts, nil
+}
 
-	// Results, sizes and the report. The rows are produced from results,
-	// currencies and in as the store writes them, not copied.
+// tally goes over the results once: it makes the rows the store writes
+// (produced from results, currencies and in as the store writes them, not
+// copied), the report (distribution, rule segment sizes, monetary total
+// per currency) and a snapshot builder holding every customer.
+func tally(customers []segmentation.Customer, results []segmentation.Result, in []bool, rs ruleSet) (*resultRows, segmentation.Report, *membership.Builder) {
+	n, k := len(results), len(rs.ids)
 	order := make([]int, k) // rule indices by segment id: rows list ids sorted
 	for j := range order {
 		order[j] = j
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(ruleIDs[a], ruleIDs[b]) })
-	rows := &resultRows{results: results, currency: make([]string, n), in: in, k: k, ruleIDs: ruleIDs, order: order}
-	rs := segmentation.ResultSet{Rows: rows, Generation: gen}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(rs.ids[a], rs.ids[b]) })
+	rows := &resultRows{results: results, currency: make([]string, n), in: in, k: k, ruleIDs: rs.ids, order: order}
 	counts := make([]int64, k)
 	monetary := map[string]int64{}
-	b := membership.NewBuilder(ruleIDs)
+	b := membership.NewBuilder(rs.ids)
 	b.Grow(n)
 	for i := range results {
 		r := &results[i]
@@ -122,41 +187,45 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 		}
 		b.Add(r.CustomerID, r, row)
 	}
-	customers = nil
 	segCounts := make(map[string]int64, k)
-	for j, id := range ruleIDs {
+	for j, id := range rs.ids {
 		segCounts[id] = counts[j]
 	}
-	rs.Report = segmentation.Report{Distribution: segmentation.Distribute(results), Segments: segCounts, MonetaryTotal: monetary}
-	static, err := st.StaticMembers(ctx)
+	report := segmentation.Report{Distribution: segmentation.Distribute(results), Segments: segCounts, MonetaryTotal: monetary}
+	return rows, report, b
+}
+
+// sizes gives every audience's size: the tiers, stages and segments from
+// the report, and each static segment's member count.
+func (e *Engine) sizes(ctx context.Context, report segmentation.Report) (map[string]int64, error) {
+	static, err := e.cfg.Store.StaticMembers(ctx)
 	if err != nil {
-		return nil, *op, 0, err
+		return nil, err
 	}
-	sizeSegs := make(map[string]int64, len(segCounts)+len(static))
-	for id, c := range segCounts {
+	sizeSegs := make(map[string]int64, len(report.Segments)+len(static))
+	for id, c := range report.Segments {
 		sizeSegs[id] = c
 	}
 	for id, m := range static {
 		sizeSegs[id] = int64(len(m))
 	}
-	rs.Sizes = segmentation.Sizes(rs.Report.Distribution, sizeSegs)
-	base, err := b.Build()
-	if err != nil {
-		return nil, *op, 0, err
+	return segmentation.Sizes(report.Distribution, sizeSegs), nil
+}
+
+// finish records op as succeeded, with set as its results, and returns
+// the finished operation.
+func (e *Engine) finish(ctx context.Context, op segmentation.Operation, set segmentation.ResultSet, ruleErrors map[string]int64) (segmentation.Operation, error) {
+	n := int64(set.Rows.Len())
+	op.State = segmentation.OperationSucceeded
+	op.CustomersDone, op.CustomersTotal = n, n
+	op.EndTime = e.cfg.Clock().UTC()
+	report := set.Report // not &set.Report: the operation outlives set's rows
+	op.Report = &report
+	op.RuleErrors = ruleErrors
+	if err := e.cfg.Store.FinishOperation(ctx, op, set); err != nil {
+		return segmentation.Operation{}, err
 	}
-	lap(&ph.build)
-	final := *op
-	final.State = segmentation.OperationSucceeded
-	final.CustomersDone, final.CustomersTotal = int64(n), int64(n)
-	final.EndTime = e.cfg.Clock().UTC()
-	report := rs.Report // not &rs.Report: the operation outlives rs's rows
-	final.Report = &report
-	final.RuleErrors = errCounts
-	if err := st.FinishOperation(ctx, final, rs); err != nil {
-		return nil, *op, 0, err
-	}
-	lap(&ph.store)
-	return base, final, gen, nil
+	return op, nil
 }
 
 // resultRows gives a recompute's results to the store row by row.
