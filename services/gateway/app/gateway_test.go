@@ -63,6 +63,8 @@ type customer struct {
 
 // TestCustomerJourney drives the public JSON contract end to end through the
 // gateway and the real profile service.
+// Its length is the table of steps, each working on the state the ones
+// before it left.
 func TestCustomerJourney(t *testing.T) {
 	s := startStack(t, stackOptions{})
 

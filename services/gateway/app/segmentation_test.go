@@ -173,6 +173,8 @@ func counts(cs []count) map[string]string {
 // TestSegmentationRoutes drives the segmentation JSON contract through the
 // gateway, with the real profile service feeding the real segmentation
 // service over its event stream.
+// Its length is the tables of steps, each working on the state the ones
+// before it left.
 func TestSegmentationRoutes(t *testing.T) {
 	s := startStack(t, stackOptions{})
 

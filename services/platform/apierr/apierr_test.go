@@ -55,6 +55,8 @@ func newTable(log *slog.Logger) *apierr.Table {
 
 type violation struct{ field, description string }
 
+// TestStatus checks how Status maps each kind of error; its length is the
+// table.
 func TestStatus(t *testing.T) {
 	tests := []struct {
 		name       string

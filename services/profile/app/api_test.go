@@ -90,6 +90,9 @@ func wantMessage(t *testing.T, err error, want string) {
 	}
 }
 
+// TestCustomers walks one customer's life cycle through the API on each
+// engine; it is long because each step works on the state the steps before
+// it left.
 func TestCustomers(t *testing.T) {
 	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()

@@ -13,6 +13,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
+// TestEventsAndFeatures records events through the API on each engine and
+// checks the features they add up to; it is long because each step works on
+// the state the steps before it left.
 func TestEventsAndFeatures(t *testing.T) {
 	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
 		ctx := context.Background()

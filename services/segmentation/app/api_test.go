@@ -65,6 +65,9 @@ func TestAPI(t *testing.T) {
 	}
 }
 
+// testAPI is one journey through the API on one database: record inputs,
+// define segments, recompute, then query and change what it produced. It is
+// long because each step works on the state the steps before it left.
 func testAPI(t *testing.T, dsn string) {
 	ctx := context.Background()
 	cli := newEtcd(t)

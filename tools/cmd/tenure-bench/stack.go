@@ -98,31 +98,14 @@ func runStack(args []string) (err error) {
 	}
 	defer func() { err = errors.Join(err, st.Close()) }()
 
-	// Profile, loaded with the synthetic history.
-	pc := profileapp.Component(nil)
-	pc.ListenAddr, pc.DSN = "127.0.0.1:0", dsns["profile"]
-	prof, err := st.Add(ctx, pc)
-	if err != nil {
-		return err
-	}
-	profConn, err := grpc.NewClient(prof.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return err
-	}
-	defer profConn.Close()
-
 	g := synth.New(synth.Config{Customers: *n, Seed: *seed})
-	start := time.Now()
-	head, events, err := loadProfile(ctx, profilev1.NewProfileServiceClient(profConn), g)
+	head, err := startLoadedProfile(ctx, st, dsns["profile"], *engine, g, *n)
 	if err != nil {
 		return err
 	}
-	loadTime := time.Since(start)
-	fmt.Printf("profile (%s): recorded %d events of %d customers in %s (%.0f events/s), head sequence %d\n",
-		*engine, events, *n, loadTime.Round(time.Millisecond), float64(events)/loadTime.Seconds(), head)
 
 	// Segmentation on a fresh database: catch-up.
-	start = time.Now()
+	start := time.Now()
 	sc := segapp.Component(func(c *segapp.Config, _ *segapp.Deps) {
 		c.MemoryLimit = 0 // profile shares the process: leave the runtime's default
 	})
@@ -139,35 +122,74 @@ func runStack(args []string) (err error) {
 	fmt.Printf("catch-up (%s): %d events in %s = %.0f events/s (%.0f customers/s)\n",
 		*engine, head, catchUp.Round(time.Millisecond), float64(head)/catchUp.Seconds(), float64(*n)/catchUp.Seconds())
 
-	segConn, err := grpc.NewClient(seg.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	audiences, err := recomputeAndCheck(ctx, seg.Addr(), *engine, g, *n)
 	if err != nil {
 		return err
 	}
-	defer segConn.Close()
-	cli := segmentationv1.NewSegmentationServiceClient(segConn)
-	audiences, err := createRuleSegments(ctx, cli)
-	if err != nil {
-		return err
-	}
-
-	start = time.Now()
-	op, err := recompute(ctx, cli, g.AsOf())
-	if err != nil {
-		return err
-	}
-	fmt.Printf("recompute (%s, over gRPC, polled every 10 ms): %d customers, 20 rule segments, %s\n",
-		*engine, op.GetCustomersTotal(), time.Since(start).Round(time.Millisecond))
-
-	// Sanity check of what the stream delivered.
-	if err := checkSample(ctx, cli, g, *n); err != nil {
-		return err
-	}
-	fmt.Printf("sanity: F and M of %d sampled customers equal the generator's\n", (*n+max(1, *n/200)-1)/max(1, *n/200))
 
 	// CheckMembership latency, from a client in a separate process so that
 	// its allocations and GC don't land on the server's.
 	return measureCheck(ctx, *cpuProfile, *memProfile, "check", "--addr", seg.Addr(), "--customers", fmt.Sprint(*n),
 		"--seed", fmt.Sprint(*seed), "--calls", fmt.Sprint(*calls), "--label", *engine, "--audiences", strings.Join(audiences, ","))
+}
+
+// startLoadedProfile adds a profile service on the database at dsn to st
+// and records the synthetic history of g's n customers in it, printing the
+// rate; it returns profile's head sequence.
+func startLoadedProfile(ctx context.Context, st *stack.Stack, dsn, engine string, g *synth.Generator, n int) (int64, error) {
+	pc := profileapp.Component(nil)
+	pc.ListenAddr, pc.DSN = "127.0.0.1:0", dsn
+	prof, err := st.Add(ctx, pc)
+	if err != nil {
+		return 0, err
+	}
+	profConn, err := grpc.NewClient(prof.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return 0, err
+	}
+	defer profConn.Close()
+
+	start := time.Now()
+	head, events, err := loadProfile(ctx, profilev1.NewProfileServiceClient(profConn), g)
+	if err != nil {
+		return 0, err
+	}
+	loadTime := time.Since(start)
+	fmt.Printf("profile (%s): recorded %d events of %d customers in %s (%.0f events/s), head sequence %d\n",
+		engine, events, n, loadTime.Round(time.Millisecond), float64(events)/loadTime.Seconds(), head)
+	return head, nil
+}
+
+// recomputeAndCheck creates the benchmark's rule segments in the
+// segmentation service at addr, times a recompute as of the end of g's
+// history and checks a sample of the results against the generator; it
+// returns the audiences for the CheckMembership phase.
+func recomputeAndCheck(ctx context.Context, addr, engine string, g *synth.Generator, n int) ([]string, error) {
+	segConn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	defer segConn.Close()
+	cli := segmentationv1.NewSegmentationServiceClient(segConn)
+	audiences, err := createRuleSegments(ctx, cli)
+	if err != nil {
+		return nil, err
+	}
+
+	start := time.Now()
+	op, err := recompute(ctx, cli, g.AsOf())
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("recompute (%s, over gRPC, polled every 10 ms): %d customers, 20 rule segments, %s\n",
+		engine, op.GetCustomersTotal(), time.Since(start).Round(time.Millisecond))
+
+	// Sanity check of what the stream delivered.
+	if err := checkSample(ctx, cli, g, n); err != nil {
+		return nil, err
+	}
+	fmt.Printf("sanity: F and M of %d sampled customers equal the generator's\n", (n+max(1, n/200)-1)/max(1, n/200))
+	return audiences, nil
 }
 
 // measureCheck runs this program with args (a check) in a child process,

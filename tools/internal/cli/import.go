@@ -47,63 +47,100 @@ type importSummary struct {
 	EventsPerSecond     float64        `json:"eventsPerSecond"`
 }
 
+// importOptions are the flags of `import online-retail`.
+type importOptions struct {
+	file, gateway, grpcAddr, output string
+	batchSize, concurrency          int
+}
+
+// importOnlineRetail runs `import online-retail`: it reads the file,
+// sends its events and prints a summary.
 func importOnlineRetail(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "import", "online-retail", "--file PATH [--gateway URL | --grpc HOST:PORT]")
-	file := fs.String("file", "", "the Online Retail CSV, plain or gzip (required)")
-	gateway := fs.String("gateway", "", "JSON gateway base URL (default "+DefaultGateway+" when --grpc is not given)")
-	grpcAddr := fs.String("grpc", "", "host:port of a profile service replica, to send over gRPC instead of the gateway")
-	batchSize := fs.Int("batch-size", 1000, "events per BatchRecordEvents call, 1 to 1000")
-	concurrency := fs.Int("concurrency", 4, "batches in flight")
-	output := fs.String("output", "text", "summary format: text or json")
-	if err := parseFlags(fs, args); err != nil {
+	o, err := parseImportFlags(env, args)
+	if err != nil {
 		return err
 	}
-	switch {
-	case *file == "":
-		return fmt.Errorf("%w: --file is required", ErrUsage)
-	case *gateway != "" && *grpcAddr != "":
-		return fmt.Errorf("%w: give --gateway or --grpc, not both", ErrUsage)
-	case *batchSize < 1 || *batchSize > 1000:
-		return fmt.Errorf("%w: --batch-size must be 1 to 1000", ErrUsage)
-	case *concurrency < 1:
-		return fmt.Errorf("%w: --concurrency must be at least 1", ErrUsage)
-	case *output != "text" && *output != "json":
-		return fmt.Errorf("%w: --output must be text or json", ErrUsage)
+	sender, target, closeSender, err := newSender(o)
+	if err != nil {
+		return err
 	}
-
-	var sender ingest.Sender
-	target := ""
-	if *grpcAddr != "" {
-		conn, err := grpcclient.NewClient(*grpcAddr)
-		if err != nil {
-			return fmt.Errorf("dial %s: %w", *grpcAddr, err)
-		}
-		defer conn.Close()
-		sender = ingest.GRPC(profilev1.NewProfileServiceClient(conn))
-		target = "grpc://" + *grpcAddr
-	} else {
-		base := *gateway
-		if base == "" {
-			base = DefaultGateway
-		}
-		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%w: --gateway must be an http(s) URL, got %q", ErrUsage, base)
-		}
-		sender = ingest.Gateway(base, &http.Client{})
-		target = base
-	}
+	defer closeSender()
 
 	start := time.Now()
 	if env.Terminal {
-		fmt.Fprintf(env.Stderr, "reading %s\n", *file)
+		fmt.Fprintf(env.Stderr, "reading %s\n", o.file)
 	}
-	ds, err := loadFile(*file)
+	ds, err := loadFile(o.file)
 	if err != nil {
 		return err
 	}
 	events := ds.Events()
+	sum := datasetSummary(o.file, target, ds)
+	res, sendErr := sendEvents(ctx, env, sender, events, o)
+	sum.addResult(res, time.Since(start))
+
+	if err := printSummary(env.Stdout, o.output, sum); err != nil {
+		return err
+	}
+	if sendErr != nil {
+		return fmt.Errorf("import stopped: %w", sendErr)
+	}
+	return nil
+}
+
+// parseImportFlags parses and checks the flags of `import online-retail`.
+func parseImportFlags(env Env, args []string) (importOptions, error) {
+	fs := newFlagSet(env, "import", "online-retail", "--file PATH [--gateway URL | --grpc HOST:PORT]")
+	var o importOptions
+	fs.StringVar(&o.file, "file", "", "the Online Retail CSV, plain or gzip (required)")
+	fs.StringVar(&o.gateway, "gateway", "", "JSON gateway base URL (default "+DefaultGateway+" when --grpc is not given)")
+	fs.StringVar(&o.grpcAddr, "grpc", "", "host:port of a profile service replica, to send over gRPC instead of the gateway")
+	fs.IntVar(&o.batchSize, "batch-size", 1000, "events per BatchRecordEvents call, 1 to 1000")
+	fs.IntVar(&o.concurrency, "concurrency", 4, "batches in flight")
+	fs.StringVar(&o.output, "output", "text", "summary format: text or json")
+	if err := parseFlags(fs, args); err != nil {
+		return o, err
+	}
+	switch {
+	case o.file == "":
+		return o, fmt.Errorf("%w: --file is required", ErrUsage)
+	case o.gateway != "" && o.grpcAddr != "":
+		return o, fmt.Errorf("%w: give --gateway or --grpc, not both", ErrUsage)
+	case o.batchSize < 1 || o.batchSize > 1000:
+		return o, fmt.Errorf("%w: --batch-size must be 1 to 1000", ErrUsage)
+	case o.concurrency < 1:
+		return o, fmt.Errorf("%w: --concurrency must be at least 1", ErrUsage)
+	case o.output != "text" && o.output != "json":
+		return o, fmt.Errorf("%w: --output must be text or json", ErrUsage)
+	}
+	return o, nil
+}
+
+// newSender returns the sender the options ask for (gRPC to a profile
+// replica, or the JSON gateway), the target it names in the summary and a
+// function that closes its connection.
+func newSender(o importOptions) (sender ingest.Sender, target string, closeSender func(), err error) {
+	if o.grpcAddr != "" {
+		conn, err := grpcclient.NewClient(o.grpcAddr)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("dial %s: %w", o.grpcAddr, err)
+		}
+		return ingest.GRPC(profilev1.NewProfileServiceClient(conn)), "grpc://" + o.grpcAddr, func() { conn.Close() }, nil
+	}
+	base := o.gateway
+	if base == "" {
+		base = DefaultGateway
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, "", nil, fmt.Errorf("%w: --gateway must be an http(s) URL, got %q", ErrUsage, base)
+	}
+	return ingest.Gateway(base, &http.Client{}), base, func() {}, nil
+}
+
+// datasetSummary starts an import's summary with what the file held.
+func datasetSummary(file, target string, ds *retailimport.Dataset) importSummary {
 	sum := importSummary{
-		File:                *file,
+		File:                file,
 		Target:              target,
 		Rows:                ds.Rows,
 		RowsWithoutCustomer: ds.RowsWithoutCustomer,
@@ -122,12 +159,17 @@ func importOnlineRetail(ctx context.Context, env Env, args []string) error {
 			sum.Orders++
 		}
 	}
+	return sum
+}
 
+// sendEvents sends the events in batches, reporting retries and (on a
+// terminal) progress on stderr.
+func sendEvents(ctx context.Context, env Env, sender ingest.Sender, events []*profilev1.Event, o importOptions) (ingest.Result, error) {
 	var bar *progressBar
 	var mu sync.Mutex
 	opts := ingest.Options{
-		BatchSize:   *batchSize,
-		Concurrency: *concurrency,
+		BatchSize:   o.batchSize,
+		Concurrency: o.concurrency,
 		Retry: func(batch, attempt int, err error) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -145,11 +187,16 @@ func importOnlineRetail(ctx context.Context, env Env, args []string) error {
 			bar.update(done, time.Now())
 		}
 	}
-	res, sendErr := ingest.Send(ctx, sender, events, opts)
+	res, err := ingest.Send(ctx, sender, events, opts)
 	if bar != nil {
 		bar.finish()
 	}
-	elapsed := time.Since(start)
+	return res, err
+}
+
+// addResult completes the summary with what sending took and what the
+// service answered.
+func (sum *importSummary) addResult(res ingest.Result, elapsed time.Duration) {
 	sum.Batches, sum.Retries = res.Batches, res.Retries
 	sum.Accepted, sum.Duplicates, sum.Rejected = res.Accepted, res.Duplicates, res.Rejected
 	if len(res.RejectedByReason) > 0 {
@@ -162,14 +209,6 @@ func importOnlineRetail(ctx context.Context, env Env, args []string) error {
 	if elapsed > 0 {
 		sum.EventsPerSecond = float64(res.Accepted+res.Duplicates+res.Rejected) / elapsed.Seconds()
 	}
-
-	if err := printSummary(env.Stdout, *output, sum); err != nil {
-		return err
-	}
-	if sendErr != nil {
-		return fmt.Errorf("import stopped: %w", sendErr)
-	}
-	return nil
 }
 
 func loadFile(path string) (*retailimport.Dataset, error) {

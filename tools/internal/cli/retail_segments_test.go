@@ -231,6 +231,7 @@ var defaultTier = map[string]string{
 // import the file into the real profile service, let the real segmentation
 // service consume the log, recompute as of 2011-12-10T00:00:00Z with
 // tenurectl, and check every customer against the computation above.
+// Its length is the table of hand-worked customers and their derivations.
 func TestSegmentationOnlineRetail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 541,909 rows")

@@ -114,23 +114,7 @@ func Decompress(r io.Reader) (io.Reader, error) {
 // Load reads a whole CSV file, plain or gzip. Rows of one invoice need not
 // be adjacent. Zone-less times are read in loc.
 func Load(r io.Reader, loc *time.Location) (*Dataset, error) {
-	dr, err := Decompress(r)
-	if err != nil {
-		return nil, err
-	}
-	cr := csv.NewReader(dr)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = true
-
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, ErrEmptyFile
-	}
-	if err != nil {
-		return nil, fmt.Errorf("retailimport: header: %w", err)
-	}
-	idx, err := columnIndex(header)
+	cr, idx, err := openCSV(r)
 	if err != nil {
 		return nil, err
 	}
@@ -138,18 +122,7 @@ func Load(r io.Reader, loc *time.Location) (*Dataset, error) {
 	for _, i := range idx {
 		width = max(width, i+1)
 	}
-
-	ds := &Dataset{}
-	byNo := make(map[string]*Invoice)
-	bad := make(map[string]bool)
-	totals := make(map[string]int64) // by invoice, in thousandths, within MaxAmount
-	problem := func(line int, no string, err error) {
-		ds.InvalidRows++
-		if len(ds.Problems) < maxProblemSamples {
-			ds.Problems = append(ds.Problems, RowProblem{Line: line, Invoice: no, Err: err})
-		}
-		bad[no] = true
-	}
+	a := newAggregator()
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -158,78 +131,167 @@ func Load(r io.Reader, loc *time.Location) (*Dataset, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				ds.Rows++
-				problem(pe.StartLine, "?", err)
+				a.ds.Rows++
+				a.problem(pe.StartLine, "?", err)
 				continue
 			}
 			return nil, fmt.Errorf("retailimport: read: %w", err)
 		}
-		ds.Rows++
+		a.ds.Rows++
 		line, _ := cr.FieldPos(0)
 		if len(rec) < width {
-			problem(line, "?", fmt.Errorf("retailimport: %d fields, want at least %d", len(rec), width))
+			a.problem(line, "?", fmt.Errorf("retailimport: %d fields, want at least %d", len(rec), width))
 			continue
 		}
-		no := strings.TrimSpace(rec[idx["invoice"]])
-		customer := NormalizeCustomerID(rec[idx["customer"]])
-		if customer == "" {
-			ds.RowsWithoutCustomer++
-			continue
+		row, err := parseRow(rec, idx, loc)
+		switch {
+		case errors.Is(err, errNoCustomer):
+			a.ds.RowsWithoutCustomer++
+		case err != nil:
+			a.problem(line, row.invoice, err)
+		default:
+			a.add(line, row)
 		}
-		if no == "" {
-			problem(line, "?", errors.New("retailimport: empty InvoiceNo"))
-			continue
-		}
-		when, err := ParseTime(rec[idx["date"]], loc)
-		if err != nil {
-			problem(line, no, err)
-			continue
-		}
-		qty, err := ParseQuantity(rec[idx["quantity"]])
-		if err != nil {
-			problem(line, no, err)
-			continue
-		}
-		price, err := ParsePrice(rec[idx["price"]])
-		if err != nil {
-			problem(line, no, err)
-			continue
-		}
-		inv := byNo[no]
-		if inv == nil {
-			inv = &Invoice{No: no, CustomerID: customer, Time: when}
-			byNo[no] = inv
-		} else if inv.CustomerID != customer {
-			problem(line, no, fmt.Errorf("retailimport: invoice has customers %s and %s", inv.CustomerID, customer))
-			continue
-		}
-		amount, ok := lineAmount(qty, price)
-		if total := totals[no] + amount; ok && total >= -MaxAmount && total <= MaxAmount {
-			totals[no] = total
-		} else {
-			problem(line, no, fmt.Errorf("%w: the line or the invoice comes to more than %d pounds either way", ErrBadAmount, int64(MaxAmount/1000)))
-			continue
-		}
-		if when.Before(inv.Time) {
-			inv.Time = when
-		}
-		inv.Lines = append(inv.Lines, Line{
-			StockCode: strings.TrimSpace(rec[idx["stock"]]),
-			Quantity:  qty,
-			UnitPrice: price,
-		})
 	}
+	return a.finish(), nil
+}
 
+// openCSV starts reading a CSV file, plain or gzip: it returns a reader
+// positioned after the header and each field's column (see columns).
+func openCSV(r io.Reader) (*csv.Reader, map[string]int, error) {
+	dr, err := Decompress(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	cr := csv.NewReader(dr)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = true
+
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, ErrEmptyFile
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("retailimport: header: %w", err)
+	}
+	idx, err := columnIndex(header)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cr, idx, nil
+}
+
+// errNoCustomer is parseRow's answer for a row without a CustomerID, which
+// the import skips (and counts) rather than reports.
+var errNoCustomer = errors.New("retailimport: no CustomerID")
+
+// row is one parsed CSV row: an invoice line and the invoice it is on.
+type row struct {
+	invoice  string // "?" when the row has none
+	customer string
+	time     time.Time
+	line     Line
+}
+
+// parseRow reads the fields of one CSV record (at least as wide as the
+// columns idx names). It fails with errNoCustomer when the customer is
+// empty, and otherwise with the first field that does not parse; the
+// returned row's invoice is set whenever the record has one.
+func parseRow(rec []string, idx map[string]int, loc *time.Location) (row, error) {
+	r := row{invoice: "?"}
+	no := strings.TrimSpace(rec[idx["invoice"]])
+	r.customer = NormalizeCustomerID(rec[idx["customer"]])
+	if r.customer == "" {
+		return r, errNoCustomer
+	}
+	if no == "" {
+		return r, errors.New("retailimport: empty InvoiceNo")
+	}
+	r.invoice = no
+	var err error
+	if r.time, err = ParseTime(rec[idx["date"]], loc); err != nil {
+		return r, err
+	}
+	if r.line.Quantity, err = ParseQuantity(rec[idx["quantity"]]); err != nil {
+		return r, err
+	}
+	if r.line.UnitPrice, err = ParsePrice(rec[idx["price"]]); err != nil {
+		return r, err
+	}
+	r.line.StockCode = strings.TrimSpace(rec[idx["stock"]])
+	return r, nil
+}
+
+// aggregator gathers parsed rows into invoices, and counts and samples
+// the rows that cannot be used.
+type aggregator struct {
+	ds     *Dataset
+	byNo   map[string]*Invoice
+	bad    map[string]bool  // invoices with an invalid row ("?": rows without one)
+	totals map[string]int64 // by invoice, in thousandths, within MaxAmount
+}
+
+// newAggregator returns an aggregator with nothing gathered.
+func newAggregator() *aggregator {
+	return &aggregator{
+		ds:     &Dataset{},
+		byNo:   make(map[string]*Invoice),
+		bad:    make(map[string]bool),
+		totals: make(map[string]int64),
+	}
+}
+
+// problem records that the row at line could not be used, which leaves
+// its invoice out.
+func (a *aggregator) problem(line int, no string, err error) {
+	a.ds.InvalidRows++
+	if len(a.ds.Problems) < maxProblemSamples {
+		a.ds.Problems = append(a.ds.Problems, RowProblem{Line: line, Invoice: no, Err: err})
+	}
+	a.bad[no] = true
+}
+
+// add puts the row at line on its invoice, or records a problem when the
+// invoice already has another customer or its total would leave the
+// amount range.
+func (a *aggregator) add(line int, r row) {
+	no := r.invoice
+	inv := a.byNo[no]
+	if inv == nil {
+		inv = &Invoice{No: no, CustomerID: r.customer, Time: r.time}
+		a.byNo[no] = inv
+	} else if inv.CustomerID != r.customer {
+		a.problem(line, no, fmt.Errorf("retailimport: invoice has customers %s and %s", inv.CustomerID, r.customer))
+		return
+	}
+	amount, ok := lineAmount(r.line.Quantity, r.line.UnitPrice)
+	if total := a.totals[no] + amount; ok && total >= -MaxAmount && total <= MaxAmount {
+		a.totals[no] = total
+	} else {
+		a.problem(line, no, fmt.Errorf("%w: the line or the invoice comes to more than %d pounds either way", ErrBadAmount, int64(MaxAmount/1000)))
+		return
+	}
+	if r.time.Before(inv.Time) {
+		inv.Time = r.time
+	}
+	inv.Lines = append(inv.Lines, r.line)
+}
+
+// finish returns the dataset: the invoices without an invalid row, in
+// time order then by number, and the counts.
+func (a *aggregator) finish() *Dataset {
+	ds := a.ds
 	customers := make(map[string]struct{})
-	ds.Invoices = make([]*Invoice, 0, len(byNo))
-	for no, inv := range byNo {
-		if bad[no] {
+	ds.Invoices = make([]*Invoice, 0, len(a.byNo))
+	for no, inv := range a.byNo {
+		if a.bad[no] {
 			continue
 		}
 		ds.Invoices = append(ds.Invoices, inv)
 		customers[inv.CustomerID] = struct{}{}
 	}
-	for no := range bad {
+	for no := range a.bad {
 		if no != "?" {
 			ds.InvalidInvoices++
 		}
@@ -241,7 +303,7 @@ func Load(r io.Reader, loc *time.Location) (*Dataset, error) {
 		}
 		return strings.Compare(a.No, b.No)
 	})
-	return ds, nil
+	return ds
 }
 
 func columnIndex(header []string) (map[string]int, error) {

@@ -325,6 +325,7 @@ func TestRoutingErrors(t *testing.T) {
 // Statuses without one get a reason in the gateway's domain and, where the
 // message would expose internals, a generic message; the detail is logged.
 // Backend statuses with an ErrorInfo pass through untouched.
+// Its length is the table.
 func TestErrorDetails(t *testing.T) {
 	var logs bytes.Buffer
 	srv, _ := newLoggingServer(t, 1<<20, slog.New(slog.NewJSONHandler(&logs, nil)))
