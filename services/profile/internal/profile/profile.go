@@ -38,11 +38,13 @@ var (
 // update_mask: unknown path "nickname"". The problem should say what is
 // allowed.
 func InvalidArgument(path, format string, args ...any) error {
-	return invalidArgument(fielderr.New(path, format, args...))
+	return AsInvalidArgument(fielderr.New(path, format, args...))
 }
 
-// invalidArgument puts this package's prefix on a *fielderr.Error.
-func invalidArgument(err *fielderr.Error) error {
+// AsInvalidArgument puts this package's prefix on a *fielderr.Error, such
+// as one from a resource name that does not parse, so that it reads like
+// InvalidArgument's.
+func AsInvalidArgument(err *fielderr.Error) error {
 	return fmt.Errorf("profile: invalid argument: %w", err)
 }
 
