@@ -194,4 +194,3 @@ func fromSummary(sum segmentation.Summary) *segmentationv1.Report {
 }
 
 type timeT = time.Time
-
