@@ -143,6 +143,8 @@ func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate f
 			return nil, fmt.Errorf("%s: migrate: %w", service, err)
 		}
 	}
+	// The idempotency store keeps wall time rather than Clock: its claims,
+	// heartbeats and retention are leases between real replicas.
 	rt.idem = idempotency.NewStore(db, idempotency.WithDomain(service+".tenure.dev"))
 	if err := rt.idem.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("%s: migrate idempotency keys: %w", service, err)

@@ -273,7 +273,8 @@ func (s *Server) setServing(st healthpb.HealthCheckResponse_ServingStatus) {
 	s.health.SetServingStatus(s.cfg.Service, st)
 }
 
-// shutdown runs the stop sequence; ctx carries values only.
+// shutdown runs the stop sequence; ctx carries values only. The time it
+// took is logged from the wall (monotonic) clock.
 func (s *Server) shutdown(ctx context.Context, reg *discovery.Registration) {
 	start := time.Now()
 	s.log.InfoContext(ctx, "shutting down", "timeout", s.cfg.ShutdownTimeout)

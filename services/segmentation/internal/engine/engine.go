@@ -489,7 +489,9 @@ func (e *Engine) lock(ctx context.Context) (func(), error) {
 	return unlock, nil
 }
 
-// run performs a started recompute and records its outcome.
+// run performs a started recompute and records its outcome. Its duration
+// (and the phases) are measured on the wall clock, not Config.Clock: they
+// time the work, not the data.
 func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 	log := e.cfg.Logger.With("operation", op.Name())
 	start := time.Now()
@@ -520,7 +522,8 @@ func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 
 // compute scores every customer, evaluates the rule segments and stores
 // the results; it returns the new base snapshot and the finished operation.
-// phases are how long a recompute's steps took, for its log line.
+// phases are how long a recompute's steps took, for its log line, on the
+// wall clock.
 type phases struct {
 	load, score, rules, build, store time.Duration
 }
