@@ -1,9 +1,13 @@
 // Package bootstrap assembles what every Tenure service process needs
-// before its own parts: the shared configuration, a logger, telemetry, an
-// etcd client, the database with its migrations and the idempotency store,
-// clients of other services, and the gRPC server with the standard
-// interceptors. A service's app package calls Start, builds its domain on
-// the Runtime and registers its API on the server NewServer returns.
+// before its own parts: the shared configuration (Config, which each
+// service's and the gateway's app.Config embeds), the shared dependencies
+// (Deps, each app.Deps: logger, telemetry, etcd client, clock), and at
+// Start a logger, telemetry, an etcd client, the database with its
+// migrations and the idempotency store, clients of other services, and the
+// gRPC server with the standard interceptors. A service's app package
+// calls Start, builds its domain on the Runtime and registers its API on
+// the server NewServer returns. Nothing here changes process-wide state
+// (signals, memory limit, otel globals): main does that.
 package bootstrap
 
 import (

@@ -1,6 +1,8 @@
 // Package grpcapi serves the profile service over gRPC: it parses resource
-// names, converts between protobuf and domain types and calls the domain.
-// Errors are returned as domain errors and mapped once by ErrorTable.
+// names (with the platform's resourcename), converts between protobuf and
+// domain types and calls the domain; StreamEvents only converts and sends
+// what the domain's follow loop yields. Errors are returned as domain
+// errors and mapped once by ErrorTable (errors.go).
 package grpcapi
 
 import (

@@ -2,8 +2,9 @@
 // consent and tags, the customer event log and the features derived from it.
 //
 // It holds plain types, validation, the feature folding rules, the use cases
-// (Service) and the Store interface that storage implements. It knows nothing
-// about protobuf or SQL.
+// (Service, including the follow loop of the event log that StreamEvents
+// serves), the Store interface that storage implements and the sentinel
+// errors ("profile: …"). It knows nothing about protobuf or SQL.
 package profile
 
 import (

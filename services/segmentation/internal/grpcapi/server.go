@@ -1,7 +1,8 @@
 // Package grpcapi serves the segmentation service over gRPC: it parses
-// resource names, converts between protobuf and domain types and calls the
-// domain and the recompute engine. Errors are returned as domain errors
-// and mapped once by ErrorTable.
+// resource names (with the platform's resourcename), converts between
+// protobuf and domain types and calls the domain and the recompute engine.
+// Errors are returned as domain errors and mapped once by ErrorTable
+// (errors.go).
 package grpcapi
 
 import (

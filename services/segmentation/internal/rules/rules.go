@@ -1,6 +1,6 @@
 // Package rules compiles and evaluates rule segments: CEL expressions over a
 // customer's features, RFM values and scores, lifecycle stage, value tier
-// and tags (ARCHITECTURE.md, "Rule segments").
+// and tags, such as `rfm.r_score >= 4 && "newsletter" in tags`.
 //
 // An Env type-checks rules; a Rule is an immutable compiled program that may
 // be shared by goroutines; an Evaluator evaluates a set of rules against one
