@@ -24,10 +24,9 @@ import (
 // ServiceName is the gateway's name in logs and traces.
 const ServiceName = "gateway"
 
-// Deps are the gateway's collaborators. All are optional: a nil Logger logs
-// JSON to stderr at Config.LogLevel, a nil Telemetry exports over OTLP when
-// OTEL_EXPORTER_OTLP_ENDPOINT is set, and a nil Etcd makes New connect to
-// Config.EtcdEndpoints (and close it on cleanup).
+// Deps are optional shared dependencies (logger, telemetry, etcd client,
+// clock), the same for every service; New creates what is missing. A nil
+// Etcd makes New connect to Config.EtcdEndpoints (and close it on cleanup).
 type Deps = bootstrap.Deps
 
 // App is a gateway that is listening but not yet serving.
@@ -47,11 +46,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	rt, err := bootstrap.Start(ctx, ServiceName, bootstrap.Config{
-		EtcdEndpoints:   cfg.EtcdEndpoints,
-		LogLevel:        cfg.LogLevel,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-	}, deps, nil)
+	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, deps, nil)
 	if err != nil {
 		return nil, nil, err
 	}

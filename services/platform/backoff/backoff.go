@@ -34,7 +34,7 @@ func (b *Backoff) Next() time.Duration {
 	}
 	d := b.next
 	b.next = min(2*d, hi)
-	return Jitter(d)
+	return jitter(d)
 }
 
 // Reset makes the next delay Min again, after an attempt succeeded.
@@ -55,8 +55,8 @@ func (b *Backoff) bounds() (time.Duration, time.Duration) {
 	return lo, hi
 }
 
-// Jitter returns a random duration in [d/2, d].
-func Jitter(d time.Duration) time.Duration {
+// jitter returns a random duration in [d/2, d].
+func jitter(d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}

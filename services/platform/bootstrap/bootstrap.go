@@ -1,9 +1,13 @@
 // Package bootstrap assembles what every Tenure service process needs
-// before its own parts: the shared configuration, a logger, telemetry, an
-// etcd client, the database with its migrations and the idempotency store,
-// clients of other services, and the gRPC server with the standard
-// interceptors. A service's app package calls Start, builds its domain on
-// the Runtime and registers its API on the server NewServer returns.
+// before its own parts: the shared configuration (Config, which each
+// service's and the gateway's app.Config embeds), the shared dependencies
+// (Deps, each app.Deps: logger, telemetry, etcd client, clock), and at
+// Start a logger, telemetry, an etcd client, the database with its
+// migrations and the idempotency store, clients of other services, and the
+// gRPC server with the standard interceptors. A service's app package
+// calls Start, builds its domain on the Runtime and registers its API on
+// the server NewServer returns. Nothing here changes process-wide state
+// (signals, memory limit, otel globals): main does that.
 package bootstrap
 
 import (
@@ -31,12 +35,20 @@ import (
 // idempotency keys.
 const idempotencySweepInterval = 10 * time.Minute
 
-// Deps are shared dependencies a launcher or a test may pass in; Start
-// creates whatever is missing.
+// Deps are the shared dependencies a launcher or a test may pass in, the
+// same for every service (each app.Deps is this type); Start creates
+// whatever is missing.
 type Deps struct {
-	Logger    *slog.Logger
+	// Logger defaults to JSON on stderr at Config.LogLevel.
+	Logger *slog.Logger
+	// Telemetry defaults to OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT
+	// is set, else no export.
 	Telemetry *telemetry.Providers
-	Etcd      *clientv3.Client
+	// Etcd defaults to a client of Config.EtcdEndpoints, if any.
+	Etcd *clientv3.Client
+	// Clock gives "now" to everything that depends on it (default
+	// time.Now), so tests and replays can set the time.
+	Clock func() time.Time
 }
 
 // Runtime is what Start assembled. Close releases it in reverse order.
@@ -45,6 +57,8 @@ type Runtime struct {
 	Config    Config
 	Logger    *slog.Logger
 	Telemetry *telemetry.Providers
+	// Clock is Deps.Clock, or time.Now.
+	Clock func() time.Time
 	// Etcd is nil when no endpoints are configured and none was passed in.
 	Etcd *clientv3.Client
 	// Discovery resolves the services Dial connects to; nil without Etcd.
@@ -63,7 +77,10 @@ type Runtime struct {
 // domain "<service>.tenure.dev", and its expired keys are purged in the
 // background until Close. On error everything already opened is released.
 func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate func(context.Context, *sqlstore.DB) error) (rt *Runtime, err error) {
-	rt = &Runtime{Service: service, Config: cfg, Logger: deps.Logger, Telemetry: deps.Telemetry, Etcd: deps.Etcd}
+	rt = &Runtime{Service: service, Config: cfg, Logger: deps.Logger, Telemetry: deps.Telemetry, Etcd: deps.Etcd, Clock: deps.Clock}
+	if rt.Clock == nil {
+		rt.Clock = time.Now
+	}
 	defer func() {
 		if err != nil {
 			rt.Close()
@@ -83,8 +100,12 @@ func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate f
 			return nil, fmt.Errorf("%s: telemetry: %w", service, err)
 		}
 		rt.Telemetry = p
+		flush := cfg.ShutdownTimeout
+		if flush <= 0 {
+			flush = grpcserver.DefaultShutdownTimeout
+		}
 		rt.OnClose(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), flush)
 			defer cancel()
 			if err := shutdown(ctx); err != nil {
 				rt.Logger.Warn("telemetry shutdown", "error", err)
@@ -126,6 +147,8 @@ func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate f
 			return nil, fmt.Errorf("%s: migrate: %w", service, err)
 		}
 	}
+	// The idempotency store keeps wall time rather than Clock: its claims,
+	// heartbeats and retention are leases between real replicas.
 	rt.idem = idempotency.NewStore(db, idempotency.WithDomain(service+".tenure.dev"))
 	if err := rt.idem.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("%s: migrate idempotency keys: %w", service, err)

@@ -67,6 +67,28 @@ func TestConfigProblems(t *testing.T) {
 	}
 }
 
+// TestEdgeConfig: the gateway's shared settings have no -dsn or -advertise
+// flag, need no DSN, and take their etcd endpoints from its defaults.
+func TestEdgeConfig(t *testing.T) {
+	var c bootstrap.Config
+	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
+	c.RegisterFlags(fs, bootstrap.NewEnv("edge"), bootstrap.Defaults{ListenAddr: "127.0.0.1:8080", EtcdEndpoints: "http://e:2379", Edge: true})
+	for _, name := range []string{"dsn", "advertise"} {
+		if fs.Lookup(name) != nil {
+			t.Errorf("flag -%s registered for the edge", name)
+		}
+	}
+	if got := strings.Join(c.EtcdEndpoints, " "); got != "http://e:2379" {
+		t.Errorf("etcd endpoints = %q, want the default", got)
+	}
+	if c.ShutdownTimeout != grpcserver.DefaultShutdownTimeout {
+		t.Errorf("shutdown timeout = %s, want %s", c.ShutdownTimeout, grpcserver.DefaultShutdownTimeout)
+	}
+	if errs := c.Problems(); len(errs) != 0 {
+		t.Errorf("problems = %v, want none", errs)
+	}
+}
+
 func TestStartServesAndRegisters(t *testing.T) {
 	etcd := etcdtest.Start(t)
 	cli := etcdtest.Client(t, etcd)

@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 )
 
-// DefaultShutdownTimeout bounds the drain on shutdown unless configured.
-const DefaultShutdownTimeout = 10 * time.Second
-
-// Config is the configuration every gRPC service shares. A service embeds
-// it in its own Config and adds its settings.
+// Config is the configuration every service and the gateway share. Each
+// embeds it in its own Config and adds its settings.
 type Config struct {
-	// ListenAddr is the gRPC listen address.
+	// ListenAddr is the gRPC listen address (the gateway's HTTP one).
 	ListenAddr string
 	// AdvertiseAddr is the address registered in etcd; empty means the
 	// listener's address.
@@ -23,36 +21,59 @@ type Config struct {
 	// EtcdEndpoints, when set, makes the service register in etcd and dial
 	// other services through it.
 	EtcdEndpoints []string
-	// DSN names the database: "sqlite:PATH" or "postgres://…".
+	// DSN names the database: "sqlite:PATH" or "postgres://…"; the
+	// gateway has none.
 	DSN string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
-	// ShutdownTimeout bounds draining on shutdown.
+	// ShutdownTimeout bounds draining on shutdown (default
+	// grpcserver.DefaultShutdownTimeout, for the gateway too).
 	ShutdownTimeout time.Duration
 
-	env *Env
+	env  *Env
+	edge bool
 }
 
 // Defaults are a service's own defaults for the shared settings.
 type Defaults struct {
 	ListenAddr string
 	DSN        string
+	// EtcdEndpoints is the comma-separated default of -etcd-endpoints;
+	// empty disables registration.
+	EtcdEndpoints string
+	// Edge marks the gateway: it serves HTTP, has no database and does
+	// not register in etcd, so it has no -dsn or -advertise flag and
+	// needs no DSN.
+	Edge bool
 }
 
 // RegisterFlags sets c to def, overridden by the environment, and registers
 // the shared flags on fs, which override both.
 func (c *Config) RegisterFlags(fs *flag.FlagSet, env *Env, def Defaults) {
-	c.env = env
-	fs.StringVar(&c.ListenAddr, "listen", env.String("LISTEN", def.ListenAddr), env.Help("gRPC listen address", "LISTEN"))
-	fs.StringVar(&c.AdvertiseAddr, "advertise", env.String("ADVERTISE", ""), env.Help("address registered in etcd; default the listener's", "ADVERTISE"))
-	c.EtcdEndpoints = env.List("ETCD_ENDPOINTS", "")
-	fs.Func("etcd-endpoints", env.Help("comma-separated etcd endpoints; empty disables registration", "ETCD_ENDPOINTS"), func(s string) error {
-		c.EtcdEndpoints = SplitList(s)
+	c.env, c.edge = env, def.Edge
+	listen := "gRPC listen address"
+	if def.Edge {
+		listen = "HTTP listen address"
+	}
+	fs.StringVar(&c.ListenAddr, "listen", env.String("LISTEN", def.ListenAddr), env.Help(listen, "LISTEN"))
+	if !def.Edge {
+		fs.StringVar(&c.AdvertiseAddr, "advertise", env.String("ADVERTISE", ""), env.Help("address registered in etcd; default the listener's", "ADVERTISE"))
+	}
+	c.EtcdEndpoints = env.List("ETCD_ENDPOINTS", def.EtcdEndpoints)
+	etcdHelp := "comma-separated etcd endpoints; empty disables registration"
+	if def.Edge {
+		etcdHelp = "comma-separated etcd client URLs used for discovery, default " + def.EtcdEndpoints
+	}
+	fs.Func("etcd-endpoints", env.Help(etcdHelp, "ETCD_ENDPOINTS"), func(s string) error {
+		c.EtcdEndpoints = splitList(s)
 		return nil
 	})
-	fs.StringVar(&c.DSN, "dsn", env.String("DSN", def.DSN), env.Help(`database: "sqlite:PATH" or "postgres://…"`, "DSN"))
+	if !def.Edge {
+		fs.StringVar(&c.DSN, "dsn", env.String("DSN", def.DSN), env.Help(`database: "sqlite:PATH" or "postgres://…"`, "DSN"))
+	}
 	fs.StringVar(&c.LogLevel, "log-level", env.String("LOG_LEVEL", "info"), env.Help("debug, info, warn or error", "LOG_LEVEL"))
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.Duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout), env.Help("how long to drain on shutdown", "SHUTDOWN_TIMEOUT"))
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.Duration("SHUTDOWN_TIMEOUT", grpcserver.DefaultShutdownTimeout),
+		env.Help("how long to drain in-flight requests on shutdown", "SHUTDOWN_TIMEOUT"))
 }
 
 // Problems lists what is wrong with the shared settings and with the
@@ -68,7 +89,7 @@ func (c Config) Problems() []error {
 	if c.ListenAddr == "" {
 		errs = append(errs, errors.New("listen address is required"))
 	}
-	if c.DSN == "" {
+	if c.DSN == "" && !c.edge {
 		errs = append(errs, errors.New("dsn is required"))
 	}
 	if _, err := telemetry.ParseLevel(c.LogLevel); err != nil {

@@ -38,7 +38,7 @@ func (e *Env) String(name, def string) string {
 }
 
 // List returns the variable as a comma-separated list, or def's items.
-func (e *Env) List(name, def string) []string { return SplitList(e.String(name, def)) }
+func (e *Env) List(name, def string) []string { return splitList(e.String(name, def)) }
 
 // Duration returns the variable as a Go duration, or def.
 func (e *Env) Duration(name string, def time.Duration) time.Duration {
@@ -66,8 +66,8 @@ func parseEnv[T any](e *Env, name string, def T, parse func(string) (T, error)) 
 	return x
 }
 
-// SplitList splits a comma-separated list, dropping blanks.
-func SplitList(s string) []string {
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -265,6 +265,8 @@ func (r *Registration) run(ctx context.Context) {
 			r.log.InfoContext(ctx, "discovery: re-registered", "lease", int64(lease))
 		}
 
+		// Wall time, not an injected clock: the lease's age is measured
+		// against etcd's real TTL.
 		obtained := time.Now()
 		err := r.hold(ctx, lease)
 		if r.stopped(ctx) {

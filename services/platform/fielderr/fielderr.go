@@ -15,6 +15,7 @@ package fielderr
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // ErrInvalidArgument matches (errors.Is) every *Error.
@@ -86,4 +87,21 @@ func (e *Error) ErrorMetadata() map[string]string {
 		return md.ErrorMetadata()
 	}
 	return nil
+}
+
+// MaxQuote is how many characters of a bad value Quote keeps.
+const MaxQuote = 32
+
+// Quote quotes s for a Problem like %q, cut to its first MaxQuote
+// characters followed by "…", so that a huge bad value is never echoed
+// back whole.
+func Quote(s string) string {
+	n := 0
+	for i := range s {
+		if n == MaxQuote {
+			return strconv.Quote(s[:i]) + "…"
+		}
+		n++
+	}
+	return strconv.Quote(s)
 }

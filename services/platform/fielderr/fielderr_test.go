@@ -3,6 +3,7 @@ package fielderr_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tenurehq/tenure/services/platform/fielderr"
@@ -86,5 +87,20 @@ func TestError(t *testing.T) {
 func TestOtherErrorsDoNotMatch(t *testing.T) {
 	if err := errors.New("page_size: must not be negative"); errors.Is(err, fielderr.ErrInvalidArgument) {
 		t.Errorf("errors.Is(%v, ErrInvalidArgument) = true, want false", err)
+	}
+}
+
+func TestQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", `""`},
+		{"abc", `"abc"`},
+		{strings.Repeat("é", fielderr.MaxQuote), `"` + strings.Repeat("é", fielderr.MaxQuote) + `"`},
+		{strings.Repeat("é", fielderr.MaxQuote+1), `"` + strings.Repeat("é", fielderr.MaxQuote) + `"…`},
+		{"a\x00\xff", `"a\x00\xff"`},
+	}
+	for _, tt := range tests {
+		if got := fielderr.Quote(tt.in); got != tt.want {
+			t.Errorf("Quote(%q) = %s, want %s", tt.in, got, tt.want)
+		}
 	}
 }

@@ -18,12 +18,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
 	"runtime"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -38,11 +35,13 @@ import (
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 )
 
-// Defaults applied by New.
-const (
-	DefaultListenAddr      = "127.0.0.1:0"
-	DefaultShutdownTimeout = 10 * time.Second
-)
+// defaultListenAddr is the listen address New uses when none is set.
+const defaultListenAddr = "127.0.0.1:0"
+
+// DefaultShutdownTimeout is the one default bound of a drain on shutdown:
+// every service's gRPC server, the gateway's HTTP server (through
+// bootstrap.Config's -shutdown-timeout) and the telemetry flush after it.
+const DefaultShutdownTimeout = 10 * time.Second
 
 // KeepaliveMinTime is the shortest interval between a client's keepalive
 // pings that the server accepts; it must not exceed the clients' own
@@ -129,7 +128,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, ErrNoService
 	}
 	if cfg.ListenAddr == "" {
-		cfg.ListenAddr = DefaultListenAddr
+		cfg.ListenAddr = defaultListenAddr
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
@@ -274,7 +273,8 @@ func (s *Server) setServing(st healthpb.HealthCheckResponse_ServingStatus) {
 	s.health.SetServingStatus(s.cfg.Service, st)
 }
 
-// shutdown runs the stop sequence; ctx carries values only.
+// shutdown runs the stop sequence; ctx carries values only. The time it
+// took is logged from the wall (monotonic) clock.
 func (s *Server) shutdown(ctx context.Context, reg *discovery.Registration) {
 	start := time.Now()
 	s.log.InfoContext(ctx, "shutting down", "timeout", s.cfg.ShutdownTimeout)
@@ -303,12 +303,6 @@ func (s *Server) shutdown(ctx context.Context, reg *discovery.Registration) {
 		<-done
 	}
 	s.log.InfoContext(ctx, "stopped", "took", time.Since(start))
-}
-
-// SignalContext returns a context cancelled on SIGINT or SIGTERM; the
-// cancel function stops listening for the signals.
-func SignalContext(parent context.Context) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 }
 
 // advertiseAddr returns addr, with an unspecified host (0.0.0.0, ::)

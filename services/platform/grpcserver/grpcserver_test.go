@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -489,18 +488,5 @@ func TestNewErrors(t *testing.T) {
 				t.Fatal("New succeeded, want an error")
 			}
 		})
-	}
-}
-
-func TestSignalContext(t *testing.T) {
-	ctx, cancel := grpcserver.SignalContext(context.Background())
-	defer cancel()
-	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("context not cancelled by SIGTERM")
 	}
 }

@@ -67,6 +67,8 @@ func logLevel(method string, code codes.Code) slog.Level {
 	return slog.LevelInfo
 }
 
+// logRPC logs a finished call with its duration since start. Durations in
+// logs are measured on the wall (monotonic) clock, never an injected one.
 func logRPC(ctx context.Context, log *slog.Logger, method string, start time.Time, err error) {
 	code := status.Code(err)
 	log.LogAttrs(ctx, logLevel(method, code), "rpc",

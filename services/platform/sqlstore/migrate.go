@@ -77,6 +77,7 @@ func (db *DB) Migrate(ctx context.Context, component string, migrations fs.FS) e
 			if n > 0 {
 				return nil
 			}
+			// Wall time: when this process really applied the migration.
 			appliedAt := time.Now().UTC().Format(time.RFC3339Nano)
 			claimed := false
 			if legacy {

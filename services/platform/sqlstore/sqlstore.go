@@ -1,7 +1,10 @@
 // Package sqlstore is the storage plumbing shared by Tenure's services: it
 // opens SQLite or PostgreSQL behind database/sql, applies embedded schema
-// migrations, rewrites placeholders for the dialect and runs transactions
-// with retry on transient conflicts.
+// migrations per component, rewrites placeholders for the dialect, runs
+// transactions with retry on transient conflicts (InTx, InConnTx), caches
+// prepared statements so that a transaction's statements run on its own
+// connection and never reach the pool (TxStmt), streams rows (ScanEach)
+// and bulk-loads them with COPY on PostgreSQL (CopyRows).
 package sqlstore
 
 import (

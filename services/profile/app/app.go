@@ -17,7 +17,8 @@ import (
 // ServiceName is the name the service registers under in discovery.
 const ServiceName = "profile"
 
-// Deps are optional shared dependencies; New creates what is missing.
+// Deps are optional shared dependencies (logger, telemetry, etcd client,
+// clock), the same for every service; New creates what is missing.
 type Deps = bootstrap.Deps
 
 // App is a running profile service.
@@ -40,7 +41,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	api := grpcapi.New(profile.NewService(st, nil))
+	api := grpcapi.New(profile.NewService(st, rt.Clock))
 	srv, err := rt.NewServer(grpcapi.ErrorTable(rt.Logger))
 	if err != nil {
 		rt.Close()

@@ -10,14 +10,14 @@ import (
 // Component is the profile service as a part of a stack (tenured,
 // tenure-bench, tests). It starts from the configuration cmd/profile has
 // without flags (defaults and TENURE_PROFILE_* variables), takes the
-// stack's listen address, database, log level, logger, telemetry and etcd
-// client, then lets configure, if not nil, adjust both.
+// stack's listen address, database, log level, logger, telemetry, etcd
+// client and clock, then lets configure, if not nil, adjust both.
 func Component(configure func(*Config, *Deps)) stack.Component {
 	return stack.Component{Name: ServiceName, Start: func(ctx context.Context, env stack.Env) (stack.Runner, func(), error) {
 		var cfg Config
 		cfg.RegisterFlags(flag.NewFlagSet(ServiceName, flag.ContinueOnError))
 		env.Configure(&cfg.Config)
-		deps := Deps{Logger: env.Logger, Telemetry: env.Telemetry, Etcd: env.Etcd}
+		deps := Deps{Logger: env.Logger, Telemetry: env.Telemetry, Etcd: env.Etcd, Clock: env.Clock}
 		if configure != nil {
 			configure(&cfg, &deps)
 		}

@@ -18,7 +18,6 @@ import (
 	"github.com/tenurehq/tenure/services/platform/eventlog"
 	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
-	"github.com/tenurehq/tenure/services/platform/telemetry"
 	"github.com/tenurehq/tenure/services/segmentation/internal/consumer"
 	"github.com/tenurehq/tenure/services/segmentation/internal/engine"
 	"github.com/tenurehq/tenure/services/segmentation/internal/grpcapi"
@@ -26,14 +25,13 @@ import (
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 	"github.com/tenurehq/tenure/services/segmentation/internal/store"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc"
 )
 
 // ServiceName is the name the service registers under in discovery.
 const ServiceName = "segmentation"
 
-// ElectionName is the election the recompute schedule runs under.
-const ElectionName = "segmentation-recompute"
+// electionName is the election the recompute schedule runs under.
+const electionName = "segmentation-recompute"
 
 // lockName is the cluster-wide lock a recompute holds.
 const lockName = "segmentation-recompute"
@@ -46,17 +44,10 @@ const catchUpPoll = 20 * time.Millisecond
 // and static member changes.
 const syncInterval = 2 * time.Second
 
-// Deps are optional shared dependencies; New creates what is missing.
-type Deps struct {
-	Logger    *slog.Logger
-	Telemetry *telemetry.Providers
-	Etcd      *clientv3.Client
-	// Clock gives "now" for recomputes without as_of (default time.Now).
-	Clock func() time.Time
-	// ProfileConn, if set, is used instead of dialling the profile service
-	// through discovery.
-	ProfileConn grpc.ClientConnInterface
-}
+// Deps are optional shared dependencies (logger, telemetry, etcd client,
+// clock), the same for every service; New creates what is missing. The
+// clock gives "now" to recomputes without as_of and to stored settings.
+type Deps = bootstrap.Deps
 
 // App is a running segmentation service.
 type App struct {
@@ -79,12 +70,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, bootstrap.Deps{Logger: deps.Logger, Telemetry: deps.Telemetry, Etcd: deps.Etcd},
+	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, deps,
 		func(ctx context.Context, db *sqlstore.DB) error { return store.New(db).Migrate(ctx) })
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := build(ctx, cfg, deps, rt)
+	a, err := build(ctx, cfg, rt)
 	if err != nil {
 		rt.Close()
 		return nil, nil, err
@@ -95,18 +86,14 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 // build wires the service over rt in dependency order: the store, the
 // profile client, the engine, the use cases over the engine's snapshot,
 // the event consumer applying to the store and the engine, and the API.
-func build(ctx context.Context, cfg Config, deps Deps, rt *bootstrap.Runtime) (*App, error) {
-	logger, etcd := rt.Logger, rt.Etcd
+func build(ctx context.Context, cfg Config, rt *bootstrap.Runtime) (*App, error) {
+	logger, etcd, clock := rt.Logger, rt.Etcd, rt.Clock
 	st := store.New(rt.DB)
 	env, err := rules.NewEnv()
 	if err != nil {
 		return nil, err
 	}
-	clock := deps.Clock
-	if clock == nil {
-		clock = time.Now
-	}
-	profile, err := profileClient(cfg, deps, rt)
+	profile, err := profileClient(cfg, rt)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +117,7 @@ func build(ctx context.Context, cfg Config, deps Deps, rt *bootstrap.Runtime) (*
 			return nil, err
 		}
 	} else {
-		logger.Warn("segmentation: no etcd and no profile connection; not consuming profile events")
+		logger.Warn("segmentation: no etcd, so no profile service to consume events from")
 	}
 	srv, err := rt.NewServer(grpcapi.ErrorTable(logger), grpcapi.ServerOptions()...)
 	if err != nil {
@@ -141,19 +128,15 @@ func build(ctx context.Context, cfg Config, deps Deps, rt *bootstrap.Runtime) (*
 	return a, nil
 }
 
-// profileClient returns a client of the profile service: over
-// deps.ProfileConn, else dialled through discovery; nil without either.
-func profileClient(cfg Config, deps Deps, rt *bootstrap.Runtime) (profilev1.ProfileServiceClient, error) {
-	conn := deps.ProfileConn
-	if conn == nil && rt.Etcd != nil {
-		cc, err := rt.Dial(cfg.ProfileService)
-		if err != nil {
-			return nil, err
-		}
-		conn = cc
-	}
-	if conn == nil {
+// profileClient returns a client of the profile service dialled through
+// discovery; nil without etcd.
+func profileClient(cfg Config, rt *bootstrap.Runtime) (profilev1.ProfileServiceClient, error) {
+	if rt.Etcd == nil {
 		return nil, nil
+	}
+	conn, err := rt.Dial(cfg.ProfileService)
+	if err != nil {
+		return nil, err
 	}
 	return profilev1.NewProfileServiceClient(conn), nil
 }
@@ -222,7 +205,7 @@ func (a *App) Run(ctx context.Context) error {
 				id = a.srv.Addr()
 			}
 			goRun(func() {
-				if err := election.Run(ctx, a.etcd, ElectionName, id, a.logger, schedule); err != nil && ctx.Err() == nil {
+				if err := election.Run(ctx, a.etcd, electionName, id, a.logger, schedule); err != nil && ctx.Err() == nil {
 					a.logger.Error("segmentation: recompute election", "error", err)
 				}
 			})

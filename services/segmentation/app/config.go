@@ -6,16 +6,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 )
-
-// EnvPrefix prefixes the environment variables that back the flags.
-const EnvPrefix = "TENURE_SEGMENTATION_"
 
 // Config is the segmentation service's configuration: the settings every
 // service shares plus its own, backed by TENURE_SEGMENTATION_* environment
@@ -32,7 +28,7 @@ type Config struct {
 	// (debug.SetMemoryLimit), so a recompute's garbage is collected before
 	// the heap doubles; 0 leaves the runtime's default, and GOMEMLIMIT, when
 	// set, wins. The limit is process-wide, so New does not set it: main
-	// does, through ApplyMemoryLimit.
+	// does, with SoftMemoryLimit's answer.
 	MemoryLimit int64
 }
 
@@ -65,13 +61,12 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		env.Help("soft memory limit of the Go runtime, e.g. 900MiB or 2GiB; 0 leaves the default; GOMEMLIMIT wins", "MEMORY_LIMIT"))
 }
 
-// ApplyMemoryLimit sets the Go runtime's soft memory limit to MemoryLimit
-// unless it is 0 (or invalid: Validate reports that) or GOMEMLIMIT is set.
-// It changes the whole process: call it from main only.
-func (c Config) ApplyMemoryLimit() {
-	if c.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(c.MemoryLimit)
-	}
+// SoftMemoryLimit returns the limit main should pass to
+// debug.SetMemoryLimit, and false when it should leave the runtime's:
+// MemoryLimit is 0 (or invalid: Validate reports that) or GOMEMLIMIT is
+// set. The limit is process-wide, so only main sets it.
+func (c Config) SoftMemoryLimit() (int64, bool) {
+	return c.MemoryLimit, c.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == ""
 }
 
 // byteSize is a flag value in bytes, written as a number with an optional

@@ -22,7 +22,7 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"/"+tt.flag, func(t *testing.T) {
-			t.Setenv(EnvPrefix+"MEMORY_LIMIT", tt.env)
+			t.Setenv("TENURE_SEGMENTATION_MEMORY_LIMIT", tt.env)
 			var c Config
 			fs := flag.NewFlagSet("test", flag.ContinueOnError)
 			c.RegisterFlags(fs)
@@ -50,5 +50,21 @@ func TestMemoryLimit(t *testing.T) {
 		if err := b.Set(bad); err == nil {
 			t.Errorf("Set(%q): got %d, want an error", bad, b)
 		}
+	}
+}
+
+// TestSoftMemoryLimit: main sets the configured limit unless it is 0 or
+// GOMEMLIMIT is set, which wins.
+func TestSoftMemoryLimit(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	if n, ok := (Config{MemoryLimit: 1 << 30}).SoftMemoryLimit(); !ok || n != 1<<30 {
+		t.Errorf("got %d, %v; want 1 GiB, true", n, ok)
+	}
+	if _, ok := (Config{}).SoftMemoryLimit(); ok {
+		t.Error("MemoryLimit 0: got true, want the runtime's default left alone")
+	}
+	t.Setenv("GOMEMLIMIT", "2GiB")
+	if _, ok := (Config{MemoryLimit: 1 << 30}).SoftMemoryLimit(); ok {
+		t.Error("GOMEMLIMIT set: got true, want it to win")
 	}
 }

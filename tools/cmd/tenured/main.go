@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
@@ -23,7 +24,9 @@ func main() {
 	// from segmentation's defaults and TENURE_SEGMENTATION_MEMORY_LIMIT.
 	var seg segmentationapp.Config
 	seg.RegisterFlags(flag.NewFlagSet(segmentationapp.ServiceName, flag.ContinueOnError))
-	seg.ApplyMemoryLimit()
+	if limit, ok := seg.SoftMemoryLimit(); ok {
+		debug.SetMemoryLimit(limit)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

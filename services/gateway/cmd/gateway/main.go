@@ -8,9 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/tenurehq/tenure/services/gateway/app"
-	"github.com/tenurehq/tenure/services/platform/grpcserver"
 )
 
 func main() {
@@ -24,8 +25,8 @@ func run() error {
 	var cfg app.Config
 	cfg.RegisterFlags(flag.CommandLine)
 	flag.Parse()
-	ctx, cancel := grpcserver.SignalContext(context.Background())
-	defer cancel()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	gw, cleanup, err := app.New(ctx, cfg, app.Deps{})
 	if err != nil {
 		return err

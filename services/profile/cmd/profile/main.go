@@ -7,8 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
-	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/profile/app"
 )
 
@@ -23,8 +24,8 @@ func run() error {
 	var cfg app.Config
 	cfg.RegisterFlags(flag.CommandLine)
 	flag.Parse()
-	ctx, cancel := grpcserver.SignalContext(context.Background())
-	defer cancel()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	a, cleanup, err := app.New(ctx, cfg, app.Deps{})
 	if err != nil {
 		return err

@@ -2,16 +2,18 @@ package grpcapi
 
 import (
 	"errors"
-	"strings"
 	"time"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
+	"github.com/tenurehq/tenure/services/platform/fielderr"
+	"github.com/tenurehq/tenure/services/platform/resourcename"
 	"github.com/tenurehq/tenure/services/profile/internal/profile"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-const customersPrefix = "customers/"
+// customerNames is the pattern of a customer's resource name.
+var customerNames = resourcename.MustCompile("customers/{customer_id}")
 
 // invalidField is a request error about one field outside the domain's own
 // validation (resource names, timestamps): the platform's field error,
@@ -20,11 +22,13 @@ func invalidField(field, format string, args ...any) error {
 	return profile.InvalidArgument(field, format, args...)
 }
 
-// parseName returns the customer id of a "customers/{customer_id}" name.
+// parseName returns the customer id of a "customers/{customer_id}" name
+// in field, checked as the domain checks customer ids.
 func parseName(field, name string) (string, error) {
-	id, ok := strings.CutPrefix(name, customersPrefix)
-	if !ok || id == "" {
-		return "", invalidField(field, "must be %q followed by a customer id, got %s", customersPrefix, profile.QuoteShort(name))
+	id, err := customerNames.ParseID(field, name)
+	var fe *fielderr.Error
+	if errors.As(err, &fe) {
+		return "", profile.AsInvalidArgument(fe)
 	}
 	var verr *profile.ValidationError
 	if err := profile.CheckCustomerID(id); errors.As(err, &verr) {
@@ -35,7 +39,7 @@ func parseName(field, name string) (string, error) {
 	return id, nil
 }
 
-func customerName(id string) string { return customersPrefix + id }
+func customerName(id string) string { return customerNames.Format(id) }
 
 // prefixed returns err with its validation field path under prefix.
 func prefixed(err error, prefix string) error {

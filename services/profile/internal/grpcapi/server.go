@@ -1,12 +1,13 @@
 // Package grpcapi serves the profile service over gRPC: it parses resource
-// names, converts between protobuf and domain types and calls the domain.
-// Errors are returned as domain errors and mapped once by ErrorTable.
+// names (with the platform's resourcename), converts between protobuf and
+// domain types and calls the domain; StreamEvents only converts and sends
+// what the domain's follow loop yields. Errors are returned as domain
+// errors and mapped once by ErrorTable (errors.go).
 package grpcapi
 
 import (
 	"context"
 	"errors"
-	"time"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/profile/internal/profile"
@@ -17,10 +18,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// DefaultPollInterval is how often a following StreamEvents looks for
-// events appended by other replicas.
-const DefaultPollInterval = profile.DefaultFollowPoll
-
 // errStopping cancels the streams that Stop ends.
 var errStopping = errors.New("grpcapi: server stopping")
 
@@ -28,27 +25,16 @@ var errStopping = errors.New("grpcapi: server stopping")
 type Server struct {
 	profilev1.UnsafeProfileServiceServer
 
-	svc  *profile.Service
-	poll time.Duration
+	svc *profile.Service
 
 	stopping context.Context // done once Stop is called
 	stop     context.CancelFunc
 }
 
-// Option configures a Server.
-type Option func(*Server)
-
-// WithPollInterval sets how often StreamEvents polls for other replicas'
-// appends.
-func WithPollInterval(d time.Duration) Option { return func(s *Server) { s.poll = d } }
-
 // New returns a Server over svc.
-func New(svc *profile.Service, opts ...Option) *Server {
-	s := &Server{svc: svc, poll: DefaultPollInterval}
+func New(svc *profile.Service) *Server {
+	s := &Server{svc: svc}
 	s.stopping, s.stop = context.WithCancel(context.Background())
-	for _, o := range opts {
-		o(s)
-	}
 	return s
 }
 
@@ -263,7 +249,7 @@ func (s *Server) StreamEvents(req *profilev1.StreamEventsRequest, stream grpc.Se
 	defer cancel(nil)
 	stop := context.AfterFunc(s.stopping, func() { cancel(errStopping) })
 	defer stop()
-	q := profile.FollowQuery{AfterSequence: req.GetAfterSequence(), IncludeFeatures: req.GetIncludeFeatures(), Poll: s.poll}
+	q := profile.FollowQuery{AfterSequence: req.GetAfterSequence(), IncludeFeatures: req.GetIncludeFeatures()}
 	err := s.svc.FollowEvents(ctx, q, func(e profile.LoggedEvent) error {
 		resp := &profilev1.StreamEventsResponse{Event: fromEvent(e.Event)}
 		if e.Features != nil {

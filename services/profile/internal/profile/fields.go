@@ -3,6 +3,8 @@ package profile
 import (
 	"slices"
 	"strings"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // CustomerField names an updatable field of a customer, as an update mask
@@ -62,7 +64,7 @@ func ParseUpdateMask(paths []string) ([]CustomerField, error) {
 		case slices.Contains(updatableFields, CustomerField(p)):
 			out = append(out, CustomerField(p))
 		default:
-			return nil, InvalidArgument("update_mask", "unknown path %s", QuoteShort(p))
+			return nil, InvalidArgument("update_mask", "unknown path %s", fielderr.Quote(p))
 		}
 	}
 	if len(out) == 0 {

@@ -2,8 +2,9 @@
 // consent and tags, the customer event log and the features derived from it.
 //
 // It holds plain types, validation, the feature folding rules, the use cases
-// (Service) and the Store interface that storage implements. It knows nothing
-// about protobuf or SQL.
+// (Service, including the follow loop of the event log that StreamEvents
+// serves), the Store interface that storage implements and the sentinel
+// errors ("profile: …"). It knows nothing about protobuf or SQL.
 package profile
 
 import (
@@ -38,11 +39,13 @@ var (
 // update_mask: unknown path "nickname"". The problem should say what is
 // allowed.
 func InvalidArgument(path, format string, args ...any) error {
-	return invalidArgument(fielderr.New(path, format, args...))
+	return AsInvalidArgument(fielderr.New(path, format, args...))
 }
 
-// invalidArgument puts this package's prefix on a *fielderr.Error.
-func invalidArgument(err *fielderr.Error) error {
+// AsInvalidArgument puts this package's prefix on a *fielderr.Error, such
+// as one from a resource name that does not parse, so that it reads like
+// InvalidArgument's.
+func AsInvalidArgument(err *fielderr.Error) error {
 	return fmt.Errorf("profile: invalid argument: %w", err)
 }
 

@@ -128,7 +128,7 @@ func pagingError(err error) error {
 	case errors.Is(err, paging.ErrInvalidPageToken):
 		return fmt.Errorf("%w: %w", ErrInvalidPageToken, err)
 	case errors.As(err, &fe):
-		return invalidArgument(fe)
+		return AsInvalidArgument(fe)
 	}
 	return err
 }
@@ -425,7 +425,7 @@ func (s *Service) HeadSequence(ctx context.Context) (int64, error) {
 // ListEvents returns up to limit events of the log after afterSequence.
 func (s *Service) ListEvents(ctx context.Context, afterSequence int64, limit int) ([]Event, error) {
 	if afterSequence < 0 {
-		return nil, invalidArgument(&fielderr.Error{Path: "after_sequence", Problem: "must not be negative", Predicate: true})
+		return nil, AsInvalidArgument(&fielderr.Error{Path: "after_sequence", Problem: "must not be negative", Predicate: true})
 	}
 	limit, err := eventPages.Field("limit", limit)
 	if err != nil {

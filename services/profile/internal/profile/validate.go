@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // Limits enforced by validation. Lengths are in bytes of UTF-8.
@@ -38,23 +40,6 @@ const (
 	MaxQuantity int64 = 1_000_000
 )
 
-// maxEcho is how many characters of a bad value an error message quotes.
-const maxEcho = 32
-
-// QuoteShort quotes s for an error message like %q, cut to its first 32
-// characters followed by "…", so that a huge bad value is never echoed
-// back whole.
-func QuoteShort(s string) string {
-	n := 0
-	for i := range s {
-		if n == maxEcho {
-			return strconv.Quote(s[:i]) + "…"
-		}
-		n++
-	}
-	return strconv.Quote(s)
-}
-
 // ValidationError says which field of a customer or event is wrong and why.
 // It wraps ErrInvalidCustomer or ErrInvalidEvent and implements the
 // apierr.FieldViolation interface.
@@ -78,7 +63,7 @@ func (e *ValidationError) Error() string {
 		fmt.Fprintf(&b, ": events[%d]", e.Index)
 	}
 	if e.EventID != "" {
-		b.WriteString(" (event_id " + QuoteShort(e.EventID) + ")")
+		b.WriteString(" (event_id " + fielderr.Quote(e.EventID) + ")")
 	}
 	if e.Path != "" {
 		b.WriteString(": " + e.Path)
@@ -208,7 +193,7 @@ func (v *Validator) Customer(c Customer, now time.Time) error {
 			return customerErr("time_zone", "must be at most %d characters", MaxTimeZoneLen)
 		}
 		if _, err := time.LoadLocation(c.TimeZone); err != nil {
-			return customerErr("time_zone", "unknown IANA time zone %s", QuoteShort(c.TimeZone))
+			return customerErr("time_zone", "unknown IANA time zone %s", fielderr.Quote(c.TimeZone))
 		}
 	}
 	if c.Country != "" && !v.IsCountry(c.Country) {
@@ -384,7 +369,7 @@ func (c *eventCheck) money(path string, m Money, required, positive bool) {
 	case m.Currency == "":
 		c.fail(path+".currency_code", "required")
 	case !c.v.IsCurrency(m.Currency):
-		c.fail(path+".currency_code", "unknown ISO 4217 currency %s", QuoteShort(m.Currency))
+		c.fail(path+".currency_code", "unknown ISO 4217 currency %s", fielderr.Quote(m.Currency))
 	case c.currency != "" && m.Currency != c.currency:
 		c.fail(path+".currency_code", "%s differs from %s at %s; one event uses one currency", m.Currency, c.currency, c.curPath)
 	case positive && m.Minor <= 0:

@@ -272,7 +272,7 @@ func TestParseUpdateMask(t *testing.T) {
 func TestValidationMessagesDoNotEchoHugeValues(t *testing.T) {
 	v := NewValidator()
 	huge := strings.Repeat("x", 100_000)
-	prefix := strings.Repeat("x", maxEcho)
+	prefix := strings.Repeat("x", fielderr.MaxQuote)
 	events := map[string]Event{
 		"event id":      {ID: huge, CustomerID: "c1", OccurredAt: testNow, Payload: CheckedIn{}},
 		"currency":      {ID: "e1", CustomerID: "c1", OccurredAt: testNow, Payload: OrderPlaced{Total: Money{Currency: huge, Minor: 1}}},
@@ -303,7 +303,7 @@ func TestValidationMessagesDoNotEchoHugeValues(t *testing.T) {
 	if err := v.Customer(Customer{TimeZone: huge}, testNow); err == nil || len(err.Error()) > 300 {
 		t.Fatalf("time zone: got %.400v, want a short error", err)
 	}
-	if err := v.Customer(Customer{TimeZone: "Mars/" + strings.Repeat("y", 50)}, testNow); err == nil || strings.Count(err.Error(), "y") > maxEcho {
+	if err := v.Customer(Customer{TimeZone: "Mars/" + strings.Repeat("y", 50)}, testNow); err == nil || strings.Count(err.Error(), "y") > fielderr.MaxQuote {
 		t.Fatalf("unknown time zone: got %v, want the name cut short", err)
 	}
 	if _, err := ParseUpdateMask([]string{huge}); err == nil || len(err.Error()) > 300 {
@@ -355,20 +355,5 @@ func TestOccurredAtMessages(t *testing.T) {
 				t.Fatalf("message = %q, want it to contain %q and not %q", tt.verr.Message, tt.want, tt.not)
 			}
 		})
-	}
-}
-
-func TestQuoteShort(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", `""`},
-		{"abc", `"abc"`},
-		{strings.Repeat("é", maxEcho), `"` + strings.Repeat("é", maxEcho) + `"`},
-		{strings.Repeat("é", maxEcho+1), `"` + strings.Repeat("é", maxEcho) + `"…`},
-		{"a\x00\xff", `"a\x00\xff"`},
-	}
-	for _, tt := range tests {
-		if got := QuoteShort(tt.in); got != tt.want {
-			t.Errorf("QuoteShort(%q) = %s, want %s", tt.in, got, tt.want)
-		}
 	}
 }

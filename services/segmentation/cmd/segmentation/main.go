@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
 
-	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/segmentation/app"
 )
 
@@ -23,9 +25,11 @@ func run() error {
 	var cfg app.Config
 	cfg.RegisterFlags(flag.CommandLine)
 	flag.Parse()
-	cfg.ApplyMemoryLimit() // process-wide, so here rather than in app.New
-	ctx, cancel := grpcserver.SignalContext(context.Background())
-	defer cancel()
+	if limit, ok := cfg.SoftMemoryLimit(); ok {
+		debug.SetMemoryLimit(limit) // process-wide, so here rather than in app.New
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	a, cleanup, err := app.New(ctx, cfg, app.Deps{})
 	if err != nil {
 		return err

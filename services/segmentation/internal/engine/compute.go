@@ -14,7 +14,8 @@ import (
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 )
 
-// phases are how long a recompute's steps took, for its log line.
+// phases are how long a recompute's steps took, for its log line, on the
+// wall clock.
 type phases struct {
 	load, score, rules, build, store time.Duration
 }

@@ -129,7 +129,9 @@ func (e *Engine) lock(ctx context.Context) (func(), error) {
 	return unlock, nil
 }
 
-// run performs a started recompute and records its outcome.
+// run performs a started recompute and records its outcome. Its duration
+// (and the phases) are measured on the wall clock, not Config.Clock: they
+// time the work, not the data.
 func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 	log := e.cfg.Logger.With("operation", op.Name())
 	start := time.Now()

@@ -2,12 +2,12 @@ package grpcapi
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
 	"github.com/tenurehq/tenure/services/platform/fielderr"
+	"github.com/tenurehq/tenure/services/platform/resourcename"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -38,14 +38,12 @@ func timestamp(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t.UTC())
 }
 
-// parseName returns the id of a "{prefix}{id}" resource name.
-func parseName(field, prefix, name string) (string, error) {
-	id, ok := strings.CutPrefix(name, prefix)
-	if !ok || id == "" || strings.Contains(id, "/") {
-		return "", invalidField(field, "must be %q followed by an id, got %q", prefix, name)
-	}
-	return id, nil
-}
+// The resource names of the API.
+var (
+	segmentNames   = resourcename.MustCompile("segments/{segment_id}")
+	operationNames = resourcename.MustCompile("operations/{operation_id}")
+	scoresNames    = resourcename.MustCompile("customers/{customer_id}/scores")
+)
 
 func fromOperation(o segmentation.Operation) *segmentationv1.Operation {
 	out := &segmentationv1.Operation{
@@ -143,7 +141,7 @@ func toSettings(in *segmentationv1.Settings) (segmentation.Settings, error) {
 
 func fromSegment(g segmentation.SegmentDef) *segmentationv1.Segment {
 	out := &segmentationv1.Segment{
-		Name: "segments/" + g.ID, SegmentId: g.ID, DisplayName: g.DisplayName, Description: g.Description,
+		Name: segmentNames.Format(g.ID), SegmentId: g.ID, DisplayName: g.DisplayName, Description: g.Description,
 		Rule: g.Rule, MemberCount: g.MemberCount, CreateTime: timestamp(g.CreateTime), UpdateTime: timestamp(g.UpdateTime),
 		Etag: g.ETag(),
 	}
@@ -196,13 +194,3 @@ func fromSummary(sum segmentation.Summary) *segmentationv1.Report {
 }
 
 type timeT = time.Time
-
-// parseScoresName returns the customer id of "customers/{id}/scores".
-func parseScoresName(name string) (string, error) {
-	rest, ok := strings.CutPrefix(name, "customers/")
-	id, ok2 := strings.CutSuffix(rest, "/scores")
-	if !ok || !ok2 || id == "" || strings.Contains(id, "/") {
-		return "", invalidField("name", `must be "customers/{customer_id}/scores", got %q`, name)
-	}
-	return id, nil
-}

@@ -6,9 +6,10 @@ import (
 	"testing"
 
 	"github.com/tenurehq/tenure/services/platform/fielderr"
+	"github.com/tenurehq/tenure/services/platform/resourcename"
 )
 
-// FuzzParseNames checks the resource name parsers on any input: a name is
+// FuzzParseNames checks the API's resource name patterns on any input: a name is
 // accepted exactly when it is the collection's prefix (and suffix) around
 // a non-empty id without "/", the id is what the name was built from, and
 // a rejected name is an invalid argument about the request field.
@@ -21,15 +22,15 @@ func FuzzParseNames(f *testing.F) {
 		f.Add(n)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		for _, prefix := range []string{"segments/", "operations/"} {
-			id, err := parseName("segment.name", prefix, name)
+		for prefix, pattern := range map[string]resourcename.Pattern{"segments/": segmentNames, "operations/": operationNames} {
+			id, err := pattern.ParseID("segment.name", name)
 			rest, ok := strings.CutPrefix(name, prefix)
-			checkName(t, name, id, err, ok && rest != "" && !strings.Contains(rest, "/"), rest, prefix+id, "segment.name")
+			checkName(t, name, id, err, ok && rest != "" && !strings.Contains(rest, "/"), rest, pattern.Format(id), "segment.name")
 		}
-		id, err := parseScoresName(name)
+		id, err := scoresNames.ParseID("name", name)
 		rest, ok := strings.CutPrefix(name, "customers/")
 		rest, ok2 := strings.CutSuffix(rest, "/scores")
-		checkName(t, name, id, err, ok && ok2 && rest != "" && !strings.Contains(rest, "/"), rest, "customers/"+id+"/scores", "name")
+		checkName(t, name, id, err, ok && ok2 && rest != "" && !strings.Contains(rest, "/"), rest, scoresNames.Format(id), "name")
 	})
 }
 

@@ -1,7 +1,8 @@
 // Package grpcapi serves the segmentation service over gRPC: it parses
-// resource names, converts between protobuf and domain types and calls the
-// domain and the recompute engine. Errors are returned as domain errors
-// and mapped once by ErrorTable.
+// resource names (with the platform's resourcename), converts between
+// protobuf and domain types and calls the domain and the recompute engine.
+// Errors are returned as domain errors and mapped once by ErrorTable
+// (errors.go).
 package grpcapi
 
 import (
@@ -47,7 +48,7 @@ func (s *Server) Recompute(ctx context.Context, req *segmentationv1.RecomputeReq
 
 // GetOperation implements segmentationv1.SegmentationServiceServer.
 func (s *Server) GetOperation(ctx context.Context, req *segmentationv1.GetOperationRequest) (*segmentationv1.GetOperationResponse, error) {
-	id, err := parseName("name", "operations/", req.GetName())
+	id, err := operationNames.ParseID("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func (s *Server) CreateSegment(ctx context.Context, req *segmentationv1.CreateSe
 
 // GetSegment implements segmentationv1.SegmentationServiceServer.
 func (s *Server) GetSegment(ctx context.Context, req *segmentationv1.GetSegmentRequest) (*segmentationv1.GetSegmentResponse, error) {
-	id, err := parseName("name", "segments/", req.GetName())
+	id, err := segmentNames.ParseID("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +149,7 @@ func (s *Server) UpdateSegment(ctx context.Context, req *segmentationv1.UpdateSe
 	if in == nil {
 		return nil, required("segment", "send the segment's name and the fields to change")
 	}
-	id, err := parseName("segment.name", "segments/", in.GetName())
+	id, err := segmentNames.ParseID("segment.name", in.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +169,7 @@ func (s *Server) UpdateSegment(ctx context.Context, req *segmentationv1.UpdateSe
 
 // DeleteSegment implements segmentationv1.SegmentationServiceServer.
 func (s *Server) DeleteSegment(ctx context.Context, req *segmentationv1.DeleteSegmentRequest) (*segmentationv1.DeleteSegmentResponse, error) {
-	id, err := parseName("name", "segments/", req.GetName())
+	id, err := segmentNames.ParseID("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +181,7 @@ func (s *Server) DeleteSegment(ctx context.Context, req *segmentationv1.DeleteSe
 
 // AddSegmentMembers implements segmentationv1.SegmentationServiceServer.
 func (s *Server) AddSegmentMembers(ctx context.Context, req *segmentationv1.AddSegmentMembersRequest) (*segmentationv1.AddSegmentMembersResponse, error) {
-	id, err := parseName("segment", "segments/", req.GetSegment())
+	id, err := segmentNames.ParseID("segment", req.GetSegment())
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func (s *Server) AddSegmentMembers(ctx context.Context, req *segmentationv1.AddS
 
 // RemoveSegmentMembers implements segmentationv1.SegmentationServiceServer.
 func (s *Server) RemoveSegmentMembers(ctx context.Context, req *segmentationv1.RemoveSegmentMembersRequest) (*segmentationv1.RemoveSegmentMembersResponse, error) {
-	id, err := parseName("segment", "segments/", req.GetSegment())
+	id, err := segmentNames.ParseID("segment", req.GetSegment())
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +216,7 @@ func (s *Server) ListMembers(ctx context.Context, req *segmentationv1.ListMember
 
 // GetCustomerScores implements segmentationv1.SegmentationServiceServer.
 func (s *Server) GetCustomerScores(ctx context.Context, req *segmentationv1.GetCustomerScoresRequest) (*segmentationv1.GetCustomerScoresResponse, error) {
-	id, err := parseScoresName(req.GetName())
+	id, err := scoresNames.ParseID("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +226,7 @@ func (s *Server) GetCustomerScores(ctx context.Context, req *segmentationv1.GetC
 	}
 	r := sc.CustomerResult
 	out := &segmentationv1.CustomerScores{
-		Name: "customers/" + id + "/scores", CustomerId: id, Scored: r.Scored,
+		Name: scoresNames.Format(id), CustomerId: id, Scored: r.Scored,
 		RecencyDays: r.RecencyDays, Frequency: r.Frequency,
 		RScore: int32(r.RScore), FScore: int32(r.FScore), MScore: int32(r.MScore),
 		RfmSegment: r.Segment.String(), ValueTier: r.Tier.String(), LifecycleStage: r.Stage.String(),
@@ -284,7 +285,7 @@ func (s *Server) ListSizeHistory(ctx context.Context, req *segmentationv1.ListSi
 			out.Series = append(out.Series, cur)
 		}
 		cur.Points = append(cur.Points, &segmentationv1.SizePoint{
-			Operation: "operations/" + p.Operation, AsOfTime: timestamp(p.AsOf), Size: p.Size,
+			Operation: operationNames.Format(p.Operation), AsOfTime: timestamp(p.AsOf), Size: p.Size,
 		})
 	}
 	return out, nil

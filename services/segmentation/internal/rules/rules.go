@@ -1,6 +1,6 @@
 // Package rules compiles and evaluates rule segments: CEL expressions over a
 // customer's features, RFM values and scores, lifecycle stage, value tier
-// and tags (ARCHITECTURE.md, "Rule segments").
+// and tags, such as `rfm.r_score >= 4 && "newsletter" in tags`.
 //
 // An Env type-checks rules; a Rule is an immutable compiled program that may
 // be shared by goroutines; an Evaluator evaluates a set of rules against one
@@ -53,17 +53,18 @@ func (e *CompileError) Error() string {
 // Unwrap returns segmentation.ErrInvalidRule.
 func (e *CompileError) Unwrap() error { return segmentation.ErrInvalidRule }
 
-// Option configures an Env.
+// Option configures an Env. Production uses the defaults; the options
+// exist so tests reach the limits with small rules.
 type Option func(*Env)
 
-// WithCostLimit sets the CEL runtime cost limit of one evaluation of one
+// withCostLimit sets the CEL runtime cost limit of one evaluation of one
 // rule (default DefaultCostLimit). A rule that exceeds it evaluates to
 // false and counts as an error.
-func WithCostLimit(limit uint64) Option { return func(e *Env) { e.costLimit = limit } }
+func withCostLimit(limit uint64) Option { return func(e *Env) { e.costLimit = limit } }
 
-// WithMaxLength sets the longest rule accepted, in code points (default
+// withMaxLength sets the longest rule accepted, in code points (default
 // DefaultMaxLength).
-func WithMaxLength(n int) Option { return func(e *Env) { e.maxLength = n } }
+func withMaxLength(n int) Option { return func(e *Env) { e.maxLength = n } }
 
 // Env compiles rules. It is safe for concurrent use.
 type Env struct {

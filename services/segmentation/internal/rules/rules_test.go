@@ -108,7 +108,7 @@ func TestEval(t *testing.T) {
 }
 
 func TestCompileErrors(t *testing.T) {
-	env := newEnv(t, WithMaxLength(200))
+	env := newEnv(t, withMaxLength(200))
 	tests := []struct {
 		name       string
 		expr       string
@@ -161,7 +161,7 @@ func TestCompileErrors(t *testing.T) {
 }
 
 func TestCostLimit(t *testing.T) {
-	env := newEnv(t, WithCostLimit(10_000))
+	env := newEnv(t, withCostLimit(10_000))
 	many := make([]string, 200)
 	for i := range many {
 		many[i] = "tag"
@@ -306,7 +306,7 @@ func TestCompileRejectsExpensiveRules(t *testing.T) {
 // limit is reported as OverCost: the engine stops evaluating a rule after
 // repeated cost failures but keeps going through cheap run-time errors.
 func TestOverCostTellsFailuresApart(t *testing.T) {
-	env := newEnv(t, WithCostLimit(10_000))
+	env := newEnv(t, withCostLimit(10_000))
 	many := make([]string, 200)
 	for i := range many {
 		many[i] = "tag"

@@ -142,8 +142,8 @@ func stageNameList() string {
 	return strings.Join(names, ", ")
 }
 
-// FixedAudiences lists every tier, stage and RFM segment audience name.
-func FixedAudiences() []string {
+// fixedAudiences lists every tier, stage and RFM segment audience name.
+func fixedAudiences() []string {
 	var out []string
 	for t := TierVIP; t < numTiers; t++ {
 		out = append(out, TierAudience(t))

@@ -27,7 +27,7 @@ func FuzzParseAudience(f *testing.F) {
 	} {
 		f.Add(n)
 	}
-	fixed := FixedAudiences()
+	fixed := fixedAudiences()
 	kinds := map[string]AudienceKind{segmentsPrefix: AudienceSegment, tiersPrefix: AudienceTier,
 		stagesPrefix: AudienceStage, rfmSegmentsPrefix: AudienceRFMSegment}
 	f.Fuzz(func(t *testing.T, name string) {

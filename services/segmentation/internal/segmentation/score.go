@@ -1,7 +1,3 @@
-// Package segmentation is the pure domain core of the segmentation service:
-// RFM values and scores, RFM segments, value tiers and lifecycle stages, as
-// defined in ARCHITECTURE.md ("RFM"). It has no I/O and depends only on the
-// standard library.
 package segmentation
 
 import (
