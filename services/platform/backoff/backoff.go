@@ -37,6 +37,18 @@ func (b *Backoff) Next() time.Duration {
 	return jitter(d)
 }
 
+// Attempt returns the delay before retry n (1-based) of a loop that keeps
+// no state of its own: what the n-th call of Next would return, a random
+// duration in [d/2, d] with d = Min doubled n-1 times, at most Max.
+func (b Backoff) Attempt(n int) time.Duration {
+	lo, hi := b.bounds()
+	d := hi
+	if shift := max(n-1, 0); shift < 62 && lo<<shift > 0 && lo<<shift < hi {
+		d = lo << shift
+	}
+	return jitter(d)
+}
+
 // Reset makes the next delay Min again, after an attempt succeeded.
 func (b *Backoff) Reset() { b.next = 0 }
 
@@ -44,7 +56,7 @@ func (b *Backoff) Reset() { b.next = 0 }
 // ctx is done.
 func (b *Backoff) Wait(ctx context.Context) error { return Sleep(ctx, b.Next()) }
 
-func (b *Backoff) bounds() (time.Duration, time.Duration) {
+func (b Backoff) bounds() (time.Duration, time.Duration) {
 	lo, hi := b.Min, b.Max
 	if lo <= 0 {
 		lo = DefaultMin

@@ -47,3 +47,17 @@ func TestWaitStopsOnCancel(t *testing.T) {
 		t.Fatalf("Sleep(0) = %v, want nil", err)
 	}
 }
+
+func TestAttempt(t *testing.T) {
+	b := backoff.Backoff{Min: 10 * time.Millisecond, Max: 70 * time.Millisecond}
+	for _, tt := range []struct {
+		n    int
+		want time.Duration // the delay before jitter
+	}{{0, 10 * time.Millisecond}, {1, 10 * time.Millisecond}, {2, 20 * time.Millisecond}, {3, 40 * time.Millisecond}, {4, 70 * time.Millisecond}, {100, 70 * time.Millisecond}} {
+		for range 50 {
+			if got := b.Attempt(tt.n); got < tt.want/2 || got > tt.want {
+				t.Fatalf("Attempt(%d) = %v, want within [%v, %v]", tt.n, got, tt.want/2, tt.want)
+			}
+		}
+	}
+}

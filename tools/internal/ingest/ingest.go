@@ -11,15 +11,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
 
-	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	"github.com/tenurehq/tenure/services/platform/backoff"
 )
 
 // ErrShortResponse is returned when the server answers a batch with a
@@ -288,15 +289,9 @@ func (o Options) withDefaults() Options {
 }
 
 // ExponentialBackoff doubles the wait from base up to limit, then picks a
-// random wait between half of it and all of it.
+// random wait between half of it and all of it (the platform's backoff).
 func ExponentialBackoff(base, limit time.Duration) func(n int) time.Duration {
-	return func(n int) time.Duration {
-		d := base << min(n-1, 30)
-		if d <= 0 || d > limit {
-			d = limit
-		}
-		return d/2 + rand.N(d/2+1)
-	}
+	return backoff.Backoff{Min: base, Max: limit}.Attempt
 }
 
 // RandomID returns 16 random hex digits.
