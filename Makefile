@@ -100,8 +100,8 @@ test: build
 
 ## race: the tests of the packages that share state between goroutines, under
 ## the race detector (about 6 minutes on 2 cores with a cold build cache).
-RACE_PACKAGES := $(addprefix ./services/platform/,discovery election idempotency sqlstore grpcserver) \
-	$(addprefix ./services/profile/internal/,store grpcapi) \
+RACE_PACKAGES := $(addprefix ./services/platform/,discovery election eventlog grpcclient idempotency sqlstore grpcserver stack) \
+	./services/profile/internal/store ./services/profile/app \
 	$(addprefix ./services/segmentation/internal/,consumer engine membership) ./services/segmentation/app \
 	./services/gateway/app
 race:
