@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/csv"
@@ -23,8 +24,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// onlineRetailFile is the UCI data set beside the project (never inside it).
-const onlineRetailFile = "../../../../shared/datasets/online-retail/online_retail.csv.gz"
+// onlineRetailFile is the UCI Online Retail file: the absolute path in
+// TENURE_ONLINE_RETAIL_FILE, else the copy development and CI machines keep
+// beside the repository (never inside it).
+var onlineRetailFile = cmp.Or(os.Getenv("TENURE_ONLINE_RETAIL_FILE"),
+	"../../../../shared/datasets/online-retail/online_retail.csv.gz")
 
 // requireDataSet skips the test when the data set at path is absent, or
 // fails it in CI, where the data sets must be present.
