@@ -17,15 +17,11 @@ const MaxRequestIDLength = 128
 // interceptor maps it to reason INVALID_REQUEST_ID.
 var ErrInvalidRequestID = errors.New("idempotency: invalid request_id")
 
-// RequestIDError says why a request_id is not valid: the platform's one
-// field-error type, naming request_id, with Err ErrInvalidRequestID. It
-// never repeats the id itself.
-type RequestIDError = fielderr.Error
-
 // CheckRequestID reports whether id may be used as a request_id: at most
 // MaxRequestIDLength characters, each a printable ASCII character other
 // than space ('!' to '~'). The empty id (no deduplication) is valid. The
-// error is a *RequestIDError.
+// error is a *fielderr.Error naming request_id, with Err
+// ErrInvalidRequestID; it never repeats the id itself.
 func CheckRequestID(id string) error {
 	if len(id) > MaxRequestIDLength {
 		return requestIDError(fmt.Sprintf("must be at most %d characters, got %d", MaxRequestIDLength, len(id)),
@@ -40,8 +36,8 @@ func CheckRequestID(id string) error {
 	return nil
 }
 
-func requestIDError(problem, fix string) *RequestIDError {
-	return &RequestIDError{Path: string(requestIDField), Problem: problem, Fix: fix, Err: ErrInvalidRequestID, Predicate: true}
+func requestIDError(problem, fix string) *fielderr.Error {
+	return &fielderr.Error{Path: string(requestIDField), Problem: problem, Fix: fix, Err: ErrInvalidRequestID, Predicate: true}
 }
 
 // errInvalidRequestID turns an error of CheckRequestID into

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"github.com/tenurehq/tenure/services/platform/idempotency"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
@@ -38,9 +39,9 @@ func TestCheckRequestID(t *testing.T) {
 			t.Errorf("%s: CheckRequestID(%q) = nil, want an error", name, id)
 			continue
 		}
-		var rerr *idempotency.RequestIDError
+		var rerr *fielderr.Error
 		if !strings.HasPrefix(err.Error(), "request_id ") || !errors.As(err, &rerr) || rerr.Field() != "request_id" {
-			t.Errorf("%s: got %T %q, want a *RequestIDError naming request_id", name, err, err)
+			t.Errorf("%s: got %T %q, want a *fielderr.Error naming request_id", name, err, err)
 		}
 	}
 }

@@ -3,6 +3,3 @@ package sqlstore
 // SetRetried sets the function InTx calls with each error it is about to
 // retry.
 func SetRetried(db *DB, fn func(err error)) { db.retried = fn }
-
-// IsRetryable exposes isRetryable to the tests.
-func IsRetryable(db *DB, err error) bool { return db.isRetryable(err) }

@@ -29,9 +29,9 @@ type Case struct {
 	Reason string
 }
 
-// Sentinels returns the names of the exported package-level variables named
+// sentinels returns the names of the exported package-level variables named
 // Err… that the Go package in dir declares (test files aside), sorted.
-func Sentinels(t testing.TB, dir string) []string {
+func sentinels(t testing.TB, dir string) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil || len(files) == 0 {
@@ -73,7 +73,8 @@ func errVars(f *ast.File) []string {
 
 // CheckTable checks a service's error table:
 //   - want has a Case for every sentinel of the domain package in dir
-//     (Sentinels), and for nothing else;
+//     (exported package-level variables named Err…, test files aside),
+//     and for nothing else;
 //   - each Case's Err, wrapped, maps to its Code and an ErrorInfo with its
 //     Reason in the table's Domain;
 //   - every reason a rule gives is a value of the ErrorReason enum
@@ -82,7 +83,7 @@ func errVars(f *ast.File) []string {
 //     argument (INVALID_ARGUMENT).
 func CheckTable(t *testing.T, table *apierr.Table, dir string, want map[string]Case, reasons map[string]int32) {
 	t.Helper()
-	names := Sentinels(t, dir)
+	names := sentinels(t, dir)
 	for _, n := range names {
 		if _, ok := want[n]; !ok {
 			t.Errorf("sentinel %s has no case: give it a rule in the error table and a case in this test", n)
