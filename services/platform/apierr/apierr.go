@@ -29,10 +29,10 @@ import (
 // field) unless one of its rules matches the error's more specific Err.
 var ErrInvalidArgument = errors.New("apierr: invalid argument")
 
-// ErrInvalidText is the generic sentinel for request text that cannot be
-// stored: a string with a NUL character or that is not valid UTF-8. It maps
-// to InvalidArgument with reason INVALID_TEXT.
-var ErrInvalidText = errors.New("apierr: invalid text")
+// ErrInvalidText is fielderr.ErrInvalidText, named here beside the other
+// generic sentinels: text that cannot be stored (a NUL character or invalid
+// UTF-8). It maps to InvalidArgument with reason INVALID_TEXT.
+var ErrInvalidText = fielderr.ErrInvalidText
 
 // ErrMalformedRequest is the generic sentinel for a request message that
 // does not decode (corrupt protobuf). It maps to InvalidArgument with
@@ -42,7 +42,7 @@ var ErrMalformedRequest = errors.New("apierr: malformed request")
 // genericRules apply after a Table's own rules.
 var genericRules = []Rule{
 	{Err: ErrInvalidArgument, Code: codes.InvalidArgument, Reason: "INVALID_ARGUMENT"},
-	{Err: ErrInvalidText, Code: codes.InvalidArgument, Reason: "INVALID_TEXT"},
+	{Err: fielderr.ErrInvalidText, Code: codes.InvalidArgument, Reason: "INVALID_TEXT"},
 	{Err: ErrMalformedRequest, Code: codes.InvalidArgument, Reason: "MALFORMED_REQUEST"},
 	{Err: fielderr.ErrInvalidArgument, Code: codes.InvalidArgument, Reason: "INVALID_ARGUMENT"},
 }

@@ -108,7 +108,7 @@ func TestStatus(t *testing.T) {
 			name:       "invalid text sentinel",
 			err:        fmt.Errorf("%w: a value contains a NUL character", apierr.ErrInvalidText),
 			wantCode:   codes.InvalidArgument,
-			wantMsg:    "apierr: invalid text: a value contains a NUL character",
+			wantMsg:    "invalid text: a value contains a NUL character",
 			wantReason: "INVALID_TEXT",
 		},
 		{

@@ -21,6 +21,13 @@ import (
 // ErrInvalidArgument matches (errors.Is) every *Error.
 var ErrInvalidArgument = errors.New("invalid argument")
 
+// ErrInvalidText marks text that cannot be stored: a string with a NUL
+// character or bytes that are not UTF-8. The gRPC server's request checks
+// and the storage layer wrap it; apierr maps it to INVALID_ARGUMENT with
+// reason INVALID_TEXT. It lives here, with no gRPC dependency, so that
+// storage can use it.
+var ErrInvalidText = errors.New("invalid text")
+
 // Error is a bad value in one request field.
 type Error struct {
 	// Path is the field as the API names it: proto field names in

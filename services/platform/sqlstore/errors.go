@@ -5,7 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/tenurehq/tenure/services/platform/apierr"
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // ErrUnstorableText is returned (wrapped) when PostgreSQL refuses a text
@@ -14,7 +14,7 @@ import (
 // (22P05, untranslatable_character). The gRPC servers refuse such text in
 // requests before a handler runs; this is the last line of defence for
 // text that reaches the database another way. It also matches
-// apierr.ErrInvalidText, so every service's error table answers it with
+// fielderr.ErrInvalidText, so every service's error table answers it with
 // INVALID_ARGUMENT and reason INVALID_TEXT instead of INTERNAL. SQLite
 // stores such text, so it never returns it.
 var ErrUnstorableText = errors.New("sqlstore: a text value contains a character the database cannot store (NUL or invalid UTF-8)")
@@ -25,7 +25,7 @@ type unstorableText struct{ err error }
 func (e *unstorableText) Error() string { return ErrUnstorableText.Error() }
 
 func (e *unstorableText) Unwrap() []error {
-	return []error{ErrUnstorableText, apierr.ErrInvalidText, e.err}
+	return []error{ErrUnstorableText, fielderr.ErrInvalidText, e.err}
 }
 
 // classify wraps a driver error that has a meaning for callers in the
