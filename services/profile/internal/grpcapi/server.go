@@ -242,9 +242,6 @@ func (s *Server) ListCustomerEvents(ctx context.Context, req *profilev1.ListCust
 // follows the log after after_sequence; this sends each event it yields.
 // Stop ends the stream with UNAVAILABLE.
 func (s *Server) StreamEvents(req *profilev1.StreamEventsRequest, stream grpc.ServerStreamingServer[profilev1.StreamEventsResponse]) error {
-	if req.GetAfterSequence() < 0 {
-		return invalidField("after_sequence", "must not be negative")
-	}
 	ctx, cancel := context.WithCancelCause(stream.Context())
 	defer cancel(nil)
 	stop := context.AfterFunc(s.stopping, func() { cancel(errStopping) })

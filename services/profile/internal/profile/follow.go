@@ -34,8 +34,12 @@ type LoggedEvent struct {
 // sequence order, a page at a time, and then follows it: it sends each
 // event appended later, by this replica or another, until ctx is done
 // (returning ctx's error) or send or the store fails (returning that
-// error).
+// error). A negative AfterSequence fails with an InvalidArgument error for
+// after_sequence before anything is sent.
 func (s *Service) FollowEvents(ctx context.Context, q FollowQuery, send func(LoggedEvent) error) error {
+	if q.AfterSequence < 0 {
+		return InvalidArgument("after_sequence", "must not be negative")
+	}
 	poll := q.Poll
 	if poll <= 0 {
 		poll = DefaultFollowPoll
