@@ -15,13 +15,6 @@ import (
 // customerNames is the pattern of a customer's resource name.
 var customerNames = resourcename.MustCompile("customers/{customer_id}")
 
-// invalidField is a request error about one field outside the domain's own
-// validation (resource names, timestamps): the platform's field error,
-// worded as the domain words its own.
-func invalidField(field, format string, args ...any) error {
-	return profile.InvalidArgument(field, format, args...)
-}
-
 // parseName returns the customer id of a "customers/{customer_id}" name
 // in field, checked as the domain checks customer ids.
 func parseName(field, name string) (string, error) {
@@ -32,7 +25,7 @@ func parseName(field, name string) (string, error) {
 	}
 	var verr *profile.ValidationError
 	if err := profile.CheckCustomerID(id); errors.As(err, &verr) {
-		return "", invalidField(field, "customer id %s", verr.Message)
+		return "", profile.InvalidArgument(field, "customer id %s", verr.Message)
 	} else if err != nil {
 		return "", err
 	}
@@ -54,7 +47,7 @@ func toTime(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if ts.CheckValid() != nil {
-		return time.Time{}, invalidField(field, "must be a valid timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z")
+		return time.Time{}, profile.InvalidArgument(field, "must be a valid timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z")
 	}
 	return ts.AsTime(), nil
 }

@@ -38,7 +38,7 @@ func TestErrorTable(t *testing.T) {
 		{"batch too large", profile.ErrBatchTooLarge, codes.InvalidArgument, "BATCH_TOO_LARGE", ""},
 		{"empty batch", profile.ErrEmptyBatch, codes.InvalidArgument, "EMPTY_BATCH", ""},
 		{"page token", profile.ErrInvalidPageToken, codes.InvalidArgument, "INVALID_PAGE_TOKEN", ""},
-		{"bad name", invalidField("name", "bad"), codes.InvalidArgument, "INVALID_ARGUMENT", "name"},
+		{"bad name", profile.InvalidArgument("name", "bad"), codes.InvalidArgument, "INVALID_ARGUMENT", "name"},
 		{"unknown", errors.New("disk on fire"), codes.Internal, "INTERNAL", ""},
 		{"canceled", context.Canceled, codes.Canceled, "CANCELED", ""},
 	}

@@ -93,7 +93,7 @@ func (s *Server) ListCustomers(ctx context.Context, req *profilev1.ListCustomers
 // UpdateCustomer implements profilev1.ProfileServiceServer.
 func (s *Server) UpdateCustomer(ctx context.Context, req *profilev1.UpdateCustomerRequest) (*profilev1.UpdateCustomerResponse, error) {
 	if req.GetCustomer() == nil {
-		return nil, invalidField("customer", "required")
+		return nil, profile.InvalidArgument("customer", "required")
 	}
 	id, err := parseName("customer.name", req.GetCustomer().GetName())
 	if err != nil {
@@ -174,7 +174,7 @@ func (s *Server) RemoveCustomerTags(ctx context.Context, req *profilev1.RemoveCu
 // RecordEvent implements profilev1.ProfileServiceServer.
 func (s *Server) RecordEvent(ctx context.Context, req *profilev1.RecordEventRequest) (*profilev1.RecordEventResponse, error) {
 	if req.GetEvent() == nil {
-		return nil, invalidField("event", "required")
+		return nil, profile.InvalidArgument("event", "required")
 	}
 	e, verr := toEvent(req.GetEvent())
 	if verr != nil {
@@ -242,9 +242,6 @@ func (s *Server) ListCustomerEvents(ctx context.Context, req *profilev1.ListCust
 // follows the log after after_sequence; this sends each event it yields.
 // Stop ends the stream with UNAVAILABLE.
 func (s *Server) StreamEvents(req *profilev1.StreamEventsRequest, stream grpc.ServerStreamingServer[profilev1.StreamEventsResponse]) error {
-	if req.GetAfterSequence() < 0 {
-		return invalidField("after_sequence", "must not be negative")
-	}
 	ctx, cancel := context.WithCancelCause(stream.Context())
 	defer cancel(nil)
 	stop := context.AfterFunc(s.stopping, func() { cancel(errStopping) })

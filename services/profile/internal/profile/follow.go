@@ -34,8 +34,12 @@ type LoggedEvent struct {
 // sequence order, a page at a time, and then follows it: it sends each
 // event appended later, by this replica or another, until ctx is done
 // (returning ctx's error) or send or the store fails (returning that
-// error).
+// error). A negative AfterSequence fails with an InvalidArgument error for
+// after_sequence before anything is sent.
 func (s *Service) FollowEvents(ctx context.Context, q FollowQuery, send func(LoggedEvent) error) error {
+	if q.AfterSequence < 0 {
+		return InvalidArgument("after_sequence", "must not be negative")
+	}
 	poll := q.Poll
 	if poll <= 0 {
 		poll = DefaultFollowPoll
@@ -44,7 +48,7 @@ func (s *Service) FollowEvents(ctx context.Context, q FollowQuery, send func(Log
 	defer ticker.Stop()
 	after := q.AfterSequence
 	for {
-		wake := s.Appended() // before reading, so no append is missed
+		wake := s.appended.wait() // before reading, so no append is missed
 		n, err := s.sendPage(ctx, &after, q.IncludeFeatures, send)
 		if err != nil {
 			return err
@@ -64,7 +68,7 @@ func (s *Service) FollowEvents(ctx context.Context, q FollowQuery, send func(Log
 // sendPage sends up to a page of the log after *after, advancing *after
 // past each event sent, and returns how many events the page had.
 func (s *Service) sendPage(ctx context.Context, after *int64, withFeatures bool, send func(LoggedEvent) error) (int, error) {
-	evs, err := s.ListEvents(ctx, *after, MaxEventPageSize)
+	evs, err := s.store.ListEvents(ctx, *after, MaxEventPageSize)
 	if err != nil {
 		return 0, err
 	}
@@ -74,7 +78,7 @@ func (s *Service) sendPage(ctx context.Context, after *int64, withFeatures bool,
 		for i, e := range evs {
 			ids[i] = e.CustomerID
 		}
-		if features, err = s.CurrentFeatures(ctx, ids); err != nil {
+		if features, err = s.currentFeatures(ctx, ids); err != nil {
 			return 0, err
 		}
 	}

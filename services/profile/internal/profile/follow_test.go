@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // logStore serves an in-memory event log and features; FollowEvents calls
@@ -151,5 +153,24 @@ func TestFollowEventsSendError(t *testing.T) {
 	})
 	if !errors.Is(err, errGone) || sent != 1 {
 		t.Fatalf("FollowEvents = %v after %d sends, want the send error after 1", err, sent)
+	}
+}
+
+// TestFollowEventsNegativeAfter refuses a negative after_sequence before
+// sending anything, naming the field.
+func TestFollowEventsNegativeAfter(t *testing.T) {
+	st := &logStore{}
+	st.add("a")
+	var sent int
+	err := NewService(st, nil).FollowEvents(context.Background(), FollowQuery{AfterSequence: -1}, func(LoggedEvent) error {
+		sent++
+		return nil
+	})
+	var fe *fielderr.Error
+	if !errors.As(err, &fe) || fe.Path != "after_sequence" || sent != 0 {
+		t.Fatalf("FollowEvents = %v after %d sends, want an error for after_sequence and no send", err, sent)
+	}
+	if want := "profile: invalid argument: after_sequence: must not be negative"; err.Error() != want {
+		t.Fatalf("error = %q, want %q", err.Error(), want)
 	}
 }

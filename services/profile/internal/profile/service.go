@@ -41,10 +41,6 @@ func NewService(store Store, clock Clock) *Service {
 	return &Service{store: store, validate: NewValidator(), now: func() time.Time { return clock().UTC() }}
 }
 
-// Appended returns a channel closed the next time this Service appends to the
-// event log. Take it before reading the log so no append is missed.
-func (s *Service) Appended() <-chan struct{} { return s.appended.wait() }
-
 // CreateCustomer creates c under c.ID, or completes a provisional customer.
 func (s *Service) CreateCustomer(ctx context.Context, c Customer) (Customer, error) {
 	if err := CheckCustomerID(c.ID); err != nil {
@@ -422,28 +418,13 @@ func (s *Service) HeadSequence(ctx context.Context) (int64, error) {
 	return s.store.HeadSequence(ctx)
 }
 
-// ListEvents returns up to limit events of the log after afterSequence.
-func (s *Service) ListEvents(ctx context.Context, afterSequence int64, limit int) ([]Event, error) {
-	if afterSequence < 0 {
-		return nil, AsInvalidArgument(&fielderr.Error{Path: "after_sequence", Problem: "must not be negative", Predicate: true})
-	}
-	limit, err := eventPages.Field("limit", limit)
-	if err != nil {
-		return nil, pagingError(err)
-	}
-	return s.store.ListEvents(ctx, afterSequence, limit)
-}
-
-// CurrentFeatures returns the current features of the customers among ids
-// that exist, by id, in one store query; ids may repeat and hold at most
-// MaxEventPageSize distinct ids.
-func (s *Service) CurrentFeatures(ctx context.Context, ids []string) (map[string]Features, error) {
+// currentFeatures returns the current features of the customers among ids
+// (a page of the log's customer ids, which may repeat) that exist, by id,
+// in one store query.
+func (s *Service) currentFeatures(ctx context.Context, ids []string) (map[string]Features, error) {
 	uniq := slices.Clone(ids)
 	slices.Sort(uniq)
 	uniq = slices.Compact(uniq)
-	if len(uniq) > MaxEventPageSize {
-		return nil, fmt.Errorf("profile: features of %d customers asked for, at most %d", len(uniq), MaxEventPageSize)
-	}
 	if len(uniq) == 0 {
 		return map[string]Features{}, nil
 	}
