@@ -193,8 +193,14 @@ func Keep(ctx context.Context, cli *clientv3.Client, service, addr string, opts 
 		first:    make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	// The loop stops on Deregister or when cli is closed: one context says
+	// both, so its waits need no second channel.
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r.cancel = cancel
+	stopOnClose := context.AfterFunc(cli.Ctx(), cancel)
+	r.cancel = func() {
+		stopOnClose()
+		cancel()
+	}
 	go r.run(loopCtx)
 	return r, nil
 }
@@ -269,7 +275,7 @@ func (r *Registration) run(ctx context.Context) {
 		// against etcd's real TTL.
 		obtained := time.Now()
 		err := r.hold(ctx, lease)
-		if r.stopped(ctx) {
+		if ctx.Err() != nil {
 			return
 		}
 		r.setRegistered(false)
@@ -278,7 +284,7 @@ func (r *Registration) run(ctx context.Context) {
 		// A lease lost again right after it was obtained (e.g. keep-alives
 		// refused outright) must not turn into a tight grant loop.
 		if time.Since(obtained) < time.Duration(r.ttl)*time.Second {
-			if !r.sleep(ctx, &bo) {
+			if bo.Wait(ctx) != nil {
 				return
 			}
 		} else {
@@ -386,20 +392,6 @@ func (r *Registration) attemptTimeout() time.Duration {
 	return min(max(time.Duration(r.ttl)*time.Second, time.Second), maxAttemptTimeout)
 }
 
-// sleep waits for bo's next delay; it returns false if the loop was stopped.
-func (r *Registration) sleep(ctx context.Context, bo *backoff.Backoff) bool {
-	timer := time.NewTimer(bo.Next())
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-r.cli.Ctx().Done():
-		return false
-	case <-timer.C:
-		return true
-	}
-}
-
 // reregister grants a lease and puts the key, retrying with jittered
 // exponential backoff. It returns 0 when the loop is stopped.
 func (r *Registration) reregister(ctx context.Context) clientv3.LeaseID {
@@ -415,18 +407,14 @@ func (r *Registration) reregister(ctx context.Context) clientv3.LeaseID {
 		if err == nil {
 			return lease
 		}
-		if r.stopped(ctx) {
+		if ctx.Err() != nil {
 			return 0
 		}
 		r.log.WarnContext(ctx, "discovery: not registered, retrying", "attempt", attempt, "error", err)
-		if !r.sleep(ctx, &bo) {
+		if bo.Wait(ctx) != nil {
 			return 0
 		}
 	}
-}
-
-func (r *Registration) stopped(ctx context.Context) bool {
-	return ctx.Err() != nil || r.cli.Ctx().Err() != nil
 }
 
 // Deregister stops the keep-alive loop, deletes the key and revokes the

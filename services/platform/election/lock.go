@@ -41,8 +41,18 @@ func NewLocker(cli *clientv3.Client, name string) (*Locker, error) {
 // function revokes the session, bounded by a few seconds, and may be called
 // once.
 func (l *Locker) TryLock(ctx context.Context) (unlock func(), err error) {
-	sess, err := concurrency.NewSession(l.cli, concurrency.WithTTL(TTL))
+	// Grant the lease with ctx, as Run does, so that an unreachable etcd
+	// costs the caller its deadline, not an unbounded wait; the session
+	// then lives until unlock, beyond ctx.
+	lease, err := l.cli.Grant(ctx, TTL)
 	if err != nil {
+		return nil, fmt.Errorf("election: lock lease: %w", err)
+	}
+	sess, err := concurrency.NewSession(l.cli, concurrency.WithLease(lease.ID), concurrency.WithTTL(TTL))
+	if err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		_, _ = l.cli.Revoke(rctx, lease.ID)
 		return nil, fmt.Errorf("election: lock session: %w", err)
 	}
 	m := concurrency.NewMutex(sess, l.key)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
@@ -112,5 +113,29 @@ func TestNewLockerRejectsBadNames(t *testing.T) {
 		if _, err := election.NewLocker(cli, name); !errors.Is(err, election.ErrInvalidName) {
 			t.Errorf("NewLocker(%q) = %v, want ErrInvalidName", name, err)
 		}
+	}
+}
+
+// TestLockerHonoursContextWhileEtcdIsDown: TryLock against an unreachable
+// etcd ends with its caller's context rather than waiting for etcd.
+func TestLockerHonoursContextWhileEtcdIsDown(t *testing.T) {
+	px := etcdtest.NewProxy(t, "") // etcd is down
+	l := newLocker(t, px.Client(t), "job")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.TryLock(ctx)
+		done <- err
+	}()
+	guard := time.NewTimer(30 * time.Second) // a hang, not a slow answer
+	defer guard.Stop()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("TryLock with a cancelled context = %v, want context.Canceled", err)
+		}
+	case <-guard.C:
+		t.Fatal("TryLock ignored its cancelled context while etcd was down")
 	}
 }

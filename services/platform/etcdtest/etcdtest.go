@@ -8,6 +8,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
 	"github.com/tenurehq/tenure/services/platform/embedetcd"
 )
@@ -29,10 +30,18 @@ func Start(t testing.TB) *embedetcd.Server {
 // Client returns a client connected to s, closed when the test ends.
 func Client(t testing.TB, s *embedetcd.Server) *clientv3.Client {
 	t.Helper()
+	return newClient(t, s.Endpoints())
+}
+
+// newClient connects to endpoints with opts and closes the client when the
+// test ends.
+func newClient(t testing.TB, endpoints []string, opts ...grpc.DialOption) *clientv3.Client {
+	t.Helper()
 	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   s.Endpoints(),
+		Endpoints:   endpoints,
 		DialTimeout: 5 * time.Second,
 		Logger:      zap.NewNop(), // keep the client's retry chatter out of test output
+		DialOptions: opts,
 	})
 	if err != nil {
 		t.Fatalf("etcd client: %v", err)

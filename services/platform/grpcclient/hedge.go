@@ -2,7 +2,6 @@ package grpcclient
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -20,18 +19,14 @@ import (
 // (which gRPC's retry policy has already retried) wins only when no other
 // attempt is still running. Other methods pass through.
 func hedgeReads(delay time.Duration, maxAttempts int) grpc.UnaryClientInterceptor {
-	var reads sync.Map // full method → bool
-	isRead := func(method string) bool {
-		if v, ok := reads.Load(method); ok {
-			return v.(bool)
-		}
-		r := IsRead(method)
-		reads.Store(method, r)
-		return r
+	// Every proto file registers itself at init, before any connection.
+	reads := map[string]bool{}
+	for _, m := range ReadMethods() {
+		reads[m] = true
 	}
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		msg, ok := reply.(proto.Message)
-		if !ok || maxAttempts < 2 || !isRead(method) {
+		if !ok || maxAttempts < 2 || !reads[method] {
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
 		h := &hedge{ctx: ctx, method: method, req: req, reply: msg, cc: cc, invoker: invoker, opts: opts}
