@@ -277,7 +277,7 @@ func (o Options) withDefaults() Options {
 		o.AttemptTimeout = 2 * time.Minute
 	}
 	if o.Backoff == nil {
-		o.Backoff = ExponentialBackoff(200*time.Millisecond, 10*time.Second)
+		o.Backoff = backoff.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}.Attempt
 	}
 	if o.RequestIDPrefix == "" {
 		o.RequestIDPrefix = RandomID()
@@ -286,12 +286,6 @@ func (o Options) withDefaults() Options {
 		o.MaxRejectionSamples = 5
 	}
 	return o
-}
-
-// ExponentialBackoff doubles the wait from base up to limit, then picks a
-// random wait between half of it and all of it (the platform's backoff).
-func ExponentialBackoff(base, limit time.Duration) func(n int) time.Duration {
-	return backoff.Backoff{Min: base, Max: limit}.Attempt
 }
 
 // RandomID returns 16 random hex digits.

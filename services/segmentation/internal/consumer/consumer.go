@@ -8,6 +8,7 @@ package consumer
 import (
 	"context"
 	"log/slog"
+	"slices"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
@@ -57,22 +58,12 @@ func (h *Handler) Apply(ctx context.Context, events []*profilev1.StreamEventsRes
 	if err := h.inputs.ApplyPage(ctx, muts, page[len(page)-1].Sequence); err != nil {
 		return err
 	}
-	if h.forget != nil && forgets(muts) {
+	if h.forget != nil && slices.ContainsFunc(muts, segmentation.Mutation.Forgets) {
 		if err := h.forget.Forget(ctx, muts); err != nil && ctx.Err() == nil {
 			h.logger.Warn("segmentation: forget deleted and erased customers", "error", err)
 		}
 	}
 	return nil
-}
-
-// forgets reports whether muts delete or re-key a customer.
-func forgets(muts []segmentation.Mutation) bool {
-	for i := range muts {
-		if muts[i].Kind == segmentation.MutationDelete || muts[i].Kind == segmentation.MutationRekey {
-			return true
-		}
-	}
-	return false
 }
 
 // toStreamEvent converts a stream response to the domain's view of it.

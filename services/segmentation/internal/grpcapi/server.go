@@ -90,11 +90,7 @@ func (s *Server) UpdateSettings(ctx context.Context, req *segmentationv1.UpdateS
 	if err != nil {
 		return nil, err
 	}
-	paths, err := updatablePaths(req.GetUpdateMask().GetPaths(), settingsOutputOnly)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.svc.UpdateSettings(ctx, upd, paths, req.GetExpectedVersion())
+	v, err := s.svc.UpdateSettings(ctx, upd, req.GetUpdateMask().GetPaths(), req.GetExpectedVersion())
 	if err != nil {
 		return nil, err
 	}
@@ -153,14 +149,10 @@ func (s *Server) UpdateSegment(ctx context.Context, req *segmentationv1.UpdateSe
 	if err != nil {
 		return nil, err
 	}
-	paths, err := updatablePaths(req.GetUpdateMask().GetPaths(), segmentOutputOnly)
-	if err != nil {
-		return nil, err
-	}
 	g, err := s.svc.UpdateSegment(ctx, segmentation.SegmentDef{
 		ID: id, DisplayName: in.GetDisplayName(), Description: in.GetDescription(), Rule: in.GetRule(),
 		Kind: toKind(in.GetKind()),
-	}, in.GetEtag(), paths)
+	}, in.GetEtag(), req.GetUpdateMask().GetPaths())
 	if err != nil {
 		return nil, err
 	}

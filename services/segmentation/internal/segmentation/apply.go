@@ -53,6 +53,12 @@ type Mutation struct {
 	SetTags  bool
 }
 
+// Forgets reports whether m deletes or re-keys (erases) a customer, so
+// that its stored result and the requests naming it must go too.
+func (m Mutation) Forgets() bool {
+	return m.Kind == MutationDelete || m.Kind == MutationRekey
+}
+
 // PlanPage turns a page of events into the mutations that apply it, in
 // order. Consecutive changes to the same customer are merged into one
 // upsert (the latest features and tags win) as long as no delete or re-key

@@ -158,3 +158,13 @@ func TestPageSize(t *testing.T) {
 		t.Errorf("PageSize(-1) = %v, want ErrInvalidArgument naming page_size", err)
 	}
 }
+
+// TestMutationForgets: deletes and re-keys (erasures) forget a customer,
+// upserts do not.
+func TestMutationForgets(t *testing.T) {
+	for kind, want := range map[MutationKind]bool{MutationUpsert: false, MutationDelete: true, MutationRekey: true} {
+		if got := (Mutation{Kind: kind, ID: "c1"}).Forgets(); got != want {
+			t.Errorf("Mutation{Kind: %d}.Forgets() = %v, want %v", kind, got, want)
+		}
+	}
+}

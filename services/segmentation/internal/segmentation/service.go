@@ -192,14 +192,19 @@ func MergeSettings(cur, upd Settings, paths []string) (Settings, error) {
 	return out, nil
 }
 
-// UpdateSettings merges upd into the current settings, validates the
-// result and stores it as a new version; if the result equals the current
-// settings it returns the current version unchanged. With expected > 0 it fails with
+// UpdateSettings merges the fields of upd named by paths into the current
+// settings (output-only paths ignored), validates the result and stores it
+// as a new version; if the result equals the current settings it returns
+// the current version unchanged. With expected > 0 it fails with
 // ErrETagMismatch unless the current version is expected.
 func (s *Service) UpdateSettings(ctx context.Context, upd Settings, paths []string, expected int64) (SettingsVersion, error) {
 	if expected < 0 {
 		return SettingsVersion{}, &fielderr.Error{Path: "expected_version", Problem: fmt.Sprintf("must not be negative, got %d", expected),
 			Fix: "send the version you read, or 0 to update whichever version is current"}
+	}
+	paths, err := updatablePaths(paths, settingsOutputOnly)
+	if err != nil {
+		return SettingsVersion{}, err
 	}
 	for attempt := 0; ; attempt++ {
 		cur, err := s.CurrentSettings(ctx)
@@ -365,10 +370,14 @@ func (s *Service) ListSegments(ctx context.Context, pageSize int, token string) 
 var SegmentPaths = []string{"display_name", "description", "rule"}
 
 // UpdateSegment changes the fields of upd named by paths (every mutable
-// field if empty). A non-empty upd.ETag must match. "kind" may be named
-// (a segment sent back whole names it) but cannot change: upd.Kind must
-// then be the segment's own kind.
+// field if empty; output-only paths are ignored). A non-empty upd.ETag
+// must match. "kind" may be named (a segment sent back whole names it) but
+// cannot change: upd.Kind must then be the segment's own kind.
 func (s *Service) UpdateSegment(ctx context.Context, upd SegmentDef, etag string, paths []string) (SegmentDef, error) {
+	paths, err := updatablePaths(paths, segmentOutputOnly)
+	if err != nil {
+		return SegmentDef{}, err
+	}
 	checkKind := slices.Contains(paths, "kind")
 	paths = slices.DeleteFunc(slices.Clone(paths), func(p string) bool { return p == "kind" })
 	if len(paths) == 0 {

@@ -28,7 +28,7 @@ func (s *Store) migrateIdempotency(ctx context.Context) error {
 func (s *Store) forgetRequests(ctx context.Context, tx *sql.Tx, muts []segmentation.Mutation) error {
 	var subjects []string
 	for i := range muts {
-		if muts[i].Kind == segmentation.MutationDelete || muts[i].Kind == segmentation.MutationRekey {
+		if muts[i].Forgets() {
 			subjects = append(subjects, idempotency.CustomerSubject(muts[i].ID))
 		}
 	}

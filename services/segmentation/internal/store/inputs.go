@@ -47,7 +47,7 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 			return nil // applied already (by this or another replica)
 		}
 		w := pageWriter{s: s, tx: tx}
-		if slices.ContainsFunc(muts, forgets) {
+		if slices.ContainsFunc(muts, segmentation.Mutation.Forgets) {
 			// Before the results rows change: FinishOperation takes the
 			// generation row, then the results, in that order too.
 			if w.gen, w.record, err = s.bumpGeneration(ctx, tx); err != nil {
@@ -62,7 +62,7 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 		if err := w.flush(ctx); err != nil {
 			return err
 		}
-		if slices.ContainsFunc(muts, forgets) {
+		if slices.ContainsFunc(muts, segmentation.Mutation.Forgets) {
 			if err := s.forgetRequests(ctx, tx, muts); err != nil {
 				return err
 			}
@@ -77,12 +77,6 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 		}
 		return nil
 	})
-}
-
-// forgets reports whether m deletes or re-keys a customer (and so its
-// stored result).
-func forgets(m segmentation.Mutation) bool {
-	return m.Kind == segmentation.MutationDelete || m.Kind == segmentation.MutationRekey
 }
 
 // bumpGeneration increments the results generation, returns the new
@@ -240,10 +234,7 @@ func (w *pageWriter) applyOne(ctx context.Context, m *segmentation.Mutation) err
 		// The latest results move with the customer: the old id must stop
 		// answering at once, and the anonymous id keeps its scores.
 		if err == nil {
-			err = w.exec(ctx, `DELETE FROM results WHERE customer_id = ?`, m.NewID)
-		}
-		if err == nil {
-			err = w.exec(ctx, `UPDATE results SET customer_id = ? WHERE customer_id = ?`, m.NewID, m.ID)
+			err = moveResult(ctx, w.exec, m.ID, m.NewID)
 		}
 		// A recompute that loaded its inputs before this page moves its
 		// result the same way when it stores it.
@@ -258,6 +249,15 @@ func (w *pageWriter) applyOne(ctx context.Context, m *segmentation.Mutation) err
 		return fmt.Errorf("store: apply mutation of %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// moveResult moves the stored result of customer from to customer to,
+// replacing any result to had, with exec running each statement.
+func moveResult(ctx context.Context, exec func(ctx context.Context, query string, args ...any) error, from, to string) error {
+	if err := exec(ctx, `DELETE FROM results WHERE customer_id = ?`, to); err != nil {
+		return err
+	}
+	return exec(ctx, `UPDATE results SET customer_id = ? WHERE customer_id = ?`, to, from)
 }
 
 // upsertBatch collects upserts of distinct customers for PostgreSQL's

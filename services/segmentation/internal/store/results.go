@@ -88,11 +88,12 @@ func (s *Store) moveRekeyed(ctx context.Context, tx *sql.Tx, since int64) error 
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: read re-keys: %w", err)
 	}
+	exec := func(ctx context.Context, query string, args ...any) error {
+		_, err := tx.ExecContext(ctx, s.q(query), args...)
+		return err
+	}
 	for _, m := range moves {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM results WHERE customer_id = ?`), m[1]); err != nil {
-			return fmt.Errorf("store: move result of %s: %w", m[0], err)
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE results SET customer_id = ? WHERE customer_id = ?`), m[1], m[0]); err != nil {
+		if err := moveResult(ctx, exec, m[0], m[1]); err != nil {
 			return fmt.Errorf("store: move result of %s: %w", m[0], err)
 		}
 	}

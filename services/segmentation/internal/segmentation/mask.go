@@ -1,4 +1,4 @@
-package grpcapi
+package segmentation
 
 import (
 	"slices"
@@ -6,9 +6,9 @@ import (
 	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
-// Output-only fields are ignored in requests (AIP-203), update masks
-// included: the gateway derives a PATCH's mask from the fields in its
-// body, so a resource read and sent back whole names them.
+// Output-only fields are ignored in update masks (AIP-203): the JSON
+// gateway derives a PATCH's mask from the fields in its body, so a
+// resource read and sent back whole names them.
 var (
 	segmentOutputOnly  = []string{"name", "segment_id", "member_count", "create_time", "update_time", "etag"}
 	settingsOutputOnly = []string{"version", "update_time"}
