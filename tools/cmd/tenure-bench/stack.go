@@ -20,6 +20,7 @@ import (
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
+	"github.com/tenurehq/tenure/services/platform/backoff"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/stack"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
@@ -264,7 +265,9 @@ func waitCaughtUp(ctx context.Context, st *stack.Stack, seg *segapp.App, head in
 		if err := st.Err(); err != nil {
 			return fmt.Errorf("during catch-up: %w", err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		if err := backoff.Sleep(ctx, 10*time.Millisecond); err != nil {
+			return err
+		}
 	}
 }
 
@@ -295,7 +298,9 @@ func recompute(ctx context.Context, cli segmentationv1.SegmentationServiceClient
 	}
 	op := resp.GetOperation()
 	for !op.GetDone() {
-		time.Sleep(10 * time.Millisecond)
+		if err := backoff.Sleep(ctx, 10*time.Millisecond); err != nil {
+			return nil, err
+		}
 		r, err := cli.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: op.GetName()})
 		if err != nil {
 			return nil, err
