@@ -198,7 +198,7 @@ func (s *Stack) Add(ctx context.Context, c Component) (*Running, error) {
 	}
 	run := s.run(ctx, c.Name, env.Logger, r, cleanup)
 	if wait {
-		if err := s.waitRegistered(ctx, c.Name, rev); err != nil {
+		if err := s.waitRegistered(ctx, c.Name, r.Addr(), rev); err != nil {
 			return nil, err
 		}
 	}
@@ -236,20 +236,22 @@ func (s *Stack) fail(r *Running) {
 	})
 }
 
-// waitRegistered blocks until service puts a key in discovery after
-// revision rev.
-func (s *Stack) waitRegistered(ctx context.Context, service string, rev int64) error {
+// waitRegistered blocks until the instance at addr puts its key in
+// discovery after revision rev.
+func (s *Stack) waitRegistered(ctx context.Context, service, addr string, rev int64) error {
 	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
 	defer cancel()
 	prefix := discovery.KeyPrefix + service + "/"
+	// Another replica's key can be written again meanwhile (a new lease, a
+	// restored key): only this instance's own key counts.
 	for wr := range s.etcd.Watch(ctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
 		for _, ev := range wr.Events {
-			if ev.Type == clientv3.EventTypePut {
+			if ev.Type == clientv3.EventTypePut && string(ev.Kv.Key) == prefix+addr {
 				return nil
 			}
 		}
 	}
-	return fmt.Errorf("%s: not registered in discovery: %w", service, context.Cause(ctx))
+	return fmt.Errorf("%s: %s not registered in discovery: %w", service, addr, context.Cause(ctx))
 }
 
 // Wait blocks until ctx is done, then returns nil, or until a component
