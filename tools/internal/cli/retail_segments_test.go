@@ -44,7 +44,7 @@ type retailInvoice struct {
 	net      int64     // pence: line totals rounded half up, negative for "C"
 }
 
-// independentRFM reads the Online Retail file and applies ARCHITECTURE.md's
+// independentRFM reads the Online Retail file and applies docs/concepts.md's
 // RFM rules. Conventions, matching what tools/internal/retailimport sends
 // (read, not called): rows without a customer are skipped; an invoice's time
 // is its earliest row's, UK local time; a line is worth quantity × unit
@@ -192,7 +192,7 @@ func independentRFM(t *testing.T, path string) (map[string]*expectedRFM, int64) 
 	return out, fileNet
 }
 
-// rfmSegment is ARCHITECTURE.md's table from R and F scores.
+// rfmSegment is docs/concepts.md's table from R and F scores.
 func rfmSegment(r, f int32) string {
 	switch {
 	case r == 5 && f >= 4:

@@ -1,7 +1,7 @@
 package segmentation
 
 // segmentTable maps (R score, F score) to an RFM segment, indexed
-// [r-1][f-1]. It is ARCHITECTURE.md's rule list written out in full:
+// [r-1][f-1]. It is docs/concepts.md's rule list written out in full:
 //
 //	champions          R5,   F4–5
 //	loyal              R3–4, F4–5

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// docRules is ARCHITECTURE.md's segment list, transcribed independently of
+// docRules is docs/concepts.md's segment list, transcribed independently of
 // segmentTable: segment, R range, F range.
 var docRules = []struct {
 	name                   string

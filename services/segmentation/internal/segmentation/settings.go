@@ -79,7 +79,7 @@ type Settings struct {
 	Thresholds Thresholds
 }
 
-// DefaultTierMap returns a new copy of the tier map in ARCHITECTURE.md.
+// DefaultTierMap returns a new copy of the tier map in docs/concepts.md.
 func DefaultTierMap() TierMap {
 	return TierMap{
 		SegmentChampions:         TierVIP,

@@ -6,7 +6,7 @@ import "fmt"
 // The zero value, SegmentNone, is the segment of a customer without orders.
 type Segment uint8
 
-// RFM segments, named as in ARCHITECTURE.md.
+// RFM segments, named as in docs/concepts.md.
 const (
 	SegmentNone Segment = iota
 	SegmentChampions
@@ -94,7 +94,7 @@ func (s *Segment) UnmarshalText(b []byte) error {
 // Tier is a value tier. The zero value, TierNone, is the tier of a customer without orders.
 type Tier uint8
 
-// Value tiers, named as in ARCHITECTURE.md.
+// Value tiers, named as in docs/concepts.md.
 const (
 	TierNone Tier = iota
 	TierVIP
@@ -160,7 +160,7 @@ func (t *Tier) UnmarshalText(b []byte) error {
 // StageUnspecified, is never returned by Score.
 type Stage uint8
 
-// Lifecycle stages, named as in ARCHITECTURE.md.
+// Lifecycle stages, named as in docs/concepts.md.
 const (
 	StageUnspecified Stage = iota
 	StageProspect
