@@ -1,7 +1,8 @@
 // Package app assembles the JSON gateway: a grpc-gateway mux over every
 // backend service's HTTP rules, dialled through etcd discovery, plus
-// /healthz, /readyz and /openapi.json, served over HTTP with tracing and
-// graceful shutdown. cmd/gateway and tools/cmd/tenured both run it.
+// /healthz, /readyz, /openapi.json and its reference page /docs, served over
+// HTTP with tracing and graceful shutdown. cmd/gateway and tools/cmd/tenured
+// both run it.
 package app
 
 import (
@@ -72,10 +73,13 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 			return st == connectivity.Ready || st == connectivity.Idle
 		},
 	}
+	reference := openapi.Reference("/openapi.json", "/docs")
 	for path, h := range map[string]http.Handler{
 		"/healthz":      http.HandlerFunc(probe.Healthz),
 		"/readyz":       ready,
 		"/openapi.json": openapi.Handler(),
+		"/docs":         reference,
+		"/docs/{asset}": reference,
 	} {
 		if err := e.HandleGet(path, h); err != nil {
 			return fail(fmt.Errorf("gateway: route %s: %w", path, err))

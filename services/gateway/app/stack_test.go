@@ -70,6 +70,13 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 // do sends an HTTP request to the gateway and returns status and body.
 func (s *stack) do(t testing.TB, method, path string, body io.Reader, header http.Header) (int, []byte) {
 	t.Helper()
+	resp, b := s.send(t, method, path, body, header)
+	return resp.StatusCode, b
+}
+
+// send is do returning the whole response, its body read and closed.
+func (s *stack) send(t testing.TB, method, path string, body io.Reader, header http.Header) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, s.gateway+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +96,7 @@ func (s *stack) do(t testing.TB, method, path string, body io.Reader, header htt
 	if err != nil {
 		t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
-	return resp.StatusCode, b
+	return resp, b
 }
 
 func listen(t testing.TB) net.Listener {
