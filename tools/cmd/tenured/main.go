@@ -30,7 +30,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, os.Stderr, nil); err != nil {
+	if err := run(ctx, cfg, os.Stderr, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "tenured:", err)
 		os.Exit(1)
 	}
