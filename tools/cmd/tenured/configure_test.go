@@ -3,11 +3,14 @@ package main
 import (
 	"flag"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/stack"
+	profileapp "github.com/tenurehq/tenure/services/profile/app"
+	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
 func TestConfigureKeepsOwnDSN(t *testing.T) {
@@ -35,8 +38,8 @@ func TestConfigureKeepsOwnDSN(t *testing.T) {
 }
 
 // TestServiceAddrs checks where tenured puts each service's gRPC server:
-// its fixed default port, TENURE_<SERVICE>_LISTEN over that, and the
-// -<service>-addr flag over both.
+// at the service's own fixed port, TENURE_<SERVICE>_LISTEN over that, and
+// tenured's -<service>-addr flag over both.
 func TestServiceAddrs(t *testing.T) {
 	parse := func(t *testing.T, args ...string) (config, error) {
 		t.Helper()
@@ -46,40 +49,41 @@ func TestServiceAddrs(t *testing.T) {
 		cfg.registerFlags(fs)
 		return cfg, fs.Parse(args)
 	}
-	addr := func(cfg config, name string) string {
-		return cfg.place(stack.Component{Name: name}).ListenAddr
+	// listen is the address each service ends up with: its own Config,
+	// then what tenured hands it, as Component's Start applies them.
+	listen := func(cfg config) map[string]string {
+		var p profileapp.Config
+		p.RegisterFlags(flag.NewFlagSet("profile", flag.ContinueOnError))
+		var s segmentationapp.Config
+		s.RegisterFlags(flag.NewFlagSet("segmentation", flag.ContinueOnError))
+		for name, c := range map[string]*bootstrap.Config{"profile": &p.Config, "segmentation": &s.Config} {
+			stack.Env{ListenAddr: cfg.place(stack.Component{Name: name}).ListenAddr}.Configure(c)
+		}
+		return map[string]string{"profile": p.ListenAddr, "segmentation": s.ListenAddr}
+	}
+	for _, svc := range services() {
+		if svc.Name != "profile" && svc.Name != "segmentation" {
+			t.Errorf("service %s: add its Config to this test, with its fixed port", svc.Name)
+		}
 	}
 
 	cfg, err := parse(t)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := addr(cfg, "profile"); got != "127.0.0.1:9101" {
-		t.Errorf("profile default = %q, want 127.0.0.1:9101", got)
-	}
-	if got := addr(cfg, "segmentation"); got != "127.0.0.1:9102" {
-		t.Errorf("segmentation default = %q, want 127.0.0.1:9102", got)
-	}
-	seen := map[string]string{}
-	for _, svc := range services() {
-		if other, ok := seen[svc.grpcAddr]; ok {
-			t.Errorf("%s and %s share the default address %s", other, svc.component.Name, svc.grpcAddr)
-		}
-		seen[svc.grpcAddr] = svc.component.Name
+	if got, want := listen(cfg), map[string]string{"profile": "127.0.0.1:9101", "segmentation": "127.0.0.1:9102"}; !maps.Equal(got, want) {
+		t.Errorf("defaults = %v, want %v", got, want)
 	}
 
 	t.Setenv("TENURE_PROFILE_LISTEN", "127.0.0.1:9201")
-	if cfg, err = parse(t); err != nil {
-		t.Fatal(err)
-	}
-	if got := addr(cfg, "profile"); got != "127.0.0.1:9201" {
+	if got := listen(cfg)["profile"]; got != "127.0.0.1:9201" {
 		t.Errorf("with TENURE_PROFILE_LISTEN: profile = %q, want 127.0.0.1:9201", got)
 	}
 	if cfg, err = parse(t, "-profile-addr", "0.0.0.0:9301"); err != nil {
 		t.Fatal(err)
 	}
-	if got := addr(cfg, "profile"); got != "0.0.0.0:9301" {
-		t.Errorf("with -profile-addr: profile = %q, want 0.0.0.0:9301", got)
+	if got := listen(cfg); got["profile"] != "0.0.0.0:9301" || got["segmentation"] != "127.0.0.1:9102" {
+		t.Errorf("with -profile-addr: %v, want profile at 0.0.0.0:9301, segmentation at 127.0.0.1:9102", got)
 	}
 	if _, err := parse(t, "-segmentation-addr", "9102"); err == nil || !strings.Contains(err.Error(), "host:port") {
 		t.Errorf("-segmentation-addr 9102: err = %v, want one asking for host:port", err)

@@ -26,7 +26,7 @@ type config struct {
 	dataDir      string
 	gatewayAddr  string
 	etcdAddr     string
-	serviceAddrs map[string]string // service name → listen address
+	serviceAddrs map[string]string // service name → gRPC listen address, when not the service's own
 	logLevel     string
 	logFormat    string
 }
@@ -37,17 +37,16 @@ func (c *config) registerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.etcdAddr, "etcd-addr", envOr("TENURE_ETCD_ADDR", "127.0.0.1:2379"), "embedded etcd client address (env TENURE_ETCD_ADDR)")
 	c.serviceAddrs = map[string]string{}
 	for _, svc := range services() {
-		name := svc.component.Name
-		env := bootstrap.NewEnv(name).Name("LISTEN")
-		fs.Func(name+"-addr", fmt.Sprintf("%s gRPC listen address, host:port (default %s, env %s)", name, svc.grpcAddr, env),
+		name := svc.Name
+		fs.Func(name+"-addr", fmt.Sprintf("%s gRPC listen address, host:port (default the service's own: env %s, else its fixed port)",
+			name, bootstrap.NewEnv(name).Name("LISTEN")),
 			func(s string) error {
 				if _, _, err := net.SplitHostPort(s); err != nil {
-					return fmt.Errorf("want host:port, e.g. %s, got %q", svc.grpcAddr, s)
+					return fmt.Errorf("want host:port, e.g. 127.0.0.1:9101, got %q", s)
 				}
 				c.serviceAddrs[name] = s
 				return nil
 			})
-		c.serviceAddrs[name] = envOr(env, svc.grpcAddr)
 	}
 	fs.StringVar(&c.logLevel, "log-level", envOr("TENURE_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env TENURE_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", envOr("TENURE_LOG_FORMAT", "text"), "log format: text or json (env TENURE_LOG_FORMAT)")
@@ -77,15 +76,13 @@ func (c config) loggers(w io.Writer) (func(name string) *slog.Logger, error) {
 	return nil, fmt.Errorf("log format %q: want text or json", c.logFormat)
 }
 
-// place puts service s at its gRPC listen address (127.0.0.1:0, a free
-// port, when cfg has none for it) and in its SQLite file under the data
-// directory, unless TENURE_<SERVICE>_DSN names a database of its own (for
-// example PostgreSQL), which the service reads itself.
+// place puts service s at the gRPC listen address given for it, if any
+// (else the service's own: TENURE_<SERVICE>_LISTEN or its fixed port), and
+// in its SQLite file under the data directory, unless TENURE_<SERVICE>_DSN
+// names a database of its own (for example PostgreSQL), which the service
+// reads itself.
 func (c config) place(s stack.Component) stack.Component {
 	s.ListenAddr = c.serviceAddrs[s.Name]
-	if s.ListenAddr == "" {
-		s.ListenAddr = "127.0.0.1:0"
-	}
 	if dsn, ok := os.LookupEnv(bootstrap.NewEnv(s.Name).Name("DSN")); ok {
 		s.DSN = dsn
 	} else {
@@ -123,7 +120,7 @@ func run(ctx context.Context, cfg config, logw, out io.Writer, ready func(gatewa
 
 	var table []listener
 	for _, svc := range services() {
-		c := cfg.place(svc.component)
+		c := cfg.place(svc)
 		r, err := s.Add(ctx, c)
 		if err != nil {
 			return err

@@ -92,7 +92,7 @@ func exercise(t *testing.T, base string) {
 func freePorts() map[string]string {
 	addrs := map[string]string{}
 	for _, svc := range services() {
-		addrs[svc.component.Name] = "127.0.0.1:0"
+		addrs[svc.Name] = "127.0.0.1:0"
 	}
 	return addrs
 }
@@ -115,7 +115,7 @@ func checkListeners(t *testing.T, out, gatewayURL string) {
 		t.Errorf("etcd row = %q, want its client URL\n%s", r, out)
 	}
 	for _, svc := range services() {
-		name := svc.component.Name
+		name := svc.Name
 		r := rows[name]
 		if len(r) < 2 || r[0] != "gRPC" {
 			t.Errorf("%s row = %q, want gRPC and its address\n%s", name, r, out)
@@ -255,7 +255,7 @@ func TestBinary(t *testing.T) {
 		exercise(t, url)
 		// The table is written before the ready line, but through a pipe
 		// of its own: wait until its last row has arrived.
-		last := services()[len(services())-1].component.Name
+		last := services()[len(services())-1].Name
 		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "\n"+last+" ") && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}

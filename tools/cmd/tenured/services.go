@@ -7,22 +7,15 @@ import (
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
-// service is one backend tenured runs and the gRPC address it listens on
-// unless -<name>-addr or TENURE_<NAME>_LISTEN says otherwise. Each service
-// has a fixed port of its own, so that platform teams find it at the same
-// address every time.
-type service struct {
-	component stack.Component
-	grpcAddr  string
-}
-
 // services lists every backend tenured runs, in start order; they stop in
-// reverse order after the gateway. Adding a service is one entry, with the
-// next free port of the 91xx range.
-func services() []service {
-	return []service{
-		{profileapp.Component(nil), "127.0.0.1:9101"},
-		{segmentationapp.Component(nil), "127.0.0.1:9102"}, // after profile: it consumes profile's event stream
+// reverse order after the gateway. Adding a service is one entry. Each
+// listens on its own fixed gRPC port, the default of its Config (profile
+// 127.0.0.1:9101, segmentation 127.0.0.1:9102, the next one 9103), unless
+// TENURE_<SERVICE>_LISTEN or tenured's -<service>-addr says otherwise.
+func services() []stack.Component {
+	return []stack.Component{
+		profileapp.Component(nil),
+		segmentationapp.Component(nil), // after profile: it consumes profile's event stream
 	}
 }
 
