@@ -166,6 +166,27 @@ func checkStopped(t *testing.T, out, dir string) {
 // cleanly, gateway first and etcd last.
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
+	p := startInProcess(t, dir)
+	exercise(t, p.base)
+	checkListeners(t, p.out.String(), p.base)
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkStopped(t, p.logs.String(), dir)
+}
+
+// inProcess is tenured running in the test's process.
+type inProcess struct {
+	base      string // the gateway's base URL
+	logs, out *syncBuffer
+	// stop cancels run and waits for it; the test's cleanup calls it too.
+	stop func() error
+}
+
+// startInProcess runs tenured in this process on free ports with its data
+// in dir, and returns once it is ready.
+func startInProcess(t *testing.T, dir string) inProcess {
+	t.Helper()
 	cfg := config{
 		dataDir:      dir,
 		gatewayAddr:  "127.0.0.1:0",
@@ -175,32 +196,38 @@ func TestRun(t *testing.T) {
 		logFormat:    "text",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs, out := &syncBuffer{}, &syncBuffer{}
+	p := inProcess{logs: &syncBuffer{}, out: &syncBuffer{}}
 	addrc := make(chan string, 1)
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, cfg, logs, out, func(addr string) { addrc <- addr }) }()
+	go func() { errc <- run(ctx, cfg, p.logs, p.out, func(addr string) { addrc <- addr }) }()
+	var once sync.Once
+	var stopErr error
+	p.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-errc:
+				if err != nil {
+					stopErr = fmt.Errorf("run: %w\n%s", err, p.logs)
+				}
+			case <-time.After(60 * time.Second):
+				stopErr = fmt.Errorf("run did not stop after cancel\n%s", p.logs)
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { _ = p.stop() })
 
 	select {
 	case addr := <-addrc:
-		exercise(t, "http://"+addr)
-		checkListeners(t, out.String(), "http://"+addr)
+		p.base = "http://" + addr
 	case err := <-errc:
-		t.Fatalf("run returned before ready: %v\n%s", err, logs)
+		once.Do(cancel) // run has returned: nothing to wait for
+		t.Fatalf("run returned before ready: %v\n%s", err, p.logs)
 	case <-time.After(60 * time.Second):
-		t.Fatalf("not ready after 60s\n%s", logs)
+		t.Fatalf("not ready after 60s\n%s", p.logs)
 	}
-
-	cancel()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatalf("run: %v\n%s", err, logs)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("run did not stop after cancel\n%s", logs)
-	}
-	checkStopped(t, logs.String(), dir)
+	return p
 }
 
 // TestBinary runs the same body against tenured built from this tree, as
