@@ -159,9 +159,10 @@ func TestREADMEWalkThrough(t *testing.T) {
 			fields := strings.Fields(strings.TrimPrefix(line, tenurectlCommand))
 			outs[fields[0]+" "+fields[1]] = runTenurectl(t, line, p.base)
 		}
-		wantAll(t, "import", outs["import online-retail"], "rows                   541,909", "customers              4,372")
+		wantAll(t, "import", outs["import online-retail"], "rows                   541,909", "customers              4,372",
+			"countries set          4,358", "countries unknown      14 customers")
 		wantAll(t, "recompute", outs["segments recompute"], "state             SUCCEEDED", "as of             2011-12-10T00:00:00Z")
 		wantAll(t, "report", outs["segments report"], "RFM segments", "Value tiers")
-		wantAll(t, "customers show", outs["customers show"], "12347")
+		wantAll(t, "customers show", outs["customers show"], "Customer 12347", "country            IS")
 	})
 }
