@@ -143,7 +143,7 @@ func run(ctx context.Context, cfg config, logw, out io.Writer, ready func(gatewa
 		{"etcd", "etcd", strings.Join(s.Etcd().Endpoints(), ","), filepath.Join(cfg.dataDir, "etcd")},
 	}, table...)
 	if err := printListeners(out, table); err != nil {
-		return err
+		log.Warn("cannot print the listener table", "error", err) // the logs still say it all
 	}
 	log.Info("tenured ready, Ctrl-C to stop", "gateway", "http://"+r.Addr())
 	if ready != nil {
