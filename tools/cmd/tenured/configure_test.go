@@ -37,6 +37,16 @@ func TestConfigureKeepsOwnDSN(t *testing.T) {
 	}
 }
 
+// serviceConfigs are the shared configurations of every service tenured
+// runs, from their defaults and the environment, by name.
+func serviceConfigs() map[string]*bootstrap.Config {
+	var p profileapp.Config
+	p.RegisterFlags(flag.NewFlagSet("profile", flag.ContinueOnError))
+	var s segmentationapp.Config
+	s.RegisterFlags(flag.NewFlagSet("segmentation", flag.ContinueOnError))
+	return map[string]*bootstrap.Config{"profile": &p.Config, "segmentation": &s.Config}
+}
+
 // TestServiceAddrs checks where tenured puts each service's gRPC server:
 // at the service's own fixed port, TENURE_<SERVICE>_LISTEN over that, and
 // tenured's -<service>-addr flag over both.
@@ -52,14 +62,12 @@ func TestServiceAddrs(t *testing.T) {
 	// listen is the address each service ends up with: its own Config,
 	// then what tenured hands it, as Component's Start applies them.
 	listen := func(cfg config) map[string]string {
-		var p profileapp.Config
-		p.RegisterFlags(flag.NewFlagSet("profile", flag.ContinueOnError))
-		var s segmentationapp.Config
-		s.RegisterFlags(flag.NewFlagSet("segmentation", flag.ContinueOnError))
-		for name, c := range map[string]*bootstrap.Config{"profile": &p.Config, "segmentation": &s.Config} {
+		addrs := map[string]string{}
+		for name, c := range serviceConfigs() {
 			stack.Env{ListenAddr: cfg.place(stack.Component{Name: name}).ListenAddr}.Configure(c)
+			addrs[name] = c.ListenAddr
 		}
-		return map[string]string{"profile": p.ListenAddr, "segmentation": s.ListenAddr}
+		return addrs
 	}
 	for _, svc := range services() {
 		if svc.Name != "profile" && svc.Name != "segmentation" {

@@ -102,12 +102,7 @@ func freePorts() map[string]string {
 // health service answers on.
 func checkListeners(t *testing.T, out, gatewayURL string) {
 	t.Helper()
-	rows := map[string][]string{}
-	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) >= 3 {
-			rows[f[0]] = f[1:]
-		}
-	}
+	rows := listenerRows(out)
 	if r := rows["gateway"]; len(r) < 2 || r[0] != "HTTP" || r[1] != gatewayURL {
 		t.Errorf("gateway row = %q, want HTTP %s\n%s", r, gatewayURL, out)
 	}
@@ -123,6 +118,18 @@ func checkListeners(t *testing.T, out, gatewayURL string) {
 		}
 		checkServing(t, name, r[1])
 	}
+}
+
+// listenerRows reads the rows of tenured's listener table: component →
+// protocol, address and data.
+func listenerRows(out string) map[string][]string {
+	rows := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 {
+			rows[f[0]] = f[1:]
+		}
+	}
+	return rows
 }
 
 // checkServing calls the gRPC health service at addr, as a platform team's

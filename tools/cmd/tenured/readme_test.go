@@ -106,8 +106,9 @@ func wantAll(t *testing.T, what, out string, wants ...string) {
 
 // TestREADMEWalkThrough runs the README's walk-through as a user pastes it
 // while `make run` is up: the curl blocks with bash and curl, each call
-// answered 2xx, and the tenurectl lines on the real Online Retail file; and
-// checks what the README says they show.
+// answered 2xx, the grpcurl calls of "Talk gRPC to it" (done in Go), and
+// the tenurectl lines on the real Online Retail file; and checks what the
+// README says they show.
 func TestREADMEWalkThrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a whole Tenure")
@@ -140,6 +141,8 @@ func TestREADMEWalkThrough(t *testing.T) {
 	if curlBlocks != 2 {
 		t.Errorf("the walk-through has %d curl blocks; this test knows what 2 should show", curlBlocks)
 	}
+	// The gRPC section reads what the walk-through wrote.
+	checkREADMEGrpc(t, p.out.String())
 
 	t.Run("tenurectl", func(t *testing.T) {
 		if _, err := os.Stat(onlineRetailFile); err != nil {
