@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,23 +17,12 @@ import (
 )
 
 // grpcurlLines returns the grpcurl commands of the README's section "Talk
-// gRPC to it", continuation lines joined, and the section's text.
+// gRPC to it", continuation lines joined.
 func grpcurlLines(t *testing.T) []string {
 	t.Helper()
-	readme, err := os.ReadFile("../../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(readme), "\n## Talk gRPC to it\n")
-	if !ok {
-		t.Fatal(`README.md has no section "## Talk gRPC to it"`)
-	}
-	section, _, _ = strings.Cut(section, "\n## ")
 	var lines []string
-	for _, block := range strings.Split(section, "```sh\n")[1:] {
-		block, _, _ = strings.Cut(block, "```")
-		block = strings.ReplaceAll(block, "\\\n", " ")
-		for _, line := range strings.Split(block, "\n") {
+	for _, block := range shBlocks(t, "Talk gRPC to it") {
+		for _, line := range strings.Split(strings.ReplaceAll(block, "\\\n", " "), "\n") {
 			if strings.HasPrefix(line, "grpcurl ") {
 				lines = append(lines, line)
 			}

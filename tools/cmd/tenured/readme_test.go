@@ -28,23 +28,30 @@ const tenurectlCommand = "go run ./tools/cmd/tenurectl "
 var onlineRetailFile = cmp.Or(os.Getenv("TENURE_ONLINE_RETAIL_FILE"),
 	"../../../../shared/datasets/online-retail/online_retail.csv.gz")
 
-// walkThroughBlocks returns the ```sh blocks of the README's section
-// "A walk through the JSON API", in order.
-func walkThroughBlocks(t *testing.T) []string {
+// shBlocks returns the ```sh blocks of the README's section with the
+// given heading, in order.
+func shBlocks(t *testing.T, heading string) []string {
 	t.Helper()
 	readme, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, ok := strings.Cut(string(readme), "\n## A walk through the JSON API\n")
+	_, section, ok := strings.Cut(string(readme), "\n## "+heading+"\n")
 	if !ok {
-		t.Fatal(`README.md has no section "## A walk through the JSON API"`)
+		t.Fatalf("README.md has no section %q", "## "+heading)
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	var blocks []string
 	for _, m := range regexp.MustCompile("(?s)\n```sh\n(.*?)\n```").FindAllStringSubmatch(section, -1) {
 		blocks = append(blocks, m[1])
 	}
+	return blocks
+}
+
+// walkThroughBlocks returns the ```sh blocks of the README's walk-through.
+func walkThroughBlocks(t *testing.T) []string {
+	t.Helper()
+	blocks := shBlocks(t, "A walk through the JSON API")
 	if len(blocks) < 3 {
 		t.Fatalf("the walk-through has %d sh blocks, want the JSON API, segments and tenurectl ones", len(blocks))
 	}
