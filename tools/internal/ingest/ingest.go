@@ -2,7 +2,8 @@
 // several batches in flight at once, over gRPC or the JSON gateway, retrying
 // transient failures. Each batch carries a request id, so a retry of a batch
 // whose first attempt was in fact recorded returns the first result instead
-// of reporting the events as duplicates.
+// of reporting the events as duplicates. UpdateCustomers then sets fields
+// of the customers the events made, with the same concurrency and retries.
 package ingest
 
 import (
