@@ -109,9 +109,12 @@ race:
 
 ## run: embedded etcd, every service and the gateway on 127.0.0.1:8080.
 # Built, then exec'd rather than `go run`, so that Ctrl-C is a clean stop:
-# go run reports the signal as a failure.
+# go run reports the signal as a failure. -v lists each package as it
+# compiles, so a cold first build (modules to download, everything to
+# compile) shows progress instead of minutes of silence.
 run:
-	go build -o $(BIN)/tenured ./tools/cmd/tenured
+	@echo "building tenured: the first build downloads modules and compiles every package (a few minutes), later ones take seconds"
+	go build -v -o $(BIN)/tenured ./tools/cmd/tenured
 	exec $(BIN)/tenured
 
 ## bench: the benchmarks reported in BENCHMARKS.md, one at a time (about 4 minutes).

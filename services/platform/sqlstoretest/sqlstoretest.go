@@ -79,7 +79,7 @@ func postgres(t testing.TB) (*sqlstore.DB, string) {
 	}
 	defer admin.Close()
 	if err := admin.PingContext(ctx); err != nil {
-		testenv.Missing(t, "postgres unavailable at %s: %v", redact(adminDSN), err)
+		testenv.Missing(t, "postgres unavailable at %s: %v", sqlstore.RedactDSN(adminDSN), err)
 	}
 
 	var b [8]byte
@@ -120,14 +120,6 @@ func dropDatabase(t testing.TB, adminDSN, name string) {
 	if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 		t.Errorf("drop database %s: %v", name, err)
 	}
-}
-
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "(unparsable dsn)"
-	}
-	return u.Redacted()
 }
 
 // Engines runs fn as the subtests "sqlite" and "postgres", each with a

@@ -7,7 +7,10 @@
 // each invoice becomes one event, order_placed, or order_refunded for a
 // cancellation ("C" invoice), with event id online-retail:<InvoiceNo>, so a
 // second run records nothing new and reports every event as a duplicate.
-// Rows without a CustomerID are skipped and counted. Zone-less invoice
+// Rows without a CustomerID are skipped and counted. Each customer's
+// country is then set from the Country column (as an ISO 3166-1 code, that
+// of its latest invoice); names that are no single country ("Unspecified")
+// are left empty and counted. Zone-less invoice
 // times are UK local time. A normal invoice with a negative quantity is
 // sent as it is and reported among the rejections, since the file does not
 // say what it means. Without --grpc it sends to the JSON gateway at

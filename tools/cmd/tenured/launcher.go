@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/stack"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 )
@@ -23,30 +26,28 @@ type config struct {
 	dataDir      string
 	gatewayAddr  string
 	etcdAddr     string
-	serviceAddrs map[string]string // service name → listen address
+	serviceAddrs map[string]string // service name → gRPC listen address, when not the service's own
 	logLevel     string
 	logFormat    string
 }
 
 func (c *config) registerFlags(fs *flag.FlagSet) {
-	c.serviceAddrs = map[string]string{}
-	for _, kv := range strings.Split(os.Getenv("TENURE_SERVICE_ADDRS"), ",") {
-		if name, addr, ok := strings.Cut(strings.TrimSpace(kv), "="); ok {
-			c.serviceAddrs[name] = addr
-		}
-	}
 	fs.StringVar(&c.dataDir, "data", envOr("TENURE_DATA_DIR", "data"), "directory for etcd data and service databases (env TENURE_DATA_DIR)")
 	fs.StringVar(&c.gatewayAddr, "gateway-addr", envOr("TENURE_GATEWAY_LISTEN", "127.0.0.1:8080"), "gateway HTTP listen address (env TENURE_GATEWAY_LISTEN)")
 	fs.StringVar(&c.etcdAddr, "etcd-addr", envOr("TENURE_ETCD_ADDR", "127.0.0.1:2379"), "embedded etcd client address (env TENURE_ETCD_ADDR)")
-	fs.Func("service-addr", "`name=host:port` gRPC listen address of one service, repeatable; default 127.0.0.1:0 (env TENURE_SERVICE_ADDRS, comma-separated)",
-		func(s string) error {
-			name, addr, ok := strings.Cut(s, "=")
-			if !ok || name == "" || addr == "" {
-				return fmt.Errorf("want name=host:port, got %q", s)
-			}
-			c.serviceAddrs[name] = addr
-			return nil
-		})
+	c.serviceAddrs = map[string]string{}
+	for _, svc := range services() {
+		name := svc.Name
+		fs.Func(name+"-addr", fmt.Sprintf("%s gRPC listen address, host:port (default the service's own: env %s, else its fixed port)",
+			name, bootstrap.NewEnv(name).Name("LISTEN")),
+			func(s string) error {
+				if _, _, err := net.SplitHostPort(s); err != nil {
+					return fmt.Errorf("want host:port, e.g. 127.0.0.1:9101, got %q", s)
+				}
+				c.serviceAddrs[name] = s
+				return nil
+			})
+	}
 	fs.StringVar(&c.logLevel, "log-level", envOr("TENURE_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env TENURE_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", envOr("TENURE_LOG_FORMAT", "text"), "log format: text or json (env TENURE_LOG_FORMAT)")
 }
@@ -75,25 +76,33 @@ func (c config) loggers(w io.Writer) (func(name string) *slog.Logger, error) {
 	return nil, fmt.Errorf("log format %q: want text or json", c.logFormat)
 }
 
-// place puts service s at its listen address (default 127.0.0.1:0) and in
-// its SQLite file under the data directory, unless TENURE_<SERVICE>_DSN
-// names a database of its own (for example PostgreSQL).
+// place puts service s at the gRPC listen address given for it, if any
+// (else the service's own: TENURE_<SERVICE>_LISTEN or its fixed port), and
+// in its SQLite file under the data directory, unless TENURE_<SERVICE>_DSN
+// names a database of its own (for example PostgreSQL), which the service
+// reads itself.
 func (c config) place(s stack.Component) stack.Component {
 	s.ListenAddr = c.serviceAddrs[s.Name]
-	if s.ListenAddr == "" {
-		s.ListenAddr = "127.0.0.1:0"
-	}
-	if _, ok := os.LookupEnv(bootstrap.NewEnv(s.Name).Name("DSN")); !ok {
+	if dsn, ok := os.LookupEnv(bootstrap.NewEnv(s.Name).Name("DSN")); ok {
+		s.DSN = dsn
+	} else {
 		s.DSN = "sqlite:" + filepath.Join(c.dataDir, s.Name+".db")
 	}
 	return s
 }
 
+// listener is one line of the table run prints once everything is ready:
+// what listens where, and for a service, its database.
+type listener struct {
+	name, protocol, addr, db string
+}
+
 // run starts etcd, the services and the gateway, and blocks until ctx is
 // done or a component fails; then it stops the gateway, the services in
-// reverse order and etcd. ready, if not nil, gets the gateway address once
-// everything has started.
-func run(ctx context.Context, cfg config, logw io.Writer, ready func(gatewayAddr string)) (err error) {
+// reverse order and etcd. Once everything has started it writes a table of
+// what listens where to out and calls ready, if not nil, with the gateway
+// address.
+func run(ctx context.Context, cfg config, logw, out io.Writer, ready func(gatewayAddr string)) (err error) {
 	newLogger, err := cfg.loggers(logw)
 	if err != nil {
 		return err
@@ -109,13 +118,16 @@ func run(ctx context.Context, cfg config, logw io.Writer, ready func(gatewayAddr
 	}
 	defer func() { err = errors.Join(err, s.Close()) }()
 
+	var table []listener
 	for _, svc := range services() {
-		svc = cfg.place(svc)
-		r, err := s.Add(ctx, svc)
+		c := cfg.place(svc)
+		r, err := s.Add(ctx, c)
 		if err != nil {
 			return err
 		}
-		log.Info("service started", "name", svc.Name, "grpc", r.Addr(), "db", svc.DSN)
+		db := sqlstore.RedactDSN(c.DSN)
+		log.Info("service started", "name", c.Name, "grpc", r.Addr(), "db", db)
+		table = append(table, listener{c.Name, "gRPC", r.Addr(), db})
 	}
 	gw := gateway()
 	gw.ListenAddr = cfg.gatewayAddr
@@ -126,6 +138,13 @@ func run(ctx context.Context, cfg config, logw io.Writer, ready func(gatewayAddr
 	if err := waitReady(ctx, r.Runner); err != nil {
 		return err
 	}
+	table = append([]listener{
+		{"gateway", "HTTP", "http://" + r.Addr(), ""},
+		{"etcd", "etcd", strings.Join(s.Etcd().Endpoints(), ","), filepath.Join(cfg.dataDir, "etcd")},
+	}, table...)
+	if err := printListeners(out, table); err != nil {
+		log.Warn("cannot print the listener table", "error", err) // the logs still say it all
+	}
 	log.Info("tenured ready, Ctrl-C to stop", "gateway", "http://"+r.Addr())
 	if ready != nil {
 		ready(r.Addr())
@@ -135,6 +154,21 @@ func run(ctx context.Context, cfg config, logw io.Writer, ready func(gatewayAddr
 	}
 	log.Info("shutting down")
 	return nil
+}
+
+// printListeners writes the table of what listens where.
+func printListeners(w io.Writer, table []listener) error {
+	fmt.Fprintln(w, "\nTenure is running; Ctrl-C stops it.")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMPONENT\tPROTOCOL\tADDRESS\tDATA")
+	for _, l := range table {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.name, l.protocol, l.addr, l.db)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w)
+	return err
 }
 
 // waitReady waits, for up to 30 s, until the gateway can serve, if it can

@@ -16,6 +16,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // gatewayEnv names the environment variable that points TestRunning at an
@@ -83,6 +87,69 @@ func exercise(t *testing.T, base string) {
 	}
 }
 
+// freePorts are listen addresses on free ports for every service, so tests
+// never collide with `make run` or with each other on the fixed defaults.
+func freePorts() map[string]string {
+	addrs := map[string]string{}
+	for _, svc := range services() {
+		addrs[svc.Name] = "127.0.0.1:0"
+	}
+	return addrs
+}
+
+// checkListeners checks the table tenured prints once ready: the gateway at
+// gatewayURL, etcd, and a gRPC address for every service that the gRPC
+// health service answers on.
+func checkListeners(t *testing.T, out, gatewayURL string) {
+	t.Helper()
+	rows := listenerRows(out)
+	if r := rows["gateway"]; len(r) < 2 || r[0] != "HTTP" || r[1] != gatewayURL {
+		t.Errorf("gateway row = %q, want HTTP %s\n%s", r, gatewayURL, out)
+	}
+	if r := rows["etcd"]; len(r) < 2 || !strings.HasPrefix(r[1], "http://127.0.0.1:") {
+		t.Errorf("etcd row = %q, want its client URL\n%s", r, out)
+	}
+	for _, svc := range services() {
+		name := svc.Name
+		r := rows[name]
+		if len(r) < 2 || r[0] != "gRPC" {
+			t.Errorf("%s row = %q, want gRPC and its address\n%s", name, r, out)
+			continue
+		}
+		checkServing(t, name, r[1])
+	}
+}
+
+// listenerRows reads the rows of tenured's listener table: component →
+// protocol, address and data.
+func listenerRows(out string) map[string][]string {
+	rows := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 {
+			rows[f[0]] = f[1:]
+		}
+	}
+	return rows
+}
+
+// checkServing calls the gRPC health service at addr, as a platform team's
+// client finds the service from tenured's table.
+func checkServing(t *testing.T, name, addr string) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Errorf("%s at %s: %v", name, addr, err)
+		return
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("%s at %s: health %v, %v; want SERVING", name, addr, resp.GetStatus(), err)
+	}
+}
+
 // checkStopped checks from tenured's text log that it stopped cleanly,
 // gateway first and etcd last, and left its data in dir.
 func checkStopped(t *testing.T, out, dir string) {
@@ -106,40 +173,68 @@ func checkStopped(t *testing.T, out, dir string) {
 // cleanly, gateway first and etcd last.
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
+	p := startInProcess(t, dir)
+	exercise(t, p.base)
+	checkListeners(t, p.out.String(), p.base)
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkStopped(t, p.logs.String(), dir)
+}
+
+// inProcess is tenured running in the test's process.
+type inProcess struct {
+	base      string // the gateway's base URL
+	logs, out *syncBuffer
+	// stop cancels run and waits for it; the test's cleanup calls it too.
+	stop func() error
+}
+
+// startInProcess runs tenured in this process on free ports with its data
+// in dir, and returns once it is ready.
+func startInProcess(t *testing.T, dir string) inProcess {
+	t.Helper()
 	cfg := config{
 		dataDir:      dir,
 		gatewayAddr:  "127.0.0.1:0",
 		etcdAddr:     "127.0.0.1:0",
-		serviceAddrs: map[string]string{},
+		serviceAddrs: freePorts(),
 		logLevel:     "info",
 		logFormat:    "text",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &syncBuffer{}
+	p := inProcess{logs: &syncBuffer{}, out: &syncBuffer{}}
 	addrc := make(chan string, 1)
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, cfg, logs, func(addr string) { addrc <- addr }) }()
+	go func() { errc <- run(ctx, cfg, p.logs, p.out, func(addr string) { addrc <- addr }) }()
+	var once sync.Once
+	var stopErr error
+	p.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-errc:
+				if err != nil {
+					stopErr = fmt.Errorf("run: %w\n%s", err, p.logs)
+				}
+			case <-time.After(60 * time.Second):
+				stopErr = fmt.Errorf("run did not stop after cancel\n%s", p.logs)
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { _ = p.stop() })
 
 	select {
 	case addr := <-addrc:
-		exercise(t, "http://"+addr)
+		p.base = "http://" + addr
 	case err := <-errc:
-		t.Fatalf("run returned before ready: %v\n%s", err, logs)
+		once.Do(cancel) // run has returned: nothing to wait for
+		t.Fatalf("run returned before ready: %v\n%s", err, p.logs)
 	case <-time.After(60 * time.Second):
-		t.Fatalf("not ready after 60s\n%s", logs)
+		t.Fatalf("not ready after 60s\n%s", p.logs)
 	}
-
-	cancel()
-	select {
-	case err := <-errc:
-		if err != nil {
-			t.Fatalf("run: %v\n%s", err, logs)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("run did not stop after cancel\n%s", logs)
-	}
-	checkStopped(t, logs.String(), dir)
+	return p
 }
 
 // TestBinary runs the same body against tenured built from this tree, as
@@ -158,7 +253,13 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	data := filepath.Join(dir, "data")
-	cmd := exec.Command(bin, "--data", data, "--gateway-addr", "127.0.0.1:0", "--etcd-addr", "127.0.0.1:0", "--log-format", "text")
+	args := []string{"--data", data, "--gateway-addr", "127.0.0.1:0", "--etcd-addr", "127.0.0.1:0", "--log-format", "text"}
+	for name, addr := range freePorts() {
+		args = append(args, "--"+name+"-addr", addr)
+	}
+	cmd := exec.Command(bin, args...)
+	out := &syncBuffer{}
+	cmd.Stdout = out
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +287,13 @@ func TestBinary(t *testing.T) {
 	select {
 	case url := <-urlc:
 		exercise(t, url)
+		// The table is written before the ready line, but through a pipe
+		// of its own: wait until its last row has arrived.
+		last := services()[len(services())-1].Name
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "\n"+last+" ") && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		checkListeners(t, out.String(), url)
 	case <-copied:
 		t.Fatalf("tenured exited before ready\n%s", logs)
 	case <-time.After(60 * time.Second):

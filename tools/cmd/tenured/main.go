@@ -1,7 +1,9 @@
 // Command tenured runs all of Tenure in one process for local development:
-// an embedded etcd, every service (SQLite databases under the data
-// directory) and the JSON gateway on 127.0.0.1:8080. Ctrl-C stops the
-// gateway, then the services, then etcd. `make run` starts it.
+// an embedded etcd, every service on its own fixed gRPC port (profile
+// 127.0.0.1:9101, segmentation 127.0.0.1:9102; SQLite databases under the
+// data directory) and the JSON gateway on 127.0.0.1:8080. Once everything
+// is up it prints on stdout what listens where. Ctrl-C stops the gateway,
+// then the services, then etcd. `make run` starts it.
 package main
 
 import (
@@ -30,7 +32,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, os.Stderr, nil); err != nil {
+	if err := run(ctx, cfg, os.Stderr, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "tenured:", err)
 		os.Exit(1)
 	}

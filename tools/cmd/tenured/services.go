@@ -8,7 +8,10 @@ import (
 )
 
 // services lists every backend tenured runs, in start order; they stop in
-// reverse order after the gateway. Adding a service is one entry.
+// reverse order after the gateway. Adding a service is one entry. Each
+// listens on its own fixed gRPC port, the default of its Config (profile
+// 127.0.0.1:9101, segmentation 127.0.0.1:9102, the next one 9103), unless
+// TENURE_<SERVICE>_LISTEN or tenured's -<service>-addr says otherwise.
 func services() []stack.Component {
 	return []stack.Component{
 		profileapp.Component(nil),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -62,6 +63,10 @@ func TestImportFixtureTwice(t *testing.T) {
 			}
 			if diff := compareCounts(first, want); diff != "" {
 				t.Errorf("first run: %s", diff)
+			}
+			wantCountries := map[string]string{"70001": "GB", "70002": "DE", "70003": "FR"}
+			if got := f.Countries(); first.CountriesSet != 3 || !maps.Equal(got, wantCountries) {
+				t.Errorf("countries set %d, service holds %v; want 3, %v", first.CountriesSet, got, wantCountries)
 			}
 			second := importJSON(t, args...)
 			want.Accepted, want.Duplicates = 0, 6

@@ -94,6 +94,21 @@ func TestImportThroughGateway(t *testing.T) {
 	if diff := compareCounts(second, want); diff != "" {
 		t.Errorf("second run: %s", diff)
 	}
+	if first.CountriesSet != 3 || second.CountriesSet != 3 {
+		t.Errorf("countries set %d, then %d; want 3 each run", first.CountriesSet, second.CountriesSet)
+	}
+	for id, country := range map[string]string{"70001": "GB", "70002": "DE", "70003": "FR"} {
+		resp, err := http.Get(base + "/v1/customers/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Customer struct{ Country string } }
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || got.Customer.Country != country {
+			t.Errorf("customer %s: country %q (%v), want %s from the file", id, got.Customer.Country, err, country)
+		}
+	}
 }
 
 // retailCounts are the figures an import of the real file must report,
@@ -179,8 +194,8 @@ func TestImportOnlineRetail(t *testing.T) {
 	args := []string{"--file", onlineRetailFile, "--grpc", addr}
 
 	first := importJSON(t, args...)
-	t.Logf("first import: %d events in %.2f s (%.0f events/s), %d rejected %v",
-		first.Accepted+first.Duplicates+first.Rejected, first.ElapsedSeconds, first.EventsPerSecond, first.Rejected, first.RejectedByReason)
+	t.Logf("first import: %d events (%.0f events/s), %.2f s with the countries, %d rejected %v",
+		first.Accepted+first.Duplicates+first.Rejected, first.EventsPerSecond, first.ElapsedSeconds, first.Rejected, first.RejectedByReason)
 	checkRetail(t, "first run", first, want)
 	if first.Accepted != want.invoices-want.zeroRefunds || first.Duplicates != 0 || first.Rejected != want.zeroRefunds {
 		t.Errorf("first run: accepted %d, duplicates %d, rejected %d; want %d, 0, %d (%v)",
@@ -215,6 +230,31 @@ func TestImportOnlineRetail(t *testing.T) {
 	}
 	if n != want.customers {
 		t.Errorf("service holds %d customers, want %d", n, want.customers)
+	}
+	checkRetailCountries(t, client, first, want)
+}
+
+// checkRetailCountries checks that the import set every customer's country
+// it could: each customer is set, or named under a Country that is no
+// single country; and two customers' codes in the service.
+func checkRetailCountries(t *testing.T, client profilev1.ProfileServiceClient, got importSummary, want retailCounts) {
+	t.Helper()
+	unknown := 0
+	for name, n := range got.CountriesUnknown {
+		if name != "Channel Islands" && name != "European Community" && name != "Unspecified" {
+			t.Errorf("Country %q (%d customers) left unknown; it names a country", name, n)
+		}
+		unknown += n
+	}
+	if got.CountriesSet+unknown != want.customers || len(got.CountriesNotSet) != 0 {
+		t.Errorf("countries set %d, unknown %d, not set %v; want %d customers in all, none refused",
+			got.CountriesSet, unknown, got.CountriesNotSet, want.customers)
+	}
+	for id, country := range map[string]string{"12347": "IS", "17850": "GB", "12370": "CY"} {
+		resp, err := client.GetCustomer(context.Background(), &profilev1.GetCustomerRequest{Name: "customers/" + id})
+		if err != nil || resp.GetCustomer().GetCountry() != country {
+			t.Errorf("customer %s: country %q (%v), want %s", id, resp.GetCustomer().GetCountry(), err, country)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/platform/grpcclient"
@@ -43,8 +46,15 @@ type importSummary struct {
 	Rejected            int            `json:"rejected"`
 	RejectedByReason    map[string]int `json:"rejectedByReason,omitempty"`
 	Rejections          []string       `json:"rejections,omitempty"`
-	ElapsedSeconds      float64        `json:"elapsedSeconds"`
-	EventsPerSecond     float64        `json:"eventsPerSecond"`
+	// CountriesSet counts customers whose country was set from the file;
+	// CountriesUnknown, by Country name, those whose name is no single
+	// country (left empty); CountriesNotSet, by gRPC code, those the
+	// service refused (a customer all of whose events were rejected).
+	CountriesSet     int            `json:"countriesSet"`
+	CountriesUnknown map[string]int `json:"countriesUnknown,omitempty"`
+	CountriesNotSet  map[string]int `json:"countriesNotSet,omitempty"`
+	ElapsedSeconds   float64        `json:"elapsedSeconds"`
+	EventsPerSecond  float64        `json:"eventsPerSecond"`
 }
 
 // importOptions are the flags of `import online-retail`.
@@ -78,6 +88,10 @@ func importOnlineRetail(ctx context.Context, env Env, args []string) error {
 	sum := datasetSummary(o.file, target, ds)
 	res, sendErr := sendEvents(ctx, env, sender, events, o)
 	sum.addResult(res, time.Since(start))
+	if sendErr == nil {
+		sendErr = setCountries(ctx, env, sender, ds, o, &sum)
+		sum.ElapsedSeconds = time.Since(start).Seconds() // events/s stays that of the events
+	}
 
 	if err := printSummary(env.Stdout, o.output, sum); err != nil {
 		return err
@@ -119,7 +133,7 @@ func parseImportFlags(env Env, args []string) (importOptions, error) {
 // newSender returns the sender the options ask for (gRPC to a profile
 // replica, or the JSON gateway), the target it names in the summary and a
 // function that closes its connection.
-func newSender(o importOptions) (sender ingest.Sender, target string, closeSender func(), err error) {
+func newSender(o importOptions) (sender ingest.Profile, target string, closeSender func(), err error) {
 	if o.grpcAddr != "" {
 		conn, err := grpcclient.NewClient(o.grpcAddr)
 		if err != nil {
@@ -194,6 +208,37 @@ func sendEvents(ctx context.Context, env Env, sender ingest.Sender, events []*pr
 	return res, err
 }
 
+// setCountries sets each customer's country from the file (the ISO code
+// of its latest invoice's Country), after its events have made it exist,
+// and adds the counts to sum.
+func setCountries(ctx context.Context, env Env, u ingest.CustomerUpdater, ds *retailimport.Dataset, o importOptions, sum *importSummary) error {
+	codes, unknown := ds.CustomerCountries()
+	if len(unknown) > 0 {
+		sum.CountriesUnknown = unknown
+	}
+	reqs := make([]*profilev1.UpdateCustomerRequest, 0, len(codes))
+	for _, id := range slices.Sorted(maps.Keys(codes)) {
+		reqs = append(reqs, &profilev1.UpdateCustomerRequest{
+			Customer:   &profilev1.Customer{Name: "customers/" + id, Country: codes[id]},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"country"}},
+		})
+	}
+	if env.Terminal && len(reqs) > 0 {
+		fmt.Fprintf(env.Stderr, "setting the country of %s customers\n", grouped(len(reqs)))
+	}
+	res, err := ingest.UpdateCustomers(ctx, u, reqs, ingest.Options{
+		Concurrency: o.concurrency,
+		Retry: func(i, attempt int, err error) {
+			fmt.Fprintf(env.Stderr, "%s, attempt %d failed, retrying: %v\n", reqs[i].GetCustomer().GetName(), attempt, err)
+		},
+	})
+	sum.CountriesSet, sum.Retries = res.Updated, sum.Retries+res.Retries
+	if len(res.NotUpdated) > 0 {
+		sum.CountriesNotSet = res.NotUpdated
+	}
+	return err
+}
+
 // addResult completes the summary with what sending took and what the
 // service answered.
 func (sum *importSummary) addResult(res ingest.Result, elapsed time.Duration) {
@@ -248,6 +293,13 @@ func printSummary(w io.Writer, format string, s importSummary) error {
 	line("events accepted", "%s", grouped(s.Accepted))
 	line("duplicates", "%s", grouped(s.Duplicates))
 	line("rejected", "%s", grouped(s.Rejected))
+	line("countries set", "%s", grouped(s.CountriesSet))
+	if n := sumCounts(s.CountriesUnknown); n > 0 {
+		line("countries unknown", "%s customers (%s), left empty", grouped(n), formatCounts(s.CountriesUnknown))
+	}
+	if n := sumCounts(s.CountriesNotSet); n > 0 {
+		line("countries not set", "%s customers (%s)", grouped(n), formatCounts(s.CountriesNotSet))
+	}
 	line("elapsed", "%s", time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond))
 	line("events/s", "%s", grouped(int(s.EventsPerSecond)))
 	if err := tw.Flush(); err != nil {
@@ -275,6 +327,23 @@ func printSummary(w io.Writer, format string, s importSummary) error {
 		}
 	}
 	return nil
+}
+
+func sumCounts(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// formatCounts writes counts by key in key order: "EU: 1, Unspecified: 4".
+func formatCounts(m map[string]int) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s: %s", k, grouped(m[k])))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // grouped writes n with thousands separators: 541909 → "541,909".

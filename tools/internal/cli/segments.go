@@ -43,7 +43,7 @@ func checkOutput(output string) error {
 func segmentsRecompute(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "segments", "recompute", "[--as-of TIME] [--wait] [--gateway URL | --grpc HOST:PORT]")
 	tf := addTransportFlags(fs)
-	asOf := fs.String("as-of", "", "score as of this RFC 3339 time, e.g. 2011-12-10T00:00:00Z (default now)")
+	asOf := fs.String("as-of", "", "score as of this date (2011-12-10, midnight UTC) or RFC 3339 time (2011-12-10T09:30:00Z); default now")
 	wait := fs.Bool("wait", false, "poll the operation until it ends, with a progress bar on a terminal")
 	poll := fs.Duration("poll", 250*time.Millisecond, "how often --wait polls the operation")
 	requestID := fs.String("request-id", "", "idempotency key: a retry with the same key returns the same operation")
@@ -59,9 +59,9 @@ func segmentsRecompute(ctx context.Context, env Env, args []string) error {
 	}
 	req := &segmentationv1.RecomputeRequest{RequestId: *requestID}
 	if *asOf != "" {
-		t, err := time.Parse(time.RFC3339Nano, *asOf)
+		t, err := parseAsOf(*asOf)
 		if err != nil {
-			return fmt.Errorf("%w: --as-of: %v", ErrUsage, err)
+			return err
 		}
 		req.AsOfTime = timestamppb.New(t)
 	}
@@ -87,6 +87,19 @@ func segmentsRecompute(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%w: %s: %s", ErrRecomputeFailed, op.GetName(), op.GetErrorMessage())
 	}
 	return nil
+}
+
+// parseAsOf reads --as-of: a date, meaning midnight UTC, or an RFC 3339
+// time.
+func parseAsOf(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%w: --as-of %q is neither a date such as 2011-12-10 (midnight UTC) "+
+		"nor an RFC 3339 time such as 2011-12-10T09:30:00Z (a zone, Z or +01:00, is required)", ErrUsage, s)
 }
 
 // waitOperation polls op until it is done, drawing progress on a terminal.

@@ -104,7 +104,8 @@ func TestSegmentsCommands(t *testing.T) {
 	viaGRPC := []string{"--grpc", s.segAddr}
 
 	t.Run("recompute and wait via gateway, with progress", func(t *testing.T) {
-		code, stdout, stderr := run(t, true, append([]string{"segments", "recompute", "--as-of", "2011-12-10T00:00:00Z", "--wait", "--poll", "5ms"}, gw...)...)
+		// A plain date is midnight UTC.
+		code, stdout, stderr := run(t, true, append([]string{"segments", "recompute", "--as-of", "2011-12-10", "--wait", "--poll", "5ms"}, gw...)...)
 		if code != 0 {
 			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 		}
@@ -118,18 +119,19 @@ func TestSegmentsCommands(t *testing.T) {
 		}
 	})
 	t.Run("recompute over gRPC, JSON", func(t *testing.T) {
-		code, stdout, stderr := run(t, false, append([]string{"segments", "recompute", "--as-of", "2011-12-10T00:00:00Z", "--wait", "--poll", "5ms", "--output", "json"}, viaGRPC...)...)
+		code, stdout, stderr := run(t, false, append([]string{"segments", "recompute", "--as-of", "2011-12-10T01:00:00+01:00", "--wait", "--poll", "5ms", "--output", "json"}, viaGRPC...)...)
 		if code != 0 {
 			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 		}
 		if stderr != "" {
 			t.Errorf("stderr %q, want no progress off a terminal", stderr)
 		}
-		var op struct{ Name, State, CustomersTotal string }
+		var op struct{ Name, State, CustomersTotal, AsOfTime string }
 		if err := json.Unmarshal([]byte(stdout), &op); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(op.Name, "operations/") || op.State != "OPERATION_STATE_SUCCEEDED" || op.CustomersTotal != "3" {
+		if !strings.HasPrefix(op.Name, "operations/") || op.State != "OPERATION_STATE_SUCCEEDED" || op.CustomersTotal != "3" ||
+			op.AsOfTime != "2011-12-10T00:00:00Z" {
 			t.Errorf("operation %s", stdout)
 		}
 	})
@@ -285,7 +287,10 @@ func TestSegmentsUsage(t *testing.T) {
 		wantErr  string
 	}{
 		{"help lists commands", []string{"help"}, 0, "segments recompute"},
-		{"bad as-of", []string{"segments", "recompute", "--as-of", "yesterday"}, 2, "--as-of"},
+		{"bad as-of", []string{"segments", "recompute", "--as-of", "yesterday"}, 2,
+			`--as-of "yesterday" is neither a date such as 2011-12-10 (midnight UTC) nor an RFC 3339 time such as 2011-12-10T09:30:00Z`},
+		{"as-of without zone", []string{"segments", "recompute", "--as-of", "2011-12-10T09:30:00"}, 2, "a zone, Z or +01:00, is required"},
+		{"as-of day out of range", []string{"segments", "recompute", "--as-of", "2011-02-30"}, 2, `--as-of "2011-02-30" is neither a date`},
 		{"both transports", []string{"segments", "report", "--grpc", "a:1", "--gateway", "http://b"}, 2, "not both"},
 		{"bad gateway", []string{"segments", "report", "--gateway", "b:1"}, 2, "http(s) URL"},
 		{"bad output", []string{"segments", "report", "--output", "xml"}, 2, "--output"},
@@ -301,6 +306,20 @@ func TestSegmentsUsage(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d containing %q", code, stderr, tt.wantCode, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestParseAsOf(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2011-12-10":                time.Date(2011, 12, 10, 0, 0, 0, 0, time.UTC),
+		"2011-12-10T09:30:00Z":      time.Date(2011, 12, 10, 9, 30, 0, 0, time.UTC),
+		"2011-12-10T09:30:00+01:00": time.Date(2011, 12, 10, 8, 30, 0, 0, time.UTC),
+		"2011-12-10T09:30:00.5Z":    time.Date(2011, 12, 10, 9, 30, 0, 5e8, time.UTC),
+	} {
+		got, err := parseAsOf(in)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseAsOf(%q) = %v, %v; want %v", in, got, err, want)
+		}
 	}
 }
 

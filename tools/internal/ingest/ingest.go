@@ -2,7 +2,8 @@
 // several batches in flight at once, over gRPC or the JSON gateway, retrying
 // transient failures. Each batch carries a request id, so a retry of a batch
 // whose first attempt was in fact recorded returns the first result instead
-// of reporting the events as duplicates.
+// of reporting the events as duplicates. UpdateCustomers then sets fields
+// of the customers the events made, with the same concurrency and retries.
 package ingest
 
 import (
@@ -197,31 +198,48 @@ type indexedRejection struct {
 // sendBatch calls s until it succeeds, fails for good or runs out of
 // attempts, and checks that the answer covers the batch.
 func sendBatch(ctx context.Context, s Sender, batch int, req *profilev1.BatchRecordEventsRequest, opts Options) (*profilev1.BatchRecordEventsResponse, int, error) {
+	var resp *profilev1.BatchRecordEventsResponse
+	retries, err := retry(ctx, opts, batch, func(ctx context.Context) (err error) {
+		resp, err = s.BatchRecordEvents(ctx, req)
+		return err
+	})
+	if err != nil {
+		return nil, retries, err
+	}
+	if len(resp.GetResults()) != len(req.GetEvents()) {
+		return nil, retries, fmt.Errorf("%w: %d results for %d events", ErrShortResponse, len(resp.GetResults()), len(req.GetEvents()))
+	}
+	return resp, retries, nil
+}
+
+// retry makes call, each attempt bounded by opts.AttemptTimeout, until it
+// succeeds, fails for good (not Transient) or has failed opts.MaxAttempts
+// times, waiting opts.Backoff between attempts and telling opts.Retry of
+// each attempt it repeats (as the work item numbered item). It returns how
+// many times it repeated the call.
+func retry(ctx context.Context, opts Options, item int, call func(ctx context.Context) error) (int, error) {
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, opts.AttemptTimeout)
-		resp, err := s.BatchRecordEvents(actx, req)
+		err := call(actx)
 		cancel()
 		if err == nil {
-			if len(resp.GetResults()) != len(req.GetEvents()) {
-				return nil, attempt - 1, fmt.Errorf("%w: %d results for %d events", ErrShortResponse, len(resp.GetResults()), len(req.GetEvents()))
-			}
-			return resp, attempt - 1, nil
+			return attempt - 1, nil
 		}
 		if ctx.Err() != nil {
-			return nil, attempt - 1, ctx.Err()
+			return attempt - 1, ctx.Err()
 		}
 		if !Transient(err) || attempt >= opts.MaxAttempts {
-			return nil, attempt - 1, err
+			return attempt - 1, err
 		}
 		if opts.Retry != nil {
-			opts.Retry(batch, attempt, err)
+			opts.Retry(item, attempt, err)
 		}
 		t := time.NewTimer(opts.Backoff(attempt))
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, attempt - 1, ctx.Err()
+			return attempt - 1, ctx.Err()
 		}
 	}
 }

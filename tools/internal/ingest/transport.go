@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -14,10 +15,18 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
-// GRPC sends batches with a profile service client.
-func GRPC(client profilev1.ProfileServiceClient) Sender { return grpcSender{client} }
+// Profile is what the import needs of the profile service: recording
+// events, and setting customers' fields the file has (their country).
+type Profile interface {
+	Sender
+	CustomerUpdater
+}
+
+// GRPC sends batches and updates with a profile service client.
+func GRPC(client profilev1.ProfileServiceClient) Profile { return grpcSender{client} }
 
 type grpcSender struct {
 	client profilev1.ProfileServiceClient
@@ -27,58 +36,77 @@ func (g grpcSender) BatchRecordEvents(ctx context.Context, req *profilev1.BatchR
 	return g.client.BatchRecordEvents(ctx, req)
 }
 
+func (g grpcSender) UpdateCustomer(ctx context.Context, req *profilev1.UpdateCustomerRequest) (*profilev1.UpdateCustomerResponse, error) {
+	return g.client.UpdateCustomer(ctx, req)
+}
+
 // BatchRecordPath is the gateway route of BatchRecordEvents.
 const BatchRecordPath = "/v1/events:batchRecord"
 
 // maxResponseBytes bounds how much of a gateway answer is read.
 const maxResponseBytes = 16 << 20
 
-// Gateway sends batches as JSON to the gateway at baseURL
+// Gateway sends batches and updates as JSON to the gateway at baseURL
 // (e.g. "http://127.0.0.1:8080"). A nil client means http.DefaultClient.
-func Gateway(baseURL string, client *http.Client) Sender {
+func Gateway(baseURL string, client *http.Client) Profile {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return gatewaySender{url: strings.TrimRight(baseURL, "/") + BatchRecordPath, client: client}
+	return gatewaySender{base: strings.TrimRight(baseURL, "/"), client: client}
 }
 
 type gatewaySender struct {
-	url    string
+	base   string
 	client *http.Client
 }
 
 func (g gatewaySender) BatchRecordEvents(ctx context.Context, req *profilev1.BatchRecordEventsRequest) (*profilev1.BatchRecordEventsResponse, error) {
-	body, err := protojson.Marshal(req)
+	resp := &profilev1.BatchRecordEventsResponse{}
+	return resp, g.call(ctx, http.MethodPost, g.base+BatchRecordPath, req, resp)
+}
+
+// UpdateCustomer is PATCH /v1/customers/{id}?updateMask=…, the customer
+// as the body.
+func (g gatewaySender) UpdateCustomer(ctx context.Context, req *profilev1.UpdateCustomerRequest) (*profilev1.UpdateCustomerResponse, error) {
+	u := g.base + "/v1/" + req.GetCustomer().GetName() + "?" +
+		url.Values{"updateMask": {strings.Join(req.GetUpdateMask().GetPaths(), ",")}}.Encode()
+	resp := &profilev1.UpdateCustomerResponse{}
+	return resp, g.call(ctx, http.MethodPatch, u, req.GetCustomer(), resp)
+}
+
+// call sends body as JSON to u and decodes the answer into out; a non-200
+// answer is an *HTTPError, a failure to reach the gateway Unavailable.
+func (g gatewaySender) call(ctx context.Context, method, u string, body, out proto.Message) error {
+	data, err := protojson.Marshal(body)
 	if err != nil {
-		return nil, fmt.Errorf("ingest: encode: %w", err)
+		return fmt.Errorf("ingest: encode: %w", err)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url, bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
+		return fmt.Errorf("ingest: %w", err)
 	}
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("Accept", "application/json")
 	hresp, err := g.client.Do(hreq)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, status.FromContextError(ctx.Err()).Err()
+			return status.FromContextError(ctx.Err()).Err()
 		}
 		// Connection refused, reset, ...: the gateway may come back.
-		return nil, status.Error(codes.Unavailable, err.Error())
+		return status.Error(codes.Unavailable, err.Error())
 	}
 	defer hresp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxResponseBytes))
+	data, err = io.ReadAll(io.LimitReader(hresp.Body, maxResponseBytes))
 	if err != nil {
-		return nil, status.Errorf(codes.Unavailable, "read response: %v", err)
+		return status.Errorf(codes.Unavailable, "read response: %v", err)
 	}
 	if hresp.StatusCode != http.StatusOK {
-		return nil, newHTTPError(hresp.StatusCode, data)
+		return newHTTPError(hresp.StatusCode, data)
 	}
-	resp := &profilev1.BatchRecordEventsResponse{}
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, resp); err != nil {
-		return nil, fmt.Errorf("ingest: decode response: %w", err)
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, out); err != nil {
+		return fmt.Errorf("ingest: decode response: %w", err)
 	}
-	return resp, nil
+	return nil
 }
 
 // HTTPError is a non-200 answer from the gateway. It carries the

@@ -41,6 +41,9 @@ type Line struct {
 type Invoice struct {
 	No         string
 	CustomerID string
+	// Country is the Country column of the invoice's first row, as the
+	// file spells it ("United Kingdom"); empty when the file has none.
+	Country string
 	// Time is the earliest time on the invoice's rows (a few invoices
 	// straddle a minute boundary), in UTC.
 	Time  time.Time
@@ -82,15 +85,17 @@ type Dataset struct {
 // columns maps each field the import reads to its accepted header names
 // (the original file's, and the "Online Retail II" spelling).
 var columns = []struct {
-	field string
-	names []string
+	field    string
+	names    []string
+	optional bool
 }{
-	{"invoice", []string{"InvoiceNo", "Invoice"}},
-	{"stock", []string{"StockCode"}},
-	{"quantity", []string{"Quantity"}},
-	{"date", []string{"InvoiceDate"}},
-	{"price", []string{"UnitPrice", "Price"}},
-	{"customer", []string{"CustomerID", "Customer ID"}},
+	{field: "invoice", names: []string{"InvoiceNo", "Invoice"}},
+	{field: "stock", names: []string{"StockCode"}},
+	{field: "quantity", names: []string{"Quantity"}},
+	{field: "date", names: []string{"InvoiceDate"}},
+	{field: "price", names: []string{"UnitPrice", "Price"}},
+	{field: "customer", names: []string{"CustomerID", "Customer ID"}},
+	{field: "country", names: []string{"Country"}, optional: true},
 }
 
 // Decompress returns r's content, gunzipped when it starts with the gzip
@@ -118,9 +123,11 @@ func Load(r io.Reader, loc *time.Location) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	width := 0
-	for _, i := range idx {
-		width = max(width, i+1)
+	width := 0 // of the required columns: a row may end before Country
+	for _, c := range columns {
+		if !c.optional {
+			width = max(width, idx[c.field]+1)
+		}
 	}
 	a := newAggregator()
 	for {
@@ -190,6 +197,7 @@ var errNoCustomer = errors.New("retailimport: no CustomerID")
 type row struct {
 	invoice  string // "?" when the row has none
 	customer string
+	country  string
 	time     time.Time
 	line     Line
 }
@@ -220,6 +228,9 @@ func parseRow(rec []string, idx map[string]int, loc *time.Location) (row, error)
 		return r, err
 	}
 	r.line.StockCode = strings.TrimSpace(rec[idx["stock"]])
+	if i, ok := idx["country"]; ok && i < len(rec) {
+		r.country = strings.TrimSpace(rec[i])
+	}
 	return r, nil
 }
 
@@ -259,7 +270,7 @@ func (a *aggregator) add(line int, r row) {
 	no := r.invoice
 	inv := a.byNo[no]
 	if inv == nil {
-		inv = &Invoice{No: no, CustomerID: r.customer, Time: r.time}
+		inv = &Invoice{No: no, CustomerID: r.customer, Country: r.country, Time: r.time}
 		a.byNo[no] = inv
 	} else if inv.CustomerID != r.customer {
 		a.problem(line, no, fmt.Errorf("retailimport: invoice has customers %s and %s", inv.CustomerID, r.customer))
@@ -321,7 +332,7 @@ func columnIndex(header []string) (map[string]int, error) {
 				break
 			}
 		}
-		if !found {
+		if !found && !c.optional {
 			return nil, fmt.Errorf("%w %s", ErrMissingColumn, c.names[0])
 		}
 	}

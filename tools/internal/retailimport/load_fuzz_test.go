@@ -118,11 +118,11 @@ func writeCSV(t *testing.T, ds *Dataset) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	rows := [][]string{{"InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"}}
+	rows := [][]string{{"InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"}}
 	for _, inv := range ds.Invoices {
 		for _, l := range inv.Lines {
 			rows = append(rows, []string{inv.No, l.StockCode, strconv.FormatInt(l.Quantity, 10),
-				inv.Time.Format(time.RFC3339Nano), formatPrice(l.UnitPrice), inv.CustomerID})
+				inv.Time.Format(time.RFC3339Nano), formatPrice(l.UnitPrice), inv.CustomerID, inv.Country})
 		}
 	}
 	if err := w.WriteAll(rows); err != nil {
@@ -137,7 +137,7 @@ func describe(ds *Dataset) string {
 	}
 	out := make([]string, len(ds.Invoices))
 	for i, inv := range ds.Invoices {
-		out[i] = strconv.Quote(inv.No) + " " + strconv.Quote(inv.CustomerID) + " " + inv.Time.String()
+		out[i] = strconv.Quote(inv.No) + " " + strconv.Quote(inv.CustomerID) + " " + strconv.Quote(inv.Country) + " " + inv.Time.String()
 		for _, l := range inv.Lines {
 			out[i] += " " + strconv.Quote(l.StockCode) + "×" + strconv.FormatInt(l.Quantity, 10) + "@" + formatPrice(l.UnitPrice)
 		}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -204,5 +205,66 @@ func TestLoadRowProblems(t *testing.T) {
 				t.Errorf("Problems = %v, want one %v", ds.Problems, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestCustomerCountries(t *testing.T) {
+	const file = `InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+1,A,MUG,1,2011-01-01T10:00:00Z,1.00,1,United Kingdom
+2,A,MUG,1,2011-01-02T10:00:00Z,1.00,2,EIRE
+3,A,MUG,1,2011-01-03T10:00:00Z,1.00,3,Unspecified
+4,A,MUG,1,2011-01-04T10:00:00Z,1.00,4,Channel Islands
+5,A,MUG,1,2011-02-05T10:00:00Z,1.00,5,Cyprus
+6,A,MUG,1,2011-01-05T10:00:00Z,1.00,5,Austria
+7,A,MUG,1,2011-01-06T10:00:00Z,1.00,6
+8,A,MUG,1,2011-01-07T10:00:00Z,1.00,7, rsa 
+`
+	ds, err := Load(strings.NewReader(file), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Invoices) != 8 || ds.InvalidRows != 0 {
+		t.Fatalf("%d invoices, %d invalid rows %v; want 8 and none (a row may end before Country)", len(ds.Invoices), ds.InvalidRows, ds.Problems)
+	}
+	codes, unknown := ds.CustomerCountries()
+	wantCodes := map[string]string{"1": "GB", "2": "IE", "5": "CY", "7": "ZA"} // 5: its latest invoice's country
+	if !maps.Equal(codes, wantCodes) {
+		t.Errorf("codes = %v, want %v", codes, wantCodes)
+	}
+	if want := map[string]int{"Unspecified": 1, "Channel Islands": 1}; !maps.Equal(unknown, want) {
+		t.Errorf("unknown = %v, want %v", unknown, want)
+	}
+
+	ds, err = Load(strings.NewReader("InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n1,A,1,2011-01-01T10:00:00Z,1.00,1\n"), time.UTC)
+	if err != nil {
+		t.Fatalf("a file without Country: %v", err)
+	}
+	if codes, unknown := ds.CustomerCountries(); len(codes) != 0 || len(unknown) != 0 || len(ds.Invoices) != 1 {
+		t.Errorf("a file without Country: codes %v, unknown %v, %d invoices; want none, none, 1", codes, unknown, len(ds.Invoices))
+	}
+}
+
+// TestCountryCodesAreISO checks the table's codes have the form the profile
+// service takes (two upper-case letters) and that every Country name of the
+// real data set either maps or is one of those naming no single country.
+func TestCountryCodesAreISO(t *testing.T) {
+	for name, code := range countryCodes {
+		if len(code) != 2 || strings.ToUpper(code) != code || name != strings.ToLower(name) {
+			t.Errorf("%q → %q: want a lower-case name and an upper-case alpha-2 code", name, code)
+		}
+	}
+	for _, name := range []string{"Australia", "Austria", "Bahrain", "Belgium", "Brazil", "Canada", "Cyprus",
+		"Czech Republic", "Denmark", "EIRE", "Finland", "France", "Germany", "Greece", "Hong Kong", "Iceland",
+		"Israel", "Italy", "Japan", "Lebanon", "Lithuania", "Malta", "Netherlands", "Norway", "Poland", "Portugal",
+		"RSA", "Saudi Arabia", "Singapore", "Spain", "Sweden", "Switzerland", "USA", "United Arab Emirates",
+		"United Kingdom"} {
+		if _, ok := CountryCode(name); !ok {
+			t.Errorf("CountryCode(%q): no code", name)
+		}
+	}
+	for _, name := range []string{"Channel Islands", "European Community", "Unspecified", ""} {
+		if code, ok := CountryCode(name); ok {
+			t.Errorf("CountryCode(%q) = %q, want none: it names no single country", name, code)
+		}
 	}
 }

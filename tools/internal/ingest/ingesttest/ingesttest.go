@@ -6,9 +6,12 @@ package ingesttest
 import (
 	"context"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -19,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
 
 // RejectReason is the reason the fake gives for an event without a
@@ -35,11 +39,13 @@ type Fake struct {
 	failures   []error
 	requestIDs []string
 	replies    map[string]*profilev1.BatchRecordEventsResponse
+	countries  map[string]string // customer id → country, for customers with an event
 }
 
 // New returns an empty fake.
 func New() *Fake {
-	return &Fake{seen: make(map[string]bool), replies: make(map[string]*profilev1.BatchRecordEventsResponse)}
+	return &Fake{seen: make(map[string]bool), replies: make(map[string]*profilev1.BatchRecordEventsResponse),
+		countries: make(map[string]string)}
 }
 
 // FailNext makes the next len(errs) calls fail with errs, in order, before
@@ -95,6 +101,7 @@ func (f *Fake) BatchRecordEvents(_ context.Context, req *profilev1.BatchRecordEv
 			resp.DuplicateCount++
 		default:
 			f.seen[ev.GetEventId()] = true
+			f.countries[ev.GetCustomerId()] += ""
 			r.Outcome = profilev1.EventOutcome_EVENT_OUTCOME_ACCEPTED
 			resp.AcceptedCount++
 		}
@@ -102,6 +109,30 @@ func (f *Fake) BatchRecordEvents(_ context.Context, req *profilev1.BatchRecordEv
 	}
 	f.replies[req.GetRequestId()] = resp
 	return proto.CloneOf(resp), nil
+}
+
+// UpdateCustomer sets the country of a customer some accepted event named,
+// the one field it keeps, and answers NotFound for any other customer.
+func (f *Fake) UpdateCustomer(_ context.Context, req *profilev1.UpdateCustomerRequest) (*profilev1.UpdateCustomerResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := strings.TrimPrefix(req.GetCustomer().GetName(), "customers/")
+	if _, ok := f.countries[id]; !ok {
+		return nil, status.Errorf(codes.NotFound, "customer not found: %s", id)
+	}
+	if !slices.Equal(req.GetUpdateMask().GetPaths(), []string{"country"}) {
+		return nil, status.Errorf(codes.InvalidArgument, "update_mask: the fake updates country only, got %v", req.GetUpdateMask().GetPaths())
+	}
+	f.countries[id] = req.GetCustomer().GetCountry()
+	return &profilev1.UpdateCustomerResponse{Customer: &profilev1.Customer{Name: req.GetCustomer().GetName(), CustomerId: id, Country: f.countries[id]}}, nil
+}
+
+// Countries returns the country of every customer some accepted event
+// named ("" until UpdateCustomer sets one).
+func (f *Fake) Countries() map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.countries)
 }
 
 // ListenGRPC serves f over gRPC on a local port until the test ends and
@@ -130,8 +161,8 @@ func ServeGRPC(t testing.TB, f *Fake) profilev1.ProfileServiceClient {
 	return profilev1.NewProfileServiceClient(conn)
 }
 
-// ServeHTTP serves f's BatchRecordEvents as the gateway route
-// POST /v1/events:batchRecord until the test ends and returns the base URL.
+// ServeHTTP serves f's BatchRecordEvents and UpdateCustomer as the gateway
+// routes POST /v1/events:batchRecord and PATCH /v1/customers/{id} until the test ends and returns the base URL.
 // Errors are written as google.rpc.Status JSON with the gateway's HTTP
 // status for their code (the few codes the tests use).
 func ServeHTTP(t testing.TB, f *Fake) string {
@@ -149,21 +180,45 @@ func ServeHTTP(t testing.TB, f *Fake) string {
 			return
 		}
 		resp, err := f.BatchRecordEvents(r.Context(), req)
+		writeJSON(w, resp, err)
+	})
+	mux.HandleFunc("PATCH /v1/customers/{id}", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			writeStatus(w, status.Convert(err))
+			writeStatus(w, status.New(codes.InvalidArgument, err.Error()))
 			return
 		}
-		data, err := protojson.Marshal(resp)
-		if err != nil {
-			writeStatus(w, status.New(codes.Internal, err.Error()))
+		c := &profilev1.Customer{}
+		if err := protojson.Unmarshal(body, c); err != nil {
+			writeStatus(w, status.New(codes.InvalidArgument, err.Error()))
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(data)
+		c.Name = "customers/" + r.PathValue("id")
+		var paths []string
+		if m := r.URL.Query().Get("updateMask"); m != "" {
+			paths = strings.Split(m, ",")
+		}
+		resp, err := f.UpdateCustomer(r.Context(), &profilev1.UpdateCustomerRequest{Customer: c, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
+		writeJSON(w, resp, err)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// writeJSON writes resp, or err as a status, as the gateway does.
+func writeJSON(w http.ResponseWriter, resp proto.Message, err error) {
+	if err != nil {
+		writeStatus(w, status.Convert(err))
+		return
+	}
+	data, err := protojson.Marshal(resp)
+	if err != nil {
+		writeStatus(w, status.New(codes.Internal, err.Error()))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(data)
 }
 
 func writeStatus(w http.ResponseWriter, st *status.Status) {
@@ -179,6 +234,8 @@ func writeStatus(w http.ResponseWriter, st *status.Status) {
 		code = http.StatusConflict
 	case codes.FailedPrecondition:
 		code = http.StatusBadRequest
+	case codes.NotFound:
+		code = http.StatusNotFound
 	}
 	data, _ := protojson.Marshal(st.Proto())
 	w.Header().Set("Content-Type", "application/json")
