@@ -132,6 +132,8 @@ func ServeGRPC(t testing.TB, f *Fake) profilev1.ProfileServiceClient {
 
 // ServeHTTP serves f's BatchRecordEvents as the gateway route
 // POST /v1/events:batchRecord until the test ends and returns the base URL.
+// Like the gateway, it reads the body as JSON, or as binary protobuf under
+// Content-Type application/x-protobuf, and answers JSON.
 // Errors are written as google.rpc.Status JSON with the gateway's HTTP
 // status for their code (the few codes the tests use).
 func ServeHTTP(t testing.TB, f *Fake) string {
@@ -144,7 +146,11 @@ func ServeHTTP(t testing.TB, f *Fake) string {
 			return
 		}
 		req := &profilev1.BatchRecordEventsRequest{}
-		if err := protojson.Unmarshal(body, req); err != nil {
+		unmarshal := protojson.Unmarshal
+		if r.Header.Get("Content-Type") == "application/x-protobuf" {
+			unmarshal = proto.Unmarshal
+		}
+		if err := unmarshal(body, req); err != nil {
 			writeStatus(w, status.New(codes.InvalidArgument, err.Error()))
 			return
 		}
