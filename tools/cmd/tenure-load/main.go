@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -25,7 +24,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +34,7 @@ import (
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/platform/grpcclient"
+	"github.com/tenurehq/tenure/tools/internal/procstat"
 )
 
 func main() {
@@ -225,7 +224,7 @@ func measure[R reader](ctx context.Context, d time.Duration, readers []R, pid in
 	errs := make([]error, len(readers))
 	var cpu0 atomic.Int64 // the server's CPU time when the warm-up ends
 	if pid != 0 {
-		t := time.AfterFunc(warm, func() { cpu0.Store(int64(processCPU(pid))) })
+		t := time.AfterFunc(warm, func() { cpu0.Store(int64(serverCPU(pid))) })
 		defer t.Stop()
 	}
 	var wg sync.WaitGroup
@@ -250,7 +249,7 @@ func measure[R reader](ctx context.Context, d time.Duration, readers []R, pid in
 	wg.Wait()
 	var cpu time.Duration
 	if pid != 0 {
-		cpu = processCPU(pid) - time.Duration(cpu0.Load())
+		cpu = serverCPU(pid) - time.Duration(cpu0.Load())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return result{}, err
@@ -265,20 +264,8 @@ func measure[R reader](ctx context.Context, d time.Duration, readers []R, pid in
 		cpu: us(cpu) / float64(len(all))}, nil
 }
 
-// processCPU returns the user and system CPU time process pid has used,
-// from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s), or 0
-// when it cannot be read.
-func processCPU(pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name, field 2, may hold spaces; it ends at the last ')'.
-	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	if len(fields) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+// serverCPU is the CPU time process pid has used, or 0 when unknown.
+func serverCPU(pid int) time.Duration {
+	d, _ := procstat.CPU(pid)
+	return d
 }
