@@ -95,8 +95,9 @@ var columns = []struct {
 }
 
 // Decompress returns r's content, gunzipped when it starts with the gzip
-// magic bytes.
-func Decompress(r io.Reader) (io.Reader, error) {
+// magic bytes. Close stops the inflating goroutine of a gzip input that is
+// not read to its end; it does not close r.
+func Decompress(r io.Reader) (io.ReadCloser, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	magic, err := br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -112,13 +113,18 @@ func Decompress(r io.Reader) (io.Reader, error) {
 		}
 		return zr, nil
 	}
-	return br, nil
+	return io.NopCloser(br), nil
 }
 
 // Load reads a whole CSV file, plain or gzip. Rows of one invoice need not
 // be adjacent. Zone-less times are read in loc.
 func Load(r io.Reader, loc *time.Location) (*Dataset, error) {
-	cr, idx, err := openCSV(r)
+	dr, err := Decompress(r)
+	if err != nil {
+		return nil, err
+	}
+	defer dr.Close()
+	cr, idx, err := openCSV(dr)
 	if err != nil {
 		return nil, err
 	}
@@ -161,14 +167,10 @@ func Load(r io.Reader, loc *time.Location) (*Dataset, error) {
 	return a.finish(), nil
 }
 
-// openCSV starts reading a CSV file, plain or gzip: it returns a reader
-// positioned after the header and each field's column (see columns).
+// openCSV starts reading a CSV file: it returns a reader positioned after
+// the header and each field's column (see columns).
 func openCSV(r io.Reader) (*csv.Reader, map[string]int, error) {
-	dr, err := Decompress(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	cr := csv.NewReader(dr)
+	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
