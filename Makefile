@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m tidy clean
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-import bench-segmentation bench-segmentation-1m tidy clean
 
 all: build
 
@@ -128,6 +128,15 @@ bench:
 	go test -run '^$$' -bench BenchmarkGetCustomer -benchtime 2s -count $(BENCH_COUNT) ./services/gateway/app
 	go test -run '^$$' -bench BenchmarkImportOnlineRetail -benchtime 1x -count $(BENCH_COUNT) ./tools/internal/cli
 	$(MAKE) --no-print-directory bench-segmentation
+
+## bench-import: `tenurectl import online-retail` as a user runs it, built binaries against a
+## fresh tenured per run, on SQLite and PostgreSQL (about a minute). TENURE_ONLINE_RETAIL_FILE
+## is the UCI Online Retail CSV (plain or gzip), as for the tests that read it.
+bench-import:
+	@if [ -z "$$TENURE_ONLINE_RETAIL_FILE" ]; then echo "bench-import: set TENURE_ONLINE_RETAIL_FILE to the Online Retail CSV"; exit 2; fi
+	go build -o $(BIN)/tenured ./tools/cmd/tenured
+	go build -o $(BIN)/tenurectl ./tools/cmd/tenurectl
+	go run ./tools/cmd/tenure-bench import --file "$$TENURE_ONLINE_RETAIL_FILE" --bin $(BIN) --runs $(BENCH_COUNT)
 
 ## bench-segmentation: the segmentation benchmarks at 100,000 customers (about 1.5 minutes).
 BENCH_DIR := $(CURDIR)/.build/bench

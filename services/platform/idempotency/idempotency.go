@@ -246,11 +246,22 @@ func requestID(msg proto.Message) (string, bool) {
 	return key, key != ""
 }
 
+// fingerprint hashes the method and the request without its request_id.
+// The request is copied one level deep only: the copy shares the fields'
+// values (a batch's events) with msg, which marshalling reads but does not
+// change; a deep copy of a 1,000-event batch cost more than hashing it.
 func fingerprint(method string, msg proto.Message) ([]byte, error) {
-	clone := proto.Clone(msg)
-	m := clone.ProtoReflect()
-	m.Clear(m.Descriptor().Fields().ByName(requestIDField))
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(clone)
+	src := msg.ProtoReflect()
+	id := src.Descriptor().Fields().ByName(requestIDField)
+	dst := src.New()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd != id {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	dst.SetUnknown(src.GetUnknown())
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(dst.Interface())
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "idempotency: fingerprint request")
 	}

@@ -14,6 +14,11 @@
 //	tenure-bench check --addr HOST:PORT --audiences A,B [--customers N] [--seed S] [--calls N] [--label L]
 //	    measures CheckMembership latency against a running segmentation
 //	    server (stack starts it as a child process for each engine).
+//
+//	tenure-bench import --file FILE [--bin DIR]... [--engines sqlite,postgres] [--runs 3]
+//	    times `tenurectl import online-retail` through the gateway of a fresh
+//	    tenured per run (new data directory, new PostgreSQL databases), as a
+//	    user runs it; several --bin directories are compared run by run.
 package main
 
 import (
@@ -37,6 +42,8 @@ func main() {
 		err = runStack(os.Args[2:])
 	case "check":
 		err = runCheck(os.Args[2:])
+	case "import":
+		err = runImport(os.Args[2:])
 	default:
 		usage()
 	}
@@ -49,7 +56,8 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage: tenure-bench synth --customers N --seed S --out FILE
        tenure-bench stack --customers N --seed S [--engine sqlite|postgres] [--calls N]
-       tenure-bench check --addr HOST:PORT --audiences A,B [--customers N] [--seed S] [--calls N] [--label L]`)
+       tenure-bench check --addr HOST:PORT --audiences A,B [--customers N] [--seed S] [--calls N] [--label L]
+       tenure-bench import --file FILE [--bin DIR]... [--engines sqlite,postgres] [--runs N]`)
 	os.Exit(2)
 }
 

@@ -1,5 +1,5 @@
 // Package ingest sends customer events to the profile service in batches,
-// several batches in flight at once, over gRPC or the JSON gateway, retrying
+// several batches in flight at once, over gRPC or the gateway, retrying
 // transient failures. Each batch carries a request id, so a retry of a batch
 // whose first attempt was in fact recorded returns the first result instead
 // of reporting the events as duplicates. UpdateCustomers then sets fields
@@ -37,9 +37,9 @@ type Sender interface {
 type Options struct {
 	// BatchSize is the most events per call; default and maximum 1,000.
 	BatchSize int
-	// MaxBatchBytes bounds a batch's protobuf size, keeping its JSON form
-	// under the gateway's 4 MiB body limit (JSON runs about four times
-	// the protobuf size); default 640 KiB.
+	// MaxBatchBytes bounds a batch's protobuf size, keeping it well under
+	// the gateway's 4 MiB body limit, and its JSON form too for a client
+	// that sends JSON (about four times the protobuf size); default 640 KiB.
 	MaxBatchBytes int
 	// Concurrency is the number of batches in flight; default 4.
 	Concurrency int

@@ -46,7 +46,12 @@ const BatchRecordPath = "/v1/events:batchRecord"
 // maxResponseBytes bounds how much of a gateway answer is read.
 const maxResponseBytes = 16 << 20
 
-// Gateway sends batches and updates as JSON to the gateway at baseURL
+// ProtobufContentType is the content type under which the gateway reads a
+// request body as binary protobuf. Requests go as protobuf: encoding batches
+// as JSON, and the gateway decoding that JSON, cost more than recording them.
+const ProtobufContentType = "application/x-protobuf"
+
+// Gateway sends batches and updates as binary protobuf to the gateway at baseURL
 // (e.g. "http://127.0.0.1:8080"). A nil client means http.DefaultClient.
 func Gateway(baseURL string, client *http.Client) Profile {
 	if client == nil {
@@ -74,10 +79,10 @@ func (g gatewaySender) UpdateCustomer(ctx context.Context, req *profilev1.Update
 	return resp, g.call(ctx, http.MethodPatch, u, req.GetCustomer(), resp)
 }
 
-// call sends body as JSON to u and decodes the answer into out; a non-200
-// answer is an *HTTPError, a failure to reach the gateway Unavailable.
+// call sends body as protobuf to u and decodes the JSON answer into out; a
+// non-200 answer is an *HTTPError, a failure to reach the gateway Unavailable.
 func (g gatewaySender) call(ctx context.Context, method, u string, body, out proto.Message) error {
-	data, err := protojson.Marshal(body)
+	data, err := proto.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("ingest: encode: %w", err)
 	}
@@ -85,7 +90,7 @@ func (g gatewaySender) call(ctx context.Context, method, u string, body, out pro
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Content-Type", ProtobufContentType)
 	hreq.Header.Set("Accept", "application/json")
 	hresp, err := g.client.Do(hreq)
 	if err != nil {

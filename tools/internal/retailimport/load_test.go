@@ -54,7 +54,28 @@ func TestDecompress(t *testing.T) {
 			if !bytes.Equal(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
+			if err := r.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
 		})
+	}
+}
+
+// TestDecompressCloseEarly stops reading a large gzip input after a few
+// bytes: Close must return (stopping the inflating goroutine) rather than
+// wait for the rest.
+func TestDecompressCloseEarly(t *testing.T) {
+	plain := bytes.Repeat([]byte("536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"), 200_000)
+	r, err := Decompress(bytes.NewReader(gzipped(t, plain)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 10)
+	if _, err := io.ReadFull(r, head); err != nil || !bytes.Equal(head, plain[:10]) {
+		t.Fatalf("first bytes %q, %v; want %q", head, err, plain[:10])
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("close: %v", err)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package edge builds the HTTP face of the gateway: a grpc-gateway ServeMux
-// with a header allowlist, lowerCamel protojson, google.rpc.Status errors
+// with a header allowlist, lowerCamel protojson (request bodies may also be
+// binary protobuf, see MIMEProtobuf), google.rpc.Status errors
 // (streams included), a UTF-8 check of path and query parameters and a
 // request body limit.
 package edge
@@ -43,6 +44,20 @@ func New(opts Options) *Edge {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	json := &runtime.HTTPBodyMarshaler{
+		Marshaler: &jsonMarshaler{JSONPb: runtime.JSONPb{
+			// Zero scalars and empty lists are written out, so that an
+			// amount of 0 or an index of 0 is visible; unset messages
+			// stay omitted.
+			MarshalOptions: protojson.MarshalOptions{
+				EmitDefaultValues: true,
+				UseProtoNames:     false,
+			},
+			// Unknown fields are rejected so that a misspelt field is an
+			// INVALID_ARGUMENT rather than silently ignored.
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}},
+	}
 	e.mux = runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(IncomingHeader),
 		runtime.WithOutgoingHeaderMatcher(OutgoingHeader),
@@ -55,20 +70,8 @@ func New(opts Options) *Edge {
 		runtime.WithStreamErrorHandler(e.streamError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithMiddlewares(nameSpan, trackExchange, e.checkParams),
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
-			Marshaler: &jsonMarshaler{JSONPb: runtime.JSONPb{
-				// Zero scalars and empty lists are written out, so that an
-				// amount of 0 or an index of 0 is visible; unset messages
-				// stay omitted.
-				MarshalOptions: protojson.MarshalOptions{
-					EmitDefaultValues: true,
-					UseProtoNames:     false,
-				},
-				// Unknown fields are rejected so that a misspelt field is an
-				// INVALID_ARGUMENT rather than silently ignored.
-				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-			}},
-		}),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, json),
+		runtime.WithMarshalerOption(MIMEProtobuf, protobufBody{json}),
 	)
 	return e
 }

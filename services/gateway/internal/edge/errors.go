@@ -213,6 +213,12 @@ func malformedMessage(method, msg string) (reason, out string) {
 	if strings.HasPrefix(msg, timeoutError) {
 		return ReasonMalformedRequest, `header "Grpc-Timeout" is not a valid timeout: use a positive integer and a unit (H, M, S, m, u or n), such as 30S`
 	}
+	if detail, ok := strings.CutPrefix(msg, protobufBodyError); ok {
+		if strings.Contains(detail, "invalid UTF-8") {
+			return ReasonInvalidText, protobufBodyError + "a string is not valid UTF-8; encode text as UTF-8"
+		}
+		return ReasonMalformedRequest, msg
+	}
 	prefix := "request body is not valid JSON"
 	if name := bodyName(method); name != "" {
 		prefix += fmt.Sprintf(" for %q", name)

@@ -162,20 +162,18 @@ func ServeGRPC(t testing.TB, f *Fake) profilev1.ProfileServiceClient {
 }
 
 // ServeHTTP serves f's BatchRecordEvents and UpdateCustomer as the gateway
-// routes POST /v1/events:batchRecord and PATCH /v1/customers/{id} until the test ends and returns the base URL.
+// routes POST /v1/events:batchRecord and PATCH /v1/customers/{id} until the
+// test ends and returns the base URL. Like the gateway, it reads a body as
+// JSON, or as binary protobuf under Content-Type application/x-protobuf, and
+// answers JSON.
 // Errors are written as google.rpc.Status JSON with the gateway's HTTP
 // status for their code (the few codes the tests use).
 func ServeHTTP(t testing.TB, f *Fake) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/events:batchRecord", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			writeStatus(w, status.New(codes.InvalidArgument, err.Error()))
-			return
-		}
 		req := &profilev1.BatchRecordEventsRequest{}
-		if err := protojson.Unmarshal(body, req); err != nil {
+		if err := readBody(r, req); err != nil {
 			writeStatus(w, status.New(codes.InvalidArgument, err.Error()))
 			return
 		}
@@ -183,13 +181,8 @@ func ServeHTTP(t testing.TB, f *Fake) string {
 		writeJSON(w, resp, err)
 	})
 	mux.HandleFunc("PATCH /v1/customers/{id}", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			writeStatus(w, status.New(codes.InvalidArgument, err.Error()))
-			return
-		}
 		c := &profilev1.Customer{}
-		if err := protojson.Unmarshal(body, c); err != nil {
+		if err := readBody(r, c); err != nil {
 			writeStatus(w, status.New(codes.InvalidArgument, err.Error()))
 			return
 		}
@@ -204,6 +197,19 @@ func ServeHTTP(t testing.TB, f *Fake) string {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// readBody decodes r's body into m as JSON, or as binary protobuf under
+// Content-Type application/x-protobuf.
+func readBody(r *http.Request, m proto.Message) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if r.Header.Get("Content-Type") == "application/x-protobuf" {
+		return proto.Unmarshal(body, m)
+	}
+	return protojson.Unmarshal(body, m)
 }
 
 // writeJSON writes resp, or err as a status, as the gateway does.
