@@ -20,22 +20,29 @@ type customerFold struct {
 	created  bool // this transaction inserted the customer row
 }
 
+// A customer row with revision 0 exists only inside the transaction that
+// created it as provisional: the same transaction writes its features
+// (revision 1) or deletes it again. So a locked row at revision 0 is one
+// this transaction created.
+const provisionalRevision = 0
+
 // batchWriter is the engine-specific part of AppendEvents: each method is
-// one set-oriented step over the whole batch.
+// one set-oriented step over the whole batch. The steps that return
+// nothing may only be queued (see sqlstore.Tx.Exec).
 type batchWriter interface {
 	// insertProvisional creates the customers of ids (sorted) that do not
-	// exist, in StateProvisional with revision 0 (the feature write makes
-	// it 1), and returns the ids it created.
-	insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) ([]string, error)
+	// exist, in StateProvisional with provisionalRevision (the feature
+	// write makes it 1).
+	insertProvisional(ctx context.Context, tx *sqlstore.Tx, ids []string, times []int64) error
 	// lockFeatures locks the rows of the customers of ids (sorted) that
-	// exist, in id order, and sets their features and found.
-	lockFeatures(ctx context.Context, tx *sql.Tx, ids []string, byID map[string]*customerFold) error
+	// exist, in id order, and sets their features, found and created.
+	lockFeatures(ctx context.Context, tx *sqlstore.Tx, ids []string, byID map[string]*customerFold) error
 	// insertEvents inserts the events, skipping ids already in the log, and
 	// returns the sequence of each inserted event by id.
-	insertEvents(ctx context.Context, tx *sql.Tx, events []profile.Event, kinds, payloads []string) (map[string]int64, error)
+	insertEvents(ctx context.Context, tx *sqlstore.Tx, events []profile.Event, kinds, payloads []string) (map[string]int64, error)
 	// writeFeatures stores features, sets update_time and increments
 	// revision of each customer.
-	writeFeatures(ctx context.Context, tx *sql.Tx, ids, features []string, times []int64) error
+	writeFeatures(ctx context.Context, tx *sqlstore.Tx, ids, features []string, times []int64) error
 }
 
 func (s *Store) batchWriter() batchWriter {
@@ -69,7 +76,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold p
 
 	w := s.batchWriter()
 	results := make([]profile.AppendResult, len(events))
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InPipelinedTx(ctx, func(tx *sqlstore.Tx) error {
 		clear(results)
 		ids, byID, err := lockCustomers(ctx, tx, w, events)
 		if err != nil {
@@ -97,11 +104,12 @@ func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold p
 	return results, nil
 }
 
-// lockCustomers locks the rows of the customers of events in id order,
-// creating the missing ones as provisional, and loads their features. It
-// returns the sorted ids. A customer deleted or erased between the insert
-// that found it and the lock is created again.
-func lockCustomers(ctx context.Context, tx *sql.Tx, w batchWriter, events []profile.Event) ([]string, map[string]*customerFold, error) {
+// lockCustomers locks the rows of the customers of events in id order and
+// loads their features, then creates the missing ones as provisional and
+// locks those (so a batch whose customers exist creates none). It returns
+// the sorted ids. A customer deleted or erased between the insert that
+// found it and the lock is created again.
+func lockCustomers(ctx context.Context, tx *sqlstore.Tx, w batchWriter, events []profile.Event) ([]string, map[string]*customerFold, error) {
 	byID := map[string]*customerFold{}
 	times := map[string]int64{}
 	var ids []string
@@ -113,17 +121,15 @@ func lockCustomers(ctx context.Context, tx *sql.Tx, w batchWriter, events []prof
 		}
 	}
 	slices.Sort(ids)
-	for missing := ids; len(missing) > 0; {
-		missingTimes := make([]int64, len(missing))
-		for i, id := range missing {
-			missingTimes[i] = times[id]
-		}
-		created, err := w.insertProvisional(ctx, tx, missing, missingTimes)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, id := range created {
-			byID[id].created = true
+	for missing, create := ids, false; len(missing) > 0; create = true {
+		if create {
+			missingTimes := make([]int64, len(missing))
+			for i, id := range missing {
+				missingTimes[i] = times[id]
+			}
+			if err := w.insertProvisional(ctx, tx, missing, missingTimes); err != nil {
+				return nil, nil, err
+			}
 		}
 		if err := w.lockFeatures(ctx, tx, missing, byID); err != nil {
 			return nil, nil, err
@@ -142,7 +148,7 @@ func lockCustomers(ctx context.Context, tx *sql.Tx, w batchWriter, events []prof
 // foldCustomers folds each customer's accepted events into its features
 // and writes them, and deletes the customers lockCustomers created that
 // got no event (every event of theirs was a duplicate).
-func (s *Store) foldCustomers(ctx context.Context, tx *sql.Tx, w batchWriter, events []profile.Event, ids []string, byID map[string]*customerFold, fold profile.FoldFunc) error {
+func (s *Store) foldCustomers(ctx context.Context, tx *sqlstore.Tx, w batchWriter, events []profile.Event, ids []string, byID map[string]*customerFold, fold profile.FoldFunc) error {
 	var (
 		written, features []string
 		times             []int64
@@ -151,7 +157,7 @@ func (s *Store) foldCustomers(ctx context.Context, tx *sql.Tx, w batchWriter, ev
 		cf := byID[id]
 		if len(cf.events) == 0 {
 			if cf.created {
-				if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
+				if err := tx.Exec(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
 					return fmt.Errorf("store: remove unused provisional customer %s: %w", id, err)
 				}
 			}
@@ -174,22 +180,31 @@ func (s *Store) foldCustomers(ctx context.Context, tx *sql.Tx, w batchWriter, ev
 	return w.writeFeatures(ctx, tx, written, features, times)
 }
 
-// scanFeatures reads (customer_id, features) rows into byID and closes
-// them.
-func scanFeatures(rows *sql.Rows, byID map[string]*customerFold) error {
+// lockedColumns are the columns lockFeatures reads, for scanFeatures.
+const lockedColumns = `customer_id, features, revision`
+
+// scanFeatures reads lockedColumns rows into byID and closes them.
+func scanFeatures(rows sqlstore.Rows, byID map[string]*customerFold) error {
 	defer rows.Close()
 	for rows.Next() {
-		var id, features string
-		if err := rows.Scan(&id, &features); err != nil {
+		var (
+			id, features string
+			revision     int64
+		)
+		if err := rows.Scan(&id, &features, &revision); err != nil {
 			return fmt.Errorf("store: load features: %w", err)
 		}
 		if cf := byID[id]; cf != nil {
 			if err := decodeFeatures(cf, features); err != nil {
 				return err
 			}
+			cf.created = revision == provisionalRevision
 		}
 	}
 	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: load features: %w", err)
+	}
+	if err := rows.Close(); err != nil {
 		return fmt.Errorf("store: load features: %w", err)
 	}
 	return nil
@@ -210,7 +225,7 @@ func decodeFeatures(cf *customerFold, data string) error {
 // statements avoid parsing a large one and keeping a statement journal.
 type sqliteBatch struct{ db *sqlstore.DB }
 
-func (b sqliteBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []profile.Event, kinds, payloads []string) (map[string]int64, error) {
+func (b sqliteBatch) insertEvents(ctx context.Context, tx *sqlstore.Tx, events []profile.Event, kinds, payloads []string) (map[string]int64, error) {
 	stmt, err := b.prepare(ctx, tx, `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`)
 	if err != nil {
@@ -241,8 +256,8 @@ func (b sqliteBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []prof
 
 // prepare returns query prepared on tx's connection (once per connection
 // for the life of the database).
-func (b sqliteBatch) prepare(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	return b.db.TxStmt(ctx, tx, query)
+func (b sqliteBatch) prepare(ctx context.Context, tx *sqlstore.Tx, query string) (*sql.Stmt, error) {
+	return b.db.TxStmt(ctx, tx.SQL(), query)
 }
 
 // sqliteLoadChunk bounds the ids of one IN list, far below SQLite's
@@ -251,16 +266,16 @@ const sqliteLoadChunk = 500
 
 // lockFeatures needs no row locks: the immediate transaction holds the
 // database's write lock.
-func (sqliteBatch) lockFeatures(ctx context.Context, tx *sql.Tx, ids []string, byID map[string]*customerFold) error {
+func (sqliteBatch) lockFeatures(ctx context.Context, tx *sqlstore.Tx, ids []string, byID map[string]*customerFold) error {
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
 	for start := 0; start < len(args); start += sqliteLoadChunk {
 		end := min(start+sqliteLoadChunk, len(args))
-		query := `SELECT customer_id, features FROM customers WHERE customer_id IN (?` +
+		query := `SELECT ` + lockedColumns + ` FROM customers WHERE customer_id IN (?` +
 			strings.Repeat(", ?", end-start-1) + `)`
-		rows, err := tx.QueryContext(ctx, query, args[start:end]...)
+		rows, err := tx.SQL().QueryContext(ctx, query, args[start:end]...)
 		if err != nil {
 			return fmt.Errorf("store: load features: %w", err)
 		}
@@ -271,31 +286,22 @@ func (sqliteBatch) lockFeatures(ctx context.Context, tx *sql.Tx, ids []string, b
 	return nil
 }
 
-func (b sqliteBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) ([]string, error) {
+func (b sqliteBatch) insertProvisional(ctx context.Context, tx *sqlstore.Tx, ids []string, times []int64) error {
 	stmt, err := b.prepare(ctx, tx, fmt.Sprintf(`INSERT INTO customers (customer_id, state, create_time, update_time, revision)
-		VALUES (?, %d, ?, ?, 0) ON CONFLICT (customer_id) DO NOTHING`, int(profile.StateProvisional)))
+		VALUES (?, %d, ?, ?, %d) ON CONFLICT (customer_id) DO NOTHING`, int(profile.StateProvisional), provisionalRevision))
 	if err != nil {
-		return nil, fmt.Errorf("store: create provisional customers: %w", err)
+		return fmt.Errorf("store: create provisional customers: %w", err)
 	}
 	defer stmt.Close()
-	var created []string
 	for i, id := range ids {
-		res, err := stmt.ExecContext(ctx, id, times[i], times[i])
-		if err != nil {
-			return nil, fmt.Errorf("store: create provisional customer %s: %w", id, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return nil, fmt.Errorf("store: create provisional customer %s: %w", id, err)
-		}
-		if n == 1 {
-			created = append(created, id)
+		if _, err := stmt.ExecContext(ctx, id, times[i], times[i]); err != nil {
+			return fmt.Errorf("store: create provisional customer %s: %w", id, err)
 		}
 	}
-	return created, nil
+	return nil
 }
 
-func (b sqliteBatch) writeFeatures(ctx context.Context, tx *sql.Tx, ids, features []string, times []int64) error {
+func (b sqliteBatch) writeFeatures(ctx context.Context, tx *sqlstore.Tx, ids, features []string, times []int64) error {
 	stmt, err := b.prepare(ctx, tx, `UPDATE customers
 		SET features = ?, update_time = ?, revision = revision + 1 WHERE customer_id = ?`)
 	if err != nil {
@@ -311,11 +317,14 @@ func (b sqliteBatch) writeFeatures(ctx context.Context, tx *sql.Tx, ids, feature
 }
 
 // postgresBatch runs each step as one statement over arrays (unnest), so a
-// batch costs a handful of round trips whatever its size, and the
-// statement text is constant, so its prepared plan is reused.
+// batch costs a handful of statements whatever its size, and the statement
+// text is constant, so its prepared plan is reused. In the pipelined
+// transaction the batch takes three round trips: BEGIN with the lock, the
+// event insert, and the feature write with COMMIT (one more if customers
+// are missing).
 type postgresBatch struct{}
 
-func (postgresBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []profile.Event, kinds, payloads []string) (map[string]int64, error) {
+func (postgresBatch) insertEvents(ctx context.Context, tx *sqlstore.Tx, events []profile.Event, kinds, payloads []string) (map[string]int64, error) {
 	ids := make([]string, len(events))
 	customers := make([]string, len(events))
 	occurred := make([]int64, len(events))
@@ -325,7 +334,7 @@ func (postgresBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []prof
 		occurred[i], recorded[i] = nanos(e.OccurredAt), nanos(e.RecordTime)
 	}
 	// WITH ORDINALITY keeps the input order, so sequences follow it.
-	rows, err := tx.QueryContext(ctx, `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
+	rows, err := tx.Query(ctx, `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
 		SELECT u.event_id, u.customer_id, u.kind, u.occurred_at, u.record_time, u.payload
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[])
 			WITH ORDINALITY AS u(event_id, customer_id, kind, occurred_at, record_time, payload, n)
@@ -352,13 +361,16 @@ func (postgresBatch) insertEvents(ctx context.Context, tx *sql.Tx, events []prof
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: append events: %w", err)
 	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("store: append events: %w", err)
+	}
 	return seqs, nil
 }
 
 // lockFeatures locks in id order, so two batches that share customers
 // take their rows in the same order and cannot deadlock on them.
-func (postgresBatch) lockFeatures(ctx context.Context, tx *sql.Tx, ids []string, byID map[string]*customerFold) error {
-	rows, err := tx.QueryContext(ctx, `SELECT customer_id, features FROM customers
+func (postgresBatch) lockFeatures(ctx context.Context, tx *sqlstore.Tx, ids []string, byID map[string]*customerFold) error {
+	rows, err := tx.Query(ctx, `SELECT `+lockedColumns+` FROM customers
 		WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE`, ids)
 	if err != nil {
 		return fmt.Errorf("store: load features: %w", err)
@@ -366,33 +378,22 @@ func (postgresBatch) lockFeatures(ctx context.Context, tx *sql.Tx, ids []string,
 	return scanFeatures(rows, byID)
 }
 
-// insertProvisional inserts in id order, for the same reason.
-func (postgresBatch) insertProvisional(ctx context.Context, tx *sql.Tx, ids []string, times []int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`INSERT INTO customers (customer_id, state, create_time, update_time, revision)
-		SELECT u.id, %d, u.t, u.t, 0 FROM unnest($1::text[], $2::bigint[]) AS u(id, t)
+// insertProvisional inserts in id order, for the same reason. It is sent
+// with the lockFeatures that follows it.
+func (postgresBatch) insertProvisional(ctx context.Context, tx *sqlstore.Tx, ids []string, times []int64) error {
+	err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO customers (customer_id, state, create_time, update_time, revision)
+		SELECT u.id, %d, u.t, u.t, %d FROM unnest($1::text[], $2::bigint[]) AS u(id, t)
 		ORDER BY u.id
-		ON CONFLICT (customer_id) DO NOTHING
-		RETURNING customer_id`, int(profile.StateProvisional)), ids, times)
+		ON CONFLICT (customer_id) DO NOTHING`, int(profile.StateProvisional), provisionalRevision), ids, times)
 	if err != nil {
-		return nil, fmt.Errorf("store: create provisional customers: %w", err)
+		return fmt.Errorf("store: create provisional customers: %w", err)
 	}
-	defer rows.Close()
-	var created []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: create provisional customers: %w", err)
-		}
-		created = append(created, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: create provisional customers: %w", err)
-	}
-	return created, nil
+	return nil
 }
 
-func (postgresBatch) writeFeatures(ctx context.Context, tx *sql.Tx, ids, features []string, times []int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE customers AS c
+// writeFeatures is sent with COMMIT.
+func (postgresBatch) writeFeatures(ctx context.Context, tx *sqlstore.Tx, ids, features []string, times []int64) error {
+	err := tx.Exec(ctx, `UPDATE customers AS c
 		SET features = u.features, update_time = u.t, revision = c.revision + 1
 		FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(id, features, t)
 		WHERE c.customer_id = u.id`, ids, features, times)
