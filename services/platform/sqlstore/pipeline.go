@@ -17,26 +17,26 @@ var ErrPipelineUnsupported = errors.New("sqlstore: pipelined transactions need t
 
 // Tx is a transaction that sends statements in as few round trips as it
 // can. In a transaction of InPipelinedTx on PostgreSQL, BEGIN and the
-// statements run with Exec are held back and sent in one round trip with
-// the next Query, or with COMMIT (pgx's pipeline mode): a transaction that
-// reads once and then writes costs two round trips however many statements
-// it writes with. Otherwise (SQLite, or a database/sql transaction given to
-// WrapTx) each statement runs at once. Either way each statement is
-// prepared once per connection (TxStmt, or pgx's statement cache).
+// statements are held back and sent together, in one round trip, by Flush
+// or by the commit (pgx's pipeline mode): a transaction that reads once and
+// then writes costs two round trips however many statements it runs.
+// Otherwise (SQLite, or a database/sql transaction given to WrapTx) each
+// statement runs at once and Flush does nothing. Either way each statement
+// is prepared once per connection (TxStmt, or pgx's statement cache).
 type Tx struct {
 	db    *DB
 	sql   *sql.Tx   // nil in a pipelined PostgreSQL transaction
 	pg    *pgx.Conn // the pipelined transaction's connection
 	batch *pgx.Batch
-	begun bool // BEGIN has been sent
+	begun bool // BEGIN has been queued
 }
 
-// Rows is what Tx.Query returns: *sql.Rows, or pgx's rows of a pipeline.
+// Rows are what the scan function of Tx.Query reads: the rows of
+// *sql.Rows or of pgx.
 type Rows interface {
 	Next() bool
 	Scan(dest ...any) error
 	Err() error
-	Close() error
 }
 
 // WrapTx returns tx, a transaction of db (see InTx), as a Tx whose
@@ -52,7 +52,7 @@ func (t *Tx) SQL() *sql.Tx { return t.sql }
 
 // Exec runs query (in the dialect's placeholders) with args. In a
 // pipelined transaction it is only queued: its error, if any, is returned
-// by the next Query or by the commit, and it is never run if an earlier
+// by the next Flush or by the commit, and it is not run if an earlier
 // statement fails.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) error {
 	if t.sql == nil {
@@ -67,18 +67,42 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
-// Query runs query (in the dialect's placeholders) with args, after the
-// statements Exec queued, and returns its rows; close them before the next
-// statement.
-func (t *Tx) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+// Query runs query (in the dialect's placeholders) with args and calls
+// scan with its rows. In a pipelined transaction it is queued like Exec,
+// and scan runs when the next Flush or the commit reads the results; an
+// error scan returns is returned there.
+func (t *Tx) Query(ctx context.Context, scan func(rows Rows) error, query string, args ...any) error {
 	if t.sql == nil {
-		return t.sendQuery(ctx, query, args)
+		t.queue(query, args...).Query(func(rows pgx.Rows) error { return scan(rows) })
+		return nil
 	}
 	st, err := t.db.TxStmt(ctx, t.sql, query)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return st.QueryContext(ctx, args...)
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := scan(rows); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// Flush sends the statements queued so far and reads their results (a
+// pipelined transaction's round trip), and returns the first error.
+func (t *Tx) Flush(ctx context.Context) error {
+	if t.batch == nil {
+		return nil
+	}
+	br := t.pg.SendBatch(ctx, t.batch)
+	t.batch = nil
+	return br.Close()
 }
 
 // queue adds a statement to the next round trip, after BEGIN if the
@@ -94,43 +118,6 @@ func (t *Tx) queue(query string, args ...any) *pgx.QueuedQuery {
 	return t.batch.Queue(query, args...)
 }
 
-// send sends the queued statements and empties the queue.
-func (t *Tx) send(ctx context.Context) pgx.BatchResults {
-	br := t.pg.SendBatch(ctx, t.batch)
-	t.batch = nil
-	return br
-}
-
-func (t *Tx) sendQuery(ctx context.Context, query string, args []any) (Rows, error) {
-	t.queue(query, args...)
-	n := t.batch.Len()
-	br := t.send(ctx)
-	for range n - 1 {
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return nil, err
-		}
-	}
-	rows, err := br.Query()
-	if err != nil {
-		_ = br.Close()
-		return nil, err
-	}
-	return &batchRows{Rows: rows, results: br}, nil
-}
-
-// batchRows are the rows of the last statement of a round trip; closing
-// them reads the end of the round trip.
-type batchRows struct {
-	pgx.Rows
-	results pgx.BatchResults
-}
-
-func (r *batchRows) Close() error {
-	r.Rows.Close()
-	return r.results.Close()
-}
-
 // commit sends the queued statements with COMMIT.
 func (t *Tx) commit(ctx context.Context) error {
 	if !t.begun {
@@ -142,7 +129,7 @@ func (t *Tx) commit(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err := t.send(ctx).Close(); err != nil {
+	if err := t.Flush(ctx); err != nil {
 		t.rollback(ctx) // COMMIT is skipped after a failed statement
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}

@@ -24,27 +24,25 @@ func pipelineDB(t *testing.T, fn func(t *testing.T, ctx context.Context, db *sql
 	})
 }
 
-// queryN reads n of item id in tx.
+// queryN reads n of item id in tx (-1: no such item).
 func queryN(ctx context.Context, db *sqlstore.DB, tx *sqlstore.Tx, id string) (int, error) {
-	rows, err := tx.Query(ctx, db.Rebind(`SELECT n FROM items WHERE id = ?`), id)
+	n := -1
+	err := tx.Query(ctx, func(rows sqlstore.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, db.Rebind(`SELECT n FROM items WHERE id = ?`), id)
 	if err != nil {
 		return 0, err
 	}
-	defer rows.Close()
-	n := -1 // no row
-	for rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	return n, rows.Close()
+	return n, tx.Flush(ctx)
 }
 
-// TestPipelinedTxCommits: statements run with Exec are run before the next
-// Query, in order, and all of them are committed together.
+// TestPipelinedTxCommits: statements run in order, a Query's rows are
+// there after Flush, and all of them are committed together.
 func TestPipelinedTxCommits(t *testing.T) {
 	pipelineDB(t, func(t *testing.T, ctx context.Context, db *sqlstore.DB) {
 		var seen int
@@ -147,11 +145,11 @@ func TestPipelinedTxRetriesDeadlock(t *testing.T) {
 				if i == 1 {
 					once.Do(func() { locked.Done(); locked.Wait() })
 				}
-				rows, err := tx.Query(ctx, lock, id)
-				if err != nil {
-					return err
+				err := tx.Query(ctx, func(sqlstore.Rows) error { return nil }, lock, id)
+				if err == nil {
+					err = tx.Flush(ctx)
 				}
-				if err := rows.Close(); err != nil {
+				if err != nil {
 					return err
 				}
 			}

@@ -203,35 +203,29 @@ const selectCustomer = `SELECT ` + customerColumns + ` FROM customers WHERE cust
 // lockCustomer reads one customer in tx and locks its row until the end
 // of tx.
 func (s *Store) lockCustomer(ctx context.Context, tx *sqlstore.Tx, id string) (profile.Customer, error) {
-	rows, err := tx.Query(ctx, s.db.Rebind(selectCustomer+s.forUpdate()), id)
-	if err != nil {
-		return profile.Customer{}, customerError(id, err)
+	var (
+		c     profile.Customer
+		found bool
+	)
+	err := tx.Query(ctx, func(rows sqlstore.Rows) error {
+		if !rows.Next() {
+			return nil
+		}
+		found = true
+		var err error
+		c, err = scanCustomer(rows)
+		return err
+	}, s.db.Rebind(selectCustomer+s.forUpdate()), id)
+	if err == nil {
+		err = tx.Flush(ctx)
 	}
-	c, err := scanOneCustomer(rows)
+	if err == nil && !found {
+		err = sql.ErrNoRows
+	}
 	if err != nil {
 		return profile.Customer{}, customerError(id, err)
 	}
 	return c, nil
-}
-
-// scanOneCustomer scans the first row of rows, or returns sql.ErrNoRows,
-// and closes them.
-func scanOneCustomer(rows sqlstore.Rows) (profile.Customer, error) {
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return profile.Customer{}, err
-		}
-		if err := rows.Close(); err != nil {
-			return profile.Customer{}, err
-		}
-		return profile.Customer{}, sql.ErrNoRows
-	}
-	c, err := scanCustomer(rows)
-	if err != nil {
-		return profile.Customer{}, err
-	}
-	return c, rows.Close()
 }
 
 // customerError is the error of reading customer id.
@@ -258,20 +252,19 @@ func (s *Store) insertCustomer(ctx context.Context, tx *sqlstore.Tx, c profile.C
 	if onConflictNothing {
 		query += ` ON CONFLICT (customer_id) DO NOTHING`
 	}
-	rows, err := tx.Query(ctx, s.db.Rebind(query+` RETURNING customer_id`),
+	var inserted bool
+	err = tx.Query(ctx, func(rows sqlstore.Rows) error {
+		inserted = rows.Next()
+		return nil
+	}, s.db.Rebind(query+` RETURNING customer_id`),
 		c.ID, c.FullName, c.Email, c.Phone, c.Birthday, c.TimeZone, c.Country,
 		nanos(c.RegistrationTime), c.RegistrationChannel,
 		int64(c.Consent.Email), int64(c.Consent.SMS), int64(c.Consent.Push),
 		tags, int64(c.State), features, nanos(c.CreateTime), nanos(c.UpdateTime), c.Revision)
-	if err != nil {
-		return false, err
+	if err == nil {
+		err = tx.Flush(ctx)
 	}
-	defer rows.Close()
-	inserted := rows.Next()
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	return inserted, rows.Close()
+	return inserted, err
 }
 
 // writeProfile writes the profile fields, state, update time and revision
