@@ -374,13 +374,7 @@ func TestReadersStopBelowWritesInFlight(t *testing.T) {
 
 	// The slow batch stops inside its event insert, after its event took
 	// its sequence.
-	release := holdInsert(t, ctx, db, "slow")
-	slow := make(chan error, 1)
-	go func() {
-		_, err := s.AppendEvents(ctx, []profile.Event{orderEvent("slow", "a", 1)}, fold)
-		slow <- err
-	}()
-	waitForLockWait(t, ctx, db)
+	slow, release := appendHeld(t, ctx, db, s, orderEvent("slow", "a", 1))
 	res, err := s.AppendEvents(ctx, []profile.Event{orderEvent("fast", "b", 2)}, fold)
 	if err != nil {
 		t.Fatalf("fast AppendEvents (another customer, while the slow one is in flight): %v", err)
@@ -436,6 +430,20 @@ func holdInsert(t *testing.T, ctx context.Context, db *sqlstore.DB, id string) (
 	}
 }
 
+// appendHeld starts appending e and returns once the append is held
+// inside its insert (holdInsert); done gets its error after release.
+func appendHeld(t *testing.T, ctx context.Context, db *sqlstore.DB, s *store.Store, e profile.Event) (done <-chan error, release func()) {
+	t.Helper()
+	release = holdInsert(t, ctx, db, e.ID)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.AppendEvents(ctx, []profile.Event{e}, fold)
+		errc <- err
+	}()
+	waitForLockWait(t, ctx, db)
+	return errc, release
+}
+
 // TestAppendEventIDTakenMeanwhile: a batch for customer b looks its event
 // id up while a batch for customer a has inserted the same id and not yet
 // committed. Once that one commits, b's insert fails on the unique id, and
@@ -445,13 +453,7 @@ func TestAppendEventIDTakenMeanwhile(t *testing.T) {
 	s := migrated(t, db)
 	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
-	release := holdInsert(t, ctx, db, "e1")
-	first := make(chan error, 1)
-	go func() {
-		_, err := s.AppendEvents(ctx, []profile.Event{orderEvent("e1", "a", 1)}, fold)
-		first <- err
-	}()
-	waitForLockWait(t, ctx, db)
+	first, release := appendHeld(t, ctx, db, s, orderEvent("e1", "a", 1))
 	second := make(chan []profile.AppendResult, 1)
 	go func() {
 		res, err := s.AppendEvents(ctx, []profile.Event{orderEvent("e1", "b", 1)}, fold)
