@@ -29,6 +29,9 @@ type appendBatch struct {
 	events          []profile.Event
 	kinds, payloads []string // encoded payloads, by event
 	results         []profile.AppendResult
+	// assumeNew skips the lookup of duplicates where the insert fails on
+	// them anyway (PostgreSQL): the first attempt of AppendEvents.
+	assumeNew bool
 }
 
 // batchWriter is the engine-specific part of AppendEvents: each method is
@@ -44,8 +47,9 @@ type batchWriter interface {
 	// exist, in id order, and sets their features, found and created.
 	lockFeatures(ctx context.Context, tx *sqlstore.Tx, ids []string, byID map[string]*customerFold) error
 	// markDuplicates sets Duplicate in the results of the events whose id
-	// is in the log already. (SQLite learns that by inserting the events,
-	// and sets the sequences of the others too.)
+	// is in the log already, or, if b.assumeNew and a duplicate fails
+	// insertEvents, may do nothing. (SQLite learns about duplicates by
+	// inserting the events, and sets the sequences of the others too.)
 	markDuplicates(ctx context.Context, tx *sqlstore.Tx, b *appendBatch) error
 	// insertEvents inserts the events not marked duplicate that are not
 	// inserted yet and sets their sequences.
@@ -63,14 +67,15 @@ func (s *Store) batchWriter() batchWriter {
 }
 
 // appendAttempts bounds how often AppendEvents runs its transaction when
-// an event id it found new is appended meanwhile by a batch for other
-// customers: its insert then fails on the unique event id, and the next
-// attempt finds the event a duplicate.
+// its insert fails on the unique event id: on the first attempt, which
+// assumes every event is new (most batches are not re-sent), when an
+// event is a duplicate; on later attempts, which look the ids up first,
+// when an event id is appended meanwhile by a batch for other customers.
 const appendAttempts = 3
 
 // AppendEvents implements profile.Store. The whole batch is one
 // transaction: lock the rows of the batch's customers in id order and
-// read their features, look up which event ids are in the log already,
+// read their features, find the duplicate event ids (markDuplicates),
 // create and lock the missing customers as provisional, fold the other
 // events in memory, insert them (see announceInsert), write each
 // customer's features back once, and delete the customers it created that
@@ -96,6 +101,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []profile.Event, fold p
 	}
 	var err error
 	for attempt := 1; ; attempt++ {
+		b.assumeNew = attempt == 1
 		err = s.db.InPipelinedTx(ctx, func(tx *sqlstore.Tx) error { return s.appendTx(ctx, tx, b, fold) })
 		if err == nil || attempt == appendAttempts || !s.db.IsUniqueViolation(err) {
 			break

@@ -11,16 +11,21 @@ import (
 // postgresBatch runs each step as one statement over arrays (unnest), so a
 // batch costs a handful of statements whatever its size, and the statement
 // text is constant, so its prepared plan is reused. In the pipelined
-// transaction they take two round trips: BEGIN, the lock and the duplicate
-// lookup; then the event insert, the feature write and COMMIT (one more
-// when customers are missing).
+// transaction they take two round trips: BEGIN and the lock (and the
+// duplicate lookup, see markDuplicates); then the event insert, the
+// feature write and COMMIT (one more when customers are missing).
 type postgresBatch struct{}
 
-// markDuplicates looks the event ids up. It runs after the customers'
-// rows are locked, so it sees every event of theirs; an event of another
-// customer with one of these ids committed later fails insertEvents on
-// the unique id, and AppendEvents runs again.
+// markDuplicates looks the event ids up, unless b.assumeNew: then a
+// duplicate fails insertEvents on the unique event id (one index lookup
+// per event instead of two), and AppendEvents runs again without
+// assumeNew. The lookup runs after the customers' rows are locked, so it
+// sees every event of theirs; an event of another customer with one of
+// these ids committed later fails insertEvents too.
 func (postgresBatch) markDuplicates(ctx context.Context, tx *sqlstore.Tx, b *appendBatch) error {
+	if b.assumeNew {
+		return nil
+	}
 	ids := make([]string, len(b.events))
 	index := make(map[string]int, len(b.events))
 	for i, e := range b.events {
@@ -46,7 +51,7 @@ func (postgresBatch) markDuplicates(ctx context.Context, tx *sqlstore.Tx, b *app
 // insertEvents inserts the events not marked duplicate, in input order
 // (WITH ORDINALITY), so their sequences follow it. A plain insert costs
 // PostgreSQL less than ON CONFLICT DO NOTHING (a speculative insertion per
-// row), and markDuplicates already removed the duplicates.
+// row); see markDuplicates for the duplicates.
 func (postgresBatch) insertEvents(ctx context.Context, tx *sqlstore.Tx, b *appendBatch) error {
 	var (
 		ids, customers, kinds, payloads []string
