@@ -19,7 +19,7 @@ type postgresBatch struct{}
 // markDuplicates looks the event ids up, unless b.assumeNew: then a
 // duplicate fails insertEvents on the unique event id (one index lookup
 // per event instead of two), and AppendEvents runs again without
-// assumeNew. The lookup runs after the customers' rows are locked, so it
+// assumeNew. (Each such failure is an error line in the server's log.) The lookup runs after the customers' rows are locked, so it
 // sees every event of theirs; an event of another customer with one of
 // these ids committed later fails insertEvents too.
 func (postgresBatch) markDuplicates(ctx context.Context, tx *sqlstore.Tx, b *appendBatch) error {
