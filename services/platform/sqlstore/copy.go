@@ -93,15 +93,8 @@ func (db *DB) ScanEach(ctx context.Context, query string, args []any, dest []any
 	})
 }
 
-// rowScanner is what database/sql's and pgx's result rows have in common.
-type rowScanner interface {
-	Next() bool
-	Scan(dest ...any) error
-	Err() error
-}
-
 // scanRows scans each row into dest and calls fn after each.
-func scanRows(rows rowScanner, dest []any, fn func() error) error {
+func scanRows(rows Rows, dest []any, fn func() error) error {
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return err

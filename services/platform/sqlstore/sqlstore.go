@@ -343,11 +343,17 @@ func (db *DB) InConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) 
 }
 
 func (db *DB) inTx(ctx context.Context, withConn bool, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	return db.retry(ctx, func() error { return db.runTx(ctx, withConn, fn) })
+}
+
+// retry runs attempt, one transaction, again while it fails with a
+// transient conflict, and prepares the statements TxStmt met after each.
+func (db *DB) retry(ctx context.Context, attempt func() error) error {
 	var err error
 	// 2–4 ms before the second attempt, doubling up to 64–128 ms.
 	bo := backoff.Backoff{Min: 4 * time.Millisecond, Max: 128 * time.Millisecond}
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if attempt > 0 {
+	for n := 0; n < maxAttempts; n++ {
+		if n > 0 {
 			if db.retried != nil {
 				db.retried(err)
 			}
@@ -355,7 +361,7 @@ func (db *DB) inTx(ctx context.Context, withConn bool, fn func(conn *sql.Conn, t
 				return errors.Join(err, werr)
 			}
 		}
-		err = db.runTx(ctx, withConn, fn)
+		err = attempt()
 		db.prepareWanted(ctx)
 		if err == nil || !db.isRetryable(err) {
 			return err

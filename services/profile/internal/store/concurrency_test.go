@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -371,24 +372,9 @@ func TestReadersStopBelowWritesInFlight(t *testing.T) {
 		return head
 	}
 
-	// The slow batch stops in its fold: its event is inserted, not
-	// committed.
-	inFold, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	slowFold := func(f *profile.Features, e profile.Event) {
-		once.Do(func() { close(inFold); <-release })
-		fold(f, e)
-	}
-	slow := make(chan error, 1)
-	go func() {
-		_, err := s.AppendEvents(ctx, []profile.Event{orderEvent("slow", "a", 1)}, slowFold)
-		slow <- err
-	}()
-	select {
-	case <-inFold:
-	case err := <-slow:
-		t.Fatalf("slow AppendEvents: %v", err)
-	}
+	// The slow batch stops inside its event insert, after its event took
+	// its sequence.
+	slow, release := appendHeld(t, ctx, db, s, orderEvent("slow", "a", 1))
 	res, err := s.AppendEvents(ctx, []profile.Event{orderEvent("fast", "b", 2)}, fold)
 	if err != nil {
 		t.Fatalf("fast AppendEvents (another customer, while the slow one is in flight): %v", err)
@@ -400,7 +386,7 @@ func TestReadersStopBelowWritesInFlight(t *testing.T) {
 		t.Errorf("head while a lower sequence is in flight: got %d, want 0", head)
 	}
 
-	close(release)
+	release()
 	if err := <-slow; err != nil {
 		t.Fatalf("slow AppendEvents: %v", err)
 	}
@@ -409,6 +395,86 @@ func TestReadersStopBelowWritesInFlight(t *testing.T) {
 	}
 	if head := mustHead(); head != res[0].Sequence {
 		t.Errorf("head: got %d, want %d", head, res[0].Sequence)
+	}
+}
+
+// holdInsert makes the transactions that insert event id into the log
+// wait inside that insert (after the event took its sequence and its
+// place in the unique index of event ids) until release is called: a
+// trigger of the test's database waits for an advisory lock the test
+// holds.
+func holdInsert(t *testing.T, ctx context.Context, db *sqlstore.DB, id string) (release func()) {
+	t.Helper()
+	holder, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holder.Close() })
+	for _, stmt := range []string{
+		`SELECT pg_advisory_lock(4242)`,
+		`CREATE FUNCTION hold_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.event_id = '` + id + `' THEN PERFORM pg_advisory_xact_lock_shared(4242); END IF;
+			RETURN NEW;
+		END $$`,
+		`CREATE TRIGGER hold_insert AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION hold_insert()`,
+	} {
+		if _, err := holder.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return func() {
+		if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_unlock(4242)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// appendHeld starts appending e and returns once the append is held
+// inside its insert (holdInsert); done gets its error after release.
+func appendHeld(t *testing.T, ctx context.Context, db *sqlstore.DB, s *store.Store, e profile.Event) (done <-chan error, release func()) {
+	t.Helper()
+	release = holdInsert(t, ctx, db, e.ID)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.AppendEvents(ctx, []profile.Event{e}, fold)
+		errc <- err
+	}()
+	waitForLockWait(t, ctx, db)
+	return errc, release
+}
+
+// TestAppendEventIDTakenMeanwhile: a batch for customer b looks its event
+// id up while a batch for customer a has inserted the same id and not yet
+// committed. Once that one commits, b's insert fails on the unique id, and
+// b's append runs again: its event is a duplicate, and b is not created.
+func TestAppendEventIDTakenMeanwhile(t *testing.T) {
+	db, _ := sqlstoretest.PostgresDSN(t)
+	s := migrated(t, db)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	first, release := appendHeld(t, ctx, db, s, orderEvent("e1", "a", 1))
+	second := make(chan []profile.AppendResult, 1)
+	go func() {
+		res, err := s.AppendEvents(ctx, []profile.Event{orderEvent("e1", "b", 1)}, fold)
+		if err != nil {
+			t.Errorf("AppendEvents for b: %v", err)
+		}
+		second <- res
+	}()
+	waitForLockWaits(t, ctx, db, 2) // b waits for a's uncommitted e1
+	release()
+	if err := <-first; err != nil {
+		t.Fatalf("AppendEvents for a: %v", err)
+	}
+	if res := <-second; len(res) != 1 || !res[0].Duplicate {
+		t.Errorf("results for b: got %+v, want one duplicate", res)
+	}
+	if _, err := s.GetCustomer(ctx, "b"); !errors.Is(err, profile.ErrCustomerNotFound) {
+		t.Errorf("customer b: got %v, want not found", err)
+	}
+	if c, err := s.GetCustomer(ctx, "a"); err != nil || c.Features.OrderCount != 1 {
+		t.Errorf("customer a: got %d orders (%v), want 1", c.Features.OrderCount, err)
 	}
 }
 
@@ -462,15 +528,22 @@ func TestAppendRecreatesCustomerDeletedMeanwhile(t *testing.T) {
 // lock held by another.
 func waitForLockWait(t *testing.T, ctx context.Context, db *sqlstore.DB) {
 	t.Helper()
+	waitForLockWaits(t, ctx, db, 1)
+}
+
+// waitForLockWaits returns once n sessions of db's database wait for
+// locks.
+func waitForLockWaits(t *testing.T, ctx context.Context, db *sqlstore.DB, n int) {
+	t.Helper()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		var n int
+		var waiting int
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
 			t.Fatalf("pg_stat_activity: %v", err)
 		}
-		if n > 0 {
+		if waiting >= n {
 			return
 		}
 		select {

@@ -148,15 +148,14 @@ var announceInsert = `(SELECT pg_advisory_xact_lock_shared(
 
 // insertEvent appends one event that is folded into no features (a system
 // event).
-func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, e profile.Event, kind, payload string) error {
+func (s *Store) insertEvent(ctx context.Context, tx *sqlstore.Tx, e profile.Event, kind, payload string) error {
 	query := `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
 		VALUES (?, ?, ?, ?, ?, ?)`
 	if s.db.Dialect == sqlstore.Postgres {
 		query = `INSERT INTO events (event_id, customer_id, kind, occurred_at, record_time, payload)
 			SELECT $1, $2, $3, $4::bigint, $5::bigint, $6 WHERE ` + announceInsert
 	}
-	_, err := tx.ExecContext(ctx, query, e.ID, e.CustomerID, kind, nanos(e.OccurredAt), nanos(e.RecordTime), payload)
-	return err
+	return tx.Exec(ctx, query, e.ID, e.CustomerID, kind, nanos(e.OccurredAt), nanos(e.RecordTime), payload)
 }
 
 // logHorizon returns the highest sequence a reader of the whole log may
@@ -199,37 +198,47 @@ func (s *Store) forUpdate() string {
 	return "" // the immediate transaction already holds the write lock
 }
 
-// getCustomer reads one customer, in tx if it is not nil; lock also locks
-// its row until the end of tx.
-func (s *Store) getCustomer(ctx context.Context, tx *sql.Tx, id string, lock bool) (profile.Customer, error) {
-	query := `SELECT ` + customerColumns + ` FROM customers WHERE customer_id = ?`
-	if lock {
-		query += s.forUpdate()
-	}
+const selectCustomer = `SELECT ` + customerColumns + ` FROM customers WHERE customer_id = ?`
+
+// lockCustomer reads one customer in tx and locks its row until the end
+// of tx.
+func (s *Store) lockCustomer(ctx context.Context, tx *sqlstore.Tx, id string) (profile.Customer, error) {
 	var (
-		stmt *sql.Stmt
-		err  error
+		c     profile.Customer
+		found bool
 	)
-	if tx != nil {
-		stmt, err = s.db.TxStmt(ctx, tx, s.db.Rebind(query))
-	} else {
-		stmt, err = s.db.Prepared(ctx, s.db.Rebind(query))
+	err := tx.Query(ctx, func(rows sqlstore.Rows) error {
+		if !rows.Next() {
+			return nil
+		}
+		found = true
+		var err error
+		c, err = scanCustomer(rows)
+		return err
+	}, s.db.Rebind(selectCustomer+s.forUpdate()), id)
+	if err == nil {
+		err = tx.Flush(ctx)
+	}
+	if err == nil && !found {
+		err = sql.ErrNoRows
 	}
 	if err != nil {
-		return profile.Customer{}, fmt.Errorf("store: get customer %s: %w", id, err)
-	}
-	c, err := scanCustomer(stmt.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return profile.Customer{}, fmt.Errorf("%w: %s", profile.ErrCustomerNotFound, id)
-	}
-	if err != nil {
-		return profile.Customer{}, fmt.Errorf("store: get customer %s: %w", id, err)
+		return profile.Customer{}, customerError(id, err)
 	}
 	return c, nil
 }
 
-// insertCustomer writes every column of c as a new row.
-func (s *Store) insertCustomer(ctx context.Context, tx *sql.Tx, c profile.Customer, onConflictNothing bool) (bool, error) {
+// customerError is the error of reading customer id.
+func customerError(id string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %s", profile.ErrCustomerNotFound, id)
+	}
+	return fmt.Errorf("store: get customer %s: %w", id, err)
+}
+
+// insertCustomer writes every column of c as a new row and reports
+// whether it did (not if onConflictNothing and the customer exists).
+func (s *Store) insertCustomer(ctx context.Context, tx *sqlstore.Tx, c profile.Customer, onConflictNothing bool) (bool, error) {
 	tags, err := encodeTags(c.Tags)
 	if err != nil {
 		return false, err
@@ -243,26 +252,29 @@ func (s *Store) insertCustomer(ctx context.Context, tx *sql.Tx, c profile.Custom
 	if onConflictNothing {
 		query += ` ON CONFLICT (customer_id) DO NOTHING`
 	}
-	res, err := tx.ExecContext(ctx, s.db.Rebind(query),
+	var inserted bool
+	err = tx.Query(ctx, func(rows sqlstore.Rows) error {
+		inserted = rows.Next()
+		return nil
+	}, s.db.Rebind(query+` RETURNING customer_id`),
 		c.ID, c.FullName, c.Email, c.Phone, c.Birthday, c.TimeZone, c.Country,
 		nanos(c.RegistrationTime), c.RegistrationChannel,
 		int64(c.Consent.Email), int64(c.Consent.SMS), int64(c.Consent.Push),
 		tags, int64(c.State), features, nanos(c.CreateTime), nanos(c.UpdateTime), c.Revision)
-	if err != nil {
-		return false, err
+	if err == nil {
+		err = tx.Flush(ctx)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return inserted, err
 }
 
 // writeProfile writes the profile fields, state, update time and revision
 // of c, and syncs customer_tags from old to c.Tags.
-func (s *Store) writeProfile(ctx context.Context, tx *sql.Tx, c profile.Customer, oldTags []string) error {
+func (s *Store) writeProfile(ctx context.Context, tx *sqlstore.Tx, c profile.Customer, oldTags []string) error {
 	tags, err := encodeTags(c.Tags)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, s.db.Rebind(`UPDATE customers SET
+	err = tx.Exec(ctx, s.db.Rebind(`UPDATE customers SET
 		full_name = ?, email = ?, phone = ?, birthday = ?, time_zone = ?, country = ?,
 		registration_time = ?, registration_channel = ?,
 		consent_email = ?, consent_sms = ?, consent_push = ?,
@@ -278,17 +290,17 @@ func (s *Store) writeProfile(ctx context.Context, tx *sql.Tx, c profile.Customer
 	return s.syncTags(ctx, tx, c.ID, oldTags, c.Tags)
 }
 
-func (s *Store) syncTags(ctx context.Context, tx *sql.Tx, id string, oldTags, newTags []string) error {
+func (s *Store) syncTags(ctx context.Context, tx *sqlstore.Tx, id string, oldTags, newTags []string) error {
 	for _, t := range oldTags {
 		if !slices.Contains(newTags, t) {
-			if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customer_tags WHERE tag = ? AND customer_id = ?`), t, id); err != nil {
+			if err := tx.Exec(ctx, s.db.Rebind(`DELETE FROM customer_tags WHERE tag = ? AND customer_id = ?`), t, id); err != nil {
 				return fmt.Errorf("store: remove tag: %w", err)
 			}
 		}
 	}
 	for _, t := range newTags {
 		if !slices.Contains(oldTags, t) {
-			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO customer_tags (tag, customer_id) VALUES (?, ?)
+			if err := tx.Exec(ctx, s.db.Rebind(`INSERT INTO customer_tags (tag, customer_id) VALUES (?, ?)
 				ON CONFLICT (tag, customer_id) DO NOTHING`), t, id); err != nil {
 				return fmt.Errorf("store: add tag: %w", err)
 			}
@@ -300,7 +312,7 @@ func (s *Store) syncTags(ctx context.Context, tx *sql.Tx, id string, oldTags, ne
 // CreateCustomer implements profile.Store.
 func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer, event profile.CustomerEventFunc) (profile.Customer, error) {
 	var out profile.Customer
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InPipelinedTx(ctx, func(tx *sqlstore.Tx) error {
 		c := c
 		c.Revision = 1
 		c.Features = profile.Features{}
@@ -315,7 +327,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer, event pr
 			out = c
 			return s.appendCustomerEvent(ctx, tx, event, profile.Customer{}, c)
 		}
-		existing, err := s.getCustomer(ctx, tx, c.ID, true)
+		existing, err := s.lockCustomer(ctx, tx, c.ID)
 		if err != nil {
 			return err
 		}
@@ -340,7 +352,15 @@ func (s *Store) CreateCustomer(ctx context.Context, c profile.Customer, event pr
 
 // GetCustomer implements profile.Store.
 func (s *Store) GetCustomer(ctx context.Context, id string) (profile.Customer, error) {
-	return s.getCustomer(ctx, nil, id, false)
+	stmt, err := s.db.Prepared(ctx, s.db.Rebind(selectCustomer))
+	if err != nil {
+		return profile.Customer{}, customerError(id, err)
+	}
+	c, err := scanCustomer(stmt.QueryRowContext(ctx, id))
+	if err != nil {
+		return profile.Customer{}, customerError(id, err)
+	}
+	return c, nil
 }
 
 // ListCustomers implements profile.Store.
@@ -397,8 +417,8 @@ func (s *Store) ListCustomers(ctx context.Context, f profile.CustomerFilter) ([]
 // UpdateCustomer implements profile.Store.
 func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *profile.Customer) error, event profile.CustomerEventFunc) (profile.Customer, error) {
 	var out profile.Customer
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		old, err := s.getCustomer(ctx, tx, id, true)
+	err := s.db.InPipelinedTx(ctx, func(tx *sqlstore.Tx) error {
+		old, err := s.lockCustomer(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -427,11 +447,12 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, fn func(c *profil
 // (profile.ErrCustomerHasEvents), whatever check says, so the log never
 // refers to activity of a customer that is gone.
 func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c profile.Customer) error, event profile.CustomerEventFunc) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, func(sqlTx *sql.Tx) error {
+		tx := s.db.WrapTx(sqlTx)
 		// Appends lock the customer's row before they add its events, and
 		// create it again if it is gone by then, so none adds one while
 		// this holds the row.
-		c, err := s.getCustomer(ctx, tx, id, true)
+		c, err := s.lockCustomer(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -443,7 +464,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c prof
 			args = append(args, string(k))
 		}
 		var one int
-		err = tx.QueryRowContext(ctx, s.db.Rebind(`SELECT 1 FROM events WHERE customer_id = ?
+		err = sqlTx.QueryRowContext(ctx, s.db.Rebind(`SELECT 1 FROM events WHERE customer_id = ?
 			AND kind NOT IN (?`+strings.Repeat(", ?", len(profile.SystemKinds)-1)+`) LIMIT 1`), args...).Scan(&one)
 		switch {
 		case err == nil:
@@ -451,10 +472,10 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c prof
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("store: delete customer %s: %w", id, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
+		if _, err := sqlTx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
 			return fmt.Errorf("store: delete customer %s: %w", id, err)
 		}
-		if err := s.forgetResponses(ctx, tx, id); err != nil {
+		if err := s.forgetResponses(ctx, sqlTx, id); err != nil {
 			return err
 		}
 		return s.appendCustomerEvent(ctx, tx, event, c, profile.Customer{})
@@ -464,7 +485,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, id string, check func(c prof
 // appendCustomerEvent appends the system event event returns for a write of
 // a customer, if any. The caller holds the customer's row (locked, inserted
 // or deleted in tx).
-func (s *Store) appendCustomerEvent(ctx context.Context, tx *sql.Tx, event profile.CustomerEventFunc, before, after profile.Customer) error {
+func (s *Store) appendCustomerEvent(ctx context.Context, tx *sqlstore.Tx, event profile.CustomerEventFunc, before, after profile.Customer) error {
 	if event == nil {
 		return nil
 	}
@@ -611,15 +632,16 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 		return 0, err
 	}
 	var rekeyed int64
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		c, err := s.getCustomer(ctx, tx, id, true)
+	err = s.db.InTx(ctx, func(sqlTx *sql.Tx) error {
+		tx := s.db.WrapTx(sqlTx)
+		c, err := s.lockCustomer(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if c.State == profile.StateErased {
 			return fmt.Errorf("%w (customer %s)", profile.ErrCustomerErased, id)
 		}
-		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE events SET customer_id = ? WHERE customer_id = ?`), p.AnonymousID, id)
+		res, err := sqlTx.ExecContext(ctx, s.db.Rebind(`UPDATE events SET customer_id = ? WHERE customer_id = ?`), p.AnonymousID, id)
 		if err != nil {
 			return fmt.Errorf("store: re-key events of %s: %w", id, err)
 		}
@@ -628,7 +650,7 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 		}
 		// Tags are personal data: drop them from the re-keyed
 		// customer_updated events as from the customer.
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE events SET payload = ? WHERE customer_id = ? AND kind = ?`),
+		if _, err := sqlTx.ExecContext(ctx, s.db.Rebind(`UPDATE events SET payload = ? WHERE customer_id = ? AND kind = ?`),
 			"{}", p.AnonymousID, string(profile.KindCustomerUpdated)); err != nil {
 			return fmt.Errorf("store: remove tags from events of %s: %w", id, err)
 		}
@@ -643,10 +665,10 @@ func (s *Store) EraseCustomer(ctx context.Context, id string, erased profile.Eve
 		if _, err := s.insertCustomer(ctx, tx, anon, false); err != nil {
 			return fmt.Errorf("store: write anonymous customer for %s: %w", id, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
+		if _, err := sqlTx.ExecContext(ctx, s.db.Rebind(`DELETE FROM customers WHERE customer_id = ?`), id); err != nil {
 			return fmt.Errorf("store: delete erased customer %s: %w", id, err)
 		}
-		if err := s.forgetResponses(ctx, tx, id); err != nil {
+		if err := s.forgetResponses(ctx, sqlTx, id); err != nil {
 			return err
 		}
 		erased := erased
