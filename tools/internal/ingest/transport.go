@@ -51,7 +51,7 @@ const maxResponseBytes = 16 << 20
 // as JSON, and the gateway decoding that JSON, cost more than recording them.
 const ProtobufContentType = "application/x-protobuf"
 
-// Gateway sends batches and updates as binary protobuf to the gateway at baseURL
+// Gateway sends batches as binary protobuf, and updates as JSON, to the gateway at baseURL
 // (e.g. "http://127.0.0.1:8080"). A nil client means http.DefaultClient.
 func Gateway(baseURL string, client *http.Client) Profile {
 	if client == nil {
@@ -66,31 +66,36 @@ type gatewaySender struct {
 }
 
 func (g gatewaySender) BatchRecordEvents(ctx context.Context, req *profilev1.BatchRecordEventsRequest) (*profilev1.BatchRecordEventsResponse, error) {
+	body, err := proto.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: encode: %w", err)
+	}
 	resp := &profilev1.BatchRecordEventsResponse{}
-	return resp, g.call(ctx, http.MethodPost, g.base+BatchRecordPath, req, resp)
+	return resp, g.call(ctx, http.MethodPost, g.base+BatchRecordPath, ProtobufContentType, body, resp)
 }
 
 // UpdateCustomer is PATCH /v1/customers/{id}?updateMask=…, the customer
-// as the body.
+// as the body, in JSON: the gateway takes a PATCH body in JSON only.
 func (g gatewaySender) UpdateCustomer(ctx context.Context, req *profilev1.UpdateCustomerRequest) (*profilev1.UpdateCustomerResponse, error) {
 	u := g.base + "/v1/" + req.GetCustomer().GetName() + "?" +
 		url.Values{"updateMask": {strings.Join(req.GetUpdateMask().GetPaths(), ",")}}.Encode()
+	body, err := protojson.Marshal(req.GetCustomer())
+	if err != nil {
+		return nil, fmt.Errorf("ingest: encode: %w", err)
+	}
 	resp := &profilev1.UpdateCustomerResponse{}
-	return resp, g.call(ctx, http.MethodPatch, u, req.GetCustomer(), resp)
+	return resp, g.call(ctx, http.MethodPatch, u, "application/json", body, resp)
 }
 
-// call sends body as protobuf to u and decodes the JSON answer into out; a
-// non-200 answer is an *HTTPError, a failure to reach the gateway Unavailable.
-func (g gatewaySender) call(ctx context.Context, method, u string, body, out proto.Message) error {
-	data, err := proto.Marshal(body)
-	if err != nil {
-		return fmt.Errorf("ingest: encode: %w", err)
-	}
-	hreq, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(data))
+// call sends body, of the given content type, to u and decodes the JSON
+// answer into out; a non-200 answer is an *HTTPError, a failure to reach the
+// gateway Unavailable.
+func (g gatewaySender) call(ctx context.Context, method, u, contentType string, body []byte, out proto.Message) error {
+	hreq, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	hreq.Header.Set("Content-Type", ProtobufContentType)
+	hreq.Header.Set("Content-Type", contentType)
 	hreq.Header.Set("Accept", "application/json")
 	hresp, err := g.client.Do(hreq)
 	if err != nil {
@@ -101,7 +106,7 @@ func (g gatewaySender) call(ctx context.Context, method, u string, body, out pro
 		return status.Error(codes.Unavailable, err.Error())
 	}
 	defer hresp.Body.Close()
-	data, err = io.ReadAll(io.LimitReader(hresp.Body, maxResponseBytes))
+	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxResponseBytes))
 	if err != nil {
 		return status.Errorf(codes.Unavailable, "read response: %v", err)
 	}

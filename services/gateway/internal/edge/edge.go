@@ -94,6 +94,11 @@ func (e *Edge) Handler() http.Handler {
 		// matcher says. The gateway is where callers are authenticated, so
 		// the header stops here.
 		r.Header.Del("Authorization")
+		if r.Method == http.MethodPatch && isProtobuf(r) {
+			_, out := runtime.MarshalerForRequest(e.mux, r)
+			runtime.DefaultHTTPErrorHandler(r.Context(), e.mux, out, w, r, patchNeedsJSON)
+			return
+		}
 		if e.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
 			if r.ContentLength > e.maxBody {
 				_, out := runtime.MarshalerForRequest(e.mux, r)

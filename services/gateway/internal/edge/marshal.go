@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"net/http"
 	"reflect"
 	"strings"
 	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -59,6 +62,18 @@ func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 // as gRPC would carry it. Bulk clients use it: decoding a large JSON batch
 // costs the gateway several times what the backend spends recording it.
 const MIMEProtobuf = "application/x-protobuf"
+
+// patchNeedsJSON answers a PATCH with a protobuf body: an update's field
+// mask, when the query gives none, is the set of fields present in a JSON
+// body, which binary protobuf cannot express.
+var patchNeedsJSON = gatewayError(http.StatusUnsupportedMediaType, codes.InvalidArgument, ReasonMalformedRequest,
+	"a PATCH body must be JSON (Content-Type application/json): the fields it names are the update; binary protobuf bodies are taken by POST routes only", nil)
+
+// isProtobuf tells whether r's body is declared as binary protobuf.
+func isProtobuf(r *http.Request) bool {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return ct == MIMEProtobuf
+}
 
 // protobufBody reads request bodies as binary protobuf and writes answers,
 // errors included, with the embedded JSON marshaler: answers stay JSON

@@ -98,3 +98,35 @@ func TestProtobufBodyErrors(t *testing.T) {
 		})
 	}
 }
+
+// A PATCH takes its update mask from the fields of a JSON body, so a
+// protobuf body is refused with a message that says what to send instead,
+// and the backend is never called.
+func TestProtobufPatchRefused(t *testing.T) {
+	srv, rec := newServer(t, 1<<20)
+	body, err := proto.Marshal(&profilev1.Customer{FullName: "Ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPatch, srv.URL+"/v1/customers/c1?updateMask=fullName", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", edge.MIMEProtobuf+"; charset=binary")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st rpcStatus
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusUnsupportedMediaType || st.Code != 3 || len(st.Details) != 1 ||
+		st.Details[0].Reason != edge.ReasonMalformedRequest || !strings.Contains(st.Message, "must be JSON") {
+		t.Errorf("PATCH with a protobuf body: HTTP %d %+v; want 415, INVALID_ARGUMENT, MALFORMED_REQUEST saying to send JSON", resp.StatusCode, st)
+	}
+	if rec.customer != nil {
+		t.Errorf("backend called with %v", rec.customer)
+	}
+}
