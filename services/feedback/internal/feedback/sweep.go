@@ -1,0 +1,112 @@
+package feedback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// sweepPage is how many due tickets a sweep reads at a time.
+const sweepPage = 1000
+
+// Locker takes the cluster-wide escalation lock; TryLock fails with an
+// error wrapping ErrEscalationInProgress (or another error) when it is
+// held elsewhere. election.Locker implements it.
+type Locker interface {
+	TryLock(ctx context.Context) (unlock func(), err error)
+}
+
+// localLock is the Locker without etcd: one sweep per process.
+type localLock chan struct{}
+
+func (l localLock) TryLock(context.Context) (func(), error) {
+	select {
+	case l <- struct{}{}:
+		return func() { <-l }, nil
+	default:
+		return nil, ErrEscalationInProgress
+	}
+}
+
+// WithLocker sets the lock that keeps escalation sweeps one at a time
+// (default: one per process).
+func WithLocker(l Locker) Option { return func(s *Service) { s.locker = l } }
+
+// Escalate runs an escalation sweep as of asOf (zero: now): every active
+// ticket whose next step is due gets the steps due, once each, and the
+// webhooks they ask for. It returns the finished operation.
+func (s *Service) Escalate(ctx context.Context, asOf time.Time, scheduled bool) (*Operation, error) {
+	unlock, err := s.locker.TryLock(ctx)
+	if err != nil {
+		if !errors.Is(err, ErrEscalationInProgress) {
+			err = fmt.Errorf("%w: %w", ErrEscalationInProgress, err)
+		}
+		return nil, err
+	}
+	defer unlock()
+	now := s.now()
+	if asOf.IsZero() {
+		asOf = now
+	}
+	op := Operation{ID: s.newID(), AsOf: asOf.UTC(), CreateTime: now, Scheduled: scheduled}
+	if err := s.store.CreateOperation(ctx, op); err != nil {
+		return nil, err
+	}
+	if err := s.sweep(ctx, &op); err != nil {
+		op.Failed, op.ErrorMessage = true, err.Error()
+	}
+	op.Done, op.EndTime = true, s.now()
+	if err := s.store.UpdateOperation(context.WithoutCancel(ctx), op); err != nil {
+		return nil, err
+	}
+	return &op, nil
+}
+
+// sweep pages through the due tickets and escalates each.
+func (s *Service) sweep(ctx context.Context, op *Operation) error {
+	policies, err := s.store.ListPolicies(ctx)
+	if err != nil {
+		return err
+	}
+	name := "escalations/" + op.ID
+	after := ""
+	for {
+		ids, err := s.store.DueTicketIDs(ctx, op.AsOf, after, sweepPage)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			var notices []Notice
+			t, err := s.store.UpdateTicket(ctx, id, func(t *Ticket) error {
+				before := len(t.Escalations)
+				notices = t.Escalate(findPolicy(policies, t.PolicyID), op.AsOf, name)
+				op.StepsApplied += int64(len(t.Escalations) - before)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			op.TicketsScanned++
+			s.notify(ctx, notices, t)
+		}
+		if len(ids) < sweepPage {
+			return nil
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// notify sends the webhooks; a failure is logged: the step is recorded.
+func (s *Service) notify(ctx context.Context, notices []Notice, t *Ticket) {
+	for _, n := range notices {
+		if err := s.notifier.Notify(ctx, n, t); err != nil {
+			s.logger.WarnContext(ctx, "feedback: escalation webhook", "ticket", t.ID, "step", n.StepID, "url", n.URL, "error", err)
+		}
+	}
+}
+
+// GetOperation returns an escalation sweep.
+func (s *Service) GetOperation(ctx context.Context, id string) (*Operation, error) {
+	return s.store.GetOperation(ctx, id)
+}
