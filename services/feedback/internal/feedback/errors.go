@@ -14,13 +14,11 @@ var (
 	ErrTicketClosed         = errors.New("feedback: ticket is closed")
 	ErrInvalidRule          = errors.New("feedback: invalid rule")
 	ErrAlreadyExists        = errors.New("feedback: already exists")
-	ErrPolicyNotFound       = errors.New("feedback: sla policy not found")
 	ErrSurveyNotFound       = errors.New("feedback: survey not found")
 	ErrResponseNotFound     = errors.New("feedback: survey response not found")
 	ErrEscalationNotFound   = errors.New("feedback: escalation not found")
 	ErrEscalationInProgress = errors.New("feedback: escalation in progress")
 	ErrETagMismatch         = errors.New("feedback: etag mismatch")
-	ErrInvalidPageToken     = errors.New("feedback: invalid page token")
 )
 
 // InvalidArgument returns the bad-argument error for field.
@@ -36,3 +34,8 @@ func (e *TransitionError) Error() string {
 
 // Unwrap returns ErrInvalidTransition.
 func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
+
+// ErrorMetadata gives the current and requested status to the API error.
+func (e *TransitionError) ErrorMetadata() map[string]string {
+	return map[string]string{"current_status": string(e.From), "requested_status": string(e.To)}
+}

@@ -140,3 +140,27 @@ func (s *Service) ListTickets(ctx context.Context, f TicketFilter, after string,
 
 // ETag is a ticket's entity tag.
 func (t *Ticket) ETag() string { return strconv.Quote(strconv.FormatInt(t.Version, 10)) }
+
+// TicketView is a ticket with its SLA clocks and states at a moment.
+type TicketView struct {
+	*Ticket
+	Clocks                 Clocks
+	FirstReply, Resolution SLAState
+	Now                    time.Time
+}
+
+// Describe returns the views of tickets now.
+func (s *Service) Describe(ctx context.Context, tickets ...*Ticket) ([]TicketView, error) {
+	policies, err := s.store.ListPolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := make([]TicketView, len(tickets))
+	for i, t := range tickets {
+		p := findPolicy(policies, t.PolicyID)
+		out[i] = TicketView{Ticket: t, Clocks: p.Measure(t.History, now), FirstReply: t.FirstReplyState(now),
+			Resolution: t.ResolutionState(p, now), Now: now}
+	}
+	return out, nil
+}

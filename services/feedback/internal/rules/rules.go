@@ -7,6 +7,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"cel.dev/cel-go/cel"
@@ -35,6 +36,11 @@ type CompileError struct {
 // Error implements error.
 func (e *CompileError) Error() string {
 	return fmt.Sprintf("rules: condition line %d, column %d: %s", e.Line, e.Column, e.Message)
+}
+
+// ErrorMetadata gives the position of the problem to the API error.
+func (e *CompileError) ErrorMetadata() map[string]string {
+	return map[string]string{"line": strconv.Itoa(e.Line), "column": strconv.Itoa(e.Column)}
 }
 
 // Unwrap returns feedback.ErrInvalidRule.
