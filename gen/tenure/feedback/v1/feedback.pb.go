@@ -714,8 +714,6 @@ const (
 	ErrorReason_INVALID_RULE ErrorReason = 3
 	// A rule, policy or survey with the given id already exists.
 	ErrorReason_ALREADY_EXISTS ErrorReason = 4
-	// No SLA policy has the given id.
-	ErrorReason_POLICY_NOT_FOUND ErrorReason = 5
 	// No survey has the given id.
 	ErrorReason_SURVEY_NOT_FOUND ErrorReason = 6
 	// No survey response has the given id.
@@ -742,7 +740,6 @@ var (
 		2:  "INVALID_TRANSITION",
 		3:  "INVALID_RULE",
 		4:  "ALREADY_EXISTS",
-		5:  "POLICY_NOT_FOUND",
 		6:  "SURVEY_NOT_FOUND",
 		7:  "RESPONSE_NOT_FOUND",
 		8:  "ESCALATION_NOT_FOUND",
@@ -758,7 +755,6 @@ var (
 		"INVALID_TRANSITION":       2,
 		"INVALID_RULE":             3,
 		"ALREADY_EXISTS":           4,
-		"POLICY_NOT_FOUND":         5,
 		"SURVEY_NOT_FOUND":         6,
 		"RESPONSE_NOT_FOUND":       7,
 		"ESCALATION_NOT_FOUND":     8,
@@ -4629,14 +4625,13 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\x11REWARD_STATE_NONE\x10\x01\x12\x18\n" +
 	"\x14REWARD_STATE_GRANTED\x10\x02\x12 \n" +
 	"\x1cREWARD_STATE_ALREADY_GRANTED\x10\x03\x12\x1c\n" +
-	"\x18REWARD_STATE_UNAVAILABLE\x10\x04*\xcd\x02\n" +
+	"\x18REWARD_STATE_UNAVAILABLE\x10\x04*\xcf\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TICKET_NOT_FOUND\x10\x01\x12\x16\n" +
 	"\x12INVALID_TRANSITION\x10\x02\x12\x10\n" +
 	"\fINVALID_RULE\x10\x03\x12\x12\n" +
 	"\x0eALREADY_EXISTS\x10\x04\x12\x14\n" +
-	"\x10POLICY_NOT_FOUND\x10\x05\x12\x14\n" +
 	"\x10SURVEY_NOT_FOUND\x10\x06\x12\x16\n" +
 	"\x12RESPONSE_NOT_FOUND\x10\a\x12\x18\n" +
 	"\x14ESCALATION_NOT_FOUND\x10\b\x12\x1a\n" +
@@ -4645,7 +4640,7 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\x12\x16\n" +
 	"\x12INVALID_PAGE_TOKEN\x10\v\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\f\x12\x11\n" +
-	"\rTICKET_CLOSED\x10\r2\xd3\x15\n" +
+	"\rTICKET_CLOSED\x10\r\"\x04\b\x05\x10\x05*\x10POLICY_NOT_FOUND2\xd3\x15\n" +
 	"\x0fFeedbackService\x12\x86\x01\n" +
 	"\fCreateTicket\x12'.tenure.feedback.v1.CreateTicketRequest\x1a(.tenure.feedback.v1.CreateTicketResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x06ticketb\x06ticket\"\v/v1/tickets\x12\x81\x01\n" +
 	"\tGetTicket\x12$.tenure.feedback.v1.GetTicketRequest\x1a%.tenure.feedback.v1.GetTicketResponse\"'\x82\xd3\xe4\x93\x02\x1eb\x06ticket\x12\x14/v1/{name=tickets/*}\x90\x02\x01\x12v\n" +
