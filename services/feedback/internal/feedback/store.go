@@ -22,6 +22,10 @@ type TicketStore interface {
 	// UpdateTicket reads the ticket, lets fn change it and writes it back
 	// in one transaction; fn's error aborts the change.
 	UpdateTicket(ctx context.Context, id string, fn func(*Ticket) error) (*Ticket, error)
+	// UpdateTickets is UpdateTicket for each id, in one transaction.
+	UpdateTickets(ctx context.Context, ids []string, fn func(*Ticket) error) ([]*Ticket, error)
+	// CreateTickets is CreateTicket for each, in one transaction.
+	CreateTickets(ctx context.Context, tickets []*Ticket) error
 	// ListTickets returns up to limit tickets matching f after the
 	// ticket with id after (empty: from the start), newest first.
 	ListTickets(ctx context.Context, f TicketFilter, after string, limit int) ([]Ticket, error)

@@ -76,19 +76,24 @@ func (s *Service) sweep(ctx context.Context, op *Operation) error {
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			var notices []Notice
-			t, err := s.store.UpdateTicket(ctx, id, func(t *Ticket) error {
-				before := len(t.Escalations)
-				notices = t.Escalate(findPolicy(policies, t.PolicyID), op.AsOf, name)
-				op.StepsApplied += int64(len(t.Escalations) - before)
-				return nil
-			})
-			if err != nil {
-				return err
+		// A retried transaction calls fn again: notices are replaced, and
+		// steps are counted from the entries naming this sweep.
+		notices := map[string][]Notice{}
+		tickets, err := s.store.UpdateTickets(ctx, ids, func(t *Ticket) error {
+			notices[t.ID] = t.Escalate(findPolicy(policies, t.PolicyID), op.AsOf, name)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		op.TicketsScanned += int64(len(tickets))
+		for _, t := range tickets {
+			for _, e := range t.Escalations {
+				if e.Escalation == name {
+					op.StepsApplied++
+				}
 			}
-			op.TicketsScanned++
-			s.notify(ctx, notices, t)
+			s.notify(ctx, notices[t.ID], t)
 		}
 		if len(ids) < sweepPage {
 			return nil

@@ -102,15 +102,23 @@ func ticketArgs(t *feedback.Ticket) ([]any, error) {
 // CreateTicket implements feedback.TicketStore. A ticket of a customer
 // starts with its profile contact pending.
 func (s *Store) CreateTicket(ctx context.Context, t *feedback.Ticket) error {
-	args, err := ticketArgs(t)
+	vals, err := insertArgs(t)
 	if err != nil {
 		return err
 	}
-	t.Version = 1
-	vals := append([]any{t.ID}, args[:len(args)-1]...)
-	vals = append(vals, boolInt(t.CustomerID != ""), t.Version, args[len(args)-1])
 	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO tickets (`+ticketCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), vals...)
 	return s.exists(err, "ticket", t.ID)
+}
+
+// insertArgs are the values of every column of a new ticket (version 1).
+func insertArgs(t *feedback.Ticket) ([]any, error) {
+	args, err := ticketArgs(t)
+	if err != nil {
+		return nil, err
+	}
+	t.Version = 1
+	vals := append([]any{t.ID}, args[:len(args)-1]...)
+	return append(vals, boolInt(t.CustomerID != ""), t.Version, args[len(args)-1]), nil
 }
 
 func (s *Store) getTicket(ctx context.Context, q queryer, id, suffix string) (*feedback.Ticket, error) {
@@ -132,33 +140,75 @@ func (s *Store) GetTicket(ctx context.Context, id string) (*feedback.Ticket, err
 // UpdateTicket implements feedback.TicketStore: it locks the row, lets fn
 // change the ticket and writes it back with the next version.
 func (s *Store) UpdateTicket(ctx context.Context, id string, fn func(*feedback.Ticket) error) (*feedback.Ticket, error) {
-	var out *feedback.Ticket
+	out, err := s.UpdateTickets(ctx, []string{id}, fn)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// UpdateTickets implements feedback.TicketStore: UpdateTicket for each id,
+// in one transaction.
+func (s *Store) UpdateTickets(ctx context.Context, ids []string, fn func(*feedback.Ticket) error) ([]*feedback.Ticket, error) {
+	var out []*feedback.Ticket
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		t, err := s.getTicket(ctx, tx, id, s.forUpdate())
-		if err != nil {
-			return err
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-		args, err := ticketArgs(t)
-		if err != nil {
-			return err
-		}
-		t.Version++
+		out = out[:0]
 		stmt, err := s.db.TxStmt(ctx, tx, s.q(`UPDATE tickets SET customer_id = ?, status = ?, queue = ?, priority = ?, active = ?,
 			create_time = ?, first_reply_due = ?, first_reply_time = ?, resolution_due = ?, solve_time = ?, next_escalation = ?,
 			data = ?, version = ? WHERE ticket_id = ?`))
 		if err != nil {
 			return err
 		}
-		if _, err := stmt.ExecContext(ctx, append(args, t.Version, id)...); err != nil {
-			return fmt.Errorf("store: update ticket: %w", err)
+		for _, id := range ids {
+			t, err := s.updateOne(ctx, tx, stmt, id, fn)
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
 		}
-		out = t
 		return nil
 	})
 	return out, err
+}
+
+func (s *Store) updateOne(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, id string, fn func(*feedback.Ticket) error) (*feedback.Ticket, error) {
+	t, err := s.getTicket(ctx, tx, id, s.forUpdate())
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(t); err != nil {
+		return nil, err
+	}
+	args, err := ticketArgs(t)
+	if err != nil {
+		return nil, err
+	}
+	t.Version++
+	if _, err := stmt.ExecContext(ctx, append(args, t.Version, id)...); err != nil {
+		return nil, fmt.Errorf("store: update ticket: %w", err)
+	}
+	return t, nil
+}
+
+// CreateTickets implements feedback.TicketStore: CreateTicket for each, in
+// one transaction (imports and benchmarks).
+func (s *Store) CreateTickets(ctx context.Context, tickets []*feedback.Ticket) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := s.db.TxStmt(ctx, tx, s.q(`INSERT INTO tickets (`+ticketCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+		if err != nil {
+			return err
+		}
+		for _, t := range tickets {
+			vals, err := insertArgs(t)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, vals...); err != nil {
+				return s.exists(err, "ticket", t.ID)
+			}
+		}
+		return nil
+	})
 }
 
 // ListTickets implements feedback.TicketStore.

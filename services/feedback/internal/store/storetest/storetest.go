@@ -24,6 +24,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"TicketRoundTrip", testTicketRoundTrip},
 		{"UpdateTicket", testUpdateTicket},
+		{"Batches", testBatches},
 		{"ListTickets", testListTickets},
 		{"DueAndContacts", testDueAndContacts},
 		{"Rules", testRules},
@@ -269,5 +270,29 @@ func testOperations(t *testing.T, s feedback.Store) {
 	}
 	if _, err := s.GetOperation(ctx, "nope"); !errors.Is(err, feedback.ErrEscalationNotFound) {
 		t.Fatalf("unknown operation: got %v", err)
+	}
+}
+
+func testBatches(t *testing.T, s feedback.Store) {
+	batch := []*feedback.Ticket{ticket("a", "c-1", feedback.StatusOpen, t0), ticket("b", "c-2", feedback.StatusOpen, t0)}
+	if err := s.CreateTickets(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateTickets(ctx, []*feedback.Ticket{ticket("c", "c-3", feedback.StatusOpen, t0), ticket("a", "c-1", feedback.StatusOpen, t0)}); !errors.Is(err, feedback.ErrAlreadyExists) {
+		t.Fatalf("batch with a duplicate: got %v, want ErrAlreadyExists", err)
+	}
+	if _, err := s.GetTicket(ctx, "c"); !errors.Is(err, feedback.ErrTicketNotFound) {
+		t.Fatalf("a failed batch kept ticket c: %v", err)
+	}
+	got, err := s.UpdateTickets(ctx, []string{"a", "b"}, func(tk *feedback.Ticket) error { tk.Queue = "moved"; return nil })
+	if err != nil || len(got) != 2 || got[0].Version != 2 || got[1].Queue != "moved" {
+		t.Fatalf("update batch: %v, %v", got, err)
+	}
+	_, err = s.UpdateTickets(ctx, []string{"a", "nope"}, func(tk *feedback.Ticket) error { tk.Queue = "lost"; return nil })
+	if !errors.Is(err, feedback.ErrTicketNotFound) {
+		t.Fatalf("batch with an unknown id: got %v, want ErrTicketNotFound", err)
+	}
+	if a, _ := s.GetTicket(ctx, "a"); a.Queue != "moved" {
+		t.Fatalf("a failed batch changed ticket a: queue %q", a.Queue)
 	}
 }
