@@ -284,6 +284,9 @@ func testBatches(t *testing.T, s feedback.Store) {
 	if _, err := s.GetTicket(ctx, "c"); !errors.Is(err, feedback.ErrTicketNotFound) {
 		t.Fatalf("a failed batch kept ticket c: %v", err)
 	}
+	if got, err := s.UpdateTickets(ctx, nil, func(*feedback.Ticket) error { return nil }); err != nil || len(got) != 0 {
+		t.Fatalf("update no tickets: %v, %v", got, err)
+	}
 	got, err := s.UpdateTickets(ctx, []string{"a", "b"}, func(tk *feedback.Ticket) error { tk.Queue = "moved"; return nil })
 	if err != nil || len(got) != 2 || got[0].Version != 2 || got[1].Queue != "moved" {
 		t.Fatalf("update batch: %v, %v", got, err)
