@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
@@ -51,6 +52,10 @@ type App struct {
 	etcd   *clientv3.Client
 	srv    *grpcserver.Server
 	svc    *feedback.Service
+	// leading is whether this replica runs the schedule; sweeps counts the
+	// sweeps its schedule ran.
+	leading atomic.Bool
+	sweeps  atomic.Int64
 }
 
 // New builds the service: it opens and migrates the database and listens.
@@ -136,6 +141,12 @@ func (l lockerOf) TryLock(ctx context.Context) (func(), error) {
 	return unlock, err
 }
 
+// Leading reports whether this replica runs the escalation schedule.
+func (a *App) Leading() bool { return a.leading.Load() }
+
+// ScheduledSweeps returns how many sweeps this replica's schedule ran.
+func (a *App) ScheduledSweeps() int64 { return a.sweeps.Load() }
+
 // Addr is the address the gRPC server listens on.
 func (a *App) Addr() string { return a.srv.Addr() }
 
@@ -177,6 +188,8 @@ func (a *App) runSchedule(ctx context.Context) {
 // until ctx is done.
 func (a *App) schedule(ctx context.Context) {
 	a.logger.Info("feedback: leading the escalation schedule", "interval", a.cfg.EscalationInterval)
+	a.leading.Store(true)
+	defer a.leading.Store(false)
 	tick := time.NewTicker(a.cfg.EscalationInterval)
 	defer tick.Stop()
 	for {
@@ -188,6 +201,7 @@ func (a *App) schedule(ctx context.Context) {
 		if _, err := a.svc.Escalate(ctx, time.Time{}, true); err != nil && ctx.Err() == nil {
 			a.logger.Warn("feedback: scheduled escalation", "error", err)
 		}
+		a.sweeps.Add(1)
 		if err := a.svc.RetryContacts(ctx, contactRetryBatch); err != nil && ctx.Err() == nil {
 			a.logger.Warn("feedback: retry profile contacts", "error", err)
 		}
