@@ -7,15 +7,19 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 )
 
-func ticketsShow(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "tickets", "show", "ID [--gateway URL | --grpc HOST:PORT] [--output text|json]")
+// showOne runs a command that fetches one thing by a positional id and
+// prints it: get returns the message and its text form.
+func showOne[M proto.Message](ctx context.Context, env Env, args []string, group, name, what string,
+	get func(ctx context.Context, c feedbackAPI, id string) (M, error), text func(io.Writer, M) error) error {
+	fs := newFlagSet(env, group, name, "ID [--gateway URL | --grpc HOST:PORT] [--output text|json]")
 	ff := addFeedbackFlags(fs)
-	id, err := parseWithID(fs, args, "a ticket id")
+	id, err := parseWithID(fs, args, what)
 	if err != nil {
 		return err
 	}
@@ -24,11 +28,19 @@ func ticketsShow(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeAPI()
-	t, err := c.GetTicket(ctx, "tickets/"+id)
+	m, err := get(ctx, c, id)
 	if err != nil {
-		return fmt.Errorf("ticket %s: %w", id, err)
+		return fmt.Errorf("%s: %w", id, err)
 	}
-	return ff.print(env.Stdout, t, func(w io.Writer) error { return printTicket(w, t) })
+	return ff.print(env.Stdout, m, func(w io.Writer) error { return text(w, m) })
+}
+
+func ticketsShow(ctx context.Context, env Env, args []string) error {
+	return showOne(ctx, env, args, "tickets", "show", "a ticket id",
+		func(ctx context.Context, c feedbackAPI, id string) (*feedbackv1.Ticket, error) {
+			return c.GetTicket(ctx, "tickets/"+id)
+		},
+		printTicket)
 }
 
 func printTicket(w io.Writer, t *feedbackv1.Ticket) error {
@@ -94,22 +106,10 @@ func ticketsRun(ctx context.Context, env Env, args []string) error {
 }
 
 func surveysReport(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "surveys", "report", "SURVEY_ID [--gateway URL | --grpc HOST:PORT] [--output text|json]")
-	ff := addFeedbackFlags(fs)
-	id, err := parseWithID(fs, args, "a survey id")
-	if err != nil {
-		return err
-	}
-	c, closeAPI, err := ff.open()
-	if err != nil {
-		return err
-	}
-	defer closeAPI()
-	r, err := c.GetSurveyReport(ctx, "surveys/"+id+"/report")
-	if err != nil {
-		return fmt.Errorf("survey %s: %w", id, err)
-	}
-	return ff.print(env.Stdout, r, func(w io.Writer) error { return printSurveyReport(w, r) })
+	return showOne(ctx, env, args, "surveys", "report", "a survey id",
+		func(ctx context.Context, c feedbackAPI, id string) (*feedbackv1.SurveyReport, error) {
+			return c.GetSurveyReport(ctx, "surveys/"+id+"/report")
+		}, printSurveyReport)
 }
 
 func printSurveyReport(w io.Writer, r *feedbackv1.SurveyReport) error {

@@ -160,32 +160,59 @@ func (s *Store) UpdateTickets(ctx context.Context, ids []string, fn func(*feedba
 		if err != nil {
 			return err
 		}
-		// customer_id and create_time never change: leaving them out of
-		// SET spares SQLite the customer index.
-		stmt, err := s.db.TxStmt(ctx, tx, s.q(`UPDATE tickets SET status = ?, queue = ?, priority = ?, active = ?,
-			first_reply_due = ?, first_reply_time = ?, resolution_due = ?, solve_time = ?, next_escalation = ?,
-			data = ?, version = ? WHERE ticket_id = ?`))
-		if err != nil {
-			return err
-		}
+		w := ticketWriter{s: s, tx: tx}
 		for _, t := range tickets {
+			status, queue := t.Status, t.Queue
 			if err := fn(t); err != nil {
 				return err
 			}
-			args, err := ticketArgs(t)
-			if err != nil {
+			if err := w.write(ctx, t, t.Status != status || t.Queue != queue); err != nil {
 				return err
-			}
-			t.Version++
-			args = append(append(args[1:5], args[6:]...), t.Version, t.ID)
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				return fmt.Errorf("store: update ticket: %w", err)
 			}
 		}
 		out = tickets
 		return nil
 	})
 	return out, err
+}
+
+// ticketWriter writes changed tickets in one transaction. customer_id and
+// create_time never change, and status and queue seldom do: SQLite
+// rewrites an index whenever SET names one of its columns, so the common
+// statement leaves the indexed columns that did not change out.
+type ticketWriter struct {
+	s               *Store
+	tx              *sql.Tx
+	full, unindexed *sql.Stmt
+}
+
+func (w *ticketWriter) write(ctx context.Context, t *feedback.Ticket, indexed bool) error {
+	args, err := ticketArgs(t)
+	if err != nil {
+		return err
+	}
+	t.Version++
+	// args: customer_id, status, queue, priority, active, create_time,
+	// first_reply_due … next_escalation, data.
+	rest := append(append([]any{}, args[3:5]...), args[6:]...)
+	rest = append(rest, t.Version, t.ID)
+	stmt := &w.unindexed
+	query := `UPDATE tickets SET priority = ?, active = ?, first_reply_due = ?, first_reply_time = ?, resolution_due = ?,
+		solve_time = ?, next_escalation = ?, data = ?, version = ? WHERE ticket_id = ?`
+	if indexed {
+		stmt, query = &w.full, `UPDATE tickets SET status = ?, queue = ?, priority = ?, active = ?, first_reply_due = ?,
+			first_reply_time = ?, resolution_due = ?, solve_time = ?, next_escalation = ?, data = ?, version = ? WHERE ticket_id = ?`
+		rest = append([]any{args[1], args[2]}, rest...)
+	}
+	if *stmt == nil {
+		if *stmt, err = w.s.db.TxStmt(ctx, w.tx, w.s.q(query)); err != nil {
+			return err
+		}
+	}
+	if _, err := (*stmt).ExecContext(ctx, rest...); err != nil {
+		return fmt.Errorf("store: update ticket: %w", err)
+	}
+	return nil
 }
 
 // lockTickets reads (and on PostgreSQL locks) the tickets with ids, in the
