@@ -103,6 +103,7 @@ test: build
 RACE_PACKAGES := $(addprefix ./services/platform/,discovery election eventlog grpcclient idempotency sqlstore grpcserver stack) \
 	./services/profile/internal/store ./services/profile/app \
 	$(addprefix ./services/segmentation/internal/,consumer engine membership) ./services/segmentation/app \
+	./services/feedback/internal/store ./services/feedback/app \
 	./services/gateway/app
 race:
 	go test -race $(GO_TEST_FLAGS) -count=1 -timeout 12m $(RACE_PACKAGES)
