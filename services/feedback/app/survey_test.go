@@ -68,6 +68,21 @@ func testSurveyJourney(t *testing.T, engine string) {
 	if len(rep.GetReport().GetChannels()) != 1 || rep.GetReport().GetChannels()[0].GetKey() != "email" || len(rep.GetReport().GetDetractorComments()) != 2 {
 		t.Fatalf("report groups %v; want one channel (email) and two detractor comments", rep.GetReport())
 	}
+	// An answer sent twice with one request id is recorded once, with one
+	// follow-up ticket.
+	twice := &feedbackv1.SubmitSurveyResponseRequest{Parent: "surveys/delivery", RequestId: "answer-c-y",
+		Response: &feedbackv1.SurveyResponse{CustomerId: "c-y", Score: 1, Comment: "broken"}}
+	first, err1 := e.feedback.SubmitSurveyResponse(ctx, twice)
+	second, err2 := e.feedback.SubmitSurveyResponse(ctx, twice)
+	if err1 != nil || err2 != nil || first.GetResponse().GetName() != second.GetResponse().GetName() ||
+		first.GetResponse().GetFollowUpTicket() != second.GetResponse().GetFollowUpTicket() {
+		t.Fatalf("answer sent twice: %v / %v (%v, %v); want the same answer and ticket", first, second, err1, err2)
+	}
+	list, err := e.feedback.ListTickets(ctx, &feedbackv1.ListTicketsRequest{CustomerId: "c-y"})
+	if err != nil || len(list.GetTickets()) != 1 {
+		t.Fatalf("tickets of c-y: %v, %v; want one follow-up", list, err)
+	}
+
 	_, err = e.feedback.SubmitSurveyResponse(ctx, &feedbackv1.SubmitSurveyResponseRequest{Parent: "surveys/delivery",
 		Response: &feedbackv1.SurveyResponse{CustomerId: "c-1", Score: 11}})
 	if f := wantStatus(t, err, codes.InvalidArgument, "INVALID_ARGUMENT"); f != "response.score" {
