@@ -165,6 +165,19 @@ func lifecycle(t *testing.T, e *env, name string) {
 	if err != nil || solved.GetTicket().GetResolutionState() != feedbackv1.SlaState_SLA_STATE_MET {
 		t.Fatalf("solve: %v, %v; want resolution MET", solved, err)
 	}
+
+	// Created Friday 16:00, replied Monday 10:00 (66 h), solved Monday 14:00 (70 h).
+	rep, err := e.feedback.GetTicketReport(ctx, &feedbackv1.GetTicketReportRequest{StartTime: timestamppb.New(friday)})
+	r := rep.GetReport()
+	if err != nil || r.GetTickets() != 1 || r.GetTypes()[0].GetKey() != "complaint" || r.GetQueues()[0].GetKey() != "billing-senior" ||
+		r.GetFirstReplyMet() != 1 || r.GetFirstReplyAttainment() != 100 || r.GetResolutionMet() != 1 ||
+		r.GetMedianFirstReplyTime().AsDuration() != 66*time.Hour || r.GetMedianResolutionTime().AsDuration() != 70*time.Hour {
+		t.Fatalf("ticket report: %v, %v", r, err)
+	}
+	none, err := e.feedback.GetTicketReport(ctx, &feedbackv1.GetTicketReportRequest{EndTime: timestamppb.New(friday)})
+	if err != nil || none.GetReport().GetTickets() != 0 {
+		t.Fatalf("report before the ticket: %v, %v; want no tickets", none, err)
+	}
 }
 
 func TestBadRequests(t *testing.T) {

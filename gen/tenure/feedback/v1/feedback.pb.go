@@ -3059,6 +3059,288 @@ func (x *SolveTicketResponse) GetTicket() *Ticket {
 	return nil
 }
 
+type GetTicketReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tickets created at or after start_time and before end_time; either may
+	// be absent (no bound).
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTicketReportRequest) Reset() {
+	*x = GetTicketReportRequest{}
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTicketReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTicketReportRequest) ProtoMessage() {}
+
+func (x *GetTicketReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTicketReportRequest.ProtoReflect.Descriptor instead.
+func (*GetTicketReportRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetTicketReportRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *GetTicketReportRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+type GetTicketReportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Report        *TicketReport          `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTicketReportResponse) Reset() {
+	*x = GetTicketReportResponse{}
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTicketReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTicketReportResponse) ProtoMessage() {}
+
+func (x *GetTicketReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTicketReportResponse.ProtoReflect.Descriptor instead.
+func (*GetTicketReportResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetTicketReportResponse) GetReport() *TicketReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+// TicketReport summarises the tickets created in a period.
+type TicketReport struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Tickets int64                  `protobuf:"varint,1,opt,name=tickets,proto3" json:"tickets,omitempty"`
+	// Tickets per type (lower-case name) and per queue.
+	Types  []*TicketCount `protobuf:"bytes,2,rep,name=types,proto3" json:"types,omitempty"`
+	Queues []*TicketCount `protobuf:"bytes,3,rep,name=queues,proto3" json:"queues,omitempty"`
+	// Targets met and breached so far (tickets without a target, and
+	// targets still running, count in neither). Attainment is met ÷ (met +
+	// breached) in percent, 0 when there are none.
+	FirstReplyMet        int64   `protobuf:"varint,4,opt,name=first_reply_met,json=firstReplyMet,proto3" json:"first_reply_met,omitempty"`
+	FirstReplyBreached   int64   `protobuf:"varint,5,opt,name=first_reply_breached,json=firstReplyBreached,proto3" json:"first_reply_breached,omitempty"`
+	FirstReplyAttainment float64 `protobuf:"fixed64,6,opt,name=first_reply_attainment,json=firstReplyAttainment,proto3" json:"first_reply_attainment,omitempty"`
+	ResolutionMet        int64   `protobuf:"varint,7,opt,name=resolution_met,json=resolutionMet,proto3" json:"resolution_met,omitempty"`
+	ResolutionBreached   int64   `protobuf:"varint,8,opt,name=resolution_breached,json=resolutionBreached,proto3" json:"resolution_breached,omitempty"`
+	ResolutionAttainment float64 `protobuf:"fixed64,9,opt,name=resolution_attainment,json=resolutionAttainment,proto3" json:"resolution_attainment,omitempty"`
+	// Median time from creation to the first reply, and to the solution
+	// (calendar time), over the tickets that have one.
+	MedianFirstReplyTime *durationpb.Duration `protobuf:"bytes,10,opt,name=median_first_reply_time,json=medianFirstReplyTime,proto3" json:"median_first_reply_time,omitempty"`
+	MedianResolutionTime *durationpb.Duration `protobuf:"bytes,11,opt,name=median_resolution_time,json=medianResolutionTime,proto3" json:"median_resolution_time,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *TicketReport) Reset() {
+	*x = TicketReport{}
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TicketReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TicketReport) ProtoMessage() {}
+
+func (x *TicketReport) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TicketReport.ProtoReflect.Descriptor instead.
+func (*TicketReport) Descriptor() ([]byte, []int) {
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *TicketReport) GetTickets() int64 {
+	if x != nil {
+		return x.Tickets
+	}
+	return 0
+}
+
+func (x *TicketReport) GetTypes() []*TicketCount {
+	if x != nil {
+		return x.Types
+	}
+	return nil
+}
+
+func (x *TicketReport) GetQueues() []*TicketCount {
+	if x != nil {
+		return x.Queues
+	}
+	return nil
+}
+
+func (x *TicketReport) GetFirstReplyMet() int64 {
+	if x != nil {
+		return x.FirstReplyMet
+	}
+	return 0
+}
+
+func (x *TicketReport) GetFirstReplyBreached() int64 {
+	if x != nil {
+		return x.FirstReplyBreached
+	}
+	return 0
+}
+
+func (x *TicketReport) GetFirstReplyAttainment() float64 {
+	if x != nil {
+		return x.FirstReplyAttainment
+	}
+	return 0
+}
+
+func (x *TicketReport) GetResolutionMet() int64 {
+	if x != nil {
+		return x.ResolutionMet
+	}
+	return 0
+}
+
+func (x *TicketReport) GetResolutionBreached() int64 {
+	if x != nil {
+		return x.ResolutionBreached
+	}
+	return 0
+}
+
+func (x *TicketReport) GetResolutionAttainment() float64 {
+	if x != nil {
+		return x.ResolutionAttainment
+	}
+	return 0
+}
+
+func (x *TicketReport) GetMedianFirstReplyTime() *durationpb.Duration {
+	if x != nil {
+		return x.MedianFirstReplyTime
+	}
+	return nil
+}
+
+func (x *TicketReport) GetMedianResolutionTime() *durationpb.Duration {
+	if x != nil {
+		return x.MedianResolutionTime
+	}
+	return nil
+}
+
+// TicketCount is the number of tickets with one key.
+type TicketCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Tickets       int64                  `protobuf:"varint,2,opt,name=tickets,proto3" json:"tickets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TicketCount) Reset() {
+	*x = TicketCount{}
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TicketCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TicketCount) ProtoMessage() {}
+
+func (x *TicketCount) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TicketCount.ProtoReflect.Descriptor instead.
+func (*TicketCount) Descriptor() ([]byte, []int) {
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *TicketCount) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *TicketCount) GetTickets() int64 {
+	if x != nil {
+		return x.Tickets
+	}
+	return 0
+}
+
 type CreateClassificationRuleRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// 1 to 63 lower-case letters, digits and "-", starting with a letter.
@@ -3071,7 +3353,7 @@ type CreateClassificationRuleRequest struct {
 
 func (x *CreateClassificationRuleRequest) Reset() {
 	*x = CreateClassificationRuleRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[27]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3083,7 +3365,7 @@ func (x *CreateClassificationRuleRequest) String() string {
 func (*CreateClassificationRuleRequest) ProtoMessage() {}
 
 func (x *CreateClassificationRuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[27]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3096,7 +3378,7 @@ func (x *CreateClassificationRuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClassificationRuleRequest.ProtoReflect.Descriptor instead.
 func (*CreateClassificationRuleRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{27}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateClassificationRuleRequest) GetRuleId() string {
@@ -3129,7 +3411,7 @@ type CreateClassificationRuleResponse struct {
 
 func (x *CreateClassificationRuleResponse) Reset() {
 	*x = CreateClassificationRuleResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[28]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3141,7 +3423,7 @@ func (x *CreateClassificationRuleResponse) String() string {
 func (*CreateClassificationRuleResponse) ProtoMessage() {}
 
 func (x *CreateClassificationRuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[28]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3154,7 +3436,7 @@ func (x *CreateClassificationRuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClassificationRuleResponse.ProtoReflect.Descriptor instead.
 func (*CreateClassificationRuleResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{28}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateClassificationRuleResponse) GetRule() *ClassificationRule {
@@ -3175,7 +3457,7 @@ type ListClassificationRulesRequest struct {
 
 func (x *ListClassificationRulesRequest) Reset() {
 	*x = ListClassificationRulesRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[29]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3187,7 +3469,7 @@ func (x *ListClassificationRulesRequest) String() string {
 func (*ListClassificationRulesRequest) ProtoMessage() {}
 
 func (x *ListClassificationRulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[29]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3200,7 +3482,7 @@ func (x *ListClassificationRulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClassificationRulesRequest.ProtoReflect.Descriptor instead.
 func (*ListClassificationRulesRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{29}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListClassificationRulesRequest) GetPageSize() int32 {
@@ -3227,7 +3509,7 @@ type ListClassificationRulesResponse struct {
 
 func (x *ListClassificationRulesResponse) Reset() {
 	*x = ListClassificationRulesResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[30]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3521,7 @@ func (x *ListClassificationRulesResponse) String() string {
 func (*ListClassificationRulesResponse) ProtoMessage() {}
 
 func (x *ListClassificationRulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[30]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3534,7 @@ func (x *ListClassificationRulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClassificationRulesResponse.ProtoReflect.Descriptor instead.
 func (*ListClassificationRulesResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{30}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListClassificationRulesResponse) GetRules() []*ClassificationRule {
@@ -3280,7 +3562,7 @@ type TestClassificationRuleRequest struct {
 
 func (x *TestClassificationRuleRequest) Reset() {
 	*x = TestClassificationRuleRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[31]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3292,7 +3574,7 @@ func (x *TestClassificationRuleRequest) String() string {
 func (*TestClassificationRuleRequest) ProtoMessage() {}
 
 func (x *TestClassificationRuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[31]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3305,7 +3587,7 @@ func (x *TestClassificationRuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestClassificationRuleRequest.ProtoReflect.Descriptor instead.
 func (*TestClassificationRuleRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{31}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TestClassificationRuleRequest) GetRule() *ClassificationRule {
@@ -3340,7 +3622,7 @@ type TestClassificationRuleResponse struct {
 
 func (x *TestClassificationRuleResponse) Reset() {
 	*x = TestClassificationRuleResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[32]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3352,7 +3634,7 @@ func (x *TestClassificationRuleResponse) String() string {
 func (*TestClassificationRuleResponse) ProtoMessage() {}
 
 func (x *TestClassificationRuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[32]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3365,7 +3647,7 @@ func (x *TestClassificationRuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestClassificationRuleResponse.ProtoReflect.Descriptor instead.
 func (*TestClassificationRuleResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{32}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *TestClassificationRuleResponse) GetMatched() bool {
@@ -3394,7 +3676,7 @@ type CreateSlaPolicyRequest struct {
 
 func (x *CreateSlaPolicyRequest) Reset() {
 	*x = CreateSlaPolicyRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[33]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3406,7 +3688,7 @@ func (x *CreateSlaPolicyRequest) String() string {
 func (*CreateSlaPolicyRequest) ProtoMessage() {}
 
 func (x *CreateSlaPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[33]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3419,7 +3701,7 @@ func (x *CreateSlaPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSlaPolicyRequest.ProtoReflect.Descriptor instead.
 func (*CreateSlaPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{33}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateSlaPolicyRequest) GetPolicyId() string {
@@ -3452,7 +3734,7 @@ type CreateSlaPolicyResponse struct {
 
 func (x *CreateSlaPolicyResponse) Reset() {
 	*x = CreateSlaPolicyResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[34]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3464,7 +3746,7 @@ func (x *CreateSlaPolicyResponse) String() string {
 func (*CreateSlaPolicyResponse) ProtoMessage() {}
 
 func (x *CreateSlaPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[34]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3477,7 +3759,7 @@ func (x *CreateSlaPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSlaPolicyResponse.ProtoReflect.Descriptor instead.
 func (*CreateSlaPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{34}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreateSlaPolicyResponse) GetPolicy() *SlaPolicy {
@@ -3498,7 +3780,7 @@ type ListSlaPoliciesRequest struct {
 
 func (x *ListSlaPoliciesRequest) Reset() {
 	*x = ListSlaPoliciesRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[35]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3510,7 +3792,7 @@ func (x *ListSlaPoliciesRequest) String() string {
 func (*ListSlaPoliciesRequest) ProtoMessage() {}
 
 func (x *ListSlaPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[35]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3523,7 +3805,7 @@ func (x *ListSlaPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSlaPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*ListSlaPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{35}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListSlaPoliciesRequest) GetPageSize() int32 {
@@ -3550,7 +3832,7 @@ type ListSlaPoliciesResponse struct {
 
 func (x *ListSlaPoliciesResponse) Reset() {
 	*x = ListSlaPoliciesResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[36]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3562,7 +3844,7 @@ func (x *ListSlaPoliciesResponse) String() string {
 func (*ListSlaPoliciesResponse) ProtoMessage() {}
 
 func (x *ListSlaPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[36]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3575,7 +3857,7 @@ func (x *ListSlaPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSlaPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*ListSlaPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{36}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListSlaPoliciesResponse) GetPolicies() []*SlaPolicy {
@@ -3603,7 +3885,7 @@ type EscalateRequest struct {
 
 func (x *EscalateRequest) Reset() {
 	*x = EscalateRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[37]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3615,7 +3897,7 @@ func (x *EscalateRequest) String() string {
 func (*EscalateRequest) ProtoMessage() {}
 
 func (x *EscalateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[37]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3628,7 +3910,7 @@ func (x *EscalateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EscalateRequest.ProtoReflect.Descriptor instead.
 func (*EscalateRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{37}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *EscalateRequest) GetAsOfTime() *timestamppb.Timestamp {
@@ -3654,7 +3936,7 @@ type EscalateResponse struct {
 
 func (x *EscalateResponse) Reset() {
 	*x = EscalateResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[38]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3666,7 +3948,7 @@ func (x *EscalateResponse) String() string {
 func (*EscalateResponse) ProtoMessage() {}
 
 func (x *EscalateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[38]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3679,7 +3961,7 @@ func (x *EscalateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EscalateResponse.ProtoReflect.Descriptor instead.
 func (*EscalateResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{38}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *EscalateResponse) GetOperation() *Operation {
@@ -3699,7 +3981,7 @@ type GetEscalationRequest struct {
 
 func (x *GetEscalationRequest) Reset() {
 	*x = GetEscalationRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[39]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3711,7 +3993,7 @@ func (x *GetEscalationRequest) String() string {
 func (*GetEscalationRequest) ProtoMessage() {}
 
 func (x *GetEscalationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[39]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3724,7 +4006,7 @@ func (x *GetEscalationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEscalationRequest.ProtoReflect.Descriptor instead.
 func (*GetEscalationRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{39}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetEscalationRequest) GetName() string {
@@ -3743,7 +4025,7 @@ type GetEscalationResponse struct {
 
 func (x *GetEscalationResponse) Reset() {
 	*x = GetEscalationResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[40]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3755,7 +4037,7 @@ func (x *GetEscalationResponse) String() string {
 func (*GetEscalationResponse) ProtoMessage() {}
 
 func (x *GetEscalationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[40]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3768,7 +4050,7 @@ func (x *GetEscalationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEscalationResponse.ProtoReflect.Descriptor instead.
 func (*GetEscalationResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{40}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetEscalationResponse) GetOperation() *Operation {
@@ -3790,7 +4072,7 @@ type CreateSurveyRequest struct {
 
 func (x *CreateSurveyRequest) Reset() {
 	*x = CreateSurveyRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[41]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3802,7 +4084,7 @@ func (x *CreateSurveyRequest) String() string {
 func (*CreateSurveyRequest) ProtoMessage() {}
 
 func (x *CreateSurveyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[41]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3815,7 +4097,7 @@ func (x *CreateSurveyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSurveyRequest.ProtoReflect.Descriptor instead.
 func (*CreateSurveyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{41}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CreateSurveyRequest) GetSurveyId() string {
@@ -3848,7 +4130,7 @@ type CreateSurveyResponse struct {
 
 func (x *CreateSurveyResponse) Reset() {
 	*x = CreateSurveyResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[42]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3860,7 +4142,7 @@ func (x *CreateSurveyResponse) String() string {
 func (*CreateSurveyResponse) ProtoMessage() {}
 
 func (x *CreateSurveyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[42]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3873,7 +4155,7 @@ func (x *CreateSurveyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSurveyResponse.ProtoReflect.Descriptor instead.
 func (*CreateSurveyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{42}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CreateSurveyResponse) GetSurvey() *Survey {
@@ -3892,7 +4174,7 @@ type GetSurveyRequest struct {
 
 func (x *GetSurveyRequest) Reset() {
 	*x = GetSurveyRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[43]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3904,7 +4186,7 @@ func (x *GetSurveyRequest) String() string {
 func (*GetSurveyRequest) ProtoMessage() {}
 
 func (x *GetSurveyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[43]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3917,7 +4199,7 @@ func (x *GetSurveyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSurveyRequest.ProtoReflect.Descriptor instead.
 func (*GetSurveyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{43}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetSurveyRequest) GetName() string {
@@ -3936,7 +4218,7 @@ type GetSurveyResponse struct {
 
 func (x *GetSurveyResponse) Reset() {
 	*x = GetSurveyResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[44]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3948,7 +4230,7 @@ func (x *GetSurveyResponse) String() string {
 func (*GetSurveyResponse) ProtoMessage() {}
 
 func (x *GetSurveyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[44]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3961,7 +4243,7 @@ func (x *GetSurveyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSurveyResponse.ProtoReflect.Descriptor instead.
 func (*GetSurveyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{44}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetSurveyResponse) GetSurvey() *Survey {
@@ -3983,7 +4265,7 @@ type SubmitSurveyResponseRequest struct {
 
 func (x *SubmitSurveyResponseRequest) Reset() {
 	*x = SubmitSurveyResponseRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[45]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3995,7 +4277,7 @@ func (x *SubmitSurveyResponseRequest) String() string {
 func (*SubmitSurveyResponseRequest) ProtoMessage() {}
 
 func (x *SubmitSurveyResponseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[45]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4008,7 +4290,7 @@ func (x *SubmitSurveyResponseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitSurveyResponseRequest.ProtoReflect.Descriptor instead.
 func (*SubmitSurveyResponseRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{45}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *SubmitSurveyResponseRequest) GetParent() string {
@@ -4041,7 +4323,7 @@ type SubmitSurveyResponseResponse struct {
 
 func (x *SubmitSurveyResponseResponse) Reset() {
 	*x = SubmitSurveyResponseResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[46]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4053,7 +4335,7 @@ func (x *SubmitSurveyResponseResponse) String() string {
 func (*SubmitSurveyResponseResponse) ProtoMessage() {}
 
 func (x *SubmitSurveyResponseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[46]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4066,7 +4348,7 @@ func (x *SubmitSurveyResponseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitSurveyResponseResponse.ProtoReflect.Descriptor instead.
 func (*SubmitSurveyResponseResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{46}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SubmitSurveyResponseResponse) GetResponse() *SurveyResponse {
@@ -4087,7 +4369,7 @@ type DismissSurveyResponseRequest struct {
 
 func (x *DismissSurveyResponseRequest) Reset() {
 	*x = DismissSurveyResponseRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[47]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4099,7 +4381,7 @@ func (x *DismissSurveyResponseRequest) String() string {
 func (*DismissSurveyResponseRequest) ProtoMessage() {}
 
 func (x *DismissSurveyResponseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[47]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4112,7 +4394,7 @@ func (x *DismissSurveyResponseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissSurveyResponseRequest.ProtoReflect.Descriptor instead.
 func (*DismissSurveyResponseRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{47}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DismissSurveyResponseRequest) GetName() string {
@@ -4138,7 +4420,7 @@ type DismissSurveyResponseResponse struct {
 
 func (x *DismissSurveyResponseResponse) Reset() {
 	*x = DismissSurveyResponseResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[48]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4150,7 +4432,7 @@ func (x *DismissSurveyResponseResponse) String() string {
 func (*DismissSurveyResponseResponse) ProtoMessage() {}
 
 func (x *DismissSurveyResponseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[48]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4163,7 +4445,7 @@ func (x *DismissSurveyResponseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissSurveyResponseResponse.ProtoReflect.Descriptor instead.
 func (*DismissSurveyResponseResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{48}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DismissSurveyResponseResponse) GetResponse() *SurveyResponse {
@@ -4183,7 +4465,7 @@ type GetSurveyReportRequest struct {
 
 func (x *GetSurveyReportRequest) Reset() {
 	*x = GetSurveyReportRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[49]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4195,7 +4477,7 @@ func (x *GetSurveyReportRequest) String() string {
 func (*GetSurveyReportRequest) ProtoMessage() {}
 
 func (x *GetSurveyReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[49]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4208,7 +4490,7 @@ func (x *GetSurveyReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSurveyReportRequest.ProtoReflect.Descriptor instead.
 func (*GetSurveyReportRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{49}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetSurveyReportRequest) GetName() string {
@@ -4227,7 +4509,7 @@ type GetSurveyReportResponse struct {
 
 func (x *GetSurveyReportResponse) Reset() {
 	*x = GetSurveyReportResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[50]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4239,7 +4521,7 @@ func (x *GetSurveyReportResponse) String() string {
 func (*GetSurveyReportResponse) ProtoMessage() {}
 
 func (x *GetSurveyReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[50]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4252,7 +4534,7 @@ func (x *GetSurveyReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSurveyReportResponse.ProtoReflect.Descriptor instead.
 func (*GetSurveyReportResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{50}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GetSurveyReportResponse) GetReport() *SurveyReport {
@@ -4482,7 +4764,29 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"I\n" +
 	"\x13SolveTicketResponse\x122\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x1a.tenure.feedback.v1.TicketR\x06ticket\"\x95\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x1a.tenure.feedback.v1.TicketR\x06ticket\"\x8a\x01\n" +
+	"\x16GetTicketReportRequest\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"S\n" +
+	"\x17GetTicketReportResponse\x128\n" +
+	"\x06report\x18\x01 \x01(\v2 .tenure.feedback.v1.TicketReportR\x06report\"\xd8\x04\n" +
+	"\fTicketReport\x12\x18\n" +
+	"\atickets\x18\x01 \x01(\x03R\atickets\x125\n" +
+	"\x05types\x18\x02 \x03(\v2\x1f.tenure.feedback.v1.TicketCountR\x05types\x127\n" +
+	"\x06queues\x18\x03 \x03(\v2\x1f.tenure.feedback.v1.TicketCountR\x06queues\x12&\n" +
+	"\x0ffirst_reply_met\x18\x04 \x01(\x03R\rfirstReplyMet\x120\n" +
+	"\x14first_reply_breached\x18\x05 \x01(\x03R\x12firstReplyBreached\x124\n" +
+	"\x16first_reply_attainment\x18\x06 \x01(\x01R\x14firstReplyAttainment\x12%\n" +
+	"\x0eresolution_met\x18\a \x01(\x03R\rresolutionMet\x12/\n" +
+	"\x13resolution_breached\x18\b \x01(\x03R\x12resolutionBreached\x123\n" +
+	"\x15resolution_attainment\x18\t \x01(\x01R\x14resolutionAttainment\x12P\n" +
+	"\x17median_first_reply_time\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x14medianFirstReplyTime\x12O\n" +
+	"\x16median_resolution_time\x18\v \x01(\v2\x19.google.protobuf.DurationR\x14medianResolutionTime\"9\n" +
+	"\vTicketCount\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n" +
+	"\atickets\x18\x02 \x01(\x03R\atickets\"\x95\x01\n" +
 	"\x1fCreateClassificationRuleRequest\x12\x17\n" +
 	"\arule_id\x18\x01 \x01(\tR\x06ruleId\x12:\n" +
 	"\x04rule\x18\x02 \x01(\v2&.tenure.feedback.v1.ClassificationRuleR\x04rule\x12\x1d\n" +
@@ -4640,14 +4944,15 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\x12\x16\n" +
 	"\x12INVALID_PAGE_TOKEN\x10\v\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\f\x12\x11\n" +
-	"\rTICKET_CLOSED\x10\r\"\x04\b\x05\x10\x05*\x10POLICY_NOT_FOUND2\xd3\x15\n" +
+	"\rTICKET_CLOSED\x10\r\"\x04\b\x05\x10\x05*\x10POLICY_NOT_FOUND2\xee\x16\n" +
 	"\x0fFeedbackService\x12\x86\x01\n" +
 	"\fCreateTicket\x12'.tenure.feedback.v1.CreateTicketRequest\x1a(.tenure.feedback.v1.CreateTicketResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x06ticketb\x06ticket\"\v/v1/tickets\x12\x81\x01\n" +
 	"\tGetTicket\x12$.tenure.feedback.v1.GetTicketRequest\x1a%.tenure.feedback.v1.GetTicketResponse\"'\x82\xd3\xe4\x93\x02\x1eb\x06ticket\x12\x14/v1/{name=tickets/*}\x90\x02\x01\x12v\n" +
 	"\vListTickets\x12&.tenure.feedback.v1.ListTicketsRequest\x1a'.tenure.feedback.v1.ListTicketsResponse\"\x16\x82\xd3\xe4\x93\x02\r\x12\v/v1/tickets\x90\x02\x01\x12\x96\x01\n" +
 	"\fUpdateTicket\x12'.tenure.feedback.v1.UpdateTicketRequest\x1a(.tenure.feedback.v1.UpdateTicketResponse\"3\x82\xd3\xe4\x93\x02-:\x06ticketb\x06ticket2\x1b/v1/{ticket.name=tickets/*}\x12\xa8\x01\n" +
 	"\x13CreateTicketComment\x12..tenure.feedback.v1.CreateTicketCommentRequest\x1a/.tenure.feedback.v1.CreateTicketCommentResponse\"0\x82\xd3\xe4\x93\x02*:\acomment\"\x1f/v1/{parent=tickets/*}/comments\x12\x8d\x01\n" +
-	"\vSolveTicket\x12&.tenure.feedback.v1.SolveTicketRequest\x1a'.tenure.feedback.v1.SolveTicketResponse\"-\x82\xd3\xe4\x93\x02':\x01*b\x06ticket\"\x1a/v1/{name=tickets/*}:solve\x12\xb2\x01\n" +
+	"\vSolveTicket\x12&.tenure.feedback.v1.SolveTicketRequest\x1a'.tenure.feedback.v1.SolveTicketResponse\"-\x82\xd3\xe4\x93\x02':\x01*b\x06ticket\"\x1a/v1/{name=tickets/*}:solve\x12\x98\x01\n" +
+	"\x0fGetTicketReport\x12*.tenure.feedback.v1.GetTicketReportRequest\x1a+.tenure.feedback.v1.GetTicketReportResponse\",\x82\xd3\xe4\x93\x02#b\x06report\x12\x19/v1/feedback/ticketReport\x90\x02\x01\x12\xb2\x01\n" +
 	"\x18CreateClassificationRule\x123.tenure.feedback.v1.CreateClassificationRuleRequest\x1a4.tenure.feedback.v1.CreateClassificationRuleResponse\"+\x82\xd3\xe4\x93\x02%:\x04ruleb\x04rule\"\x17/v1/classificationRules\x12\xa6\x01\n" +
 	"\x17ListClassificationRules\x122.tenure.feedback.v1.ListClassificationRulesRequest\x1a3.tenure.feedback.v1.ListClassificationRulesResponse\"\"\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/classificationRules\x90\x02\x01\x12\xab\x01\n" +
 	"\x16TestClassificationRule\x121.tenure.feedback.v1.TestClassificationRuleRequest\x1a2.tenure.feedback.v1.TestClassificationRuleResponse\"*\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/classificationRules:test\x90\x02\x01\x12\x93\x01\n" +
@@ -4674,7 +4979,7 @@ func file_tenure_feedback_v1_feedback_proto_rawDescGZIP() []byte {
 }
 
 var file_tenure_feedback_v1_feedback_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
-var file_tenure_feedback_v1_feedback_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_tenure_feedback_v1_feedback_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_tenure_feedback_v1_feedback_proto_goTypes = []any{
 	(TicketType)(0),                          // 0: tenure.feedback.v1.TicketType
 	(Channel)(0),                             // 1: tenure.feedback.v1.Channel
@@ -4716,157 +5021,170 @@ var file_tenure_feedback_v1_feedback_proto_goTypes = []any{
 	(*CreateTicketCommentResponse)(nil),      // 37: tenure.feedback.v1.CreateTicketCommentResponse
 	(*SolveTicketRequest)(nil),               // 38: tenure.feedback.v1.SolveTicketRequest
 	(*SolveTicketResponse)(nil),              // 39: tenure.feedback.v1.SolveTicketResponse
-	(*CreateClassificationRuleRequest)(nil),  // 40: tenure.feedback.v1.CreateClassificationRuleRequest
-	(*CreateClassificationRuleResponse)(nil), // 41: tenure.feedback.v1.CreateClassificationRuleResponse
-	(*ListClassificationRulesRequest)(nil),   // 42: tenure.feedback.v1.ListClassificationRulesRequest
-	(*ListClassificationRulesResponse)(nil),  // 43: tenure.feedback.v1.ListClassificationRulesResponse
-	(*TestClassificationRuleRequest)(nil),    // 44: tenure.feedback.v1.TestClassificationRuleRequest
-	(*TestClassificationRuleResponse)(nil),   // 45: tenure.feedback.v1.TestClassificationRuleResponse
-	(*CreateSlaPolicyRequest)(nil),           // 46: tenure.feedback.v1.CreateSlaPolicyRequest
-	(*CreateSlaPolicyResponse)(nil),          // 47: tenure.feedback.v1.CreateSlaPolicyResponse
-	(*ListSlaPoliciesRequest)(nil),           // 48: tenure.feedback.v1.ListSlaPoliciesRequest
-	(*ListSlaPoliciesResponse)(nil),          // 49: tenure.feedback.v1.ListSlaPoliciesResponse
-	(*EscalateRequest)(nil),                  // 50: tenure.feedback.v1.EscalateRequest
-	(*EscalateResponse)(nil),                 // 51: tenure.feedback.v1.EscalateResponse
-	(*GetEscalationRequest)(nil),             // 52: tenure.feedback.v1.GetEscalationRequest
-	(*GetEscalationResponse)(nil),            // 53: tenure.feedback.v1.GetEscalationResponse
-	(*CreateSurveyRequest)(nil),              // 54: tenure.feedback.v1.CreateSurveyRequest
-	(*CreateSurveyResponse)(nil),             // 55: tenure.feedback.v1.CreateSurveyResponse
-	(*GetSurveyRequest)(nil),                 // 56: tenure.feedback.v1.GetSurveyRequest
-	(*GetSurveyResponse)(nil),                // 57: tenure.feedback.v1.GetSurveyResponse
-	(*SubmitSurveyResponseRequest)(nil),      // 58: tenure.feedback.v1.SubmitSurveyResponseRequest
-	(*SubmitSurveyResponseResponse)(nil),     // 59: tenure.feedback.v1.SubmitSurveyResponseResponse
-	(*DismissSurveyResponseRequest)(nil),     // 60: tenure.feedback.v1.DismissSurveyResponseRequest
-	(*DismissSurveyResponseResponse)(nil),    // 61: tenure.feedback.v1.DismissSurveyResponseResponse
-	(*GetSurveyReportRequest)(nil),           // 62: tenure.feedback.v1.GetSurveyReportRequest
-	(*GetSurveyReportResponse)(nil),          // 63: tenure.feedback.v1.GetSurveyReportResponse
-	(*timestamppb.Timestamp)(nil),            // 64: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),              // 65: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),            // 66: google.protobuf.FieldMask
+	(*GetTicketReportRequest)(nil),           // 40: tenure.feedback.v1.GetTicketReportRequest
+	(*GetTicketReportResponse)(nil),          // 41: tenure.feedback.v1.GetTicketReportResponse
+	(*TicketReport)(nil),                     // 42: tenure.feedback.v1.TicketReport
+	(*TicketCount)(nil),                      // 43: tenure.feedback.v1.TicketCount
+	(*CreateClassificationRuleRequest)(nil),  // 44: tenure.feedback.v1.CreateClassificationRuleRequest
+	(*CreateClassificationRuleResponse)(nil), // 45: tenure.feedback.v1.CreateClassificationRuleResponse
+	(*ListClassificationRulesRequest)(nil),   // 46: tenure.feedback.v1.ListClassificationRulesRequest
+	(*ListClassificationRulesResponse)(nil),  // 47: tenure.feedback.v1.ListClassificationRulesResponse
+	(*TestClassificationRuleRequest)(nil),    // 48: tenure.feedback.v1.TestClassificationRuleRequest
+	(*TestClassificationRuleResponse)(nil),   // 49: tenure.feedback.v1.TestClassificationRuleResponse
+	(*CreateSlaPolicyRequest)(nil),           // 50: tenure.feedback.v1.CreateSlaPolicyRequest
+	(*CreateSlaPolicyResponse)(nil),          // 51: tenure.feedback.v1.CreateSlaPolicyResponse
+	(*ListSlaPoliciesRequest)(nil),           // 52: tenure.feedback.v1.ListSlaPoliciesRequest
+	(*ListSlaPoliciesResponse)(nil),          // 53: tenure.feedback.v1.ListSlaPoliciesResponse
+	(*EscalateRequest)(nil),                  // 54: tenure.feedback.v1.EscalateRequest
+	(*EscalateResponse)(nil),                 // 55: tenure.feedback.v1.EscalateResponse
+	(*GetEscalationRequest)(nil),             // 56: tenure.feedback.v1.GetEscalationRequest
+	(*GetEscalationResponse)(nil),            // 57: tenure.feedback.v1.GetEscalationResponse
+	(*CreateSurveyRequest)(nil),              // 58: tenure.feedback.v1.CreateSurveyRequest
+	(*CreateSurveyResponse)(nil),             // 59: tenure.feedback.v1.CreateSurveyResponse
+	(*GetSurveyRequest)(nil),                 // 60: tenure.feedback.v1.GetSurveyRequest
+	(*GetSurveyResponse)(nil),                // 61: tenure.feedback.v1.GetSurveyResponse
+	(*SubmitSurveyResponseRequest)(nil),      // 62: tenure.feedback.v1.SubmitSurveyResponseRequest
+	(*SubmitSurveyResponseResponse)(nil),     // 63: tenure.feedback.v1.SubmitSurveyResponseResponse
+	(*DismissSurveyResponseRequest)(nil),     // 64: tenure.feedback.v1.DismissSurveyResponseRequest
+	(*DismissSurveyResponseResponse)(nil),    // 65: tenure.feedback.v1.DismissSurveyResponseResponse
+	(*GetSurveyReportRequest)(nil),           // 66: tenure.feedback.v1.GetSurveyReportRequest
+	(*GetSurveyReportResponse)(nil),          // 67: tenure.feedback.v1.GetSurveyReportResponse
+	(*timestamppb.Timestamp)(nil),            // 68: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),              // 69: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),            // 70: google.protobuf.FieldMask
 }
 var file_tenure_feedback_v1_feedback_proto_depIdxs = []int32{
-	0,  // 0: tenure.feedback.v1.Ticket.type:type_name -> tenure.feedback.v1.TicketType
-	1,  // 1: tenure.feedback.v1.Ticket.channel:type_name -> tenure.feedback.v1.Channel
-	2,  // 2: tenure.feedback.v1.Ticket.priority:type_name -> tenure.feedback.v1.Priority
-	3,  // 3: tenure.feedback.v1.Ticket.status:type_name -> tenure.feedback.v1.TicketStatus
-	14, // 4: tenure.feedback.v1.Ticket.comments:type_name -> tenure.feedback.v1.Comment
-	64, // 5: tenure.feedback.v1.Ticket.first_reply_due_time:type_name -> google.protobuf.Timestamp
-	4,  // 6: tenure.feedback.v1.Ticket.first_reply_state:type_name -> tenure.feedback.v1.SlaState
-	64, // 7: tenure.feedback.v1.Ticket.resolution_due_time:type_name -> google.protobuf.Timestamp
-	4,  // 8: tenure.feedback.v1.Ticket.resolution_state:type_name -> tenure.feedback.v1.SlaState
-	65, // 9: tenure.feedback.v1.Ticket.requester_wait:type_name -> google.protobuf.Duration
-	65, // 10: tenure.feedback.v1.Ticket.agent_work:type_name -> google.protobuf.Duration
-	15, // 11: tenure.feedback.v1.Ticket.escalations:type_name -> tenure.feedback.v1.EscalationEntry
-	64, // 12: tenure.feedback.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
-	64, // 13: tenure.feedback.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
-	64, // 14: tenure.feedback.v1.Ticket.first_reply_time:type_name -> google.protobuf.Timestamp
-	64, // 15: tenure.feedback.v1.Ticket.solve_time:type_name -> google.protobuf.Timestamp
-	5,  // 16: tenure.feedback.v1.Comment.author_kind:type_name -> tenure.feedback.v1.AuthorKind
-	64, // 17: tenure.feedback.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	64, // 18: tenure.feedback.v1.EscalationEntry.apply_time:type_name -> google.protobuf.Timestamp
-	0,  // 19: tenure.feedback.v1.ClassificationRule.set_type:type_name -> tenure.feedback.v1.TicketType
-	2,  // 20: tenure.feedback.v1.ClassificationRule.set_priority:type_name -> tenure.feedback.v1.Priority
-	64, // 21: tenure.feedback.v1.ClassificationRule.create_time:type_name -> google.protobuf.Timestamp
-	2,  // 22: tenure.feedback.v1.SlaPolicy.priority:type_name -> tenure.feedback.v1.Priority
-	65, // 23: tenure.feedback.v1.SlaPolicy.first_reply_target:type_name -> google.protobuf.Duration
-	65, // 24: tenure.feedback.v1.SlaPolicy.resolution_target:type_name -> google.protobuf.Duration
-	19, // 25: tenure.feedback.v1.SlaPolicy.calendar:type_name -> tenure.feedback.v1.BusinessCalendar
-	21, // 26: tenure.feedback.v1.SlaPolicy.escalation_steps:type_name -> tenure.feedback.v1.EscalationStep
-	64, // 27: tenure.feedback.v1.SlaPolicy.create_time:type_name -> google.protobuf.Timestamp
-	20, // 28: tenure.feedback.v1.BusinessCalendar.hours:type_name -> tenure.feedback.v1.BusinessHours
-	6,  // 29: tenure.feedback.v1.EscalationStep.clock:type_name -> tenure.feedback.v1.SlaClock
-	65, // 30: tenure.feedback.v1.EscalationStep.offset:type_name -> google.protobuf.Duration
-	7,  // 31: tenure.feedback.v1.Operation.state:type_name -> tenure.feedback.v1.OperationState
-	64, // 32: tenure.feedback.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
-	64, // 33: tenure.feedback.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	64, // 34: tenure.feedback.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
-	8,  // 35: tenure.feedback.v1.Operation.trigger:type_name -> tenure.feedback.v1.OperationTrigger
-	9,  // 36: tenure.feedback.v1.Survey.kind:type_name -> tenure.feedback.v1.SurveyKind
-	10, // 37: tenure.feedback.v1.Survey.trigger:type_name -> tenure.feedback.v1.SurveyTrigger
-	64, // 38: tenure.feedback.v1.Survey.create_time:type_name -> google.protobuf.Timestamp
-	1,  // 39: tenure.feedback.v1.SurveyResponse.channel:type_name -> tenure.feedback.v1.Channel
-	11, // 40: tenure.feedback.v1.SurveyResponse.reward_state:type_name -> tenure.feedback.v1.RewardState
-	64, // 41: tenure.feedback.v1.SurveyResponse.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 42: tenure.feedback.v1.SurveyReport.kind:type_name -> tenure.feedback.v1.SurveyKind
-	26, // 43: tenure.feedback.v1.SurveyReport.overall:type_name -> tenure.feedback.v1.Score
-	27, // 44: tenure.feedback.v1.SurveyReport.periods:type_name -> tenure.feedback.v1.GroupScore
-	27, // 45: tenure.feedback.v1.SurveyReport.channels:type_name -> tenure.feedback.v1.GroupScore
-	27, // 46: tenure.feedback.v1.SurveyReport.value_tiers:type_name -> tenure.feedback.v1.GroupScore
-	27, // 47: tenure.feedback.v1.SurveyReport.loyalty_tiers:type_name -> tenure.feedback.v1.GroupScore
-	24, // 48: tenure.feedback.v1.SurveyReport.detractor_comments:type_name -> tenure.feedback.v1.SurveyResponse
-	26, // 49: tenure.feedback.v1.GroupScore.score:type_name -> tenure.feedback.v1.Score
-	13, // 50: tenure.feedback.v1.CreateTicketRequest.ticket:type_name -> tenure.feedback.v1.Ticket
-	13, // 51: tenure.feedback.v1.CreateTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	13, // 52: tenure.feedback.v1.GetTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	3,  // 53: tenure.feedback.v1.ListTicketsRequest.status:type_name -> tenure.feedback.v1.TicketStatus
-	13, // 54: tenure.feedback.v1.ListTicketsResponse.tickets:type_name -> tenure.feedback.v1.Ticket
-	13, // 55: tenure.feedback.v1.UpdateTicketRequest.ticket:type_name -> tenure.feedback.v1.Ticket
-	66, // 56: tenure.feedback.v1.UpdateTicketRequest.update_mask:type_name -> google.protobuf.FieldMask
-	13, // 57: tenure.feedback.v1.UpdateTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	14, // 58: tenure.feedback.v1.CreateTicketCommentRequest.comment:type_name -> tenure.feedback.v1.Comment
-	13, // 59: tenure.feedback.v1.CreateTicketCommentResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	13, // 60: tenure.feedback.v1.SolveTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	16, // 61: tenure.feedback.v1.CreateClassificationRuleRequest.rule:type_name -> tenure.feedback.v1.ClassificationRule
-	16, // 62: tenure.feedback.v1.CreateClassificationRuleResponse.rule:type_name -> tenure.feedback.v1.ClassificationRule
-	16, // 63: tenure.feedback.v1.ListClassificationRulesResponse.rules:type_name -> tenure.feedback.v1.ClassificationRule
-	16, // 64: tenure.feedback.v1.TestClassificationRuleRequest.rule:type_name -> tenure.feedback.v1.ClassificationRule
-	13, // 65: tenure.feedback.v1.TestClassificationRuleRequest.ticket:type_name -> tenure.feedback.v1.Ticket
-	17, // 66: tenure.feedback.v1.TestClassificationRuleRequest.customer:type_name -> tenure.feedback.v1.CustomerContext
-	13, // 67: tenure.feedback.v1.TestClassificationRuleResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	18, // 68: tenure.feedback.v1.CreateSlaPolicyRequest.policy:type_name -> tenure.feedback.v1.SlaPolicy
-	18, // 69: tenure.feedback.v1.CreateSlaPolicyResponse.policy:type_name -> tenure.feedback.v1.SlaPolicy
-	18, // 70: tenure.feedback.v1.ListSlaPoliciesResponse.policies:type_name -> tenure.feedback.v1.SlaPolicy
-	64, // 71: tenure.feedback.v1.EscalateRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	22, // 72: tenure.feedback.v1.EscalateResponse.operation:type_name -> tenure.feedback.v1.Operation
-	22, // 73: tenure.feedback.v1.GetEscalationResponse.operation:type_name -> tenure.feedback.v1.Operation
-	23, // 74: tenure.feedback.v1.CreateSurveyRequest.survey:type_name -> tenure.feedback.v1.Survey
-	23, // 75: tenure.feedback.v1.CreateSurveyResponse.survey:type_name -> tenure.feedback.v1.Survey
-	23, // 76: tenure.feedback.v1.GetSurveyResponse.survey:type_name -> tenure.feedback.v1.Survey
-	24, // 77: tenure.feedback.v1.SubmitSurveyResponseRequest.response:type_name -> tenure.feedback.v1.SurveyResponse
-	24, // 78: tenure.feedback.v1.SubmitSurveyResponseResponse.response:type_name -> tenure.feedback.v1.SurveyResponse
-	24, // 79: tenure.feedback.v1.DismissSurveyResponseResponse.response:type_name -> tenure.feedback.v1.SurveyResponse
-	25, // 80: tenure.feedback.v1.GetSurveyReportResponse.report:type_name -> tenure.feedback.v1.SurveyReport
-	28, // 81: tenure.feedback.v1.FeedbackService.CreateTicket:input_type -> tenure.feedback.v1.CreateTicketRequest
-	30, // 82: tenure.feedback.v1.FeedbackService.GetTicket:input_type -> tenure.feedback.v1.GetTicketRequest
-	32, // 83: tenure.feedback.v1.FeedbackService.ListTickets:input_type -> tenure.feedback.v1.ListTicketsRequest
-	34, // 84: tenure.feedback.v1.FeedbackService.UpdateTicket:input_type -> tenure.feedback.v1.UpdateTicketRequest
-	36, // 85: tenure.feedback.v1.FeedbackService.CreateTicketComment:input_type -> tenure.feedback.v1.CreateTicketCommentRequest
-	38, // 86: tenure.feedback.v1.FeedbackService.SolveTicket:input_type -> tenure.feedback.v1.SolveTicketRequest
-	40, // 87: tenure.feedback.v1.FeedbackService.CreateClassificationRule:input_type -> tenure.feedback.v1.CreateClassificationRuleRequest
-	42, // 88: tenure.feedback.v1.FeedbackService.ListClassificationRules:input_type -> tenure.feedback.v1.ListClassificationRulesRequest
-	44, // 89: tenure.feedback.v1.FeedbackService.TestClassificationRule:input_type -> tenure.feedback.v1.TestClassificationRuleRequest
-	46, // 90: tenure.feedback.v1.FeedbackService.CreateSlaPolicy:input_type -> tenure.feedback.v1.CreateSlaPolicyRequest
-	48, // 91: tenure.feedback.v1.FeedbackService.ListSlaPolicies:input_type -> tenure.feedback.v1.ListSlaPoliciesRequest
-	50, // 92: tenure.feedback.v1.FeedbackService.Escalate:input_type -> tenure.feedback.v1.EscalateRequest
-	52, // 93: tenure.feedback.v1.FeedbackService.GetEscalation:input_type -> tenure.feedback.v1.GetEscalationRequest
-	54, // 94: tenure.feedback.v1.FeedbackService.CreateSurvey:input_type -> tenure.feedback.v1.CreateSurveyRequest
-	56, // 95: tenure.feedback.v1.FeedbackService.GetSurvey:input_type -> tenure.feedback.v1.GetSurveyRequest
-	58, // 96: tenure.feedback.v1.FeedbackService.SubmitSurveyResponse:input_type -> tenure.feedback.v1.SubmitSurveyResponseRequest
-	60, // 97: tenure.feedback.v1.FeedbackService.DismissSurveyResponse:input_type -> tenure.feedback.v1.DismissSurveyResponseRequest
-	62, // 98: tenure.feedback.v1.FeedbackService.GetSurveyReport:input_type -> tenure.feedback.v1.GetSurveyReportRequest
-	29, // 99: tenure.feedback.v1.FeedbackService.CreateTicket:output_type -> tenure.feedback.v1.CreateTicketResponse
-	31, // 100: tenure.feedback.v1.FeedbackService.GetTicket:output_type -> tenure.feedback.v1.GetTicketResponse
-	33, // 101: tenure.feedback.v1.FeedbackService.ListTickets:output_type -> tenure.feedback.v1.ListTicketsResponse
-	35, // 102: tenure.feedback.v1.FeedbackService.UpdateTicket:output_type -> tenure.feedback.v1.UpdateTicketResponse
-	37, // 103: tenure.feedback.v1.FeedbackService.CreateTicketComment:output_type -> tenure.feedback.v1.CreateTicketCommentResponse
-	39, // 104: tenure.feedback.v1.FeedbackService.SolveTicket:output_type -> tenure.feedback.v1.SolveTicketResponse
-	41, // 105: tenure.feedback.v1.FeedbackService.CreateClassificationRule:output_type -> tenure.feedback.v1.CreateClassificationRuleResponse
-	43, // 106: tenure.feedback.v1.FeedbackService.ListClassificationRules:output_type -> tenure.feedback.v1.ListClassificationRulesResponse
-	45, // 107: tenure.feedback.v1.FeedbackService.TestClassificationRule:output_type -> tenure.feedback.v1.TestClassificationRuleResponse
-	47, // 108: tenure.feedback.v1.FeedbackService.CreateSlaPolicy:output_type -> tenure.feedback.v1.CreateSlaPolicyResponse
-	49, // 109: tenure.feedback.v1.FeedbackService.ListSlaPolicies:output_type -> tenure.feedback.v1.ListSlaPoliciesResponse
-	51, // 110: tenure.feedback.v1.FeedbackService.Escalate:output_type -> tenure.feedback.v1.EscalateResponse
-	53, // 111: tenure.feedback.v1.FeedbackService.GetEscalation:output_type -> tenure.feedback.v1.GetEscalationResponse
-	55, // 112: tenure.feedback.v1.FeedbackService.CreateSurvey:output_type -> tenure.feedback.v1.CreateSurveyResponse
-	57, // 113: tenure.feedback.v1.FeedbackService.GetSurvey:output_type -> tenure.feedback.v1.GetSurveyResponse
-	59, // 114: tenure.feedback.v1.FeedbackService.SubmitSurveyResponse:output_type -> tenure.feedback.v1.SubmitSurveyResponseResponse
-	61, // 115: tenure.feedback.v1.FeedbackService.DismissSurveyResponse:output_type -> tenure.feedback.v1.DismissSurveyResponseResponse
-	63, // 116: tenure.feedback.v1.FeedbackService.GetSurveyReport:output_type -> tenure.feedback.v1.GetSurveyReportResponse
-	99, // [99:117] is the sub-list for method output_type
-	81, // [81:99] is the sub-list for method input_type
-	81, // [81:81] is the sub-list for extension type_name
-	81, // [81:81] is the sub-list for extension extendee
-	0,  // [0:81] is the sub-list for field type_name
+	0,   // 0: tenure.feedback.v1.Ticket.type:type_name -> tenure.feedback.v1.TicketType
+	1,   // 1: tenure.feedback.v1.Ticket.channel:type_name -> tenure.feedback.v1.Channel
+	2,   // 2: tenure.feedback.v1.Ticket.priority:type_name -> tenure.feedback.v1.Priority
+	3,   // 3: tenure.feedback.v1.Ticket.status:type_name -> tenure.feedback.v1.TicketStatus
+	14,  // 4: tenure.feedback.v1.Ticket.comments:type_name -> tenure.feedback.v1.Comment
+	68,  // 5: tenure.feedback.v1.Ticket.first_reply_due_time:type_name -> google.protobuf.Timestamp
+	4,   // 6: tenure.feedback.v1.Ticket.first_reply_state:type_name -> tenure.feedback.v1.SlaState
+	68,  // 7: tenure.feedback.v1.Ticket.resolution_due_time:type_name -> google.protobuf.Timestamp
+	4,   // 8: tenure.feedback.v1.Ticket.resolution_state:type_name -> tenure.feedback.v1.SlaState
+	69,  // 9: tenure.feedback.v1.Ticket.requester_wait:type_name -> google.protobuf.Duration
+	69,  // 10: tenure.feedback.v1.Ticket.agent_work:type_name -> google.protobuf.Duration
+	15,  // 11: tenure.feedback.v1.Ticket.escalations:type_name -> tenure.feedback.v1.EscalationEntry
+	68,  // 12: tenure.feedback.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
+	68,  // 13: tenure.feedback.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
+	68,  // 14: tenure.feedback.v1.Ticket.first_reply_time:type_name -> google.protobuf.Timestamp
+	68,  // 15: tenure.feedback.v1.Ticket.solve_time:type_name -> google.protobuf.Timestamp
+	5,   // 16: tenure.feedback.v1.Comment.author_kind:type_name -> tenure.feedback.v1.AuthorKind
+	68,  // 17: tenure.feedback.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	68,  // 18: tenure.feedback.v1.EscalationEntry.apply_time:type_name -> google.protobuf.Timestamp
+	0,   // 19: tenure.feedback.v1.ClassificationRule.set_type:type_name -> tenure.feedback.v1.TicketType
+	2,   // 20: tenure.feedback.v1.ClassificationRule.set_priority:type_name -> tenure.feedback.v1.Priority
+	68,  // 21: tenure.feedback.v1.ClassificationRule.create_time:type_name -> google.protobuf.Timestamp
+	2,   // 22: tenure.feedback.v1.SlaPolicy.priority:type_name -> tenure.feedback.v1.Priority
+	69,  // 23: tenure.feedback.v1.SlaPolicy.first_reply_target:type_name -> google.protobuf.Duration
+	69,  // 24: tenure.feedback.v1.SlaPolicy.resolution_target:type_name -> google.protobuf.Duration
+	19,  // 25: tenure.feedback.v1.SlaPolicy.calendar:type_name -> tenure.feedback.v1.BusinessCalendar
+	21,  // 26: tenure.feedback.v1.SlaPolicy.escalation_steps:type_name -> tenure.feedback.v1.EscalationStep
+	68,  // 27: tenure.feedback.v1.SlaPolicy.create_time:type_name -> google.protobuf.Timestamp
+	20,  // 28: tenure.feedback.v1.BusinessCalendar.hours:type_name -> tenure.feedback.v1.BusinessHours
+	6,   // 29: tenure.feedback.v1.EscalationStep.clock:type_name -> tenure.feedback.v1.SlaClock
+	69,  // 30: tenure.feedback.v1.EscalationStep.offset:type_name -> google.protobuf.Duration
+	7,   // 31: tenure.feedback.v1.Operation.state:type_name -> tenure.feedback.v1.OperationState
+	68,  // 32: tenure.feedback.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
+	68,  // 33: tenure.feedback.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	68,  // 34: tenure.feedback.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	8,   // 35: tenure.feedback.v1.Operation.trigger:type_name -> tenure.feedback.v1.OperationTrigger
+	9,   // 36: tenure.feedback.v1.Survey.kind:type_name -> tenure.feedback.v1.SurveyKind
+	10,  // 37: tenure.feedback.v1.Survey.trigger:type_name -> tenure.feedback.v1.SurveyTrigger
+	68,  // 38: tenure.feedback.v1.Survey.create_time:type_name -> google.protobuf.Timestamp
+	1,   // 39: tenure.feedback.v1.SurveyResponse.channel:type_name -> tenure.feedback.v1.Channel
+	11,  // 40: tenure.feedback.v1.SurveyResponse.reward_state:type_name -> tenure.feedback.v1.RewardState
+	68,  // 41: tenure.feedback.v1.SurveyResponse.create_time:type_name -> google.protobuf.Timestamp
+	9,   // 42: tenure.feedback.v1.SurveyReport.kind:type_name -> tenure.feedback.v1.SurveyKind
+	26,  // 43: tenure.feedback.v1.SurveyReport.overall:type_name -> tenure.feedback.v1.Score
+	27,  // 44: tenure.feedback.v1.SurveyReport.periods:type_name -> tenure.feedback.v1.GroupScore
+	27,  // 45: tenure.feedback.v1.SurveyReport.channels:type_name -> tenure.feedback.v1.GroupScore
+	27,  // 46: tenure.feedback.v1.SurveyReport.value_tiers:type_name -> tenure.feedback.v1.GroupScore
+	27,  // 47: tenure.feedback.v1.SurveyReport.loyalty_tiers:type_name -> tenure.feedback.v1.GroupScore
+	24,  // 48: tenure.feedback.v1.SurveyReport.detractor_comments:type_name -> tenure.feedback.v1.SurveyResponse
+	26,  // 49: tenure.feedback.v1.GroupScore.score:type_name -> tenure.feedback.v1.Score
+	13,  // 50: tenure.feedback.v1.CreateTicketRequest.ticket:type_name -> tenure.feedback.v1.Ticket
+	13,  // 51: tenure.feedback.v1.CreateTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	13,  // 52: tenure.feedback.v1.GetTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	3,   // 53: tenure.feedback.v1.ListTicketsRequest.status:type_name -> tenure.feedback.v1.TicketStatus
+	13,  // 54: tenure.feedback.v1.ListTicketsResponse.tickets:type_name -> tenure.feedback.v1.Ticket
+	13,  // 55: tenure.feedback.v1.UpdateTicketRequest.ticket:type_name -> tenure.feedback.v1.Ticket
+	70,  // 56: tenure.feedback.v1.UpdateTicketRequest.update_mask:type_name -> google.protobuf.FieldMask
+	13,  // 57: tenure.feedback.v1.UpdateTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	14,  // 58: tenure.feedback.v1.CreateTicketCommentRequest.comment:type_name -> tenure.feedback.v1.Comment
+	13,  // 59: tenure.feedback.v1.CreateTicketCommentResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	13,  // 60: tenure.feedback.v1.SolveTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	68,  // 61: tenure.feedback.v1.GetTicketReportRequest.start_time:type_name -> google.protobuf.Timestamp
+	68,  // 62: tenure.feedback.v1.GetTicketReportRequest.end_time:type_name -> google.protobuf.Timestamp
+	42,  // 63: tenure.feedback.v1.GetTicketReportResponse.report:type_name -> tenure.feedback.v1.TicketReport
+	43,  // 64: tenure.feedback.v1.TicketReport.types:type_name -> tenure.feedback.v1.TicketCount
+	43,  // 65: tenure.feedback.v1.TicketReport.queues:type_name -> tenure.feedback.v1.TicketCount
+	69,  // 66: tenure.feedback.v1.TicketReport.median_first_reply_time:type_name -> google.protobuf.Duration
+	69,  // 67: tenure.feedback.v1.TicketReport.median_resolution_time:type_name -> google.protobuf.Duration
+	16,  // 68: tenure.feedback.v1.CreateClassificationRuleRequest.rule:type_name -> tenure.feedback.v1.ClassificationRule
+	16,  // 69: tenure.feedback.v1.CreateClassificationRuleResponse.rule:type_name -> tenure.feedback.v1.ClassificationRule
+	16,  // 70: tenure.feedback.v1.ListClassificationRulesResponse.rules:type_name -> tenure.feedback.v1.ClassificationRule
+	16,  // 71: tenure.feedback.v1.TestClassificationRuleRequest.rule:type_name -> tenure.feedback.v1.ClassificationRule
+	13,  // 72: tenure.feedback.v1.TestClassificationRuleRequest.ticket:type_name -> tenure.feedback.v1.Ticket
+	17,  // 73: tenure.feedback.v1.TestClassificationRuleRequest.customer:type_name -> tenure.feedback.v1.CustomerContext
+	13,  // 74: tenure.feedback.v1.TestClassificationRuleResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	18,  // 75: tenure.feedback.v1.CreateSlaPolicyRequest.policy:type_name -> tenure.feedback.v1.SlaPolicy
+	18,  // 76: tenure.feedback.v1.CreateSlaPolicyResponse.policy:type_name -> tenure.feedback.v1.SlaPolicy
+	18,  // 77: tenure.feedback.v1.ListSlaPoliciesResponse.policies:type_name -> tenure.feedback.v1.SlaPolicy
+	68,  // 78: tenure.feedback.v1.EscalateRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	22,  // 79: tenure.feedback.v1.EscalateResponse.operation:type_name -> tenure.feedback.v1.Operation
+	22,  // 80: tenure.feedback.v1.GetEscalationResponse.operation:type_name -> tenure.feedback.v1.Operation
+	23,  // 81: tenure.feedback.v1.CreateSurveyRequest.survey:type_name -> tenure.feedback.v1.Survey
+	23,  // 82: tenure.feedback.v1.CreateSurveyResponse.survey:type_name -> tenure.feedback.v1.Survey
+	23,  // 83: tenure.feedback.v1.GetSurveyResponse.survey:type_name -> tenure.feedback.v1.Survey
+	24,  // 84: tenure.feedback.v1.SubmitSurveyResponseRequest.response:type_name -> tenure.feedback.v1.SurveyResponse
+	24,  // 85: tenure.feedback.v1.SubmitSurveyResponseResponse.response:type_name -> tenure.feedback.v1.SurveyResponse
+	24,  // 86: tenure.feedback.v1.DismissSurveyResponseResponse.response:type_name -> tenure.feedback.v1.SurveyResponse
+	25,  // 87: tenure.feedback.v1.GetSurveyReportResponse.report:type_name -> tenure.feedback.v1.SurveyReport
+	28,  // 88: tenure.feedback.v1.FeedbackService.CreateTicket:input_type -> tenure.feedback.v1.CreateTicketRequest
+	30,  // 89: tenure.feedback.v1.FeedbackService.GetTicket:input_type -> tenure.feedback.v1.GetTicketRequest
+	32,  // 90: tenure.feedback.v1.FeedbackService.ListTickets:input_type -> tenure.feedback.v1.ListTicketsRequest
+	34,  // 91: tenure.feedback.v1.FeedbackService.UpdateTicket:input_type -> tenure.feedback.v1.UpdateTicketRequest
+	36,  // 92: tenure.feedback.v1.FeedbackService.CreateTicketComment:input_type -> tenure.feedback.v1.CreateTicketCommentRequest
+	38,  // 93: tenure.feedback.v1.FeedbackService.SolveTicket:input_type -> tenure.feedback.v1.SolveTicketRequest
+	40,  // 94: tenure.feedback.v1.FeedbackService.GetTicketReport:input_type -> tenure.feedback.v1.GetTicketReportRequest
+	44,  // 95: tenure.feedback.v1.FeedbackService.CreateClassificationRule:input_type -> tenure.feedback.v1.CreateClassificationRuleRequest
+	46,  // 96: tenure.feedback.v1.FeedbackService.ListClassificationRules:input_type -> tenure.feedback.v1.ListClassificationRulesRequest
+	48,  // 97: tenure.feedback.v1.FeedbackService.TestClassificationRule:input_type -> tenure.feedback.v1.TestClassificationRuleRequest
+	50,  // 98: tenure.feedback.v1.FeedbackService.CreateSlaPolicy:input_type -> tenure.feedback.v1.CreateSlaPolicyRequest
+	52,  // 99: tenure.feedback.v1.FeedbackService.ListSlaPolicies:input_type -> tenure.feedback.v1.ListSlaPoliciesRequest
+	54,  // 100: tenure.feedback.v1.FeedbackService.Escalate:input_type -> tenure.feedback.v1.EscalateRequest
+	56,  // 101: tenure.feedback.v1.FeedbackService.GetEscalation:input_type -> tenure.feedback.v1.GetEscalationRequest
+	58,  // 102: tenure.feedback.v1.FeedbackService.CreateSurvey:input_type -> tenure.feedback.v1.CreateSurveyRequest
+	60,  // 103: tenure.feedback.v1.FeedbackService.GetSurvey:input_type -> tenure.feedback.v1.GetSurveyRequest
+	62,  // 104: tenure.feedback.v1.FeedbackService.SubmitSurveyResponse:input_type -> tenure.feedback.v1.SubmitSurveyResponseRequest
+	64,  // 105: tenure.feedback.v1.FeedbackService.DismissSurveyResponse:input_type -> tenure.feedback.v1.DismissSurveyResponseRequest
+	66,  // 106: tenure.feedback.v1.FeedbackService.GetSurveyReport:input_type -> tenure.feedback.v1.GetSurveyReportRequest
+	29,  // 107: tenure.feedback.v1.FeedbackService.CreateTicket:output_type -> tenure.feedback.v1.CreateTicketResponse
+	31,  // 108: tenure.feedback.v1.FeedbackService.GetTicket:output_type -> tenure.feedback.v1.GetTicketResponse
+	33,  // 109: tenure.feedback.v1.FeedbackService.ListTickets:output_type -> tenure.feedback.v1.ListTicketsResponse
+	35,  // 110: tenure.feedback.v1.FeedbackService.UpdateTicket:output_type -> tenure.feedback.v1.UpdateTicketResponse
+	37,  // 111: tenure.feedback.v1.FeedbackService.CreateTicketComment:output_type -> tenure.feedback.v1.CreateTicketCommentResponse
+	39,  // 112: tenure.feedback.v1.FeedbackService.SolveTicket:output_type -> tenure.feedback.v1.SolveTicketResponse
+	41,  // 113: tenure.feedback.v1.FeedbackService.GetTicketReport:output_type -> tenure.feedback.v1.GetTicketReportResponse
+	45,  // 114: tenure.feedback.v1.FeedbackService.CreateClassificationRule:output_type -> tenure.feedback.v1.CreateClassificationRuleResponse
+	47,  // 115: tenure.feedback.v1.FeedbackService.ListClassificationRules:output_type -> tenure.feedback.v1.ListClassificationRulesResponse
+	49,  // 116: tenure.feedback.v1.FeedbackService.TestClassificationRule:output_type -> tenure.feedback.v1.TestClassificationRuleResponse
+	51,  // 117: tenure.feedback.v1.FeedbackService.CreateSlaPolicy:output_type -> tenure.feedback.v1.CreateSlaPolicyResponse
+	53,  // 118: tenure.feedback.v1.FeedbackService.ListSlaPolicies:output_type -> tenure.feedback.v1.ListSlaPoliciesResponse
+	55,  // 119: tenure.feedback.v1.FeedbackService.Escalate:output_type -> tenure.feedback.v1.EscalateResponse
+	57,  // 120: tenure.feedback.v1.FeedbackService.GetEscalation:output_type -> tenure.feedback.v1.GetEscalationResponse
+	59,  // 121: tenure.feedback.v1.FeedbackService.CreateSurvey:output_type -> tenure.feedback.v1.CreateSurveyResponse
+	61,  // 122: tenure.feedback.v1.FeedbackService.GetSurvey:output_type -> tenure.feedback.v1.GetSurveyResponse
+	63,  // 123: tenure.feedback.v1.FeedbackService.SubmitSurveyResponse:output_type -> tenure.feedback.v1.SubmitSurveyResponseResponse
+	65,  // 124: tenure.feedback.v1.FeedbackService.DismissSurveyResponse:output_type -> tenure.feedback.v1.DismissSurveyResponseResponse
+	67,  // 125: tenure.feedback.v1.FeedbackService.GetSurveyReport:output_type -> tenure.feedback.v1.GetSurveyReportResponse
+	107, // [107:126] is the sub-list for method output_type
+	88,  // [88:107] is the sub-list for method input_type
+	88,  // [88:88] is the sub-list for extension type_name
+	88,  // [88:88] is the sub-list for extension extendee
+	0,   // [0:88] is the sub-list for field type_name
 }
 
 func init() { file_tenure_feedback_v1_feedback_proto_init() }
@@ -4880,7 +5198,7 @@ func file_tenure_feedback_v1_feedback_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_feedback_v1_feedback_proto_rawDesc), len(file_tenure_feedback_v1_feedback_proto_rawDesc)),
 			NumEnums:      13,
-			NumMessages:   51,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -335,6 +335,41 @@ func local_request_FeedbackService_SolveTicket_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
+var filter_FeedbackService_GetTicketReport_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_FeedbackService_GetTicketReport_0(ctx context.Context, marshaler runtime.Marshaler, client FeedbackServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetTicketReportRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_FeedbackService_GetTicketReport_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetTicketReport(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_FeedbackService_GetTicketReport_0(ctx context.Context, marshaler runtime.Marshaler, server FeedbackServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetTicketReportRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_FeedbackService_GetTicketReport_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.GetTicketReport(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_FeedbackService_CreateClassificationRule_0 = &utilities.DoubleArray{Encoding: map[string]int{"rule": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
 func request_FeedbackService_CreateClassificationRule_0(ctx context.Context, marshaler runtime.Marshaler, client FeedbackServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -929,6 +964,26 @@ func RegisterFeedbackServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 		}
 		forward_FeedbackService_SolveTicket_0(annotatedContext, mux, outboundMarshaler, w, req, response_FeedbackService_SolveTicket_0{resp.(*SolveTicketResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_FeedbackService_GetTicketReport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/tenure.feedback.v1.FeedbackService/GetTicketReport", runtime.WithHTTPPathPattern("/v1/feedback/ticketReport"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_FeedbackService_GetTicketReport_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_FeedbackService_GetTicketReport_0(annotatedContext, mux, outboundMarshaler, w, req, response_FeedbackService_GetTicketReport_0{resp.(*GetTicketReportResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_FeedbackService_CreateClassificationRule_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1311,6 +1366,23 @@ func RegisterFeedbackServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 		}
 		forward_FeedbackService_SolveTicket_0(annotatedContext, mux, outboundMarshaler, w, req, response_FeedbackService_SolveTicket_0{resp.(*SolveTicketResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_FeedbackService_GetTicketReport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/tenure.feedback.v1.FeedbackService/GetTicketReport", runtime.WithHTTPPathPattern("/v1/feedback/ticketReport"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_FeedbackService_GetTicketReport_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_FeedbackService_GetTicketReport_0(annotatedContext, mux, outboundMarshaler, w, req, response_FeedbackService_GetTicketReport_0{resp.(*GetTicketReportResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_FeedbackService_CreateClassificationRule_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1554,6 +1626,15 @@ func (m response_FeedbackService_SolveTicket_0) XXX_ResponseBody() interface{} {
 	return response.Ticket
 }
 
+type response_FeedbackService_GetTicketReport_0 struct {
+	*GetTicketReportResponse
+}
+
+func (m response_FeedbackService_GetTicketReport_0) XXX_ResponseBody() interface{} {
+	response := m.GetTicketReportResponse
+	return response.Report
+}
+
 type response_FeedbackService_CreateClassificationRule_0 struct {
 	*CreateClassificationRuleResponse
 }
@@ -1642,6 +1723,7 @@ var (
 	pattern_FeedbackService_UpdateTicket_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "tickets", "ticket.name"}, ""))
 	pattern_FeedbackService_CreateTicketComment_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "tickets", "parent", "comments"}, ""))
 	pattern_FeedbackService_SolveTicket_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "tickets", "name"}, "solve"))
+	pattern_FeedbackService_GetTicketReport_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "feedback", "ticketReport"}, ""))
 	pattern_FeedbackService_CreateClassificationRule_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "classificationRules"}, ""))
 	pattern_FeedbackService_ListClassificationRules_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "classificationRules"}, ""))
 	pattern_FeedbackService_TestClassificationRule_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "classificationRules"}, "test"))
@@ -1663,6 +1745,7 @@ var (
 	forward_FeedbackService_UpdateTicket_0             = runtime.ForwardResponseMessage
 	forward_FeedbackService_CreateTicketComment_0      = runtime.ForwardResponseMessage
 	forward_FeedbackService_SolveTicket_0              = runtime.ForwardResponseMessage
+	forward_FeedbackService_GetTicketReport_0          = runtime.ForwardResponseMessage
 	forward_FeedbackService_CreateClassificationRule_0 = runtime.ForwardResponseMessage
 	forward_FeedbackService_ListClassificationRules_0  = runtime.ForwardResponseMessage
 	forward_FeedbackService_TestClassificationRule_0   = runtime.ForwardResponseMessage

@@ -25,6 +25,7 @@ const (
 	FeedbackService_UpdateTicket_FullMethodName             = "/tenure.feedback.v1.FeedbackService/UpdateTicket"
 	FeedbackService_CreateTicketComment_FullMethodName      = "/tenure.feedback.v1.FeedbackService/CreateTicketComment"
 	FeedbackService_SolveTicket_FullMethodName              = "/tenure.feedback.v1.FeedbackService/SolveTicket"
+	FeedbackService_GetTicketReport_FullMethodName          = "/tenure.feedback.v1.FeedbackService/GetTicketReport"
 	FeedbackService_CreateClassificationRule_FullMethodName = "/tenure.feedback.v1.FeedbackService/CreateClassificationRule"
 	FeedbackService_ListClassificationRules_FullMethodName  = "/tenure.feedback.v1.FeedbackService/ListClassificationRules"
 	FeedbackService_TestClassificationRule_FullMethodName   = "/tenure.feedback.v1.FeedbackService/TestClassificationRule"
@@ -64,6 +65,10 @@ type FeedbackServiceClient interface {
 	CreateTicketComment(ctx context.Context, in *CreateTicketCommentRequest, opts ...grpc.CallOption) (*CreateTicketCommentResponse, error)
 	// SolveTicket marks a ticket solved and stops its resolution clock.
 	SolveTicket(ctx context.Context, in *SolveTicketRequest, opts ...grpc.CallOption) (*SolveTicketResponse, error)
+	// GetTicketReport returns ticket volume per type and queue, SLA
+	// attainment and the median first-reply and resolution times of the
+	// tickets created in a period.
+	GetTicketReport(ctx context.Context, in *GetTicketReportRequest, opts ...grpc.CallOption) (*GetTicketReportResponse, error)
 	// CreateClassificationRule adds a rule at the end of the rule order (or
 	// at its position).
 	CreateClassificationRule(ctx context.Context, in *CreateClassificationRuleRequest, opts ...grpc.CallOption) (*CreateClassificationRuleResponse, error)
@@ -160,6 +165,16 @@ func (c *feedbackServiceClient) SolveTicket(ctx context.Context, in *SolveTicket
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SolveTicketResponse)
 	err := c.cc.Invoke(ctx, FeedbackService_SolveTicket_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *feedbackServiceClient) GetTicketReport(ctx context.Context, in *GetTicketReportRequest, opts ...grpc.CallOption) (*GetTicketReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTicketReportResponse)
+	err := c.cc.Invoke(ctx, FeedbackService_GetTicketReport_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -311,6 +326,10 @@ type FeedbackServiceServer interface {
 	CreateTicketComment(context.Context, *CreateTicketCommentRequest) (*CreateTicketCommentResponse, error)
 	// SolveTicket marks a ticket solved and stops its resolution clock.
 	SolveTicket(context.Context, *SolveTicketRequest) (*SolveTicketResponse, error)
+	// GetTicketReport returns ticket volume per type and queue, SLA
+	// attainment and the median first-reply and resolution times of the
+	// tickets created in a period.
+	GetTicketReport(context.Context, *GetTicketReportRequest) (*GetTicketReportResponse, error)
 	// CreateClassificationRule adds a rule at the end of the rule order (or
 	// at its position).
 	CreateClassificationRule(context.Context, *CreateClassificationRuleRequest) (*CreateClassificationRuleResponse, error)
@@ -370,6 +389,9 @@ func (UnimplementedFeedbackServiceServer) CreateTicketComment(context.Context, *
 }
 func (UnimplementedFeedbackServiceServer) SolveTicket(context.Context, *SolveTicketRequest) (*SolveTicketResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SolveTicket not implemented")
+}
+func (UnimplementedFeedbackServiceServer) GetTicketReport(context.Context, *GetTicketReportRequest) (*GetTicketReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTicketReport not implemented")
 }
 func (UnimplementedFeedbackServiceServer) CreateClassificationRule(context.Context, *CreateClassificationRuleRequest) (*CreateClassificationRuleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateClassificationRule not implemented")
@@ -532,6 +554,24 @@ func _FeedbackService_SolveTicket_Handler(srv interface{}, ctx context.Context, 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(FeedbackServiceServer).SolveTicket(ctx, req.(*SolveTicketRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeedbackService_GetTicketReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTicketReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeedbackServiceServer).GetTicketReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeedbackService_GetTicketReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeedbackServiceServer).GetTicketReport(ctx, req.(*GetTicketReportRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -782,6 +822,10 @@ var FeedbackService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SolveTicket",
 			Handler:    _FeedbackService_SolveTicket_Handler,
+		},
+		{
+			MethodName: "GetTicketReport",
+			Handler:    _FeedbackService_GetTicketReport_Handler,
 		},
 		{
 			MethodName: "CreateClassificationRule",

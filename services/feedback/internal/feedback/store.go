@@ -29,6 +29,9 @@ type TicketStore interface {
 	// ListTickets returns up to limit tickets matching f after the
 	// ticket with id after (empty: from the start), newest first.
 	ListTickets(ctx context.Context, f TicketFilter, after string, limit int) ([]Ticket, error)
+	// EachTicket calls fn for every ticket created in [from, to), a zero
+	// bound being open.
+	EachTicket(ctx context.Context, from, to time.Time, fn func(*Ticket) error) error
 	// DueTicketIDs returns up to limit ids, in id order after after, of
 	// active tickets with a next escalation time at or before asOf.
 	DueTicketIDs(ctx context.Context, asOf time.Time, after string, limit int) ([]string, error)

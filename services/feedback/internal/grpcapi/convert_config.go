@@ -129,3 +129,17 @@ func fromReport(r *feedback.Report) *feedbackv1.SurveyReport {
 	}
 	return out
 }
+
+func fromTicketReport(r *feedback.TicketReport) *feedbackv1.TicketReport {
+	count := func(cs []feedback.Count) []*feedbackv1.TicketCount {
+		out := make([]*feedbackv1.TicketCount, 0, len(cs))
+		for _, c := range cs {
+			out = append(out, &feedbackv1.TicketCount{Key: c.Key, Tickets: c.N})
+		}
+		return out
+	}
+	return &feedbackv1.TicketReport{Tickets: r.Tickets, Types: count(r.Types), Queues: count(r.Queues),
+		FirstReplyMet: r.FirstReplyMet, FirstReplyBreached: r.FirstReplyBreached, FirstReplyAttainment: r.FirstReplyAttainment,
+		ResolutionMet: r.ResolutionMet, ResolutionBreached: r.ResolutionBreached, ResolutionAttainment: r.ResolutionAttainment,
+		MedianFirstReplyTime: durationpb.New(r.MedianFirstReply), MedianResolutionTime: durationpb.New(r.MedianResolution)}
+}

@@ -7,6 +7,7 @@ import (
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
 	"github.com/tenurehq/tenure/services/platform/paging"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // pageOf returns the page of items (all of them, in order) that starts
@@ -111,12 +112,9 @@ func (s *Server) ListSlaPolicies(ctx context.Context, req *feedbackv1.ListSlaPol
 
 // Escalate implements feedbackv1.FeedbackServiceServer.
 func (s *Server) Escalate(ctx context.Context, req *feedbackv1.EscalateRequest) (*feedbackv1.EscalateResponse, error) {
-	var asOf time.Time
-	if t := req.GetAsOfTime(); t != nil {
-		if err := t.CheckValid(); err != nil {
-			return nil, feedback.InvalidArgument("as_of_time", "must be a valid time such as 2026-12-02T09:00:00Z")
-		}
-		asOf = t.AsTime()
+	asOf, err := optionalTime("as_of_time", req.GetAsOfTime())
+	if err != nil {
+		return nil, err
 	}
 	op, err := s.svc.Escalate(ctx, asOf, false)
 	if err != nil {
@@ -136,4 +134,32 @@ func (s *Server) GetEscalation(ctx context.Context, req *feedbackv1.GetEscalatio
 		return nil, err
 	}
 	return &feedbackv1.GetEscalationResponse{Operation: fromOperation(op)}, nil
+}
+
+// GetTicketReport implements feedbackv1.FeedbackServiceServer.
+func (s *Server) GetTicketReport(ctx context.Context, req *feedbackv1.GetTicketReportRequest) (*feedbackv1.GetTicketReportResponse, error) {
+	from, err := optionalTime("start_time", req.GetStartTime())
+	if err != nil {
+		return nil, err
+	}
+	to, err := optionalTime("end_time", req.GetEndTime())
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.svc.TicketReport(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return &feedbackv1.GetTicketReportResponse{Report: fromTicketReport(r)}, nil
+}
+
+// optionalTime reads an optional time field: zero when absent.
+func optionalTime(field string, ts *timestamppb.Timestamp) (time.Time, error) {
+	if ts == nil {
+		return time.Time{}, nil
+	}
+	if err := ts.CheckValid(); err != nil {
+		return time.Time{}, feedback.InvalidArgument(field, "must be a valid time such as 2026-11-01T00:00:00Z")
+	}
+	return ts.AsTime(), nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -309,6 +310,22 @@ func (s *Store) ListTickets(ctx context.Context, f feedback.TicketFilter, after 
 		out = append(out, *t)
 	}
 	return out, rows.Err()
+}
+
+// EachTicket implements feedback.TicketStore.
+func (s *Store) EachTicket(ctx context.Context, from, to time.Time, fn func(*feedback.Ticket) error) error {
+	end := int64(math.MaxInt64)
+	if !to.IsZero() {
+		end = nanos(to)
+	}
+	return s.each(ctx, `SELECT `+ticketCols+` FROM tickets WHERE create_time >= ? AND create_time < ? ORDER BY ticket_id`,
+		[]any{nanos(from), end}, func(r scanner) error {
+			t, err := scanTicket(r)
+			if err != nil {
+				return err
+			}
+			return fn(t)
+		})
 }
 
 // DueTicketIDs implements feedback.TicketStore.

@@ -156,6 +156,15 @@ func testDueAndContacts(t *testing.T, s feedback.Store) {
 			t.Fatal(err)
 		}
 	}
+	var each []string
+	err := s.EachTicket(ctx, t0, t0.Add(time.Second), func(tk *feedback.Ticket) error { each = append(each, tk.ID); return nil })
+	if err != nil || !slices.Equal(each, []string{"a", "b", "c", "d"}) {
+		t.Fatalf("each ticket: %v, %v; want a to d", each, err)
+	}
+	each = nil
+	if err := s.EachTicket(ctx, t0.Add(time.Second), time.Time{}, func(tk *feedback.Ticket) error { each = append(each, tk.ID); return nil }); err != nil || each != nil {
+		t.Fatalf("each ticket created later: %v, %v; want none", each, err)
+	}
 	got, err := s.DueTicketIDs(ctx, t0.Add(time.Hour), "", 10)
 	if err != nil || !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("due: %v, %v; want [a b]", got, err)
