@@ -85,8 +85,7 @@ func (c *Compiler) Compile(r feedback.Rule) (feedback.Matcher, error) {
 	}
 	ast, iss := c.env.Compile(r.Condition)
 	if iss.Err() != nil {
-		e := iss.Errors()[0]
-		return nil, &CompileError{Line: e.Location.Line(), Column: e.Location.Column() + 1, Message: e.Message}
+		return nil, issueError(iss)
 	}
 	if ast.OutputType() != cel.BoolType {
 		return nil, &CompileError{Line: 1, Column: 1, Message: "condition must be a bool, got " + ast.OutputType().String()}
@@ -97,6 +96,27 @@ func (c *Compiler) Compile(r feedback.Rule) (feedback.Matcher, error) {
 	}
 	m.program = prg
 	return m, nil
+}
+
+// issueError is the first of CEL's issues that has a position (a macro
+// repeats a syntax error inside it without one), or the first.
+func issueError(iss *cel.Issues) *CompileError {
+	errs := iss.Errors()
+	if len(errs) == 0 {
+		return &CompileError{Line: 1, Column: 1, Message: iss.Err().Error()}
+	}
+	first := errs[0]
+	for _, e := range errs {
+		if e.Location != nil && e.Location.Line() > 0 && e.Location.Column() >= 0 {
+			first = e
+			break
+		}
+	}
+	line, col := 1, 1
+	if loc := first.Location; loc != nil && loc.Line() > 0 {
+		line, col = loc.Line(), max(loc.Column()+1, 1)
+	}
+	return &CompileError{Line: line, Column: col, Message: first.Message}
 }
 
 // Normalize folds character width and case and composes (NFC), so
