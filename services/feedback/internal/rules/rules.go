@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/interpreter"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
@@ -90,7 +91,7 @@ func (c *Compiler) Compile(r feedback.Rule) (feedback.Matcher, error) {
 	if ast.OutputType() != cel.BoolType {
 		return nil, &CompileError{Line: 1, Column: 1, Message: "condition must be a bool, got " + ast.OutputType().String()}
 	}
-	prg, err := c.env.Program(ast, cel.CostLimit(costLimit))
+	prg, err := c.env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(costLimit))
 	if err != nil {
 		return nil, &CompileError{Line: 1, Column: 1, Message: err.Error()}
 	}
@@ -133,41 +134,46 @@ type matcher struct {
 	program  cel.Program
 }
 
-// prepared is what every rule of one classification shares.
+// prepared is what every rule of one classification shares: the folded
+// text and the CEL activation, built once per ticket.
 type prepared struct {
 	text string
-	vars map[string]any
+	vars interpreter.Activation
 }
 
-func prepare(s *feedback.Subject) *prepared {
+func prepare(s *feedback.Subject) (*prepared, error) {
 	if p, ok := s.Prepared.(*prepared); ok {
-		return p
+		return p, nil
 	}
 	t, c := s.Ticket, s.Customer
 	tags := t.Tags
 	if tags == nil {
 		tags = []string{}
 	}
-	p := &prepared{
-		text: Normalize(t.Subject + "\n" + t.Body),
-		vars: map[string]any{
-			"ticket": map[string]any{
-				"type": string(t.Type), "channel": string(t.Channel), "priority": t.Priority.String(),
-				"subject": t.Subject, "body": t.Body, "order_id": t.OrderID, "customer_id": t.CustomerID,
-				"queue": t.Queue, "tags": tags,
-			},
-			"customer": map[string]string{
-				"value_tier": c.ValueTier, "lifecycle_stage": c.LifecycleStage, "loyalty_tier": c.LoyaltyTier,
-			},
+	vars, err := interpreter.NewActivation(map[string]any{
+		"ticket": map[string]any{
+			"type": string(t.Type), "channel": string(t.Channel), "priority": t.Priority.String(),
+			"subject": t.Subject, "body": t.Body, "order_id": t.OrderID, "customer_id": t.CustomerID,
+			"queue": t.Queue, "tags": tags,
 		},
+		"customer": map[string]string{
+			"value_tier": c.ValueTier, "lifecycle_stage": c.LifecycleStage, "loyalty_tier": c.LoyaltyTier,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
 	}
+	p := &prepared{text: Normalize(t.Subject + "\n" + t.Body), vars: vars}
 	s.Prepared = p
-	return p
+	return p, nil
 }
 
 // Match implements feedback.Matcher.
 func (m *matcher) Match(s *feedback.Subject) (bool, error) {
-	p := prepare(s)
+	p, err := prepare(s)
+	if err != nil {
+		return false, err
+	}
 	if len(m.keywords) > 0 && !containsAny(p.text, m.keywords) {
 		return false, nil
 	}

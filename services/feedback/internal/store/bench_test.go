@@ -15,11 +15,15 @@ import (
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 )
 
-// benchService is the domain over a migrated SQLite store with a fixed
-// clock.
-func benchService(b *testing.B, now time.Time) (*feedback.Service, feedback.Store) {
+// benchService is the domain over a migrated store of engine ("sqlite"
+// or "postgres") with a fixed clock.
+func benchService(b *testing.B, engine string, now time.Time) (*feedback.Service, feedback.Store) {
 	b.Helper()
-	st := migrated(b, sqlstoretest.SQLite(b))
+	db := sqlstoretest.SQLite(b)
+	if engine == "postgres" {
+		db = sqlstoretest.Postgres(b)
+	}
+	st := migrated(b, db)
 	c, err := rules.New()
 	if err != nil {
 		b.Fatal(err)
@@ -31,9 +35,15 @@ func benchService(b *testing.B, now time.Time) (*feedback.Service, feedback.Stor
 // 100 keyword lists and 100 CEL conditions, stored, SLA policy chosen) and
 // reports the p50 and p99 latency of one creation.
 func BenchmarkCreateTicket200Rules(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) { benchCreateTicket(b, engine) })
+	}
+}
+
+func benchCreateTicket(b *testing.B, engine string) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	svc, _ := benchService(b, now)
+	svc, _ := benchService(b, engine, now)
 	for i := range 100 {
 		if _, err := svc.CreateRule(ctx, feedback.Rule{ID: fmt.Sprintf("kw-%03d", i),
 			Keywords: []string{fmt.Sprintf("产品%03d", i), fmt.Sprintf("word%03d", i), "退款" + strconv.Itoa(i)},
@@ -84,7 +94,7 @@ func BenchmarkEscalationSweep(b *testing.B) {
 		Steps: []feedback.Step{{ID: "raise", Clock: feedback.ClockFirstReply, RaisePriority: true}}}
 	for b.Loop() {
 		b.StopTimer()
-		svc, st := benchService(b, asOf)
+		svc, st := benchService(b, "sqlite", asOf)
 		if _, err := svc.CreatePolicy(ctx, policy); err != nil {
 			b.Fatal(err)
 		}
