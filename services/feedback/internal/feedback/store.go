@@ -32,9 +32,10 @@ type TicketStore interface {
 	// EachTicket calls fn for every ticket created in [from, to), a zero
 	// bound being open.
 	EachTicket(ctx context.Context, from, to time.Time, fn func(*Ticket) error) error
-	// DueTicketIDs returns up to limit ids, in id order after after, of
-	// active tickets with a next escalation time at or before asOf.
-	DueTicketIDs(ctx context.Context, asOf time.Time, after string, limit int) ([]string, error)
+	// UpdateDueTickets is UpdateTickets for up to limit active tickets,
+	// in id order after after, whose next escalation time is at or
+	// before asOf: one read and one transaction per page of a sweep.
+	UpdateDueTickets(ctx context.Context, asOf time.Time, after string, limit int, fn func(*Ticket) error) ([]*Ticket, error)
 	// PendingContactIDs returns up to limit ids of tickets whose
 	// service_contacted event profile has not confirmed;
 	// MarkContactRecorded records that it has.

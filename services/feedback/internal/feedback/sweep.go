@@ -72,14 +72,10 @@ func (s *Service) sweep(ctx context.Context, op *Operation) error {
 	name := "escalations/" + op.ID
 	after := ""
 	for {
-		ids, err := s.store.DueTicketIDs(ctx, op.AsOf, after, sweepPage)
-		if err != nil {
-			return err
-		}
 		// A retried transaction calls fn again: notices are replaced, and
 		// steps are counted from the entries naming this sweep.
 		notices := map[string][]Notice{}
-		tickets, err := s.store.UpdateTickets(ctx, ids, func(t *Ticket) error {
+		tickets, err := s.store.UpdateDueTickets(ctx, op.AsOf, after, sweepPage, func(t *Ticket) error {
 			notices[t.ID] = t.Escalate(findPolicy(policies, t.PolicyID), op.AsOf, name)
 			return nil
 		})
@@ -95,10 +91,10 @@ func (s *Service) sweep(ctx context.Context, op *Operation) error {
 			}
 			s.notify(ctx, notices[t.ID], t)
 		}
-		if len(ids) < sweepPage {
+		if len(tickets) < sweepPage {
 			return nil
 		}
-		after = ids[len(ids)-1]
+		after = tickets[len(tickets)-1].ID
 	}
 }
 

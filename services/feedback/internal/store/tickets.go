@@ -155,9 +155,23 @@ func (s *Store) UpdateTickets(ctx context.Context, ids []string, fn func(*feedba
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	return s.updateEach(ctx, fn, func(tx *sql.Tx) ([]*feedback.Ticket, error) { return s.lockTickets(ctx, tx, ids) })
+}
+
+// UpdateDueTickets implements feedback.TicketStore.
+func (s *Store) UpdateDueTickets(ctx context.Context, asOf time.Time, after string, limit int, fn func(*feedback.Ticket) error) ([]*feedback.Ticket, error) {
+	return s.updateEach(ctx, fn, func(tx *sql.Tx) ([]*feedback.Ticket, error) {
+		return s.scanTickets(ctx, tx, `SELECT `+ticketCols+` FROM tickets WHERE next_escalation > 0 AND next_escalation <= ?
+			AND ticket_id > ? ORDER BY ticket_id LIMIT ?`+s.forUpdate(), nanos(asOf), after, limit)
+	})
+}
+
+// updateEach reads tickets with read, lets fn change each and writes them
+// back, in one transaction.
+func (s *Store) updateEach(ctx context.Context, fn func(*feedback.Ticket) error, read func(*sql.Tx) ([]*feedback.Ticket, error)) ([]*feedback.Ticket, error) {
 	var out []*feedback.Ticket
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		tickets, err := s.lockTickets(ctx, tx, ids)
+		tickets, err := read(tx)
 		if err != nil {
 			return err
 		}
@@ -219,26 +233,18 @@ func (w *ticketWriter) write(ctx context.Context, t *feedback.Ticket, indexed bo
 // lockTickets reads (and on PostgreSQL locks) the tickets with ids, in the
 // order of ids; a missing one is ErrTicketNotFound.
 func (s *Store) lockTickets(ctx context.Context, tx *sql.Tx, ids []string) ([]*feedback.Ticket, error) {
-	marks := strings.Repeat(", ?", len(ids))[2:]
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+ticketCols+` FROM tickets WHERE ticket_id IN (`+marks+`) ORDER BY ticket_id`+s.forUpdate()), args...)
+	found, err := s.scanTickets(ctx, tx, `SELECT `+ticketCols+` FROM tickets WHERE ticket_id IN (`+
+		strings.Repeat(", ?", len(ids))[2:]+`) ORDER BY ticket_id`+s.forUpdate(), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: lock tickets: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	byID := make(map[string]*feedback.Ticket, len(ids))
-	for rows.Next() {
-		t, err := scanTicket(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: lock tickets: %w", err)
-		}
+	byID := make(map[string]*feedback.Ticket, len(found))
+	for _, t := range found {
 		byID[t.ID] = t
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: lock tickets: %w", err)
 	}
 	out := make([]*feedback.Ticket, len(ids))
 	for i, id := range ids {
@@ -247,6 +253,24 @@ func (s *Store) lockTickets(ctx context.Context, tx *sql.Tx, ids []string) ([]*f
 		}
 	}
 	return out, nil
+}
+
+// scanTickets runs a ticket query in tx.
+func (s *Store) scanTickets(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*feedback.Ticket, error) {
+	rows, err := tx.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: read tickets: %w", err)
+	}
+	defer rows.Close()
+	var out []*feedback.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: read tickets: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 // CreateTickets implements feedback.TicketStore: CreateTicket for each, in
@@ -326,12 +350,6 @@ func (s *Store) EachTicket(ctx context.Context, from, to time.Time, fn func(*fee
 			}
 			return fn(t)
 		})
-}
-
-// DueTicketIDs implements feedback.TicketStore.
-func (s *Store) DueTicketIDs(ctx context.Context, asOf time.Time, after string, limit int) ([]string, error) {
-	return s.ids(ctx, `SELECT ticket_id FROM tickets WHERE next_escalation > 0 AND next_escalation <= ? AND ticket_id > ?
-		ORDER BY ticket_id LIMIT ?`, nanos(asOf), after, limit)
 }
 
 // PendingContactIDs implements feedback.TicketStore.

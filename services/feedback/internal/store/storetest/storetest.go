@@ -145,6 +145,14 @@ func testListTickets(t *testing.T, s feedback.Store) {
 	}
 }
 
+func deref(ts []*feedback.Ticket) []feedback.Ticket {
+	out := make([]feedback.Ticket, len(ts))
+	for i, t := range ts {
+		out[i] = *t
+	}
+	return out
+}
+
 func testDueAndContacts(t *testing.T, s feedback.Store) {
 	for i, id := range []string{"a", "b", "c", "d"} {
 		tk := ticket(id, "c-1", feedback.StatusOpen, t0)
@@ -165,12 +173,22 @@ func testDueAndContacts(t *testing.T, s feedback.Store) {
 	if err := s.EachTicket(ctx, t0.Add(time.Second), time.Time{}, func(tk *feedback.Ticket) error { each = append(each, tk.ID); return nil }); err != nil || each != nil {
 		t.Fatalf("each ticket created later: %v, %v; want none", each, err)
 	}
-	got, err := s.DueTicketIDs(ctx, t0.Add(time.Hour), "", 10)
-	if err != nil || !slices.Equal(got, []string{"a", "b"}) {
-		t.Fatalf("due: %v, %v; want [a b]", got, err)
+	due := func(asOf time.Time, after string, limit int) []string {
+		t.Helper()
+		got, err := s.UpdateDueTickets(ctx, asOf, after, limit, func(tk *feedback.Ticket) error { tk.Assignee = "sweeper"; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids(deref(got))
 	}
-	if got, _ := s.DueTicketIDs(ctx, t0.Add(5*time.Hour), "a", 1); !slices.Equal(got, []string{"b"}) {
+	if got := due(t0.Add(time.Hour), "", 10); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("due: %v; want [a b]", got)
+	}
+	if got := due(t0.Add(5*time.Hour), "a", 1); !slices.Equal(got, []string{"b"}) {
 		t.Fatalf("due page after a: %v, want [b]", got)
+	}
+	if a, _ := s.GetTicket(ctx, "a"); a.Assignee != "sweeper" || a.Version != 2 {
+		t.Fatalf("due ticket a after the update: assignee %q, version %d", a.Assignee, a.Version)
 	}
 	if err := s.MarkContactRecorded(ctx, "b"); err != nil {
 		t.Fatal(err)
