@@ -1,6 +1,7 @@
 // Package app assembles the feedback service: storage, the domain with its
 // clients of profile and segmentation, the gRPC API, the escalation
-// schedule on the elected replica and the server lifecycle. cmd/feedback
+// schedule on the elected replica, the consumer of profile's log (for
+// erasures) and the server lifecycle. cmd/feedback
 // and the tenured launcher run it.
 package app
 
@@ -15,12 +16,14 @@ import (
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/feedback/internal/clients"
+	feedbackconsumer "github.com/tenurehq/tenure/services/feedback/internal/consumer"
 	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
 	"github.com/tenurehq/tenure/services/feedback/internal/grpcapi"
 	"github.com/tenurehq/tenure/services/feedback/internal/rules"
 	"github.com/tenurehq/tenure/services/feedback/internal/store"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/election"
+	"github.com/tenurehq/tenure/services/platform/eventlog"
 	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/webhook"
@@ -52,6 +55,8 @@ type App struct {
 	etcd   *clientv3.Client
 	srv    *grpcserver.Server
 	svc    *feedback.Service
+	// consumer follows profile's log for erasures; nil without etcd.
+	consumer *eventlog.Consumer
 	// leading is whether this replica runs the schedule; sweeps counts the
 	// sweeps its schedule ran.
 	leading atomic.Bool
@@ -85,49 +90,56 @@ func build(cfg Config, rt *bootstrap.Runtime) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	st := store.New(rt.DB)
 	opts := []feedback.Option{feedback.WithClock(rt.Clock), feedback.WithLogger(rt.Logger),
 		feedback.WithNotifier(clients.Webhooks{Sender: &webhook.Sender{Secret: []byte(cfg.WebhookSecret)}}),
 		// No loyalty service exists yet: promoters are not rewarded and
 		// their responses say REWARD_STATE_UNAVAILABLE (feedback.NoRewards).
 		feedback.WithRewards(feedback.NoRewards{})}
+	var consumer *eventlog.Consumer
 	if rt.Etcd != nil {
-		more, err := remoteOptions(cfg, rt)
+		more, profile, err := remoteOptions(cfg, rt)
 		if err != nil {
 			return nil, err
 		}
 		opts = append(opts, more...)
+		if consumer, err = eventlog.New(eventlog.Config{Client: profile, Handler: feedbackconsumer.New(st), Logger: rt.Logger}); err != nil {
+			return nil, err
+		}
 	} else {
 		rt.Logger.Warn("feedback: no etcd, so no profile or segmentation to call")
 	}
-	svc := feedback.NewService(store.New(rt.DB), compiler, opts...)
+	svc := feedback.NewService(st, compiler, opts...)
 	srv, err := rt.NewServer(grpcapi.ErrorTable(rt.Logger))
 	if err != nil {
 		return nil, err
 	}
 	grpcapi.New(svc).Register(srv.GRPC())
-	return &App{cfg: cfg, logger: rt.Logger, etcd: rt.Etcd, srv: srv, svc: svc}, nil
+	return &App{cfg: cfg, logger: rt.Logger, etcd: rt.Etcd, srv: srv, svc: svc, consumer: consumer}, nil
 }
 
 // remoteOptions dials profile and segmentation through discovery and
-// takes the cluster-wide escalation lock.
-func remoteOptions(cfg Config, rt *bootstrap.Runtime) ([]feedback.Option, error) {
+// takes the cluster-wide escalation lock; it returns the profile client
+// for the event consumer too.
+func remoteOptions(cfg Config, rt *bootstrap.Runtime) ([]feedback.Option, profilev1.ProfileServiceClient, error) {
 	profileConn, err := rt.Dial(cfg.ProfileService)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	segConn, err := rt.Dial(cfg.SegmentationService)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	locker, err := election.NewLocker(rt.Etcd, lockName)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	profile := profilev1.NewProfileServiceClient(profileConn)
 	return []feedback.Option{
-		feedback.WithContacts(clients.Profile{Client: profilev1.NewProfileServiceClient(profileConn)}),
+		feedback.WithContacts(clients.Profile{Client: profile}),
 		feedback.WithCustomers(clients.Customers{Segmentation: segmentationv1.NewSegmentationServiceClient(segConn)}),
 		feedback.WithLocker(lockerOf{locker}),
-	}, nil
+	}, profile, nil
 }
 
 // lockerOf makes election.ErrLocked an ErrEscalationInProgress.
@@ -159,6 +171,10 @@ func (a *App) Run(ctx context.Context) error {
 	if a.cfg.EscalationInterval > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.runSchedule(ctx) }()
+	}
+	if a.consumer != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = a.consumer.Run(ctx) }()
 	}
 	err := a.srv.Run(ctx)
 	cancel()

@@ -88,4 +88,5 @@ type Store interface {
 	PolicyStore
 	SurveyStore
 	OperationStore
+	ErasureStore
 }

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Opener) {
 		{"Policies", testPolicies},
 		{"Surveys", testSurveys},
 		{"Operations", testOperations},
+		{"Erasures", testErasures},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -324,5 +325,47 @@ func testBatches(t *testing.T, s feedback.Store) {
 	}
 	if a, _ := s.GetTicket(ctx, "a"); a.Queue != "moved" {
 		t.Fatalf("a failed batch changed ticket a: queue %q", a.Queue)
+	}
+}
+
+func testErasures(t *testing.T, s feedback.Store) {
+	if err := s.CreateTicket(ctx, ticket("a", "c-1", feedback.StatusOpen, t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateTicket(ctx, ticket("b", "c-2", feedback.StatusOpen, t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSurvey(ctx, feedback.Survey{ID: "s", Kind: feedback.KindNPS, CreateTime: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateResponse(ctx, feedback.Response{SurveyID: "s", ID: "r", CustomerID: "c-1", Score: 3, CreateTime: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Cursor(ctx); c != 0 || err != nil {
+		t.Fatalf("cursor %d, %v; want 0", c, err)
+	}
+	erase := []feedback.Erasure{{Sequence: 7, CustomerID: "c-1", AnonymousID: "anon-1"}}
+	if err := s.ApplyErasures(ctx, erase, 9); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.GetTicket(ctx, "a")
+	b, _ := s.GetTicket(ctx, "b")
+	r, _ := s.GetResponse(ctx, "s", "r")
+	if a.CustomerID != "anon-1" || a.Email != "" || b.CustomerID != "c-2" || b.Email == "" || r.CustomerID != "anon-1" {
+		t.Fatalf("after erasure: a %s %q, b %s %q, response %s; want a and the response anonymous, b untouched",
+			a.CustomerID, a.Email, b.CustomerID, b.Email, r.CustomerID)
+	}
+	if got, _ := s.ListTickets(ctx, feedback.TicketFilter{CustomerID: "c-1"}, "", 10); len(got) != 0 {
+		t.Fatalf("tickets still listed under c-1: %v", ids(got))
+	}
+	// A page at or below the cursor was applied already: nothing changes.
+	if err := s.ApplyErasures(ctx, []feedback.Erasure{{Sequence: 5, CustomerID: "c-2", AnonymousID: "anon-2"}}, 9); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := s.GetTicket(ctx, "b"); b.CustomerID != "c-2" {
+		t.Fatalf("a replayed page erased b: %s", b.CustomerID)
+	}
+	if c, err := s.Cursor(ctx); c != 9 || err != nil {
+		t.Fatalf("cursor %d, %v; want 9", c, err)
 	}
 }

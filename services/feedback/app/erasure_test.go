@@ -1,0 +1,52 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
+	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
+)
+
+// TestErasure: when profile erases a customer, feedback follows its log
+// and moves the customer's tickets and answers to the anonymous id,
+// clearing the email.
+func TestErasure(t *testing.T) {
+	stacktest.Engines(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		e := start(t, engine, friday)
+		tk, err := e.feedback.CreateTicket(ctx, &feedbackv1.CreateTicketRequest{Ticket: &feedbackv1.Ticket{CustomerId: "c-5",
+			Email: "ada@example.com", Channel: feedbackv1.Channel_CHANNEL_EMAIL, Body: "please call me"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		erased, err := e.profile.EraseCustomer(ctx, &profilev1.EraseCustomerRequest{Name: "customers/c-5"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		anon := erased.GetAnonymousId()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			got, err := e.feedback.GetTicket(ctx, &feedbackv1.GetTicketRequest{Name: tk.GetTicket().GetName()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.GetTicket().GetCustomerId() == anon {
+				if got.GetTicket().GetEmail() != "" {
+					t.Fatalf("erased ticket keeps email %q", got.GetTicket().GetEmail())
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("ticket customer %q after 20s, want %q", got.GetTicket().GetCustomerId(), anon)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		list, err := e.feedback.ListTickets(ctx, &feedbackv1.ListTicketsRequest{CustomerId: "c-5"})
+		if err != nil || len(list.GetTickets()) != 0 {
+			t.Fatalf("tickets under the erased id: %v, %v; want none", list, err)
+		}
+	})
+}
