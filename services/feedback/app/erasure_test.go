@@ -8,6 +8,7 @@ import (
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
+	"google.golang.org/grpc/codes"
 )
 
 // TestErasure: when profile erases a customer, feedback follows its log
@@ -17,8 +18,9 @@ func TestErasure(t *testing.T) {
 	stacktest.Engines(t, func(t *testing.T, engine string) {
 		ctx := context.Background()
 		e := start(t, engine, friday)
-		tk, err := e.feedback.CreateTicket(ctx, &feedbackv1.CreateTicketRequest{Ticket: &feedbackv1.Ticket{CustomerId: "c-5",
-			Email: "ada@example.com", Channel: feedbackv1.Channel_CHANNEL_EMAIL, Body: "please call me"}})
+		create := &feedbackv1.CreateTicketRequest{RequestId: "ticket-c-5", Ticket: &feedbackv1.Ticket{CustomerId: "c-5",
+			Email: "ada@example.com", Channel: feedbackv1.Channel_CHANNEL_EMAIL, Body: "please call me"}}
+		tk, err := e.feedback.CreateTicket(ctx, create)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,5 +50,8 @@ func TestErasure(t *testing.T) {
 		if err != nil || len(list.GetTickets()) != 0 {
 			t.Fatalf("tickets under the erased id: %v, %v; want none", list, err)
 		}
+		// The stored response held the email: a retry no longer returns it.
+		_, err = e.feedback.CreateTicket(ctx, create)
+		wantStatus(t, err, codes.FailedPrecondition, "REQUEST_FORGOTTEN")
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
+	"github.com/tenurehq/tenure/services/platform/idempotency"
 )
 
 // Cursor implements feedback.ErasureStore.
@@ -19,8 +20,9 @@ func (s *Store) Cursor(ctx context.Context) (int64, error) {
 
 // ApplyErasures implements feedback.ErasureStore: in one transaction, for
 // each erasure after the stored cursor, it moves the customer's tickets
-// and answers to the anonymous id and clears the tickets' email, then
-// stores the cursor.
+// and answers to the anonymous id, clears the tickets' email and forgets
+// the stored responses of requests about the customer, then stores the
+// cursor.
 func (s *Store) ApplyErasures(ctx context.Context, erasures []feedback.Erasure, last int64) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var cursor int64
@@ -30,11 +32,18 @@ func (s *Store) ApplyErasures(ctx context.Context, erasures []feedback.Erasure, 
 		if last <= cursor {
 			return nil // applied already, by another replica
 		}
+		var subjects []string
 		for _, e := range erasures {
 			if e.Sequence > cursor {
 				if err := s.erase(ctx, tx, e); err != nil {
 					return err
 				}
+				subjects = append(subjects, idempotency.CustomerSubject(e.CustomerID))
+			}
+		}
+		if len(subjects) > 0 {
+			if err := idempotency.NewStore(s.db).Forget(ctx, tx, subjects...); err != nil {
+				return fmt.Errorf("store: forget requests about erased customers: %w", err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE event_cursor SET sequence = ? WHERE id = 1`), last); err != nil {

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 
 	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
+	"github.com/tenurehq/tenure/services/platform/idempotency"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 )
 
@@ -34,6 +35,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	if err := s.db.Migrate(ctx, "feedback", sub); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
+	}
+	// ApplyErasures forgets idempotency keys: their table must exist even
+	// where the service's runtime has not created it (tests, tools).
+	if err := idempotency.NewStore(s.db).Migrate(ctx); err != nil {
+		return fmt.Errorf("store: migrate idempotency keys: %w", err)
 	}
 	return nil
 }
