@@ -31,6 +31,10 @@ func validateTicket(t *Ticket, path string) error {
 		return InvalidArgument(path+"email", "must be an email address such as ada@example.com")
 	case !slices.Contains(Channels, t.Channel):
 		return InvalidArgument(path+"channel", "is required: web, email, chat, phone, app or social")
+	case t.Type != "" && !slices.Contains(Types, t.Type):
+		return InvalidArgument(path+"type", "must be COMPLAINT, SUGGESTION, INQUIRY or PRAISE, or unset")
+	case t.Priority < 0 || t.Priority > PriorityUrgent:
+		return InvalidArgument(path+"priority", "must be LOW, NORMAL, HIGH or URGENT, or unset")
 	case strings.TrimSpace(t.Body) == "":
 		return InvalidArgument(path+"body", "is required")
 	case len([]rune(t.Subject)) > maxSubject:
