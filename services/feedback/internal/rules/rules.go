@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
+	"github.com/tenurehq/tenure/services/platform/celrule"
 )
 
 // Limits of a condition.
@@ -99,25 +100,11 @@ func (c *Compiler) Compile(r feedback.Rule) (feedback.Matcher, error) {
 	return m, nil
 }
 
-// issueError is the first of CEL's issues that has a position (a macro
-// repeats a syntax error inside it without one), or the first.
+// issueError is a *CompileError about the first of CEL's issues with a
+// position.
 func issueError(iss *cel.Issues) *CompileError {
-	errs := iss.Errors()
-	if len(errs) == 0 {
-		return &CompileError{Line: 1, Column: 1, Message: iss.Err().Error()}
-	}
-	first := errs[0]
-	for _, e := range errs {
-		if e.Location != nil && e.Location.Line() > 0 && e.Location.Column() >= 0 {
-			first = e
-			break
-		}
-	}
-	line, col := 1, 1
-	if loc := first.Location; loc != nil && loc.Line() > 0 {
-		line, col = loc.Line(), max(loc.Column()+1, 1)
-	}
-	return &CompileError{Line: line, Column: col, Message: first.Message}
+	first := celrule.FirstIssue(iss)
+	return &CompileError{Line: first.Line, Column: first.Column, Message: first.Message}
 }
 
 // Normalize folds character width and case and composes (NFC), so
