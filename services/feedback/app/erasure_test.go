@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
@@ -29,22 +28,13 @@ func TestErasure(t *testing.T) {
 			t.Fatal(err)
 		}
 		anon := erased.GetAnonymousId()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			got, err := e.feedback.GetTicket(ctx, &feedbackv1.GetTicketRequest{Name: tk.GetTicket().GetName()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.GetTicket().GetCustomerId() == anon {
-				if got.GetTicket().GetEmail() != "" {
-					t.Fatalf("erased ticket keeps email %q", got.GetTicket().GetEmail())
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("ticket customer %q after 20s, want %q", got.GetTicket().GetCustomerId(), anon)
-			}
-			time.Sleep(20 * time.Millisecond)
+		var got *feedbackv1.GetTicketResponse
+		waitFor(t, "the ticket to move to "+anon, func() bool {
+			got, err = e.feedback.GetTicket(ctx, &feedbackv1.GetTicketRequest{Name: tk.GetTicket().GetName()})
+			return err == nil && got.GetTicket().GetCustomerId() == anon
+		})
+		if got.GetTicket().GetEmail() != "" {
+			t.Fatalf("erased ticket keeps email %q", got.GetTicket().GetEmail())
 		}
 		list, err := e.feedback.ListTickets(ctx, &feedbackv1.ListTicketsRequest{CustomerId: "c-5"})
 		if err != nil || len(list.GetTickets()) != 0 {

@@ -10,6 +10,7 @@ import (
 
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/feedback/app"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/webhook"
@@ -33,11 +34,13 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 // env is a running stack: profile, segmentation and feedback on one
 // engine, in etcd, with a webhook receiver.
 type env struct {
-	feedback feedbackv1.FeedbackServiceClient
-	profile  profilev1.ProfileServiceClient
-	clock    *clock
-	hooks    chan hook
-	hookURL  string
+	feedback     feedbackv1.FeedbackServiceClient
+	profile      profilev1.ProfileServiceClient
+	segmentation segmentationv1.SegmentationServiceClient
+	seg          *segmentationapp.App
+	clock        *clock
+	hooks        chan hook
+	hookURL      string
 }
 
 // hook is one webhook received, with its signature checked.
@@ -61,15 +64,17 @@ func start(t *testing.T, engine string, at time.Time) *env {
 	t.Cleanup(srv.Close)
 	s := stacktest.Start(t, stacktest.Options{Engine: engine})
 	p := s.Add(profileapp.Component(nil))
-	s.Add(segmentationapp.Component(func(c *segmentationapp.Config, _ *segmentationapp.Deps) { c.MemoryLimit = 0 }))
+	seg := s.Add(segmentationapp.Component(func(c *segmentationapp.Config, _ *segmentationapp.Deps) { c.MemoryLimit = 0 }))
 	f := s.Add(app.Component(func(cfg *app.Config, d *app.Deps) {
 		cfg.EscalationInterval, cfg.WebhookSecret = 0, hookSecret
 		d.Clock = c.Now
 	}))
 	return &env{
-		feedback: feedbackv1.NewFeedbackServiceClient(stacktest.Dial(t, f.Addr())),
-		profile:  profilev1.NewProfileServiceClient(stacktest.Dial(t, p.Addr())),
-		clock:    c, hooks: hooks, hookURL: srv.URL,
+		feedback:     feedbackv1.NewFeedbackServiceClient(stacktest.Dial(t, f.Addr())),
+		profile:      profilev1.NewProfileServiceClient(stacktest.Dial(t, p.Addr())),
+		segmentation: segmentationv1.NewSegmentationServiceClient(stacktest.Dial(t, seg.Addr())),
+		seg:          seg.Runner.(*segmentationapp.App),
+		clock:        c, hooks: hooks, hookURL: srv.URL,
 	}
 }
 
