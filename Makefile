@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m tidy clean
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m bench-feedback tidy clean
 
 all: build
 
@@ -143,6 +143,14 @@ bench-segmentation-1m:
 	@mkdir -p $(BENCH_DIR)
 	go run ./tools/cmd/tenure-bench synth --customers 1000000 --seed 1 --out $(BENCH_DIR)/synth-1m.tsv
 	TENURE_BENCH_SYNTH=$(BENCH_DIR)/synth-1m.tsv go test -run '^$$' -bench BenchmarkRecompute -benchtime $(BENCH_COUNT)x -count 1 -v -timeout 30m ./services/segmentation/internal/engine
+
+## bench-feedback: ticket creation over 200 rules (p50/p99, SQLite and PostgreSQL),
+## classification alone, and an escalation sweep over 1,000,000 due tickets on SQLite
+## (about 2 minutes; TENURE_BENCH_TICKETS=100000 for a quick run).
+bench-feedback:
+	go test -run '^$$' -bench BenchmarkCreateTicket200Rules -benchtime 2000x -count $(BENCH_COUNT) ./services/feedback/internal/store
+	go test -run '^$$' -bench BenchmarkClassify200Rules -benchtime 2000x -count $(BENCH_COUNT) ./services/feedback/internal/rules
+	TENURE_BENCH_TICKETS=$${TENURE_BENCH_TICKETS:-1000000} go test -run '^$$' -bench BenchmarkEscalationSweep -benchtime 1x -count 1 -timeout 30m ./services/feedback/internal/store
 
 ## fuzz: every fuzz target, one after another, for FUZZTIME each (default 30s).
 ## Targets are found anew each run: packages with a `func Fuzz`, then `go test -list`.
