@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m bench-feedback tidy clean
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m tidy clean
 
 all: build
 
@@ -147,6 +147,7 @@ bench-segmentation-1m:
 ## bench-feedback: ticket creation over 200 rules (p50/p99, SQLite and PostgreSQL),
 ## classification alone, and an escalation sweep over 1,000,000 due tickets on SQLite
 ## (about 2 minutes; TENURE_BENCH_TICKETS=100000 for a quick run).
+.PHONY: bench-feedback
 bench-feedback:
 	go test -run '^$$' -bench BenchmarkCreateTicket200Rules -benchtime 2000x -count $(BENCH_COUNT) ./services/feedback/internal/store
 	go test -run '^$$' -bench BenchmarkClassify200Rules -benchtime 2000x -count $(BENCH_COUNT) ./services/feedback/internal/rules
