@@ -103,6 +103,7 @@ test: build
 RACE_PACKAGES := $(addprefix ./services/platform/,discovery election eventlog grpcclient idempotency sqlstore grpcserver stack) \
 	./services/profile/internal/store ./services/profile/app \
 	$(addprefix ./services/segmentation/internal/,consumer engine membership) ./services/segmentation/app \
+	./services/feedback/internal/store ./services/feedback/app \
 	./services/gateway/app
 race:
 	go test -race $(GO_TEST_FLAGS) -count=1 -timeout 12m $(RACE_PACKAGES)
@@ -154,6 +155,15 @@ bench-segmentation-1m:
 	@mkdir -p $(BENCH_DIR)
 	go run ./tools/cmd/tenure-bench synth --customers 1000000 --seed 1 --out $(BENCH_DIR)/synth-1m.tsv
 	TENURE_BENCH_SYNTH=$(BENCH_DIR)/synth-1m.tsv go test -run '^$$' -bench BenchmarkRecompute -benchtime $(BENCH_COUNT)x -count 1 -v -timeout 30m ./services/segmentation/internal/engine
+
+## bench-feedback: ticket creation over 200 rules (p50/p99, SQLite and PostgreSQL),
+## classification alone, and an escalation sweep over 1,000,000 due tickets on SQLite
+## (about 2 minutes; TENURE_BENCH_TICKETS=100000 for a quick run).
+.PHONY: bench-feedback
+bench-feedback:
+	go test -run '^$$' -bench BenchmarkCreateTicket200Rules -benchtime 2000x -count $(BENCH_COUNT) ./services/feedback/internal/store
+	go test -run '^$$' -bench BenchmarkClassify200Rules -benchtime 2000x -count $(BENCH_COUNT) ./services/feedback/internal/rules
+	TENURE_BENCH_TICKETS=$${TENURE_BENCH_TICKETS:-1000000} go test -run '^$$' -bench BenchmarkEscalationSweep -benchtime 1x -count 1 -timeout 30m ./services/feedback/internal/store
 
 ## fuzz: every fuzz target, one after another, for FUZZTIME each (default 30s).
 ## Targets are found anew each run: packages with a `func Fuzz`, then `go test -list`.

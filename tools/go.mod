@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/klauspost/pgzip v1.3.0
 	github.com/tenurehq/tenure/gen v0.0.0
+	github.com/tenurehq/tenure/services/feedback v0.0.0
 	github.com/tenurehq/tenure/services/gateway v0.0.0
 	github.com/tenurehq/tenure/services/platform v0.0.0
 	github.com/tenurehq/tenure/services/profile v0.0.0
@@ -115,3 +116,5 @@ tool (
 	google.golang.org/grpc/cmd/protoc-gen-go-grpc
 	google.golang.org/protobuf/cmd/protoc-gen-go
 )
+
+replace github.com/tenurehq/tenure/services/feedback => ../services/feedback

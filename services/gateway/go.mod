@@ -6,6 +6,7 @@ require (
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.32.0
 	github.com/swaggest/swgui v1.8.5
 	github.com/tenurehq/tenure/gen v0.0.0
+	github.com/tenurehq/tenure/services/feedback v0.0.0-00010101000000-000000000000
 	github.com/tenurehq/tenure/services/platform v0.0.0
 	github.com/tenurehq/tenure/services/profile v0.0.0
 	github.com/tenurehq/tenure/services/segmentation v0.0.0
@@ -96,6 +97,7 @@ require (
 
 replace (
 	github.com/tenurehq/tenure/gen => ../../gen
+	github.com/tenurehq/tenure/services/feedback => ../feedback
 	github.com/tenurehq/tenure/services/platform => ../platform
 	github.com/tenurehq/tenure/services/profile => ../profile
 	github.com/tenurehq/tenure/services/segmentation => ../segmentation

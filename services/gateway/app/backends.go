@@ -8,6 +8,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 
+	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 
@@ -31,6 +32,9 @@ func backends() []backend {
 		}},
 		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return segmentationv1.RegisterSegmentationServiceHandlerClient(ctx, mux, segmentationv1.NewSegmentationServiceClient(conn))
+		}},
+		{"feedback", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+			return feedbackv1.RegisterFeedbackServiceHandlerClient(ctx, mux, feedbackv1.NewFeedbackServiceClient(conn))
 		}},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
@@ -370,7 +371,7 @@ type fakeSegmentation struct {
 }
 
 // TestBackendRegistration checks readiness against discovery — the gateway
-// is ready only when every backend (profile and segmentation) has an
+// is ready only when every backend (profile, segmentation, feedback) has an
 // endpoint — and that callers cannot inject gRPC metadata, with fake
 // backends that come and go.
 func TestBackendRegistration(t *testing.T) {
@@ -384,13 +385,14 @@ func TestBackendRegistration(t *testing.T) {
 			t.Errorf("healthz = %d, want 200 regardless of backends", code)
 		}
 	}
-	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation")
+	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation", "feedback")
 
-	// One gRPC server plays both backends; each registers separately.
+	// One gRPC server plays every backend; each registers separately.
 	fake := &fakeProfile{}
 	srv := grpc.NewServer()
 	profilev1.RegisterProfileServiceServer(srv, fake)
 	segmentationv1.RegisterSegmentationServiceServer(srv, fakeSegmentation{})
+	feedbackv1.RegisterFeedbackServiceServer(srv, feedbackv1.UnimplementedFeedbackServiceServer{})
 	lis := listen(t)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
@@ -398,8 +400,13 @@ func TestBackendRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readyz(t, http.StatusServiceUnavailable, "segmentation")
+	readyz(t, http.StatusServiceUnavailable, "segmentation", "feedback")
 	segReg, err := discovery.Register(context.Background(), cli, "segmentation", lis.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	readyz(t, http.StatusServiceUnavailable, "feedback")
+	feedbackReg, err := discovery.Register(context.Background(), cli, "feedback", lis.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,6 +450,10 @@ func TestBackendRegistration(t *testing.T) {
 		t.Fatal(err)
 	}
 	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation")
+	if err := feedbackReg.Deregister(ctx); err != nil {
+		t.Fatal(err)
+	}
+	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation", "feedback")
 }
 
 // spanSink hands every ended span to a channel, so the test can wait for

@@ -10,6 +10,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 	"github.com/tenurehq/tenure/services/gateway/app"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
@@ -17,20 +18,21 @@ import (
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
-// stack is an embedded etcd, optionally the real profile and segmentation
-// services, and the gateway, all in this process and talking over real
+// stack is an embedded etcd, optionally the real profile, segmentation and
+// feedback services, and the gateway, all in this process and talking over real
 // sockets (started by stacktest).
 type stack struct {
 	etcd             *clientv3.Client
 	gateway          string // base URL
 	profileAddr      string
 	segmentationAddr string
+	feedbackAddr     string
 	segmentation     *segmentationapp.App // nil with noBackends
 	http             *http.Client
 }
 
 type stackOptions struct {
-	noBackends     bool // no profile or segmentation service
+	noBackends     bool // no profile, segmentation or feedback service
 	maxBodyBytes   int64
 	backendTimeout time.Duration            // zero: the default
 	tracer         *sdktrace.TracerProvider // nil: no tracing
@@ -54,6 +56,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		s.profileAddr = st.Add(profileapp.Component(nil)).Addr()
 		seg := st.Add(segmentationapp.Component(nil))
 		s.segmentationAddr, s.segmentation = seg.Addr(), seg.Runner.(*segmentationapp.App)
+		s.feedbackAddr = st.Add(feedbackapp.Component(func(c *feedbackapp.Config, _ *feedbackapp.Deps) { c.EscalationInterval = 0 })).Addr()
 	}
 	gw := st.Add(app.Component(func(c *app.Config, _ *app.Deps) {
 		if opts.maxBodyBytes > 0 {

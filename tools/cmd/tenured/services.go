@@ -1,6 +1,7 @@
 package main
 
 import (
+	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
 	"github.com/tenurehq/tenure/services/platform/stack"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
@@ -16,6 +17,7 @@ func services() []stack.Component {
 	return []stack.Component{
 		profileapp.Component(nil),
 		segmentationapp.Component(nil), // after profile: it consumes profile's event stream
+		feedbackapp.Component(nil),     // after profile and segmentation: it calls both
 	}
 }
 

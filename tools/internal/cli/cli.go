@@ -35,6 +35,10 @@ func commands() []command {
 		{"segments", "recompute", "start a recompute of scores and segments; --wait follows its progress", segmentsRecompute},
 		{"segments", "report", "print the distribution of the last recompute", segmentsReport},
 		{"customers", "show", "show a customer's profile, features, scores and segments", customersShow},
+		{"tickets", "list", "list feedback tickets, newest first, optionally filtered", ticketsList},
+		{"tickets", "show", "show a ticket with its SLA targets, escalations and comments", ticketsShow},
+		{"tickets", "run", "run a job now: escalation [--as-of TIME] sweeps the SLA escalation steps", ticketsRun},
+		{"surveys", "report", "print a survey's NPS or CSAT overall and per group, with detractors' comments", surveysReport},
 	}
 }
 

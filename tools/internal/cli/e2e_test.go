@@ -16,6 +16,7 @@ import (
 	"time"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/testenv"
@@ -44,6 +45,13 @@ func requireDataSet(tb testing.TB, path string) {
 func startProfile(tb testing.TB, s *stacktest.Stack) string {
 	tb.Helper()
 	return s.Add(profileapp.Component(nil)).Addr()
+}
+
+// startFeedback runs the real feedback service in s, without the
+// escalation schedule, and returns its address.
+func startFeedback(tb testing.TB, s *stacktest.Stack) string {
+	tb.Helper()
+	return s.Add(feedbackapp.Component(func(c *feedbackapp.Config, _ *feedbackapp.Deps) { c.EscalationInterval = 0 })).Addr()
 }
 
 // startGateway runs the real gateway in s and returns its base URL once
@@ -76,6 +84,7 @@ func TestImportThroughGateway(t *testing.T) {
 	s := stacktest.Start(t, stacktest.Options{})
 	startProfile(t, s)
 	startSegmentation(t, s) // the gateway is ready only with every backend
+	startFeedback(t, s)
 	base := startGateway(t, s)
 
 	args := []string{"--file", fixture, "--gateway", base, "--batch-size", "2"}

@@ -75,6 +75,7 @@ func startFixtureStack(t *testing.T) fixtureStack {
 	s := stacktest.Start(t, stacktest.Options{})
 	paddr := startProfile(t, s)
 	seg := startSegmentation(t, s)
+	startFeedback(t, s)
 	base := startGateway(t, s)
 	importJSON(t, "--file", fixture, "--grpc", paddr)
 	waitConsumed(t, seg, logHead(t, paddr), 20*time.Second)

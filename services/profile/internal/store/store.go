@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/profile/internal/profile"
@@ -74,20 +73,8 @@ const customerColumns = `customer_id, full_name, email, phone, birthday, time_zo
 	registration_time, registration_channel, consent_email, consent_sms, consent_push,
 	tags, state, features, create_time, update_time, revision`
 
-// Timestamps are stored as Unix nanoseconds; 0 is the zero time.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+// nanos and fromNanos store timestamps as Unix nanoseconds, 0 for none.
+var nanos, fromNanos = sqlstore.Nanos, sqlstore.FromNanos
 
 type rowScanner interface {
 	Scan(dest ...any) error

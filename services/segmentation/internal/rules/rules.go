@@ -13,10 +13,10 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
-	"cel.dev/cel-go/common"
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 
+	"github.com/tenurehq/tenure/services/platform/celrule"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 )
 
@@ -142,7 +142,7 @@ func (e *Env) Compile(expr string) (*Rule, error) {
 		return nil, issueError(iss)
 	}
 	if !ast.OutputType().IsExactType(types.BoolType) {
-		line, col := position(ast.NativeRep().SourceInfo().GetStartLocation(ast.NativeRep().Expr().ID()))
+		line, col := celrule.Position(ast.NativeRep().SourceInfo().GetStartLocation(ast.NativeRep().Expr().ID()))
 		return nil, &CompileError{Line: line, Column: col, Message: fmt.Sprintf("rule must be a bool, got %s", typeNames.Replace(cel.FormatCELType(ast.OutputType())))}
 	}
 	r := &Rule{expr: expr}
@@ -215,35 +215,13 @@ func (boundsEstimator) EstimateCallCost(string, string, *cost.AstNode, []cost.As
 	return nil
 }
 
-// issueError converts CEL's issues to a *CompileError about the first one.
+// issueError converts CEL's issues to a *CompileError about the first one
+// with a position.
 func issueError(iss *cel.Issues) error {
-	errs := iss.Errors()
-	if len(errs) == 0 {
-		return &CompileError{Line: 1, Column: 1, Message: typeNames.Replace(iss.Err().Error())}
-	}
-	// A macro reports a syntax error inside its arguments again, without
-	// a column, before the syntax error itself: prefer an error whose
-	// position is known.
-	first := errs[0]
-	for _, e := range errs {
-		if e.Location != nil && e.Location.Line() > 0 && e.Location.Column() >= 0 {
-			first = e
-			break
-		}
-	}
-	line, col := position(first.Location)
-	return &CompileError{Line: line, Column: col, Message: typeNames.Replace(first.Message)}
+	first := celrule.FirstIssue(iss)
+	return &CompileError{Line: first.Line, Column: first.Column, Message: typeNames.Replace(first.Message)}
 }
 
 // typeNames renames the CEL object types in messages to the variables a
 // rule writer knows: "got features", not "got tenure.segmentation.Features".
 var typeNames = strings.NewReplacer(featuresTypeName, "features", rfmTypeName, "rfm")
-
-// position converts a CEL location to a 1-based line and column. What CEL
-// does not know is 1: a macro's errors can come without a column.
-func position(loc common.Location) (line, col int) {
-	if loc == nil || loc.Line() < 1 {
-		return 1, 1
-	}
-	return loc.Line(), max(loc.Column()+1, 1)
-}

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -75,19 +74,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return s.migrateIdempotency(ctx)
 }
 
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+// nanos and fromNanos store timestamps as Unix nanoseconds, 0 for none.
+var nanos, fromNanos = sqlstore.Nanos, sqlstore.FromNanos
 
 func encodeList(l []string) string {
 	if len(l) == 0 {

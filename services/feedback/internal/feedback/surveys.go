@@ -1,0 +1,130 @@
+package feedback
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// surveyTriggers are the triggers a survey may have.
+var surveyTriggers = []string{"", "on_demand", "order_delivered", "ticket_solved"}
+
+// CreateSurvey checks and stores a survey.
+func (s *Service) CreateSurvey(ctx context.Context, sv Survey) (*Survey, error) {
+	if err := checkID("survey_id", sv.ID); err != nil {
+		return nil, err
+	}
+	switch {
+	case sv.Kind != KindNPS && sv.Kind != KindCSAT:
+		return nil, InvalidArgument("survey.kind", "is required: NPS or CSAT")
+	case !slices.Contains(surveyTriggers, sv.Trigger):
+		return nil, InvalidArgument("survey.trigger", "must be ON_DEMAND, ORDER_DELIVERED or TICKET_SOLVED")
+	case sv.PromoterPoints < 0:
+		return nil, InvalidArgument("survey.promoter_points", "must not be negative")
+	}
+	if sv.Trigger == "" {
+		sv.Trigger = "on_demand"
+	}
+	if sv.FollowUpQueue == "" {
+		sv.FollowUpQueue = DefaultFollowUpQueue
+	}
+	sv.CreateTime = s.now()
+	if err := s.store.CreateSurvey(ctx, sv); err != nil {
+		return nil, err
+	}
+	return &sv, nil
+}
+
+// GetSurvey returns a survey.
+func (s *Service) GetSurvey(ctx context.Context, id string) (*Survey, error) {
+	return s.store.GetSurvey(ctx, id)
+}
+
+// SubmitResponse records an answer. A detractor's answer opens a
+// follow-up ticket in the survey's queue with the comment; a promoter is
+// thanked with the survey's points, once per survey and customer.
+func (s *Service) SubmitResponse(ctx context.Context, surveyID string, r Response) (*Response, error) {
+	sv, err := s.store.GetSurvey(ctx, surveyID)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := ScoreRange(sv.Kind)
+	switch {
+	case r.CustomerID == "":
+		return nil, InvalidArgument("response.customer_id", "is required")
+	case r.Score < lo || r.Score > hi:
+		return nil, InvalidArgument("response.score", fmt.Sprintf("must be %d to %d for this survey, got %d", lo, hi, r.Score))
+	case r.Channel != "" && !slices.Contains(Channels, r.Channel):
+		return nil, InvalidArgument("response.channel", "must be web, email, chat, phone, app or social")
+	case len([]rune(r.Comment)) > maxBody:
+		return nil, InvalidArgument("response.comment", "must be at most 20000 characters")
+	}
+	cust := s.customerContext(ctx, r.CustomerID)
+	r.SurveyID, r.ID, r.CreateTime, r.Dismissed = sv.ID, s.newID(), s.now(), false
+	r.ValueTier, r.LoyaltyTier, r.Reward = cust.ValueTier, cust.LoyaltyTier, RewardNone
+	if err := s.store.CreateResponse(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := s.closeLoop(ctx, sv, &r); err != nil {
+		return nil, err
+	}
+	if err := s.store.SetResponseOutcome(ctx, sv.ID, r.ID, r.FollowUpTicket, r.Reward); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// closeLoop opens a detractor's follow-up ticket or thanks a promoter.
+func (s *Service) closeLoop(ctx context.Context, sv *Survey, r *Response) error {
+	switch BandOf(sv.Kind, r.Score) {
+	case Detractor:
+		channel := r.Channel
+		if channel == "" {
+			channel = "web"
+		}
+		body := r.Comment
+		if body == "" {
+			body = "(no comment)"
+		}
+		t, err := s.CreateTicket(ctx, Ticket{
+			CustomerID: r.CustomerID, Type: TypeComplaint, Channel: channel, Queue: sv.FollowUpQueue,
+			Subject: fmt.Sprintf("Survey %s: score %d", sv.ID, r.Score), Body: body,
+			Tags: []string{"survey-follow-up"}, SurveyResponse: responseName(sv.ID, r.ID),
+		})
+		if err != nil {
+			return fmt.Errorf("feedback: open follow-up ticket: %w", err)
+		}
+		r.FollowUpTicket = t.ID
+	case Promoter:
+		if sv.PromoterPoints == 0 {
+			return nil
+		}
+		state, err := s.rewards.Thank(ctx, sv.ID, r.CustomerID, sv.PromoterPoints)
+		if err != nil {
+			return fmt.Errorf("feedback: thank promoter: %w", err)
+		}
+		r.Reward = state
+	}
+	return nil
+}
+
+func responseName(surveyID, id string) string { return "surveys/" + surveyID + "/responses/" + id }
+
+// DismissResponse excludes an answer from its survey's report.
+func (s *Service) DismissResponse(ctx context.Context, surveyID, id string) (*Response, error) {
+	return s.store.DismissResponse(ctx, surveyID, id)
+}
+
+// SurveyReport returns the report of a survey.
+func (s *Service) SurveyReport(ctx context.Context, surveyID string) (*Report, error) {
+	sv, err := s.store.GetSurvey(ctx, surveyID)
+	if err != nil {
+		return nil, err
+	}
+	responses, err := s.store.ListResponses(ctx, surveyID)
+	if err != nil {
+		return nil, err
+	}
+	r := BuildReport(sv, responses)
+	return &r, nil
+}

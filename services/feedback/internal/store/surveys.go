@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
+)
+
+// surveyDoc is a survey kept as JSON.
+type surveyDoc struct {
+	DisplayName    string              `json:"display_name,omitempty"`
+	Kind           feedback.SurveyKind `json:"kind"`
+	Trigger        string              `json:"trigger"`
+	FollowUpQueue  string              `json:"follow_up_queue"`
+	PromoterPoints int64               `json:"promoter_points,omitempty"`
+}
+
+// CreateSurvey implements feedback.SurveyStore.
+func (s *Store) CreateSurvey(ctx context.Context, sv feedback.Survey) error {
+	data, err := encode(surveyDoc{sv.DisplayName, sv.Kind, sv.Trigger, sv.FollowUpQueue, sv.PromoterPoints})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO surveys (survey_id, create_time, data) VALUES (?, ?, ?)`), sv.ID, nanos(sv.CreateTime), data)
+	return s.exists(err, "survey", sv.ID)
+}
+
+// GetSurvey implements feedback.SurveyStore.
+func (s *Store) GetSurvey(ctx context.Context, id string) (*feedback.Survey, error) {
+	var (
+		ct   int64
+		data string
+		d    surveyDoc
+	)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT create_time, data FROM surveys WHERE survey_id = ?`), id).Scan(&ct, &data)
+	if err := notFound(err, feedback.ErrSurveyNotFound, id); err != nil {
+		return nil, err
+	}
+	if err := decode(data, &d); err != nil {
+		return nil, err
+	}
+	return &feedback.Survey{ID: id, DisplayName: d.DisplayName, Kind: d.Kind, Trigger: d.Trigger, FollowUpQueue: d.FollowUpQueue,
+		PromoterPoints: d.PromoterPoints, CreateTime: fromNanos(ct)}, nil
+}
+
+const responseCols = `survey_id, response_id, customer_id, score, comment, channel, dismissed, value_tier, loyalty_tier,
+	follow_up_ticket, reward, create_time`
+
+// CreateResponse implements feedback.SurveyStore.
+func (s *Store) CreateResponse(ctx context.Context, r feedback.Response) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO survey_responses (`+responseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		r.SurveyID, r.ID, r.CustomerID, r.Score, r.Comment, string(r.Channel), boolInt(r.Dismissed), r.ValueTier, r.LoyaltyTier,
+		r.FollowUpTicket, string(r.Reward), nanos(r.CreateTime))
+	return s.exists(err, "survey response", r.ID)
+}
+
+func scanResponse(r scanner) (*feedback.Response, error) {
+	var (
+		resp            feedback.Response
+		channel, reward string
+		dismissed, ct   int64
+	)
+	err := r.Scan(&resp.SurveyID, &resp.ID, &resp.CustomerID, &resp.Score, &resp.Comment, &channel, &dismissed, &resp.ValueTier,
+		&resp.LoyaltyTier, &resp.FollowUpTicket, &reward, &ct)
+	resp.Channel, resp.Dismissed, resp.Reward, resp.CreateTime = feedback.Channel(channel), dismissed == 1, feedback.RewardState(reward), fromNanos(ct)
+	return &resp, err
+}
+
+// GetResponse implements feedback.SurveyStore.
+func (s *Store) GetResponse(ctx context.Context, surveyID, id string) (*feedback.Response, error) {
+	r, err := scanResponse(s.db.QueryRowContext(ctx, s.q(`SELECT `+responseCols+` FROM survey_responses WHERE survey_id = ? AND response_id = ?`), surveyID, id))
+	if err := notFound(err, feedback.ErrResponseNotFound, surveyID+"/"+id); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SetResponseOutcome implements feedback.SurveyStore.
+func (s *Store) SetResponseOutcome(ctx context.Context, surveyID, id, ticket string, reward feedback.RewardState) error {
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE survey_responses SET follow_up_ticket = ?, reward = ? WHERE survey_id = ? AND response_id = ?`),
+		ticket, string(reward), surveyID, id)
+	if err != nil {
+		return fmt.Errorf("store: set response outcome: %w", err)
+	}
+	return nil
+}
+
+// DismissResponse implements feedback.SurveyStore.
+func (s *Store) DismissResponse(ctx context.Context, surveyID, id string) (*feedback.Response, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE survey_responses SET dismissed = 1 WHERE survey_id = ? AND response_id = ?`), surveyID, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: dismiss response: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, fmt.Errorf("%w: %s/%s", feedback.ErrResponseNotFound, surveyID, id)
+	}
+	return s.GetResponse(ctx, surveyID, id)
+}
+
+// ListResponses implements feedback.SurveyStore.
+func (s *Store) ListResponses(ctx context.Context, surveyID string) ([]feedback.Response, error) {
+	var out []feedback.Response
+	err := s.each(ctx, `SELECT `+responseCols+` FROM survey_responses WHERE survey_id = ? ORDER BY response_id DESC`, []any{surveyID},
+		func(r scanner) error {
+			resp, err := scanResponse(r)
+			if err == nil {
+				out = append(out, *resp)
+			}
+			return err
+		})
+	return out, err
+}
+
+const operationCols = `operation_id, done, failed, as_of_time, tickets_scanned, steps_applied, create_time, end_time, error_message, scheduled`
+
+func operationArgs(op feedback.Operation) []any {
+	return []any{op.ID, boolInt(op.Done), boolInt(op.Failed), nanos(op.AsOf), op.TicketsScanned, op.StepsApplied,
+		nanos(op.CreateTime), nanos(op.EndTime), op.ErrorMessage, boolInt(op.Scheduled)}
+}
+
+// CreateOperation implements feedback.OperationStore.
+func (s *Store) CreateOperation(ctx context.Context, op feedback.Operation) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO escalations (`+operationCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), operationArgs(op)...)
+	return s.exists(err, "escalation", op.ID)
+}
+
+// UpdateOperation implements feedback.OperationStore.
+func (s *Store) UpdateOperation(ctx context.Context, op feedback.Operation) error {
+	args := operationArgs(op)
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE escalations SET done = ?, failed = ?, as_of_time = ?, tickets_scanned = ?, steps_applied = ?,
+		create_time = ?, end_time = ?, error_message = ?, scheduled = ? WHERE operation_id = ?`), append(args[1:], op.ID)...)
+	if err != nil {
+		return fmt.Errorf("store: update escalation: %w", err)
+	}
+	return nil
+}
+
+// GetOperation implements feedback.OperationStore.
+func (s *Store) GetOperation(ctx context.Context, id string) (*feedback.Operation, error) {
+	var (
+		op                  feedback.Operation
+		done, failed, sched int64
+		asOf, ct, et        int64
+	)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT `+operationCols+` FROM escalations WHERE operation_id = ?`), id).Scan(
+		&op.ID, &done, &failed, &asOf, &op.TicketsScanned, &op.StepsApplied, &ct, &et, &op.ErrorMessage, &sched)
+	if err := notFound(err, feedback.ErrEscalationNotFound, id); err != nil {
+		return nil, err
+	}
+	op.Done, op.Failed, op.Scheduled = done == 1, failed == 1, sched == 1
+	op.AsOf, op.CreateTime, op.EndTime = fromNanos(asOf), fromNanos(ct), fromNanos(et)
+	return &op, nil
+}
