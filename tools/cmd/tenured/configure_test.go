@@ -11,6 +11,8 @@ import (
 	"github.com/tenurehq/tenure/services/platform/stack"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
+
+	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 )
 
 func TestConfigureKeepsOwnDSN(t *testing.T) {
@@ -44,7 +46,9 @@ func serviceConfigs() map[string]*bootstrap.Config {
 	p.RegisterFlags(flag.NewFlagSet("profile", flag.ContinueOnError))
 	var s segmentationapp.Config
 	s.RegisterFlags(flag.NewFlagSet("segmentation", flag.ContinueOnError))
-	return map[string]*bootstrap.Config{"profile": &p.Config, "segmentation": &s.Config}
+	var f feedbackapp.Config
+	f.RegisterFlags(flag.NewFlagSet("feedback", flag.ContinueOnError))
+	return map[string]*bootstrap.Config{"profile": &p.Config, "segmentation": &s.Config, "feedback": &f.Config}
 }
 
 // TestServiceAddrs checks where tenured puts each service's gRPC server:
@@ -69,8 +73,9 @@ func TestServiceAddrs(t *testing.T) {
 		}
 		return addrs
 	}
+	configs := serviceConfigs()
 	for _, svc := range services() {
-		if svc.Name != "profile" && svc.Name != "segmentation" {
+		if configs[svc.Name] == nil {
 			t.Errorf("service %s: add its Config to this test, with its fixed port", svc.Name)
 		}
 	}
@@ -79,7 +84,7 @@ func TestServiceAddrs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := listen(cfg), map[string]string{"profile": "127.0.0.1:9101", "segmentation": "127.0.0.1:9102"}; !maps.Equal(got, want) {
+	if got, want := listen(cfg), map[string]string{"profile": "127.0.0.1:9101", "segmentation": "127.0.0.1:9102", "feedback": "127.0.0.1:9105"}; !maps.Equal(got, want) {
 		t.Errorf("defaults = %v, want %v", got, want)
 	}
 

@@ -11,7 +11,8 @@ import (
 // services lists every backend tenured runs, in start order; they stop in
 // reverse order after the gateway. Adding a service is one entry. Each
 // listens on its own fixed gRPC port, the default of its Config (profile
-// 127.0.0.1:9101, segmentation 127.0.0.1:9102, the next one 9103), unless
+// 127.0.0.1:9101, segmentation 9102, loyalty 9103, promotion 9104, feedback
+// 9105), unless
 // TENURE_<SERVICE>_LISTEN or tenured's -<service>-addr says otherwise.
 func services() []stack.Component {
 	return []stack.Component{
