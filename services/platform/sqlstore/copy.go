@@ -79,6 +79,20 @@ func (db *DB) ScanEach(ctx context.Context, query string, args []any, dest []any
 		return err
 	}
 	defer conn.Close()
+	return db.ScanEachTx(ctx, conn, nil, query, args, dest, fn)
+}
+
+// ScanEachTx is ScanEach inside the transaction tx that InConnTx runs on
+// conn, so the rows come from the transaction's snapshot.
+func (db *DB) ScanEachTx(ctx context.Context, conn *sql.Conn, tx *sql.Tx, query string, args []any, dest []any, fn func() error) error {
+	if db.Dialect != Postgres {
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		return scanRows(rows, dest, fn)
+	}
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {

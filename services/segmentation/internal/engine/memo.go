@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"slices"
+
+	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
+)
+
+// evaluation is what a recompute decided about each customer, kept so that
+// the next recompute can reuse it: a rule's value depends only on the
+// customer's inputs and RFM result, so a customer whose inputs (the same
+// immutable value from the input table) and result are unchanged, under
+// the same rules, is in the same rule segments.
+type evaluation struct {
+	rules     []string // each rule segment's id and rule, in evaluation order
+	customers []*segmentation.Customer
+	results   []segmentation.Result
+	in        []bool // in[i*k+j]: customer i is in rule segment j
+	failed    []bool // some rule failed for customer i (evaluated again)
+}
+
+// ruleKeys identifies a rule set: its segments' ids and rules, in order.
+func ruleKeys(rs ruleSet) []string {
+	keys := make([]string, len(rs.ids))
+	for j, id := range rs.ids {
+		keys[j] = id + "\x00" + rs.compiled[j].Expr()
+	}
+	return keys
+}
+
+// reuse says, for each customer of a recompute, where the previous
+// evaluation's row for it is (-1: none or not reusable).
+type reuse struct {
+	prev *evaluation
+	at   []int32
+}
+
+// reusable matches customers to prev's customers by id (both in id
+// order); nil when prev is nil or was made under other rules.
+func reusable(prev *evaluation, keys []string, customers []*segmentation.Customer) *reuse {
+	if prev == nil || len(keys) == 0 || !slices.Equal(prev.rules, keys) {
+		return nil
+	}
+	at := make([]int32, len(customers))
+	j := 0
+	for i, c := range customers {
+		at[i] = -1
+		for j < len(prev.customers) && prev.customers[j].ID < c.ID {
+			j++
+		}
+		if j < len(prev.customers) && prev.customers[j] == c && !prev.failed[j] {
+			at[i] = int32(j)
+		}
+	}
+	return &reuse{prev: prev, at: at}
+}
+
+// row copies the previous rule values of customer i, whose result is now
+// r, into out and reports whether it could (same inputs and result).
+func (u *reuse) row(i int, r *segmentation.Result, out []bool) bool {
+	if u == nil {
+		return false
+	}
+	j := int(u.at[i])
+	if j < 0 || u.prev.results[j] != *r {
+		return false
+	}
+	k := len(out)
+	copy(out, u.prev.in[j*k:(j+1)*k])
+	return true
+}
