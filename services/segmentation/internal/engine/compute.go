@@ -76,6 +76,7 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 
 	rows, report, b := tally(customers, results, in, rs)
 	set := segmentation.ResultSet{Rows: rows, Generation: gen, Report: report}
+	diff(e.last.Load(), ev, &set)
 	if set.Sizes, err = e.sizes(ctx, report); err != nil {
 		return nil, *op, 0, err
 	}
@@ -92,6 +93,8 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 	sw.lap(&ph.store)
 	if ev.rules == nil { // a rule was stopped: its values are not the rule's
 		ev = nil
+	} else {
+		ev.op, ev.gen = final.ID, gen
 	}
 	e.last.Store(ev)
 	return base, final, gen, nil

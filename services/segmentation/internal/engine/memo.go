@@ -17,6 +17,11 @@ type evaluation struct {
 	results   []segmentation.Result
 	in        []bool // in[i*k+j]: customer i is in rule segment j
 	failed    []bool // some rule failed for customer i (evaluated again)
+	// op and gen are the operation that stored these results and the
+	// results generation it read before loading its inputs; op is empty
+	// until it stored them.
+	op  string
+	gen int64
 }
 
 // ruleKeys identifies a rule set: its segments' ids and rules, in order.
@@ -68,4 +73,49 @@ func (u *reuse) row(i int, r *segmentation.Result, out []bool) bool {
 	k := len(out)
 	copy(out, u.prev.in[j*k:(j+1)*k])
 	return true
+}
+
+// maxChangedShare is the share of changed rows above which a recompute
+// rewrites every result row: one bulk write then costs less than that
+// many single-row changes.
+const maxChangedShare = 4 // one in four
+
+// diff sets set's Base, BaseGeneration, Changed and Removed (see
+// segmentation.ResultSet) against prev, the evaluation whose results the
+// store holds if nothing else wrote them, when prev was made under the
+// same rules and few enough rows changed; otherwise it leaves them unset
+// and the store rewrites every row.
+func diff(prev, cur *evaluation, set *segmentation.ResultSet) {
+	if prev == nil || prev.op == "" || !slices.Equal(prev.rules, cur.rules) {
+		return
+	}
+	k := len(cur.rules)
+	limit := len(cur.customers)/maxChangedShare + 1
+	var changed []int
+	var removed []string
+	j := 0
+	for i, c := range cur.customers {
+		for ; j < len(prev.customers) && prev.customers[j].ID < c.ID; j++ {
+			removed = append(removed, prev.customers[j].ID)
+		}
+		same := j < len(prev.customers) && prev.customers[j].ID == c.ID &&
+			prev.results[j] == cur.results[i] && prev.customers[j].Features.Currency == c.Features.Currency &&
+			slices.Equal(prev.in[j*k:(j+1)*k], cur.in[i*k:(i+1)*k])
+		if j < len(prev.customers) && prev.customers[j].ID == c.ID {
+			j++
+		}
+		if !same {
+			changed = append(changed, i)
+		}
+		if len(changed)+len(removed) > limit {
+			return
+		}
+	}
+	for ; j < len(prev.customers); j++ {
+		removed = append(removed, prev.customers[j].ID)
+	}
+	if len(changed)+len(removed) > limit {
+		return
+	}
+	set.Base, set.BaseGeneration, set.Changed, set.Removed = prev.op, prev.gen, changed, removed
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,7 +45,12 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 		if err != nil {
 			return err
 		}
-		if err := s.writeResults(ctx, conn, tx, op.ID, &rs); err != nil {
+		if s.unchangedSince(ctx, tx, op.ID, gen, &rs) {
+			err = s.writeChangedResults(ctx, tx, op.ID, &rs)
+		} else {
+			err = s.writeResults(ctx, conn, tx, op.ID, &rs)
+		}
+		if err != nil {
 			return err
 		}
 		if gen != rs.Generation {
@@ -66,6 +72,73 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 		}
 		return s.writeSizes(ctx, tx, op, rs.Sizes)
 	})
+}
+
+// unchangedSince reports whether the stored results are rs.Base's, not
+// touched by a page since (generation gen, locked, is rs.Generation and
+// rs.BaseGeneration), so that writing rs's changed rows is enough. Any
+// doubt (an error reading the latest operation) answers no.
+func (s *Store) unchangedSince(ctx context.Context, tx *sql.Tx, opID string, gen int64, rs *segmentation.ResultSet) bool {
+	if rs.Base == "" || gen != rs.Generation || gen != rs.BaseGeneration {
+		return false
+	}
+	var latest string
+	err := tx.QueryRowContext(ctx, s.q(`SELECT operation_id FROM operations WHERE state = ? AND operation_id <> ?
+		ORDER BY operation_id DESC LIMIT 1`), int64(segmentation.OperationSucceeded), opID).Scan(&latest)
+	return err == nil && latest == rs.Base
+}
+
+// writeChangedResults deletes the results of rs.Removed and upserts rs's
+// rows at rs.Changed, in batches of multi-row statements.
+func (s *Store) writeChangedResults(ctx context.Context, tx *sql.Tx, opID string, rs *segmentation.ResultSet) error {
+	for start := 0; start < len(rs.Removed); start += sqliteBatch {
+		ids := rs.Removed[start:min(start+sqliteBatch, len(rs.Removed))]
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		query := `DELETE FROM results WHERE customer_id IN (?` + strings.Repeat(",?", len(ids)-1) + `)`
+		if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
+			return fmt.Errorf("store: delete results: %w", err)
+		}
+	}
+	var (
+		r    segmentation.CustomerResult
+		segs segmentsColumn
+		args = make([]any, 0, sqliteBatch*len(resultColumnNames))
+	)
+	for start := 0; start < len(rs.Changed); start += sqliteBatch {
+		rows := rs.Changed[start:min(start+sqliteBatch, len(rs.Changed))]
+		args = args[:0]
+		for _, i := range rows {
+			rs.Row(i, &r)
+			args = appendResultArgs(args, &r, &segs, opID)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(resultsInsert(len(rows))+resultsUpsert), args...); err != nil {
+			return fmt.Errorf("store: upsert results: %w", err)
+		}
+	}
+	return nil
+}
+
+// resultsUpsert makes a results insert replace the rows it conflicts with.
+var resultsUpsert = func() string {
+	var b strings.Builder
+	b.WriteString(` ON CONFLICT (customer_id) DO UPDATE SET `)
+	for i, c := range resultColumnNames[1:] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + " = excluded." + c)
+	}
+	return b.String()
+}()
+
+// appendResultArgs appends r's columns (resultCols) to args.
+func appendResultArgs(args []any, r *segmentation.CustomerResult, segs *segmentsColumn, opID string) []any {
+	return append(args, r.CustomerID, boolInt(r.Scored), r.RecencyDays, r.Frequency, r.Monetary, r.Currency,
+		int64(r.RScore), int64(r.FScore), int64(r.MScore), int64(r.Segment), int64(r.Tier), int64(r.Stage),
+		segs.encode(r.Segments), opID)
 }
 
 // moveRekeyed re-keys the results of customers erased by pages after
@@ -162,7 +235,8 @@ func (c *segmentsColumn) encode(ids []string) string {
 // which costs time quadratic in their count.)
 const sqliteBatch = 2000
 
-func sqliteResultsInsert(n int) string {
+// resultsInsert is an INSERT of n result rows.
+func resultsInsert(n int) string {
 	const row = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	return `INSERT INTO results (` + resultCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",")
 }
@@ -172,7 +246,7 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string,
 	var full *sql.Stmt
 	if total >= sqliteBatch {
 		var err error
-		if full, err = tx.PrepareContext(ctx, sqliteResultsInsert(sqliteBatch)); err != nil {
+		if full, err = tx.PrepareContext(ctx, resultsInsert(sqliteBatch)); err != nil {
 			return fmt.Errorf("store: prepare results insert: %w", err)
 		}
 		defer full.Close()
@@ -187,15 +261,13 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string,
 		args = args[:0]
 		for i := start; i < end; i++ {
 			rs.Row(i, &r)
-			args = append(args, r.CustomerID, boolInt(r.Scored), r.RecencyDays, r.Frequency, r.Monetary, r.Currency,
-				int64(r.RScore), int64(r.FScore), int64(r.MScore), int64(r.Segment), int64(r.Tier), int64(r.Stage),
-				segs.encode(r.Segments), opID)
+			args = appendResultArgs(args, &r, &segs, opID)
 		}
 		var err error
 		if end-start == sqliteBatch {
 			_, err = full.ExecContext(ctx, args...)
 		} else {
-			_, err = tx.ExecContext(ctx, sqliteResultsInsert(end-start), args...)
+			_, err = tx.ExecContext(ctx, resultsInsert(end-start), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("store: insert results: %w", err)
@@ -203,6 +275,12 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string,
 	}
 	return nil
 }
+
+// resultReadCols are resultCols as read back: a row's operation is the
+// latest successful recompute, whose results the table holds (a row it
+// did not change was written by an earlier one).
+var resultReadCols = strings.TrimSuffix(resultCols, "operation_id") + `(SELECT operation_id FROM operations WHERE state = ` +
+	strconv.Itoa(int(segmentation.OperationSucceeded)) + ` ORDER BY operation_id DESC LIMIT 1)`
 
 // resultColumnNames are resultCols as a list, for COPY.
 var resultColumnNames = []string{"customer_id", "scored", "recency_days", "frequency", "monetary", "currency",
@@ -276,7 +354,7 @@ func scanResult(r interface{ Scan(...any) error }, out *segmentation.CustomerRes
 // GetResult implements segmentation.ResultStore.
 func (s *Store) GetResult(ctx context.Context, customerID string) (segmentation.CustomerResult, error) {
 	var out segmentation.CustomerResult
-	err := scanResult(s.db.QueryRowContext(ctx, s.q(`SELECT `+resultCols+` FROM results WHERE customer_id = ?`), customerID), &out)
+	err := scanResult(s.db.QueryRowContext(ctx, s.q(`SELECT `+resultReadCols+` FROM results WHERE customer_id = ?`), customerID), &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, fmt.Errorf("%w: %s", segmentation.ErrCustomerNotFound, customerID)
 	}
@@ -288,7 +366,7 @@ func (s *Store) GetResult(ctx context.Context, customerID string) (segmentation.
 
 // LoadResults implements segmentation.ResultStore.
 func (s *Store) LoadResults(ctx context.Context, fn func(*segmentation.CustomerResult) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+resultCols+` FROM results ORDER BY customer_id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+resultReadCols+` FROM results ORDER BY customer_id`)
 	if err != nil {
 		return fmt.Errorf("store: load results: %w", err)
 	}
