@@ -76,9 +76,12 @@ func (u *reuse) row(i int, r *segmentation.Result, out []bool) bool {
 }
 
 // maxChangedShare is the share of changed rows above which a recompute
-// rewrites every result row: one bulk write then costs less than that
-// many single-row changes.
-const maxChangedShare = 4 // one in four
+// rewrites every result row (one bulk write then costs less than that
+// many single-row changes), unless they are fewer than minChangedLimit.
+const (
+	maxChangedShare = 4 // one in four
+	minChangedLimit = 4096
+)
 
 // diff sets set's Base, BaseGeneration, Changed and Removed (see
 // segmentation.ResultSet) against prev, the evaluation whose results the
@@ -90,7 +93,7 @@ func diff(prev, cur *evaluation, set *segmentation.ResultSet) {
 		return
 	}
 	k := len(cur.rules)
-	limit := len(cur.customers)/maxChangedShare + 1
+	limit := max(len(cur.customers)/maxChangedShare, minChangedLimit)
 	var changed []int
 	var removed []string
 	j := 0
