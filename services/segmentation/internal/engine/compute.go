@@ -18,6 +18,9 @@ import (
 // wall clock.
 type phases struct {
 	load, score, rules, build, store time.Duration
+	// changed is how many result rows changed since the previous
+	// recompute, or -1 when every row was written.
+	changed int
 }
 
 // stopwatch times a recompute's phases one after the other.
@@ -77,6 +80,10 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 	rows, report, b := tally(customers, results, in, rs)
 	set := segmentation.ResultSet{Rows: rows, Generation: gen, Report: report}
 	diff(e.last.Load(), ev, &set)
+	ph.changed = -1
+	if set.Base != "" {
+		ph.changed = len(set.Changed) + len(set.Removed)
+	}
 	if set.Sizes, err = e.sizes(ctx, report); err != nil {
 		return nil, *op, 0, err
 	}

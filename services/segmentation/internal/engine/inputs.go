@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
@@ -23,11 +25,11 @@ type inputTable struct {
 	mu     sync.Mutex
 	loaded bool
 	cursor int64 // the sequence of the last page the table reflects
-	byID   map[string]*segmentation.Customer
-	// sorted is byID in id order as of the last view; changed holds the
-	// ids changed since (upserted, deleted or re-keyed).
+	// sorted is every customer in id order as of the last view; changed
+	// holds the customers changed since, by id (nil: deleted). No map of
+	// every customer: a million entries would cost tens of MiB.
 	sorted  []*segmentation.Customer
-	changed map[string]struct{}
+	changed map[string]*segmentation.Customer
 }
 
 // Applied tells the engine that the page of muts covering the events after
@@ -54,7 +56,7 @@ func (e *Engine) Applied(muts []segmentation.Mutation, from, to int64) {
 
 // reset drops the table; the next recompute loads it again.
 func (t *inputTable) reset() {
-	t.loaded, t.cursor, t.byID, t.sorted, t.changed = false, 0, nil, nil, nil
+	t.loaded, t.cursor, t.sorted, t.changed = false, 0, nil, nil
 }
 
 // apply applies one mutation as the store does (see
@@ -63,7 +65,7 @@ func (t *inputTable) apply(m *segmentation.Mutation) {
 	switch m.Kind {
 	case segmentation.MutationUpsert:
 		c := &segmentation.Customer{ID: m.ID}
-		if old := t.byID[m.ID]; old != nil {
+		if old := t.get(m.ID); old != nil {
 			*c = *old
 		}
 		if m.Features != nil {
@@ -77,7 +79,7 @@ func (t *inputTable) apply(m *segmentation.Mutation) {
 	case segmentation.MutationDelete:
 		t.set(m.ID, nil)
 	case segmentation.MutationRekey:
-		old := t.byID[m.ID]
+		old := t.get(m.ID)
 		if old == nil {
 			return
 		}
@@ -88,15 +90,21 @@ func (t *inputTable) apply(m *segmentation.Mutation) {
 	}
 }
 
-// set makes c (nil: none) customer id's inputs.
-func (t *inputTable) set(id string, c *segmentation.Customer) {
-	if c == nil {
-		delete(t.byID, id)
-	} else {
-		t.byID[id] = c
+// get returns customer id's inputs, nil if none.
+func (t *inputTable) get(id string) *segmentation.Customer {
+	if c, ok := t.changed[id]; ok {
+		return c
 	}
-	t.changed[id] = struct{}{}
+	if i, ok := slices.BinarySearchFunc(t.sorted, id, func(c *segmentation.Customer, id string) int {
+		return strings.Compare(c.ID, id)
+	}); ok {
+		return t.sorted[i]
+	}
+	return nil
 }
+
+// set makes c (nil: none) customer id's inputs.
+func (t *inputTable) set(id string, c *segmentation.Customer) { t.changed[id] = c }
 
 // view returns every customer in id order, loading the table from the
 // store first if it is not loaded or is behind the store's cursor (then
@@ -117,12 +125,10 @@ func (e *Engine) view(ctx context.Context) ([]*segmentation.Customer, error) {
 			return nil, err
 		}
 		t.loaded, t.cursor = true, cursor
-		t.byID = make(map[string]*segmentation.Customer, len(customers))
 		t.sorted = make([]*segmentation.Customer, len(customers))
-		t.changed = map[string]struct{}{}
+		t.changed = map[string]*segmentation.Customer{}
 		for i := range customers {
 			t.sorted[i] = &customers[i]
-			t.byID[customers[i].ID] = &customers[i]
 		}
 		return slices.Clip(t.sorted), nil
 	}
@@ -133,15 +139,11 @@ func (e *Engine) view(ctx context.Context) ([]*segmentation.Customer, error) {
 	return slices.Clip(t.sorted), nil
 }
 
-// merged returns sorted with the changed ids' current inputs merged in:
-// one pass over both in id order, into a new slice.
+// merged returns sorted with the changed customers merged in: one pass
+// over both in id order, into a new slice.
 func (t *inputTable) merged() []*segmentation.Customer {
-	ids := make([]string, 0, len(t.changed))
-	for id := range t.changed {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	out := make([]*segmentation.Customer, 0, len(t.byID))
+	ids := slices.Sorted(maps.Keys(t.changed))
+	out := make([]*segmentation.Customer, 0, len(t.sorted)+len(ids))
 	i := 0
 	for _, id := range ids {
 		for ; i < len(t.sorted) && t.sorted[i].ID < id; i++ {
@@ -150,7 +152,7 @@ func (t *inputTable) merged() []*segmentation.Customer {
 		if i < len(t.sorted) && t.sorted[i].ID == id {
 			i++ // replaced by the current inputs, if any
 		}
-		if c := t.byID[id]; c != nil {
+		if c := t.changed[id]; c != nil {
 			out = append(out, c)
 		}
 	}
