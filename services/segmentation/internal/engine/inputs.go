@@ -106,6 +106,14 @@ func (t *inputTable) get(id string) *segmentation.Customer {
 // set makes c (nil: none) customer id's inputs.
 func (t *inputTable) set(id string, c *segmentation.Customer) { t.changed[id] = c }
 
+// WarmInputs loads the in-memory inputs from the store unless they are
+// loaded and current, so that the next recompute does not have to: the
+// service calls it in the background when it starts.
+func (e *Engine) WarmInputs(ctx context.Context) error {
+	_, err := e.view(ctx)
+	return err
+}
+
 // view returns every customer in id order, loading the table from the
 // store first if it is not loaded or is behind the store's cursor (then
 // another replica applied pages this one has not seen yet). The slice is
