@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 )
@@ -127,11 +128,14 @@ func (e *Engine) view(ctx context.Context) ([]*segmentation.Customer, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock() // Applied waits while the table loads
 	if !t.loaded || t.cursor < stored {
+		start := time.Now()
 		cursor, customers, err := e.cfg.Store.LoadInputs(ctx)
 		if err != nil {
 			t.reset()
 			return nil, err
 		}
+		e.cfg.Logger.Info("segmentation: loaded the inputs from the store", "customers", len(customers), "cursor", cursor,
+			"behind", t.loaded, "duration", time.Since(start))
 		t.loaded, t.cursor = true, cursor
 		t.sorted = make([]*segmentation.Customer, len(customers))
 		t.changed = map[string]*segmentation.Customer{}

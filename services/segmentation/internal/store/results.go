@@ -89,8 +89,12 @@ func (s *Store) unchangedSince(ctx context.Context, tx *sql.Tx, opID string, gen
 }
 
 // writeChangedResults deletes the results of rs.Removed and upserts rs's
-// rows at rs.Changed, in batches of multi-row statements.
+// rows at rs.Changed: on SQLite in batches of multi-row statements, on
+// PostgreSQL in two statements over arrays.
 func (s *Store) writeChangedResults(ctx context.Context, tx *sql.Tx, opID string, rs *segmentation.ResultSet) error {
+	if s.db.Dialect == sqlstore.Postgres {
+		return writeChangedResultsPostgres(ctx, tx, opID, rs)
+	}
 	for start := 0; start < len(rs.Removed); start += sqliteBatch {
 		ids := rs.Removed[start:min(start+sqliteBatch, len(rs.Removed))]
 		args := make([]any, len(ids))
@@ -117,6 +121,46 @@ func (s *Store) writeChangedResults(ctx context.Context, tx *sql.Tx, opID string
 		if _, err := tx.ExecContext(ctx, s.q(resultsInsert(len(rows))+resultsUpsert), args...); err != nil {
 			return fmt.Errorf("store: upsert results: %w", err)
 		}
+	}
+	return nil
+}
+
+// writeChangedResultsPostgres is writeChangedResults on PostgreSQL: one
+// DELETE and one INSERT … SELECT FROM unnest(…) of column arrays, which
+// PostgreSQL parses and plans once, however many rows.
+func writeChangedResultsPostgres(ctx context.Context, tx *sql.Tx, opID string, rs *segmentation.ResultSet) error {
+	if len(rs.Removed) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM results WHERE customer_id = ANY($1::text[])`, rs.Removed); err != nil {
+			return fmt.Errorf("store: delete results: %w", err)
+		}
+	}
+	if len(rs.Changed) == 0 {
+		return nil
+	}
+	n := len(rs.Changed)
+	var (
+		r                            segmentation.CustomerResult
+		segs                         segmentsColumn
+		ids, currency, segments, ops = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ints                         [10][]int64 // scored … stage, in resultCols order
+	)
+	for c := range ints {
+		ints[c] = make([]int64, n)
+	}
+	for k, i := range rs.Changed {
+		rs.Row(i, &r)
+		ids[k], currency[k], segments[k], ops[k] = r.CustomerID, r.Currency, segs.encode(r.Segments), opID
+		for c, v := range [10]int64{boolInt(r.Scored), r.RecencyDays, r.Frequency, r.Monetary, int64(r.RScore), int64(r.FScore),
+			int64(r.MScore), int64(r.Segment), int64(r.Tier), int64(r.Stage)} {
+			ints[c][k] = v
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO results (`+resultCols+`)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[],
+			$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[])`+resultsUpsert,
+		ids, ints[0], ints[1], ints[2], ints[3], currency, ints[4], ints[5], ints[6], ints[7], ints[8], ints[9], segments, ops)
+	if err != nil {
+		return fmt.Errorf("store: upsert results: %w", err)
 	}
 	return nil
 }
