@@ -143,24 +143,24 @@ func testInputTableFollowsPages(t *testing.T, db *sqlstore.DB) {
 		t.Errorf("results of %v; want 11 customers, anon-1 among them", slices.Sorted(maps.Keys(full)))
 	}
 
-	// A page another replica stored, which this engine never saw: the next
-	// recompute reads the inputs from the store again.
-	apply([]segmentation.Mutation{buyer("kim", 9, 1, 40)}, 2, 3, false)
-	recompute(e)
-	if n := cs.loads.Load(); n != 2 {
-		t.Errorf("recompute after a page the engine missed: %d input loads in all, want 2", n)
-	}
-	if got := storedResults(t, st)["kim"]; got.Frequency != 9 {
-		t.Errorf("kim's frequency after the missed page = %d, want 9", got.Frequency)
-	}
-	// A page that does not follow the last one seen (a gap) does the same.
-	apply([]segmentation.Mutation{buyer("jon", 7, 1, 40)}, 5, 6, true)
-	recompute(e)
-	if n := cs.loads.Load(); n != 3 {
-		t.Errorf("recompute after a gap: %d input loads in all, want 3", n)
-	}
-	if got := storedResults(t, st)["jon"]; got.Frequency != 7 {
-		t.Errorf("jon's frequency after the gap = %d, want 7", got.Frequency)
+	// A page another replica stored, which this engine never saw, and a
+	// page that does not follow the last one it saw (a gap): each time the
+	// next recompute reads the inputs from the store again.
+	for k, c := range []struct {
+		what     string
+		id       string
+		from, to int64
+		tell     bool
+	}{{"a page the engine missed", "kim", 2, 3, false}, {"a gap", "jon", 5, 6, true}} {
+		orders := int64(7 + k)
+		apply([]segmentation.Mutation{buyer(c.id, orders, 1, 40)}, c.from, c.to, c.tell)
+		recompute(e)
+		if n := cs.loads.Load(); n != int64(2+k) {
+			t.Errorf("recompute after %s: %d input loads in all, want %d", c.what, n, 2+k)
+		}
+		if got := storedResults(t, st)[c.id]; got.Frequency != orders {
+			t.Errorf("%s's frequency after %s = %d, want %d", c.id, c.what, got.Frequency, orders)
+		}
 	}
 }
 
