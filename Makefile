@@ -167,6 +167,7 @@ fuzz-short:
 tidy:
 	for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done
 	cd tools/buf && GOWORK=off go mod tidy
+	cd tools/duckpeer && GOWORK=off go mod tidy
 
 clean:
 	rm -rf bin .build data
