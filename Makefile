@@ -149,12 +149,14 @@ bench-segmentation:
 	go run ./tools/cmd/tenure-bench stack --customers 100000 --seed 1 --calls 5000
 
 ## bench-segmentation-1m: the 1,000,000-customer recompute on SQLite and PostgreSQL with the
-## PostgreSQL window-function comparison, including the like-for-like RFM-only rounds (about 4
-## minutes plus generating the inputs; loading them dominates).
+## PostgreSQL window-function comparison, the like-for-like RFM-only rounds and the DuckDB peer
+## (tools/duckpeer, built here with cgo; about 5 minutes plus generating the inputs; loading
+## them dominates).
 bench-segmentation-1m:
 	@mkdir -p $(BENCH_DIR)
 	go run ./tools/cmd/tenure-bench synth --customers 1000000 --seed 1 --out $(BENCH_DIR)/synth-1m.tsv
-	TENURE_BENCH_SYNTH=$(BENCH_DIR)/synth-1m.tsv go test -run '^$$' -bench BenchmarkRecompute -benchtime $(BENCH_COUNT)x -count 1 -v -timeout 30m ./services/segmentation/internal/engine
+	cd tools/duckpeer && GOWORK=off go build -o $(BENCH_DIR)/duckpeer .
+	TENURE_BENCH_SYNTH=$(BENCH_DIR)/synth-1m.tsv TENURE_BENCH_DUCKDB=$(BENCH_DIR)/duckpeer go test -run '^$$' -bench BenchmarkRecompute -benchtime $(BENCH_COUNT)x -count 1 -v -timeout 30m ./services/segmentation/internal/engine
 
 ## bench-feedback: ticket creation over 200 rules (p50/p99, SQLite and PostgreSQL),
 ## classification alone, and an escalation sweep over 1,000,000 due tickets on SQLite
@@ -187,6 +189,7 @@ fuzz-short:
 tidy:
 	for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done
 	cd tools/buf && GOWORK=off go mod tidy
+	cd tools/duckpeer && GOWORK=off go mod tidy
 
 clean:
 	rm -rf bin .build data

@@ -67,18 +67,22 @@ func (s *copySource) Err() error             { return s.err }
 // *string, *int64 and *float64.
 func (db *DB) ScanEach(ctx context.Context, query string, args []any, dest []any, fn func() error) error {
 	if db.Dialect != Postgres {
-		rows, err := db.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		return scanRows(rows, dest, fn)
+		return queryEach(ctx, db, query, args, dest, fn)
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	return db.ScanEachTx(ctx, conn, nil, query, args, dest, fn)
+}
+
+// ScanEachTx is ScanEach inside the transaction tx that InConnTx runs on
+// conn, so the rows come from the transaction's snapshot.
+func (db *DB) ScanEachTx(ctx context.Context, conn *sql.Conn, tx *sql.Tx, query string, args []any, dest []any, fn func() error) error {
+	if db.Dialect != Postgres {
+		return queryEach(ctx, tx, query, args, dest, fn)
+	}
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -91,6 +95,19 @@ func (db *DB) ScanEach(ctx context.Context, query string, args []any, dest []any
 		defer rows.Close()
 		return scanRows(rows, dest, fn)
 	})
+}
+
+// queryEach runs query through database/sql on q and scans each row into
+// dest, calling fn after each.
+func queryEach(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, query string, args []any, dest []any, fn func() error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return scanRows(rows, dest, fn)
 }
 
 // scanRows scans each row into dest and calls fn after each.

@@ -192,6 +192,11 @@ func (a *App) Run(ctx context.Context) error {
 		goRun(func() { _ = a.consumer.Run(ctx) })
 	}
 	goRun(func() { a.eng.RunSync(ctx, syncInterval) })
+	goRun(func() {
+		if err := a.eng.WarmInputs(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Warn("segmentation: load the inputs into memory; the next recompute loads them", "error", err)
+		}
+	})
 	if a.cfg.RecomputeInterval > 0 {
 		schedule := func(ctx context.Context) {
 			a.leading.Store(true)

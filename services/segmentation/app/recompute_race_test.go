@@ -42,14 +42,15 @@ func testRacingRecomputes(t *testing.T, withEtcd bool) {
 		waitCursor(t, replicas[0].app, record(t, pc, []*profilev1.Event{order("a1", "ann", daysAgo(3), 10_00), order("b1", "bob", daysAgo(9), 20_00)}))
 	}
 
-	// Hold the first recompute in its load of the inputs until every call
-	// has returned.
+	// Hold the first recompute, once started, where it reads the rule
+	// segments until every call has returned (its inputs may come from
+	// memory, without reading the customers table).
 	hold, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer hold.Rollback()
-	if _, err := hold.ExecContext(ctx, `LOCK TABLE customers IN ACCESS EXCLUSIVE MODE`); err != nil {
+	if _, err := hold.ExecContext(ctx, `LOCK TABLE segments IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
@@ -21,9 +22,15 @@ type Inputs interface {
 	ApplyPage(ctx context.Context, muts []segmentation.Mutation, cursor int64) error
 }
 
-// Forgetter makes in-memory state stop answering for the customers that
-// an applied page deleted or re-keyed (the recompute engine).
+// Forgetter keeps in-memory state in step with the applied pages (the
+// recompute engine): Applied is told every page, Forget the pages that
+// deleted or re-keyed customers, so that they stop answering for them.
 type Forgetter interface {
+	// Applied is called after each page is stored, with its mutations and
+	// the cursor before (from) and after (to) it; from is the cursor the
+	// page followed in this handler's stream, so a page that does not
+	// follow the last one Applied saw shows that events were skipped.
+	Applied(muts []segmentation.Mutation, from, to int64)
 	Forget(ctx context.Context, muts []segmentation.Mutation) error
 }
 
@@ -33,6 +40,9 @@ type Handler struct {
 	inputs Inputs
 	forget Forgetter
 	logger *slog.Logger
+	// pos is where the handler's stream is: the cursor it resumed from,
+	// then the last page it applied.
+	pos atomic.Int64
 }
 
 // New returns a Handler that applies pages to inputs and then tells forget,
@@ -42,11 +52,20 @@ func New(inputs Inputs, forget Forgetter, logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Handler{inputs: inputs, forget: forget, logger: logger}
+	h := &Handler{inputs: inputs, forget: forget, logger: logger}
+	h.pos.Store(-1) // no stream yet
+	return h
 }
 
-// Cursor implements eventlog.Handler.
-func (h *Handler) Cursor(ctx context.Context) (int64, error) { return h.inputs.Cursor(ctx) }
+// Cursor implements eventlog.Handler. The consumer calls it when it
+// (re)starts a stream, which then continues from the cursor returned.
+func (h *Handler) Cursor(ctx context.Context) (int64, error) {
+	c, err := h.inputs.Cursor(ctx)
+	if err == nil {
+		h.pos.Store(c)
+	}
+	return c, err
+}
 
 // Apply implements eventlog.Handler.
 func (h *Handler) Apply(ctx context.Context, events []*profilev1.StreamEventsResponse) error {
@@ -55,8 +74,13 @@ func (h *Handler) Apply(ctx context.Context, events []*profilev1.StreamEventsRes
 		page[i] = toStreamEvent(r)
 	}
 	muts := segmentation.PlanPage(page)
-	if err := h.inputs.ApplyPage(ctx, muts, page[len(page)-1].Sequence); err != nil {
+	to := page[len(page)-1].Sequence
+	if err := h.inputs.ApplyPage(ctx, muts, to); err != nil {
 		return err
+	}
+	from := h.pos.Swap(to)
+	if h.forget != nil {
+		h.forget.Applied(muts, from, to)
 	}
 	if h.forget != nil && slices.ContainsFunc(muts, segmentation.Mutation.Forgets) {
 		if err := h.forget.Forget(ctx, muts); err != nil && ctx.Err() == nil {

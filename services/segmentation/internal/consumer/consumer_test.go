@@ -412,6 +412,10 @@ func TestFailureBeforeCommit(t *testing.T) {
 // forbidden is a Forgetter that must not be called.
 type forbidden struct{ t *testing.T }
 
+func (f forbidden) Applied([]segmentation.Mutation, int64, int64) {
+	f.t.Error("Applied called for a page that failed")
+}
+
 func (f forbidden) Forget(context.Context, []segmentation.Mutation) error {
 	f.t.Error("Forget called for a page that failed")
 	return nil

@@ -18,6 +18,9 @@ import (
 // wall clock.
 type phases struct {
 	load, score, rules, build, store time.Duration
+	// changed is how many result rows changed since the previous
+	// recompute, or -1 when every row was written.
+	changed int
 }
 
 // stopwatch times a recompute's phases one after the other.
@@ -52,7 +55,7 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 		return nil, *op, 0, err
 	}
 	sw := stopwatch{t: time.Now()}
-	customers, err := st.LoadCustomers(ctx)
+	customers, err := e.view(ctx)
 	sw.lap(&ph.load)
 	if err != nil {
 		return nil, *op, 0, err
@@ -67,14 +70,20 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 	if err != nil {
 		return nil, *op, 0, err
 	}
-	in, errCounts, err := e.evaluateRules(ctx, op, customers, results, rs)
+	ev, errCounts, err := e.evaluateRules(ctx, op, customers, results, rs)
 	if err != nil {
 		return nil, *op, 0, err
 	}
+	in := ev.in
 	sw.lap(&ph.rules)
 
 	rows, report, b := tally(customers, results, in, rs)
 	set := segmentation.ResultSet{Rows: rows, Generation: gen, Report: report}
+	diff(e.last.Load(), ev, &set)
+	ph.changed = -1
+	if set.Base != "" {
+		ph.changed = len(set.Changed) + len(set.Removed)
+	}
 	if set.Sizes, err = e.sizes(ctx, report); err != nil {
 		return nil, *op, 0, err
 	}
@@ -89,12 +98,18 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 		return nil, *op, 0, err
 	}
 	sw.lap(&ph.store)
+	if ev.rules == nil { // a rule was stopped: its values are not the rule's
+		ev = nil
+	} else {
+		ev.op, ev.gen = final.ID, gen
+	}
+	e.last.Store(ev)
 	return base, final, gen, nil
 }
 
 // score records the recompute's customer total as its progress and scores
 // every customer as of the operation's as-of time.
-func (e *Engine) score(ctx context.Context, op *segmentation.Operation, customers []segmentation.Customer, settings segmentation.Settings) ([]segmentation.Result, error) {
+func (e *Engine) score(ctx context.Context, op *segmentation.Operation, customers []*segmentation.Customer, settings segmentation.Settings) ([]segmentation.Result, error) {
 	n := len(customers)
 	if err := e.cfg.Store.UpdateProgress(ctx, op.ID, 0, int64(n)); err != nil {
 		return nil, err
@@ -130,17 +145,23 @@ func (e *Engine) compileRules(ctx context.Context) (ruleSet, error) {
 	return rs, nil
 }
 
-// evaluateRules evaluates the rules for every customer: in[i*k+j] says
-// whether customer i is in rule segment j (k rules). It also returns how
-// many evaluations of each rule failed, by segment id (nil when none did),
-// and logs each rule that failed.
-func (e *Engine) evaluateRules(ctx context.Context, op *segmentation.Operation, customers []segmentation.Customer,
-	results []segmentation.Result, rs ruleSet) ([]bool, map[string]int64, error) {
+// evaluateRules evaluates the rules for every customer: in[i*k+j] of the
+// evaluation says whether customer i is in rule segment j (k rules). Rows
+// of customers whose inputs and result are those of the previous
+// recompute, under the same rules, are reused from it. It also returns
+// how many evaluations of each rule failed, by segment id (nil when none
+// did), and logs each rule that failed. The evaluation's rules are nil
+// if a rule was stopped at the cost limit (its later values are not the
+// rule's, so they must not be reused).
+func (e *Engine) evaluateRules(ctx context.Context, op *segmentation.Operation, customers []*segmentation.Customer,
+	results []segmentation.Result, rs ruleSet) (*evaluation, map[string]int64, error) {
 	k := len(rs.compiled)
-	in := make([]bool, len(customers)*k)
+	ev := &evaluation{rules: ruleKeys(rs), customers: customers, results: results,
+		in: make([]bool, len(customers)*k), failed: make([]bool, len(customers))}
 	var done atomic.Int64
 	ruleErrs := make([]atomic.Int64, k)
-	if err := e.evaluate(ctx, op, customers, results, rs.compiled, in, &done, ruleErrs); err != nil {
+	stopped, err := e.evaluate(ctx, op, ev, rs.compiled, reusable(e.last.Load(), ev.rules, customers), &done, ruleErrs)
+	if err != nil {
 		return nil, nil, err
 	}
 	var errCounts map[string]int64
@@ -154,14 +175,17 @@ func (e *Engine) evaluateRules(ctx context.Context, op *segmentation.Operation, 
 				"segment", rs.ids[j], "failures", ne, "stopped", ne >= MaxRuleErrors)
 		}
 	}
-	return in, errCounts, nil
+	if stopped {
+		ev.rules = nil // never matches: the next recompute evaluates every rule
+	}
+	return ev, errCounts, nil
 }
 
 // tally goes over the results once: it makes the rows the store writes
 // (produced from results, currencies and in as the store writes them, not
 // copied), the report (distribution, rule segment sizes, monetary total
 // per currency) and a snapshot builder holding every customer.
-func tally(customers []segmentation.Customer, results []segmentation.Result, in []bool, rs ruleSet) (*resultRows, segmentation.Report, *membership.Builder) {
+func tally(customers []*segmentation.Customer, results []segmentation.Result, in []bool, rs ruleSet) (*resultRows, segmentation.Report, *membership.Builder) {
 	n, k := len(results), len(rs.ids)
 	order := make([]int, k) // rule indices by segment id: rows list ids sorted
 	for j := range order {
@@ -264,11 +288,14 @@ const chunk = 2048
 const MaxRuleErrors = 100
 
 // evaluate runs the rules over every customer on cfg.Workers goroutines,
-// writing in[i*k+j] for customer i and rule j, counts rule j's failures in
-// ruleErrs[j], and records progress.
-func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, customers []segmentation.Customer,
-	results []segmentation.Result, compiled []*rules.Rule, in []bool, done *atomic.Int64, ruleErrs []atomic.Int64) error {
-	n, k := len(customers), len(compiled)
+// writing ev.in[i*k+j] for customer i and rule j (or copying the row from
+// the previous evaluation through reuse), marks the customers for whom a
+// rule failed in ev.failed, counts rule j's failures in ruleErrs[j], and
+// records progress. It reports whether a rule was stopped at the cost
+// limit.
+func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, ev *evaluation, compiled []*rules.Rule,
+	reuse *reuse, done *atomic.Int64, ruleErrs []atomic.Int64) (bool, error) {
+	n, k := len(ev.customers), len(compiled)
 	costErrs := make([]atomic.Int64, k) // failures at the cost limit, per rule
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -286,42 +313,18 @@ func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, custo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var ev *rules.Evaluator
+			var w *rules.Evaluator
 			if k > 0 {
-				ev = e.cfg.Rules.NewEvaluator(compiled)
+				w = e.cfg.Rules.NewEvaluator(compiled)
 			}
-			var subj rules.Subject
 			for ctx.Err() == nil {
 				lo := int(next.Add(chunk)) - chunk
 				if lo >= n {
 					return
 				}
 				hi := min(lo+chunk, n)
-				if ev != nil {
-					for j := range costErrs {
-						if costErrs[j].Load() >= MaxRuleErrors {
-							ev.Disable(j)
-						}
-					}
-					for i := lo; i < hi; i++ {
-						subj.Customer = &customers[i]
-						subj.Result = nil
-						if results[i].Scored {
-							subj.Result = &results[i]
-						}
-						if ev.Eval(&subj, in[i*k:(i+1)*k]) == 0 {
-							continue
-						}
-						for j := range ruleErrs {
-							if !ev.Failed(j) {
-								continue
-							}
-							ruleErrs[j].Add(1)
-							if ev.OverCost(j) && costErrs[j].Add(1) >= MaxRuleErrors {
-								ev.Disable(j)
-							}
-						}
-					}
+				if w != nil {
+					evaluateChunk(w, ev, lo, hi, reuse, ruleErrs, costErrs)
 				}
 				done.Add(int64(hi - lo))
 			}
@@ -330,7 +333,46 @@ func (e *Engine) evaluate(ctx context.Context, op *segmentation.Operation, custo
 	wg.Wait()
 	stop()
 	<-progressDone
-	return ctx.Err()
+	stopped := false
+	for j := range costErrs {
+		stopped = stopped || costErrs[j].Load() >= MaxRuleErrors
+	}
+	return stopped, ctx.Err()
+}
+
+// evaluateChunk evaluates customers lo to hi (see evaluate) with w.
+func evaluateChunk(w *rules.Evaluator, ev *evaluation, lo, hi int, reuse *reuse, ruleErrs, costErrs []atomic.Int64) {
+	k := len(ruleErrs)
+	for j := range costErrs {
+		if costErrs[j].Load() >= MaxRuleErrors {
+			w.Disable(j)
+		}
+	}
+	var subj rules.Subject
+	for i := lo; i < hi; i++ {
+		row := ev.in[i*k : (i+1)*k]
+		if reuse.row(i, &ev.results[i], row) {
+			continue
+		}
+		subj.Customer = ev.customers[i]
+		subj.Result = nil
+		if ev.results[i].Scored {
+			subj.Result = &ev.results[i]
+		}
+		if w.Eval(&subj, row) == 0 {
+			continue
+		}
+		ev.failed[i] = true
+		for j := range ruleErrs {
+			if !w.Failed(j) {
+				continue
+			}
+			ruleErrs[j].Add(1)
+			if w.OverCost(j) && costErrs[j].Add(1) >= MaxRuleErrors {
+				w.Disable(j)
+			}
+		}
+	}
 }
 
 // addSaturating is a + b held at the int64 limits: a total over many

@@ -26,7 +26,9 @@ import (
 type Store interface {
 	Cursor(ctx context.Context) (int64, error)
 	ResultsGeneration(ctx context.Context) (int64, error)
-	LoadCustomers(ctx context.Context) ([]segmentation.Customer, error)
+	// LoadInputs returns every customer's inputs in id order and the
+	// cursor they reflect, read together.
+	LoadInputs(ctx context.Context) (cursor int64, customers []segmentation.Customer, err error)
 	GetSettings(ctx context.Context, version int64) (segmentation.SettingsVersion, error)
 	GetSegment(ctx context.Context, id string) (segmentation.SegmentDef, error)
 	ListSegments(ctx context.Context, afterID string, limit int) ([]segmentation.SegmentDef, error)
@@ -93,6 +95,8 @@ type Engine struct {
 	mu      sync.Mutex   // serialises snapshot derivations
 	lastID  atomic.Int64 // nanoseconds of the last operation id made
 	running atomic.Pointer[segmentation.Operation]
+	inputs  inputTable
+	last    atomic.Pointer[evaluation] // the last successful recompute's, for the next one
 	wg      sync.WaitGroup
 	bg      context.Context
 	cancel  context.CancelFunc

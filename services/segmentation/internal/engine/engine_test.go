@@ -19,17 +19,17 @@ import (
 	"github.com/tenurehq/tenure/services/segmentation/internal/store"
 )
 
-// blockingStore holds LoadCustomers until release is closed.
+// blockingStore holds LoadInputs until release is closed.
 type blockingStore struct {
 	engine.Store
 	loading chan struct{}
 	release chan struct{}
 }
 
-func (b *blockingStore) LoadCustomers(ctx context.Context) ([]segmentation.Customer, error) {
+func (b *blockingStore) LoadInputs(ctx context.Context) (int64, []segmentation.Customer, error) {
 	b.loading <- struct{}{}
 	<-b.release
-	return b.Store.LoadCustomers(ctx)
+	return b.Store.LoadInputs(ctx)
 }
 
 func TestOneRecomputeAtATime(t *testing.T) {

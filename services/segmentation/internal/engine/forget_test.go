@@ -23,7 +23,7 @@ import (
 // counts the snapshot reloads (LoadResults calls) made after that.
 type pausingStore struct {
 	engine.Store
-	afterLoad bool // pause after LoadCustomers; otherwise after FinishOperation
+	afterLoad bool // pause after LoadInputs; otherwise after FinishOperation
 	paused    chan struct{}
 	release   chan struct{}
 	released  atomic.Bool
@@ -36,12 +36,12 @@ func (p *pausingStore) pause() {
 	p.released.Store(true)
 }
 
-func (p *pausingStore) LoadCustomers(ctx context.Context) ([]segmentation.Customer, error) {
-	cs, err := p.Store.LoadCustomers(ctx)
+func (p *pausingStore) LoadInputs(ctx context.Context) (int64, []segmentation.Customer, error) {
+	cur, cs, err := p.Store.LoadInputs(ctx)
 	if p.afterLoad {
 		p.pause()
 	}
-	return cs, err
+	return cur, cs, err
 }
 
 func (p *pausingStore) FinishOperation(ctx context.Context, op segmentation.Operation, rs segmentation.ResultSet) error {

@@ -157,7 +157,8 @@ func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 		log.Error("segmentation: install snapshot", "error", err)
 	}
 	log.Info("segmentation: recompute succeeded", "customers", final.CustomersTotal, "duration", time.Since(start),
-		"load", ph.load, "score", ph.score, "rules", ph.rules, "build", ph.build, "store", ph.store)
+		"load", ph.load, "score", ph.score, "rules", ph.rules, "build", ph.build, "store", ph.store,
+		"changed_rows", ph.changed)
 }
 
 // Schedule starts a recompute every interval until ctx is done; a

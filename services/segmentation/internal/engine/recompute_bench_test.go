@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -159,27 +161,42 @@ func resetPeakRSS() bool {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }
 
-// BenchmarkRecompute runs the real recompute (engine.Start: load every
-// customer from the store, score, evaluate 20 CEL rule segments on
-// GOMAXPROCS workers, store one result row per customer and the size
-// history in one transaction, build and swap the membership index) over
-// the synthetic population in $TENURE_BENCH_SYNTH (written by
-// `go run ./tools/cmd/tenure-bench synth`). Loading the inputs into the
-// store through Store.ApplyPage is setup and not timed. Per recompute it
-// reports the wall time and the process's peak RSS (VmHWM, reset before
-// each recompute after a forced GC; it includes the SQLite file pages the
-// store maps with mmap_size) and the peak anonymous RSS (the process's own
-// memory, sampled every 10 ms), and on PostgreSQL it then computes
-// the same scores with PostgreSQL window functions over the same
-// customers table and counts the customers whose scores differ.
+// BenchmarkRecompute runs the real recompute (engine.Start: take the
+// inputs, score, evaluate 20 CEL rule segments on GOMAXPROCS workers,
+// store the results and the size history in one transaction, build and
+// swap the membership index) over the synthetic population in
+// $TENURE_BENCH_SYNTH (written by `go run ./tools/cmd/tenure-bench synth`).
+// Loading the inputs into the store through Store.ApplyPage is setup and
+// not timed. It times, in order:
 //
-// Then, like for like with that query (which computes and stores the RFM
-// columns only), it deletes the rule segments and times as many RFM-only
-// recomputes (same path: load, score, write the same per-customer result
-// rows, build the index), each followed on PostgreSQL by the window-function
-// query and the mismatch count against the results just stored, so both
-// run under the same load (metrics rfm-only-s, pg-window-same-rounds-s,
-// rfm-only-mismatches). Run with -v to see every round's log line.
+//   - the first recompute after a start (metric first-s): it loads the
+//     inputs from the store into the engine's input table, evaluates every
+//     rule for every customer and writes every result row;
+//   - then, if $TENURE_BENCH_DUCKDB names the tools/duckpeer binary, the
+//     DuckDB peer over the same file, whose scored count and score sums
+//     must equal the results just stored (duckdb-*-s);
+//   - the timed recomputes (s/recompute), each after a page of new orders
+//     from one customer in a hundred applied as the event consumer does
+//     (the store, then the engine's input table): only customers whose
+//     inputs or result changed are evaluated again, only changed rows are
+//     written;
+//   - on PostgreSQL, the same scores computed with window functions over
+//     the same customers table, and the customers whose scores differ;
+//   - a recompute a day later (next-day-s): every recency changes, so every
+//     customer is evaluated and every row written again;
+//   - like for like with that query (which computes and stores the RFM
+//     columns only), with the rule segments deleted, as many RFM-only
+//     recomputes, each after a page as above, each followed on PostgreSQL
+//     by the window-function query and the mismatch count against the
+//     results just stored, so both run under the same load (rfm-only-s,
+//     pg-window-same-rounds-s, rfm-only-mismatches).
+//
+// Per recompute it reports the wall time, the process's peak RSS (VmHWM,
+// reset before each recompute after a forced GC; it includes the SQLite
+// file pages the store maps with mmap_size), the peak anonymous RSS (the
+// process's own memory, sampled every 10 ms) and the Go heap live after
+// it (held-heap-MiB: the input table, the previous evaluation, the
+// snapshot). Run with -v to see every round's log line.
 func BenchmarkRecompute(b *testing.B) {
 	path := os.Getenv("TENURE_BENCH_SYNTH")
 	if path == "" {
@@ -238,12 +255,34 @@ func BenchmarkRecompute(b *testing.B) {
 				Logger: slog.New(slog.NewTextHandler(logOut, nil))})
 			defer eg.Close()
 
+			// The first recompute after a start loads the inputs from the
+			// store and evaluates and writes every customer.
+			cold := timedRecompute(b, eg, st, benchAsOf, fmt.Sprintf("%s: first recompute after start (%d rules)", eng.name, len(benchRules)))
+			b.ReportMetric(cold.d.Seconds(), "first-s")
+			b.ReportMetric(float64(cold.anon>>20), "first-peak-anon-MiB")
+			b.ReportMetric(float64(cold.held>>20), "held-heap-MiB")
+			if peer := os.Getenv("TENURE_BENCH_DUCKDB"); peer != "" {
+				duckdbPeer(b, db, peer, path)
+			}
+
+			// Then each timed recompute follows a page of new orders from
+			// one customer in a hundred, applied as the event consumer does.
+			feed := func(round int) {
+				muts := touchPage(round, n)
+				if err := st.ApplyPage(ctx, muts, cursor+1); err != nil {
+					b.Fatal(err)
+				}
+				eg.Applied(muts, cursor, cursor+1)
+				cursor++
+			}
 			var peak, peakAnon, worst int64
 			var total time.Duration
 			runs := 0
+			b.StartTimer() // timedRecompute stopped it; b.Loop restarts the count
 			for b.Loop() {
 				b.StopTimer()
-				m := timedRecompute(b, eg, st, fmt.Sprintf("%s: recompute %d (%d rules)", eng.name, runs+1, len(benchRules)))
+				feed(runs)
+				m := timedRecompute(b, eg, st, benchAsOf, fmt.Sprintf("%s: recompute %d after 1%% of customers ordered (%d rules)", eng.name, runs+1, len(benchRules)))
 				peak = max(peak, m.hwm)
 				peakAnon = max(peakAnon, m.anon)
 				worst = max(worst, int64(m.d))
@@ -284,6 +323,11 @@ func BenchmarkRecompute(b *testing.B) {
 				b.ReportMetric(pgSeconds, "pg-window-s")
 				b.ReportMetric(float64(mismatches), "mismatches")
 			}
+			// A day later every scored customer's recency changes: every
+			// row is evaluated and written again, from the inputs in memory.
+			nextDay := timedRecompute(b, eg, st, benchAsOf.Add(24*time.Hour), fmt.Sprintf("%s: recompute a day later (%d rules)", eng.name, len(benchRules)))
+			b.ReportMetric(nextDay.d.Seconds(), "next-day-s")
+			b.ReportMetric(float64(nextDay.anon>>20), "next-day-peak-anon-MiB")
 
 			// Like for like: the same recompute with no rule segments (load
 			// the same inputs, score, write the same per-customer result
@@ -298,7 +342,10 @@ func BenchmarkRecompute(b *testing.B) {
 			var rfmTotal, pgTotal time.Duration
 			var rfmWorst, rfmPeak, rfmAnon, rfmMismatches int64
 			for i := range runs {
-				m := timedRecompute(b, eg, st, fmt.Sprintf("%s: RFM-only recompute %d (0 rules)", eng.name, i+1))
+				if i > 0 {
+					feed(runs + i)
+				}
+				m := timedRecompute(b, eg, st, benchAsOf, fmt.Sprintf("%s: RFM-only recompute %d (0 rules)", eng.name, i+1))
 				rfmTotal += m.d
 				rfmWorst = max(rfmWorst, int64(m.d))
 				rfmPeak = max(rfmPeak, m.hwm)
@@ -324,17 +371,19 @@ func BenchmarkRecompute(b *testing.B) {
 }
 
 // recomputeMeasure is one timed recompute: wall time, peak RSS (VmHWM, -1
-// when it cannot be reset) and peak anonymous RSS.
+// when it cannot be reset), peak anonymous RSS and the Go heap still live
+// after it (what the engine holds between recomputes: the inputs, the
+// previous evaluation, the snapshot).
 type recomputeMeasure struct {
-	d         time.Duration
-	hwm, anon int64
+	d               time.Duration
+	hwm, anon, held int64
 }
 
 // timedRecompute runs one recompute (engine.Start until its snapshot is
 // installed) after a forced GC and a VmHWM reset, and logs it as label.
 // The caller has stopped the benchmark timer; it is started around the
 // recompute only.
-func timedRecompute(b *testing.B, eg *engine.Engine, st *store.Store, label string) recomputeMeasure {
+func timedRecompute(b *testing.B, eg *engine.Engine, st *store.Store, asOf time.Time, label string) recomputeMeasure {
 	b.Helper()
 	ctx := context.Background()
 	runtime.GC()
@@ -355,7 +404,7 @@ func timedRecompute(b *testing.B, eg *engine.Engine, st *store.Store, label stri
 	go sampleAnon(stop, &anon, sampled)
 	b.StartTimer()
 	start := time.Now()
-	op, err := eg.Start(ctx, benchAsOf, segmentation.TriggerAPI)
+	op, err := eg.Start(ctx, asOf, segmentation.TriggerAPI)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -368,9 +417,12 @@ func timedRecompute(b *testing.B, eg *engine.Engine, st *store.Store, label stri
 	if !hasPeak {
 		hwm = -1
 	}
-	b.Logf("%s: %s, RSS before %d MiB, peak RSS %d MiB (VmHWM), peak anonymous RSS %d MiB (sampled every 10 ms), live Go heap before %d MiB",
-		label, d.Round(time.Millisecond), base>>20, hwm>>20, anon>>20, ms.HeapAlloc>>20)
-	return recomputeMeasure{d: d, hwm: hwm, anon: anon}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	b.Logf("%s: %s, RSS before %d MiB, peak RSS %d MiB (VmHWM), peak anonymous RSS %d MiB (sampled every 10 ms), live Go heap before %d MiB, after %d MiB",
+		label, d.Round(time.Millisecond), base>>20, hwm>>20, anon>>20, ms.HeapAlloc>>20, after.HeapAlloc>>20)
+	return recomputeMeasure{d: d, hwm: hwm, anon: anon, held: int64(after.HeapAlloc)}
 }
 
 // waitInstalled waits until op's snapshot is the engine's current one, or
@@ -480,4 +532,58 @@ FROM g`, asOf, dayNs)
 	b.Logf("postgres window functions: %d scored customers in %s; %d differ from Tenure, %d only on one side",
 		scored, d.Round(time.Millisecond), mismatches, missing)
 	return d.Seconds(), mismatches + missing
+}
+
+// touchPage is round's page of new orders: customer i of the synthetic
+// population (n customers, ids c%08d) for every i ≡ round (mod 100)
+// placed a third order a day before the as-of time.
+func touchPage(round, n int) []segmentation.Mutation {
+	var muts []segmentation.Mutation
+	last := benchAsOf.Add(-24 * time.Hour)
+	for i := round % 100; i < n; i += 100 {
+		muts = append(muts, segmentation.Mutation{Kind: segmentation.MutationUpsert, ID: fmt.Sprintf("c%08d", i),
+			Features: &segmentation.Features{
+				FirstOrderTime: benchAsOf.AddDate(-1, 0, 0), LastOrderTime: last, LastActivityTime: last,
+				OrderCount: 3, Currency: "EUR", GrossMinor: 15000 + int64(round), NetMinor: 15000 + int64(round),
+				AverageOrderValueMinor: 5000, PreferredChannel: "web", TopCategories: []string{"home"},
+			}})
+	}
+	return muts
+}
+
+// duckdbPeer runs the DuckDB peer (tools/duckpeer, built to peer) over the
+// same inputs file, right after Tenure's first recompute over them, logs
+// and reports its times, and fails unless its scored-customer count and
+// R, F and M score sums equal those of the results Tenure stored.
+func duckdbPeer(b *testing.B, db *sqlstore.DB, peer, synth string) {
+	var tenure [4]int64
+	err := db.QueryRowContext(context.Background(), `SELECT count(*), coalesce(sum(r_score), 0), coalesce(sum(f_score), 0),
+		coalesce(sum(m_score), 0) FROM results WHERE scored = 1`).Scan(&tenure[0], &tenure[1], &tenure[2], &tenure[3])
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := exec.Command(peer, "--synth", synth, "--as-of", benchAsOf.Format(time.RFC3339), "--threads", "2").Output()
+	if err != nil {
+		b.Fatalf("duckdb peer: %v", err)
+	}
+	var r struct {
+		LoadS  float64 `json:"load_s"`
+		ScoreS float64 `json:"score_s"`
+		Scored int64   `json:"scored"`
+		SumR   int64   `json:"sum_r_score"`
+		SumF   int64   `json:"sum_f_score"`
+		SumM   int64   `json:"sum_m_score"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		b.Fatalf("duckdb peer output %q: %v", out, err)
+	}
+	duck := [4]int64{r.Scored, r.SumR, r.SumF, r.SumM}
+	b.Logf("duckdb peer (2 threads): load %.3fs, scores %.3fs, total %.3fs; scored/R/F/M sums %v, Tenure %v",
+		r.LoadS, r.ScoreS, r.LoadS+r.ScoreS, duck, tenure)
+	b.ReportMetric(r.LoadS, "duckdb-load-s")
+	b.ReportMetric(r.ScoreS, "duckdb-score-s")
+	b.ReportMetric(r.LoadS+r.ScoreS, "duckdb-total-s")
+	if duck != tenure {
+		b.Errorf("DuckDB's scored count and score sums %v differ from Tenure's %v", duck, tenure)
+	}
 }

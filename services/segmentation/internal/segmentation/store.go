@@ -104,7 +104,8 @@ type CustomerResult struct {
 	Currency string
 	// Segments are the ids of the rule segments the customer is in, sorted.
 	Segments []string
-	// Operation is the id of the recompute that produced the result.
+	// Operation is the id of the recompute the stored result is from (the
+	// latest successful one).
 	Operation string
 }
 
@@ -120,6 +121,16 @@ type ResultSet struct {
 	// Generation is the ResultsGeneration read before the inputs were
 	// loaded.
 	Generation int64
+	// Base, when set, is the operation whose stored results these differ
+	// from only in the rows at the indices Changed and in the customers
+	// Removed (ids Base stored that these lack): every other row equals
+	// the one Base stored. If the stored results are still Base's, and
+	// no page has deleted or re-keyed results since generation
+	// BaseGeneration, the store may write only those rows.
+	Base           string
+	BaseGeneration int64
+	Changed        []int
+	Removed        []string
 }
 
 // ResultRows produces a recompute's results one at a time.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 )
 
@@ -74,22 +75,46 @@ func (s *Store) GetCustomer(ctx context.Context, id string) (segmentation.Custom
 // LoadCustomers implements segmentation.InputStore. Customers share the
 // backing arrays of equal tag and category lists.
 func (s *Store) LoadCustomers(ctx context.Context) ([]segmentation.Customer, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&n); err != nil {
-		return nil, fmt.Errorf("store: count customers: %w", err)
-	}
-	out := make([]segmentation.Customer, 0, n)
-	cs := customerScanner{in: newInterner()}
-	var c segmentation.Customer
-	err := s.db.ScanEach(ctx, `SELECT `+customerCols+` FROM customers ORDER BY customer_id`, nil, cs.dest(&c), func() error {
-		if err := cs.finish(&c); err != nil {
+	_, out, err := s.LoadInputs(ctx)
+	return out, err
+}
+
+// LoadInputs returns every customer's inputs in id order (as LoadCustomers)
+// together with the cursor they reflect, both read in one transaction:
+// REPEATABLE READ on PostgreSQL, so they come from one snapshot; on SQLite
+// the transaction holds the write lock while it reads.
+func (s *Store) LoadInputs(ctx context.Context) (int64, []segmentation.Customer, error) {
+	var (
+		cursor int64
+		out    []segmentation.Customer
+	)
+	err := s.db.InConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+		if s.db.Dialect == sqlstore.Postgres {
+			if _, err := tx.ExecContext(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`); err != nil {
+				return err
+			}
+		}
+		var err error
+		if cursor, err = s.cursor(ctx, tx, ""); err != nil {
 			return err
 		}
-		out = append(out, c)
-		return nil
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&n); err != nil {
+			return err
+		}
+		out = make([]segmentation.Customer, 0, n)
+		cs := customerScanner{in: newInterner()}
+		var c segmentation.Customer
+		return s.db.ScanEachTx(ctx, conn, tx, `SELECT `+customerCols+` FROM customers ORDER BY customer_id`, nil, cs.dest(&c), func() error {
+			if err := cs.finish(&c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: load customers: %w", err)
+		return 0, nil, fmt.Errorf("store: load customers: %w", err)
 	}
-	return out, nil
+	return cursor, out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,7 +45,12 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 		if err != nil {
 			return err
 		}
-		if err := s.writeResults(ctx, conn, tx, op.ID, &rs); err != nil {
+		if s.unchangedSince(ctx, tx, op.ID, gen, &rs) {
+			err = s.writeChangedResults(ctx, tx, op.ID, &rs)
+		} else {
+			err = s.writeResults(ctx, conn, tx, op.ID, &rs)
+		}
+		if err != nil {
 			return err
 		}
 		if gen != rs.Generation {
@@ -66,6 +72,117 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 		}
 		return s.writeSizes(ctx, tx, op, rs.Sizes)
 	})
+}
+
+// unchangedSince reports whether the stored results are rs.Base's, not
+// touched by a page since (generation gen, locked, is rs.Generation and
+// rs.BaseGeneration), so that writing rs's changed rows is enough. Any
+// doubt (an error reading the latest operation) answers no.
+func (s *Store) unchangedSince(ctx context.Context, tx *sql.Tx, opID string, gen int64, rs *segmentation.ResultSet) bool {
+	if rs.Base == "" || gen != rs.Generation || gen != rs.BaseGeneration {
+		return false
+	}
+	var latest string
+	err := tx.QueryRowContext(ctx, s.q(`SELECT operation_id FROM operations WHERE state = ? AND operation_id <> ?
+		ORDER BY operation_id DESC LIMIT 1`), int64(segmentation.OperationSucceeded), opID).Scan(&latest)
+	return err == nil && latest == rs.Base
+}
+
+// writeChangedResults deletes the results of rs.Removed and upserts rs's
+// rows at rs.Changed: on SQLite in batches of multi-row statements, on
+// PostgreSQL in two statements over arrays.
+func (s *Store) writeChangedResults(ctx context.Context, tx *sql.Tx, opID string, rs *segmentation.ResultSet) error {
+	if s.db.Dialect == sqlstore.Postgres {
+		return writeChangedResultsPostgres(ctx, tx, opID, rs)
+	}
+	for start := 0; start < len(rs.Removed); start += sqliteBatch {
+		ids := rs.Removed[start:min(start+sqliteBatch, len(rs.Removed))]
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		query := `DELETE FROM results WHERE customer_id IN (?` + strings.Repeat(",?", len(ids)-1) + `)`
+		if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
+			return fmt.Errorf("store: delete results: %w", err)
+		}
+	}
+	var (
+		r    segmentation.CustomerResult
+		segs segmentsColumn
+		args = make([]any, 0, sqliteBatch*len(resultColumnNames))
+	)
+	for start := 0; start < len(rs.Changed); start += sqliteBatch {
+		rows := rs.Changed[start:min(start+sqliteBatch, len(rs.Changed))]
+		args = args[:0]
+		for _, i := range rows {
+			rs.Row(i, &r)
+			args = appendResultArgs(args, &r, &segs, opID)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(resultsInsert(len(rows))+resultsUpsert), args...); err != nil {
+			return fmt.Errorf("store: upsert results: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeChangedResultsPostgres is writeChangedResults on PostgreSQL: one
+// DELETE and one INSERT … SELECT FROM unnest(…) of column arrays, which
+// PostgreSQL parses and plans once, however many rows.
+func writeChangedResultsPostgres(ctx context.Context, tx *sql.Tx, opID string, rs *segmentation.ResultSet) error {
+	if len(rs.Removed) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM results WHERE customer_id = ANY($1::text[])`, rs.Removed); err != nil {
+			return fmt.Errorf("store: delete results: %w", err)
+		}
+	}
+	if len(rs.Changed) == 0 {
+		return nil
+	}
+	n := len(rs.Changed)
+	var (
+		r                            segmentation.CustomerResult
+		segs                         segmentsColumn
+		ids, currency, segments, ops = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ints                         [10][]int64 // scored … stage, in resultCols order
+	)
+	for c := range ints {
+		ints[c] = make([]int64, n)
+	}
+	for k, i := range rs.Changed {
+		rs.Row(i, &r)
+		ids[k], currency[k], segments[k], ops[k] = r.CustomerID, r.Currency, segs.encode(r.Segments), opID
+		for c, v := range [10]int64{boolInt(r.Scored), r.RecencyDays, r.Frequency, r.Monetary, int64(r.RScore), int64(r.FScore),
+			int64(r.MScore), int64(r.Segment), int64(r.Tier), int64(r.Stage)} {
+			ints[c][k] = v
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO results (`+resultCols+`)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[],
+			$8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[])`+resultsUpsert,
+		ids, ints[0], ints[1], ints[2], ints[3], currency, ints[4], ints[5], ints[6], ints[7], ints[8], ints[9], segments, ops)
+	if err != nil {
+		return fmt.Errorf("store: upsert results: %w", err)
+	}
+	return nil
+}
+
+// resultsUpsert makes a results insert replace the rows it conflicts with.
+var resultsUpsert = func() string {
+	var b strings.Builder
+	b.WriteString(` ON CONFLICT (customer_id) DO UPDATE SET `)
+	for i, c := range resultColumnNames[1:] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + " = excluded." + c)
+	}
+	return b.String()
+}()
+
+// appendResultArgs appends r's columns (resultCols) to args.
+func appendResultArgs(args []any, r *segmentation.CustomerResult, segs *segmentsColumn, opID string) []any {
+	return append(args, r.CustomerID, boolInt(r.Scored), r.RecencyDays, r.Frequency, r.Monetary, r.Currency,
+		int64(r.RScore), int64(r.FScore), int64(r.MScore), int64(r.Segment), int64(r.Tier), int64(r.Stage),
+		segs.encode(r.Segments), opID)
 }
 
 // moveRekeyed re-keys the results of customers erased by pages after
@@ -162,7 +279,8 @@ func (c *segmentsColumn) encode(ids []string) string {
 // which costs time quadratic in their count.)
 const sqliteBatch = 2000
 
-func sqliteResultsInsert(n int) string {
+// resultsInsert is an INSERT of n result rows.
+func resultsInsert(n int) string {
 	const row = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	return `INSERT INTO results (` + resultCols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",")
 }
@@ -172,7 +290,7 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string,
 	var full *sql.Stmt
 	if total >= sqliteBatch {
 		var err error
-		if full, err = tx.PrepareContext(ctx, sqliteResultsInsert(sqliteBatch)); err != nil {
+		if full, err = tx.PrepareContext(ctx, resultsInsert(sqliteBatch)); err != nil {
 			return fmt.Errorf("store: prepare results insert: %w", err)
 		}
 		defer full.Close()
@@ -187,15 +305,13 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string,
 		args = args[:0]
 		for i := start; i < end; i++ {
 			rs.Row(i, &r)
-			args = append(args, r.CustomerID, boolInt(r.Scored), r.RecencyDays, r.Frequency, r.Monetary, r.Currency,
-				int64(r.RScore), int64(r.FScore), int64(r.MScore), int64(r.Segment), int64(r.Tier), int64(r.Stage),
-				segs.encode(r.Segments), opID)
+			args = appendResultArgs(args, &r, &segs, opID)
 		}
 		var err error
 		if end-start == sqliteBatch {
 			_, err = full.ExecContext(ctx, args...)
 		} else {
-			_, err = tx.ExecContext(ctx, sqliteResultsInsert(end-start), args...)
+			_, err = tx.ExecContext(ctx, resultsInsert(end-start), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("store: insert results: %w", err)
@@ -203,6 +319,12 @@ func (s *Store) writeResultsSQLite(ctx context.Context, tx *sql.Tx, opID string,
 	}
 	return nil
 }
+
+// resultReadCols are resultCols as read back: a row's operation is the
+// latest successful recompute, whose results the table holds (a row it
+// did not change was written by an earlier one).
+var resultReadCols = strings.TrimSuffix(resultCols, "operation_id") + `(SELECT operation_id FROM operations WHERE state = ` +
+	strconv.Itoa(int(segmentation.OperationSucceeded)) + ` ORDER BY operation_id DESC LIMIT 1)`
 
 // resultColumnNames are resultCols as a list, for COPY.
 var resultColumnNames = []string{"customer_id", "scored", "recency_days", "frequency", "monetary", "currency",
@@ -276,7 +398,7 @@ func scanResult(r interface{ Scan(...any) error }, out *segmentation.CustomerRes
 // GetResult implements segmentation.ResultStore.
 func (s *Store) GetResult(ctx context.Context, customerID string) (segmentation.CustomerResult, error) {
 	var out segmentation.CustomerResult
-	err := scanResult(s.db.QueryRowContext(ctx, s.q(`SELECT `+resultCols+` FROM results WHERE customer_id = ?`), customerID), &out)
+	err := scanResult(s.db.QueryRowContext(ctx, s.q(`SELECT `+resultReadCols+` FROM results WHERE customer_id = ?`), customerID), &out)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, fmt.Errorf("%w: %s", segmentation.ErrCustomerNotFound, customerID)
 	}
@@ -288,7 +410,7 @@ func (s *Store) GetResult(ctx context.Context, customerID string) (segmentation.
 
 // LoadResults implements segmentation.ResultStore.
 func (s *Store) LoadResults(ctx context.Context, fn func(*segmentation.CustomerResult) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+resultCols+` FROM results ORDER BY customer_id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+resultReadCols+` FROM results ORDER BY customer_id`)
 	if err != nil {
 		return fmt.Errorf("store: load results: %w", err)
 	}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"StaticMembers", testStaticMembers},
 		{"Operations", testOperations},
 		{"Results", testResults},
+		{"ChangedResults", testChangedResults},
 		{"SizeHistory", testSizeHistory},
 	}
 	for _, tt := range tests {
@@ -371,6 +372,61 @@ func results(n int, tag string) []segmentation.CustomerResult {
 		}
 	}
 	return out
+}
+
+// testChangedResults writes a recompute's changed rows against the
+// previous one's, and checks that the store falls back to writing every
+// row when its results are not the base's any more (another recompute
+// stored since, or a page deleted customers).
+func testChangedResults(t *testing.T, s Store) {
+	finish := func(id string, rs segmentation.ResultSet, want []segmentation.CustomerResult) {
+		t.Helper()
+		if err := s.StartOperation(ctx, op(id, t0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishOperation(ctx, op(id, t0), rs); err != nil {
+			t.Fatal(err)
+		}
+		var got []segmentation.CustomerResult
+		if err := s.LoadResults(ctx, func(r *segmentation.CustomerResult) error { got = append(got, *r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		want = slices.Clone(want)
+		for j := range want { // every row is the latest recompute's
+			want[j].Operation = id
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("after recompute %s: %d results\n%+v\nwant %d\n%+v", id, len(got), got, len(want), want)
+		}
+	}
+	gen, err := s.ResultsGeneration(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := results(50, "a")
+	finish("000", segmentation.ResultSet{Results: first, Generation: gen}, first)
+
+	// One row changed, one customer gone, one new: only those are written.
+	second := slices.Concat(first[:10], first[11:], []segmentation.CustomerResult{{Result: segmentation.Result{CustomerID: "c999999", Stage: segmentation.StageProspect}}})
+	second[3].Monetary++
+	second[5].Segments = nil
+	finish("001", segmentation.ResultSet{Results: second, Generation: gen, Base: "000", BaseGeneration: gen,
+		Changed: []int{3, 5, len(second) - 1}, Removed: []string{first[10].CustomerID}}, second)
+
+	// A base that is not the latest recompute: every row is written.
+	third := results(20, "b")
+	finish("002", segmentation.ResultSet{Results: third, Generation: gen, Base: "000", BaseGeneration: gen, Changed: []int{0}}, third)
+
+	// A page deleted a customer since the base: every row is written.
+	if err := s.ApplyPage(ctx, []segmentation.Mutation{{Kind: segmentation.MutationDelete, ID: "nobody"}}, 1); err != nil {
+		t.Fatal(err)
+	}
+	now, err := s.ResultsGeneration(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fourth := results(5, "c")
+	finish("003", segmentation.ResultSet{Results: fourth, Generation: now, Base: "002", BaseGeneration: gen}, fourth)
 }
 
 func testResults(t *testing.T, s Store) {
