@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m tidy clean static-build image
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m tidy clean static-build image chart-check
 
 all: build
 
@@ -32,6 +32,10 @@ PLUGINS := google.golang.org/protobuf/cmd/protoc-gen-go \
 
 $(BIN)/buf: tools/buf/go.mod
 	cd tools/buf && GOWORK=off go build -o $@ github.com/bufbuild/buf/cmd/buf
+# helm, for make chart-check, is a `tool` of its own module too
+# (tools/helm/go.mod): Kubernetes' dependencies stay out of the workspace.
+$(BIN)/helm: tools/helm/go.mod
+	cd tools/helm && GOWORK=off go build -o $@ helm.sh/helm/v4/cmd/helm
 $(BIN)/protoc-gen-%: tools/go.mod
 	go build -o $@ $(filter %/protoc-gen-$*,$(PLUGINS))
 
@@ -127,6 +131,23 @@ IMAGE ?= tenure:dev
 image:
 	docker build --build-arg GOPROXY=$$(go env GOPROXY) -t $(IMAGE) .
 
+## chart-check: the Helm chart: helm lint --strict and helm template with the
+## default values and the production-like ci/production-values.yaml, then the
+## Go test (tools/chartcheck, a module outside the workspace) that decodes every
+## rendered manifest strictly into the Kubernetes API types and checks
+## selectors, probes, resources, security contexts and ports. The first run
+## builds helm (a few minutes).
+CHART := charts/tenure
+CHART_KUBE_VERSION := 1.31.0
+CHART_VALUES := $(CHART)/values.yaml $(CHART)/ci/production-values.yaml
+chart-check: $(BIN)/helm
+	@set -e; for v in $(CHART_VALUES); do \
+		echo "helm lint and template with $$v"; \
+		helm lint --strict --quiet --kube-version $(CHART_KUBE_VERSION) -f $$v $(CHART); \
+		helm template tenure $(CHART) --kube-version $(CHART_KUBE_VERSION) -f $$v > /dev/null; \
+	done
+	cd tools/chartcheck && GOWORK=off go vet ./... && GOWORK=off go test -count=1 ./...
+
 ## run: embedded etcd, every service and the gateway on 127.0.0.1:8080.
 # Built, then exec'd rather than `go run`, so that Ctrl-C is a clean stop:
 # go run reports the signal as a failure. -v lists each package as it
@@ -187,7 +208,7 @@ fuzz-short:
 
 tidy:
 	for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done
-	cd tools/buf && GOWORK=off go mod tidy
+	for m in tools/buf tools/helm tools/chartcheck; do (cd $$m && GOWORK=off go mod tidy) || exit 1; done
 
 clean:
 	rm -rf bin .build data
