@@ -134,6 +134,15 @@ func NewProviders(tp trace.TracerProvider) *Providers {
 	return &Providers{TracerProvider: tp, MeterProvider: metricnoop.NewMeterProvider(), Propagator: newPropagator()}
 }
 
+// Meter returns the meter called name (the instrumented package's import
+// path) of p's meter provider; a no-op meter when p has none.
+func (p *Providers) Meter(name string) metric.Meter {
+	if p == nil || p.MeterProvider == nil {
+		return metricnoop.Meter{}
+	}
+	return p.MeterProvider.Meter(name)
+}
+
 func newPropagator() propagation.TextMapPropagator {
 	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 }

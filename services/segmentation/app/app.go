@@ -112,7 +112,7 @@ func build(ctx context.Context, cfg Config, rt *bootstrap.Runtime) (*App, error)
 	a := &App{cfg: cfg, logger: logger, etcd: etcd, eng: eng, store: st}
 	if profile != nil {
 		a.consumer, err = eventlog.New(eventlog.Config{Client: profile, Handler: consumer.New(st, eng, logger),
-			IncludeFeatures: true, Logger: logger})
+			IncludeFeatures: true, Logger: logger, Meter: rt.Telemetry.Meter("github.com/tenurehq/tenure/services/platform/eventlog")})
 		if err != nil {
 			return nil, err
 		}
