@@ -146,6 +146,7 @@ chart-check: $(BIN)/helm
 		helm lint --strict --quiet --kube-version $(CHART_KUBE_VERSION) -f $$v $(CHART); \
 		helm template tenure $(CHART) --kube-version $(CHART_KUBE_VERSION) -f $$v > /dev/null; \
 	done
+	@out=$$(gofmt -l tools/chartcheck); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	cd tools/chartcheck && GOWORK=off go vet ./... && GOWORK=off go test -count=1 ./...
 
 ## run: embedded etcd, every service and the gateway on 127.0.0.1:8080.
