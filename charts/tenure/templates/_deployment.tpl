@@ -35,7 +35,12 @@ spec:
         {{- with (merge (dict) ($svc.podLabels | default dict) $v.podLabels) }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
-      {{- with (merge (dict) ($svc.podAnnotations | default dict) $v.podAnnotations) }}
+      {{- $annotations := merge (dict) ($svc.podAnnotations | default dict) $v.podAnnotations }}
+      {{- if and (not .gateway) $svc.database.dsn }}
+      {{- /* A DSN the chart holds rolls the pods when it changes. */}}
+      {{- $_ := set $annotations "checksum/database" ($svc.database.dsn | sha256sum) }}
+      {{- end }}
+      {{- with $annotations }}
       annotations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
