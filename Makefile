@@ -136,11 +136,11 @@ image:
 ## Go test (tools/chartcheck, a module outside the workspace) that decodes every
 ## rendered manifest strictly into the Kubernetes API types and checks
 ## selectors, probes, resources, security contexts and ports. The first run
-## builds helm (a few minutes).
+## builds helm (a few minutes); it needs the image's binaries (static-build) to read their flags.
 CHART := charts/tenure
 CHART_KUBE_VERSION := 1.31.0
 CHART_VALUES := $(CHART)/values.yaml $(CHART)/ci/production-values.yaml
-chart-check: $(BIN)/helm
+chart-check: $(BIN)/helm static-build
 	@set -e; for v in $(CHART_VALUES); do \
 		echo "helm lint and template with $$v"; \
 		helm lint --strict --quiet --kube-version $(CHART_KUBE_VERSION) -f $$v $(CHART); \
