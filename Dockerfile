@@ -20,7 +20,7 @@ ARG GOPROXY
 ENV GOPROXY=${GOPROXY:-https://proxy.golang.org,direct} GOTOOLCHAIN=auto
 WORKDIR /src
 COPY . .
-RUN --mount=type=cache,target=/root/go/pkg/mod \
+RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     make static-build STATIC_OUT=/out && mkdir /empty
 
