@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m tidy clean static-build image chart-check
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m tidy clean static-build image chart-check cluster
 
 all: build
 
@@ -148,6 +148,14 @@ chart-check: $(BIN)/helm static-build
 	done
 	@out=$$(gofmt -l tools/chartcheck); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	cd tools/chartcheck && GOWORK=off go vet ./... && GOWORK=off go test -count=1 ./...
+
+## cluster: Tenure as separate processes on loopback (a three-member etcd,
+## three replicas of each service on PostgreSQL, the gateway), from the
+## binaries of static-build; CLUSTER_FLAGS are passed on (see deploy/README.md).
+CLUSTER_FLAGS ?=
+cluster: static-build
+	go build -o $(BIN)/tenure-cluster ./tools/cmd/tenure-cluster
+	exec $(BIN)/tenure-cluster $(CLUSTER_FLAGS)
 
 ## run: embedded etcd, every service and the gateway on 127.0.0.1:8080.
 # Built, then exec'd rather than `go run`, so that Ctrl-C is a clean stop:
