@@ -23,6 +23,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/discovery"
@@ -60,6 +63,8 @@ type Process struct {
 	Log  string // the file its output goes to
 	cmd  *exec.Cmd
 	done chan struct{}
+	args []string // to restart it
+	env  []string
 }
 
 // Cluster is a running cluster.
@@ -225,12 +230,64 @@ func (c *Cluster) spawn(name, addr string, args []string, env ...string) (*Proce
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cluster: start %s: %w", name, err)
 	}
-	p := &Process{Name: name, Addr: addr, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	p := &Process{Name: name, Addr: addr, Log: logPath, cmd: cmd, done: make(chan struct{}), args: args, env: env}
 	go func() {
 		_ = cmd.Wait()
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// Kill kills the process at once (SIGKILL), as a crash would, and waits
+// until it is gone.
+func (p *Process) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// Restart starts a replica of service again after it exited, in its place
+// in Services, and waits until it serves (gRPC health SERVING) and is
+// registered in discovery. (A killed replica's registration outlives it
+// until its lease expires, so registration alone says little.)
+func (c *Cluster) Restart(ctx context.Context, service string, p *Process) (*Process, error) {
+	if !p.Exited() {
+		return nil, fmt.Errorf("cluster: restart %s: still running", p.Name)
+	}
+	q, err := c.spawn(p.Name, p.Addr, p.args, p.env...)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	for i, r := range c.Services[service] {
+		if r == p {
+			c.Services[service][i] = q
+		}
+	}
+	c.mu.Unlock()
+	if err := waitServing(ctx, q.Addr); err != nil {
+		return nil, fmt.Errorf("cluster: restart %s: %w (log %s)", q.Name, err, q.Log)
+	}
+	return q, c.waitRegistered(ctx, []string{service})
+}
+
+// waitServing waits until the gRPC server at addr reports SERVING.
+func waitServing(ctx context.Context, addr string) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	health := healthpb.NewHealthClient(conn)
+	return poll(ctx, 60*time.Second, addr+" serving", func(ctx context.Context) error {
+		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
+		if err != nil {
+			return err
+		}
+		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			return fmt.Errorf("health %s", resp.GetStatus())
+		}
+		return nil
+	})
 }
 
 // Exited reports whether the process has exited.

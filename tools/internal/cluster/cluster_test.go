@@ -28,10 +28,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestCluster starts three etcd members, two replicas of each service on
-// PostgreSQL and the gateway as separate processes, writes through the
-// gateway, and stops every process on Close.
-func TestCluster(t *testing.T) {
+// startCluster starts three etcd members, replicas of each service on
+// throw-away PostgreSQL databases and the gateway, from make static-build's
+// binaries; the databases are dropped when the test ends.
+func startCluster(t *testing.T, replicas int) *cluster.Cluster {
+	t.Helper()
 	bin, err := filepath.Abs("../../../.build/static")
 	if err != nil {
 		t.Fatal(err)
@@ -47,20 +48,39 @@ func TestCluster(t *testing.T) {
 	admin := adminDSN(t)
 	prefix := fmt.Sprintf("tenure_cluster_test_%d_", rand.Uint32())
 	t.Cleanup(func() { dropDatabases(t, admin, prefix) })
-
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Config{Bin: bin, EtcdCommand: []string{self}, Dir: t.TempDir(),
-		Replicas: 2, PostgresDSN: admin, DatabasePrefix: prefix, BasePort: 30000 + 10*rand.IntN(2000)})
+	dir := t.TempDir()
+	c, err := cluster.Start(ctx, cluster.Config{Bin: bin, EtcdCommand: []string{self}, Dir: dir,
+		Replicas: replicas, PostgresDSN: admin, DatabasePrefix: prefix, BasePort: basePort()})
 	if err != nil {
+		logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*.log"))
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			t.Logf("%s:\n%s", filepath.Base(l), tail(string(b), 2000))
+		}
 		t.Fatal(err)
 	}
-	closed := false
-	defer func() {
-		if !closed {
-			c.Close()
-		}
-	}()
+	t.Cleanup(c.Close)
+	return c
+}
+
+// basePort is a random base port for a cluster, so that its ports (about
+// 1,300 above it) stay below the ephemeral range (32768 on Linux), where
+// outgoing connections could hold them.
+func basePort() int { return 20000 + 10*rand.IntN(900) }
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// TestCluster starts the cluster with two replicas of each service, writes
+// through the gateway, and stops every process on Close.
+func TestCluster(t *testing.T) {
+	c := startCluster(t, 2)
 	ps := c.Processes()
 	var names []string
 	for _, p := range ps {
@@ -69,21 +89,25 @@ func TestCluster(t *testing.T) {
 	if got := strings.Join(names, " "); got != "etcd-0 etcd-1 etcd-2 profile-0 profile-1 segmentation-0 segmentation-1 gateway" {
 		t.Errorf("processes = %s", got)
 	}
-	resp, err := http.Post("http://"+c.Gateway.Addr+"/v1/customers?customerId=cluster-1", "application/json", strings.NewReader(`{"fullName":"Ada"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("create customer through the gateway: %d", resp.StatusCode)
+	if code := post(t, "http://"+c.Gateway.Addr+"/v1/customers?customerId=cluster-1", `{"fullName":"Ada"}`); code != http.StatusOK {
+		t.Fatalf("create customer through the gateway: %d", code)
 	}
 	c.Close()
-	closed = true
 	for _, p := range ps {
 		if !p.Exited() {
 			t.Errorf("%s still runs after Close", p.Name)
 		}
 	}
+}
+
+func post(t *testing.T, url, body string) int {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // adminDSN is the PostgreSQL server of the tests, skipping (failing in
