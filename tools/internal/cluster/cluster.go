@@ -270,16 +270,37 @@ func (c *Cluster) Restart(ctx context.Context, service string, p *Process) (*Pro
 	return q, c.waitRegistered(ctx, []string{service})
 }
 
-// waitServing waits until the gRPC server at addr reports SERVING.
-func waitServing(ctx context.Context, addr string) error {
+// RestartEtcd starts an etcd member again after it exited, on its data,
+// in its place in Etcd. It does not wait: a member alone has no quorum.
+func (c *Cluster) RestartEtcd(p *Process) (*Process, error) {
+	if !p.Exited() {
+		return nil, fmt.Errorf("cluster: restart %s: still running", p.Name)
+	}
+	q, err := c.spawn(p.Name, p.Addr, p.args, p.env...)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	for i, r := range c.Etcd {
+		if r == p {
+			c.Etcd[i] = q
+		}
+	}
+	c.mu.Unlock()
+	return q, nil
+}
+
+// WaitServing waits until the gRPC server at addr reports SERVING for the
+// health service name ("" for the server as a whole).
+func WaitServing(ctx context.Context, addr, name string) error {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	health := healthpb.NewHealthClient(conn)
-	return poll(ctx, 60*time.Second, addr+" serving", func(ctx context.Context) error {
-		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
+	return poll(ctx, 60*time.Second, addr+" serving "+name, func(ctx context.Context) error {
+		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: name})
 		if err != nil {
 			return err
 		}
@@ -289,6 +310,9 @@ func waitServing(ctx context.Context, addr string) error {
 		return nil
 	})
 }
+
+// waitServing waits until the gRPC server at addr reports SERVING.
+func waitServing(ctx context.Context, addr string) error { return WaitServing(ctx, addr, "") }
 
 // Exited reports whether the process has exited.
 func (p *Process) Exited() bool {
