@@ -250,20 +250,10 @@ func (p *Process) Kill() {
 // registered in discovery. (A killed replica's registration outlives it
 // until its lease expires, so registration alone says little.)
 func (c *Cluster) Restart(ctx context.Context, service string, p *Process) (*Process, error) {
-	if !p.Exited() {
-		return nil, fmt.Errorf("cluster: restart %s: still running", p.Name)
-	}
-	q, err := c.spawn(p.Name, p.Addr, p.args, p.env...)
+	q, err := c.respawn(p, c.Services[service])
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	for i, r := range c.Services[service] {
-		if r == p {
-			c.Services[service][i] = q
-		}
-	}
-	c.mu.Unlock()
 	if err := waitServing(ctx, q.Addr); err != nil {
 		return nil, fmt.Errorf("cluster: restart %s: %w (log %s)", q.Name, err, q.Log)
 	}
@@ -272,7 +262,11 @@ func (c *Cluster) Restart(ctx context.Context, service string, p *Process) (*Pro
 
 // RestartEtcd starts an etcd member again after it exited, on its data,
 // in its place in Etcd. It does not wait: a member alone has no quorum.
-func (c *Cluster) RestartEtcd(p *Process) (*Process, error) {
+func (c *Cluster) RestartEtcd(p *Process) (*Process, error) { return c.respawn(p, c.Etcd) }
+
+// respawn starts an exited process again with its command line and
+// environment, and puts the new one in its place in list.
+func (c *Cluster) respawn(p *Process, list []*Process) (*Process, error) {
 	if !p.Exited() {
 		return nil, fmt.Errorf("cluster: restart %s: still running", p.Name)
 	}
@@ -281,12 +275,12 @@ func (c *Cluster) RestartEtcd(p *Process) (*Process, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	for i, r := range c.Etcd {
+	defer c.mu.Unlock()
+	for i, r := range list {
 		if r == p {
-			c.Etcd[i] = q
+			list[i] = q
 		}
 	}
-	c.mu.Unlock()
 	return q, nil
 }
 

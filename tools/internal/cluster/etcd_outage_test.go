@@ -2,8 +2,6 @@ package cluster_test
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
@@ -19,18 +17,7 @@ import (
 // TTL + 5 s.
 func TestEtcdMajorityOutage(t *testing.T) {
 	c := startCluster(t, 2)
-	gateway := "http://" + c.Gateway.Addr
-	var ids []string
-	for i := range 10 {
-		id := fmt.Sprintf("outage-%d", i)
-		if code := post(t, gateway+"/v1/customers?customerId="+id, `{"fullName":"Ada"}`); code != http.StatusOK {
-			t.Fatalf("create %s: %d", id, code)
-		}
-		ids = append(ids, id)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan []result)
-	go func() { done <- loop(ctx, gateway, ids, 2) }()
+	stop := seedAndLoop(t, c, "outage", 10, 2)
 
 	outage := 2 * time.Duration(discovery.DefaultTTL) * time.Second
 	down := c.Etcd[1:]
@@ -71,8 +58,7 @@ func TestEtcdMajorityOutage(t *testing.T) {
 		}
 	}
 	registered := time.Since(back)
-	stop()
-	results := <-done
+	results := stop()
 	var errs int
 	for _, r := range results {
 		if r.err != nil {

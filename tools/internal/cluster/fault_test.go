@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tenurehq/tenure/tools/internal/cluster"
 )
 
 // result is one request of a client loop.
@@ -51,24 +53,36 @@ func loop(ctx context.Context, gateway string, ids []string, workers int) []resu
 	return out
 }
 
+// seedAndLoop creates n customers through the gateway, named prefix-0…,
+// and starts workers clients reading them; stop ends the loop and returns
+// its results.
+func seedAndLoop(t *testing.T, c *cluster.Cluster, prefix string, n, workers int) (stop func() []result) {
+	t.Helper()
+	gateway := "http://" + c.Gateway.Addr
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("%s-%d", prefix, i)
+		if code := post(t, gateway+"/v1/customers?customerId="+id, `{"fullName":"Ada"}`); code != http.StatusOK {
+			t.Fatalf("create %s: %d", id, code)
+		}
+		ids = append(ids, id)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan []result)
+	go func() { done <- loop(ctx, gateway, ids, workers) }()
+	return func() []result {
+		cancel()
+		return <-done
+	}
+}
+
 // TestKillReplica kills one of three profile replicas with SIGKILL while
 // clients read through the gateway, then restarts it: the clients see
 // (almost) no errors and the killed replica is registered again.
 // Targets: under 0.1 % errors, recovered (last error) within 5 s of the kill.
 func TestKillReplica(t *testing.T) {
 	c := startCluster(t, 3)
-	gateway := "http://" + c.Gateway.Addr
-	var ids []string
-	for i := range 20 {
-		id := fmt.Sprintf("kill-%d", i)
-		if code := post(t, gateway+"/v1/customers?customerId="+id, `{"fullName":"Ada"}`); code != http.StatusOK {
-			t.Fatalf("create %s: %d", id, code)
-		}
-		ids = append(ids, id)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan []result)
-	go func() { done <- loop(ctx, gateway, ids, 4) }()
+	stop := seedAndLoop(t, c, "kill", 20, 4)
 
 	time.Sleep(2 * time.Second)
 	victim := c.Services["profile"][1]
@@ -83,8 +97,7 @@ func TestKillReplica(t *testing.T) {
 	registered := time.Since(restart)
 	rcancel()
 	time.Sleep(3 * time.Second)
-	stop()
-	results := <-done
+	results := stop()
 
 	var errs int
 	var last time.Time
