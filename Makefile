@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-import bench-segmentation bench-segmentation-1m tidy clean
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-import bench-segmentation bench-segmentation-1m tidy clean static-build image chart-check cluster
 
 all: build
 
@@ -32,6 +32,10 @@ PLUGINS := google.golang.org/protobuf/cmd/protoc-gen-go \
 
 $(BIN)/buf: tools/buf/go.mod
 	cd tools/buf && GOWORK=off go build -o $@ github.com/bufbuild/buf/cmd/buf
+# helm, for make chart-check, is a `tool` of its own module too
+# (tools/helm/go.mod): Kubernetes' dependencies stay out of the workspace.
+$(BIN)/helm: tools/helm/go.mod
+	cd tools/helm && GOWORK=off go build -o $@ helm.sh/helm/v4/cmd/helm
 $(BIN)/protoc-gen-%: tools/go.mod
 	go build -o $@ $(filter %/protoc-gen-$*,$(PLUGINS))
 
@@ -107,6 +111,52 @@ RACE_PACKAGES := $(addprefix ./services/platform/,discovery election eventlog gr
 	./services/gateway/app
 race:
 	go test -race $(GO_TEST_FLAGS) -count=1 -timeout 12m $(RACE_PACKAGES)
+
+## static-build: the binaries of the container image (every services/*/cmd/*
+## and tenurectl) as the Dockerfile builds them: static (CGO_ENABLED=0; the
+## SQLite driver is pure Go), -trimpath, stripped, into STATIC_OUT; fails when
+## one is not a static build. CI runs it, as no docker daemon runs there.
+IMAGE_COMMANDS := $(wildcard services/*/cmd/*) tools/cmd/tenurectl
+STATIC_OUT ?= $(CURDIR)/.build/static
+STATIC_LDFLAGS := -s -w
+static-build:
+	@mkdir -p $(STATIC_OUT)
+	CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='$(STATIC_LDFLAGS)' -o $(STATIC_OUT)/ $(addprefix ./,$(IMAGE_COMMANDS))
+	@for cmd in $(notdir $(IMAGE_COMMANDS)); do \
+		go version -m $(STATIC_OUT)/$$cmd | grep -q 'CGO_ENABLED=0' || { echo "static-build: $$cmd is not a static build"; exit 1; }; \
+	done; echo "static-build: $(notdir $(IMAGE_COMMANDS)) in $(STATIC_OUT)"
+
+## image: the container image IMAGE (default tenure:dev) from the Dockerfile;
+## needs a docker daemon with BuildKit. GOPROXY is passed to the build.
+IMAGE ?= tenure:dev
+image:
+	docker build --build-arg GOPROXY=$$(go env GOPROXY) -t $(IMAGE) .
+
+## chart-check: the Helm chart: helm lint --strict and helm template with the
+## default values and the production-like ci/production-values.yaml, then the
+## Go test (tools/chartcheck, a module outside the workspace) that decodes every
+## rendered manifest strictly into the Kubernetes API types and checks
+## selectors, probes, resources, security contexts and ports. The first run
+## builds helm (a few minutes); it needs the image's binaries (static-build) to read their flags.
+CHART := charts/tenure
+CHART_KUBE_VERSION := 1.31.0
+CHART_VALUES := $(CHART)/values.yaml $(CHART)/ci/production-values.yaml
+chart-check: $(BIN)/helm static-build
+	@set -e; for v in $(CHART_VALUES); do \
+		echo "helm lint and template with $$v"; \
+		helm lint --strict --quiet --kube-version $(CHART_KUBE_VERSION) -f $$v $(CHART); \
+		helm template tenure $(CHART) --kube-version $(CHART_KUBE_VERSION) -f $$v > /dev/null; \
+	done
+	@out=$$(gofmt -l tools/chartcheck); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	cd tools/chartcheck && GOWORK=off go vet ./... && GOWORK=off go test -count=1 ./...
+
+## cluster: Tenure as separate processes on loopback (a three-member etcd,
+## three replicas of each service on PostgreSQL, the gateway), from the
+## binaries of static-build; CLUSTER_FLAGS are passed on (see deploy/README.md).
+CLUSTER_FLAGS ?=
+cluster: static-build
+	go build -o $(BIN)/tenure-cluster ./tools/cmd/tenure-cluster
+	exec $(BIN)/tenure-cluster $(CLUSTER_FLAGS)
 
 ## run: embedded etcd, every service and the gateway on 127.0.0.1:8080.
 # Built, then exec'd rather than `go run`, so that Ctrl-C is a clean stop:
@@ -188,8 +238,7 @@ fuzz-short:
 
 tidy:
 	for m in $(MODULES); do (cd $$m && go mod tidy) || exit 1; done
-	cd tools/buf && GOWORK=off go mod tidy
-	cd tools/duckpeer && GOWORK=off go mod tidy
+	for m in tools/buf tools/helm tools/chartcheck tools/duckpeer; do (cd $$m && GOWORK=off go mod tidy) || exit 1; done
 
 clean:
 	rm -rf bin .build data

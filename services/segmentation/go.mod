@@ -26,6 +26,10 @@ replace github.com/tenurehq/tenure/services/platform => ../platform
 
 replace github.com/tenurehq/tenure/gen => ../../gen
 
-require github.com/tenurehq/tenure/services/profile v0.0.0
+require (
+	github.com/tenurehq/tenure/services/profile v0.0.0
+	go.opentelemetry.io/otel v1.47.0
+	go.opentelemetry.io/otel/metric v1.47.0
+)
 
 replace github.com/tenurehq/tenure/services/profile => ../profile

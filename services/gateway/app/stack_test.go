@@ -36,6 +36,7 @@ type stackOptions struct {
 	maxBodyBytes   int64
 	backendTimeout time.Duration            // zero: the default
 	tracer         *sdktrace.TracerProvider // nil: no tracing
+	telemetry      *telemetry.Providers     // wins over tracer
 	etcd           *clientv3.Client         // nil: a fresh embedded etcd
 	postgres       bool                     // services on PostgreSQL instead of SQLite (skipped when unreachable outside CI)
 }
@@ -45,6 +46,9 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	var tel *telemetry.Providers
 	if opts.tracer != nil {
 		tel = telemetry.NewProviders(opts.tracer)
+	}
+	if opts.telemetry != nil {
+		tel = opts.telemetry
 	}
 	engine := stacktest.SQLite
 	if opts.postgres {

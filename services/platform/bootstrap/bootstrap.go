@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,7 @@ type Runtime struct {
 	DB *sqlstore.DB
 
 	idem    *idempotency.Store
+	admin   net.Listener
 	closers []func()
 }
 
@@ -81,9 +83,12 @@ func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate f
 	if rt.Clock == nil {
 		rt.Clock = time.Now
 	}
+	// "return nil, err" has set rt to nil by the time this runs: release
+	// what was built through its own pointer.
+	built := rt
 	defer func() {
 		if err != nil {
-			rt.Close()
+			built.Close()
 			rt = nil
 		}
 	}()
@@ -95,7 +100,11 @@ func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate f
 		rt.Logger = telemetry.NewLogger(os.Stderr, service, level)
 	}
 	if rt.Telemetry == nil {
-		p, shutdown, err := telemetry.Setup(ctx, service)
+		var opts []telemetry.Option
+		if cfg.AdminAddr != "" {
+			opts = append(opts, telemetry.WithPrometheus())
+		}
+		p, shutdown, err := telemetry.Setup(ctx, service, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: telemetry: %w", service, err)
 		}
@@ -112,9 +121,19 @@ func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate f
 			}
 		})
 	}
+	if cfg.AdminAddr != "" {
+		if err := rt.serveAdmin(cfg.AdminAddr); err != nil {
+			return nil, fmt.Errorf("%s: %w", service, err)
+		}
+	}
 	if rt.Etcd == nil && len(cfg.EtcdEndpoints) > 0 {
+		tlsCfg, err := cfg.etcdTLS()
+		if err != nil {
+			return nil, fmt.Errorf("%s: etcd tls: %w", service, err)
+		}
 		cli, err := clientv3.New(clientv3.Config{
 			Endpoints:   cfg.EtcdEndpoints,
+			TLS:         tlsCfg,
 			DialTimeout: 5 * time.Second,
 			Context:     context.WithoutCancel(ctx),
 			// Discovery logs registration trouble through slog; the

@@ -153,43 +153,50 @@ func (fakeProfile) CreateCustomer(_ context.Context, req *profilev1.CreateCustom
 	return &profilev1.CreateCustomerResponse{Customer: &profilev1.Customer{CustomerId: req.GetCustomerId()}}, nil
 }
 
-// TestIdempotencyErrorsCarryServiceDomain checks that the runtime's
-// request_id errors name the service's own ErrorInfo domain.
-func TestIdempotencyErrorsCarryServiceDomain(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cfg := bootstrap.Config{
-		ListenAddr:      "127.0.0.1:0",
-		DSN:             "sqlite:" + filepath.Join(t.TempDir(), "demo.db"),
-		ShutdownTimeout: 5 * time.Second,
-	}
+// startDemo starts a runtime of service "demo" on SQLite with cfg's
+// listen and admin addresses, serving fakeProfile, and returns it with a
+// client of that server; both are stopped when the test ends.
+func startDemo(t *testing.T, cfg bootstrap.Config) (*bootstrap.Runtime, profilev1.ProfileServiceClient) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	cfg.ListenAddr = "127.0.0.1:0"
+	cfg.DSN = "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
+	cfg.ShutdownTimeout = 5 * time.Second
 	rt, err := bootstrap.Start(ctx, "demo", cfg, bootstrap.Deps{Logger: slog.New(slog.DiscardHandler)}, nil)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	defer rt.Close()
+	t.Cleanup(rt.Close)
 	srv, err := rt.NewServer(nil)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	profilev1.RegisterProfileServiceServer(srv.GRPC(), fakeProfile{})
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		<-done
-	}()
+	})
 	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	client := profilev1.NewProfileServiceClient(conn)
+	t.Cleanup(func() { _ = conn.Close() })
+	return rt, profilev1.NewProfileServiceClient(conn)
+}
 
+// TestIdempotencyErrorsCarryServiceDomain checks that the runtime's
+// request_id errors name the service's own ErrorInfo domain.
+func TestIdempotencyErrorsCarryServiceDomain(t *testing.T) {
+	ctx := t.Context()
+	_, client := startDemo(t, bootstrap.Config{})
 	if _, err := client.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "c1", RequestId: "k1"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = client.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "c2", RequestId: "k1"})
+	_, err := client.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "c2", RequestId: "k1"})
 	st := status.Convert(err)
 	if st.Code() != codes.FailedPrecondition {
 		t.Fatalf("reused request_id: got %v, want FailedPrecondition", err)

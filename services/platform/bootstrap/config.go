@@ -29,6 +29,14 @@ type Config struct {
 	// ShutdownTimeout bounds draining on shutdown (default
 	// grpcserver.DefaultShutdownTimeout, for the gateway too).
 	ShutdownTimeout time.Duration
+	// EtcdCAFile, EtcdCertFile and EtcdKeyFile configure TLS to etcd: the
+	// CA that signed its certificates and, for client certificate
+	// authentication, this process's certificate and key (PEM files).
+	// All empty: plain connections.
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
+	// AdminAddr is the listen address of the admin HTTP server, which
+	// serves Prometheus metrics on /metrics; empty disables it.
+	AdminAddr string
 
 	env  *Env
 	edge bool
@@ -41,6 +49,8 @@ type Defaults struct {
 	// EtcdEndpoints is the comma-separated default of -etcd-endpoints;
 	// empty disables registration.
 	EtcdEndpoints string
+	// AdminAddr is the default of -admin-listen; empty: no admin server.
+	AdminAddr string
 	// Edge marks the gateway: it serves HTTP, has no database and does
 	// not register in etcd, so it has no -dsn or -advertise flag and
 	// needs no DSN.
@@ -68,6 +78,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, env *Env, def Defaults) {
 		c.EtcdEndpoints = splitList(s)
 		return nil
 	})
+	fs.StringVar(&c.EtcdCAFile, "etcd-ca-file", env.String("ETCD_CA_FILE", ""), env.Help("CA certificate (PEM) of etcd's TLS; empty: plain connections", "ETCD_CA_FILE"))
+	fs.StringVar(&c.EtcdCertFile, "etcd-cert-file", env.String("ETCD_CERT_FILE", ""), env.Help("client certificate (PEM) for etcd's TLS", "ETCD_CERT_FILE"))
+	fs.StringVar(&c.EtcdKeyFile, "etcd-key-file", env.String("ETCD_KEY_FILE", ""), env.Help("key (PEM) of the client certificate for etcd", "ETCD_KEY_FILE"))
+	fs.StringVar(&c.AdminAddr, "admin-listen", env.String("ADMIN_LISTEN", def.AdminAddr), env.Help("admin HTTP listen address serving Prometheus metrics on /metrics; empty disables it", "ADMIN_LISTEN"))
 	if !def.Edge {
 		fs.StringVar(&c.DSN, "dsn", env.String("DSN", def.DSN), env.Help(`database: "sqlite:PATH" or "postgres://…"`, "DSN"))
 	}
@@ -94,6 +108,9 @@ func (c Config) Problems() []error {
 	}
 	if _, err := telemetry.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("log level: %w", err))
+	}
+	if (c.EtcdCertFile == "") != (c.EtcdKeyFile == "") {
+		errs = append(errs, errors.New("etcd cert file and key file go together: set both or neither"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout))

@@ -1,15 +1,20 @@
-// Package embedetcd runs a single-member etcd server inside the current
-// process, for local development (make run) and tests. Deployments point at a
-// real etcd cluster instead.
+// Package embedetcd runs an etcd server inside the current process, for
+// local development (make run), tests and the local cluster of separate
+// processes: a single member by default, or one member of a cluster whose
+// members are started together. Deployments point at a real etcd cluster
+// instead.
 package embedetcd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +39,39 @@ type Config struct {
 	// Logger receives etcd's log output (its info level is mapped to debug,
 	// as it is noisy). Nil discards it.
 	Logger *slog.Logger
+	// Cluster, when set, makes this server one member of a new cluster:
+	// Start returns once a quorum of its members runs, so start them
+	// together (separate processes, or goroutines). Nil: a single member.
+	Cluster *Cluster
+}
+
+// Cluster describes the members of an etcd cluster and this one's place.
+type Cluster struct {
+	// Name is this member's name, a key of Peers.
+	Name string
+	// Peers maps every member's name to its peer address (host:port),
+	// which this member listens on for its own name.
+	Peers map[string]string
+	// Token tells this cluster's members from another's (default
+	// "tenure").
+	Token string
+}
+
+// initialCluster returns etcd's --initial-cluster value for c.
+func (c *Cluster) initialCluster() (string, error) {
+	if _, ok := c.Peers[c.Name]; !ok {
+		return "", fmt.Errorf("embedetcd: member %q is not among the peers", c.Name)
+	}
+	names := make([]string, 0, len(c.Peers))
+	for name := range c.Peers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = name + "=" + (&url.URL{Scheme: "http", Host: c.Peers[name]}).String()
+	}
+	return strings.Join(parts, ","), nil
 }
 
 // Server is a running embedded etcd.
@@ -70,11 +108,23 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// The peer port is never dialled by a single member; port 0 avoids
 	// clashing with other embedded servers on the same machine.
 	peerURL := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	if c := cfg.Cluster; c != nil {
+		initial, err := c.initialCluster()
+		if err != nil {
+			s.removeTemp()
+			return nil, err
+		}
+		ec.Name, ec.InitialCluster = c.Name, initial
+		ec.InitialClusterToken = cmp.Or(c.Token, "tenure")
+		peerURL.Host = c.Peers[c.Name]
+	}
 	ec.ListenClientUrls = []url.URL{clientURL}
 	ec.AdvertiseClientUrls = []url.URL{clientURL}
 	ec.ListenPeerUrls = []url.URL{peerURL}
 	ec.AdvertisePeerUrls = []url.URL{peerURL}
-	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
+	if cfg.Cluster == nil {
+		ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
+	}
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(cfg.Logger, &s.closing))
 
 	e, err := embed.StartEtcd(ec)

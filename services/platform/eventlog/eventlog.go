@@ -39,6 +39,9 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/platform/backoff"
 )
@@ -83,10 +86,18 @@ type Config struct {
 	// Logger receives a warning for each interrupted stream (default
 	// slog.Default()).
 	Logger *slog.Logger
+	// Meter records tenure.eventlog.events (events applied) and
+	// tenure.eventlog.cursor (the last applied sequence); nil records
+	// nothing.
+	Meter metric.Meter
 }
 
 // Consumer streams profile's log into a Handler.
-type Consumer struct{ cfg Config }
+type Consumer struct {
+	cfg    Config
+	events metric.Int64Counter
+	cursor metric.Int64Gauge
+}
 
 // New returns a Consumer; call Run to start it.
 func New(cfg Config) (*Consumer, error) {
@@ -99,7 +110,20 @@ func New(cfg Config) (*Consumer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Consumer{cfg: cfg}, nil
+	if cfg.Meter == nil {
+		cfg.Meter = noop.Meter{}
+	}
+	events, err := cfg.Meter.Int64Counter("tenure.eventlog.events", metric.WithUnit("{event}"),
+		metric.WithDescription("events of profile's log applied (committed with the cursor)"))
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: %w", err)
+	}
+	cursor, err := cfg.Meter.Int64Gauge("tenure.eventlog.cursor", metric.WithUnit("{sequence}"),
+		metric.WithDescription("sequence of the last event applied"))
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: %w", err)
+	}
+	return &Consumer{cfg: cfg, events: events, cursor: cursor}, nil
 }
 
 // Run consumes the log until ctx is done, reconnecting after errors, and
@@ -201,6 +225,8 @@ func (c *Consumer) stream(ctx context.Context) (bool, error) {
 				if err := c.cfg.Handler.Apply(ctx, page); err != nil {
 					return progressed, fmt.Errorf("apply events up to %d: %w", last, err)
 				}
+				c.events.Add(ctx, int64(len(page)))
+				c.cursor.Record(ctx, last)
 				cursor, progressed = last, true
 			}
 		}

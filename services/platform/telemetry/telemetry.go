@@ -1,6 +1,8 @@
 // Package telemetry sets up OpenTelemetry tracing and metrics, gRPC and HTTP
 // instrumentation, and the structured logger, so that every log line of a
-// request carries the trace id of the request.
+// request carries the trace id of the request. Metrics go out over OTLP when
+// it is configured and, with WithPrometheus, are also served for Prometheus
+// to scrape: the same meters feed both.
 //
 // Nothing here touches the otel globals: providers are passed explicitly.
 package telemetry
@@ -13,11 +15,15 @@ import (
 	"os"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
@@ -39,13 +45,33 @@ type Providers struct {
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 	Propagator     propagation.TextMapPropagator
+	// Metrics serves the meter provider's metrics in the Prometheus text
+	// format, with the Go runtime's and the process's; nil unless Setup
+	// was given WithPrometheus.
+	Metrics http.Handler
 }
 
+// Option configures Setup.
+type Option func(*options)
+
+type options struct{ prometheus bool }
+
+// WithPrometheus makes Setup record metrics even without OTLP export and
+// serve them through Providers.Metrics.
+func WithPrometheus() Option { return func(o *options) { o.prometheus = true } }
+
 // Setup returns OTLP/gRPC-exporting providers when OTEL_EXPORTER_OTLP_ENDPOINT
-// is set (the exporters read the other standard OTEL_* variables), and no-op
-// providers otherwise. The returned function flushes and shuts them down.
-func Setup(ctx context.Context, service string) (*Providers, func(context.Context) error, error) {
-	if os.Getenv(EnvEndpoint) == "" || strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true") {
+// is set and OTEL_SDK_DISABLED is not true (the exporters read the other
+// standard OTEL_* variables), and no-op providers otherwise. WithPrometheus
+// adds a Prometheus reader to the meter provider, whether or not OTLP is on.
+// The returned function flushes and shuts them down.
+func Setup(ctx context.Context, service string, opts ...Option) (*Providers, func(context.Context) error, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	otlp := os.Getenv(EnvEndpoint) != "" && !strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true")
+	if !otlp && !o.prometheus {
 		return NewProviders(nil), func(context.Context) error { return nil }, nil
 	}
 	res, err := resource.New(ctx,
@@ -56,22 +82,46 @@ func Setup(ctx context.Context, service string) (*Providers, func(context.Contex
 	if err != nil {
 		return nil, nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
-	traceExp, err := otlptracegrpc.New(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("telemetry: trace exporter: %w", err)
+	p := NewProviders(nil)
+	var shutdowns []func(context.Context) error
+	var mopts []sdkmetric.Option
+	if otlp {
+		traceExp, err := otlptracegrpc.New(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("telemetry: trace exporter: %w", err)
+		}
+		metricExp, err := otlpmetricgrpc.New(ctx)
+		if err != nil {
+			_ = traceExp.Shutdown(ctx)
+			return nil, nil, fmt.Errorf("telemetry: metric exporter: %w", err)
+		}
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(traceExp), sdktrace.WithResource(res))
+		p.TracerProvider = tp
+		shutdowns = append(shutdowns, tp.Shutdown)
+		mopts = append(mopts, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metricExp)))
 	}
-	metricExp, err := otlpmetricgrpc.New(ctx)
-	if err != nil {
-		_ = traceExp.Shutdown(ctx)
-		return nil, nil, fmt.Errorf("telemetry: metric exporter: %w", err)
+	if o.prometheus {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		exp, err := otelprom.New(otelprom.WithRegisterer(reg))
+		if err != nil {
+			return nil, nil, errors.Join(fmt.Errorf("telemetry: prometheus exporter: %w", err), shutdownAll(ctx, shutdowns))
+		}
+		mopts = append(mopts, sdkmetric.WithReader(exp))
+		p.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(traceExp), sdktrace.WithResource(res))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metricExp)), sdkmetric.WithResource(res))
-	p := &Providers{TracerProvider: tp, MeterProvider: mp, Propagator: newPropagator()}
-	shutdown := func(ctx context.Context) error {
-		return errors.Join(tp.Shutdown(ctx), mp.Shutdown(ctx))
+	mp := sdkmetric.NewMeterProvider(append(mopts, sdkmetric.WithResource(res))...)
+	p.MeterProvider = mp
+	shutdowns = append(shutdowns, mp.Shutdown)
+	return p, func(ctx context.Context) error { return shutdownAll(ctx, shutdowns) }, nil
+}
+
+func shutdownAll(ctx context.Context, fs []func(context.Context) error) error {
+	var errs []error
+	for _, f := range fs {
+		errs = append(errs, f(ctx))
 	}
-	return p, shutdown, nil
+	return errors.Join(errs...)
 }
 
 // NewProviders returns providers around tp (no-op when nil), with a no-op
@@ -82,6 +132,15 @@ func NewProviders(tp trace.TracerProvider) *Providers {
 		tp = tracenoop.NewTracerProvider()
 	}
 	return &Providers{TracerProvider: tp, MeterProvider: metricnoop.NewMeterProvider(), Propagator: newPropagator()}
+}
+
+// Meter returns the meter called name (the instrumented package's import
+// path) of p's meter provider; a no-op meter when p has none.
+func (p *Providers) Meter(name string) metric.Meter {
+	if p == nil || p.MeterProvider == nil {
+		return metricnoop.Meter{}
+	}
+	return p.MeterProvider.Meter(name)
 }
 
 func newPropagator() propagation.TextMapPropagator {

@@ -112,7 +112,7 @@ func build(ctx context.Context, cfg Config, rt *bootstrap.Runtime) (*App, error)
 	a := &App{cfg: cfg, logger: logger, etcd: etcd, eng: eng, store: st}
 	if profile != nil {
 		a.consumer, err = eventlog.New(eventlog.Config{Client: profile, Handler: consumer.New(st, eng, logger),
-			IncludeFeatures: true, Logger: logger})
+			IncludeFeatures: true, Logger: logger, Meter: rt.Telemetry.Meter("github.com/tenurehq/tenure/services/platform/eventlog")})
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +146,7 @@ func profileClient(cfg Config, rt *bootstrap.Runtime) (profilev1.ProfileServiceC
 // event log to be applied before each recompute when there is profile.
 func newEngine(st *store.Store, env *rules.Env, clock func() time.Time, profile profilev1.ProfileServiceClient, rt *bootstrap.Runtime) (*engine.Engine, error) {
 	cfg := engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st, Clock: clock}, Rules: env,
-		Logger: rt.Logger, Clock: clock}
+		Logger: rt.Logger, Clock: clock, Meter: rt.Telemetry.Meter("github.com/tenurehq/tenure/services/segmentation/internal/engine")}
 	if rt.Etcd != nil {
 		l, err := election.NewLocker(rt.Etcd, lockName)
 		if err != nil {

@@ -15,6 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+
 	"github.com/tenurehq/tenure/services/segmentation/internal/membership"
 	"github.com/tenurehq/tenure/services/segmentation/internal/rules"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
@@ -77,6 +80,9 @@ type Config struct {
 	// recompute goes ahead on the events applied so far, with a warning.
 	CatchUp        func(ctx context.Context) error
 	CatchUpTimeout time.Duration
+	// Meter records tenure.segmentation.recompute.duration, one value per
+	// recompute with its outcome (succeeded or failed); nil records nothing.
+	Meter metric.Meter
 }
 
 // state is what queries read: the current snapshot and where it came from.
@@ -100,6 +106,8 @@ type Engine struct {
 	wg      sync.WaitGroup
 	bg      context.Context
 	cancel  context.CancelFunc
+
+	recomputes metric.Float64Histogram
 }
 
 // New returns an Engine with an empty snapshot. Call Restore to load the
@@ -117,10 +125,25 @@ func New(cfg Config) *Engine {
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
-	e := &Engine{cfg: cfg}
+	e := &Engine{cfg: cfg, recomputes: recomputeHistogram(cfg)}
 	e.bg, e.cancel = context.WithCancel(context.Background())
 	e.cur.Store(&state{base: membership.Empty(), snap: membership.Empty()})
 	return e
+}
+
+// recomputeHistogram is the recompute duration instrument of cfg.Meter.
+func recomputeHistogram(cfg Config) metric.Float64Histogram {
+	if cfg.Meter == nil {
+		return noop.Float64Histogram{}
+	}
+	h, err := cfg.Meter.Float64Histogram("tenure.segmentation.recompute.duration", metric.WithUnit("s"),
+		metric.WithDescription("duration of each recompute, by outcome"),
+		metric.WithExplicitBucketBoundaries(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+	if err != nil {
+		cfg.Logger.Warn("segmentation: recompute metric", "error", err)
+		return noop.Float64Histogram{}
+	}
+	return h
 }
 
 // Close stops a running recompute (it is marked failed) and waits for it.

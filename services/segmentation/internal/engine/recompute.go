@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/tenurehq/tenure/services/platform/election"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 )
@@ -138,6 +141,7 @@ func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 	var ph phases
 	base, final, gen, err := e.compute(ctx, &op, &ph)
 	if err != nil {
+		e.recorded(ctx, start, "failed")
 		log.Error("segmentation: recompute failed", "error", err)
 		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -156,9 +160,16 @@ func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 	} else if err := e.install(ctx, base, final, gen); err != nil {
 		log.Error("segmentation: install snapshot", "error", err)
 	}
+	e.recorded(ctx, start, "succeeded")
 	log.Info("segmentation: recompute succeeded", "customers", final.CustomersTotal, "duration", time.Since(start),
 		"load", ph.load, "score", ph.score, "rules", ph.rules, "build", ph.build, "store", ph.store,
 		"changed_rows", ph.changed)
+}
+
+// recorded records a recompute that started at start (wall clock) and
+// ended with outcome.
+func (e *Engine) recorded(ctx context.Context, start time.Time, outcome string) {
+	e.recomputes.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("outcome", outcome)))
 }
 
 // Schedule starts a recompute every interval until ctx is done; a
