@@ -1,6 +1,7 @@
 package chartcheck
 
 import (
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 // values of charts/tenure/ci and a values entry for a further service, and
 // checks every manifest.
 func TestChart(t *testing.T) {
+	deployed := deploymentsOf(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -20,11 +22,11 @@ func TestChart(t *testing.T) {
 		deployments           []string
 		etcd, hpa, monitoring bool
 	}{
-		{name: "defaults", deployments: []string{"t-tenure-profile", "t-tenure-segmentation", "t-tenure-gateway"}, etcd: true},
+		{name: "defaults", deployments: deployed, etcd: true},
 		{name: "production", args: []string{"-f", chartDir + "/ci/production-values.yaml"},
-			deployments: []string{"t-tenure-profile", "t-tenure-segmentation", "t-tenure-gateway"}, hpa: true, monitoring: true},
+			deployments: deployed, hpa: true, monitoring: true},
 		{name: "a further service is one values entry", args: []string{"-f", "testdata/another-service.yaml"},
-			deployments: []string{"t-tenure-profile", "t-tenure-segmentation", "t-tenure-loyalty", "t-tenure-gateway"}, etcd: true},
+			deployments: append(slices.Clone(deployed), "t-tenure-example"), etcd: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := render(t, tc.args...)
@@ -50,6 +52,22 @@ func TestChart(t *testing.T) {
 			checkServiceEnv(t, m)
 		})
 	}
+}
+
+// deploymentsOf names the Deployment of every service of the repository
+// (each services/<name>/cmd/<name>) and of the gateway, as the chart's
+// default values must render them: a service missing from the chart fails.
+func deploymentsOf(t *testing.T) []string {
+	t.Helper()
+	cmds, err := filepath.Glob("../../services/*/cmd/*")
+	if err != nil || len(cmds) == 0 {
+		t.Fatalf("no services found under ../../services (%v)", err)
+	}
+	var names []string
+	for _, c := range cmds {
+		names = append(names, "t-tenure-"+filepath.Base(c))
+	}
+	return names
 }
 
 // checkServiceEnv: each service listens, advertises and serves metrics on
