@@ -49,6 +49,9 @@ type Config struct {
 	// (or reuses) one database per service, named DatabasePrefix+service.
 	PostgresDSN    string
 	DatabasePrefix string
+	// ServicePostgres puts a service's database on another server: the
+	// service's name to that server's DSN, used instead of PostgresDSN.
+	ServicePostgres map[string]string
 	// BasePort is the first of the loopback ports the cluster uses:
 	// etcd clients from BasePort, etcd peers from BasePort+100, the
 	// gateway at BasePort+80 and the replicas of the i-th service from
@@ -100,7 +103,11 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 		return nil, err
 	}
 	for i, svc := range services {
-		dsn, err := database(ctx, cfg.PostgresDSN, cfg.DatabasePrefix+svc)
+		server := cfg.PostgresDSN
+		if dsn, ok := cfg.ServicePostgres[svc]; ok {
+			server = dsn
+		}
+		dsn, err := database(ctx, server, cfg.DatabasePrefix+svc)
 		if err != nil {
 			return nil, err
 		}
@@ -307,6 +314,9 @@ func WaitServing(ctx context.Context, addr, name string) error {
 
 // waitServing waits until the gRPC server at addr reports SERVING.
 func waitServing(ctx context.Context, addr string) error { return WaitServing(ctx, addr, "") }
+
+// PID is the process's id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
 
 // Exited reports whether the process has exited.
 func (p *Process) Exited() bool {

@@ -33,6 +33,13 @@ func TestMain(m *testing.M) {
 // binaries; the databases are dropped when the test ends.
 func startCluster(t *testing.T, replicas int) *cluster.Cluster {
 	t.Helper()
+	return startClusterOn(t, replicas, nil)
+}
+
+// startClusterOn is startCluster with some services' databases on other
+// PostgreSQL servers (see cluster.Config.ServicePostgres).
+func startClusterOn(t *testing.T, replicas int, servicePostgres map[string]string) *cluster.Cluster {
+	t.Helper()
 	bin, err := filepath.Abs("../../../.build/static")
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +59,7 @@ func startCluster(t *testing.T, replicas int) *cluster.Cluster {
 	defer cancel()
 	dir := t.TempDir()
 	c, err := cluster.Start(ctx, cluster.Config{Bin: bin, EtcdCommand: []string{self}, Dir: dir,
-		Replicas: replicas, PostgresDSN: admin, DatabasePrefix: prefix, BasePort: basePort()})
+		Replicas: replicas, PostgresDSN: admin, ServicePostgres: servicePostgres, DatabasePrefix: prefix, BasePort: basePort()})
 	if err != nil {
 		logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*.log"))
 		for _, l := range logs {
