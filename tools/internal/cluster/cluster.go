@@ -78,6 +78,7 @@ type Cluster struct {
 	Gateway   *Process
 	mu        sync.Mutex
 	endpoints []string
+	dsns      map[string]string
 }
 
 // Start starts the etcd members, then every replica, then the gateway, and
@@ -93,7 +94,7 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c = &Cluster{cfg: cfg, Services: map[string][]*Process{}}
+	c = &Cluster{cfg: cfg, Services: map[string][]*Process{}, dsns: map[string]string{}}
 	defer func() {
 		if err != nil {
 			c.Close()
@@ -111,6 +112,7 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 		if err != nil {
 			return nil, err
 		}
+		c.dsns[svc] = dsn
 		for r := range cfg.Replicas {
 			addr := fmt.Sprintf("127.0.0.1:%d", cfg.BasePort+1000+100*i+r)
 			env := bootstrap.NewEnv(svc)
@@ -186,6 +188,9 @@ func (c *Cluster) startEtcd(ctx context.Context) error {
 func (c *Cluster) client() (*clientv3.Client, error) {
 	return clientv3.New(clientv3.Config{Endpoints: c.endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 }
+
+// DSN is the database DSN of service's replicas.
+func (c *Cluster) DSN(service string) string { return c.dsns[service] }
 
 // EtcdEndpoints are the members' client URLs.
 func (c *Cluster) EtcdEndpoints() []string { return slices.Clone(c.endpoints) }
