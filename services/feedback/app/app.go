@@ -92,6 +92,7 @@ func build(cfg Config, rt *bootstrap.Runtime) (*App, error) {
 	}
 	st := store.New(rt.DB)
 	opts := []feedback.Option{feedback.WithClock(rt.Clock), feedback.WithLogger(rt.Logger),
+		feedback.WithMeter(rt.Telemetry.Meter("github.com/tenurehq/tenure/services/feedback/internal/feedback")),
 		feedback.WithNotifier(clients.Webhooks{Sender: &webhook.Sender{Secret: []byte(cfg.WebhookSecret)}}),
 		// No loyalty service exists yet: promoters are not rewarded and
 		// their responses say REWARD_STATE_UNAVAILABLE (feedback.NoRewards).

@@ -89,6 +89,9 @@ type Table struct {
 //     if any, and a BadRequest detail listing the chain's FieldViolations;
 //   - context.Canceled and context.DeadlineExceeded give Canceled and
 //     DeadlineExceeded;
+//   - an error saying the database cannot be reached now (see Unavailable)
+//     gives Unavailable with UnavailableMessage and reason UNAVAILABLE, and
+//     is logged as a warning;
 //   - anything else gives Internal with InternalMessage and reason INTERNAL,
 //     and the full error is logged with the request's context (trace id).
 func (t *Table) Status(ctx context.Context, err error) *status.Status {
@@ -114,6 +117,9 @@ func (t *Table) Status(ctx context.Context, err error) *status.Status {
 		return t.build(codes.Canceled, context.Canceled.Error(), "CANCELED", nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		return t.build(codes.DeadlineExceeded, context.DeadlineExceeded.Error(), "DEADLINE_EXCEEDED", nil)
+	case Unavailable(err):
+		t.logger().WarnContext(ctx, "backend unavailable", loggedAttrs(ctx, err)...)
+		return t.build(codes.Unavailable, UnavailableMessage, "UNAVAILABLE", nil)
 	}
 	t.logger().ErrorContext(ctx, "internal error", loggedAttrs(ctx, err)...)
 	return t.build(codes.Internal, InternalMessage, "INTERNAL", nil)

@@ -49,6 +49,9 @@ type Config struct {
 	// (or reuses) one database per service, named DatabasePrefix+service.
 	PostgresDSN    string
 	DatabasePrefix string
+	// ServicePostgres puts a service's database on another server: the
+	// service's name to that server's DSN, used instead of PostgresDSN.
+	ServicePostgres map[string]string
 	// BasePort is the first of the loopback ports the cluster uses:
 	// etcd clients from BasePort, etcd peers from BasePort+100, the
 	// gateway at BasePort+80 and the replicas of the i-th service from
@@ -75,6 +78,7 @@ type Cluster struct {
 	Gateway   *Process
 	mu        sync.Mutex
 	endpoints []string
+	dsns      map[string]string
 }
 
 // Start starts the etcd members, then every replica, then the gateway, and
@@ -90,7 +94,7 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c = &Cluster{cfg: cfg, Services: map[string][]*Process{}}
+	c = &Cluster{cfg: cfg, Services: map[string][]*Process{}, dsns: map[string]string{}}
 	defer func() {
 		if err != nil {
 			c.Close()
@@ -100,10 +104,15 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 		return nil, err
 	}
 	for i, svc := range services {
-		dsn, err := database(ctx, cfg.PostgresDSN, cfg.DatabasePrefix+svc)
+		server := cfg.PostgresDSN
+		if dsn, ok := cfg.ServicePostgres[svc]; ok {
+			server = dsn
+		}
+		dsn, err := database(ctx, server, cfg.DatabasePrefix+svc)
 		if err != nil {
 			return nil, err
 		}
+		c.dsns[svc] = dsn
 		for r := range cfg.Replicas {
 			addr := fmt.Sprintf("127.0.0.1:%d", cfg.BasePort+1000+100*i+r)
 			env := bootstrap.NewEnv(svc)
@@ -179,6 +188,9 @@ func (c *Cluster) startEtcd(ctx context.Context) error {
 func (c *Cluster) client() (*clientv3.Client, error) {
 	return clientv3.New(clientv3.Config{Endpoints: c.endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 }
+
+// DSN is the database DSN of service's replicas.
+func (c *Cluster) DSN(service string) string { return c.dsns[service] }
 
 // EtcdEndpoints are the members' client URLs.
 func (c *Cluster) EtcdEndpoints() []string { return slices.Clone(c.endpoints) }
@@ -307,6 +319,9 @@ func WaitServing(ctx context.Context, addr, name string) error {
 
 // waitServing waits until the gRPC server at addr reports SERVING.
 func waitServing(ctx context.Context, addr string) error { return WaitServing(ctx, addr, "") }
+
+// PID is the process's id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
 
 // Exited reports whether the process has exited.
 func (p *Process) Exited() bool {

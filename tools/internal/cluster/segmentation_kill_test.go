@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenurehq/tenure/tools/internal/cluster"
 )
 
 // TestKillSegmentation kills a segmentation replica at a random moment
@@ -48,6 +51,7 @@ func TestKillSegmentation(t *testing.T) {
 	}
 	t.Logf("20 kills of a segmentation replica (of 2) while %d order events streamed in", total)
 	recompute(t, gateway)
+	checkAppliedLog(t, c)
 	for id, want := range orders {
 		resp, err := http.Get(gateway + "/v1/customers/" + id + "/scores")
 		if err != nil {
@@ -131,5 +135,36 @@ func recompute(t *testing.T, gateway string) {
 	}
 	if op.State != "OPERATION_STATE_SUCCEEDED" {
 		t.Fatalf("recompute %s ended %s", op.Name, op.State)
+	}
+}
+
+// checkAppliedLog compares segmentation's cursor and applied-events count
+// with profile's log: the inputs hold snapshots, so an event applied twice
+// (or lost, unless it was its customer's last) changes no score, but it
+// changes the count.
+func checkAppliedLog(t *testing.T, c *cluster.Cluster) {
+	t.Helper()
+	var events, head, cursor, applied int64
+	query(t, c.DSN("profile"), "SELECT count(*), coalesce(max(sequence), 0) FROM events", &events, &head)
+	query(t, c.DSN("segmentation"), "SELECT sequence, applied_events FROM stream_cursor WHERE id = 1", &cursor, &applied)
+	t.Logf("profile's log: %d events up to sequence %d; segmentation: cursor %d, %d events applied", events, head, cursor, applied)
+	if cursor != head {
+		t.Errorf("segmentation's cursor is %d, want profile's last sequence %d", cursor, head)
+	}
+	if applied != events {
+		t.Errorf("segmentation applied %d events, want the %d of profile's log: events were applied twice or lost", applied, events)
+	}
+}
+
+// query scans the one row of a query on the database at dsn into dest.
+func query(t *testing.T, dsn, q string, dest ...any) {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(q).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", q, err)
 	}
 }

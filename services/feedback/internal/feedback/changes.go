@@ -132,7 +132,9 @@ func (s *Service) change(ctx context.Context, id, etag string, fn func(*Ticket) 
 	if err != nil {
 		return nil, err
 	}
-	return s.store.UpdateTicket(ctx, id, func(t *Ticket) error {
+	var firstReply, solve time.Time // before the change
+	t, err := s.store.UpdateTicket(ctx, id, func(t *Ticket) error {
+		firstReply, solve = t.FirstReplyTime, t.SolveTime
 		if etag != "" && etag != t.ETag() {
 			return ErrETagMismatch
 		}
@@ -144,6 +146,11 @@ func (s *Service) change(ctx context.Context, id, etag string, fn func(*Ticket) 
 		t.Refresh(findPolicy(policies, t.PolicyID), now)
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.countBreaches(ctx, firstReply, solve, t)
+	return t, nil
 }
 
 func findPolicy(policies []Policy, id string) *Policy {

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Service is the feedback use cases over a Store.
@@ -19,6 +21,8 @@ type Service struct {
 	notifier  Notifier
 	locker    Locker
 	logger    *slog.Logger
+	meter     metric.Meter
+	metrics   metrics
 
 	mu    sync.Mutex
 	rules []CompiledRule // cache, valid while the store has ruleCount rules
@@ -53,6 +57,7 @@ func NewService(store Store, c Compiler, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.metrics = newMetrics(s.meter, s.logger)
 	return s
 }
 

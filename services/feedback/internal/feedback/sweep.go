@@ -83,6 +83,7 @@ func (s *Service) sweep(ctx context.Context, op *Operation) error {
 			return err
 		}
 		op.TicketsScanned += int64(len(tickets))
+		steps := op.StepsApplied
 		for _, t := range tickets {
 			for _, e := range t.Escalations {
 				if e.Escalation == name {
@@ -91,6 +92,7 @@ func (s *Service) sweep(ctx context.Context, op *Operation) error {
 			}
 			s.notify(ctx, notices[t.ID], t)
 		}
+		s.metrics.steps.Add(ctx, op.StepsApplied-steps)
 		if len(tickets) < sweepPage {
 			return nil
 		}

@@ -19,7 +19,7 @@ import (
 // segmentation.InputStore).
 type Inputs interface {
 	Cursor(ctx context.Context) (int64, error)
-	ApplyPage(ctx context.Context, muts []segmentation.Mutation, cursor int64) error
+	ApplyPage(ctx context.Context, muts []segmentation.Mutation, cursor int64, sequences []int64) error
 }
 
 // Forgetter keeps in-memory state in step with the applied pages (the
@@ -75,7 +75,11 @@ func (h *Handler) Apply(ctx context.Context, events []*profilev1.StreamEventsRes
 	}
 	muts := segmentation.PlanPage(page)
 	to := page[len(page)-1].Sequence
-	if err := h.inputs.ApplyPage(ctx, muts, to); err != nil {
+	seqs := make([]int64, len(page))
+	for i := range page {
+		seqs[i] = page[i].Sequence
+	}
+	if err := h.inputs.ApplyPage(ctx, muts, to, seqs); err != nil {
 		return err
 	}
 	from := h.pos.Swap(to)

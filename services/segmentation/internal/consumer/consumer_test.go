@@ -427,8 +427,8 @@ type countingStore struct {
 	n *atomic.Int64
 }
 
-func (c countingStore) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cursor int64) error {
-	err := c.loggedStore.ApplyPage(ctx, muts, cursor)
+func (c countingStore) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cursor int64, sequences []int64) error {
+	err := c.loggedStore.ApplyPage(ctx, muts, cursor, sequences)
 	if errors.Is(err, errInjected) {
 		c.n.Add(1)
 	}

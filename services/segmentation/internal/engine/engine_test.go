@@ -40,7 +40,7 @@ func TestOneRecomputeAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := st.ApplyPage(ctx, []segmentation.Mutation{{Kind: segmentation.MutationUpsert, ID: "a", Features: &segmentation.Features{
-		OrderCount: 1, FirstOrderTime: time.Unix(1e9, 0), LastOrderTime: time.Unix(1e9, 0), NetMinor: 100}}}, 1); err != nil {
+		OrderCount: 1, FirstOrderTime: time.Unix(1e9, 0), LastOrderTime: time.Unix(1e9, 0), NetMinor: 100}}}, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	env, err := rules.NewEnv()
@@ -114,7 +114,7 @@ func TestScoresProvenance(t *testing.T) {
 	day := 24 * time.Hour
 	first := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	if err := st.ApplyPage(ctx, []segmentation.Mutation{{Kind: segmentation.MutationUpsert, ID: "a", Features: &segmentation.Features{
-		OrderCount: 1, FirstOrderTime: first.Add(-day), LastOrderTime: first.Add(-day), NetMinor: 100, Currency: "GBP"}}}, 1); err != nil {
+		OrderCount: 1, FirstOrderTime: first.Add(-day), LastOrderTime: first.Add(-day), NetMinor: 100, Currency: "GBP"}}}, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	env, err := rules.NewEnv()
@@ -175,7 +175,7 @@ func TestSyncForgets(t *testing.T) {
 		muts = append(muts, segmentation.Mutation{Kind: segmentation.MutationUpsert, ID: id, Features: &segmentation.Features{
 			OrderCount: 2, FirstOrderTime: at, LastOrderTime: at, NetMinor: 100, Currency: "GBP"}})
 	}
-	if err := st.ApplyPage(ctx, muts, 1); err != nil {
+	if err := st.ApplyPage(ctx, muts, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	env, err := rules.NewEnv()
@@ -194,7 +194,7 @@ func TestSyncForgets(t *testing.T) {
 	}
 	waitUntil(t, "the recompute", func() bool { _, cur := e.Snapshot(); return cur.ID == op.ID })
 	if err := st.ApplyPage(ctx, []segmentation.Mutation{{Kind: segmentation.MutationRekey, ID: "a", NewID: "anon-1"},
-		{Kind: segmentation.MutationDelete, ID: "b"}}, 2); err != nil {
+		{Kind: segmentation.MutationDelete, ID: "b"}}, 2, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Sync(ctx); err != nil {
@@ -224,7 +224,7 @@ func TestMonetaryTotalSaturates(t *testing.T) {
 		muts = append(muts, segmentation.Mutation{Kind: segmentation.MutationUpsert, ID: fmt.Sprintf("c%d", i), Features: &segmentation.Features{
 			OrderCount: 1, FirstOrderTime: at, LastOrderTime: at, NetMinor: 1_000_000_000_000_000_000, Currency: "GBP"}})
 	}
-	if err := st.ApplyPage(ctx, muts, 1); err != nil {
+	if err := st.ApplyPage(ctx, muts, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	env, err := rules.NewEnv()

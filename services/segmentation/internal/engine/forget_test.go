@@ -89,7 +89,7 @@ func testForgetDuringRecompute(t *testing.T, db *sqlstore.DB, afterLoad bool) {
 		muts = append(muts, segmentation.Mutation{Kind: segmentation.MutationUpsert, ID: id, Features: &segmentation.Features{
 			OrderCount: 2, FirstOrderTime: at.AddDate(0, 0, -30), LastOrderTime: at.AddDate(0, 0, -i), NetMinor: int64(100 * (i + 1)), Currency: "GBP"}})
 	}
-	if err := st.ApplyPage(ctx, muts, 1); err != nil {
+	if err := st.ApplyPage(ctx, muts, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	env, err := rules.NewEnv()
@@ -111,7 +111,7 @@ func testForgetDuringRecompute(t *testing.T, db *sqlstore.DB, afterLoad bool) {
 	<-ps.paused
 	// What the consumer does for a page that erases ann and deletes bob.
 	forget := []segmentation.Mutation{{Kind: segmentation.MutationRekey, ID: "ann", NewID: "anon-1"}, {Kind: segmentation.MutationDelete, ID: "bob"}}
-	if err := st.ApplyPage(ctx, forget, 2); err != nil {
+	if err := st.ApplyPage(ctx, forget, 2, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Forget(ctx, forget); err != nil {

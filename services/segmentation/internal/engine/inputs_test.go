@@ -64,7 +64,7 @@ func testInputTableFollowsPages(t *testing.T, db *sqlstore.DB) {
 		first = append(first, buyer(id, int64(1+i%3), int64(1000*(i+1)), 5*i))
 	}
 	first = append(first, segmentation.Mutation{Kind: segmentation.MutationUpsert, ID: "pat", SetTags: true, Tags: []string{"vip"}})
-	if err := st.ApplyPage(ctx, first, 1); err != nil {
+	if err := st.ApplyPage(ctx, first, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	env, err := rules.NewEnv()
@@ -98,7 +98,7 @@ func testInputTableFollowsPages(t *testing.T, db *sqlstore.DB) {
 	// What the consumer does with a page: store it, then tell the engine.
 	apply := func(muts []segmentation.Mutation, from, to int64, tell bool) {
 		t.Helper()
-		if err := st.ApplyPage(ctx, muts, to); err != nil {
+		if err := st.ApplyPage(ctx, muts, to, nil); err != nil {
 			t.Fatal(err)
 		}
 		if tell {

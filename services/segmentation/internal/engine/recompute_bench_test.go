@@ -239,7 +239,7 @@ func BenchmarkRecompute(b *testing.B) {
 			cursor := int64(0)
 			n, err := readSynth(path, 5000, func(muts []segmentation.Mutation) error {
 				cursor += int64(len(muts))
-				return st.ApplyPage(ctx, muts, cursor)
+				return st.ApplyPage(ctx, muts, cursor, nil)
 			})
 			if err != nil {
 				b.Fatal(err)
@@ -269,7 +269,7 @@ func BenchmarkRecompute(b *testing.B) {
 			// one customer in a hundred, applied as the event consumer does.
 			feed := func(round int) {
 				muts := touchPage(round, n)
-				if err := st.ApplyPage(ctx, muts, cursor+1); err != nil {
+				if err := st.ApplyPage(ctx, muts, cursor+1, nil); err != nil {
 					b.Fatal(err)
 				}
 				eg.Applied(muts, cursor, cursor+1)

@@ -182,8 +182,19 @@ type InputStore interface {
 	// transaction. A cursor not above the stored one is ignored along
 	// with the mutations (the page was applied already). The API requests
 	// stored for request_id retries that named a customer the page deletes
-	// or re-keys are forgotten in the same transaction.
-	ApplyPage(ctx context.Context, muts []Mutation, cursor int64) error
+	// or re-keys are forgotten in the same transaction. sequences are
+	// those of the page's events: the ones above the stored cursor are
+	// added to AppliedEvents. (A page may start below the stored cursor
+	// when another replica applied part of it; re-applying snapshots is
+	// harmless, but those events are not counted again.)
+	ApplyPage(ctx context.Context, muts []Mutation, cursor int64, sequences []int64) error
+	// AppliedEvents is the number of log events applied, each counted when
+	// the cursor first passes it. Unlike the inputs, which hold the latest
+	// snapshot whatever came before, it counts an event twice if the
+	// cursor ever moves back over it and not at all if the cursor skips
+	// it: it must equal the number of events in profile's log up to the
+	// cursor.
+	AppliedEvents(ctx context.Context) (int64, error)
 	// ResultsGeneration returns a counter that ApplyPage bumps, in its
 	// transaction, whenever a page deletes or re-keys customers and so
 	// deletes or re-keys their stored results.

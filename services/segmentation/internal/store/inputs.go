@@ -28,6 +28,30 @@ func (s *Store) cursor(ctx context.Context, q queryer, suffix string) (int64, er
 	return seq, nil
 }
 
+// AppliedEvents implements segmentation.InputStore.
+func (s *Store) AppliedEvents(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT applied_events FROM stream_cursor WHERE id = 1`).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: read applied events: %w", err)
+	}
+	return n, nil
+}
+
+// countAbove is how many of seqs are above cur.
+func countAbove(seqs []int64, cur int64) int {
+	n := 0
+	for _, s := range seqs {
+		if s > cur {
+			n++
+		}
+	}
+	return n
+}
+
 const featureCols = `first_order_time, last_order_time, last_activity_time, order_count, refund_count, currency,
 	gross_minor, net_minor, aov_minor, discount_share, preferred_channel, top_categories`
 
@@ -37,7 +61,7 @@ func featureArgs(f *segmentation.Features) []any {
 }
 
 // ApplyPage implements segmentation.InputStore.
-func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cursor int64) error {
+func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cursor int64, sequences []int64) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		cur, err := s.cursor(ctx, tx, s.forUpdate())
 		if err != nil {
@@ -67,8 +91,9 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO stream_cursor (id, sequence) VALUES (1, ?)
-			ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence`), cursor)
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO stream_cursor (id, sequence, applied_events) VALUES (1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence,
+				applied_events = stream_cursor.applied_events + excluded.applied_events`), cursor, countAbove(sequences, cur))
 		if err != nil {
 			return fmt.Errorf("store: write cursor: %w", err)
 		}

@@ -62,9 +62,17 @@ func features(orders int64, net int64) *segmentation.Features {
 	}
 }
 
+// pageEvents is how many log events mustApply's pages hold.
+const pageEvents = 2
+
 func mustApply(t *testing.T, s Store, cursor int64, muts ...segmentation.Mutation) {
 	t.Helper()
-	if err := s.ApplyPage(ctx, muts, cursor); err != nil {
+	// The page's events: the pageEvents sequences up to the cursor.
+	seqs := make([]int64, pageEvents)
+	for i := range seqs {
+		seqs[i] = cursor - pageEvents + 1 + int64(i)
+	}
+	if err := s.ApplyPage(ctx, muts, cursor, seqs); err != nil {
 		t.Fatalf("ApplyPage(cursor %d): %v", cursor, err)
 	}
 }
@@ -108,6 +116,12 @@ func testApplyPage(t *testing.T, s Store) {
 		t.Errorf("replayed page applied: %v", err)
 	}
 	mustApply(t, s, 12, segmentation.Mutation{Kind: segmentation.MutationDelete, ID: "ann"})
+	// Pages (9, 10], (10, 11] and (11, 12] of two events each, the first
+	// starting below the empty cursor and the next two overlapping the
+	// cursor by one event, and a replay of (10, 11]: each event counts once.
+	if n, err := s.AppliedEvents(ctx); err != nil || n != 4 {
+		t.Errorf("AppliedEvents() = %d, %v; want 4 (events 9 to 12)", n, err)
+	}
 	if _, err := s.GetCustomer(ctx, "ann"); !errors.Is(err, segmentation.ErrCustomerNotFound) {
 		t.Errorf("GetCustomer(deleted) = %v, want ErrCustomerNotFound", err)
 	}
@@ -418,7 +432,7 @@ func testChangedResults(t *testing.T, s Store) {
 	finish("002", segmentation.ResultSet{Results: third, Generation: gen, Base: "000", BaseGeneration: gen, Changed: []int{0}}, third)
 
 	// A page deleted a customer since the base: every row is written.
-	if err := s.ApplyPage(ctx, []segmentation.Mutation{{Kind: segmentation.MutationDelete, ID: "nobody"}}, 1); err != nil {
+	if err := s.ApplyPage(ctx, []segmentation.Mutation{{Kind: segmentation.MutationDelete, ID: "nobody"}}, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	now, err := s.ResultsGeneration(ctx)

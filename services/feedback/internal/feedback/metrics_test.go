@@ -1,0 +1,110 @@
+package feedback_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
+	"github.com/tenurehq/tenure/services/feedback/internal/rules"
+	"github.com/tenurehq/tenure/services/feedback/internal/store"
+	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
+)
+
+// TestMetrics: a first reply after its due time and a solve after its due
+// time are each one SLA breach of their target, once; on-time ones are
+// none; a sweep's escalation steps are counted.
+func TestMetrics(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(sqlstoretest.SQLite(t))
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	compiler, err := rules.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nine := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
+	now := nine
+	reader := sdkmetric.NewManualReader()
+	svc := feedback.NewService(st, compiler, feedback.WithClock(func() time.Time { return now }),
+		feedback.WithMeter(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("feedback")))
+	// Targets in calendar time: first reply within 1 h, solved within 4 h;
+	// a step when the first reply falls due.
+	if _, err := svc.CreatePolicy(ctx, feedback.Policy{ID: "normal", Priority: feedback.PriorityNormal,
+		FirstReply: time.Hour, Resolution: 4 * time.Hour,
+		Steps: []feedback.Step{{ID: "late", Clock: feedback.ClockFirstReply, RaisePriority: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	ticket := func() string {
+		tk, err := svc.CreateTicket(ctx, feedback.Ticket{CustomerID: "c-1", Channel: "web", Body: "help", Priority: feedback.PriorityNormal})
+		if err != nil || tk.PolicyID != "normal" {
+			t.Fatalf("create ticket: %+v, %v; want policy normal", tk, err)
+		}
+		return tk.ID
+	}
+	at := func(h, m int) { now = nine.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	reply := func(id string) {
+		if _, err := svc.AddComment(ctx, id, feedback.Comment{FromAgent: true, Author: "agent", Body: "on it"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	solve := func(id string) {
+		if _, err := svc.SolveTicket(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	late, onTime := ticket(), ticket()
+	at(0, 30)
+	reply(onTime) // first reply met
+	at(1, 30)
+	if op, err := svc.Escalate(ctx, time.Time{}, false); err != nil || op.StepsApplied != 1 {
+		t.Fatalf("sweep: %+v, %v; want 1 step (the unanswered ticket)", op, err)
+	}
+	reply(late) // first reply 30 min late
+	reply(late) // not a first reply
+	at(2, 0)
+	solve(late) // solved within 4 h
+	at(5, 0)
+	solve(onTime) // solved 1 h late
+
+	got := collect(t, reader)
+	want := map[string]int64{"breaches first_reply": 1, "breaches resolution": 1, "steps": 1}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+// collect reads the feedback counters: "breaches <target>" and "steps".
+func collect(t *testing.T, reader *sdkmetric.ManualReader) map[string]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			sum, ok := m.Data.(metricdata.Sum[int64])
+			if !ok {
+				continue
+			}
+			for _, dp := range sum.DataPoints {
+				switch m.Name {
+				case "tenure.feedback.sla.breaches":
+					target, _ := dp.Attributes.Value(attribute.Key("target"))
+					out["breaches "+target.AsString()] += dp.Value
+				case "tenure.feedback.escalation.steps":
+					out["steps"] += dp.Value
+				}
+			}
+		}
+	}
+	return out
+}
