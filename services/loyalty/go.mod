@@ -1,0 +1,12 @@
+module github.com/tenurehq/tenure/services/loyalty
+
+go 1.26.0
+
+require (
+	github.com/tenurehq/tenure/gen v0.0.0
+	github.com/tenurehq/tenure/services/platform v0.0.0
+)
+
+replace github.com/tenurehq/tenure/services/platform => ../platform
+
+replace github.com/tenurehq/tenure/gen => ../../gen
