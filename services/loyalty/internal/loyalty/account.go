@@ -169,6 +169,15 @@ func (a *Account) Changes() Changes {
 	return c
 }
 
+// Saved forgets the changes once storage has saved them.
+func (a *Account) Saved() {
+	a.entries = nil
+	clear(a.dirtyBuckets)
+	clear(a.dirtyOrders)
+	clear(a.dirtyCounts)
+	a.dirtyMember = false
+}
+
 // Touch marks the member record as changed.
 func (a *Account) Touch() { a.dirtyMember = true }
 
