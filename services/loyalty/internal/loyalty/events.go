@@ -85,6 +85,7 @@ type Ledger interface {
 	Rekey(ctx context.Context, from, to string) error
 	// Delete forgets a customer without ledger entries.
 	Delete(ctx context.Context, id string) error
+	RewardLedger
 }
 
 // Applier applies profile events to the ledger with one programme version.

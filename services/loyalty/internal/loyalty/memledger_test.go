@@ -8,6 +8,7 @@ import (
 // memLedger is an in-memory Ledger for the rule tests: it keeps accounts
 // as they are, so a test sees every change at once.
 type memLedger struct {
+	RewardLedger // not used by the rule tests
 	accounts map[string]*Account
 	orders   map[string]map[string]Order // member → order id → order as saved
 }

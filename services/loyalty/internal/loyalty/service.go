@@ -240,15 +240,7 @@ func (s *Service) RedeemPoints(ctx context.Context, id string, points int64, ord
 // CancelRedemption gives a redeem entry's points back now.
 func (s *Service) CancelRedemption(ctx context.Context, id string, seq int64) (Result, error) {
 	return s.inMember(ctx, id, func(ctx context.Context, l Ledger, a *Account, p Programme, now time.Time) (Result, error) {
-		red, err := l.Entry(ctx, a, seq)
-		if err != nil {
-			return Result{}, err
-		}
-		e, red, err := a.Cancel(red, now, Source{OrderID: red.Source.OrderID}, p.Version)
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{Entry: e}, l.UpdateEntry(ctx, a, red)
+		return cancelEntry(ctx, l, a, seq, p, now, false)
 	})
 }
 

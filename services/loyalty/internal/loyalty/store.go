@@ -111,6 +111,7 @@ type Store interface {
 	LedgerStore
 	JobStore
 	ReportStore
+	RewardStore
 }
 
 // entrySizes is ListLedgerEntries' page size policy.

@@ -218,7 +218,7 @@ func (l *txLedger) Rekey(ctx context.Context, from, to string) error {
 	if err := l.save(ctx); err != nil {
 		return err
 	}
-	for _, table := range []string{"members", "buckets", "entries", "orders", "action_counts"} {
+	for _, table := range []string{"members", "buckets", "entries", "orders", "action_counts", "reward_redemptions"} {
 		if _, err := l.tx.ExecContext(ctx, l.s.q(`UPDATE `+table+` SET member_id = ? WHERE member_id = ?`), to, from); err != nil {
 			return fmt.Errorf("store: re-key %s of %s: %w", table, from, err)
 		}
@@ -232,7 +232,7 @@ func (l *txLedger) Delete(ctx context.Context, id string) error {
 	if err := l.save(ctx); err != nil {
 		return err
 	}
-	for _, table := range []string{"action_counts", "orders", "entries", "buckets", "members"} {
+	for _, table := range []string{"reward_redemptions", "action_counts", "orders", "entries", "buckets", "members"} {
 		if _, err := l.tx.ExecContext(ctx, l.s.q(`DELETE FROM `+table+` WHERE member_id = ?`), id); err != nil {
 			return fmt.Errorf("store: delete %s of %s: %w", table, id, err)
 		}

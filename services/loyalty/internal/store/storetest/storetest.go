@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"Jobs", testJobs},
 		{"Rekey", testRekey},
 		{"Report", testReport},
+		{"Rewards", testRewards},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

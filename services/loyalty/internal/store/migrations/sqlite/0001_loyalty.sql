@@ -101,3 +101,27 @@ CREATE TABLE operations (
     scheduled         INTEGER NOT NULL,
     UNIQUE (kind, as_of)
 );
+
+CREATE TABLE rewards (
+    reward_id        TEXT PRIMARY KEY,
+    display_name     TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    points_cost      BIGINT NOT NULL,
+    limited          INTEGER NOT NULL,
+    stock            BIGINT NOT NULL CHECK (stock >= 0),
+    per_member_limit BIGINT NOT NULL,
+    valid_from       BIGINT NOT NULL,
+    valid_until      BIGINT NOT NULL,
+    minimum_tier     TEXT NOT NULL
+);
+
+CREATE TABLE reward_redemptions (
+    member_id   TEXT NOT NULL,
+    seq         BIGINT NOT NULL,
+    reward_id   TEXT NOT NULL,
+    points      BIGINT NOT NULL,
+    state       TEXT NOT NULL,
+    create_time BIGINT NOT NULL,
+    PRIMARY KEY (member_id, seq)
+);
+CREATE INDEX reward_redemptions_reward ON reward_redemptions (member_id, reward_id);
