@@ -9,8 +9,8 @@ import (
 // as they are, so a test sees every change at once.
 type memLedger struct {
 	RewardLedger // not used by the rule tests
-	accounts map[string]*Account
-	orders   map[string]map[string]Order // member → order id → order as saved
+	accounts     map[string]*Account
+	orders       map[string]map[string]Order // member → order id → order as saved
 }
 
 func newMemLedger() *memLedger {
