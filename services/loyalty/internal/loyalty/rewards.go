@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/fielderr"
@@ -253,6 +252,3 @@ func cancelEntry(ctx context.Context, l Ledger, a *Account, seq int64, p Program
 	}
 	return Result{Entry: e}, l.UpdateEntry(ctx, a, red)
 }
-
-// RedemptionName is the resource id of a reward redemption.
-func RedemptionName(seq int64) string { return strconv.FormatInt(seq, 10) }
