@@ -7,6 +7,7 @@ require (
 	github.com/tenurehq/tenure/services/gateway v0.0.0
 	github.com/tenurehq/tenure/services/platform v0.0.0
 	github.com/tenurehq/tenure/services/profile v0.0.0
+	github.com/tenurehq/tenure/services/loyalty v0.0.0
 	github.com/tenurehq/tenure/services/segmentation v0.0.0
 	go.etcd.io/etcd/client/v3 v3.7.3
 	go.uber.org/zap v1.27.1
@@ -102,6 +103,8 @@ replace github.com/tenurehq/tenure/services/platform => ../services/platform
 replace github.com/tenurehq/tenure/services/profile => ../services/profile
 
 replace github.com/tenurehq/tenure/services/gateway => ../services/gateway
+
+replace github.com/tenurehq/tenure/services/loyalty => ../services/loyalty
 
 replace github.com/tenurehq/tenure/services/segmentation => ../services/segmentation
 

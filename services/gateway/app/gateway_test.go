@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
+	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
@@ -363,6 +364,12 @@ func (f *fakeProfile) GetCustomer(ctx context.Context, req *profilev1.GetCustome
 	return &profilev1.GetCustomerResponse{Customer: &profilev1.Customer{Name: req.GetName()}}, nil
 }
 
+// fakeLoyalty is a stand-in loyalty backend: every method is
+// unimplemented.
+type fakeLoyalty struct {
+	loyaltyv1.UnimplementedLoyaltyServiceServer
+}
+
 // fakeSegmentation is a stand-in segmentation backend that only answers
 // readiness: every method is unimplemented.
 type fakeSegmentation struct {
@@ -370,7 +377,7 @@ type fakeSegmentation struct {
 }
 
 // TestBackendRegistration checks readiness against discovery — the gateway
-// is ready only when every backend (profile and segmentation) has an
+// is ready only when every backend (profile, segmentation and loyalty) has an
 // endpoint — and that callers cannot inject gRPC metadata, with fake
 // backends that come and go.
 func TestBackendRegistration(t *testing.T) {
@@ -384,13 +391,14 @@ func TestBackendRegistration(t *testing.T) {
 			t.Errorf("healthz = %d, want 200 regardless of backends", code)
 		}
 	}
-	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation")
+	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation", "loyalty")
 
-	// One gRPC server plays both backends; each registers separately.
+	// One gRPC server plays every backend; each registers separately.
 	fake := &fakeProfile{}
 	srv := grpc.NewServer()
 	profilev1.RegisterProfileServiceServer(srv, fake)
 	segmentationv1.RegisterSegmentationServiceServer(srv, fakeSegmentation{})
+	loyaltyv1.RegisterLoyaltyServiceServer(srv, fakeLoyalty{})
 	lis := listen(t)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
@@ -398,9 +406,13 @@ func TestBackendRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readyz(t, http.StatusServiceUnavailable, "segmentation")
+	readyz(t, http.StatusServiceUnavailable, "segmentation", "loyalty")
 	segReg, err := discovery.Register(context.Background(), cli, "segmentation", lis.Addr().String())
 	if err != nil {
+		t.Fatal(err)
+	}
+	readyz(t, http.StatusServiceUnavailable, "loyalty")
+	if _, err := discovery.Register(context.Background(), cli, "loyalty", lis.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
 	readyz(t, http.StatusOK)

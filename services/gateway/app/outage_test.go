@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
@@ -53,10 +54,11 @@ func TestEtcdOutage(t *testing.T) {
 	fake := grpc.NewServer()
 	profilev1.RegisterProfileServiceServer(fake, &fakeProfile{})
 	segmentationv1.RegisterSegmentationServiceServer(fake, fakeSegmentation{})
+	loyaltyv1.RegisterLoyaltyServiceServer(fake, fakeLoyalty{})
 	lis := listen(t)
 	go func() { _ = fake.Serve(lis) }()
 	t.Cleanup(fake.Stop)
-	for _, svc := range []string{"profile", "segmentation"} {
+	for _, svc := range []string{"profile", "segmentation", "loyalty"} {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		reg, err := discovery.Register(ctx, admin, svc, lis.Addr().String())
 		cancel()
@@ -88,7 +90,7 @@ func TestEtcdOutage(t *testing.T) {
 	// ready, and its calls end by their deadline.
 	down := etcdtest.NewProxy(t, "")
 	fresh := startStack(t, stackOptions{noBackends: true, etcd: down.Client(t), backendTimeout: 2 * time.Second})
-	waitReady(t, fresh, http.StatusServiceUnavailable, "profile", "segmentation")
+	waitReady(t, fresh, http.StatusServiceUnavailable, "profile", "segmentation", "loyalty")
 	for _, h := range []http.Header{nil, {"Grpc-Timeout": {"500m"}}} {
 		t.Run(fmt.Sprintf("fresh gateway, Grpc-Timeout %q", h.Get("Grpc-Timeout")), func(t *testing.T) {
 			code, b := fresh.do(t, http.MethodGet, "/v1/customers/c1", nil, h)

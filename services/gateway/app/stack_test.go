@@ -11,14 +11,15 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/tenurehq/tenure/services/gateway/app"
+	loyaltyapp "github.com/tenurehq/tenure/services/loyalty/app"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
-// stack is an embedded etcd, optionally the real profile and segmentation
-// services, and the gateway, all in this process and talking over real
+// stack is an embedded etcd, optionally the real profile, segmentation and
+// loyalty services, and the gateway, all in this process and talking over real
 // sockets (started by stacktest).
 type stack struct {
 	etcd             *clientv3.Client
@@ -26,11 +27,12 @@ type stack struct {
 	profileAddr      string
 	segmentationAddr string
 	segmentation     *segmentationapp.App // nil with noBackends
+	loyalty          *loyaltyapp.App      // nil with noBackends
 	http             *http.Client
 }
 
 type stackOptions struct {
-	noBackends     bool // no profile or segmentation service
+	noBackends     bool // no profile, segmentation or loyalty service
 	maxBodyBytes   int64
 	backendTimeout time.Duration            // zero: the default
 	tracer         *sdktrace.TracerProvider // nil: no tracing
@@ -54,6 +56,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		s.profileAddr = st.Add(profileapp.Component(nil)).Addr()
 		seg := st.Add(segmentationapp.Component(nil))
 		s.segmentationAddr, s.segmentation = seg.Addr(), seg.Runner.(*segmentationapp.App)
+		s.loyalty = st.Add(loyaltyapp.Component(func(c *loyaltyapp.Config, _ *loyaltyapp.Deps) { c.JobInterval = 0 })).Runner.(*loyaltyapp.App)
 	}
 	gw := st.Add(app.Component(func(c *app.Config, _ *app.Deps) {
 		if opts.maxBodyBytes > 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
+	loyaltyapp "github.com/tenurehq/tenure/services/loyalty/app"
 	"github.com/tenurehq/tenure/services/platform/stack"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
@@ -13,6 +14,7 @@ func services() []stack.Component {
 	return []stack.Component{
 		profileapp.Component(nil),
 		segmentationapp.Component(nil), // after profile: it consumes profile's event stream
+		loyaltyapp.Component(nil),      // likewise
 	}
 }
 
