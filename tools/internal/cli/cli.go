@@ -35,6 +35,11 @@ func commands() []command {
 		{"segments", "recompute", "start a recompute of scores and segments; --wait follows its progress", segmentsRecompute},
 		{"segments", "report", "print the distribution of the last recompute", segmentsReport},
 		{"customers", "show", "show a customer's profile, features, scores and segments", customersShow},
+		{"loyalty", "show", "show a member's tier and points", loyaltyShow},
+		{"loyalty", "ledger", "list a member's newest ledger entries", loyaltyLedger},
+		{"loyalty", "adjust", "credit or debit a member's points, with a reason", loyaltyAdjust},
+		{"loyalty", "report", "print the programme's liability, monthly totals and members per tier", loyaltyReport},
+		{"loyalty", "run", "run the expire, tiers or birthdays job as of a time", loyaltyRun},
 	}
 }
 

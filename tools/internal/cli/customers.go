@@ -15,9 +15,9 @@ import (
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 )
 
-// parseWithID parses args holding one positional customer id, before or
-// after the flags.
-func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
+// parseWithID parses args holding one positional argument, what (a
+// customer id, a job name), before or after the flags.
+func parseWithID(fs *flag.FlagSet, args []string, what string) (string, error) {
 	var id string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]
@@ -36,7 +36,7 @@ func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
 		return "", fmt.Errorf("%w: unexpected argument %q", ErrUsage, rest[0])
 	}
 	if id == "" {
-		return "", fmt.Errorf("%w: a customer id is required", ErrUsage)
+		return "", fmt.Errorf("%w: %s is required", ErrUsage, what)
 	}
 	return id, nil
 }
@@ -47,7 +47,7 @@ func customersShow(ctx context.Context, env Env, args []string) error {
 	profileAddr := fs.String("profile-grpc", "", "host:port of a profile service replica, to call over gRPC")
 	segAddr := fs.String("segmentation-grpc", "", "host:port of a segmentation service replica, to call over gRPC")
 	output := fs.String("output", "text", "format: text or json")
-	id, err := parseWithID(fs, args)
+	id, err := parseWithID(fs, args, "a customer id")
 	if err != nil {
 		return err
 	}
