@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,16 +52,22 @@ func (f loyaltyFlags) show(w io.Writer, m proto.Message, text func(line func(k, 
 	return tw.Flush()
 }
 
+// member parses the member id among args and returns it with the client.
+func (f loyaltyFlags) member(fs *flag.FlagSet, args []string) (string, *gatewayAPI, error) {
+	id, err := parseWithID(fs, args, "a member id")
+	if err != nil {
+		return "", nil, err
+	}
+	g, err := f.client()
+	return id, g, err
+}
+
 func memberPath(id string) string { return "/v1/members/" + url.PathEscape(id) }
 
 func loyaltyShow(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "loyalty", "show", "ID [--gateway URL] [--output text|json]")
 	lf := addLoyaltyFlags(fs)
-	id, err := parseWithID(fs, args, "a member id")
-	if err != nil {
-		return err
-	}
-	g, err := lf.client()
+	id, g, err := lf.member(fs, args)
 	if err != nil {
 		return err
 	}
@@ -86,11 +93,7 @@ func loyaltyLedger(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "loyalty", "ledger", "ID [--limit N] [--gateway URL] [--output text|json]")
 	lf := addLoyaltyFlags(fs)
 	limit := fs.Int("limit", 50, "newest entries to show, at most 500")
-	id, err := parseWithID(fs, args, "a member id")
-	if err != nil {
-		return err
-	}
-	g, err := lf.client()
+	id, g, err := lf.member(fs, args)
 	if err != nil {
 		return err
 	}
@@ -128,16 +131,12 @@ func loyaltyAdjust(ctx context.Context, env Env, args []string) error {
 	reason := fs.String("reason", "", "why (required)")
 	operator := fs.String("operator", "tenurectl", "who adjusts")
 	requestID := fs.String("request-id", "", "idempotency key: a retry with the same key adjusts once")
-	id, err := parseWithID(fs, args, "a member id")
+	id, g, err := lf.member(fs, args)
 	if err != nil {
 		return err
 	}
 	if *points == 0 || *reason == "" {
 		return fmt.Errorf("%w: --points (not 0) and --reason are required", ErrUsage)
-	}
-	g, err := lf.client()
-	if err != nil {
-		return err
 	}
 	req := &loyaltyv1.AdjustPointsRequest{Points: *points, Reason: *reason, Operator: *operator, RequestId: *requestID}
 	resp := new(loyaltyv1.AdjustPointsResponse)
