@@ -66,6 +66,10 @@ func OrderTotal(e Event) int64 {
 // Ledger is one transaction's access to the ledger. Accounts it returns
 // are saved, with all their changes, when the transaction commits.
 type Ledger interface {
+	// Prefetch loads the accounts of ids, in id order, and the orders
+	// named in orders (member id → order ids), in a few statements, for
+	// Account and LoadOrder to find. It is a hint: they work without it.
+	Prefetch(ctx context.Context, ids []string, orders map[string][]string) error
 	// Account returns the customer's account, nil if the customer is
 	// unknown.
 	Account(ctx context.Context, id string) (*Account, error)

@@ -52,6 +52,9 @@ func (s *Service) runJob(ctx context.Context, op *Operation, p Programme) error 
 		var changed, points int64
 		err = s.store.InLedger(ctx, windowStart(p, op.AsOf), func(ctx context.Context, l Ledger) error {
 			changed, points = 0, 0
+			if err := l.Prefetch(ctx, ids, nil); err != nil {
+				return err
+			}
 			for _, id := range ids {
 				a, err := l.Account(ctx, id)
 				if err != nil {

@@ -17,6 +17,8 @@ func newMemLedger() *memLedger {
 	return &memLedger{accounts: map[string]*Account{}, orders: map[string]map[string]Order{}}
 }
 
+func (l *memLedger) Prefetch(context.Context, []string, map[string][]string) error { return nil }
+
 func (l *memLedger) Account(_ context.Context, id string) (*Account, error) {
 	return l.accounts[id], nil
 }

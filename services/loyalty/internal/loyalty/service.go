@@ -288,6 +288,10 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 	ap := Applier{P: p}
 	return s.store.ApplyPage(ctx, events[len(events)-1].Sequence, windowStart(p, from),
 		func(ctx context.Context, l Ledger, cursor int64) error {
+			ids, orders := pageKeys(events, cursor)
+			if err := l.Prefetch(ctx, ids, orders); err != nil {
+				return err
+			}
 			for _, e := range events {
 				if e.Sequence <= cursor {
 					continue
@@ -298,6 +302,24 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 			}
 			return nil
 		})
+}
+
+// pageKeys returns the sorted customer ids of the events after cursor and
+// the order ids they name, per customer.
+func pageKeys(events []Event, cursor int64) ([]string, map[string][]string) {
+	var ids []string
+	orders := map[string][]string{}
+	for _, e := range events {
+		if e.Sequence <= cursor {
+			continue
+		}
+		ids = append(ids, e.CustomerID)
+		if e.OrderID != "" {
+			orders[e.CustomerID] = append(orders[e.CustomerID], e.OrderID)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), orders
 }
 
 // Report returns the programme's report now, with money values at the

@@ -20,7 +20,13 @@ type txLedger struct {
 	from     time.Time
 	accounts map[string]*loyalty.Account
 	touched  []*loyalty.Account
+	// absent and noOrder remember what Prefetch did not find: member ids,
+	// and orderKey(member, order).
+	absent  map[string]bool
+	noOrder map[string]bool
 }
+
+func orderKey(member, order string) string { return member + "\x00" + order }
 
 // InLedger implements loyalty.LedgerStore.
 func (s *Store) InLedger(ctx context.Context, from time.Time, fn func(ctx context.Context, l loyalty.Ledger) error) error {
@@ -68,7 +74,8 @@ func (s *Store) ReadAccount(ctx context.Context, id string, from time.Time) (*lo
 }
 
 func (s *Store) newLedger(tx *sql.Tx, from time.Time) *txLedger {
-	return &txLedger{s: s, tx: tx, from: from, accounts: map[string]*loyalty.Account{}}
+	return &txLedger{s: s, tx: tx, from: from, accounts: map[string]*loyalty.Account{},
+		absent: map[string]bool{}, noOrder: map[string]bool{}}
 }
 
 const memberCols = `member_id, enrolled, tier, tier_since, birthday, time_zone, lifetime, seq, last_birthday_year,
@@ -79,25 +86,30 @@ const bucketCols = `bucket_id, points, remaining, earned_at, available_at, expir
 // loadAccount reads a member row (locked with lock) and its live and
 // qualifying buckets; nil if there is no row.
 func (s *Store) loadAccount(ctx context.Context, q queryer, id string, from time.Time, lock string) (*loyalty.Account, error) {
-	var m loyalty.Member
-	var enrolled int
-	var since, created int64
-	err := q.QueryRowContext(ctx, s.q(`SELECT `+memberCols+` FROM members WHERE member_id = ?`+lock), id).Scan(
-		&m.ID, &enrolled, &m.Tier, &since, &m.Birthday, &m.TimeZone, &m.Lifetime, &m.Seq, &m.LastBirthdayYear,
-		&m.SkippedOrders, &created)
+	m, err := scanMember(q.QueryRowContext(ctx, s.q(`SELECT `+memberCols+` FROM members WHERE member_id = ?`+lock), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read member %s: %w", id, err)
 	}
-	m.Enrolled, m.TierSince, m.CreateTime = enrolled == 1, timeOf(since), timeOf(created)
 	buckets, err := s.readBuckets(ctx, q, `SELECT `+bucketCols+` FROM buckets
 		WHERE member_id = ? AND (remaining > 0 OR (qualifying = 1 AND earned_at > ?)) ORDER BY bucket_id`, id, unixNano(from))
 	if err != nil {
 		return nil, err
 	}
 	return loyalty.NewAccount(m, buckets), nil
+}
+
+// scanMember reads memberCols.
+func scanMember(row interface{ Scan(...any) error }) (loyalty.Member, error) {
+	var m loyalty.Member
+	var enrolled int
+	var since, created int64
+	err := row.Scan(&m.ID, &enrolled, &m.Tier, &since, &m.Birthday, &m.TimeZone, &m.Lifetime, &m.Seq, &m.LastBirthdayYear,
+		&m.SkippedOrders, &created)
+	m.Enrolled, m.TierSince, m.CreateTime = enrolled == 1, timeOf(since), timeOf(created)
+	return m, err
 }
 
 // readBuckets runs a query for bucketCols.
@@ -109,21 +121,33 @@ func (s *Store) readBuckets(ctx context.Context, q queryer, query string, args .
 	defer rows.Close()
 	var out []*loyalty.Bucket
 	for rows.Next() {
-		var b loyalty.Bucket
-		var earned, avail, expires int64
-		var qualifying int
-		if err := rows.Scan(&b.ID, &b.Points, &b.Remaining, &earned, &avail, &expires, &b.OrderID, &qualifying, &b.Reversed); err != nil {
+		b, err := scanBucket(rows)
+		if err != nil {
 			return nil, fmt.Errorf("store: read buckets: %w", err)
 		}
-		b.EarnedAt, b.AvailableAt, b.ExpiresAt, b.Qualifying = timeOf(earned), timeOf(avail), timeOf(expires), qualifying == 1
-		out = append(out, &b)
+		out = append(out, b)
 	}
 	return out, rows.Err()
 }
 
+// scanBucket reads bucketCols, after the member id into member when it
+// is given.
+func scanBucket(row interface{ Scan(...any) error }, member ...*string) (*loyalty.Bucket, error) {
+	var b loyalty.Bucket
+	var earned, avail, expires int64
+	var qualifying int
+	dest := []any{&b.ID, &b.Points, &b.Remaining, &earned, &avail, &expires, &b.OrderID, &qualifying, &b.Reversed}
+	if len(member) > 0 {
+		dest = append([]any{member[0]}, dest...)
+	}
+	err := row.Scan(dest...)
+	b.EarnedAt, b.AvailableAt, b.ExpiresAt, b.Qualifying = timeOf(earned), timeOf(avail), timeOf(expires), qualifying == 1
+	return &b, err
+}
+
 // Account implements loyalty.Ledger.
 func (l *txLedger) Account(ctx context.Context, id string) (*loyalty.Account, error) {
-	if a, ok := l.accounts[id]; ok {
+	if a, ok := l.accounts[id]; ok || l.absent[id] {
 		return a, nil
 	}
 	a, err := l.s.loadAccount(ctx, l.tx, id, l.from, l.s.forUpdate())
@@ -142,14 +166,19 @@ func (l *txLedger) keep(a *loyalty.Account) {
 // Create implements loyalty.Ledger. The row is written at once, so that a
 // concurrent creator waits for it and then finds it.
 func (l *txLedger) Create(ctx context.Context, m loyalty.Member) (*loyalty.Account, error) {
-	res, err := l.tx.ExecContext(ctx, l.s.q(`INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (member_id) DO NOTHING`), memberArgs(m)...)
+	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (member_id) DO NOTHING`))
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(ctx, memberArgs(m)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: create member %s: %w", m.ID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return l.Account(ctx, m.ID) // created meanwhile by another transaction
 	}
+	delete(l.absent, m.ID)
 	a := loyalty.NewAccount(m, nil)
 	l.keep(a)
 	return a, nil
@@ -163,7 +192,10 @@ func memberArgs(m loyalty.Member) []any {
 // LoadOrder implements loyalty.Ledger.
 func (l *txLedger) LoadOrder(ctx context.Context, a *loyalty.Account, orderID string) (*loyalty.Order, error) {
 	if o, ok := a.Orders[orderID]; ok {
-		return o, nil
+		return o, l.loadBuckets(ctx, a, o.Bucket)
+	}
+	if l.noOrder[orderKey(a.Member.ID, orderID)] {
+		return nil, nil
 	}
 	o := loyalty.Order{ID: orderID}
 	err := l.tx.QueryRowContext(ctx, l.s.q(`SELECT currency, total_minor, earned, refunded, bucket_id FROM orders

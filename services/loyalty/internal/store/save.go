@@ -11,13 +11,50 @@ import (
 	"github.com/tenurehq/tenure/services/loyalty/internal/loyalty"
 )
 
-// save writes the changes of every account the transaction touched.
+// save writes the changes of every account the transaction touched, a
+// table at a time in multi-row statements.
 func (l *txLedger) save(ctx context.Context) error {
+	var members, buckets, orders, counts, entries [][]any
 	for _, a := range l.touched {
-		if err := l.saveAccount(ctx, a); err != nil {
-			return err
+		c := a.Changes()
+		id := c.Member.ID
+		if c.MemberChanged {
+			members = append(members, memberArgs(c.Member))
+		}
+		for _, b := range c.Buckets {
+			buckets = append(buckets, []any{id, b.ID, b.Points, b.Remaining, unixNano(b.EarnedAt), unixNano(b.AvailableAt),
+				unixNano(b.ExpiresAt), b.OrderID, boolInt(b.Qualifying), b.Reversed})
+		}
+		for _, o := range c.Orders {
+			orders = append(orders, []any{id, o.ID, o.Currency, o.TotalMinor, o.Earned, o.Refunded, o.Bucket})
+		}
+		for k, n := range c.Counts {
+			counts = append(counts, []any{id, k, n})
+		}
+		for _, e := range c.Entries {
+			entries = append(entries, append([]any{id}, entryArgs(e)...))
 		}
 		a.Saved()
+	}
+	writes := []struct {
+		table, cols, suffix string
+		rows                [][]any
+	}{
+		{"members", memberCols, `ON CONFLICT (member_id) DO UPDATE SET enrolled = excluded.enrolled, tier = excluded.tier,
+			tier_since = excluded.tier_since, birthday = excluded.birthday, time_zone = excluded.time_zone,
+			lifetime = excluded.lifetime, seq = excluded.seq, last_birthday_year = excluded.last_birthday_year,
+			skipped_orders = excluded.skipped_orders, create_time = excluded.create_time`, members},
+		{"buckets", "member_id, " + bucketCols,
+			`ON CONFLICT (member_id, bucket_id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed`, buckets},
+		{"orders", "member_id, order_id, currency, total_minor, earned, refunded, bucket_id",
+			`ON CONFLICT (member_id, order_id) DO UPDATE SET refunded = excluded.refunded`, orders},
+		{"action_counts", "member_id, key, count", `ON CONFLICT (member_id, key) DO UPDATE SET count = excluded.count`, counts},
+		{"entries", "member_id, " + entryCols, "", entries},
+	}
+	for _, w := range writes {
+		if err := l.writeRows(ctx, w.table, w.cols, w.suffix, w.rows); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -29,48 +66,6 @@ func (l *txLedger) exec(ctx context.Context, query string, args ...any) error {
 	}
 	_, err = st.ExecContext(ctx, args...)
 	return err
-}
-
-// saveAccount writes one account's changes: the member row, then its
-// buckets, orders, action counts and new entries.
-func (l *txLedger) saveAccount(ctx context.Context, a *loyalty.Account) error {
-	c := a.Changes()
-	id := c.Member.ID
-	if c.MemberChanged {
-		args := append(memberArgs(c.Member)[1:], id)
-		if err := l.exec(ctx, `UPDATE members SET enrolled = ?, tier = ?, tier_since = ?, birthday = ?, time_zone = ?,
-			lifetime = ?, seq = ?, last_birthday_year = ?, skipped_orders = ?, create_time = ? WHERE member_id = ?`, args...); err != nil {
-			return fmt.Errorf("store: save member %s: %w", id, err)
-		}
-	}
-	for _, b := range c.Buckets {
-		if err := l.exec(ctx, `INSERT INTO buckets (member_id, `+bucketCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (member_id, bucket_id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed`,
-			id, b.ID, b.Points, b.Remaining, unixNano(b.EarnedAt), unixNano(b.AvailableAt), unixNano(b.ExpiresAt),
-			b.OrderID, boolInt(b.Qualifying), b.Reversed); err != nil {
-			return fmt.Errorf("store: save bucket %d of %s: %w", b.ID, id, err)
-		}
-	}
-	for _, o := range c.Orders {
-		if err := l.exec(ctx, `INSERT INTO orders (member_id, order_id, currency, total_minor, earned, refunded, bucket_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id, order_id) DO UPDATE SET refunded = excluded.refunded`,
-			id, o.ID, o.Currency, o.TotalMinor, o.Earned, o.Refunded, o.Bucket); err != nil {
-			return fmt.Errorf("store: save order %s of %s: %w", o.ID, id, err)
-		}
-	}
-	for k, n := range c.Counts {
-		if err := l.exec(ctx, `INSERT INTO action_counts (member_id, key, count) VALUES (?, ?, ?)
-			ON CONFLICT (member_id, key) DO UPDATE SET count = excluded.count`, id, k, n); err != nil {
-			return fmt.Errorf("store: save action count of %s: %w", id, err)
-		}
-	}
-	for _, e := range c.Entries {
-		if err := l.exec(ctx, `INSERT INTO entries (member_id, `+entryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			append([]any{id}, entryArgs(e)...)...); err != nil {
-			return fmt.Errorf("store: save entry %d of %s: %w", e.Seq, id, err)
-		}
-	}
-	return nil
 }
 
 const entryCols = `seq, type, points, unrecovered, buckets, event_id, order_id, reward_redemption, operator, reason, action,
