@@ -16,9 +16,13 @@ func (s *Store) JobMembers(ctx context.Context, kind loyalty.JobKind, asOf time.
 	var args []any
 	switch kind {
 	case loyalty.JobExpire:
-		query = `SELECT DISTINCT member_id FROM buckets WHERE remaining > 0 AND expires_at > 0 AND expires_at <= ?
-			AND member_id > ? ORDER BY member_id LIMIT ?`
-		args = []any{unixNano(asOf), after, limit}
+		// Members in key order, each probed for a due bucket: linear in
+		// the members over the whole job, where ordering the due buckets
+		// by member would sort them all again for every page.
+		query = `SELECT member_id FROM members m WHERE member_id > ? AND EXISTS (SELECT 1 FROM buckets b
+			WHERE b.member_id = m.member_id AND b.remaining > 0 AND b.expires_at > 0 AND b.expires_at <= ?)
+			ORDER BY member_id LIMIT ?`
+		args = []any{after, unixNano(asOf), limit}
 	case loyalty.JobTiers:
 		query = `SELECT member_id FROM members WHERE enrolled = 1 AND member_id > ? ORDER BY member_id LIMIT ?`
 		args = []any{after, limit}
