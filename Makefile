@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-segmentation bench-segmentation-1m tidy clean
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-loyalty bench-segmentation bench-segmentation-1m tidy clean
 
 all: build
 
@@ -103,6 +103,7 @@ test: build
 RACE_PACKAGES := $(addprefix ./services/platform/,discovery election eventlog grpcclient idempotency sqlstore grpcserver stack) \
 	./services/profile/internal/store ./services/profile/app \
 	$(addprefix ./services/segmentation/internal/,consumer engine membership) ./services/segmentation/app \
+	$(addprefix ./services/loyalty/internal/,consumer store) ./services/loyalty/app \
 	./services/gateway/app
 race:
 	go test -race $(GO_TEST_FLAGS) -count=1 -timeout 12m $(RACE_PACKAGES)
@@ -125,6 +126,14 @@ bench:
 	go test -run '^$$' -bench BenchmarkGetCustomer -benchtime 2s -count $(BENCH_COUNT) ./services/gateway/app
 	go test -run '^$$' -bench BenchmarkImportOnlineRetail -benchtime 1x -count $(BENCH_COUNT) ./tools/internal/cli
 	$(MAKE) --no-print-directory bench-segmentation
+
+## bench-loyalty: the loyalty benchmarks: ledger catch-up and the expiry job at LOYALTY_BENCH_SIZE
+## events and members (default 1,000,000; long), RedeemPoints latency on PostgreSQL.
+LOYALTY_BENCH_SIZE ?= 1000000
+bench-loyalty:
+	TENURE_BENCH_EVENTS=$(LOYALTY_BENCH_SIZE) go test -run '^$$' -bench BenchmarkCatchUp -benchtime 1x -count 1 -timeout 60m ./services/loyalty/internal/consumer
+	TENURE_BENCH_MEMBERS=$(LOYALTY_BENCH_SIZE) go test -run '^$$' -bench BenchmarkExpireJob -benchtime 1x -count 1 -timeout 60m ./services/loyalty/internal/store
+	go test -run '^$$' -bench BenchmarkRedeemPoints -benchtime 3000x -count 1 ./services/loyalty/app
 
 ## bench-segmentation: the segmentation benchmarks at 100,000 customers (about 1.5 minutes).
 BENCH_DIR := $(CURDIR)/.build/bench
