@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -90,5 +92,53 @@ func TestLoyaltyCommands(t *testing.T) {
 	}
 	if code, _, stderr := run(t, false, append([]string{"loyalty", "show", "nobody"}, gw...)...); code != 1 || !strings.Contains(stderr, "not found") {
 		t.Errorf("unknown member: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestLoyaltyJSONRoutes checks the public JSON contract through the
+// gateway: a PATCH of the programme without updateMask changes the fields
+// sent, a redemption takes {"points","orderId","requestId"}, and bad input
+// and missing points come back with their codes and reasons.
+func TestLoyaltyJSONRoutes(t *testing.T) {
+	s := startFixtureStack(t)
+	do := func(method, path, body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, s.gateway+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := do(http.MethodPatch, "/v1/loyalty/programme", `{"pointsPerUnit":"2","pointValue":{"amountMinor":"5"}}`)
+	if code != http.StatusOK || !strings.Contains(body, `"version":"1"`) || !strings.Contains(body, `"pointsPerUnit":"2"`) ||
+		!strings.Contains(body, `"currencyCode":"GBP"`) || !strings.Contains(body, `"amountMinor":"5"`) {
+		t.Fatalf("PATCH programme = %d %s", code, body)
+	}
+	code, body = do(http.MethodPost, "/v1/members/70001:redeemPoints", `{"points":10,"orderId":"o-1","requestId":"r-1"}`)
+	if code != http.StatusOK || !strings.Contains(body, `"availablePoints":"8"`) || !strings.Contains(body, `"amountMinor":"50"`) {
+		t.Fatalf("redeem = %d %s", code, body)
+	}
+	for _, tt := range []struct{ path, body, want string }{
+		{"/v1/members/70001:redeemPoints", `{"points":9,"orderId":"o-2"}`, `"reason":"INSUFFICIENT_POINTS"`},
+		{"/v1/members/70001:redeemPoints", `{"points":-1,"orderId":"o-2"}`, `"field":"points"`},
+		{"/v1/members/70001:adjustPoints", `{"points":5,"operator":"ops"}`, `"field":"reason"`},
+	} {
+		code, body := do(http.MethodPost, tt.path, tt.body)
+		if code != http.StatusBadRequest || !strings.Contains(body, tt.want) {
+			t.Errorf("POST %s %s = %d %s, want 400 with %s", tt.path, tt.body, code, body, tt.want)
+		}
+	}
+	if code, body := do(http.MethodPost, "/v1/members?memberId=new-1", `{}`); code != http.StatusOK || !strings.Contains(body, `"tier":"member"`) {
+		t.Errorf("create member = %d %s", code, body)
+	}
+	if code, body := do(http.MethodPost, "/v1/loyalty:evaluateTiers", `{"asOfTime":"2012-01-01T00:00:00Z"}`); code != http.StatusOK ||
+		!strings.Contains(body, "OPERATION_STATE_SUCCEEDED") {
+		t.Errorf("evaluate tiers = %d %s", code, body)
 	}
 }
