@@ -135,15 +135,15 @@ func ledger(t *testing.T, db *sqlstore.DB) map[string][]loyalty.Entry {
 		if i == 3 {
 			id = "anon-c03"
 		}
-		m, es, err := svc.Export(ctx, id)
+		ex, err := svc.Export(ctx, id)
 		if errors.Is(err, loyalty.ErrMemberNotFound) {
 			continue
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[id] = es
-		if m.Lifetime == 0 && len(es) > 0 {
+		out[id] = ex.Entries
+		if ex.Member.Lifetime == 0 && len(ex.Entries) > 0 {
 			t.Fatalf("%s: entries without lifetime points", id)
 		}
 	}

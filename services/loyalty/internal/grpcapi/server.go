@@ -162,13 +162,16 @@ func (s *Server) ExportMember(ctx context.Context, req *loyaltyv1.ExportMemberRe
 	if err != nil {
 		return nil, err
 	}
-	v, es, err := s.svc.Export(ctx, id)
+	ex, err := s.svc.Export(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	out := &loyaltyv1.ExportMemberResponse{Member: fromMember(v)}
-	for _, e := range es {
+	out := &loyaltyv1.ExportMemberResponse{Member: fromMember(ex.Member)}
+	for _, e := range ex.Entries {
 		out.Entries = append(out.Entries, fromEntry(id, e))
+	}
+	for _, r := range ex.Redemptions {
+		out.RewardRedemptions = append(out.RewardRedemptions, fromRedemption(r))
 	}
 	return out, nil
 }

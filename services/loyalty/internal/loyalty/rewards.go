@@ -65,6 +65,9 @@ type RewardStore interface {
 	Reward(ctx context.Context, id string) (Reward, error)
 	// ListRewards returns up to limit rewards after id after, in id order.
 	ListRewards(ctx context.Context, after string, limit int) ([]Reward, error)
+	// MemberRedemptions returns every reward redemption of a member, oldest
+	// first.
+	MemberRedemptions(ctx context.Context, member string) ([]RewardRedemption, error)
 }
 
 // RewardLedger is the part of a ledger transaction that redeems rewards.

@@ -333,17 +333,25 @@ func (s *Service) Report(ctx context.Context) (Report, Programme, error) {
 	return r, p, err
 }
 
-// Export returns a member and its whole ledger, oldest first.
-func (s *Service) Export(ctx context.Context, id string) (MemberView, []Entry, error) {
+// Export is everything the service holds about a member.
+type Export struct {
+	Member MemberView
+	// Entries is the whole ledger, oldest first.
+	Entries     []Entry
+	Redemptions []RewardRedemption
+}
+
+// Export returns a member, its whole ledger and its reward redemptions.
+func (s *Service) Export(ctx context.Context, id string) (Export, error) {
 	v, err := s.GetMember(ctx, id)
 	if err != nil {
-		return MemberView{}, nil, err
+		return Export{}, err
 	}
 	var all []Entry
 	for before := int64(0); ; {
 		es, err := s.store.ListEntries(ctx, id, before, entrySizes.Max)
 		if err != nil {
-			return MemberView{}, nil, err
+			return Export{}, err
 		}
 		all = append(all, es...)
 		if len(es) < entrySizes.Max {
@@ -352,5 +360,6 @@ func (s *Service) Export(ctx context.Context, id string) (MemberView, []Entry, e
 		before = es[len(es)-1].Seq
 	}
 	slices.Reverse(all)
-	return v, all, nil
+	reds, err := s.store.MemberRedemptions(ctx, id)
+	return Export{Member: v, Entries: all, Redemptions: reds}, err
 }

@@ -118,3 +118,25 @@ func (l *txLedger) PutRedemption(ctx context.Context, r loyalty.RewardRedemption
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (member_id, seq) DO UPDATE SET state = excluded.state`,
 		r.MemberID, r.Seq, r.RewardID, r.Points, string(r.State), unixNano(r.CreateTime))
 }
+
+// MemberRedemptions implements loyalty.RewardStore.
+func (s *Store) MemberRedemptions(ctx context.Context, member string) ([]loyalty.RewardRedemption, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, reward_id, points, state, create_time FROM reward_redemptions
+		WHERE member_id = ? ORDER BY seq`), member)
+	if err != nil {
+		return nil, fmt.Errorf("store: redemptions of %s: %w", member, err)
+	}
+	defer rows.Close()
+	var out []loyalty.RewardRedemption
+	for rows.Next() {
+		r := loyalty.RewardRedemption{MemberID: member}
+		var state string
+		var created int64
+		if err := rows.Scan(&r.Seq, &r.RewardID, &r.Points, &state, &created); err != nil {
+			return nil, fmt.Errorf("store: redemptions of %s: %w", member, err)
+		}
+		r.State, r.CreateTime = loyalty.RedemptionState(state), timeOf(created)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -60,6 +60,11 @@ func testRewards(t *testing.T, a, _ loyalty.Store) {
 	wantErr(err, loyalty.ErrRedemptionClosed)
 	_, err = svc.CancelRedemption(ctx, "c1", reds[1].Seq)
 	wantErr(err, loyalty.ErrRedemptionNotFound)
+	ex := must(svc.Export(ctx, "c1"))(t)
+	if len(ex.Redemptions) != 2 || ex.Redemptions[0].State != loyalty.RedemptionCancelled ||
+		ex.Redemptions[1].State != loyalty.RedemptionFulfilled {
+		t.Fatalf("exported redemptions %+v", ex.Redemptions)
+	}
 	rs, next := must2(svc.ListRewards(ctx, 1, ""))(t)
 	if len(rs) != 1 || rs[0].ID != "lounge" || next == "" {
 		t.Fatalf("first page of rewards %+v, %q", rs, next)

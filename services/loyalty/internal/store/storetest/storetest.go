@@ -257,9 +257,9 @@ func testRekey(t *testing.T, a, _ loyalty.Store) {
 	if _, err := svc.GetMember(ctx, "c1"); !errors.Is(err, loyalty.ErrMemberNotFound) {
 		t.Fatalf("erased id still answers: %v", err)
 	}
-	m, es := must2(svc.Export(ctx, "anon-1"))(t)
-	if m.Available != 50 || len(es) != 1 || es[0].Points != 50 {
-		t.Fatalf("re-keyed member %+v, %+v", m, es)
+	ex := must(svc.Export(ctx, "anon-1"))(t)
+	if ex.Member.Available != 50 || len(ex.Entries) != 1 || ex.Entries[0].Points != 50 {
+		t.Fatalf("re-keyed member %+v", ex)
 	}
 }
 
