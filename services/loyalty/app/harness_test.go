@@ -31,10 +31,16 @@ type fixture struct {
 // on engine.
 func start(t *testing.T, engine string, clock func() time.Time) *fixture {
 	t.Helper()
+	return startWith(t, engine, clock, 0)
+}
+
+// startWith is start with a job schedule of the given interval.
+func startWith(t *testing.T, engine string, clock func() time.Time, interval time.Duration) *fixture {
+	t.Helper()
 	s := stacktest.Start(t, stacktest.Options{Engine: engine})
 	p := s.Add(profileapp.Component(nil))
 	l := s.Add(app.Component(func(c *app.Config, d *app.Deps) {
-		c.JobInterval = 0
+		c.JobInterval = interval
 		d.Clock = clock
 	}))
 	return &fixture{
