@@ -45,8 +45,8 @@ func (l *txLedger) Prefetch(ctx context.Context, ids []string, orders map[string
 }
 
 func (l *txLedger) prefetchMembers(ctx context.Context, part []any, found map[string]loyalty.Member) error {
-	rows, err := l.tx.QueryContext(ctx, l.s.q(`SELECT `+memberCols+` FROM members WHERE member_id IN `+inList(len(part))+
-		` ORDER BY member_id`+l.s.forUpdate()), part...)
+	rows, err := l.query(ctx, `SELECT `+memberCols+` FROM members WHERE member_id IN `+inList+
+		` ORDER BY member_id`+l.s.forUpdate(), part...)
 	if err != nil {
 		return fmt.Errorf("store: prefetch members: %w", err)
 	}
@@ -63,8 +63,8 @@ func (l *txLedger) prefetchMembers(ctx context.Context, part []any, found map[st
 
 func (l *txLedger) prefetchBuckets(ctx context.Context, part []any, out map[string][]*loyalty.Bucket) error {
 	args := append(part, unixNano(l.from))
-	rows, err := l.tx.QueryContext(ctx, l.s.q(`SELECT member_id, `+bucketCols+` FROM buckets WHERE member_id IN `+inList(len(part))+`
-		AND (remaining > 0 OR (qualifying = 1 AND earned_at > ?)) ORDER BY member_id, bucket_id`), args...)
+	rows, err := l.query(ctx, `SELECT member_id, `+bucketCols+` FROM buckets WHERE member_id IN `+inList+`
+		AND (remaining > 0 OR (qualifying = 1 AND earned_at > ?)) ORDER BY member_id, bucket_id`, args...)
 	if err != nil {
 		return fmt.Errorf("store: prefetch buckets: %w", err)
 	}
@@ -92,6 +92,9 @@ func (l *txLedger) prefetchOrders(ctx context.Context, members []string, orders 
 	}
 	for start := 0; start < len(pairs); start += 2 * batchRows {
 		part := pairs[start:min(start+2*batchRows, len(pairs))]
+		for len(part) < 2*batchRows { // padded, as inList is
+			part = append(part, part[len(part)-2], part[len(part)-1])
+		}
 		if err := l.readOrders(ctx, part); err != nil {
 			return err
 		}
@@ -99,11 +102,14 @@ func (l *txLedger) prefetchOrders(ctx context.Context, members []string, orders 
 	return nil
 }
 
-// readOrders reads the orders of (member, order) pairs given flat.
+// orderPairs is the VALUES list of batchRows (member, order) pairs.
+var orderPairs = strings.TrimSuffix(strings.Repeat("(?, ?),", batchRows), ",")
+
+// readOrders reads the orders of batchRows (member, order) pairs given
+// flat.
 func (l *txLedger) readOrders(ctx context.Context, pairs []any) error {
-	values := strings.TrimSuffix(strings.Repeat("(?, ?),", len(pairs)/2), ",")
-	rows, err := l.tx.QueryContext(ctx, l.s.q(`SELECT member_id, order_id, currency, total_minor, earned, refunded, bucket_id
-		FROM orders WHERE (member_id, order_id) IN (VALUES `+values+`)`), pairs...)
+	rows, err := l.query(ctx, `SELECT member_id, order_id, currency, total_minor, earned, refunded, bucket_id
+		FROM orders WHERE (member_id, order_id) IN (VALUES `+orderPairs+`)`, pairs...)
 	if err != nil {
 		return fmt.Errorf("store: prefetch orders: %w", err)
 	}
