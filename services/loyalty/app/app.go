@@ -76,7 +76,7 @@ func (a *App) build(rt *bootstrap.Runtime) error {
 			return err
 		}
 		a.consumer, err = eventlog.New(eventlog.Config{Client: profilev1.NewProfileServiceClient(conn),
-			Handler: consumer.New(a.svc, a.store), Logger: a.logger})
+			Handler: consumer.New(a.svc, a.store), PageSize: consumer.PageSize, Logger: a.logger})
 		if err != nil {
 			return err
 		}

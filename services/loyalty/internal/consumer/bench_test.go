@@ -13,7 +13,6 @@ import (
 	"github.com/tenurehq/tenure/services/loyalty/internal/consumer"
 	"github.com/tenurehq/tenure/services/loyalty/internal/loyalty"
 	"github.com/tenurehq/tenure/services/loyalty/internal/store"
-	"github.com/tenurehq/tenure/services/platform/eventlog"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -48,9 +47,9 @@ func benchLog(n int) []*profilev1.StreamEventsResponse {
 }
 
 // BenchmarkCatchUp applies a log of TENURE_BENCH_EVENTS events (default
-// 100,000) to a fresh database in pages of the platform consumer's size,
-// through the consumer's handler, and reports events per second. The gRPC
-// stream from profile is not part of it.
+// 100,000) to a fresh database in pages of the size the service asks the
+// platform's consumer for, through the consumer's handler, and reports
+// events per second. The gRPC stream from profile is not part of it.
 func BenchmarkCatchUp(b *testing.B) {
 	n, _ := strconv.Atoi(cmp.Or(os.Getenv("TENURE_BENCH_EVENTS"), "100000"))
 	log := benchLog(n)
@@ -77,8 +76,8 @@ func BenchmarkCatchUp(b *testing.B) {
 				h := consumer.New(svc, st)
 				b.StartTimer()
 				start := time.Now()
-				for i := 0; i < len(log); i += eventlog.DefaultPageSize {
-					if err := h.Apply(ctx, log[i:min(i+eventlog.DefaultPageSize, len(log))]); err != nil {
+				for i := 0; i < len(log); i += consumer.PageSize {
+					if err := h.Apply(ctx, log[i:min(i+consumer.PageSize, len(log))]); err != nil {
 						b.Fatal(err)
 					}
 				}

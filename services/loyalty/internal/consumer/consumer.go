@@ -11,6 +11,12 @@ import (
 	"github.com/tenurehq/tenure/services/loyalty/internal/loyalty"
 )
 
+// PageSize is the most events the service applies in one transaction
+// (eventlog.Config.PageSize). Catching up, each page touches rows of
+// hundreds of members all over the tables; larger pages write each table
+// page once for more events.
+const PageSize = 5000
+
 // Ledger applies pages of events (the domain's Service) and reads the
 // cursor (the store).
 type Ledger interface {
