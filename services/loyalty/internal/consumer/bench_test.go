@@ -53,36 +53,28 @@ func benchLog(n int) []*profilev1.StreamEventsResponse {
 func BenchmarkCatchUp(b *testing.B) {
 	n, _ := strconv.Atoi(cmp.Or(os.Getenv("TENURE_BENCH_EVENTS"), "100000"))
 	log := benchLog(n)
-	for _, engine := range []string{"sqlite", "postgres"} {
-		b.Run(engine, func(b *testing.B) {
-			for b.Loop() {
-				b.StopTimer()
-				var db *sqlstore.DB
-				if engine == "sqlite" {
-					db = sqlstoretest.SQLite(b)
-				} else {
-					db = sqlstoretest.Postgres(b)
-				}
-				st := store.New(db)
-				if err := st.Migrate(ctx); err != nil {
-					b.Fatal(err)
-				}
-				p := loyalty.DefaultProgramme()
-				p.SharePoints, p.ShareDailyLimit = 5, 3
-				svc := loyalty.NewService(st, func() time.Time { return t0 })
-				if _, err := svc.UpdateProgramme(ctx, p, nil, 0); err != nil {
-					b.Fatal(err)
-				}
-				h := consumer.New(svc, st)
-				b.StartTimer()
-				start := time.Now()
-				for i := 0; i < len(log); i += consumer.PageSize {
-					if err := h.Apply(ctx, log[i:min(i+consumer.PageSize, len(log))]); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(len(log))/time.Since(start).Seconds(), "events/s")
+	sqlstoretest.BenchEngines(b, func(b *testing.B, open func() *sqlstore.DB) {
+		for b.Loop() {
+			b.StopTimer()
+			st := store.New(open())
+			if err := st.Migrate(ctx); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+			p := loyalty.DefaultProgramme()
+			p.SharePoints, p.ShareDailyLimit = 5, 3
+			svc := loyalty.NewService(st, func() time.Time { return t0 })
+			if _, err := svc.UpdateProgramme(ctx, p, nil, 0); err != nil {
+				b.Fatal(err)
+			}
+			h := consumer.New(svc, st)
+			b.StartTimer()
+			start := time.Now()
+			for i := 0; i < len(log); i += consumer.PageSize {
+				if err := h.Apply(ctx, log[i:min(i+consumer.PageSize, len(log))]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(log))/time.Since(start).Seconds(), "events/s")
+		}
+	})
 }

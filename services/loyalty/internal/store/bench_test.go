@@ -51,30 +51,22 @@ func seedMembers(b *testing.B, s *Store, n int, asOf time.Time) {
 func BenchmarkExpireJob(b *testing.B) {
 	n, _ := strconv.Atoi(cmp.Or(os.Getenv("TENURE_BENCH_MEMBERS"), "100000"))
 	asOf := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	for _, engine := range []string{"sqlite", "postgres"} {
-		b.Run(engine, func(b *testing.B) {
-			for b.Loop() {
-				b.StopTimer()
-				var db *sqlstore.DB
-				if engine == "sqlite" {
-					db = sqlstoretest.SQLite(b)
-				} else {
-					db = sqlstoretest.Postgres(b)
-				}
-				s := New(db)
-				if err := s.Migrate(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				seedMembers(b, s, n, asOf)
-				svc := loyalty.NewService(s, func() time.Time { return asOf })
-				b.StartTimer()
-				start := time.Now()
-				op, err := svc.RunJob(context.Background(), loyalty.JobExpire, asOf, false)
-				if err != nil || op.State != loyalty.OpSucceeded || op.MembersChanged != int64(n) || op.Points != int64(50*n) {
-					b.Fatalf("expire = %+v, %v", op, err)
-				}
-				b.ReportMetric(time.Since(start).Seconds(), "s/job")
+	sqlstoretest.BenchEngines(b, func(b *testing.B, open func() *sqlstore.DB) {
+		for b.Loop() {
+			b.StopTimer()
+			s := New(open())
+			if err := s.Migrate(context.Background()); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+			seedMembers(b, s, n, asOf)
+			svc := loyalty.NewService(s, func() time.Time { return asOf })
+			b.StartTimer()
+			start := time.Now()
+			op, err := svc.RunJob(context.Background(), loyalty.JobExpire, asOf, false)
+			if err != nil || op.State != loyalty.OpSucceeded || op.MembersChanged != int64(n) || op.Points != int64(50*n) {
+				b.Fatalf("expire = %+v, %v", op, err)
+			}
+			b.ReportMetric(time.Since(start).Seconds(), "s/job")
+		}
+	})
 }
