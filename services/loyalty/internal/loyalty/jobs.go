@@ -7,7 +7,7 @@ import (
 )
 
 // jobBatch is how many members one job transaction changes.
-const jobBatch = 500
+const jobBatch = 5000
 
 // RunJob runs a job as of asOf (now when zero) to the end and returns its
 // operation. A job already run for the same kind and as-of time is not

@@ -44,9 +44,8 @@ CREATE TABLE buckets (
     reversed     BIGINT NOT NULL,
     PRIMARY KEY (member_id, bucket_id)
 );
-CREATE INDEX buckets_live ON buckets (member_id) WHERE remaining > 0;
-CREATE INDEX buckets_due ON buckets (expires_at, member_id) WHERE remaining > 0 AND expires_at > 0;
-CREATE INDEX buckets_qualifying ON buckets (member_id, earned_at) WHERE qualifying = 1;
+-- No secondary index: buckets are read by member (the key's prefix), and
+-- every index would be written again each time a bucket's points change.
 
 CREATE TABLE entries (
     member_id         TEXT COLLATE "C" NOT NULL,
@@ -54,7 +53,7 @@ CREATE TABLE entries (
     type              TEXT NOT NULL,
     points            BIGINT NOT NULL,
     unrecovered       BIGINT NOT NULL,
-    buckets           TEXT NOT NULL, -- JSON [[bucket, points], ...]
+    buckets           TEXT NOT NULL, -- "bucket:points bucket:points …"
     event_id          TEXT NOT NULL,
     order_id          TEXT NOT NULL,
     reward_redemption TEXT NOT NULL,
