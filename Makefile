@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-import bench-segmentation bench-segmentation-1m tidy clean static-build image chart-check cluster
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-import bench-loyalty bench-segmentation bench-segmentation-1m tidy clean static-build image chart-check cluster
 
 all: build
 
@@ -107,6 +107,7 @@ test: build
 RACE_PACKAGES := $(addprefix ./services/platform/,discovery election eventlog grpcclient idempotency sqlstore grpcserver stack) \
 	./services/profile/internal/store ./services/profile/app \
 	$(addprefix ./services/segmentation/internal/,consumer engine membership) ./services/segmentation/app \
+	$(addprefix ./services/loyalty/internal/,consumer store) ./services/loyalty/app \
 	./services/feedback/internal/store ./services/feedback/app \
 	./services/gateway/app
 race:
@@ -188,6 +189,14 @@ bench-import:
 	go build -o $(BIN)/tenured ./tools/cmd/tenured
 	go build -o $(BIN)/tenurectl ./tools/cmd/tenurectl
 	go run ./tools/cmd/tenure-bench import --file "$$TENURE_ONLINE_RETAIL_FILE" --bin $(BIN) --runs $(BENCH_COUNT)
+
+## bench-loyalty: the loyalty benchmarks: ledger catch-up and the expiry job at LOYALTY_BENCH_SIZE
+## events and members (default 1,000,000; long), RedeemPoints latency on PostgreSQL.
+LOYALTY_BENCH_SIZE ?= 1000000
+bench-loyalty:
+	TENURE_BENCH_EVENTS=$(LOYALTY_BENCH_SIZE) go test -run '^$$' -bench BenchmarkCatchUp -benchtime 1x -count 1 -timeout 60m ./services/loyalty/internal/consumer
+	TENURE_BENCH_MEMBERS=$(LOYALTY_BENCH_SIZE) go test -run '^$$' -bench BenchmarkExpireJob -benchtime 1x -count 1 -timeout 60m ./services/loyalty/internal/store
+	go test -run '^$$' -bench BenchmarkRedeemPoints -benchtime 3000x -count 1 ./services/loyalty/app
 
 ## bench-segmentation: the segmentation benchmarks at 100,000 customers (about 1.5 minutes).
 BENCH_DIR := $(CURDIR)/.build/bench

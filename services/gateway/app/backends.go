@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
+	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 
@@ -32,6 +33,9 @@ func backends() []backend {
 		}},
 		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return segmentationv1.RegisterSegmentationServiceHandlerClient(ctx, mux, segmentationv1.NewSegmentationServiceClient(conn))
+		}},
+		{"loyalty", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+			return loyaltyv1.RegisterLoyaltyServiceHandlerClient(ctx, mux, loyaltyv1.NewLoyaltyServiceClient(conn))
 		}},
 		{"feedback", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return feedbackv1.RegisterFeedbackServiceHandlerClient(ctx, mux, feedbackv1.NewFeedbackServiceClient(conn))

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
+	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
@@ -364,6 +365,12 @@ func (f *fakeProfile) GetCustomer(ctx context.Context, req *profilev1.GetCustome
 	return &profilev1.GetCustomerResponse{Customer: &profilev1.Customer{Name: req.GetName()}}, nil
 }
 
+// fakeLoyalty is a stand-in loyalty backend: every method is
+// unimplemented.
+type fakeLoyalty struct {
+	loyaltyv1.UnimplementedLoyaltyServiceServer
+}
+
 // fakeSegmentation is a stand-in segmentation backend that only answers
 // readiness: every method is unimplemented.
 type fakeSegmentation struct {
@@ -371,9 +378,9 @@ type fakeSegmentation struct {
 }
 
 // TestBackendRegistration checks readiness against discovery — the gateway
-// is ready only when every backend (profile, segmentation, feedback) has an
-// endpoint — and that callers cannot inject gRPC metadata, with fake
-// backends that come and go.
+// is ready only when every backend (profile, segmentation, loyalty and
+// feedback) has an endpoint — and that callers cannot inject gRPC metadata,
+// with fake backends that come and go.
 func TestBackendRegistration(t *testing.T) {
 	cli := etcdtest.Client(t, etcdtest.Start(t))
 	s := startStack(t, stackOptions{noBackends: true, etcd: cli})
@@ -385,13 +392,14 @@ func TestBackendRegistration(t *testing.T) {
 			t.Errorf("healthz = %d, want 200 regardless of backends", code)
 		}
 	}
-	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation", "feedback")
+	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation", "loyalty", "feedback")
 
 	// One gRPC server plays every backend; each registers separately.
 	fake := &fakeProfile{}
 	srv := grpc.NewServer()
 	profilev1.RegisterProfileServiceServer(srv, fake)
 	segmentationv1.RegisterSegmentationServiceServer(srv, fakeSegmentation{})
+	loyaltyv1.RegisterLoyaltyServiceServer(srv, fakeLoyalty{})
 	feedbackv1.RegisterFeedbackServiceServer(srv, feedbackv1.UnimplementedFeedbackServiceServer{})
 	lis := listen(t)
 	go func() { _ = srv.Serve(lis) }()
@@ -400,9 +408,13 @@ func TestBackendRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readyz(t, http.StatusServiceUnavailable, "segmentation", "feedback")
+	readyz(t, http.StatusServiceUnavailable, "segmentation", "loyalty", "feedback")
 	segReg, err := discovery.Register(context.Background(), cli, "segmentation", lis.Addr().String())
 	if err != nil {
+		t.Fatal(err)
+	}
+	readyz(t, http.StatusServiceUnavailable, "loyalty", "feedback")
+	if _, err := discovery.Register(context.Background(), cli, "loyalty", lis.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
 	readyz(t, http.StatusServiceUnavailable, "feedback")

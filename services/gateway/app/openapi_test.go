@@ -4,6 +4,8 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"sigs.k8s.io/yaml"
 )
 
 // httpRule is one HTTP binding of an RPC: the primary google.api.http rule
@@ -26,10 +29,14 @@ type httpRule struct {
 	template string // e.g. /v1/{name=customers/*}:addTags
 }
 
-// operationID is the id the document must give the binding: the RPC's name,
-// then 2, 3, … for its additional bindings.
-func (r httpRule) operationID() string {
+// operationID is the id the document must give the binding: the RPC's name
+// (or the operation_id proto/openapi.yaml gives it, in renamed), then 2, 3,
+// … for its additional bindings.
+func (r httpRule) operationID(renamed map[protoreflect.FullName]string) string {
 	id := string(r.method.Name())
+	if own, ok := renamed[r.method]; ok {
+		id = own
+	}
 	if r.binding > 0 {
 		id += strconv.Itoa(r.binding + 1)
 	}
@@ -97,6 +104,36 @@ func tenureHTTPRules(t *testing.T) []httpRule {
 	return rules
 }
 
+// renamedOperations reads the operation ids proto/openapi.yaml gives
+// methods whose name is another service's method's too, by method.
+func renamedOperations(t *testing.T) map[protoreflect.FullName]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "proto", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		OpenAPIOptions struct {
+			Method []struct {
+				Method string `json:"method"`
+				Option struct {
+					OperationID string `json:"operation_id"`
+				} `json:"option"`
+			} `json:"method"`
+		} `json:"openapiOptions"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("proto/openapi.yaml: %v", err)
+	}
+	renamed := map[protoreflect.FullName]string{}
+	for _, m := range cfg.OpenAPIOptions.Method {
+		if m.Option.OperationID != "" {
+			renamed[protoreflect.FullName(m.Method)] = m.Option.OperationID
+		}
+	}
+	return renamed
+}
+
 func bindingPattern(r *annotations.HttpRule) (verb, template string) {
 	switch p := r.GetPattern().(type) {
 	case *annotations.HttpRule_Get:
@@ -160,6 +197,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 
 	missing := false
+	renamed := renamedOperations(t)
 	for _, r := range tenureHTTPRules(t) {
 		d, ok := ops[r.verb+" "+r.route()]
 		if !ok {
@@ -169,8 +207,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			continue
 		}
 		delete(ops, r.verb+" "+r.route())
-		if d.op.OperationID != r.operationID() {
-			t.Errorf("%s %s: operationId %q, want %q", r.verb, d.path, d.op.OperationID, r.operationID())
+		if want := r.operationID(renamed); d.op.OperationID != want {
+			t.Errorf("%s %s: operationId %q, want %q", r.verb, d.path, d.op.OperationID, want)
 		}
 		checkPathParameters(t, r.verb+" "+d.path, d.op)
 	}

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
+	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
@@ -54,11 +55,12 @@ func TestEtcdOutage(t *testing.T) {
 	fake := grpc.NewServer()
 	profilev1.RegisterProfileServiceServer(fake, &fakeProfile{})
 	segmentationv1.RegisterSegmentationServiceServer(fake, fakeSegmentation{})
+	loyaltyv1.RegisterLoyaltyServiceServer(fake, fakeLoyalty{})
 	feedbackv1.RegisterFeedbackServiceServer(fake, feedbackv1.UnimplementedFeedbackServiceServer{})
 	lis := listen(t)
 	go func() { _ = fake.Serve(lis) }()
 	t.Cleanup(fake.Stop)
-	for _, svc := range []string{"profile", "segmentation", "feedback"} {
+	for _, svc := range []string{"profile", "segmentation", "loyalty", "feedback"} {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		reg, err := discovery.Register(ctx, admin, svc, lis.Addr().String())
 		cancel()
@@ -90,7 +92,7 @@ func TestEtcdOutage(t *testing.T) {
 	// ready, and its calls end by their deadline.
 	down := etcdtest.NewProxy(t, "")
 	fresh := startStack(t, stackOptions{noBackends: true, etcd: down.Client(t), backendTimeout: 2 * time.Second})
-	waitReady(t, fresh, http.StatusServiceUnavailable, "profile", "segmentation", "feedback")
+	waitReady(t, fresh, http.StatusServiceUnavailable, "profile", "segmentation", "loyalty", "feedback")
 	for _, h := range []http.Header{nil, {"Grpc-Timeout": {"500m"}}} {
 		t.Run(fmt.Sprintf("fresh gateway, Grpc-Timeout %q", h.Get("Grpc-Timeout")), func(t *testing.T) {
 			code, b := fresh.do(t, http.MethodGet, "/v1/customers/c1", nil, h)

@@ -12,15 +12,16 @@ import (
 
 	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 	"github.com/tenurehq/tenure/services/gateway/app"
+	loyaltyapp "github.com/tenurehq/tenure/services/loyalty/app"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
-// stack is an embedded etcd, optionally the real profile, segmentation and
-// feedback services, and the gateway, all in this process and talking over real
-// sockets (started by stacktest).
+// stack is an embedded etcd, optionally the real profile, segmentation,
+// loyalty and feedback services, and the gateway, all in this process and
+// talking over real sockets (started by stacktest).
 type stack struct {
 	etcd             *clientv3.Client
 	gateway          string // base URL
@@ -28,11 +29,12 @@ type stack struct {
 	segmentationAddr string
 	feedbackAddr     string
 	segmentation     *segmentationapp.App // nil with noBackends
+	loyalty          *loyaltyapp.App      // nil with noBackends
 	http             *http.Client
 }
 
 type stackOptions struct {
-	noBackends     bool // no profile, segmentation or feedback service
+	noBackends     bool // no profile, segmentation, loyalty or feedback service
 	maxBodyBytes   int64
 	backendTimeout time.Duration            // zero: the default
 	tracer         *sdktrace.TracerProvider // nil: no tracing
@@ -60,6 +62,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		s.profileAddr = st.Add(profileapp.Component(nil)).Addr()
 		seg := st.Add(segmentationapp.Component(nil))
 		s.segmentationAddr, s.segmentation = seg.Addr(), seg.Runner.(*segmentationapp.App)
+		s.loyalty = st.Add(loyaltyapp.Component(func(c *loyaltyapp.Config, _ *loyaltyapp.Deps) { c.JobInterval = 0 })).Runner.(*loyaltyapp.App)
 		s.feedbackAddr = st.Add(feedbackapp.Component(func(c *feedbackapp.Config, _ *feedbackapp.Deps) { c.EscalationInterval = 0 })).Addr()
 	}
 	gw := st.Add(app.Component(func(c *app.Config, _ *app.Deps) {

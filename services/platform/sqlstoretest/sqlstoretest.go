@@ -137,3 +137,12 @@ func EnginesDSN(t *testing.T, fn func(t *testing.T, db *sqlstore.DB, dsn string)
 	t.Run("sqlite", func(t *testing.T) { db, dsn := SQLiteDSN(t); fn(t, db, dsn) })
 	t.Run("postgres", func(t *testing.T) { db, dsn := PostgresDSN(t); fn(t, db, dsn) })
 }
+
+// BenchEngines runs fn as the sub-benchmarks "sqlite" and "postgres"; open
+// returns a fresh database of that engine, for a benchmark that needs a new
+// one per iteration.
+func BenchEngines(b *testing.B, fn func(b *testing.B, open func() *sqlstore.DB)) {
+	b.Helper()
+	b.Run("sqlite", func(b *testing.B) { fn(b, func() *sqlstore.DB { return SQLite(b) }) })
+	b.Run("postgres", func(b *testing.B) { fn(b, func() *sqlstore.DB { return Postgres(b) }) })
+}

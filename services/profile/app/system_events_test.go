@@ -184,3 +184,52 @@ func TestSystemEventsRejected(t *testing.T) {
 		wantErr(t, err, codes.NotFound, "CUSTOMER_NOT_FOUND", "")
 	})
 }
+
+// TestCustomerUpdatedCarriesBirthdayAndTimeZone checks that the log gives
+// consumers (loyalty's birthday points and check-in days) the customer's
+// birthday and time zone after each change, and that erasure removes them.
+func TestCustomerUpdatedCarriesBirthdayAndTimeZone(t *testing.T) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		cli := serve(t, dsn)
+		name := "customers/b-1"
+		if _, err := cli.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "b-1",
+			Customer: &profilev1.Customer{Birthday: "1990-02-28", TimeZone: "Europe/London"}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*profilev1.Customer{
+			{Name: name, Birthday: "1992-02-29"},
+			{Name: name, TimeZone: "Asia/Tokyo"},
+		} {
+			path := "birthday"
+			if c.GetTimeZone() != "" {
+				path = "time_zone"
+			}
+			if _, err := cli.UpdateCustomer(ctx, &profilev1.UpdateCustomerRequest{Customer: c,
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{path}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := [][2]string{{"1990-02-28", "Europe/London"}, {"1992-02-29", "Europe/London"}, {"1992-02-29", "Asia/Tokyo"}}
+		for i, msg := range readLog(ctx, t, cli, false, len(want)) {
+			u := msg.GetEvent().GetCustomerUpdated()
+			if got := [2]string{u.GetBirthday(), u.GetTimeZone()}; got != want[i] {
+				t.Errorf("event %d: birthday, time zone = %v, want %v", i, got, want[i])
+			}
+		}
+		er, err := cli.EraseCustomer(ctx, &profilev1.EraseCustomerRequest{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		anon, err := cli.ExportCustomer(ctx, &profilev1.ExportCustomerRequest{Name: "customers/" + er.GetAnonymousId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range anon.GetEvents() {
+			if u := e.GetCustomerUpdated(); u.GetBirthday() != "" || u.GetTimeZone() != "" {
+				t.Errorf("erased event %s still carries %q, %q", e.GetEventId(), u.GetBirthday(), u.GetTimeZone())
+			}
+		}
+	})
+}

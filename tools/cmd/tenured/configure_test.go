@@ -7,12 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
+	loyaltyapp "github.com/tenurehq/tenure/services/loyalty/app"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/stack"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
-
-	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 )
 
 func TestConfigureKeepsOwnDSN(t *testing.T) {
@@ -46,9 +46,11 @@ func serviceConfigs() map[string]*bootstrap.Config {
 	p.RegisterFlags(flag.NewFlagSet("profile", flag.ContinueOnError))
 	var s segmentationapp.Config
 	s.RegisterFlags(flag.NewFlagSet("segmentation", flag.ContinueOnError))
+	var l loyaltyapp.Config
+	l.RegisterFlags(flag.NewFlagSet("loyalty", flag.ContinueOnError))
 	var f feedbackapp.Config
 	f.RegisterFlags(flag.NewFlagSet("feedback", flag.ContinueOnError))
-	return map[string]*bootstrap.Config{"profile": &p.Config, "segmentation": &s.Config, "feedback": &f.Config}
+	return map[string]*bootstrap.Config{"profile": &p.Config, "segmentation": &s.Config, "loyalty": &l.Config, "feedback": &f.Config}
 }
 
 // TestServiceAddrs checks where tenured puts each service's gRPC server:
@@ -84,7 +86,9 @@ func TestServiceAddrs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := listen(cfg), map[string]string{"profile": "127.0.0.1:9101", "segmentation": "127.0.0.1:9102", "feedback": "127.0.0.1:9105"}; !maps.Equal(got, want) {
+	if got, want := listen(cfg), map[string]string{
+		"profile": "127.0.0.1:9101", "segmentation": "127.0.0.1:9102", "loyalty": "127.0.0.1:9103", "feedback": "127.0.0.1:9105",
+	}; !maps.Equal(got, want) {
 		t.Errorf("defaults = %v, want %v", got, want)
 	}
 

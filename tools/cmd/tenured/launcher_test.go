@@ -59,6 +59,7 @@ func exercise(t *testing.T, base string) {
 		{http.MethodPost, "/v1/customers?customerId=" + id, `{"fullName":"Ada"}`, http.StatusOK},
 		{http.MethodGet, "/v1/customers/" + id, "", http.StatusOK},
 		{http.MethodGet, "/v1/segmentation/settings", "", http.StatusOK},
+		{http.MethodGet, "/v1/loyalty/programme", "", http.StatusOK},
 	}
 	for _, r := range requests {
 		var body io.Reader
@@ -155,13 +156,15 @@ func checkServing(t *testing.T, name, addr string) {
 func checkStopped(t *testing.T, out, dir string) {
 	t.Helper()
 	gw := strings.Index(out, "msg=stopped service=gateway")
+	ly := strings.Index(out, "msg=stopped service=loyalty\n")
 	sg := strings.Index(out, "msg=stopped service=segmentation\n")
 	pr := strings.Index(out, "msg=stopped service=profile\n")
 	et := strings.Index(out, "msg=\"etcd stopped\"")
-	if gw < 0 || sg < 0 || pr < 0 || et < 0 || gw > sg || sg > pr || pr > et {
-		t.Errorf("stop order: gateway %d, segmentation %d, profile %d, etcd %d; want gateway < segmentation < profile < etcd\n%s", gw, sg, pr, et, out)
+	if gw < 0 || ly < 0 || sg < 0 || pr < 0 || et < 0 || gw > ly || ly > sg || sg > pr || pr > et {
+		t.Errorf("stop order: gateway %d, loyalty %d, segmentation %d, profile %d, etcd %d; want gateway < loyalty < segmentation < profile < etcd\n%s",
+			gw, ly, sg, pr, et, out)
 	}
-	for _, f := range []string{"profile.db", "segmentation.db", "etcd"} {
+	for _, f := range []string{"profile.db", "segmentation.db", "loyalty.db", "etcd"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("data: %v", err)
 		}

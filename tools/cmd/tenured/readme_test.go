@@ -52,8 +52,8 @@ func shBlocks(t *testing.T, heading string) []string {
 func walkThroughBlocks(t *testing.T) []string {
 	t.Helper()
 	blocks := shBlocks(t, "A walk through the JSON API")
-	if len(blocks) < 3 {
-		t.Fatalf("the walk-through has %d sh blocks, want the JSON API, segments and tenurectl ones", len(blocks))
+	if len(blocks) < 4 {
+		t.Fatalf("the walk-through has %d sh blocks, want the JSON API, segments, loyalty and tenurectl ones", len(blocks))
 	}
 	return blocks
 }
@@ -143,10 +143,13 @@ func TestREADMEWalkThrough(t *testing.T) {
 			wantAll(t, "segments block", out, `"done":true`, `"state":"OPERATION_STATE_SUCCEEDED"`,
 				`"name":"customers/c-1001/scores"`, `"lifecycleStage":"new"`, `"segments":["engaged"]`,
 				`"lifecycleStages":[`, `"customerIds":["c-1001"]`)
+		case 3: // loyalty: programme, member, ledger, redemption, expiry, report
+			wantAll(t, "loyalty block", out, `"expiryMonths":"12"`, `"name":"members/c-1001"`, `"availablePoints":"12"`,
+				`"type":"ENTRY_TYPE_EARN"`, `"type":"ENTRY_TYPE_REVERSE"`, `"availablePoints":"2"`)
 		}
 	}
-	if curlBlocks != 2 {
-		t.Errorf("the walk-through has %d curl blocks; this test knows what 2 should show", curlBlocks)
+	if curlBlocks != 3 {
+		t.Errorf("the walk-through has %d curl blocks; this test knows what 3 should show", curlBlocks)
 	}
 	// The gRPC section reads what the walk-through wrote.
 	checkREADMEGrpc(t, p.out.String())

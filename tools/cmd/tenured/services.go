@@ -3,6 +3,7 @@ package main
 import (
 	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
+	loyaltyapp "github.com/tenurehq/tenure/services/loyalty/app"
 	"github.com/tenurehq/tenure/services/platform/stack"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
@@ -18,7 +19,8 @@ func services() []stack.Component {
 	return []stack.Component{
 		profileapp.Component(nil),
 		segmentationapp.Component(nil), // after profile: it consumes profile's event stream
-		feedbackapp.Component(nil),     // after profile and segmentation: it calls both
+		loyaltyapp.Component(nil),      // likewise
+		feedbackapp.Component(nil),     // after profile, segmentation and loyalty: it calls them
 	}
 }
 

@@ -15,8 +15,8 @@ import (
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 )
 
-// parseWithID parses args holding one positional argument (what names it:
-// "a customer id"), before or after the flags.
+// parseWithID parses args holding one positional argument, what (a
+// customer id, a job name), before or after the flags.
 func parseWithID(fs *flag.FlagSet, args []string, what string) (string, error) {
 	var id string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {

@@ -84,6 +84,7 @@ func TestImportThroughGateway(t *testing.T) {
 	s := stacktest.Start(t, stacktest.Options{})
 	startProfile(t, s)
 	startSegmentation(t, s) // the gateway is ready only with every backend
+	startLoyalty(t, s)
 	startFeedback(t, s)
 	base := startGateway(t, s)
 

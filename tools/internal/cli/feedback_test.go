@@ -19,6 +19,7 @@ func TestFeedbackCommands(t *testing.T) {
 	s := stacktest.Start(t, stacktest.Options{})
 	startProfile(t, s)
 	startSegmentation(t, s)
+	startLoyalty(t, s) // the gateway is ready only with every backend
 	addr := startFeedback(t, s)
 	base := startGateway(t, s)
 	conn, err := dial(addr)

@@ -44,13 +44,13 @@ type retailInvoice struct {
 	net      int64     // pence: line totals rounded half up, negative for "C"
 }
 
-// independentRFM reads the Online Retail file and applies docs/concepts.md's
-// RFM rules. Conventions, matching what tools/internal/retailimport sends
-// (read, not called): rows without a customer are skipped; an invoice's time
-// is its earliest row's, UK local time; a line is worth quantity × unit
-// price rounded to whole pence half away from zero (a cancellation's lines
-// count negative); F counts invoices not starting with "C".
-func independentRFM(t *testing.T, path string) (map[string]*expectedRFM, int64) {
+// readRetailInvoices reads the Online Retail file into its invoices, by
+// InvoiceNo, and the file's net in pence. Conventions, matching what
+// tools/internal/retailimport sends (read, not called): rows without a
+// customer are skipped; an invoice's time is its earliest row's, UK local
+// time; a line is worth quantity × unit price rounded to whole pence half
+// away from zero (a cancellation's lines count negative).
+func readRetailInvoices(t *testing.T, path string) (map[string]*retailInvoice, int64) {
 	t.Helper()
 	london, err := time.LoadLocation("Europe/London")
 	if err != nil {
@@ -118,6 +118,15 @@ func independentRFM(t *testing.T, path string) (map[string]*expectedRFM, int64) 
 		fileNet += pence
 	}
 
+	return invoices, fileNet
+}
+
+// independentRFM reads the Online Retail file (readRetailInvoices) and
+// applies docs/concepts.md's RFM rules; F counts invoices not starting with
+// "C".
+func independentRFM(t *testing.T, path string) (map[string]*expectedRFM, int64) {
+	t.Helper()
+	invoices, fileNet := readRetailInvoices(t, path)
 	out := map[string]*expectedRFM{}
 	for no, inv := range invoices {
 		e := out[inv.customer]

@@ -40,9 +40,11 @@ func logHead(tb testing.TB, profileAddr string) int64 {
 	return resp.GetHeadSequence()
 }
 
-// waitConsumed blocks until segmentation has applied profile's log up to
-// seq.
-func waitConsumed(tb testing.TB, a *segmentationapp.App, seq int64, limit time.Duration) {
+// waitConsumed blocks until a consumer of profile's log (segmentation,
+// loyalty) has applied it up to seq.
+func waitConsumed(tb testing.TB, a interface {
+	Cursor(context.Context) (int64, error)
+}, seq int64, limit time.Duration) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
@@ -51,7 +53,7 @@ func waitConsumed(tb testing.TB, a *segmentationapp.App, seq int64, limit time.D
 	for {
 		c, err := a.Cursor(ctx)
 		if err != nil {
-			tb.Fatalf("segmentation cursor: %v", err)
+			tb.Fatalf("cursor: %v", err)
 		}
 		if c >= seq {
 			return
@@ -59,12 +61,12 @@ func waitConsumed(tb testing.TB, a *segmentationapp.App, seq int64, limit time.D
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			tb.Fatalf("segmentation applied up to %d after %s, want %d", c, limit, seq)
+			tb.Fatalf("the log is applied up to %d after %s, want %d", c, limit, seq)
 		}
 	}
 }
 
-// fixtureStack is profile, segmentation and the gateway with the fixture
+// fixtureStack is profile, segmentation, loyalty and the gateway with the fixture
 // imported and consumed.
 type fixtureStack struct {
 	gateway, profileAddr, segAddr string
@@ -75,10 +77,12 @@ func startFixtureStack(t *testing.T) fixtureStack {
 	s := stacktest.Start(t, stacktest.Options{})
 	paddr := startProfile(t, s)
 	seg := startSegmentation(t, s)
+	loy := startLoyalty(t, s)
 	startFeedback(t, s)
 	base := startGateway(t, s)
 	importJSON(t, "--file", fixture, "--grpc", paddr)
 	waitConsumed(t, seg, logHead(t, paddr), 20*time.Second)
+	waitConsumed(t, loy, logHead(t, paddr), 20*time.Second)
 	return fixtureStack{gateway: base, profileAddr: paddr, segAddr: seg.Addr()}
 }
 

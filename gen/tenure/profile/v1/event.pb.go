@@ -997,7 +997,13 @@ func (x *CustomerErased) GetAnonymousId() string {
 type CustomerUpdated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The customer's tags after the change, sorted.
-	Tags          []string `protobuf:"bytes,1,rep,name=tags,proto3" json:"tags,omitempty"`
+	Tags []string `protobuf:"bytes,1,rep,name=tags,proto3" json:"tags,omitempty"`
+	// The customer's birthday after the change, "YYYY-MM-DD"; empty when
+	// unknown.
+	Birthday string `protobuf:"bytes,2,opt,name=birthday,proto3" json:"birthday,omitempty"`
+	// The customer's IANA time zone after the change, e.g. "Europe/London";
+	// empty when unknown.
+	TimeZone      string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1037,6 +1043,20 @@ func (x *CustomerUpdated) GetTags() []string {
 		return x.Tags
 	}
 	return nil
+}
+
+func (x *CustomerUpdated) GetBirthday() string {
+	if x != nil {
+		return x.Birthday
+	}
+	return ""
+}
+
+func (x *CustomerUpdated) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
 }
 
 // CustomerDeleted tells consumers of the log that a customer without
@@ -1152,9 +1172,11 @@ const file_tenure_profile_v1_event_proto_rawDesc = "" +
 	"\achannel\x18\x02 \x01(\tR\achannel\x12\x16\n" +
 	"\x06action\x18\x03 \x01(\tR\x06action\"3\n" +
 	"\x0eCustomerErased\x12!\n" +
-	"\fanonymous_id\x18\x01 \x01(\tR\vanonymousId\"%\n" +
+	"\fanonymous_id\x18\x01 \x01(\tR\vanonymousId\"^\n" +
 	"\x0fCustomerUpdated\x12\x12\n" +
-	"\x04tags\x18\x01 \x03(\tR\x04tags\"\x11\n" +
+	"\x04tags\x18\x01 \x03(\tR\x04tags\x12\x1a\n" +
+	"\bbirthday\x18\x02 \x01(\tR\bbirthday\x12\x1b\n" +
+	"\ttime_zone\x18\x03 \x01(\tR\btimeZone\"\x11\n" +
 	"\x0fCustomerDeletedB<Z:github.com/tenurehq/tenure/gen/tenure/profile/v1;profilev1b\x06proto3"
 
 var (

@@ -206,7 +206,8 @@ func toEvent(e *profilev1.Event) (profile.Event, *profile.ValidationError) {
 	case *profilev1.Event_CustomerErased:
 		out.Payload = profile.CustomerErased{AnonymousID: p.CustomerErased.GetAnonymousId()}
 	case *profilev1.Event_CustomerUpdated:
-		out.Payload = profile.CustomerUpdated{Tags: p.CustomerUpdated.GetTags()}
+		out.Payload = profile.CustomerUpdated{Tags: p.CustomerUpdated.GetTags(),
+			Birthday: p.CustomerUpdated.GetBirthday(), TimeZone: p.CustomerUpdated.GetTimeZone()}
 	case *profilev1.Event_CustomerDeleted:
 		out.Payload = profile.CustomerDeleted{}
 	}
@@ -276,7 +277,8 @@ func fromEvent(e profile.Event) *profilev1.Event {
 	case profile.CustomerErased:
 		out.Payload = &profilev1.Event_CustomerErased{CustomerErased: &profilev1.CustomerErased{AnonymousId: p.AnonymousID}}
 	case profile.CustomerUpdated:
-		out.Payload = &profilev1.Event_CustomerUpdated{CustomerUpdated: &profilev1.CustomerUpdated{Tags: p.Tags}}
+		out.Payload = &profilev1.Event_CustomerUpdated{CustomerUpdated: &profilev1.CustomerUpdated{Tags: p.Tags,
+			Birthday: p.Birthday, TimeZone: p.TimeZone}}
 	case profile.CustomerDeleted:
 		out.Payload = &profilev1.Event_CustomerDeleted{CustomerDeleted: &profilev1.CustomerDeleted{}}
 	}

@@ -144,6 +144,10 @@ type CustomerErased struct {
 type CustomerUpdated struct {
 	// Tags after the change, sorted.
 	Tags []string
+	// Birthday (YYYY-MM-DD) and IANA time zone after the change; empty
+	// when unknown.
+	Birthday string
+	TimeZone string
 }
 
 // CustomerDeleted marks that a customer without activity was deleted.

@@ -241,7 +241,7 @@ func (r *changeRecorder) updated(before, after Customer) (Event, bool) {
 		return Event{}, false
 	}
 	r.wrote = true
-	return r.event(after, CustomerUpdated{Tags: slices.Clone(after.Tags)}), true
+	return r.event(after, CustomerUpdated{Tags: slices.Clone(after.Tags), Birthday: after.Birthday, TimeZone: after.TimeZone}), true
 }
 
 // deleted records a deletion.

@@ -184,7 +184,9 @@ type (
 		AnonymousID string `json:"anonymous_id,omitempty"`
 	}
 	customerUpdatedJSON struct {
-		Tags []string `json:"tags,omitempty"`
+		Tags     []string `json:"tags,omitempty"`
+		Birthday string   `json:"birthday,omitempty"`
+		TimeZone string   `json:"time_zone,omitempty"`
 	}
 	customerDeletedJSON struct{}
 )

@@ -64,6 +64,8 @@ func TestPayloadEncoding(t *testing.T) {
 		{profile.MessageEngaged{MessageID: "m", Channel: "email", Action: "opened"}, `{"message_id":"m","channel":"email","action":"opened"}`},
 		{profile.CustomerErased{AnonymousID: "anon-1"}, `{"anonymous_id":"anon-1"}`},
 		{profile.CustomerUpdated{Tags: []string{"a", "b"}}, `{"tags":["a","b"]}`},
+		{profile.CustomerUpdated{Tags: []string{"a"}, Birthday: "1992-02-29", TimeZone: "Europe/London"},
+			`{"tags":["a"],"birthday":"1992-02-29","time_zone":"Europe/London"}`},
 		{profile.CustomerUpdated{}, `{}`},
 		{profile.CustomerDeleted{}, `{}`},
 	}

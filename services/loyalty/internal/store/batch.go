@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// batchRows is the most rows one multi-row statement writes or one IN
+// list names: far under SQLite's 32,766 and PostgreSQL's 65,535 parameters
+// at the widest row (entries, 17 columns).
+const batchRows = 500
+
+// writeSizes are the row counts of the multi-row statements writeRows
+// uses, largest first: any count splits into a few of them, and each
+// table's statements are prepared once per size (SQLite parses a statement
+// of thousands of parameters slowly).
+var writeSizes = []int{batchRows, 100, 20, 5, 1}
+
+// writeRows writes rows into table's columns cols in multi-row statements,
+// ending each with suffix (an ON CONFLICT clause or nothing).
+func (l *txLedger) writeRows(ctx context.Context, table, cols, suffix string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := writeSizes[slices.IndexFunc(writeSizes, func(size int) bool { return size <= len(rows) })]
+		one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(rows[0])), ",") + ")"
+		args := make([]any, 0, n*len(rows[0]))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		query := `INSERT INTO ` + table + ` (` + cols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(one+",", n), ",") + " " + suffix
+		st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(query))
+		if err != nil {
+			return fmt.Errorf("store: write %s: %w", table, err)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("store: write %s: %w", table, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// inList is "(?, ?, …)" for batchRows values: every IN list has that
+// length, padded by repeating its last value, so one prepared statement
+// serves every batch.
+var inList = "(" + strings.TrimSuffix(strings.Repeat("?,", batchRows), ",") + ")"
+
+// chunks calls fn with ids in slices of batchRows, the last padded by
+// repeating its last id.
+func chunks(ids []string, fn func(part []any) error) error {
+	for start := 0; start < len(ids); start += batchRows {
+		part := ids[start:min(start+batchRows, len(ids))]
+		args := make([]any, batchRows)
+		for i := range args {
+			args[i] = part[min(i, len(part)-1)]
+		}
+		if err := fn(args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// query runs a query through a statement prepared once on the
+// transaction's connection.
+func (l *txLedger) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
