@@ -130,17 +130,13 @@ func (s *Store) readBuckets(ctx context.Context, q queryer, query string, args .
 	return out, rows.Err()
 }
 
-// scanBucket reads bucketCols, after the member id into member when it
-// is given.
-func scanBucket(row interface{ Scan(...any) error }, member ...*string) (*loyalty.Bucket, error) {
+// scanBucket reads bucketCols, after the columns prefix scans into.
+func scanBucket(row interface{ Scan(...any) error }, prefix ...any) (*loyalty.Bucket, error) {
 	var b loyalty.Bucket
 	var earned, avail, expires int64
 	var qualifying int
 	dest := []any{&b.ID, &b.Points, &b.Remaining, &earned, &avail, &expires, &b.OrderID, &qualifying, &b.Reversed}
-	if len(member) > 0 {
-		dest = append([]any{member[0]}, dest...)
-	}
-	err := row.Scan(dest...)
+	err := row.Scan(append(prefix, dest...)...)
 	b.EarnedAt, b.AvailableAt, b.ExpiresAt, b.Qualifying = timeOf(earned), timeOf(avail), timeOf(expires), qualifying == 1
 	return &b, err
 }
