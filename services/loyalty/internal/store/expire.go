@@ -24,8 +24,9 @@ var bColumns = "b." + strings.ReplaceAll(bucketCols, ", ", ", b.")
 // so the job reads and writes each table page once.
 func (s *Store) ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*loyalty.Account) error) (string, error) {
 	var last string
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		l := s.newLedger(tx, time.Time{})
+		l.conn = conn
 		accounts, err := l.dueAccounts(ctx, asOf, after, limit)
 		if err != nil || len(accounts) == 0 {
 			last = ""
