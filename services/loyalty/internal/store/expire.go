@@ -66,8 +66,8 @@ func (l *txLedger) dueAccounts(ctx context.Context, asOf time.Time, after string
 	}
 	rows, err = l.query(ctx, `SELECT m.member_id, m.enrolled, m.seq, `+bColumns+` FROM members m
 		JOIN buckets b ON b.member_id = m.member_id
-		WHERE m.member_id >= ? AND m.member_id <= ? AND m.enrolled = 1 AND `+dueBucket+`
-		ORDER BY m.member_id, b.bucket_id`, first, last, unixNano(asOf))
+		WHERE b.member_id >= ? AND b.member_id <= ? AND m.enrolled = 1 AND `+dueBucket+`
+		ORDER BY b.member_id, b.bucket_id` /* the buckets' key order: no sort */, first, last, unixNano(asOf))
 	if err != nil {
 		return nil, fmt.Errorf("store: read buckets to expire: %w", err)
 	}
@@ -92,7 +92,7 @@ func (l *txLedger) dueAccounts(ctx context.Context, asOf time.Time, after string
 
 // saveExpired writes the accounts' expire entries, adds one to their
 // members' entry numbers and empties the due buckets of their range: the
-// buckets the entries took all from, which it checks.
+// members and buckets the entries are for, which it checks by counting.
 func (l *txLedger) saveExpired(ctx context.Context, accounts []*loyalty.Account, asOf time.Time) error {
 	var entries [][]any
 	var members []string
@@ -113,25 +113,36 @@ func (l *txLedger) saveExpired(ctx context.Context, accounts []*loyalty.Account,
 	if len(members) == 0 {
 		return nil
 	}
-	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`UPDATE buckets AS b SET remaining = 0 WHERE b.member_id >= ? AND b.member_id <= ?
-		AND b.member_id IN (SELECT member_id FROM members WHERE member_id >= ? AND member_id <= ? AND enrolled = 1)
-		AND `+dueBucket))
-	if err != nil {
-		return fmt.Errorf("store: expire buckets: %w", err)
-	}
 	first, last := accounts[0].Member.ID, accounts[len(accounts)-1].Member.ID
-	res, err := st.ExecContext(ctx, first, last, first, last, unixNano(asOf))
-	if err != nil {
-		return fmt.Errorf("store: expire buckets: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != changes {
-		return fmt.Errorf("store: expiry emptied %d buckets, the entries took from %d (%v)", n, changes, err)
-	}
-	err = chunks(members, func(part []any) error {
-		return l.exec(ctx, `UPDATE members SET seq = seq + 1 WHERE member_id IN `+inList, part...)
-	})
+	// The members first: which of them have due buckets is what the
+	// buckets' update changes.
+	err := l.execCount(ctx, int64(len(members)), `UPDATE members SET seq = seq + 1 WHERE member_id >= ? AND member_id <= ?
+		AND enrolled = 1 AND EXISTS (SELECT 1 FROM buckets b WHERE b.member_id = members.member_id AND `+dueBucket+`)`,
+		first, last, unixNano(asOf))
 	if err != nil {
 		return fmt.Errorf("store: expire: number entries: %w", err)
 	}
+	err = l.execCount(ctx, changes, `UPDATE buckets AS b SET remaining = 0 WHERE b.member_id >= ? AND b.member_id <= ?
+		AND b.member_id IN (SELECT member_id FROM members WHERE member_id >= ? AND member_id <= ? AND enrolled = 1)
+		AND `+dueBucket, first, last, first, last, unixNano(asOf))
+	if err != nil {
+		return fmt.Errorf("store: expire buckets: %w", err)
+	}
 	return l.writeRows(ctx, "entries", "member_id, "+entryCols, "", entries)
+}
+
+// execCount runs a statement that must change want rows.
+func (l *txLedger) execCount(ctx context.Context, want int64, query string, args ...any) error {
+	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(query))
+	if err != nil {
+		return err
+	}
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != want {
+		return fmt.Errorf("changed %d rows, the entries are for %d (%v)", n, want, err)
+	}
+	return nil
 }
