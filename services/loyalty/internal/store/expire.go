@@ -67,7 +67,7 @@ func (l *txLedger) dueAccounts(ctx context.Context, asOf time.Time, after string
 	rows, err = l.query(ctx, `SELECT m.member_id, m.enrolled, m.seq, `+bColumns+` FROM members m
 		JOIN buckets b ON b.member_id = m.member_id
 		WHERE b.member_id >= ? AND b.member_id <= ? AND m.enrolled = 1 AND `+dueBucket+`
-		ORDER BY b.member_id, b.bucket_id` /* the buckets' key order: no sort */, first, last, unixNano(asOf))
+		ORDER BY b.member_id, b.bucket_id`, /* the buckets' key order: no sort */ first, last, unixNano(asOf))
 	if err != nil {
 		return nil, fmt.Errorf("store: read buckets to expire: %w", err)
 	}
