@@ -44,6 +44,9 @@ func (s *Service) RunJob(ctx context.Context, kind JobKind, asOf time.Time, sche
 // transaction, counting what changed into op.
 func (s *Service) runJob(ctx context.Context, op *Operation, p Programme) error {
 	ap := Applier{P: p}
+	if op.Kind == JobExpire {
+		return s.runExpire(ctx, op, ap)
+	}
 	for after := ""; ; {
 		ids, err := s.store.JobMembers(ctx, op.Kind, op.AsOf, after, jobBatch)
 		if err != nil || len(ids) == 0 {
@@ -75,6 +78,34 @@ func (s *Service) runJob(ctx context.Context, op *Operation, p Programme) error 
 		op.MembersChanged += changed
 		op.Points += points
 		after = ids[len(ids)-1]
+	}
+}
+
+// runExpire expires the due buckets of every member, a batch per
+// transaction: the store selects the members with due buckets and loads
+// just those, so that it can save the batch with a few set-based
+// statements.
+func (s *Service) runExpire(ctx context.Context, op *Operation, ap Applier) error {
+	for after := ""; ; {
+		var changed, points int64
+		last, err := s.store.ExpireBatch(ctx, op.AsOf, after, jobBatch, func(accounts []*Account) error {
+			changed, points = 0, 0
+			for _, a := range accounts {
+				if !a.Member.Enrolled {
+					continue
+				}
+				if n, ok := jobStep(ap, a, JobExpire, op.AsOf); ok {
+					changed, points = changed+1, points+n
+				}
+			}
+			return nil
+		})
+		if err != nil || last == "" {
+			return err
+		}
+		op.MembersChanged += changed
+		op.Points += points
+		after = last
 	}
 }
 

@@ -78,6 +78,14 @@ type JobStore interface {
 	// JobMembers returns up to limit ids after after, in id order, of the
 	// members the job may change at asOf (a superset is fine).
 	JobMembers(ctx context.Context, kind JobKind, asOf time.Time, after string, limit int) ([]string, error)
+	// ExpireBatch runs fn, in one transaction, on the accounts of up to
+	// limit enrolled members after after, in id order, that have buckets
+	// with points left expiring at or before asOf; each account holds just
+	// those buckets. It saves what fn changed, which must be at most one
+	// expire entry per account taking all of them, and returns the last
+	// member's id, "" when no member is left. A retried transaction calls
+	// fn again with fresh accounts.
+	ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*Account) error) (string, error)
 	// StartOperation stores op unless one of the same kind and as-of time
 	// exists; then it returns that one and false.
 	StartOperation(ctx context.Context, op Operation) (Operation, bool, error)

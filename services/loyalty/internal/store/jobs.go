@@ -10,19 +10,12 @@ import (
 	"github.com/tenurehq/tenure/services/loyalty/internal/loyalty"
 )
 
-// JobMembers implements loyalty.JobStore.
+// JobMembers implements loyalty.JobStore for the jobs other than expiry,
+// which ExpireBatch runs.
 func (s *Store) JobMembers(ctx context.Context, kind loyalty.JobKind, asOf time.Time, after string, limit int) ([]string, error) {
 	var query string
 	var args []any
 	switch kind {
-	case loyalty.JobExpire:
-		// Members in key order, each probed for a due bucket: linear in
-		// the members over the whole job, where ordering the due buckets
-		// by member would sort them all again for every page.
-		query = `SELECT member_id FROM members m WHERE member_id > ? AND EXISTS (SELECT 1 FROM buckets b
-			WHERE b.member_id = m.member_id AND b.remaining > 0 AND b.expires_at > 0 AND b.expires_at <= ?)
-			ORDER BY member_id LIMIT ?`
-		args = []any{after, unixNano(asOf), limit}
 	case loyalty.JobTiers:
 		query = `SELECT member_id FROM members WHERE enrolled = 1 AND member_id > ? ORDER BY member_id LIMIT ?`
 		args = []any{after, limit}

@@ -15,8 +15,11 @@ import (
 // their member row locked, keeps them for the transaction and saves their
 // changes before the commit.
 type txLedger struct {
-	s        *Store
-	tx       *sql.Tx
+	s  *Store
+	tx *sql.Tx
+	// conn is the transaction's connection, for COPY on PostgreSQL; nil
+	// where few rows are written.
+	conn     *sql.Conn
 	from     time.Time
 	accounts map[string]*loyalty.Account
 	touched  []*loyalty.Account
@@ -41,7 +44,7 @@ func (s *Store) InLedger(ctx context.Context, from time.Time, fn func(ctx contex
 
 // ApplyPage implements loyalty.LedgerStore.
 func (s *Store) ApplyPage(ctx context.Context, to int64, from time.Time, fn func(ctx context.Context, l loyalty.Ledger, cursor int64) error) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.db.InConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		var cur int64
 		if err := tx.QueryRowContext(ctx, `SELECT sequence FROM stream_cursor WHERE id = 1`+s.forUpdate()).Scan(&cur); err != nil {
 			return fmt.Errorf("store: read cursor: %w", err)
@@ -50,6 +53,7 @@ func (s *Store) ApplyPage(ctx context.Context, to int64, from time.Time, fn func
 			return nil // applied already, by this replica or another
 		}
 		l := s.newLedger(tx, from)
+		l.conn = conn
 		if err := fn(ctx, l, cur); err != nil {
 			return err
 		}
@@ -130,17 +134,13 @@ func (s *Store) readBuckets(ctx context.Context, q queryer, query string, args .
 	return out, rows.Err()
 }
 
-// scanBucket reads bucketCols, after the member id into member when it
-// is given.
-func scanBucket(row interface{ Scan(...any) error }, member ...*string) (*loyalty.Bucket, error) {
+// scanBucket reads bucketCols, after the columns prefix scans into.
+func scanBucket(row interface{ Scan(...any) error }, prefix ...any) (*loyalty.Bucket, error) {
 	var b loyalty.Bucket
 	var earned, avail, expires int64
 	var qualifying int
 	dest := []any{&b.ID, &b.Points, &b.Remaining, &earned, &avail, &expires, &b.OrderID, &qualifying, &b.Reversed}
-	if len(member) > 0 {
-		dest = append([]any{member[0]}, dest...)
-	}
-	err := row.Scan(dest...)
+	err := row.Scan(append(prefix, dest...)...)
 	b.EarnedAt, b.AvailableAt, b.ExpiresAt, b.Qualifying = timeOf(earned), timeOf(avail), timeOf(expires), qualifying == 1
 	return &b, err
 }

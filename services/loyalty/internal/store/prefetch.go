@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tenurehq/tenure/services/loyalty/internal/loyalty"
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
 )
 
 // Prefetch implements loyalty.Ledger: the members of ids not loaded yet
@@ -106,10 +107,24 @@ func (l *txLedger) prefetchOrders(ctx context.Context, members []string, orders 
 var orderPairs = strings.TrimSuffix(strings.Repeat("(?, ?),", batchRows), ",")
 
 // readOrders reads the orders of batchRows (member, order) pairs given
-// flat.
+// flat. PostgreSQL joins a VALUES list by hashing it against the whole
+// table, slower as the table grows; the pairs as two arrays, unnested, are
+// joined by the primary key instead.
 func (l *txLedger) readOrders(ctx context.Context, pairs []any) error {
-	rows, err := l.query(ctx, `SELECT member_id, order_id, currency, total_minor, earned, refunded, bucket_id
-		FROM orders WHERE (member_id, order_id) IN (VALUES `+orderPairs+`)`, pairs...)
+	query := `SELECT member_id, order_id, currency, total_minor, earned, refunded, bucket_id
+		FROM orders WHERE (member_id, order_id) IN (VALUES ` + orderPairs + `)`
+	args := pairs
+	if l.s.db.Dialect == sqlstore.Postgres {
+		members, orders := make([]string, len(pairs)/2), make([]string, len(pairs)/2)
+		for i := range members {
+			members[i], orders[i] = pairs[2*i].(string), pairs[2*i+1].(string)
+		}
+		query = `SELECT o.member_id, o.order_id, o.currency, o.total_minor, o.earned, o.refunded, o.bucket_id
+			FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS v(member_id, order_id)
+			JOIN orders o ON o.member_id = v.member_id AND o.order_id = v.order_id`
+		args = []any{members, orders}
+	}
+	rows, err := l.query(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("store: prefetch orders: %w", err)
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 			tt.fn(t, a, b)
 		})
 	}
+	t.Run("ExpireMatchesPerMember", func(t *testing.T) { testExpireMatchesPerMember(t, open) })
 }
 
 var (
