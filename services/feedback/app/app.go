@@ -1,5 +1,5 @@
 // Package app assembles the feedback service: storage, the domain with its
-// clients of profile and segmentation, the gRPC API, the escalation
+// clients of profile, segmentation and loyalty, the gRPC API, the escalation
 // schedule on the elected replica, the consumer of profile's log (for
 // erasures) and the server lifecycle. cmd/feedback
 // and the tenured launcher run it.
@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/feedback/internal/clients"
@@ -93,10 +94,7 @@ func build(cfg Config, rt *bootstrap.Runtime) (*App, error) {
 	st := store.New(rt.DB)
 	opts := []feedback.Option{feedback.WithClock(rt.Clock), feedback.WithLogger(rt.Logger),
 		feedback.WithMeter(rt.Telemetry.Meter("github.com/tenurehq/tenure/services/feedback/internal/feedback")),
-		feedback.WithNotifier(clients.Webhooks{Sender: &webhook.Sender{Secret: []byte(cfg.WebhookSecret)}}),
-		// No loyalty service exists yet: promoters are not rewarded and
-		// their responses say REWARD_STATE_UNAVAILABLE (feedback.NoRewards).
-		feedback.WithRewards(feedback.NoRewards{})}
+		feedback.WithNotifier(clients.Webhooks{Sender: &webhook.Sender{Secret: []byte(cfg.WebhookSecret)}})}
 	var consumer *eventlog.Consumer
 	if rt.Etcd != nil {
 		more, profile, err := remoteOptions(cfg, rt)
@@ -108,7 +106,9 @@ func build(cfg Config, rt *bootstrap.Runtime) (*App, error) {
 			return nil, err
 		}
 	} else {
-		rt.Logger.Warn("feedback: no etcd, so no profile or segmentation to call")
+		// Promoters are not rewarded: their answers say
+		// REWARD_STATE_UNAVAILABLE (feedback.NoRewards, the default).
+		rt.Logger.Warn("feedback: no etcd, so no profile, segmentation or loyalty to call")
 	}
 	svc := feedback.NewService(st, compiler, opts...)
 	srv, err := rt.NewServer(grpcapi.ErrorTable(rt.Logger))
@@ -119,8 +119,8 @@ func build(cfg Config, rt *bootstrap.Runtime) (*App, error) {
 	return &App{cfg: cfg, logger: rt.Logger, etcd: rt.Etcd, srv: srv, svc: svc, consumer: consumer}, nil
 }
 
-// remoteOptions dials profile and segmentation through discovery and
-// takes the cluster-wide escalation lock; it returns the profile client
+// remoteOptions dials profile, segmentation and loyalty through discovery
+// and takes the cluster-wide escalation lock; it returns the profile client
 // for the event consumer too.
 func remoteOptions(cfg Config, rt *bootstrap.Runtime) ([]feedback.Option, profilev1.ProfileServiceClient, error) {
 	profileConn, err := rt.Dial(cfg.ProfileService)
@@ -131,14 +131,21 @@ func remoteOptions(cfg Config, rt *bootstrap.Runtime) ([]feedback.Option, profil
 	if err != nil {
 		return nil, nil, err
 	}
+	loyaltyConn, err := rt.Dial(cfg.LoyaltyService)
+	if err != nil {
+		return nil, nil, err
+	}
 	locker, err := election.NewLocker(rt.Etcd, lockName)
 	if err != nil {
 		return nil, nil, err
 	}
 	profile := profilev1.NewProfileServiceClient(profileConn)
+	loyalty := clients.Loyalty{Client: loyaltyv1.NewLoyaltyServiceClient(loyaltyConn),
+		Reachable: func() bool { return len(rt.Discovery.Endpoints(cfg.LoyaltyService)) > 0 }}
 	return []feedback.Option{
 		feedback.WithContacts(clients.Profile{Client: profile}),
-		feedback.WithCustomers(clients.Customers{Segmentation: segmentationv1.NewSegmentationServiceClient(segConn)}),
+		feedback.WithCustomers(clients.Customers{Segmentation: segmentationv1.NewSegmentationServiceClient(segConn), Loyalty: loyalty}),
+		feedback.WithRewards(loyalty),
 		feedback.WithLocker(lockerOf{locker}),
 	}, profile, nil
 }

@@ -12,8 +12,8 @@ import (
 // has without flags (defaults and TENURE_FEEDBACK_* variables), takes
 // the stack's listen address, database, log level, logger, telemetry, etcd
 // client and clock, then lets configure, if not nil, adjust both. It finds
-// the profile and segmentation services through the stack's discovery, so
-// add it after them.
+// the profile, segmentation and loyalty services through the stack's
+// discovery, so add it after them.
 func Component(configure func(*Config, *Deps)) stack.Component {
 	return stack.Component{Name: ServiceName, Start: func(ctx context.Context, env stack.Env) (stack.Runner, func(), error) {
 		var cfg Config

@@ -17,9 +17,11 @@ type Config struct {
 	// EscalationInterval is how often the elected replica sweeps for due
 	// escalation steps; 0 disables the schedule.
 	EscalationInterval time.Duration
-	// ProfileService and SegmentationService are discovery names.
+	// ProfileService, SegmentationService and LoyaltyService are discovery
+	// names.
 	ProfileService      string
 	SegmentationService string
+	LoyaltyService      string
 	// WebhookSecret signs escalation webhooks.
 	WebhookSecret string
 }
@@ -38,6 +40,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		env.Help("discovery name of the profile service", "PROFILE_SERVICE"))
 	fs.StringVar(&c.SegmentationService, "segmentation-service", env.String("SEGMENTATION_SERVICE", "segmentation"),
 		env.Help("discovery name of the segmentation service", "SEGMENTATION_SERVICE"))
+	fs.StringVar(&c.LoyaltyService, "loyalty-service", env.String("LOYALTY_SERVICE", "loyalty"),
+		env.Help("discovery name of the loyalty service (promoters' points, loyalty tiers)", "LOYALTY_SERVICE"))
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", env.String("WEBHOOK_SECRET", ""),
 		env.Help("secret that signs escalation webhooks (HMAC-SHA256)", "WEBHOOK_SECRET"))
 }
@@ -48,8 +52,8 @@ func (c Config) Validate() error {
 	if c.EscalationInterval < 0 {
 		errs = append(errs, fmt.Errorf("escalation interval must not be negative, got %s", c.EscalationInterval))
 	}
-	if c.ProfileService == "" || c.SegmentationService == "" {
-		errs = append(errs, errors.New("profile and segmentation service names are required"))
+	if c.ProfileService == "" || c.SegmentationService == "" || c.LoyaltyService == "" {
+		errs = append(errs, errors.New("profile, segmentation and loyalty service names are required"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("feedback: config: %w", err)

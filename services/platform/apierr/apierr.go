@@ -213,6 +213,21 @@ func reasonOf(r Rule) string {
 	return CodeReason(r.Code)
 }
 
+// ReasonOf returns the ErrorInfo reason of an error a gRPC call returned,
+// as a client sees it; "" when err carries none.
+func ReasonOf(err error) string {
+	st, ok := status.FromError(err)
+	if !ok {
+		return ""
+	}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}
+
 // CodeReason is the ErrorInfo reason used for an error that has no more
 // specific one: the code's name in upper snake case, such as
 // "FAILED_PRECONDITION".

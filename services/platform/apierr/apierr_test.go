@@ -235,6 +235,28 @@ func TestStatusNil(t *testing.T) {
 	}
 }
 
+// TestReasonOf reads the reason back from what a client receives: the
+// status error of a mapped error, wrapped or not; nothing from other errors.
+func TestReasonOf(t *testing.T) {
+	tbl := newTable(nil)
+	mapped := tbl.Status(context.Background(), fmt.Errorf("get: %w", errCustomerNotFound)).Err()
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{mapped, "CUSTOMER_NOT_FOUND"},
+		{fmt.Errorf("clients: %w", mapped), "CUSTOMER_NOT_FOUND"},
+		{tbl.Status(context.Background(), errEventConflict).Err(), "ABORTED"},
+		{status.Error(codes.Unavailable, "no replica"), ""},
+		{errDatabaseDown, ""},
+		{nil, ""},
+	} {
+		if got := apierr.ReasonOf(c.err); got != c.want {
+			t.Errorf("ReasonOf(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}
+
 func TestFirstRuleWins(t *testing.T) {
 	errSpecific := fmt.Errorf("profile: invalid email: %w", apierr.ErrInvalidArgument)
 	tbl := &apierr.Table{Domain: "d", Rules: []apierr.Rule{{Err: errSpecific, Code: codes.InvalidArgument, Reason: "INVALID_EMAIL"}}}

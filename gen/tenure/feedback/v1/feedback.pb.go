@@ -647,6 +647,9 @@ const (
 	RewardState_REWARD_STATE_ALREADY_GRANTED RewardState = 3
 	// No loyalty service is available: nothing was granted.
 	RewardState_REWARD_STATE_UNAVAILABLE RewardState = 4
+	// The customer is not a member of the loyalty programme (members join
+	// explicitly, or the customer has no activity yet): nothing was granted.
+	RewardState_REWARD_STATE_NOT_MEMBER RewardState = 5
 )
 
 // Enum value maps for RewardState.
@@ -657,6 +660,7 @@ var (
 		2: "REWARD_STATE_GRANTED",
 		3: "REWARD_STATE_ALREADY_GRANTED",
 		4: "REWARD_STATE_UNAVAILABLE",
+		5: "REWARD_STATE_NOT_MEMBER",
 	}
 	RewardState_value = map[string]int32{
 		"REWARD_STATE_UNSPECIFIED":     0,
@@ -664,6 +668,7 @@ var (
 		"REWARD_STATE_GRANTED":         2,
 		"REWARD_STATE_ALREADY_GRANTED": 3,
 		"REWARD_STATE_UNAVAILABLE":     4,
+		"REWARD_STATE_NOT_MEMBER":      5,
 	}
 )
 
@@ -4923,13 +4928,14 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\x1aSURVEY_TRIGGER_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18SURVEY_TRIGGER_ON_DEMAND\x10\x01\x12\"\n" +
 	"\x1eSURVEY_TRIGGER_ORDER_DELIVERED\x10\x02\x12 \n" +
-	"\x1cSURVEY_TRIGGER_TICKET_SOLVED\x10\x03*\x9c\x01\n" +
+	"\x1cSURVEY_TRIGGER_TICKET_SOLVED\x10\x03*\xb9\x01\n" +
 	"\vRewardState\x12\x1c\n" +
 	"\x18REWARD_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11REWARD_STATE_NONE\x10\x01\x12\x18\n" +
 	"\x14REWARD_STATE_GRANTED\x10\x02\x12 \n" +
 	"\x1cREWARD_STATE_ALREADY_GRANTED\x10\x03\x12\x1c\n" +
-	"\x18REWARD_STATE_UNAVAILABLE\x10\x04*\xcf\x02\n" +
+	"\x18REWARD_STATE_UNAVAILABLE\x10\x04\x12\x1b\n" +
+	"\x17REWARD_STATE_NOT_MEMBER\x10\x05*\xcf\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TICKET_NOT_FOUND\x10\x01\x12\x16\n" +

@@ -1,6 +1,7 @@
 // Package clients adapts the other services' gRPC APIs to the feedback
-// domain's ports: customer tiers from segmentation (and loyalty, when it
-// exists), contacts recorded in profile, escalation webhooks.
+// domain's ports: customer tiers from segmentation and loyalty, contacts
+// recorded in profile, promoters' points given by loyalty, escalation
+// webhooks.
 package clients
 
 import (
@@ -16,8 +17,8 @@ import (
 )
 
 // LoyaltyTiers answers a customer's loyalty tier; "" when it has none.
-// No loyalty service exists yet: until one does, Customers has a nil
-// LoyaltyTiers and every tier is empty.
+// Loyalty implements it; without etcd Customers has none and every loyalty
+// tier is empty.
 type LoyaltyTiers interface {
 	Tier(ctx context.Context, customerID string) (string, error)
 }

@@ -2,7 +2,10 @@ package feedback
 
 import (
 	"context"
-	"fmt"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/tenurehq/tenure/services/platform/idempotency"
 )
 
 // Customers tells what other services know of a customer: its value tier
@@ -19,7 +22,9 @@ type Contacts interface {
 }
 
 // Rewards thanks a promoter with loyalty points, once per survey and
-// customer.
+// customer (RewardRequestID). It answers what became of the thanks; an
+// error means the thanks could not be given, for a reason the state does
+// not cover.
 type Rewards interface {
 	Thank(ctx context.Context, surveyID, customerID string, points int64) (RewardState, error)
 }
@@ -34,9 +39,17 @@ type Notifier interface {
 func ContactEventID(ticketID string) string { return "feedback-ticket-" + ticketID }
 
 // RewardRequestID is the loyalty request id of a promoter's thanks: one
-// per survey and customer, so loyalty grants it once.
+// per survey and customer, so loyalty grants it once. Survey and customer
+// ids are written out, split by a "/" no survey id holds, when they make a
+// valid request id; longer ids, or customer ids with letters outside ASCII,
+// give the SHA-256 of both instead.
 func RewardRequestID(surveyID, customerID string) string {
-	return fmt.Sprintf("feedback-promoter-%s-%s", surveyID, customerID)
+	const prefix = "feedback-promoter-"
+	if id := prefix + surveyID + "/" + customerID; idempotency.CheckRequestID(id) == nil {
+		return id
+	}
+	sum := sha256.Sum256([]byte(surveyID + "/" + customerID))
+	return prefix + hex.EncodeToString(sum[:])
 }
 
 // NoCustomers knows nothing about customers (no segmentation or loyalty

@@ -72,6 +72,9 @@ type SurveyStore interface {
 	DismissResponse(ctx context.Context, surveyID, id string) (*Response, error)
 	// ListResponses returns the survey's responses, newest first.
 	ListResponses(ctx context.Context, surveyID string) ([]Response, error)
+	// PromoterRewarded reports whether a response of the customer to the
+	// survey has its reward granted or already granted.
+	PromoterRewarded(ctx context.Context, surveyID, customerID string) (bool, error)
 }
 
 // OperationStore keeps escalation sweeps.

@@ -30,6 +30,7 @@ const (
 	RewardGranted        RewardState = "granted"
 	RewardAlreadyGranted RewardState = "already_granted"
 	RewardUnavailable    RewardState = "unavailable"
+	RewardNotMember      RewardState = "not_member"
 )
 
 // Response is one customer's answer to a survey.

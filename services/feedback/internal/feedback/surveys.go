@@ -99,13 +99,33 @@ func (s *Service) closeLoop(ctx context.Context, sv *Survey, r *Response) error 
 		if sv.PromoterPoints == 0 {
 			return nil
 		}
-		state, err := s.rewards.Thank(ctx, sv.ID, r.CustomerID, sv.PromoterPoints)
+		state, err := s.thank(ctx, sv, r.CustomerID)
 		if err != nil {
-			return fmt.Errorf("feedback: thank promoter: %w", err)
+			return err
 		}
 		r.Reward = state
 	}
 	return nil
+}
+
+// thank gives a promoter the survey's points unless an earlier answer of
+// the customer to the survey already did: loyalty's memory of the request
+// id is limited, this survey's is not. A thanks that fails is logged and
+// recorded as unavailable; the answer itself stands.
+func (s *Service) thank(ctx context.Context, sv *Survey, customerID string) (RewardState, error) {
+	done, err := s.store.PromoterRewarded(ctx, sv.ID, customerID)
+	if err != nil {
+		return "", fmt.Errorf("feedback: earlier rewards: %w", err)
+	}
+	if done {
+		return RewardAlreadyGranted, nil
+	}
+	state, err := s.rewards.Thank(ctx, sv.ID, customerID, sv.PromoterPoints)
+	if err != nil {
+		s.logger.WarnContext(ctx, "feedback: promoter not rewarded", "survey", sv.ID, "customer", customerID, "error", err)
+		return RewardUnavailable, nil
+	}
+	return state, nil
 }
 
 func responseName(surveyID, id string) string { return "surveys/" + surveyID + "/responses/" + id }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
@@ -110,6 +112,20 @@ func (s *Store) ListResponses(ctx context.Context, surveyID string) ([]feedback.
 			return err
 		})
 	return out, err
+}
+
+// PromoterRewarded implements feedback.SurveyStore.
+func (s *Store) PromoterRewarded(ctx context.Context, surveyID, customerID string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM survey_responses WHERE customer_id = ? AND survey_id = ? AND reward IN (?, ?) LIMIT 1`),
+		customerID, surveyID, string(feedback.RewardGranted), string(feedback.RewardAlreadyGranted)).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: promoter rewarded: %w", err)
+	}
+	return true, nil
 }
 
 const operationCols = `operation_id, done, failed, as_of_time, tickets_scanned, steps_applied, create_time, end_time, error_message, scheduled`

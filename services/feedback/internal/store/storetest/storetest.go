@@ -282,6 +282,38 @@ func testSurveys(t *testing.T, s feedback.Store) {
 	if err != nil || !reflect.DeepEqual(list, []feedback.Response{r2, r1}) {
 		t.Fatalf("responses: %+v, %v; want %+v", list, err, []feedback.Response{r2, r1})
 	}
+	testPromoterRewarded(t, s)
+}
+
+// testPromoterRewarded runs after testSurveys' answers r1 and r2 of c-1.
+func testPromoterRewarded(t *testing.T, s feedback.Store) {
+	rewarded := func(survey, customer string) bool {
+		t.Helper()
+		ok, err := s.PromoterRewarded(ctx, survey, customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if rewarded("nps", "c-1") {
+		t.Fatal("c-1 rewarded before any reward was granted")
+	}
+	for _, st := range []feedback.RewardState{feedback.RewardUnavailable, feedback.RewardNotMember} {
+		if err := s.SetResponseOutcome(ctx, "nps", "r2", "", st); err != nil {
+			t.Fatal(err)
+		}
+		if rewarded("nps", "c-1") {
+			t.Fatalf("c-1 rewarded with an answer whose reward is %s", st)
+		}
+	}
+	for _, st := range []feedback.RewardState{feedback.RewardGranted, feedback.RewardAlreadyGranted} {
+		if err := s.SetResponseOutcome(ctx, "nps", "r2", "", st); err != nil {
+			t.Fatal(err)
+		}
+		if !rewarded("nps", "c-1") || rewarded("nps", "c-2") || rewarded("csat", "c-1") {
+			t.Fatalf("with r2 %s: want c-1 rewarded for nps only", st)
+		}
+	}
 }
 
 func testOperations(t *testing.T, s feedback.Store) {
