@@ -144,7 +144,8 @@ func remoteOptions(cfg Config, rt *bootstrap.Runtime) ([]feedback.Option, profil
 		Reachable: func() bool { return len(rt.Discovery.Endpoints(cfg.LoyaltyService)) > 0 }}
 	return []feedback.Option{
 		feedback.WithContacts(clients.Profile{Client: profile}),
-		feedback.WithCustomers(clients.Customers{Segmentation: segmentationv1.NewSegmentationServiceClient(segConn), Loyalty: loyalty}),
+		feedback.WithCustomers(clients.Customers{Segmentation: segmentationv1.NewSegmentationServiceClient(segConn),
+			SegmentationReachable: func() bool { return len(rt.Discovery.Endpoints(cfg.SegmentationService)) > 0 }, Loyalty: loyalty}),
 		feedback.WithRewards(loyalty),
 		feedback.WithLocker(lockerOf{locker}),
 	}, profile, nil

@@ -6,6 +6,7 @@ package clients
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
@@ -27,8 +28,17 @@ type LoyaltyTiers interface {
 // an optional loyalty tier source.
 type Customers struct {
 	Segmentation segmentationv1.SegmentationServiceClient
-	Loyalty      LoyaltyTiers
+	// SegmentationReachable, when set, says whether a segmentation replica
+	// is known: a connection through discovery holds calls until one
+	// registers, so without one the tiers are left empty at once instead
+	// of at the caller's deadline.
+	SegmentationReachable func() bool
+	Loyalty               LoyaltyTiers
 }
+
+// errNoSegmentation is the error of a lookup made while no segmentation
+// replica is known.
+var errNoSegmentation = status.Error(codes.Unavailable, "clients: no segmentation replica registered")
 
 var _ feedback.Customers = Customers{}
 
@@ -36,24 +46,34 @@ var _ feedback.Customers = Customers{}
 // scored (or no recompute yet) has empty tiers, not an error.
 func (c Customers) Context(ctx context.Context, customerID string) (feedback.CustomerContext, error) {
 	var out feedback.CustomerContext
-	if c.Segmentation != nil {
-		resp, err := c.Segmentation.GetCustomerScores(ctx, &segmentationv1.GetCustomerScoresRequest{Name: "customers/" + customerID + "/scores"})
-		switch status.Code(err) {
-		case codes.OK:
-			out.ValueTier, out.LifecycleStage = resp.GetScores().GetValueTier(), resp.GetScores().GetLifecycleStage()
-		case codes.NotFound, codes.FailedPrecondition:
-		default:
-			return out, fmt.Errorf("clients: segmentation scores: %w", err)
-		}
-	}
+	segErr := c.scores(ctx, customerID, &out)
 	if c.Loyalty != nil {
 		tier, err := c.Loyalty.Tier(ctx, customerID)
 		if err != nil {
-			return out, fmt.Errorf("clients: loyalty tier: %w", err)
+			return out, errors.Join(segErr, fmt.Errorf("clients: loyalty tier: %w", err))
 		}
 		out.LoyaltyTier = tier
 	}
-	return out, nil
+	return out, segErr
+}
+
+// scores sets out's value tier and lifecycle stage from segmentation.
+func (c Customers) scores(ctx context.Context, customerID string, out *feedback.CustomerContext) error {
+	if c.Segmentation == nil {
+		return nil
+	}
+	if c.SegmentationReachable != nil && !c.SegmentationReachable() {
+		return errNoSegmentation
+	}
+	resp, err := c.Segmentation.GetCustomerScores(ctx, &segmentationv1.GetCustomerScoresRequest{Name: "customers/" + customerID + "/scores"})
+	switch status.Code(err) {
+	case codes.OK:
+		out.ValueTier, out.LifecycleStage = resp.GetScores().GetValueTier(), resp.GetScores().GetLifecycleStage()
+	case codes.NotFound, codes.FailedPrecondition:
+	default:
+		return fmt.Errorf("clients: segmentation scores: %w", err)
+	}
+	return nil
 }
 
 // Profile implements feedback.Contacts over profile's RecordEvent.
