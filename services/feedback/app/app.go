@@ -196,15 +196,11 @@ func (a *App) Run(ctx context.Context) error {
 
 // runSchedule runs the schedule, under the election when there is etcd.
 func (a *App) runSchedule(ctx context.Context) {
-	if a.etcd == nil {
-		a.schedule(ctx)
-		return
-	}
 	id := a.cfg.AdvertiseAddr
 	if id == "" {
 		id = a.srv.Addr()
 	}
-	if err := election.Run(ctx, a.etcd, electionName, id, a.logger, a.schedule); err != nil && ctx.Err() == nil {
+	if err := election.RunOrAlone(ctx, a.etcd, electionName, id, a.logger, a.schedule); err != nil && ctx.Err() == nil {
 		a.logger.Error("feedback: escalation election", "error", err)
 	}
 }

@@ -69,6 +69,16 @@ func validName(name string) error {
 	return nil
 }
 
+// RunOrAlone is Run when there is etcd (cli set). Without etcd the process
+// has no peers to elect among, so it leads alone: fn runs until ctx is done.
+func RunOrAlone(ctx context.Context, cli *clientv3.Client, name string, id string, logger *slog.Logger, fn func(ctx context.Context)) error {
+	if cli == nil && fn != nil {
+		fn(ctx)
+		return nil
+	}
+	return Run(ctx, cli, name, id, logger, fn)
+}
+
 // Run campaigns for leadership of election tenure/elections/<name> under the
 // contender id and, while leader, runs fn with a context cancelled when the
 // leadership is lost or ctx is done. fn must return promptly once its context

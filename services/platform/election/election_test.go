@@ -285,3 +285,12 @@ func TestLeaderAndArguments(t *testing.T) {
 		t.Errorf("Leader(a/b) err = %v, want ErrInvalidName", err)
 	}
 }
+
+// Without etcd there is no one to elect among: RunOrAlone runs fn at once
+// and returns when it does.
+func TestRunOrAloneWithoutEtcd(t *testing.T) {
+	ran := false
+	if err := election.RunOrAlone(t.Context(), nil, "jobs", "replica-1", nil, func(context.Context) { ran = true }); err != nil || !ran {
+		t.Errorf("RunOrAlone without etcd: ran %v, err %v; want fn run and no error", ran, err)
+	}
+}

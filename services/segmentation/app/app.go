@@ -204,19 +204,15 @@ func (a *App) Run(ctx context.Context) error {
 			a.logger.Info("segmentation: leading the recompute schedule", "interval", a.cfg.RecomputeInterval)
 			a.eng.Schedule(ctx, a.cfg.RecomputeInterval, func(segmentation.Operation) { a.scheduled.Add(1) })
 		}
-		if a.etcd != nil {
-			id := a.cfg.AdvertiseAddr
-			if id == "" {
-				id = a.srv.Addr()
-			}
-			goRun(func() {
-				if err := election.Run(ctx, a.etcd, electionName, id, a.logger, schedule); err != nil && ctx.Err() == nil {
-					a.logger.Error("segmentation: recompute election", "error", err)
-				}
-			})
-		} else {
-			goRun(func() { schedule(ctx) })
+		id := a.cfg.AdvertiseAddr
+		if id == "" {
+			id = a.srv.Addr()
 		}
+		goRun(func() {
+			if err := election.RunOrAlone(ctx, a.etcd, electionName, id, a.logger, schedule); err != nil && ctx.Err() == nil {
+				a.logger.Error("segmentation: recompute election", "error", err)
+			}
+		})
 	}
 	err := a.srv.Run(ctx)
 	cancel()
