@@ -25,10 +25,15 @@ func TestAdminServesMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	body := scrape(t, "http://"+rt.AdminAddr()+"/metrics")
 	// otelgrpc's server duration histogram, with the method as a label and
-	// the service name from the resource.
+	// the service name from the resource. The server records a call after
+	// its answer has gone out, so the client may scrape a moment before it.
 	call := regexp.MustCompile(`(?m)^rpc_server_(call_)?duration_[a-z]+_count\{[^}]*rpc_method="[^"]*/CreateCustomer"[^}]*\} 1$`)
+	body := scrape(t, "http://"+rt.AdminAddr()+"/metrics")
+	for deadline := time.Now().Add(5 * time.Second); !call.MatchString(body) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		body = scrape(t, "http://"+rt.AdminAddr()+"/metrics")
+	}
 	if !call.MatchString(body) {
 		t.Errorf("no gRPC server duration count of 1 for CreateCustomer in /metrics:\n%s", grep(body, "rpc_"))
 	}
