@@ -236,19 +236,35 @@ func (s *Stack) fail(r *Running) {
 	})
 }
 
-// waitRegistered blocks until the instance at addr puts its key in
-// discovery after revision rev.
+// waitRegistered blocks until the instance at addr has put its key in
+// discovery after revision rev and the key can be read.
+//
+// The watch event alone is not enough: etcd sends it to watchers before
+// the write is visible to reads, so a serializable read made at once (a
+// resolver's first listing, discovery.Endpoints) could still miss the key.
+// A linearizable read after the event waits until etcd has applied the
+// write, after which every read of that member sees it.
 func (s *Stack) waitRegistered(ctx context.Context, service, addr string, rev int64) error {
 	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
 	defer cancel()
 	prefix := discovery.KeyPrefix + service + "/"
+	key := prefix + addr
 	// Another replica's key can be written again meanwhile (a new lease, a
 	// restored key): only this instance's own key counts.
 	for wr := range s.etcd.Watch(ctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
 		for _, ev := range wr.Events {
-			if ev.Type == clientv3.EventTypePut && string(ev.Kv.Key) == prefix+addr {
+			if ev.Type != clientv3.EventTypePut || string(ev.Kv.Key) != key {
+				continue
+			}
+			resp, err := s.etcd.Get(ctx, key)
+			if err != nil {
+				return fmt.Errorf("%s: %s: etcd: %w", service, addr, err)
+			}
+			if len(resp.Kvs) == 1 {
 				return nil
 			}
+			// Put and deleted again (its lease revoked after a timed-out
+			// put): the registration will put it once more.
 		}
 	}
 	return fmt.Errorf("%s: %s not registered in discovery: %w", service, addr, context.Cause(ctx))

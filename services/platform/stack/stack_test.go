@@ -48,11 +48,16 @@ func (f *fake) Run(ctx context.Context) error {
 		return f.runErr
 	}
 	if f.env.Etcd != nil && !f.edge {
+		// Add returns once the key is in etcd, which can be before Register
+		// has returned here: a stop that comes meanwhile ends Register with
+		// ctx's error, and is a stop like any other.
 		reg, err := discovery.Register(ctx, f.env.Etcd, f.name, f.addr)
-		if err != nil {
+		switch {
+		case err == nil:
+			defer func() { _ = reg.Deregister(context.WithoutCancel(ctx)) }()
+		case ctx.Err() == nil:
 			return err
 		}
-		defer func() { _ = reg.Deregister(context.WithoutCancel(ctx)) }()
 	}
 	<-ctx.Done()
 	f.log.add("stop " + f.name)
