@@ -140,12 +140,10 @@ func remoteOptions(cfg Config, rt *bootstrap.Runtime) ([]feedback.Option, profil
 		return nil, nil, err
 	}
 	profile := profilev1.NewProfileServiceClient(profileConn)
-	loyalty := clients.Loyalty{Client: loyaltyv1.NewLoyaltyServiceClient(loyaltyConn),
-		Reachable: func() bool { return len(rt.Discovery.Endpoints(cfg.LoyaltyService)) > 0 }}
+	loyalty := clients.Loyalty{Client: loyaltyv1.NewLoyaltyServiceClient(loyaltyConn)}
 	return []feedback.Option{
 		feedback.WithContacts(clients.Profile{Client: profile}),
-		feedback.WithCustomers(clients.Customers{Segmentation: segmentationv1.NewSegmentationServiceClient(segConn),
-			SegmentationReachable: func() bool { return len(rt.Discovery.Endpoints(cfg.SegmentationService)) > 0 }, Loyalty: loyalty}),
+		feedback.WithCustomers(clients.Customers{Segmentation: segmentationv1.NewSegmentationServiceClient(segConn), Loyalty: loyalty}),
 		feedback.WithRewards(loyalty),
 		feedback.WithLocker(lockerOf{locker}),
 	}, profile, nil

@@ -10,7 +10,9 @@ import (
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
+	"github.com/tenurehq/tenure/services/feedback/app"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
+	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -66,5 +68,43 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("waited 20s for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestNoSegmentationOrLoyaltyReplica: with neither segmentation nor loyalty
+// registered, a ticket is created at once with empty tiers (the rule over
+// them routes it), and a promoter's answer at once says UNAVAILABLE, instead
+// of either waiting until the caller's deadline.
+func TestNoSegmentationOrLoyaltyReplica(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{Engine: stacktest.SQLite})
+	s.Add(profileapp.Component(nil))
+	f := s.Add(app.Component(func(c *app.Config, _ *app.Deps) { c.EscalationInterval = 0 }))
+	client := feedbackv1.NewFeedbackServiceClient(stacktest.Dial(t, f.Addr()))
+	ctx := t.Context()
+	if _, err := client.CreateClassificationRule(ctx, &feedbackv1.CreateClassificationRuleRequest{RuleId: "untiered",
+		Rule: &feedbackv1.ClassificationRule{Condition: `customer.value_tier == "" && customer.loyalty_tier == ""`,
+			SetQueue: "untiered"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CreateSurvey(ctx, &feedbackv1.CreateSurveyRequest{SurveyId: "nps", Survey: &feedbackv1.Survey{
+		Kind: feedbackv1.SurveyKind_SURVEY_KIND_NPS, PromoterPoints: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	// Fast: well before the 10 s deadline, with room for a loaded machine.
+	const fast = 3 * time.Second
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	begin := time.Now()
+	tk, err := client.CreateTicket(cctx, &feedbackv1.CreateTicketRequest{Ticket: &feedbackv1.Ticket{CustomerId: "c-1",
+		Channel: feedbackv1.Channel_CHANNEL_WEB, Body: "hello"}})
+	if took := time.Since(begin); err != nil || took > fast || tk.GetTicket().GetQueue() != "untiered" {
+		t.Fatalf("ticket: %v, %v after %v; want it in queue untiered within %v", tk, err, took, fast)
+	}
+	begin = time.Now()
+	r, err := client.SubmitSurveyResponse(cctx, &feedbackv1.SubmitSurveyResponseRequest{Parent: "surveys/nps",
+		Response: &feedbackv1.SurveyResponse{CustomerId: "c-1", Score: 10}})
+	if took := time.Since(begin); err != nil || took > fast ||
+		r.GetResponse().GetRewardState() != feedbackv1.RewardState_REWARD_STATE_UNAVAILABLE {
+		t.Fatalf("promoter's answer: %v, %v after %v; want reward UNAVAILABLE within %v", r, err, took, fast)
 	}
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -536,12 +537,38 @@ func TestOneTracePerRequest(t *testing.T) {
 	}
 }
 
-// TestBackendDeadline: a backend with no registered endpoint does not hang
-// the request. Unary calls get the default deadline, and a caller's
-// shorter Grpc-Timeout wins over it.
+// TestBackendDeadline: a backend that never answers does not hang the
+// request. Unary calls get the default deadline, and a caller's shorter
+// Grpc-Timeout wins over it.
 func TestBackendDeadline(t *testing.T) {
 	const timeout = 2 * time.Second
 	s := startStack(t, stackOptions{noBackends: true, backendTimeout: timeout})
+	// The registered profile replica accepts connections and never speaks,
+	// so calls wait for it to connect. (With no replica registered at all
+	// they would fail at once.)
+	silent := listen(t)
+	t.Cleanup(func() { _ = silent.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	reg, err := discovery.Register(t.Context(), s.etcd, "profile", silent.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reg.Deregister(context.Background()) })
+	waitReady(t, s, http.StatusServiceUnavailable, "segmentation", "loyalty", "feedback") // profile known
 	tests := []struct {
 		name     string
 		header   http.Header

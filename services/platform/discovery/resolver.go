@@ -37,8 +37,11 @@ var errWatchClosed = errors.New("discovery: watch closed")
 //
 //   - Build never blocks: the first read of the endpoints runs in the
 //     background, retried with backoff, so a call made while etcd is down
-//     still ends at its own deadline. Until endpoints are known such a call
-//     waits for them; once a read has failed it fails with UNAVAILABLE.
+//     still ends at its own deadline. Until a read has answered, calls wait
+//     for it.
+//   - A service with no replica registered fails calls at once with
+//     UNAVAILABLE (unless they wait for ready) rather than at their
+//     deadline; a replica registering later is used from then on.
 //   - The last known endpoints are kept through an etcd outage, and a
 //     connection that rebuilds its resolver starts from them.
 //   - It follows membership for as long as the connection lives: when its
@@ -240,19 +243,15 @@ func (w *watcher) decode(key, value []byte) (string, bool) {
 }
 
 // deliver hands the current endpoints to the connection. An empty set is
-// not delivered before any other, so that calls made while a service has no
-// replica yet wait for one (up to their deadline) instead of failing.
+// delivered too: the balancer then fails calls that do not wait for ready
+// with UNAVAILABLE at once, instead of holding them until their deadline.
 func (w *watcher) deliver() {
 	addrs := make([]string, 0, len(w.eps))
 	for _, a := range w.eps {
 		addrs = append(addrs, a)
 	}
 	slices.Sort(addrs)
-	addrs = slices.Compact(addrs)
-	if len(addrs) == 0 && !w.delivered {
-		return
-	}
-	w.push(addrs)
+	w.push(slices.Compact(addrs))
 }
 
 func (w *watcher) push(addrs []string) {
@@ -262,8 +261,8 @@ func (w *watcher) push(addrs []string) {
 	}
 	w.res.remember(w.service, addrs)
 	w.delivered = true
-	// An error only says the balancer found no address; the watch will
-	// deliver the next change anyway.
+	// An error only says the balancer has no address (an empty set); the
+	// watch will deliver the next change anyway.
 	_ = w.cc.UpdateState(state)
 }
 

@@ -108,6 +108,42 @@ func TestCallsHonourDeadlinesWithEtcdDown(t *testing.T) {
 	wantFailedInTime(t, "call from a fresh resolver", check(t, fresh, 2*time.Second))
 }
 
+// TestNoReplicaFailsFast: a call to a service with no replica registered
+// fails with UNAVAILABLE at once, not at its deadline; once a replica
+// registers calls reach it, and when it leaves they fail fast again.
+func TestNoReplicaFailsFast(t *testing.T) {
+	t.Parallel()
+	cli := etcdtest.Client(t, etcdtest.Start(t))
+	conn := dial(t, cli, "echo")
+	failsFast := func(when string) {
+		t.Helper()
+		start := time.Now()
+		err := check(t, conn, 10*time.Second)
+		if took := time.Since(start); status.Code(err) != codes.Unavailable || took > time.Second {
+			t.Fatalf("call %s: %v after %v, want UNAVAILABLE in under a second", when, err, took)
+		}
+	}
+	failsFast("with no replica")
+	a := startServer(t)
+	reg := register(t, cli, "echo", a)
+	onlyServes(t, conn, 5*time.Second, a)
+	if err := check(t, conn, 10*time.Second); err != nil {
+		t.Fatalf("call once a replica is registered: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := reg.Deregister(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testlog.Eventually(t, 5*time.Second, func() error {
+		if err := check(t, conn, 10*time.Second); status.Code(err) != codes.Unavailable {
+			return errors.New("call after the replica left: " + status.Convert(err).String())
+		}
+		return nil
+	})
+	failsFast("after the replica left")
+}
+
 // TestResolverFollowsMembershipAfterWatchCloses: the watch of a connection
 // cut off from etcd resumes at a revision that has been compacted, so etcd
 // ends it; the resolver reads the endpoints again and keeps following

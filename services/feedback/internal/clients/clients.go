@@ -28,17 +28,8 @@ type LoyaltyTiers interface {
 // an optional loyalty tier source.
 type Customers struct {
 	Segmentation segmentationv1.SegmentationServiceClient
-	// SegmentationReachable, when set, says whether a segmentation replica
-	// is known: a connection through discovery holds calls until one
-	// registers, so without one the tiers are left empty at once instead
-	// of at the caller's deadline.
-	SegmentationReachable func() bool
-	Loyalty               LoyaltyTiers
+	Loyalty      LoyaltyTiers
 }
-
-// errNoSegmentation is the error of a lookup made while no segmentation
-// replica is known.
-var errNoSegmentation = status.Error(codes.Unavailable, "clients: no segmentation replica registered")
 
 var _ feedback.Customers = Customers{}
 
@@ -61,9 +52,6 @@ func (c Customers) Context(ctx context.Context, customerID string) (feedback.Cus
 func (c Customers) scores(ctx context.Context, customerID string, out *feedback.CustomerContext) error {
 	if c.Segmentation == nil {
 		return nil
-	}
-	if c.SegmentationReachable != nil && !c.SegmentationReachable() {
-		return errNoSegmentation
 	}
 	resp, err := c.Segmentation.GetCustomerScores(ctx, &segmentationv1.GetCustomerScoresRequest{Name: "customers/" + customerID + "/scores"})
 	switch status.Code(err) {

@@ -23,16 +23,7 @@ const reasonMemberNotFound = "MEMBER_NOT_FOUND"
 // customer's loyalty tier (GetMember), through loyalty's API.
 type Loyalty struct {
 	Client loyaltyv1.LoyaltyServiceClient
-	// Reachable, when set, says whether a loyalty replica is known. A
-	// connection through discovery holds calls until a replica registers;
-	// without one Loyalty answers at once instead of at the deadline.
-	Reachable func() bool
 }
-
-// errNoReplica is the error of a call made while no loyalty replica is known.
-var errNoReplica = status.Error(codes.Unavailable, "clients: no loyalty replica registered")
-
-func (l Loyalty) reachable() bool { return l.Reachable == nil || l.Reachable() }
 
 var (
 	_ feedback.Rewards = Loyalty{}
@@ -49,9 +40,6 @@ func memberName(customerID string) string { return "members/" + customerID }
 // member gets RewardNotMember; a loyalty service that cannot be reached,
 // RewardUnavailable. Other failures are errors.
 func (l Loyalty) Thank(ctx context.Context, surveyID, customerID string, points int64) (feedback.RewardState, error) {
-	if !l.reachable() {
-		return feedback.RewardUnavailable, nil
-	}
 	_, err := l.Client.AdjustPoints(ctx, &loyaltyv1.AdjustPointsRequest{
 		Member:    memberName(customerID),
 		Points:    points,
@@ -78,9 +66,6 @@ func (l Loyalty) Thank(ctx context.Context, surveyID, customerID string, points 
 // Tier implements LoyaltyTiers: the member's tier, "" for a customer who
 // is no member.
 func (l Loyalty) Tier(ctx context.Context, customerID string) (string, error) {
-	if !l.reachable() {
-		return "", errNoReplica
-	}
 	resp, err := l.Client.GetMember(ctx, &loyaltyv1.GetMemberRequest{Name: memberName(customerID)})
 	switch {
 	case err == nil:
