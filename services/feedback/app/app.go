@@ -93,7 +93,7 @@ func build(cfg Config, rt *bootstrap.Runtime) (*App, error) {
 	}
 	st := store.New(rt.DB)
 	opts := []feedback.Option{feedback.WithClock(rt.Clock), feedback.WithLogger(rt.Logger),
-		feedback.WithMeter(rt.Telemetry.Meter("github.com/tenurehq/tenure/services/feedback/internal/feedback")),
+		feedback.WithMetrics(newMetrics(rt.Telemetry.Meter("github.com/tenurehq/tenure/services/feedback/internal/feedback"), rt.Logger)),
 		feedback.WithNotifier(clients.Webhooks{Sender: &webhook.Sender{Secret: []byte(cfg.WebhookSecret)}})}
 	var consumer *eventlog.Consumer
 	if rt.Etcd != nil {

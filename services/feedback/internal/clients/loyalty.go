@@ -2,6 +2,8 @@ package clients
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
@@ -30,10 +32,24 @@ var (
 	_ LoyaltyTiers     = Loyalty{}
 )
 
+// RewardRequestID is the loyalty request id of a promoter's thanks: one
+// per survey and customer, so loyalty grants it once. Survey and customer
+// ids are written out, split by a "/" no survey id holds, when they make a
+// valid request id; longer ids, or customer ids with letters outside ASCII,
+// give the SHA-256 of both instead.
+func RewardRequestID(surveyID, customerID string) string {
+	const prefix = "feedback-promoter-"
+	if id := prefix + surveyID + "/" + customerID; idempotency.CheckRequestID(id) == nil {
+		return id
+	}
+	sum := sha256.Sum256([]byte(surveyID + "/" + customerID))
+	return prefix + hex.EncodeToString(sum[:])
+}
+
 func memberName(customerID string) string { return "members/" + customerID }
 
 // Thank implements feedback.Rewards: a credit of points to the member whose
-// id is the customer's, under feedback.RewardRequestID, so a second thanks
+// id is the customer's, under RewardRequestID, so a second thanks
 // is loyalty's answer to the first. The request id already used (for
 // another amount, or forgotten with an erased customer) or still in flight
 // means the points were given by an earlier answer. A customer who is no
@@ -45,7 +61,7 @@ func (l Loyalty) Thank(ctx context.Context, surveyID, customerID string, points 
 		Points:    points,
 		Reason:    fmt.Sprintf("promoter in survey %s", surveyID),
 		Operator:  RewardOperator,
-		RequestId: feedback.RewardRequestID(surveyID, customerID),
+		RequestId: RewardRequestID(surveyID, customerID),
 	})
 	if err == nil {
 		return feedback.RewardGranted, nil

@@ -149,7 +149,7 @@ func (s *Service) change(ctx context.Context, id, etag string, fn func(*Ticket) 
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.countBreaches(ctx, firstReply, solve, t)
+	countBreaches(ctx, s.metrics, firstReply, solve, t)
 	return t, nil
 }
 

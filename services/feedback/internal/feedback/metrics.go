@@ -3,57 +3,48 @@ package feedback
 import (
 	"context"
 	"time"
-
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/metric/noop"
 )
 
-// metrics are the service's domain counters.
-type metrics struct {
-	breaches metric.Int64Counter // by target: first_reply, resolution
-	steps    metric.Int64Counter
+// Metrics receives the service's domain counts; app records them as
+// OpenTelemetry counters. The default, NoMetrics, drops them.
+type Metrics interface {
+	// SLABreached counts one SLA target missed, when the late first reply
+	// or solve is recorded.
+	SLABreached(ctx context.Context, target SLATarget)
+	// EscalationSteps counts n escalation steps a sweep applied.
+	EscalationSteps(ctx context.Context, n int64)
 }
 
-// WithMeter sets where the service records its counters (default
-// nowhere): tenure.feedback.sla.breaches, the SLA targets missed, by
-// target (first_reply or resolution), counted when the first reply or the
-// solve is recorded after its due time; and
-// tenure.feedback.escalation.steps, the escalation steps sweeps applied.
-func WithMeter(m metric.Meter) Option { return func(s *Service) { s.meter = m } }
+// SLATarget names an SLA target in the counts.
+type SLATarget string
 
-func newMetrics(m metric.Meter, log interface{ Warn(string, ...any) }) metrics {
-	if m == nil {
-		m = noop.Meter{}
-	}
-	breaches, err := m.Int64Counter("tenure.feedback.sla.breaches", metric.WithUnit("{ticket}"),
-		metric.WithDescription("SLA targets missed, by target, counted when the late reply or solve is recorded"))
-	if err != nil {
-		log.Warn("feedback: SLA breach metric", "error", err)
-		breaches = noop.Int64Counter{}
-	}
-	steps, err := m.Int64Counter("tenure.feedback.escalation.steps", metric.WithUnit("{step}"),
-		metric.WithDescription("escalation steps applied by sweeps"))
-	if err != nil {
-		log.Warn("feedback: escalation step metric", "error", err)
-		steps = noop.Int64Counter{}
-	}
-	return metrics{breaches: breaches, steps: steps}
-}
-
-var (
-	targetFirstReply = metric.WithAttributes(attribute.String("target", "first_reply"))
-	targetResolution = metric.WithAttributes(attribute.String("target", "resolution"))
+// The SLA targets.
+const (
+	TargetFirstReply SLATarget = "first_reply"
+	TargetResolution SLATarget = "resolution"
 )
+
+// NoMetrics drops every count.
+type NoMetrics struct{}
+
+// SLABreached implements Metrics.
+func (NoMetrics) SLABreached(context.Context, SLATarget) {}
+
+// EscalationSteps implements Metrics.
+func (NoMetrics) EscalationSteps(context.Context, int64) {}
+
+// WithMetrics sets where the service counts SLA breaches and escalation
+// steps (default NoMetrics).
+func WithMetrics(m Metrics) Option { return func(s *Service) { s.metrics = m } }
 
 // countBreaches counts the targets a committed change missed: a first
 // reply or a solve it recorded after the due time. firstReply and solve
 // are the ticket's times before the change.
-func (m metrics) countBreaches(ctx context.Context, firstReply, solve time.Time, t *Ticket) {
+func countBreaches(ctx context.Context, m Metrics, firstReply, solve time.Time, t *Ticket) {
 	if firstReply.IsZero() && !t.FirstReplyTime.IsZero() && t.FirstReplyState(t.FirstReplyTime) == SLABreached {
-		m.breaches.Add(ctx, 1, targetFirstReply)
+		m.SLABreached(ctx, TargetFirstReply)
 	}
 	if !t.SolveTime.Equal(solve) && !t.ResolutionDue.IsZero() && t.SolveTime.After(t.ResolutionDue) {
-		m.breaches.Add(ctx, 1, targetResolution)
+		m.SLABreached(ctx, TargetResolution)
 	}
 }

@@ -2,12 +2,10 @@ package feedback_test
 
 import (
 	"context"
+	"maps"
+	"sync"
 	"testing"
 	"time"
-
-	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
 	"github.com/tenurehq/tenure/services/feedback/internal/rules"
@@ -30,9 +28,8 @@ func TestMetrics(t *testing.T) {
 	}
 	nine := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
 	now := nine
-	reader := sdkmetric.NewManualReader()
-	svc := feedback.NewService(st, compiler, feedback.WithClock(func() time.Time { return now }),
-		feedback.WithMeter(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("feedback")))
+	counts := &counter{got: map[string]int64{}}
+	svc := feedback.NewService(st, compiler, feedback.WithClock(func() time.Time { return now }), feedback.WithMetrics(counts))
 	// Targets in calendar time: first reply within 1 h, solved within 4 h;
 	// a step when the first reply falls due.
 	if _, err := svc.CreatePolicy(ctx, feedback.Policy{ID: "normal", Priority: feedback.PriorityNormal,
@@ -72,7 +69,7 @@ func TestMetrics(t *testing.T) {
 	at(5, 0)
 	solve(onTime) // solved 1 h late
 
-	got := collect(t, reader)
+	got := counts.snapshot()
 	want := map[string]int64{"breaches first_reply": 1, "breaches resolution": 1, "steps": 1}
 	for k, v := range want {
 		if got[k] != v {
@@ -81,30 +78,26 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// collect reads the feedback counters: "breaches <target>" and "steps".
-func collect(t *testing.T, reader *sdkmetric.ManualReader) map[string]int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok {
-				continue
-			}
-			for _, dp := range sum.DataPoints {
-				switch m.Name {
-				case "tenure.feedback.sla.breaches":
-					target, _ := dp.Attributes.Value(attribute.Key("target"))
-					out["breaches "+target.AsString()] += dp.Value
-				case "tenure.feedback.escalation.steps":
-					out["steps"] += dp.Value
-				}
-			}
-		}
-	}
-	return out
+// counter records the counts: "breaches <target>" and "steps".
+type counter struct {
+	mu  sync.Mutex
+	got map[string]int64
+}
+
+func (c *counter) SLABreached(_ context.Context, target feedback.SLATarget) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got["breaches "+string(target)]++
+}
+
+func (c *counter) EscalationSteps(_ context.Context, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got["steps"] += n
+}
+
+func (c *counter) snapshot() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.got)
 }

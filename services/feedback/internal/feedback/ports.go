@@ -2,10 +2,6 @@ package feedback
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-
-	"github.com/tenurehq/tenure/services/platform/idempotency"
 )
 
 // Customers tells what other services know of a customer: its value tier
@@ -22,7 +18,7 @@ type Contacts interface {
 }
 
 // Rewards thanks a promoter with loyalty points, once per survey and
-// customer (RewardRequestID). It answers what became of the thanks; an
+// customer. It answers what became of the thanks; an
 // error means the thanks could not be given, for a reason the state does
 // not cover.
 type Rewards interface {
@@ -37,20 +33,6 @@ type Notifier interface {
 // ContactEventID is the profile event id of a ticket's service_contacted
 // event: the same for every attempt, so profile records it once.
 func ContactEventID(ticketID string) string { return "feedback-ticket-" + ticketID }
-
-// RewardRequestID is the loyalty request id of a promoter's thanks: one
-// per survey and customer, so loyalty grants it once. Survey and customer
-// ids are written out, split by a "/" no survey id holds, when they make a
-// valid request id; longer ids, or customer ids with letters outside ASCII,
-// give the SHA-256 of both instead.
-func RewardRequestID(surveyID, customerID string) string {
-	const prefix = "feedback-promoter-"
-	if id := prefix + surveyID + "/" + customerID; idempotency.CheckRequestID(id) == nil {
-		return id
-	}
-	sum := sha256.Sum256([]byte(surveyID + "/" + customerID))
-	return prefix + hex.EncodeToString(sum[:])
-}
 
 // NoCustomers knows nothing about customers (no segmentation or loyalty
 // service).

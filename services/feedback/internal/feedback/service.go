@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"go.opentelemetry.io/otel/metric"
 )
 
 // Service is the feedback use cases over a Store.
@@ -21,8 +19,7 @@ type Service struct {
 	notifier  Notifier
 	locker    Locker
 	logger    *slog.Logger
-	meter     metric.Meter
-	metrics   metrics
+	metrics   Metrics
 
 	mu    sync.Mutex
 	rules []CompiledRule // cache, valid while the store has ruleCount rules
@@ -53,11 +50,11 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l 
 // NewService returns the use cases over store, compiling rules with c.
 func NewService(store Store, c Compiler, opts ...Option) *Service {
 	s := &Service{store: store, compiler: c, clock: time.Now, customers: NoCustomers{}, contacts: NoContacts{},
-		rewards: NoRewards{}, notifier: NoNotifier{}, locker: make(localLock, 1), logger: slog.New(slog.DiscardHandler)}
+		rewards: NoRewards{}, notifier: NoNotifier{}, locker: make(localLock, 1), logger: slog.New(slog.DiscardHandler),
+		metrics: NoMetrics{}}
 	for _, o := range opts {
 		o(s)
 	}
-	s.metrics = newMetrics(s.meter, s.logger)
 	return s
 }
 

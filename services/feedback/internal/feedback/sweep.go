@@ -92,7 +92,7 @@ func (s *Service) sweep(ctx context.Context, op *Operation) error {
 			}
 			s.notify(ctx, notices[t.ID], t)
 		}
-		s.metrics.steps.Add(ctx, op.StepsApplied-steps)
+		s.metrics.EscalationSteps(ctx, op.StepsApplied-steps)
 		if len(tickets) < sweepPage {
 			return nil
 		}
