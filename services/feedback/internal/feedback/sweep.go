@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -33,9 +34,20 @@ func (l localLock) TryLock(context.Context) (func(), error) {
 // (default: one per process).
 func WithLocker(l Locker) Option { return func(s *Service) { s.locker = l } }
 
+// MaxConcurrentNotices bounds the escalation webhooks a sweep sends at
+// once.
+const MaxConcurrentNotices = 8
+
 // Escalate runs an escalation sweep as of asOf (zero: now): every active
 // ticket whose next step is due gets the steps due, once each, and the
 // webhooks they ask for. It returns the finished operation.
+//
+// The steps are recorded in the sweep's transactions, under the escalation
+// lock; their webhooks are sent afterwards, MaxConcurrentNotices at a time,
+// while the sweep goes on. The lock is released once every step is
+// recorded, before the last webhooks are answered, so a slow receiver does
+// not hold up the next sweep; Escalate returns when every webhook has been
+// sent.
 func (s *Service) Escalate(ctx context.Context, asOf time.Time, scheduled bool) (*Operation, error) {
 	unlock, err := s.locker.TryLock(ctx)
 	if err != nil {
@@ -44,7 +56,17 @@ func (s *Service) Escalate(ctx context.Context, asOf time.Time, scheduled bool) 
 		}
 		return nil, err
 	}
-	defer unlock()
+	release := sync.OnceFunc(unlock)
+	defer release()
+	out := &notices{s: s, slots: make(chan struct{}, MaxConcurrentNotices)}
+	defer out.wait()
+	op, err := s.escalate(ctx, asOf, scheduled, out)
+	release()
+	return op, err
+}
+
+// escalate records the operation and runs the sweep.
+func (s *Service) escalate(ctx context.Context, asOf time.Time, scheduled bool, out *notices) (*Operation, error) {
 	now := s.now()
 	if asOf.IsZero() {
 		asOf = now
@@ -53,7 +75,7 @@ func (s *Service) Escalate(ctx context.Context, asOf time.Time, scheduled bool) 
 	if err := s.store.CreateOperation(ctx, op); err != nil {
 		return nil, err
 	}
-	if err := s.sweep(ctx, &op); err != nil {
+	if err := s.sweep(ctx, &op, out); err != nil {
 		op.Failed, op.ErrorMessage = true, err.Error()
 	}
 	op.Done, op.EndTime = true, s.now()
@@ -63,8 +85,9 @@ func (s *Service) Escalate(ctx context.Context, asOf time.Time, scheduled bool) 
 	return &op, nil
 }
 
-// sweep pages through the due tickets and escalates each.
-func (s *Service) sweep(ctx context.Context, op *Operation) error {
+// sweep pages through the due tickets and escalates each; the webhooks of
+// a page go to out once its transaction has committed.
+func (s *Service) sweep(ctx context.Context, op *Operation, out *notices) error {
 	policies, err := s.store.ListPolicies(ctx)
 	if err != nil {
 		return err
@@ -74,9 +97,9 @@ func (s *Service) sweep(ctx context.Context, op *Operation) error {
 	for {
 		// A retried transaction calls fn again: notices are replaced, and
 		// steps are counted from the entries naming this sweep.
-		notices := map[string][]Notice{}
+		pending := map[string][]Notice{}
 		tickets, err := s.store.UpdateDueTickets(ctx, op.AsOf, after, sweepPage, func(t *Ticket) error {
-			notices[t.ID] = t.Escalate(findPolicy(policies, t.PolicyID), op.AsOf, name)
+			pending[t.ID] = t.Escalate(findPolicy(policies, t.PolicyID), op.AsOf, name)
 			return nil
 		})
 		if err != nil {
@@ -90,7 +113,7 @@ func (s *Service) sweep(ctx context.Context, op *Operation) error {
 					op.StepsApplied++
 				}
 			}
-			s.notify(ctx, notices[t.ID], t)
+			out.send(ctx, pending[t.ID], t)
 		}
 		s.metrics.EscalationSteps(ctx, op.StepsApplied-steps)
 		if len(tickets) < sweepPage {
@@ -100,14 +123,30 @@ func (s *Service) sweep(ctx context.Context, op *Operation) error {
 	}
 }
 
-// notify sends the webhooks; a failure is logged: the step is recorded.
-func (s *Service) notify(ctx context.Context, notices []Notice, t *Ticket) {
-	for _, n := range notices {
-		if err := s.notifier.Notify(ctx, n, t); err != nil {
-			s.logger.WarnContext(ctx, "feedback: escalation webhook", "ticket", t.ID, "step", n.StepID, "url", n.URL, "error", err)
-		}
+// notices sends a sweep's webhooks, each once, at most cap(slots) at a
+// time; a failure is logged: the step is recorded.
+type notices struct {
+	s     *Service
+	slots chan struct{}
+	wg    sync.WaitGroup
+}
+
+// send starts sending t's notices, waiting for a free slot for each.
+func (n *notices) send(ctx context.Context, list []Notice, t *Ticket) {
+	for _, notice := range list {
+		n.slots <- struct{}{}
+		n.wg.Go(func() {
+			defer func() { <-n.slots }()
+			if err := n.s.notifier.Notify(ctx, notice, t); err != nil {
+				n.s.logger.WarnContext(ctx, "feedback: escalation webhook", "ticket", t.ID, "step", notice.StepID,
+					"url", notice.URL, "error", err)
+			}
+		})
 	}
 }
+
+// wait waits until every webhook started has been sent.
+func (n *notices) wait() { n.wg.Wait() }
 
 // GetOperation returns an escalation sweep.
 func (s *Service) GetOperation(ctx context.Context, id string) (*Operation, error) {
