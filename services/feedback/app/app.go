@@ -22,6 +22,7 @@ import (
 	"github.com/tenurehq/tenure/services/feedback/internal/grpcapi"
 	"github.com/tenurehq/tenure/services/feedback/internal/rules"
 	"github.com/tenurehq/tenure/services/feedback/internal/store"
+	"github.com/tenurehq/tenure/services/platform/backoff"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/election"
 	"github.com/tenurehq/tenure/services/platform/eventlog"
@@ -42,8 +43,14 @@ const (
 )
 
 // contactRetryBatch is how many unconfirmed profile contacts the schedule
-// retries per tick.
-const contactRetryBatch = 500
+// retries per tick; rewardRetryBatch how many promoters' thanks.
+const (
+	contactRetryBatch = 500
+	rewardRetryBatch  = 500
+)
+
+// rewardRetryMax caps the delay between retries of a promoter's thanks.
+const rewardRetryMax = time.Hour
 
 // Deps are optional shared dependencies (logger, telemetry, etcd client,
 // clock), the same for every service; New creates what is missing.
@@ -94,7 +101,10 @@ func build(cfg Config, rt *bootstrap.Runtime) (*App, error) {
 	st := store.New(rt.DB)
 	opts := []feedback.Option{feedback.WithClock(rt.Clock), feedback.WithLogger(rt.Logger),
 		feedback.WithMetrics(newMetrics(rt.Telemetry.Meter("github.com/tenurehq/tenure/services/feedback/internal/feedback"), rt.Logger)),
-		feedback.WithNotifier(clients.Webhooks{Sender: &webhook.Sender{Secret: []byte(cfg.WebhookSecret)}})}
+		feedback.WithNotifier(clients.Webhooks{Sender: &webhook.Sender{Secret: []byte(cfg.WebhookSecret)}}),
+		// Thanks that loyalty could not take are retried by the schedule,
+		// no more often than it runs.
+		feedback.WithRewardRetry(backoff.Backoff{Min: cfg.EscalationInterval, Max: rewardRetryMax}.Attempt)}
 	var consumer *eventlog.Consumer
 	if rt.Etcd != nil {
 		more, profile, err := remoteOptions(cfg, rt)
@@ -223,6 +233,9 @@ func (a *App) schedule(ctx context.Context) {
 		a.sweeps.Add(1)
 		if err := a.svc.RetryContacts(ctx, contactRetryBatch); err != nil && ctx.Err() == nil {
 			a.logger.Warn("feedback: retry profile contacts", "error", err)
+		}
+		if err := a.svc.RetryRewards(ctx, rewardRetryBatch); err != nil && ctx.Err() == nil {
+			a.logger.Warn("feedback: retry promoters' thanks", "error", err)
 		}
 	}
 }

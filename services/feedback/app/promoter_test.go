@@ -115,3 +115,72 @@ func testPromoterReward(t *testing.T, engine string) {
 		t.Fatalf("answer of a non-member: reward %v, tier %q; want NOT_MEMBER, no tier", other.GetRewardState(), other.GetLoyaltyTier())
 	}
 }
+
+// TestPromoterRewardRetried: a promoter who answers while loyalty is down
+// is answered UNAVAILABLE, and thanked once loyalty is back: the schedule
+// retries the thanks, credits the points once and records the reward, so a
+// later answer of the customer is ALREADY_GRANTED.
+func TestPromoterRewardRetried(t *testing.T) {
+	stacktest.Engines(t, testPromoterRewardRetried)
+}
+
+func testPromoterRewardRetried(t *testing.T, engine string) {
+	ctx := context.Background()
+	s := stacktest.Start(t, stacktest.Options{Engine: engine})
+	p := s.Add(profileapp.Component(nil))
+	// Loyalty keeps its database across its restart.
+	loyaltyComponent := loyaltyapp.Component(func(c *loyaltyapp.Config, _ *loyaltyapp.Deps) { c.JobInterval = 0 })
+	loyaltyComponent.DSN = stacktest.DSN(t, engine, "loyalty")
+	l := s.Add(loyaltyComponent)
+	f := s.Add(app.Component(func(c *app.Config, _ *app.Deps) { c.EscalationInterval = 50 * time.Millisecond }))
+	profile := profilev1.NewProfileServiceClient(stacktest.Dial(t, p.Addr()))
+	feedback := feedbackv1.NewFeedbackServiceClient(stacktest.Dial(t, f.Addr()))
+
+	// c-1's order makes it a member.
+	if _, err := profile.RecordEvent(ctx, &profilev1.RecordEventRequest{Event: &profilev1.Event{EventId: "o-1", CustomerId: "c-1",
+		OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
+		Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o-1", Channel: "web",
+			Total: &typev1.Money{CurrencyCode: "GBP", AmountMinor: 5000}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	points := func(loyalty loyaltyv1.LoyaltyServiceClient) (int64, error) {
+		m, err := loyalty.GetMember(ctx, &loyaltyv1.GetMemberRequest{Name: "members/c-1"})
+		return m.GetMember().GetAvailablePoints(), err
+	}
+	loyalty := loyaltyv1.NewLoyaltyServiceClient(stacktest.Dial(t, l.Addr()))
+	waitFor(t, "loyalty to enrol c-1", func() bool { _, err := points(loyalty); return err == nil })
+	before, _ := points(loyalty)
+	if err := l.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := feedback.CreateSurvey(ctx, &feedbackv1.CreateSurveyRequest{SurveyId: "nps", Survey: &feedbackv1.Survey{
+		Kind: feedbackv1.SurveyKind_SURVEY_KIND_NPS, PromoterPoints: 200}}); err != nil {
+		t.Fatal(err)
+	}
+	submit := func(id string) feedbackv1.RewardState {
+		t.Helper()
+		r, err := feedback.SubmitSurveyResponse(ctx, &feedbackv1.SubmitSurveyResponseRequest{Parent: "surveys/nps", RequestId: id,
+			Response: &feedbackv1.SurveyResponse{CustomerId: "c-1", Score: 10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.GetResponse().GetRewardState()
+	}
+	if got := submit("answer-1"); got != feedbackv1.RewardState_REWARD_STATE_UNAVAILABLE {
+		t.Fatalf("answer with loyalty down: reward %v, want UNAVAILABLE", got)
+	}
+
+	l = s.Add(loyaltyComponent)
+	loyalty = loyaltyv1.NewLoyaltyServiceClient(stacktest.Dial(t, l.Addr()))
+	waitFor(t, "the retried thanks to credit c-1", func() bool { got, err := points(loyalty); return err == nil && got > before })
+	// Sweeps go on: the thanks is not given again.
+	sweeps := f.Runner.(*app.App).ScheduledSweeps()
+	waitFor(t, "more sweeps", func() bool { return f.Runner.(*app.App).ScheduledSweeps() >= sweeps+5 })
+	if got, err := points(loyalty); err != nil || got != before+200 {
+		t.Fatalf("points %d, %v; want %d + 200, once", got, err, before)
+	}
+	if got := submit("answer-2"); got != feedbackv1.RewardState_REWARD_STATE_ALREADY_GRANTED {
+		t.Fatalf("a later answer: reward %v, want ALREADY_GRANTED: the retried thanks is recorded", got)
+	}
+}

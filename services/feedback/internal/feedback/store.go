@@ -65,9 +65,17 @@ type SurveyStore interface {
 	GetSurvey(ctx context.Context, id string) (*Survey, error)
 	CreateResponse(ctx context.Context, r Response) error
 	GetResponse(ctx context.Context, surveyID, id string) (*Response, error)
-	// SetResponseFollowUp records the ticket a response opened and its
-	// reward state.
-	SetResponseOutcome(ctx context.Context, surveyID, id, ticket string, reward RewardState) error
+	// SetResponseOutcome records the ticket a response opened and its
+	// reward state; a non-zero retry makes the reward pending, to be
+	// tried again from then on (RewardsDue), a zero one ends it.
+	SetResponseOutcome(ctx context.Context, surveyID, id, ticket string, reward RewardState, retry time.Time) error
+	// RewardsDue returns up to limit pending rewards whose retry time is
+	// at or before now, the longest due first.
+	RewardsDue(ctx context.Context, now time.Time, limit int) ([]PendingReward, error)
+	// DelayReward records a failed retry of a pending reward: its count
+	// of attempts and when to try again. A reward no longer pending (its
+	// customer erased meanwhile) stays so.
+	DelayReward(ctx context.Context, surveyID, id string, attempts int, retry time.Time) error
 	// DismissResponse marks a response dismissed and returns it.
 	DismissResponse(ctx context.Context, surveyID, id string) (*Response, error)
 	// ListResponses returns the survey's responses, newest first.

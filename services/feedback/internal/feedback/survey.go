@@ -46,6 +46,13 @@ type Response struct {
 	CreateTime               time.Time
 }
 
+// PendingReward is a promoter's response whose thanks loyalty could not
+// take yet, with the number of retries that failed.
+type PendingReward struct {
+	Response
+	Attempts int
+}
+
 // Operation is an escalation sweep.
 type Operation struct {
 	ID                           string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // surveyTriggers are the triggers a survey may have.
@@ -68,10 +69,54 @@ func (s *Service) SubmitResponse(ctx context.Context, surveyID string, r Respons
 	if err := s.closeLoop(ctx, sv, &r); err != nil {
 		return nil, err
 	}
-	if err := s.store.SetResponseOutcome(ctx, sv.ID, r.ID, r.FollowUpTicket, r.Reward); err != nil {
+	var retry time.Time // a thanks loyalty could not take is retried by RetryRewards
+	if _, none := s.rewards.(NoRewards); r.Reward == RewardUnavailable && !none {
+		retry = r.CreateTime
+	}
+	if err := s.store.SetResponseOutcome(ctx, sv.ID, r.ID, r.FollowUpTicket, r.Reward, retry); err != nil {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// WithRewardRetry sets the delay before retry n (1-based) of a promoter's
+// thanks that loyalty could not take (default: a minute each time).
+func WithRewardRetry(delay func(n int) time.Duration) Option {
+	return func(s *Service) { s.rewardDelay = delay }
+}
+
+// RetryRewards tries again up to limit of the promoters' thanks that
+// loyalty could not take and whose retry time has come. A thanks loyalty
+// takes, or answers for good (the customer is no member, or was thanked by
+// another answer), ends; one still unavailable waits longer each time.
+func (s *Service) RetryRewards(ctx context.Context, limit int) error {
+	due, err := s.store.RewardsDue(ctx, s.now(), limit)
+	if err != nil {
+		return err
+	}
+	for _, p := range due {
+		sv, err := s.store.GetSurvey(ctx, p.SurveyID)
+		if err != nil {
+			return err
+		}
+		state, err := s.thank(ctx, sv, p.CustomerID)
+		if err != nil {
+			return err
+		}
+		if state == RewardUnavailable {
+			n := p.Attempts + 1
+			if err := s.store.DelayReward(ctx, p.SurveyID, p.ID, n, s.now().Add(s.rewardDelay(n))); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.store.SetResponseOutcome(ctx, p.SurveyID, p.ID, p.FollowUpTicket, state, time.Time{}); err != nil {
+			return err
+		}
+		s.logger.InfoContext(ctx, "feedback: promoter thanked on retry", "survey", p.SurveyID, "response", p.ID,
+			"reward", string(state), "attempts", p.Attempts+1)
+	}
+	return nil
 }
 
 // closeLoop opens a detractor's follow-up ticket or thanks a promoter.

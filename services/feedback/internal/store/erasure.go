@@ -70,7 +70,7 @@ func (s *Store) erase(ctx context.Context, tx *sql.Tx, e feedback.Erasure) error
 			return fmt.Errorf("store: erase tickets: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE survey_responses SET customer_id = ? WHERE customer_id = ?`), e.AnonymousID, e.CustomerID); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE survey_responses SET customer_id = ?, reward_retry_time = NULL WHERE customer_id = ?`), e.AnonymousID, e.CustomerID); err != nil {
 		return fmt.Errorf("store: erase survey responses: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
 )
@@ -79,11 +80,45 @@ func (s *Store) GetResponse(ctx context.Context, surveyID, id string) (*feedback
 }
 
 // SetResponseOutcome implements feedback.SurveyStore.
-func (s *Store) SetResponseOutcome(ctx context.Context, surveyID, id, ticket string, reward feedback.RewardState) error {
-	_, err := s.db.ExecContext(ctx, s.q(`UPDATE survey_responses SET follow_up_ticket = ?, reward = ? WHERE survey_id = ? AND response_id = ?`),
-		ticket, string(reward), surveyID, id)
+func (s *Store) SetResponseOutcome(ctx context.Context, surveyID, id, ticket string, reward feedback.RewardState, retry time.Time) error {
+	var at any // NULL: nothing to retry
+	if !retry.IsZero() {
+		at = nanos(retry)
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE survey_responses SET follow_up_ticket = ?, reward = ?, reward_retry_time = ?
+		WHERE survey_id = ? AND response_id = ?`), ticket, string(reward), at, surveyID, id)
 	if err != nil {
 		return fmt.Errorf("store: set response outcome: %w", err)
+	}
+	return nil
+}
+
+// RewardsDue implements feedback.SurveyStore.
+func (s *Store) RewardsDue(ctx context.Context, now time.Time, limit int) ([]feedback.PendingReward, error) {
+	var out []feedback.PendingReward
+	err := s.each(ctx, `SELECT `+responseCols+`, reward_attempts FROM survey_responses
+		WHERE reward_retry_time IS NOT NULL AND reward_retry_time <= ? ORDER BY reward_retry_time, survey_id, response_id LIMIT ?`,
+		[]any{nanos(now), limit}, func(r scanner) error {
+			var p feedback.PendingReward
+			var channel, reward string
+			var dismissed, ct int64
+			err := r.Scan(&p.SurveyID, &p.ID, &p.CustomerID, &p.Score, &p.Comment, &channel, &dismissed, &p.ValueTier,
+				&p.LoyaltyTier, &p.FollowUpTicket, &reward, &ct, &p.Attempts)
+			p.Channel, p.Dismissed, p.Reward, p.CreateTime = feedback.Channel(channel), dismissed == 1, feedback.RewardState(reward), fromNanos(ct)
+			if err == nil {
+				out = append(out, p)
+			}
+			return err
+		})
+	return out, err
+}
+
+// DelayReward implements feedback.SurveyStore.
+func (s *Store) DelayReward(ctx context.Context, surveyID, id string, attempts int, retry time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE survey_responses SET reward_attempts = ?, reward_retry_time = ?
+		WHERE survey_id = ? AND response_id = ? AND reward_retry_time IS NOT NULL`), attempts, nanos(retry), surveyID, id)
+	if err != nil {
+		return fmt.Errorf("store: delay reward: %w", err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -267,7 +268,7 @@ func testSurveys(t *testing.T, s feedback.Store) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SetResponseOutcome(ctx, "nps", "r1", "t-9", feedback.RewardNone); err != nil {
+	if err := s.SetResponseOutcome(ctx, "nps", "r1", "t-9", feedback.RewardNone, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.DismissResponse(ctx, "nps", "r2")
@@ -283,6 +284,67 @@ func testSurveys(t *testing.T, s feedback.Store) {
 		t.Fatalf("responses: %+v, %v; want %+v", list, err, []feedback.Response{r2, r1})
 	}
 	testPromoterRewarded(t, s)
+	testPendingRewards(t, s)
+}
+
+// testPendingRewards runs after testPromoterRewarded: an answer whose
+// thanks is pending is due from its retry time, oldest first, is delayed by
+// a failed retry, and stops being due when its outcome is set.
+func testPendingRewards(t *testing.T, s feedback.Store) {
+	due := func(at time.Time) []string {
+		t.Helper()
+		got, err := s.RewardsDue(ctx, at, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range got {
+			out = append(out, fmt.Sprintf("%s %s %d", p.ID, p.Reward, p.Attempts))
+		}
+		return out
+	}
+	if got := due(t0.Add(time.Hour)); len(got) != 0 {
+		t.Fatalf("due with no pending reward: %v", got)
+	}
+	for _, id := range []string{"r3", "r4"} {
+		if err := s.CreateResponse(ctx, feedback.Response{SurveyID: "nps", ID: id, CustomerID: "c-3", Score: 10,
+			Reward: feedback.RewardNone, CreateTime: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, at := range map[string]time.Time{"r3": t0.Add(time.Minute), "r4": t0} {
+		if err := s.SetResponseOutcome(ctx, "nps", id, "", feedback.RewardUnavailable, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := due(t0), []string{"r4 unavailable 0"}; !slices.Equal(got, want) {
+		t.Fatalf("due at t0: %v, want %v", got, want)
+	}
+	if got, want := due(t0.Add(time.Minute)), []string{"r4 unavailable 0", "r3 unavailable 0"}; !slices.Equal(got, want) {
+		t.Fatalf("due a minute later: %v, want %v", got, want)
+	}
+	if err := s.DelayReward(ctx, "nps", "r4", 1, t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := due(t0.Add(time.Minute)), []string{"r3 unavailable 0"}; !slices.Equal(got, want) {
+		t.Fatalf("due after r4's delay: %v, want %v", got, want)
+	}
+	if err := s.SetResponseOutcome(ctx, "nps", "r3", "", feedback.RewardGranted, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	// Delaying a reward no longer pending leaves it so.
+	if err := s.DelayReward(ctx, "nps", "r3", 1, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := due(t0.Add(time.Hour)), []string{"r4 unavailable 1"}; !slices.Equal(got, want) {
+		t.Fatalf("due after r3 was granted: %v, want %v", got, want)
+	}
+	if err := s.SetResponseOutcome(ctx, "nps", "r4", "", feedback.RewardNotMember, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := due(t0.Add(time.Hour)); len(got) != 0 {
+		t.Fatalf("due after every outcome was set: %v", got)
+	}
 }
 
 // testPromoterRewarded runs after testSurveys' answers r1 and r2 of c-1.
@@ -299,7 +361,7 @@ func testPromoterRewarded(t *testing.T, s feedback.Store) {
 		t.Fatal("c-1 rewarded before any reward was granted")
 	}
 	for _, st := range []feedback.RewardState{feedback.RewardUnavailable, feedback.RewardNotMember} {
-		if err := s.SetResponseOutcome(ctx, "nps", "r2", "", st); err != nil {
+		if err := s.SetResponseOutcome(ctx, "nps", "r2", "", st, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		if rewarded("nps", "c-1") {
@@ -307,7 +369,7 @@ func testPromoterRewarded(t *testing.T, s feedback.Store) {
 		}
 	}
 	for _, st := range []feedback.RewardState{feedback.RewardGranted, feedback.RewardAlreadyGranted} {
-		if err := s.SetResponseOutcome(ctx, "nps", "r2", "", st); err != nil {
+		if err := s.SetResponseOutcome(ctx, "nps", "r2", "", st, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		if !rewarded("nps", "c-1") || rewarded("nps", "c-2") || rewarded("csat", "c-1") {
@@ -373,6 +435,9 @@ func testErasures(t *testing.T, s feedback.Store) {
 	if err := s.CreateResponse(ctx, feedback.Response{SurveyID: "s", ID: "r", CustomerID: "c-1", Score: 3, CreateTime: t0}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SetResponseOutcome(ctx, "s", "r", "", feedback.RewardUnavailable, t0); err != nil {
+		t.Fatal(err)
+	}
 	if c, err := s.Cursor(ctx); c != 0 || err != nil {
 		t.Fatalf("cursor %d, %v; want 0", c, err)
 	}
@@ -386,6 +451,9 @@ func testErasures(t *testing.T, s feedback.Store) {
 	if a.CustomerID != "anon-1" || a.Email != "" || b.CustomerID != "c-2" || b.Email == "" || r.CustomerID != "anon-1" {
 		t.Fatalf("after erasure: a %s %q, b %s %q, response %s; want a and the response anonymous, b untouched",
 			a.CustomerID, a.Email, b.CustomerID, b.Email, r.CustomerID)
+	}
+	if due, err := s.RewardsDue(ctx, t0.Add(time.Hour), 10); err != nil || len(due) != 0 {
+		t.Fatalf("rewards due after erasure: %v, %v; want none: an erased customer is not thanked", due, err)
 	}
 	if got, _ := s.ListTickets(ctx, feedback.TicketFilter{CustomerID: "c-1"}, "", 10); len(got) != 0 {
 		t.Fatalf("tickets still listed under c-1: %v", ids(got))
