@@ -74,7 +74,7 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
-	go.opentelemetry.io/otel/sdk/metric v1.47.0 // indirect
+	go.opentelemetry.io/otel/sdk/metric v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
@@ -98,6 +98,7 @@ require (
 )
 
 require (
+	github.com/tenurehq/tenure/services/loyalty v0.0.0
 	github.com/tenurehq/tenure/services/profile v0.0.0
 	github.com/tenurehq/tenure/services/segmentation v0.0.0
 )
@@ -105,3 +106,5 @@ require (
 replace github.com/tenurehq/tenure/services/profile => ../profile
 
 replace github.com/tenurehq/tenure/services/segmentation => ../segmentation
+
+replace github.com/tenurehq/tenure/services/loyalty => ../loyalty
