@@ -39,13 +39,7 @@ func testPromoterReward(t *testing.T, engine string) {
 	feedback := feedbackv1.NewFeedbackServiceClient(stacktest.Dial(t, f.Addr()))
 
 	// c-1's order makes it a member (the programme enrols automatically).
-	_, err := profile.RecordEvent(ctx, &profilev1.RecordEventRequest{Event: &profilev1.Event{EventId: "o-1", CustomerId: "c-1",
-		OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
-		Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o-1", Channel: "web",
-			Total: &typev1.Money{CurrencyCode: "GBP", AmountMinor: 5000}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	placeOrder(t, profile, "c-1")
 	member := func() *loyaltyv1.Member {
 		t.Helper()
 		m, err := loyalty.GetMember(ctx, &loyaltyv1.GetMemberRequest{Name: "members/c-1"})
@@ -137,12 +131,7 @@ func testPromoterRewardRetried(t *testing.T, engine string) {
 	feedback := feedbackv1.NewFeedbackServiceClient(stacktest.Dial(t, f.Addr()))
 
 	// c-1's order makes it a member.
-	if _, err := profile.RecordEvent(ctx, &profilev1.RecordEventRequest{Event: &profilev1.Event{EventId: "o-1", CustomerId: "c-1",
-		OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
-		Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o-1", Channel: "web",
-			Total: &typev1.Money{CurrencyCode: "GBP", AmountMinor: 5000}}}}}); err != nil {
-		t.Fatal(err)
-	}
+	placeOrder(t, profile, "c-1")
 	points := func(loyalty loyaltyv1.LoyaltyServiceClient) (int64, error) {
 		m, err := loyalty.GetMember(ctx, &loyaltyv1.GetMemberRequest{Name: "members/c-1"})
 		return m.GetMember().GetAvailablePoints(), err
@@ -182,5 +171,17 @@ func testPromoterRewardRetried(t *testing.T, engine string) {
 	}
 	if got := submit("answer-2"); got != feedbackv1.RewardState_REWARD_STATE_ALREADY_GRANTED {
 		t.Fatalf("a later answer: reward %v, want ALREADY_GRANTED: the retried thanks is recorded", got)
+	}
+}
+
+// placeOrder records an order of customer an hour ago in profile.
+func placeOrder(t *testing.T, profile profilev1.ProfileServiceClient, customer string) {
+	t.Helper()
+	_, err := profile.RecordEvent(t.Context(), &profilev1.RecordEventRequest{Event: &profilev1.Event{EventId: "o-" + customer,
+		CustomerId: customer, OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
+		Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o-" + customer, Channel: "web",
+			Total: &typev1.Money{CurrencyCode: "GBP", AmountMinor: 5000}}}}})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

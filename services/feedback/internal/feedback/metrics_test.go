@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"github.com/tenurehq/tenure/services/feedback/internal/feedback"
-	"github.com/tenurehq/tenure/services/feedback/internal/rules"
-	"github.com/tenurehq/tenure/services/feedback/internal/store"
-	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 )
 
 // TestMetrics: a first reply after its due time and a solve after its due
@@ -18,14 +15,7 @@ import (
 // none; a sweep's escalation steps are counted.
 func TestMetrics(t *testing.T) {
 	ctx := context.Background()
-	st := store.New(sqlstoretest.SQLite(t))
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	compiler, err := rules.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, compiler := newStore(t)
 	nine := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
 	now := nine
 	counts := &counter{got: map[string]int64{}}

@@ -14,6 +14,20 @@ import (
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 )
 
+// newStore returns a migrated SQLite store and the rule compiler.
+func newStore(t *testing.T) (*store.Store, feedback.Compiler) {
+	t.Helper()
+	st := store.New(sqlstoretest.SQLite(t))
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	compiler, err := rules.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, compiler
+}
+
 // gate is a Notifier whose calls wait until it is opened; it counts calls
 // per notice and the most in flight at once.
 type gate struct {
@@ -76,14 +90,7 @@ func (g *gate) waitInFlight(t *testing.T, n int) {
 // meanwhile neither records nor sends a step again.
 func TestSweepSendsWebhooksConcurrently(t *testing.T) {
 	ctx := context.Background()
-	st := store.New(sqlstoretest.SQLite(t))
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	compiler, err := rules.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, compiler := newStore(t)
 	nine := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
 	g := newGate()
 	svc := feedback.NewService(st, compiler, feedback.WithClock(func() time.Time { return nine }), feedback.WithNotifier(g))
@@ -139,7 +146,10 @@ func TestSweepSendsWebhooksConcurrently(t *testing.T) {
 	g2.waitInFlight(t, 1)
 	// The lock is free although the webhook is unanswered: the step is
 	// recorded, so this sweep finds nothing to do.
-	var again *feedback.Operation
+	var (
+		again *feedback.Operation
+		err   error
+	)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		again, err = svc.Escalate(ctx, nine.Add(3*time.Hour), false)
