@@ -1,0 +1,372 @@
+package recommend
+
+import (
+	"cmp"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Options tune a model. The zero value of each field takes its default.
+type Options struct {
+	// Neighbours is how many related items are kept per item (default 20):
+	// the model's memory is at most items × Neighbours entries.
+	Neighbours int
+	// MaxBasket is the largest order, in lines, whose items count as bought
+	// together (default 100); a larger order still counts as purchases
+	// (popularity, exclusion) but not for co-purchase: wholesale baskets
+	// would relate everything to everything and cost basket² to count.
+	MaxBasket int
+	// MaxCustomerItems is how many of a customer's most recently bought
+	// distinct items enter co-purchase counting and a recommendation's
+	// scoring (default 100), so one heavy buyer costs at most its square.
+	MaxCustomerItems int
+	// Alpha shapes the normalisation of co-purchase counts: the similarity
+	// of j to i is c(i,j) / (n(i)^Alpha × n(j)^(1−Alpha)), n the number of
+	// buyers. The default, 0.5, is cosine: a bestseller bought with
+	// everything scores low against each item, so it does not drown
+	// everything.
+	Alpha float64
+	// HalfLife is how fast an older purchase loses weight in a customer's
+	// scores (default 60 days): recent purchases say more about what is
+	// bought next.
+	HalfLife time.Duration
+	// PopularWindow is the period before as-of over which popularity is
+	// counted for the fallback (default 90 days); items are ranked by
+	// buyers in the window, then by buyers overall.
+	PopularWindow time.Duration
+	// ViewWindow is how long a viewed but not bought item stays a
+	// candidate (default 30 days).
+	ViewWindow time.Duration
+	// CategoryWeight blends in category affinity: an item popular in a
+	// category the customer buys from scores CategoryWeight × the
+	// customer's share of purchases in that category (default 0.05).
+	CategoryWeight float64
+}
+
+func (o Options) withDefaults() Options {
+	o.Neighbours = cmp.Or(o.Neighbours, 20)
+	o.MaxBasket = cmp.Or(o.MaxBasket, 100)
+	o.MaxCustomerItems = cmp.Or(o.MaxCustomerItems, 100)
+	o.Alpha = cmp.Or(o.Alpha, 0.5)
+	o.HalfLife = cmp.Or(o.HalfLife, 60*24*time.Hour)
+	o.PopularWindow = cmp.Or(o.PopularWindow, 90*24*time.Hour)
+	o.ViewWindow = cmp.Or(o.ViewWindow, 30*24*time.Hour)
+	o.CategoryWeight = cmp.Or(o.CategoryWeight, 0.05)
+	return o
+}
+
+// popularPerCategory is how many items each category's popularity list keeps.
+const popularPerCategory = 50
+
+// popularOverall is how many items the overall popularity list keeps.
+const popularOverall = 500
+
+// Model is the recommendation model of one recompute: every item's related
+// items, popularity overall and per category, and each customer's top
+// category, from the purchases before AsOf. It reads the customers'
+// purchases and views from the History it was built from when it answers.
+type Model struct {
+	h   *History
+	opt Options
+	// Copies of the history's item names and categories at build time,
+	// read without its lock.
+	skus     []string
+	cats     []string
+	category []int32
+	asOf     int64
+	items    int // items known at build time
+
+	nbrOff   []int32 // item i's neighbours are nbrItem[nbrOff[i]:nbrOff[i+1]]
+	nbrItem  []int32
+	nbrScore []float32
+
+	buyers       []int32   // distinct buyers before as-of, per item
+	popular      []int32   // items by recent popularity, best first
+	allTime      []int32   // items by buyers before as-of, best first (the baseline)
+	popScore     []float32 // per item, in [0, 1]
+	popularByCat [][]int32 // per category, best first
+	topCat       []int32   // per customer index: top category, -1 when none
+}
+
+// AsOf is the time the model was built as of: it saw purchases before it.
+func (m *Model) AsOf() time.Time { return time.Unix(m.asOf, 0).UTC() }
+
+// Items is how many items the model knows.
+func (m *Model) Items() int { return m.items }
+
+// TopCategory returns the category the customer bought most items from
+// before the model's as-of time ("" when none): ties go to the category
+// whose items are more popular.
+func (m *Model) TopCategory(customer string) string {
+	m.h.mu.RLock()
+	defer m.h.mu.RUnlock()
+	i, ok := m.h.custIdx[customer]
+	if !ok || int(i) >= len(m.topCat) || m.topCat[i] < 0 {
+		return ""
+	}
+	return m.cats[m.topCat[i]]
+}
+
+// bought is one distinct item a customer bought: the latest time and
+// whether it may count for co-purchase.
+type bought struct {
+	item int32
+	at   int64
+}
+
+// Build builds the model from every purchase in h before asOf.
+func Build(h *History, asOf time.Time, opt Options) *Model {
+	opt = opt.withDefaults()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	m := &Model{h: h, opt: opt, asOf: asOf.Unix(), items: len(h.skus),
+		skus: slices.Clone(h.skus), cats: slices.Clone(h.cats), category: slices.Clone(h.category)}
+	baskets, pairs := m.collect()
+	m.popularity(baskets)
+	m.neighbours(pairs)
+	return m
+}
+
+// csr is a list of lists in one slice: list i is vals[off[i]:off[i+1]].
+type csr struct {
+	off  []int32
+	vals []int32
+}
+
+func (c *csr) list(i int) []int32 { return c.vals[c.off[i]:c.off[i+1]] }
+
+// collect goes over every customer once: it returns, per customer, the
+// distinct items bought before as-of (all of them, for popularity) and
+// the items that count for co-purchase (from orders within MaxBasket, the
+// MaxCustomerItems most recent), and records each customer's top category.
+func (m *Model) collect() (all, pairs csr) {
+	h := m.h
+	m.topCat = make([]int32, len(h.custs))
+	last := make([]int64, m.items) // item → latest purchase time for the current customer, 0 if none
+	eligible := make([]bool, m.items)
+	catCount := make([]int32, len(h.cats))
+	var seen []bought
+	var sizes []int32
+	all.off = append(make([]int32, 0, len(h.custs)+1), 0)
+	pairs.off = append(make([]int32, 0, len(h.custs)+1), 0)
+	for ci, c := range h.custs {
+		m.topCat[ci] = -1
+		seen = seen[:0]
+		if c != nil {
+			sizes = orderSizes(c, m.asOf, sizes)
+			for _, b := range c.buys {
+				if b.at >= m.asOf {
+					continue
+				}
+				if last[b.item] == 0 {
+					seen = append(seen, bought{item: b.item})
+				}
+				last[b.item] = max(last[b.item], b.at+1)
+				if int(sizes[b.order]) <= m.opt.MaxBasket {
+					eligible[b.item] = true
+				}
+			}
+		}
+		for k := range seen {
+			seen[k].at = last[seen[k].item] - 1
+		}
+		slices.SortFunc(seen, func(a, b bought) int { return cmp.Or(cmp.Compare(b.at, a.at), cmp.Compare(a.item, b.item)) })
+		n := 0
+		for _, s := range seen {
+			all.vals = append(all.vals, s.item)
+			if eligible[s.item] && n < m.opt.MaxCustomerItems {
+				pairs.vals = append(pairs.vals, s.item)
+				n++
+			}
+			if cat := h.category[s.item]; cat >= 0 {
+				catCount[cat]++
+			}
+			last[s.item], eligible[s.item] = 0, false
+		}
+		m.topCat[ci] = topCategory(seen, h.category, catCount)
+		all.off = append(all.off, int32(len(all.vals)))
+		pairs.off = append(pairs.off, int32(len(pairs.vals)))
+	}
+	return all, pairs
+}
+
+// orderSizes returns, indexed by order number, how many lines each of c's
+// orders before asOf has, reusing buf.
+func orderSizes(c *customerHistory, asOf int64, buf []int32) []int32 {
+	buf = slices.Grow(buf[:0], int(c.orders)+1)[:c.orders+1]
+	clear(buf)
+	for _, b := range c.buys {
+		if b.at < asOf {
+			buf[b.order]++
+		}
+	}
+	return buf
+}
+
+// topCategory returns the category most of seen's items belong to (ties:
+// the lowest category index) and resets catCount for them.
+func topCategory(seen []bought, category []int32, catCount []int32) int32 {
+	best, bestN := int32(-1), int32(0)
+	for _, s := range seen {
+		cat := category[s.item]
+		if cat < 0 {
+			continue
+		}
+		if n := catCount[cat]; n > bestN || (n == bestN && cat < best) {
+			best, bestN = cat, n
+		}
+	}
+	for _, s := range seen {
+		if cat := category[s.item]; cat >= 0 {
+			catCount[cat] = 0
+		}
+	}
+	return best
+}
+
+// popularity counts each item's buyers before as-of and in the popularity
+// window, and ranks items overall and per category.
+func (m *Model) popularity(all csr) {
+	h := m.h
+	m.buyers = make([]int32, m.items)
+	recent := make([]int32, m.items)
+	for _, it := range all.vals {
+		m.buyers[it]++
+	}
+	// Recent buyers: a customer counts for an item when they bought it in
+	// the window; the customer's latest purchase of it is what counts.
+	from := m.asOf - int64(m.opt.PopularWindow/time.Second)
+	for _, c := range h.custs {
+		if c == nil {
+			continue
+		}
+		for _, b := range c.buys {
+			if b.at >= from && b.at < m.asOf {
+				recent[b.item]++
+			}
+		}
+	}
+	order := make([]int32, 0, m.items)
+	for i := range m.items {
+		if m.buyers[i] > 0 {
+			order = append(order, int32(i))
+		}
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(recent[b], recent[a]), cmp.Compare(m.buyers[b], m.buyers[a]), cmp.Compare(a, b))
+	})
+	m.popScore = make([]float32, m.items)
+	for rank, it := range order {
+		m.popScore[it] = 1 / float32(1+rank) // rank-based: 1, 1/2, 1/3 …
+	}
+	m.popular = order[:min(len(order), popularOverall)]
+	byBuyers := slices.Clone(order)
+	slices.SortFunc(byBuyers, func(a, b int32) int { return cmp.Or(cmp.Compare(m.buyers[b], m.buyers[a]), cmp.Compare(a, b)) })
+	m.allTime = byBuyers[:min(len(byBuyers), popularOverall)]
+	m.popularByCat = make([][]int32, len(h.cats))
+	for _, it := range order {
+		if cat := h.category[it]; cat >= 0 && len(m.popularByCat[cat]) < popularPerCategory {
+			m.popularByCat[cat] = append(m.popularByCat[cat], it)
+		}
+	}
+}
+
+// neighbours counts co-purchases (two items bought by the same customer)
+// and keeps each item's Neighbours most similar items. Items are shared
+// out to GOMAXPROCS workers; each keeps one dense counter row.
+func (m *Model) neighbours(pairs csr) {
+	n := m.items
+	// Inverted lists: item → customers whose co-purchase items hold it.
+	cnt := make([]int32, n+1)
+	for _, it := range pairs.vals {
+		cnt[it+1]++
+	}
+	for i := range n {
+		cnt[i+1] += cnt[i]
+	}
+	inv := csr{off: slices.Clone(cnt), vals: make([]int32, len(pairs.vals))}
+	for c := 0; c+1 < len(pairs.off); c++ {
+		for _, it := range pairs.list(c) {
+			inv.vals[cnt[it]] = int32(c)
+			cnt[it]++
+		}
+	}
+	nb := make([]float64, n) // co-purchase buyers per item
+	for i := range n {
+		nb[i] = float64(inv.off[i+1] - inv.off[i])
+	}
+	k := m.opt.Neighbours
+	lists := make([][]scored, n)
+	workers := runtime.GOMAXPROCS(0)
+	var next sync.Mutex
+	nextItem := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			acc := make([]float32, n)
+			var touched []int32
+			var top []scored
+			for {
+				next.Lock()
+				i := nextItem
+				nextItem += 64
+				next.Unlock()
+				if i >= n {
+					return
+				}
+				for it := i; it < min(i+64, n); it++ {
+					touched = touched[:0]
+					for _, c := range inv.list(it) {
+						for _, j := range pairs.list(int(c)) {
+							if acc[j] == 0 {
+								touched = append(touched, j)
+							}
+							acc[j]++
+						}
+					}
+					top = top[:0]
+					for _, j := range touched {
+						if j != int32(it) {
+							s := float64(acc[j]) / (math.Pow(nb[it], m.opt.Alpha) * math.Pow(nb[j], 1-m.opt.Alpha))
+							top = append(top, scored{item: j, score: float32(s)})
+						}
+						acc[j] = 0
+					}
+					lists[it] = bestOf(top, k)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	m.nbrOff = make([]int32, n+1)
+	for i, l := range lists {
+		m.nbrOff[i+1] = m.nbrOff[i] + int32(len(l))
+	}
+	m.nbrItem = make([]int32, m.nbrOff[n])
+	m.nbrScore = make([]float32, m.nbrOff[n])
+	for i, l := range lists {
+		for k, s := range l {
+			m.nbrItem[int(m.nbrOff[i])+k], m.nbrScore[int(m.nbrOff[i])+k] = s.item, s.score
+		}
+	}
+}
+
+// scored is an item with a score.
+type scored struct {
+	item  int32
+	score float32
+}
+
+// byScore orders best first, then by item for a stable answer.
+func byScore(a, b scored) int {
+	return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.item, b.item))
+}
+
+// bestOf returns a copy of the k best of s, best first.
+func bestOf(s []scored, k int) []scored {
+	slices.SortFunc(s, byScore)
+	return slices.Clone(s[:min(k, len(s))])
+}
