@@ -47,6 +47,14 @@ type SettingsSource interface {
 	CurrentSettings(ctx context.Context) (segmentation.SettingsVersion, error)
 }
 
+// Recommender rebuilds the recommendation model (recommend.Service).
+type Recommender interface {
+	// Rebuild builds the model from the purchases before asOf, answering
+	// under the includeRepurchases setting, and returns what rules read
+	// from it.
+	Rebuild(ctx context.Context, asOf time.Time, includeRepurchases bool) (rules.Recommendations, error)
+}
+
 // Locker holds the cluster-wide recompute lock (an election.Locker).
 type Locker interface {
 	// TryLock takes the lock and returns its release, or fails at once
@@ -80,6 +88,9 @@ type Config struct {
 	// recompute goes ahead on the events applied so far, with a warning.
 	CatchUp        func(ctx context.Context) error
 	CatchUpTimeout time.Duration
+	// Recommender, when set, rebuilds the recommendation model at each
+	// recompute, before the rules are evaluated (they may read it).
+	Recommender Recommender
 	// Meter records tenure.segmentation.recompute.duration, one value per
 	// recompute with its outcome (succeeded or failed); nil records nothing.
 	Meter metric.Meter

@@ -98,8 +98,8 @@ func (m *Model) AsOf() time.Time { return time.Unix(m.asOf, 0).UTC() }
 func (m *Model) Items() int { return m.items }
 
 // TopCategory returns the category the customer bought most items from
-// before the model's as-of time ("" when none): ties go to the category
-// whose items are more popular.
+// before the model's as-of time ("" when none); a tie goes to the category
+// the history saw first.
 func (m *Model) TopCategory(customer string) string {
 	m.h.mu.RLock()
 	defer m.h.mu.RUnlock()

@@ -258,6 +258,10 @@ func (m *Model) top(s *scratch, n int, repurchases bool) []Item {
 		out = append(out, m.item(s, c.item, float64(c.score)))
 		picked[c.item] = true
 	}
+	scale := 1.0
+	if len(out) > 0 {
+		scale = 1e-3 // below the personal items
+	}
 	for _, j := range m.popular {
 		if len(out) >= n {
 			break
@@ -265,7 +269,7 @@ func (m *Model) top(s *scratch, n int, repurchases bool) []Item {
 		if picked[j] || (s.mine[j] && !repurchases) {
 			continue
 		}
-		out = append(out, Item{SKU: m.sku(j), Score: float64(m.popScore[j]) * 1e-3, Reason: ReasonPopular})
+		out = append(out, Item{SKU: m.sku(j), Score: float64(m.popScore[j]) * scale, Reason: ReasonPopular})
 	}
 	return out
 }
@@ -306,3 +310,13 @@ func (m *Model) sku(i int32) string { return m.skus[i] }
 
 // catName returns category c's name.
 func (m *Model) catName(c int32) string { return m.cats[c] }
+
+// Popular returns the n most popular items (bought most in the popularity
+// window before the model's as-of time).
+func (m *Model) Popular(n int) []Item {
+	out := make([]Item, 0, min(n, len(m.popular)))
+	for _, j := range m.popular[:min(n, len(m.popular))] {
+		out = append(out, Item{SKU: m.sku(j), Score: float64(m.popScore[j]), Reason: ReasonPopular})
+	}
+	return out
+}
