@@ -30,6 +30,9 @@ func newRecommendations(st *store.Store, clock func() time.Time, profile profile
 	if profile == nil {
 		return r, nil
 	}
+	r.svc.SetCatchUp(func(ctx context.Context) error {
+		return eventlog.WaitCaughtUp(ctx, profile, historyCursor{st}, catchUpPoll)
+	})
 	var err error
 	r.consumer, err = eventlog.New(eventlog.Config{Client: profile, Handler: consumer.NewHistory(st, r.svc), Logger: rt.Logger,
 		Meter: rt.Telemetry.Meter("github.com/tenurehq/tenure/services/segmentation/internal/consumer/history")})
@@ -66,3 +69,7 @@ func (r *recommendations) run(ctx context.Context, goRun func(func()), logger *s
 // Recommendations returns the service's recommendation model service: the
 // Go-level way to a customer's top items (ForCustomer).
 func (a *App) Recommendations() *recommend.Service { return a.recs.svc }
+
+// HistoryCursor returns the sequence of the last profile event applied to
+// the purchase history.
+func (a *App) HistoryCursor(ctx context.Context) (int64, error) { return a.store.HistoryCursor(ctx) }

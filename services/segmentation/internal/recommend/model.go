@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -294,30 +295,30 @@ func (m *Model) neighbours(pairs csr) {
 			cnt[it]++
 		}
 	}
-	nb := make([]float64, n) // co-purchase buyers per item
+	// Similarity of j to i: c(i,j) / (n(i)^Alpha × n(j)^(1−Alpha)), with the
+	// powers computed once per item.
+	powA, powB := make([]float32, n), make([]float32, n)
 	for i := range n {
-		nb[i] = float64(inv.off[i+1] - inv.off[i])
+		nb := float64(inv.off[i+1] - inv.off[i]) // co-purchase buyers
+		if nb > 0 {
+			powA[i], powB[i] = float32(math.Pow(nb, -m.opt.Alpha)), float32(math.Pow(nb, m.opt.Alpha-1))
+		}
 	}
 	k := m.opt.Neighbours
 	lists := make([][]scored, n)
-	workers := runtime.GOMAXPROCS(0)
-	var next sync.Mutex
-	nextItem := 0
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range workers {
+	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			acc := make([]float32, n)
 			var touched []int32
-			var top []scored
+			top := make(topK, 0, k)
 			for {
-				next.Lock()
-				i := nextItem
-				nextItem += 64
-				next.Unlock()
-				if i >= n {
+				lo := int(next.Add(64)) - 64
+				if lo >= n {
 					return
 				}
-				for it := i; it < min(i+64, n); it++ {
+				for it := lo; it < min(lo+64, n); it++ {
 					touched = touched[:0]
 					for _, c := range inv.list(it) {
 						for _, j := range pairs.list(int(c)) {
@@ -330,12 +331,11 @@ func (m *Model) neighbours(pairs csr) {
 					top = top[:0]
 					for _, j := range touched {
 						if j != int32(it) {
-							s := float64(acc[j]) / (math.Pow(nb[it], m.opt.Alpha) * math.Pow(nb[j], 1-m.opt.Alpha))
-							top = append(top, scored{item: j, score: float32(s)})
+							top.push(scored{item: j, score: acc[j] * powA[it] * powB[j]}, k)
 						}
 						acc[j] = 0
 					}
-					lists[it] = bestOf(top, k)
+					lists[it] = top.sorted()
 				}
 			}
 		})
@@ -369,4 +369,57 @@ func byScore(a, b scored) int {
 func bestOf(s []scored, k int) []scored {
 	slices.SortFunc(s, byScore)
 	return slices.Clone(s[:min(k, len(s))])
+}
+
+// topK keeps the best k scored items seen, as a min-heap on byScore (the
+// worst kept item first), so that choosing an item's neighbours costs
+// O(touched × log k), not a sort of every co-purchased item.
+type topK []scored
+
+// worse reports whether a ranks below b (byScore, inlined: it runs for
+// every co-purchased pair).
+func worse(a, b scored) bool {
+	return a.score < b.score || (a.score == b.score && a.item > b.item)
+}
+
+func (t *topK) push(s scored, k int) {
+	h := *t
+	if len(h) < k {
+		h = append(h, s)
+		for i := len(h) - 1; i > 0; { // sift up
+			p := (i - 1) / 2
+			if !worse(h[i], h[p]) {
+				break
+			}
+			h[i], h[p] = h[p], h[i]
+			i = p
+		}
+		*t = h
+		return
+	}
+	if k == 0 || !worse(h[0], s) {
+		return
+	}
+	h[0] = s
+	for i := 0; ; { // sift down
+		l, r, w := 2*i+1, 2*i+2, i
+		if l < len(h) && worse(h[l], h[w]) {
+			w = l
+		}
+		if r < len(h) && worse(h[r], h[w]) {
+			w = r
+		}
+		if w == i {
+			break
+		}
+		h[i], h[w] = h[w], h[i]
+		i = w
+	}
+}
+
+// sorted returns a copy of the kept items, best first.
+func (t topK) sorted() []scored {
+	out := slices.Clone(t)
+	slices.SortFunc(out, byScore)
+	return out
 }

@@ -31,6 +31,8 @@ type Service struct {
 	opt   Options
 	clock func() time.Time
 
+	catchUp func(ctx context.Context) error
+
 	mu    sync.Mutex // serialises reloads and applied pages
 	hist  *History   // guarded by mu; its own lock guards its content
 	pos   int64      // cursor hist reflects; -1: unknown, reload before the next build
@@ -51,6 +53,14 @@ func NewService(store Store, opt Options, clock func() time.Time) *Service {
 	}
 	return &Service{store: store, opt: opt, clock: clock, hist: NewHistory(), pos: -1}
 }
+
+// SetCatchUp makes Evaluate first wait, with fn, until the stored history
+// holds every event profile has logged (as a recompute does), so that a
+// backtest right after an import sees all of it. Call it before serving.
+func (s *Service) SetCatchUp(fn func(ctx context.Context) error) { s.catchUp = fn }
+
+// catchUpTimeout bounds Evaluate's wait for the history to catch up.
+const catchUpTimeout = 30 * time.Second
 
 // Applied is told each page the event consumer stored: the changes it
 // applied, and the cursor before (from) and after (to) the page in its
@@ -145,8 +155,15 @@ func (s *Service) Related(sku string, n int) (Recommendations, *Model, error) {
 // Now is the service's clock: the time live answers are given as of.
 func (s *Service) Now() time.Time { return s.clock() }
 
-// Evaluate backtests the model at asOf on the current history.
+// Evaluate backtests the model at asOf on the current history. If the
+// history cannot catch up with profile's log in time, it evaluates what
+// it holds.
 func (s *Service) Evaluate(ctx context.Context, asOf time.Time, k int) (Evaluation, error) {
+	if s.catchUp != nil {
+		cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+		_ = s.catchUp(cctx)
+		cancel()
+	}
 	h, err := s.current(ctx)
 	if err != nil {
 		return Evaluation{}, fmt.Errorf("recommend: load history: %w", err)
