@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,16 +18,6 @@ import (
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 	"github.com/tenurehq/tenure/services/segmentation/internal/store"
 )
-
-// memoryHistory is a recommend.Store over a history built in memory.
-type memoryHistory struct{ cfg recommendtest.Config }
-
-func (memoryHistory) HistoryCursor(context.Context) (int64, error) { return 1, nil }
-
-func (m memoryHistory) LoadHistory(_ context.Context, h *recommend.History) (int64, error) {
-	recommendtest.Fill(h, m.cfg)
-	return 1, nil
-}
 
 // switchable is a Recommender that rebuilds the model only when on, and
 // times each build.
@@ -59,13 +48,7 @@ func (s *switchable) Rebuild(ctx context.Context, asOf time.Time, repurchases bo
 // BenchmarkRecompute, each recompute after a page of new orders from 1 %
 // of the customers. Rounds alternate without and with the model.
 func BenchmarkRecomputeRecommendations(b *testing.B) {
-	n := 100_000
-	if v := os.Getenv("TENURE_BENCH_RECO_CUSTOMERS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatal(err)
-		}
-	}
+	n := recommendtest.BenchCustomers(b, 100_000)
 	ctx := context.Background()
 	st := store.New(sqlstoretest.SQLite(b))
 	if err := st.Migrate(ctx); err != nil {
@@ -97,7 +80,7 @@ func BenchmarkRecomputeRecommendations(b *testing.B) {
 		}
 	}
 	hcfg := recommendtest.Config{Customers: n, Items: 50_000, Seed: 1, End: benchAsOf.Add(-time.Hour)}
-	rec := &switchable{svc: recommend.NewService(memoryHistory{hcfg}, recommend.Options{}, nil)}
+	rec := &switchable{svc: recommend.NewService(recommendtest.Store{Config: hcfg}, recommend.Options{}, nil)}
 	start := time.Now()
 	if err := rec.svc.Warm(ctx); err != nil { // the history is in memory before any recompute, as in the service
 		b.Fatal(err)

@@ -2,8 +2,6 @@ package recommend_test
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -16,13 +14,7 @@ var benchEnd = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // benchHistory is a synthetic history of $TENURE_BENCH_RECO_CUSTOMERS
 // customers (default 100,000) over 50,000 items.
 func benchHistory(b *testing.B) (*recommend.History, int) {
-	n := 100_000
-	if v := os.Getenv("TENURE_BENCH_RECO_CUSTOMERS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatal(err)
-		}
-	}
+	n := recommendtest.BenchCustomers(b, 100_000)
 	h := recommend.NewHistory()
 	lines := recommendtest.Fill(h, recommendtest.Config{Customers: n, Items: 50_000, Seed: 1, End: benchEnd.Add(-time.Hour)})
 	b.Logf("%d customers, %d order lines", n, lines)

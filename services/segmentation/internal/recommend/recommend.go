@@ -247,11 +247,11 @@ func (m *Model) categoryBlend(s *scratch, repurchases bool) {
 
 // top picks the n best candidates, then fills up with popular items.
 func (m *Model) top(s *scratch, n int, repurchases bool) []Item {
-	cands := make([]scored, 0, len(s.touched))
+	best := make(topK, 0, n)
 	for _, j := range s.touched {
-		cands = append(cands, scored{item: j, score: s.score[j]})
+		best.push(scored{item: j, score: s.score[j]}, n)
 	}
-	cands = bestOf(cands, n)
+	cands := best.sorted()
 	out := make([]Item, 0, n)
 	picked := make(map[int32]bool, n)
 	for _, c := range cands {

@@ -3,9 +3,13 @@
 package recommendtest
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
 	"time"
 
 	"github.com/tenurehq/tenure/services/segmentation/internal/recommend"
@@ -75,4 +79,31 @@ func poisson(r *rand.Rand, mean float64) int {
 		}
 		k++
 	}
+}
+
+// Store is a recommend.Store whose stored history is Config's synthetic
+// one, generated at each load.
+type Store struct{ Config Config }
+
+// HistoryCursor implements recommend.Store.
+func (Store) HistoryCursor(context.Context) (int64, error) { return 1, nil }
+
+// LoadHistory implements recommend.Store.
+func (s Store) LoadHistory(_ context.Context, h *recommend.History) (int64, error) {
+	Fill(h, s.Config)
+	return 1, nil
+}
+
+// BenchCustomers is how many customers a benchmark's synthetic history
+// has: $TENURE_BENCH_RECO_CUSTOMERS, or def.
+func BenchCustomers(tb testing.TB, def int) int {
+	v := os.Getenv("TENURE_BENCH_RECO_CUSTOMERS")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		tb.Fatalf("TENURE_BENCH_RECO_CUSTOMERS=%q: want a positive number", v)
+	}
+	return n
 }
