@@ -68,8 +68,10 @@ func ago(d time.Duration) string {
 // Recommendations is the answer for one customer.
 type Recommendations struct {
 	Items []Item
-	// Fallback is set when the customer has no purchases or views the
-	// model can use: the items are the popular ones.
+	// Fallback is set when the customer has no purchases or views before
+	// now that the model knows: the items are the popular ones. (A customer
+	// with history but few candidates gets popular items after them,
+	// without Fallback.)
 	Fallback bool
 }
 
@@ -139,7 +141,7 @@ func (m *Model) Recommend(q Query) Recommendations {
 	if hasHistory {
 		m.score(s, now, q.IncludeRepurchases)
 	}
-	out := Recommendations{Fallback: !hasHistory || len(s.touched) == 0}
+	out := Recommendations{Fallback: !hasHistory}
 	out.Items = m.top(s, n, q.IncludeRepurchases)
 	return out
 }
