@@ -41,6 +41,11 @@ type Options struct {
 	// ViewWindow is how long a viewed but not bought item stays a
 	// candidate (default 30 days).
 	ViewWindow time.Duration
+	// MaxItemBuyers bounds how many of an item's buyers are read to count
+	// its co-purchases (default 2,000): a bestseller's row is counted over
+	// an even sample of its buyers, scaled back up, so the build costs at
+	// most items × MaxItemBuyers × MaxCustomerItems whatever the traffic.
+	MaxItemBuyers int
 	// CategoryWeight blends in category affinity: an item popular in a
 	// category the customer buys from scores CategoryWeight × the
 	// customer's share of purchases in that category (default 0.05).
@@ -56,6 +61,7 @@ func (o Options) withDefaults() Options {
 	o.PopularWindow = cmp.Or(o.PopularWindow, 90*24*time.Hour)
 	o.ViewWindow = cmp.Or(o.ViewWindow, 30*24*time.Hour)
 	o.CategoryWeight = cmp.Or(o.CategoryWeight, 0.05)
+	o.MaxItemBuyers = cmp.Or(o.MaxItemBuyers, 2000)
 	return o
 }
 
@@ -85,6 +91,7 @@ type Model struct {
 	nbrScore []float32
 
 	buyers       []int32   // distinct buyers before as-of, per item
+	recent       []int32   // distinct buyers in the popularity window, per item
 	popular      []int32   // items by recent popularity, best first
 	allTime      []int32   // items by buyers before as-of, best first (the baseline)
 	popScore     []float32 // per item, in [0, 1]
@@ -125,8 +132,8 @@ func Build(h *History, asOf time.Time, opt Options) *Model {
 	defer h.mu.RUnlock()
 	m := &Model{h: h, opt: opt, asOf: asOf.Unix(), items: len(h.skus),
 		skus: slices.Clone(h.skus), cats: slices.Clone(h.cats), category: slices.Clone(h.category)}
-	baskets, pairs := m.collect()
-	m.popularity(baskets)
+	pairs := m.collect()
+	m.popularity()
 	m.neighbours(pairs)
 	return m
 }
@@ -139,27 +146,63 @@ type csr struct {
 
 func (c *csr) list(i int) []int32 { return c.vals[c.off[i]:c.off[i+1]] }
 
-// collect goes over every customer once: it returns, per customer, the
-// distinct items bought before as-of (all of them, for popularity) and
-// the items that count for co-purchase (from orders within MaxBasket, the
-// MaxCustomerItems most recent), and records each customer's top category.
-func (m *Model) collect() (all, pairs csr) {
+// collect goes over every customer once, in shards on GOMAXPROCS
+// goroutines: it returns, per customer, the items that count for
+// co-purchase (from orders within MaxBasket, the MaxCustomerItems most
+// recent), and records each customer's top category and each item's
+// buyers before as-of and in the popularity window.
+func (m *Model) collect() csr {
+	n := len(m.h.custs)
+	m.topCat = make([]int32, n)
+	workers := runtime.GOMAXPROCS(0)
+	shards := make([]shard, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { shards[w] = m.collectShard(w*n/workers, (w+1)*n/workers) })
+	}
+	wg.Wait()
+	m.buyers = make([]int32, m.items)
+	m.recent = make([]int32, m.items)
+	pairs := csr{off: make([]int32, 1, n+1)}
+	for _, sh := range shards {
+		for i := range m.items {
+			m.buyers[i] += sh.buyers[i]
+			m.recent[i] += sh.recent[i]
+		}
+		base := int32(len(pairs.vals))
+		for _, o := range sh.pairs.off[1:] {
+			pairs.off = append(pairs.off, base+o)
+		}
+		pairs.vals = append(pairs.vals, sh.pairs.vals...)
+	}
+	return pairs
+}
+
+// shard is what collectShard found over a range of customers.
+type shard struct {
+	pairs          csr
+	buyers, recent []int32
+}
+
+// collectShard does collect's work for customers lo to hi.
+func (m *Model) collectShard(lo, hi int) shard {
 	h := m.h
-	m.topCat = make([]int32, len(h.custs))
-	last := make([]int64, m.items) // item → latest purchase time for the current customer, 0 if none
+	sh := shard{buyers: make([]int32, m.items), recent: make([]int32, m.items)}
+	sh.pairs.off = append(make([]int32, 0, hi-lo+1), 0)
+	from := m.asOf - int64(m.opt.PopularWindow/time.Second)
+	last := make([]int64, m.items) // item → latest purchase time + 1 for the current customer, 0 if none
 	eligible := make([]bool, m.items)
-	catCount := make([]int32, len(h.cats))
+	catCount := make([]int32, len(m.cats))
 	var seen []bought
 	var sizes []int32
-	all.off = append(make([]int32, 0, len(h.custs)+1), 0)
-	pairs.off = append(make([]int32, 0, len(h.custs)+1), 0)
-	for ci, c := range h.custs {
+	for ci := lo; ci < hi; ci++ {
+		c := h.custs[ci]
 		m.topCat[ci] = -1
 		seen = seen[:0]
 		if c != nil {
 			sizes = orderSizes(c, m.asOf, sizes)
 			for _, b := range c.buys {
-				if b.at >= m.asOf {
+				if b.at >= m.asOf || int(b.item) >= m.items {
 					continue
 				}
 				if last[b.item] == 0 {
@@ -177,21 +220,23 @@ func (m *Model) collect() (all, pairs csr) {
 		slices.SortFunc(seen, func(a, b bought) int { return cmp.Or(cmp.Compare(b.at, a.at), cmp.Compare(a.item, b.item)) })
 		n := 0
 		for _, s := range seen {
-			all.vals = append(all.vals, s.item)
+			sh.buyers[s.item]++
+			if s.at >= from {
+				sh.recent[s.item]++
+			}
 			if eligible[s.item] && n < m.opt.MaxCustomerItems {
-				pairs.vals = append(pairs.vals, s.item)
+				sh.pairs.vals = append(sh.pairs.vals, s.item)
 				n++
 			}
-			if cat := h.category[s.item]; cat >= 0 {
+			if cat := m.category[s.item]; cat >= 0 {
 				catCount[cat]++
 			}
 			last[s.item], eligible[s.item] = 0, false
 		}
-		m.topCat[ci] = topCategory(seen, h.category, catCount)
-		all.off = append(all.off, int32(len(all.vals)))
-		pairs.off = append(pairs.off, int32(len(pairs.vals)))
+		m.topCat[ci] = topCategory(seen, m.category, catCount)
+		sh.pairs.off = append(sh.pairs.off, int32(len(sh.pairs.vals)))
 	}
-	return all, pairs
+	return sh
 }
 
 // orderSizes returns, indexed by order number, how many lines each of c's
@@ -228,28 +273,11 @@ func topCategory(seen []bought, category []int32, catCount []int32) int32 {
 	return best
 }
 
-// popularity counts each item's buyers before as-of and in the popularity
-// window, and ranks items overall and per category.
-func (m *Model) popularity(all csr) {
+// popularity ranks items overall and per category, by buyers in the
+// popularity window, then by buyers before as-of (counted by collect).
+func (m *Model) popularity() {
 	h := m.h
-	m.buyers = make([]int32, m.items)
-	recent := make([]int32, m.items)
-	for _, it := range all.vals {
-		m.buyers[it]++
-	}
-	// Recent buyers: a customer counts for an item when they bought it in
-	// the window; the customer's latest purchase of it is what counts.
-	from := m.asOf - int64(m.opt.PopularWindow/time.Second)
-	for _, c := range h.custs {
-		if c == nil {
-			continue
-		}
-		for _, b := range c.buys {
-			if b.at >= from && b.at < m.asOf {
-				recent[b.item]++
-			}
-		}
-	}
+	recent := m.recent
 	order := make([]int32, 0, m.items)
 	for i := range m.items {
 		if m.buyers[i] > 0 {
@@ -320,8 +348,10 @@ func (m *Model) neighbours(pairs csr) {
 				}
 				for it := lo; it < min(lo+64, n); it++ {
 					touched = touched[:0]
-					for _, c := range inv.list(it) {
-						for _, j := range pairs.list(int(c)) {
+					buyers := inv.list(it)
+					stride := (len(buyers) + m.opt.MaxItemBuyers - 1) / m.opt.MaxItemBuyers
+					for b := 0; b < len(buyers); b += stride {
+						for _, j := range pairs.list(int(buyers[b])) {
 							if acc[j] == 0 {
 								touched = append(touched, j)
 							}
@@ -329,9 +359,10 @@ func (m *Model) neighbours(pairs csr) {
 						}
 					}
 					top = top[:0]
+					scale := float32(stride) * powA[it]
 					for _, j := range touched {
 						if j != int32(it) {
-							top.push(scored{item: j, score: acc[j] * powA[it] * powB[j]}, k)
+							top.push(scored{item: j, score: acc[j] * scale * powB[j]}, k)
 						}
 						acc[j] = 0
 					}
