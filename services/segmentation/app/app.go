@@ -207,7 +207,7 @@ func (a *App) Run(ctx context.Context) error {
 		goRun(func() { _ = a.consumer.Run(ctx) })
 	}
 	goRun(func() { a.eng.RunSync(ctx, syncInterval) })
-	a.recs.run(ctx, goRun, a.logger)
+	a.recs.run(ctx, goRun, a)
 	goRun(func() {
 		if err := a.eng.WarmInputs(ctx); err != nil && ctx.Err() == nil {
 			a.logger.Warn("segmentation: load the inputs into memory; the next recompute loads them", "error", err)

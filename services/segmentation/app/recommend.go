@@ -9,6 +9,7 @@ import (
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/eventlog"
 	"github.com/tenurehq/tenure/services/segmentation/internal/consumer"
+	"github.com/tenurehq/tenure/services/segmentation/internal/engine"
 	"github.com/tenurehq/tenure/services/segmentation/internal/recommend"
 	"github.com/tenurehq/tenure/services/segmentation/internal/rules"
 	"github.com/tenurehq/tenure/services/segmentation/internal/store"
@@ -40,12 +41,31 @@ func newRecommendations(st *store.Store, clock func() time.Time, profile profile
 }
 
 // Rebuild implements engine.Recommender.
-func (r *recommendations) Rebuild(ctx context.Context, asOf time.Time, includeRepurchases bool) (rules.Recommendations, error) {
-	m, err := r.svc.Rebuild(ctx, asOf, includeRepurchases)
+func (r *recommendations) Rebuild(ctx context.Context, op string, asOf time.Time, includeRepurchases bool) (rules.Recommendations, error) {
+	m, err := r.svc.Rebuild(ctx, op, asOf, includeRepurchases)
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// follow rebuilds this replica's model when the latest recompute (the
+// engine's snapshot, which follows other replicas' recomputes too) is
+// newer than the one its model was built for, so that every replica
+// answers, not only the one that ran the recompute. Operation ids sort by
+// creation time.
+func (r *recommendations) follow(ctx context.Context, eng *engine.Engine, st *store.Store, logger *slog.Logger) {
+	_, op := eng.Snapshot()
+	if op.ID == "" || op.ID <= r.svc.BuiltFor() {
+		return
+	}
+	sv, err := st.GetSettings(ctx, op.SettingsVersion)
+	if err == nil {
+		_, err = r.svc.Rebuild(ctx, op.ID, op.AsOf, sv.Settings.IncludeRepurchases)
+	}
+	if err != nil && ctx.Err() == nil {
+		logger.Warn("segmentation: rebuild the recommendation model of the latest recompute", "operation", op.Name(), "error", err)
+	}
 }
 
 // historyCursor reads the purchase history's cursor, for catching up.
@@ -55,13 +75,24 @@ func (h historyCursor) Cursor(ctx context.Context) (int64, error) { return h.st.
 
 // run consumes profile's log into the purchase history and loads it into
 // memory, until ctx is done.
-func (r *recommendations) run(ctx context.Context, goRun func(func()), logger *slog.Logger) {
+func (r *recommendations) run(ctx context.Context, goRun func(func()), a *App) {
 	if r.consumer != nil {
 		goRun(func() { _ = r.consumer.Run(ctx) })
 	}
 	goRun(func() {
 		if err := r.svc.Warm(ctx); err != nil && ctx.Err() == nil {
-			logger.Warn("segmentation: load the purchase history into memory; the next recompute loads it", "error", err)
+			a.logger.Warn("segmentation: load the purchase history into memory; the next recompute loads it", "error", err)
+		}
+		r.follow(ctx, a.eng, a.store, a.logger)
+		t := time.NewTicker(syncInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				r.follow(ctx, a.eng, a.store, a.logger)
+			}
 		}
 	})
 }

@@ -124,7 +124,7 @@ func (e *Engine) recommendations(ctx context.Context, op *segmentation.Operation
 	if e.cfg.Recommender == nil {
 		return nil, nil
 	}
-	return e.cfg.Recommender.Rebuild(ctx, op.AsOf, settings.IncludeRepurchases)
+	return e.cfg.Recommender.Rebuild(ctx, op.ID, op.AsOf, settings.IncludeRepurchases)
 }
 
 // score records the recompute's customer total as its progress and scores

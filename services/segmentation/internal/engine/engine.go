@@ -49,10 +49,10 @@ type SettingsSource interface {
 
 // Recommender rebuilds the recommendation model (recommend.Service).
 type Recommender interface {
-	// Rebuild builds the model from the purchases before asOf, answering
-	// under the includeRepurchases setting, and returns what rules read
-	// from it.
-	Rebuild(ctx context.Context, asOf time.Time, includeRepurchases bool) (rules.Recommendations, error)
+	// Rebuild builds the model of operation op from the purchases before
+	// asOf, answering under the includeRepurchases setting, and returns
+	// what rules read from it.
+	Rebuild(ctx context.Context, op string, asOf time.Time, includeRepurchases bool) (rules.Recommendations, error)
 }
 
 // Locker holds the cluster-wide recompute lock (an election.Locker).

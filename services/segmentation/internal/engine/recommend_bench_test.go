@@ -27,12 +27,12 @@ type switchable struct {
 	build time.Duration
 }
 
-func (s *switchable) Rebuild(ctx context.Context, asOf time.Time, repurchases bool) (rules.Recommendations, error) {
+func (s *switchable) Rebuild(ctx context.Context, op string, asOf time.Time, repurchases bool) (rules.Recommendations, error) {
 	if !s.on.Load() {
 		return nil, nil
 	}
 	start := time.Now()
-	m, err := s.svc.Rebuild(ctx, asOf, repurchases)
+	m, err := s.svc.Rebuild(ctx, op, asOf, repurchases)
 	s.build = time.Since(start)
 	if err != nil {
 		return nil, err

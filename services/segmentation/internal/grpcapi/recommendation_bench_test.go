@@ -28,7 +28,7 @@ func BenchmarkGetCustomerRecommendations(b *testing.B) {
 	end := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	svc := recommend.NewService(recommendtest.Store{Config: recommendtest.Config{Customers: n, Items: 50_000, Seed: 1, End: end.Add(-time.Hour)}},
 		recommend.Options{}, func() time.Time { return end })
-	if _, err := svc.Rebuild(ctx, end, false); err != nil {
+	if _, err := svc.Rebuild(ctx, "op-1", end, false); err != nil {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

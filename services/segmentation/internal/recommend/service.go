@@ -39,9 +39,11 @@ type Service struct {
 	model atomic.Pointer[built]
 }
 
-// built is a model with the settings it answers under.
+// built is a model with the operation that built it and the settings
+// it answers under.
 type built struct {
 	*Model
+	op                 string
 	includeRepurchases bool
 }
 
@@ -108,16 +110,26 @@ func (s *Service) current(ctx context.Context) (*History, error) {
 	return h, nil
 }
 
-// Rebuild builds the model as of asOf from the history and makes it the
-// one queries answer from, with the includeRepurchases setting.
-func (s *Service) Rebuild(ctx context.Context, asOf time.Time, includeRepurchases bool) (*Model, error) {
+// Rebuild builds the model of recompute op as of asOf from the history
+// and makes it the one queries answer from, with the includeRepurchases
+// setting.
+func (s *Service) Rebuild(ctx context.Context, op string, asOf time.Time, includeRepurchases bool) (*Model, error) {
 	h, err := s.current(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("recommend: load history: %w", err)
 	}
 	m := Build(h, asOf, s.opt)
-	s.model.Store(&built{Model: m, includeRepurchases: includeRepurchases})
+	s.model.Store(&built{Model: m, op: op, includeRepurchases: includeRepurchases})
 	return m, nil
+}
+
+// BuiltFor returns the recompute operation the current model was built
+// for, "" if none.
+func (s *Service) BuiltFor() string {
+	if b := s.model.Load(); b != nil {
+		return b.op
+	}
+	return ""
 }
 
 // Model returns the latest model, or nil before the first build.

@@ -58,7 +58,7 @@ func TestServiceFollowsTheStore(t *testing.T) {
 		st.store(c)
 		svc.Applied([]recommend.Change{c}, int64(i), c.Sequence, true)
 	}
-	if _, err := svc.Rebuild(ctx, day(10), false); err != nil {
+	if _, err := svc.Rebuild(ctx, "op", day(10), false); err != nil {
 		t.Fatal(err)
 	}
 	if st.loads != 1 {
@@ -67,7 +67,7 @@ func TestServiceFollowsTheStore(t *testing.T) {
 	// Another replica stored page 3: this one never saw it, so the next
 	// build reloads.
 	st.store(order(3, "cat", "m1"))
-	m, err := svc.Rebuild(ctx, day(10), false)
+	m, err := svc.Rebuild(ctx, "op", day(10), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestServiceFollowsTheStore(t *testing.T) {
 	c := order(4, "dan", "k1")
 	st.store(c)
 	svc.Applied(nil, 3, 4, false)
-	if _, err := svc.Rebuild(ctx, day(10), false); err != nil || st.loads != 3 {
+	if _, err := svc.Rebuild(ctx, "op", day(10), false); err != nil || st.loads != 3 {
 		t.Errorf("loads: got %d (%v), want 3", st.loads, err)
 	}
 	rel, _, err := svc.Related("nothing", 1)
