@@ -125,14 +125,30 @@ type bought struct {
 	at   int64
 }
 
-// Build builds the model from every purchase in h before asOf.
+// purchases is one customer's purchases as a build sees them: the
+// history's slice as it was when the build began (purchases are only
+// ever appended, so the build reads it without the history's lock).
+type purchases struct {
+	buys   []event
+	orders int32
+}
+
+// Build builds the model from every purchase in h before asOf. It holds
+// h's lock only to take a view of it (about 30 bytes per customer), so
+// the event consumer and the queries go on while it counts.
 func Build(h *History, asOf time.Time, opt Options) *Model {
 	opt = opt.withDefaults()
 	h.mu.RLock()
-	defer h.mu.RUnlock()
 	m := &Model{h: h, opt: opt, asOf: asOf.Unix(), items: len(h.skus),
 		skus: slices.Clone(h.skus), cats: slices.Clone(h.cats), category: slices.Clone(h.category)}
-	pairs := m.collect()
+	view := make([]purchases, len(h.custs))
+	for i, c := range h.custs {
+		if c != nil {
+			view[i] = purchases{buys: c.buys[:len(c.buys):len(c.buys)], orders: c.orders}
+		}
+	}
+	h.mu.RUnlock()
+	pairs := m.collect(view)
 	m.popularity()
 	m.neighbours(pairs)
 	return m
@@ -151,14 +167,14 @@ func (c *csr) list(i int) []int32 { return c.vals[c.off[i]:c.off[i+1]] }
 // co-purchase (from orders within MaxBasket, the MaxCustomerItems most
 // recent), and records each customer's top category and each item's
 // buyers before as-of and in the popularity window.
-func (m *Model) collect() csr {
-	n := len(m.h.custs)
+func (m *Model) collect(view []purchases) csr {
+	n := len(view)
 	m.topCat = make([]int32, n)
 	workers := runtime.GOMAXPROCS(0)
 	shards := make([]shard, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		wg.Go(func() { shards[w] = m.collectShard(w*n/workers, (w+1)*n/workers) })
+		wg.Go(func() { shards[w] = m.collectShard(view[w*n/workers:(w+1)*n/workers], w*n/workers) })
 	}
 	wg.Wait()
 	m.buyers = make([]int32, m.items)
@@ -184,22 +200,22 @@ type shard struct {
 	buyers, recent []int32
 }
 
-// collectShard does collect's work for customers lo to hi.
-func (m *Model) collectShard(lo, hi int) shard {
-	h := m.h
+// collectShard does collect's work for the customers of view, the first
+// of which has index lo.
+func (m *Model) collectShard(view []purchases, lo int) shard {
 	sh := shard{buyers: make([]int32, m.items), recent: make([]int32, m.items)}
-	sh.pairs.off = append(make([]int32, 0, hi-lo+1), 0)
+	sh.pairs.off = append(make([]int32, 0, len(view)+1), 0)
 	from := m.asOf - int64(m.opt.PopularWindow/time.Second)
 	last := make([]int64, m.items) // item → latest purchase time + 1 for the current customer, 0 if none
 	eligible := make([]bool, m.items)
 	catCount := make([]int32, len(m.cats))
 	var seen []bought
 	var sizes []int32
-	for ci := lo; ci < hi; ci++ {
-		c := h.custs[ci]
+	for k := range view {
+		c, ci := &view[k], lo+k
 		m.topCat[ci] = -1
 		seen = seen[:0]
-		if c != nil {
+		if c.buys != nil {
 			sizes = orderSizes(c, m.asOf, sizes)
 			for _, b := range c.buys {
 				if b.at >= m.asOf || int(b.item) >= m.items {
@@ -241,7 +257,7 @@ func (m *Model) collectShard(lo, hi int) shard {
 
 // orderSizes returns, indexed by order number, how many lines each of c's
 // orders before asOf has, reusing buf.
-func orderSizes(c *customerHistory, asOf int64, buf []int32) []int32 {
+func orderSizes(c *purchases, asOf int64, buf []int32) []int32 {
 	buf = slices.Grow(buf[:0], int(c.orders)+1)[:c.orders+1]
 	clear(buf)
 	for _, b := range c.buys {
@@ -276,7 +292,6 @@ func topCategory(seen []bought, category []int32, catCount []int32) int32 {
 // popularity ranks items overall and per category, by buyers in the
 // popularity window, then by buyers before as-of (counted by collect).
 func (m *Model) popularity() {
-	h := m.h
 	recent := m.recent
 	order := make([]int32, 0, m.items)
 	for i := range m.items {
@@ -295,9 +310,9 @@ func (m *Model) popularity() {
 	byBuyers := slices.Clone(order)
 	slices.SortFunc(byBuyers, func(a, b int32) int { return cmp.Or(cmp.Compare(m.buyers[b], m.buyers[a]), cmp.Compare(a, b)) })
 	m.allTime = byBuyers[:min(len(byBuyers), popularOverall)]
-	m.popularByCat = make([][]int32, len(h.cats))
+	m.popularByCat = make([][]int32, len(m.cats))
 	for _, it := range order {
-		if cat := h.category[it]; cat >= 0 && len(m.popularByCat[cat]) < popularPerCategory {
+		if cat := m.category[it]; cat >= 0 && len(m.popularByCat[cat]) < popularPerCategory {
 			m.popularByCat[cat] = append(m.popularByCat[cat], it)
 		}
 	}
