@@ -84,16 +84,7 @@ func (r *recommendations) run(ctx context.Context, goRun func(func()), a *App) {
 			a.logger.Warn("segmentation: load the purchase history into memory; the next recompute loads it", "error", err)
 		}
 		r.follow(ctx, a.eng, a.store, a.logger)
-		t := time.NewTicker(syncInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				r.follow(ctx, a.eng, a.store, a.logger)
-			}
-		}
+		engine.Every(ctx, syncInterval, func() { r.follow(ctx, a.eng, a.store, a.logger) })
 	})
 }
 

@@ -170,6 +170,9 @@ func (e *Engine) Snapshot() (*membership.Snapshot, segmentation.Operation) {
 	return s.snap, s.op
 }
 
+// Every calls fn every interval until ctx is done.
+func Every(ctx context.Context, interval time.Duration, fn func()) { every(ctx, interval, fn) }
+
 // every calls fn every interval until ctx is done.
 func every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)
