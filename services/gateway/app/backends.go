@@ -34,6 +34,9 @@ func backends() []backend {
 		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return segmentationv1.RegisterSegmentationServiceHandlerClient(ctx, mux, segmentationv1.NewSegmentationServiceClient(conn))
 		}},
+		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+			return segmentationv1.RegisterRecommendationServiceHandlerClient(ctx, mux, segmentationv1.NewRecommendationServiceClient(conn))
+		}},
 		{"loyalty", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return loyaltyv1.RegisterLoyaltyServiceHandlerClient(ctx, mux, loyaltyv1.NewLoyaltyServiceClient(conn))
 		}},

@@ -58,6 +58,7 @@ type App struct {
 	eng      *engine.Engine
 	consumer *eventlog.Consumer
 	store    *store.Store
+	recs     *recommendations
 	leading  atomic.Bool
 	// scheduled counts the recomputes this replica's schedule started.
 	scheduled atomic.Int64
@@ -71,7 +72,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		return nil, nil, err
 	}
 	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, deps,
-		func(ctx context.Context, db *sqlstore.DB) error { return store.New(db).Migrate(ctx) })
+		func(ctx context.Context, db *sqlstore.DB) error {
+			if err := store.New(db).Migrate(ctx); err != nil {
+				return err
+			}
+			return store.New(db).MigrateHistory(ctx)
+		})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -97,7 +103,11 @@ func build(ctx context.Context, cfg Config, rt *bootstrap.Runtime) (*App, error)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := newEngine(st, env, clock, profile, rt)
+	recs, err := newRecommendations(st, clock, profile, rt)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := newEngine(st, env, clock, profile, rt, recs)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +119,7 @@ func build(ctx context.Context, cfg Config, rt *bootstrap.Runtime) (*App, error)
 		return nil, fmt.Errorf("segmentation: restore snapshot: %w", err)
 	}
 
-	a := &App{cfg: cfg, logger: logger, etcd: etcd, eng: eng, store: st}
+	a := &App{cfg: cfg, logger: logger, etcd: etcd, eng: eng, store: st, recs: recs}
 	if profile != nil {
 		a.consumer, err = eventlog.New(eventlog.Config{Client: profile, Handler: consumer.New(st, eng, logger),
 			IncludeFeatures: true, Logger: logger, Meter: rt.Telemetry.Meter("github.com/tenurehq/tenure/services/platform/eventlog")})
@@ -124,6 +134,7 @@ func build(ctx context.Context, cfg Config, rt *bootstrap.Runtime) (*App, error)
 		return nil, err
 	}
 	grpcapi.New(svc, eng).Register(srv.GRPC())
+	grpcapi.NewRecommendations(recs.svc).Register(srv.GRPC())
 	a.srv = srv
 	return a, nil
 }
@@ -144,8 +155,9 @@ func profileClient(cfg Config, rt *bootstrap.Runtime) (profilev1.ProfileServiceC
 // newEngine returns the recompute engine, closed with rt: under the
 // cluster-wide recompute lock when there is etcd, and waiting for the
 // event log to be applied before each recompute when there is profile.
-func newEngine(st *store.Store, env *rules.Env, clock func() time.Time, profile profilev1.ProfileServiceClient, rt *bootstrap.Runtime) (*engine.Engine, error) {
-	cfg := engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st, Clock: clock}, Rules: env,
+func newEngine(st *store.Store, env *rules.Env, clock func() time.Time, profile profilev1.ProfileServiceClient, rt *bootstrap.Runtime,
+	recs *recommendations) (*engine.Engine, error) {
+	cfg := engine.Config{Store: st, Settings: segmentation.SettingsSource{Store: st, Clock: clock}, Rules: env, Recommender: recs,
 		Logger: rt.Logger, Clock: clock, Meter: rt.Telemetry.Meter("github.com/tenurehq/tenure/services/segmentation/internal/engine")}
 	if rt.Etcd != nil {
 		l, err := election.NewLocker(rt.Etcd, lockName)
@@ -156,7 +168,10 @@ func newEngine(st *store.Store, env *rules.Env, clock func() time.Time, profile 
 	}
 	if profile != nil {
 		cfg.CatchUp = func(ctx context.Context) error {
-			return eventlog.WaitCaughtUp(ctx, profile, st, catchUpPoll)
+			if err := eventlog.WaitCaughtUp(ctx, profile, st, catchUpPoll); err != nil {
+				return err
+			}
+			return eventlog.WaitCaughtUp(ctx, profile, historyCursor{st}, catchUpPoll)
 		}
 	}
 	eng := engine.New(cfg)
@@ -192,6 +207,7 @@ func (a *App) Run(ctx context.Context) error {
 		goRun(func() { _ = a.consumer.Run(ctx) })
 	}
 	goRun(func() { a.eng.RunSync(ctx, syncInterval) })
+	a.recs.run(ctx, goRun, a)
 	goRun(func() {
 		if err := a.eng.WarmInputs(ctx); err != nil && ctx.Err() == nil {
 			a.logger.Warn("segmentation: load the inputs into memory; the next recompute loads them", "error", err)

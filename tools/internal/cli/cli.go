@@ -34,6 +34,7 @@ func commands() []command {
 		{"import", "online-retail", "import the UCI Online Retail CSV as order and refund events", importOnlineRetail},
 		{"segments", "recompute", "start a recompute of scores and segments; --wait follows its progress", segmentsRecompute},
 		{"segments", "report", "print the distribution of the last recompute", segmentsReport},
+		{"recommendations", "evaluate", "backtest the recommendation model at a split time against the popularity baseline", recommendationsEvaluate},
 		{"customers", "show", "show a customer's profile, features, scores and segments", customersShow},
 		{"loyalty", "show", "show a member's tier and points", loyaltyShow},
 		{"loyalty", "ledger", "list a member's newest ledger entries", loyaltyLedger},

@@ -522,9 +522,12 @@ type Settings struct {
 	// Required when scoring_method is FIXED_THRESHOLDS.
 	FixedThresholds *FixedThresholds `protobuf:"bytes,5,opt,name=fixed_thresholds,json=fixedThresholds,proto3" json:"fixed_thresholds,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Recommendations may include items the customer already bought
+	// (default off: only items new to the customer).
+	IncludeRepurchases bool `protobuf:"varint,7,opt,name=include_repurchases,json=includeRepurchases,proto3" json:"include_repurchases,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -597,6 +600,13 @@ func (x *Settings) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Settings) GetIncludeRepurchases() bool {
+	if x != nil {
+		return x.IncludeRepurchases
+	}
+	return false
 }
 
 // LifecycleThresholds are in whole days before as_of.
@@ -3113,7 +3123,7 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"ruleErrors\x1a=\n" +
 	"\x0fRuleErrorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xd4\x03\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x85\x04\n" +
 	"\bSettings\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x12I\n" +
 	"\tlifecycle\x18\x02 \x01(\v2+.tenure.segmentation.v1.LifecycleThresholdsR\tlifecycle\x12H\n" +
@@ -3121,7 +3131,8 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\x0escoring_method\x18\x04 \x01(\x0e2%.tenure.segmentation.v1.ScoringMethodR\rscoringMethod\x12R\n" +
 	"\x10fixed_thresholds\x18\x05 \x01(\v2'.tenure.segmentation.v1.FixedThresholdsR\x0ffixedThresholds\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x1a:\n" +
+	"updateTime\x12/\n" +
+	"\x13include_repurchases\x18\a \x01(\bR\x12includeRepurchases\x1a:\n" +
 	"\fTierMapEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"t\n" +

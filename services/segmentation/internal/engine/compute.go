@@ -18,6 +18,7 @@ import (
 // wall clock.
 type phases struct {
 	load, score, rules, build, store time.Duration
+	recommend                        time.Duration
 	// changed is how many result rows changed since the previous
 	// recompute, or -1 when every row was written.
 	changed int
@@ -38,6 +39,10 @@ func (s *stopwatch) lap(d *time.Duration) {
 type ruleSet struct {
 	ids      []string
 	compiled []*rules.Rule
+	// recs is the recompute's recommendation model (nil without one);
+	// modelStamp tells it apart from other recomputes' models.
+	recs       rules.Recommendations
+	modelStamp string
 }
 
 // compute runs a recompute's phases in turn: load the inputs, score them,
@@ -66,10 +71,16 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 		return nil, *op, 0, err
 	}
 
+	recs, err := e.recommendations(ctx, op, sv.Settings)
+	sw.lap(&ph.recommend)
+	if err != nil {
+		return nil, *op, 0, err
+	}
 	rs, err := e.compileRules(ctx)
 	if err != nil {
 		return nil, *op, 0, err
 	}
+	rs.recs, rs.modelStamp = recs, op.ID
 	ev, errCounts, err := e.evaluateRules(ctx, op, customers, results, rs)
 	if err != nil {
 		return nil, *op, 0, err
@@ -105,6 +116,15 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 	}
 	e.last.Store(ev)
 	return base, final, gen, nil
+}
+
+// recommendations rebuilds the recommendation model as of the
+// operation's as-of time, if the engine has a Recommender.
+func (e *Engine) recommendations(ctx context.Context, op *segmentation.Operation, settings segmentation.Settings) (rules.Recommendations, error) {
+	if e.cfg.Recommender == nil {
+		return nil, nil
+	}
+	return e.cfg.Recommender.Rebuild(ctx, op.ID, op.AsOf, settings.IncludeRepurchases)
 }
 
 // score records the recompute's customer total as its progress and scores
@@ -156,7 +176,7 @@ func (e *Engine) compileRules(ctx context.Context) (ruleSet, error) {
 func (e *Engine) evaluateRules(ctx context.Context, op *segmentation.Operation, customers []*segmentation.Customer,
 	results []segmentation.Result, rs ruleSet) (*evaluation, map[string]int64, error) {
 	k := len(rs.compiled)
-	ev := &evaluation{rules: ruleKeys(rs), customers: customers, results: results,
+	ev := &evaluation{rules: ruleKeys(rs), recs: rs.recs, customers: customers, results: results,
 		in: make([]bool, len(customers)*k), failed: make([]bool, len(customers))}
 	var done atomic.Int64
 	ruleErrs := make([]atomic.Int64, k)
@@ -355,6 +375,7 @@ func evaluateChunk(w *rules.Evaluator, ev *evaluation, lo, hi int, reuse *reuse,
 			continue
 		}
 		subj.Customer = ev.customers[i]
+		subj.Recommendations = ev.recs
 		subj.Result = nil
 		if ev.results[i].Scored {
 			subj.Result = &ev.results[i]

@@ -47,6 +47,14 @@ type SettingsSource interface {
 	CurrentSettings(ctx context.Context) (segmentation.SettingsVersion, error)
 }
 
+// Recommender rebuilds the recommendation model (recommend.Service).
+type Recommender interface {
+	// Rebuild builds the model of operation op from the purchases before
+	// asOf, answering under the includeRepurchases setting, and returns
+	// what rules read from it.
+	Rebuild(ctx context.Context, op string, asOf time.Time, includeRepurchases bool) (rules.Recommendations, error)
+}
+
 // Locker holds the cluster-wide recompute lock (an election.Locker).
 type Locker interface {
 	// TryLock takes the lock and returns its release, or fails at once
@@ -80,6 +88,9 @@ type Config struct {
 	// recompute goes ahead on the events applied so far, with a warning.
 	CatchUp        func(ctx context.Context) error
 	CatchUpTimeout time.Duration
+	// Recommender, when set, rebuilds the recommendation model at each
+	// recompute, before the rules are evaluated (they may read it).
+	Recommender Recommender
 	// Meter records tenure.segmentation.recompute.duration, one value per
 	// recompute with its outcome (succeeded or failed); nil records nothing.
 	Meter metric.Meter
@@ -158,6 +169,9 @@ func (e *Engine) Snapshot() (*membership.Snapshot, segmentation.Operation) {
 	s := e.cur.Load()
 	return s.snap, s.op
 }
+
+// Every calls fn every interval until ctx is done.
+func Every(ctx context.Context, interval time.Duration, fn func()) { every(ctx, interval, fn) }
 
 // every calls fn every interval until ctx is done.
 func every(ctx context.Context, interval time.Duration, fn func()) {

@@ -3,6 +3,8 @@ package engine
 import (
 	"slices"
 
+	"github.com/tenurehq/tenure/services/segmentation/internal/rules"
+
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 )
 
@@ -13,6 +15,7 @@ import (
 // the same rules, is in the same rule segments.
 type evaluation struct {
 	rules     []string // each rule segment's id and rule, in evaluation order
+	recs      rules.Recommendations
 	customers []*segmentation.Customer
 	results   []segmentation.Result
 	in        []bool // in[i*k+j]: customer i is in rule segment j
@@ -25,10 +28,16 @@ type evaluation struct {
 }
 
 // ruleKeys identifies a rule set: its segments' ids and rules, in order.
+// A rule that reads the recommendation model depends on more than the
+// customer's inputs: its key names the model too, so that it is never
+// reused across recomputes.
 func ruleKeys(rs ruleSet) []string {
 	keys := make([]string, len(rs.ids))
 	for j, id := range rs.ids {
 		keys[j] = id + "\x00" + rs.compiled[j].Expr()
+		if rs.recs != nil && rs.compiled[j].ReadsRecommendations() {
+			keys[j] += "\x00" + rs.modelStamp
+		}
 	}
 	return keys
 }

@@ -78,6 +78,8 @@ func fromSettings(v segmentation.SettingsVersion) *segmentationv1.Settings {
 		},
 		TierMap:    map[string]string{},
 		UpdateTime: timestamp(v.UpdateTime),
+
+		IncludeRepurchases: s.IncludeRepurchases,
 	}
 	for seg, tier := range s.Tiers {
 		out.TierMap[seg.String()] = tier.String()
@@ -100,7 +102,7 @@ func fromSettings(v segmentation.SettingsVersion) *segmentationv1.Settings {
 // reported, each at its path in Settings, in one *segmentation.SettingsError
 // (INVALID_SETTINGS).
 func toSettings(in *segmentationv1.Settings) (segmentation.Settings, error) {
-	var s segmentation.Settings
+	s := segmentation.Settings{IncludeRepurchases: in.GetIncludeRepurchases()}
 	var probs []*fielderr.Error
 	if lc := in.GetLifecycle(); lc != nil {
 		s.Lifecycle = segmentation.Lifecycle{NewDays: lc.GetNewDays(), ActiveDays: lc.GetActiveDays(), DormantDays: lc.GetDormantDays()}

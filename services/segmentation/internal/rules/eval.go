@@ -17,10 +17,20 @@ import (
 type Subject struct {
 	Customer *segmentation.Customer
 	Result   *segmentation.Result
+	// Recommendations, when set, answers `recommendations` (read only if a
+	// rule reads it).
+	Recommendations Recommendations
+}
+
+// Recommendations is the recommendation model's view of customers
+// (recommend.Model).
+type Recommendations interface {
+	// TopCategory is the category the customer bought most from, "" if none.
+	TopCategory(customerID string) string
 }
 
 // numFields is the number of values an Evaluator caches per subject.
-const numFields = 22
+const numFields = 23
 
 // Evaluator evaluates a fixed list of rules against one subject at a time.
 // Each variable's value is built at most once per subject, the first time a
@@ -33,6 +43,7 @@ type Evaluator struct {
 	vals     [numFields]ref.Val
 	features object
 	rfm      object
+	recs     object
 	act      activation
 	frame    *interpreter.ExecutionFrame // reused by untracked programs
 	// bounded is whether the subject's inputs are within the bounds the
@@ -52,6 +63,7 @@ func (e *Env) NewEvaluator(rules []*Rule) *Evaluator {
 	ev := &Evaluator{rules: rules, disabled: make([]bool, len(rules)), failed: make([]bool, len(rules)), overCost: make([]bool, len(rules))}
 	ev.features = object{typ: featuresType, ev: ev}
 	ev.rfm = object{typ: rfmType, ev: ev}
+	ev.recs = object{typ: recommendationsType, ev: ev}
 	ev.act = activation{ev: ev}
 	frame, err := interpreter.NewExecutionFrame(&ev.act)
 	if err == nil {
@@ -133,7 +145,7 @@ func subjectWithinBounds(s *Subject) bool {
 		return true
 	}
 	f := &s.Customer.Features
-	return len(f.Currency) <= maxStringLen && len(f.PreferredChannel) <= maxStringLen &&
+	return len(f.Currency) <= maxStringLen && len(topCategoryOf(s)) <= maxStringLen && len(f.PreferredChannel) <= maxStringLen &&
 		listWithinBounds(f.TopCategories) && listWithinBounds(s.Customer.Tags)
 }
 
@@ -160,8 +172,10 @@ func (ev *Evaluator) value(i int) ref.Val {
 		v = featuresFields[i].get(ev.subject)
 	case i < len(featuresFields)+len(rfmFields):
 		v = rfmFields[i-len(featuresFields)].get(ev.subject)
+	case i < len(featuresFields)+len(rfmFields)+len(recommendationsFields):
+		v = recommendationsFields[i-len(featuresFields)-len(rfmFields)].get(ev.subject)
 	default:
-		v = topFields[i-len(featuresFields)-len(rfmFields)].get(ev.subject)
+		v = topFields[i-len(featuresFields)-len(rfmFields)-len(recommendationsFields)].get(ev.subject)
 	}
 	ev.vals[i] = v
 	ev.built |= 1 << i
@@ -176,6 +190,8 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return &ev.features, true
 	case "rfm":
 		return &ev.rfm, true
+	case "recommendations":
+		return &ev.recs, true
 	case "lifecycle":
 		return ev.value(numFields - 3), true
 	case "tier":

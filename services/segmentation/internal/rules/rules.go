@@ -85,6 +85,8 @@ type Env struct {
 //	lifecycle  string   "prospect", "new", "active", "dormant", "churned"
 //	tier       string   "vip", "potential", "regular", "at_risk", or "" for prospects
 //	tags       list(string)
+//	recommendations  tenure.segmentation.Recommendations: top_category (string,
+//	           the category the customer bought most from; "" if none)
 func NewEnv(opts ...Option) (*Env, error) {
 	e := &Env{costLimit: DefaultCostLimit, maxLength: DefaultMaxLength}
 	for _, o := range opts {
@@ -99,6 +101,7 @@ func NewEnv(opts ...Option) (*Env, error) {
 		cel.CustomTypeAdapter(reg),
 		cel.Variable("features", featuresType),
 		cel.Variable("rfm", rfmType),
+		cel.Variable("recommendations", recommendationsType),
 		cel.Variable(topFields[0].name, topFields[0].typ),
 		cel.Variable(topFields[1].name, topFields[1].typ),
 		cel.Variable(topFields[2].name, topFields[2].typ),
@@ -123,7 +126,13 @@ type Rule struct {
 	// costs at most maxCost.
 	tracked, untracked cel.Program
 	maxCost            uint64
+	// readsRecommendations: the rule reads the recommendations variable,
+	// whose value comes from the model, not from the customer's inputs.
+	readsRecommendations bool
 }
+
+// ReadsRecommendations reports whether the rule reads `recommendations`.
+func (r *Rule) ReadsRecommendations() bool { return r.readsRecommendations }
 
 // Expr returns the rule's source text.
 func (r *Rule) Expr() string { return r.expr }
@@ -146,6 +155,11 @@ func (e *Env) Compile(expr string) (*Rule, error) {
 		return nil, &CompileError{Line: line, Column: col, Message: fmt.Sprintf("rule must be a bool, got %s", typeNames.Replace(cel.FormatCELType(ast.OutputType())))}
 	}
 	r := &Rule{expr: expr}
+	for _, ref := range ast.NativeRep().ReferenceMap() {
+		if ref.Name == "recommendations" {
+			r.readsRecommendations = true
+		}
+	}
 	var err error
 	if r.tracked, err = e.env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(e.costLimit)); err != nil {
 		// Planning fails on constants that can't be built once folded,
@@ -224,4 +238,4 @@ func issueError(iss *cel.Issues) error {
 
 // typeNames renames the CEL object types in messages to the variables a
 // rule writer knows: "got features", not "got tenure.segmentation.Features".
-var typeNames = strings.NewReplacer(featuresTypeName, "features", rfmTypeName, "rfm")
+var typeNames = strings.NewReplacer(featuresTypeName, "features", rfmTypeName, "rfm", recommendationsTypeName, "recommendations")

@@ -11,13 +11,16 @@ import (
 
 // CEL type names of the two structured variables.
 const (
-	featuresTypeName = "tenure.segmentation.Features"
-	rfmTypeName      = "tenure.segmentation.Rfm"
+	featuresTypeName        = "tenure.segmentation.Features"
+	rfmTypeName             = "tenure.segmentation.Rfm"
+	recommendationsTypeName = "tenure.segmentation.Recommendations"
 )
 
 var (
 	featuresType = types.NewObjectType(featuresTypeName)
 	rfmType      = types.NewObjectType(rfmTypeName)
+
+	recommendationsType = types.NewObjectType(recommendationsTypeName)
 )
 
 // field describes one field of a structured variable: its CEL type and how
@@ -80,7 +83,20 @@ var rfmFields = []field{
 	{"segment", types.StringType, func(s *Subject) ref.Val { return types.String(resultOf(s).Segment.String()) }},
 }
 
-// Top-level variables other than features and rfm.
+// recommendationsFields are the fields of `recommendations`, from the
+// recommendation model the recompute built; "" when it has nothing.
+var recommendationsFields = []field{
+	{"top_category", types.StringType, func(s *Subject) ref.Val { return types.String(topCategoryOf(s)) }},
+}
+
+func topCategoryOf(s *Subject) string {
+	if s.Recommendations == nil || s.Customer == nil {
+		return ""
+	}
+	return s.Recommendations.TopCategory(s.Customer.ID)
+}
+
+// Top-level variables other than features, rfm and recommendations.
 var topFields = []field{
 	{"lifecycle", types.StringType, func(s *Subject) ref.Val { return types.String(resultOf(s).Stage.String()) }},
 	{"tier", types.StringType, func(s *Subject) ref.Val { return types.String(resultOf(s).Tier.String()) }},

@@ -77,6 +77,9 @@ type Settings struct {
 	Method    Method
 	// Thresholds is used only when Method is MethodFixedThresholds.
 	Thresholds Thresholds
+	// IncludeRepurchases lets recommendations include items the customer
+	// already bought (off: only new items).
+	IncludeRepurchases bool `json:",omitempty"`
 }
 
 // DefaultTierMap returns a new copy of the tier map in docs/concepts.md.
@@ -263,7 +266,8 @@ func (s Settings) Validate() error {
 
 // Equal reports whether s and o are the same settings.
 func (s Settings) Equal(o Settings) bool {
-	return s.Lifecycle == o.Lifecycle && s.Method == o.Method && s.Thresholds == o.Thresholds && maps.Equal(s.Tiers, o.Tiers)
+	return s.Lifecycle == o.Lifecycle && s.Method == o.Method && s.Thresholds == o.Thresholds && maps.Equal(s.Tiers, o.Tiers) &&
+		s.IncludeRepurchases == o.IncludeRepurchases
 }
 
 const minInt64 = -1 << 63
