@@ -1,6 +1,8 @@
 package prediction
 
 import (
+	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
+
 	"bufio"
 	"cmp"
 	"math"
@@ -48,7 +50,7 @@ func readCDNOW(t *testing.T) [][]PurchaseDay {
 		if !ok {
 			ids = append(ids, cols[1])
 		}
-		day, cents := DayOf(d), int64(math.Round(amount*100))
+		day, cents := segmentation.DayOf(d), int64(math.Round(amount*100))
 		if n := len(days); n > 0 && days[n-1].Day == day {
 			days[n-1].Amount += cents
 		} else {
@@ -79,7 +81,7 @@ func sig3(v float64) float64 {
 
 func TestFitCDNOWMatchesPublished(t *testing.T) {
 	customers := readCDNOW(t)
-	asOf := DayOf(time.Date(1997, 10, 1, 0, 0, 0, 0, time.UTC))
+	asOf := segmentation.DayOf(time.Date(1997, 10, 1, 0, 0, 0, 0, time.UTC))
 	var sums []Summary
 	for _, days := range customers {
 		if s, ok := Summarize(days, asOf); ok {

@@ -1,24 +1,9 @@
 package prediction
 
-import "time"
+import "github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 
-// PurchaseDay is one UTC calendar day on which a customer ordered, with
-// the day's total spend in minor units.
-type PurchaseDay struct {
-	// Day counts days since 1970-01-01 (UTC).
-	Day    int32
-	Amount int64
-}
-
-// DayOf returns the UTC calendar day of t, counted from 1970-01-01.
-func DayOf(t time.Time) int32 {
-	s := t.Unix()
-	d := s / 86400
-	if s%86400 < 0 {
-		d--
-	}
-	return int32(d)
-}
+// PurchaseDay is a day with an order and its total (minor units).
+type PurchaseDay = segmentation.PurchaseDay
 
 // Summary is one customer's calibration-period history in whole UTC
 // calendar days. With the calibration period ending the day before the day
