@@ -17,10 +17,12 @@ import (
 type Subject struct {
 	Customer *segmentation.Customer
 	Result   *segmentation.Result
+	// Prediction is the customer's predictions; nil: none.
+	Prediction *segmentation.Prediction
 }
 
 // numFields is the number of values an Evaluator caches per subject.
-const numFields = 22
+const numFields = 27
 
 // Evaluator evaluates a fixed list of rules against one subject at a time.
 // Each variable's value is built at most once per subject, the first time a
@@ -33,6 +35,7 @@ type Evaluator struct {
 	vals     [numFields]ref.Val
 	features object
 	rfm      object
+	pred     object
 	act      activation
 	frame    *interpreter.ExecutionFrame // reused by untracked programs
 	// bounded is whether the subject's inputs are within the bounds the
@@ -52,6 +55,7 @@ func (e *Env) NewEvaluator(rules []*Rule) *Evaluator {
 	ev := &Evaluator{rules: rules, disabled: make([]bool, len(rules)), failed: make([]bool, len(rules)), overCost: make([]bool, len(rules))}
 	ev.features = object{typ: featuresType, ev: ev}
 	ev.rfm = object{typ: rfmType, ev: ev}
+	ev.pred = object{typ: predictionType, ev: ev}
 	ev.act = activation{ev: ev}
 	frame, err := interpreter.NewExecutionFrame(&ev.act)
 	if err == nil {
@@ -160,8 +164,10 @@ func (ev *Evaluator) value(i int) ref.Val {
 		v = featuresFields[i].get(ev.subject)
 	case i < len(featuresFields)+len(rfmFields):
 		v = rfmFields[i-len(featuresFields)].get(ev.subject)
-	default:
+	case i < firstPrediction:
 		v = topFields[i-len(featuresFields)-len(rfmFields)].get(ev.subject)
+	default:
+		v = predictionFields[i-firstPrediction].get(ev.subject)
 	}
 	ev.vals[i] = v
 	ev.built |= 1 << i
@@ -177,11 +183,13 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	case "rfm":
 		return &ev.rfm, true
 	case "lifecycle":
-		return ev.value(numFields - 3), true
+		return ev.value(firstPrediction - 3), true
 	case "tier":
-		return ev.value(numFields - 2), true
+		return ev.value(firstPrediction - 2), true
 	case "tags":
-		return ev.value(numFields - 1), true
+		return ev.value(firstPrediction - 1), true
+	case "prediction":
+		return &ev.pred, true
 	}
 	return nil, false
 }

@@ -28,6 +28,7 @@ func newProvider(base types.Provider) *provider {
 	p := &provider{Provider: base, structs: map[string]*structDef{}}
 	p.add(featuresType, featuresFields, 0)
 	p.add(rfmType, rfmFields, len(featuresFields))
+	p.add(predictionType, predictionFields, firstPrediction)
 	return p
 }
 

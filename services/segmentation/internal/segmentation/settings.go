@@ -77,6 +77,9 @@ type Settings struct {
 	Method    Method
 	// Thresholds is used only when Method is MethodFixedThresholds.
 	Thresholds Thresholds
+	// Prediction configures the prediction models' outputs; zero fields
+	// take their defaults (see PredictionSettings).
+	Prediction PredictionSettings
 }
 
 // DefaultTierMap returns a new copy of the tier map in docs/concepts.md.
@@ -258,6 +261,7 @@ func (s Settings) Validate() error {
 	default:
 		probs.add("scoring_method", "unknown scoring method %d; valid methods are %s and %s", uint8(s.Method), MethodQuintile, MethodFixedThresholds)
 	}
+	s.Prediction.validate(&probs)
 	return probs.err()
 }
 

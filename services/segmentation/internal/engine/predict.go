@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tenurehq/tenure/services/segmentation/internal/prediction"
+	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
+)
+
+// predictions is the prediction phase's outcome: one value per customer
+// (in the order of the recompute's customers) and the report.
+type predictions struct {
+	values []segmentation.Prediction
+	report *segmentation.PredictionReport
+}
+
+// predict fits BG/NBD and Gamma-Gamma on the customers' purchase days as
+// of op's as-of day and predicts every customer with the fitted model, or
+// with the previous good one when the fit does not converge.
+func (e *Engine) predict(ctx context.Context, op *segmentation.Operation, customers []*segmentation.Customer, ps segmentation.PredictionSettings) (predictions, error) {
+	ps = ps.Effective()
+	asOfDay := segmentation.DayOf(op.AsOf)
+	sums := make([]prediction.Summary, len(customers))
+	modelled := make([]bool, len(customers))
+	var fitSums []prediction.Summary
+	for i, c := range customers {
+		sums[i], modelled[i] = prediction.Summarize(c.Purchases, asOfDay)
+		if modelled[i] {
+			fitSums = append(fitSums, sums[i])
+		}
+	}
+	rep := &segmentation.PredictionReport{HorizonDays: ps.HorizonDays}
+	start := time.Now()
+	model, fresh := fitModels(fitSums, rep)
+	rep.FitDuration = time.Since(start)
+	if fresh {
+		rep.Model, rep.ModelOperation = &model, op.ID
+	} else {
+		prev, prevOp, err := e.previousModel(ctx)
+		if err != nil {
+			return predictions{}, err
+		}
+		rep.Model, rep.ModelOperation = prev, prevOp
+		e.cfg.Logger.Warn("segmentation: prediction fit did not converge; keeping the previous model", "operation", op.Name(),
+			"bgnbd", rep.BGNBD.Status, "gamma_gamma", rep.GammaGamma.Status, "previous", prevOp)
+	}
+	out := predictions{values: make([]segmentation.Prediction, len(customers)), report: rep}
+	if rep.Model == nil {
+		return out, nil
+	}
+	m := toModel(*rep.Model)
+	terms := prediction.CLVTerms{Months: int(ps.CLVMonths), MonthlyDiscount: ps.MonthlyDiscountRate, Margin: ps.Margin}
+	groups := e.byTriple(sums, modelled, func(s prediction.Summary) [3]float64 {
+		return [3]float64{m.BGNBD.PAlive(s), m.BGNBD.ExpectedPurchases(s, float64(ps.HorizonDays)), m.BGNBD.DiscountedPurchases(s, terms)}
+	})
+	for i := range customers {
+		if !modelled[i] {
+			continue
+		}
+		g := groups.values[groups.of[i]]
+		eov := m.GammaGamma.ExpectedSpend(sums[i].X, sums[i].Spend)
+		out.values[i] = segmentation.Prediction{Predicted: true, PAlive: g[0], ExpectedPurchases: g[1],
+			ExpectedOrderValue: eov, CLV: g[2] * eov * ps.Margin}
+	}
+	summarizePredictions(out.values, rep)
+	rep.Backtest = e.backtest(customers, modelled, groups, m.BGNBD, asOfDay)
+	return out, nil
+}
+
+// fitModels fits both models to sums, records the fits in rep and reports
+// whether both converged.
+func fitModels(sums []prediction.Summary, rep *segmentation.PredictionReport) (segmentation.PredictionModel, bool) {
+	bg, bres, berr := prediction.FitBGNBD(sums)
+	gg, gres, gerr := prediction.FitGammaGamma(sums)
+	rep.BGNBD, rep.GammaGamma = toFit(bres, berr), toFit(gres, gerr)
+	return segmentation.PredictionModel{R: bg.R, Alpha: bg.Alpha, A: bg.A, B: bg.B, P: gg.P, Q: gg.Q, Gamma: gg.Gamma},
+		berr == nil && gerr == nil && bres.Converged && gres.Converged
+}
+
+func toFit(r prediction.FitResult, err error) segmentation.ModelFit {
+	f := segmentation.ModelFit{LogLikelihood: r.LogLikelihood, Customers: int64(r.Customers), Groups: int64(r.Groups),
+		Converged: r.Converged && err == nil, Iterations: int64(r.Iterations), Status: r.Status}
+	if err != nil {
+		f.Status = err.Error()
+	}
+	if math.IsNaN(f.LogLikelihood) || math.IsInf(f.LogLikelihood, 0) {
+		f.LogLikelihood = 0 // not representable in the stored report
+	}
+	return f
+}
+
+func toModel(p segmentation.PredictionModel) prediction.Model {
+	return prediction.Model{
+		BGNBD:      prediction.BGNBD{R: p.R, Alpha: p.Alpha, A: p.A, B: p.B},
+		GammaGamma: prediction.GammaGamma{P: p.P, Q: p.Q, Gamma: p.Gamma},
+	}
+}
+
+// previousModel returns the model of the latest succeeded recompute that
+// had one, and the recompute whose fit gave it; nil if none.
+func (e *Engine) previousModel(ctx context.Context) (*segmentation.PredictionModel, string, error) {
+	before := ""
+	for {
+		ops, err := e.cfg.Store.ListOperations(ctx, before, 100)
+		if err != nil || len(ops) == 0 {
+			return nil, "", err
+		}
+		for _, o := range ops {
+			if o.State == segmentation.OperationSucceeded && o.Report != nil && o.Report.Prediction != nil && o.Report.Prediction.Model != nil {
+				return o.Report.Prediction.Model, o.Report.Prediction.ModelOperation, nil
+			}
+		}
+		before = ops[len(ops)-1].ID
+	}
+}
+
+// tripleGroups maps customers to their distinct (x, t_x, T): of[i] is
+// customer i's group, keys[g] a summary of group g and values[g] what was
+// computed for it.
+type tripleGroups struct {
+	of     []int32
+	keys   []prediction.Summary
+	counts []float64
+	values [][3]float64
+}
+
+// byTriple groups the modelled customers by (x, t_x, T) and computes fn
+// once per group, on the engine's workers: the closed forms depend on
+// nothing else.
+func (e *Engine) byTriple(sums []prediction.Summary, modelled []bool, fn func(prediction.Summary) [3]float64) tripleGroups {
+	type key struct{ x, tx, t int32 }
+	idx := map[key]int32{}
+	g := tripleGroups{of: make([]int32, len(sums))}
+	for i := range sums {
+		if !modelled[i] {
+			continue
+		}
+		s := sums[i]
+		k := key{s.X, s.TX, s.T}
+		j, ok := idx[k]
+		if !ok {
+			j = int32(len(g.keys))
+			idx[k] = j
+			g.keys = append(g.keys, prediction.Summary{X: s.X, TX: s.TX, T: s.T})
+			g.counts = append(g.counts, 0)
+		}
+		g.of[i] = j
+		g.counts[j]++
+	}
+	g.values = make([][3]float64, len(g.keys))
+	e.parallel(len(g.keys), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			g.values[j] = fn(g.keys[j])
+		}
+	})
+	return g
+}
+
+// parallel calls fn over [0, n) in chunks on cfg.Workers goroutines.
+func (e *Engine) parallel(n int, fn func(lo, hi int)) {
+	w := max(1, min(e.cfg.Workers, n))
+	var wg sync.WaitGroup
+	for k := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(n*k/w, n*(k+1)/w)
+		}()
+	}
+	wg.Wait()
+}
+
+// clvShares are the CLV quantiles the report gives.
+var clvShares = []float64{0.1, 0.25, 0.5, 0.75, 0.9, 0.99}
+
+// summarizePredictions fills rep's counts, pAlive histogram, CLV
+// quantiles and totals.
+func summarizePredictions(values []segmentation.Prediction, rep *segmentation.PredictionReport) {
+	var clv []float64
+	for i := range values {
+		v := &values[i]
+		if !v.Predicted {
+			continue
+		}
+		rep.Customers++
+		rep.PAlive[min(9, max(0, int(v.PAlive*10)))]++
+		rep.CLVTotal += v.CLV
+		rep.ExpectedPurchasesTotal += v.ExpectedPurchases
+		clv = append(clv, v.CLV)
+	}
+	if len(clv) == 0 {
+		return
+	}
+	slices.Sort(clv)
+	for _, q := range clvShares {
+		i := min(len(clv)-1, max(0, int(math.Ceil(q*float64(len(clv))))-1)) // nearest rank
+		rep.CLVQuantiles = append(rep.CLVQuantiles, segmentation.Quantile{Share: q, Value: clv[i]})
+	}
+}
+
+// backtest compares, week by week after as_of, the modelled customers'
+// cumulative expected repeat purchase days with the purchase days they
+// actually had, when any are known after as_of.
+func (e *Engine) backtest(customers []*segmentation.Customer, modelled []bool, groups tripleGroups, m prediction.BGNBD, asOfDay int32) []segmentation.BacktestWeek {
+	last := int32(math.MinInt32)
+	for i, c := range customers {
+		if modelled[i] && len(c.Purchases) > 0 {
+			last = max(last, c.Purchases[len(c.Purchases)-1].Day)
+		}
+	}
+	if last < asOfDay {
+		return nil
+	}
+	weeks := min(int(last-asOfDay)/7+1, segmentation.MaxBacktestWeeks)
+	actual := make([]int64, weeks+1) // actual[w]: days in week w (1-based)
+	for i, c := range customers {
+		if !modelled[i] {
+			continue
+		}
+		for _, p := range c.Purchases {
+			if w := int(p.Day-asOfDay)/7 + 1; p.Day >= asOfDay && w <= weeks {
+				actual[w]++
+			}
+		}
+	}
+	predicted := make([]float64, weeks+1)
+	e.parallel(weeks, func(lo, hi int) {
+		for w := lo + 1; w <= hi; w++ {
+			var sum float64
+			for j, s := range groups.keys {
+				sum += groups.counts[j] * m.ExpectedPurchases(s, float64(7*w))
+			}
+			predicted[w] = sum
+		}
+	})
+	out := make([]segmentation.BacktestWeek, weeks)
+	var cum int64
+	for w := 1; w <= weeks; w++ {
+		cum += actual[w]
+		out[w-1] = segmentation.BacktestWeek{Week: int64(w), Predicted: predicted[w], Actual: cum}
+	}
+	return out
+}
