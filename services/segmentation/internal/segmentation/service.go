@@ -135,7 +135,7 @@ func (s *Service) GetSettings(ctx context.Context, version int64) (SettingsVersi
 
 // settingsPaths are the update mask paths UpdateSettings accepts.
 var settingsPaths = []string{"lifecycle", "lifecycle.new_days", "lifecycle.active_days", "lifecycle.dormant_days",
-	"tier_map", "tier_map.<rfm segment>", "scoring_method", "fixed_thresholds"}
+	"tier_map", "tier_map.<rfm segment>", "scoring_method", "fixed_thresholds", "prediction"}
 
 // MergeSettings returns cur with the fields named by paths taken from
 // upd. Empty paths or "*" take every field. "tier_map.<segment>" (e.g.
@@ -173,6 +173,8 @@ func MergeSettings(cur, upd Settings, paths []string) (Settings, error) {
 			out.Method = upd.Method
 		case "fixed_thresholds":
 			out.Thresholds = upd.Thresholds
+		case "prediction":
+			out.Prediction = upd.Prediction
 		default:
 			name, ok := strings.CutPrefix(p, "tier_map.")
 			if !ok {

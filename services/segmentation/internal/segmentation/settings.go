@@ -267,7 +267,8 @@ func (s Settings) Validate() error {
 
 // Equal reports whether s and o are the same settings.
 func (s Settings) Equal(o Settings) bool {
-	return s.Lifecycle == o.Lifecycle && s.Method == o.Method && s.Thresholds == o.Thresholds && maps.Equal(s.Tiers, o.Tiers)
+	return s.Lifecycle == o.Lifecycle && s.Method == o.Method && s.Thresholds == o.Thresholds && maps.Equal(s.Tiers, o.Tiers) &&
+		s.Prediction == o.Prediction
 }
 
 const minInt64 = -1 << 63
