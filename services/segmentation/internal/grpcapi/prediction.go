@@ -65,13 +65,14 @@ func reportPrediction(op segmentation.Operation) *segmentationv1.PredictionRepor
 	return fromPredictionReport(op.Report.Prediction)
 }
 
-// setPrediction fills the prediction fields of scores; money is rounded
+// setPrediction fills the prediction fields of scores (none for a
+// customer without a prediction); money is rounded
 // to whole minor units of currency.
 func setPrediction(out *segmentationv1.CustomerScores, p segmentation.Prediction, horizon int64, currency string) {
-	out.PredictionHorizonDays = int32(horizon)
 	if !p.Predicted {
 		return
 	}
+	out.PredictionHorizonDays = int32(horizon)
 	out.Predicted, out.PAlive, out.ExpectedPurchases = true, p.PAlive, p.ExpectedPurchases
 	out.ExpectedOrderValue = money(currency, roundMinor(p.ExpectedOrderValue))
 	out.PredictedClv = money(currency, roundMinor(p.CLV))
