@@ -204,44 +204,52 @@ func summarizePredictions(values []segmentation.Prediction, rep *segmentation.Pr
 
 // backtest compares, week by week after as_of, the modelled customers'
 // cumulative expected repeat purchase days with the purchase days they
-// actually had, when any are known after as_of.
+// actually had, when any are known after as_of. Weeks are counted from
+// the first purchase day in the data, as in the literature's tracking
+// plots (CDNOW: week 1 starts on 1997-01-01, a 39-week calibration ends
+// with week 39 and the backtest runs from week 40 to week 78); the first
+// row is the week as_of falls in, and each row's values run from as_of to
+// the end of its week.
 func (e *Engine) backtest(customers []*segmentation.Customer, modelled []bool, groups tripleGroups, m prediction.BGNBD, asOfDay int32) []segmentation.BacktestWeek {
-	last := int32(math.MinInt32)
+	first, last := int32(math.MaxInt32), int32(math.MinInt32)
 	for i, c := range customers {
 		if modelled[i] && len(c.Purchases) > 0 {
-			last = max(last, c.Purchases[len(c.Purchases)-1].Day)
+			first, last = min(first, c.Purchases[0].Day), max(last, c.Purchases[len(c.Purchases)-1].Day)
 		}
 	}
 	if last < asOfDay {
 		return nil
 	}
-	weeks := min(int(last-asOfDay)/7+1, segmentation.MaxBacktestWeeks)
-	actual := make([]int64, weeks+1) // actual[w]: days in week w (1-based)
+	// Rows are the weeks w0+1 … w0+weeks, week w ending before day first+7w.
+	w0 := int(asOfDay-first) / 7
+	weeks := min(int(last-first)/7+1-w0, segmentation.MaxBacktestWeeks)
+	actual := make([]int64, weeks+1) // actual[k]: days in row k's week (1-based)
 	for i, c := range customers {
 		if !modelled[i] {
 			continue
 		}
 		for _, p := range c.Purchases {
-			if w := int(p.Day-asOfDay)/7 + 1; p.Day >= asOfDay && w <= weeks {
-				actual[w]++
+			if k := int(p.Day-first)/7 + 1 - w0; p.Day >= asOfDay && k <= weeks {
+				actual[k]++
 			}
 		}
 	}
+	horizon := func(k int) float64 { return float64(int(first) + 7*(w0+k) - int(asOfDay)) }
 	predicted := make([]float64, weeks+1)
 	e.parallel(weeks, func(lo, hi int) {
-		for w := lo + 1; w <= hi; w++ {
+		for k := lo + 1; k <= hi; k++ {
 			var sum float64
 			for j, s := range groups.keys {
-				sum += groups.counts[j] * m.ExpectedPurchases(s, float64(7*w))
+				sum += groups.counts[j] * m.ExpectedPurchases(s, horizon(k))
 			}
-			predicted[w] = sum
+			predicted[k] = sum
 		}
 	})
 	out := make([]segmentation.BacktestWeek, weeks)
 	var cum int64
-	for w := 1; w <= weeks; w++ {
-		cum += actual[w]
-		out[w-1] = segmentation.BacktestWeek{Week: int64(w), Predicted: predicted[w], Actual: cum}
+	for k := 1; k <= weeks; k++ {
+		cum += actual[k]
+		out[k-1] = segmentation.BacktestWeek{Week: int64(w0 + k), Predicted: predicted[k], Actual: cum}
 	}
 	return out
 }

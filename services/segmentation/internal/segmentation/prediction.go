@@ -104,7 +104,8 @@ type ModelFit struct {
 
 // BacktestWeek compares, for one week after as_of, the predicted and
 // actual repeat purchase days of the modelled customers, cumulated from
-// as_of.
+// as_of to the end of the week. Week counts weeks from the first purchase
+// day in the data (week 1 starts on it).
 type BacktestWeek struct {
 	Week      int64
 	Predicted float64
