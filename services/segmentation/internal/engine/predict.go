@@ -54,17 +54,19 @@ func (e *Engine) predict(ctx context.Context, op *segmentation.Operation, custom
 	}
 	m := toModel(*rep.Model)
 	terms := prediction.CLVTerms{Months: int(ps.CLVMonths), MonthlyDiscount: ps.MonthlyDiscountRate, Margin: ps.Margin}
-	groups := e.byTriple(sums, modelled, func(s prediction.Summary) [3]float64 {
-		return [3]float64{m.BGNBD.PAlive(s), m.BGNBD.ExpectedPurchases(s, float64(ps.HorizonDays)), m.BGNBD.DiscountedPurchases(s, terms)}
+	groups := e.byXT(sums, modelled, func(x, t int32) [2]float64 {
+		return [2]float64{m.BGNBD.ExpectedIfAlive(x, t, float64(ps.HorizonDays)), m.BGNBD.DiscountedIfAlive(x, t, terms)}
 	})
 	for i := range customers {
 		if !modelled[i] {
 			continue
 		}
 		g := groups.values[groups.of[i]]
+		alive := m.BGNBD.PAlive(sums[i])
+		groups.alive[groups.of[i]] += alive
 		eov := m.GammaGamma.ExpectedSpend(sums[i].X, sums[i].Spend)
-		out.values[i] = segmentation.Prediction{Predicted: true, PAlive: g[0], ExpectedPurchases: g[1],
-			ExpectedOrderValue: eov, CLV: g[2] * eov * ps.Margin}
+		out.values[i] = segmentation.Prediction{Predicted: true, PAlive: alive, ExpectedPurchases: g[0] * alive,
+			ExpectedOrderValue: eov, CLV: g[1] * alive * eov * ps.Margin}
 	}
 	summarizePredictions(out.values, rep)
 	rep.Backtest = e.backtest(customers, modelled, groups, m.BGNBD, asOfDay)
@@ -118,43 +120,40 @@ func (e *Engine) previousModel(ctx context.Context) (*segmentation.PredictionMod
 	}
 }
 
-// tripleGroups maps customers to their distinct (x, t_x, T): of[i] is
-// customer i's group, keys[g] a summary of group g and values[g] what was
-// computed for it.
-type tripleGroups struct {
+// xtGroups maps customers to their distinct (x, T), on which the
+// expected purchases of an alive customer depend (not on t_x): of[i] is
+// customer i's group, keys[g] group g's (x, T), values[g] what was
+// computed for it and alive[g] the sum of its customers' pAlive.
+type xtGroups struct {
 	of     []int32
-	keys   []prediction.Summary
-	counts []float64
-	values [][3]float64
+	keys   [][2]int32
+	values [][2]float64
+	alive  []float64
 }
 
-// byTriple groups the modelled customers by (x, t_x, T) and computes fn
-// once per group, on the engine's workers: the closed forms depend on
-// nothing else.
-func (e *Engine) byTriple(sums []prediction.Summary, modelled []bool, fn func(prediction.Summary) [3]float64) tripleGroups {
-	type key struct{ x, tx, t int32 }
-	idx := map[key]int32{}
-	g := tripleGroups{of: make([]int32, len(sums))}
+// byXT groups the modelled customers by (x, T) and computes fn once per
+// group, on the engine's workers.
+func (e *Engine) byXT(sums []prediction.Summary, modelled []bool, fn func(x, t int32) [2]float64) xtGroups {
+	idx := map[[2]int32]int32{}
+	g := xtGroups{of: make([]int32, len(sums))}
 	for i := range sums {
 		if !modelled[i] {
 			continue
 		}
-		s := sums[i]
-		k := key{s.X, s.TX, s.T}
+		k := [2]int32{sums[i].X, sums[i].T}
 		j, ok := idx[k]
 		if !ok {
 			j = int32(len(g.keys))
 			idx[k] = j
-			g.keys = append(g.keys, prediction.Summary{X: s.X, TX: s.TX, T: s.T})
-			g.counts = append(g.counts, 0)
+			g.keys = append(g.keys, k)
 		}
 		g.of[i] = j
-		g.counts[j]++
 	}
-	g.values = make([][3]float64, len(g.keys))
+	g.values = make([][2]float64, len(g.keys))
+	g.alive = make([]float64, len(g.keys))
 	e.parallel(len(g.keys), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
-			g.values[j] = fn(g.keys[j])
+			g.values[j] = fn(g.keys[j][0], g.keys[j][1])
 		}
 	})
 	return g
@@ -210,7 +209,7 @@ func summarizePredictions(values []segmentation.Prediction, rep *segmentation.Pr
 // with week 39 and the backtest runs from week 40 to week 78); the first
 // row is the week as_of falls in, and each row's values run from as_of to
 // the end of its week.
-func (e *Engine) backtest(customers []*segmentation.Customer, modelled []bool, groups tripleGroups, m prediction.BGNBD, asOfDay int32) []segmentation.BacktestWeek {
+func (e *Engine) backtest(customers []*segmentation.Customer, modelled []bool, groups xtGroups, m prediction.BGNBD, asOfDay int32) []segmentation.BacktestWeek {
 	first, last := int32(math.MaxInt32), int32(math.MinInt32)
 	for i, c := range customers {
 		if modelled[i] && len(c.Purchases) > 0 {
@@ -239,8 +238,8 @@ func (e *Engine) backtest(customers []*segmentation.Customer, modelled []bool, g
 	e.parallel(weeks, func(lo, hi int) {
 		for k := lo + 1; k <= hi; k++ {
 			var sum float64
-			for j, s := range groups.keys {
-				sum += groups.counts[j] * m.ExpectedPurchases(s, horizon(k))
+			for j, xt := range groups.keys {
+				sum += groups.alive[j] * m.ExpectedIfAlive(xt[0], xt[1], horizon(k))
 			}
 			predicted[k] = sum
 		}

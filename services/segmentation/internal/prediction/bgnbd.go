@@ -61,23 +61,32 @@ func (m BGNBD) PAlive(s Summary) float64 {
 
 // ExpectedPurchases is the expected number of purchase days of a customer
 // with summary s in the horizon days after its calibration period
-// (equation 10). The factor ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x;
-// a+b+x−1; z) is computed through Euler's transformation as
-// (1−z)^(a−1) · ₂F₁(a+b−1−r, a−1; a+b+x−1; z), z = t/(α+T+t): its
-// parameters do not grow with x, so the series stays short for frequent
-// buyers, and the power is taken in log space.
+// (equation 10): ExpectedIfAlive times PAlive.
 func (m BGNBD) ExpectedPurchases(s Summary, horizonDays float64) float64 {
+	return m.ExpectedIfAlive(s.X, s.T, horizonDays) * m.PAlive(s)
+}
+
+// ExpectedIfAlive is the expected number of purchase days in the horizon
+// days after the calibration period of a customer with x repeat days and
+// calibration length T days, given that it is alive at T: equation 10
+// without its denominator, which is 1/PAlive. It does not depend on t_x,
+// so customers can share it by (x, T).
+//
+// The factor ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; z),
+// z = t/(α+T+t), is computed through Euler's transformation as
+// (1−z)^(a−1) · ₂F₁(a+b−1−r, a−1; a+b+x−1; z): the parameters no longer
+// grow with x, so the series stays short for frequent buyers, and the
+// power is taken in log space.
+func (m BGNBD) ExpectedIfAlive(x, t int32, horizonDays float64) float64 {
 	if horizonDays <= 0 {
 		return 0
 	}
-	x := float64(s.X)
-	t, h := weeks(s.T), horizonDays/daysPerWeek
 	a, b, r := m.A, m.B, m.R
-	c := a + b + x - 1
-	z := h / (m.Alpha + t + h)
+	c := a + b + float64(x) - 1
+	h := horizonDays / daysPerWeek
+	z := h / (m.Alpha + weeks(t) + h)
 	f := math.Exp((a-1)*math.Log1p(-z)) * mathext.Hypergeo(a+b-1-r, a-1, c, z)
-	num := c / (a - 1) * (1 - f)
-	return num * m.PAlive(s)
+	return c / (a - 1) * (1 - f)
 }
 
 // weeks converts whole days to weeks.

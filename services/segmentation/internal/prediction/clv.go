@@ -41,9 +41,15 @@ type CLVTerms struct {
 // discounted to its end. The lifetime value is this times the expected
 // spend per purchase day times the margin.
 func (m BGNBD) DiscountedPurchases(s Summary, terms CLVTerms) float64 {
+	return m.DiscountedIfAlive(s.X, s.T, terms) * m.PAlive(s)
+}
+
+// DiscountedIfAlive is DiscountedPurchases given that the customer is
+// alive at the end of its calibration period (see ExpectedIfAlive).
+func (m BGNBD) DiscountedIfAlive(x, t int32, terms CLVTerms) float64 {
 	var sum, prev float64
 	for k := 1; k <= terms.Months; k++ {
-		e := m.ExpectedPurchases(s, float64(k*DaysPerMonth))
+		e := m.ExpectedIfAlive(x, t, float64(k*DaysPerMonth))
 		sum += (e - prev) / math.Pow(1+terms.MonthlyDiscount, float64(k))
 		prev = e
 	}

@@ -2,6 +2,7 @@ package prediction
 
 import (
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mathext"
 )
@@ -9,9 +10,93 @@ import (
 // digamma is ψ, the derivative of log Γ.
 func digamma(v float64) float64 { return mathext.Digamma(v) }
 
-// spendGroup is a distinct (x, mean spend) and how many customers share it.
+// spendGroup is a distinct (x, mean spend) and how many customers share
+// it: x as an index into the distinct x values, the mean's log kept.
 type spendGroup struct {
-	x, mean, n float64
+	xi            int32
+	mean, logMean float64
+	n             float64
+}
+
+// ggLikelihood evaluates the grouped Gamma-Gamma log-likelihood and its
+// gradient: the gamma functions depend only on x, once per distinct x per
+// evaluation; each group costs one log.
+type ggLikelihood struct {
+	g      []spendGroup
+	xs     []float64
+	nx     []float64 // customers per distinct x
+	perX   [][5]float64
+	logXs  []float64
+	sumLog []float64 // per distinct x: Σ n·log(mean) over its groups
+}
+
+func newGGLikelihood(groups []ggKey, counts []float64) *ggLikelihood {
+	l := &ggLikelihood{g: make([]spendGroup, len(groups))}
+	var xs []int32
+	for _, k := range groups {
+		xs = append(xs, k.x)
+	}
+	slices.Sort(xs)
+	xs = slices.Compact(xs)
+	for _, x := range xs {
+		l.xs = append(l.xs, float64(x))
+		l.logXs = append(l.logXs, math.Log(float64(x)))
+	}
+	l.nx = make([]float64, len(xs))
+	l.sumLog = make([]float64, len(xs))
+	l.perX = make([][5]float64, len(xs))
+	for i, k := range groups {
+		xi, _ := slices.BinarySearch(xs, k.x)
+		lm := math.Log(k.mean)
+		l.g[i] = spendGroup{xi: int32(xi), mean: k.mean, logMean: lm, n: counts[i]}
+		l.nx[xi] += counts[i]
+		l.sumLog[xi] += counts[i] * lm
+	}
+	return l
+}
+
+// eval is the log-likelihood at log-parameters v = (log p, log q, log γ),
+// with its gradient in v stored in grad.
+func (l *ggLikelihood) eval(v []float64, grad []float64) float64 {
+	p, q, gm := math.Exp(v[0]), math.Exp(v[1]), math.Exp(v[2])
+	if !positive(p) || !positive(q) || !positive(gm) {
+		clear(grad)
+		return math.Inf(-1)
+	}
+	logG, lgQ, dgQ := math.Log(gm), lgamma(q), digamma(q)
+	var sum, gp, gq, gg float64
+	for i, x := range l.xs {
+		px := p * x
+		l.perX[i] = [5]float64{lgamma(px + q), lgamma(px), digamma(px + q), digamma(px), px}
+		k, n := &l.perX[i], l.nx[i]
+		// Every term but −(px+q)·log(γ + x·mean), which needs the group.
+		sum += n*(k[0]-k[1]-lgQ+q*logG+px*l.logXs[i]) + (px-1)*l.sumLog[i]
+		gp += x * (n*(k[2]-k[3]+l.logXs[i]) + l.sumLog[i])
+		gq += n * (k[2] - dgQ + logG)
+		gg += n * q / gm
+	}
+	parts := sumParallel(len(l.g), func(lo, hi int) [5]float64 {
+		var sum, gp, gq, gg float64
+		for j := lo; j < hi; j++ {
+			s := &l.g[j]
+			x, k := l.xs[s.xi], &l.perX[s.xi]
+			den := gm + x*s.mean
+			logGM := math.Log(den)
+			sum -= s.n * (k[4] + q) * logGM
+			gp -= s.n * x * logGM
+			gq -= s.n * logGM
+			gg -= s.n * (k[4] + q) / den
+		}
+		return [5]float64{sum, gp, gq, gg}
+	})
+	grad[0], grad[1], grad[2] = (gp+parts[1])*p, (gq+parts[2])*q, (gg+parts[3])*gm
+	return sum + parts[0]
+}
+
+// ggKey is a distinct (x, mean spend).
+type ggKey struct {
+	x    int32
+	mean float64
 }
 
 // FitGammaGamma fits Gamma-Gamma by maximum likelihood over log p, log q
@@ -19,12 +104,9 @@ type spendGroup struct {
 // mean spend; customers sharing (x, mean spend) cost one term. Spend is in
 // the summaries' unit.
 func FitGammaGamma(sums []Summary) (GammaGamma, FitResult, error) {
-	type key struct {
-		x    int32
-		mean float64
-	}
-	idx := map[key]int{}
-	var g []spendGroup
+	idx := map[ggKey]int{}
+	var keys []ggKey
+	var counts []float64
 	customers := 0
 	var total float64
 	for i := range sums {
@@ -34,56 +116,24 @@ func FitGammaGamma(sums []Summary) (GammaGamma, FitResult, error) {
 		}
 		customers++
 		total += s.Spend
-		k := key{s.X, s.Spend}
+		k := ggKey{s.X, s.Spend}
 		if j, ok := idx[k]; ok {
-			g[j].n++
+			counts[j]++
 			continue
 		}
-		idx[k] = len(g)
-		g = append(g, spendGroup{float64(s.X), s.Spend, 1})
+		idx[k] = len(keys)
+		keys = append(keys, k)
+		counts = append(counts, 1)
 	}
-	if len(g) < 2 {
-		return GammaGamma{}, FitResult{Customers: customers, Groups: len(g)}, ErrTooFewCustomers
+	if len(keys) < 2 {
+		return GammaGamma{}, FitResult{Customers: customers, Groups: len(keys)}, ErrTooFewCustomers
 	}
-	ll := func(v, grad []float64) float64 { return ggEval(g, v, grad) }
+	ll := newGGLikelihood(keys, counts).eval
 	// Start at p = 1, q = 2, γ at the mean spend's scale, so the fit
 	// does not depend on the currency's minor unit.
 	x, res := minimize(ll, float64(customers), []float64{0, math.Log(2), math.Log(total / float64(customers))})
 	m := GammaGamma{P: math.Exp(x[0]), Q: math.Exp(x[1]), Gamma: math.Exp(x[2])}
-	res.Customers, res.Groups = customers, len(g)
+	res.Customers, res.Groups = customers, len(keys)
 	res.Converged = res.Converged && m.Valid() && !math.IsNaN(res.LogLikelihood)
 	return m, res, nil
-}
-
-// ggEval is the grouped Gamma-Gamma log-likelihood at log-parameters v and,
-// if grad is not nil, its gradient in v.
-func ggEval(g []spendGroup, v []float64, grad []float64) float64 {
-	p, q, gm := math.Exp(v[0]), math.Exp(v[1]), math.Exp(v[2])
-	if !positive(p) || !positive(q) || !positive(gm) {
-		if grad != nil {
-			clear(grad)
-		}
-		return math.Inf(-1)
-	}
-	m := GammaGamma{P: p, Q: q, Gamma: gm}
-	dgQ := digamma(q)
-	logG := math.Log(gm)
-	var sum, gp, gq, gg float64
-	for i := range g {
-		s := &g[i]
-		sum += s.n * m.LogLikelihood(s.x, s.mean)
-		if grad == nil {
-			continue
-		}
-		px := p * s.x
-		dpq := digamma(px + q)
-		logGM := math.Log(gm + s.x*s.mean)
-		gp += s.n * s.x * (dpq - digamma(px) + math.Log(s.mean) + math.Log(s.x) - logGM)
-		gq += s.n * (dpq - dgQ + logG - logGM)
-		gg += s.n * (q/gm - (px+q)/(gm+s.x*s.mean))
-	}
-	if grad != nil {
-		grad[0], grad[1], grad[2] = gp*p, gq*q, gg*gm
-	}
-	return sum
 }
