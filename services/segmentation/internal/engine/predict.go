@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -45,7 +46,11 @@ func (e *Engine) predict(ctx context.Context, op *segmentation.Operation, custom
 			return predictions{}, err
 		}
 		rep.Model, rep.ModelOperation = prev, prevOp
-		e.cfg.Logger.Warn("segmentation: prediction fit did not converge; keeping the previous model", "operation", op.Name(),
+		level := slog.LevelWarn
+		if len(fitSums) == 0 {
+			level = slog.LevelDebug // no orders before as_of: nothing to fit
+		}
+		e.cfg.Logger.Log(ctx, level, "segmentation: prediction fit did not converge; keeping the previous model", "operation", op.Name(),
 			"bgnbd", rep.BGNBD.Status, "gamma_gamma", rep.GammaGamma.Status, "previous", prevOp)
 	}
 	out := predictions{values: make([]segmentation.Prediction, len(customers)), report: rep}
