@@ -35,7 +35,7 @@ type FitResult struct {
 const maxIterations = 500
 
 // minimize maximises the log-likelihood ll (which stores its gradient in
-// g when g is not nil) from x0 in log-parameter space and reports the
+// g) from x0 in log-parameter space and reports the
 // result; converged requires a convergence status. It minimises the
 // negated mean over the n customers, so that the convergence thresholds
 // do not depend on how many customers there are.
