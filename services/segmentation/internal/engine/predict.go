@@ -35,16 +35,16 @@ func (e *Engine) predict(ctx context.Context, op *segmentation.Operation, custom
 		}
 	}
 	rep := &segmentation.PredictionReport{HorizonDays: ps.HorizonDays}
+	prev, prevOp, err := e.previousModel(ctx)
+	if err != nil {
+		return predictions{}, err
+	}
 	start := time.Now()
-	model, fresh := fitModels(fitSums, rep)
+	model, fresh := fitModels(fitSums, prev, rep)
 	rep.FitDuration = time.Since(start)
 	if fresh {
 		rep.Model, rep.ModelOperation = &model, op.ID
 	} else {
-		prev, prevOp, err := e.previousModel(ctx)
-		if err != nil {
-			return predictions{}, err
-		}
 		rep.Model, rep.ModelOperation = prev, prevOp
 		level := slog.LevelWarn
 		if len(fitSums) == 0 {
@@ -78,11 +78,23 @@ func (e *Engine) predict(ctx context.Context, op *segmentation.Operation, custom
 	return out, nil
 }
 
-// fitModels fits both models to sums, records the fits in rep and reports
-// whether both converged.
-func fitModels(sums []prediction.Summary, rep *segmentation.PredictionReport) (segmentation.PredictionModel, bool) {
-	bg, bres, berr := prediction.FitBGNBD(sums)
-	gg, gres, gerr := prediction.FitGammaGamma(sums)
+// fitModels fits both models to sums, starting from prev when there is
+// one (the data changed little since: a few iterations suffice) and again
+// from the default start if that does not converge, records the fits in
+// rep and reports whether both converged.
+func fitModels(sums []prediction.Summary, prev *segmentation.PredictionModel, rep *segmentation.PredictionReport) (segmentation.PredictionModel, bool) {
+	var from prediction.Model
+	if prev != nil {
+		from = toModel(*prev)
+	}
+	bg, bres, berr := prediction.FitBGNBDFrom(sums, from.BGNBD)
+	if berr == nil && !bres.Converged && prev != nil {
+		bg, bres, berr = prediction.FitBGNBD(sums)
+	}
+	gg, gres, gerr := prediction.FitGammaGammaFrom(sums, from.GammaGamma)
+	if gerr == nil && !gres.Converged && prev != nil {
+		gg, gres, gerr = prediction.FitGammaGamma(sums)
+	}
 	rep.BGNBD, rep.GammaGamma = toFit(bres, berr), toFit(gres, gerr)
 	return segmentation.PredictionModel{R: bg.R, Alpha: bg.Alpha, A: bg.A, B: bg.B, P: gg.P, Q: gg.Q, Gamma: gg.Gamma},
 		berr == nil && gerr == nil && bres.Converged && gres.Converged

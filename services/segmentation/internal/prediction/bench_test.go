@@ -43,6 +43,20 @@ func BenchmarkFit1M(b *testing.B) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	b.ReportMetric(cpu.Seconds()/float64(runs), "cpu-s/op")
+	// A refit from the last model, as a recompute after the first does, on
+	// the same customers a day later.
+	bg, _, _ := FitBGNBD(sums)
+	gg, _, _ := FitGammaGamma(sums)
+	later := make([]Summary, len(sums))
+	for i, s := range sums {
+		s.T++
+		later[i] = s
+	}
+	start := time.Now()
+	_, wres, _ := FitBGNBDFrom(later, bg)
+	_, gres, _ := FitGammaGammaFrom(later, gg)
+	b.ReportMetric(time.Since(start).Seconds(), "warm-refit-s")
+	b.Logf("warm refit a day later: BG/NBD %d iterations, Gamma-Gamma %d", wres.Iterations, gres.Iterations)
 }
 
 // benchCustomers is BenchmarkFit1M's population.

@@ -104,6 +104,13 @@ func TestFitCDNOWMatchesPublished(t *testing.T) {
 			t.Errorf("%s: got %.4f, want %.4f to three significant digits", c.name, c.got, c.want)
 		}
 	}
+	// From a previous fit (here the same data) the fit converges at once
+	// to the same model.
+	warm, wres, err := FitBGNBDFrom(sums, m)
+	if err != nil || !wres.Converged || wres.Iterations >= res.Iterations ||
+		math.Abs(warm.R/m.R-1) > 1e-4 || math.Abs(warm.Alpha/m.Alpha-1) > 1e-4 || math.Abs(warm.A/m.A-1) > 1e-4 || math.Abs(warm.B/m.B-1) > 1e-4 {
+		t.Errorf("warm start: %+v, %+v, %v; want %+v in fewer than %d iterations", warm, wres, err, m, res.Iterations)
+	}
 	gg, gres, err := FitGammaGamma(sums)
 	if err != nil || !gres.Converged {
 		t.Fatalf("Gamma-Gamma fit: %v, %+v", err, gres)

@@ -108,8 +108,19 @@ func groupTriples(sums []Summary) []triple {
 
 // FitBGNBD fits BG/NBD to the summaries by maximum likelihood over log r,
 // log α, log a and log b (so every parameter stays positive), with BFGS
-// and the analytic gradient. Customers sharing (x, t_x, T) cost one term.
+// and the analytic gradient, from r = α = a = b = 1. Customers sharing
+// (x, t_x, T) cost one term.
 func FitBGNBD(sums []Summary) (BGNBD, FitResult, error) {
+	return FitBGNBDFrom(sums, BGNBD{R: 1, Alpha: 1, A: 1, B: 1})
+}
+
+// FitBGNBDFrom is FitBGNBD starting from start (a previous fit: on data
+// that changed little it needs a few iterations); an invalid start is
+// replaced by FitBGNBD's.
+func FitBGNBDFrom(sums []Summary, start BGNBD) (BGNBD, FitResult, error) {
+	if !start.Valid() {
+		start = BGNBD{R: 1, Alpha: 1, A: 1, B: 1}
+	}
 	g := groupTriples(sums)
 	repeaters := 0
 	for i := range g {
@@ -120,7 +131,8 @@ func FitBGNBD(sums []Summary) (BGNBD, FitResult, error) {
 	if len(sums) < 2 || repeaters == 0 {
 		return BGNBD{}, FitResult{Customers: len(sums), Groups: len(g)}, ErrTooFewCustomers
 	}
-	x, res := minimize(newBGNBDLikelihood(g).eval, float64(len(sums)), []float64{0, 0, 0, 0})
+	x, res := minimize(newBGNBDLikelihood(g).eval, float64(len(sums)),
+		[]float64{math.Log(start.R), math.Log(start.Alpha), math.Log(start.A), math.Log(start.B)})
 	m := BGNBD{R: math.Exp(x[0]), Alpha: math.Exp(x[1]), A: math.Exp(x[2]), B: math.Exp(x[3])}
 	res.Customers, res.Groups = len(sums), len(g)
 	res.Converged = res.Converged && m.Valid() && !math.IsNaN(res.LogLikelihood)

@@ -104,6 +104,14 @@ type ggKey struct {
 // mean spend; customers sharing (x, mean spend) cost one term. Spend is in
 // the summaries' unit.
 func FitGammaGamma(sums []Summary) (GammaGamma, FitResult, error) {
+	return FitGammaGammaFrom(sums, GammaGamma{})
+}
+
+// FitGammaGammaFrom is FitGammaGamma starting from start (a previous fit);
+// an invalid start is replaced by FitGammaGamma's: p = 1, q = 2 and γ the
+// mean spend, so that the fit does not depend on the currency's minor
+// unit.
+func FitGammaGammaFrom(sums []Summary, start GammaGamma) (GammaGamma, FitResult, error) {
 	idx := map[ggKey]int{}
 	var keys []ggKey
 	var counts []float64
@@ -129,9 +137,10 @@ func FitGammaGamma(sums []Summary) (GammaGamma, FitResult, error) {
 		return GammaGamma{}, FitResult{Customers: customers, Groups: len(keys)}, ErrTooFewCustomers
 	}
 	ll := newGGLikelihood(keys, counts).eval
-	// Start at p = 1, q = 2, γ at the mean spend's scale, so the fit
-	// does not depend on the currency's minor unit.
-	x, res := minimize(ll, float64(customers), []float64{0, math.Log(2), math.Log(total / float64(customers))})
+	if !start.Valid() {
+		start = GammaGamma{P: 1, Q: 2, Gamma: total / float64(customers)}
+	}
+	x, res := minimize(ll, float64(customers), []float64{math.Log(start.P), math.Log(start.Q), math.Log(start.Gamma)})
 	m := GammaGamma{P: math.Exp(x[0]), Q: math.Exp(x[1]), Gamma: math.Exp(x[2])}
 	res.Customers, res.Groups = customers, len(keys)
 	res.Converged = res.Converged && m.Valid() && !math.IsNaN(res.LogLikelihood)
