@@ -11,8 +11,8 @@ import (
 
 // Process is the BG/NBD buying process the histories follow: purchase
 // rates per week gamma(R, Alpha) across customers, dropout after each
-// purchase with a probability beta(A, B) across customers; spend per
-// purchase day lognormal around a customer's own mean.
+// repeat purchase with a probability beta(A, B) across customers; spend
+// per purchase day lognormal around a customer's own mean.
 type Process struct {
 	R, Alpha, A, B float64
 	// Days is how far back first purchases go, uniformly.
@@ -34,8 +34,10 @@ func (p Process) Histories(n int, endDay int32, seed uint64) [][]segmentation.Pu
 		mean := math.Exp(8 + 0.6*rng.NormFloat64()) // minor units
 		day := endDay - 1 - rng.Int32N(p.Days)
 		days := []segmentation.PurchaseDay{{Day: day, Amount: spend(rng, mean)}}
-		for t := float64(day); ; {
-			if rng.Float64() < drop {
+		// As the model has it, a customer may drop out after each repeat
+		// purchase, not after the first.
+		for t, first := float64(day), true; ; first = false {
+			if !first && rng.Float64() < drop {
 				break
 			}
 			t += rng.ExpFloat64() / lambda
