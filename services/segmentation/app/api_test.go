@@ -192,6 +192,12 @@ func testAPI(t *testing.T, dsn string) {
 	}
 	_, err = c.GetCustomerScores(ctx, &segmentationv1.GetCustomerScoresRequest{Name: "customers/zed/scores"})
 	wantStatus(t, err, codes.NotFound, "CUSTOMER_NOT_FOUND")
+	for _, h := range []int32{-1, 3651} {
+		_, err = c.GetCustomerScores(ctx, &segmentationv1.GetCustomerScoresRequest{Name: "customers/eve/scores", PredictionHorizonDays: h})
+		if st := wantStatus(t, err, codes.InvalidArgument, "INVALID_ARGUMENT"); !strings.Contains(st.Message(), "prediction_horizon_days") {
+			t.Errorf("horizon %d: message %q does not name prediction_horizon_days", h, st.Message())
+		}
+	}
 
 	// Members, paged.
 	var members []string

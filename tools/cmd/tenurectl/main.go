@@ -19,6 +19,13 @@
 // status is 0 when every batch was answered (rejected events included), 1
 // when the import stopped early and 2 for a bad command line.
 //
+//	tenurectl import cdnow --file PATH [--gateway URL | --grpc HOST:PORT]
+//
+// imports the CDNOW purchase histories (the full cohort file, plain or
+// gzip, or the 1/10th sample) as order_placed events in US dollars, one
+// per purchase record (several records on one day stay separate orders),
+// at noon UTC of their date, customer id cdnow-<file id>.
+//
 // The commands live in tools/internal/cli; this file only wires the process
 // to them and should not grow.
 package main

@@ -32,6 +32,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"import", "online-retail", "import the UCI Online Retail CSV as order and refund events", importOnlineRetail},
+		{"import", "cdnow", "import the CDNOW purchase histories as order events", importCDNOW},
 		{"segments", "recompute", "start a recompute of scores and segments; --wait follows its progress", segmentsRecompute},
 		{"segments", "report", "print the distribution of the last recompute", segmentsReport},
 		{"recommendations", "evaluate", "backtest the recommendation model at a split time against the popularity baseline", recommendationsEvaluate},

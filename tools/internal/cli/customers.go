@@ -185,5 +185,6 @@ func printCustomer(w io.Writer, c *profilev1.Customer, s *segmentationv1.Custome
 		rows = append([][2]string{{"RFM", "not scored (no orders)"}}, rows...)
 	}
 	rows = append(rows, [2]string{"segments", orNone(strings.Join(s.GetSegments(), ", "))})
+	rows = append(rows, predictionRows(s)...)
 	return section(title, rows)
 }

@@ -104,9 +104,15 @@ func importOnlineRetail(ctx context.Context, env Env, args []string) error {
 
 // parseImportFlags parses and checks the flags of `import online-retail`.
 func parseImportFlags(env Env, args []string) (importOptions, error) {
-	fs := newFlagSet(env, "import", "online-retail", "--file PATH [--gateway URL | --grpc HOST:PORT]")
+	return parseImportFlagsFor(env, "online-retail", "the Online Retail CSV, plain or gzip (required)", args)
+}
+
+// parseImportFlagsFor parses and checks the flags of `import <name>`,
+// whose --file is described by fileUsage.
+func parseImportFlagsFor(env Env, name, fileUsage string, args []string) (importOptions, error) {
+	fs := newFlagSet(env, "import", name, "--file PATH [--gateway URL | --grpc HOST:PORT]")
 	var o importOptions
-	fs.StringVar(&o.file, "file", "", "the Online Retail CSV, plain or gzip (required)")
+	fs.StringVar(&o.file, "file", "", fileUsage)
 	fs.StringVar(&o.gateway, "gateway", "", "JSON gateway base URL (default "+DefaultGateway+" when --grpc is not given)")
 	fs.StringVar(&o.grpcAddr, "grpc", "", "host:port of a profile service replica, to send over gRPC instead of the gateway")
 	fs.IntVar(&o.batchSize, "batch-size", 1000, "events per BatchRecordEvents call, 1 to 1000")
@@ -271,6 +277,25 @@ func loadFile(path string) (*retailimport.Dataset, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return ds, nil
+}
+
+// printImportSummary prints the summary of an import of purchase records
+// (no invoices, refunds or countries).
+func printImportSummary(w io.Writer, format string, s importSummary) error {
+	if format == "json" {
+		return printSummary(w, format, s)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	line("file", "%s", s.File)
+	line("target", "%s", s.Target)
+	line("records", "%s (orders)", grouped(s.Rows))
+	line("customers", "%s", grouped(s.Customers))
+	line("events accepted", "%s", grouped(s.Accepted))
+	line("duplicates", "%s", grouped(s.Duplicates))
+	line("rejected", "%s", grouped(s.Rejected))
+	line("elapsed", "%s", time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond))
+	return tw.Flush()
 }
 
 func printSummary(w io.Writer, format string, s importSummary) error {

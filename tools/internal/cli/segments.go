@@ -219,7 +219,7 @@ func printReport(w io.Writer, r *segmentationv1.Report) error {
 		fmt.Fprintf(w, "\n%s\n", t.title)
 		printCounts(w, t.key, t.counts, t.of)
 	}
-	return nil
+	return printPredictionReport(w, r.GetPrediction())
 }
 
 // printCounts writes one distribution as an aligned table: key, customers

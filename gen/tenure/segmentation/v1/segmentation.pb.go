@@ -383,7 +383,10 @@ type Operation struct {
 	// (counted as not a member). After 100 failures a rule is no longer
 	// evaluated for the rest of the recompute. Absent for rules without
 	// failures.
-	RuleErrors    map[string]int64 `protobuf:"bytes,13,rep,name=rule_errors,json=ruleErrors,proto3" json:"rule_errors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	RuleErrors map[string]int64 `protobuf:"bytes,13,rep,name=rule_errors,json=ruleErrors,proto3" json:"rule_errors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// The prediction phase of a succeeded recompute: the fits, the model used
+	// and the distributions of the outputs.
+	Prediction    *PredictionReport `protobuf:"bytes,14,opt,name=prediction,proto3" json:"prediction,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -509,6 +512,13 @@ func (x *Operation) GetRuleErrors() map[string]int64 {
 	return nil
 }
 
+func (x *Operation) GetPrediction() *PredictionReport {
+	if x != nil {
+		return x.Prediction
+	}
+	return nil
+}
+
 // Settings are the scoring rules in force; every change makes a new version.
 type Settings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -526,8 +536,10 @@ type Settings struct {
 	// Recommendations may include items the customer already bought
 	// (default off: only items new to the customer).
 	IncludeRepurchases bool `protobuf:"varint,7,opt,name=include_repurchases,json=includeRepurchases,proto3" json:"include_repurchases,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The prediction outputs' horizons, discount and margin.
+	Prediction    *PredictionSettings `protobuf:"bytes,8,opt,name=prediction,proto3" json:"prediction,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -607,6 +619,13 @@ func (x *Settings) GetIncludeRepurchases() bool {
 		return x.IncludeRepurchases
 	}
 	return false
+}
+
+func (x *Settings) GetPrediction() *PredictionSettings {
+	if x != nil {
+		return x.Prediction
+	}
+	return nil
 }
 
 // LifecycleThresholds are in whole days before as_of.
@@ -890,8 +909,22 @@ type CustomerScores struct {
 	// The recompute this comes from.
 	Operation       string `protobuf:"bytes,15,opt,name=operation,proto3" json:"operation,omitempty"`
 	SettingsVersion int64  `protobuf:"varint,16,opt,name=settings_version,json=settingsVersion,proto3" json:"settings_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// False when the customer has no prediction (no order before as_of, or no
+	// model fitted yet); the prediction fields are then zero.
+	Predicted bool `protobuf:"varint,17,opt,name=predicted,proto3" json:"predicted,omitempty"`
+	// Probability that the customer is still alive (BG/NBD).
+	PAlive float64 `protobuf:"fixed64,18,opt,name=p_alive,json=pAlive,proto3" json:"p_alive,omitempty"`
+	// Expected purchase days in the prediction_horizon_days after as_of.
+	ExpectedPurchases     float64 `protobuf:"fixed64,19,opt,name=expected_purchases,json=expectedPurchases,proto3" json:"expected_purchases,omitempty"`
+	PredictionHorizonDays int32   `protobuf:"varint,20,opt,name=prediction_horizon_days,json=predictionHorizonDays,proto3" json:"prediction_horizon_days,omitempty"`
+	// Expected spend per purchase day (Gamma-Gamma).
+	ExpectedOrderValue *v1.Money `protobuf:"bytes,21,opt,name=expected_order_value,json=expectedOrderValue,proto3" json:"expected_order_value,omitempty"`
+	// Lifetime value over the settings' months: the sum over months m of the
+	// expected purchase days in month m × expected_order_value × margin /
+	// (1 + monthly discount rate)^m.
+	PredictedClv  *v1.Money `protobuf:"bytes,22,opt,name=predicted_clv,json=predictedClv,proto3" json:"predicted_clv,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CustomerScores) Reset() {
@@ -1034,6 +1067,48 @@ func (x *CustomerScores) GetSettingsVersion() int64 {
 		return x.SettingsVersion
 	}
 	return 0
+}
+
+func (x *CustomerScores) GetPredicted() bool {
+	if x != nil {
+		return x.Predicted
+	}
+	return false
+}
+
+func (x *CustomerScores) GetPAlive() float64 {
+	if x != nil {
+		return x.PAlive
+	}
+	return 0
+}
+
+func (x *CustomerScores) GetExpectedPurchases() float64 {
+	if x != nil {
+		return x.ExpectedPurchases
+	}
+	return 0
+}
+
+func (x *CustomerScores) GetPredictionHorizonDays() int32 {
+	if x != nil {
+		return x.PredictionHorizonDays
+	}
+	return 0
+}
+
+func (x *CustomerScores) GetExpectedOrderValue() *v1.Money {
+	if x != nil {
+		return x.ExpectedOrderValue
+	}
+	return nil
+}
+
+func (x *CustomerScores) GetPredictedClv() *v1.Money {
+	if x != nil {
+		return x.PredictedClv
+	}
+	return nil
 }
 
 type RecomputeRequest struct {
@@ -2397,9 +2472,12 @@ func (x *ListMembersResponse) GetTotalSize() int64 {
 type GetCustomerScoresRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "customers/{customer_id}/scores".
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Horizon of expected_purchases in days, 1 to 3,650; 0 takes the
+	// settings' horizon.
+	PredictionHorizonDays int32 `protobuf:"varint,2,opt,name=prediction_horizon_days,json=predictionHorizonDays,proto3" json:"prediction_horizon_days,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *GetCustomerScoresRequest) Reset() {
@@ -2437,6 +2515,13 @@ func (x *GetCustomerScoresRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *GetCustomerScoresRequest) GetPredictionHorizonDays() int32 {
+	if x != nil {
+		return x.PredictionHorizonDays
+	}
+	return 0
 }
 
 type GetCustomerScoresResponse struct {
@@ -2698,6 +2783,9 @@ type Report struct {
 	Segments []*Count `protobuf:"bytes,12,rep,name=segments,proto3" json:"segments,omitempty"`
 	// Sum of M over scored customers, per currency.
 	MonetaryTotal []*v1.Money `protobuf:"bytes,13,rep,name=monetary_total,json=monetaryTotal,proto3" json:"monetary_total,omitempty"`
+	// The prediction models and the distribution of pAlive and lifetime
+	// value, with the backtest when orders after as_of are known.
+	Prediction    *PredictionReport `protobuf:"bytes,14,opt,name=prediction,proto3" json:"prediction,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2819,6 +2907,13 @@ func (x *Report) GetSegments() []*Count {
 func (x *Report) GetMonetaryTotal() []*v1.Money {
 	if x != nil {
 		return x.MonetaryTotal
+	}
+	return nil
+}
+
+func (x *Report) GetPrediction() *PredictionReport {
+	if x != nil {
+		return x.Prediction
 	}
 	return nil
 }
@@ -3102,7 +3197,7 @@ var File_tenure_segmentation_v1_segmentation_proto protoreflect.FileDescriptor
 
 const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\n" +
-	")tenure/segmentation/v1/segmentation.proto\x12\x16tenure.segmentation.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atenure/type/v1/money.proto\"\xbd\x05\n" +
+	")tenure/segmentation/v1/segmentation.proto\x12\x16tenure.segmentation.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'tenure/segmentation/v1/prediction.proto\x1a\x1atenure/type/v1/money.proto\"\x87\x06\n" +
 	"\tOperation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\bR\x04done\x12<\n" +
@@ -3120,10 +3215,13 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\atrigger\x18\v \x01(\x0e2(.tenure.segmentation.v1.OperationTriggerR\atrigger\x12%\n" +
 	"\x0einput_sequence\x18\f \x01(\x03R\rinputSequence\x12R\n" +
 	"\vrule_errors\x18\r \x03(\v21.tenure.segmentation.v1.Operation.RuleErrorsEntryR\n" +
-	"ruleErrors\x1a=\n" +
+	"ruleErrors\x12H\n" +
+	"\n" +
+	"prediction\x18\x0e \x01(\v2(.tenure.segmentation.v1.PredictionReportR\n" +
+	"prediction\x1a=\n" +
 	"\x0fRuleErrorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x85\x04\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xd1\x04\n" +
 	"\bSettings\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x12I\n" +
 	"\tlifecycle\x18\x02 \x01(\v2+.tenure.segmentation.v1.LifecycleThresholdsR\tlifecycle\x12H\n" +
@@ -3132,7 +3230,10 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\x10fixed_thresholds\x18\x05 \x01(\v2'.tenure.segmentation.v1.FixedThresholdsR\x0ffixedThresholds\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12/\n" +
-	"\x13include_repurchases\x18\a \x01(\bR\x12includeRepurchases\x1a:\n" +
+	"\x13include_repurchases\x18\a \x01(\bR\x12includeRepurchases\x12J\n" +
+	"\n" +
+	"prediction\x18\b \x01(\v2*.tenure.segmentation.v1.PredictionSettingsR\n" +
+	"prediction\x1a:\n" +
 	"\fTierMapEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"t\n" +
@@ -3159,7 +3260,7 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\n" +
-	" \x01(\tR\x04etag\"\xa4\x04\n" +
+	" \x01(\tR\x04etag\"\xc7\x06\n" +
 	"\x0eCustomerScores\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -3181,7 +3282,13 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\n" +
 	"as_of_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12\x1c\n" +
 	"\toperation\x18\x0f \x01(\tR\toperation\x12)\n" +
-	"\x10settings_version\x18\x10 \x01(\x03R\x0fsettingsVersion\"k\n" +
+	"\x10settings_version\x18\x10 \x01(\x03R\x0fsettingsVersion\x12\x1c\n" +
+	"\tpredicted\x18\x11 \x01(\bR\tpredicted\x12\x17\n" +
+	"\ap_alive\x18\x12 \x01(\x01R\x06pAlive\x12-\n" +
+	"\x12expected_purchases\x18\x13 \x01(\x01R\x11expectedPurchases\x126\n" +
+	"\x17prediction_horizon_days\x18\x14 \x01(\x05R\x15predictionHorizonDays\x12G\n" +
+	"\x14expected_order_value\x18\x15 \x01(\v2\x15.tenure.type.v1.MoneyR\x12expectedOrderValue\x12:\n" +
+	"\rpredicted_clv\x18\x16 \x01(\v2\x15.tenure.type.v1.MoneyR\fpredictedClv\"k\n" +
 	"\x10RecomputeRequest\x128\n" +
 	"\n" +
 	"as_of_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12\x1d\n" +
@@ -3274,9 +3381,10 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\fcustomer_ids\x18\x01 \x03(\tR\vcustomerIds\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
 	"\n" +
-	"total_size\x18\x03 \x01(\x03R\ttotalSize\".\n" +
+	"total_size\x18\x03 \x01(\x03R\ttotalSize\"f\n" +
 	"\x18GetCustomerScoresRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"[\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x126\n" +
+	"\x17prediction_horizon_days\x18\x02 \x01(\x05R\x15predictionHorizonDays\"[\n" +
 	"\x19GetCustomerScoresResponse\x12>\n" +
 	"\x06scores\x18\x01 \x01(\v2&.tenure.segmentation.v1.CustomerScoresR\x06scores\"Y\n" +
 	"\x16CheckMembershipRequest\x12!\n" +
@@ -3287,7 +3395,7 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	"\toperation\x18\x02 \x01(\tR\toperationJ\x04\b\x01\x10\x02R\x04rows\"\x12\n" +
 	"\x10GetReportRequest\"K\n" +
 	"\x11GetReportResponse\x126\n" +
-	"\x06report\x18\x01 \x01(\v2\x1e.tenure.segmentation.v1.ReportR\x06report\"\xc7\x05\n" +
+	"\x06report\x18\x01 \x01(\v2\x1e.tenure.segmentation.v1.ReportR\x06report\"\x91\x06\n" +
 	"\x06Report\x12\x1c\n" +
 	"\toperation\x18\x01 \x01(\tR\toperation\x128\n" +
 	"\n" +
@@ -3304,7 +3412,10 @@ const file_tenure_segmentation_v1_segmentation_proto_rawDesc = "" +
 	" \x03(\v2\x1d.tenure.segmentation.v1.CountR\afScores\x128\n" +
 	"\bm_scores\x18\v \x03(\v2\x1d.tenure.segmentation.v1.CountR\amScores\x129\n" +
 	"\bsegments\x18\f \x03(\v2\x1d.tenure.segmentation.v1.CountR\bsegments\x12<\n" +
-	"\x0emonetary_total\x18\r \x03(\v2\x15.tenure.type.v1.MoneyR\rmonetaryTotal\"7\n" +
+	"\x0emonetary_total\x18\r \x03(\v2\x15.tenure.type.v1.MoneyR\rmonetaryTotal\x12H\n" +
+	"\n" +
+	"prediction\x18\x0e \x01(\v2(.tenure.segmentation.v1.PredictionReportR\n" +
+	"prediction\"7\n" +
 	"\x05Count\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1c\n" +
 	"\tcustomers\x18\x02 \x01(\x03R\tcustomers\"~\n" +
@@ -3446,8 +3557,10 @@ var file_tenure_segmentation_v1_segmentation_proto_goTypes = []any{
 	nil,                                  // 49: tenure.segmentation.v1.Operation.RuleErrorsEntry
 	nil,                                  // 50: tenure.segmentation.v1.Settings.TierMapEntry
 	(*timestamppb.Timestamp)(nil),        // 51: google.protobuf.Timestamp
-	(*v1.Money)(nil),                     // 52: tenure.type.v1.Money
-	(*fieldmaskpb.FieldMask)(nil),        // 53: google.protobuf.FieldMask
+	(*PredictionReport)(nil),             // 52: tenure.segmentation.v1.PredictionReport
+	(*PredictionSettings)(nil),           // 53: tenure.segmentation.v1.PredictionSettings
+	(*v1.Money)(nil),                     // 54: tenure.type.v1.Money
+	(*fieldmaskpb.FieldMask)(nil),        // 55: google.protobuf.FieldMask
 }
 var file_tenure_segmentation_v1_segmentation_proto_depIdxs = []int32{
 	0,  // 0: tenure.segmentation.v1.Operation.state:type_name -> tenure.segmentation.v1.OperationState
@@ -3456,85 +3569,90 @@ var file_tenure_segmentation_v1_segmentation_proto_depIdxs = []int32{
 	51, // 3: tenure.segmentation.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: tenure.segmentation.v1.Operation.trigger:type_name -> tenure.segmentation.v1.OperationTrigger
 	49, // 5: tenure.segmentation.v1.Operation.rule_errors:type_name -> tenure.segmentation.v1.Operation.RuleErrorsEntry
-	7,  // 6: tenure.segmentation.v1.Settings.lifecycle:type_name -> tenure.segmentation.v1.LifecycleThresholds
-	50, // 7: tenure.segmentation.v1.Settings.tier_map:type_name -> tenure.segmentation.v1.Settings.TierMapEntry
-	2,  // 8: tenure.segmentation.v1.Settings.scoring_method:type_name -> tenure.segmentation.v1.ScoringMethod
-	8,  // 9: tenure.segmentation.v1.Settings.fixed_thresholds:type_name -> tenure.segmentation.v1.FixedThresholds
-	51, // 10: tenure.segmentation.v1.Settings.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 11: tenure.segmentation.v1.Segment.kind:type_name -> tenure.segmentation.v1.SegmentKind
-	51, // 12: tenure.segmentation.v1.Segment.create_time:type_name -> google.protobuf.Timestamp
-	51, // 13: tenure.segmentation.v1.Segment.update_time:type_name -> google.protobuf.Timestamp
-	52, // 14: tenure.segmentation.v1.CustomerScores.monetary:type_name -> tenure.type.v1.Money
-	51, // 15: tenure.segmentation.v1.CustomerScores.as_of_time:type_name -> google.protobuf.Timestamp
-	51, // 16: tenure.segmentation.v1.RecomputeRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	5,  // 17: tenure.segmentation.v1.RecomputeResponse.operation:type_name -> tenure.segmentation.v1.Operation
-	5,  // 18: tenure.segmentation.v1.GetOperationResponse.operation:type_name -> tenure.segmentation.v1.Operation
-	5,  // 19: tenure.segmentation.v1.ListOperationsResponse.operations:type_name -> tenure.segmentation.v1.Operation
-	6,  // 20: tenure.segmentation.v1.GetSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
-	6,  // 21: tenure.segmentation.v1.UpdateSettingsRequest.settings:type_name -> tenure.segmentation.v1.Settings
-	53, // 22: tenure.segmentation.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	6,  // 23: tenure.segmentation.v1.UpdateSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
-	9,  // 24: tenure.segmentation.v1.CreateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
-	9,  // 25: tenure.segmentation.v1.CreateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
-	9,  // 26: tenure.segmentation.v1.GetSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
-	9,  // 27: tenure.segmentation.v1.ListSegmentsResponse.segments:type_name -> tenure.segmentation.v1.Segment
-	9,  // 28: tenure.segmentation.v1.UpdateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
-	53, // 29: tenure.segmentation.v1.UpdateSegmentRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,  // 30: tenure.segmentation.v1.UpdateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
-	10, // 31: tenure.segmentation.v1.GetCustomerScoresResponse.scores:type_name -> tenure.segmentation.v1.CustomerScores
-	43, // 32: tenure.segmentation.v1.GetReportResponse.report:type_name -> tenure.segmentation.v1.Report
-	51, // 33: tenure.segmentation.v1.Report.as_of_time:type_name -> google.protobuf.Timestamp
-	44, // 34: tenure.segmentation.v1.Report.rfm_segments:type_name -> tenure.segmentation.v1.Count
-	44, // 35: tenure.segmentation.v1.Report.value_tiers:type_name -> tenure.segmentation.v1.Count
-	44, // 36: tenure.segmentation.v1.Report.lifecycle_stages:type_name -> tenure.segmentation.v1.Count
-	44, // 37: tenure.segmentation.v1.Report.r_scores:type_name -> tenure.segmentation.v1.Count
-	44, // 38: tenure.segmentation.v1.Report.f_scores:type_name -> tenure.segmentation.v1.Count
-	44, // 39: tenure.segmentation.v1.Report.m_scores:type_name -> tenure.segmentation.v1.Count
-	44, // 40: tenure.segmentation.v1.Report.segments:type_name -> tenure.segmentation.v1.Count
-	52, // 41: tenure.segmentation.v1.Report.monetary_total:type_name -> tenure.type.v1.Money
-	51, // 42: tenure.segmentation.v1.ListSizeHistoryRequest.since:type_name -> google.protobuf.Timestamp
-	47, // 43: tenure.segmentation.v1.ListSizeHistoryResponse.series:type_name -> tenure.segmentation.v1.SizeSeries
-	48, // 44: tenure.segmentation.v1.SizeSeries.points:type_name -> tenure.segmentation.v1.SizePoint
-	51, // 45: tenure.segmentation.v1.SizePoint.as_of_time:type_name -> google.protobuf.Timestamp
-	11, // 46: tenure.segmentation.v1.SegmentationService.Recompute:input_type -> tenure.segmentation.v1.RecomputeRequest
-	13, // 47: tenure.segmentation.v1.SegmentationService.GetOperation:input_type -> tenure.segmentation.v1.GetOperationRequest
-	15, // 48: tenure.segmentation.v1.SegmentationService.ListOperations:input_type -> tenure.segmentation.v1.ListOperationsRequest
-	17, // 49: tenure.segmentation.v1.SegmentationService.GetSettings:input_type -> tenure.segmentation.v1.GetSettingsRequest
-	19, // 50: tenure.segmentation.v1.SegmentationService.UpdateSettings:input_type -> tenure.segmentation.v1.UpdateSettingsRequest
-	21, // 51: tenure.segmentation.v1.SegmentationService.CreateSegment:input_type -> tenure.segmentation.v1.CreateSegmentRequest
-	23, // 52: tenure.segmentation.v1.SegmentationService.GetSegment:input_type -> tenure.segmentation.v1.GetSegmentRequest
-	25, // 53: tenure.segmentation.v1.SegmentationService.ListSegments:input_type -> tenure.segmentation.v1.ListSegmentsRequest
-	27, // 54: tenure.segmentation.v1.SegmentationService.UpdateSegment:input_type -> tenure.segmentation.v1.UpdateSegmentRequest
-	29, // 55: tenure.segmentation.v1.SegmentationService.DeleteSegment:input_type -> tenure.segmentation.v1.DeleteSegmentRequest
-	31, // 56: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:input_type -> tenure.segmentation.v1.AddSegmentMembersRequest
-	33, // 57: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:input_type -> tenure.segmentation.v1.RemoveSegmentMembersRequest
-	35, // 58: tenure.segmentation.v1.SegmentationService.ListMembers:input_type -> tenure.segmentation.v1.ListMembersRequest
-	37, // 59: tenure.segmentation.v1.SegmentationService.GetCustomerScores:input_type -> tenure.segmentation.v1.GetCustomerScoresRequest
-	39, // 60: tenure.segmentation.v1.SegmentationService.CheckMembership:input_type -> tenure.segmentation.v1.CheckMembershipRequest
-	41, // 61: tenure.segmentation.v1.SegmentationService.GetReport:input_type -> tenure.segmentation.v1.GetReportRequest
-	45, // 62: tenure.segmentation.v1.SegmentationService.ListSizeHistory:input_type -> tenure.segmentation.v1.ListSizeHistoryRequest
-	12, // 63: tenure.segmentation.v1.SegmentationService.Recompute:output_type -> tenure.segmentation.v1.RecomputeResponse
-	14, // 64: tenure.segmentation.v1.SegmentationService.GetOperation:output_type -> tenure.segmentation.v1.GetOperationResponse
-	16, // 65: tenure.segmentation.v1.SegmentationService.ListOperations:output_type -> tenure.segmentation.v1.ListOperationsResponse
-	18, // 66: tenure.segmentation.v1.SegmentationService.GetSettings:output_type -> tenure.segmentation.v1.GetSettingsResponse
-	20, // 67: tenure.segmentation.v1.SegmentationService.UpdateSettings:output_type -> tenure.segmentation.v1.UpdateSettingsResponse
-	22, // 68: tenure.segmentation.v1.SegmentationService.CreateSegment:output_type -> tenure.segmentation.v1.CreateSegmentResponse
-	24, // 69: tenure.segmentation.v1.SegmentationService.GetSegment:output_type -> tenure.segmentation.v1.GetSegmentResponse
-	26, // 70: tenure.segmentation.v1.SegmentationService.ListSegments:output_type -> tenure.segmentation.v1.ListSegmentsResponse
-	28, // 71: tenure.segmentation.v1.SegmentationService.UpdateSegment:output_type -> tenure.segmentation.v1.UpdateSegmentResponse
-	30, // 72: tenure.segmentation.v1.SegmentationService.DeleteSegment:output_type -> tenure.segmentation.v1.DeleteSegmentResponse
-	32, // 73: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:output_type -> tenure.segmentation.v1.AddSegmentMembersResponse
-	34, // 74: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:output_type -> tenure.segmentation.v1.RemoveSegmentMembersResponse
-	36, // 75: tenure.segmentation.v1.SegmentationService.ListMembers:output_type -> tenure.segmentation.v1.ListMembersResponse
-	38, // 76: tenure.segmentation.v1.SegmentationService.GetCustomerScores:output_type -> tenure.segmentation.v1.GetCustomerScoresResponse
-	40, // 77: tenure.segmentation.v1.SegmentationService.CheckMembership:output_type -> tenure.segmentation.v1.CheckMembershipResponse
-	42, // 78: tenure.segmentation.v1.SegmentationService.GetReport:output_type -> tenure.segmentation.v1.GetReportResponse
-	46, // 79: tenure.segmentation.v1.SegmentationService.ListSizeHistory:output_type -> tenure.segmentation.v1.ListSizeHistoryResponse
-	63, // [63:80] is the sub-list for method output_type
-	46, // [46:63] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	52, // 6: tenure.segmentation.v1.Operation.prediction:type_name -> tenure.segmentation.v1.PredictionReport
+	7,  // 7: tenure.segmentation.v1.Settings.lifecycle:type_name -> tenure.segmentation.v1.LifecycleThresholds
+	50, // 8: tenure.segmentation.v1.Settings.tier_map:type_name -> tenure.segmentation.v1.Settings.TierMapEntry
+	2,  // 9: tenure.segmentation.v1.Settings.scoring_method:type_name -> tenure.segmentation.v1.ScoringMethod
+	8,  // 10: tenure.segmentation.v1.Settings.fixed_thresholds:type_name -> tenure.segmentation.v1.FixedThresholds
+	51, // 11: tenure.segmentation.v1.Settings.update_time:type_name -> google.protobuf.Timestamp
+	53, // 12: tenure.segmentation.v1.Settings.prediction:type_name -> tenure.segmentation.v1.PredictionSettings
+	3,  // 13: tenure.segmentation.v1.Segment.kind:type_name -> tenure.segmentation.v1.SegmentKind
+	51, // 14: tenure.segmentation.v1.Segment.create_time:type_name -> google.protobuf.Timestamp
+	51, // 15: tenure.segmentation.v1.Segment.update_time:type_name -> google.protobuf.Timestamp
+	54, // 16: tenure.segmentation.v1.CustomerScores.monetary:type_name -> tenure.type.v1.Money
+	51, // 17: tenure.segmentation.v1.CustomerScores.as_of_time:type_name -> google.protobuf.Timestamp
+	54, // 18: tenure.segmentation.v1.CustomerScores.expected_order_value:type_name -> tenure.type.v1.Money
+	54, // 19: tenure.segmentation.v1.CustomerScores.predicted_clv:type_name -> tenure.type.v1.Money
+	51, // 20: tenure.segmentation.v1.RecomputeRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	5,  // 21: tenure.segmentation.v1.RecomputeResponse.operation:type_name -> tenure.segmentation.v1.Operation
+	5,  // 22: tenure.segmentation.v1.GetOperationResponse.operation:type_name -> tenure.segmentation.v1.Operation
+	5,  // 23: tenure.segmentation.v1.ListOperationsResponse.operations:type_name -> tenure.segmentation.v1.Operation
+	6,  // 24: tenure.segmentation.v1.GetSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
+	6,  // 25: tenure.segmentation.v1.UpdateSettingsRequest.settings:type_name -> tenure.segmentation.v1.Settings
+	55, // 26: tenure.segmentation.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,  // 27: tenure.segmentation.v1.UpdateSettingsResponse.settings:type_name -> tenure.segmentation.v1.Settings
+	9,  // 28: tenure.segmentation.v1.CreateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
+	9,  // 29: tenure.segmentation.v1.CreateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
+	9,  // 30: tenure.segmentation.v1.GetSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
+	9,  // 31: tenure.segmentation.v1.ListSegmentsResponse.segments:type_name -> tenure.segmentation.v1.Segment
+	9,  // 32: tenure.segmentation.v1.UpdateSegmentRequest.segment:type_name -> tenure.segmentation.v1.Segment
+	55, // 33: tenure.segmentation.v1.UpdateSegmentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 34: tenure.segmentation.v1.UpdateSegmentResponse.segment:type_name -> tenure.segmentation.v1.Segment
+	10, // 35: tenure.segmentation.v1.GetCustomerScoresResponse.scores:type_name -> tenure.segmentation.v1.CustomerScores
+	43, // 36: tenure.segmentation.v1.GetReportResponse.report:type_name -> tenure.segmentation.v1.Report
+	51, // 37: tenure.segmentation.v1.Report.as_of_time:type_name -> google.protobuf.Timestamp
+	44, // 38: tenure.segmentation.v1.Report.rfm_segments:type_name -> tenure.segmentation.v1.Count
+	44, // 39: tenure.segmentation.v1.Report.value_tiers:type_name -> tenure.segmentation.v1.Count
+	44, // 40: tenure.segmentation.v1.Report.lifecycle_stages:type_name -> tenure.segmentation.v1.Count
+	44, // 41: tenure.segmentation.v1.Report.r_scores:type_name -> tenure.segmentation.v1.Count
+	44, // 42: tenure.segmentation.v1.Report.f_scores:type_name -> tenure.segmentation.v1.Count
+	44, // 43: tenure.segmentation.v1.Report.m_scores:type_name -> tenure.segmentation.v1.Count
+	44, // 44: tenure.segmentation.v1.Report.segments:type_name -> tenure.segmentation.v1.Count
+	54, // 45: tenure.segmentation.v1.Report.monetary_total:type_name -> tenure.type.v1.Money
+	52, // 46: tenure.segmentation.v1.Report.prediction:type_name -> tenure.segmentation.v1.PredictionReport
+	51, // 47: tenure.segmentation.v1.ListSizeHistoryRequest.since:type_name -> google.protobuf.Timestamp
+	47, // 48: tenure.segmentation.v1.ListSizeHistoryResponse.series:type_name -> tenure.segmentation.v1.SizeSeries
+	48, // 49: tenure.segmentation.v1.SizeSeries.points:type_name -> tenure.segmentation.v1.SizePoint
+	51, // 50: tenure.segmentation.v1.SizePoint.as_of_time:type_name -> google.protobuf.Timestamp
+	11, // 51: tenure.segmentation.v1.SegmentationService.Recompute:input_type -> tenure.segmentation.v1.RecomputeRequest
+	13, // 52: tenure.segmentation.v1.SegmentationService.GetOperation:input_type -> tenure.segmentation.v1.GetOperationRequest
+	15, // 53: tenure.segmentation.v1.SegmentationService.ListOperations:input_type -> tenure.segmentation.v1.ListOperationsRequest
+	17, // 54: tenure.segmentation.v1.SegmentationService.GetSettings:input_type -> tenure.segmentation.v1.GetSettingsRequest
+	19, // 55: tenure.segmentation.v1.SegmentationService.UpdateSettings:input_type -> tenure.segmentation.v1.UpdateSettingsRequest
+	21, // 56: tenure.segmentation.v1.SegmentationService.CreateSegment:input_type -> tenure.segmentation.v1.CreateSegmentRequest
+	23, // 57: tenure.segmentation.v1.SegmentationService.GetSegment:input_type -> tenure.segmentation.v1.GetSegmentRequest
+	25, // 58: tenure.segmentation.v1.SegmentationService.ListSegments:input_type -> tenure.segmentation.v1.ListSegmentsRequest
+	27, // 59: tenure.segmentation.v1.SegmentationService.UpdateSegment:input_type -> tenure.segmentation.v1.UpdateSegmentRequest
+	29, // 60: tenure.segmentation.v1.SegmentationService.DeleteSegment:input_type -> tenure.segmentation.v1.DeleteSegmentRequest
+	31, // 61: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:input_type -> tenure.segmentation.v1.AddSegmentMembersRequest
+	33, // 62: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:input_type -> tenure.segmentation.v1.RemoveSegmentMembersRequest
+	35, // 63: tenure.segmentation.v1.SegmentationService.ListMembers:input_type -> tenure.segmentation.v1.ListMembersRequest
+	37, // 64: tenure.segmentation.v1.SegmentationService.GetCustomerScores:input_type -> tenure.segmentation.v1.GetCustomerScoresRequest
+	39, // 65: tenure.segmentation.v1.SegmentationService.CheckMembership:input_type -> tenure.segmentation.v1.CheckMembershipRequest
+	41, // 66: tenure.segmentation.v1.SegmentationService.GetReport:input_type -> tenure.segmentation.v1.GetReportRequest
+	45, // 67: tenure.segmentation.v1.SegmentationService.ListSizeHistory:input_type -> tenure.segmentation.v1.ListSizeHistoryRequest
+	12, // 68: tenure.segmentation.v1.SegmentationService.Recompute:output_type -> tenure.segmentation.v1.RecomputeResponse
+	14, // 69: tenure.segmentation.v1.SegmentationService.GetOperation:output_type -> tenure.segmentation.v1.GetOperationResponse
+	16, // 70: tenure.segmentation.v1.SegmentationService.ListOperations:output_type -> tenure.segmentation.v1.ListOperationsResponse
+	18, // 71: tenure.segmentation.v1.SegmentationService.GetSettings:output_type -> tenure.segmentation.v1.GetSettingsResponse
+	20, // 72: tenure.segmentation.v1.SegmentationService.UpdateSettings:output_type -> tenure.segmentation.v1.UpdateSettingsResponse
+	22, // 73: tenure.segmentation.v1.SegmentationService.CreateSegment:output_type -> tenure.segmentation.v1.CreateSegmentResponse
+	24, // 74: tenure.segmentation.v1.SegmentationService.GetSegment:output_type -> tenure.segmentation.v1.GetSegmentResponse
+	26, // 75: tenure.segmentation.v1.SegmentationService.ListSegments:output_type -> tenure.segmentation.v1.ListSegmentsResponse
+	28, // 76: tenure.segmentation.v1.SegmentationService.UpdateSegment:output_type -> tenure.segmentation.v1.UpdateSegmentResponse
+	30, // 77: tenure.segmentation.v1.SegmentationService.DeleteSegment:output_type -> tenure.segmentation.v1.DeleteSegmentResponse
+	32, // 78: tenure.segmentation.v1.SegmentationService.AddSegmentMembers:output_type -> tenure.segmentation.v1.AddSegmentMembersResponse
+	34, // 79: tenure.segmentation.v1.SegmentationService.RemoveSegmentMembers:output_type -> tenure.segmentation.v1.RemoveSegmentMembersResponse
+	36, // 80: tenure.segmentation.v1.SegmentationService.ListMembers:output_type -> tenure.segmentation.v1.ListMembersResponse
+	38, // 81: tenure.segmentation.v1.SegmentationService.GetCustomerScores:output_type -> tenure.segmentation.v1.GetCustomerScoresResponse
+	40, // 82: tenure.segmentation.v1.SegmentationService.CheckMembership:output_type -> tenure.segmentation.v1.CheckMembershipResponse
+	42, // 83: tenure.segmentation.v1.SegmentationService.GetReport:output_type -> tenure.segmentation.v1.GetReportResponse
+	46, // 84: tenure.segmentation.v1.SegmentationService.ListSizeHistory:output_type -> tenure.segmentation.v1.ListSizeHistoryResponse
+	68, // [68:85] is the sub-list for method output_type
+	51, // [51:68] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_tenure_segmentation_v1_segmentation_proto_init() }
@@ -3542,6 +3660,7 @@ func file_tenure_segmentation_v1_segmentation_proto_init() {
 	if File_tenure_segmentation_v1_segmentation_proto != nil {
 		return
 	}
+	file_tenure_segmentation_v1_prediction_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

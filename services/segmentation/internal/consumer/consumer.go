@@ -107,6 +107,8 @@ func toStreamEvent(r *profilev1.StreamEventsResponse) segmentation.StreamEvent {
 	case *profilev1.Event_CustomerErased:
 		out.Kind = segmentation.EventCustomerErased
 		out.AnonymousID = p.CustomerErased.GetAnonymousId()
+	case *profilev1.Event_OrderPlaced:
+		out.Purchase = toPurchase(ev, p.OrderPlaced)
 	}
 	if f := r.GetFeatures(); f != nil {
 		out.Features = toFeatures(f)

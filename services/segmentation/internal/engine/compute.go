@@ -19,6 +19,7 @@ import (
 type phases struct {
 	load, score, rules, build, store time.Duration
 	recommend                        time.Duration
+	predict                          time.Duration
 	// changed is how many result rows changed since the previous
 	// recompute, or -1 when every row was written.
 	changed int
@@ -70,6 +71,11 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 	if err != nil {
 		return nil, *op, 0, err
 	}
+	pr, err := e.predict(ctx, op, customers, sv.Settings.Prediction)
+	sw.lap(&ph.predict)
+	if err != nil {
+		return nil, *op, 0, err
+	}
 
 	recs, err := e.recommendations(ctx, op, sv.Settings)
 	sw.lap(&ph.recommend)
@@ -81,7 +87,7 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 		return nil, *op, 0, err
 	}
 	rs.recs, rs.modelStamp = recs, op.ID
-	ev, errCounts, err := e.evaluateRules(ctx, op, customers, results, rs)
+	ev, errCounts, err := e.evaluateRules(ctx, op, customers, results, pr.values, rs)
 	if err != nil {
 		return nil, *op, 0, err
 	}
@@ -89,6 +95,7 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 	sw.lap(&ph.rules)
 
 	rows, report, b := tally(customers, results, in, rs)
+	report.Prediction = pr.report
 	set := segmentation.ResultSet{Rows: rows, Generation: gen, Report: report}
 	diff(e.last.Load(), ev, &set)
 	ph.changed = -1
@@ -174,9 +181,9 @@ func (e *Engine) compileRules(ctx context.Context) (ruleSet, error) {
 // if a rule was stopped at the cost limit (its later values are not the
 // rule's, so they must not be reused).
 func (e *Engine) evaluateRules(ctx context.Context, op *segmentation.Operation, customers []*segmentation.Customer,
-	results []segmentation.Result, rs ruleSet) (*evaluation, map[string]int64, error) {
+	results []segmentation.Result, preds []segmentation.Prediction, rs ruleSet) (*evaluation, map[string]int64, error) {
 	k := len(rs.compiled)
-	ev := &evaluation{rules: ruleKeys(rs), recs: rs.recs, customers: customers, results: results,
+	ev := &evaluation{rules: ruleKeys(rs), recs: rs.recs, customers: customers, results: results, preds: preds,
 		in: make([]bool, len(customers)*k), failed: make([]bool, len(customers))}
 	var done atomic.Int64
 	ruleErrs := make([]atomic.Int64, k)
@@ -371,11 +378,12 @@ func evaluateChunk(w *rules.Evaluator, ev *evaluation, lo, hi int, reuse *reuse,
 	var subj rules.Subject
 	for i := lo; i < hi; i++ {
 		row := ev.in[i*k : (i+1)*k]
-		if reuse.row(i, &ev.results[i], row) {
+		if reuse.row(i, &ev.results[i], &ev.preds[i], row) {
 			continue
 		}
 		subj.Customer = ev.customers[i]
 		subj.Recommendations = ev.recs
+		subj.Prediction = &ev.preds[i]
 		subj.Result = nil
 		if ev.results[i].Scored {
 			subj.Result = &ev.results[i]

@@ -39,6 +39,8 @@ type Store interface {
 	segmentation.OperationStore
 	GetResult(ctx context.Context, customerID string) (segmentation.CustomerResult, error)
 	LoadResults(ctx context.Context, fn func(*segmentation.CustomerResult) error) error
+	// GetPurchases returns a customer's purchase days, ascending.
+	GetPurchases(ctx context.Context, id string) ([]segmentation.PurchaseDay, error)
 }
 
 // SettingsSource gives the settings a recompute starts from

@@ -76,6 +76,7 @@ func (t *inputTable) apply(m *segmentation.Mutation) {
 		if m.SetTags {
 			c.Tags = slices.Clone(m.Tags)
 		}
+		c.Purchases = segmentation.AddPurchases(c.Purchases, m.Purchases)
 		t.set(m.ID, c)
 	case segmentation.MutationDelete:
 		t.set(m.ID, nil)

@@ -18,6 +18,7 @@ type evaluation struct {
 	recs      rules.Recommendations
 	customers []*segmentation.Customer
 	results   []segmentation.Result
+	preds     []segmentation.Prediction
 	in        []bool // in[i*k+j]: customer i is in rule segment j
 	failed    []bool // some rule failed for customer i (evaluated again)
 	// op and gen are the operation that stored these results and the
@@ -70,13 +71,14 @@ func reusable(prev *evaluation, keys []string, customers []*segmentation.Custome
 }
 
 // row copies the previous rule values of customer i, whose result is now
-// r, into out and reports whether it could (same inputs and result).
-func (u *reuse) row(i int, r *segmentation.Result, out []bool) bool {
+// r and prediction p, into out and reports whether it could (same inputs,
+// result and prediction).
+func (u *reuse) row(i int, r *segmentation.Result, p *segmentation.Prediction, out []bool) bool {
 	if u == nil {
 		return false
 	}
 	j := int(u.at[i])
-	if j < 0 || u.prev.results[j] != *r {
+	if j < 0 || u.prev.results[j] != *r || u.prev.preds[j] != *p {
 		return false
 	}
 	k := len(out)

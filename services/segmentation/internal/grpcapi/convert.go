@@ -50,7 +50,7 @@ func fromOperation(o segmentation.Operation) *segmentationv1.Operation {
 		Name: o.Name(), Done: o.Done(), AsOfTime: timestamp(o.AsOf), SettingsVersion: o.SettingsVersion,
 		CustomersDone: o.CustomersDone, CustomersTotal: o.CustomersTotal, CreateTime: timestamp(o.CreateTime),
 		EndTime: timestamp(o.EndTime), ErrorMessage: o.Error, InputSequence: o.InputSequence,
-		RuleErrors: o.RuleErrors,
+		RuleErrors: o.RuleErrors, Prediction: reportPrediction(o),
 	}
 	switch o.State {
 	case segmentation.OperationRunning:
@@ -80,6 +80,7 @@ func fromSettings(v segmentation.SettingsVersion) *segmentationv1.Settings {
 		UpdateTime: timestamp(v.UpdateTime),
 
 		IncludeRepurchases: s.IncludeRepurchases,
+		Prediction:         fromPredictionSettings(s.Prediction),
 	}
 	for seg, tier := range s.Tiers {
 		out.TierMap[seg.String()] = tier.String()
@@ -135,6 +136,7 @@ func toSettings(in *segmentationv1.Settings) (segmentation.Settings, error) {
 			copy(d.out[:], d.in)
 		}
 	}
+	s.Prediction = toPredictionSettings(in.GetPrediction())
 	if len(probs) > 0 {
 		return s, &segmentation.SettingsError{Problems: probs}
 	}
@@ -185,6 +187,7 @@ func fromSummary(sum segmentation.Summary) *segmentationv1.Report {
 		Customers: sum.Customers, ScoredCustomers: sum.ScoredCustomers,
 		RfmSegments: fromCounts(sum.RFMSegments), ValueTiers: fromCounts(sum.Tiers), LifecycleStages: fromCounts(sum.Stages),
 		RScores: fromCounts(sum.R), FScores: fromCounts(sum.F), MScores: fromCounts(sum.M),
+		Prediction: reportPrediction(op),
 	}
 	if len(sum.Segments) > 0 {
 		out.Segments = fromCounts(sum.Segments)

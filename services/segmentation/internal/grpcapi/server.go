@@ -212,7 +212,16 @@ func (s *Server) GetCustomerScores(ctx context.Context, req *segmentationv1.GetC
 	if err != nil {
 		return nil, err
 	}
+	horizon := int64(req.GetPredictionHorizonDays())
+	if horizon < 0 || horizon > segmentation.MaxHorizonDays {
+		return nil, invalidField("prediction_horizon_days", "must be 1 to %d days, or 0 for the settings' horizon; got %d",
+			segmentation.MaxHorizonDays, horizon)
+	}
 	sc, err := s.eng.CustomerScores(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	pred, horizon, err := s.eng.CustomerPrediction(ctx, id, sc.Operation, horizon)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +237,7 @@ func (s *Server) GetCustomerScores(ctx context.Context, req *segmentationv1.GetC
 	if r.Scored {
 		out.Monetary = money(r.Currency, r.Monetary)
 	}
+	setPrediction(out, pred, horizon, r.Currency)
 	return &segmentationv1.GetCustomerScoresResponse{Scores: out}, nil
 }
 

@@ -20,6 +20,8 @@ type Subject struct {
 	// Recommendations, when set, answers `recommendations` (read only if a
 	// rule reads it).
 	Recommendations Recommendations
+	// Prediction is the customer's predictions; nil: none.
+	Prediction *segmentation.Prediction
 }
 
 // Recommendations is the recommendation model's view of customers
@@ -30,7 +32,7 @@ type Recommendations interface {
 }
 
 // numFields is the number of values an Evaluator caches per subject.
-const numFields = 23
+const numFields = 28
 
 // Evaluator evaluates a fixed list of rules against one subject at a time.
 // Each variable's value is built at most once per subject, the first time a
@@ -44,6 +46,7 @@ type Evaluator struct {
 	features object
 	rfm      object
 	recs     object
+	pred     object
 	act      activation
 	frame    *interpreter.ExecutionFrame // reused by untracked programs
 	// bounded is whether the subject's inputs are within the bounds the
@@ -64,6 +67,7 @@ func (e *Env) NewEvaluator(rules []*Rule) *Evaluator {
 	ev.features = object{typ: featuresType, ev: ev}
 	ev.rfm = object{typ: rfmType, ev: ev}
 	ev.recs = object{typ: recommendationsType, ev: ev}
+	ev.pred = object{typ: predictionType, ev: ev}
 	ev.act = activation{ev: ev}
 	frame, err := interpreter.NewExecutionFrame(&ev.act)
 	if err == nil {
@@ -174,8 +178,10 @@ func (ev *Evaluator) value(i int) ref.Val {
 		v = rfmFields[i-len(featuresFields)].get(ev.subject)
 	case i < len(featuresFields)+len(rfmFields)+len(recommendationsFields):
 		v = recommendationsFields[i-len(featuresFields)-len(rfmFields)].get(ev.subject)
-	default:
+	case i < firstPrediction:
 		v = topFields[i-len(featuresFields)-len(rfmFields)-len(recommendationsFields)].get(ev.subject)
+	default:
+		v = predictionFields[i-firstPrediction].get(ev.subject)
 	}
 	ev.vals[i] = v
 	ev.built |= 1 << i
@@ -193,11 +199,13 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	case "recommendations":
 		return &ev.recs, true
 	case "lifecycle":
-		return ev.value(numFields - 3), true
+		return ev.value(firstPrediction - 3), true
 	case "tier":
-		return ev.value(numFields - 2), true
+		return ev.value(firstPrediction - 2), true
 	case "tags":
-		return ev.value(numFields - 1), true
+		return ev.value(firstPrediction - 1), true
+	case "prediction":
+		return &ev.pred, true
 	}
 	return nil, false
 }

@@ -29,6 +29,7 @@ func newProvider(base types.Provider) *provider {
 	p.add(featuresType, featuresFields, 0)
 	p.add(rfmType, rfmFields, len(featuresFields))
 	p.add(recommendationsType, recommendationsFields, len(featuresFields)+len(rfmFields))
+	p.add(predictionType, predictionFields, firstPrediction)
 	return p
 }
 

@@ -87,6 +87,9 @@ type Env struct {
 //	tags       list(string)
 //	recommendations  tenure.segmentation.Recommendations: top_category (string,
 //	           the category the customer bought most from; "" if none)
+//	prediction tenure.segmentation.Prediction: predicted (bool), p_alive,
+//	           expected_purchases, expected_order_value (minor units),
+//	           clv (minor units) (double)
 func NewEnv(opts ...Option) (*Env, error) {
 	e := &Env{costLimit: DefaultCostLimit, maxLength: DefaultMaxLength}
 	for _, o := range opts {
@@ -105,6 +108,7 @@ func NewEnv(opts ...Option) (*Env, error) {
 		cel.Variable(topFields[0].name, topFields[0].typ),
 		cel.Variable(topFields[1].name, topFields[1].typ),
 		cel.Variable(topFields[2].name, topFields[2].typ),
+		cel.Variable("prediction", predictionType),
 		cel.ParserExpressionSizeLimit(e.maxLength),
 		cel.ExpressionNodeLimit(maxNodes),
 		cel.ExpressionNestingDepthLimit(maxNesting),

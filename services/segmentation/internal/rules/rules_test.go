@@ -239,7 +239,10 @@ func TestRealisticRulesAreUntracked(t *testing.T) {
 			t.Errorf("rule %d %q: no untracked program (cost estimate over the limit)", i, r.Expr())
 		}
 	}
-	if n := len(featuresFields) + len(rfmFields) + len(recommendationsFields) + len(topFields); n != numFields {
+	if n := len(featuresFields) + len(rfmFields) + len(recommendationsFields) + len(topFields); n != firstPrediction {
+		t.Errorf("firstPrediction: got %d, want %d", firstPrediction, n)
+	}
+	if n := firstPrediction + len(predictionFields); n != numFields {
 		t.Errorf("numFields: got %d, want %d", numFields, n)
 	}
 }

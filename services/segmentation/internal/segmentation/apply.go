@@ -26,6 +26,8 @@ type StreamEvent struct {
 	// Features are the customer's current features sent with the event;
 	// nil when the customer no longer exists.
 	Features *Features
+	// Purchase is set for an order: its day and total.
+	Purchase *PurchaseDay
 }
 
 // MutationKind is what a Mutation does.
@@ -51,6 +53,9 @@ type Mutation struct {
 	Features *Features // MutationUpsert: replace the features when set
 	Tags     []string  // MutationUpsert: replace the tags when SetTags
 	SetTags  bool
+	// Purchases are added to the customer's purchase days
+	// (MutationUpsert), ascending, one entry per day.
+	Purchases []PurchaseDay
 }
 
 // Forgets reports whether m deletes or re-keys (erases) a customer, so
@@ -97,6 +102,9 @@ func PlanPage(events []StreamEvent) []Mutation {
 			}
 			if e.Kind == EventCustomerUpdated {
 				m.Tags, m.SetTags = e.Tags, true
+			}
+			if e.Purchase != nil {
+				m.Purchases = AddPurchases(m.Purchases, []PurchaseDay{*e.Purchase})
 			}
 		}
 	}

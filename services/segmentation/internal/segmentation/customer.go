@@ -21,12 +21,14 @@ type Features struct {
 	TopCategories                                   []string
 }
 
-// Customer is segmentation's copy of one customer: its features and tags.
-// A customer without orders is a prospect.
+// Customer is segmentation's copy of one customer: its features, tags
+// and purchase days. A customer without orders is a prospect.
 type Customer struct {
 	ID       string
 	Features Features
 	Tags     []string
+	// Purchases are the days with an order, ascending (see PurchaseDay).
+	Purchases []PurchaseDay
 }
 
 // Input returns what scoring needs to know about c.

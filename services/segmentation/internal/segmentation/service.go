@@ -135,7 +135,7 @@ func (s *Service) GetSettings(ctx context.Context, version int64) (SettingsVersi
 
 // settingsPaths are the update mask paths UpdateSettings accepts.
 var settingsPaths = []string{"lifecycle", "lifecycle.new_days", "lifecycle.active_days", "lifecycle.dormant_days",
-	"tier_map", "tier_map.<rfm segment>", "scoring_method", "fixed_thresholds", "include_repurchases"}
+	"tier_map", "tier_map.<rfm segment>", "scoring_method", "fixed_thresholds", "include_repurchases", "prediction"}
 
 // MergeSettings returns cur with the fields named by paths taken from
 // upd. Empty paths or "*" take every field. "tier_map.<segment>" (e.g.
@@ -175,6 +175,8 @@ func MergeSettings(cur, upd Settings, paths []string) (Settings, error) {
 			out.Thresholds = upd.Thresholds
 		case "include_repurchases":
 			out.IncludeRepurchases = upd.IncludeRepurchases
+		case "prediction":
+			out.Prediction = upd.Prediction
 		default:
 			name, ok := strings.CutPrefix(p, "tier_map.")
 			if !ok {

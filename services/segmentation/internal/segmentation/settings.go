@@ -80,6 +80,9 @@ type Settings struct {
 	// IncludeRepurchases lets recommendations include items the customer
 	// already bought (off: only new items).
 	IncludeRepurchases bool `json:",omitempty"`
+	// Prediction configures the prediction models' outputs; zero fields
+	// take their defaults (see PredictionSettings).
+	Prediction PredictionSettings
 }
 
 // DefaultTierMap returns a new copy of the tier map in docs/concepts.md.
@@ -261,13 +264,15 @@ func (s Settings) Validate() error {
 	default:
 		probs.add("scoring_method", "unknown scoring method %d; valid methods are %s and %s", uint8(s.Method), MethodQuintile, MethodFixedThresholds)
 	}
+	s.Prediction.validate(&probs)
 	return probs.err()
 }
 
 // Equal reports whether s and o are the same settings.
 func (s Settings) Equal(o Settings) bool {
 	return s.Lifecycle == o.Lifecycle && s.Method == o.Method && s.Thresholds == o.Thresholds && maps.Equal(s.Tiers, o.Tiers) &&
-		s.IncludeRepurchases == o.IncludeRepurchases
+		s.IncludeRepurchases == o.IncludeRepurchases &&
+		s.Prediction == o.Prediction
 }
 
 const minInt64 = -1 << 63

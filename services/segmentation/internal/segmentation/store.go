@@ -94,6 +94,8 @@ type Report struct {
 	// MonetaryTotal is the sum of M over scored customers per currency,
 	// held at the int64 limits rather than wrapping.
 	MonetaryTotal map[string]int64
+	// Prediction is the prediction phase's report.
+	Prediction *PredictionReport `json:",omitempty"`
 }
 
 // CustomerResult is one customer's stored result of the latest successful

@@ -105,13 +105,17 @@ func (s *Store) LoadInputs(ctx context.Context) (int64, []segmentation.Customer,
 		out = make([]segmentation.Customer, 0, n)
 		cs := customerScanner{in: newInterner()}
 		var c segmentation.Customer
-		return s.db.ScanEachTx(ctx, conn, tx, `SELECT `+customerCols+` FROM customers ORDER BY customer_id`, nil, cs.dest(&c), func() error {
+		err = s.db.ScanEachTx(ctx, conn, tx, `SELECT `+customerCols+` FROM customers ORDER BY customer_id`, nil, cs.dest(&c), func() error {
 			if err := cs.finish(&c); err != nil {
 				return err
 			}
 			out = append(out, c)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return s.loadPurchases(ctx, conn, tx, out)
 	})
 	if err != nil {
 		return 0, nil, fmt.Errorf("store: load customers: %w", err)

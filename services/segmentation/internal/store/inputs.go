@@ -82,8 +82,14 @@ func (s *Store) ApplyPage(ctx context.Context, muts []segmentation.Mutation, cur
 			if err := w.apply(ctx, &muts[i]); err != nil {
 				return err
 			}
+			if err := w.applyPurchases(ctx, &muts[i]); err != nil {
+				return err
+			}
 		}
 		if err := w.flush(ctx); err != nil {
+			return err
+		}
+		if err := w.flushPurchases(ctx); err != nil {
 			return err
 		}
 		if slices.ContainsFunc(muts, segmentation.Mutation.Forgets) {
@@ -173,6 +179,8 @@ type pageWriter struct {
 	gen    int64
 	record bool
 	pos    int64
+	// purchases are the purchase days not written yet.
+	purchases purchaseBatch
 }
 
 func (w *pageWriter) exec(ctx context.Context, query string, args ...any) error {

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"Results", testResults},
 		{"ChangedResults", testChangedResults},
 		{"SizeHistory", testSizeHistory},
+		{"PurchaseDays", testPurchaseDays},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
