@@ -139,8 +139,16 @@ func (a *App) schedule(ctx context.Context) {
 	tick := time.NewTicker(a.cfg.JobInterval)
 	defer tick.Stop()
 	for {
+		// Operations whose runner stopped (a crash, a lost election) are
+		// finished first, where they stopped.
+		if err := a.svc.ResumeStale(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			a.logger.Warn("loyalty: resume stopped jobs", "error", err)
+		}
 		asOf := a.clock().UTC().Truncate(a.cfg.JobInterval)
-		for _, kind := range []loyalty.JobKind{loyalty.JobExpire, loyalty.JobTiers, loyalty.JobBirthdays} {
+		for _, kind := range []loyalty.JobKind{loyalty.JobMature, loyalty.JobExpire, loyalty.JobTiers, loyalty.JobBirthdays} {
 			if op, err := a.svc.RunJob(ctx, kind, asOf, true); err != nil || op.State == loyalty.OpFailed {
 				if ctx.Err() != nil {
 					return

@@ -362,6 +362,9 @@ const (
 	OperationKind_OPERATION_KIND_EXPIRE_POINTS   OperationKind = 1
 	OperationKind_OPERATION_KIND_EVALUATE_TIERS  OperationKind = 2
 	OperationKind_OPERATION_KIND_BIRTHDAY_POINTS OperationKind = 3
+	// The schedule's saving of the tier changes of pending points that have
+	// become available.
+	OperationKind_OPERATION_KIND_MATURE_POINTS OperationKind = 4
 )
 
 // Enum value maps for OperationKind.
@@ -371,12 +374,14 @@ var (
 		1: "OPERATION_KIND_EXPIRE_POINTS",
 		2: "OPERATION_KIND_EVALUATE_TIERS",
 		3: "OPERATION_KIND_BIRTHDAY_POINTS",
+		4: "OPERATION_KIND_MATURE_POINTS",
 	}
 	OperationKind_value = map[string]int32{
 		"OPERATION_KIND_UNSPECIFIED":     0,
 		"OPERATION_KIND_EXPIRE_POINTS":   1,
 		"OPERATION_KIND_EVALUATE_TIERS":  2,
 		"OPERATION_KIND_BIRTHDAY_POINTS": 3,
+		"OPERATION_KIND_MATURE_POINTS":   4,
 	}
 )
 
@@ -4199,12 +4204,13 @@ const file_tenure_loyalty_v1_loyalty_proto_rawDesc = "" +
 	"\x1bOPERATION_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPERATION_STATE_RUNNING\x10\x01\x12\x1d\n" +
 	"\x19OPERATION_STATE_SUCCEEDED\x10\x02\x12\x1a\n" +
-	"\x16OPERATION_STATE_FAILED\x10\x03*\x98\x01\n" +
+	"\x16OPERATION_STATE_FAILED\x10\x03*\xba\x01\n" +
 	"\rOperationKind\x12\x1e\n" +
 	"\x1aOPERATION_KIND_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cOPERATION_KIND_EXPIRE_POINTS\x10\x01\x12!\n" +
 	"\x1dOPERATION_KIND_EVALUATE_TIERS\x10\x02\x12\"\n" +
-	"\x1eOPERATION_KIND_BIRTHDAY_POINTS\x10\x03*p\n" +
+	"\x1eOPERATION_KIND_BIRTHDAY_POINTS\x10\x03\x12 \n" +
+	"\x1cOPERATION_KIND_MATURE_POINTS\x10\x04*p\n" +
 	"\x10OperationTrigger\x12!\n" +
 	"\x1dOPERATION_TRIGGER_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15OPERATION_TRIGGER_API\x10\x01\x12\x1e\n" +

@@ -105,6 +105,9 @@ type Member struct {
 	// nothing.
 	SkippedOrders int64
 	CreateTime    time.Time
+	// MaturedAt is the latest time at which pending points that became
+	// available have been counted for the member's tier (see Mature).
+	MaturedAt time.Time
 }
 
 // Order is what the ledger remembers of an order that earned points.

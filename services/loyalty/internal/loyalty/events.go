@@ -142,6 +142,7 @@ func (ap Applier) member(ctx context.Context, l Ledger, id string, t time.Time) 
 		a.Member.Enrolled, a.Member.Tier, a.Member.TierSince, a.Member.CreateTime = true, ap.P.Tiers[0].ID, t, t
 		a.Touch()
 	}
+	a.Mature(ap.P, t)
 	return a, nil
 }
 
@@ -183,6 +184,11 @@ func (ap Applier) orderPlaced(ctx context.Context, l Ledger, a *Account, e Event
 			ExpiresAt:   ExpiryOf(e.OccurredAt, ap.P.ExpiryMonths), Qualifying: true,
 			Source: Source{EventID: e.EventID, OrderID: e.OrderID}}, ap.P.Version)
 		o.Earned, o.Bucket = pts, en.Seq
+		if avail := a.bucket(en.Seq).AvailableAt; avail.After(e.OccurredAt) && !avail.After(a.Member.MaturedAt) {
+			// Applied after later events matured the member's pending
+			// points: these count from the member's last maturation.
+			a.Upgrade(ap.P, a.Member.MaturedAt)
+		}
 	}
 	a.SetOrder(o)
 	a.Upgrade(ap.P, e.OccurredAt)

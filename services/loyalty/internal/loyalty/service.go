@@ -15,8 +15,10 @@ import (
 
 // Service holds the loyalty use cases.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store    Store
+	now      func() time.Time
+	jobBatch int
+	jobLease time.Duration
 }
 
 // NewService returns a Service over store with the clock now (time.Now
@@ -25,7 +27,7 @@ func NewService(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: now, jobBatch: jobBatch, jobLease: jobLease}
 }
 
 // Programme returns a programme version, 0 for the current one, which is
@@ -143,6 +145,7 @@ func (s *Service) GetMember(ctx context.Context, id string) (MemberView, error) 
 	if a == nil || !a.Member.Enrolled {
 		return MemberView{}, fmt.Errorf("%w: %s", ErrMemberNotFound, id)
 	}
+	a.Mature(p, now) // shown at once; saved by the member's next change or the maturation job
 	return View(a, p, now), nil
 }
 
@@ -197,6 +200,7 @@ func (s *Service) inMember(ctx context.Context, id string, fn func(ctx context.C
 		if a == nil || !a.Member.Enrolled {
 			return fmt.Errorf("%w: %s", ErrMemberNotFound, id)
 		}
+		a.Mature(p, now)
 		if out, err = fn(ctx, l, a, p, now); err != nil {
 			return err
 		}

@@ -83,7 +83,7 @@ func (s *Store) newLedger(tx *sql.Tx, from time.Time) *txLedger {
 }
 
 const memberCols = `member_id, enrolled, tier, tier_since, birthday, time_zone, lifetime, seq, last_birthday_year,
-	skipped_orders, create_time`
+	skipped_orders, create_time, matured_at`
 
 const bucketCols = `bucket_id, points, remaining, earned_at, available_at, expires_at, order_id, qualifying, reversed`
 
@@ -109,10 +109,10 @@ func (s *Store) loadAccount(ctx context.Context, q queryer, id string, from time
 func scanMember(row interface{ Scan(...any) error }) (loyalty.Member, error) {
 	var m loyalty.Member
 	var enrolled int
-	var since, created int64
+	var since, created, matured int64
 	err := row.Scan(&m.ID, &enrolled, &m.Tier, &since, &m.Birthday, &m.TimeZone, &m.Lifetime, &m.Seq, &m.LastBirthdayYear,
-		&m.SkippedOrders, &created)
-	m.Enrolled, m.TierSince, m.CreateTime = enrolled == 1, timeOf(since), timeOf(created)
+		&m.SkippedOrders, &created, &matured)
+	m.Enrolled, m.TierSince, m.CreateTime, m.MaturedAt = enrolled == 1, timeOf(since), timeOf(created), timeOf(matured)
 	return m, err
 }
 
@@ -166,7 +166,7 @@ func (l *txLedger) keep(a *loyalty.Account) {
 // Create implements loyalty.Ledger. The row is written at once, so that a
 // concurrent creator waits for it and then finds it.
 func (l *txLedger) Create(ctx context.Context, m loyalty.Member) (*loyalty.Account, error) {
-	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (member_id) DO NOTHING`))
 	if err != nil {
 		return nil, err
@@ -186,7 +186,7 @@ func (l *txLedger) Create(ctx context.Context, m loyalty.Member) (*loyalty.Accou
 
 func memberArgs(m loyalty.Member) []any {
 	return []any{m.ID, boolInt(m.Enrolled), m.Tier, unixNano(m.TierSince), m.Birthday, m.TimeZone, m.Lifetime, m.Seq,
-		m.LastBirthdayYear, m.SkippedOrders, unixNano(m.CreateTime)}
+		m.LastBirthdayYear, m.SkippedOrders, unixNano(m.CreateTime), unixNano(m.MaturedAt)}
 }
 
 // LoadOrder implements loyalty.Ledger.

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		})
 	}
 	t.Run("ExpireMatchesPerMember", func(t *testing.T) { testExpireMatchesPerMember(t, open) })
+	t.Run("JobTakeover", func(t *testing.T) { testJobTakeover(t, open) })
 }
 
 var (
