@@ -83,6 +83,9 @@ func (a *App) build(rt *bootstrap.Runtime) error {
 	} else {
 		a.logger.Warn("loyalty: no etcd, so no profile service to consume events from")
 	}
+	if rt.Etcd != nil {
+		a.svc.SetProgrammeNotifier(programmeNotifier{a})
+	}
 	srv, err := rt.NewServer(grpcapi.ErrorTable(a.logger))
 	if err != nil {
 		return err
@@ -109,6 +112,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.cfg.JobInterval > 0 {
 		wg.Go(func() { a.runSchedule(ctx) })
+	}
+	if a.etcd != nil {
+		wg.Go(func() { a.watchProgramme(ctx) })
 	}
 	err := a.srv.Run(ctx)
 	cancel()

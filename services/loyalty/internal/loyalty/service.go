@@ -15,10 +15,12 @@ import (
 
 // Service holds the loyalty use cases.
 type Service struct {
-	store    Store
-	now      func() time.Time
-	jobBatch int
-	jobLease time.Duration
+	store     Store
+	now       func() time.Time
+	jobBatch  int
+	jobLease  time.Duration
+	programme programmeCache
+	notifier  ProgrammeNotifier
 }
 
 // NewService returns a Service over store with the clock now (time.Now
@@ -32,13 +34,30 @@ func NewService(store Store, now func() time.Time) *Service {
 
 // Programme returns a programme version, 0 for the current one, which is
 // DefaultProgramme until the first update.
+// The current version comes from memory while no newer version is known
+// (see ForgetProgramme) and for at most programmeMaxAge.
 func (s *Service) Programme(ctx context.Context, version int64) (Programme, error) {
 	if version < 0 {
 		return Programme{}, invalid("version", "must not be negative, got %d", version)
 	}
-	p, err := s.store.Programme(ctx, version)
-	if version == 0 && errors.Is(err, ErrProgrammeNotFound) {
-		return DefaultProgramme(), nil
+	if version == 0 {
+		if p, ok := s.programme.get(s.now()); ok {
+			return p, nil
+		}
+		return s.loadProgramme(ctx)
+	}
+	return s.store.Programme(ctx, version)
+}
+
+// loadProgramme reads the current programme from the store and keeps it.
+func (s *Service) loadProgramme(ctx context.Context) (Programme, error) {
+	at := s.now()
+	p, err := s.store.Programme(ctx, 0)
+	if errors.Is(err, ErrProgrammeNotFound) {
+		p, err = DefaultProgramme(), nil
+	}
+	if err == nil {
+		s.programme.put(p, at)
 	}
 	return p, err
 }
@@ -50,7 +69,7 @@ func (s *Service) UpdateProgramme(ctx context.Context, upd Programme, paths []st
 	if expected < 0 {
 		return Programme{}, invalid("expected_version", "must not be negative, got %d", expected)
 	}
-	cur, err := s.Programme(ctx, 0)
+	cur, err := s.loadProgramme(ctx)
 	if err != nil {
 		return Programme{}, err
 	}
@@ -65,7 +84,15 @@ func (s *Service) UpdateProgramme(ctx context.Context, upd Programme, paths []st
 		return Programme{}, err
 	}
 	next.UpdateTime = s.now().UTC()
-	return s.store.InsertProgramme(ctx, next, cur.Version)
+	saved, err := s.store.InsertProgramme(ctx, next, cur.Version)
+	if err != nil {
+		return Programme{}, err
+	}
+	s.programme.put(saved, s.now())
+	if s.notifier != nil {
+		s.notifier.ProgrammeChanged(ctx, saved.Version)
+	}
+	return saved, nil
 }
 
 // MemberView is a member with its balances at a time.
