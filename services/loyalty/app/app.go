@@ -43,6 +43,8 @@ type App struct {
 	svc      *loyalty.Service
 	store    *store.Store
 	consumer *eventlog.Consumer
+	// adminAddr serves /metrics; empty without -admin-listen.
+	adminAddr string
 }
 
 // New builds the service: it opens and migrates the database and listens.
@@ -86,6 +88,12 @@ func (a *App) build(rt *bootstrap.Runtime) error {
 	if rt.Etcd != nil {
 		a.svc.SetProgrammeNotifier(programmeNotifier{a})
 	}
+	m, err := newLedgerMetrics(rt.Telemetry.Meter(meterName))
+	if err != nil {
+		return err
+	}
+	a.svc.SetMetrics(m)
+	a.adminAddr = rt.AdminAddr()
 	srv, err := rt.NewServer(grpcapi.ErrorTable(a.logger))
 	if err != nil {
 		return err
@@ -97,6 +105,10 @@ func (a *App) build(rt *bootstrap.Runtime) error {
 
 // Addr is the address the gRPC server listens on.
 func (a *App) Addr() string { return a.srv.Addr() }
+
+// AdminAddr is the address of the admin server (Prometheus /metrics);
+// empty without one.
+func (a *App) AdminAddr() string { return a.adminAddr }
 
 // Cursor returns the sequence of the last profile event applied.
 func (a *App) Cursor(ctx context.Context) (int64, error) { return a.store.Cursor(ctx) }

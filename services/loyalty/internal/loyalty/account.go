@@ -181,6 +181,10 @@ func (a *Account) Saved() {
 	a.dirtyMember = false
 }
 
+// Unsaved returns the entries written since the account was loaded or
+// saved.
+func (a *Account) Unsaved() []Entry { return a.entries }
+
 // Touch marks the member record as changed.
 func (a *Account) Touch() { a.dirtyMember = true }
 

@@ -163,8 +163,10 @@ func (s *Service) runJob(ctx context.Context, op *Operation, p Programme) error 
 			return err
 		}
 		var next Operation
+		var entries []Entry
 		err = s.store.InJobBatch(ctx, windowStart(p, op.AsOf), func(ctx context.Context, l Ledger) (Operation, error) {
 			var changed, points int64
+			entries = entries[:0]
 			if err := l.Prefetch(ctx, ids, nil); err != nil {
 				return Operation{}, err
 			}
@@ -179,6 +181,7 @@ func (s *Service) runJob(ctx context.Context, op *Operation, p Programme) error 
 				if n, ok := jobStep(ap, a, op.Kind, op.AsOf); ok {
 					changed, points = changed+1, points+n
 				}
+				entries = append(entries, a.Unsaved()...)
 			}
 			next = s.progress(*op, changed, points, ids[len(ids)-1])
 			return next, nil
@@ -186,6 +189,7 @@ func (s *Service) runJob(ctx context.Context, op *Operation, p Programme) error 
 		if err != nil {
 			return err
 		}
+		s.committed(entries)
 		*op = next
 	}
 }
@@ -197,8 +201,10 @@ func (s *Service) runJob(ctx context.Context, op *Operation, p Programme) error 
 func (s *Service) runExpire(ctx context.Context, op *Operation, ap Applier) error {
 	for {
 		var next Operation
+		var entries []Entry
 		last, err := s.store.ExpireBatch(ctx, op.AsOf, op.ResumeAfter, s.jobBatch, func(accounts []*Account) (Operation, error) {
 			var changed, points int64
+			entries = entries[:0]
 			for _, a := range accounts {
 				if !a.Member.Enrolled {
 					continue
@@ -206,6 +212,7 @@ func (s *Service) runExpire(ctx context.Context, op *Operation, ap Applier) erro
 				if n, ok := jobStep(ap, a, JobExpire, op.AsOf); ok {
 					changed, points = changed+1, points+n
 				}
+				entries = append(entries, a.Unsaved()...)
 			}
 			next = s.progress(*op, changed, points, accounts[len(accounts)-1].Member.ID)
 			return next, nil
@@ -213,6 +220,7 @@ func (s *Service) runExpire(ctx context.Context, op *Operation, ap Applier) erro
 		if err != nil || last == "" {
 			return err
 		}
+		s.committed(entries)
 		*op = next
 	}
 }

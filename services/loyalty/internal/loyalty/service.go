@@ -21,6 +21,7 @@ type Service struct {
 	jobLease  time.Duration
 	programme programmeCache
 	notifier  ProgrammeNotifier
+	metrics   Metrics
 }
 
 // NewService returns a Service over store with the clock now (time.Now
@@ -219,6 +220,7 @@ func (s *Service) inMember(ctx context.Context, id string, fn func(ctx context.C
 	}
 	now := s.now().UTC()
 	var out Result
+	var entries []Entry
 	err = s.store.InLedger(ctx, windowStart(p, now), func(ctx context.Context, l Ledger) error {
 		a, err := l.Account(ctx, id)
 		if err != nil {
@@ -232,8 +234,12 @@ func (s *Service) inMember(ctx context.Context, id string, fn func(ctx context.C
 			return err
 		}
 		out.Available = a.Available(now)
+		entries = a.Unsaved()
 		return nil
 	})
+	if err == nil {
+		s.committed(entries)
+	}
 	return out, err
 }
 
@@ -317,8 +323,10 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 		}
 	}
 	ap := Applier{P: p}
-	return s.store.ApplyPage(ctx, events[len(events)-1].Sequence, windowStart(p, from),
-		func(ctx context.Context, l Ledger, cursor int64) error {
+	var entries []Entry
+	err = s.store.ApplyPage(ctx, events[len(events)-1].Sequence, windowStart(p, from),
+		func(ctx context.Context, tx Ledger, cursor int64) error {
+			l := newRecordingLedger(tx)
 			ids, orders := pageKeys(events, cursor)
 			if err := l.Prefetch(ctx, ids, orders); err != nil {
 				return err
@@ -331,8 +339,13 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 					return err
 				}
 			}
+			entries = l.collect()
 			return nil
 		})
+	if err == nil {
+		s.committed(entries)
+	}
+	return err
 }
 
 // pageKeys returns the sorted customer ids of the events after cursor and
