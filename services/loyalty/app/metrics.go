@@ -15,7 +15,7 @@ const meterName = "github.com/tenurehq/tenure/services/loyalty"
 // admin port's /metrics as tenure_loyalty_points_issued_total and so on.
 type ledgerMetrics struct {
 	issued, redeemed, expired, reversed, withdrawn, returned metric.Int64Counter
-	redemptions, cancellations                              metric.Int64Counter
+	redemptions, cancellations                               metric.Int64Counter
 }
 
 // newLedgerMetrics creates the counters on m.
