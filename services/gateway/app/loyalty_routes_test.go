@@ -62,3 +62,59 @@ func TestLoyaltyRewardRoutes(t *testing.T) {
 		t.Fatalf("reward = %d %s, want 1 left in stock", code, b)
 	}
 }
+
+// TestLoyaltyExpiringPointsRoute: GET /v1/members:expiringPoints lists the
+// members whose points expire within withinDays, with the points and the
+// first expiry, page by page; a bad window names the field.
+func TestLoyaltyExpiringPointsRoute(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	code, b := s.do(t, http.MethodPatch, "/v1/loyalty/programme?updateMask=expiry_months", strings.NewReader(`{"expiryMonths":1}`), nil)
+	if code != http.StatusOK {
+		t.Fatalf("PATCH programme = %d %s", code, b)
+	}
+	for _, id := range []string{"c1", "c2", "c3"} {
+		if code, b := s.do(t, http.MethodPost, "/v1/members?memberId="+id, strings.NewReader(`{}`), nil); code != http.StatusOK {
+			t.Fatalf("create %s = %d %s", id, code, b)
+		}
+		body := `{"points":"40","reason":"welcome","operator":"ops"}`
+		if code, b := s.do(t, http.MethodPost, "/v1/members/"+id+":adjustPoints", strings.NewReader(body), nil); code != http.StatusOK {
+			t.Fatalf("adjust %s = %d %s", id, code, b)
+		}
+	}
+	type page struct {
+		Members []struct {
+			Member             string `json:"member"`
+			Points             string `json:"points"`
+			EarliestExpireTime string `json:"earliestExpireTime"`
+		} `json:"members"`
+		NextPageToken string `json:"nextPageToken"`
+	}
+	var got []string
+	for token := ""; ; {
+		code, b := s.do(t, http.MethodGet, "/v1/members:expiringPoints?withinDays=32&pageSize=2&pageToken="+token, nil, nil)
+		if code != http.StatusOK {
+			t.Fatalf("expiringPoints = %d %s", code, b)
+		}
+		p := decode[page](t, b)
+		for _, m := range p.Members {
+			if m.Points != "40" || m.EarliestExpireTime == "" {
+				t.Fatalf("member %+v, want 40 points and an expiry time", m)
+			}
+			got = append(got, m.Member)
+		}
+		if token = p.NextPageToken; token == "" {
+			break
+		}
+	}
+	if strings.Join(got, " ") != "members/c1 members/c2 members/c3" {
+		t.Fatalf("expiring within 32 days: %v, want c1, c2, c3", got)
+	}
+	code, b = s.do(t, http.MethodGet, "/v1/members:expiringPoints?withinDays=1", nil, nil)
+	if code != http.StatusOK || len(decode[page](t, b).Members) != 0 {
+		t.Fatalf("within 1 day = %d %s, want no member", code, b)
+	}
+	code, b = s.do(t, http.MethodGet, "/v1/members:expiringPoints?withinDays=0", nil, nil)
+	if code != http.StatusBadRequest || !strings.Contains(string(b), "within_days") {
+		t.Fatalf("within 0 days = %d %s, want 400 naming within_days", code, b)
+	}
+}

@@ -154,6 +154,7 @@ type Store interface {
 	JobStore
 	ReportStore
 	RewardStore
+	ExpiringStore
 }
 
 // entrySizes is ListLedgerEntries' page size policy.

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"Rekey", testRekey},
 		{"Report", testReport},
 		{"Rewards", testRewards},
+		{"ExpiringMembers", testExpiringMembers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
