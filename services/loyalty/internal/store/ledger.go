@@ -27,6 +27,9 @@ type txLedger struct {
 	// and orderKey(member, order).
 	absent  map[string]bool
 	noOrder map[string]bool
+	// fresh are the members this transaction created: they have no
+	// orders or action counts to read.
+	fresh map[string]bool
 }
 
 func orderKey(member, order string) string { return member + "\x00" + order }
@@ -79,7 +82,7 @@ func (s *Store) ReadAccount(ctx context.Context, id string, from time.Time) (*lo
 
 func (s *Store) newLedger(tx *sql.Tx, from time.Time) *txLedger {
 	return &txLedger{s: s, tx: tx, from: from, accounts: map[string]*loyalty.Account{},
-		absent: map[string]bool{}, noOrder: map[string]bool{}}
+		absent: map[string]bool{}, noOrder: map[string]bool{}, fresh: map[string]bool{}}
 }
 
 const memberCols = `member_id, enrolled, tier, tier_since, birthday, time_zone, lifetime, seq, last_birthday_year,
@@ -179,6 +182,7 @@ func (l *txLedger) Create(ctx context.Context, m loyalty.Member) (*loyalty.Accou
 		return l.Account(ctx, m.ID) // created meanwhile by another transaction
 	}
 	delete(l.absent, m.ID)
+	l.fresh[m.ID] = true
 	a := loyalty.NewAccount(m, nil)
 	l.keep(a)
 	return a, nil
@@ -194,12 +198,16 @@ func (l *txLedger) LoadOrder(ctx context.Context, a *loyalty.Account, orderID st
 	if o, ok := a.Orders[orderID]; ok {
 		return o, l.loadBuckets(ctx, a, o.Bucket)
 	}
-	if l.noOrder[orderKey(a.Member.ID, orderID)] {
+	if l.noOrder[orderKey(a.Member.ID, orderID)] || l.fresh[a.Member.ID] {
 		return nil, nil
 	}
 	o := loyalty.Order{ID: orderID}
-	err := l.tx.QueryRowContext(ctx, l.s.q(`SELECT currency, total_minor, earned, refunded, bucket_id FROM orders
-		WHERE member_id = ? AND order_id = ?`), a.Member.ID, orderID).Scan(&o.Currency, &o.TotalMinor, &o.Earned, &o.Refunded, &o.Bucket)
+	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`SELECT currency, total_minor, earned, refunded, bucket_id FROM orders
+		WHERE member_id = ? AND order_id = ?`))
+	if err != nil {
+		return nil, err
+	}
+	err = st.QueryRowContext(ctx, a.Member.ID, orderID).Scan(&o.Currency, &o.TotalMinor, &o.Earned, &o.Refunded, &o.Bucket)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -236,7 +244,15 @@ func (l *txLedger) LoadCount(ctx context.Context, a *loyalty.Account, key string
 		return nil
 	}
 	var n int64
-	err := l.tx.QueryRowContext(ctx, l.s.q(`SELECT count FROM action_counts WHERE member_id = ? AND key = ?`), a.Member.ID, key).Scan(&n)
+	if l.fresh[a.Member.ID] {
+		a.Counts[key] = 0
+		return nil
+	}
+	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`SELECT count FROM action_counts WHERE member_id = ? AND key = ?`))
+	if err != nil {
+		return err
+	}
+	err = st.QueryRowContext(ctx, a.Member.ID, key).Scan(&n)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: read action count: %w", err)
 	}
@@ -277,6 +293,7 @@ func (l *txLedger) Delete(ctx context.Context, id string) error {
 func (l *txLedger) forgetCached(ids ...string) {
 	for _, id := range ids {
 		delete(l.accounts, id)
+		delete(l.fresh, id)
 	}
 	l.touched = l.touched[:0]
 	for _, a := range l.accounts {
