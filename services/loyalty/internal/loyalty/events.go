@@ -70,6 +70,10 @@ type Ledger interface {
 	// named in orders (member id → order ids), in a few statements, for
 	// Account and LoadOrder to find. It is a hint: they work without it.
 	Prefetch(ctx context.Context, ids []string, orders map[string][]string) error
+	// PrefetchCounts loads the action counts named in keys (member id →
+	// Counts keys) into the accounts loaded, in a few statements, for
+	// LoadCount to find. It is a hint too.
+	PrefetchCounts(ctx context.Context, keys map[string][]string) error
 	// Account returns the customer's account, nil if the customer is
 	// unknown.
 	Account(ctx context.Context, id string) (*Account, error)
@@ -240,7 +244,7 @@ func (ap Applier) action(ctx context.Context, l Ledger, a *Account, e Event) err
 		return nil
 	}
 	if limit > 0 {
-		key := CountKey(action, LocalDay(e.OccurredAt, ap.memberLocation(a)))
+		key := ap.countKey(a, e)
 		if err := l.LoadCount(ctx, a, key); err != nil {
 			return err
 		}
@@ -254,6 +258,18 @@ func (ap Applier) action(ctx context.Context, l Ledger, a *Account, e Event) err
 		Source: Source{EventID: e.EventID, Action: action}}, ap.P.Version)
 	a.Upgrade(ap.P, e.OccurredAt)
 	return nil
+}
+
+// countKey is the Counts key a share or check-in event would use on a's
+// account; "" for other events.
+func (ap Applier) countKey(a *Account, e Event) string {
+	switch e.Kind {
+	case EventContentShared:
+		return CountKey(ActionShare, LocalDay(e.OccurredAt, ap.memberLocation(a)))
+	case EventCheckedIn:
+		return CountKey(ActionCheckIn, LocalDay(e.OccurredAt, ap.memberLocation(a)))
+	}
+	return ""
 }
 
 // memberLocation is the member's time zone, else the programme's.

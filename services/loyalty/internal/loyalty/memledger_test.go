@@ -19,6 +19,8 @@ func newMemLedger() *memLedger {
 
 func (l *memLedger) Prefetch(context.Context, []string, map[string][]string) error { return nil }
 
+func (l *memLedger) PrefetchCounts(context.Context, map[string][]string) error { return nil }
+
 func (l *memLedger) Account(_ context.Context, id string) (*Account, error) {
 	return l.accounts[id], nil
 }

@@ -331,6 +331,9 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 			if err := l.Prefetch(ctx, ids, orders); err != nil {
 				return err
 			}
+			if err := prefetchCounts(ctx, l, ap, events, cursor); err != nil {
+				return err
+			}
 			for _, e := range events {
 				if e.Sequence <= cursor {
 					continue
@@ -346,6 +349,28 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 		s.committed(entries)
 	}
 	return err
+}
+
+// prefetchCounts loads, for the members loaded, the action counts the
+// page's shares and check-ins after cursor will read.
+func prefetchCounts(ctx context.Context, l Ledger, ap Applier, events []Event, cursor int64) error {
+	keys := map[string][]string{}
+	for _, e := range events {
+		if e.Sequence <= cursor || (e.Kind != EventContentShared && e.Kind != EventCheckedIn) {
+			continue
+		}
+		a, err := l.Account(ctx, e.CustomerID)
+		if err != nil {
+			return err
+		}
+		if a != nil {
+			keys[e.CustomerID] = append(keys[e.CustomerID], ap.countKey(a, e))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return l.PrefetchCounts(ctx, keys)
 }
 
 // pageKeys returns the sorted customer ids of the events after cursor and

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"Report", testReport},
 		{"Rewards", testRewards},
 		{"ExpiringMembers", testExpiringMembers},
+		{"ActionLimitsAcrossPages", testActionLimitsAcrossPages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
