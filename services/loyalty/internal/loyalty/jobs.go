@@ -78,8 +78,8 @@ func (s *Service) drive(ctx context.Context, op Operation) (Operation, error) {
 			s.heartbeat(jobCtx, cancel, op)
 		}()
 		err = s.runJob(jobCtx, &op, p)
-		if err == nil {
-			err = context.Cause(jobCtx) // a lost lease
+		if cause := context.Cause(jobCtx); cause != nil && ctx.Err() == nil {
+			err = cause // the lease was lost: the job's statements were cancelled
 		}
 		cancel(nil)
 		<-stopped

@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 	}
 	t.Run("ExpireMatchesPerMember", func(t *testing.T) { testExpireMatchesPerMember(t, open) })
 	t.Run("JobTakeover", func(t *testing.T) { testJobTakeover(t, open) })
+	t.Run("StalledRunnerIsFenced", func(t *testing.T) { testStalledRunnerIsFenced(t, open) })
 }
 
 var (
