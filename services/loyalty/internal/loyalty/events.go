@@ -79,6 +79,10 @@ type Ledger interface {
 	Account(ctx context.Context, id string) (*Account, error)
 	// Create registers a new account for m.
 	Create(ctx context.Context, m Member) (*Account, error)
+	// CreateAll registers new accounts for ms, in a few statements; a
+	// member another transaction created meanwhile is left as it is, for
+	// Account to return.
+	CreateAll(ctx context.Context, ms []Member) error
 	// LoadOrder loads the order into a.Orders (and its bucket into
 	// a.Buckets) and returns it; nil if the member has no such order.
 	LoadOrder(ctx context.Context, a *Account, orderID string) (*Order, error)
@@ -258,6 +262,19 @@ func (ap Applier) action(ctx context.Context, l Ledger, a *Account, e Event) err
 		Source: Source{EventID: e.EventID, Action: action}}, ap.P.Version)
 	a.Upgrade(ap.P, e.OccurredAt)
 	return nil
+}
+
+// creates reports whether applying e to a customer unknown so far
+// registers it: a profile change does, and under automatic enrolment
+// every event that earns or reverses points.
+func (ap Applier) creates(e Event) bool {
+	switch e.Kind {
+	case EventCustomerUpdated:
+		return true
+	case EventCustomerErased, EventCustomerDeleted, EventOther:
+		return false
+	}
+	return ap.P.Enrolment == EnrolAutomatic
 }
 
 // countKey is the Counts key a share or check-in event would use on a's

@@ -31,6 +31,15 @@ func (l *memLedger) Create(_ context.Context, m Member) (*Account, error) {
 	return a, nil
 }
 
+func (l *memLedger) CreateAll(ctx context.Context, ms []Member) error {
+	for _, m := range ms {
+		if _, err := l.Create(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (l *memLedger) LoadOrder(_ context.Context, a *Account, id string) (*Order, error) {
 	return a.Orders[id], nil
 }

@@ -331,6 +331,9 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 			if err := l.Prefetch(ctx, ids, orders); err != nil {
 				return err
 			}
+			if err := precreate(ctx, l, ap, events, cursor); err != nil {
+				return err
+			}
 			if err := prefetchCounts(ctx, l, ap, events, cursor); err != nil {
 				return err
 			}
@@ -349,6 +352,35 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 		s.committed(entries)
 	}
 	return err
+}
+
+// precreate registers together the unknown customers whose first event
+// in the page after cursor registers them, as that event would (a bare,
+// not yet enrolled record, which applying it then enrols): one statement
+// instead of one per new customer.
+func precreate(ctx context.Context, l Ledger, ap Applier, events []Event, cursor int64) error {
+	seen := map[string]bool{}
+	var ms []Member
+	for _, e := range events {
+		if e.Sequence <= cursor || seen[e.CustomerID] {
+			continue
+		}
+		seen[e.CustomerID] = true
+		if !ap.creates(e) {
+			continue
+		}
+		a, err := l.Account(ctx, e.CustomerID)
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			ms = append(ms, Member{ID: e.CustomerID})
+		}
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	return l.CreateAll(ctx, ms)
 }
 
 // prefetchCounts loads, for the members loaded, the action counts the

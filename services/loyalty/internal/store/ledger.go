@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tenurehq/tenure/services/loyalty/internal/loyalty"
@@ -186,6 +188,39 @@ func (l *txLedger) Create(ctx context.Context, m loyalty.Member) (*loyalty.Accou
 	a := loyalty.NewAccount(m, nil)
 	l.keep(a)
 	return a, nil
+}
+
+// CreateAll implements loyalty.Ledger: a multi-row insert per up to
+// batchRows members, whose rows are written at once as Create's are.
+func (l *txLedger) CreateAll(ctx context.Context, ms []loyalty.Member) error {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(memberArgs(loyalty.Member{}))), ",") + ")"
+	for len(ms) > 0 {
+		n := writeSizes[slices.IndexFunc(writeSizes, func(size int) bool { return size <= len(ms) })]
+		var args []any
+		for _, m := range ms[:n] {
+			args = append(args, memberArgs(m)...)
+		}
+		created := map[string]bool{}
+		err := l.readRows(ctx, `INSERT INTO members (`+memberCols+`) VALUES `+strings.TrimSuffix(strings.Repeat(one+",", n), ",")+`
+			ON CONFLICT (member_id) DO NOTHING RETURNING member_id`, args, func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			created[id] = true
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: create members: %w", err)
+		}
+		for _, m := range ms[:n] {
+			delete(l.absent, m.ID) // one created meanwhile is read by Account
+			if created[m.ID] {
+				l.fresh[m.ID] = true
+				l.keep(loyalty.NewAccount(m, nil))
+			}
+		}
+		ms = ms[n:]
+	}
+	return nil
 }
 
 func memberArgs(m loyalty.Member) []any {
