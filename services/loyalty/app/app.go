@@ -43,6 +43,8 @@ type App struct {
 	svc      *loyalty.Service
 	store    *store.Store
 	consumer *eventlog.Consumer
+	// adminAddr serves /metrics; empty without -admin-listen.
+	adminAddr string
 }
 
 // New builds the service: it opens and migrates the database and listens.
@@ -83,6 +85,15 @@ func (a *App) build(rt *bootstrap.Runtime) error {
 	} else {
 		a.logger.Warn("loyalty: no etcd, so no profile service to consume events from")
 	}
+	if rt.Etcd != nil {
+		a.svc.SetProgrammeNotifier(programmeNotifier{a})
+	}
+	m, err := newLedgerMetrics(rt.Telemetry.Meter(meterName))
+	if err != nil {
+		return err
+	}
+	a.svc.SetMetrics(m)
+	a.adminAddr = rt.AdminAddr()
 	srv, err := rt.NewServer(grpcapi.ErrorTable(a.logger))
 	if err != nil {
 		return err
@@ -94,6 +105,10 @@ func (a *App) build(rt *bootstrap.Runtime) error {
 
 // Addr is the address the gRPC server listens on.
 func (a *App) Addr() string { return a.srv.Addr() }
+
+// AdminAddr is the address of the admin server (Prometheus /metrics);
+// empty without one.
+func (a *App) AdminAddr() string { return a.adminAddr }
 
 // Cursor returns the sequence of the last profile event applied.
 func (a *App) Cursor(ctx context.Context) (int64, error) { return a.store.Cursor(ctx) }
@@ -109,6 +124,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.cfg.JobInterval > 0 {
 		wg.Go(func() { a.runSchedule(ctx) })
+	}
+	if a.etcd != nil {
+		wg.Go(func() { a.watchProgramme(ctx) })
 	}
 	err := a.srv.Run(ctx)
 	cancel()
@@ -139,8 +157,16 @@ func (a *App) schedule(ctx context.Context) {
 	tick := time.NewTicker(a.cfg.JobInterval)
 	defer tick.Stop()
 	for {
+		// Operations whose runner stopped (a crash, a lost election) are
+		// finished first, where they stopped.
+		if err := a.svc.ResumeStale(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			a.logger.Warn("loyalty: resume stopped jobs", "error", err)
+		}
 		asOf := a.clock().UTC().Truncate(a.cfg.JobInterval)
-		for _, kind := range []loyalty.JobKind{loyalty.JobExpire, loyalty.JobTiers, loyalty.JobBirthdays} {
+		for _, kind := range []loyalty.JobKind{loyalty.JobMature, loyalty.JobExpire, loyalty.JobTiers, loyalty.JobBirthdays} {
 			if op, err := a.svc.RunJob(ctx, kind, asOf, true); err != nil || op.State == loyalty.OpFailed {
 				if ctx.Err() != nil {
 					return

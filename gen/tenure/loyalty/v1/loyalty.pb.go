@@ -362,6 +362,9 @@ const (
 	OperationKind_OPERATION_KIND_EXPIRE_POINTS   OperationKind = 1
 	OperationKind_OPERATION_KIND_EVALUATE_TIERS  OperationKind = 2
 	OperationKind_OPERATION_KIND_BIRTHDAY_POINTS OperationKind = 3
+	// The schedule's saving of the tier changes of pending points that have
+	// become available.
+	OperationKind_OPERATION_KIND_MATURE_POINTS OperationKind = 4
 )
 
 // Enum value maps for OperationKind.
@@ -371,12 +374,14 @@ var (
 		1: "OPERATION_KIND_EXPIRE_POINTS",
 		2: "OPERATION_KIND_EVALUATE_TIERS",
 		3: "OPERATION_KIND_BIRTHDAY_POINTS",
+		4: "OPERATION_KIND_MATURE_POINTS",
 	}
 	OperationKind_value = map[string]int32{
 		"OPERATION_KIND_UNSPECIFIED":     0,
 		"OPERATION_KIND_EXPIRE_POINTS":   1,
 		"OPERATION_KIND_EVALUATE_TIERS":  2,
 		"OPERATION_KIND_BIRTHDAY_POINTS": 3,
+		"OPERATION_KIND_MATURE_POINTS":   4,
 	}
 )
 
@@ -1987,6 +1992,184 @@ func (x *GetMemberResponse) GetMember() *Member {
 	return nil
 }
 
+type ListExpiringPointsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The window from now, 1 to 366 days.
+	WithinDays int32 `protobuf:"varint,1,opt,name=within_days,json=withinDays,proto3" json:"within_days,omitempty"`
+	// Default 50, at most 500.
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListExpiringPointsRequest) Reset() {
+	*x = ListExpiringPointsRequest{}
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListExpiringPointsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListExpiringPointsRequest) ProtoMessage() {}
+
+func (x *ListExpiringPointsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListExpiringPointsRequest.ProtoReflect.Descriptor instead.
+func (*ListExpiringPointsRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListExpiringPointsRequest) GetWithinDays() int32 {
+	if x != nil {
+		return x.WithinDays
+	}
+	return 0
+}
+
+func (x *ListExpiringPointsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListExpiringPointsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ExpiringPoints is a member's available points that expire soon.
+type ExpiringPoints struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "members/{member_id}".
+	Member string `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	// Available points that expire within the window.
+	Points int64 `protobuf:"varint,2,opt,name=points,proto3" json:"points,omitempty"`
+	// When the first of them expires.
+	EarliestExpireTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=earliest_expire_time,json=earliestExpireTime,proto3" json:"earliest_expire_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ExpiringPoints) Reset() {
+	*x = ExpiringPoints{}
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpiringPoints) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpiringPoints) ProtoMessage() {}
+
+func (x *ExpiringPoints) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpiringPoints.ProtoReflect.Descriptor instead.
+func (*ExpiringPoints) Descriptor() ([]byte, []int) {
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ExpiringPoints) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *ExpiringPoints) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *ExpiringPoints) GetEarliestExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EarliestExpireTime
+	}
+	return nil
+}
+
+type ListExpiringPointsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Members       []*ExpiringPoints      `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListExpiringPointsResponse) Reset() {
+	*x = ListExpiringPointsResponse{}
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListExpiringPointsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListExpiringPointsResponse) ProtoMessage() {}
+
+func (x *ListExpiringPointsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListExpiringPointsResponse.ProtoReflect.Descriptor instead.
+func (*ListExpiringPointsResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListExpiringPointsResponse) GetMembers() []*ExpiringPoints {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *ListExpiringPointsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type ListLedgerEntriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "members/{member_id}".
@@ -2001,7 +2184,7 @@ type ListLedgerEntriesRequest struct {
 
 func (x *ListLedgerEntriesRequest) Reset() {
 	*x = ListLedgerEntriesRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[16]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2013,7 +2196,7 @@ func (x *ListLedgerEntriesRequest) String() string {
 func (*ListLedgerEntriesRequest) ProtoMessage() {}
 
 func (x *ListLedgerEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[16]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2026,7 +2209,7 @@ func (x *ListLedgerEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLedgerEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListLedgerEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{16}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListLedgerEntriesRequest) GetParent() string {
@@ -2060,7 +2243,7 @@ type ListLedgerEntriesResponse struct {
 
 func (x *ListLedgerEntriesResponse) Reset() {
 	*x = ListLedgerEntriesResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[17]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2072,7 +2255,7 @@ func (x *ListLedgerEntriesResponse) String() string {
 func (*ListLedgerEntriesResponse) ProtoMessage() {}
 
 func (x *ListLedgerEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[17]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2085,7 +2268,7 @@ func (x *ListLedgerEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLedgerEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListLedgerEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{17}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListLedgerEntriesResponse) GetEntries() []*LedgerEntry {
@@ -2117,7 +2300,7 @@ type RedeemPointsRequest struct {
 
 func (x *RedeemPointsRequest) Reset() {
 	*x = RedeemPointsRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[18]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2129,7 +2312,7 @@ func (x *RedeemPointsRequest) String() string {
 func (*RedeemPointsRequest) ProtoMessage() {}
 
 func (x *RedeemPointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[18]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2142,7 +2325,7 @@ func (x *RedeemPointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemPointsRequest.ProtoReflect.Descriptor instead.
 func (*RedeemPointsRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{18}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RedeemPointsRequest) GetMember() string {
@@ -2185,7 +2368,7 @@ type RedeemPointsResponse struct {
 
 func (x *RedeemPointsResponse) Reset() {
 	*x = RedeemPointsResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[19]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2197,7 +2380,7 @@ func (x *RedeemPointsResponse) String() string {
 func (*RedeemPointsResponse) ProtoMessage() {}
 
 func (x *RedeemPointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[19]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2210,7 +2393,7 @@ func (x *RedeemPointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemPointsResponse.ProtoReflect.Descriptor instead.
 func (*RedeemPointsResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{19}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RedeemPointsResponse) GetEntry() *LedgerEntry {
@@ -2246,7 +2429,7 @@ type CancelRedemptionRequest struct {
 
 func (x *CancelRedemptionRequest) Reset() {
 	*x = CancelRedemptionRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[20]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2258,7 +2441,7 @@ func (x *CancelRedemptionRequest) String() string {
 func (*CancelRedemptionRequest) ProtoMessage() {}
 
 func (x *CancelRedemptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[20]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2271,7 +2454,7 @@ func (x *CancelRedemptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRedemptionRequest.ProtoReflect.Descriptor instead.
 func (*CancelRedemptionRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{20}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CancelRedemptionRequest) GetMember() string {
@@ -2305,7 +2488,7 @@ type CancelRedemptionResponse struct {
 
 func (x *CancelRedemptionResponse) Reset() {
 	*x = CancelRedemptionResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[21]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2317,7 +2500,7 @@ func (x *CancelRedemptionResponse) String() string {
 func (*CancelRedemptionResponse) ProtoMessage() {}
 
 func (x *CancelRedemptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[21]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2330,7 +2513,7 @@ func (x *CancelRedemptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRedemptionResponse.ProtoReflect.Descriptor instead.
 func (*CancelRedemptionResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{21}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CancelRedemptionResponse) GetEntry() *LedgerEntry {
@@ -2363,7 +2546,7 @@ type AdjustPointsRequest struct {
 
 func (x *AdjustPointsRequest) Reset() {
 	*x = AdjustPointsRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[22]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2375,7 +2558,7 @@ func (x *AdjustPointsRequest) String() string {
 func (*AdjustPointsRequest) ProtoMessage() {}
 
 func (x *AdjustPointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[22]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2388,7 +2571,7 @@ func (x *AdjustPointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustPointsRequest.ProtoReflect.Descriptor instead.
 func (*AdjustPointsRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{22}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AdjustPointsRequest) GetMember() string {
@@ -2436,7 +2619,7 @@ type AdjustPointsResponse struct {
 
 func (x *AdjustPointsResponse) Reset() {
 	*x = AdjustPointsResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[23]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2448,7 +2631,7 @@ func (x *AdjustPointsResponse) String() string {
 func (*AdjustPointsResponse) ProtoMessage() {}
 
 func (x *AdjustPointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[23]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2461,7 +2644,7 @@ func (x *AdjustPointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustPointsResponse.ProtoReflect.Descriptor instead.
 func (*AdjustPointsResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{23}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AdjustPointsResponse) GetEntry() *LedgerEntry {
@@ -2490,7 +2673,7 @@ type CreateRewardRequest struct {
 
 func (x *CreateRewardRequest) Reset() {
 	*x = CreateRewardRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[24]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2502,7 +2685,7 @@ func (x *CreateRewardRequest) String() string {
 func (*CreateRewardRequest) ProtoMessage() {}
 
 func (x *CreateRewardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[24]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2515,7 +2698,7 @@ func (x *CreateRewardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRewardRequest.ProtoReflect.Descriptor instead.
 func (*CreateRewardRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{24}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CreateRewardRequest) GetRewardId() string {
@@ -2548,7 +2731,7 @@ type CreateRewardResponse struct {
 
 func (x *CreateRewardResponse) Reset() {
 	*x = CreateRewardResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[25]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2560,7 +2743,7 @@ func (x *CreateRewardResponse) String() string {
 func (*CreateRewardResponse) ProtoMessage() {}
 
 func (x *CreateRewardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[25]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2573,7 +2756,7 @@ func (x *CreateRewardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRewardResponse.ProtoReflect.Descriptor instead.
 func (*CreateRewardResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{25}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CreateRewardResponse) GetReward() *Reward {
@@ -2592,7 +2775,7 @@ type GetRewardRequest struct {
 
 func (x *GetRewardRequest) Reset() {
 	*x = GetRewardRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[26]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2604,7 +2787,7 @@ func (x *GetRewardRequest) String() string {
 func (*GetRewardRequest) ProtoMessage() {}
 
 func (x *GetRewardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[26]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2617,7 +2800,7 @@ func (x *GetRewardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRewardRequest.ProtoReflect.Descriptor instead.
 func (*GetRewardRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{26}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetRewardRequest) GetName() string {
@@ -2636,7 +2819,7 @@ type GetRewardResponse struct {
 
 func (x *GetRewardResponse) Reset() {
 	*x = GetRewardResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[27]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2648,7 +2831,7 @@ func (x *GetRewardResponse) String() string {
 func (*GetRewardResponse) ProtoMessage() {}
 
 func (x *GetRewardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[27]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2661,7 +2844,7 @@ func (x *GetRewardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRewardResponse.ProtoReflect.Descriptor instead.
 func (*GetRewardResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{27}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetRewardResponse) GetReward() *Reward {
@@ -2682,7 +2865,7 @@ type ListRewardsRequest struct {
 
 func (x *ListRewardsRequest) Reset() {
 	*x = ListRewardsRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[28]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2694,7 +2877,7 @@ func (x *ListRewardsRequest) String() string {
 func (*ListRewardsRequest) ProtoMessage() {}
 
 func (x *ListRewardsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[28]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2707,7 +2890,7 @@ func (x *ListRewardsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRewardsRequest.ProtoReflect.Descriptor instead.
 func (*ListRewardsRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{28}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListRewardsRequest) GetPageSize() int32 {
@@ -2734,7 +2917,7 @@ type ListRewardsResponse struct {
 
 func (x *ListRewardsResponse) Reset() {
 	*x = ListRewardsResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[29]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2746,7 +2929,7 @@ func (x *ListRewardsResponse) String() string {
 func (*ListRewardsResponse) ProtoMessage() {}
 
 func (x *ListRewardsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[29]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2759,7 +2942,7 @@ func (x *ListRewardsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRewardsResponse.ProtoReflect.Descriptor instead.
 func (*ListRewardsResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{29}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListRewardsResponse) GetRewards() []*Reward {
@@ -2788,7 +2971,7 @@ type RedeemRewardRequest struct {
 
 func (x *RedeemRewardRequest) Reset() {
 	*x = RedeemRewardRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[30]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2800,7 +2983,7 @@ func (x *RedeemRewardRequest) String() string {
 func (*RedeemRewardRequest) ProtoMessage() {}
 
 func (x *RedeemRewardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[30]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2813,7 +2996,7 @@ func (x *RedeemRewardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemRewardRequest.ProtoReflect.Descriptor instead.
 func (*RedeemRewardRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{30}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RedeemRewardRequest) GetMember() string {
@@ -2848,7 +3031,7 @@ type RedeemRewardResponse struct {
 
 func (x *RedeemRewardResponse) Reset() {
 	*x = RedeemRewardResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[31]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2860,7 +3043,7 @@ func (x *RedeemRewardResponse) String() string {
 func (*RedeemRewardResponse) ProtoMessage() {}
 
 func (x *RedeemRewardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[31]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2873,7 +3056,7 @@ func (x *RedeemRewardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemRewardResponse.ProtoReflect.Descriptor instead.
 func (*RedeemRewardResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{31}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RedeemRewardResponse) GetRedemption() *RewardRedemption {
@@ -2907,7 +3090,7 @@ type FulfilRewardRedemptionRequest struct {
 
 func (x *FulfilRewardRedemptionRequest) Reset() {
 	*x = FulfilRewardRedemptionRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[32]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2919,7 +3102,7 @@ func (x *FulfilRewardRedemptionRequest) String() string {
 func (*FulfilRewardRedemptionRequest) ProtoMessage() {}
 
 func (x *FulfilRewardRedemptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[32]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2932,7 +3115,7 @@ func (x *FulfilRewardRedemptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FulfilRewardRedemptionRequest.ProtoReflect.Descriptor instead.
 func (*FulfilRewardRedemptionRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{32}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *FulfilRewardRedemptionRequest) GetName() string {
@@ -2958,7 +3141,7 @@ type FulfilRewardRedemptionResponse struct {
 
 func (x *FulfilRewardRedemptionResponse) Reset() {
 	*x = FulfilRewardRedemptionResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[33]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2970,7 +3153,7 @@ func (x *FulfilRewardRedemptionResponse) String() string {
 func (*FulfilRewardRedemptionResponse) ProtoMessage() {}
 
 func (x *FulfilRewardRedemptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[33]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2983,7 +3166,7 @@ func (x *FulfilRewardRedemptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FulfilRewardRedemptionResponse.ProtoReflect.Descriptor instead.
 func (*FulfilRewardRedemptionResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{33}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *FulfilRewardRedemptionResponse) GetRedemption() *RewardRedemption {
@@ -3003,7 +3186,7 @@ type CancelRewardRedemptionRequest struct {
 
 func (x *CancelRewardRedemptionRequest) Reset() {
 	*x = CancelRewardRedemptionRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[34]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3015,7 +3198,7 @@ func (x *CancelRewardRedemptionRequest) String() string {
 func (*CancelRewardRedemptionRequest) ProtoMessage() {}
 
 func (x *CancelRewardRedemptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[34]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3028,7 +3211,7 @@ func (x *CancelRewardRedemptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRewardRedemptionRequest.ProtoReflect.Descriptor instead.
 func (*CancelRewardRedemptionRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{34}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CancelRewardRedemptionRequest) GetName() string {
@@ -3055,7 +3238,7 @@ type CancelRewardRedemptionResponse struct {
 
 func (x *CancelRewardRedemptionResponse) Reset() {
 	*x = CancelRewardRedemptionResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[35]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3067,7 +3250,7 @@ func (x *CancelRewardRedemptionResponse) String() string {
 func (*CancelRewardRedemptionResponse) ProtoMessage() {}
 
 func (x *CancelRewardRedemptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[35]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3080,7 +3263,7 @@ func (x *CancelRewardRedemptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRewardRedemptionResponse.ProtoReflect.Descriptor instead.
 func (*CancelRewardRedemptionResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{35}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CancelRewardRedemptionResponse) GetRedemption() *RewardRedemption {
@@ -3108,7 +3291,7 @@ type ExpirePointsRequest struct {
 
 func (x *ExpirePointsRequest) Reset() {
 	*x = ExpirePointsRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[36]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3120,7 +3303,7 @@ func (x *ExpirePointsRequest) String() string {
 func (*ExpirePointsRequest) ProtoMessage() {}
 
 func (x *ExpirePointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[36]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3133,7 +3316,7 @@ func (x *ExpirePointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpirePointsRequest.ProtoReflect.Descriptor instead.
 func (*ExpirePointsRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{36}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ExpirePointsRequest) GetAsOfTime() *timestamppb.Timestamp {
@@ -3159,7 +3342,7 @@ type ExpirePointsResponse struct {
 
 func (x *ExpirePointsResponse) Reset() {
 	*x = ExpirePointsResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[37]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3171,7 +3354,7 @@ func (x *ExpirePointsResponse) String() string {
 func (*ExpirePointsResponse) ProtoMessage() {}
 
 func (x *ExpirePointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[37]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3184,7 +3367,7 @@ func (x *ExpirePointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpirePointsResponse.ProtoReflect.Descriptor instead.
 func (*ExpirePointsResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{37}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ExpirePointsResponse) GetOperation() *Operation {
@@ -3204,7 +3387,7 @@ type EvaluateTiersRequest struct {
 
 func (x *EvaluateTiersRequest) Reset() {
 	*x = EvaluateTiersRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[38]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3216,7 +3399,7 @@ func (x *EvaluateTiersRequest) String() string {
 func (*EvaluateTiersRequest) ProtoMessage() {}
 
 func (x *EvaluateTiersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[38]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3229,7 +3412,7 @@ func (x *EvaluateTiersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateTiersRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateTiersRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{38}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *EvaluateTiersRequest) GetAsOfTime() *timestamppb.Timestamp {
@@ -3255,7 +3438,7 @@ type EvaluateTiersResponse struct {
 
 func (x *EvaluateTiersResponse) Reset() {
 	*x = EvaluateTiersResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[39]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3267,7 +3450,7 @@ func (x *EvaluateTiersResponse) String() string {
 func (*EvaluateTiersResponse) ProtoMessage() {}
 
 func (x *EvaluateTiersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[39]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3280,7 +3463,7 @@ func (x *EvaluateTiersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateTiersResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateTiersResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{39}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *EvaluateTiersResponse) GetOperation() *Operation {
@@ -3300,7 +3483,7 @@ type GiveBirthdayPointsRequest struct {
 
 func (x *GiveBirthdayPointsRequest) Reset() {
 	*x = GiveBirthdayPointsRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[40]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3312,7 +3495,7 @@ func (x *GiveBirthdayPointsRequest) String() string {
 func (*GiveBirthdayPointsRequest) ProtoMessage() {}
 
 func (x *GiveBirthdayPointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[40]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3325,7 +3508,7 @@ func (x *GiveBirthdayPointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GiveBirthdayPointsRequest.ProtoReflect.Descriptor instead.
 func (*GiveBirthdayPointsRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{40}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GiveBirthdayPointsRequest) GetAsOfTime() *timestamppb.Timestamp {
@@ -3351,7 +3534,7 @@ type GiveBirthdayPointsResponse struct {
 
 func (x *GiveBirthdayPointsResponse) Reset() {
 	*x = GiveBirthdayPointsResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[41]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3363,7 +3546,7 @@ func (x *GiveBirthdayPointsResponse) String() string {
 func (*GiveBirthdayPointsResponse) ProtoMessage() {}
 
 func (x *GiveBirthdayPointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[41]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3376,7 +3559,7 @@ func (x *GiveBirthdayPointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GiveBirthdayPointsResponse.ProtoReflect.Descriptor instead.
 func (*GiveBirthdayPointsResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{41}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GiveBirthdayPointsResponse) GetOperation() *Operation {
@@ -3396,7 +3579,7 @@ type GetOperationRequest struct {
 
 func (x *GetOperationRequest) Reset() {
 	*x = GetOperationRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[42]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3408,7 +3591,7 @@ func (x *GetOperationRequest) String() string {
 func (*GetOperationRequest) ProtoMessage() {}
 
 func (x *GetOperationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[42]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3421,7 +3604,7 @@ func (x *GetOperationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOperationRequest.ProtoReflect.Descriptor instead.
 func (*GetOperationRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{42}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetOperationRequest) GetName() string {
@@ -3440,7 +3623,7 @@ type GetOperationResponse struct {
 
 func (x *GetOperationResponse) Reset() {
 	*x = GetOperationResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[43]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3452,7 +3635,7 @@ func (x *GetOperationResponse) String() string {
 func (*GetOperationResponse) ProtoMessage() {}
 
 func (x *GetOperationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[43]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3465,7 +3648,7 @@ func (x *GetOperationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOperationResponse.ProtoReflect.Descriptor instead.
 func (*GetOperationResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{43}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetOperationResponse) GetOperation() *Operation {
@@ -3483,7 +3666,7 @@ type GetReportRequest struct {
 
 func (x *GetReportRequest) Reset() {
 	*x = GetReportRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[44]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3495,7 +3678,7 @@ func (x *GetReportRequest) String() string {
 func (*GetReportRequest) ProtoMessage() {}
 
 func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[44]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3508,7 +3691,7 @@ func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportRequest.ProtoReflect.Descriptor instead.
 func (*GetReportRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{44}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{47}
 }
 
 type GetReportResponse struct {
@@ -3520,7 +3703,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[45]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3532,7 +3715,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[45]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3545,7 +3728,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{45}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -3577,7 +3760,7 @@ type Report struct {
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[46]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3589,7 +3772,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[46]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3602,7 +3785,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{46}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Report) GetAvailablePoints() int64 {
@@ -3676,7 +3859,7 @@ type MonthTotals struct {
 
 func (x *MonthTotals) Reset() {
 	*x = MonthTotals{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[47]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3688,7 +3871,7 @@ func (x *MonthTotals) String() string {
 func (*MonthTotals) ProtoMessage() {}
 
 func (x *MonthTotals) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[47]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3701,7 +3884,7 @@ func (x *MonthTotals) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MonthTotals.ProtoReflect.Descriptor instead.
 func (*MonthTotals) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{47}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *MonthTotals) GetMonth() string {
@@ -3750,7 +3933,7 @@ type TierCount struct {
 
 func (x *TierCount) Reset() {
 	*x = TierCount{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[48]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3762,7 +3945,7 @@ func (x *TierCount) String() string {
 func (*TierCount) ProtoMessage() {}
 
 func (x *TierCount) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[48]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3775,7 +3958,7 @@ func (x *TierCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TierCount.ProtoReflect.Descriptor instead.
 func (*TierCount) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{48}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *TierCount) GetTierId() string {
@@ -3801,7 +3984,7 @@ type ExportMemberRequest struct {
 
 func (x *ExportMemberRequest) Reset() {
 	*x = ExportMemberRequest{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[49]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3813,7 +3996,7 @@ func (x *ExportMemberRequest) String() string {
 func (*ExportMemberRequest) ProtoMessage() {}
 
 func (x *ExportMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[49]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3826,7 +4009,7 @@ func (x *ExportMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportMemberRequest.ProtoReflect.Descriptor instead.
 func (*ExportMemberRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{49}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ExportMemberRequest) GetName() string {
@@ -3848,7 +4031,7 @@ type ExportMemberResponse struct {
 
 func (x *ExportMemberResponse) Reset() {
 	*x = ExportMemberResponse{}
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[50]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3860,7 +4043,7 @@ func (x *ExportMemberResponse) String() string {
 func (*ExportMemberResponse) ProtoMessage() {}
 
 func (x *ExportMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[50]
+	mi := &file_tenure_loyalty_v1_loyalty_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3873,7 +4056,7 @@ func (x *ExportMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportMemberResponse.ProtoReflect.Descriptor instead.
 func (*ExportMemberResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{50}
+	return file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ExportMemberResponse) GetMember() *Member {
@@ -4032,7 +4215,20 @@ const file_tenure_loyalty_v1_loyalty_proto_rawDesc = "" +
 	"\x10GetMemberRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"F\n" +
 	"\x11GetMemberResponse\x121\n" +
-	"\x06member\x18\x01 \x01(\v2\x19.tenure.loyalty.v1.MemberR\x06member\"n\n" +
+	"\x06member\x18\x01 \x01(\v2\x19.tenure.loyalty.v1.MemberR\x06member\"x\n" +
+	"\x19ListExpiringPointsRequest\x12\x1f\n" +
+	"\vwithin_days\x18\x01 \x01(\x05R\n" +
+	"withinDays\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x8e\x01\n" +
+	"\x0eExpiringPoints\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\tR\x06member\x12\x16\n" +
+	"\x06points\x18\x02 \x01(\x03R\x06points\x12L\n" +
+	"\x14earliest_expire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x12earliestExpireTime\"\x81\x01\n" +
+	"\x1aListExpiringPointsResponse\x12;\n" +
+	"\amembers\x18\x01 \x03(\v2!.tenure.loyalty.v1.ExpiringPointsR\amembers\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"n\n" +
 	"\x18ListLedgerEntriesRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -4199,12 +4395,13 @@ const file_tenure_loyalty_v1_loyalty_proto_rawDesc = "" +
 	"\x1bOPERATION_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPERATION_STATE_RUNNING\x10\x01\x12\x1d\n" +
 	"\x19OPERATION_STATE_SUCCEEDED\x10\x02\x12\x1a\n" +
-	"\x16OPERATION_STATE_FAILED\x10\x03*\x98\x01\n" +
+	"\x16OPERATION_STATE_FAILED\x10\x03*\xba\x01\n" +
 	"\rOperationKind\x12\x1e\n" +
 	"\x1aOPERATION_KIND_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cOPERATION_KIND_EXPIRE_POINTS\x10\x01\x12!\n" +
 	"\x1dOPERATION_KIND_EVALUATE_TIERS\x10\x02\x12\"\n" +
-	"\x1eOPERATION_KIND_BIRTHDAY_POINTS\x10\x03*p\n" +
+	"\x1eOPERATION_KIND_BIRTHDAY_POINTS\x10\x03\x12 \n" +
+	"\x1cOPERATION_KIND_MATURE_POINTS\x10\x04*p\n" +
 	"\x10OperationTrigger\x12!\n" +
 	"\x1dOPERATION_TRIGGER_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15OPERATION_TRIGGER_API\x10\x01\x12\x1e\n" +
@@ -4228,12 +4425,13 @@ const file_tenure_loyalty_v1_loyalty_proto_rawDesc = "" +
 	"\x11REDEMPTION_CLOSED\x10\x0e\x12\x17\n" +
 	"\x13OPERATION_NOT_FOUND\x10\x0f\x12\x16\n" +
 	"\x12INVALID_PAGE_TOKEN\x10\x10\x12\x14\n" +
-	"\x10INVALID_ARGUMENT\x10\x112\xa4\x17\n" +
+	"\x10INVALID_ARGUMENT\x10\x112\xbf\x18\n" +
 	"\x0eLoyaltyService\x12\x8c\x01\n" +
 	"\fGetProgramme\x12&.tenure.loyalty.v1.GetProgrammeRequest\x1a'.tenure.loyalty.v1.GetProgrammeResponse\"+\x82\xd3\xe4\x93\x02\"b\tprogramme\x12\x15/v1/loyalty/programme\x90\x02\x01\x12\x9d\x01\n" +
 	"\x0fUpdateProgramme\x12).tenure.loyalty.v1.UpdateProgrammeRequest\x1a*.tenure.loyalty.v1.UpdateProgrammeResponse\"3\x82\xd3\xe4\x93\x02-:\tprogrammeb\tprogramme2\x15/v1/loyalty/programme\x12\x84\x01\n" +
 	"\fCreateMember\x12&.tenure.loyalty.v1.CreateMemberRequest\x1a'.tenure.loyalty.v1.CreateMemberResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x06memberb\x06member\"\v/v1/members\x12\x7f\n" +
 	"\tGetMember\x12#.tenure.loyalty.v1.GetMemberRequest\x1a$.tenure.loyalty.v1.GetMemberResponse\"'\x82\xd3\xe4\x93\x02\x1eb\x06member\x12\x14/v1/{name=members/*}\x90\x02\x01\x12\x98\x01\n" +
+	"\x12ListExpiringPoints\x12,.tenure.loyalty.v1.ListExpiringPointsRequest\x1a-.tenure.loyalty.v1.ListExpiringPointsResponse\"%\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/members:expiringPoints\x90\x02\x01\x12\x98\x01\n" +
 	"\x11ListLedgerEntries\x12+.tenure.loyalty.v1.ListLedgerEntriesRequest\x1a,.tenure.loyalty.v1.ListLedgerEntriesResponse\"(\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{parent=members/*}/ledger\x90\x02\x01\x12\x8f\x01\n" +
 	"\fRedeemPoints\x12&.tenure.loyalty.v1.RedeemPointsRequest\x1a'.tenure.loyalty.v1.RedeemPointsResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{member=members/*}:redeemPoints\x12\x9f\x01\n" +
 	"\x10CancelRedemption\x12*.tenure.loyalty.v1.CancelRedemptionRequest\x1a+.tenure.loyalty.v1.CancelRedemptionResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{member=members/*}:cancelRedemption\x12\x8f\x01\n" +
@@ -4264,7 +4462,7 @@ func file_tenure_loyalty_v1_loyalty_proto_rawDescGZIP() []byte {
 }
 
 var file_tenure_loyalty_v1_loyalty_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_tenure_loyalty_v1_loyalty_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_tenure_loyalty_v1_loyalty_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_tenure_loyalty_v1_loyalty_proto_goTypes = []any{
 	(Enrolment)(0),                         // 0: tenure.loyalty.v1.Enrolment
 	(DowngradePolicy)(0),                   // 1: tenure.loyalty.v1.DowngradePolicy
@@ -4291,149 +4489,156 @@ var file_tenure_loyalty_v1_loyalty_proto_goTypes = []any{
 	(*CreateMemberResponse)(nil),           // 22: tenure.loyalty.v1.CreateMemberResponse
 	(*GetMemberRequest)(nil),               // 23: tenure.loyalty.v1.GetMemberRequest
 	(*GetMemberResponse)(nil),              // 24: tenure.loyalty.v1.GetMemberResponse
-	(*ListLedgerEntriesRequest)(nil),       // 25: tenure.loyalty.v1.ListLedgerEntriesRequest
-	(*ListLedgerEntriesResponse)(nil),      // 26: tenure.loyalty.v1.ListLedgerEntriesResponse
-	(*RedeemPointsRequest)(nil),            // 27: tenure.loyalty.v1.RedeemPointsRequest
-	(*RedeemPointsResponse)(nil),           // 28: tenure.loyalty.v1.RedeemPointsResponse
-	(*CancelRedemptionRequest)(nil),        // 29: tenure.loyalty.v1.CancelRedemptionRequest
-	(*CancelRedemptionResponse)(nil),       // 30: tenure.loyalty.v1.CancelRedemptionResponse
-	(*AdjustPointsRequest)(nil),            // 31: tenure.loyalty.v1.AdjustPointsRequest
-	(*AdjustPointsResponse)(nil),           // 32: tenure.loyalty.v1.AdjustPointsResponse
-	(*CreateRewardRequest)(nil),            // 33: tenure.loyalty.v1.CreateRewardRequest
-	(*CreateRewardResponse)(nil),           // 34: tenure.loyalty.v1.CreateRewardResponse
-	(*GetRewardRequest)(nil),               // 35: tenure.loyalty.v1.GetRewardRequest
-	(*GetRewardResponse)(nil),              // 36: tenure.loyalty.v1.GetRewardResponse
-	(*ListRewardsRequest)(nil),             // 37: tenure.loyalty.v1.ListRewardsRequest
-	(*ListRewardsResponse)(nil),            // 38: tenure.loyalty.v1.ListRewardsResponse
-	(*RedeemRewardRequest)(nil),            // 39: tenure.loyalty.v1.RedeemRewardRequest
-	(*RedeemRewardResponse)(nil),           // 40: tenure.loyalty.v1.RedeemRewardResponse
-	(*FulfilRewardRedemptionRequest)(nil),  // 41: tenure.loyalty.v1.FulfilRewardRedemptionRequest
-	(*FulfilRewardRedemptionResponse)(nil), // 42: tenure.loyalty.v1.FulfilRewardRedemptionResponse
-	(*CancelRewardRedemptionRequest)(nil),  // 43: tenure.loyalty.v1.CancelRewardRedemptionRequest
-	(*CancelRewardRedemptionResponse)(nil), // 44: tenure.loyalty.v1.CancelRewardRedemptionResponse
-	(*ExpirePointsRequest)(nil),            // 45: tenure.loyalty.v1.ExpirePointsRequest
-	(*ExpirePointsResponse)(nil),           // 46: tenure.loyalty.v1.ExpirePointsResponse
-	(*EvaluateTiersRequest)(nil),           // 47: tenure.loyalty.v1.EvaluateTiersRequest
-	(*EvaluateTiersResponse)(nil),          // 48: tenure.loyalty.v1.EvaluateTiersResponse
-	(*GiveBirthdayPointsRequest)(nil),      // 49: tenure.loyalty.v1.GiveBirthdayPointsRequest
-	(*GiveBirthdayPointsResponse)(nil),     // 50: tenure.loyalty.v1.GiveBirthdayPointsResponse
-	(*GetOperationRequest)(nil),            // 51: tenure.loyalty.v1.GetOperationRequest
-	(*GetOperationResponse)(nil),           // 52: tenure.loyalty.v1.GetOperationResponse
-	(*GetReportRequest)(nil),               // 53: tenure.loyalty.v1.GetReportRequest
-	(*GetReportResponse)(nil),              // 54: tenure.loyalty.v1.GetReportResponse
-	(*Report)(nil),                         // 55: tenure.loyalty.v1.Report
-	(*MonthTotals)(nil),                    // 56: tenure.loyalty.v1.MonthTotals
-	(*TierCount)(nil),                      // 57: tenure.loyalty.v1.TierCount
-	(*ExportMemberRequest)(nil),            // 58: tenure.loyalty.v1.ExportMemberRequest
-	(*ExportMemberResponse)(nil),           // 59: tenure.loyalty.v1.ExportMemberResponse
-	(*v1.Money)(nil),                       // 60: tenure.type.v1.Money
-	(*timestamppb.Timestamp)(nil),          // 61: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),          // 62: google.protobuf.FieldMask
+	(*ListExpiringPointsRequest)(nil),      // 25: tenure.loyalty.v1.ListExpiringPointsRequest
+	(*ExpiringPoints)(nil),                 // 26: tenure.loyalty.v1.ExpiringPoints
+	(*ListExpiringPointsResponse)(nil),     // 27: tenure.loyalty.v1.ListExpiringPointsResponse
+	(*ListLedgerEntriesRequest)(nil),       // 28: tenure.loyalty.v1.ListLedgerEntriesRequest
+	(*ListLedgerEntriesResponse)(nil),      // 29: tenure.loyalty.v1.ListLedgerEntriesResponse
+	(*RedeemPointsRequest)(nil),            // 30: tenure.loyalty.v1.RedeemPointsRequest
+	(*RedeemPointsResponse)(nil),           // 31: tenure.loyalty.v1.RedeemPointsResponse
+	(*CancelRedemptionRequest)(nil),        // 32: tenure.loyalty.v1.CancelRedemptionRequest
+	(*CancelRedemptionResponse)(nil),       // 33: tenure.loyalty.v1.CancelRedemptionResponse
+	(*AdjustPointsRequest)(nil),            // 34: tenure.loyalty.v1.AdjustPointsRequest
+	(*AdjustPointsResponse)(nil),           // 35: tenure.loyalty.v1.AdjustPointsResponse
+	(*CreateRewardRequest)(nil),            // 36: tenure.loyalty.v1.CreateRewardRequest
+	(*CreateRewardResponse)(nil),           // 37: tenure.loyalty.v1.CreateRewardResponse
+	(*GetRewardRequest)(nil),               // 38: tenure.loyalty.v1.GetRewardRequest
+	(*GetRewardResponse)(nil),              // 39: tenure.loyalty.v1.GetRewardResponse
+	(*ListRewardsRequest)(nil),             // 40: tenure.loyalty.v1.ListRewardsRequest
+	(*ListRewardsResponse)(nil),            // 41: tenure.loyalty.v1.ListRewardsResponse
+	(*RedeemRewardRequest)(nil),            // 42: tenure.loyalty.v1.RedeemRewardRequest
+	(*RedeemRewardResponse)(nil),           // 43: tenure.loyalty.v1.RedeemRewardResponse
+	(*FulfilRewardRedemptionRequest)(nil),  // 44: tenure.loyalty.v1.FulfilRewardRedemptionRequest
+	(*FulfilRewardRedemptionResponse)(nil), // 45: tenure.loyalty.v1.FulfilRewardRedemptionResponse
+	(*CancelRewardRedemptionRequest)(nil),  // 46: tenure.loyalty.v1.CancelRewardRedemptionRequest
+	(*CancelRewardRedemptionResponse)(nil), // 47: tenure.loyalty.v1.CancelRewardRedemptionResponse
+	(*ExpirePointsRequest)(nil),            // 48: tenure.loyalty.v1.ExpirePointsRequest
+	(*ExpirePointsResponse)(nil),           // 49: tenure.loyalty.v1.ExpirePointsResponse
+	(*EvaluateTiersRequest)(nil),           // 50: tenure.loyalty.v1.EvaluateTiersRequest
+	(*EvaluateTiersResponse)(nil),          // 51: tenure.loyalty.v1.EvaluateTiersResponse
+	(*GiveBirthdayPointsRequest)(nil),      // 52: tenure.loyalty.v1.GiveBirthdayPointsRequest
+	(*GiveBirthdayPointsResponse)(nil),     // 53: tenure.loyalty.v1.GiveBirthdayPointsResponse
+	(*GetOperationRequest)(nil),            // 54: tenure.loyalty.v1.GetOperationRequest
+	(*GetOperationResponse)(nil),           // 55: tenure.loyalty.v1.GetOperationResponse
+	(*GetReportRequest)(nil),               // 56: tenure.loyalty.v1.GetReportRequest
+	(*GetReportResponse)(nil),              // 57: tenure.loyalty.v1.GetReportResponse
+	(*Report)(nil),                         // 58: tenure.loyalty.v1.Report
+	(*MonthTotals)(nil),                    // 59: tenure.loyalty.v1.MonthTotals
+	(*TierCount)(nil),                      // 60: tenure.loyalty.v1.TierCount
+	(*ExportMemberRequest)(nil),            // 61: tenure.loyalty.v1.ExportMemberRequest
+	(*ExportMemberResponse)(nil),           // 62: tenure.loyalty.v1.ExportMemberResponse
+	(*v1.Money)(nil),                       // 63: tenure.type.v1.Money
+	(*timestamppb.Timestamp)(nil),          // 64: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),          // 65: google.protobuf.FieldMask
 }
 var file_tenure_loyalty_v1_loyalty_proto_depIdxs = []int32{
-	60, // 0: tenure.loyalty.v1.Programme.point_value:type_name -> tenure.type.v1.Money
+	63, // 0: tenure.loyalty.v1.Programme.point_value:type_name -> tenure.type.v1.Money
 	0,  // 1: tenure.loyalty.v1.Programme.enrolment:type_name -> tenure.loyalty.v1.Enrolment
 	10, // 2: tenure.loyalty.v1.Programme.tiers:type_name -> tenure.loyalty.v1.Tier
 	1,  // 3: tenure.loyalty.v1.Programme.downgrade_policy:type_name -> tenure.loyalty.v1.DowngradePolicy
-	61, // 4: tenure.loyalty.v1.Programme.update_time:type_name -> google.protobuf.Timestamp
-	61, // 5: tenure.loyalty.v1.Member.tier_since:type_name -> google.protobuf.Timestamp
-	61, // 6: tenure.loyalty.v1.Member.tier_until:type_name -> google.protobuf.Timestamp
-	61, // 7: tenure.loyalty.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	64, // 4: tenure.loyalty.v1.Programme.update_time:type_name -> google.protobuf.Timestamp
+	64, // 5: tenure.loyalty.v1.Member.tier_since:type_name -> google.protobuf.Timestamp
+	64, // 6: tenure.loyalty.v1.Member.tier_until:type_name -> google.protobuf.Timestamp
+	64, // 7: tenure.loyalty.v1.Member.create_time:type_name -> google.protobuf.Timestamp
 	2,  // 8: tenure.loyalty.v1.LedgerEntry.type:type_name -> tenure.loyalty.v1.EntryType
 	13, // 9: tenure.loyalty.v1.LedgerEntry.buckets:type_name -> tenure.loyalty.v1.BucketChange
-	61, // 10: tenure.loyalty.v1.LedgerEntry.time:type_name -> google.protobuf.Timestamp
+	64, // 10: tenure.loyalty.v1.LedgerEntry.time:type_name -> google.protobuf.Timestamp
 	3,  // 11: tenure.loyalty.v1.Reward.type:type_name -> tenure.loyalty.v1.RewardType
-	61, // 12: tenure.loyalty.v1.Reward.valid_from:type_name -> google.protobuf.Timestamp
-	61, // 13: tenure.loyalty.v1.Reward.valid_until:type_name -> google.protobuf.Timestamp
+	64, // 12: tenure.loyalty.v1.Reward.valid_from:type_name -> google.protobuf.Timestamp
+	64, // 13: tenure.loyalty.v1.Reward.valid_until:type_name -> google.protobuf.Timestamp
 	4,  // 14: tenure.loyalty.v1.RewardRedemption.state:type_name -> tenure.loyalty.v1.RewardRedemptionState
-	61, // 15: tenure.loyalty.v1.RewardRedemption.create_time:type_name -> google.protobuf.Timestamp
+	64, // 15: tenure.loyalty.v1.RewardRedemption.create_time:type_name -> google.protobuf.Timestamp
 	5,  // 16: tenure.loyalty.v1.Operation.state:type_name -> tenure.loyalty.v1.OperationState
 	6,  // 17: tenure.loyalty.v1.Operation.kind:type_name -> tenure.loyalty.v1.OperationKind
-	61, // 18: tenure.loyalty.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
-	61, // 19: tenure.loyalty.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	61, // 20: tenure.loyalty.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	64, // 18: tenure.loyalty.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
+	64, // 19: tenure.loyalty.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	64, // 20: tenure.loyalty.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
 	7,  // 21: tenure.loyalty.v1.Operation.trigger:type_name -> tenure.loyalty.v1.OperationTrigger
 	9,  // 22: tenure.loyalty.v1.GetProgrammeResponse.programme:type_name -> tenure.loyalty.v1.Programme
 	9,  // 23: tenure.loyalty.v1.UpdateProgrammeRequest.programme:type_name -> tenure.loyalty.v1.Programme
-	62, // 24: tenure.loyalty.v1.UpdateProgrammeRequest.update_mask:type_name -> google.protobuf.FieldMask
+	65, // 24: tenure.loyalty.v1.UpdateProgrammeRequest.update_mask:type_name -> google.protobuf.FieldMask
 	9,  // 25: tenure.loyalty.v1.UpdateProgrammeResponse.programme:type_name -> tenure.loyalty.v1.Programme
 	11, // 26: tenure.loyalty.v1.CreateMemberRequest.member:type_name -> tenure.loyalty.v1.Member
 	11, // 27: tenure.loyalty.v1.CreateMemberResponse.member:type_name -> tenure.loyalty.v1.Member
 	11, // 28: tenure.loyalty.v1.GetMemberResponse.member:type_name -> tenure.loyalty.v1.Member
-	12, // 29: tenure.loyalty.v1.ListLedgerEntriesResponse.entries:type_name -> tenure.loyalty.v1.LedgerEntry
-	12, // 30: tenure.loyalty.v1.RedeemPointsResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
-	60, // 31: tenure.loyalty.v1.RedeemPointsResponse.value:type_name -> tenure.type.v1.Money
-	12, // 32: tenure.loyalty.v1.CancelRedemptionResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
-	12, // 33: tenure.loyalty.v1.AdjustPointsResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
-	14, // 34: tenure.loyalty.v1.CreateRewardRequest.reward:type_name -> tenure.loyalty.v1.Reward
-	14, // 35: tenure.loyalty.v1.CreateRewardResponse.reward:type_name -> tenure.loyalty.v1.Reward
-	14, // 36: tenure.loyalty.v1.GetRewardResponse.reward:type_name -> tenure.loyalty.v1.Reward
-	14, // 37: tenure.loyalty.v1.ListRewardsResponse.rewards:type_name -> tenure.loyalty.v1.Reward
-	15, // 38: tenure.loyalty.v1.RedeemRewardResponse.redemption:type_name -> tenure.loyalty.v1.RewardRedemption
-	12, // 39: tenure.loyalty.v1.RedeemRewardResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
-	15, // 40: tenure.loyalty.v1.FulfilRewardRedemptionResponse.redemption:type_name -> tenure.loyalty.v1.RewardRedemption
-	15, // 41: tenure.loyalty.v1.CancelRewardRedemptionResponse.redemption:type_name -> tenure.loyalty.v1.RewardRedemption
-	12, // 42: tenure.loyalty.v1.CancelRewardRedemptionResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
-	61, // 43: tenure.loyalty.v1.ExpirePointsRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	16, // 44: tenure.loyalty.v1.ExpirePointsResponse.operation:type_name -> tenure.loyalty.v1.Operation
-	61, // 45: tenure.loyalty.v1.EvaluateTiersRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	16, // 46: tenure.loyalty.v1.EvaluateTiersResponse.operation:type_name -> tenure.loyalty.v1.Operation
-	61, // 47: tenure.loyalty.v1.GiveBirthdayPointsRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	16, // 48: tenure.loyalty.v1.GiveBirthdayPointsResponse.operation:type_name -> tenure.loyalty.v1.Operation
-	16, // 49: tenure.loyalty.v1.GetOperationResponse.operation:type_name -> tenure.loyalty.v1.Operation
-	55, // 50: tenure.loyalty.v1.GetReportResponse.report:type_name -> tenure.loyalty.v1.Report
-	60, // 51: tenure.loyalty.v1.Report.available_value:type_name -> tenure.type.v1.Money
-	60, // 52: tenure.loyalty.v1.Report.pending_value:type_name -> tenure.type.v1.Money
-	56, // 53: tenure.loyalty.v1.Report.months:type_name -> tenure.loyalty.v1.MonthTotals
-	57, // 54: tenure.loyalty.v1.Report.tiers:type_name -> tenure.loyalty.v1.TierCount
-	11, // 55: tenure.loyalty.v1.ExportMemberResponse.member:type_name -> tenure.loyalty.v1.Member
-	12, // 56: tenure.loyalty.v1.ExportMemberResponse.entries:type_name -> tenure.loyalty.v1.LedgerEntry
-	15, // 57: tenure.loyalty.v1.ExportMemberResponse.reward_redemptions:type_name -> tenure.loyalty.v1.RewardRedemption
-	17, // 58: tenure.loyalty.v1.LoyaltyService.GetProgramme:input_type -> tenure.loyalty.v1.GetProgrammeRequest
-	19, // 59: tenure.loyalty.v1.LoyaltyService.UpdateProgramme:input_type -> tenure.loyalty.v1.UpdateProgrammeRequest
-	21, // 60: tenure.loyalty.v1.LoyaltyService.CreateMember:input_type -> tenure.loyalty.v1.CreateMemberRequest
-	23, // 61: tenure.loyalty.v1.LoyaltyService.GetMember:input_type -> tenure.loyalty.v1.GetMemberRequest
-	25, // 62: tenure.loyalty.v1.LoyaltyService.ListLedgerEntries:input_type -> tenure.loyalty.v1.ListLedgerEntriesRequest
-	27, // 63: tenure.loyalty.v1.LoyaltyService.RedeemPoints:input_type -> tenure.loyalty.v1.RedeemPointsRequest
-	29, // 64: tenure.loyalty.v1.LoyaltyService.CancelRedemption:input_type -> tenure.loyalty.v1.CancelRedemptionRequest
-	31, // 65: tenure.loyalty.v1.LoyaltyService.AdjustPoints:input_type -> tenure.loyalty.v1.AdjustPointsRequest
-	33, // 66: tenure.loyalty.v1.LoyaltyService.CreateReward:input_type -> tenure.loyalty.v1.CreateRewardRequest
-	35, // 67: tenure.loyalty.v1.LoyaltyService.GetReward:input_type -> tenure.loyalty.v1.GetRewardRequest
-	37, // 68: tenure.loyalty.v1.LoyaltyService.ListRewards:input_type -> tenure.loyalty.v1.ListRewardsRequest
-	39, // 69: tenure.loyalty.v1.LoyaltyService.RedeemReward:input_type -> tenure.loyalty.v1.RedeemRewardRequest
-	41, // 70: tenure.loyalty.v1.LoyaltyService.FulfilRewardRedemption:input_type -> tenure.loyalty.v1.FulfilRewardRedemptionRequest
-	43, // 71: tenure.loyalty.v1.LoyaltyService.CancelRewardRedemption:input_type -> tenure.loyalty.v1.CancelRewardRedemptionRequest
-	45, // 72: tenure.loyalty.v1.LoyaltyService.ExpirePoints:input_type -> tenure.loyalty.v1.ExpirePointsRequest
-	47, // 73: tenure.loyalty.v1.LoyaltyService.EvaluateTiers:input_type -> tenure.loyalty.v1.EvaluateTiersRequest
-	49, // 74: tenure.loyalty.v1.LoyaltyService.GiveBirthdayPoints:input_type -> tenure.loyalty.v1.GiveBirthdayPointsRequest
-	51, // 75: tenure.loyalty.v1.LoyaltyService.GetOperation:input_type -> tenure.loyalty.v1.GetOperationRequest
-	53, // 76: tenure.loyalty.v1.LoyaltyService.GetReport:input_type -> tenure.loyalty.v1.GetReportRequest
-	58, // 77: tenure.loyalty.v1.LoyaltyService.ExportMember:input_type -> tenure.loyalty.v1.ExportMemberRequest
-	18, // 78: tenure.loyalty.v1.LoyaltyService.GetProgramme:output_type -> tenure.loyalty.v1.GetProgrammeResponse
-	20, // 79: tenure.loyalty.v1.LoyaltyService.UpdateProgramme:output_type -> tenure.loyalty.v1.UpdateProgrammeResponse
-	22, // 80: tenure.loyalty.v1.LoyaltyService.CreateMember:output_type -> tenure.loyalty.v1.CreateMemberResponse
-	24, // 81: tenure.loyalty.v1.LoyaltyService.GetMember:output_type -> tenure.loyalty.v1.GetMemberResponse
-	26, // 82: tenure.loyalty.v1.LoyaltyService.ListLedgerEntries:output_type -> tenure.loyalty.v1.ListLedgerEntriesResponse
-	28, // 83: tenure.loyalty.v1.LoyaltyService.RedeemPoints:output_type -> tenure.loyalty.v1.RedeemPointsResponse
-	30, // 84: tenure.loyalty.v1.LoyaltyService.CancelRedemption:output_type -> tenure.loyalty.v1.CancelRedemptionResponse
-	32, // 85: tenure.loyalty.v1.LoyaltyService.AdjustPoints:output_type -> tenure.loyalty.v1.AdjustPointsResponse
-	34, // 86: tenure.loyalty.v1.LoyaltyService.CreateReward:output_type -> tenure.loyalty.v1.CreateRewardResponse
-	36, // 87: tenure.loyalty.v1.LoyaltyService.GetReward:output_type -> tenure.loyalty.v1.GetRewardResponse
-	38, // 88: tenure.loyalty.v1.LoyaltyService.ListRewards:output_type -> tenure.loyalty.v1.ListRewardsResponse
-	40, // 89: tenure.loyalty.v1.LoyaltyService.RedeemReward:output_type -> tenure.loyalty.v1.RedeemRewardResponse
-	42, // 90: tenure.loyalty.v1.LoyaltyService.FulfilRewardRedemption:output_type -> tenure.loyalty.v1.FulfilRewardRedemptionResponse
-	44, // 91: tenure.loyalty.v1.LoyaltyService.CancelRewardRedemption:output_type -> tenure.loyalty.v1.CancelRewardRedemptionResponse
-	46, // 92: tenure.loyalty.v1.LoyaltyService.ExpirePoints:output_type -> tenure.loyalty.v1.ExpirePointsResponse
-	48, // 93: tenure.loyalty.v1.LoyaltyService.EvaluateTiers:output_type -> tenure.loyalty.v1.EvaluateTiersResponse
-	50, // 94: tenure.loyalty.v1.LoyaltyService.GiveBirthdayPoints:output_type -> tenure.loyalty.v1.GiveBirthdayPointsResponse
-	52, // 95: tenure.loyalty.v1.LoyaltyService.GetOperation:output_type -> tenure.loyalty.v1.GetOperationResponse
-	54, // 96: tenure.loyalty.v1.LoyaltyService.GetReport:output_type -> tenure.loyalty.v1.GetReportResponse
-	59, // 97: tenure.loyalty.v1.LoyaltyService.ExportMember:output_type -> tenure.loyalty.v1.ExportMemberResponse
-	78, // [78:98] is the sub-list for method output_type
-	58, // [58:78] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	64, // 29: tenure.loyalty.v1.ExpiringPoints.earliest_expire_time:type_name -> google.protobuf.Timestamp
+	26, // 30: tenure.loyalty.v1.ListExpiringPointsResponse.members:type_name -> tenure.loyalty.v1.ExpiringPoints
+	12, // 31: tenure.loyalty.v1.ListLedgerEntriesResponse.entries:type_name -> tenure.loyalty.v1.LedgerEntry
+	12, // 32: tenure.loyalty.v1.RedeemPointsResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
+	63, // 33: tenure.loyalty.v1.RedeemPointsResponse.value:type_name -> tenure.type.v1.Money
+	12, // 34: tenure.loyalty.v1.CancelRedemptionResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
+	12, // 35: tenure.loyalty.v1.AdjustPointsResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
+	14, // 36: tenure.loyalty.v1.CreateRewardRequest.reward:type_name -> tenure.loyalty.v1.Reward
+	14, // 37: tenure.loyalty.v1.CreateRewardResponse.reward:type_name -> tenure.loyalty.v1.Reward
+	14, // 38: tenure.loyalty.v1.GetRewardResponse.reward:type_name -> tenure.loyalty.v1.Reward
+	14, // 39: tenure.loyalty.v1.ListRewardsResponse.rewards:type_name -> tenure.loyalty.v1.Reward
+	15, // 40: tenure.loyalty.v1.RedeemRewardResponse.redemption:type_name -> tenure.loyalty.v1.RewardRedemption
+	12, // 41: tenure.loyalty.v1.RedeemRewardResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
+	15, // 42: tenure.loyalty.v1.FulfilRewardRedemptionResponse.redemption:type_name -> tenure.loyalty.v1.RewardRedemption
+	15, // 43: tenure.loyalty.v1.CancelRewardRedemptionResponse.redemption:type_name -> tenure.loyalty.v1.RewardRedemption
+	12, // 44: tenure.loyalty.v1.CancelRewardRedemptionResponse.entry:type_name -> tenure.loyalty.v1.LedgerEntry
+	64, // 45: tenure.loyalty.v1.ExpirePointsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	16, // 46: tenure.loyalty.v1.ExpirePointsResponse.operation:type_name -> tenure.loyalty.v1.Operation
+	64, // 47: tenure.loyalty.v1.EvaluateTiersRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	16, // 48: tenure.loyalty.v1.EvaluateTiersResponse.operation:type_name -> tenure.loyalty.v1.Operation
+	64, // 49: tenure.loyalty.v1.GiveBirthdayPointsRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	16, // 50: tenure.loyalty.v1.GiveBirthdayPointsResponse.operation:type_name -> tenure.loyalty.v1.Operation
+	16, // 51: tenure.loyalty.v1.GetOperationResponse.operation:type_name -> tenure.loyalty.v1.Operation
+	58, // 52: tenure.loyalty.v1.GetReportResponse.report:type_name -> tenure.loyalty.v1.Report
+	63, // 53: tenure.loyalty.v1.Report.available_value:type_name -> tenure.type.v1.Money
+	63, // 54: tenure.loyalty.v1.Report.pending_value:type_name -> tenure.type.v1.Money
+	59, // 55: tenure.loyalty.v1.Report.months:type_name -> tenure.loyalty.v1.MonthTotals
+	60, // 56: tenure.loyalty.v1.Report.tiers:type_name -> tenure.loyalty.v1.TierCount
+	11, // 57: tenure.loyalty.v1.ExportMemberResponse.member:type_name -> tenure.loyalty.v1.Member
+	12, // 58: tenure.loyalty.v1.ExportMemberResponse.entries:type_name -> tenure.loyalty.v1.LedgerEntry
+	15, // 59: tenure.loyalty.v1.ExportMemberResponse.reward_redemptions:type_name -> tenure.loyalty.v1.RewardRedemption
+	17, // 60: tenure.loyalty.v1.LoyaltyService.GetProgramme:input_type -> tenure.loyalty.v1.GetProgrammeRequest
+	19, // 61: tenure.loyalty.v1.LoyaltyService.UpdateProgramme:input_type -> tenure.loyalty.v1.UpdateProgrammeRequest
+	21, // 62: tenure.loyalty.v1.LoyaltyService.CreateMember:input_type -> tenure.loyalty.v1.CreateMemberRequest
+	23, // 63: tenure.loyalty.v1.LoyaltyService.GetMember:input_type -> tenure.loyalty.v1.GetMemberRequest
+	25, // 64: tenure.loyalty.v1.LoyaltyService.ListExpiringPoints:input_type -> tenure.loyalty.v1.ListExpiringPointsRequest
+	28, // 65: tenure.loyalty.v1.LoyaltyService.ListLedgerEntries:input_type -> tenure.loyalty.v1.ListLedgerEntriesRequest
+	30, // 66: tenure.loyalty.v1.LoyaltyService.RedeemPoints:input_type -> tenure.loyalty.v1.RedeemPointsRequest
+	32, // 67: tenure.loyalty.v1.LoyaltyService.CancelRedemption:input_type -> tenure.loyalty.v1.CancelRedemptionRequest
+	34, // 68: tenure.loyalty.v1.LoyaltyService.AdjustPoints:input_type -> tenure.loyalty.v1.AdjustPointsRequest
+	36, // 69: tenure.loyalty.v1.LoyaltyService.CreateReward:input_type -> tenure.loyalty.v1.CreateRewardRequest
+	38, // 70: tenure.loyalty.v1.LoyaltyService.GetReward:input_type -> tenure.loyalty.v1.GetRewardRequest
+	40, // 71: tenure.loyalty.v1.LoyaltyService.ListRewards:input_type -> tenure.loyalty.v1.ListRewardsRequest
+	42, // 72: tenure.loyalty.v1.LoyaltyService.RedeemReward:input_type -> tenure.loyalty.v1.RedeemRewardRequest
+	44, // 73: tenure.loyalty.v1.LoyaltyService.FulfilRewardRedemption:input_type -> tenure.loyalty.v1.FulfilRewardRedemptionRequest
+	46, // 74: tenure.loyalty.v1.LoyaltyService.CancelRewardRedemption:input_type -> tenure.loyalty.v1.CancelRewardRedemptionRequest
+	48, // 75: tenure.loyalty.v1.LoyaltyService.ExpirePoints:input_type -> tenure.loyalty.v1.ExpirePointsRequest
+	50, // 76: tenure.loyalty.v1.LoyaltyService.EvaluateTiers:input_type -> tenure.loyalty.v1.EvaluateTiersRequest
+	52, // 77: tenure.loyalty.v1.LoyaltyService.GiveBirthdayPoints:input_type -> tenure.loyalty.v1.GiveBirthdayPointsRequest
+	54, // 78: tenure.loyalty.v1.LoyaltyService.GetOperation:input_type -> tenure.loyalty.v1.GetOperationRequest
+	56, // 79: tenure.loyalty.v1.LoyaltyService.GetReport:input_type -> tenure.loyalty.v1.GetReportRequest
+	61, // 80: tenure.loyalty.v1.LoyaltyService.ExportMember:input_type -> tenure.loyalty.v1.ExportMemberRequest
+	18, // 81: tenure.loyalty.v1.LoyaltyService.GetProgramme:output_type -> tenure.loyalty.v1.GetProgrammeResponse
+	20, // 82: tenure.loyalty.v1.LoyaltyService.UpdateProgramme:output_type -> tenure.loyalty.v1.UpdateProgrammeResponse
+	22, // 83: tenure.loyalty.v1.LoyaltyService.CreateMember:output_type -> tenure.loyalty.v1.CreateMemberResponse
+	24, // 84: tenure.loyalty.v1.LoyaltyService.GetMember:output_type -> tenure.loyalty.v1.GetMemberResponse
+	27, // 85: tenure.loyalty.v1.LoyaltyService.ListExpiringPoints:output_type -> tenure.loyalty.v1.ListExpiringPointsResponse
+	29, // 86: tenure.loyalty.v1.LoyaltyService.ListLedgerEntries:output_type -> tenure.loyalty.v1.ListLedgerEntriesResponse
+	31, // 87: tenure.loyalty.v1.LoyaltyService.RedeemPoints:output_type -> tenure.loyalty.v1.RedeemPointsResponse
+	33, // 88: tenure.loyalty.v1.LoyaltyService.CancelRedemption:output_type -> tenure.loyalty.v1.CancelRedemptionResponse
+	35, // 89: tenure.loyalty.v1.LoyaltyService.AdjustPoints:output_type -> tenure.loyalty.v1.AdjustPointsResponse
+	37, // 90: tenure.loyalty.v1.LoyaltyService.CreateReward:output_type -> tenure.loyalty.v1.CreateRewardResponse
+	39, // 91: tenure.loyalty.v1.LoyaltyService.GetReward:output_type -> tenure.loyalty.v1.GetRewardResponse
+	41, // 92: tenure.loyalty.v1.LoyaltyService.ListRewards:output_type -> tenure.loyalty.v1.ListRewardsResponse
+	43, // 93: tenure.loyalty.v1.LoyaltyService.RedeemReward:output_type -> tenure.loyalty.v1.RedeemRewardResponse
+	45, // 94: tenure.loyalty.v1.LoyaltyService.FulfilRewardRedemption:output_type -> tenure.loyalty.v1.FulfilRewardRedemptionResponse
+	47, // 95: tenure.loyalty.v1.LoyaltyService.CancelRewardRedemption:output_type -> tenure.loyalty.v1.CancelRewardRedemptionResponse
+	49, // 96: tenure.loyalty.v1.LoyaltyService.ExpirePoints:output_type -> tenure.loyalty.v1.ExpirePointsResponse
+	51, // 97: tenure.loyalty.v1.LoyaltyService.EvaluateTiers:output_type -> tenure.loyalty.v1.EvaluateTiersResponse
+	53, // 98: tenure.loyalty.v1.LoyaltyService.GiveBirthdayPoints:output_type -> tenure.loyalty.v1.GiveBirthdayPointsResponse
+	55, // 99: tenure.loyalty.v1.LoyaltyService.GetOperation:output_type -> tenure.loyalty.v1.GetOperationResponse
+	57, // 100: tenure.loyalty.v1.LoyaltyService.GetReport:output_type -> tenure.loyalty.v1.GetReportResponse
+	62, // 101: tenure.loyalty.v1.LoyaltyService.ExportMember:output_type -> tenure.loyalty.v1.ExportMemberResponse
+	81, // [81:102] is the sub-list for method output_type
+	60, // [60:81] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_tenure_loyalty_v1_loyalty_proto_init() }
@@ -4448,7 +4653,7 @@ func file_tenure_loyalty_v1_loyalty_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_loyalty_v1_loyalty_proto_rawDesc), len(file_tenure_loyalty_v1_loyalty_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   51,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -213,6 +213,41 @@ func local_request_LoyaltyService_GetMember_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
+var filter_LoyaltyService_ListExpiringPoints_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_LoyaltyService_ListExpiringPoints_0(ctx context.Context, marshaler runtime.Marshaler, client LoyaltyServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListExpiringPointsRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_LoyaltyService_ListExpiringPoints_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListExpiringPoints(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_LoyaltyService_ListExpiringPoints_0(ctx context.Context, marshaler runtime.Marshaler, server LoyaltyServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListExpiringPointsRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_LoyaltyService_ListExpiringPoints_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListExpiringPoints(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_LoyaltyService_ListLedgerEntries_0 = &utilities.DoubleArray{Encoding: map[string]int{"parent": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
 func request_LoyaltyService_ListLedgerEntries_0(ctx context.Context, marshaler runtime.Marshaler, client LoyaltyServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -917,6 +952,26 @@ func RegisterLoyaltyServiceHandlerServer(ctx context.Context, mux *runtime.Serve
 		}
 		forward_LoyaltyService_GetMember_0(annotatedContext, mux, outboundMarshaler, w, req, response_LoyaltyService_GetMember_0{resp.(*GetMemberResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_LoyaltyService_ListExpiringPoints_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/tenure.loyalty.v1.LoyaltyService/ListExpiringPoints", runtime.WithHTTPPathPattern("/v1/members:expiringPoints"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_LoyaltyService_ListExpiringPoints_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_LoyaltyService_ListExpiringPoints_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_LoyaltyService_ListLedgerEntries_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1345,6 +1400,23 @@ func RegisterLoyaltyServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 		}
 		forward_LoyaltyService_GetMember_0(annotatedContext, mux, outboundMarshaler, w, req, response_LoyaltyService_GetMember_0{resp.(*GetMemberResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_LoyaltyService_ListExpiringPoints_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/tenure.loyalty.v1.LoyaltyService/ListExpiringPoints", runtime.WithHTTPPathPattern("/v1/members:expiringPoints"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_LoyaltyService_ListExpiringPoints_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_LoyaltyService_ListExpiringPoints_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_LoyaltyService_ListLedgerEntries_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1724,6 +1796,7 @@ var (
 	pattern_LoyaltyService_UpdateProgramme_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "loyalty", "programme"}, ""))
 	pattern_LoyaltyService_CreateMember_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "members"}, ""))
 	pattern_LoyaltyService_GetMember_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "members", "name"}, ""))
+	pattern_LoyaltyService_ListExpiringPoints_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "members"}, "expiringPoints"))
 	pattern_LoyaltyService_ListLedgerEntries_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "members", "parent", "ledger"}, ""))
 	pattern_LoyaltyService_RedeemPoints_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "members", "member"}, "redeemPoints"))
 	pattern_LoyaltyService_CancelRedemption_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "members", "member"}, "cancelRedemption"))
@@ -1747,6 +1820,7 @@ var (
 	forward_LoyaltyService_UpdateProgramme_0        = runtime.ForwardResponseMessage
 	forward_LoyaltyService_CreateMember_0           = runtime.ForwardResponseMessage
 	forward_LoyaltyService_GetMember_0              = runtime.ForwardResponseMessage
+	forward_LoyaltyService_ListExpiringPoints_0     = runtime.ForwardResponseMessage
 	forward_LoyaltyService_ListLedgerEntries_0      = runtime.ForwardResponseMessage
 	forward_LoyaltyService_RedeemPoints_0           = runtime.ForwardResponseMessage
 	forward_LoyaltyService_CancelRedemption_0       = runtime.ForwardResponseMessage

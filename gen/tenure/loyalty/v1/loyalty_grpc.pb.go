@@ -23,6 +23,7 @@ const (
 	LoyaltyService_UpdateProgramme_FullMethodName        = "/tenure.loyalty.v1.LoyaltyService/UpdateProgramme"
 	LoyaltyService_CreateMember_FullMethodName           = "/tenure.loyalty.v1.LoyaltyService/CreateMember"
 	LoyaltyService_GetMember_FullMethodName              = "/tenure.loyalty.v1.LoyaltyService/GetMember"
+	LoyaltyService_ListExpiringPoints_FullMethodName     = "/tenure.loyalty.v1.LoyaltyService/ListExpiringPoints"
 	LoyaltyService_ListLedgerEntries_FullMethodName      = "/tenure.loyalty.v1.LoyaltyService/ListLedgerEntries"
 	LoyaltyService_RedeemPoints_FullMethodName           = "/tenure.loyalty.v1.LoyaltyService/RedeemPoints"
 	LoyaltyService_CancelRedemption_FullMethodName       = "/tenure.loyalty.v1.LoyaltyService/CancelRedemption"
@@ -59,6 +60,11 @@ type LoyaltyServiceClient interface {
 	CreateMember(ctx context.Context, in *CreateMemberRequest, opts ...grpc.CallOption) (*CreateMemberResponse, error)
 	// GetMember returns a member with its balances and tier.
 	GetMember(ctx context.Context, in *GetMemberRequest, opts ...grpc.CallOption) (*GetMemberResponse, error)
+	// ListExpiringPoints pages through the members whose available points
+	// expire within within_days of now, in member id order, with those
+	// points and the first time any of them expires: the audience for a
+	// reminder before points are lost.
+	ListExpiringPoints(ctx context.Context, in *ListExpiringPointsRequest, opts ...grpc.CallOption) (*ListExpiringPointsResponse, error)
 	// ListLedgerEntries pages through a member's ledger, newest first.
 	ListLedgerEntries(ctx context.Context, in *ListLedgerEntriesRequest, opts ...grpc.CallOption) (*ListLedgerEntriesResponse, error)
 	// RedeemPoints spends available points at checkout as a cash offset,
@@ -150,6 +156,16 @@ func (c *loyaltyServiceClient) GetMember(ctx context.Context, in *GetMemberReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetMemberResponse)
 	err := c.cc.Invoke(ctx, LoyaltyService_GetMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *loyaltyServiceClient) ListExpiringPoints(ctx context.Context, in *ListExpiringPointsRequest, opts ...grpc.CallOption) (*ListExpiringPointsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListExpiringPointsResponse)
+	err := c.cc.Invoke(ctx, LoyaltyService_ListExpiringPoints_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +350,11 @@ type LoyaltyServiceServer interface {
 	CreateMember(context.Context, *CreateMemberRequest) (*CreateMemberResponse, error)
 	// GetMember returns a member with its balances and tier.
 	GetMember(context.Context, *GetMemberRequest) (*GetMemberResponse, error)
+	// ListExpiringPoints pages through the members whose available points
+	// expire within within_days of now, in member id order, with those
+	// points and the first time any of them expires: the audience for a
+	// reminder before points are lost.
+	ListExpiringPoints(context.Context, *ListExpiringPointsRequest) (*ListExpiringPointsResponse, error)
 	// ListLedgerEntries pages through a member's ledger, newest first.
 	ListLedgerEntries(context.Context, *ListLedgerEntriesRequest) (*ListLedgerEntriesResponse, error)
 	// RedeemPoints spends available points at checkout as a cash offset,
@@ -402,6 +423,9 @@ func (UnimplementedLoyaltyServiceServer) CreateMember(context.Context, *CreateMe
 }
 func (UnimplementedLoyaltyServiceServer) GetMember(context.Context, *GetMemberRequest) (*GetMemberResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMember not implemented")
+}
+func (UnimplementedLoyaltyServiceServer) ListExpiringPoints(context.Context, *ListExpiringPointsRequest) (*ListExpiringPointsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListExpiringPoints not implemented")
 }
 func (UnimplementedLoyaltyServiceServer) ListLedgerEntries(context.Context, *ListLedgerEntriesRequest) (*ListLedgerEntriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLedgerEntries not implemented")
@@ -540,6 +564,24 @@ func _LoyaltyService_GetMember_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(LoyaltyServiceServer).GetMember(ctx, req.(*GetMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LoyaltyService_ListExpiringPoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListExpiringPointsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LoyaltyServiceServer).ListExpiringPoints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LoyaltyService_ListExpiringPoints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LoyaltyServiceServer).ListExpiringPoints(ctx, req.(*ListExpiringPointsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -854,6 +896,10 @@ var LoyaltyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMember",
 			Handler:    _LoyaltyService_GetMember_Handler,
+		},
+		{
+			MethodName: "ListExpiringPoints",
+			Handler:    _LoyaltyService_ListExpiringPoints_Handler,
 		},
 		{
 			MethodName: "ListLedgerEntries",

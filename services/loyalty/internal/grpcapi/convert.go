@@ -181,6 +181,7 @@ var (
 		loyalty.JobExpire:    loyaltyv1.OperationKind_OPERATION_KIND_EXPIRE_POINTS,
 		loyalty.JobTiers:     loyaltyv1.OperationKind_OPERATION_KIND_EVALUATE_TIERS,
 		loyalty.JobBirthdays: loyaltyv1.OperationKind_OPERATION_KIND_BIRTHDAY_POINTS,
+		loyalty.JobMature:    loyaltyv1.OperationKind_OPERATION_KIND_MATURE_POINTS,
 	}
 	opStates = map[loyalty.OperationState]loyaltyv1.OperationState{
 		loyalty.OpRunning:   loyaltyv1.OperationState_OPERATION_STATE_RUNNING,

@@ -228,3 +228,17 @@ func (s *Server) GetOperation(ctx context.Context, req *loyaltyv1.GetOperationRe
 	}
 	return &loyaltyv1.GetOperationResponse{Operation: fromOperation(op)}, nil
 }
+
+// ListExpiringPoints implements loyaltyv1.LoyaltyServiceServer.
+func (s *Server) ListExpiringPoints(ctx context.Context, req *loyaltyv1.ListExpiringPointsRequest) (*loyaltyv1.ListExpiringPointsResponse, error) {
+	ms, next, err := s.svc.ListExpiring(ctx, int(req.GetWithinDays()), int(req.GetPageSize()), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	out := &loyaltyv1.ListExpiringPointsResponse{NextPageToken: next}
+	for _, m := range ms {
+		out.Members = append(out.Members, &loyaltyv1.ExpiringPoints{Member: memberNames.Format(m.MemberID), Points: m.Points,
+			EarliestExpireTime: timestamp(m.Earliest)})
+	}
+	return out, nil
+}

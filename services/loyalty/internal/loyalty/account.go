@@ -105,6 +105,9 @@ type Member struct {
 	// nothing.
 	SkippedOrders int64
 	CreateTime    time.Time
+	// MaturedAt is the latest time at which pending points that became
+	// available have been counted for the member's tier (see Mature).
+	MaturedAt time.Time
 }
 
 // Order is what the ledger remembers of an order that earned points.
@@ -177,6 +180,10 @@ func (a *Account) Saved() {
 	clear(a.dirtyCounts)
 	a.dirtyMember = false
 }
+
+// Unsaved returns the entries written since the account was loaded or
+// saved.
+func (a *Account) Unsaved() []Entry { return a.entries }
 
 // Touch marks the member record as changed.
 func (a *Account) Touch() { a.dirtyMember = true }

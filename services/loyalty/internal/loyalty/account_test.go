@@ -361,3 +361,73 @@ func TestEvaluateRequalifies(t *testing.T) {
 		t.Fatalf("tier %s since %s; want silver requalified at %s", a.Member.Tier, a.Member.TierSince, at)
 	}
 }
+
+// TestMature: pending points move the member up as of the moment they
+// become available, whenever maturation runs after that, and only once.
+func TestMature(t *testing.T) {
+	p := goldProgramme()
+	p.PendingDays = 14
+	avail := t0.Add(days(14))
+	tests := []struct {
+		name      string
+		orders    []Event
+		at        time.Time
+		wantTier  string
+		wantSince time.Time
+	}{
+		{"before the points are available", []Event{order(1, "o1", t0, 20000)}, avail.Add(-time.Nanosecond), "base", t0},
+		{"at the moment they are", []Event{order(1, "o1", t0, 20000)}, avail, "silver", avail},
+		{"a month later: still as of that moment", []Event{order(1, "o1", t0, 20000)}, avail.Add(days(30)), "silver", avail},
+		{"two orders: the tier each reached, the last since it reached gold", []Event{
+			order(1, "o1", t0, 20000), order(2, "o2", t0.Add(days(2)), 40000),
+		}, avail.Add(days(30)), "gold", avail.Add(days(2))},
+		{"two orders, only the first available", []Event{
+			order(1, "o1", t0, 20000), order(2, "o2", t0.Add(days(2)), 40000),
+		}, avail.Add(days(1)), "silver", avail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := apply(t, newMemLedger(), p, tt.orders...)
+			changed := a.Mature(p, tt.at)
+			if a.Member.Tier != tt.wantTier || !a.Member.TierSince.Equal(tt.wantSince) {
+				t.Fatalf("got %s since %s, want %s since %s", a.Member.Tier, a.Member.TierSince, tt.wantTier, tt.wantSince)
+			}
+			if changed != (tt.wantTier != "base") {
+				t.Fatalf("Mature reported %v for %s", changed, tt.wantTier)
+			}
+			before := a.Member
+			if a.Mature(p, tt.at) || a.Member != before {
+				t.Fatalf("maturing again changed %+v to %+v", before, a.Member)
+			}
+		})
+	}
+}
+
+// TestMaturedPointsAreNotCountedAgainAfterADowngrade: an evaluation that
+// moves the member down is not undone by maturing the same points again.
+func TestMaturedPointsAreNotCountedAgainAfterADowngrade(t *testing.T) {
+	p := goldProgramme()
+	p.PendingDays, p.TierRetentionDays, p.QualificationWindowDays = 14, 10, 30
+	a := apply(t, newMemLedger(), p, order(1, "o1", t0, 20000))
+	a.Mature(p, t0.Add(days(14)))
+	at := t0.Add(days(40)) // the order left the window, the retention is over
+	if a.Evaluate(p, at); a.Member.Tier != "base" {
+		t.Fatalf("got %s, want base after the evaluation", a.Member.Tier)
+	}
+	if a.Mature(p, at.Add(days(1))) || a.Member.Tier != "base" {
+		t.Fatalf("got %s, want base: the points matured already", a.Member.Tier)
+	}
+}
+
+// TestEarnAfterMaturation: an order applied after earlier pending points
+// became available earns at the tier they reached.
+func TestEarnAfterMaturation(t *testing.T) {
+	p := goldProgramme()
+	p.PendingDays = 14
+	// 500.00 GBP pending reaches gold on day 14; 100.00 GBP on day 20 earns
+	// at 150 %.
+	a := apply(t, newMemLedger(), p, order(1, "o1", t0, 50000), order(2, "o2", t0.Add(days(20)), 10000))
+	if a.Member.Tier != "gold" || a.Member.Lifetime != 650 {
+		t.Fatalf("got %s with %d points, want gold with 500+150", a.Member.Tier, a.Member.Lifetime)
+	}
+}

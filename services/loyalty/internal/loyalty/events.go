@@ -70,11 +70,19 @@ type Ledger interface {
 	// named in orders (member id → order ids), in a few statements, for
 	// Account and LoadOrder to find. It is a hint: they work without it.
 	Prefetch(ctx context.Context, ids []string, orders map[string][]string) error
+	// PrefetchCounts loads the action counts named in keys (member id →
+	// Counts keys) into the accounts loaded, in a few statements, for
+	// LoadCount to find. It is a hint too.
+	PrefetchCounts(ctx context.Context, keys map[string][]string) error
 	// Account returns the customer's account, nil if the customer is
 	// unknown.
 	Account(ctx context.Context, id string) (*Account, error)
 	// Create registers a new account for m.
 	Create(ctx context.Context, m Member) (*Account, error)
+	// CreateAll registers new accounts for ms, in a few statements; a
+	// member another transaction created meanwhile is left as it is, for
+	// Account to return.
+	CreateAll(ctx context.Context, ms []Member) error
 	// LoadOrder loads the order into a.Orders (and its bucket into
 	// a.Buckets) and returns it; nil if the member has no such order.
 	LoadOrder(ctx context.Context, a *Account, orderID string) (*Order, error)
@@ -142,6 +150,7 @@ func (ap Applier) member(ctx context.Context, l Ledger, id string, t time.Time) 
 		a.Member.Enrolled, a.Member.Tier, a.Member.TierSince, a.Member.CreateTime = true, ap.P.Tiers[0].ID, t, t
 		a.Touch()
 	}
+	a.Mature(ap.P, t)
 	return a, nil
 }
 
@@ -183,6 +192,11 @@ func (ap Applier) orderPlaced(ctx context.Context, l Ledger, a *Account, e Event
 			ExpiresAt:   ExpiryOf(e.OccurredAt, ap.P.ExpiryMonths), Qualifying: true,
 			Source: Source{EventID: e.EventID, OrderID: e.OrderID}}, ap.P.Version)
 		o.Earned, o.Bucket = pts, en.Seq
+		if avail := a.bucket(en.Seq).AvailableAt; avail.After(e.OccurredAt) && !avail.After(a.Member.MaturedAt) {
+			// Applied after later events matured the member's pending
+			// points: these count from the member's last maturation.
+			a.Upgrade(ap.P, a.Member.MaturedAt)
+		}
 	}
 	a.SetOrder(o)
 	a.Upgrade(ap.P, e.OccurredAt)
@@ -234,7 +248,7 @@ func (ap Applier) action(ctx context.Context, l Ledger, a *Account, e Event) err
 		return nil
 	}
 	if limit > 0 {
-		key := CountKey(action, LocalDay(e.OccurredAt, ap.memberLocation(a)))
+		key := ap.countKey(a, e)
 		if err := l.LoadCount(ctx, a, key); err != nil {
 			return err
 		}
@@ -248,6 +262,31 @@ func (ap Applier) action(ctx context.Context, l Ledger, a *Account, e Event) err
 		Source: Source{EventID: e.EventID, Action: action}}, ap.P.Version)
 	a.Upgrade(ap.P, e.OccurredAt)
 	return nil
+}
+
+// creates reports whether applying e to a customer unknown so far
+// registers it: a profile change does, and under automatic enrolment
+// every event that earns or reverses points.
+func (ap Applier) creates(e Event) bool {
+	switch e.Kind {
+	case EventCustomerUpdated:
+		return true
+	case EventCustomerErased, EventCustomerDeleted, EventOther:
+		return false
+	}
+	return ap.P.Enrolment == EnrolAutomatic
+}
+
+// countKey is the Counts key a share or check-in event would use on a's
+// account; "" for other events.
+func (ap Applier) countKey(a *Account, e Event) string {
+	switch e.Kind {
+	case EventContentShared:
+		return CountKey(ActionShare, LocalDay(e.OccurredAt, ap.memberLocation(a)))
+	case EventCheckedIn:
+		return CountKey(ActionCheckIn, LocalDay(e.OccurredAt, ap.memberLocation(a)))
+	}
+	return ""
 }
 
 // memberLocation is the member's time zone, else the programme's.

@@ -19,6 +19,8 @@ func newMemLedger() *memLedger {
 
 func (l *memLedger) Prefetch(context.Context, []string, map[string][]string) error { return nil }
 
+func (l *memLedger) PrefetchCounts(context.Context, map[string][]string) error { return nil }
+
 func (l *memLedger) Account(_ context.Context, id string) (*Account, error) {
 	return l.accounts[id], nil
 }
@@ -27,6 +29,15 @@ func (l *memLedger) Create(_ context.Context, m Member) (*Account, error) {
 	a := NewAccount(m, nil)
 	l.accounts[m.ID] = a
 	return a, nil
+}
+
+func (l *memLedger) CreateAll(ctx context.Context, ms []Member) error {
+	for _, m := range ms {
+		if _, err := l.Create(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *memLedger) LoadOrder(_ context.Context, a *Account, id string) (*Order, error) {

@@ -15,8 +15,13 @@ import (
 
 // Service holds the loyalty use cases.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store     Store
+	now       func() time.Time
+	jobBatch  int
+	jobLease  time.Duration
+	programme programmeCache
+	notifier  ProgrammeNotifier
+	metrics   Metrics
 }
 
 // NewService returns a Service over store with the clock now (time.Now
@@ -25,18 +30,35 @@ func NewService(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: now, jobBatch: jobBatch, jobLease: jobLease}
 }
 
 // Programme returns a programme version, 0 for the current one, which is
 // DefaultProgramme until the first update.
+// The current version comes from memory while no newer version is known
+// (see ForgetProgramme) and for at most programmeMaxAge.
 func (s *Service) Programme(ctx context.Context, version int64) (Programme, error) {
 	if version < 0 {
 		return Programme{}, invalid("version", "must not be negative, got %d", version)
 	}
-	p, err := s.store.Programme(ctx, version)
-	if version == 0 && errors.Is(err, ErrProgrammeNotFound) {
-		return DefaultProgramme(), nil
+	if version == 0 {
+		if p, ok := s.programme.get(s.now()); ok {
+			return p, nil
+		}
+		return s.loadProgramme(ctx)
+	}
+	return s.store.Programme(ctx, version)
+}
+
+// loadProgramme reads the current programme from the store and keeps it.
+func (s *Service) loadProgramme(ctx context.Context) (Programme, error) {
+	at := s.now()
+	p, err := s.store.Programme(ctx, 0)
+	if errors.Is(err, ErrProgrammeNotFound) {
+		p, err = DefaultProgramme(), nil
+	}
+	if err == nil {
+		s.programme.put(p, at)
 	}
 	return p, err
 }
@@ -48,7 +70,7 @@ func (s *Service) UpdateProgramme(ctx context.Context, upd Programme, paths []st
 	if expected < 0 {
 		return Programme{}, invalid("expected_version", "must not be negative, got %d", expected)
 	}
-	cur, err := s.Programme(ctx, 0)
+	cur, err := s.loadProgramme(ctx)
 	if err != nil {
 		return Programme{}, err
 	}
@@ -63,7 +85,15 @@ func (s *Service) UpdateProgramme(ctx context.Context, upd Programme, paths []st
 		return Programme{}, err
 	}
 	next.UpdateTime = s.now().UTC()
-	return s.store.InsertProgramme(ctx, next, cur.Version)
+	saved, err := s.store.InsertProgramme(ctx, next, cur.Version)
+	if err != nil {
+		return Programme{}, err
+	}
+	s.programme.put(saved, s.now())
+	if s.notifier != nil {
+		s.notifier.ProgrammeChanged(ctx, saved.Version)
+	}
+	return saved, nil
 }
 
 // MemberView is a member with its balances at a time.
@@ -143,6 +173,7 @@ func (s *Service) GetMember(ctx context.Context, id string) (MemberView, error) 
 	if a == nil || !a.Member.Enrolled {
 		return MemberView{}, fmt.Errorf("%w: %s", ErrMemberNotFound, id)
 	}
+	a.Mature(p, now) // shown at once; saved by the member's next change or the maturation job
 	return View(a, p, now), nil
 }
 
@@ -189,6 +220,7 @@ func (s *Service) inMember(ctx context.Context, id string, fn func(ctx context.C
 	}
 	now := s.now().UTC()
 	var out Result
+	var entries []Entry
 	err = s.store.InLedger(ctx, windowStart(p, now), func(ctx context.Context, l Ledger) error {
 		a, err := l.Account(ctx, id)
 		if err != nil {
@@ -197,12 +229,17 @@ func (s *Service) inMember(ctx context.Context, id string, fn func(ctx context.C
 		if a == nil || !a.Member.Enrolled {
 			return fmt.Errorf("%w: %s", ErrMemberNotFound, id)
 		}
+		a.Mature(p, now)
 		if out, err = fn(ctx, l, a, p, now); err != nil {
 			return err
 		}
 		out.Available = a.Available(now)
+		entries = a.Unsaved()
 		return nil
 	})
+	if err == nil {
+		s.committed(entries)
+	}
 	return out, err
 }
 
@@ -286,10 +323,18 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 		}
 	}
 	ap := Applier{P: p}
-	return s.store.ApplyPage(ctx, events[len(events)-1].Sequence, windowStart(p, from),
-		func(ctx context.Context, l Ledger, cursor int64) error {
+	var entries []Entry
+	err = s.store.ApplyPage(ctx, events[len(events)-1].Sequence, windowStart(p, from),
+		func(ctx context.Context, tx Ledger, cursor int64) error {
+			l := newRecordingLedger(tx)
 			ids, orders := pageKeys(events, cursor)
 			if err := l.Prefetch(ctx, ids, orders); err != nil {
+				return err
+			}
+			if err := precreate(ctx, l, ap, events, cursor); err != nil {
+				return err
+			}
+			if err := prefetchCounts(ctx, l, ap, events, cursor); err != nil {
 				return err
 			}
 			for _, e := range events {
@@ -300,8 +345,64 @@ func (s *Service) ApplyEvents(ctx context.Context, events []Event) error {
 					return err
 				}
 			}
+			entries = l.collect()
 			return nil
 		})
+	if err == nil {
+		s.committed(entries)
+	}
+	return err
+}
+
+// precreate registers together the unknown customers whose first event
+// in the page after cursor registers them, as that event would (a bare,
+// not yet enrolled record, which applying it then enrols): one statement
+// instead of one per new customer.
+func precreate(ctx context.Context, l Ledger, ap Applier, events []Event, cursor int64) error {
+	seen := map[string]bool{}
+	var ms []Member
+	for _, e := range events {
+		if e.Sequence <= cursor || seen[e.CustomerID] {
+			continue
+		}
+		seen[e.CustomerID] = true
+		if !ap.creates(e) {
+			continue
+		}
+		a, err := l.Account(ctx, e.CustomerID)
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			ms = append(ms, Member{ID: e.CustomerID})
+		}
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	return l.CreateAll(ctx, ms)
+}
+
+// prefetchCounts loads, for the members loaded, the action counts the
+// page's shares and check-ins after cursor will read.
+func prefetchCounts(ctx context.Context, l Ledger, ap Applier, events []Event, cursor int64) error {
+	keys := map[string][]string{}
+	for _, e := range events {
+		if e.Sequence <= cursor || (e.Kind != EventContentShared && e.Kind != EventCheckedIn) {
+			continue
+		}
+		a, err := l.Account(ctx, e.CustomerID)
+		if err != nil {
+			return err
+		}
+		if a != nil {
+			keys[e.CustomerID] = append(keys[e.CustomerID], ap.countKey(a, e))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return l.PrefetchCounts(ctx, keys)
 }
 
 // pageKeys returns the sorted customer ids of the events after cursor and

@@ -46,6 +46,10 @@ const (
 	JobExpire    JobKind = "expire_points"
 	JobTiers     JobKind = "evaluate_tiers"
 	JobBirthdays JobKind = "birthday_points"
+	// JobMature saves the tier changes of pending points that have become
+	// available (Account.Mature), which reads and every change to a member
+	// apply at once.
+	JobMature JobKind = "mature_points"
 )
 
 // OperationState is where an operation is.
@@ -71,28 +75,58 @@ type Operation struct {
 	EndTime          time.Time
 	Error            string
 	Scheduled        bool
+	// Owner is the runner holding the operation while it runs, until
+	// LeaseUntil; a runner that finds the lease lapsed takes it over and
+	// goes on after ResumeAfter, the last member done.
+	Owner       string
+	LeaseUntil  time.Time
+	ResumeAfter string
+}
+
+// LeaseLostError is a job runner's write refused because another runner
+// holds the operation now.
+type LeaseLostError struct{ ID string }
+
+func (e *LeaseLostError) Error() string {
+	return "loyalty: operation " + e.ID + " is held by another runner"
 }
 
 // JobStore finds the members a job may change and keeps its operations.
+// A batch's changes and the operation's progress after it are saved in one
+// transaction, and only while the runner (op.Owner) holds the operation;
+// otherwise the batch is rolled back with a *LeaseLostError.
 type JobStore interface {
 	// JobMembers returns up to limit ids after after, in id order, of the
 	// members the job may change at asOf (a superset is fine).
 	JobMembers(ctx context.Context, kind JobKind, asOf time.Time, after string, limit int) ([]string, error)
+	// InJobBatch is InLedger for one batch of a job: fn returns the
+	// operation's progress, saved with the batch.
+	InJobBatch(ctx context.Context, from time.Time, fn func(ctx context.Context, l Ledger) (Operation, error)) error
 	// ExpireBatch runs fn, in one transaction, on the accounts of up to
 	// limit enrolled members after after, in id order, that have buckets
 	// with points left expiring at or before asOf; each account holds just
 	// those buckets. It saves what fn changed, which must be at most one
-	// expire entry per account taking all of them, and returns the last
-	// member's id, "" when no member is left. A retried transaction calls
-	// fn again with fresh accounts.
-	ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*Account) error) (string, error)
+	// expire entry per account taking all of them, and the operation's
+	// progress fn returns, and returns the last member's id, "" when no
+	// member is left. A retried transaction calls fn again with fresh
+	// accounts.
+	ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*Account) (Operation, error)) (string, error)
 	// StartOperation stores op unless one of the same kind and as-of time
-	// exists; then it returns that one and false.
+	// exists; then it returns that one and false. A failed one is started
+	// again from the beginning, and a running one whose lease lapsed
+	// before op.CreateTime is taken over (op.Owner until op.LeaseUntil)
+	// with its progress; both return true.
 	StartOperation(ctx context.Context, op Operation) (Operation, bool, error)
-	// FinishOperation saves a finished op.
+	// RenewLease extends the lease of a running operation its owner
+	// holds; false when it does not hold it.
+	RenewLease(ctx context.Context, id, owner string, until time.Time) (bool, error)
+	// FinishOperation saves a finished op, held by op.Owner.
 	FinishOperation(ctx context.Context, op Operation) error
 	// Operation returns one; ErrOperationNotFound if none.
 	Operation(ctx context.Context, id string) (Operation, error)
+	// StaleOperations returns the running operations whose lease lapsed
+	// before t.
+	StaleOperations(ctx context.Context, t time.Time) ([]Operation, error)
 }
 
 // Report is the programme's state at a time.
@@ -120,6 +154,7 @@ type Store interface {
 	JobStore
 	ReportStore
 	RewardStore
+	ExpiringStore
 }
 
 // entrySizes is ListLedgerEntries' page size policy.

@@ -1,6 +1,9 @@
 package loyalty
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 const day = 24 * time.Hour
 
@@ -59,6 +62,34 @@ func (a *Account) Upgrade(p Programme, t time.Time) bool {
 	}
 	a.setTier(p, q, t)
 	return true
+}
+
+// Mature counts for the tier the pending points that have become
+// available by t: for each qualifying bucket whose points became available
+// after the member's MaturedAt and by t, in that order, the member moves up
+// at once, as of the moment they became available, when its qualifying
+// points then reach a higher tier. It reports whether the tier changed.
+// Maturing again up to the same t changes nothing.
+func (a *Account) Mature(p Programme, t time.Time) bool {
+	var due []*Bucket
+	for _, b := range a.Buckets {
+		if b.Qualifying && b.AvailableAt.After(b.EarnedAt) && b.AvailableAt.After(a.Member.MaturedAt) && !b.AvailableAt.After(t) {
+			due = append(due, b)
+		}
+	}
+	if len(due) == 0 {
+		return false
+	}
+	slices.SortStableFunc(due, func(x, y *Bucket) int { return x.AvailableAt.Compare(y.AvailableAt) })
+	changed := false
+	for _, b := range due {
+		if a.Upgrade(p, b.AvailableAt) {
+			changed = true
+		}
+	}
+	a.Member.MaturedAt = due[len(due)-1].AvailableAt
+	a.dirtyMember = true
+	return changed
 }
 
 // TierUntil is when the member's tier stops being retained.

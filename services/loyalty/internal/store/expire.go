@@ -22,7 +22,7 @@ var bColumns = "b." + strings.ReplaceAll(bucketCols, ", ", ", b.")
 // PostgreSQL) and read in key order, their due buckets in one range read,
 // and the changes saved with one statement per table for the whole range,
 // so the job reads and writes each table page once.
-func (s *Store) ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*loyalty.Account) error) (string, error) {
+func (s *Store) ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*loyalty.Account) (loyalty.Operation, error)) (string, error) {
 	var last string
 	err := s.db.InConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		l := s.newLedger(tx, time.Time{})
@@ -33,10 +33,14 @@ func (s *Store) ExpireBatch(ctx context.Context, asOf time.Time, after string, l
 			return err
 		}
 		last = accounts[len(accounts)-1].Member.ID
-		if err := fn(accounts); err != nil {
+		op, err := fn(accounts)
+		if err != nil {
 			return err
 		}
-		return l.saveExpired(ctx, accounts, asOf)
+		if err := l.saveExpired(ctx, accounts, asOf); err != nil {
+			return err
+		}
+		return s.saveProgress(ctx, tx, op)
 	})
 	return last, err
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tenurehq/tenure/services/loyalty/internal/loyalty"
@@ -27,6 +29,9 @@ type txLedger struct {
 	// and orderKey(member, order).
 	absent  map[string]bool
 	noOrder map[string]bool
+	// fresh are the members this transaction created: they have no
+	// orders or action counts to read.
+	fresh map[string]bool
 }
 
 func orderKey(member, order string) string { return member + "\x00" + order }
@@ -79,11 +84,11 @@ func (s *Store) ReadAccount(ctx context.Context, id string, from time.Time) (*lo
 
 func (s *Store) newLedger(tx *sql.Tx, from time.Time) *txLedger {
 	return &txLedger{s: s, tx: tx, from: from, accounts: map[string]*loyalty.Account{},
-		absent: map[string]bool{}, noOrder: map[string]bool{}}
+		absent: map[string]bool{}, noOrder: map[string]bool{}, fresh: map[string]bool{}}
 }
 
 const memberCols = `member_id, enrolled, tier, tier_since, birthday, time_zone, lifetime, seq, last_birthday_year,
-	skipped_orders, create_time`
+	skipped_orders, create_time, matured_at`
 
 const bucketCols = `bucket_id, points, remaining, earned_at, available_at, expires_at, order_id, qualifying, reversed`
 
@@ -109,10 +114,10 @@ func (s *Store) loadAccount(ctx context.Context, q queryer, id string, from time
 func scanMember(row interface{ Scan(...any) error }) (loyalty.Member, error) {
 	var m loyalty.Member
 	var enrolled int
-	var since, created int64
+	var since, created, matured int64
 	err := row.Scan(&m.ID, &enrolled, &m.Tier, &since, &m.Birthday, &m.TimeZone, &m.Lifetime, &m.Seq, &m.LastBirthdayYear,
-		&m.SkippedOrders, &created)
-	m.Enrolled, m.TierSince, m.CreateTime = enrolled == 1, timeOf(since), timeOf(created)
+		&m.SkippedOrders, &created, &matured)
+	m.Enrolled, m.TierSince, m.CreateTime, m.MaturedAt = enrolled == 1, timeOf(since), timeOf(created), timeOf(matured)
 	return m, err
 }
 
@@ -166,7 +171,7 @@ func (l *txLedger) keep(a *loyalty.Account) {
 // Create implements loyalty.Ledger. The row is written at once, so that a
 // concurrent creator waits for it and then finds it.
 func (l *txLedger) Create(ctx context.Context, m loyalty.Member) (*loyalty.Account, error) {
-	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`INSERT INTO members (`+memberCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (member_id) DO NOTHING`))
 	if err != nil {
 		return nil, err
@@ -179,14 +184,48 @@ func (l *txLedger) Create(ctx context.Context, m loyalty.Member) (*loyalty.Accou
 		return l.Account(ctx, m.ID) // created meanwhile by another transaction
 	}
 	delete(l.absent, m.ID)
+	l.fresh[m.ID] = true
 	a := loyalty.NewAccount(m, nil)
 	l.keep(a)
 	return a, nil
 }
 
+// CreateAll implements loyalty.Ledger: a multi-row insert per up to
+// batchRows members, whose rows are written at once as Create's are.
+func (l *txLedger) CreateAll(ctx context.Context, ms []loyalty.Member) error {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(memberArgs(loyalty.Member{}))), ",") + ")"
+	for len(ms) > 0 {
+		n := writeSizes[slices.IndexFunc(writeSizes, func(size int) bool { return size <= len(ms) })]
+		var args []any
+		for _, m := range ms[:n] {
+			args = append(args, memberArgs(m)...)
+		}
+		created := map[string]bool{}
+		err := l.readRows(ctx, `INSERT INTO members (`+memberCols+`) VALUES `+strings.TrimSuffix(strings.Repeat(one+",", n), ",")+`
+			ON CONFLICT (member_id) DO NOTHING RETURNING member_id`, args, func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			created[id] = true
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: create members: %w", err)
+		}
+		for _, m := range ms[:n] {
+			delete(l.absent, m.ID) // one created meanwhile is read by Account
+			if created[m.ID] {
+				l.fresh[m.ID] = true
+				l.keep(loyalty.NewAccount(m, nil))
+			}
+		}
+		ms = ms[n:]
+	}
+	return nil
+}
+
 func memberArgs(m loyalty.Member) []any {
 	return []any{m.ID, boolInt(m.Enrolled), m.Tier, unixNano(m.TierSince), m.Birthday, m.TimeZone, m.Lifetime, m.Seq,
-		m.LastBirthdayYear, m.SkippedOrders, unixNano(m.CreateTime)}
+		m.LastBirthdayYear, m.SkippedOrders, unixNano(m.CreateTime), unixNano(m.MaturedAt)}
 }
 
 // LoadOrder implements loyalty.Ledger.
@@ -194,12 +233,16 @@ func (l *txLedger) LoadOrder(ctx context.Context, a *loyalty.Account, orderID st
 	if o, ok := a.Orders[orderID]; ok {
 		return o, l.loadBuckets(ctx, a, o.Bucket)
 	}
-	if l.noOrder[orderKey(a.Member.ID, orderID)] {
+	if l.noOrder[orderKey(a.Member.ID, orderID)] || l.fresh[a.Member.ID] {
 		return nil, nil
 	}
 	o := loyalty.Order{ID: orderID}
-	err := l.tx.QueryRowContext(ctx, l.s.q(`SELECT currency, total_minor, earned, refunded, bucket_id FROM orders
-		WHERE member_id = ? AND order_id = ?`), a.Member.ID, orderID).Scan(&o.Currency, &o.TotalMinor, &o.Earned, &o.Refunded, &o.Bucket)
+	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`SELECT currency, total_minor, earned, refunded, bucket_id FROM orders
+		WHERE member_id = ? AND order_id = ?`))
+	if err != nil {
+		return nil, err
+	}
+	err = st.QueryRowContext(ctx, a.Member.ID, orderID).Scan(&o.Currency, &o.TotalMinor, &o.Earned, &o.Refunded, &o.Bucket)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -236,7 +279,15 @@ func (l *txLedger) LoadCount(ctx context.Context, a *loyalty.Account, key string
 		return nil
 	}
 	var n int64
-	err := l.tx.QueryRowContext(ctx, l.s.q(`SELECT count FROM action_counts WHERE member_id = ? AND key = ?`), a.Member.ID, key).Scan(&n)
+	if l.fresh[a.Member.ID] {
+		a.Counts[key] = 0
+		return nil
+	}
+	st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(`SELECT count FROM action_counts WHERE member_id = ? AND key = ?`))
+	if err != nil {
+		return err
+	}
+	err = st.QueryRowContext(ctx, a.Member.ID, key).Scan(&n)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: read action count: %w", err)
 	}
@@ -277,6 +328,7 @@ func (l *txLedger) Delete(ctx context.Context, id string) error {
 func (l *txLedger) forgetCached(ids ...string) {
 	for _, id := range ids {
 		delete(l.accounts, id)
+		delete(l.fresh, id)
 	}
 	l.touched = l.touched[:0]
 	for _, a := range l.accounts {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -91,53 +92,94 @@ func (l *txLedger) prefetchOrders(ctx context.Context, members []string, orders 
 			pairs = append(pairs, id, o)
 		}
 	}
+	return l.readPairs(ctx, "orders", "order_id", "currency, total_minor, earned, refunded, bucket_id", pairs,
+		func(rows *sql.Rows) error {
+			var member string
+			var o loyalty.Order
+			if err := rows.Scan(&member, &o.ID, &o.Currency, &o.TotalMinor, &o.Earned, &o.Refunded, &o.Bucket); err != nil {
+				return fmt.Errorf("store: prefetch orders: %w", err)
+			}
+			if l.noOrder[orderKey(member, o.ID)] {
+				delete(l.noOrder, orderKey(member, o.ID))
+				l.accounts[member].Orders[o.ID] = &o
+			}
+			return nil
+		})
+}
+
+// PrefetchCounts implements loyalty.Ledger: the counts named for loaded
+// accounts that have not loaded them, 0 for those without a row.
+func (l *txLedger) PrefetchCounts(ctx context.Context, keys map[string][]string) error {
+	var pairs []any
+	for id, ks := range keys {
+		a := l.accounts[id]
+		if a == nil || l.fresh[id] {
+			continue // LoadCount reads nothing for them
+		}
+		for _, k := range ks {
+			if _, ok := a.Counts[k]; !ok {
+				a.Counts[k] = 0
+				pairs = append(pairs, id, k)
+			}
+		}
+	}
+	return l.readPairs(ctx, "action_counts", "key", "count", pairs, func(rows *sql.Rows) error {
+		var member, key string
+		var n int64
+		if err := rows.Scan(&member, &key, &n); err != nil {
+			return fmt.Errorf("store: prefetch action counts: %w", err)
+		}
+		l.accounts[member].Counts[key] = n
+		return nil
+	})
+}
+
+// pairValues is the VALUES list of batchRows pairs.
+var pairValues = strings.TrimSuffix(strings.Repeat("(?, ?),", batchRows), ",")
+
+// readPairs reads table's rows keyed by (member_id, key) pairs given
+// flat, batchRows pairs a statement (padded, as inList is), as member_id,
+// key, cols for scan. PostgreSQL joins a VALUES list by hashing it against
+// the whole table, slower as the table grows; the pairs as two arrays,
+// unnested, are joined by the primary key instead.
+func (l *txLedger) readPairs(ctx context.Context, table, key, cols string, pairs []any, scan func(*sql.Rows) error) error {
+	query := `SELECT member_id, ` + key + `, ` + cols + ` FROM ` + table + ` WHERE (member_id, ` + key + `) IN (VALUES ` +
+		pairValues + `)`
+	if l.s.db.Dialect == sqlstore.Postgres {
+		query = `SELECT t.member_id, t.` + key + `, t.` + strings.ReplaceAll(cols, ", ", ", t.") + `
+			FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS v(member_id, k)
+			JOIN ` + table + ` t ON t.member_id = v.member_id AND t.` + key + ` = v.k`
+	}
 	for start := 0; start < len(pairs); start += 2 * batchRows {
 		part := pairs[start:min(start+2*batchRows, len(pairs))]
-		for len(part) < 2*batchRows { // padded, as inList is
+		for len(part) < 2*batchRows {
 			part = append(part, part[len(part)-2], part[len(part)-1])
 		}
-		if err := l.readOrders(ctx, part); err != nil {
-			return err
+		args := part
+		if l.s.db.Dialect == sqlstore.Postgres {
+			members, keys := make([]string, batchRows), make([]string, batchRows)
+			for i := range members {
+				members[i], keys[i] = part[2*i].(string), part[2*i+1].(string)
+			}
+			args = []any{members, keys}
+		}
+		if err := l.readRows(ctx, query, args, scan); err != nil {
+			return fmt.Errorf("store: read %s: %w", table, err)
 		}
 	}
 	return nil
 }
 
-// orderPairs is the VALUES list of batchRows (member, order) pairs.
-var orderPairs = strings.TrimSuffix(strings.Repeat("(?, ?),", batchRows), ",")
-
-// readOrders reads the orders of batchRows (member, order) pairs given
-// flat. PostgreSQL joins a VALUES list by hashing it against the whole
-// table, slower as the table grows; the pairs as two arrays, unnested, are
-// joined by the primary key instead.
-func (l *txLedger) readOrders(ctx context.Context, pairs []any) error {
-	query := `SELECT member_id, order_id, currency, total_minor, earned, refunded, bucket_id
-		FROM orders WHERE (member_id, order_id) IN (VALUES ` + orderPairs + `)`
-	args := pairs
-	if l.s.db.Dialect == sqlstore.Postgres {
-		members, orders := make([]string, len(pairs)/2), make([]string, len(pairs)/2)
-		for i := range members {
-			members[i], orders[i] = pairs[2*i].(string), pairs[2*i+1].(string)
-		}
-		query = `SELECT o.member_id, o.order_id, o.currency, o.total_minor, o.earned, o.refunded, o.bucket_id
-			FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS v(member_id, order_id)
-			JOIN orders o ON o.member_id = v.member_id AND o.order_id = v.order_id`
-		args = []any{members, orders}
-	}
+// readRows runs a query and calls scan for each row.
+func (l *txLedger) readRows(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
 	rows, err := l.query(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("store: prefetch orders: %w", err)
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var member string
-		var o loyalty.Order
-		if err := rows.Scan(&member, &o.ID, &o.Currency, &o.TotalMinor, &o.Earned, &o.Refunded, &o.Bucket); err != nil {
-			return fmt.Errorf("store: prefetch orders: %w", err)
-		}
-		if l.noOrder[orderKey(member, o.ID)] {
-			delete(l.noOrder, orderKey(member, o.ID))
-			l.accounts[member].Orders[o.ID] = &o
+		if err := scan(rows); err != nil {
+			return err
 		}
 	}
 	return rows.Err()

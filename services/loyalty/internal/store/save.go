@@ -43,7 +43,7 @@ func (l *txLedger) save(ctx context.Context) error {
 		{"members", memberCols, `ON CONFLICT (member_id) DO UPDATE SET enrolled = excluded.enrolled, tier = excluded.tier,
 			tier_since = excluded.tier_since, birthday = excluded.birthday, time_zone = excluded.time_zone,
 			lifetime = excluded.lifetime, seq = excluded.seq, last_birthday_year = excluded.last_birthday_year,
-			skipped_orders = excluded.skipped_orders, create_time = excluded.create_time`, members},
+			skipped_orders = excluded.skipped_orders, create_time = excluded.create_time, matured_at = excluded.matured_at`, members},
 		{"buckets", "member_id, " + bucketCols,
 			`ON CONFLICT (member_id, bucket_id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed`, buckets},
 		{"orders", "member_id, order_id, currency, total_minor, earned, refunded, bucket_id",

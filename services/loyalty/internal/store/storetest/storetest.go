@@ -34,6 +34,8 @@ func Run(t *testing.T, open Opener) {
 		{"Rekey", testRekey},
 		{"Report", testReport},
 		{"Rewards", testRewards},
+		{"ExpiringMembers", testExpiringMembers},
+		{"ActionLimitsAcrossPages", testActionLimitsAcrossPages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 		})
 	}
 	t.Run("ExpireMatchesPerMember", func(t *testing.T) { testExpireMatchesPerMember(t, open) })
+	t.Run("JobTakeover", func(t *testing.T) { testJobTakeover(t, open) })
+	t.Run("StalledRunnerIsFenced", func(t *testing.T) { testStalledRunnerIsFenced(t, open) })
 }
 
 var (
