@@ -103,3 +103,44 @@ func TestDiffMatchesContains(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDiff1M diffs two snapshots of 1,000,000 customers and 20 rule
+// segments (40 audiences), where 1% of the customers moved tier, stage,
+// RFM segment and rule segments and 1% are new: the work a recompute adds
+// to record its audience changes.
+func BenchmarkDiff1M(b *testing.B) {
+	const n, nRules = 1_000_000, 20
+	ruleIDs := make([]string, nRules)
+	for i := range ruleIDs {
+		ruleIDs[i] = fmt.Sprintf("seg-%02d", i)
+	}
+	build := func(shift int, count int) *Snapshot {
+		rng := rand.New(rand.NewPCG(1, 2))
+		bld := NewBuilder(ruleIDs)
+		bld.Grow(count)
+		in := make([]bool, nRules)
+		for i := range count {
+			v := rng.Uint64()
+			if i%100 == 0 {
+				v += uint64(shift)
+			}
+			r := segmentation.Result{Tier: segmentation.Tier(v % 5), Stage: segmentation.Stage(1 + v/5%5), Segment: segmentation.Segment(v / 25 % 12)}
+			for j := range in {
+				in[j] = (v>>(10+j))&3 == 0
+			}
+			bld.Add(fmt.Sprintf("cust-%08d", i), &r, in)
+		}
+		s, err := bld.Build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	prev, cur := build(0, n), build(1<<9, n+n/100)
+	var changes int
+	b.ReportAllocs()
+	for b.Loop() {
+		changes = len(Diff(prev, cur))
+	}
+	b.ReportMetric(float64(changes), "changes")
+}
