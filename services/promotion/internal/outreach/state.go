@@ -42,17 +42,17 @@ func (s State) Final() bool {
 
 // transitions lists, for each state, the states it may move to.
 var transitions = map[State][]State{
-	StateScheduled: {StateHeld, StateSuppressed, StateSent, StateFailed},
-	StateHeld:      {StateScheduled, StateSuppressed, StateSent, StateFailed},
+	StateScheduled: {StateHeld, StateSuppressed, StateSent, StateFailed, StateDead},
+	StateHeld:      {StateScheduled, StateSuppressed, StateSent, StateFailed, StateDead},
 	StateFailed:    {StateSent, StateFailed, StateDead, StateSuppressed},
 	StateSent:      {StateDelivered},
 }
 
 // CanTransition reports whether a message may move from one state to
 // another: a held message is scheduled again or dispatched when the quiet
-// hours end; a failed one is retried (sent, failed again, dead after the
-// last try, or suppressed when consent was withdrawn meanwhile); a sent one
-// is delivered.
+// hours end; any attempt may fail for good (dead at once); a failed one is
+// retried (sent, failed again, dead after the last try, or suppressed when
+// consent was withdrawn meanwhile); a sent one is delivered.
 func CanTransition(from, to State) bool {
 	for _, s := range transitions[from] {
 		if s == to {

@@ -10,8 +10,8 @@ import (
 func TestTransitions(t *testing.T) {
 	allowed := map[[2]State]bool{
 		{StateScheduled, StateHeld}: true, {StateScheduled, StateSuppressed}: true, {StateScheduled, StateSent}: true,
-		{StateScheduled, StateFailed}: true,
-		{StateHeld, StateScheduled}:   true, {StateHeld, StateSuppressed}: true, {StateHeld, StateSent}: true, {StateHeld, StateFailed}: true,
+		{StateScheduled, StateFailed}: true, {StateScheduled, StateDead}: true, {StateHeld, StateDead}: true,
+		{StateHeld, StateScheduled}: true, {StateHeld, StateSuppressed}: true, {StateHeld, StateSent}: true, {StateHeld, StateFailed}: true,
 		{StateFailed, StateSent}: true, {StateFailed, StateFailed}: true, {StateFailed, StateDead}: true, {StateFailed, StateSuppressed}: true,
 		{StateSent, StateDelivered}: true,
 	}
