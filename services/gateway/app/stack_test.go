@@ -41,6 +41,7 @@ type stackOptions struct {
 	telemetry      *telemetry.Providers     // wins over tracer
 	etcd           *clientv3.Client         // nil: a fresh embedded etcd
 	postgres       bool                     // services on PostgreSQL instead of SQLite (skipped when unreachable outside CI)
+	unsubscribe    string                   // the unsubscribe secret; empty: none
 }
 
 func startStack(t testing.TB, opts stackOptions) *stack {
@@ -72,6 +73,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		if opts.backendTimeout > 0 {
 			c.BackendTimeout = opts.backendTimeout
 		}
+		c.UnsubscribeSecret = opts.unsubscribe
 	}))
 	s.gateway = "http://" + gw.Addr()
 	return s
