@@ -35,6 +35,9 @@ func Validate(d Definition) error {
 	}
 	v.conditions(d.Conditions)
 	v.effect(d.Effect)
+	if v.err == nil {
+		return nil // not a typed nil in the interface
+	}
 	return v.err
 }
 
