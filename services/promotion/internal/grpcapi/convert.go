@@ -7,8 +7,8 @@ import (
 	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
 	"github.com/tenurehq/tenure/services/platform/fielderr"
-	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 	"github.com/tenurehq/tenure/services/promotion/internal/pricing"
+	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 

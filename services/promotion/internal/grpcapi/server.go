@@ -26,7 +26,9 @@ type Server struct {
 }
 
 // New returns a Server over svc.
-func New(svc *promotion.Service, clock func() time.Time) *Server { return &Server{svc: svc, clock: clock} }
+func New(svc *promotion.Service, clock func() time.Time) *Server {
+	return &Server{svc: svc, clock: clock}
+}
 
 // Register registers s on g.
 func (s *Server) Register(g *grpc.Server) { promotionv1.RegisterPromotionServiceServer(g, s) }
