@@ -5,7 +5,10 @@ go 1.26.0
 require (
 	github.com/tenurehq/tenure/gen v0.0.0
 	github.com/tenurehq/tenure/services/platform v0.0.0
+	github.com/tenurehq/tenure/services/gateway v0.0.0
+	github.com/tenurehq/tenure/services/loyalty v0.0.0
 	github.com/tenurehq/tenure/services/profile v0.0.0
+	github.com/tenurehq/tenure/services/segmentation v0.0.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261012220534-4341edf3f941
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
@@ -90,6 +93,7 @@ require (
 
 replace (
 	github.com/tenurehq/tenure/gen => ../../gen
+	github.com/tenurehq/tenure/services/gateway => ../gateway
 	github.com/tenurehq/tenure/services/loyalty => ../loyalty
 	github.com/tenurehq/tenure/services/platform => ../platform
 	github.com/tenurehq/tenure/services/profile => ../profile
