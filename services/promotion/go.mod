@@ -4,9 +4,9 @@ go 1.26.0
 
 require (
 	github.com/tenurehq/tenure/gen v0.0.0
-	github.com/tenurehq/tenure/services/platform v0.0.0
 	github.com/tenurehq/tenure/services/gateway v0.0.0
 	github.com/tenurehq/tenure/services/loyalty v0.0.0
+	github.com/tenurehq/tenure/services/platform v0.0.0
 	github.com/tenurehq/tenure/services/profile v0.0.0
 	github.com/tenurehq/tenure/services/segmentation v0.0.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261012220534-4341edf3f941
@@ -15,6 +15,9 @@ require (
 )
 
 require (
+	cel.dev/cel-go v0.33.2 // indirect
+	cel.dev/expr v0.25.3 // indirect
+	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -49,7 +52,9 @@ require (
 	github.com/sirupsen/logrus v1.9.4 // indirect
 	github.com/soheilhy/cmux v0.1.5 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
+	github.com/swaggest/swgui v1.8.5 // indirect
 	github.com/tmc/grpc-websocket-proxy v0.0.0-20220101234140-673ab2c3ae75 // indirect
+	github.com/vearutop/statigz v1.4.0 // indirect
 	github.com/xiang90/probing v0.0.0-20221125231312-a49e3df8f510 // indirect
 	go.etcd.io/bbolt v1.5.0 // indirect
 	go.etcd.io/etcd/api/v3 v3.7.3 // indirect
@@ -75,7 +80,9 @@ require (
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap v1.27.1 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/exp v0.0.0-20261014143641-f0251eb4aa3e // indirect
 	golang.org/x/net v0.61.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
@@ -93,6 +100,7 @@ require (
 
 replace (
 	github.com/tenurehq/tenure/gen => ../../gen
+	github.com/tenurehq/tenure/services/feedback => ../feedback
 	github.com/tenurehq/tenure/services/gateway => ../gateway
 	github.com/tenurehq/tenure/services/loyalty => ../loyalty
 	github.com/tenurehq/tenure/services/platform => ../platform
