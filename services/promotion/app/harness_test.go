@@ -69,7 +69,7 @@ func (f *fixture) record(t *testing.T, events ...*profilev1.Event) {
 func gbp(minor int64) *typev1.Money { return &typev1.Money{CurrencyCode: "GBP", AmountMinor: minor} }
 
 // campaign creates and activates a GBP campaign with the promotions.
-func (f *fixture) campaign(t *testing.T, id string, c *promotionv1.Campaign, promos map[string]*promotionv1.Promotion) {
+func (f *fixture) campaign(t testing.TB, id string, c *promotionv1.Campaign, promos map[string]*promotionv1.Promotion) {
 	t.Helper()
 	if c == nil {
 		c = &promotionv1.Campaign{}

@@ -11,71 +11,61 @@ import (
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 )
 
-// Snapshot implements promotion.UsageStore: the counters of the active
-// campaigns' promotions with the customer's own, the campaign budgets, the
-// cart's codes, the customer's frozen audiences and order count.
+// snapshotQuery reads, in one round trip, the counters of the active
+// promotions that have a limit, the active campaigns' budgets, the
+// customer's own uses, frozen audiences and order count.
+const snapshotQuery = `SELECT 'p', p.campaign_id, p.promotion_id, p.uses, p.budget_used, p.stock_used
+	FROM promotions p JOIN campaigns c ON c.campaign_id = p.campaign_id
+	WHERE c.state = ? AND (p.total_uses > 0 OR p.budget > 0 OR p.stock > 0)
+UNION ALL SELECT 'c', campaign_id, '', budget_used, 0, 0 FROM campaigns WHERE state = ? AND budget > 0
+UNION ALL SELECT 'u', campaign_id, promotion_id, uses, units, 0 FROM customer_uses WHERE customer_id = ?
+UNION ALL SELECT 'a', campaign_id, '', control, 0, 0 FROM audience_members WHERE customer_id = ?
+UNION ALL SELECT 'o', '', '', orders, 0, 0 FROM customer_orders WHERE customer_id = ?`
+
+// Snapshot implements promotion.UsageStore.
 func (s *Store) Snapshot(ctx context.Context, customerID string, codes []string) (promotion.Snapshot, error) {
 	snap := promotion.Snapshot{Promotions: map[string]promotion.Counters{}, CampaignBudgetUsed: map[string]int64{}, Frozen: map[string]bool{}}
-	st, err := s.db.Prepared(ctx, s.q(`SELECT p.campaign_id, p.promotion_id, p.uses, p.budget_used, p.stock_used, c.budget_used,
-		COALESCE(u.uses, 0), COALESCE(u.units, 0)
-		FROM promotions p JOIN campaigns c ON c.campaign_id = p.campaign_id
-		LEFT JOIN customer_uses u ON u.campaign_id = p.campaign_id AND u.promotion_id = p.promotion_id AND u.customer_id = ?
-		WHERE c.state = ?`))
+	st, err := s.db.Prepared(ctx, s.q(snapshotQuery))
 	if err != nil {
 		return snap, err
 	}
-	rows, err := st.QueryContext(ctx, customerID, int(promotion.StateActive))
+	active := int(promotion.StateActive)
+	rows, err := st.QueryContext(ctx, active, active, customerID, customerID, customerID)
 	if err != nil {
 		return snap, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var cid, pid string
-		var n promotion.Counters
-		var cb int64
-		if err := rows.Scan(&cid, &pid, &n.Uses, &n.BudgetUsed, &n.StockUsed, &cb, &n.CustomerUses, &n.CustomerUnits); err != nil {
+		var kind, cid, pid string
+		var a, b, c int64
+		if err := rows.Scan(&kind, &cid, &pid, &a, &b, &c); err != nil {
 			return snap, err
 		}
-		snap.Promotions[promotion.PromotionNames.Format(cid, pid)] = n
-		snap.CampaignBudgetUsed[cid] = cb
+		name := promotion.PromotionNames.Format(cid, pid)
+		switch kind {
+		case "p":
+			n := snap.Promotions[name]
+			n.Uses, n.BudgetUsed, n.StockUsed = a, b, c
+			snap.Promotions[name] = n
+		case "u":
+			n := snap.Promotions[name]
+			n.CustomerUses, n.CustomerUnits = a, b
+			snap.Promotions[name] = n
+		case "c":
+			snap.CampaignBudgetUsed[cid] = a
+		case "a":
+			snap.Frozen[cid] = a != 0
+		case "o":
+			snap.Orders = a
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return snap, err
-	}
-	if err := s.customerFacts(ctx, customerID, &snap); err != nil {
 		return snap, err
 	}
 	if len(codes) > 0 {
 		snap.Codes, err = s.lookupCodes(ctx, codes)
 	}
 	return snap, err
-}
-
-// customerFacts reads the customer's frozen audiences and order count.
-func (s *Store) customerFacts(ctx context.Context, customerID string, snap *promotion.Snapshot) error {
-	st, err := s.db.Prepared(ctx, s.q(`SELECT campaign_id, control FROM audience_members WHERE customer_id = ?
-		UNION ALL SELECT '', orders FROM customer_orders WHERE customer_id = ?`))
-	if err != nil {
-		return err
-	}
-	rows, err := st.QueryContext(ctx, customerID, customerID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var cid string
-		var n int64
-		if err := rows.Scan(&cid, &n); err != nil {
-			return err
-		}
-		if cid == "" {
-			snap.Orders = n
-		} else {
-			snap.Frozen[cid] = n != 0
-		}
-	}
-	return rows.Err()
 }
 
 func (s *Store) lookupCodes(ctx context.Context, codes []string) ([]promotion.Code, error) {

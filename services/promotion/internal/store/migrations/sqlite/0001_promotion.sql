@@ -65,6 +65,7 @@ CREATE TABLE customer_uses (
     units        BIGINT NOT NULL,
     PRIMARY KEY (campaign_id, promotion_id, customer_id)
 );
+CREATE INDEX customer_uses_by_customer ON customer_uses (customer_id);
 
 CREATE TABLE redemptions (
     order_id    TEXT PRIMARY KEY,
@@ -112,6 +113,7 @@ CREATE TABLE audience_members (
     control     INTEGER NOT NULL,
     PRIMARY KEY (campaign_id, customer_id)
 );
+CREATE INDEX audience_members_by_customer ON audience_members (customer_id);
 
 -- Orders from profile's log attributed to campaigns running when placed.
 CREATE TABLE campaign_orders (
