@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 )
 
@@ -27,7 +28,7 @@ func scanCampaign(r scanner) (*promotion.Campaign, error) {
 		return nil, fmt.Errorf("store: decode campaign %s: %w", id, err)
 	}
 	c.ID, c.Status, c.Budget, c.BudgetUsed, c.FrozenSize = id, promotion.State(state), budget, used, frozen
-	c.ActivateTime, c.CreateTime, c.UpdateTime = timeOf(act), timeOf(cr), timeOf(up)
+	c.ActivateTime, c.CreateTime, c.UpdateTime = sqlstore.FromNanos(act), sqlstore.FromNanos(cr), sqlstore.FromNanos(up)
 	return &c, nil
 }
 
@@ -37,7 +38,7 @@ func campaignArgs(c *promotion.Campaign) ([]any, error) {
 		return nil, err
 	}
 	return []any{c.ID, string(data), int(c.Status), c.Budget, c.BudgetUsed, c.FrozenSize,
-		unixNano(c.ActivateTime), unixNano(c.CreateTime), unixNano(c.UpdateTime)}, nil
+		sqlstore.Nanos(c.ActivateTime), sqlstore.Nanos(c.CreateTime), sqlstore.Nanos(c.UpdateTime)}, nil
 }
 
 // CreateCampaign implements promotion.CatalogStore.
@@ -156,7 +157,7 @@ func scanPromotion(r scanner) (*promotion.Promotion, error) {
 	}
 	p.CampaignID, p.PromotionID, p.TotalUses, p.Budget, p.Stock = cid, pid, tu, b, st
 	p.Uses, p.BudgetUsed, p.StockUsed, p.Redeemed = u, bu, su, redeemed != 0
-	p.CreateTime, p.UpdateTime = timeOf(cr), timeOf(up)
+	p.CreateTime, p.UpdateTime = sqlstore.FromNanos(cr), sqlstore.FromNanos(up)
 	return &p, nil
 }
 
@@ -168,7 +169,7 @@ func (s *Store) CreatePromotion(ctx context.Context, p *promotion.Promotion) err
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.exec(ctx, tx, `INSERT INTO promotions (`+promotionCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?)`,
-			p.CampaignID, p.PromotionID, string(data), p.TotalUses, p.Budget, p.Stock, unixNano(p.CreateTime), unixNano(p.UpdateTime)); err != nil {
+			p.CampaignID, p.PromotionID, string(data), p.TotalUses, p.Budget, p.Stock, sqlstore.Nanos(p.CreateTime), sqlstore.Nanos(p.UpdateTime)); err != nil {
 			return err
 		}
 		return s.bump(ctx, tx)
@@ -243,7 +244,7 @@ func (s *Store) UpdatePromotion(ctx context.Context, campaignID, promotionID str
 			return err
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE promotions SET data = ?, total_uses = ?, budget = ?, stock = ?, update_ns = ?
-			WHERE campaign_id = ? AND promotion_id = ?`, string(data), p.TotalUses, p.Budget, p.Stock, unixNano(p.UpdateTime), campaignID, promotionID); err != nil {
+			WHERE campaign_id = ? AND promotion_id = ?`, string(data), p.TotalUses, p.Budget, p.Stock, sqlstore.Nanos(p.UpdateTime), campaignID, promotionID); err != nil {
 			return err
 		}
 		out = p

@@ -110,8 +110,13 @@ func (s *Store) insertCodes(ctx context.Context, tx *sql.Tx, codes []promotion.C
 
 // ListCodes implements promotion.CodeStore.
 func (s *Store) ListCodes(ctx context.Context, campaignID, promotionID, after string, limit int) ([]promotion.Code, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT code, campaign_id, promotion_id, max_uses, uses, customer_id FROM codes
-		WHERE campaign_id = ? AND promotion_id = ? AND code > ? ORDER BY code LIMIT ?`), campaignID, promotionID, after, limit)
+	return s.codes(ctx, `SELECT code, campaign_id, promotion_id, max_uses, uses, customer_id FROM codes
+		WHERE campaign_id = ? AND promotion_id = ? AND code > ? ORDER BY code LIMIT ?`, campaignID, promotionID, after, limit)
+}
+
+// codes runs a query of codes' columns.
+func (s *Store) codes(ctx context.Context, query string, args ...any) ([]promotion.Code, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -132,14 +137,14 @@ const opCols = `operation_id, campaign_id, promotion_id, state, done_count, tota
 // CreateOperation implements promotion.CodeStore.
 func (s *Store) CreateOperation(ctx context.Context, op *promotion.Operation) error {
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO operations (`+opCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), op.ID, op.CampaignID,
-		op.PromotionID, int(op.State), op.Done, op.Total, op.Error, unixNano(op.CreateTime), unixNano(op.EndTime))
+		op.PromotionID, int(op.State), op.Done, op.Total, op.Error, sqlstore.Nanos(op.CreateTime), sqlstore.Nanos(op.EndTime))
 	return err
 }
 
 // UpdateOperation implements promotion.CodeStore.
 func (s *Store) UpdateOperation(ctx context.Context, op *promotion.Operation) error {
 	_, err := s.db.ExecContext(ctx, s.q(`UPDATE operations SET state = ?, done_count = ?, error = ?, end_ns = ? WHERE operation_id = ?`),
-		int(op.State), op.Done, op.Error, unixNano(op.EndTime), op.ID)
+		int(op.State), op.Done, op.Error, sqlstore.Nanos(op.EndTime), op.ID)
 	return err
 }
 
@@ -156,6 +161,6 @@ func (s *Store) GetOperation(ctx context.Context, id string) (*promotion.Operati
 	if err != nil {
 		return nil, err
 	}
-	op.State, op.CreateTime, op.EndTime = promotion.OpState(state), timeOf(cr), timeOf(end)
+	op.State, op.CreateTime, op.EndTime = promotion.OpState(state), sqlstore.FromNanos(cr), sqlstore.FromNanos(end)
 	return &op, nil
 }

@@ -11,7 +11,6 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"time"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
@@ -72,22 +71,6 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 func (s *Store) bump(ctx context.Context, tx *sql.Tx) error {
 	_, err := s.exec(ctx, tx, `UPDATE catalog_version SET version = version + 1 WHERE id = 1`)
 	return err
-}
-
-// unixNano is a time as stored: Unix nanoseconds, 0 for the zero time.
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// timeOf reads a stored time.
-func timeOf(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }
 
 func boolInt(b bool) int {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 )
 
@@ -73,21 +74,8 @@ func (s *Store) lookupCodes(ctx context.Context, codes []string) ([]promotion.Co
 	for i, c := range codes {
 		args[i] = c
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT code, campaign_id, promotion_id, max_uses, uses, customer_id FROM codes WHERE code IN (?`+
-		strings.Repeat(", ?", len(codes)-1)+`)`), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []promotion.Code
-	for rows.Next() {
-		var c promotion.Code
-		if err := rows.Scan(&c.Code, &c.CampaignID, &c.PromotionID, &c.MaxUses, &c.Uses, &c.CustomerID); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return s.codes(ctx, `SELECT code, campaign_id, promotion_id, max_uses, uses, customer_id FROM codes WHERE code IN (?`+
+		strings.Repeat(", ?", len(codes)-1)+`)`, args...)
 }
 
 // Redeem implements promotion.UsageStore.
@@ -100,7 +88,7 @@ func (s *Store) Redeem(ctx context.Context, r *promotion.Redemption, charges []p
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.exec(ctx, tx, `INSERT INTO redemptions (order_id, customer_id, fingerprint, state, data, create_ns, update_ns)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.OrderID, r.CustomerID, r.Fingerprint, int(r.State), string(data),
-			unixNano(r.CreateTime), unixNano(r.UpdateTime)); err != nil {
+			sqlstore.Nanos(r.CreateTime), sqlstore.Nanos(r.UpdateTime)); err != nil {
 			return err
 		}
 		for _, ch := range charges {
@@ -192,7 +180,7 @@ func (s *Store) readRedemption(_ context.Context, row *sql.Row, orderID string) 
 	if r.ReleasedBy == nil {
 		r.ReleasedBy = map[string]int64{}
 	}
-	r.State, r.UpdateTime = promotion.RedemptionState(state), timeOf(up)
+	r.State, r.UpdateTime = promotion.RedemptionState(state), sqlstore.FromNanos(up)
 	return &r, nil
 }
 
@@ -231,7 +219,7 @@ func (s *Store) UpdateRedemption(ctx context.Context, orderID, eventID string, f
 			return err
 		}
 		_, err = s.exec(ctx, tx, `UPDATE redemptions SET data = ?, state = ?, update_ns = ? WHERE order_id = ?`,
-			string(data), int(r.State), unixNano(r.UpdateTime), orderID)
+			string(data), int(r.State), sqlstore.Nanos(r.UpdateTime), orderID)
 		return err
 	})
 	if err != nil {
