@@ -11,6 +11,7 @@ import (
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 
 	"github.com/tenurehq/tenure/services/gateway/internal/probe"
@@ -42,6 +43,9 @@ func backends() []backend {
 		}},
 		{"feedback", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return feedbackv1.RegisterFeedbackServiceHandlerClient(ctx, mux, feedbackv1.NewFeedbackServiceClient(conn))
+		}},
+		{"promotion", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+			return promotionv1.RegisterPromotionServiceHandlerClient(ctx, mux, promotionv1.NewPromotionServiceClient(conn))
 		}},
 	}
 }

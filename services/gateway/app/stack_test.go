@@ -16,6 +16,7 @@ import (
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
+	promotionapp "github.com/tenurehq/tenure/services/promotion/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
@@ -65,6 +66,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		s.segmentationAddr, s.segmentation = seg.Addr(), seg.Runner.(*segmentationapp.App)
 		s.loyalty = st.Add(loyaltyapp.Component(func(c *loyaltyapp.Config, _ *loyaltyapp.Deps) { c.JobInterval = 0 })).Runner.(*loyaltyapp.App)
 		s.feedbackAddr = st.Add(feedbackapp.Component(func(c *feedbackapp.Config, _ *feedbackapp.Deps) { c.EscalationInterval = 0 })).Addr()
+		st.Add(promotionapp.Component(nil))
 	}
 	gw := st.Add(app.Component(func(c *app.Config, _ *app.Deps) {
 		if opts.maxBodyBytes > 0 {
