@@ -40,8 +40,8 @@ type Contact struct {
 	Data      Data
 }
 
-// Journeys gives the dispatcher the journeys it sends for.
-type Journeys interface {
+// ContentSource gives the dispatcher the journeys it sends for.
+type ContentSource interface {
 	Content(ctx context.Context, journeyID string) (Content, error)
 }
 
@@ -71,7 +71,7 @@ var ErrPermanent = errors.New("outreach: permanent delivery failure")
 // id, which receivers deduplicate (Message-ID, Idempotency-Key).
 type Dispatcher struct {
 	Store    MessageStore
-	Journeys Journeys
+	Journeys ContentSource
 	Contacts Contacts
 	Sender   Sender
 	Caps     []Cap

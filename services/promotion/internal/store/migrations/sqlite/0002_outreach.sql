@@ -44,3 +44,10 @@ CREATE TABLE outreach_cap_days (
     used    INTEGER NOT NULL,
     PRIMARY KEY (cap_key, day)
 );
+
+-- Journey definitions: trigger, channels, templates (JSON).
+CREATE TABLE outreach_journeys (
+    journey_id TEXT PRIMARY KEY,
+    data       TEXT NOT NULL,
+    create_ns  BIGINT NOT NULL
+);
