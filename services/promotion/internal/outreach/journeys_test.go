@@ -6,7 +6,7 @@ import (
 
 func TestJourneyDefCheck(t *testing.T) {
 	ok := JourneyDef{
-		Journey: Journey{ID: "welcome", Trigger: Trigger{Kind: TriggerFirstOrder}, Channels: []Channel{ChannelEmail}},
+		Journey:   Journey{ID: "welcome", Trigger: Trigger{Kind: TriggerFirstOrder}, Channels: []Channel{ChannelEmail}},
 		Templates: []TemplateDef{{Channel: ChannelEmail, Template: Template{Subject: "Welcome {{.Customer.FirstName}}"}}},
 	}
 	with := func(f func(*JourneyDef)) JourneyDef {
