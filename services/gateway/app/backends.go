@@ -45,7 +45,10 @@ func backends() []backend {
 			return feedbackv1.RegisterFeedbackServiceHandlerClient(ctx, mux, feedbackv1.NewFeedbackServiceClient(conn))
 		}},
 		{"promotion", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
-			return promotionv1.RegisterPromotionServiceHandlerClient(ctx, mux, promotionv1.NewPromotionServiceClient(conn))
+			if err := promotionv1.RegisterPromotionServiceHandlerClient(ctx, mux, promotionv1.NewPromotionServiceClient(conn)); err != nil {
+				return err
+			}
+			return promotionv1.RegisterOutreachServiceHandlerClient(ctx, mux, promotionv1.NewOutreachServiceClient(conn))
 		}},
 	}
 }

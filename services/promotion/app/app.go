@@ -22,6 +22,7 @@ import (
 	"github.com/tenurehq/tenure/services/promotion/internal/clients"
 	"github.com/tenurehq/tenure/services/promotion/internal/consumer"
 	"github.com/tenurehq/tenure/services/promotion/internal/grpcapi"
+	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 	"github.com/tenurehq/tenure/services/promotion/internal/store"
 	"google.golang.org/grpc"
@@ -104,6 +105,7 @@ func (a *App) build(ctx context.Context, rt *bootstrap.Runtime) error {
 		return err
 	}
 	grpcapi.New(a.svc, rt.Clock).Register(srv.GRPC())
+	grpcapi.NewOutreach(outreach.Journeys{Store: a.store, Clock: rt.Clock}, a.store).Register(srv.GRPC())
 	a.srv = srv
 	return nil
 }

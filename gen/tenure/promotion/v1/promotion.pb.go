@@ -603,6 +603,11 @@ const (
 	ErrorReason_INVALID_PAGE_TOKEN       ErrorReason = 16
 	ErrorReason_SEGMENTATION_UNAVAILABLE ErrorReason = 17
 	ErrorReason_CONCURRENT_REDEMPTIONS   ErrorReason = 18
+	// Outreach (OutreachService).
+	ErrorReason_JOURNEY_NOT_FOUND      ErrorReason = 19
+	ErrorReason_JOURNEY_ALREADY_EXISTS ErrorReason = 20
+	ErrorReason_INVALID_TEMPLATE       ErrorReason = 21
+	ErrorReason_MESSAGE_NOT_FOUND      ErrorReason = 22
 )
 
 // Enum value maps for ErrorReason.
@@ -627,6 +632,10 @@ var (
 		16: "INVALID_PAGE_TOKEN",
 		17: "SEGMENTATION_UNAVAILABLE",
 		18: "CONCURRENT_REDEMPTIONS",
+		19: "JOURNEY_NOT_FOUND",
+		20: "JOURNEY_ALREADY_EXISTS",
+		21: "INVALID_TEMPLATE",
+		22: "MESSAGE_NOT_FOUND",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -648,6 +657,10 @@ var (
 		"INVALID_PAGE_TOKEN":       16,
 		"SEGMENTATION_UNAVAILABLE": 17,
 		"CONCURRENT_REDEMPTIONS":   18,
+		"JOURNEY_NOT_FOUND":        19,
+		"JOURNEY_ALREADY_EXISTS":   20,
+		"INVALID_TEMPLATE":         21,
+		"MESSAGE_NOT_FOUND":        22,
 	}
 )
 
@@ -6275,7 +6288,7 @@ const file_tenure_promotion_v1_promotion_proto_rawDesc = "" +
 	"\x19REDEMPTION_STATE_REDEEMED\x10\x01\x12'\n" +
 	"#REDEMPTION_STATE_PARTIALLY_REFUNDED\x10\x02\x12\x1d\n" +
 	"\x19REDEMPTION_STATE_REFUNDED\x10\x03\x12\x1e\n" +
-	"\x1aREDEMPTION_STATE_CANCELLED\x10\x04*\xfb\x03\n" +
+	"\x1aREDEMPTION_STATE_CANCELLED\x10\x04*\xdb\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12CAMPAIGN_NOT_FOUND\x10\x01\x12\x1b\n" +
@@ -6296,7 +6309,11 @@ const file_tenure_promotion_v1_promotion_proto_rawDesc = "" +
 	"\x17RETURN_EXCEEDS_QUANTITY\x10\x0f\x12\x16\n" +
 	"\x12INVALID_PAGE_TOKEN\x10\x10\x12\x1c\n" +
 	"\x18SEGMENTATION_UNAVAILABLE\x10\x11\x12\x1a\n" +
-	"\x16CONCURRENT_REDEMPTIONS\x10\x122\xc2\x1b\n" +
+	"\x16CONCURRENT_REDEMPTIONS\x10\x12\x12\x15\n" +
+	"\x11JOURNEY_NOT_FOUND\x10\x13\x12\x1a\n" +
+	"\x16JOURNEY_ALREADY_EXISTS\x10\x14\x12\x14\n" +
+	"\x10INVALID_TEMPLATE\x10\x15\x12\x15\n" +
+	"\x11MESSAGE_NOT_FOUND\x10\x162\xc2\x1b\n" +
 	"\x10PromotionService\x12\x94\x01\n" +
 	"\x0eCreateCampaign\x12*.tenure.promotion.v1.CreateCampaignRequest\x1a+.tenure.promotion.v1.CreateCampaignResponse\")\x82\xd3\xe4\x93\x02#:\bcampaignb\bcampaign\"\r/v1/campaigns\x12\x8d\x01\n" +
 	"\vGetCampaign\x12'.tenure.promotion.v1.GetCampaignRequest\x1a(.tenure.promotion.v1.GetCampaignResponse\"+\x82\xd3\xe4\x93\x02\"b\bcampaign\x12\x16/v1/{name=campaigns/*}\x90\x02\x01\x12\x80\x01\n" +

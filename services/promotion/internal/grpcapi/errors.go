@@ -6,6 +6,7 @@ import (
 	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	"github.com/tenurehq/tenure/services/platform/apierr"
 	"github.com/tenurehq/tenure/services/platform/paging"
+	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
 	"github.com/tenurehq/tenure/services/promotion/internal/pricing"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 	"google.golang.org/grpc/codes"
@@ -44,6 +45,10 @@ func ErrorTable(logger *slog.Logger) *apierr.Table {
 			r(promotion.ErrLimitRaced, codes.Aborted, promotionv1.ErrorReason_CONCURRENT_REDEMPTIONS),
 			r(pricing.ErrOverReturn, codes.InvalidArgument, promotionv1.ErrorReason_RETURN_EXCEEDS_QUANTITY),
 			r(paging.ErrInvalidPageToken, codes.InvalidArgument, promotionv1.ErrorReason_INVALID_PAGE_TOKEN),
+			r(outreach.ErrJourneyNotFound, codes.NotFound, promotionv1.ErrorReason_JOURNEY_NOT_FOUND),
+			r(outreach.ErrJourneyAlreadyExists, codes.AlreadyExists, promotionv1.ErrorReason_JOURNEY_ALREADY_EXISTS),
+			r(outreach.ErrInvalidTemplate, codes.InvalidArgument, promotionv1.ErrorReason_INVALID_TEMPLATE),
+			r(outreach.ErrMessageNotFound, codes.NotFound, promotionv1.ErrorReason_MESSAGE_NOT_FOUND),
 		},
 	}
 }

@@ -41,5 +41,6 @@ func TestErrorTable(t *testing.T) {
 		"ErrTooManyRetries":          r(promotion.ErrTooManyRetries, codes.Aborted, promotionv1.ErrorReason_CONCURRENT_REDEMPTIONS),
 		"ErrLimitRaced":              r(promotion.ErrLimitRaced, codes.Aborted, promotionv1.ErrorReason_CONCURRENT_REDEMPTIONS),
 	}
+	checkOutreachErrors(t, table)
 	apierrtest.CheckTable(t, table, "../promotion", cases, promotionv1.ErrorReason_value)
 }

@@ -22,7 +22,6 @@ import (
 // Sentinel errors of the outreach rules.
 var (
 	ErrInvalidTransition = errors.New("outreach: invalid message state transition")
-	ErrInvalidJourney    = errors.New("outreach: invalid journey")
 	ErrInvalidTemplate   = errors.New("outreach: invalid template")
 	ErrInvalidTimeZone   = errors.New("outreach: invalid time zone")
 )
