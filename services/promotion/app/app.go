@@ -43,6 +43,7 @@ type App struct {
 	svc      *promotion.Service
 	store    *store.Store
 	consumer *eventlog.Consumer
+	outreach *outreachJob // nil without etcd or with no outreach interval
 }
 
 // New builds the service: it opens and migrates the database and listens.
@@ -88,6 +89,11 @@ func (a *App) build(ctx context.Context, rt *bootstrap.Runtime) error {
 			}}
 		a.svc = promotion.NewService(a.store, audiences, rt.Clock, rt.Logger)
 		var err error
+		if a.cfg.Outreach.Interval > 0 {
+			if a.outreach, err = a.newOutreachJob(rt, conns); err != nil {
+				return err
+			}
+		}
 		a.consumer, err = eventlog.New(eventlog.Config{Client: profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]),
 			Handler: consumer.New(a.svc, a.store), Logger: a.logger})
 		if err != nil {
@@ -131,6 +137,9 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Go(func() { _ = a.consumer.Run(ctx) })
 	}
 	wg.Go(func() { a.refresh(ctx) })
+	if a.outreach != nil {
+		wg.Go(func() { a.runOutreach(ctx) })
+	}
 	err := a.srv.Run(ctx)
 	cancel()
 	wg.Wait()

@@ -24,6 +24,8 @@ type Config struct {
 	RefreshInterval time.Duration
 	// AudienceTimeout bounds the audience calls of one cart evaluation.
 	AudienceTimeout time.Duration
+	// Outreach configures journeys' dispatch (outreach.go).
+	Outreach OutreachConfig
 }
 
 // RegisterFlags sets c to the defaults, overridden by the environment, and
@@ -44,6 +46,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		env.Help("how often a replica checks for campaign and promotion changes made elsewhere, e.g. 1s", "REFRESH_INTERVAL"))
 	fs.DurationVar(&c.AudienceTimeout, "audience-timeout", env.Duration("AUDIENCE_TIMEOUT", 300*time.Millisecond),
 		env.Help("deadline of the segmentation and loyalty calls of one cart evaluation, e.g. 300ms", "AUDIENCE_TIMEOUT"))
+	c.Outreach.registerFlags(fs, env)
 }
 
 // Validate reports every problem with c.
@@ -54,6 +57,9 @@ func (c Config) Validate() error {
 	}
 	if c.AudienceTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("audience timeout must be positive, got %s", c.AudienceTimeout))
+	}
+	if _, err := c.Outreach.parse(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.ProfileService == "" || c.SegmentationService == "" || c.LoyaltyService == "" {
 		errs = append(errs, errors.New("profile, segmentation and loyalty service names are required"))

@@ -71,3 +71,27 @@ func (s *Store) ListJourneys(ctx context.Context, after string, limit int) ([]ou
 	}
 	return out, rows.Err()
 }
+
+var _ outreach.CursorStore = (*Store)(nil)
+
+// TriggerCursor implements outreach.CursorStore ("" before the first SetTriggerCursor).
+func (s *Store) TriggerCursor(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT value FROM outreach_cursors WHERE name = ?`), name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: read cursor %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// SetTriggerCursor implements outreach.CursorStore.
+func (s *Store) SetTriggerCursor(ctx context.Context, name, value string) error {
+	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO outreach_cursors (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, value); err != nil {
+		return fmt.Errorf("store: set cursor %s: %w", name, err)
+	}
+	return nil
+}

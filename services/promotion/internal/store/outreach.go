@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
+	"github.com/tenurehq/tenure/services/promotion/internal/channel"
 	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
 )
 
@@ -227,4 +228,17 @@ func (s *Store) Record(ctx context.Context, prev, next outreach.Message) error {
 		return fmt.Errorf("store: record message: %w", err)
 	}
 	return err
+}
+
+var _ channel.Inbox = (*Store)(nil)
+
+// Deliver implements channel.Inbox: the message joins its customer's
+// inbox, once.
+func (s *Store) Deliver(ctx context.Context, m channel.Message) error {
+	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO outreach_inbox (customer_id, message_id, subject, body, create_ns)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, message_id) DO NOTHING`),
+		m.CustomerID, m.ID, m.Subject, m.Text, time.Now().UnixNano()); err != nil {
+		return fmt.Errorf("store: deliver to the inbox: %w", err)
+	}
+	return nil
 }

@@ -51,3 +51,21 @@ CREATE TABLE outreach_journeys (
     data       TEXT NOT NULL,
     create_ns  BIGINT NOT NULL
 );
+
+-- How far each trigger source has been read (the audience changes: the
+-- last recompute's operation id).
+CREATE TABLE outreach_cursors (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- In-app inbox: one row per message delivered to a customer.
+CREATE TABLE outreach_inbox (
+    customer_id TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    create_ns   BIGINT NOT NULL,
+    read_ns     BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (customer_id, message_id)
+);
