@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -81,6 +82,7 @@ type Dispatcher struct {
 	Clock    func() time.Time
 	Lease    time.Duration // how long a claim holds (default 1 min)
 	Batch    int           // messages claimed at a time (default 100)
+	Workers  int           // messages attempted at once (default 16)
 }
 
 // RunOnce attempts every message due now, a batch at a time, and returns
@@ -101,16 +103,43 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return done, err
 		}
-		for _, m := range ms {
-			if err := d.attempt(ctx, m); err != nil {
-				errs = append(errs, err)
-			}
-			done++
-		}
+		errs = append(errs, d.attemptAll(ctx, ms)...)
+		done += len(ms)
 		if len(ms) < batch || ctx.Err() != nil {
 			return done, errors.Join(errs...)
 		}
 	}
+}
+
+// attemptAll attempts ms on Workers goroutines and returns their errors.
+// The messages are distinct, and each one's writes are guarded, so their
+// order does not matter.
+func (d *Dispatcher) attemptAll(ctx context.Context, ms []Message) []error {
+	workers := d.Workers
+	if workers <= 0 {
+		workers = 16
+	}
+	next := make(chan Message)
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for range min(workers, len(ms)) {
+		wg.Go(func() {
+			for m := range next {
+				if err := d.attempt(ctx, m); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, m := range ms {
+		next <- m
+	}
+	close(next)
+	wg.Wait()
+	return errs
 }
 
 // attempt makes one attempt at m and records its outcome.

@@ -86,7 +86,7 @@ func TestDispatchRules(t *testing.T) {
 		}
 		want := map[string]string{
 			"email-only": "sent email", "none": "suppressed no_consent", "holdout": "suppressed holdout",
-			"gone": "suppressed unsubscribed", "capped": "sent push", "capped-2": "suppressed cap",
+			"gone": "suppressed unsubscribed",
 			"sms-only": "dead sms", "new-york": "held ",
 		}
 		check := func(want map[string]string) {
@@ -106,6 +106,16 @@ func TestDispatchRules(t *testing.T) {
 			}
 		}
 		check(want)
+		// Two messages to one customer under "1 push a day": one goes out,
+		// the other is suppressed for the cap (which one is up to the
+		// dispatcher's workers).
+		a, _ := s.GetMessage(ctx, ids["capped"])
+		b, _ := s.GetMessage(ctx, ids["capped-2"])
+		if got := []outreach.State{a.State, b.State}; !(got[0] == outreach.StateSent && b.Reason == outreach.ReasonCap) &&
+			!(got[1] == outreach.StateSent && a.Reason == outreach.ReasonCap) {
+			t.Errorf("two pushes under a 1-a-day cap: got %s %s and %s %s, want one sent and one suppressed for the cap",
+				a.State, a.Reason, b.State, b.Reason)
+		}
 		held, _ := s.GetMessage(ctx, ids["new-york"])
 		if !held.Due.Equal(time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)) {
 			t.Errorf("held until %s, want 06:00 in New York (10:00 UTC)", held.Due)
