@@ -86,7 +86,7 @@ func TestDispatchRules(t *testing.T) {
 		}
 		want := map[string]string{
 			"email-only": "sent email", "none": "suppressed no_consent", "holdout": "suppressed holdout",
-			"gone": "suppressed unsubscribed",
+			"gone":     "suppressed unsubscribed",
 			"sms-only": "dead sms", "new-york": "held ",
 		}
 		check := func(want map[string]string) {
