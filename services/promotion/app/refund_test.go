@@ -74,3 +74,33 @@ func TestRefunds(t *testing.T) {
 		usage(t, 0, 0)
 	})
 }
+
+// TestErasure checks profile's erasure re-keys the customer's redemption.
+func TestErasure(t *testing.T) {
+	f := start(t, "sqlite", func() time.Time { return t0 })
+	f.campaign(t, "er", nil, map[string]*promotionv1.Promotion{"off": automatic(amountOffOrder(100))})
+	f.record(t, orderEvent("e1", "c1", t0, 5000))
+	if _, err := f.promo.RedeemCart(ctx, &promotionv1.RedeemCartRequest{OrderId: "o-e1", Cart: cart("c1", line{"a", 1, 5000})}); err != nil {
+		t.Fatal(err)
+	}
+	er, err := f.profile.EraseCustomer(ctx, &profilev1.EraseCustomerRequest{Name: "customers/c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := f.profile.GetEventLogHead(ctx, &profilev1.GetEventLogHeadRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if cur, err := f.app.Cursor(ctx); err == nil && cur >= head.GetHeadSequence() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("promotion did not reach the erasure")
+		}
+	}
+	r, err := f.promo.GetRedemption(ctx, &promotionv1.GetRedemptionRequest{Name: "redemptions/o-e1"})
+	if err != nil || r.GetRedemption().GetCustomerId() != er.GetAnonymousId() {
+		t.Fatalf("redemption = %v, %v; want it under %s", r, err, er.GetAnonymousId())
+	}
+}
