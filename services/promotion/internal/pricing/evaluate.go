@@ -58,18 +58,31 @@ func Evaluate(cart Cart, candidates []Candidate, ctx Context) (Result, error) {
 		}
 		order = append(order, i)
 	}
-	slices.SortFunc(order, func(a, b int) int {
-		pa, pb := candidates[a].Promotion, candidates[b].Promotion
-		if c := cmp.Compare(pb.def.Priority, pa.def.Priority); c != 0 {
-			return c
-		}
-		return cmp.Compare(pa.def.ID, pb.def.ID)
-	})
+	if !slices.IsSortedFunc(order, func(a, b int) int { return compareCandidates(&candidates[a], &candidates[b]) }) {
+		slices.SortFunc(order, func(a, b int) int { return compareCandidates(&candidates[a], &candidates[b]) })
+	}
 	for _, i := range order {
 		c := &candidates[i]
 		s.consider(c, unlocked[c.Promotion.def.ID], &ctx)
 	}
 	return s.result(), nil
+}
+
+// compareCandidates orders candidates for evaluation: priority highest
+// first, then id.
+func compareCandidates(a, b *Candidate) int {
+	pa, pb := a.Promotion, b.Promotion
+	if c := cmp.Compare(pb.def.Priority, pa.def.Priority); c != 0 {
+		return c
+	}
+	return cmp.Compare(pa.def.ID, pb.def.ID)
+}
+
+// SortCandidates puts candidates in evaluation order. Evaluate sorts them
+// itself when they are not; a caller that keeps its active promotions
+// sorted saves that work on every cart.
+func SortCandidates(candidates []Candidate) {
+	slices.SortFunc(candidates, func(a, b Candidate) int { return compareCandidates(&a, &b) })
 }
 
 // ValidateCart checks a cart against the bounds; paths are relative to
@@ -87,23 +100,32 @@ func ValidateCart(c Cart) error {
 	}
 	var sub int64
 	for i, l := range c.Lines {
-		p := fmt.Sprintf("lines[%d]", i)
-		switch {
-		case l.ID == "" || len(l.ID) > maxTextLen:
-			return &fielderr.Error{Path: p + ".line_id", Problem: fmt.Sprintf("is %d bytes long", len(l.ID)), Fix: "send 1 to 128 bytes"}
-		case l.Quantity < 1 || l.Quantity > MaxQuantity:
-			return fielderr.New(p+".quantity", "must be 1 to %d, got %d", MaxQuantity, l.Quantity)
-		case l.UnitPrice < 0 || l.UnitPrice > MaxAmount/l.Quantity:
-			return fielderr.New(p+".unit_price", "must be 0 to %d minor units for a quantity of %d, got %d", MaxAmount/l.Quantity, l.Quantity, l.UnitPrice)
-		}
-		for j := range i {
-			if c.Lines[j].ID == l.ID {
-				return &fielderr.Error{Path: p + ".line_id", Problem: fmt.Sprintf("repeats lines[%d].line_id %s", j, fielderr.Quote(l.ID)), Fix: "give every line its own id"}
-			}
+		if err := checkLine(c.Lines, i); err != nil {
+			return err
 		}
 		var ok bool
 		if sub, ok = addChecked(sub, l.Quantity*l.UnitPrice); !ok {
-			return &fielderr.Error{Path: p, Problem: fmt.Sprintf("takes the cart's subtotal over %d minor units", MaxAmount)}
+			return &fielderr.Error{Path: fmt.Sprintf("lines[%d]", i), Problem: fmt.Sprintf("takes the cart's subtotal over %d minor units", MaxAmount)}
+		}
+	}
+	return nil
+}
+
+// checkLine checks lines[i] alone and against the lines before it.
+func checkLine(lines []Line, i int) error {
+	l := &lines[i]
+	p := func() string { return fmt.Sprintf("lines[%d]", i) }
+	switch {
+	case l.ID == "" || len(l.ID) > maxTextLen:
+		return &fielderr.Error{Path: p() + ".line_id", Problem: fmt.Sprintf("is %d bytes long", len(l.ID)), Fix: "send 1 to 128 bytes"}
+	case l.Quantity < 1 || l.Quantity > MaxQuantity:
+		return fielderr.New(p()+".quantity", "must be 1 to %d, got %d", MaxQuantity, l.Quantity)
+	case l.UnitPrice < 0 || l.UnitPrice > MaxAmount/l.Quantity:
+		return fielderr.New(p()+".unit_price", "must be 0 to %d minor units for a quantity of %d, got %d", MaxAmount/l.Quantity, l.Quantity, l.UnitPrice)
+	}
+	for j := range i {
+		if lines[j].ID == l.ID {
+			return &fielderr.Error{Path: p() + ".line_id", Problem: fmt.Sprintf("repeats lines[%d].line_id %s", j, fielderr.Quote(l.ID)), Fix: "give every line its own id"}
 		}
 	}
 	return nil
@@ -133,6 +155,7 @@ type state struct {
 	groups      map[string]string // stack group → promotion applied
 	campaignUse map[string]int64  // campaign → cost taken in this cart
 
+	allocBuf   []Allocation // backing of the applied promotions' allocations
 	gifts      []GiftLine
 	applied    []Applied
 	notApplied []NotApplied
@@ -142,21 +165,22 @@ func newState(c *Cart, n int) *state {
 	nl := len(c.Lines)
 	buf := make([]int64, 7*nl)
 	s := &state{
-		cart:     c,
-		cur:      buf[0*nl : 1*nl],
-		disc:     buf[1*nl : 2*nl],
-		weights:  buf[2*nl : 3*nl],
-		parts:    buf[3*nl : 4*nl],
-		rems:     buf[4*nl : 5*nl],
-		units:    buf[5*nl : 6*nl],
-		elig:     make([]int, 0, nl),
-		idx:      make([]int, 0, nl),
-		shipLeft: c.ShippingFee,
+		cart:       c,
+		cur:        buf[0*nl : 1*nl],
+		disc:       buf[1*nl : 2*nl],
+		weights:    buf[2*nl : 3*nl],
+		parts:      buf[3*nl : 4*nl],
+		rems:       buf[4*nl : 5*nl],
+		units:      buf[5*nl : 6*nl],
+		elig:       make([]int, 0, nl),
+		idx:        make([]int, 0, nl),
+		shipLeft:   c.ShippingFee,
+		applied:    make([]Applied, 0, n),
+		notApplied: make([]NotApplied, 0, n+len(c.Codes)),
 	}
 	for i, l := range c.Lines {
 		s.cur[i] = l.Quantity * l.UnitPrice
 	}
-	_ = n
 	return s
 }
 
@@ -266,7 +290,7 @@ func (s *state) precheck(p *Promotion, f *Facts, ctx *Context) (Reason, int64, i
 		return ReasonCurrencyMismatch, 0, 0
 	case !f.CampaignLive || !p.inWindow(ctx.Now):
 		return ReasonOutsideSchedule, 0, 0
-	case p.channels != nil && !p.channels.has(s.cart.Channel):
+	case !p.channels.empty() && !p.channels.has(s.cart.Channel):
 		return ReasonChannelNotAllowed, 0, 0
 	}
 	switch f.Audience {
@@ -359,7 +383,12 @@ func (s *state) commit(p *Promotion, code string, e effectResult) {
 		}
 	}
 	if n > 0 {
-		a.Allocations = make([]Allocation, 0, n)
+		if cap(s.allocBuf)-len(s.allocBuf) < n {
+			s.allocBuf = make([]Allocation, 0, max(n, 4*len(s.cart.Lines)))
+		}
+		start := len(s.allocBuf)
+		a.Allocations = s.allocBuf[start : start : start+n] // full slice: an append by the caller copies
+		s.allocBuf = s.allocBuf[:start+n]
 	}
 	for k, i := range s.elig {
 		if part := s.parts[k]; part != 0 {
