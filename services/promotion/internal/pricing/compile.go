@@ -135,48 +135,31 @@ func cloneDefinition(d Definition) Definition {
 	c.ExcludeSKUs = slices.Clone(c.ExcludeSKUs)
 	c.ExcludeCategories = slices.Clone(c.ExcludeCategories)
 	c.Channels = slices.Clone(c.Channels)
-	if c.Window != nil {
-		w := *c.Window
-		w.Weekdays = slices.Clone(w.Weekdays)
-		c.Window = &w
+	if c.Window = clonePtr(c.Window); c.Window != nil {
+		c.Window.Weekdays = slices.Clone(c.Window.Weekdays)
 	}
 	d.Conditions = c
 	e := d.Effect
-	if e.PercentOff != nil {
-		v := *e.PercentOff
-		e.PercentOff = &v
-	}
-	if e.AmountOff != nil {
-		v := *e.AmountOff
-		e.AmountOff = &v
-	}
+	e.PercentOff, e.AmountOff, e.Gift = clonePtr(e.PercentOff), clonePtr(e.AmountOff), clonePtr(e.Gift)
+	e.FreeShipping, e.FlashPrice = clonePtr(e.FreeShipping), clonePtr(e.FlashPrice)
 	if e.Tiered != nil {
-		v := Tiered{Tiers: slices.Clone(e.Tiered.Tiers)}
-		if e.Tiered.Repeat != nil {
-			r := *e.Tiered.Repeat
-			v.Repeat = &r
-		}
-		e.Tiered = &v
+		e.Tiered = &Tiered{Tiers: slices.Clone(e.Tiered.Tiers), Repeat: clonePtr(e.Tiered.Repeat)}
 	}
-	if e.BuyXGetY != nil {
-		v := *e.BuyXGetY
-		v.GetSKUs, v.GetCategories = slices.Clone(v.GetSKUs), slices.Clone(v.GetCategories)
-		e.BuyXGetY = &v
-	}
-	if e.Gift != nil {
-		v := *e.Gift
-		e.Gift = &v
-	}
-	if e.FreeShipping != nil {
-		v := *e.FreeShipping
-		e.FreeShipping = &v
-	}
-	if e.FlashPrice != nil {
-		v := *e.FlashPrice
-		e.FlashPrice = &v
+	if e.BuyXGetY = clonePtr(e.BuyXGetY); e.BuyXGetY != nil {
+		e.BuyXGetY.GetSKUs = slices.Clone(e.BuyXGetY.GetSKUs)
+		e.BuyXGetY.GetCategories = slices.Clone(e.BuyXGetY.GetCategories)
 	}
 	d.Effect = e
 	return d
+}
+
+// clonePtr returns a pointer to a shallow copy of *p, or nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // eligible reports whether a line meets the SKU and category rules.
