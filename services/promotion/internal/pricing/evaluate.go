@@ -193,7 +193,7 @@ func (s *state) resolveCodes(candidates []Candidate, lookups []CodeLookup) map[s
 	unlocked := make(map[string]string, len(s.cart.Codes))
 	for i, raw := range s.cart.Codes {
 		code := couponcode.Normalize(raw)
-		if slices.ContainsFunc(s.cart.Codes[:i], func(o string) bool { return couponcode.Normalize(o) == code }) {
+		if code == "" || slices.ContainsFunc(s.cart.Codes[:i], func(o string) bool { return couponcode.Normalize(o) == code }) {
 			continue
 		}
 		var found *CodeLookup
