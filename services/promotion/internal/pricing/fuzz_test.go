@@ -40,6 +40,9 @@ func (s *bytesource) amount(bound int64) int64 {
 func fuzzCart(s *bytesource) Cart {
 	c := Cart{Currency: "GBP", Channel: []string{"web", "app"}[s.byte()%2]}
 	n := 1 + int(s.byte()%8)
+	if s.byte()%8 == 0 {
+		n = 1 + int(s.byte()%60) // enough lines for large splits
+	}
 	left := MaxAmount
 	for i := range n {
 		q := 1 + s.intn(5)

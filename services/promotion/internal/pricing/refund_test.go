@@ -133,3 +133,10 @@ func TestReleaseRefundErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestReleaseRefundBadData(t *testing.T) {
+	applied := []Applied{{PromotionID: "p", Allocations: []Allocation{{LineID: "a", Amount: -1}}}}
+	if _, err := ReleaseRefund([]OrderLine{{"a", 1}}, applied, nil, []ReturnedLine{{"a", 1}}); !errors.Is(err, ErrBadRedemption) {
+		t.Fatalf("got %v, want ErrBadRedemption", err)
+	}
+}
