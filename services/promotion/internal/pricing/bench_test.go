@@ -81,3 +81,22 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(r.Applied)), "applied/op")
 }
+
+// BenchmarkEvaluateLargestCart prices a cart of MaxLines lines with the
+// same 100 promotions: the worst case the bounds allow.
+func BenchmarkEvaluateLargestCart(b *testing.B) {
+	c, cs, ctx := benchSetup()
+	c.Lines = c.Lines[:0]
+	for i := range MaxLines {
+		c.Lines = append(c.Lines, Line{
+			ID: fmt.Sprint("line-", i), SKU: fmt.Sprint("SKU-", i%12), Category: fmt.Sprint("cat-", i%5),
+			Quantity: int64(1 + i%3), UnitPrice: int64(499 + 731*(i%40)),
+		})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Evaluate(c, cs, ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

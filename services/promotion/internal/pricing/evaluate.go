@@ -99,8 +99,12 @@ func ValidateCart(c Cart) error {
 		return &fielderr.Error{Path: "codes", Problem: fmt.Sprintf("has %d codes", len(c.Codes)), Fix: fmt.Sprintf("send at most %d", MaxCodes)}
 	}
 	var sub int64
+	var ids map[string]int // line id → index, for carts too long to scan
+	if len(c.Lines) > 32 {
+		ids = make(map[string]int, len(c.Lines))
+	}
 	for i, l := range c.Lines {
-		if err := checkLine(c.Lines, i); err != nil {
+		if err := checkLine(c.Lines, i, ids); err != nil {
 			return err
 		}
 		var ok bool
@@ -111,8 +115,9 @@ func ValidateCart(c Cart) error {
 	return nil
 }
 
-// checkLine checks lines[i] alone and against the lines before it.
-func checkLine(lines []Line, i int) error {
+// checkLine checks lines[i] alone and against the lines before it (in ids
+// when it is not nil, by a scan otherwise).
+func checkLine(lines []Line, i int, ids map[string]int) error {
 	l := &lines[i]
 	p := func() string { return fmt.Sprintf("lines[%d]", i) }
 	switch {
@@ -123,10 +128,17 @@ func checkLine(lines []Line, i int) error {
 	case l.UnitPrice < 0 || l.UnitPrice > MaxAmount/l.Quantity:
 		return fielderr.New(p()+".unit_price", "must be 0 to %d minor units for a quantity of %d, got %d", MaxAmount/l.Quantity, l.Quantity, l.UnitPrice)
 	}
-	for j := range i {
-		if lines[j].ID == l.ID {
-			return &fielderr.Error{Path: p() + ".line_id", Problem: fmt.Sprintf("repeats lines[%d].line_id %s", j, fielderr.Quote(l.ID)), Fix: "give every line its own id"}
+	j := -1
+	if ids != nil {
+		if k, dup := ids[l.ID]; dup {
+			j = k
 		}
+		ids[l.ID] = i
+	} else {
+		j = slices.IndexFunc(lines[:i], func(o Line) bool { return o.ID == l.ID })
+	}
+	if j >= 0 {
+		return &fielderr.Error{Path: p() + ".line_id", Problem: fmt.Sprintf("repeats lines[%d].line_id %s", j, fielderr.Quote(l.ID)), Fix: "give every line its own id"}
 	}
 	return nil
 }

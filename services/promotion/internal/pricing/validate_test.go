@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,12 @@ func TestValidateCart(t *testing.T) {
 		{"codes", with(func(c *Cart) { c.Codes = make([]string, MaxCodes+1) }), "codes"},
 		{"line id", with(func(c *Cart) { c.Lines[1].ID = "" }), "lines[1].line_id"},
 		{"duplicate line id", with(func(c *Cart) { c.Lines[1].ID = "a" }), "lines[1].line_id"},
+		{"duplicate line id in a long cart", with(func(c *Cart) {
+			for i := range 40 {
+				c.Lines = append(c.Lines, line(fmt.Sprint("x", i), 1, 1))
+			}
+			c.Lines[41].ID = "x3"
+		}), "lines[41].line_id"},
 		{"quantity zero", with(func(c *Cart) { c.Lines[0].Quantity = 0 }), "lines[0].quantity"},
 		{"quantity huge", with(func(c *Cart) { c.Lines[0].Quantity = MaxQuantity + 1 }), "lines[0].quantity"},
 		{"negative price", with(func(c *Cart) { c.Lines[0].UnitPrice = -1 }), "lines[0].unit_price"},
