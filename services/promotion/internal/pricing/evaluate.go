@@ -39,12 +39,12 @@ import (
 // A cart outside the bounds (MaxLines, MaxQuantity, MaxAmount…) is
 // rejected with a *fielderr.Error whose path is relative to the cart
 // ("lines[2].quantity").
-func Evaluate(cart Cart, candidates []Candidate, ctx Context) (Result, error) {
+func Evaluate(cart Cart, candidates []Candidate, env Context) (Result, error) {
 	if err := ValidateCart(cart); err != nil {
 		return Result{}, err
 	}
 	s := newState(&cart, len(candidates))
-	unlocked := s.resolveCodes(candidates, ctx.Codes)
+	unlocked := s.resolveCodes(candidates, env.Codes)
 	order := make([]int, 0, len(candidates))
 	for i := range candidates {
 		p := candidates[i].Promotion
@@ -63,7 +63,7 @@ func Evaluate(cart Cart, candidates []Candidate, ctx Context) (Result, error) {
 	}
 	for _, i := range order {
 		c := &candidates[i]
-		s.consider(c, unlocked[c.Promotion.def.ID], &ctx)
+		s.consider(c, unlocked[c.Promotion.def.ID], &env)
 	}
 	return s.result(), nil
 }
@@ -262,9 +262,9 @@ func (s *state) reject(p *Promotion, code string, r Reason, needed, seen int64) 
 }
 
 // consider applies one candidate or records why it does not apply.
-func (s *state) consider(c *Candidate, code string, ctx *Context) {
+func (s *state) consider(c *Candidate, code string, env *Context) {
 	p, f := c.Promotion, &c.Facts
-	if r, needed, seen := s.precheck(p, f, ctx); r != "" {
+	if r, needed, seen := s.precheck(p, f, env); r != "" {
 		s.reject(p, code, r, needed, seen)
 		return
 	}
@@ -295,12 +295,12 @@ func (s *state) consider(c *Candidate, code string, ctx *Context) {
 }
 
 // precheck runs the checks that do not depend on the cart's lines.
-func (s *state) precheck(p *Promotion, f *Facts, ctx *Context) (Reason, int64, int64) {
+func (s *state) precheck(p *Promotion, f *Facts, env *Context) (Reason, int64, int64) {
 	d := &p.def
 	switch {
 	case d.Currency != s.cart.Currency:
 		return ReasonCurrencyMismatch, 0, 0
-	case !f.CampaignLive || !p.inWindow(ctx.Now):
+	case !f.CampaignLive || !p.inWindow(env.Now):
 		return ReasonOutsideSchedule, 0, 0
 	case !p.channels.empty() && !p.channels.has(s.cart.Channel):
 		return ReasonChannelNotAllowed, 0, 0
@@ -314,7 +314,7 @@ func (s *state) precheck(p *Promotion, f *Facts, ctx *Context) (Reason, int64, i
 		return ReasonAudienceUnavailable, 0, 0
 	}
 	if d.Conditions.FirstOrderOnly {
-		switch ctx.FirstOrder {
+		switch env.FirstOrder {
 		case FirstOrderNo:
 			return ReasonFirstOrderOnly, 0, 0
 		case FirstOrderUnknown:
