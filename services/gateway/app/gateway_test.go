@@ -17,8 +17,8 @@ import (
 
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
-	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
