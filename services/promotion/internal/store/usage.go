@@ -137,14 +137,14 @@ func (s *Store) charge(ctx context.Context, tx *sql.Tx, customerID string, ch pr
 		ch.Cost, ch.Units, ch.CampaignID, ch.PromotionID, ch.Cost, ch.Units); err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, tx, `INSERT INTO customer_uses (campaign_id, promotion_id, customer_id, uses, units) VALUES (?, ?, ?, 0, 0)
-		ON CONFLICT (campaign_id, promotion_id, customer_id) DO NOTHING`, ch.CampaignID, ch.PromotionID, customerID); err != nil {
-		return err
-	}
-	if err := s.guarded(ctx, tx, "customer limits", `UPDATE customer_uses SET uses = uses + 1, units = units + ?
-		WHERE campaign_id = ? AND promotion_id = ? AND customer_id = ? AND (? = 0 OR uses < ?) AND (? = 0 OR units + ? <= ?)`,
-		ch.CustomerUnits, ch.CampaignID, ch.PromotionID, customerID, ch.UsesPerCustomer, ch.UsesPerCustomer,
-		ch.CustomerUnitLimit, ch.CustomerUnits, ch.CustomerUnitLimit); err != nil {
+	// A first use inserts the row (the evaluation kept its units within the
+	// limit); later ones are the guarded update.
+	if err := s.guarded(ctx, tx, "customer limits", `INSERT INTO customer_uses (campaign_id, promotion_id, customer_id, uses, units)
+		VALUES (?, ?, ?, 1, ?) ON CONFLICT (campaign_id, promotion_id, customer_id) DO UPDATE
+		SET uses = customer_uses.uses + 1, units = customer_uses.units + excluded.units
+		WHERE (? = 0 OR customer_uses.uses < ?) AND (? = 0 OR customer_uses.units + excluded.units <= ?)`,
+		ch.CampaignID, ch.PromotionID, customerID, ch.CustomerUnits, ch.UsesPerCustomer, ch.UsesPerCustomer,
+		ch.CustomerUnitLimit, ch.CustomerUnitLimit); err != nil {
 		return err
 	}
 	if ch.Code != "" {
