@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/tenurehq/tenure/services/platform/idempotency"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 )
 
@@ -207,5 +208,6 @@ func (s *Store) erase(ctx context.Context, tx *sql.Tx, customerID, anonymousID s
 			return fmt.Errorf("store: erase from %s: %w", table, err)
 		}
 	}
-	return nil
+	// Stored redemption responses name the customer: forget them.
+	return s.forget.Forget(ctx, tx, idempotency.CustomerSubject(customerID))
 }
