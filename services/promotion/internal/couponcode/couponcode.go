@@ -117,17 +117,24 @@ type Generator struct {
 	spec   Spec
 	prefix string
 	left   int
-	seen   map[string]struct{}
-	rnd    []byte
-	pos    int
+	// seen holds a key per code handed out: the value of its first
+	// keySymbols random symbols in base 31. Equal codes have equal keys,
+	// so a new key means a new code; a longer code whose key is taken is
+	// drawn again even if it differs further on, which only costs a draw.
+	seen keySet
+	rnd  []byte
+	pos  int
 }
+
+// keySymbols is how many symbols fit a uint64 key: 31^12 < 2^63.
+const keySymbols = 12
 
 // NewGenerator validates spec and returns its generator.
 func NewGenerator(spec Spec) (*Generator, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	return &Generator{spec: spec, prefix: Normalize(spec.Prefix), left: spec.Count, seen: make(map[string]struct{}, spec.Count)}, nil
+	return &Generator{spec: spec, prefix: Normalize(spec.Prefix), left: spec.Count, seen: newKeySet(spec.Count)}, nil
 }
 
 // Remaining is the number of codes of the count not handed out yet.
@@ -146,64 +153,42 @@ func (g *Generator) Next(n int) ([]string, error) {
 // store already held, so the batch still adds up to Count.
 func (g *Generator) Replace(n int) ([]string, error) { return g.draw(n) }
 
-// draw returns n new unique codes. All of them share one backing string,
-// so a batch costs a handful of allocations.
+// draw returns n new unique codes. They share one backing string, so a
+// batch costs a few allocations.
 func (g *Generator) draw(n int) ([]string, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	size := len(g.prefix) + g.spec.Length
-	var b strings.Builder
-	b.Grow(n * size)
-	for range n {
-		b.WriteString(g.prefix)
-		for range g.spec.Length {
-			c, err := g.symbol()
+	buf := make([]byte, n*size)
+	for i := range n {
+		code := buf[i*size : (i+1)*size]
+		copy(code, g.prefix)
+		for {
+			key, err := g.fill(code[len(g.prefix):])
 			if err != nil {
 				return nil, err
 			}
-			b.WriteByte(c)
-		}
-	}
-	all := b.String()
-	codes := make([]string, 0, n)
-	for i := 0; i < n; i++ {
-		code := all[i*size : (i+1)*size]
-		for {
-			if _, dup := g.seen[code]; !dup {
+			if g.seen.add(key) {
 				break
 			}
-			fresh, err := g.one()
-			if err != nil {
-				return nil, err
-			}
-			code = fresh
 		}
-		g.seen[code] = struct{}{}
-		codes = append(codes, code)
+	}
+	all := string(buf)
+	codes := make([]string, n)
+	for i := range codes {
+		codes[i] = all[i*size : (i+1)*size]
 	}
 	return codes, nil
 }
 
-// one draws a single code.
-func (g *Generator) one() (string, error) {
-	buf := make([]byte, 0, len(g.prefix)+g.spec.Length)
-	buf = append(buf, g.prefix...)
-	for range g.spec.Length {
-		c, err := g.symbol()
-		if err != nil {
-			return "", err
-		}
-		buf = append(buf, c)
-	}
-	return string(buf), nil
-}
-
-// symbol returns a uniformly random symbol of Alphabet: a random byte
-// below 248 (8 × 31) taken modulo 31, other bytes drawn again.
-func (g *Generator) symbol() (byte, error) {
+// fill writes uniformly random symbols of Alphabet into dst and returns
+// the key of the code: a random byte below 248 (8 × 31) is taken modulo
+// 31; the other bytes are drawn again.
+func (g *Generator) fill(dst []byte) (uint64, error) {
 	const limit = 256 - 256%len(Alphabet)
-	for {
+	var key uint64
+	for j := 0; j < len(dst); {
 		if g.pos == len(g.rnd) {
 			if g.rnd == nil {
 				g.rnd = make([]byte, 64<<10)
@@ -215,8 +200,63 @@ func (g *Generator) symbol() (byte, error) {
 		}
 		c := g.rnd[g.pos]
 		g.pos++
-		if int(c) < limit {
-			return Alphabet[int(c)%len(Alphabet)], nil
+		if int(c) >= limit {
+			continue
+		}
+		v := int(c) % len(Alphabet)
+		dst[j] = Alphabet[v]
+		if j < keySymbols {
+			key = key*uint64(len(Alphabet)) + uint64(v)
+		}
+		j++
+	}
+	return key, nil
+}
+
+// keySet is a set of code keys: an open-addressing table with linear
+// probing, which adds a key with one probe into memory where a map takes
+// a lookup and an insert (a million codes would spend most of their time
+// waiting on the map's memory). It stores key+1, so 0 marks a free slot.
+type keySet struct {
+	slots []uint64
+	n     int
+	shift uint
+}
+
+func newKeySet(hint int) keySet {
+	size, shift := 16, uint(60)
+	for size < 2*hint {
+		size, shift = size*2, shift-1
+	}
+	return keySet{slots: make([]uint64, size), shift: shift}
+}
+
+// add inserts key and reports whether it was new.
+func (s *keySet) add(key uint64) bool {
+	if 2*(s.n+1) > len(s.slots) {
+		s.grow()
+	}
+	v := key + 1
+	mask := uint64(len(s.slots) - 1)
+	for i := (v * 0x9E3779B97F4A7C15) >> s.shift; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case 0:
+			s.slots[i] = v
+			s.n++
+			return true
+		case v:
+			return false
+		}
+	}
+}
+
+// grow doubles the table.
+func (s *keySet) grow() {
+	old := s.slots
+	s.slots, s.shift, s.n = make([]uint64, 2*len(old)), s.shift-1, 0
+	for _, v := range old {
+		if v != 0 {
+			s.add(v - 1)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package pricing
 
-import "math/bits"
+import (
+	"cmp"
+	"math/bits"
+	"slices"
+)
 
 // mulDivFloor returns floor(a × b / d) and the remainder, for non-negative
 // a and b and positive d with a × b / d < 2^63, computed in 128 bits.
@@ -55,16 +59,35 @@ func split(total int64, weights, parts, rems []int64) {
 		parts[i], rems[i] = mulDivFloor(total, w, sum)
 		left -= parts[i]
 	}
-	// left < number of positive weights; pick the largest remainders.
-	for ; left > 0; left-- {
-		best := -1
-		for i, r := range rems {
-			if r >= 0 && (best < 0 || r > rems[best]) {
-				best = i
+	// left < number of positive weights: give one unit each to the left
+	// largest remainders, ties to the lowest index.
+	if left <= 8 {
+		for ; left > 0; left-- {
+			best := -1
+			for i, r := range rems {
+				if r >= 0 && (best < 0 || r > rems[best]) {
+					best = i
+				}
 			}
+			parts[best]++
+			rems[best] = -1
 		}
-		parts[best]++
-		rems[best] = -1
+		return
+	}
+	order := make([]int, 0, len(rems))
+	for i, r := range rems {
+		if r >= 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := cmp.Compare(rems[b], rems[a]); c != 0 {
+			return c
+		}
+		return a - b
+	})
+	for _, i := range order[:left] {
+		parts[i]++
 	}
 }
 

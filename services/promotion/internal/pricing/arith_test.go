@@ -56,3 +56,42 @@ func TestPercentOf(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitManyLeftovers checks the sorted path (more than 8 units left
+// over) against the simple one.
+func TestSplitManyLeftovers(t *testing.T) {
+	weights := make([]int64, 50)
+	for i := range weights {
+		weights[i] = int64(1 + (i*37)%11) // many ties
+	}
+	for total := int64(0); total <= 300; total++ {
+		parts := make([]int64, len(weights))
+		rems := make([]int64, len(weights))
+		split(total, weights, parts, rems)
+		// reference: floor shares, then leftovers one at a time
+		var sum int64
+		for _, w := range weights {
+			sum += w
+		}
+		want := make([]int64, len(weights))
+		rem := make([]int64, len(weights))
+		left := total
+		for i, w := range weights {
+			want[i], rem[i] = total*w/sum, total*w%sum
+			left -= want[i]
+		}
+		for ; left > 0; left-- {
+			best := 0
+			for i := range rem {
+				if rem[i] > rem[best] {
+					best = i
+				}
+			}
+			want[best]++
+			rem[best] = -1
+		}
+		if !slices.Equal(parts, want) {
+			t.Fatalf("split(%d) = %v, want %v", total, parts, want)
+		}
+	}
+}

@@ -17,6 +17,9 @@ type Promotion struct {
 	excludeSKU, excludeCat set
 	getSKU, getCat         set
 	channels               set
+	hasInclude             bool // an include list is set
+	distinctGet            bool // a buy-X-get-Y names its own get set
+	excludes               bool // an exclude list is set
 
 	window   *Window
 	loc      *time.Location
@@ -24,23 +27,41 @@ type Promotion struct {
 	tiers    []Tier
 }
 
-// set is a small string set; nil is empty.
-type set map[string]struct{}
-
-func newSet(xs []string) set {
-	if len(xs) == 0 {
-		return nil
-	}
-	s := make(set, len(xs))
-	for _, x := range xs {
-		s[x] = struct{}{}
-	}
-	return s
+// set is a string set. Small sets (the usual few SKUs or categories) are
+// scanned, which beats hashing for a handful of short strings; large ones
+// are hashed. The zero value is empty.
+type set struct {
+	small []string
+	large map[string]struct{}
 }
 
-func (s set) has(x string) bool {
-	_, ok := s[x]
-	return ok
+// smallSet is the largest set that is scanned rather than hashed.
+const smallSet = 8
+
+func newSet(xs []string) set {
+	if len(xs) <= smallSet {
+		return set{small: slices.Clone(xs)}
+	}
+	m := make(map[string]struct{}, len(xs))
+	for _, x := range xs {
+		m[x] = struct{}{}
+	}
+	return set{large: m}
+}
+
+func (s *set) empty() bool { return len(s.small) == 0 && len(s.large) == 0 }
+
+func (s *set) has(x string) bool {
+	if s.large != nil {
+		_, ok := s.large[x]
+		return ok
+	}
+	for _, y := range s.small {
+		if x == y {
+			return true
+		}
+	}
+	return false
 }
 
 // Compile validates d (see Validate) and compiles it.
@@ -59,6 +80,9 @@ func Compile(d Definition) (*Promotion, error) {
 	if b := d.Effect.BuyXGetY; b != nil {
 		p.getSKU, p.getCat = newSet(b.GetSKUs), newSet(b.GetCategories)
 	}
+	p.hasInclude = !p.includeSKU.empty() || !p.includeCat.empty()
+	p.excludes = !p.excludeSKU.empty() || !p.excludeCat.empty()
+	p.distinctGet = !p.getSKU.empty() || !p.getCat.empty()
 	if w := p.def.Conditions.Window; w != nil {
 		p.window = w
 		p.loc = time.UTC
@@ -111,58 +135,41 @@ func cloneDefinition(d Definition) Definition {
 	c.ExcludeSKUs = slices.Clone(c.ExcludeSKUs)
 	c.ExcludeCategories = slices.Clone(c.ExcludeCategories)
 	c.Channels = slices.Clone(c.Channels)
-	if c.Window != nil {
-		w := *c.Window
-		w.Weekdays = slices.Clone(w.Weekdays)
-		c.Window = &w
+	if c.Window = clonePtr(c.Window); c.Window != nil {
+		c.Window.Weekdays = slices.Clone(c.Window.Weekdays)
 	}
 	d.Conditions = c
 	e := d.Effect
-	if e.PercentOff != nil {
-		v := *e.PercentOff
-		e.PercentOff = &v
-	}
-	if e.AmountOff != nil {
-		v := *e.AmountOff
-		e.AmountOff = &v
-	}
+	e.PercentOff, e.AmountOff, e.Gift = clonePtr(e.PercentOff), clonePtr(e.AmountOff), clonePtr(e.Gift)
+	e.FreeShipping, e.FlashPrice = clonePtr(e.FreeShipping), clonePtr(e.FlashPrice)
 	if e.Tiered != nil {
-		v := Tiered{Tiers: slices.Clone(e.Tiered.Tiers)}
-		if e.Tiered.Repeat != nil {
-			r := *e.Tiered.Repeat
-			v.Repeat = &r
-		}
-		e.Tiered = &v
+		e.Tiered = &Tiered{Tiers: slices.Clone(e.Tiered.Tiers), Repeat: clonePtr(e.Tiered.Repeat)}
 	}
-	if e.BuyXGetY != nil {
-		v := *e.BuyXGetY
-		v.GetSKUs, v.GetCategories = slices.Clone(v.GetSKUs), slices.Clone(v.GetCategories)
-		e.BuyXGetY = &v
-	}
-	if e.Gift != nil {
-		v := *e.Gift
-		e.Gift = &v
-	}
-	if e.FreeShipping != nil {
-		v := *e.FreeShipping
-		e.FreeShipping = &v
-	}
-	if e.FlashPrice != nil {
-		v := *e.FlashPrice
-		e.FlashPrice = &v
+	if e.BuyXGetY = clonePtr(e.BuyXGetY); e.BuyXGetY != nil {
+		e.BuyXGetY.GetSKUs = slices.Clone(e.BuyXGetY.GetSKUs)
+		e.BuyXGetY.GetCategories = slices.Clone(e.BuyXGetY.GetCategories)
 	}
 	d.Effect = e
 	return d
 }
 
+// clonePtr returns a pointer to a shallow copy of *p, or nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
 // eligible reports whether a line meets the SKU and category rules.
 func (p *Promotion) eligible(l *Line) bool {
-	if p.includeSKU != nil || p.includeCat != nil {
+	if p.hasInclude {
 		if !p.includeSKU.has(l.SKU) && !p.includeCat.has(l.Category) {
 			return false
 		}
 	}
-	if p.excludeSKU.has(l.SKU) || p.excludeCat.has(l.Category) {
+	if p.excluded(l) {
 		return false
 	}
 	if f := p.def.Effect.FlashPrice; f != nil && l.SKU != f.SKU {
@@ -171,13 +178,18 @@ func (p *Promotion) eligible(l *Line) bool {
 	return true
 }
 
+// excluded reports whether a line is on an exclusion list.
+func (p *Promotion) excluded(l *Line) bool {
+	return p.excludes && (p.excludeSKU.has(l.SKU) || p.excludeCat.has(l.Category))
+}
+
 // inGetSet reports whether a line is in a buy-X-get-Y's distinct get set.
 func (p *Promotion) inGetSet(l *Line) bool {
 	return p.getSKU.has(l.SKU) || p.getCat.has(l.Category)
 }
 
 // distinctGetSet reports whether the promotion names its own get set.
-func (p *Promotion) distinctGetSet() bool { return p.getSKU != nil || p.getCat != nil }
+func (p *Promotion) distinctGetSet() bool { return p.distinctGet }
 
 // inWindow reports whether now is inside the promotion's window.
 func (p *Promotion) inWindow(now time.Time) bool {

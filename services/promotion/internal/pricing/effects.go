@@ -215,7 +215,7 @@ func (s *state) buyXGetY(p *Promotion) effectResult {
 		var getUnits int64
 		for i := range s.cart.Lines {
 			l := &s.cart.Lines[i]
-			if p.inGetSet(l) && !p.excludeSKU.has(l.SKU) && !p.excludeCat.has(l.Category) {
+			if p.inGetSet(l) && !p.excluded(l) {
 				s.elig = append(s.elig, i)
 				getUnits += l.Quantity
 			}

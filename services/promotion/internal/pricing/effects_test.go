@@ -5,26 +5,31 @@ import (
 	"testing"
 )
 
-// TestEffects checks every effect's amount and split on hand-computed
-// carts.
-func TestEffects(t *testing.T) {
-	shirts := func(q int64) Line { return lineC("shirts", "SHIRT", "shirts", q, 2000) }
-	bxgy := func(b BuyXGetY) Effect { return Effect{BuyXGetY: &b} }
-	tiers := func(ts ...Tier) Effect { return Effect{Tiered: &Tiered{Tiers: ts}} }
-	repeat := func(every, amount, maxCount int64) Effect {
-		return Effect{Tiered: &Tiered{Repeat: &Repeat{Every: every, Amount: amount, MaxCount: maxCount}}}
-	}
-	flash := func(price int64) Effect { return Effect{FlashPrice: &FlashPrice{SKU: "X", UnitPrice: price}} }
-	tests := []struct {
-		name      string
-		cart      Cart
-		def       Definition
-		facts     []factOpt
-		wantLines []int64
-		wantScope Scope
-		wantShip  int64
-		wantUnits int64
-	}{
+// effectCase is one effect applied alone to a cart.
+type effectCase struct {
+	name      string
+	cart      Cart
+	def       Definition
+	facts     []factOpt
+	wantLines []int64
+	wantScope Scope
+	wantShip  int64
+	wantUnits int64
+}
+
+func shirtLine(q int64) Line        { return lineC("shirts", "SHIRT", "shirts", q, 2000) }
+func bxgyEffect(b BuyXGetY) Effect  { return Effect{BuyXGetY: &b} }
+func tiersEffect(ts ...Tier) Effect { return Effect{Tiered: &Tiered{Tiers: ts}} }
+func repeatEffect(every, amount, maxCount int64) Effect {
+	return Effect{Tiered: &Tiered{Repeat: &Repeat{Every: every, Amount: amount, MaxCount: maxCount}}}
+}
+func flashEffect(price int64) Effect {
+	return Effect{FlashPrice: &FlashPrice{SKU: "X", UnitPrice: price}}
+}
+
+// TestPercentAndAmountOff checks percentages and amounts off on hand-computed carts.
+func TestPercentAndAmountOff(t *testing.T) {
+	runEffectCases(t, []effectCase{
 		{
 			name: "percent off lines, rounded half up then split",
 			cart: gbp(line("a", 1, 2999), line("b", 1, 1500), line("c", 1, 2500)),
@@ -98,59 +103,71 @@ func TestEffects(t *testing.T) {
 			def:       promo("p", amountOff(OnOrder, 5000)),
 			wantLines: []int64{1000, 2000}, wantScope: ScopeOrder,
 		},
+	})
+}
+
+// TestTiered checks spend-threshold tiers and repeats on hand-computed carts.
+func TestTiered(t *testing.T) {
+	runEffectCases(t, []effectCase{
 		{
 			name:      "tiers: between thresholds",
 			cart:      gbp(line("a", 1, 25000)),
-			def:       promo("p", tiers(Tier{Threshold: 20000, Amount: 2500}, Tier{Threshold: 10000, Amount: 1000}, Tier{Threshold: 30000, BasisPoints: 1000})),
+			def:       promo("p", tiersEffect(Tier{Threshold: 20000, Amount: 2500}, Tier{Threshold: 10000, Amount: 1000}, Tier{Threshold: 30000, BasisPoints: 1000})),
 			wantLines: []int64{2500}, wantScope: ScopeOrder,
 		},
 		{
 			name:      "tiers: equal reaches",
 			cart:      gbp(line("a", 1, 20000)),
-			def:       promo("p", tiers(Tier{Threshold: 10000, Amount: 1000}, Tier{Threshold: 20000, Amount: 2500})),
+			def:       promo("p", tiersEffect(Tier{Threshold: 10000, Amount: 1000}, Tier{Threshold: 20000, Amount: 2500})),
 			wantLines: []int64{2500}, wantScope: ScopeOrder,
 		},
 		{
 			name:      "tiers: percent tier best",
 			cart:      gbp(line("a", 1, 40000)),
-			def:       promo("p", tiers(Tier{Threshold: 10000, Amount: 1000}, Tier{Threshold: 20000, Amount: 2500}, Tier{Threshold: 30000, BasisPoints: 1000})),
+			def:       promo("p", tiersEffect(Tier{Threshold: 10000, Amount: 1000}, Tier{Threshold: 20000, Amount: 2500}, Tier{Threshold: 30000, BasisPoints: 1000})),
 			wantLines: []int64{4000}, wantScope: ScopeOrder,
 		},
 		{
 			name:      "tiers: best is the largest discount, not the highest threshold",
 			cart:      gbp(line("a", 1, 30000)),
-			def:       promo("p", tiers(Tier{Threshold: 10000, Amount: 3000}, Tier{Threshold: 20000, BasisPoints: 500})),
+			def:       promo("p", tiersEffect(Tier{Threshold: 10000, Amount: 3000}, Tier{Threshold: 20000, BasisPoints: 500})),
 			wantLines: []int64{3000}, wantScope: ScopeOrder,
 		},
 		{
 			name:      "repeat: every 30000, 5000 off, at most 2",
 			cart:      gbp(line("a", 1, 50000), line("b", 1, 45000)),
-			def:       promo("p", repeat(30000, 5000, 2)),
+			def:       promo("p", repeatEffect(30000, 5000, 2)),
 			wantLines: []int64{5263, 4737}, wantScope: ScopeOrder,
 		},
 		{
 			name:      "repeat: no maximum",
 			cart:      gbp(line("a", 1, 95000)),
-			def:       promo("p", repeat(30000, 5000, 0)),
+			def:       promo("p", repeatEffect(30000, 5000, 0)),
 			wantLines: []int64{15000}, wantScope: ScopeOrder,
 		},
+	})
+}
+
+// TestBuyXGetY checks buy X get Y, same and distinct get sets on hand-computed carts.
+func TestBuyXGetY(t *testing.T) {
+	runEffectCases(t, []effectCase{
 		{
 			name: "buy 2 get 1 free: the cheapest of each group of three",
 			cart: gbp(line("a", 1, 1000), line("b", 1, 800), line("c", 1, 600), line("d", 1, 500), line("e", 1, 300), line("f", 1, 200)),
-			def:  promo("p", bxgy(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000})),
+			def:  promo("p", bxgyEffect(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000})),
 			// dearest first: [a b c] [d e f] → c and f free
 			wantLines: []int64{0, 0, 600, 0, 0, 200}, wantScope: ScopeLines,
 		},
 		{
 			name:      "buy 2 get 1: lines out of price order, incomplete group left",
 			cart:      gbp(line("e", 1, 300), line("a", 1, 1000), line("c", 1, 600), line("b", 1, 800), line("d", 1, 500)),
-			def:       promo("p", bxgy(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000})),
+			def:       promo("p", bxgyEffect(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000})),
 			wantLines: []int64{0, 0, 600, 0, 0}, wantScope: ScopeLines,
 		},
 		{
 			name:      "buy 2 get 1: at most one application",
 			cart:      gbp(line("a", 1, 1000), line("b", 1, 800), line("c", 1, 600), line("d", 1, 500), line("e", 1, 300), line("f", 1, 200)),
-			def:       promo("p", bxgy(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000, MaxApplications: 1})),
+			def:       promo("p", bxgyEffect(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000, MaxApplications: 1})),
 			wantLines: []int64{0, 0, 600, 0, 0, 0}, wantScope: ScopeLines,
 		},
 		{
@@ -158,35 +175,41 @@ func TestEffects(t *testing.T) {
 			cart: gbp(line("b", 2, 500), line("a", 4, 1000)),
 			// units a a a | a b b → one a and one b free
 			wantLines: []int64{500, 1000}, wantScope: ScopeLines,
-			def: promo("p", bxgy(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000})),
+			def: promo("p", bxgyEffect(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000})),
 		},
 		{
 			name:      "buy 1 get 1 half price, rounded half up",
 			cart:      gbp(line("a", 1, 1000), line("b", 1, 999)),
-			def:       promo("p", bxgy(BuyXGetY{Buy: 1, Get: 1, BasisPoints: 5000})),
+			def:       promo("p", bxgyEffect(BuyXGetY{Buy: 1, Get: 1, BasisPoints: 5000})),
 			wantLines: []int64{0, 500}, wantScope: ScopeLines,
 		},
 		{
 			name: "buy 2 shirts get 1 sock free: distinct get set, cheapest get unit",
-			cart: gbp(shirts(3), lineC("s1", "SOCK1", "socks", 1, 500), lineC("s2", "SOCK2", "socks", 2, 300)),
-			def: promo("p", bxgy(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000, GetCategories: []string{"socks"}}),
+			cart: gbp(shirtLine(3), lineC("s1", "SOCK1", "socks", 1, 500), lineC("s2", "SOCK2", "socks", 2, 300)),
+			def: promo("p", bxgyEffect(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000, GetCategories: []string{"socks"}}),
 				cond(func(c *Conditions) { c.IncludeCategories = []string{"shirts"} })),
 			wantLines: []int64{0, 0, 300}, wantScope: ScopeLines,
 		},
 		{
 			name: "distinct get set: two groups take both cheapest socks",
-			cart: gbp(shirts(4), lineC("s1", "SOCK1", "socks", 1, 500), lineC("s2", "SOCK2", "socks", 2, 300)),
-			def: promo("p", bxgy(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000, GetSKUs: []string{"SOCK1", "SOCK2"}}),
+			cart: gbp(shirtLine(4), lineC("s1", "SOCK1", "socks", 1, 500), lineC("s2", "SOCK2", "socks", 2, 300)),
+			def: promo("p", bxgyEffect(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000, GetSKUs: []string{"SOCK1", "SOCK2"}}),
 				cond(func(c *Conditions) { c.IncludeCategories = []string{"shirts"} })),
 			wantLines: []int64{0, 0, 600}, wantScope: ScopeLines,
 		},
 		{
 			name: "distinct get set: three groups but only three get units… limited by get units",
-			cart: gbp(shirts(8), lineC("s1", "SOCK1", "socks", 1, 500), lineC("s2", "SOCK2", "socks", 2, 300)),
-			def: promo("p", bxgy(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000, GetCategories: []string{"socks"}}),
+			cart: gbp(shirtLine(8), lineC("s1", "SOCK1", "socks", 1, 500), lineC("s2", "SOCK2", "socks", 2, 300)),
+			def: promo("p", bxgyEffect(BuyXGetY{Buy: 2, Get: 1, BasisPoints: 10000, GetCategories: []string{"socks"}}),
 				cond(func(c *Conditions) { c.IncludeCategories = []string{"shirts"} })),
 			wantLines: []int64{0, 500, 600}, wantScope: ScopeLines,
 		},
+	})
+}
+
+// TestShippingAndFlashPrice checks free shipping and flash prices on hand-computed carts.
+func TestShippingAndFlashPrice(t *testing.T) {
+	runEffectCases(t, []effectCase{
 		{
 			name:      "free shipping",
 			cart:      Cart{Currency: "GBP", Lines: []Line{line("a", 1, 1000)}, ShippingFee: 499},
@@ -202,31 +225,37 @@ func TestEffects(t *testing.T) {
 		{
 			name:      "flash price on every unit",
 			cart:      gbp(lineC("x", "X", "c", 3, 1500), line("y", 1, 1500)),
-			def:       promo("p", flash(999)),
+			def:       promo("p", flashEffect(999)),
 			wantLines: []int64{1503, 0}, wantScope: ScopeLines, wantUnits: 3,
 		},
 		{
 			name:      "flash price limited by stock",
 			cart:      gbp(lineC("x", "X", "c", 3, 1500)),
-			def:       promo("p", flash(999)),
+			def:       promo("p", flashEffect(999)),
 			facts:     []factOpt{func(f *Facts) { f.RemainingStock = 2 }},
 			wantLines: []int64{1002}, wantScope: ScopeLines, wantUnits: 2,
 		},
 		{
 			name:      "flash price limited by the customer's units, over two lines",
 			cart:      gbp(lineC("x1", "X", "c", 1, 1500), lineC("x2", "X", "c", 2, 1200)),
-			def:       promo("p", flash(1000)),
+			def:       promo("p", flashEffect(1000)),
 			facts:     []factOpt{func(f *Facts) { f.RemainingCustomerUnits = 2; f.RemainingStock = 100 }},
 			wantLines: []int64{500, 200}, wantScope: ScopeLines, wantUnits: 2,
 		},
 		{
 			name:      "flash price skips a line already cheaper",
 			cart:      gbp(lineC("x1", "X", "c", 1, 900), lineC("x2", "X", "c", 1, 1200)),
-			def:       promo("p", flash(1000)),
+			def:       promo("p", flashEffect(1000)),
 			facts:     []factOpt{func(f *Facts) { f.RemainingStock = 1 }},
 			wantLines: []int64{0, 200}, wantScope: ScopeLines, wantUnits: 1,
 		},
-	}
+	})
+}
+
+// runEffectCases evaluates each case's promotion alone and checks its
+// split, scope and totals.
+func runEffectCases(t *testing.T, tests []effectCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := Evaluate(tt.cart, []Candidate{cand(tt.def, tt.facts...)}, Context{Now: now})

@@ -39,12 +39,12 @@ import (
 // A cart outside the bounds (MaxLines, MaxQuantity, MaxAmount…) is
 // rejected with a *fielderr.Error whose path is relative to the cart
 // ("lines[2].quantity").
-func Evaluate(cart Cart, candidates []Candidate, ctx Context) (Result, error) {
+func Evaluate(cart Cart, candidates []Candidate, env Context) (Result, error) {
 	if err := ValidateCart(cart); err != nil {
 		return Result{}, err
 	}
 	s := newState(&cart, len(candidates))
-	unlocked := s.resolveCodes(candidates, ctx.Codes)
+	unlocked := s.resolveCodes(candidates, env.Codes)
 	order := make([]int, 0, len(candidates))
 	for i := range candidates {
 		p := candidates[i].Promotion
@@ -58,18 +58,31 @@ func Evaluate(cart Cart, candidates []Candidate, ctx Context) (Result, error) {
 		}
 		order = append(order, i)
 	}
-	slices.SortFunc(order, func(a, b int) int {
-		pa, pb := candidates[a].Promotion, candidates[b].Promotion
-		if c := cmp.Compare(pb.def.Priority, pa.def.Priority); c != 0 {
-			return c
-		}
-		return cmp.Compare(pa.def.ID, pb.def.ID)
-	})
+	if !slices.IsSortedFunc(order, func(a, b int) int { return compareCandidates(&candidates[a], &candidates[b]) }) {
+		slices.SortFunc(order, func(a, b int) int { return compareCandidates(&candidates[a], &candidates[b]) })
+	}
 	for _, i := range order {
 		c := &candidates[i]
-		s.consider(c, unlocked[c.Promotion.def.ID], &ctx)
+		s.consider(c, unlocked[c.Promotion.def.ID], &env)
 	}
 	return s.result(), nil
+}
+
+// compareCandidates orders candidates for evaluation: priority highest
+// first, then id.
+func compareCandidates(a, b *Candidate) int {
+	pa, pb := a.Promotion, b.Promotion
+	if c := cmp.Compare(pb.def.Priority, pa.def.Priority); c != 0 {
+		return c
+	}
+	return cmp.Compare(pa.def.ID, pb.def.ID)
+}
+
+// SortCandidates puts candidates in evaluation order. Evaluate sorts them
+// itself when they are not; a caller that keeps its active promotions
+// sorted saves that work on every cart.
+func SortCandidates(candidates []Candidate) {
+	slices.SortFunc(candidates, func(a, b Candidate) int { return compareCandidates(&a, &b) })
 }
 
 // ValidateCart checks a cart against the bounds; paths are relative to
@@ -86,25 +99,46 @@ func ValidateCart(c Cart) error {
 		return &fielderr.Error{Path: "codes", Problem: fmt.Sprintf("has %d codes", len(c.Codes)), Fix: fmt.Sprintf("send at most %d", MaxCodes)}
 	}
 	var sub int64
+	var ids map[string]int // line id → index, for carts too long to scan
+	if len(c.Lines) > 32 {
+		ids = make(map[string]int, len(c.Lines))
+	}
 	for i, l := range c.Lines {
-		p := fmt.Sprintf("lines[%d]", i)
-		switch {
-		case l.ID == "" || len(l.ID) > maxTextLen:
-			return &fielderr.Error{Path: p + ".line_id", Problem: fmt.Sprintf("is %d bytes long", len(l.ID)), Fix: "send 1 to 128 bytes"}
-		case l.Quantity < 1 || l.Quantity > MaxQuantity:
-			return fielderr.New(p+".quantity", "must be 1 to %d, got %d", MaxQuantity, l.Quantity)
-		case l.UnitPrice < 0 || l.UnitPrice > MaxAmount/l.Quantity:
-			return fielderr.New(p+".unit_price", "must be 0 to %d minor units for a quantity of %d, got %d", MaxAmount/l.Quantity, l.Quantity, l.UnitPrice)
-		}
-		for j := range i {
-			if c.Lines[j].ID == l.ID {
-				return &fielderr.Error{Path: p + ".line_id", Problem: fmt.Sprintf("repeats lines[%d].line_id %s", j, fielderr.Quote(l.ID)), Fix: "give every line its own id"}
-			}
+		if err := checkLine(c.Lines, i, ids); err != nil {
+			return err
 		}
 		var ok bool
 		if sub, ok = addChecked(sub, l.Quantity*l.UnitPrice); !ok {
-			return &fielderr.Error{Path: p, Problem: fmt.Sprintf("takes the cart's subtotal over %d minor units", MaxAmount)}
+			return &fielderr.Error{Path: fmt.Sprintf("lines[%d]", i), Problem: fmt.Sprintf("takes the cart's subtotal over %d minor units", MaxAmount)}
 		}
+	}
+	return nil
+}
+
+// checkLine checks lines[i] alone and against the lines before it (in ids
+// when it is not nil, by a scan otherwise).
+func checkLine(lines []Line, i int, ids map[string]int) error {
+	l := &lines[i]
+	p := func() string { return fmt.Sprintf("lines[%d]", i) }
+	switch {
+	case l.ID == "" || len(l.ID) > maxTextLen:
+		return &fielderr.Error{Path: p() + ".line_id", Problem: fmt.Sprintf("is %d bytes long", len(l.ID)), Fix: "send 1 to 128 bytes"}
+	case l.Quantity < 1 || l.Quantity > MaxQuantity:
+		return fielderr.New(p()+".quantity", "must be 1 to %d, got %d", MaxQuantity, l.Quantity)
+	case l.UnitPrice < 0 || l.UnitPrice > MaxAmount/l.Quantity:
+		return fielderr.New(p()+".unit_price", "must be 0 to %d minor units for a quantity of %d, got %d", MaxAmount/l.Quantity, l.Quantity, l.UnitPrice)
+	}
+	j := -1
+	if ids != nil {
+		if k, dup := ids[l.ID]; dup {
+			j = k
+		}
+		ids[l.ID] = i
+	} else {
+		j = slices.IndexFunc(lines[:i], func(o Line) bool { return o.ID == l.ID })
+	}
+	if j >= 0 {
+		return &fielderr.Error{Path: p() + ".line_id", Problem: fmt.Sprintf("repeats lines[%d].line_id %s", j, fielderr.Quote(l.ID)), Fix: "give every line its own id"}
 	}
 	return nil
 }
@@ -133,6 +167,7 @@ type state struct {
 	groups      map[string]string // stack group → promotion applied
 	campaignUse map[string]int64  // campaign → cost taken in this cart
 
+	allocBuf   []Allocation // backing of the applied promotions' allocations
 	gifts      []GiftLine
 	applied    []Applied
 	notApplied []NotApplied
@@ -142,21 +177,22 @@ func newState(c *Cart, n int) *state {
 	nl := len(c.Lines)
 	buf := make([]int64, 7*nl)
 	s := &state{
-		cart:     c,
-		cur:      buf[0*nl : 1*nl],
-		disc:     buf[1*nl : 2*nl],
-		weights:  buf[2*nl : 3*nl],
-		parts:    buf[3*nl : 4*nl],
-		rems:     buf[4*nl : 5*nl],
-		units:    buf[5*nl : 6*nl],
-		elig:     make([]int, 0, nl),
-		idx:      make([]int, 0, nl),
-		shipLeft: c.ShippingFee,
+		cart:       c,
+		cur:        buf[0*nl : 1*nl],
+		disc:       buf[1*nl : 2*nl],
+		weights:    buf[2*nl : 3*nl],
+		parts:      buf[3*nl : 4*nl],
+		rems:       buf[4*nl : 5*nl],
+		units:      buf[5*nl : 6*nl],
+		elig:       make([]int, 0, nl),
+		idx:        make([]int, 0, nl),
+		shipLeft:   c.ShippingFee,
+		applied:    make([]Applied, 0, n),
+		notApplied: make([]NotApplied, 0, n+len(c.Codes)),
 	}
 	for i, l := range c.Lines {
 		s.cur[i] = l.Quantity * l.UnitPrice
 	}
-	_ = n
 	return s
 }
 
@@ -169,7 +205,7 @@ func (s *state) resolveCodes(candidates []Candidate, lookups []CodeLookup) map[s
 	unlocked := make(map[string]string, len(s.cart.Codes))
 	for i, raw := range s.cart.Codes {
 		code := couponcode.Normalize(raw)
-		if slices.ContainsFunc(s.cart.Codes[:i], func(o string) bool { return couponcode.Normalize(o) == code }) {
+		if code == "" || slices.ContainsFunc(s.cart.Codes[:i], func(o string) bool { return couponcode.Normalize(o) == code }) {
 			continue
 		}
 		var found *CodeLookup
@@ -226,9 +262,9 @@ func (s *state) reject(p *Promotion, code string, r Reason, needed, seen int64) 
 }
 
 // consider applies one candidate or records why it does not apply.
-func (s *state) consider(c *Candidate, code string, ctx *Context) {
+func (s *state) consider(c *Candidate, code string, env *Context) {
 	p, f := c.Promotion, &c.Facts
-	if r, needed, seen := s.precheck(p, f, ctx); r != "" {
+	if r, needed, seen := s.precheck(p, f, env); r != "" {
 		s.reject(p, code, r, needed, seen)
 		return
 	}
@@ -259,14 +295,14 @@ func (s *state) consider(c *Candidate, code string, ctx *Context) {
 }
 
 // precheck runs the checks that do not depend on the cart's lines.
-func (s *state) precheck(p *Promotion, f *Facts, ctx *Context) (Reason, int64, int64) {
+func (s *state) precheck(p *Promotion, f *Facts, env *Context) (Reason, int64, int64) {
 	d := &p.def
 	switch {
 	case d.Currency != s.cart.Currency:
 		return ReasonCurrencyMismatch, 0, 0
-	case !f.CampaignLive || !p.inWindow(ctx.Now):
+	case !f.CampaignLive || !p.inWindow(env.Now):
 		return ReasonOutsideSchedule, 0, 0
-	case p.channels != nil && !p.channels.has(s.cart.Channel):
+	case !p.channels.empty() && !p.channels.has(s.cart.Channel):
 		return ReasonChannelNotAllowed, 0, 0
 	}
 	switch f.Audience {
@@ -278,7 +314,7 @@ func (s *state) precheck(p *Promotion, f *Facts, ctx *Context) (Reason, int64, i
 		return ReasonAudienceUnavailable, 0, 0
 	}
 	if d.Conditions.FirstOrderOnly {
-		switch ctx.FirstOrder {
+		switch env.FirstOrder {
 		case FirstOrderNo:
 			return ReasonFirstOrderOnly, 0, 0
 		case FirstOrderUnknown:
@@ -359,7 +395,12 @@ func (s *state) commit(p *Promotion, code string, e effectResult) {
 		}
 	}
 	if n > 0 {
-		a.Allocations = make([]Allocation, 0, n)
+		if cap(s.allocBuf)-len(s.allocBuf) < n {
+			s.allocBuf = make([]Allocation, 0, max(n, 4*len(s.cart.Lines)))
+		}
+		start := len(s.allocBuf)
+		a.Allocations = s.allocBuf[start : start : start+n] // full slice: an append by the caller copies
+		s.allocBuf = s.allocBuf[:start+n]
 	}
 	for k, i := range s.elig {
 		if part := s.parts[k]; part != 0 {

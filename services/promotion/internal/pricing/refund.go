@@ -11,6 +11,10 @@ import (
 // order had (counting earlier refunds), or a line the order did not have.
 var ErrOverReturn = errors.New("pricing: returned units exceed the order")
 
+// ErrBadRedemption marks stored redemption data the engine cannot use (a
+// negative allocation): a bug or corruption, never the caller's input.
+var ErrBadRedemption = errors.New("pricing: invalid redemption data")
+
 // OrderLine is a redeemed order's line: its id and quantity.
 type OrderLine struct {
 	LineID   string
@@ -101,6 +105,13 @@ func ReleaseRefund(lines []OrderLine, applied []Applied, before, now []ReturnedL
 			return Release{}, &fielderr.Error{Path: p + ".quantity", Problem: fmt.Sprintf("is %d but only %d of the line's %d units are left to return", r.Quantity, q-after[r.LineID], q), Err: ErrOverReturn}
 		}
 		after[r.LineID] += r.Quantity
+	}
+	for _, a := range applied {
+		for _, al := range a.Allocations {
+			if al.Amount < 0 || a.ShippingDiscount < 0 {
+				return Release{}, fmt.Errorf("%w: promotion %s has a negative allocation", ErrBadRedemption, a.PromotionID)
+			}
+		}
 	}
 	all, wasAll := true, true
 	for _, l := range lines {

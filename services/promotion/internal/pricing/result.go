@@ -63,6 +63,19 @@ const (
 	ReasonBudgetExhausted Reason = "BUDGET_EXHAUSTED"
 )
 
+// Reasons returns every reason, in the order Evaluate checks them: for a
+// conversion table's test that it misses none.
+func Reasons() []Reason {
+	return []Reason{
+		ReasonCodeNotFound, ReasonCodeUsedUp, ReasonCodeNotYours, ReasonCurrencyMismatch,
+		ReasonOutsideSchedule, ReasonChannelNotAllowed, ReasonNotInAudience, ReasonInHoldout,
+		ReasonAudienceUnavailable, ReasonFirstOrderOnly, ReasonFirstOrderUnknown,
+		ReasonTotalLimitReached, ReasonCustomerLimitReached, ReasonStockExhausted,
+		ReasonNoEligibleItems, ReasonMinQuantityNotMet, ReasonMinSubtotalNotMet,
+		ReasonExcludedByStacking, ReasonNothingToDiscount, ReasonBudgetExhausted,
+	}
+}
+
 // Result is the price of a cart after its promotions.
 type Result struct {
 	Currency string

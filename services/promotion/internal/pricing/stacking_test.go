@@ -106,6 +106,7 @@ func TestCodes(t *testing.T) {
 		{name: "no code: code promotions are not candidates", want: []outcome{{id: "auto"}}},
 		{name: "a code matches case-insensitively", codes: []string{" save10 "}, want: []outcome{{id: "coded", code: "SAVE10"}, {id: "auto"}}},
 		{name: "a second code of the same promotion adds nothing", codes: []string{"SAVE10", "save10-b", "Save10"}, want: []outcome{{id: "coded", code: "SAVE10"}, {id: "auto"}}},
+		{name: "a blank code is no code", codes: []string{"  "}, want: []outcome{{id: "auto"}}},
 		{name: "unknown code", codes: []string{"nope"}, want: []outcome{{id: "auto"}, {reason: ReasonCodeNotFound, code: "NOPE"}}},
 		{name: "used up", codes: []string{"gone"}, want: []outcome{{id: "auto"}, {id: "other-coded", reason: ReasonCodeUsedUp, code: "GONE"}}},
 		{name: "not yours", codes: []string{"theirs"}, want: []outcome{{id: "auto"}, {id: "other-coded", reason: ReasonCodeNotYours, code: "THEIRS"}}},

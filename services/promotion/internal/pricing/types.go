@@ -11,12 +11,6 @@ package pricing
 
 import "time"
 
-// Money is an exact amount in the minor units of a currency.
-type Money struct {
-	Currency string
-	Minor    int64
-}
-
 // Bounds every input is checked against so that no computation can
 // overflow an int64 (products are taken in 128 bits where they can exceed
 // it). Anything beyond them is rejected with a *fielderr.Error.

@@ -70,24 +70,22 @@ func (v *validator) list(path string, xs []string) {
 
 // amount checks 0 ≤ a ≤ MaxAmount, or 1 ≤ a when positive.
 func (v *validator) amount(path string, a int64, positive bool) {
-	switch {
-	case positive && a <= 0:
-		v.fail(path, fmt.Sprintf("must be positive, got %d", a), "send an amount in minor units")
-	case a < 0:
-		v.fail(path, fmt.Sprintf("must not be negative, got %d", a), "send 0 for none")
-	case a > MaxAmount:
-		v.fail(path, fmt.Sprintf("is %d, over the largest amount %d", a, MaxAmount), "")
-	}
+	v.bounded(path, a, positive, MaxAmount, "send an amount in minor units")
 }
 
+// count checks 0 ≤ n ≤ MaxQuantity, or 1 ≤ n when positive.
 func (v *validator) count(path string, n int64, positive bool) {
+	v.bounded(path, n, positive, MaxQuantity, "")
+}
+
+func (v *validator) bounded(path string, n int64, positive bool, most int64, positiveFix string) {
 	switch {
 	case positive && n <= 0:
-		v.fail(path, fmt.Sprintf("must be positive, got %d", n), "")
+		v.fail(path, fmt.Sprintf("must be positive, got %d", n), positiveFix)
 	case n < 0:
 		v.fail(path, fmt.Sprintf("must not be negative, got %d", n), "send 0 for none")
-	case n > MaxQuantity:
-		v.fail(path, fmt.Sprintf("is %d, over the largest %d", n, MaxQuantity), "")
+	case n > most:
+		v.fail(path, fmt.Sprintf("is %d, over the largest allowed %d", n, most), "")
 	}
 }
 

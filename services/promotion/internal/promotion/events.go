@@ -14,7 +14,7 @@ import (
 // holdout groups of the campaigns running when they were placed.
 func (s *Service) ApplyEvents(ctx context.Context, last int64, orders []Order) error {
 	for _, o := range orders {
-		if !o.Refund || o.OrderID == "" {
+		if !o.Refund || o.OrderID == "" || o.ErasedAs != "" {
 			continue
 		}
 		if err := s.refundEvent(ctx, o); err != nil {

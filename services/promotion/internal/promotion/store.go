@@ -132,6 +132,9 @@ type Order struct {
 	Revenue    int64
 	Refund     bool
 	Lines      []OrderLine
+	// ErasedAs is set for a customer_erased event: the anonymous id the
+	// customer's data is re-keyed to.
+	ErasedAs string
 }
 
 // OrderLine is a line of an order event.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -78,7 +79,10 @@ func (s *Store) copyCodes(ctx context.Context, conn *sql.Conn, tx *sql.Tx, codes
 }
 
 func (s *Store) insertCodes(ctx context.Context, tx *sql.Tx, codes []promotion.Code, inserted map[string]bool) error {
-	const batch = 150 // 5 parameters a row, under SQLite's limits
+	const batch = 1000 // 5 parameters a row, under SQLite's 32,766
+	// In code order, the inserts walk the B-trees once instead of all over.
+	codes = slices.Clone(codes)
+	slices.SortFunc(codes, func(a, b promotion.Code) int { return strings.Compare(a.Code, b.Code) })
 	for len(codes) > 0 {
 		n := min(batch, len(codes))
 		var b strings.Builder

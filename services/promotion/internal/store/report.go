@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 
+	"github.com/tenurehq/tenure/services/platform/idempotency"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 )
 
@@ -38,6 +41,9 @@ func (s *Store) ApplyOrders(ctx context.Context, last int64, orders []promotion.
 }
 
 func (s *Store) applyOrder(ctx context.Context, tx *sql.Tx, o promotion.Order, group func(o promotion.Order, frozen map[string]bool) []promotion.Attribution) error {
+	if o.ErasedAs != "" {
+		return s.erase(ctx, tx, o.CustomerID, o.ErasedAs)
+	}
 	if o.Refund {
 		if o.OrderID == "" {
 			return nil
@@ -179,4 +185,29 @@ func (s *Store) days(ctx context.Context, tx *sql.Tx, id string, f *promotion.Fi
 		f.Days = append(f.Days, d)
 	}
 	return rows.Err()
+}
+
+// erase re-keys everything held under a customer id to the anonymous id
+// profile gave it: redemptions (their stored carts too), uses, frozen
+// audiences, attributed orders and order counts.
+func (s *Store) erase(ctx context.Context, tx *sql.Tx, customerID, anonymousID string) error {
+	from, err := json.Marshal(customerID)
+	if err != nil {
+		return err
+	}
+	to, err := json.Marshal(anonymousID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE redemptions SET customer_id = ?, data = REPLACE(data, ?, ?) WHERE customer_id = ?`,
+		anonymousID, `"CustomerID":`+string(from), `"CustomerID":`+string(to), customerID); err != nil {
+		return err
+	}
+	for _, table := range []string{"redemption_uses", "customer_uses", "audience_members", "campaign_orders", "customer_orders"} {
+		if _, err := s.exec(ctx, tx, `UPDATE `+table+` SET customer_id = ? WHERE customer_id = ?`, anonymousID, customerID); err != nil {
+			return fmt.Errorf("store: erase from %s: %w", table, err)
+		}
+	}
+	// Stored redemption responses name the customer: forget them.
+	return s.forget.Forget(ctx, tx, idempotency.CustomerSubject(customerID))
 }

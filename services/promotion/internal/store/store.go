@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/tenurehq/tenure/services/platform/idempotency"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 )
@@ -21,15 +22,17 @@ var migrations embed.FS
 
 // Store is the SQL implementation of promotion.Store.
 type Store struct {
-	db *sqlstore.DB
+	db     *sqlstore.DB
+	forget *idempotency.Store
 }
 
 var _ promotion.Store = (*Store)(nil)
 
 // New returns a Store over db. Call Migrate before use.
-func New(db *sqlstore.DB) *Store { return &Store{db: db} }
+func New(db *sqlstore.DB) *Store { return &Store{db: db, forget: idempotency.NewStore(db)} }
 
-// Migrate applies the promotion schema migrations.
+// Migrate applies the promotion schema migrations and the idempotency
+// store's, which erasure writes to.
 func (s *Store) Migrate(ctx context.Context) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -37,6 +40,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	if err := s.db.Migrate(ctx, "promotion", sub); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if err := s.forget.Migrate(ctx); err != nil {
+		return fmt.Errorf("store: migrate idempotency keys: %w", err)
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func (s *Store) Redeem(ctx context.Context, r *promotion.Redemption, charges []p
 			return err
 		}
 		for _, ch := range charges {
-			if err := s.charge(ctx, tx, r.CustomerID, ch); err != nil {
+			if err := s.chargeCustomer(ctx, tx, r.CustomerID, ch); err != nil {
 				return err
 			}
 			if _, err := s.exec(ctx, tx, `INSERT INTO redemption_uses (order_id, campaign_id, promotion_id, customer_id, code, discount,
@@ -101,7 +101,7 @@ func (s *Store) Redeem(ctx context.Context, r *promotion.Redemption, charges []p
 				return err
 			}
 		}
-		return nil
+		return s.chargeShared(ctx, tx, charges)
 	})
 	if s.db.IsUniqueViolation(err) {
 		existing, gerr := s.GetRedemption(ctx, r.OrderID)
@@ -126,35 +126,54 @@ func (s *Store) guarded(ctx context.Context, tx *sql.Tx, what, query string, arg
 	return nil
 }
 
-// charge takes one promotion's use, budget, stock, customer use and code
-// use by guarded writes, in the order every redemption takes its rows:
-// promotion, customer use, code, campaign.
-func (s *Store) charge(ctx context.Context, tx *sql.Tx, customerID string, ch promotion.Charge) error {
-	if err := s.guarded(ctx, tx, "promotion limits", `UPDATE promotions SET uses = uses + 1, budget_used = budget_used + ?,
-		stock_used = stock_used + ?, redeemed = 1
-		WHERE campaign_id = ? AND promotion_id = ? AND (total_uses = 0 OR uses < total_uses)
-		AND (budget = 0 OR budget_used + ? <= budget) AND (stock = 0 OR stock_used + ? <= stock)`,
-		ch.Cost, ch.Units, ch.CampaignID, ch.PromotionID, ch.Cost, ch.Units); err != nil {
+// chargeCustomer takes the customer's use (and flash units) and the code's
+// use of one applied promotion, by guarded writes.
+func (s *Store) chargeCustomer(ctx context.Context, tx *sql.Tx, customerID string, ch promotion.Charge) error {
+	// A first use inserts the row (the evaluation kept its units within the
+	// limit); later ones are the guarded update.
+	if err := s.guarded(ctx, tx, "customer limits", `INSERT INTO customer_uses (campaign_id, promotion_id, customer_id, uses, units)
+		VALUES (?, ?, ?, 1, ?) ON CONFLICT (campaign_id, promotion_id, customer_id) DO UPDATE
+		SET uses = customer_uses.uses + 1, units = customer_uses.units + excluded.units
+		WHERE (? = 0 OR customer_uses.uses < ?) AND (? = 0 OR customer_uses.units + excluded.units <= ?)`,
+		ch.CampaignID, ch.PromotionID, customerID, ch.CustomerUnits, ch.UsesPerCustomer, ch.UsesPerCustomer,
+		ch.CustomerUnitLimit, ch.CustomerUnitLimit); err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, tx, `INSERT INTO customer_uses (campaign_id, promotion_id, customer_id, uses, units) VALUES (?, ?, ?, 0, 0)
-		ON CONFLICT (campaign_id, promotion_id, customer_id) DO NOTHING`, ch.CampaignID, ch.PromotionID, customerID); err != nil {
-		return err
+	if ch.Code == "" {
+		return nil
 	}
-	if err := s.guarded(ctx, tx, "customer limits", `UPDATE customer_uses SET uses = uses + 1, units = units + ?
-		WHERE campaign_id = ? AND promotion_id = ? AND customer_id = ? AND (? = 0 OR uses < ?) AND (? = 0 OR units + ? <= ?)`,
-		ch.CustomerUnits, ch.CampaignID, ch.PromotionID, customerID, ch.UsesPerCustomer, ch.UsesPerCustomer,
-		ch.CustomerUnitLimit, ch.CustomerUnits, ch.CustomerUnitLimit); err != nil {
-		return err
+	return s.guarded(ctx, tx, "code uses", `UPDATE codes SET uses = uses + 1 WHERE code = ? AND uses < max_uses
+		AND (customer_id = '' OR customer_id = ?)`, ch.Code, customerID)
+}
+
+// chargeShared takes the rows every order shares, last, so that the
+// transaction holds their locks for the shortest time: each promotion's
+// use, budget and stock, then each campaign's budget once for the sum of
+// its promotions, in the order of the (sorted) charges, so concurrent
+// redemptions lock them in one order.
+func (s *Store) chargeShared(ctx context.Context, tx *sql.Tx, charges []promotion.Charge) error {
+	var campaigns []string
+	cost := map[string]int64{}
+	for _, ch := range charges {
+		if err := s.guarded(ctx, tx, "promotion limits", `UPDATE promotions SET uses = uses + 1, budget_used = budget_used + ?,
+			stock_used = stock_used + ?, redeemed = 1
+			WHERE campaign_id = ? AND promotion_id = ? AND (total_uses = 0 OR uses < total_uses)
+			AND (budget = 0 OR budget_used + ? <= budget) AND (stock = 0 OR stock_used + ? <= stock)`,
+			ch.Cost, ch.Units, ch.CampaignID, ch.PromotionID, ch.Cost, ch.Units); err != nil {
+			return err
+		}
+		if _, ok := cost[ch.CampaignID]; !ok {
+			campaigns = append(campaigns, ch.CampaignID)
+		}
+		cost[ch.CampaignID] += ch.Cost
 	}
-	if ch.Code != "" {
-		if err := s.guarded(ctx, tx, "code uses", `UPDATE codes SET uses = uses + 1 WHERE code = ? AND uses < max_uses
-			AND (customer_id = '' OR customer_id = ?)`, ch.Code, customerID); err != nil {
+	for _, id := range campaigns {
+		if err := s.guarded(ctx, tx, "campaign budget", `UPDATE campaigns SET budget_used = budget_used + ?
+			WHERE campaign_id = ? AND (budget = 0 OR budget_used + ? <= budget)`, cost[id], id, cost[id]); err != nil {
 			return err
 		}
 	}
-	return s.guarded(ctx, tx, "campaign budget", `UPDATE campaigns SET budget_used = budget_used + ?
-		WHERE campaign_id = ? AND (budget = 0 OR budget_used + ? <= budget)`, ch.Cost, ch.CampaignID, ch.Cost)
+	return nil
 }
 
 // GetRedemption implements promotion.UsageStore.

@@ -46,7 +46,8 @@ CREATE TABLE promotions (
     PRIMARY KEY (campaign_id, promotion_id)
 );
 
--- Codes are unique across promotions, stored in upper case.
+-- Codes are unique across promotions, stored in upper case; the table is
+-- its primary key (WITHOUT ROWID), one B-tree less for every insert.
 CREATE TABLE codes (
     code         TEXT PRIMARY KEY,
     campaign_id  TEXT NOT NULL,
@@ -54,7 +55,7 @@ CREATE TABLE codes (
     max_uses     BIGINT NOT NULL,
     uses         BIGINT NOT NULL,
     customer_id  TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX codes_by_promotion ON codes (campaign_id, promotion_id, code);
 
 CREATE TABLE customer_uses (
