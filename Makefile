@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-import bench-loyalty bench-segmentation bench-segmentation-1m tidy clean static-build image chart-check cluster
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-import bench-loyalty bench-promotion bench-segmentation bench-segmentation-1m tidy clean static-build image chart-check cluster
 
 all: build
 
@@ -108,6 +108,7 @@ RACE_PACKAGES := $(addprefix ./services/platform/,discovery election eventlog gr
 	./services/profile/internal/store ./services/profile/app \
 	$(addprefix ./services/segmentation/internal/,consumer engine membership) ./services/segmentation/app \
 	$(addprefix ./services/loyalty/internal/,consumer store) ./services/loyalty/app \
+	./services/promotion/internal/promotion ./services/promotion/app \
 	./services/feedback/internal/store ./services/feedback/app \
 	./services/gateway/app
 race:
@@ -197,6 +198,14 @@ bench-loyalty:
 	TENURE_BENCH_EVENTS=$(LOYALTY_BENCH_SIZE) go test -run '^$$' -bench BenchmarkCatchUp -benchtime 1x -count 1 -timeout 60m ./services/loyalty/internal/consumer
 	TENURE_BENCH_MEMBERS=$(LOYALTY_BENCH_SIZE) go test -run '^$$' -bench BenchmarkExpireJob -benchtime 1x -count 1 -timeout 60m ./services/loyalty/internal/store
 	go test -run '^$$' -bench BenchmarkRedeemPoints -benchtime 3000x -count 1 ./services/loyalty/app
+
+## bench-promotion: the promotion benchmarks: EvaluateCart with 100 active promotions and 20
+## lines against an empty call, RedeemCart on PostgreSQL (1 and 32 clients), and generating
+## 1,000,000 codes on SQLite and PostgreSQL.
+bench-promotion:
+	go test -run '^$$' -bench BenchmarkEvaluateCart -benchtime 5000x -count 1 ./services/promotion/app
+	go test -run '^$$' -bench BenchmarkRedeemCart -benchtime 3000x -count 1 ./services/promotion/app
+	go test -run '^$$' -bench BenchmarkGenerateCodes -benchtime 1x -count 1 -timeout 30m ./services/promotion/app
 
 ## bench-segmentation: the segmentation benchmarks at 100,000 customers (about 1.5 minutes).
 BENCH_DIR := $(CURDIR)/.build/bench

@@ -10,6 +10,7 @@ require (
 	github.com/tenurehq/tenure/services/loyalty v0.0.0
 	github.com/tenurehq/tenure/services/platform v0.0.0
 	github.com/tenurehq/tenure/services/profile v0.0.0
+	github.com/tenurehq/tenure/services/promotion v0.0.0
 	github.com/tenurehq/tenure/services/segmentation v0.0.0
 	go.etcd.io/etcd/client/v3 v3.7.3
 	go.uber.org/zap v1.27.1
@@ -123,3 +124,5 @@ tool (
 )
 
 replace github.com/tenurehq/tenure/services/feedback => ../services/feedback
+
+replace github.com/tenurehq/tenure/services/promotion => ../services/promotion

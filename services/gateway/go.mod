@@ -10,6 +10,7 @@ require (
 	github.com/tenurehq/tenure/services/loyalty v0.0.0
 	github.com/tenurehq/tenure/services/platform v0.0.0
 	github.com/tenurehq/tenure/services/profile v0.0.0
+	github.com/tenurehq/tenure/services/promotion v0.0.0
 	github.com/tenurehq/tenure/services/segmentation v0.0.0
 	go.etcd.io/etcd/client/v3 v3.7.3
 	go.opentelemetry.io/otel v1.47.0
@@ -104,5 +105,6 @@ replace (
 	github.com/tenurehq/tenure/services/loyalty => ../loyalty
 	github.com/tenurehq/tenure/services/platform => ../platform
 	github.com/tenurehq/tenure/services/profile => ../profile
+	github.com/tenurehq/tenure/services/promotion => ../promotion
 	github.com/tenurehq/tenure/services/segmentation => ../segmentation
 )

@@ -86,6 +86,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		}
 	}
 
+	if err := routeUnsubscribe(rt, e, cfg); err != nil {
+		return fail(err)
+	}
+
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fail(fmt.Errorf("gateway: listen: %w", err))

@@ -11,6 +11,7 @@ import (
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 
 	"github.com/tenurehq/tenure/services/gateway/internal/probe"
@@ -32,7 +33,10 @@ func backends() []backend {
 			return profilev1.RegisterProfileServiceHandlerClient(ctx, mux, profilev1.NewProfileServiceClient(conn))
 		}},
 		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
-			return segmentationv1.RegisterSegmentationServiceHandlerClient(ctx, mux, segmentationv1.NewSegmentationServiceClient(conn))
+			if err := segmentationv1.RegisterSegmentationServiceHandlerClient(ctx, mux, segmentationv1.NewSegmentationServiceClient(conn)); err != nil {
+				return err
+			}
+			return segmentationv1.RegisterAudienceChangeServiceHandlerClient(ctx, mux, segmentationv1.NewAudienceChangeServiceClient(conn))
 		}},
 		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return segmentationv1.RegisterRecommendationServiceHandlerClient(ctx, mux, segmentationv1.NewRecommendationServiceClient(conn))
@@ -42,6 +46,12 @@ func backends() []backend {
 		}},
 		{"feedback", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 			return feedbackv1.RegisterFeedbackServiceHandlerClient(ctx, mux, feedbackv1.NewFeedbackServiceClient(conn))
+		}},
+		{"promotion", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+			if err := promotionv1.RegisterPromotionServiceHandlerClient(ctx, mux, promotionv1.NewPromotionServiceClient(conn)); err != nil {
+				return err
+			}
+			return promotionv1.RegisterOutreachServiceHandlerClient(ctx, mux, promotionv1.NewOutreachServiceClient(conn))
 		}},
 	}
 }

@@ -22,6 +22,10 @@ type Config struct {
 	// caller's Grpc-Timeout header asks for none or a longer one. Streaming
 	// calls have no default deadline.
 	BackendTimeout time.Duration
+	// UnsubscribeSecret checks the tokens of one-click unsubscribe links
+	// (the promotion service signs them with the same secret); empty
+	// serves no unsubscribe route.
+	UnsubscribeSecret string
 }
 
 // The gateway's own defaults.
@@ -40,6 +44,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		Edge:          true,
 	})
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", env.Int64("MAX_BODY_BYTES", defaultMaxBodyBytes), env.Help("largest accepted request body in bytes", "MAX_BODY_BYTES"))
+	fs.StringVar(&c.UnsubscribeSecret, "unsubscribe-secret", env.String("UNSUBSCRIBE_SECRET", ""),
+		env.Help("secret of one-click unsubscribe links (shared with promotion); empty serves no /v1/unsubscribe", "UNSUBSCRIBE_SECRET"))
 	fs.DurationVar(&c.BackendTimeout, "backend-timeout", env.Duration("BACKEND_TIMEOUT", defaultBackendTimeout), env.Help("deadline of a unary backend call unless the caller's Grpc-Timeout is shorter", "BACKEND_TIMEOUT"))
 }
 

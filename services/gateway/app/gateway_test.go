@@ -19,6 +19,7 @@ import (
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
@@ -379,8 +380,8 @@ type fakeSegmentation struct {
 }
 
 // TestBackendRegistration checks readiness against discovery — the gateway
-// is ready only when every backend (profile, segmentation, loyalty and
-// feedback) has an endpoint — and that callers cannot inject gRPC metadata,
+// is ready only when every backend (profile, segmentation, loyalty,
+// feedback and promotion) has an endpoint — and that callers cannot inject gRPC metadata,
 // with fake backends that come and go.
 func TestBackendRegistration(t *testing.T) {
 	cli := etcdtest.Client(t, etcdtest.Start(t))
@@ -393,7 +394,7 @@ func TestBackendRegistration(t *testing.T) {
 			t.Errorf("healthz = %d, want 200 regardless of backends", code)
 		}
 	}
-	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation", "loyalty", "feedback")
+	readyz(t, http.StatusServiceUnavailable, "profile", "segmentation", "loyalty", "feedback", "promotion")
 
 	// One gRPC server plays every backend; each registers separately.
 	fake := &fakeProfile{}
@@ -402,6 +403,7 @@ func TestBackendRegistration(t *testing.T) {
 	segmentationv1.RegisterSegmentationServiceServer(srv, fakeSegmentation{})
 	loyaltyv1.RegisterLoyaltyServiceServer(srv, fakeLoyalty{})
 	feedbackv1.RegisterFeedbackServiceServer(srv, feedbackv1.UnimplementedFeedbackServiceServer{})
+	promotionv1.RegisterPromotionServiceServer(srv, promotionv1.UnimplementedPromotionServiceServer{})
 	lis := listen(t)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
@@ -409,18 +411,22 @@ func TestBackendRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readyz(t, http.StatusServiceUnavailable, "segmentation", "loyalty", "feedback")
+	readyz(t, http.StatusServiceUnavailable, "segmentation", "loyalty", "feedback", "promotion")
 	segReg, err := discovery.Register(context.Background(), cli, "segmentation", lis.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	readyz(t, http.StatusServiceUnavailable, "loyalty", "feedback")
+	readyz(t, http.StatusServiceUnavailable, "loyalty", "feedback", "promotion")
 	if _, err := discovery.Register(context.Background(), cli, "loyalty", lis.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
-	readyz(t, http.StatusServiceUnavailable, "feedback")
+	readyz(t, http.StatusServiceUnavailable, "feedback", "promotion")
 	feedbackReg, err := discovery.Register(context.Background(), cli, "feedback", lis.Addr().String())
 	if err != nil {
+		t.Fatal(err)
+	}
+	readyz(t, http.StatusServiceUnavailable, "promotion")
+	if _, err := discovery.Register(context.Background(), cli, "promotion", lis.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
 	readyz(t, http.StatusOK)

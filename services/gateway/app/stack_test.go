@@ -16,6 +16,7 @@ import (
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
+	promotionapp "github.com/tenurehq/tenure/services/promotion/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
@@ -41,6 +42,7 @@ type stackOptions struct {
 	telemetry      *telemetry.Providers     // wins over tracer
 	etcd           *clientv3.Client         // nil: a fresh embedded etcd
 	postgres       bool                     // services on PostgreSQL instead of SQLite (skipped when unreachable outside CI)
+	unsubscribe    string                   // the unsubscribe secret; empty: none
 }
 
 func startStack(t testing.TB, opts stackOptions) *stack {
@@ -64,6 +66,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		s.segmentationAddr, s.segmentation = seg.Addr(), seg.Runner.(*segmentationapp.App)
 		s.loyalty = st.Add(loyaltyapp.Component(func(c *loyaltyapp.Config, _ *loyaltyapp.Deps) { c.JobInterval = 0 })).Runner.(*loyaltyapp.App)
 		s.feedbackAddr = st.Add(feedbackapp.Component(func(c *feedbackapp.Config, _ *feedbackapp.Deps) { c.EscalationInterval = 0 })).Addr()
+		st.Add(promotionapp.Component(nil))
 	}
 	gw := st.Add(app.Component(func(c *app.Config, _ *app.Deps) {
 		if opts.maxBodyBytes > 0 {
@@ -72,6 +75,7 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		if opts.backendTimeout > 0 {
 			c.BackendTimeout = opts.backendTimeout
 		}
+		c.UnsubscribeSecret = opts.unsubscribe
 	}))
 	s.gateway = "http://" + gw.Addr()
 	return s

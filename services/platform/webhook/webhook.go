@@ -23,6 +23,9 @@ const (
 	HeaderID        = "Tenure-Webhook-Id"
 	HeaderTimestamp = "Tenure-Webhook-Timestamp"
 	HeaderSignature = "Tenure-Webhook-Signature"
+	// HeaderIdempotencyKey repeats the id under the name receivers'
+	// HTTP stacks commonly deduplicate requests by.
+	HeaderIdempotencyKey = "Idempotency-Key"
 )
 
 // DefaultTimeout bounds one delivery when the Sender has no client.
@@ -70,6 +73,7 @@ func (s *Sender) Send(ctx context.Context, url, id string, body []byte) error {
 	ts := now().Unix()
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(HeaderID, id)
+	req.Header.Set(HeaderIdempotencyKey, id)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, Sign(s.Secret, id, ts, body))
 	resp, err := client.Do(req)
@@ -79,9 +83,25 @@ func (s *Sender) Send(ctx context.Context, url, id string, body []byte) error {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook: post %s: status %s", url, resp.Status)
+		return fmt.Errorf("webhook: post %s: %w", url, &StatusError{Code: resp.StatusCode, Status: resp.Status})
 	}
 	return nil
+}
+
+// StatusError is a receiver's answer other than 2xx.
+type StatusError struct {
+	Code   int
+	Status string // e.g. "503 Service Unavailable"
+}
+
+func (e *StatusError) Error() string { return "status " + e.Status }
+
+// Temporary reports whether the same request may succeed later: a timeout
+// (408), too early (425), too many requests (429) or a server error (5xx).
+// Any other answer will be the same however often it is sent.
+func (e *StatusError) Temporary() bool {
+	return e.Code == http.StatusRequestTimeout || e.Code == http.StatusTooEarly ||
+		e.Code == http.StatusTooManyRequests || e.Code >= 500
 }
 
 // Verify checks a received request's signature headers against body: it

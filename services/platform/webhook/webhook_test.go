@@ -29,8 +29,8 @@ func TestSendVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := <-received
-	if g.h.Get(HeaderID) != "d-1" || string(g.body) != string(body) {
-		t.Fatalf("received id %q body %q, want d-1 and %s", g.h.Get(HeaderID), g.body, body)
+	if g.h.Get(HeaderID) != "d-1" || g.h.Get(HeaderIdempotencyKey) != "d-1" || string(g.body) != string(body) {
+		t.Fatalf("received id %q, idempotency key %q, body %q; want d-1, d-1 and %s", g.h.Get(HeaderID), g.h.Get(HeaderIdempotencyKey), g.body, body)
 	}
 	tests := []struct {
 		name   string
@@ -54,11 +54,21 @@ func TestSendVerify(t *testing.T) {
 }
 
 func TestSendFailsOnErrorStatus(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "nope", http.StatusServiceUnavailable)
-	}))
-	defer srv.Close()
-	if err := (&Sender{}).Send(context.Background(), srv.URL, "d", []byte("{}")); err == nil {
-		t.Fatal("Send succeeded against a 503, want an error")
+	for _, tt := range []struct {
+		code      int
+		temporary bool
+	}{
+		{http.StatusServiceUnavailable, true}, {http.StatusTooManyRequests, true}, {http.StatusRequestTimeout, true},
+		{http.StatusBadRequest, false}, {http.StatusGone, false},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "nope", tt.code)
+		}))
+		err := (&Sender{}).Send(context.Background(), srv.URL, "d", []byte("{}"))
+		srv.Close()
+		var se *StatusError
+		if !errors.As(err, &se) || se.Code != tt.code || se.Temporary() != tt.temporary {
+			t.Errorf("status %d: got %v, want a StatusError with code %d, temporary %v", tt.code, err, tt.code, tt.temporary)
+		}
 	}
 }

@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 // the event consumer applying to the store and the engine, and the API.
 func build(ctx context.Context, cfg Config, rt *bootstrap.Runtime) (*App, error) {
 	logger, etcd, clock := rt.Logger, rt.Etcd, rt.Clock
-	st := store.New(rt.DB)
+	st := store.New(rt.DB, store.WithChangeRetention(cfg.AudienceChangeRetention))
 	env, err := rules.NewEnv()
 	if err != nil {
 		return nil, err
@@ -135,6 +135,7 @@ func build(ctx context.Context, cfg Config, rt *bootstrap.Runtime) (*App, error)
 	}
 	grpcapi.New(svc, eng).Register(srv.GRPC())
 	grpcapi.NewRecommendations(recs.svc).Register(srv.GRPC())
+	grpcapi.NewChangeServer(segmentation.AudienceChanges{Store: st}).Register(srv.GRPC())
 	a.srv = srv
 	return a, nil
 }

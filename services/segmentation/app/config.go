@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
+	"github.com/tenurehq/tenure/services/segmentation/internal/store"
 )
 
 // Config is the segmentation service's configuration: the settings every
@@ -30,6 +31,9 @@ type Config struct {
 	// set, wins. The limit is process-wide, so New does not set it: main
 	// does, with SoftMemoryLimit's answer.
 	MemoryLimit int64
+	// AudienceChangeRetention is how long the audience changes each
+	// recompute records are kept.
+	AudienceChangeRetention time.Duration
 }
 
 // DefaultMemoryLimit keeps a 1,000,000-customer recompute under 1 GiB of
@@ -50,6 +54,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		env.Help("scheduled recompute interval on the elected replica, e.g. 1h; 0 disables", "RECOMPUTE_INTERVAL"))
 	fs.StringVar(&c.ProfileService, "profile-service", env.String("PROFILE_SERVICE", "profile"),
 		env.Help("discovery name of the profile service", "PROFILE_SERVICE"))
+	fs.DurationVar(&c.AudienceChangeRetention, "audience-change-retention",
+		env.Duration("AUDIENCE_CHANGE_RETENTION", store.DefaultChangeRetention),
+		env.Help("how long the audience changes of each recompute are kept, e.g. 720h", "AUDIENCE_CHANGE_RETENTION"))
 	limit := byteSize(DefaultMemoryLimit)
 	if v := env.String("MEMORY_LIMIT", ""); v != "" {
 		if err := limit.Set(v); err != nil {
@@ -100,6 +107,9 @@ func (c Config) Validate() error {
 	errs := c.Problems()
 	if c.RecomputeInterval < 0 {
 		errs = append(errs, fmt.Errorf("recompute interval must not be negative, got %s", c.RecomputeInterval))
+	}
+	if c.AudienceChangeRetention <= 0 {
+		errs = append(errs, fmt.Errorf("audience change retention must be positive, got %s", c.AudienceChangeRetention))
 	}
 	if c.MemoryLimit < 0 {
 		errs = append(errs, errors.New("memory limit must be a size such as 900MiB, or 0"))

@@ -12,6 +12,7 @@ import (
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/stack"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
+	promotionapp "github.com/tenurehq/tenure/services/promotion/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
@@ -50,7 +51,10 @@ func serviceConfigs() map[string]*bootstrap.Config {
 	l.RegisterFlags(flag.NewFlagSet("loyalty", flag.ContinueOnError))
 	var f feedbackapp.Config
 	f.RegisterFlags(flag.NewFlagSet("feedback", flag.ContinueOnError))
-	return map[string]*bootstrap.Config{"profile": &p.Config, "segmentation": &s.Config, "loyalty": &l.Config, "feedback": &f.Config}
+	var pr promotionapp.Config
+	pr.RegisterFlags(flag.NewFlagSet("promotion", flag.ContinueOnError))
+	return map[string]*bootstrap.Config{"profile": &p.Config, "segmentation": &s.Config, "loyalty": &l.Config, "feedback": &f.Config,
+		"promotion": &pr.Config}
 }
 
 // TestServiceAddrs checks where tenured puts each service's gRPC server:
@@ -87,7 +91,8 @@ func TestServiceAddrs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, want := listen(cfg), map[string]string{
-		"profile": "127.0.0.1:9101", "segmentation": "127.0.0.1:9102", "loyalty": "127.0.0.1:9103", "feedback": "127.0.0.1:9105",
+		"profile": "127.0.0.1:9101", "segmentation": "127.0.0.1:9102", "loyalty": "127.0.0.1:9103", "promotion": "127.0.0.1:9104",
+		"feedback": "127.0.0.1:9105",
 	}; !maps.Equal(got, want) {
 		t.Errorf("defaults = %v, want %v", got, want)
 	}

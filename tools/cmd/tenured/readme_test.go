@@ -52,8 +52,8 @@ func shBlocks(t *testing.T, heading string) []string {
 func walkThroughBlocks(t *testing.T) []string {
 	t.Helper()
 	blocks := shBlocks(t, "A walk through the JSON API")
-	if len(blocks) < 4 {
-		t.Fatalf("the walk-through has %d sh blocks, want the JSON API, segments, loyalty and tenurectl ones", len(blocks))
+	if len(blocks) < 5 {
+		t.Fatalf("the walk-through has %d sh blocks, want the JSON API, segments, loyalty, promotion and tenurectl ones", len(blocks))
 	}
 	return blocks
 }
@@ -146,10 +146,14 @@ func TestREADMEWalkThrough(t *testing.T) {
 		case 3: // loyalty: programme, member, ledger, redemption, expiry, report
 			wantAll(t, "loyalty block", out, `"expiryMonths":"12"`, `"name":"members/c-1001"`, `"availablePoints":"12"`,
 				`"type":"ENTRY_TYPE_EARN"`, `"type":"ENTRY_TYPE_REVERSE"`, `"availablePoints":"2"`)
+		case 4: // promotion: campaign, promotion, evaluation, redemption, report
+			wantAll(t, "promotion block", out, `"state":"CAMPAIGN_STATE_ACTIVE"`, `"promotion":"campaigns/welcome/promotions/ten-off"`,
+				`"total":{"currencyCode":"GBP","amountMinor":"2250"}`, `"name":"redemptions/2"`, `"redemptions":"1"`,
+				`"discountCost":{"currencyCode":"GBP","amountMinor":"250"}`)
 		}
 	}
-	if curlBlocks != 3 {
-		t.Errorf("the walk-through has %d curl blocks; this test knows what 3 should show", curlBlocks)
+	if curlBlocks != 4 {
+		t.Errorf("the walk-through has %d curl blocks; this test knows what 4 should show", curlBlocks)
 	}
 	// The gRPC section reads what the walk-through wrote.
 	checkREADMEGrpc(t, p.out.String())

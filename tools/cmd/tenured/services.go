@@ -6,6 +6,7 @@ import (
 	loyaltyapp "github.com/tenurehq/tenure/services/loyalty/app"
 	"github.com/tenurehq/tenure/services/platform/stack"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
+	promotionapp "github.com/tenurehq/tenure/services/promotion/app"
 	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 )
 
@@ -20,6 +21,7 @@ func services() []stack.Component {
 		profileapp.Component(nil),
 		segmentationapp.Component(nil), // after profile: it consumes profile's event stream
 		loyaltyapp.Component(nil),      // likewise
+		promotionapp.Component(nil),    // after profile, segmentation and loyalty: it follows and calls them
 		feedbackapp.Component(nil),     // after profile, segmentation and loyalty: it calls them
 	}
 }

@@ -45,6 +45,12 @@ func commands() []command {
 		{"tickets", "list", "list feedback tickets, newest first, optionally filtered", ticketsList},
 		{"tickets", "show", "show a ticket with its SLA targets, escalations and comments", ticketsShow},
 		{"tickets", "run", "run a job now: escalation [--as-of TIME] sweeps the SLA escalation steps", ticketsRun},
+		{"campaigns", "list", "list the campaigns with their state and budget", campaignsList},
+		{"campaigns", "show", "show a campaign with its promotions' usage", campaignsShow},
+		{"campaigns", "report", "print a campaign's redemptions, cost, revenue, holdout lift and ROI", campaignsReport},
+		{"codes", "generate", "generate coupon codes for CAMPAIGN/PROMOTION, following the operation's progress", codesGenerate},
+		{"codes", "export", "write CAMPAIGN/PROMOTION's codes as CSV", codesExport},
+		{"carts", "evaluate", "price a cart from a JSON file: discounts, total and why promotions did not apply", cartsEvaluate},
 		{"surveys", "report", "print a survey's NPS or CSAT overall and per group, with detractors' comments", surveysReport},
 	}
 }

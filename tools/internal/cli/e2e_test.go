@@ -21,6 +21,7 @@ import (
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/testenv"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
+	promotionapp "github.com/tenurehq/tenure/services/promotion/app"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -45,6 +46,13 @@ func requireDataSet(tb testing.TB, path string) {
 func startProfile(tb testing.TB, s *stacktest.Stack) string {
 	tb.Helper()
 	return s.Add(profileapp.Component(nil)).Addr()
+}
+
+// startPromotion runs the real promotion service in s and returns its
+// address.
+func startPromotion(tb testing.TB, s *stacktest.Stack) string {
+	tb.Helper()
+	return s.Add(promotionapp.Component(nil)).Addr()
 }
 
 // startFeedback runs the real feedback service in s, without the
@@ -86,6 +94,7 @@ func TestImportThroughGateway(t *testing.T) {
 	startSegmentation(t, s) // the gateway is ready only with every backend
 	startLoyalty(t, s)
 	startFeedback(t, s)
+	startPromotion(t, s)
 	base := startGateway(t, s)
 
 	args := []string{"--file", fixture, "--gateway", base, "--batch-size", "2"}

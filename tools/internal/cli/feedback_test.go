@@ -21,6 +21,7 @@ func TestFeedbackCommands(t *testing.T) {
 	startSegmentation(t, s)
 	startLoyalty(t, s) // the gateway is ready only with every backend
 	addr := startFeedback(t, s)
+	startPromotion(t, s)
 	base := startGateway(t, s)
 	conn, err := dial(addr)
 	if err != nil {

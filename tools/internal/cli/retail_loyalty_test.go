@@ -106,6 +106,7 @@ func TestLoyaltyOnlineRetail(t *testing.T) {
 	startSegmentation(t, s) // the gateway is ready only with every backend
 	loy := startLoyalty(t, s)
 	startFeedback(t, s)
+	startPromotion(t, s)
 	base := startGateway(t, s)
 	start := time.Now()
 	sum := importJSON(t, "--file", onlineRetailFile, "--gateway", base)

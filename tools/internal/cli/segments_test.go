@@ -79,6 +79,7 @@ func startFixtureStack(t *testing.T) fixtureStack {
 	seg := startSegmentation(t, s)
 	loy := startLoyalty(t, s)
 	startFeedback(t, s)
+	startPromotion(t, s)
 	base := startGateway(t, s)
 	importJSON(t, "--file", fixture, "--grpc", paddr)
 	waitConsumed(t, seg, logHead(t, paddr), 20*time.Second)

@@ -87,6 +87,13 @@ func (e *Edge) HandleGet(path string, h http.Handler) error {
 	})
 }
 
+// Handle adds a plain HTTP route for method, like HandleGet.
+func (e *Edge) Handle(method, path string, h http.Handler) error {
+	return e.mux.HandlePath(method, path, func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+		h.ServeHTTP(w, r)
+	})
+}
+
 // Handler serves the registered routes behind the body limit.
 func (e *Edge) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,9 @@ type phases struct {
 	// changed is how many result rows changed since the previous
 	// recompute, or -1 when every row was written.
 	changed int
+	// audienceChanges is how many audience entries and departures the
+	// recompute recorded.
+	audienceChanges int
 }
 
 // stopwatch times a recompute's phases one after the other.
@@ -109,6 +112,10 @@ func (e *Engine) compute(ctx context.Context, op *segmentation.Operation, ph *ph
 	if err != nil {
 		return nil, *op, 0, err
 	}
+	if err := e.changes(ctx, base, &set); err != nil {
+		return nil, *op, 0, err
+	}
+	ph.audienceChanges = len(set.Changes)
 	sw.lap(&ph.build)
 
 	final, err := e.finish(ctx, *op, set, errCounts)

@@ -163,7 +163,7 @@ func (e *Engine) run(ctx context.Context, op segmentation.Operation) {
 	e.recorded(ctx, start, "succeeded")
 	log.Info("segmentation: recompute succeeded", "customers", final.CustomersTotal, "duration", time.Since(start),
 		"load", ph.load, "score", ph.score, "predict", ph.predict, "recommend", ph.recommend, "rules", ph.rules, "build", ph.build, "store", ph.store,
-		"changed_rows", ph.changed)
+		"changed_rows", ph.changed, "audience_changes", ph.audienceChanges)
 }
 
 // recorded records a recompute that started at start (wall clock) and

@@ -133,6 +133,13 @@ type ResultSet struct {
 	BaseGeneration int64
 	Changed        []int
 	Removed        []string
+	// Changes are who entered and who left each audience since the
+	// results of operation ChangesSince, which must be the latest
+	// successful recompute (their Operation is left to the store). With no
+	// successful recompute before, none are recorded: the first one is the
+	// baseline. An empty ChangesSince records none.
+	Changes      []AudienceChange
+	ChangesSince string
 }
 
 // ResultRows produces a recompute's results one at a time.

@@ -243,7 +243,7 @@ func (w *pageWriter) applyOne(ctx context.Context, m *segmentation.Mutation) err
 			err = w.exec(ctx, `UPDATE customers SET tags = ? WHERE customer_id = ?`, encodeList(m.Tags), m.ID)
 		}
 	case segmentation.MutationDelete:
-		for _, table := range []string{"customers", "static_members", "results"} {
+		for _, table := range []string{"customers", "static_members", "results", "audience_changes"} {
 			if err = w.exec(ctx, `DELETE FROM `+table+` WHERE customer_id = ?`, m.ID); err != nil {
 				break
 			}
@@ -263,6 +263,9 @@ func (w *pageWriter) applyOne(ctx context.Context, m *segmentation.Mutation) err
 		}
 		if err == nil {
 			err = w.exec(ctx, `DELETE FROM static_members WHERE customer_id = ?`, m.ID)
+		}
+		if err == nil {
+			err = w.exec(ctx, `DELETE FROM audience_changes WHERE customer_id = ?`, m.ID)
 		}
 		// The latest results move with the customer: the old id must stop
 		// answering at once, and the anonymous id keeps its scores.

@@ -70,7 +70,10 @@ func (s *Store) FinishOperation(ctx context.Context, op segmentation.Operation, 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM rekeys`); err != nil {
 			return fmt.Errorf("store: drop re-keys: %w", err)
 		}
-		return s.writeSizes(ctx, tx, op, rs.Sizes)
+		if err := s.writeSizes(ctx, tx, op, rs.Sizes); err != nil {
+			return err
+		}
+		return s.writeChanges(ctx, tx, op, &rs, gen != rs.Generation)
 	})
 }
 

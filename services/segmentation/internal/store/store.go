@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -24,8 +25,9 @@ var migrations embed.FS
 // Store is the SQL implementation of segmentation's storage interfaces,
 // one per aggregate.
 type Store struct {
-	db           *sqlstore.DB
-	beforeCommit BeforeCommitFunc
+	db              *sqlstore.DB
+	beforeCommit    BeforeCommitFunc
+	changeRetention time.Duration
 }
 
 var (

@@ -22,6 +22,7 @@ type Store interface {
 	segmentation.SegmentStore
 	segmentation.OperationStore
 	segmentation.ResultStore
+	segmentation.AudienceChangeStore
 }
 
 // Opener returns a new, empty, migrated store for one test.
@@ -43,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"ChangedResults", testChangedResults},
 		{"SizeHistory", testSizeHistory},
 		{"PurchaseDays", testPurchaseDays},
+		{"AudienceChanges", testAudienceChanges},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
