@@ -13,6 +13,7 @@ import (
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
@@ -57,10 +58,11 @@ func TestEtcdOutage(t *testing.T) {
 	segmentationv1.RegisterSegmentationServiceServer(fake, fakeSegmentation{})
 	loyaltyv1.RegisterLoyaltyServiceServer(fake, fakeLoyalty{})
 	feedbackv1.RegisterFeedbackServiceServer(fake, feedbackv1.UnimplementedFeedbackServiceServer{})
+	promotionv1.RegisterPromotionServiceServer(fake, promotionv1.UnimplementedPromotionServiceServer{})
 	lis := listen(t)
 	go func() { _ = fake.Serve(lis) }()
 	t.Cleanup(fake.Stop)
-	for _, svc := range []string{"profile", "segmentation", "loyalty", "feedback"} {
+	for _, svc := range []string{"profile", "segmentation", "loyalty", "feedback", "promotion"} {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		reg, err := discovery.Register(ctx, admin, svc, lis.Addr().String())
 		cancel()
@@ -92,7 +94,7 @@ func TestEtcdOutage(t *testing.T) {
 	// ready, and its calls end by their deadline.
 	down := etcdtest.NewProxy(t, "")
 	fresh := startStack(t, stackOptions{noBackends: true, etcd: down.Client(t), backendTimeout: 2 * time.Second})
-	waitReady(t, fresh, http.StatusServiceUnavailable, "profile", "segmentation", "loyalty", "feedback")
+	waitReady(t, fresh, http.StatusServiceUnavailable, "profile", "segmentation", "loyalty", "feedback", "promotion")
 	for _, h := range []http.Header{nil, {"Grpc-Timeout": {"500m"}}} {
 		t.Run(fmt.Sprintf("fresh gateway, Grpc-Timeout %q", h.Get("Grpc-Timeout")), func(t *testing.T) {
 			code, b := fresh.do(t, http.MethodGet, "/v1/customers/c1", nil, h)
