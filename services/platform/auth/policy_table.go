@@ -64,7 +64,7 @@ func DefaultPolicy() Policy {
 		loyalty + "ListLedgerEntries":      with(storeRead, Service),
 		loyalty + "RedeemPoints":           storeOps,
 		loyalty + "CancelRedemption":       storeOps,
-		loyalty + "AdjustPoints":           ops,
+		loyalty + "AdjustPoints":           with(ops, Service),
 		loyalty + "CreateReward":           ops,
 		loyalty + "GetReward":              storeRead,
 		loyalty + "ListRewards":            storeRead,
