@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // Policy maps a full gRPC method ("/package.Service/Method") to the roles
@@ -72,4 +75,26 @@ func CheckPolicy(p Policy, methods []string) error {
 		return fmt.Errorf("auth: no policy entry for %s: add a line per RPC to DefaultPolicy", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// RegisteredMethods lists every RPC of the services in the protobuf
+// registry of this binary whose package starts with prefix (e.g.
+// "tenure."), so that a check of the policy finds a new service's RPCs by
+// itself.
+func RegisteredMethods(prefix string) []string {
+	var out []string
+	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		if !strings.HasPrefix(string(fd.Package()), prefix) {
+			return true
+		}
+		for i := range fd.Services().Len() {
+			s := fd.Services().Get(i)
+			for j := range s.Methods().Len() {
+				out = append(out, "/"+string(s.FullName())+"/"+string(s.Methods().Get(j).Name()))
+			}
+		}
+		return true
+	})
+	slices.Sort(out)
+	return out
 }

@@ -15,30 +15,11 @@ import (
 	"github.com/tenurehq/tenure/services/platform/auth"
 )
 
-// tenureMethods lists every RPC of a tenure.* service registered in this
-// binary, found in the protobuf registry.
-func tenureMethods() []string {
-	var out []string
-	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
-		if !strings.HasPrefix(string(fd.Package()), "tenure.") {
-			return true
-		}
-		for i := range fd.Services().Len() {
-			s := fd.Services().Get(i)
-			for j := range s.Methods().Len() {
-				out = append(out, "/"+string(s.FullName())+"/"+string(s.Methods().Get(j).Name()))
-			}
-		}
-		return true
-	})
-	return out
-}
-
 // TestEveryRPCHasAPolicy fails when a registered RPC has no line in the
 // policy: such a method would be denied to everyone. The gateway, which
 // links every service, runs auth.CheckPolicy on its backends too.
 func TestEveryRPCHasAPolicy(t *testing.T) {
-	methods := tenureMethods()
+	methods := auth.RegisteredMethods("tenure.")
 	if len(methods) < 60 {
 		t.Fatalf("found %d RPCs in the registry, want every service's", len(methods))
 	}
