@@ -95,5 +95,11 @@ func (g *Guard) audit(ctx context.Context, method string, req any, err error) {
 	if Open(method) || hasPrefix(method, authenticatedPrefixes) || (grpcclient.IsRead(method) && !g.Policy.Privacy(method)) {
 		return
 	}
-	g.Log.LogAttrs(ctx, slog.LevelInfo, "audit", NewRecord(ctx, method, req, err, time.Now()).Attrs()...)
+	r := NewRecord(ctx, method, req, err, time.Now())
+	g.Log.LogAttrs(ctx, slog.LevelInfo, "audit", r.Attrs()...)
+	if g.Persist != nil && g.Policy.Privacy(method) {
+		if perr := g.Persist(context.WithoutCancel(ctx), r); perr != nil {
+			g.Log.LogAttrs(ctx, slog.LevelError, "audit record not stored", append(r.Attrs(), slog.String("error", perr.Error()))...)
+		}
+	}
 }

@@ -65,11 +65,14 @@ type Guard struct {
 	Policy Policy
 	// Log receives audit records and the reasons credentials were refused.
 	Log *slog.Logger
+	// Persist, when set, also stores the audit record of every privacy
+	// operation; a failure is logged as an error (the operation has run).
+	Persist func(context.Context, Record) error
 }
 
 // Check authenticates the call in ctx (its authorization metadata, else a
 // verified client certificate) and authorizes method; it returns ctx with
-// the principal.
+// the principal, also when the principal is denied (for the audit record).
 func (g *Guard) Check(ctx context.Context, method string) (context.Context, error) {
 	if Open(method) {
 		return ctx, nil
@@ -80,7 +83,7 @@ func (g *Guard) Check(ctx context.Context, method string) (context.Context, erro
 		return nil, Unauthenticated().Err()
 	}
 	if !g.Policy.Allows(method, p) {
-		return nil, PermissionDenied(method, g.Policy.Needed(method)).Err()
+		return WithPrincipal(ctx, p), PermissionDenied(method, g.Policy.Needed(method)).Err()
 	}
 	return WithPrincipal(ctx, p), nil
 }
@@ -121,6 +124,9 @@ func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		actx, err := g.Check(ctx, info.FullMethod)
 		if err != nil {
+			if actx != nil {
+				ctx = actx
+			}
 			g.audit(ctx, info.FullMethod, req, err)
 			return nil, err
 		}

@@ -38,6 +38,7 @@ func DefaultPolicy() Policy {
 		profile + "GetEventLogHead":    with(reads, Service),
 		profile + "ExportCustomer":     privacy,
 		profile + "EraseCustomer":      privacy,
+		profile + "ListAuditRecords":   privacy,
 
 		segmentation + "Recompute":            ops,
 		segmentation + "GetOperation":         with(reads, Service),

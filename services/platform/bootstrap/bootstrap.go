@@ -70,6 +70,10 @@ type Runtime struct {
 	DB *sqlstore.DB
 	// Auth authenticates callers with the configured keys and tokens.
 	Auth *auth.Authenticator
+	// PersistAudit, when set before NewServer, also stores the audit
+	// record of every privacy operation (profile keeps them in its
+	// database).
+	PersistAudit func(context.Context, auth.Record) error
 
 	serviceKey string
 

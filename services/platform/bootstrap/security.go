@@ -111,7 +111,7 @@ func (rt *Runtime) startAuth(ctx context.Context) error {
 // Guard is the guard of the runtime's gRPC server: the authenticator and
 // the platform's one policy, auditing to the runtime's logger.
 func (rt *Runtime) Guard() *auth.Guard {
-	return &auth.Guard{Auth: rt.Auth, Policy: auth.DefaultPolicy(), Log: rt.Logger.With("component", "auth")}
+	return &auth.Guard{Auth: rt.Auth, Policy: auth.DefaultPolicy(), Log: rt.Logger.With("component", "auth"), Persist: rt.PersistAudit}
 }
 
 // serverCredentials are the gRPC server's TLS options, none for plaintext.
