@@ -43,6 +43,9 @@ func commands() []command {
 		{"tickets", "list", "list feedback tickets, newest first, optionally filtered", ticketsList},
 		{"tickets", "show", "show a ticket with its SLA targets, escalations and comments", ticketsShow},
 		{"tickets", "run", "run a job now: escalation [--as-of TIME] sweeps the SLA escalation steps", ticketsRun},
+		{"keys", "create", "create an API key with roles; it is printed once, the key file keeps its hash", keysCreate},
+		{"keys", "list", "list the API keys of the key file: id, name, roles, expiry, state", keysList},
+		{"keys", "revoke", "revoke an API key by id or name; services refuse it at their next reload", keysRevoke},
 		{"surveys", "report", "print a survey's NPS or CSAT overall and per group, with detractors' comments", surveysReport},
 	}
 }

@@ -21,8 +21,6 @@ import (
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/testenv"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // onlineRetailFile is the UCI Online Retail file: the absolute path in
@@ -221,12 +219,7 @@ func TestImportOnlineRetail(t *testing.T) {
 	}
 
 	// Every customer exists once in the service.
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := profilev1.NewProfileServiceClient(conn)
+	client := profilev1.NewProfileServiceClient(stacktest.Dial(t, addr))
 	n, token := 0, ""
 	for {
 		resp, err := client.ListCustomers(context.Background(), &profilev1.ListCustomersRequest{PageSize: 1000, PageToken: token})
