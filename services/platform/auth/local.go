@@ -16,7 +16,7 @@ import (
 const (
 	LocalKeysFile       = "keys.json"
 	LocalAdminKeyFile   = "admin.key"
-	localServiceKeyFile = "service.key"
+	LocalServiceKeyFile = "service.key"
 )
 
 // DefaultClientKeyFile is where command-line tools look for a key when
@@ -60,7 +60,7 @@ func EnsureLocalKeys(dir string, now time.Time) (Config, bool, error) {
 	if err != nil {
 		return Config{}, false, err
 	}
-	serviceKey, _, err := ensure(localServiceKeyFile, "local-services", Service)
+	serviceKey, _, err := ensure(LocalServiceKeyFile, "local-services", Service)
 	if err != nil {
 		return Config{}, false, err
 	}

@@ -18,6 +18,7 @@ import (
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/testenv"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
@@ -105,8 +106,12 @@ func TestImportThroughGateway(t *testing.T) {
 	if first.CountriesSet != 3 || second.CountriesSet != 3 {
 		t.Errorf("countries set %d, then %d; want 3 each run", first.CountriesSet, second.CountriesSet)
 	}
+	client, err := auth.ClientHTTP(30 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for id, country := range map[string]string{"70001": "GB", "70002": "DE", "70003": "FR"} {
-		resp, err := http.Get(base + "/v1/customers/" + id)
+		resp, err := client.Get(base + "/v1/customers/" + id)
 		if err != nil {
 			t.Fatal(err)
 		}
