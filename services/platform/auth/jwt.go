@@ -116,18 +116,11 @@ func NewVerifier(ctx context.Context, cfg JWTConfig, now func() time.Time, log *
 // Run refreshes the JWKS every Refresh until ctx is done; a failed fetch
 // keeps the keys loaded before.
 func (v *Verifier) Run(ctx context.Context) {
-	t := time.NewTicker(v.cfg.Refresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := v.fetch(ctx); err != nil {
-				v.log.WarnContext(ctx, "JWKS refresh failed; keeping the keys loaded before", "error", err)
-			}
+	every(ctx, v.cfg.Refresh, func() {
+		if err := v.fetch(ctx); err != nil {
+			v.log.WarnContext(ctx, "JWKS refresh failed; keeping the keys loaded before", "error", err)
 		}
-	}
+	})
 }
 
 // fetch loads the JWKS from its file or URL.

@@ -76,6 +76,19 @@ func (s *KeyStore) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultReloadInterval
 	}
+	every(ctx, interval, func() {
+		changed, err := s.Reload()
+		switch {
+		case err != nil:
+			s.log.WarnContext(ctx, "key file reload failed; keeping the keys loaded before", "path", s.path, "error", err)
+		case changed:
+			s.log.InfoContext(ctx, "key file reloaded", "path", s.path, "keys", len(*s.keys.Load()))
+		}
+	})
+}
+
+// every calls f every interval until ctx is done.
+func every(ctx context.Context, interval time.Duration, f func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -83,13 +96,7 @@ func (s *KeyStore) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-		changed, err := s.Reload()
-		switch {
-		case err != nil:
-			s.log.WarnContext(ctx, "key file reload failed; keeping the keys loaded before", "path", s.path, "error", err)
-		case changed:
-			s.log.InfoContext(ctx, "key file reloaded", "path", s.path, "keys", len(*s.keys.Load()))
+			f()
 		}
 	}
 }
