@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,12 @@ const (
 	DefaultRolesClaim      = "roles"
 	jwksMaxBytes           = 1 << 20
 	jwksMinRefetchInterval = 30 * time.Second
+	// A verified token is remembered for up to tokenCacheTTL (never past
+	// its exp), so that a caller's token, checked at the gateway and again
+	// at each service, costs one signature check a minute rather than one
+	// per hop and call. At most tokenCacheSize tokens are remembered.
+	tokenCacheTTL  = time.Minute
+	tokenCacheSize = 10000
 )
 
 // signingMethods are the algorithms a token may be signed with: asymmetric
@@ -69,6 +76,15 @@ type Verifier struct {
 	keys      jose.JSONWebKeySet
 	fetchedAt time.Time
 	fetchMu   sync.Mutex
+
+	now     func() time.Time
+	cacheMu sync.Mutex
+	cache   map[[sha256.Size]byte]cachedToken
+}
+
+type cachedToken struct {
+	p     Principal
+	until time.Time
 }
 
 // NewVerifier loads the JWKS once and returns a verifier; now is the clock
@@ -98,7 +114,7 @@ func NewVerifier(ctx context.Context, cfg JWTConfig, now func() time.Time, log *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	v := &Verifier{cfg: cfg, log: log, parser: jwt.NewParser(
+	v := &Verifier{cfg: cfg, log: log, now: now, cache: map[[sha256.Size]byte]cachedToken{}, parser: jwt.NewParser(
 		jwt.WithValidMethods(signingMethods),
 		jwt.WithIssuer(cfg.Issuer),
 		jwt.WithAudience(cfg.Audience),
@@ -218,6 +234,14 @@ func (v *Verifier) lookup(kid, alg string) (any, bool) {
 // Authenticate verifies token and returns its principal: the subject, with
 // the roles of the configured claim that Tenure knows.
 func (v *Verifier) Authenticate(ctx context.Context, token string) (Principal, error) {
+	sum := sha256.Sum256([]byte(token))
+	now := v.now()
+	v.cacheMu.Lock()
+	c, ok := v.cache[sum]
+	v.cacheMu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.p, nil
+	}
 	claims := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) { return v.key(ctx, t) }); err != nil {
 		return Principal{}, fmt.Errorf("auth: token: %w", err)
@@ -226,7 +250,18 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (Principal, e
 	if sub == "" {
 		return Principal{}, errors.New("auth: token: no subject")
 	}
-	return Principal{Name: sub, Kind: KindJWT, Roles: claimRoles(claims, v.cfg.RolesClaim)}, nil
+	p := Principal{Name: sub, Kind: KindJWT, Roles: claimRoles(claims, v.cfg.RolesClaim)}
+	until := now.Add(tokenCacheTTL)
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil && exp.Before(until) {
+		until = exp.Time
+	}
+	v.cacheMu.Lock()
+	if len(v.cache) >= tokenCacheSize {
+		clear(v.cache)
+	}
+	v.cache[sum] = cachedToken{p: p, until: until}
+	v.cacheMu.Unlock()
+	return p, nil
 }
 
 // claimRoles reads the roles at path (dot-separated) in claims.

@@ -95,3 +95,27 @@ func TestNoJWKSRefusesTokens(t *testing.T) {
 		t.Errorf("got %v, want %v", err, auth.ErrNoJWKS)
 	}
 }
+
+// TestVerifiedTokensAreRememberedUntilExpiry: a token verified once is
+// accepted again from the cache, but never past its exp.
+func TestVerifiedTokensAreRememberedUntilExpiry(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	v, err := auth.NewVerifier(context.Background(), iss.Config(), clock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := iss.Claims("erin", auth.Analyst)
+	c["exp"] = now.Add(20 * time.Second).Unix()
+	token := iss.Sign(t, c)
+	for i := range 2 {
+		if _, err := v.Authenticate(context.Background(), token); err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+	}
+	now = now.Add(2 * time.Minute) // past exp and its leeway
+	if _, err := v.Authenticate(context.Background(), token); err == nil {
+		t.Error("expired token accepted from the cache")
+	}
+}
