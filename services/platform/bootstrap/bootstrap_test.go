@@ -58,6 +58,7 @@ func TestConfigProblems(t *testing.T) {
 	var c bootstrap.Config
 	c.RegisterFlags(flag.NewFlagSet("demo", flag.ContinueOnError), bootstrap.NewEnv("demo"), bootstrap.Defaults{})
 	c.LogLevel = "loud"
+	c.Auth.KeysFile = "" // and no JWKS: nobody could be admitted
 	var msgs []string
 	for _, err := range c.Problems() {
 		msgs = append(msgs, err.Error())
