@@ -22,6 +22,7 @@ func DefaultPolicy() Policy {
 		segmentation = "/tenure.segmentation.v1.SegmentationService/"
 		loyalty      = "/tenure.loyalty.v1.LoyaltyService/"
 		feedback     = "/tenure.feedback.v1.FeedbackService/"
+		recommend    = "/tenure.segmentation.v1.RecommendationService/"
 	)
 	return Policy{
 		profile + "CreateCustomer":     storeOps,
@@ -57,6 +58,10 @@ func DefaultPolicy() Policy {
 		segmentation + "CheckMembership":      with(reads, Service),
 		segmentation + "GetReport":            reads,
 		segmentation + "ListSizeHistory":      reads,
+
+		recommend + "GetCustomerRecommendations": storeRead,
+		recommend + "GetRelatedProducts":         storeRead,
+		recommend + "EvaluateRecommendations":    reads,
 
 		loyalty + "GetProgramme":           storeRead,
 		loyalty + "UpdateProgramme":        ops,
