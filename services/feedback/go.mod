@@ -103,6 +103,12 @@ require (
 	github.com/tenurehq/tenure/services/segmentation v0.0.0
 )
 
+require (
+	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
+	golang.org/x/tools v0.52.0 // indirect
+	gonum.org/v1/gonum v0.17.0 // indirect
+)
+
 replace github.com/tenurehq/tenure/services/profile => ../profile
 
 replace github.com/tenurehq/tenure/services/segmentation => ../segmentation

@@ -121,6 +121,34 @@ spec:
               value: /etc/tenure/etcd-tls/{{ $v.etcd.tls.keyKey }}
             {{- end }}
             {{- end }}
+            - name: {{ $prefix }}AUTH_KEYS_FILE
+              value: /etc/tenure/auth/{{ $v.auth.keys.keysFileKey }}
+            - name: {{ $prefix }}AUTH_RELOAD_INTERVAL
+              value: {{ $v.auth.keys.reloadInterval | quote }}
+            {{- if not .gateway }}
+            - name: {{ $prefix }}SERVICE_KEY_FILE
+              value: /etc/tenure/auth/{{ $v.auth.keys.serviceKeyKey }}
+            {{- end }}
+            {{- with $v.auth.jwt.jwksUrl }}
+            - name: {{ $prefix }}AUTH_JWKS_URL
+              value: {{ . | quote }}
+            - name: {{ $prefix }}AUTH_ISSUER
+              value: {{ required "auth.jwt.issuer is required with auth.jwt.jwksUrl" $v.auth.jwt.issuer | quote }}
+            - name: {{ $prefix }}AUTH_AUDIENCE
+              value: {{ required "auth.jwt.audience is required with auth.jwt.jwksUrl" $v.auth.jwt.audience | quote }}
+            - name: {{ $prefix }}AUTH_ROLES_CLAIM
+              value: {{ $v.auth.jwt.rolesClaim | quote }}
+            - name: {{ $prefix }}AUTH_LEEWAY
+              value: {{ $v.auth.jwt.leeway | quote }}
+            {{- end }}
+            {{- if .gateway }}
+            - name: {{ $prefix }}RATE_LIMITS
+              value: {{ $v.auth.rateLimits | quote }}
+            {{- with $v.auth.corsOrigins }}
+            - name: {{ $prefix }}CORS_ORIGINS
+              value: {{ join "," . | quote }}
+            {{- end }}
+            {{- end }}
             - name: {{ $prefix }}LOG_LEVEL
               value: {{ $v.logLevel | quote }}
             - name: {{ $prefix }}SHUTDOWN_TIMEOUT
@@ -202,6 +230,10 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- /* The whole directory, not a subPath: Secret updates reach it. */}}
+            - name: auth
+              mountPath: /etc/tenure/auth
+              readOnly: true
             {{- if $v.etcd.tls.enabled }}
             - name: etcd-tls
               mountPath: /etc/tenure/etcd-tls
@@ -211,6 +243,17 @@ spec:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        - name: auth
+          secret:
+            secretName: {{ include "tenure.authSecretName" $root }}
+            defaultMode: 0440
+            items:
+              - key: {{ $v.auth.keys.keysFileKey }}
+                path: {{ $v.auth.keys.keysFileKey }}
+              {{- if not .gateway }}
+              - key: {{ $v.auth.keys.serviceKeyKey }}
+                path: {{ $v.auth.keys.serviceKeyKey }}
+              {{- end }}
         {{- if $v.etcd.tls.enabled }}
         - name: etcd-tls
           secret:

@@ -112,3 +112,8 @@ the shutdown timeout), and a margin. */}}
 {{- define "tenure.terminationGracePeriodSeconds" -}}
 {{- add .Values.preStopSleepSeconds 5 (mul 2 .Values.shutdownTimeoutSeconds) 5 -}}
 {{- end -}}
+
+{{/* The Secret with the API key file and the services' own key. */}}
+{{- define "tenure.authSecretName" -}}
+{{- default (printf "%s-auth" (include "tenure.fullname" .)) .Values.auth.keys.secretName -}}
+{{- end -}}

@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
+	// The gateway forwards each caller's own credentials to the backends;
+	// it has no key of its own to add to them.
+	cfg.Auth.ServiceKey, cfg.ServiceKeyFile = "", ""
 	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, deps, nil)
 	if err != nil {
 		return nil, nil, err
@@ -60,7 +64,16 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	}
 	log, tel, cli := rt.Logger, rt.Telemetry, rt.Etcd
 
-	e := edge.New(edge.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log})
+	access := &edge.Access{
+		OpenPaths:   []string{"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/", unsubscribePath},
+		Rates:       cfg.RateLimits,
+		CORSOrigins: cfg.CORSOrigins,
+		HSTS:        cfg.TLS.Enabled(),
+	}
+	if !rt.Auth.Disabled() {
+		access.Auth = rt.Auth
+	}
+	e := edge.New(edge.Options{MaxBodyBytes: cfg.MaxBodyBytes, Logger: log, Access: access})
 	bs, err := connectBackends(ctx, rt, e.Mux(), cfg.BackendTimeout)
 	if err != nil {
 		return fail(err)
@@ -90,9 +103,16 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 		return fail(err)
 	}
 
+	tlsCfg, err := cfg.TLS.Server()
+	if err != nil {
+		return fail(fmt.Errorf("gateway: %w", err))
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fail(fmt.Errorf("gateway: listen: %w", err))
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
 	}
 	rt.OnClose(func() { _ = ln.Close() })
 

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -18,6 +17,8 @@ import (
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
+
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 )
 
 // textStatus is the part of a google.rpc.Status the bad input tests read.
@@ -176,12 +177,7 @@ func (rawCodec) Name() string                         { return "proto" }
 func TestBadBytesOverGRPC(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	dial := func(addr string) *grpc.ClientConn {
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = conn.Close() })
-		return conn
+		return stacktest.Dial(t, addr)
 	}
 	pconn, sconn := dial(s.profileAddr), dial(s.segmentationAddr)
 	marshal := func(m proto.Message) []byte {

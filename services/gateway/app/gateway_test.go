@@ -23,6 +23,7 @@ import (
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 )
 
 // rpcStatus is google.rpc.Status as the gateway renders it.
@@ -441,7 +442,7 @@ func TestBackendRegistration(t *testing.T) {
 		"X-Request-Id":                {"req-42"},
 		"Grpc-Metadata-X-Tenant":      {"someone-else"},
 		"Grpc-Metadata-Authorization": {"Bearer forged"},
-		"Authorization":               {"Bearer token"},
+		"Authorization":               {stacktest.AuthHeader()},
 		"Cookie":                      {"session=secret"},
 	})
 	if code != http.StatusOK {
@@ -453,7 +454,12 @@ func TestBackendRegistration(t *testing.T) {
 	if got := md.Get("x-request-id"); len(got) != 1 || got[0] != "req-42" {
 		t.Errorf("x-request-id = %q, want [req-42]", got)
 	}
-	for _, k := range []string{"x-tenant", "authorization", "cookie", "grpcgateway-cookie", "grpc-metadata-x-tenant"} {
+	// The backend gets the caller's checked credentials, once, and not the
+	// forged Grpc-Metadata-Authorization.
+	if got := md.Get("authorization"); len(got) != 1 || got[0] != stacktest.AuthHeader() {
+		t.Errorf("authorization metadata = %q, want only the caller's", got)
+	}
+	for _, k := range []string{"x-tenant", "cookie", "grpcgateway-cookie", "grpc-metadata-x-tenant"} {
 		if v := md.Get(k); len(v) > 0 {
 			t.Errorf("metadata %s = %q reached the backend", k, v)
 		}

@@ -29,3 +29,7 @@ func routeUnsubscribe(rt *bootstrap.Runtime, e *edge.Edge, cfg Config) error {
 	}
 	return nil
 }
+
+// unsubscribePath is open to everyone: its links carry their own signed
+// token, and the people who click them have no API credentials.
+const unsubscribePath = optout.Path

@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 )
 
 // streamedEvent is one line of the events:stream response.
@@ -190,12 +190,7 @@ func TestUpdateCustomerWithoutMask(t *testing.T) {
 		strings.NewReader(`{"fullName":"Uma","email":"uma@example.com","country":"GB","tags":["t"]}`), nil); code != http.StatusOK {
 		t.Fatalf("create = %d %s", code, b)
 	}
-	cc, err := grpc.NewClient(s.profileAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
-	pc := profilev1.NewProfileServiceClient(cc)
+	pc := profilev1.NewProfileServiceClient(stacktest.Dial(t, s.profileAddr))
 	resp, err := pc.UpdateCustomer(context.Background(), &profilev1.UpdateCustomerRequest{Customer: &profilev1.Customer{
 		Name: "customers/u1", Email: "uma@new.example", State: profilev1.CustomerState_CUSTOMER_STATE_ERASED}})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 	"github.com/tenurehq/tenure/services/gateway/app"
 	loyaltyapp "github.com/tenurehq/tenure/services/loyalty/app"
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
@@ -31,7 +32,25 @@ type stack struct {
 	feedbackAddr     string
 	segmentation     *segmentationapp.App // nil with noBackends
 	loyalty          *loyaltyapp.App      // nil with noBackends
-	http             *http.Client
+	http             *http.Client         // sends the admin key unless a request has an Authorization header
+	st               *stacktest.Stack
+}
+
+// withAdminKey sends stacktest's admin key on every request that carries
+// no Authorization header of its own (an empty one sends none).
+type withAdminKey struct{ next http.RoundTripper }
+
+func (a withAdminKey) RoundTrip(r *http.Request) (*http.Response, error) {
+	if _, set := r.Header["Authorization"]; set {
+		if r.Header.Get("Authorization") == "" {
+			r = r.Clone(r.Context())
+			r.Header.Del("Authorization")
+		}
+		return a.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", stacktest.AuthHeader())
+	return a.next.RoundTrip(r)
 }
 
 type stackOptions struct {
@@ -43,6 +62,8 @@ type stackOptions struct {
 	etcd           *clientv3.Client         // nil: a fresh embedded etcd
 	postgres       bool                     // services on PostgreSQL instead of SQLite (skipped when unreachable outside CI)
 	unsubscribe    string                   // the unsubscribe secret; empty: none
+	authDisabled   bool                     // every component admits every call
+	gateway        func(*app.Config)        // adjusts the gateway's configuration
 }
 
 func startStack(t testing.TB, opts stackOptions) *stack {
@@ -58,8 +79,12 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 	if opts.postgres {
 		engine = stacktest.Postgres
 	}
-	st := stacktest.Start(t, stacktest.Options{Etcd: opts.etcd, Engine: engine, Telemetry: tel})
-	s := &stack{etcd: st.Etcd(), http: &http.Client{Timeout: 30 * time.Second}}
+	var authCfg *auth.Config
+	if opts.authDisabled {
+		authCfg = &auth.Config{Disabled: true}
+	}
+	st := stacktest.Start(t, stacktest.Options{Etcd: opts.etcd, Engine: engine, Telemetry: tel, Auth: authCfg})
+	s := &stack{etcd: st.Etcd(), st: st, http: &http.Client{Timeout: 30 * time.Second, Transport: withAdminKey{http.DefaultTransport}}}
 	if !opts.noBackends {
 		s.profileAddr = st.Add(profileapp.Component(nil)).Addr()
 		seg := st.Add(segmentationapp.Component(nil))
@@ -76,6 +101,9 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 			c.BackendTimeout = opts.backendTimeout
 		}
 		c.UnsubscribeSecret = opts.unsubscribe
+		if opts.gateway != nil {
+			opts.gateway(c)
+		}
 	}))
 	s.gateway = "http://" + gw.Addr()
 	return s

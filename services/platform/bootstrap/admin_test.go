@@ -13,6 +13,7 @@ import (
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 )
 
@@ -66,7 +67,7 @@ func TestAdminOffByDefault(t *testing.T) {
 // TestEtcdTLSConfigProblems: a certificate without its key is a config
 // problem, and unreadable TLS files fail Start, naming etcd TLS.
 func TestEtcdTLSConfigProblems(t *testing.T) {
-	c := bootstrap.Config{ListenAddr: "x:1", DSN: "sqlite::memory:", LogLevel: "info", ShutdownTimeout: time.Second, EtcdCertFile: "c.pem"}
+	c := bootstrap.Config{ListenAddr: "x:1", DSN: "sqlite::memory:", LogLevel: "info", ShutdownTimeout: time.Second, EtcdCertFile: "c.pem", Auth: auth.Config{KeysFile: "keys.json"}}
 	if errs := c.Problems(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "set both or neither") {
 		t.Errorf("problems = %v, want the cert and key files to go together", errs)
 	}

@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/tenurehq/tenure/services/platform/apierr"
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/platform/idempotency"
@@ -67,6 +68,14 @@ type Runtime struct {
 	Discovery *discovery.Resolver
 	// DB is nil when the configuration names no database (the gateway).
 	DB *sqlstore.DB
+	// Auth authenticates callers with the configured keys and tokens.
+	Auth *auth.Authenticator
+	// PersistAudit, when set before NewServer, also stores the audit
+	// record of every privacy operation (profile keeps them in its
+	// database).
+	PersistAudit func(context.Context, auth.Record) error
+
+	serviceKey string
 
 	idem    *idempotency.Store
 	admin   net.Listener
@@ -120,6 +129,9 @@ func Start(ctx context.Context, service string, cfg Config, deps Deps, migrate f
 				rt.Logger.Warn("telemetry shutdown", "error", err)
 			}
 		})
+	}
+	if err := rt.startAuth(ctx); err != nil {
+		return nil, fmt.Errorf("%s: auth: %w", service, err)
 	}
 	if cfg.AdminAddr != "" {
 		if err := rt.serveAdmin(cfg.AdminAddr); err != nil {
@@ -204,7 +216,10 @@ func (rt *Runtime) Dial(service string) (*grpc.ClientConn, error) {
 	if rt.Etcd == nil {
 		return nil, fmt.Errorf("%s: dial %s: no etcd endpoints configured", rt.Service, service)
 	}
-	var opts []grpc.DialOption
+	opts, err := rt.clientCredentials()
+	if err != nil {
+		return nil, fmt.Errorf("%s: dial %s: %w", rt.Service, service, err)
+	}
 	if h := rt.Telemetry.ClientHandler(); h != nil {
 		opts = append(opts, grpc.WithStatsHandler(h))
 	}
@@ -216,11 +231,18 @@ func (rt *Runtime) Dial(service string) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
-// NewServer returns the service's gRPC server: listening, with the
-// standard interceptors, errors mapped through table and, when the runtime
-// has a database, request_id idempotency, plus opts. It registers in etcd
-// when run.
+// NewServer returns the service's gRPC server: listening (over TLS when
+// certificate files are configured), with the standard interceptors, every
+// call authenticated and authorized by the platform's policy, errors mapped
+// through table and, when the runtime has a database, request_id
+// idempotency, plus opts. It registers in etcd when run.
 func (rt *Runtime) NewServer(table *apierr.Table, opts ...grpc.ServerOption) (*grpcserver.Server, error) {
+	creds, err := rt.serverCredentials()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rt.Service, err)
+	}
+	opts = append(creds, opts...)
+	guard := rt.Guard()
 	var extra []grpc.UnaryServerInterceptor
 	if rt.idem != nil {
 		extra = append(extra, rt.idem.UnaryServerInterceptor())
@@ -234,6 +256,8 @@ func (rt *Runtime) NewServer(table *apierr.Table, opts ...grpc.ServerOption) (*g
 		Telemetry:         rt.Telemetry,
 		Errors:            table,
 		UnaryInterceptors: extra,
+		AuthUnary:         guard.UnaryServerInterceptor(),
+		AuthStream:        guard.StreamServerInterceptor(),
 		ShutdownTimeout:   rt.Config.ShutdownTimeout,
 		ServerOptions:     opts,
 	})

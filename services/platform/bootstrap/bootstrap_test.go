@@ -21,6 +21,8 @@ import (
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
+	"github.com/tenurehq/tenure/services/platform/auth/authtest"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
@@ -33,13 +35,14 @@ func TestConfigFromEnvAndFlags(t *testing.T) {
 	t.Setenv("TENURE_DEMO_LISTEN", "127.0.0.1:7000")
 	t.Setenv("TENURE_DEMO_ETCD_ENDPOINTS", "http://a:2379, http://b:2379,")
 	t.Setenv("TENURE_DEMO_SHUTDOWN_TIMEOUT", "3s")
+	t.Setenv("TENURE_DEMO_AUTH_KEYS_FILE", "keys.json")
 	var c bootstrap.Config
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	c.RegisterFlags(fs, bootstrap.NewEnv("demo"), bootstrap.Defaults{ListenAddr: "127.0.0.1:1", DSN: "sqlite:x.db"})
 	if err := fs.Parse([]string{"-log-level", "debug"}); err != nil {
 		t.Fatal(err)
 	}
-	if c.ListenAddr != "127.0.0.1:7000" || c.DSN != "sqlite:x.db" || c.LogLevel != "debug" || c.ShutdownTimeout != 3*time.Second {
+	if c.ListenAddr != "127.0.0.1:7000" || c.DSN != "sqlite:x.db" || c.LogLevel != "debug" || c.ShutdownTimeout != 3*time.Second || c.Auth.KeysFile != "keys.json" || c.Auth.Disabled {
 		t.Errorf("got %+v", c)
 	}
 	if got := strings.Join(c.EtcdEndpoints, " "); got != "http://a:2379 http://b:2379" {
@@ -55,12 +58,13 @@ func TestConfigProblems(t *testing.T) {
 	var c bootstrap.Config
 	c.RegisterFlags(flag.NewFlagSet("demo", flag.ContinueOnError), bootstrap.NewEnv("demo"), bootstrap.Defaults{})
 	c.LogLevel = "loud"
+	c.Auth.KeysFile = "" // and no JWKS: nobody could be admitted
 	var msgs []string
 	for _, err := range c.Problems() {
 		msgs = append(msgs, err.Error())
 	}
 	got := strings.Join(msgs, "\n")
-	for _, want := range []string{`TENURE_DEMO_SHUTDOWN_TIMEOUT="soon"`, "listen address is required", "dsn is required", "log level"} {
+	for _, want := range []string{`TENURE_DEMO_SHUTDOWN_TIMEOUT="soon"`, "listen address is required", "dsn is required", "log level", "no caller could be admitted"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems %q do not mention %q", got, want)
 		}
@@ -73,7 +77,10 @@ func TestEdgeConfig(t *testing.T) {
 	var c bootstrap.Config
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
 	c.RegisterFlags(fs, bootstrap.NewEnv("edge"), bootstrap.Defaults{ListenAddr: "127.0.0.1:8080", EtcdEndpoints: "http://e:2379", Edge: true})
-	for _, name := range []string{"dsn", "advertise"} {
+	if err := fs.Parse([]string{"-auth-jwks-file", "jwks.json", "-auth-issuer", "https://id/", "-auth-audience", "tenure"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"dsn", "advertise", "service-key-file", "tls-client-ca-file"} {
 		if fs.Lookup(name) != nil {
 			t.Errorf("flag -%s registered for the edge", name)
 		}
@@ -162,6 +169,9 @@ func startDemo(t *testing.T, cfg bootstrap.Config) (*bootstrap.Runtime, profilev
 	cfg.ListenAddr = "127.0.0.1:0"
 	cfg.DSN = "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
 	cfg.ShutdownTimeout = 5 * time.Second
+	keys := authtest.NewKeyFile(t)
+	key := keys.Create(t, "demo-admin", auth.Admin)
+	cfg.Auth.KeysFile = keys.Path
 	rt, err := bootstrap.Start(ctx, "demo", cfg, bootstrap.Deps{Logger: slog.New(slog.DiscardHandler)}, nil)
 	if err != nil {
 		cancel()
@@ -180,7 +190,7 @@ func startDemo(t *testing.T, cfg bootstrap.Config) (*bootstrap.Runtime, profilev
 		cancel()
 		<-done
 	})
-	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(auth.KeyCredentials{Key: key}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
 )
@@ -37,6 +38,15 @@ type Config struct {
 	// AdminAddr is the listen address of the admin HTTP server, which
 	// serves Prometheus metrics on /metrics; empty disables it.
 	AdminAddr string
+	// Auth configures who may call: API keys, tokens, the service's own
+	// key for its calls. Authentication is on unless Auth.Disabled.
+	Auth auth.Config
+	// ServiceKeyFile holds this service's own API key (read at Start into
+	// Auth.ServiceKey when that is empty).
+	ServiceKeyFile string
+	// TLS names the certificate files of the gRPC server (the gateway's
+	// HTTP server) and of calls to other services.
+	TLS auth.TLSConfig
 
 	env  *Env
 	edge bool
@@ -88,6 +98,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, env *Env, def Defaults) {
 	fs.StringVar(&c.LogLevel, "log-level", env.String("LOG_LEVEL", "info"), env.Help("debug, info, warn or error", "LOG_LEVEL"))
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.Duration("SHUTDOWN_TIMEOUT", grpcserver.DefaultShutdownTimeout),
 		env.Help("how long to drain in-flight requests on shutdown", "SHUTDOWN_TIMEOUT"))
+	c.registerSecurityFlags(fs, env, def)
 }
 
 // Problems lists what is wrong with the shared settings and with the
@@ -115,5 +126,5 @@ func (c Config) Problems() []error {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout))
 	}
-	return errs
+	return append(errs, c.securityProblems()...)
 }

@@ -76,3 +76,7 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// Bool returns the variable as a boolean (true, false, 1, 0, yes, no), or
+// def.
+func (e *Env) Bool(name string, def bool) bool { return parseEnv(e, name, def, parseBool) }

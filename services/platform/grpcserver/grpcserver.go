@@ -86,6 +86,11 @@ type Config struct {
 	// handler (for streams, each received message). An error that the
 	// Errors table does not map more specifically becomes InvalidArgument.
 	Validate func(ctx context.Context, method string, req any) error
+	// AuthUnary and AuthStream, when set, authenticate and authorize every
+	// call right after logging, before errors are mapped: their statuses
+	// (UNAUTHENTICATED, PERMISSION_DENIED) reach the caller as they are.
+	AuthUnary  grpc.UnaryServerInterceptor
+	AuthStream grpc.StreamServerInterceptor
 	// UnaryInterceptors run innermost, after validation (e.g. idempotency).
 	UnaryInterceptors []grpc.UnaryServerInterceptor
 	// ShutdownTimeout bounds the graceful drain; default 10 s.
@@ -115,7 +120,8 @@ type Server struct {
 // with its interceptor chain: recovery (a panic becomes Internal and is
 // logged with its stack) → logging (method, code, duration; trace id through
 // the logger) → error mapping (apierr) → request check → validation →
-// cfg.UnaryInterceptors. The request check, for every service, method and
+// cfg.UnaryInterceptors, with cfg.AuthUnary (AuthStream) after logging.
+// The request check, for every service, method and
 // streamed message, answers INVALID_ARGUMENT to a request that does not
 // decode (reason MALFORMED_REQUEST; grpc-go alone would answer INTERNAL) or
 // that holds a string with a NUL character or invalid UTF-8 at any depth
@@ -152,18 +158,16 @@ func New(cfg Config) (*Server, error) {
 
 	codec := &decodeCodec{CodecV2: serverCodec(cfg.ServerOptions)}
 	check := requestCheck{codec: codec}
-	unary := []grpc.UnaryServerInterceptor{
-		recoveryUnary(log, cfg.Errors.Domain),
-		loggingUnary(log),
-		cfg.Errors.UnaryServerInterceptor(),
-		check.unary(),
+	unary := []grpc.UnaryServerInterceptor{recoveryUnary(log, cfg.Errors.Domain), loggingUnary(log)}
+	stream := []grpc.StreamServerInterceptor{recoveryStream(log, cfg.Errors.Domain), loggingStream(log)}
+	if cfg.AuthUnary != nil {
+		unary = append(unary, cfg.AuthUnary)
 	}
-	stream := []grpc.StreamServerInterceptor{
-		recoveryStream(log, cfg.Errors.Domain),
-		loggingStream(log),
-		cfg.Errors.StreamServerInterceptor(),
-		check.stream(),
+	if cfg.AuthStream != nil {
+		stream = append(stream, cfg.AuthStream)
 	}
+	unary = append(unary, cfg.Errors.UnaryServerInterceptor(), check.unary())
+	stream = append(stream, cfg.Errors.StreamServerInterceptor(), check.stream())
 	if cfg.Validate != nil {
 		unary = append(unary, validateUnary(cfg.Validate))
 		stream = append(stream, validateStream(cfg.Validate))

@@ -19,6 +19,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/embedetcd"
@@ -49,6 +50,9 @@ type Env struct {
 	Etcd *clientv3.Client
 	// Clock gives "now" to components that take an injected clock.
 	Clock func() time.Time
+	// Auth, when set, replaces the components' authentication settings
+	// (their key file, tokens and service key).
+	Auth *auth.Config
 }
 
 // Configure applies the listen address, database and log level of e, where
@@ -62,6 +66,9 @@ func (e Env) Configure(c *bootstrap.Config) {
 	}
 	if e.LogLevel != "" {
 		c.LogLevel = e.LogLevel
+	}
+	if e.Auth != nil {
+		c.Auth = *e.Auth
 	}
 }
 
@@ -110,6 +117,8 @@ type Config struct {
 	LogLevel  string
 	Telemetry *telemetry.Providers
 	Clock     func() time.Time
+	// Auth is handed to every component; see Env.
+	Auth *auth.Config
 }
 
 // Stack is a running etcd and the components added to it.
@@ -180,7 +189,7 @@ func (s *Stack) Etcd() *clientv3.Client { return s.etcd }
 // added later find it.
 func (s *Stack) Add(ctx context.Context, c Component) (*Running, error) {
 	env := Env{ListenAddr: c.ListenAddr, DSN: c.DSN, LogLevel: s.cfg.LogLevel, Logger: s.cfg.Logger(c.Name),
-		Telemetry: s.cfg.Telemetry, Etcd: s.etcd, Clock: s.cfg.Clock}
+		Telemetry: s.cfg.Telemetry, Etcd: s.etcd, Clock: s.cfg.Clock, Auth: s.cfg.Auth}
 	r, cleanup, err := c.Start(ctx, env)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Name, err)

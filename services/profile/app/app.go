@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/grpcserver"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -41,7 +42,14 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	api := grpcapi.New(profile.NewService(st, rt.Clock))
+	audit := profile.NewAudit(st, rt.Clock)
+	api := grpcapi.New(profile.NewService(st, rt.Clock), audit)
+	// Exports and erasures are recorded here, in profile's own database,
+	// besides the structured log every service writes.
+	rt.PersistAudit = func(ctx context.Context, r auth.Record) error {
+		return audit.Record(ctx, profile.AuditRecord{Principal: r.Principal, KeyID: r.KeyID, Method: r.Method,
+			Resource: r.Resource, RequestID: r.RequestID, Outcome: r.Outcome, CreateTime: r.At})
+	}
 	srv, err := rt.NewServer(grpcapi.ErrorTable(rt.Logger))
 	if err != nil {
 		rt.Close()

@@ -15,11 +15,10 @@ import (
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/etcdtest"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/profile/app"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
 
@@ -103,6 +102,7 @@ func TestAppLifecycle(t *testing.T) {
 	cfg.ListenAddr = "127.0.0.1:0"
 	cfg.DSN = "sqlite:" + filepath.Join(t.TempDir(), "sub", "profile.db")
 	cfg.EtcdEndpoints = etcd.Endpoints()
+	cfg.Auth = stacktest.AuthConfig(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -120,12 +120,7 @@ func TestAppLifecycle(t *testing.T) {
 		t.Fatal("no registration in etcd")
 	}
 
-	conn, err := grpc.NewClient(a.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := profilev1.NewProfileServiceClient(conn)
+	client := profilev1.NewProfileServiceClient(stacktest.Dial(t, a.Addr()))
 	if _, err := client.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: "a-1", Customer: &profilev1.Customer{}}); err != nil {
 		t.Fatal(err)
 	}

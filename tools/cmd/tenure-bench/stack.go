@@ -20,6 +20,7 @@ import (
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/backoff"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/stack"
@@ -93,7 +94,21 @@ func runStack(args []string) (err error) {
 		return err
 	}
 	defer drop()
-	st, err := stack.Start(ctx, stack.Config{EtcdDir: filepath.Join(dir, "etcd"), LogLevel: "error"})
+	// The stack's services require keys as in production: a key file with
+	// an admin key, which this process and its "check" child (through
+	// TENURE_API_KEY) send.
+	authCfg, _, err := auth.EnsureLocalKeys(dir, time.Now())
+	if err != nil {
+		return err
+	}
+	adminKey, err := os.ReadFile(filepath.Join(dir, auth.LocalAdminKeyFile))
+	if err != nil {
+		return err
+	}
+	if err := os.Setenv("TENURE_API_KEY", strings.TrimSpace(string(adminKey))); err != nil {
+		return err
+	}
+	st, err := stack.Start(ctx, stack.Config{EtcdDir: filepath.Join(dir, "etcd"), LogLevel: "error", Auth: &authCfg})
 	if err != nil {
 		return err
 	}
@@ -144,7 +159,7 @@ func startLoadedProfile(ctx context.Context, st *stack.Stack, dsn, engine string
 	if err != nil {
 		return 0, err
 	}
-	profConn, err := grpc.NewClient(prof.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	profConn, err := dialKeyed(prof.Addr())
 	if err != nil {
 		return 0, err
 	}
@@ -166,7 +181,7 @@ func startLoadedProfile(ctx context.Context, st *stack.Stack, dsn, engine string
 // history and checks a sample of the results against the generator; it
 // returns the audiences for the CheckMembership phase.
 func recomputeAndCheck(ctx context.Context, addr, engine string, g *synth.Generator, n int) ([]string, error) {
-	segConn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	segConn, err := dialKeyed(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +360,7 @@ func runCheck(args []string) error {
 	auds := fs.String("audiences", "", "comma-separated audiences to draw from")
 	_ = fs.Parse(args)
 	ctx := context.Background()
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := dialKeyed(*addr)
 	if err != nil {
 		return err
 	}
@@ -537,4 +552,18 @@ func loadProfile(ctx context.Context, cli profilev1.ProfileServiceClient, g *syn
 		return 0, 0, errors.Join(errs[0], fmt.Errorf("%d batch errors", len(errs)))
 	}
 	return head, events, nil
+}
+
+// dialKeyed connects to addr in plaintext, sending the API key
+// auth.ClientKey finds (TENURE_API_KEY, set by the stack command).
+func dialKeyed(addr string) (*grpc.ClientConn, error) {
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	key, err := auth.ClientKey()
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(auth.KeyCredentials{Key: key}))
+	}
+	return grpc.NewClient(addr, opts...)
 }

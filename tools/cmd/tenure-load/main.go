@@ -29,10 +29,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/grpcclient"
 	"github.com/tenurehq/tenure/tools/internal/procstat"
 )
@@ -74,7 +76,10 @@ func run() error {
 	if err := ensureCustomer(ctx, grpcReads[0].client, o.customer); err != nil {
 		return err
 	}
-	httpReads := httpClients(o)
+	httpReads, err := httpClients(o)
+	if err != nil {
+		return err
+	}
 
 	fmt.Printf("GetCustomer %s, %d connections per side, %s per measurement\n", o.customer, o.connections, o.duration)
 	var ratios, cpuRatios []float64
@@ -133,8 +138,16 @@ func grpcClients(o options) ([]grpcReader, func(), error) {
 			_ = c()
 		}
 	}
+	key, err := auth.ClientKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	var opts []grpc.DialOption
+	if key != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(auth.KeyCredentials{Key: key}))
+	}
 	for range o.connections {
-		conn, err := grpcclient.NewClient(o.grpcAddr)
+		conn, err := grpcclient.NewClient(o.grpcAddr, opts...)
 		if err != nil {
 			closeAll()
 			return nil, nil, fmt.Errorf("dial %s: %w", o.grpcAddr, err)
@@ -174,13 +187,17 @@ func (h httpReader) read(ctx context.Context) error {
 
 // httpClients returns one reader per connection, each with a transport of
 // its own, so that each keeps one keep-alive connection.
-func httpClients(o options) []httpReader {
+func httpClients(o options) ([]httpReader, error) {
+	key, err := auth.ClientKey()
+	if err != nil {
+		return nil, err
+	}
 	url := strings.TrimRight(o.gateway, "/") + "/v1/customers/" + o.customer
 	out := make([]httpReader, o.connections)
 	for i := range out {
-		out[i] = httpReader{client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}, url: url}
+		out[i] = httpReader{client: &http.Client{Transport: auth.Transport{Key: key, Base: &http.Transport{MaxIdleConnsPerHost: 1}}}, url: url}
 	}
-	return out
+	return out, nil
 }
 
 // ensureCustomer creates the customer id unless it exists.

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/stack"
@@ -111,8 +112,16 @@ func run(ctx context.Context, cfg config, logw, out io.Writer, ready func(gatewa
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return err
 	}
+	authCfg, created, err := auth.EnsureLocalKeys(cfg.dataDir, time.Now())
+	if err != nil {
+		return err
+	}
+	adminKey := filepath.Join(cfg.dataDir, auth.LocalAdminKeyFile)
+	if created {
+		log.Info("created a local admin API key", "file", adminKey, "keys", authCfg.KeysFile)
+	}
 	s, err := stack.Start(ctx, stack.Config{EtcdDir: filepath.Join(cfg.dataDir, "etcd"), EtcdAddr: cfg.etcdAddr,
-		Log: log, Logger: newLogger, LogLevel: cfg.logLevel})
+		Log: log, Logger: newLogger, LogLevel: cfg.logLevel, Auth: &authCfg})
 	if err != nil {
 		return err
 	}
@@ -142,7 +151,7 @@ func run(ctx context.Context, cfg config, logw, out io.Writer, ready func(gatewa
 		{"gateway", "HTTP", "http://" + r.Addr(), ""},
 		{"etcd", "etcd", strings.Join(s.Etcd().Endpoints(), ","), filepath.Join(cfg.dataDir, "etcd")},
 	}, table...)
-	if err := printListeners(out, table); err != nil {
+	if err := printListeners(out, table, adminKey); err != nil {
 		log.Warn("cannot print the listener table", "error", err) // the logs still say it all
 	}
 	log.Info("tenured ready, Ctrl-C to stop", "gateway", "http://"+r.Addr())
@@ -156,8 +165,9 @@ func run(ctx context.Context, cfg config, logw, out io.Writer, ready func(gatewa
 	return nil
 }
 
-// printListeners writes the table of what listens where.
-func printListeners(w io.Writer, table []listener) error {
+// printListeners writes the table of what listens where, and where the
+// admin API key is.
+func printListeners(w io.Writer, table []listener, adminKey string) error {
 	fmt.Fprintln(w, "\nTenure is running; Ctrl-C stops it.")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tPROTOCOL\tADDRESS\tDATA")
@@ -167,7 +177,7 @@ func printListeners(w io.Writer, table []listener) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w)
+	_, err := fmt.Fprintf(w, "\nAdmin API key: %s (tenurectl finds it there; curl: -H \"Authorization: Bearer $(cat %s)\")\n\n", adminKey, adminKey)
 	return err
 }
 

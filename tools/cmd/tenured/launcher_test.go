@@ -20,6 +20,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/tenurehq/tenure/services/platform/auth"
 )
 
 // gatewayEnv names the environment variable that points TestRunning at an
@@ -47,10 +49,24 @@ func (s *syncBuffer) String() string {
 // exercise is the end-to-end body every test here runs, whatever started
 // the system: a user's requests through the gateway at base. It creates a
 // customer of its own, so it runs against a system with data too.
-func exercise(t *testing.T, base string) {
+func exercise(t *testing.T, base, dataDir string) {
 	t.Helper()
 	id := fmt.Sprintf("c%d", time.Now().UnixNano())
-	client := &http.Client{Timeout: 10 * time.Second}
+	// tenured created an admin key in its data directory on its first
+	// start; without it the API answers 401.
+	key, err := os.ReadFile(filepath.Join(dataDir, auth.LocalAdminKeyFile))
+	if err != nil {
+		t.Fatalf("no admin key in the data directory: %v", err)
+	}
+	resp, err := http.Get(base + "/v1/customers/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET without a key = %d, want 401", resp.StatusCode)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: auth.Transport{Key: strings.TrimSpace(string(key))}}
 	requests := []struct {
 		method, path, body string
 		want               int
@@ -177,7 +193,7 @@ func checkStopped(t *testing.T, out, dir string) {
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	p := startInProcess(t, dir)
-	exercise(t, p.base)
+	exercise(t, p.base, dir)
 	checkListeners(t, p.out.String(), p.base)
 	if err := p.stop(); err != nil {
 		t.Fatal(err)
@@ -289,7 +305,7 @@ func TestBinary(t *testing.T) {
 	}()
 	select {
 	case url := <-urlc:
-		exercise(t, url)
+		exercise(t, url, data)
 		// The table is written before the ready line, but through a pipe
 		// of its own: wait until its last row has arrived.
 		last := services()[len(services())-1].Name
@@ -315,11 +331,17 @@ func TestBinary(t *testing.T) {
 
 // TestRunning runs the same body against an already running Tenure when
 // TENURE_TEST_GATEWAY names its gateway, e.g.
-// TENURE_TEST_GATEWAY=http://127.0.0.1:8080 after `make run`.
+// TENURE_TEST_GATEWAY=http://127.0.0.1:8080 after `make run`, whose data
+// directory (for its admin key) is TENURE_DATA_DIR, else the repository's
+// data.
 func TestRunning(t *testing.T) {
 	base := os.Getenv(gatewayEnv)
 	if base == "" {
 		t.Skipf("%s is not set", gatewayEnv)
 	}
-	exercise(t, strings.TrimSuffix(base, "/"))
+	dataDir := os.Getenv("TENURE_DATA_DIR")
+	if dataDir == "" {
+		dataDir = "../../../data"
+	}
+	exercise(t, strings.TrimSuffix(base, "/"), dataDir)
 }

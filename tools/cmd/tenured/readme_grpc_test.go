@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -78,6 +80,7 @@ func shellWords(line string) ([]string, error) {
 type grpcurlCall struct {
 	data, addr string
 	verb       []string
+	headers    []string // -H "name: value"
 }
 
 func parseGrpcurl(line string) (grpcurlCall, error) {
@@ -95,6 +98,8 @@ func parseGrpcurl(line string) (grpcurlCall, error) {
 			rest = rest[1:]
 		case rest[0] == "-d" && len(rest) > 1:
 			c.data, rest = rest[1], rest[2:]
+		case rest[0] == "-H" && len(rest) > 1:
+			c.headers, rest = append(c.headers, rest[1]), rest[2:]
 		default:
 			return c, fmt.Errorf("%q: flag %s is not handled here", line, rest[0])
 		}
@@ -112,6 +117,10 @@ func parseGrpcurl(line string) (grpcurlCall, error) {
 // JSON request, the request and response types found in the generated
 // descriptors, as reflection would give them.
 func runGrpcurl(ctx context.Context, conn *grpc.ClientConn, c grpcurlCall, comment string) error {
+	for _, h := range c.headers {
+		name, value, _ := strings.Cut(h, ":")
+		ctx = metadata.AppendToOutgoingContext(ctx, strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(value))
+	}
 	switch c.verb[0] {
 	case "list":
 		resp, err := reflect(ctx, conn, &reflectionpb.ServerReflectionRequest{
@@ -185,7 +194,11 @@ func checkREADMEGrpc(t *testing.T, out string) {
 			addrs[c.ListenAddr] = r[1]
 		}
 	}
+	// The README's lines send the key in $TENURE_API_KEY, double-quoted;
+	// the parser here takes single quotes and no variables.
+	keyHeader := `"authorization: Bearer $TENURE_API_KEY"`
 	for _, line := range grpcurlLines(t) {
+		line = strings.ReplaceAll(line, keyHeader, "'authorization: Bearer "+os.Getenv("TENURE_API_KEY")+"'")
 		command, comment, _ := strings.Cut(line, "#")
 		c, err := parseGrpcurl(command)
 		if err != nil {

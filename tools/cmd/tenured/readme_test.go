@@ -6,11 +6,13 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/testenv"
 	"github.com/tenurehq/tenure/tools/internal/cli"
 )
@@ -65,6 +67,11 @@ func runShell(t *testing.T, block, base string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// The README reads make run's admin key from data/admin.key; the
+	// test's tenured keeps it in TENURE_API_KEY_FILE.
+	if f := os.Getenv("TENURE_API_KEY_FILE"); f != "" {
+		block = strings.ReplaceAll(block, "data/admin.key", f)
+	}
 	script := "set -euo pipefail\n" +
 		`curl() { command curl --fail-with-body --show-error --max-time 30 "$@"; }` + "\n" +
 		strings.ReplaceAll(block, readmeGateway, base)
@@ -126,7 +133,20 @@ func TestREADMEWalkThrough(t *testing.T) {
 		}
 	}
 	blocks := walkThroughBlocks(t)
-	p := startInProcess(t, t.TempDir())
+	dir := t.TempDir()
+	p := startInProcess(t, dir)
+	// The admin key tenured created, which the README's commands and
+	// tenurectl send.
+	adminKey := filepath.Join(dir, auth.LocalAdminKeyFile)
+	key, err := os.ReadFile(adminKey)
+	if err != nil {
+		t.Fatalf("tenured created no admin key: %v", err)
+	}
+	t.Setenv("TENURE_API_KEY_FILE", adminKey)
+	t.Setenv("TENURE_API_KEY", strings.TrimSpace(string(key)))
+	if !strings.Contains(p.out.String(), "Admin API key: "+adminKey) {
+		t.Errorf("tenured's table does not say where the admin key is:\n%s", p.out.String())
+	}
 
 	var curlBlocks int
 	for _, block := range blocks {

@@ -51,6 +51,9 @@ func commands() []command {
 		{"codes", "generate", "generate coupon codes for CAMPAIGN/PROMOTION, following the operation's progress", codesGenerate},
 		{"codes", "export", "write CAMPAIGN/PROMOTION's codes as CSV", codesExport},
 		{"carts", "evaluate", "price a cart from a JSON file: discounts, total and why promotions did not apply", cartsEvaluate},
+		{"keys", "create", "create an API key with roles; it is printed once, the key file keeps its hash", keysCreate},
+		{"keys", "list", "list the API keys of the key file: id, name, roles, expiry, state", keysList},
+		{"keys", "revoke", "revoke an API key by id or name; services refuse it at their next reload", keysRevoke},
 		{"surveys", "report", "print a survey's NPS or CSAT overall and per group, with detractors' comments", surveysReport},
 	}
 }

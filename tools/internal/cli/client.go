@@ -20,6 +20,7 @@ import (
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/grpcclient"
 )
 
@@ -211,9 +212,18 @@ func (g *grpcAPI) GetCustomer(ctx context.Context, id string) (*profilev1.Custom
 }
 
 // dial connects to a replica without TLS, as the services serve locally,
-// with the platform's client settings (keepalive, retried and hedged reads).
+// with the platform's client settings (keepalive, retried and hedged reads),
+// sending the API key auth.ClientKey finds.
 func dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpcclient.NewClient(addr)
+	key, err := auth.ClientKey()
+	if err != nil {
+		return nil, err
+	}
+	var opts []grpc.DialOption
+	if key != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(auth.KeyCredentials{Key: key}))
+	}
+	conn, err := grpcclient.NewClient(addr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
@@ -230,7 +240,11 @@ func connect(gateway, segAddr, profileAddr string) (api, func(), error) {
 		if err := checkGatewayURL(gateway); err != nil {
 			return nil, nil, err
 		}
-		return &gatewayAPI{base: gateway, http: &http.Client{}}, func() {}, nil
+		hc, err := auth.ClientHTTP(0)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &gatewayAPI{base: gateway, http: hc}, func() {}, nil
 	}
 	if gateway != "" {
 		return nil, nil, fmt.Errorf("%w: give --gateway or gRPC addresses, not both", ErrUsage)

@@ -18,12 +18,11 @@ import (
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	feedbackapp "github.com/tenurehq/tenure/services/feedback/app"
 	gatewayapp "github.com/tenurehq/tenure/services/gateway/app"
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/testenv"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	promotionapp "github.com/tenurehq/tenure/services/promotion/app"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // onlineRetailFile is the UCI Online Retail file: the absolute path in
@@ -116,8 +115,12 @@ func TestImportThroughGateway(t *testing.T) {
 	if first.CountriesSet != 3 || second.CountriesSet != 3 {
 		t.Errorf("countries set %d, then %d; want 3 each run", first.CountriesSet, second.CountriesSet)
 	}
+	client, err := auth.ClientHTTP(30 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for id, country := range map[string]string{"70001": "GB", "70002": "DE", "70003": "FR"} {
-		resp, err := http.Get(base + "/v1/customers/" + id)
+		resp, err := client.Get(base + "/v1/customers/" + id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,12 +233,7 @@ func TestImportOnlineRetail(t *testing.T) {
 	}
 
 	// Every customer exists once in the service.
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := profilev1.NewProfileServiceClient(conn)
+	client := profilev1.NewProfileServiceClient(stacktest.Dial(t, addr))
 	n, token := 0, ""
 	for {
 		resp, err := client.ListCustomers(context.Background(), &profilev1.ListCustomersRequest{PageSize: 1000, PageToken: token})

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
+	"github.com/tenurehq/tenure/services/platform/auth"
 )
 
 // feedbackAPI is the part of the feedback API the tickets and surveys
@@ -98,7 +99,11 @@ func connectFeedback(gateway, addr string) (feedbackAPI, func(), error) {
 		if err := checkGatewayURL(gateway); err != nil {
 			return nil, nil, err
 		}
-		return gatewayFeedback{&gatewayAPI{base: gateway, http: &http.Client{}}}, func() {}, nil
+		hc, err := auth.ClientHTTP(0)
+		if err != nil {
+			return nil, nil, err
+		}
+		return gatewayFeedback{&gatewayAPI{base: gateway, http: hc}}, func() {}, nil
 	}
 	if gateway != "" {
 		return nil, nil, fmt.Errorf("%w: give --gateway or --grpc, not both", ErrUsage)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -18,7 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
-	"github.com/tenurehq/tenure/services/platform/grpcclient"
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/tools/internal/ingest"
 	"github.com/tenurehq/tenure/tools/internal/retailimport"
 )
@@ -141,9 +140,9 @@ func parseImportFlagsFor(env Env, name, fileUsage string, args []string) (import
 // function that closes its connection.
 func newSender(o importOptions) (sender ingest.Profile, target string, closeSender func(), err error) {
 	if o.grpcAddr != "" {
-		conn, err := grpcclient.NewClient(o.grpcAddr)
+		conn, err := dial(o.grpcAddr)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("dial %s: %w", o.grpcAddr, err)
+			return nil, "", nil, err
 		}
 		return ingest.GRPC(profilev1.NewProfileServiceClient(conn)), "grpc://" + o.grpcAddr, func() { conn.Close() }, nil
 	}
@@ -154,7 +153,11 @@ func newSender(o importOptions) (sender ingest.Profile, target string, closeSend
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, "", nil, fmt.Errorf("%w: --gateway must be an http(s) URL, got %q", ErrUsage, base)
 	}
-	return ingest.Gateway(base, &http.Client{}), base, func() {}, nil
+	hc, err := auth.ClientHTTP(0)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return ingest.Gateway(base, hc), base, func() {}, nil
 }
 
 // datasetSummary starts an import's summary with what the file held.

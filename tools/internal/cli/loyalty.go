@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
+	"github.com/tenurehq/tenure/services/platform/auth"
 )
 
 // loyaltyFlags are the flags every loyalty command has.
@@ -39,7 +40,11 @@ func (f loyaltyFlags) client() (*gatewayAPI, error) {
 	if err := checkGatewayURL(*f.gateway); err != nil {
 		return nil, err
 	}
-	return &gatewayAPI{base: *f.gateway, http: &http.Client{Timeout: 5 * time.Minute}}, nil
+	hc, err := auth.ClientHTTP(5 * time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	return &gatewayAPI{base: *f.gateway, http: hc}, nil
 }
 
 // show prints m as JSON, or as text through text.

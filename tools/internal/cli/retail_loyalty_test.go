@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 )
 
@@ -116,7 +117,7 @@ func TestLoyaltyOnlineRetail(t *testing.T) {
 	waitConsumed(t, loy, head, 5*time.Minute)
 	t.Logf("loyalty caught up to sequence %d %.1f s after the import", head, time.Since(start).Seconds())
 
-	client := &http.Client{Timeout: time.Minute}
+	client := &http.Client{Timeout: time.Minute, Transport: auth.Transport{Key: stacktest.AdminKey()}}
 	var members, totalEarned, totalReversed int64
 	for id, e := range want {
 		var m struct{ LifetimePoints, AvailablePoints string }

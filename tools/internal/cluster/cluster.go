@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/discovery"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -72,13 +73,15 @@ type Process struct {
 
 // Cluster is a running cluster.
 type Cluster struct {
-	cfg       Config
-	Etcd      []*Process
-	Services  map[string][]*Process
-	Gateway   *Process
-	mu        sync.Mutex
-	endpoints []string
-	dsns      map[string]string
+	cfg      Config
+	Etcd     []*Process
+	Services map[string][]*Process
+	Gateway  *Process
+	// AdminKeyFile holds the admin API key that clients of the cluster send.
+	AdminKeyFile string
+	mu           sync.Mutex
+	endpoints    []string
+	dsns         map[string]string
 }
 
 // Start starts the etcd members, then every replica, then the gateway, and
@@ -103,6 +106,13 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	if err := c.startEtcd(ctx); err != nil {
 		return nil, err
 	}
+	// Every process reads one key file; the services call each other with
+	// the service key, clients send the admin key (Dir/admin.key).
+	authCfg, _, err := auth.EnsureLocalKeys(cfg.Dir, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	c.AdminKeyFile = filepath.Join(cfg.Dir, auth.LocalAdminKeyFile)
 	for i, svc := range services {
 		server := cfg.PostgresDSN
 		if dsn, ok := cfg.ServicePostgres[svc]; ok {
@@ -117,7 +127,8 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 			addr := fmt.Sprintf("127.0.0.1:%d", cfg.BasePort+1000+100*i+r)
 			env := bootstrap.NewEnv(svc)
 			p, err := c.spawn(fmt.Sprintf("%s-%d", svc, r), addr, []string{filepath.Join(cfg.Bin, svc)},
-				env.Name("LISTEN")+"="+addr, env.Name("DSN")+"="+dsn, env.Name("ETCD_ENDPOINTS")+"="+strings.Join(c.endpoints, ","))
+				env.Name("LISTEN")+"="+addr, env.Name("DSN")+"="+dsn, env.Name("ETCD_ENDPOINTS")+"="+strings.Join(c.endpoints, ","),
+				env.Name("AUTH_KEYS_FILE")+"="+authCfg.KeysFile, env.Name("SERVICE_KEY_FILE")+"="+filepath.Join(cfg.Dir, auth.LocalServiceKeyFile))
 			if err != nil {
 				return nil, err
 			}
@@ -130,7 +141,8 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", cfg.BasePort+80)
 	env := bootstrap.NewEnv("gateway")
 	c.Gateway, err = c.spawn("gateway", addr, []string{filepath.Join(cfg.Bin, "gateway")},
-		env.Name("LISTEN")+"="+addr, env.Name("ETCD_ENDPOINTS")+"="+strings.Join(c.endpoints, ","))
+		env.Name("LISTEN")+"="+addr, env.Name("ETCD_ENDPOINTS")+"="+strings.Join(c.endpoints, ","),
+		env.Name("AUTH_KEYS_FILE")+"="+authCfg.KeysFile)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 	"github.com/tenurehq/tenure/services/platform/testenv"
 	"github.com/tenurehq/tenure/tools/internal/cluster"
@@ -69,6 +70,15 @@ func startClusterOn(t *testing.T, replicas int, servicePostgres map[string]strin
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	// Every HTTP client of these tests sends the cluster's admin key, as
+	// any client of a Tenure must.
+	key, err := os.ReadFile(c.AdminKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := http.DefaultTransport
+	http.DefaultTransport = auth.Transport{Key: strings.TrimSpace(string(key)), Base: base}
+	t.Cleanup(func() { http.DefaultTransport = base })
 	return c
 }
 

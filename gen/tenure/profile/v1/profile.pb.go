@@ -2286,6 +2286,224 @@ func (x *ExportCustomerResponse) GetExportTime() *timestamppb.Timestamp {
 	return nil
 }
 
+type ListAuditRecordsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Default 50, maximum 1,000; larger sizes are lowered to the maximum.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response, for the page after it;
+	// empty for the first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRecordsRequest) Reset() {
+	*x = ListAuditRecordsRequest{}
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRecordsRequest) ProtoMessage() {}
+
+func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListAuditRecordsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAuditRecordsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListAuditRecordsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AuditRecords  []*AuditRecord         `protobuf:"bytes,1,rep,name=audit_records,json=auditRecords,proto3" json:"audit_records,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRecordsResponse) Reset() {
+	*x = ListAuditRecordsResponse{}
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRecordsResponse) ProtoMessage() {}
+
+func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRecordsResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListAuditRecordsResponse) GetAuditRecords() []*AuditRecord {
+	if x != nil {
+		return x.AuditRecords
+	}
+	return nil
+}
+
+func (x *ListAuditRecordsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// AuditRecord says who ran a privacy operation, on what, when and how it
+// ended.
+type AuditRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name: "auditRecords/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Who: "key:<key name>", "jwt:<subject>" or "cert:<common name>".
+	Principal string `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"`
+	// The API key's id, for a key.
+	KeyId string `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// The full gRPC method, for example
+	// "/tenure.profile.v1.ProfileService/ExportCustomer".
+	Method string `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	// The resource the call named, for example "customers/c-1".
+	Resource string `protobuf:"bytes,5,opt,name=resource,proto3" json:"resource,omitempty"`
+	// The call's request_id, or its X-Request-Id.
+	RequestId string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The gRPC code the call ended with, as grpc-go names it: "OK",
+	// "NotFound", "PermissionDenied", …
+	Outcome       string                 `protobuf:"bytes,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditRecord) Reset() {
+	*x = AuditRecord{}
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditRecord) ProtoMessage() {}
+
+func (x *AuditRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
+func (*AuditRecord) Descriptor() ([]byte, []int) {
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *AuditRecord) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 type EraseCustomerRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -2296,7 +2514,7 @@ type EraseCustomerRequest struct {
 
 func (x *EraseCustomerRequest) Reset() {
 	*x = EraseCustomerRequest{}
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[32]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2308,7 +2526,7 @@ func (x *EraseCustomerRequest) String() string {
 func (*EraseCustomerRequest) ProtoMessage() {}
 
 func (x *EraseCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[32]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2321,7 +2539,7 @@ func (x *EraseCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseCustomerRequest.ProtoReflect.Descriptor instead.
 func (*EraseCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{32}
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *EraseCustomerRequest) GetName() string {
@@ -2350,7 +2568,7 @@ type EraseCustomerResponse struct {
 
 func (x *EraseCustomerResponse) Reset() {
 	*x = EraseCustomerResponse{}
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[33]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2362,7 +2580,7 @@ func (x *EraseCustomerResponse) String() string {
 func (*EraseCustomerResponse) ProtoMessage() {}
 
 func (x *EraseCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_profile_proto_msgTypes[33]
+	mi := &file_tenure_profile_v1_profile_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2375,7 +2593,7 @@ func (x *EraseCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseCustomerResponse.ProtoReflect.Descriptor instead.
 func (*EraseCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{33}
+	return file_tenure_profile_v1_profile_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *EraseCustomerResponse) GetAnonymousId() string {
@@ -2548,7 +2766,25 @@ const file_tenure_profile_v1_profile_proto_rawDesc = "" +
 	"\bcustomer\x18\x01 \x01(\v2\x1b.tenure.profile.v1.CustomerR\bcustomer\x120\n" +
 	"\x06events\x18\x02 \x03(\v2\x18.tenure.profile.v1.EventR\x06events\x12;\n" +
 	"\vexport_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"exportTime\"I\n" +
+	"exportTime\"U\n" +
+	"\x17ListAuditRecordsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\x87\x01\n" +
+	"\x18ListAuditRecordsResponse\x12C\n" +
+	"\raudit_records\x18\x01 \x03(\v2\x1e.tenure.profile.v1.AuditRecordR\fauditRecords\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x80\x02\n" +
+	"\vAuditRecord\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\tprincipal\x18\x02 \x01(\tR\tprincipal\x12\x15\n" +
+	"\x06key_id\x18\x03 \x01(\tR\x05keyId\x12\x16\n" +
+	"\x06method\x18\x04 \x01(\tR\x06method\x12\x1a\n" +
+	"\bresource\x18\x05 \x01(\tR\bresource\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\x12\x18\n" +
+	"\aoutcome\x18\a \x01(\tR\aoutcome\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"I\n" +
 	"\x14EraseCustomerRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -2584,7 +2820,7 @@ const file_tenure_profile_v1_profile_proto_rawDesc = "" +
 	"\vEMPTY_BATCH\x10\t\x12\x16\n" +
 	"\x12INVALID_PAGE_TOKEN\x10\n" +
 	"\x12\x14\n" +
-	"\x10INVALID_ARGUMENT\x10\v2\xc8\x0f\n" +
+	"\x10INVALID_ARGUMENT\x10\v2\xd3\x10\n" +
 	"\x0eProfileService\x12\x86\x01\n" +
 	"\x0eCreateCustomer\x12(.tenure.profile.v1.CreateCustomerRequest\x1a).tenure.profile.v1.CreateCustomerResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\bcustomer\"\r/v1/customers\x12\x7f\n" +
 	"\vGetCustomer\x12%.tenure.profile.v1.GetCustomerRequest\x1a&.tenure.profile.v1.GetCustomerResponse\"!\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=customers/*}\x90\x02\x01\x12|\n" +
@@ -2600,7 +2836,8 @@ const file_tenure_profile_v1_profile_proto_rawDesc = "" +
 	"\fStreamEvents\x12&.tenure.profile.v1.StreamEventsRequest\x1a'.tenure.profile.v1.StreamEventsResponse\"\x1c\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/events:stream\x90\x02\x010\x01\x12\x84\x01\n" +
 	"\x0fGetEventLogHead\x12).tenure.profile.v1.GetEventLogHeadRequest\x1a*.tenure.profile.v1.GetEventLogHeadResponse\"\x1a\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/events:head\x90\x02\x01\x12\x8f\x01\n" +
 	"\x0eExportCustomer\x12(.tenure.profile.v1.ExportCustomerRequest\x1a).tenure.profile.v1.ExportCustomerResponse\"(\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=customers/*}:export\x90\x02\x01\x12\x8b\x01\n" +
-	"\rEraseCustomer\x12'.tenure.profile.v1.EraseCustomerRequest\x1a(.tenure.profile.v1.EraseCustomerResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/{name=customers/*}:eraseB<Z:github.com/tenurehq/tenure/gen/tenure/profile/v1;profilev1b\x06proto3"
+	"\rEraseCustomer\x12'.tenure.profile.v1.EraseCustomerRequest\x1a(.tenure.profile.v1.EraseCustomerResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/{name=customers/*}:erase\x12\x88\x01\n" +
+	"\x10ListAuditRecords\x12*.tenure.profile.v1.ListAuditRecordsRequest\x1a+.tenure.profile.v1.ListAuditRecordsResponse\"\x1b\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/auditRecords\x90\x02\x01B<Z:github.com/tenurehq/tenure/gen/tenure/profile/v1;profilev1b\x06proto3"
 
 var (
 	file_tenure_profile_v1_profile_proto_rawDescOnce sync.Once
@@ -2615,7 +2852,7 @@ func file_tenure_profile_v1_profile_proto_rawDescGZIP() []byte {
 }
 
 var file_tenure_profile_v1_profile_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_tenure_profile_v1_profile_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_tenure_profile_v1_profile_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_tenure_profile_v1_profile_proto_goTypes = []any{
 	(CustomerState)(0),                 // 0: tenure.profile.v1.CustomerState
 	(ConsentState)(0),                  // 1: tenure.profile.v1.ConsentState
@@ -2653,85 +2890,92 @@ var file_tenure_profile_v1_profile_proto_goTypes = []any{
 	(*GetEventLogHeadResponse)(nil),    // 33: tenure.profile.v1.GetEventLogHeadResponse
 	(*ExportCustomerRequest)(nil),      // 34: tenure.profile.v1.ExportCustomerRequest
 	(*ExportCustomerResponse)(nil),     // 35: tenure.profile.v1.ExportCustomerResponse
-	(*EraseCustomerRequest)(nil),       // 36: tenure.profile.v1.EraseCustomerRequest
-	(*EraseCustomerResponse)(nil),      // 37: tenure.profile.v1.EraseCustomerResponse
-	(*timestamppb.Timestamp)(nil),      // 38: google.protobuf.Timestamp
-	(*v1.Money)(nil),                   // 39: tenure.type.v1.Money
-	(*fieldmaskpb.FieldMask)(nil),      // 40: google.protobuf.FieldMask
-	(*Event)(nil),                      // 41: tenure.profile.v1.Event
+	(*ListAuditRecordsRequest)(nil),    // 36: tenure.profile.v1.ListAuditRecordsRequest
+	(*ListAuditRecordsResponse)(nil),   // 37: tenure.profile.v1.ListAuditRecordsResponse
+	(*AuditRecord)(nil),                // 38: tenure.profile.v1.AuditRecord
+	(*EraseCustomerRequest)(nil),       // 39: tenure.profile.v1.EraseCustomerRequest
+	(*EraseCustomerResponse)(nil),      // 40: tenure.profile.v1.EraseCustomerResponse
+	(*timestamppb.Timestamp)(nil),      // 41: google.protobuf.Timestamp
+	(*v1.Money)(nil),                   // 42: tenure.type.v1.Money
+	(*fieldmaskpb.FieldMask)(nil),      // 43: google.protobuf.FieldMask
+	(*Event)(nil),                      // 44: tenure.profile.v1.Event
 }
 var file_tenure_profile_v1_profile_proto_depIdxs = []int32{
-	38, // 0: tenure.profile.v1.Customer.registration_time:type_name -> google.protobuf.Timestamp
+	41, // 0: tenure.profile.v1.Customer.registration_time:type_name -> google.protobuf.Timestamp
 	5,  // 1: tenure.profile.v1.Customer.consent:type_name -> tenure.profile.v1.Consent
 	6,  // 2: tenure.profile.v1.Customer.features:type_name -> tenure.profile.v1.CustomerFeatures
 	0,  // 3: tenure.profile.v1.Customer.state:type_name -> tenure.profile.v1.CustomerState
-	38, // 4: tenure.profile.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
-	38, // 5: tenure.profile.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
+	41, // 4: tenure.profile.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
+	41, // 5: tenure.profile.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 6: tenure.profile.v1.Consent.email:type_name -> tenure.profile.v1.ConsentState
 	1,  // 7: tenure.profile.v1.Consent.sms:type_name -> tenure.profile.v1.ConsentState
 	1,  // 8: tenure.profile.v1.Consent.push:type_name -> tenure.profile.v1.ConsentState
-	38, // 9: tenure.profile.v1.CustomerFeatures.first_order_time:type_name -> google.protobuf.Timestamp
-	38, // 10: tenure.profile.v1.CustomerFeatures.last_order_time:type_name -> google.protobuf.Timestamp
-	39, // 11: tenure.profile.v1.CustomerFeatures.gross_spend:type_name -> tenure.type.v1.Money
-	39, // 12: tenure.profile.v1.CustomerFeatures.net_spend:type_name -> tenure.type.v1.Money
-	39, // 13: tenure.profile.v1.CustomerFeatures.average_order_value:type_name -> tenure.type.v1.Money
+	41, // 9: tenure.profile.v1.CustomerFeatures.first_order_time:type_name -> google.protobuf.Timestamp
+	41, // 10: tenure.profile.v1.CustomerFeatures.last_order_time:type_name -> google.protobuf.Timestamp
+	42, // 11: tenure.profile.v1.CustomerFeatures.gross_spend:type_name -> tenure.type.v1.Money
+	42, // 12: tenure.profile.v1.CustomerFeatures.net_spend:type_name -> tenure.type.v1.Money
+	42, // 13: tenure.profile.v1.CustomerFeatures.average_order_value:type_name -> tenure.type.v1.Money
 	7,  // 14: tenure.profile.v1.CustomerFeatures.top_categories:type_name -> tenure.profile.v1.CategoryAffinity
-	38, // 15: tenure.profile.v1.CustomerFeatures.last_activity_time:type_name -> google.protobuf.Timestamp
+	41, // 15: tenure.profile.v1.CustomerFeatures.last_activity_time:type_name -> google.protobuf.Timestamp
 	8,  // 16: tenure.profile.v1.CustomerFeatures.spend_by_currency:type_name -> tenure.profile.v1.CurrencySpend
 	4,  // 17: tenure.profile.v1.CreateCustomerRequest.customer:type_name -> tenure.profile.v1.Customer
 	4,  // 18: tenure.profile.v1.CreateCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
 	4,  // 19: tenure.profile.v1.GetCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
-	38, // 20: tenure.profile.v1.ListCustomersRequest.updated_after:type_name -> google.protobuf.Timestamp
+	41, // 20: tenure.profile.v1.ListCustomersRequest.updated_after:type_name -> google.protobuf.Timestamp
 	4,  // 21: tenure.profile.v1.ListCustomersResponse.customers:type_name -> tenure.profile.v1.Customer
 	4,  // 22: tenure.profile.v1.UpdateCustomerRequest.customer:type_name -> tenure.profile.v1.Customer
-	40, // 23: tenure.profile.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	43, // 23: tenure.profile.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
 	4,  // 24: tenure.profile.v1.UpdateCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
 	4,  // 25: tenure.profile.v1.AddCustomerTagsResponse.customer:type_name -> tenure.profile.v1.Customer
 	4,  // 26: tenure.profile.v1.RemoveCustomerTagsResponse.customer:type_name -> tenure.profile.v1.Customer
-	41, // 27: tenure.profile.v1.RecordEventRequest.event:type_name -> tenure.profile.v1.Event
+	44, // 27: tenure.profile.v1.RecordEventRequest.event:type_name -> tenure.profile.v1.Event
 	27, // 28: tenure.profile.v1.RecordEventResponse.result:type_name -> tenure.profile.v1.EventResult
-	41, // 29: tenure.profile.v1.BatchRecordEventsRequest.events:type_name -> tenure.profile.v1.Event
+	44, // 29: tenure.profile.v1.BatchRecordEventsRequest.events:type_name -> tenure.profile.v1.Event
 	27, // 30: tenure.profile.v1.BatchRecordEventsResponse.results:type_name -> tenure.profile.v1.EventResult
 	2,  // 31: tenure.profile.v1.EventResult.outcome:type_name -> tenure.profile.v1.EventOutcome
-	41, // 32: tenure.profile.v1.ListCustomerEventsResponse.events:type_name -> tenure.profile.v1.Event
-	41, // 33: tenure.profile.v1.StreamEventsResponse.event:type_name -> tenure.profile.v1.Event
+	44, // 32: tenure.profile.v1.ListCustomerEventsResponse.events:type_name -> tenure.profile.v1.Event
+	44, // 33: tenure.profile.v1.StreamEventsResponse.event:type_name -> tenure.profile.v1.Event
 	6,  // 34: tenure.profile.v1.StreamEventsResponse.features:type_name -> tenure.profile.v1.CustomerFeatures
 	4,  // 35: tenure.profile.v1.ExportCustomerResponse.customer:type_name -> tenure.profile.v1.Customer
-	41, // 36: tenure.profile.v1.ExportCustomerResponse.events:type_name -> tenure.profile.v1.Event
-	38, // 37: tenure.profile.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
-	9,  // 38: tenure.profile.v1.ProfileService.CreateCustomer:input_type -> tenure.profile.v1.CreateCustomerRequest
-	11, // 39: tenure.profile.v1.ProfileService.GetCustomer:input_type -> tenure.profile.v1.GetCustomerRequest
-	13, // 40: tenure.profile.v1.ProfileService.ListCustomers:input_type -> tenure.profile.v1.ListCustomersRequest
-	15, // 41: tenure.profile.v1.ProfileService.UpdateCustomer:input_type -> tenure.profile.v1.UpdateCustomerRequest
-	17, // 42: tenure.profile.v1.ProfileService.DeleteCustomer:input_type -> tenure.profile.v1.DeleteCustomerRequest
-	19, // 43: tenure.profile.v1.ProfileService.AddCustomerTags:input_type -> tenure.profile.v1.AddCustomerTagsRequest
-	21, // 44: tenure.profile.v1.ProfileService.RemoveCustomerTags:input_type -> tenure.profile.v1.RemoveCustomerTagsRequest
-	23, // 45: tenure.profile.v1.ProfileService.RecordEvent:input_type -> tenure.profile.v1.RecordEventRequest
-	25, // 46: tenure.profile.v1.ProfileService.BatchRecordEvents:input_type -> tenure.profile.v1.BatchRecordEventsRequest
-	28, // 47: tenure.profile.v1.ProfileService.ListCustomerEvents:input_type -> tenure.profile.v1.ListCustomerEventsRequest
-	30, // 48: tenure.profile.v1.ProfileService.StreamEvents:input_type -> tenure.profile.v1.StreamEventsRequest
-	32, // 49: tenure.profile.v1.ProfileService.GetEventLogHead:input_type -> tenure.profile.v1.GetEventLogHeadRequest
-	34, // 50: tenure.profile.v1.ProfileService.ExportCustomer:input_type -> tenure.profile.v1.ExportCustomerRequest
-	36, // 51: tenure.profile.v1.ProfileService.EraseCustomer:input_type -> tenure.profile.v1.EraseCustomerRequest
-	10, // 52: tenure.profile.v1.ProfileService.CreateCustomer:output_type -> tenure.profile.v1.CreateCustomerResponse
-	12, // 53: tenure.profile.v1.ProfileService.GetCustomer:output_type -> tenure.profile.v1.GetCustomerResponse
-	14, // 54: tenure.profile.v1.ProfileService.ListCustomers:output_type -> tenure.profile.v1.ListCustomersResponse
-	16, // 55: tenure.profile.v1.ProfileService.UpdateCustomer:output_type -> tenure.profile.v1.UpdateCustomerResponse
-	18, // 56: tenure.profile.v1.ProfileService.DeleteCustomer:output_type -> tenure.profile.v1.DeleteCustomerResponse
-	20, // 57: tenure.profile.v1.ProfileService.AddCustomerTags:output_type -> tenure.profile.v1.AddCustomerTagsResponse
-	22, // 58: tenure.profile.v1.ProfileService.RemoveCustomerTags:output_type -> tenure.profile.v1.RemoveCustomerTagsResponse
-	24, // 59: tenure.profile.v1.ProfileService.RecordEvent:output_type -> tenure.profile.v1.RecordEventResponse
-	26, // 60: tenure.profile.v1.ProfileService.BatchRecordEvents:output_type -> tenure.profile.v1.BatchRecordEventsResponse
-	29, // 61: tenure.profile.v1.ProfileService.ListCustomerEvents:output_type -> tenure.profile.v1.ListCustomerEventsResponse
-	31, // 62: tenure.profile.v1.ProfileService.StreamEvents:output_type -> tenure.profile.v1.StreamEventsResponse
-	33, // 63: tenure.profile.v1.ProfileService.GetEventLogHead:output_type -> tenure.profile.v1.GetEventLogHeadResponse
-	35, // 64: tenure.profile.v1.ProfileService.ExportCustomer:output_type -> tenure.profile.v1.ExportCustomerResponse
-	37, // 65: tenure.profile.v1.ProfileService.EraseCustomer:output_type -> tenure.profile.v1.EraseCustomerResponse
-	52, // [52:66] is the sub-list for method output_type
-	38, // [38:52] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	44, // 36: tenure.profile.v1.ExportCustomerResponse.events:type_name -> tenure.profile.v1.Event
+	41, // 37: tenure.profile.v1.ExportCustomerResponse.export_time:type_name -> google.protobuf.Timestamp
+	38, // 38: tenure.profile.v1.ListAuditRecordsResponse.audit_records:type_name -> tenure.profile.v1.AuditRecord
+	41, // 39: tenure.profile.v1.AuditRecord.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 40: tenure.profile.v1.ProfileService.CreateCustomer:input_type -> tenure.profile.v1.CreateCustomerRequest
+	11, // 41: tenure.profile.v1.ProfileService.GetCustomer:input_type -> tenure.profile.v1.GetCustomerRequest
+	13, // 42: tenure.profile.v1.ProfileService.ListCustomers:input_type -> tenure.profile.v1.ListCustomersRequest
+	15, // 43: tenure.profile.v1.ProfileService.UpdateCustomer:input_type -> tenure.profile.v1.UpdateCustomerRequest
+	17, // 44: tenure.profile.v1.ProfileService.DeleteCustomer:input_type -> tenure.profile.v1.DeleteCustomerRequest
+	19, // 45: tenure.profile.v1.ProfileService.AddCustomerTags:input_type -> tenure.profile.v1.AddCustomerTagsRequest
+	21, // 46: tenure.profile.v1.ProfileService.RemoveCustomerTags:input_type -> tenure.profile.v1.RemoveCustomerTagsRequest
+	23, // 47: tenure.profile.v1.ProfileService.RecordEvent:input_type -> tenure.profile.v1.RecordEventRequest
+	25, // 48: tenure.profile.v1.ProfileService.BatchRecordEvents:input_type -> tenure.profile.v1.BatchRecordEventsRequest
+	28, // 49: tenure.profile.v1.ProfileService.ListCustomerEvents:input_type -> tenure.profile.v1.ListCustomerEventsRequest
+	30, // 50: tenure.profile.v1.ProfileService.StreamEvents:input_type -> tenure.profile.v1.StreamEventsRequest
+	32, // 51: tenure.profile.v1.ProfileService.GetEventLogHead:input_type -> tenure.profile.v1.GetEventLogHeadRequest
+	34, // 52: tenure.profile.v1.ProfileService.ExportCustomer:input_type -> tenure.profile.v1.ExportCustomerRequest
+	39, // 53: tenure.profile.v1.ProfileService.EraseCustomer:input_type -> tenure.profile.v1.EraseCustomerRequest
+	36, // 54: tenure.profile.v1.ProfileService.ListAuditRecords:input_type -> tenure.profile.v1.ListAuditRecordsRequest
+	10, // 55: tenure.profile.v1.ProfileService.CreateCustomer:output_type -> tenure.profile.v1.CreateCustomerResponse
+	12, // 56: tenure.profile.v1.ProfileService.GetCustomer:output_type -> tenure.profile.v1.GetCustomerResponse
+	14, // 57: tenure.profile.v1.ProfileService.ListCustomers:output_type -> tenure.profile.v1.ListCustomersResponse
+	16, // 58: tenure.profile.v1.ProfileService.UpdateCustomer:output_type -> tenure.profile.v1.UpdateCustomerResponse
+	18, // 59: tenure.profile.v1.ProfileService.DeleteCustomer:output_type -> tenure.profile.v1.DeleteCustomerResponse
+	20, // 60: tenure.profile.v1.ProfileService.AddCustomerTags:output_type -> tenure.profile.v1.AddCustomerTagsResponse
+	22, // 61: tenure.profile.v1.ProfileService.RemoveCustomerTags:output_type -> tenure.profile.v1.RemoveCustomerTagsResponse
+	24, // 62: tenure.profile.v1.ProfileService.RecordEvent:output_type -> tenure.profile.v1.RecordEventResponse
+	26, // 63: tenure.profile.v1.ProfileService.BatchRecordEvents:output_type -> tenure.profile.v1.BatchRecordEventsResponse
+	29, // 64: tenure.profile.v1.ProfileService.ListCustomerEvents:output_type -> tenure.profile.v1.ListCustomerEventsResponse
+	31, // 65: tenure.profile.v1.ProfileService.StreamEvents:output_type -> tenure.profile.v1.StreamEventsResponse
+	33, // 66: tenure.profile.v1.ProfileService.GetEventLogHead:output_type -> tenure.profile.v1.GetEventLogHeadResponse
+	35, // 67: tenure.profile.v1.ProfileService.ExportCustomer:output_type -> tenure.profile.v1.ExportCustomerResponse
+	40, // 68: tenure.profile.v1.ProfileService.EraseCustomer:output_type -> tenure.profile.v1.EraseCustomerResponse
+	37, // 69: tenure.profile.v1.ProfileService.ListAuditRecords:output_type -> tenure.profile.v1.ListAuditRecordsResponse
+	55, // [55:70] is the sub-list for method output_type
+	40, // [40:55] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_tenure_profile_v1_profile_proto_init() }
@@ -2746,7 +2990,7 @@ func file_tenure_profile_v1_profile_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_profile_v1_profile_proto_rawDesc), len(file_tenure_profile_v1_profile_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   34,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,6 +33,7 @@ const (
 	ProfileService_GetEventLogHead_FullMethodName    = "/tenure.profile.v1.ProfileService/GetEventLogHead"
 	ProfileService_ExportCustomer_FullMethodName     = "/tenure.profile.v1.ProfileService/ExportCustomer"
 	ProfileService_EraseCustomer_FullMethodName      = "/tenure.profile.v1.ProfileService/EraseCustomer"
+	ProfileService_ListAuditRecords_FullMethodName   = "/tenure.profile.v1.ProfileService/ListAuditRecords"
 )
 
 // ProfileServiceClient is the client API for ProfileService service.
@@ -83,6 +84,10 @@ type ProfileServiceClient interface {
 	// under a new anonymous id so aggregates stay right, and a
 	// customer_erased event tells consumers of the log which id to re-key.
 	EraseCustomer(ctx context.Context, in *EraseCustomerRequest, opts ...grpc.CallOption) (*EraseCustomerResponse, error)
+	// ListAuditRecords lists the audit records of privacy operations (every
+	// export, erasure and reading of this list, whatever its outcome), newest
+	// first. Open to the privacy and admin roles.
+	ListAuditRecords(ctx context.Context, in *ListAuditRecordsRequest, opts ...grpc.CallOption) (*ListAuditRecordsResponse, error)
 }
 
 type profileServiceClient struct {
@@ -242,6 +247,16 @@ func (c *profileServiceClient) EraseCustomer(ctx context.Context, in *EraseCusto
 	return out, nil
 }
 
+func (c *profileServiceClient) ListAuditRecords(ctx context.Context, in *ListAuditRecordsRequest, opts ...grpc.CallOption) (*ListAuditRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAuditRecordsResponse)
+	err := c.cc.Invoke(ctx, ProfileService_ListAuditRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ProfileServiceServer is the server API for ProfileService service.
 // All implementations must embed UnimplementedProfileServiceServer
 // for forward compatibility.
@@ -290,6 +305,10 @@ type ProfileServiceServer interface {
 	// under a new anonymous id so aggregates stay right, and a
 	// customer_erased event tells consumers of the log which id to re-key.
 	EraseCustomer(context.Context, *EraseCustomerRequest) (*EraseCustomerResponse, error)
+	// ListAuditRecords lists the audit records of privacy operations (every
+	// export, erasure and reading of this list, whatever its outcome), newest
+	// first. Open to the privacy and admin roles.
+	ListAuditRecords(context.Context, *ListAuditRecordsRequest) (*ListAuditRecordsResponse, error)
 	mustEmbedUnimplementedProfileServiceServer()
 }
 
@@ -341,6 +360,9 @@ func (UnimplementedProfileServiceServer) ExportCustomer(context.Context, *Export
 }
 func (UnimplementedProfileServiceServer) EraseCustomer(context.Context, *EraseCustomerRequest) (*EraseCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EraseCustomer not implemented")
+}
+func (UnimplementedProfileServiceServer) ListAuditRecords(context.Context, *ListAuditRecordsRequest) (*ListAuditRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditRecords not implemented")
 }
 func (UnimplementedProfileServiceServer) mustEmbedUnimplementedProfileServiceServer() {}
 func (UnimplementedProfileServiceServer) testEmbeddedByValue()                        {}
@@ -608,6 +630,24 @@ func _ProfileService_EraseCustomer_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ProfileService_ListAuditRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAuditRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProfileServiceServer).ListAuditRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProfileService_ListAuditRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProfileServiceServer).ListAuditRecords(ctx, req.(*ListAuditRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ProfileService_ServiceDesc is the grpc.ServiceDesc for ProfileService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -666,6 +706,10 @@ var ProfileService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EraseCustomer",
 			Handler:    _ProfileService_EraseCustomer_Handler,
+		},
+		{
+			MethodName: "ListAuditRecords",
+			Handler:    _ProfileService_ListAuditRecords_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

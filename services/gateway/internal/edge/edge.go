@@ -25,6 +25,9 @@ type Options struct {
 	// MaxBodyBytes limits request bodies; larger bodies are answered with
 	// HTTP 413. Zero or less means no limit.
 	MaxBodyBytes int64
+	// Access is who gets past the edge (authentication, rate limits, CORS,
+	// open paths) and the security headers; nil admits everyone.
+	Access *Access
 	// Logger receives the detail of failures that are the server's, not
 	// the caller's, fault (the caller gets a generic message). Nil discards
 	// them.
@@ -36,6 +39,7 @@ type Edge struct {
 	mux     *runtime.ServeMux
 	maxBody int64
 	log     *slog.Logger
+	guard   *guard
 }
 
 // New returns an Edge with no routes; register backends on Mux.
@@ -43,6 +47,9 @@ func New(opts Options) *Edge {
 	e := &Edge{maxBody: opts.MaxBodyBytes, log: opts.Logger}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Access != nil {
+		e.guard = &guard{Access: *opts.Access, e: e, limiters: map[string]*limiter{}}
 	}
 	json := &runtime.HTTPBodyMarshaler{
 		Marshaler: &jsonMarshaler{JSONPb: runtime.JSONPb{
@@ -66,6 +73,9 @@ func New(opts Options) *Edge {
 		// and no POST-as-GET for form posts.
 		runtime.WithDisableHTTPMethodOverride(),
 		runtime.WithDisablePathLengthFallback(),
+		// The backend call carries the credentials the edge checked, never
+		// a caller's Grpc-Metadata-* header.
+		runtime.WithMetadata(forwardCredentials),
 		runtime.WithErrorHandler(e.handleError),
 		runtime.WithStreamErrorHandler(e.streamError),
 		runtime.WithRoutingErrorHandler(routingError),
@@ -94,12 +104,21 @@ func (e *Edge) Handle(method, path string, h http.Handler) error {
 	})
 }
 
-// Handler serves the registered routes behind the body limit.
+// Handler serves the registered routes behind the access checks, when
+// configured, and the body limit.
 func (e *Edge) Handler() http.Handler {
+	h := e.routes()
+	if e.guard == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.guard.serve(w, r, h) })
+}
+
+func (e *Edge) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// grpc-gateway forwards Authorization to backends whatever the header
-		// matcher says. The gateway is where callers are authenticated, so
-		// the header stops here.
+		// matcher says. The access checks forward the credentials they
+		// authenticated (forwardCredentials); the raw header stops here.
 		r.Header.Del("Authorization")
 		if r.Method == http.MethodPatch && isProtobuf(r) {
 			_, out := runtime.MarshalerForRequest(e.mux, r)
@@ -108,8 +127,7 @@ func (e *Edge) Handler() http.Handler {
 		}
 		if e.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
 			if r.ContentLength > e.maxBody {
-				_, out := runtime.MarshalerForRequest(e.mux, r)
-				runtime.DefaultHTTPErrorHandler(r.Context(), e.mux, out, w, r, bodyTooLarge(e.maxBody))
+				e.fail(w, r, bodyTooLarge(e.maxBody))
 				return
 			}
 			r.Body = &limitedBody{r: http.MaxBytesReader(w, r.Body, e.maxBody)}

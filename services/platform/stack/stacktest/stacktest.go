@@ -7,12 +7,20 @@
 //	profile := s.Add(profileapp.Component(nil))
 //	s.Add(segmentationapp.Component(nil))
 //	gw := s.Add(gatewayapp.Component(nil))
+//
+// Authentication is on, as in production: every stack has its own key file
+// holding the test process's admin key (AdminKey), which Dial and
+// AuthHeader send, and a service key the services call each other with.
+// Tests of authorization add keys of other roles with CreateKey.
 package stacktest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +28,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 	"github.com/tenurehq/tenure/services/platform/stack"
 	"github.com/tenurehq/tenure/services/platform/telemetry"
@@ -49,6 +58,73 @@ type Options struct {
 	Clock func() time.Time
 	// Logger returns a component's logger; nil discards the logs.
 	Logger func(name string) *slog.Logger
+	// Auth replaces the stack's authentication settings (a key file with
+	// AdminKey and the service key, reloaded every KeyReloadInterval).
+	Auth *auth.Config
+}
+
+// KeyReloadInterval is how often a test stack's components reload its key
+// file.
+const KeyReloadInterval = 100 * time.Millisecond
+
+// keys are the test process's admin and service keys, the same in every
+// stack, so that Dial needs no stack.
+var keys = sync.OnceValues(func() (admin, service [2]string) {
+	now := time.Now()
+	for i, k := range []struct {
+		name string
+		role auth.Role
+		out  *[2]string
+	}{{"test-admin", auth.Admin, &admin}, {"test-services", auth.Service, &service}} {
+		token, key, err := auth.NewKey(k.name, []auth.Role{k.role}, now, time.Time{})
+		if err != nil {
+			panic(fmt.Sprintf("stacktest: key %d: %v", i, err))
+		}
+		b, err := json.Marshal(key)
+		if err != nil {
+			panic(err)
+		}
+		*k.out = [2]string{token, string(b)}
+	}
+	return admin, service
+})
+
+// AdminKey is the API key with the admin role that every test stack
+// accepts.
+func AdminKey() string {
+	admin, _ := keys()
+	return admin[0]
+}
+
+// AuthHeader is the authorization header value of AdminKey.
+func AuthHeader() string { return "Bearer " + AdminKey() }
+
+// AuthConfig returns the authentication settings of a test stack, for a
+// test that builds a component itself: a fresh key file holding AdminKey
+// and the service key, which it sends on its calls to other services.
+func AuthConfig(t testing.TB) auth.Config {
+	t.Helper()
+	path, serviceKey := writeKeyFile(t)
+	return auth.Config{KeysFile: path, ServiceKey: serviceKey, ReloadInterval: KeyReloadInterval}
+}
+
+// writeKeyFile writes a key file with the admin and service keys.
+func writeKeyFile(t testing.TB) (path, serviceKey string) {
+	t.Helper()
+	admin, service := keys()
+	var f auth.KeyFile
+	for _, k := range [][2]string{admin, service} {
+		var key auth.Key
+		if err := json.Unmarshal([]byte(k[1]), &key); err != nil {
+			t.Fatal(err)
+		}
+		f.Keys = append(f.Keys, key)
+	}
+	path = filepath.Join(t.TempDir(), "keys.json")
+	if err := auth.WriteKeyFile(path, f); err != nil {
+		t.Fatal(err)
+	}
+	return path, service[0]
 }
 
 // Stack is a stack.Stack that belongs to a test.
@@ -56,6 +132,21 @@ type Stack struct {
 	*stack.Stack
 	t      testing.TB
 	engine string
+	auth   auth.Config
+}
+
+// KeysFile is the stack's key file.
+func (s *Stack) KeysFile() string { return s.auth.KeysFile }
+
+// CreateKey adds a key with roles to the stack's key file and returns it;
+// the components accept it within KeyReloadInterval.
+func (s *Stack) CreateKey(name string, roles ...auth.Role) string {
+	s.t.Helper()
+	key, _, err := auth.CreateKey(s.auth.KeysFile, name, roles, time.Now(), time.Time{})
+	if err != nil {
+		s.t.Fatalf("create key %s: %v", name, err)
+	}
+	return key
 }
 
 // Start starts etcd (unless opts say otherwise); the stack and everything
@@ -68,8 +159,13 @@ func Start(t testing.TB, opts Options) *Stack {
 	if opts.Etcd == nil && !opts.NoEtcd {
 		dir = t.TempDir()
 	}
+	authCfg := opts.Auth
+	if authCfg == nil {
+		c := AuthConfig(t)
+		authCfg = &c
+	}
 	s, err := stack.Start(ctx, stack.Config{Etcd: opts.Etcd, NoEtcd: opts.NoEtcd, EtcdDir: dir, EtcdAddr: "127.0.0.1:0",
-		Logger: opts.Logger, LogLevel: "error", Telemetry: opts.Telemetry, Clock: opts.Clock})
+		Logger: opts.Logger, LogLevel: "error", Telemetry: opts.Telemetry, Clock: opts.Clock, Auth: authCfg})
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}
@@ -85,7 +181,7 @@ func Start(t testing.TB, opts Options) *Stack {
 	if engine == "" {
 		engine = SQLite
 	}
-	return &Stack{Stack: s, t: t, engine: engine}
+	return &Stack{Stack: s, t: t, engine: engine, auth: *authCfg}
 }
 
 // Add starts c on 127.0.0.1:0 (unless c says where), a service on a fresh
@@ -135,10 +231,22 @@ func Engines(t *testing.T, fn func(t *testing.T, engine string)) {
 	}
 }
 
-// Dial returns a client connection to addr, closed when the test ends.
+// Dial returns a client connection to addr whose calls carry AdminKey,
+// closed when the test ends.
 func Dial(t testing.TB, addr string) *grpc.ClientConn {
 	t.Helper()
-	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return DialKey(t, addr, AdminKey())
+}
+
+// DialKey returns a client connection to addr whose calls carry key (none
+// when empty), closed when the test ends.
+func DialKey(t testing.TB, addr, key string) *grpc.ClientConn {
+	t.Helper()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if key != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(auth.KeyCredentials{Key: key}))
+	}
+	cc, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}

@@ -25,15 +25,16 @@ var errStopping = errors.New("grpcapi: server stopping")
 type Server struct {
 	profilev1.UnsafeProfileServiceServer
 
-	svc *profile.Service
+	svc   *profile.Service
+	audit *profile.Audit
 
 	stopping context.Context // done once Stop is called
 	stop     context.CancelFunc
 }
 
-// New returns a Server over svc.
-func New(svc *profile.Service) *Server {
-	s := &Server{svc: svc}
+// New returns a Server over svc, listing audit records from audit.
+func New(svc *profile.Service, audit *profile.Audit) *Server {
+	s := &Server{svc: svc, audit: audit}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	return s
 }

@@ -23,12 +23,11 @@ import (
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	"github.com/tenurehq/tenure/services/segmentation/internal/consumer"
 	"github.com/tenurehq/tenure/services/segmentation/internal/segmentation"
 	"github.com/tenurehq/tenure/services/segmentation/internal/store"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -36,7 +35,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func startProfile(t *testing.T) profilev1.ProfileServiceClient {
 	t.Helper()
-	cfg := profileapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(t.TempDir(), "profile.db"), LogLevel: "error", ShutdownTimeout: 5 * time.Second}}
+	cfg := profileapp.Config{Config: bootstrap.Config{ListenAddr: "127.0.0.1:0", DSN: "sqlite:" + filepath.Join(t.TempDir(), "profile.db"), LogLevel: "error", ShutdownTimeout: 5 * time.Second, Auth: stacktest.AuthConfig(t)}}
 	a, cleanup, err := profileapp.New(context.Background(), cfg, profileapp.Deps{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -45,12 +44,7 @@ func startProfile(t *testing.T) profilev1.ProfileServiceClient {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = a.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done; cleanup() })
-	cc, err := grpc.NewClient(a.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	return profilev1.NewProfileServiceClient(cc)
+	return profilev1.NewProfileServiceClient(stacktest.Dial(t, a.Addr()))
 }
 
 // loggedStore is a store whose every applied page is recorded, in the

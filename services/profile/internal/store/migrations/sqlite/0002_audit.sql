@@ -1,0 +1,13 @@
+-- Audit records of privacy operations (exports and erasures), kept after
+-- the customer is erased. Times are Unix nanoseconds.
+
+CREATE TABLE audit_records (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    principal   TEXT NOT NULL,
+    key_id      TEXT NOT NULL DEFAULT '',
+    method      TEXT NOT NULL,
+    resource    TEXT NOT NULL DEFAULT '',
+    request_id  TEXT NOT NULL DEFAULT '',
+    outcome     TEXT NOT NULL,
+    create_time INTEGER NOT NULL
+);
