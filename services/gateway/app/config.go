@@ -30,7 +30,7 @@ type Config struct {
 	// (the promotion service signs them with the same secret); empty
 	// serves no unsubscribe route.
 	UnsubscribeSecret string
-	rateErr        error
+	rateErr           error
 	// RateLimits are the token buckets per principal, by role.
 	RateLimits map[auth.Role]edge.Rate
 	// CORSOrigins are the browser origins allowed to call the API.
