@@ -48,9 +48,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	// The gateway forwards each caller's own credentials to the backends;
-	// it has no key of its own to add to them.
-	cfg.Auth.ServiceKey, cfg.ServiceKeyFile = "", ""
 	rt, err := bootstrap.Start(ctx, ServiceName, cfg.Config, deps, nil)
 	if err != nil {
 		return nil, nil, err

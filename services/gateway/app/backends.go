@@ -36,9 +36,9 @@ func backends() []backend {
 			if err := segmentationv1.RegisterSegmentationServiceHandlerClient(ctx, mux, segmentationv1.NewSegmentationServiceClient(conn)); err != nil {
 				return err
 			}
-			return segmentationv1.RegisterAudienceChangeServiceHandlerClient(ctx, mux, segmentationv1.NewAudienceChangeServiceClient(conn))
-		}},
-		{"segmentation", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+			if err := segmentationv1.RegisterAudienceChangeServiceHandlerClient(ctx, mux, segmentationv1.NewAudienceChangeServiceClient(conn)); err != nil {
+				return err
+			}
 			return segmentationv1.RegisterRecommendationServiceHandlerClient(ctx, mux, segmentationv1.NewRecommendationServiceClient(conn))
 		}},
 		{"loyalty", func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
@@ -63,7 +63,9 @@ func backends() []backend {
 func connectBackends(ctx context.Context, rt *bootstrap.Runtime, mux *runtime.ServeMux, timeout time.Duration) ([]probe.Backend, error) {
 	var out []probe.Backend
 	for _, b := range backends() {
-		conn, err := rt.Dial(b.service)
+		// Backend calls forward each caller's own credentials; the
+		// gateway adds no key of its own to them.
+		conn, err := rt.DialForwarding(b.service)
 		if err != nil {
 			return nil, err
 		}

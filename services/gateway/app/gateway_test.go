@@ -580,7 +580,7 @@ func TestBackendDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = reg.Deregister(context.Background()) })
-	waitReady(t, s, http.StatusServiceUnavailable, "segmentation", "loyalty", "feedback") // profile known
+	waitReady(t, s, http.StatusServiceUnavailable, "segmentation", "loyalty", "feedback", "promotion") // profile known
 	tests := []struct {
 		name     string
 		header   http.Header

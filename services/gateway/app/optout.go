@@ -11,7 +11,8 @@ import (
 )
 
 // routeUnsubscribe serves one-click unsubscribe links when a secret is
-// configured: they revoke consent through profile.
+// configured: they revoke consent through profile, as the gateway itself
+// (its own service key): the people who click them have no credentials.
 func routeUnsubscribe(rt *bootstrap.Runtime, e *edge.Edge, cfg Config) error {
 	if cfg.UnsubscribeSecret == "" {
 		return nil

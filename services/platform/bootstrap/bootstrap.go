@@ -213,10 +213,21 @@ func (rt *Runtime) Close() {
 // the connection resolves the service in the background, and its calls end
 // at their deadlines whatever etcd does.
 func (rt *Runtime) Dial(service string) (*grpc.ClientConn, error) {
+	return rt.dial(service, true)
+}
+
+// DialForwarding connects like Dial but its calls carry no key of the
+// service's own: for the gateway, whose backend calls carry only the
+// credentials of the caller it authenticated, never widened by its own.
+func (rt *Runtime) DialForwarding(service string) (*grpc.ClientConn, error) {
+	return rt.dial(service, false)
+}
+
+func (rt *Runtime) dial(service string, ownKey bool) (*grpc.ClientConn, error) {
 	if rt.Etcd == nil {
 		return nil, fmt.Errorf("%s: dial %s: no etcd endpoints configured", rt.Service, service)
 	}
-	opts, err := rt.clientCredentials()
+	opts, err := rt.clientCredentials(ownKey)
 	if err != nil {
 		return nil, fmt.Errorf("%s: dial %s: %w", rt.Service, service, err)
 	}

@@ -124,8 +124,8 @@ func (rt *Runtime) serverCredentials() ([]grpc.ServerOption, error) {
 }
 
 // clientCredentials are the options of calls to other services: TLS when a
-// CA is configured, and the service's own key when it has one.
-func (rt *Runtime) clientCredentials() ([]grpc.DialOption, error) {
+// CA is configured, and, with ownKey, the service's own key when it has one.
+func (rt *Runtime) clientCredentials(ownKey bool) ([]grpc.DialOption, error) {
 	tlsCfg, err := rt.Config.TLS.Client()
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (rt *Runtime) clientCredentials() ([]grpc.DialOption, error) {
 	if tlsCfg != nil {
 		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(tlsCfg)))
 	}
-	if rt.serviceKey != "" {
+	if ownKey && rt.serviceKey != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(auth.KeyCredentials{Key: rt.serviceKey, Secure: tlsCfg != nil}))
 	}
 	return opts, nil

@@ -30,6 +30,7 @@ func gatewayCall(t *testing.T, method, url, body string, out any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", stacktest.AuthHeader())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
