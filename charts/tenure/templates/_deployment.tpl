@@ -125,10 +125,8 @@ spec:
               value: /etc/tenure/auth/{{ $v.auth.keys.keysFileKey }}
             - name: {{ $prefix }}AUTH_RELOAD_INTERVAL
               value: {{ $v.auth.keys.reloadInterval | quote }}
-            {{- if not .gateway }}
             - name: {{ $prefix }}SERVICE_KEY_FILE
               value: /etc/tenure/auth/{{ $v.auth.keys.serviceKeyKey }}
-            {{- end }}
             {{- with $v.auth.jwt.jwksUrl }}
             - name: {{ $prefix }}AUTH_JWKS_URL
               value: {{ . | quote }}
@@ -250,10 +248,8 @@ spec:
             items:
               - key: {{ $v.auth.keys.keysFileKey }}
                 path: {{ $v.auth.keys.keysFileKey }}
-              {{- if not .gateway }}
               - key: {{ $v.auth.keys.serviceKeyKey }}
                 path: {{ $v.auth.keys.serviceKeyKey }}
-              {{- end }}
         {{- if $v.etcd.tls.enabled }}
         - name: etcd-tls
           secret:

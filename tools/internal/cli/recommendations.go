@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
+	"github.com/tenurehq/tenure/services/platform/auth"
 )
 
 // recommendationsEvaluate backtests segmentation's recommendation model
@@ -66,7 +67,11 @@ func evaluateRecommendations(ctx context.Context, gateway, segAddr string, req *
 	if err := checkGatewayURL(gateway); err != nil {
 		return nil, err
 	}
-	g := &gatewayAPI{base: gateway, http: &http.Client{}}
+	hc, err := auth.ClientHTTP(0)
+	if err != nil {
+		return nil, err
+	}
+	g := &gatewayAPI{base: gateway, http: hc}
 	resp := new(segmentationv1.EvaluateRecommendationsResponse)
 	return resp, g.call(ctx, http.MethodPost, "/v1/recommendations:evaluate", req, resp)
 }
