@@ -38,8 +38,8 @@ func (c *Config) registerSecurityFlags(fs *flag.FlagSet, env *Env, def Defaults)
 	fs.StringVar(&a.JWT.RolesClaim, "auth-roles-claim", env.String("AUTH_ROLES_CLAIM", auth.DefaultRolesClaim), env.Help("token claim holding the roles; dots reach into objects", "AUTH_ROLES_CLAIM"))
 	fs.DurationVar(&a.JWT.Leeway, "auth-leeway", env.Duration("AUTH_LEEWAY", auth.DefaultLeeway), env.Help("clock skew allowed on a token's exp, nbf and iat", "AUTH_LEEWAY"))
 	fs.DurationVar(&a.JWT.Refresh, "auth-jwks-refresh", env.Duration("AUTH_JWKS_REFRESH", auth.DefaultJWKSRefresh), env.Help("how often the JWKS is fetched again", "AUTH_JWKS_REFRESH"))
+	fs.StringVar(&c.ServiceKeyFile, "service-key-file", env.String("SERVICE_KEY_FILE", ""), env.Help("file holding this process's own API key, sent on its calls to other services (the gateway's only on the calls it makes itself, such as unsubscribe links)", "SERVICE_KEY_FILE"))
 	if !def.Edge {
-		fs.StringVar(&c.ServiceKeyFile, "service-key-file", env.String("SERVICE_KEY_FILE", ""), env.Help("file holding this service's own API key, sent on its calls to other services", "SERVICE_KEY_FILE"))
 		fs.StringVar(&t.ClientCAFile, "tls-client-ca-file", env.String("TLS_CLIENT_CA_FILE", ""), env.Help("CA (PEM) of client certificates: with it the gRPC server requires one (mutual TLS)", "TLS_CLIENT_CA_FILE"))
 	}
 	fs.StringVar(&t.CertFile, "tls-cert-file", env.String("TLS_CERT_FILE", ""), env.Help("certificate (PEM) of this process's server, and its client certificate under mutual TLS; empty: plaintext", "TLS_CERT_FILE"))
