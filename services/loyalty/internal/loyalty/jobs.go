@@ -73,9 +73,10 @@ func (s *Service) drive(ctx context.Context, op Operation) (Operation, error) {
 	if err == nil {
 		jobCtx, cancel := context.WithCancelCause(ctx)
 		stopped := make(chan struct{})
+		beat := op // runJob updates op as it goes; the heartbeat needs only its id and owner
 		go func() {
 			defer close(stopped)
-			s.heartbeat(jobCtx, cancel, op)
+			s.heartbeat(jobCtx, cancel, beat)
 		}()
 		err = s.runJob(jobCtx, &op, p)
 		if cause := context.Cause(jobCtx); cause != nil && ctx.Err() == nil {
