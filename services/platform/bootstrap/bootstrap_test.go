@@ -72,7 +72,8 @@ func TestConfigProblems(t *testing.T) {
 }
 
 // TestEdgeConfig: the gateway's shared settings have no -dsn or -advertise
-// flag, need no DSN, and take their etcd endpoints from its defaults.
+// flag, need no DSN, and take their etcd endpoints from its defaults; it
+// has a service key file for the calls it makes itself.
 func TestEdgeConfig(t *testing.T) {
 	var c bootstrap.Config
 	fs := flag.NewFlagSet("edge", flag.ContinueOnError)
@@ -80,10 +81,13 @@ func TestEdgeConfig(t *testing.T) {
 	if err := fs.Parse([]string{"-auth-jwks-file", "jwks.json", "-auth-issuer", "https://id/", "-auth-audience", "tenure"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"dsn", "advertise", "service-key-file", "tls-client-ca-file"} {
+	for _, name := range []string{"dsn", "advertise", "tls-client-ca-file"} {
 		if fs.Lookup(name) != nil {
 			t.Errorf("flag -%s registered for the edge", name)
 		}
+	}
+	if fs.Lookup("service-key-file") == nil {
+		t.Errorf("flag -service-key-file not registered for the edge")
 	}
 	if got := strings.Join(c.EtcdEndpoints, " "); got != "http://e:2379" {
 		t.Errorf("etcd endpoints = %q, want the default", got)
