@@ -64,7 +64,7 @@ func DefaultPolicy() Policy {
 
 		changes + "ListAudienceChanges": with(reads, Service),
 
-		recommend + "GetCustomerRecommendations": storeRead,
+		recommend + "GetCustomerRecommendations": with(storeRead, Service),
 		recommend + "GetRelatedProducts":         storeRead,
 		recommend + "EvaluateRecommendations":    reads,
 

@@ -166,10 +166,11 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 	}
 	j := &outreachJob{etcd: rt.Etcd, dispatcher: &outreach.Dispatcher{
 		Store: a.store, Journeys: outreach.Journeys{Store: a.store, Clock: rt.Clock},
-		Contacts: clients.Contacts{Profile: profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]), Campaigns: a.store},
-		Sender:   &channel.Router{Providers: providers, UnsubscribeBase: c.UnsubscribeURL, Secret: []byte(c.UnsubscribeKey), Clock: rt.Clock},
-		Workers:  dispatchWorkers(rt.DB),
-		Caps:     rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
+		Contacts:    clients.Contacts{Profile: profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]), Campaigns: a.store},
+		Sender:      &channel.Router{Providers: providers, UnsubscribeBase: c.UnsubscribeURL, Secret: []byte(c.UnsubscribeKey), Clock: rt.Clock},
+		Workers:     dispatchWorkers(rt.DB),
+		Recommender: clients.Recommendations{Client: segmentationv1.NewRecommendationServiceClient(conns[a.cfg.SegmentationService])},
+		Caps:        rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
 			Max: outreach.DefaultRetryPolicy.Max}, Clock: rt.Clock,
 	}}
 	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: a.store, Cursors: a.store, Clock: rt.Clock,

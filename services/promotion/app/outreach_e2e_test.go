@@ -24,7 +24,8 @@ import (
 // customer's first order moves them into the "new" lifecycle stage at the
 // next recompute, segmentation records the change, and the journey on
 // entering stages/new sends one SMS through the shop's webhook, which fails
-// once and then accepts.
+// once and then accepts. The SMS lists ada's recommendations: what another
+// customer bought with the item she bought.
 func TestAudienceJourneyEndToEnd(t *testing.T) {
 	var mu sync.Mutex
 	var requests int
@@ -62,7 +63,7 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 	if _, err := out.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: "welcome", Journey: &promotionv1.Journey{
 		Trigger:   &promotionv1.JourneyTrigger{Kind: promotionv1.TriggerKind_TRIGGER_KIND_AUDIENCE_ENTERED, Audience: "stages/new"},
 		Channels:  []promotionv1.OutreachChannel{promotionv1.OutreachChannel_OUTREACH_CHANNEL_SMS},
-		Templates: []*promotionv1.MessageTemplate{{Channel: promotionv1.OutreachChannel_OUTREACH_CHANNEL_SMS, Text: "Welcome, {{.Customer.FirstName}}"}},
+		Templates: []*promotionv1.MessageTemplate{{Channel: promotionv1.OutreachChannel_OUTREACH_CHANNEL_SMS, Text: "Welcome, {{.Customer.FirstName}}{{range .Recommendations}} {{.SKU}}{{end}}"}},
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,9 +91,17 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 		}
 	}
 	recompute() // the baseline: ada is a prospect
-	if _, err := profile.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: []*profilev1.Event{{
-		EventId: "o1", CustomerId: "ada", OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
-		Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o1", Total: gbp(2500)}}}}}); err != nil {
+	line := func(sku string) *profilev1.OrderLine {
+		return &profilev1.OrderLine{Sku: sku, Category: "home", Quantity: 1, UnitPrice: gbp(1250)}
+	}
+	order := func(customer, id string, lines ...*profilev1.OrderLine) *profilev1.Event {
+		return &profilev1.Event{EventId: id, CustomerId: customer, OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
+			Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: id, Total: gbp(1250 * int64(len(lines))), Lines: lines}}}
+	}
+	// bob (no SMS consent: his welcome is suppressed) bought 22423 with
+	// 84029; ada bought 22423.
+	if _, err := profile.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: []*profilev1.Event{
+		order("bob", "o0", line("22423"), line("84029")), order("ada", "o1", line("22423"))}}); err != nil {
 		t.Fatal(err)
 	}
 	recompute() // ada enters stages/new
@@ -111,7 +120,7 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // a few more dispatch rounds: nothing more may arrive
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 1 || got[0]["customer_id"] != "ada" || got[0]["text"] != "Welcome, Ada" || got[0]["to"] != "+447700900123" ||
+	if len(got) != 1 || got[0]["customer_id"] != "ada" || got[0]["text"] != "Welcome, Ada 84029" || got[0]["to"] != "+447700900123" ||
 		got[0]["channel"] != "sms" || requests != 2 {
 		t.Errorf("webhook got %v in %d requests, want one SMS to ada after one failure", got, requests)
 	}

@@ -96,3 +96,25 @@ func (a AudienceChanges) Changes(ctx context.Context, afterOperation string, aud
 	}
 	return out, resp.GetNextPageToken(), nil
 }
+
+// Recommendations reads a customer's recommended items from segmentation,
+// for outreach templates that show them.
+type Recommendations struct {
+	Client segmentationv1.RecommendationServiceClient
+}
+
+var _ outreach.Recommender = Recommendations{}
+
+// Recommend implements outreach.Recommender.
+func (r Recommendations) Recommend(ctx context.Context, customerID string, n int) ([]outreach.RecommendedItem, error) {
+	resp, err := r.Client.GetCustomerRecommendations(ctx, &segmentationv1.GetCustomerRecommendationsRequest{
+		Name: "customers/" + customerID + "/recommendations", PageSize: int32(n)})
+	if err != nil {
+		return nil, fmt.Errorf("clients: recommendations for %s: %w", customerID, err)
+	}
+	out := make([]outreach.RecommendedItem, 0, len(resp.GetItems()))
+	for _, it := range resp.GetItems() {
+		out = append(out, outreach.RecommendedItem{SKU: it.GetSku(), Score: it.GetScore(), Reason: it.GetReason()})
+	}
+	return out, nil
+}

@@ -52,6 +52,15 @@ type Contacts interface {
 	Contact(ctx context.Context, customerID string, j Journey) (Contact, error)
 }
 
+// Recommender gives a customer's top n recommended items, for templates
+// that show them.
+type Recommender interface {
+	Recommend(ctx context.Context, customerID string, n int) ([]RecommendedItem, error)
+}
+
+// RecommendationsPerMessage is how many recommended items a template gets.
+const RecommendationsPerMessage = 10
+
 // Sender delivers a rendered message on a channel; an error wrapping
 // ErrPermanent will not go away by retrying.
 type Sender interface {
@@ -75,14 +84,17 @@ type Dispatcher struct {
 	Journeys ContentSource
 	Contacts Contacts
 	Sender   Sender
-	Caps     []Cap
-	Quiet    QuietHours
-	Zone     *time.Location // the programme's default time zone
-	Retry    RetryPolicy
-	Clock    func() time.Time
-	Lease    time.Duration // how long a claim holds (default 1 min)
-	Batch    int           // messages claimed at a time (default 100)
-	Workers  int           // messages attempted at once (default 16)
+	// Recommender fills Data.Recommendations for templates that use them;
+	// nil leaves them empty.
+	Recommender Recommender
+	Caps        []Cap
+	Quiet       QuietHours
+	Zone        *time.Location // the programme's default time zone
+	Retry       RetryPolicy
+	Clock       func() time.Time
+	Lease       time.Duration // how long a claim holds (default 1 min)
+	Batch       int           // messages claimed at a time (default 100)
+	Workers     int           // messages attempted at once (default 16)
 }
 
 // RunOnce attempts every message due now, a batch at a time, and returns
@@ -200,7 +212,15 @@ func (d *Dispatcher) send(ctx context.Context, m Message, content Content, c Con
 	if !ok {
 		return fmt.Errorf("%w: journey %s has no template for %s", ErrPermanent, m.JourneyID, ch)
 	}
-	r, err := t.Render(c.Data)
+	data := c.Data
+	if t.Recommends() && d.Recommender != nil {
+		items, err := d.Recommender.Recommend(ctx, m.CustomerID, RecommendationsPerMessage)
+		if err != nil {
+			return fmt.Errorf("recommendations for %s: %w", m.CustomerID, err)
+		}
+		data.Recommendations = items
+	}
+	r, err := t.Render(data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrPermanent, err)
 	}

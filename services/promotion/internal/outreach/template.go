@@ -30,6 +30,18 @@ type Data struct {
 	PointsExpiry   time.Time // when they expire
 	CouponCode     string
 	Links          Links
+	// Recommendations are the customer's recommended items, best first
+	// (segmentation's recommendations at send time; the popularity
+	// fallback for a customer with no history). They are read only for
+	// journeys whose templates name .Recommendations.
+	Recommendations []RecommendedItem
+}
+
+// RecommendedItem is one recommended product.
+type RecommendedItem struct {
+	SKU    string
+	Score  float64
+	Reason string // readable: "bought with 22423", "popular in kitchen"
 }
 
 // CustomerData are the customer fields a template may use.
@@ -54,6 +66,8 @@ var SampleData = Data{
 	Customer: CustomerData{ID: "c-1001", FirstName: "Ada", FullName: "Ada Lovelace", Email: "ada@example.com", Locale: "en-GB"},
 	Points:   1250, ExpiringPoints: 300, PointsExpiry: time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC),
 	CouponCode: "WELCOME-7K2P",
+	Recommendations: []RecommendedItem{{SKU: "22423", Score: 0.82, Reason: "bought with 85123A"},
+		{SKU: "47566", Score: 0.64, Reason: "popular in party"}, {SKU: "84879", Score: 0.51, Reason: "popular in home"}},
 	Links: Links{Shop: "https://shop.example.com/", Cart: "https://shop.example.com/cart",
 		Unsubscribe: "https://shop.example.com/unsubscribe?t=sample"},
 }
@@ -70,7 +84,17 @@ type Rendered struct {
 type Compiled struct {
 	subject, text *texttemplate.Template
 	html          *htmltemplate.Template
+	// recommends: the template names .Recommendations, so sending it
+	// needs the customer's recommendations.
+	recommends bool
 }
+
+// recommendationsField is the Data field whose reading costs a call.
+const recommendationsField = "Recommendations"
+
+// Recommends reports whether the template uses the customer's
+// recommendations.
+func (c *Compiled) Recommends() bool { return c.recommends }
 
 // templateFuncs are the functions templates may call.
 var templateFuncs = map[string]any{
@@ -86,7 +110,7 @@ func Compile(path string, t Template) (*Compiled, error) {
 	if t.Subject == "" && t.Text == "" && t.HTML == "" {
 		return nil, &fielderr.Error{Path: path, Problem: "is empty", Fix: "give a subject, a text body or an HTML body", Err: ErrInvalidTemplate}
 	}
-	var c Compiled
+	c := Compiled{recommends: strings.Contains(t.Subject+t.Text+t.HTML, recommendationsField)}
 	var err error
 	if c.subject, err = parseText(path+".subject", t.Subject); err != nil {
 		return nil, err

@@ -51,3 +51,24 @@ func TestTemplates(t *testing.T) {
 		})
 	}
 }
+
+func TestTemplateRecommendations(t *testing.T) {
+	with, err := Compile("template", Template{Text: `{{range $i, $r := .Recommendations}}{{if $i}}, {{end}}{{$r.SKU}} ({{$r.Reason}}){{end}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Compile("template", Template{Text: "Hi {{.Customer.FirstName}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !with.Recommends() || without.Recommends() {
+		t.Errorf("Recommends: %v and %v, want true for the template naming .Recommendations only", with.Recommends(), without.Recommends())
+	}
+	got, err := with.Render(SampleData)
+	if want := "22423 (bought with 85123A), 47566 (popular in party), 84879 (popular in home)"; err != nil || got.Text != want {
+		t.Errorf("got %q, %v; want %q", got.Text, err, want)
+	}
+	if _, err := Compile("template", Template{Text: "{{range .Recommendations}}{{.Price}}{{end}}"}); !errors.Is(err, ErrInvalidTemplate) {
+		t.Errorf("a field recommended items lack: got %v, want ErrInvalidTemplate", err)
+	}
+}
