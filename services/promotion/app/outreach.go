@@ -165,7 +165,7 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 		providers[outreach.ChannelEmail] = email
 	}
 	j := &outreachJob{etcd: rt.Etcd, dispatcher: &outreach.Dispatcher{
-		Store: a.store, Journeys: outreach.Journeys{Store: a.store, Clock: rt.Clock},
+		Store: a.store, Journeys: outreach.Journeys{Store: a.store, Pools: a.store, Clock: rt.Clock},
 		Contacts:    clients.Contacts{Profile: profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]), Campaigns: a.store},
 		Sender:      &channel.Router{Providers: providers, UnsubscribeBase: c.UnsubscribeURL, Secret: []byte(c.UnsubscribeKey), Clock: rt.Clock},
 		Workers:     dispatchWorkers(rt.DB),

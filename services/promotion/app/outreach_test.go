@@ -72,5 +72,26 @@ func TestOutreachAPI(t *testing.T) {
 		_, err = c.PreviewJourneyMessage(ctx, &promotionv1.PreviewJourneyMessageRequest{Name: "journeys/cart",
 			Channel: promotionv1.OutreachChannel_OUTREACH_CHANNEL_SMS})
 		wantErr(t, err, codes.InvalidArgument, "INVALID_TEMPLATE", "sms")
+
+		// A coupon promotion must be an existing code promotion.
+		code := automatic(amountOffOrder(500))
+		code.Kind = promotionv1.PromotionKind_PROMOTION_KIND_CODE
+		f.campaign(t, "gifts", nil, map[string]*promotionv1.Promotion{"five": code, "auto": automatic(percentOff(1000))})
+		for _, tc := range []struct{ coupon, mention string }{
+			{"campaigns/gifts/promotions/nope", "does not exist"},
+			{"campaigns/gifts/promotions/auto", "automatic"},
+			{"gifts/five", "journey.coupon_promotion"},
+		} {
+			bad = proto.Clone(journey).(*promotionv1.Journey)
+			bad.CouponPromotion = tc.coupon
+			_, err = c.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: "gift", Journey: bad})
+			wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", tc.mention)
+		}
+		gift := proto.Clone(journey).(*promotionv1.Journey)
+		gift.CouponPromotion = "campaigns/gifts/promotions/five"
+		created, err = c.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: "gift", Journey: gift})
+		if err != nil || created.GetJourney().GetCouponPromotion() != "campaigns/gifts/promotions/five" {
+			t.Errorf("journey with a coupon: got %v, %v", created.GetJourney(), err)
+		}
 	})
 }

@@ -228,6 +228,8 @@ const (
 	SuppressionReason_SUPPRESSION_REASON_CAP          SuppressionReason = 2
 	SuppressionReason_SUPPRESSION_REASON_HOLDOUT      SuppressionReason = 3
 	SuppressionReason_SUPPRESSION_REASON_UNSUBSCRIBED SuppressionReason = 4
+	// The journey's coupon promotion had no free code left.
+	SuppressionReason_SUPPRESSION_REASON_NO_COUPON SuppressionReason = 5
 )
 
 // Enum value maps for SuppressionReason.
@@ -238,6 +240,7 @@ var (
 		2: "SUPPRESSION_REASON_CAP",
 		3: "SUPPRESSION_REASON_HOLDOUT",
 		4: "SUPPRESSION_REASON_UNSUBSCRIBED",
+		5: "SUPPRESSION_REASON_NO_COUPON",
 	}
 	SuppressionReason_value = map[string]int32{
 		"SUPPRESSION_REASON_UNSPECIFIED":  0,
@@ -245,6 +248,7 @@ var (
 		"SUPPRESSION_REASON_CAP":          2,
 		"SUPPRESSION_REASON_HOLDOUT":      3,
 		"SUPPRESSION_REASON_UNSUBSCRIBED": 4,
+		"SUPPRESSION_REASON_NO_COUPON":    5,
 	}
 )
 
@@ -298,9 +302,16 @@ type Journey struct {
 	// At least one template with an empty locale per channel.
 	Templates []*MessageTemplate `protobuf:"bytes,9,rep,name=templates,proto3" json:"templates,omitempty"`
 	// Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// A code promotion whose codes the messages carry:
+	// "campaigns/{campaign_id}/promotions/{promotion_id}"; empty for none.
+	// Each message is given one unused code of its pool, assigned to the
+	// customer, when the message is created ({{.CouponCode}} in templates);
+	// a message that is not sent gives its code back. When the pool has
+	// no free code left the message is suppressed (NO_COUPON).
+	CouponPromotion string `protobuf:"bytes,11,opt,name=coupon_promotion,json=couponPromotion,proto3" json:"coupon_promotion,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Journey) Reset() {
@@ -401,6 +412,13 @@ func (x *Journey) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *Journey) GetCouponPromotion() string {
+	if x != nil {
+		return x.CouponPromotion
+	}
+	return ""
 }
 
 // JourneyTrigger is what starts a journey for a customer; the fields its
@@ -647,10 +665,13 @@ type OutreachMessage struct {
 	SuppressionReason SuppressionReason `protobuf:"varint,6,opt,name=suppression_reason,json=suppressionReason,proto3,enum=tenure.promotion.v1.SuppressionReason" json:"suppression_reason,omitempty"`
 	Channel           OutreachChannel   `protobuf:"varint,7,opt,name=channel,proto3,enum=tenure.promotion.v1.OutreachChannel" json:"channel,omitempty"`
 	// When it is due (or tried again).
-	DueTime       *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
-	Attempts      int32                  `protobuf:"varint,9,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	DueTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	Attempts   int32                  `protobuf:"varint,9,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The coupon code the message carries, when its journey has a coupon
+	// promotion and a code was free.
+	CouponCode    string `protobuf:"bytes,12,opt,name=coupon_code,json=couponCode,proto3" json:"coupon_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -760,6 +781,13 @@ func (x *OutreachMessage) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *OutreachMessage) GetCouponCode() string {
+	if x != nil {
+		return x.CouponCode
+	}
+	return ""
 }
 
 type CreateJourneyRequest struct {
@@ -1269,7 +1297,7 @@ var File_tenure_promotion_v1_outreach_proto protoreflect.FileDescriptor
 
 const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\n" +
-	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x03\n" +
+	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\x03\n" +
 	"\aJourney\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -1283,7 +1311,8 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\ttemplates\x18\t \x03(\v2$.tenure.promotion.v1.MessageTemplateR\ttemplates\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xe9\x01\n" +
+	"createTime\x12)\n" +
+	"\x10coupon_promotion\x18\v \x01(\tR\x0fcouponPromotion\"\xe9\x01\n" +
 	"\x0eJourneyTrigger\x124\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .tenure.promotion.v1.TriggerKindR\x04kind\x12\x14\n" +
 	"\x05hours\x18\x02 \x01(\x05R\x05hours\x12\x12\n" +
@@ -1299,7 +1328,7 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x06locale\x18\x02 \x01(\tR\x06locale\x12\x18\n" +
 	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
 	"\x04text\x18\x04 \x01(\tR\x04text\x12\x12\n" +
-	"\x04html\x18\x05 \x01(\tR\x04html\"\x9d\x04\n" +
+	"\x04html\x18\x05 \x01(\tR\x04html\"\xbe\x04\n" +
 	"\x0fOutreachMessage\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\ajourney\x18\x02 \x01(\tR\ajourney\x12\x1f\n" +
@@ -1317,7 +1346,9 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"m\n" +
+	"updateTime\x12\x1f\n" +
+	"\vcoupon_code\x18\f \x01(\tR\n" +
+	"couponCode\"m\n" +
 	"\x14CreateJourneyRequest\x12\x1d\n" +
 	"\n" +
 	"journey_id\x18\x01 \x01(\tR\tjourneyId\x126\n" +
@@ -1372,13 +1403,14 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x12MESSAGE_STATE_SENT\x10\x04\x12\x1b\n" +
 	"\x17MESSAGE_STATE_DELIVERED\x10\x05\x12\x18\n" +
 	"\x14MESSAGE_STATE_FAILED\x10\x06\x12\x16\n" +
-	"\x12MESSAGE_STATE_DEAD\x10\a*\xbb\x01\n" +
+	"\x12MESSAGE_STATE_DEAD\x10\a*\xdd\x01\n" +
 	"\x11SuppressionReason\x12\"\n" +
 	"\x1eSUPPRESSION_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dSUPPRESSION_REASON_NO_CONSENT\x10\x01\x12\x1a\n" +
 	"\x16SUPPRESSION_REASON_CAP\x10\x02\x12\x1e\n" +
 	"\x1aSUPPRESSION_REASON_HOLDOUT\x10\x03\x12#\n" +
-	"\x1fSUPPRESSION_REASON_UNSUBSCRIBED\x10\x042\xc7\x05\n" +
+	"\x1fSUPPRESSION_REASON_UNSUBSCRIBED\x10\x04\x12 \n" +
+	"\x1cSUPPRESSION_REASON_NO_COUPON\x10\x052\xc7\x05\n" +
 	"\x0fOutreachService\x12\x85\x01\n" +
 	"\rCreateJourney\x12).tenure.promotion.v1.CreateJourneyRequest\x1a*.tenure.promotion.v1.CreateJourneyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\ajourney\"\f/v1/journeys\x12\x7f\n" +
 	"\n" +

@@ -110,6 +110,7 @@ func (s *OutreachServer) GetMessage(ctx context.Context, req *promotionv1.GetMes
 		Occurrence: m.Occurrence, State: promotionv1.MessageState(m.State),
 		SuppressionReason: promotionv1.SuppressionReason(m.Reason), Channel: promotionv1.OutreachChannel(m.Channel),
 		DueTime: timestamp(m.Due), Attempts: int32(m.Attempts), CreateTime: timestamp(m.CreateTime), UpdateTime: timestamp(m.UpdateTime),
+		CouponCode: m.CouponCode,
 	}}, nil
 }
 
@@ -140,6 +141,13 @@ func toJourney(id string, in *promotionv1.Journey) (outreach.JourneyDef, error) 
 		}
 		d.Campaign = cid
 	}
+	if p := in.GetCouponPromotion(); p != "" {
+		ids, err := promotion.PromotionNames.Parse("journey.coupon_promotion", p)
+		if err != nil {
+			return d, err
+		}
+		d.Coupon = outreach.CouponPool{CampaignID: ids[0], PromotionID: ids[1]}
+	}
 	for i, h := range tr.GetHolidays() {
 		date, err := time.Parse(time.DateOnly, h.GetDate())
 		if err != nil {
@@ -166,6 +174,9 @@ func fromJourney(d outreach.JourneyDef) *promotionv1.Journey {
 	}
 	if d.Campaign != "" {
 		out.Campaign = promotion.CampaignNames.Format(d.Campaign)
+	}
+	if !d.Coupon.IsZero() {
+		out.CouponPromotion = promotion.PromotionNames.Format(d.Coupon.CampaignID, d.Coupon.PromotionID)
 	}
 	for _, h := range d.Trigger.Holidays {
 		out.Trigger.Holidays = append(out.Trigger.Holidays, &promotionv1.Holiday{DisplayName: h.Name, Date: h.Date.Format(time.DateOnly)})

@@ -54,7 +54,7 @@ func TestEnumsMatch(t *testing.T) {
 			t.Errorf("state %s is %s in the API", s, got)
 		}
 	}
-	for r := outreach.ReasonNoConsent; r <= outreach.ReasonUnsubscribed; r++ {
+	for r := outreach.ReasonNoConsent; r <= outreach.ReasonNoCoupon; r++ {
 		if got := promotionv1.SuppressionReason(r).String(); got != "SUPPRESSION_REASON_"+upper(r.String()) {
 			t.Errorf("reason %s is %s in the API", r, got)
 		}

@@ -185,6 +185,9 @@ func (d *Dispatcher) attempt(ctx context.Context, m Message) error {
 		return d.record(ctx, m, next)
 	}
 	dec := Decide(content.Channels, m.Transactional, c.Recipient)
+	if dec.Suppressed == ReasonNone && !content.Coupon.IsZero() && m.CouponCode == "" {
+		dec = Decision{Suppressed: ReasonNoCoupon}
+	}
 	if dec.Suppressed == ReasonNone {
 		ok, err := d.Store.Charge(ctx, m.ID, Charges(d.Caps, m.CustomerID, m.JourneyID, dec.Channel, m.Transactional, now, zone))
 		if err != nil {
@@ -213,6 +216,7 @@ func (d *Dispatcher) send(ctx context.Context, m Message, content Content, c Con
 		return fmt.Errorf("%w: journey %s has no template for %s", ErrPermanent, m.JourneyID, ch)
 	}
 	data := c.Data
+	data.CouponCode = m.CouponCode
 	if t.Recommends() && d.Recommender != nil {
 		items, err := d.Recommender.Recommend(ctx, m.CustomerID, RecommendationsPerMessage)
 		if err != nil {

@@ -73,7 +73,18 @@ type Journey struct {
 	Channels      []Channel
 	Transactional bool
 	Campaign      string
+	// Coupon is the code promotion whose codes the messages carry (zero
+	// for none).
+	Coupon CouponPool
 }
+
+// CouponPool names a code promotion whose unused codes messages are given.
+type CouponPool struct {
+	CampaignID, PromotionID string
+}
+
+// IsZero reports whether no pool is named.
+func (p CouponPool) IsZero() bool { return p == CouponPool{} }
 
 // Limits of a journey's parameters.
 const (

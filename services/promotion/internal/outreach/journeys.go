@@ -49,9 +49,17 @@ var JourneyPages = paging.Sizes{Default: 50, Max: 500}
 
 var journeyIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
+// CouponPools tells what a journey's coupon pool names: found is false
+// when no such promotion exists, codes whether it is a code promotion.
+type CouponPools interface {
+	CouponPool(ctx context.Context, p CouponPool) (found, codes bool, err error)
+}
+
 // Journeys is the journey use cases over a store.
 type Journeys struct {
 	Store JourneyStore
+	// Pools checks coupon pools when a journey is saved.
+	Pools CouponPools
 	Clock func() time.Time
 }
 
@@ -99,6 +107,9 @@ func (d JourneyDef) Check() error {
 // Create validates and stores a new journey.
 func (j Journeys) Create(ctx context.Context, d JourneyDef) (JourneyDef, error) {
 	if err := d.Check(); err != nil {
+		return JourneyDef{}, err
+	}
+	if err := j.checkCoupon(ctx, d.Coupon); err != nil {
 		return JourneyDef{}, err
 	}
 	d.CreateTime = j.Clock().UTC()
@@ -164,4 +175,23 @@ func (j Journeys) Preview(ctx context.Context, id string, ch Channel, locale str
 		data = &SampleData
 	}
 	return t.Render(*data)
+}
+
+// checkCoupon checks that p, when named, is a code promotion.
+func (j Journeys) checkCoupon(ctx context.Context, p CouponPool) error {
+	if p.IsZero() {
+		return nil
+	}
+	found, codes, err := j.Pools.CouponPool(ctx, p)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return &fielderr.Error{Path: "journey.coupon_promotion", Problem: fmt.Sprintf("names campaigns/%s/promotions/%s, which does not exist", p.CampaignID, p.PromotionID),
+			Fix: "name an existing code promotion, or leave it empty"}
+	case !codes:
+		return &fielderr.Error{Path: "journey.coupon_promotion", Problem: "names an automatic promotion, which has no codes",
+			Fix: "name a promotion of kind CODE whose codes were generated or imported"}
+	}
+	return nil
 }

@@ -22,8 +22,13 @@ type Message struct {
 	Reason        SuppressionReason // when suppressed
 	Channel       Channel           // when decided
 	// Due is when the message goes out (or is tried again).
-	Due        time.Time
-	Attempts   int
+	Due      time.Time
+	Attempts int
+	// Coupon is the pool the message takes a code from when created
+	// (zero for none); CouponCode the code it was given ("" when the pool
+	// had none free).
+	Coupon     CouponPool
+	CouponCode string
 	CreateTime time.Time
 	UpdateTime time.Time
 }
@@ -46,7 +51,7 @@ func NewMessage(j Journey, customerID, occurrence string, triggeredAt time.Time,
 	}
 	return Message{
 		ID: MessageID(j.ID, customerID, occurrence), JourneyID: j.ID, CustomerID: customerID, Occurrence: occurrence,
-		Transactional: j.Transactional, State: state, Due: due, CreateTime: now, UpdateTime: now,
+		Transactional: j.Transactional, State: state, Due: due, Coupon: j.Coupon, CreateTime: now, UpdateTime: now,
 	}
 }
 

@@ -87,9 +87,12 @@ const (
 	// ReasonUnsubscribed: the customer unsubscribed from marketing
 	// messages.
 	ReasonUnsubscribed
+	// ReasonNoCoupon: the journey's coupon promotion had no free code
+	// when the message was created.
+	ReasonNoCoupon
 )
 
-var reasonNames = [...]string{"", "no_consent", "cap", "holdout", "unsubscribed"}
+var reasonNames = [...]string{"", "no_consent", "cap", "holdout", "unsubscribed", "no_coupon"}
 
 // String returns the reason's lower snake name ("" for none).
 func (r SuppressionReason) String() string {

@@ -20,7 +20,9 @@ var (
 type MessageStore interface {
 	// CreateMessage stores m and its outbox entry, due at m.Due, in one
 	// transaction, unless a message with m.ID exists (the occurrence was
-	// seen before): created says which.
+	// seen before): created says which. When m.Coupon names a pool, the
+	// same transaction gives the message one unused code of it, assigned
+	// to the customer (none when the pool has no free code).
 	CreateMessage(ctx context.Context, m Message) (created bool, err error)
 	// GetMessage returns a message or ErrMessageNotFound.
 	GetMessage(ctx context.Context, id string) (Message, error)
@@ -37,6 +39,8 @@ type MessageStore interface {
 	// Record stores next, the message after an attempt, if the stored one
 	// is still prev (its state and attempts), else ErrConflict. A message
 	// with attempts left keeps its outbox entry, due at next.Due and
-	// unclaimed; a final or sent one loses it.
+	// unclaimed; a final or sent one loses it. A message that ends
+	// suppressed or dead gives its coupon code back to the pool, unless
+	// the code was used.
 	Record(ctx context.Context, prev, next Message) error
 }

@@ -9,9 +9,26 @@ import (
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
+	"github.com/tenurehq/tenure/services/promotion/internal/pricing"
+	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 )
 
-var _ outreach.JourneyStore = (*Store)(nil)
+var (
+	_ outreach.JourneyStore = (*Store)(nil)
+	_ outreach.CouponPools  = (*Store)(nil)
+)
+
+// CouponPool implements outreach.CouponPools.
+func (s *Store) CouponPool(ctx context.Context, p outreach.CouponPool) (found, codes bool, err error) {
+	pr, err := s.GetPromotion(ctx, p.CampaignID, p.PromotionID)
+	if errors.Is(err, promotion.ErrPromotionNotFound) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("store: coupon pool: %w", err)
+	}
+	return true, pr.Def.Kind == pricing.KindCode, nil
+}
 
 // CreateJourney implements outreach.JourneyStore.
 func (s *Store) CreateJourney(ctx context.Context, d outreach.JourneyDef) error {

@@ -17,6 +17,9 @@ var _ outreach.MessageStore = (*Store)(nil)
 const messageCols = `message_id, journey_id, customer_id, occurrence, transactional, state, reason, channel, due_ns,
 	attempts, create_ns, update_ns`
 
+// messageReadCols are the columns scanMessage reads.
+const messageReadCols = messageCols + `, coupon_code`
+
 // CreateMessage implements outreach.MessageStore.
 func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, error) {
 	created := false
@@ -29,8 +32,10 @@ func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, er
 			return err
 		}
 		created = true
-		_, err = s.exec(ctx, tx, `INSERT INTO outreach_outbox (message_id, due_ns) VALUES (?, ?)`, m.ID, sqlstore.Nanos(m.Due))
-		return err
+		if _, err = s.exec(ctx, tx, `INSERT INTO outreach_outbox (message_id, due_ns) VALUES (?, ?)`, m.ID, sqlstore.Nanos(m.Due)); err != nil {
+			return err
+		}
+		return s.giveCoupon(ctx, tx, m)
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: create message: %w", err)
@@ -38,12 +43,52 @@ func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, er
 	return created, nil
 }
 
+// giveCoupon gives m, just created, a free code of its coupon pool,
+// assigned to its customer. The guard on the update (still free) keeps two
+// transactions from taking the same code; on PostgreSQL the pick skips
+// codes another transaction holds.
+func (s *Store) giveCoupon(ctx context.Context, tx *sql.Tx, m outreach.Message) error {
+	if m.Coupon.IsZero() {
+		return nil
+	}
+	pick := `SELECT code FROM codes WHERE campaign_id = ? AND promotion_id = ? AND customer_id = '' AND uses = 0 ORDER BY code LIMIT 1`
+	if s.db.Dialect == sqlstore.Postgres {
+		pick += ` FOR UPDATE SKIP LOCKED`
+	}
+	for range 3 {
+		var code string
+		err := tx.QueryRowContext(ctx, s.q(pick), m.Coupon.CampaignID, m.Coupon.PromotionID).Scan(&code)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // none free: the dispatcher suppresses the message
+		}
+		if err != nil {
+			return err
+		}
+		n, err := s.exec(ctx, tx, `UPDATE codes SET customer_id = ? WHERE code = ? AND customer_id = '' AND uses = 0`, m.CustomerID, code)
+		if err != nil || n == 0 {
+			continue // taken meanwhile: pick again
+		}
+		_, err = s.exec(ctx, tx, `UPDATE outreach_messages SET coupon_code = ? WHERE message_id = ?`, code, m.ID)
+		return err
+	}
+	return fmt.Errorf("give message %s a coupon: codes of campaigns/%s/promotions/%s keep being taken", m.ID, m.Coupon.CampaignID, m.Coupon.PromotionID)
+}
+
+// takeBackCoupon returns the code of a message that was not sent to its
+// pool, unless the customer used it meanwhile.
+func (s *Store) takeBackCoupon(ctx context.Context, tx *sql.Tx, messageID string) error {
+	_, err := s.exec(ctx, tx, `UPDATE codes SET customer_id = '' WHERE uses = 0 AND code = (
+		SELECT coupon_code FROM outreach_messages WHERE message_id = ? AND coupon_code <> '') AND customer_id = (
+		SELECT customer_id FROM outreach_messages WHERE message_id = ?)`, messageID, messageID)
+	return err
+}
+
 func scanMessage(r interface{ Scan(...any) error }) (outreach.Message, error) {
 	var m outreach.Message
 	var transactional, state, reason, channel int
 	var due, created, updated int64
 	err := r.Scan(&m.ID, &m.JourneyID, &m.CustomerID, &m.Occurrence, &transactional, &state, &reason, &channel, &due,
-		&m.Attempts, &created, &updated)
+		&m.Attempts, &created, &updated, &m.CouponCode)
 	m.Transactional, m.State, m.Reason, m.Channel = transactional == 1, outreach.State(state), outreach.SuppressionReason(reason), outreach.Channel(channel)
 	m.Due, m.CreateTime, m.UpdateTime = sqlstore.FromNanos(due), sqlstore.FromNanos(created), sqlstore.FromNanos(updated)
 	return m, err
@@ -51,7 +96,7 @@ func scanMessage(r interface{ Scan(...any) error }) (outreach.Message, error) {
 
 // GetMessage implements outreach.MessageStore.
 func (s *Store) GetMessage(ctx context.Context, id string) (outreach.Message, error) {
-	m, err := scanMessage(s.db.QueryRowContext(ctx, s.q(`SELECT `+messageCols+` FROM outreach_messages WHERE message_id = ?`), id))
+	m, err := scanMessage(s.db.QueryRowContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE message_id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("%w: %s", outreach.ErrMessageNotFound, id)
 	}
@@ -100,7 +145,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 			if n == 0 {
 				continue // another dispatcher claimed it
 			}
-			m, err := scanMessage(tx.QueryRowContext(ctx, s.q(`SELECT `+messageCols+` FROM outreach_messages WHERE message_id = ?`), e.id))
+			m, err := scanMessage(tx.QueryRowContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE message_id = ?`), e.id))
 			if err != nil {
 				return err
 			}
@@ -221,8 +266,13 @@ func (s *Store) Record(ctx context.Context, prev, next outreach.Message) error {
 				sqlstore.Nanos(next.Due), prev.ID)
 			return err
 		}
-		_, err = s.exec(ctx, tx, `DELETE FROM outreach_outbox WHERE message_id = ?`, prev.ID)
-		return err
+		if _, err = s.exec(ctx, tx, `DELETE FROM outreach_outbox WHERE message_id = ?`, prev.ID); err != nil {
+			return err
+		}
+		if next.State == outreach.StateSuppressed || next.State == outreach.StateDead {
+			return s.takeBackCoupon(ctx, tx, prev.ID)
+		}
+		return nil
 	})
 	if err != nil && !errors.Is(err, outreach.ErrConflict) {
 		return fmt.Errorf("store: record message: %w", err)

@@ -1,0 +1,166 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tenurehq/tenure/services/promotion/internal/channel"
+	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
+	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
+	"github.com/tenurehq/tenure/services/promotion/internal/store"
+)
+
+// TestOutreachCoupons: messages created at once, by many goroutines, each
+// get a different free code of their journey's pool, assigned to their
+// customer; once the pool is empty they get none; a suppressed message
+// gives its code back for the next message.
+func TestOutreachCoupons(t *testing.T) {
+	engines(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		pool := outreach.CouponPool{CampaignID: "spring", PromotionID: "welcome"}
+		var codes []promotion.Code
+		for i := range 5 {
+			codes = append(codes, promotion.Code{Code: fmt.Sprintf("W-%02d", i), CampaignID: pool.CampaignID, PromotionID: pool.PromotionID, MaxUses: 1})
+		}
+		codes = append(codes, promotion.Code{Code: "OTHER-1", CampaignID: pool.CampaignID, PromotionID: "other", MaxUses: 1},
+			promotion.Code{Code: "MINE-1", CampaignID: pool.CampaignID, PromotionID: pool.PromotionID, MaxUses: 1, CustomerID: "zoe"})
+		if _, err := s.InsertCodes(ctx, codes); err != nil {
+			t.Fatal(err)
+		}
+		msgs := make([]outreach.Message, 8)
+		var wg sync.WaitGroup
+		for i := range msgs {
+			msgs[i] = message("welcome", fmt.Sprintf("c%d", i), "first-order", t0)
+			msgs[i].Coupon = pool
+			wg.Go(func() {
+				if _, err := s.CreateMessage(ctx, msgs[i]); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		owner := map[string]string{} // code → customer, from the messages
+		var without []outreach.Message
+		for _, m := range msgs {
+			got, err := s.GetMessage(ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.CouponCode == "" {
+				without = append(without, got)
+				continue
+			}
+			if prev, dup := owner[got.CouponCode]; dup {
+				t.Errorf("code %s given to %s and %s", got.CouponCode, prev, got.CustomerID)
+			}
+			owner[got.CouponCode] = got.CustomerID
+		}
+		if len(owner) != 5 || len(without) != 3 {
+			t.Fatalf("got %d messages with a code and %d without, want 5 and 3", len(owner), len(without))
+		}
+		stored := assignedCodes(t, s, pool)
+		for code, customer := range owner {
+			if stored[code] != customer {
+				t.Errorf("code %s: assigned to %q, want %q", code, stored[code], customer)
+			}
+		}
+
+		// A message suppressed (no consent) gives its code back, and the
+		// next message takes it.
+		var coded outreach.Message
+		for _, m := range msgs {
+			if got, _ := s.GetMessage(ctx, m.ID); got.CouponCode != "" {
+				coded = got
+				break
+			}
+		}
+		next, err := coded.Apply(outreach.Outcome{Decision: outreach.Decision{Suppressed: outreach.ReasonNoConsent}}, outreach.DefaultRetryPolicy, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Record(ctx, coded, next); err != nil {
+			t.Fatal(err)
+		}
+		if got := assignedCodes(t, s, pool)[coded.CouponCode]; got != "" {
+			t.Errorf("after suppression code %s is still assigned to %q", coded.CouponCode, got)
+		}
+		late := message("welcome", "c9", "first-order", t0)
+		late.Coupon = pool
+		if _, err := s.CreateMessage(ctx, late); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.GetMessage(ctx, late.ID); err != nil || got.CouponCode != coded.CouponCode {
+			t.Errorf("the next message got code %q, %v; want the returned %s", got.CouponCode, err, coded.CouponCode)
+		}
+	})
+}
+
+// assignedCodes returns the customer each code of pool is assigned to.
+func assignedCodes(t *testing.T, s *store.Store, pool outreach.CouponPool) map[string]string {
+	t.Helper()
+	codes, err := s.ListCodes(context.Background(), pool.CampaignID, pool.PromotionID, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, c := range codes {
+		out[c.Code] = c.CustomerID
+	}
+	return out
+}
+
+// TestDispatchCoupons: a message carries the code it was given when
+// created; one whose customer has no consent is suppressed and its code
+// goes back to the pool; one created when the pool was empty is
+// suppressed for NO_COUPON.
+func TestDispatchCoupons(t *testing.T) {
+	engines(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		pool := outreach.CouponPool{CampaignID: "spring", PromotionID: "welcome"}
+		if _, err := s.InsertCodes(ctx, []promotion.Code{{Code: "W-1", CampaignID: "spring", PromotionID: "welcome", MaxUses: 1},
+			{Code: "W-2", CampaignID: "spring", PromotionID: "welcome", MaxUses: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := outreach.Compile("template", outreach.Template{Subject: "A gift", Text: "Your code: {{.CouponCode}}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := outreach.Journey{ID: "welcome", Trigger: outreach.Trigger{Kind: outreach.TriggerFirstOrder},
+			Channels: []outreach.Channel{outreach.ChannelEmail}, Coupon: pool}
+		email := func(c outreach.Channel) bool { return c == outreach.ChannelEmail }
+		people := contacts{"a": {Recipient: outreach.Recipient{Consent: email}}, "b": {}, "c": {Recipient: outreach.Recipient{Consent: email}}}
+		sent := &capture{}
+		d := &outreach.Dispatcher{Store: s, Contacts: people, Retry: outreach.DefaultRetryPolicy, Zone: time.UTC,
+			Journeys: oneJourney{outreach.Content{Journey: j, Templates: map[outreach.TemplateKey]*outreach.Compiled{{Channel: outreach.ChannelEmail}: tmpl}}},
+			Sender:   &channel.Router{Providers: map[outreach.Channel]channel.Provider{outreach.ChannelEmail: sent}},
+			Clock:    func() time.Time { return t0 }}
+		ids := map[string]string{}
+		for _, c := range []string{"a", "b", "c"} { // one at a time: a and b get the codes
+			m := outreach.NewMessage(j, c, outreach.FirstOrderOccurrence, t0, time.UTC, outreach.QuietHours{}, t0)
+			if _, err := s.CreateMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			ids[c] = m.ID
+		}
+		if _, err := d.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for c, want := range map[string]string{"a": "sent ", "b": "suppressed no_consent", "c": "suppressed no_coupon"} {
+			m, _ := s.GetMessage(ctx, ids[c])
+			if got := fmt.Sprintf("%s %s", m.State, m.Reason); got != want {
+				t.Errorf("%s: got %q, want %q", c, got, want)
+			}
+		}
+		a, _ := s.GetMessage(ctx, ids["a"])
+		if len(sent.got) != 1 || sent.got[0].Text != "Your code: "+a.CouponCode || a.CouponCode == "" {
+			t.Errorf("sent %+v; want one email carrying a's code %q", sent.got, a.CouponCode)
+		}
+		b, _ := s.GetMessage(ctx, ids["b"])
+		if owner := assignedCodes(t, s, pool)[b.CouponCode]; b.CouponCode == "" || owner != "" {
+			t.Errorf("b's code %q is assigned to %q after b's message was suppressed, want it free", b.CouponCode, owner)
+		}
+	})
+}
