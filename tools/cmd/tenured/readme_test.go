@@ -204,5 +204,7 @@ func TestREADMEWalkThrough(t *testing.T) {
 		wantAll(t, "recompute", outs["segments recompute"], "state             SUCCEEDED", "as of             2011-12-10T00:00:00Z")
 		wantAll(t, "report", outs["segments report"], "RFM segments", "Value tiers")
 		wantAll(t, "customers show", outs["customers show"], "Customer 12347", "country            IS")
+		// A campaign with a holdout on the imported customers.
+		checkRetailHoldout(t, p.base)
 	})
 }
