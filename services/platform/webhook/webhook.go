@@ -6,6 +6,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -31,6 +32,13 @@ const (
 // DefaultTimeout bounds one delivery when the Sender has no client.
 const DefaultTimeout = 10 * time.Second
 
+// defaultClient is the client of Senders without one.
+var defaultClient = &http.Client{Timeout: DefaultTimeout, Transport: func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+}()}
+
 // ErrBadSignature is returned by Verify for a request that is not signed
 // with the secret, or is too old.
 var ErrBadSignature = errors.New("webhook: bad signature")
@@ -40,7 +48,9 @@ type Sender struct {
 	// Secret signs every request; an empty secret still signs (with the
 	// empty key), so configure one.
 	Secret []byte
-	// Client sends the requests; nil means one with DefaultTimeout.
+	// Client sends the requests; nil means a shared one with
+	// DefaultTimeout that keeps up to 64 idle connections per receiver, so
+	// parallel sends reuse connections instead of dialling each time.
 	Client *http.Client
 	// Clock gives the timestamp; nil means time.Now.
 	Clock func() time.Time
@@ -62,10 +72,7 @@ func (s *Sender) Send(ctx context.Context, url, id string, body []byte) error {
 	if s.Clock != nil {
 		now = s.Clock
 	}
-	client := s.Client
-	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
-	}
+	client := cmp.Or(s.Client, defaultClient)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)

@@ -13,7 +13,6 @@ import (
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/election"
-	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/platform/webhook"
 	"github.com/tenurehq/tenure/services/promotion/internal/channel"
 	"github.com/tenurehq/tenure/services/promotion/internal/clients"
@@ -168,7 +167,7 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 		Store: a.store, Journeys: outreach.Journeys{Store: a.store, Pools: a.store, Clock: rt.Clock},
 		Contacts:    clients.Contacts{Profile: profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]), Campaigns: a.store},
 		Sender:      &channel.Router{Providers: providers, UnsubscribeBase: c.UnsubscribeURL, Secret: []byte(c.UnsubscribeKey), Clock: rt.Clock},
-		Workers:     dispatchWorkers(rt.DB),
+		Batch:       500,
 		Recommender: clients.Recommendations{Client: segmentationv1.NewRecommendationServiceClient(conns[a.cfg.SegmentationService])},
 		Caps:        rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
 			Max: outreach.DefaultRetryPolicy.Max}, Clock: rt.Clock,
@@ -205,14 +204,4 @@ func (a *App) runOutreach(ctx context.Context) {
 	if err := election.RunOrAlone(ctx, a.outreach.etcd, "promotion-outreach", id, a.logger, lead); err != nil && ctx.Err() == nil {
 		a.logger.Error("promotion: outreach election", "error", err)
 	}
-}
-
-// dispatchWorkers is how many messages the dispatcher attempts at once:
-// one on SQLite, whose writes run one at a time anyway (concurrent
-// transactions only wait for each other), 16 on PostgreSQL.
-func dispatchWorkers(db *sqlstore.DB) int {
-	if db.Dialect == sqlstore.SQLite {
-		return 1
-	}
-	return 16
 }

@@ -1,6 +1,7 @@
 package outreach
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -123,56 +124,70 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	}
 }
 
-// attemptAll attempts ms on Workers goroutines and returns their errors.
-// The messages are distinct, and each one's writes are guarded, so their
-// order does not matter.
+// attemptAll attempts a claimed batch in three steps: it reads each
+// message's journey and customer and decides it (Workers at a time: these
+// are reads), charges the caps of every message going out in one
+// transaction, sends them (Workers at a time), and records every outcome
+// in one more transaction. Two writes per batch, whatever its size, and
+// the sends in parallel. It returns the errors of the messages that could
+// not be attempted or recorded; those are left to their lapsing claims.
 func (d *Dispatcher) attemptAll(ctx context.Context, ms []Message) []error {
-	workers := d.Workers
-	if workers <= 0 {
-		workers = 16
-	}
-	next := make(chan Message)
-	var mu sync.Mutex
+	now := d.Clock()
+	plans := make([]plan, len(ms))
+	d.each(len(ms), func(i int) { plans[i] = d.plan(ctx, ms[i], now) })
 	var errs []error
-	var wg sync.WaitGroup
-	for range min(workers, len(ms)) {
-		wg.Go(func() {
-			for m := range next {
-				if err := d.attempt(ctx, m); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		})
+	if err := d.charge(ctx, plans, now); err != nil {
+		// No cap was counted: every message waits for its claim to lapse.
+		return []error{err}
 	}
-	for _, m := range ms {
-		next <- m
+	d.each(len(plans), func(i int) {
+		if p := &plans[i]; p.err == nil && p.next == nil && p.dec.Suppressed == ReasonNone {
+			p.sendErr = d.send(ctx, p.m, p.content, p.contact, p.dec.Channel)
+		}
+	})
+	var changes []Change
+	for i := range plans {
+		p := &plans[i]
+		if p.err == nil && p.next == nil {
+			next, err := p.m.Apply(Outcome{Decision: p.dec, Err: p.sendErr, Permanent: errors.Is(p.sendErr, ErrPermanent)}, d.Retry, now)
+			p.next, p.err = &next, err
+		}
+		if p.err != nil {
+			errs = append(errs, p.err)
+			continue
+		}
+		changes = append(changes, Change{Prev: p.m, Next: *p.next})
 	}
-	close(next)
-	wg.Wait()
-	return errs
+	return append(errs, d.recordAll(ctx, changes)...)
 }
 
-// attempt makes one attempt at m and records its outcome.
-func (d *Dispatcher) attempt(ctx context.Context, m Message) error {
-	now := d.Clock()
-	content, err := d.Journeys.Content(ctx, m.JourneyID)
-	if err != nil {
-		return fmt.Errorf("outreach: message %s: journey: %w", m.ID, err)
+// plan is one message's attempt as it goes through attemptAll.
+type plan struct {
+	m       Message
+	content Content
+	contact Contact
+	zone    *time.Location
+	dec     Decision
+	next    *Message // set once the outcome is known (held: at once)
+	sendErr error
+	err     error // the attempt could not be made
+}
+
+// plan reads m's journey and customer and decides it: held past the
+// quiet hours, suppressed, or going out on a channel.
+func (d *Dispatcher) plan(ctx context.Context, m Message, now time.Time) plan {
+	p := plan{m: m}
+	var err error
+	if p.content, err = d.Journeys.Content(ctx, m.JourneyID); err != nil {
+		p.err = fmt.Errorf("outreach: message %s: journey: %w", m.ID, err)
+		return p
 	}
-	c, err := d.Contacts.Contact(ctx, m.CustomerID, content.Journey)
-	if err != nil {
-		return fmt.Errorf("outreach: message %s: customer: %w", m.ID, err)
+	if p.contact, err = d.Contacts.Contact(ctx, m.CustomerID, p.content.Journey); err != nil {
+		p.err = fmt.Errorf("outreach: message %s: customer: %w", m.ID, err)
+		return p
 	}
-	zone := c.Zone
-	if zone == nil {
-		zone = d.Zone
-	}
-	if zone == nil {
-		zone = time.UTC
-	}
-	if release, held := Release(now, zone, d.Quiet); held && !m.Transactional {
+	p.zone = cmp.Or(p.contact.Zone, d.Zone, time.UTC)
+	if release, held := Release(now, p.zone, d.Quiet); held && !m.Transactional {
 		// Due inside the quiet hours: wait for their end, never drop.
 		next := m
 		next.Due, next.UpdateTime = release, now
@@ -182,31 +197,63 @@ func (d *Dispatcher) attempt(ctx context.Context, m Message) error {
 		case StateHeld:
 			next.State = StateScheduled // held again: through scheduled
 		}
-		return d.record(ctx, m, next)
+		p.next = &next
+		return p
 	}
-	dec := Decide(content.Channels, m.Transactional, c.Recipient)
-	if dec.Suppressed == ReasonNone && !content.Coupon.IsZero() && m.CouponCode == "" {
-		dec = Decision{Suppressed: ReasonNoCoupon}
+	p.dec = Decide(p.content.Channels, m.Transactional, p.contact.Recipient)
+	if p.dec.Suppressed == ReasonNone && !p.content.Coupon.IsZero() && m.CouponCode == "" {
+		p.dec = Decision{Suppressed: ReasonNoCoupon}
 	}
-	if dec.Suppressed == ReasonNone {
-		ok, err := d.Store.Charge(ctx, m.ID, Charges(d.Caps, m.CustomerID, m.JourneyID, dec.Channel, m.Transactional, now, zone))
-		if err != nil {
-			return fmt.Errorf("outreach: message %s: caps: %w", m.ID, err)
+	return p
+}
+
+// charge counts the caps of every planned message going out, in one
+// transaction, and suppresses those a cap stops.
+func (d *Dispatcher) charge(ctx context.Context, plans []plan, now time.Time) error {
+	var reqs []ChargeRequest
+	var idx []int
+	for i, p := range plans {
+		if p.err == nil && p.next == nil && p.dec.Suppressed == ReasonNone {
+			reqs = append(reqs, ChargeRequest{MessageID: p.m.ID,
+				Charges: Charges(d.Caps, p.m.CustomerID, p.m.JourneyID, p.dec.Channel, p.m.Transactional, now, p.zone)})
+			idx = append(idx, i)
 		}
-		if !ok {
-			dec = Decision{Suppressed: ReasonCap}
-		}
 	}
-	o := Outcome{Decision: dec}
-	if dec.Suppressed == ReasonNone {
-		o.Err = d.send(ctx, m, content, c, dec.Channel)
-		o.Permanent = errors.Is(o.Err, ErrPermanent)
+	if len(reqs) == 0 {
+		return nil
 	}
-	next, err := m.Apply(o, d.Retry, now)
+	ok, err := d.Store.ChargeAll(ctx, reqs)
 	if err != nil {
-		return err
+		return fmt.Errorf("outreach: caps of %d messages: %w", len(reqs), err)
 	}
-	return d.record(ctx, m, next)
+	for k, i := range idx {
+		if !ok[k] {
+			plans[i].dec = Decision{Suppressed: ReasonCap}
+		}
+	}
+	return nil
+}
+
+// each runs fn(0) … fn(n-1) on Workers goroutines.
+func (d *Dispatcher) each(n int, fn func(i int)) {
+	workers := d.Workers
+	if workers <= 0 {
+		workers = 16
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // send renders m's template for ch and hands it to the Sender.
@@ -231,9 +278,21 @@ func (d *Dispatcher) send(ctx context.Context, m Message, content Content, c Con
 	return d.Sender.Send(ctx, m, ch, c.Addresses[ch], r)
 }
 
-func (d *Dispatcher) record(ctx context.Context, prev, next Message) error {
-	if err := d.Store.Record(ctx, prev, next); err != nil {
-		return fmt.Errorf("outreach: message %s: record %s: %w", prev.ID, next.State, err)
+// recordAll records the outcomes in one transaction and returns the
+// errors of those it could not record.
+func (d *Dispatcher) recordAll(ctx context.Context, changes []Change) []error {
+	if len(changes) == 0 {
+		return nil
 	}
-	return nil
+	conflicts, err := d.Store.RecordAll(ctx, changes)
+	if err != nil {
+		return []error{fmt.Errorf("outreach: record %d messages: %w", len(changes), err)}
+	}
+	var errs []error
+	for i, c := range conflicts {
+		if c != nil {
+			errs = append(errs, fmt.Errorf("outreach: message %s: record %s: %w", changes[i].Prev.ID, changes[i].Next.State, c))
+		}
+	}
+	return errs
 }

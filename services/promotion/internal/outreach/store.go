@@ -43,4 +43,23 @@ type MessageStore interface {
 	// suppressed or dead gives its coupon code back to the pool, unless
 	// the code was used.
 	Record(ctx context.Context, prev, next Message) error
+	// ChargeAll applies several messages' cap charges, in order, in one
+	// transaction, each message's as Charge does: ok[i] is false, and
+	// none of its charges counted, when a cap stopped message i.
+	ChargeAll(ctx context.Context, reqs []ChargeRequest) (ok []bool, err error)
+	// RecordAll records several attempts in one transaction, each as
+	// Record does; conflicts[i] is ErrConflict when message i changed
+	// since it was read (and nil when it was recorded).
+	RecordAll(ctx context.Context, changes []Change) (conflicts []error, err error)
+}
+
+// ChargeRequest is one message's cap charges.
+type ChargeRequest struct {
+	MessageID string
+	Charges   []Charge
+}
+
+// Change is a message before and after an attempt.
+type Change struct {
+	Prev, Next Message
 }

@@ -1,10 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -111,82 +114,131 @@ func (s *Store) GetMessage(ctx context.Context, id string) (outreach.Message, er
 // dispatchers never both get one.
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]outreach.Message, error) {
 	var out []outreach.Message
+	pick := `SELECT message_id FROM outreach_outbox WHERE due_ns <= ? AND claimed_until_ns <= ? ORDER BY due_ns, message_id LIMIT ?`
+	if s.db.Dialect == sqlstore.Postgres {
+		pick += ` FOR UPDATE SKIP LOCKED`
+	}
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT m.message_id, b.claimed_until_ns FROM outreach_outbox b
-			JOIN outreach_messages m ON m.message_id = b.message_id
-			WHERE b.due_ns <= ? AND b.claimed_until_ns <= ? ORDER BY b.due_ns, b.message_id LIMIT ?`), sqlstore.Nanos(now), sqlstore.Nanos(now), limit)
-		if err != nil {
+		// One guarded update claims the batch: an entry another
+		// dispatcher claimed meanwhile no longer matches.
+		ids, err := s.queryStrings(ctx, tx, `UPDATE outreach_outbox SET claimed_until_ns = ? WHERE message_id IN (`+pick+`)
+			AND claimed_until_ns <= ? RETURNING message_id`,
+			sqlstore.Nanos(now.Add(lease)), sqlstore.Nanos(now), sqlstore.Nanos(now), limit, sqlstore.Nanos(now))
+		if err != nil || len(ids) == 0 {
 			return err
 		}
-		type entry struct {
-			id    string
-			claim int64
-		}
-		var due []entry
-		for rows.Next() {
-			var e entry
-			if err := rows.Scan(&e.id, &e.claim); err != nil {
-				rows.Close()
-				return err
-			}
-			due = append(due, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, e := range due {
-			n, err := s.exec(ctx, tx, `UPDATE outreach_outbox SET claimed_until_ns = ? WHERE message_id = ? AND claimed_until_ns = ?`,
-				sqlstore.Nanos(now.Add(lease)), e.id, e.claim)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				continue // another dispatcher claimed it
-			}
-			m, err := scanMessage(tx.QueryRowContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE message_id = ?`), e.id))
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		return nil
+		out, err = s.messages(ctx, tx, ids)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim messages: %w", err)
 	}
+	slices.SortFunc(out, func(a, b outreach.Message) int { return cmp.Or(a.Due.Compare(b.Due), strings.Compare(a.ID, b.ID)) })
 	return out, nil
 }
 
-// Charge implements outreach.MessageStore. Rolling charges take a slot
-// with an update guarded by the slot's old time; per-day charges count
-// with "used < limit". Either failing rolls the transaction back.
-func (s *Store) Charge(ctx context.Context, messageID string, charges []outreach.Charge) (bool, error) {
-	errCap := errors.New("cap reached")
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		n, err := s.exec(ctx, tx, `UPDATE outreach_messages SET charged = 1 WHERE message_id = ? AND charged = 0`, messageID)
-		if err != nil || n == 0 {
-			return err // charged before, or no such message (nothing to count)
+// queryStrings runs a query whose rows are one string each.
+func (s *Store) queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
 		}
-		for _, c := range charges {
-			ok, err := s.chargeCap(ctx, tx, c)
-			if err != nil {
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// messages reads the messages with the given ids, in no order.
+func (s *Store) messages(ctx context.Context, tx *sql.Tx, ids []string) ([]outreach.Message, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE message_id IN (?`+
+		strings.Repeat(",?", len(ids)-1)+`)`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]outreach.Message, 0, len(ids))
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Charge implements outreach.MessageStore.
+func (s *Store) Charge(ctx context.Context, messageID string, charges []outreach.Charge) (bool, error) {
+	ok, err := s.ChargeAll(ctx, []outreach.ChargeRequest{{MessageID: messageID, Charges: charges}})
+	if err != nil {
+		return false, err
+	}
+	return ok[0], nil
+}
+
+// ChargeAll implements outreach.MessageStore. Each message's charges run
+// under a savepoint: rolling charges take a slot with an update guarded by
+// the slot's old time, per-day charges count with "used < limit", and
+// either failing rolls back to the savepoint, so that message counts
+// nothing and the next ones go on.
+func (s *Store) ChargeAll(ctx context.Context, reqs []outreach.ChargeRequest) ([]bool, error) {
+	var ok []bool
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		ok = make([]bool, len(reqs))
+		for i, r := range reqs {
+			var err error
+			if ok[i], err = s.chargeOne(ctx, tx, r); err != nil {
 				return err
-			}
-			if !ok {
-				return errCap
 			}
 		}
 		return nil
 	})
-	if errors.Is(err, errCap) {
-		return false, nil
-	}
 	if err != nil {
-		return false, fmt.Errorf("store: charge caps: %w", err)
+		return nil, fmt.Errorf("store: charge caps: %w", err)
 	}
-	return true, nil
+	return ok, nil
+}
+
+// chargeOne charges one message's caps under a savepoint. A message
+// charged before answers true without counting again.
+func (s *Store) chargeOne(ctx context.Context, tx *sql.Tx, r outreach.ChargeRequest) (bool, error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT charge`); err != nil {
+		return false, err
+	}
+	n, err := s.exec(ctx, tx, `UPDATE outreach_messages SET charged = 1 WHERE message_id = ? AND charged = 0`, r.MessageID)
+	if err != nil {
+		return false, err
+	}
+	ok := true
+	for _, c := range r.Charges {
+		if n == 0 || !ok {
+			break // charged before, or no such message: nothing to count
+		}
+		if ok, err = s.chargeCap(ctx, tx, c); err != nil {
+			return false, err
+		}
+	}
+	if !ok {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT charge`); err != nil {
+			return false, err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT charge`)
+	if err != nil {
+		return false, err
+	}
+	return ok, nil
 }
 
 // chargeCap makes one guarded write of a cap charge.
@@ -250,34 +302,59 @@ func (s *Store) capSlots(ctx context.Context, tx *sql.Tx, key string) ([]int64, 
 
 // Record implements outreach.MessageStore.
 func (s *Store) Record(ctx context.Context, prev, next outreach.Message) error {
+	conflicts, err := s.RecordAll(ctx, []outreach.Change{{Prev: prev, Next: next}})
+	if err != nil {
+		return err
+	}
+	return conflicts[0]
+}
+
+// RecordAll implements outreach.MessageStore.
+func (s *Store) RecordAll(ctx context.Context, changes []outreach.Change) ([]error, error) {
+	var conflicts []error
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		n, err := s.exec(ctx, tx, `UPDATE outreach_messages SET state = ?, reason = ?, channel = ?, due_ns = ?, attempts = ?,
-			update_ns = ? WHERE message_id = ? AND state = ? AND attempts = ?`,
-			int(next.State), int(next.Reason), int(next.Channel), sqlstore.Nanos(next.Due), next.Attempts, sqlstore.Nanos(next.UpdateTime),
-			prev.ID, int(prev.State), prev.Attempts)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("%w: %s", outreach.ErrConflict, prev.ID)
-		}
-		if next.State == outreach.StateFailed || next.State == outreach.StateScheduled || next.State == outreach.StateHeld {
-			_, err = s.exec(ctx, tx, `UPDATE outreach_outbox SET due_ns = ?, claimed_until_ns = 0 WHERE message_id = ?`,
-				sqlstore.Nanos(next.Due), prev.ID)
-			return err
-		}
-		if _, err = s.exec(ctx, tx, `DELETE FROM outreach_outbox WHERE message_id = ?`, prev.ID); err != nil {
-			return err
-		}
-		if next.State == outreach.StateSuppressed || next.State == outreach.StateDead {
-			return s.takeBackCoupon(ctx, tx, prev.ID)
+		conflicts = make([]error, len(changes))
+		for i, c := range changes {
+			recorded, err := s.record(ctx, tx, c.Prev, c.Next)
+			if err != nil {
+				return err
+			}
+			if !recorded {
+				conflicts[i] = fmt.Errorf("%w: %s", outreach.ErrConflict, c.Prev.ID)
+			}
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, outreach.ErrConflict) {
-		return fmt.Errorf("store: record message: %w", err)
+	if err != nil {
+		return nil, fmt.Errorf("store: record messages: %w", err)
 	}
-	return err
+	return conflicts, nil
+}
+
+// record stores next if the stored message is still prev, and moves its
+// outbox entry: kept, due at next.Due and unclaimed, while attempts are
+// left; removed for a final or sent message, which also gives back an
+// unused coupon code when it was not sent.
+func (s *Store) record(ctx context.Context, tx *sql.Tx, prev, next outreach.Message) (bool, error) {
+	n, err := s.exec(ctx, tx, `UPDATE outreach_messages SET state = ?, reason = ?, channel = ?, due_ns = ?, attempts = ?,
+		update_ns = ? WHERE message_id = ? AND state = ? AND attempts = ?`,
+		int(next.State), int(next.Reason), int(next.Channel), sqlstore.Nanos(next.Due), next.Attempts, sqlstore.Nanos(next.UpdateTime),
+		prev.ID, int(prev.State), prev.Attempts)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	if next.State == outreach.StateFailed || next.State == outreach.StateScheduled || next.State == outreach.StateHeld {
+		_, err = s.exec(ctx, tx, `UPDATE outreach_outbox SET due_ns = ?, claimed_until_ns = 0 WHERE message_id = ?`,
+			sqlstore.Nanos(next.Due), prev.ID)
+		return err == nil, err
+	}
+	if _, err = s.exec(ctx, tx, `DELETE FROM outreach_outbox WHERE message_id = ?`, prev.ID); err != nil {
+		return false, err
+	}
+	if next.State == outreach.StateSuppressed || next.State == outreach.StateDead {
+		return true, s.takeBackCoupon(ctx, tx, prev.ID)
+	}
+	return true, nil
 }
 
 var _ channel.Inbox = (*Store)(nil)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -161,6 +162,38 @@ func TestDispatchCoupons(t *testing.T) {
 		b, _ := s.GetMessage(ctx, ids["b"])
 		if owner := assignedCodes(t, s, pool)[b.CouponCode]; b.CouponCode == "" || owner != "" {
 			t.Errorf("b's code %q is assigned to %q after b's message was suppressed, want it free", b.CouponCode, owner)
+		}
+	})
+}
+
+// TestChargeAll: one transaction charges several messages in order; a
+// message stopped by one cap counts none of its charges, and the messages
+// after it go on.
+func TestChargeAll(t *testing.T) {
+	engines(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var ids []string
+		for i := range 4 {
+			m := message("j", fmt.Sprintf("c%d", i), "o", t0)
+			if _, err := s.CreateMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
+		}
+		day := func(key string) outreach.Charge {
+			return outreach.Charge{Key: key, Limit: 1, Day: "2026-06-01", At: t0}
+		}
+		ok, err := s.ChargeAll(ctx, []outreach.ChargeRequest{
+			{MessageID: ids[0], Charges: []outreach.Charge{day("week")}},                 // takes "week"
+			{MessageID: ids[1], Charges: []outreach.Charge{day("journey"), day("week")}}, // "week" is full: "journey" not counted
+			{MessageID: ids[2], Charges: []outreach.Charge{day("journey")}},              // so "journey" is still free
+			{MessageID: ids[0], Charges: []outreach.Charge{day("other")}},                // charged before: counts nothing again
+		})
+		if want := []bool{true, false, true, true}; err != nil || !slices.Equal(ok, want) {
+			t.Fatalf("ChargeAll = %v, %v; want %v", ok, err, want)
+		}
+		if got, err := s.Charge(ctx, ids[3], []outreach.Charge{day("other")}); err != nil || !got {
+			t.Errorf("\"other\" was counted by a message charged before: %v, %v", got, err)
 		}
 	})
 }
