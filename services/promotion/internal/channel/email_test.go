@@ -14,11 +14,12 @@ import (
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/unsubscribe"
+	"github.com/tenurehq/tenure/services/promotion/internal/channel/smtptest"
 )
 
 func TestEmailOverStartTLSWithAuth(t *testing.T) {
-	r := startRelay(t, true, "shop", "s3cret", nil)
-	e, err := NewEmail(EmailConfig{Host: r.addr, Port: r.port, Username: "shop", Password: "s3cret", TLSConfig: r.client,
+	r := smtptest.Start(t, smtptest.Options{TLS: true, User: "shop", Pass: "s3cret"})
+	e, err := NewEmail(EmailConfig{Host: r.Addr, Port: r.Port, Username: "shop", Password: "s3cret", TLSConfig: r.Client,
 		From: "Shop <news@shop.example.com>"})
 	if err != nil {
 		t.Fatal(err)
@@ -38,14 +39,14 @@ func TestEmailOverStartTLSWithAuth(t *testing.T) {
 	if err := e.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	got := r.messages()
+	got := r.Messages()
 	if len(got) != 1 {
 		t.Fatalf("relay received %d messages, want 1", len(got))
 	}
-	if got[0].from != "news@shop.example.com" || len(got[0].to) != 1 || got[0].to[0] != "ada@example.com" || got[0].user != "shop" {
-		t.Errorf("envelope: from %q to %q as %q, want news@shop.example.com to ada@example.com as shop", got[0].from, got[0].to, got[0].user)
+	if got[0].From != "news@shop.example.com" || len(got[0].To) != 1 || got[0].To[0] != "ada@example.com" || got[0].User != "shop" {
+		t.Errorf("envelope: from %q to %q as %q, want news@shop.example.com to ada@example.com as shop", got[0].From, got[0].To, got[0].User)
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(got[0].data))
+	msg, err := mail.ReadMessage(bytes.NewReader(got[0].Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +104,8 @@ func TestEmailFailures(t *testing.T) {
 	ctx := context.Background()
 	m := Message{ID: "m-2", CustomerID: "c-2", To: "gone@example.com", Subject: "Hi", Text: "Hi"}
 
-	r := startRelay(t, false, "", "", map[string]int{"gone@example.com": 550, "full@example.com": 452})
-	plain, err := NewEmail(EmailConfig{Host: r.addr, Port: r.port, TLS: TLSNone, From: "news@shop.example.com"})
+	r := smtptest.Start(t, smtptest.Options{Reject: map[string]int{"gone@example.com": 550, "full@example.com": 452}})
+	plain, err := NewEmail(EmailConfig{Host: r.Addr, Port: r.Port, TLS: TLSNone, From: "news@shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,20 +127,20 @@ func TestEmailFailures(t *testing.T) {
 
 	// STARTTLS is mandatory unless configured otherwise: a relay without
 	// it is refused before anything is sent.
-	mandatory, err := NewEmail(EmailConfig{Host: r.addr, Port: r.port, From: "news@shop.example.com"})
+	mandatory, err := NewEmail(EmailConfig{Host: r.Addr, Port: r.Port, From: "news@shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := mandatory.Send(ctx, m); err == nil {
 		t.Error("mandatory STARTTLS against a relay without it: sent")
 	}
-	if n := len(r.messages()); n != 1 {
+	if n := len(r.Messages()); n != 1 {
 		t.Errorf("relay received %d messages, want 1", n)
 	}
 
-	authed := startRelay(t, true, "shop", "s3cret", nil)
-	wrong, err := NewEmail(EmailConfig{Host: authed.addr, Port: authed.port, Username: "shop", Password: "nope",
-		TLSConfig: authed.client, From: "news@shop.example.com"})
+	authed := smtptest.Start(t, smtptest.Options{TLS: true, User: "shop", Pass: "s3cret"})
+	wrong, err := NewEmail(EmailConfig{Host: authed.Addr, Port: authed.Port, Username: "shop", Password: "nope",
+		TLSConfig: authed.Client, From: "news@shop.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}

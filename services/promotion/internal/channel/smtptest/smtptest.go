@@ -1,4 +1,7 @@
-package channel
+// Package smtptest runs an in-process SMTP relay for tests: STARTTLS with
+// a self-signed certificate, PLAIN authentication and rejected recipients
+// when asked, and every accepted message kept for the test to read.
+package smtptest
 
 import (
 	"crypto/ecdsa"
@@ -19,38 +22,47 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// received is one message the test relay accepted.
-type received struct {
-	from string
-	to   []string
-	user string
-	data []byte
+// Received is one message the relay accepted: its envelope, the user it
+// authenticated as, and the message as sent.
+type Received struct {
+	From string
+	To   []string
+	User string
+	Data []byte
 }
 
-// relay is an in-process SMTP server: STARTTLS when tls is set, PLAIN
-// authentication when user is set, and recipients it rejects with a code.
-type relay struct {
-	addr   string
-	port   int
-	client *tls.Config // trusts the relay's certificate
+// Options say what the relay offers and refuses.
+type Options struct {
+	TLS        bool           // offer STARTTLS
+	User, Pass string         // require PLAIN authentication when User is set
+	Reject     map[string]int // recipients refused, with the SMTP code
+}
+
+// Relay is a running in-process SMTP server.
+type Relay struct {
+	Addr   string      // 127.0.0.1
+	Port   int         // its port
+	Client *tls.Config // trusts the relay's certificate (with TLS)
 
 	user, pass string
 	reject     map[string]int
 
 	mu   sync.Mutex
-	msgs []received
+	msgs []Received
 }
 
-func (r *relay) messages() []received {
+// Messages returns the messages accepted so far.
+func (r *Relay) Messages() []Received {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]received(nil), r.msgs...)
+	return append([]Received(nil), r.msgs...)
 }
 
-// startRelay starts a relay; withTLS offers STARTTLS.
-func startRelay(t *testing.T, withTLS bool, user, pass string, reject map[string]int) *relay {
+// Start starts a relay, stopped when the test ends.
+func Start(t testing.TB, o Options) *Relay {
 	t.Helper()
-	r := &relay{user: user, pass: pass, reject: reject}
+	withTLS, user := o.TLS, o.User
+	r := &Relay{user: o.User, pass: o.Pass, reject: o.Reject}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		base := &session{r: r}
 		if user != "" {
@@ -63,7 +75,7 @@ func startRelay(t *testing.T, withTLS bool, user, pass string, reject map[string
 	if withTLS {
 		cert, pool := selfSigned(t)
 		s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-		r.client = &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+		r.Client = &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,13 +83,13 @@ func startRelay(t *testing.T, withTLS bool, user, pass string, reject map[string
 	}
 	go func() { _ = s.Serve(l) }()
 	t.Cleanup(func() { _ = s.Close() })
-	r.addr = "127.0.0.1"
-	r.port = l.Addr().(*net.TCPAddr).Port
+	r.Addr = "127.0.0.1"
+	r.Port = l.Addr().(*net.TCPAddr).Port
 	return r
 }
 
 type session struct {
-	r      *relay
+	r      *Relay
 	from   string
 	to     []string
 	authed string
@@ -109,7 +121,7 @@ func (s *session) Data(rd io.Reader) error {
 	}
 	s.r.mu.Lock()
 	defer s.r.mu.Unlock()
-	s.r.msgs = append(s.r.msgs, received{from: s.from, to: s.to, user: s.authed, data: b})
+	s.r.msgs = append(s.r.msgs, Received{From: s.from, To: s.to, User: s.authed, Data: b})
 	return nil
 }
 
@@ -128,7 +140,7 @@ func (s *authSession) Auth(string) (sasl.Server, error) {
 }
 
 // selfSigned returns a certificate for localhost and a pool trusting it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
