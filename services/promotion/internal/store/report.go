@@ -41,6 +41,9 @@ func (s *Store) ApplyOrders(ctx context.Context, last int64, orders []promotion.
 }
 
 func (s *Store) applyOrder(ctx context.Context, tx *sql.Tx, o promotion.Order, group func(o promotion.Order, frozen map[string]bool) []promotion.Attribution) error {
+	if err := s.recordTriggerEvent(ctx, tx, o); err != nil || o.Cart {
+		return err
+	}
 	if o.ErasedAs != "" {
 		return s.erase(ctx, tx, o.CustomerID, o.ErasedAs)
 	}
