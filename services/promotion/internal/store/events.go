@@ -48,6 +48,23 @@ func (s *Store) recordTriggerEvent(ctx context.Context, tx *sql.Tx, o promotion.
 	return nil
 }
 
+// MaxUnreadTriggerEvents bounds the trigger events kept for the outreach
+// job: when it does not run (outreach off on every replica), the consumer
+// drops those more than this many sequences behind the log.
+const MaxUnreadTriggerEvents = 1_000_000
+
+// trimTriggerEvents drops, in the consumer's transaction, the trigger
+// events more than MaxUnreadTriggerEvents behind last.
+func (s *Store) trimTriggerEvents(ctx context.Context, tx *sql.Tx, last int64) error {
+	if last <= MaxUnreadTriggerEvents {
+		return nil
+	}
+	if _, err := s.exec(ctx, tx, `DELETE FROM outreach_trigger_events WHERE sequence <= ?`, last-MaxUnreadTriggerEvents); err != nil {
+		return fmt.Errorf("store: trim trigger events: %w", err)
+	}
+	return nil
+}
+
 // TriggerEvents implements outreach.EventStore.
 func (s *Store) TriggerEvents(ctx context.Context, after int64, limit int) ([]outreach.TriggerEvent, error) {
 	var out []outreach.TriggerEvent

@@ -55,6 +55,14 @@ func TestTriggerEventsRecorded(t *testing.T) {
 		if cur, err := s.Cursor(ctx); err != nil || cur != 6 {
 			t.Errorf("cursor: got %d, %v; want 6", cur, err)
 		}
+		// Far behind the log, unread events are dropped.
+		far := int64(store.MaxUnreadTriggerEvents + 6)
+		if err := s.ApplyOrders(ctx, far, []promotion.Order{{Sequence: far, EventID: "e-far", CustomerID: "cy", Time: t0, Cart: true}}, noGroups); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.TriggerEvents(ctx, 0, 10); err != nil || len(got) != 1 || got[0].Sequence != far {
+			t.Errorf("after the log moved %d on: got %+v, %v; want only event %d", store.MaxUnreadTriggerEvents, got, err, far)
+		}
 	})
 }
 

@@ -35,6 +35,9 @@ func (s *Store) ApplyOrders(ctx context.Context, last int64, orders []promotion.
 				return err
 			}
 		}
+		if err := s.trimTriggerEvents(ctx, tx, last); err != nil {
+			return err
+		}
 		_, err := s.exec(ctx, tx, `UPDATE stream_cursor SET sequence = ? WHERE id = 1`, last)
 		return err
 	})
