@@ -13,37 +13,77 @@ import (
 
 var _ outreach.EventStore = (*Store)(nil)
 
-// recordTriggerEvent records, in the consumer's transaction, what
-// event-triggered journeys follow: cart updates and orders, with whether
-// an order is the customer's first. An erasure forgets the customer's
-// pending events and waits.
-func (s *Store) recordTriggerEvent(ctx context.Context, tx *sql.Tx, o promotion.Order) error {
-	if o.ErasedAs != "" {
-		for _, q := range []string{`DELETE FROM outreach_trigger_events WHERE customer_id = ?`,
-			`DELETE FROM outreach_cart_waits WHERE customer_id = ?`} {
-			if _, err := s.exec(ctx, tx, q, o.CustomerID); err != nil {
-				return fmt.Errorf("store: erase trigger events: %w", err)
+// recordTriggerEvents records, in the consumer's transaction, what
+// event-triggered journeys follow in the orders after cur: cart updates
+// and orders, with whether an order is the customer's first. An erasure
+// forgets the customer's pending events and waits. Unread events far
+// behind last are dropped.
+func (s *Store) recordTriggerEvents(ctx context.Context, tx *sql.Tx, cur, last int64, orders []promotion.Order) error {
+	var batch []promotion.Order
+	for _, o := range orders {
+		switch {
+		case o.Sequence <= cur || o.Refund:
+		case o.ErasedAs != "":
+			if err := s.insertTriggerEvents(ctx, tx, batch); err != nil {
+				return err
 			}
+			batch = batch[:0]
+			if err := s.eraseTriggerEvents(ctx, tx, o); err != nil {
+				return err
+			}
+		default:
+			batch = append(batch, o)
 		}
-		_, err := s.exec(ctx, tx, `UPDATE outreach_first_orders SET customer_id = ? WHERE customer_id = ?`, o.ErasedAs, o.CustomerID)
+	}
+	if err := s.insertTriggerEvents(ctx, tx, batch); err != nil {
 		return err
 	}
-	if o.Refund {
+	return s.trimTriggerEvents(ctx, tx, last)
+}
+
+// insertTriggerEvents writes a batch of carts and orders: each customer's
+// first order goes into outreach_first_orders, unless one is there, and
+// the events are marked first where theirs went in.
+func (s *Store) insertTriggerEvents(ctx context.Context, tx *sql.Tx, batch []promotion.Order) error {
+	if len(batch) == 0 {
 		return nil
 	}
-	var first int64
-	if !o.Cart {
-		var err error
-		if first, err = s.exec(ctx, tx, `INSERT INTO outreach_first_orders (customer_id, event_id) VALUES (?, ?)
-			ON CONFLICT (customer_id) DO NOTHING`, o.CustomerID, o.EventID); err != nil {
-			return fmt.Errorf("store: record first order: %w", err)
+	var firsts, events [][]any
+	seen := map[string]bool{}
+	for _, o := range batch {
+		if !o.Cart && !seen[o.CustomerID] {
+			seen[o.CustomerID] = true
+			firsts = append(firsts, []any{o.CustomerID, o.EventID})
+		}
+		events = append(events, []any{o.Sequence, o.EventID, o.CustomerID, boolInt(o.Cart), o.OrderID, 0, sqlstore.Nanos(o.Time)})
+	}
+	if err := s.db.InsertRows(ctx, tx, "outreach_first_orders", "customer_id, event_id", "ON CONFLICT (customer_id) DO NOTHING", firsts); err != nil {
+		return fmt.Errorf("store: record first orders: %w", err)
+	}
+	if err := s.db.InsertRows(ctx, tx, "outreach_trigger_events", "sequence, event_id, customer_id, cart, order_id, first_order, occurred_ns",
+		"ON CONFLICT (sequence) DO NOTHING", events); err != nil {
+		return fmt.Errorf("store: record trigger events: %w", err)
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE outreach_trigger_events SET first_order = 1
+		WHERE sequence >= ? AND cart = 0 AND EXISTS (SELECT 1 FROM outreach_first_orders f
+			WHERE f.customer_id = outreach_trigger_events.customer_id AND f.event_id = outreach_trigger_events.event_id)`,
+		batch[0].Sequence); err != nil {
+		return fmt.Errorf("store: mark first orders: %w", err)
+	}
+	return nil
+}
+
+// eraseTriggerEvents forgets an erased customer's pending events and
+// waits, and keeps their first order under the anonymous id.
+func (s *Store) eraseTriggerEvents(ctx context.Context, tx *sql.Tx, o promotion.Order) error {
+	for _, q := range []string{`DELETE FROM outreach_trigger_events WHERE customer_id = ?`,
+		`DELETE FROM outreach_cart_waits WHERE customer_id = ?`} {
+		if _, err := s.exec(ctx, tx, q, o.CustomerID); err != nil {
+			return fmt.Errorf("store: erase trigger events: %w", err)
 		}
 	}
-	if _, err := s.exec(ctx, tx, `INSERT INTO outreach_trigger_events
-		(sequence, event_id, customer_id, cart, order_id, first_order, occurred_ns) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (sequence) DO NOTHING`, o.Sequence, o.EventID, o.CustomerID, boolInt(o.Cart), o.OrderID,
-		boolInt(first == 1), sqlstore.Nanos(o.Time)); err != nil {
-		return fmt.Errorf("store: record trigger event: %w", err)
+	if _, err := s.exec(ctx, tx, `UPDATE outreach_first_orders SET customer_id = ? WHERE customer_id = ?`, o.ErasedAs, o.CustomerID); err != nil {
+		return fmt.Errorf("store: erase first order: %w", err)
 	}
 	return nil
 }
@@ -53,8 +93,8 @@ func (s *Store) recordTriggerEvent(ctx context.Context, tx *sql.Tx, o promotion.
 // drops those more than this many sequences behind the log.
 const MaxUnreadTriggerEvents = 1_000_000
 
-// trimTriggerEvents drops, in the consumer's transaction, the trigger
-// events more than MaxUnreadTriggerEvents behind last.
+// trimTriggerEvents drops the trigger events more than
+// MaxUnreadTriggerEvents behind last.
 func (s *Store) trimTriggerEvents(ctx context.Context, tx *sql.Tx, last int64) error {
 	if last <= MaxUnreadTriggerEvents {
 		return nil

@@ -27,6 +27,9 @@ func (s *Store) ApplyOrders(ctx context.Context, last int64, orders []promotion.
 		if last <= cur {
 			return nil
 		}
+		if err := s.recordTriggerEvents(ctx, tx, cur, last, orders); err != nil {
+			return err
+		}
 		for _, o := range orders {
 			if o.Sequence <= cur {
 				continue
@@ -35,17 +38,14 @@ func (s *Store) ApplyOrders(ctx context.Context, last int64, orders []promotion.
 				return err
 			}
 		}
-		if err := s.trimTriggerEvents(ctx, tx, last); err != nil {
-			return err
-		}
 		_, err := s.exec(ctx, tx, `UPDATE stream_cursor SET sequence = ? WHERE id = 1`, last)
 		return err
 	})
 }
 
 func (s *Store) applyOrder(ctx context.Context, tx *sql.Tx, o promotion.Order, group func(o promotion.Order, frozen map[string]bool) []promotion.Attribution) error {
-	if err := s.recordTriggerEvent(ctx, tx, o); err != nil || o.Cart {
-		return err
+	if o.Cart {
+		return nil
 	}
 	if o.ErasedAs != "" {
 		return s.erase(ctx, tx, o.CustomerID, o.ErasedAs)
