@@ -175,7 +175,7 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 	}}
 	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: a.store, Cursors: a.store, Clock: rt.Clock,
 		Changes: clients.AudienceChanges{Client: segmentationv1.NewAudienceChangeServiceClient(conns[a.cfg.SegmentationService])}}
-	j.events = a.eventTriggers(rt.Clock)
+	j.events = a.eventTriggers(rt.Clock, profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]))
 	return j, nil
 }
 

@@ -75,6 +75,10 @@ type EventTriggers struct {
 	Events   EventStore
 	Messages MessageCreator
 	Clock    func() time.Time
+	// CaughtUp, if set, reports whether the consumer has read profile's
+	// log up to about now. While it has not (a large import), waits are
+	// not decided: an order it has yet to read could cancel one.
+	CaughtUp func(ctx context.Context) (bool, error)
 }
 
 // eventPage is how many events or waits a run reads at a time.
@@ -83,16 +87,24 @@ const eventPage = 500
 // eventJourneys are the journeys of the event triggers, by kind.
 type eventJourneys map[TriggerKind][]JourneyDef
 
-// RunOnce reads the recorded events, then decides the waits that are over,
-// and returns how many messages it created. Events are forgotten once
+// RunOnce reads the recorded events, then decides the waits that are over
+// (when the consumer has caught up), and returns how many messages it
+// created. Events are forgotten once
 // read; reading one again after a crash makes no second message.
 func (e EventTriggers) RunOnce(ctx context.Context) (int, error) {
+	caughtUp := true
+	if e.CaughtUp != nil {
+		var err error
+		if caughtUp, err = e.CaughtUp(ctx); err != nil {
+			return 0, fmt.Errorf("outreach: how far the event consumer is: %w", err)
+		}
+	}
 	js, err := journeysOf(ctx, e.Journeys, TriggerCartAbandoned, TriggerPostPurchase, TriggerFirstOrder)
 	if err != nil {
 		return 0, err
 	}
 	created, err := e.readEvents(ctx, js)
-	if err != nil {
+	if err != nil || !caughtUp {
 		return created, err
 	}
 	n, err := e.decideWaits(ctx, js[TriggerCartAbandoned])

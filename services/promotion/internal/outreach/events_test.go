@@ -159,6 +159,39 @@ func TestEventTriggersReplay(t *testing.T) {
 	}
 }
 
+// TestEventTriggersWaitForTheConsumer: while the consumer is behind
+// profile's log, waits that are over stay undecided (an order still to be
+// read may cancel them); order journeys go on.
+func TestEventTriggersWaitForTheConsumer(t *testing.T) {
+	ctx := context.Background()
+	js, events, msgs := &outreachtest.Journeys{}, &outreachtest.Events{}, &outreachtest.Messages{}
+	for _, j := range []outreach.JourneyDef{
+		journey("cart", outreach.Trigger{Kind: outreach.TriggerCartAbandoned, Hours: 2}, 0, 0),
+		journey("welcome", outreach.Trigger{Kind: outreach.TriggerFirstOrder}, 0, 0),
+	} {
+		if err := js.CreateJourney(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caughtUp := false
+	trig := outreach.EventTriggers{Journeys: js, Events: events, Messages: msgs, Clock: func() time.Time { return at(5) },
+		CaughtUp: func(context.Context) (bool, error) { return caughtUp, nil }}
+	events.Record(cart(1, "ada", 0), cart(2, "bob", 0), order(3, "cy", "o1", 0, true))
+	if n, err := trig.RunOnce(ctx); err != nil || n != 1 || events.Waits() != 2 {
+		t.Fatalf("behind: created %d, %v, %d waits; want the welcome only and 2 waits", n, err, events.Waits())
+	}
+	events.Record(order(4, "bob", "o2", 1, true)) // read late
+	caughtUp = true
+	if n, err := trig.RunOnce(ctx); err != nil || n != 2 || events.Waits() != 0 {
+		t.Fatalf("caught up: created %d, %v, %d waits; want ada's cart and bob's welcome", n, err, events.Waits())
+	}
+	for _, m := range msgs.All() {
+		if m.JourneyID == "cart" && m.CustomerID != "ada" {
+			t.Errorf("cart message to %s, want ada only", m.CustomerID)
+		}
+	}
+}
+
 func journey(id string, tr outreach.Trigger, createdHour float64, delay time.Duration) outreach.JourneyDef {
 	return outreach.JourneyDef{Journey: outreach.Journey{ID: id, Trigger: tr, Delay: delay, Channels: []outreach.Channel{outreach.ChannelEmail}},
 		CreateTime: at(createdHour)}
