@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,26 +30,10 @@ func TestCartAbandonedJourneyEndToEnd(t *testing.T) {
 }
 
 func testCartAbandoned(t *testing.T, engine string) {
-	var mu sync.Mutex
 	start := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
-	now := start
-	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
-	hook := newHookReceiver(t, clock)
-
-	s := stacktest.Start(t, stacktest.Options{Engine: engine})
-	p := s.Add(profileapp.Component(nil))
-	pr := s.Add(app.Component(func(c *app.Config, d *app.Deps) {
-		d.Clock = clock
-		c.Outreach.Interval = 50 * time.Millisecond
-		c.Outreach.WebhookURL, c.Outreach.WebhookSecret = hook.URL, "hook"
-		c.Outreach.QuietHours = ""
-	}))
-	f := &fixture{stack: s, profile: profilev1.NewProfileServiceClient(stacktest.Dial(t, p.Addr())), app: pr.Runner.(*app.App)}
-	out := promotionv1.NewOutreachServiceClient(stacktest.Dial(t, pr.Addr()))
+	clock := newTestClock(start)
+	hook := newHookReceiver(t, clock.now)
+	f, out := startOutreach(t, engine, clock.now, hook.URL)
 
 	if _, err := out.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: "cart-reminder", Journey: &promotionv1.Journey{
 		Trigger:   &promotionv1.JourneyTrigger{Kind: promotionv1.TriggerKind_TRIGGER_KIND_CART_ABANDONED, Hours: 2},
@@ -57,48 +42,57 @@ func testCartAbandoned(t *testing.T, engine string) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	for id, name := range map[string]string{"ada": "Ada Lovelace", "bob": "Bob Babbage", "cy": "Cy Old"} {
-		if _, err := f.profile.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: id, Customer: &profilev1.Customer{FullName: name}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	event := func(id, customer string, at time.Time, cart bool) *profilev1.Event {
-		e := &profilev1.Event{EventId: id, CustomerId: customer, OccurredAt: timestamppb.New(at)}
-		if cart {
-			e.Payload = &profilev1.Event_CartUpdated{CartUpdated: &profilev1.CartUpdated{Value: gbp(4200)}}
-		} else {
-			e.Payload = &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: id, Total: gbp(4200)}}
-		}
-		return e
-	}
+	f.customers(t, "Ada", "Bob", "Cy")
 	f.record(t,
-		event("c-ada", "ada", start.Add(time.Minute), true),
-		event("c-bob", "bob", start.Add(time.Minute), true),
-		event("o-bob", "bob", start.Add(time.Hour), false), // inside bob's wait
-		event("c-cy", "cy", start.Add(-time.Minute), true), // before the journey
+		cartEvent("c-ada", "ada", start.Add(time.Minute)),
+		cartEvent("c-bob", "bob", start.Add(time.Minute)),
+		orderEvent("bob1", "bob", start.Add(time.Hour), 4200), // inside bob's wait
+		cartEvent("c-cy", "cy", start.Add(-time.Minute)),      // before the journey
 	)
 
-	set := func(at time.Time) {
-		mu.Lock()
-		now = at
-		mu.Unlock()
-	}
-	set(start.Add(2 * time.Hour)) // a minute short of ada's wait
+	clock.set(start.Add(2 * time.Hour)) // a minute short of ada's wait
 	time.Sleep(300 * time.Millisecond)
 	if r := hook.received(); len(r) != 0 {
 		t.Fatalf("before the wait was over the webhook got %v", r)
 	}
-	set(start.Add(2*time.Hour + 2*time.Minute))
-	for deadline := time.Now().Add(30 * time.Second); len(hook.received()) == 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no message reached the webhook")
-		}
-	}
-	time.Sleep(300 * time.Millisecond) // a few more rounds: nothing more may arrive
-	r := hook.received()
+	clock.set(start.Add(2*time.Hour + 2*time.Minute))
+	r := hook.await(t, 1)
 	if len(r) != 1 || r[0]["customer_id"] != "ada" || r[0]["journey_id"] != "cart-reminder" ||
 		r[0]["text"] != "Ada, your cart is waiting" || r[0]["channel"] != "webhook" {
 		t.Errorf("webhook got %v, want one message to ada", r)
+	}
+}
+
+// TestOrderJourneysEndToEnd: a first-order journey welcomes a customer
+// once, at their first order and not their second, and a post-purchase
+// journey writes a day after each order, when the clock gets there.
+func TestOrderJourneysEndToEnd(t *testing.T) {
+	start := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	clock := newTestClock(start)
+	hook := newHookReceiver(t, clock.now)
+	f, out := startOutreach(t, stacktest.SQLite, clock.now, hook.URL)
+	for id, tr := range map[string]*promotionv1.JourneyTrigger{
+		"welcome": {Kind: promotionv1.TriggerKind_TRIGGER_KIND_FIRST_ORDER},
+		"review":  {Kind: promotionv1.TriggerKind_TRIGGER_KIND_POST_PURCHASE, Days: 1},
+	} {
+		if _, err := out.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: id, Journey: &promotionv1.Journey{
+			Trigger: tr, Channels: []promotionv1.OutreachChannel{promotionv1.OutreachChannel_OUTREACH_CHANNEL_WEBHOOK},
+			Templates: []*promotionv1.MessageTemplate{{Channel: promotionv1.OutreachChannel_OUTREACH_CHANNEL_WEBHOOK, Text: id}},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.customers(t, "Ada")
+	f.record(t, orderEvent("1", "ada", start.Add(time.Minute), 4200), orderEvent("2", "ada", start.Add(2*time.Minute), 4200))
+
+	clock.set(start.Add(time.Hour))
+	if r := hook.await(t, 1); len(r) != 1 || r[0]["journey_id"] != "welcome" || r[0]["customer_id"] != "ada" {
+		t.Fatalf("after the orders the webhook got %v, want one welcome to ada", r)
+	}
+	clock.set(start.Add(25 * time.Hour))
+	r := hook.await(t, 3)
+	if len(r) != 3 || r[1]["journey_id"] != "review" || r[2]["journey_id"] != "review" || r[1]["message_id"] == r[2]["message_id"] {
+		t.Errorf("a day later the webhook got %v, want a review message per order", r)
 	}
 }
 
@@ -132,4 +126,69 @@ func (h *hookReceiver) received() []map[string]string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]map[string]string(nil), h.got...)
+}
+
+// await waits until the webhook has received n requests, lets a few more
+// dispatch rounds pass (nothing more may arrive) and returns the bodies.
+func (h *hookReceiver) await(t *testing.T, n int) []map[string]string {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); len(h.received()) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the webhook got %v, want %d messages", h.received(), n)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	return h.received()
+}
+
+// testClock is a clock the test sets.
+type testClock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func newTestClock(at time.Time) *testClock { return &testClock{at: at} }
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *testClock) set(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = at
+}
+
+// startOutreach runs profile and promotion on engine, promotion on clock
+// with outreach every 50 ms through the webhook at hookURL and no quiet
+// hours.
+func startOutreach(t *testing.T, engine string, clock func() time.Time, hookURL string) (*fixture, promotionv1.OutreachServiceClient) {
+	s := stacktest.Start(t, stacktest.Options{Engine: engine})
+	p := s.Add(profileapp.Component(nil))
+	pr := s.Add(app.Component(func(c *app.Config, d *app.Deps) {
+		d.Clock = clock
+		c.Outreach.Interval = 50 * time.Millisecond
+		c.Outreach.WebhookURL, c.Outreach.WebhookSecret = hookURL, "hook"
+		c.Outreach.QuietHours = ""
+	}))
+	f := &fixture{stack: s, profile: profilev1.NewProfileServiceClient(stacktest.Dial(t, p.Addr())), app: pr.Runner.(*app.App)}
+	return f, promotionv1.NewOutreachServiceClient(stacktest.Dial(t, pr.Addr()))
+}
+
+// customers creates a customer for each first name, its id lower-case.
+func (f *fixture) customers(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := f.profile.CreateCustomer(ctx, &profilev1.CreateCustomerRequest{CustomerId: strings.ToLower(n),
+			Customer: &profilev1.Customer{FullName: n + " Tester"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func cartEvent(id, customer string, at time.Time) *profilev1.Event {
+	return &profilev1.Event{EventId: id, CustomerId: customer, OccurredAt: timestamppb.New(at),
+		Payload: &profilev1.Event_CartUpdated{CartUpdated: &profilev1.CartUpdated{Value: gbp(4200)}}}
 }
