@@ -46,13 +46,15 @@ type EventStore interface {
 	// of the customer (by CartTime, then CartSeq); a later one stays.
 	StartWait(ctx context.Context, w CartWait) error
 	// NoteOrder records an order a customer placed at `at` in each of
-	// their waits whose cart came before it and whose Due is not before
-	// it, unless an earlier such order is recorded.
+	// their undecided waits whose cart came before it and whose Due is
+	// not before it, unless an earlier such order is recorded.
 	NoteOrder(ctx context.Context, customerID string, at time.Time) error
 	// DecidableWaits returns up to limit waits that can be decided at now
 	// (due, or with an order), in the order they became decidable.
 	DecidableWaits(ctx context.Context, now time.Time, limit int) ([]CartWait, error)
-	// EndWait deletes w, unless the wait moved on to another cart.
+	// EndWait marks w decided, unless the wait moved on to another cart.
+	// A decided wait is kept: an older cart read again (a second replica
+	// reading the same events) does not start it again.
 	EndWait(ctx context.Context, w CartWait) error
 }
 

@@ -68,6 +68,12 @@ func TestEventTriggers(t *testing.T) {
 			{at: 1.6, events: []outreach.TriggerEvent{cart(1, "ada", 0)}},
 			{at: 3, want: []string{"cart ada cart:e2 3.5"}},
 		}, 0},
+		{"carts read again after the decision start nothing", []outreach.JourneyDef{cartJourney}, []run{
+			{at: 1.5, events: []outreach.TriggerEvent{cart(1, "ada", 0), cart(2, "ada", 1)}},
+			{at: 3, want: []string{"cart ada cart:e2 3.5"}},
+			{at: 4, events: []outreach.TriggerEvent{cart(1, "ada", 0)}},
+			{at: 5, events: []outreach.TriggerEvent{cart(2, "ada", 1)}},
+		}, 0},
 		{"customers wait apart", []outreach.JourneyDef{cartJourney}, []run{
 			{at: 0.5, events: []outreach.TriggerEvent{cart(1, "ada", 0), cart(2, "bob", 0), order(3, "bob", "o1", 1, true)}},
 			{at: 1}, // bob's order ends his wait; ada's goes on

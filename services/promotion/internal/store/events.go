@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -152,8 +153,8 @@ func (s *Store) StartWait(ctx context.Context, w outreach.CartWait) error {
 func (s *Store) NoteOrder(ctx context.Context, customerID string, at time.Time) error {
 	ns := sqlstore.Nanos(at)
 	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE outreach_cart_waits SET ordered_ns = ?, decide_ns = ?
-		WHERE customer_id = ? AND cart_ns < ? AND due_ns >= ? AND (ordered_ns = 0 OR ordered_ns > ?)`),
-		ns, ns, customerID, ns, ns, ns); err != nil {
+		WHERE customer_id = ? AND cart_ns < ? AND due_ns >= ? AND (ordered_ns = 0 OR ordered_ns > ?) AND decide_ns < ?`),
+		ns, ns, customerID, ns, ns, ns, int64(endedNs)); err != nil {
 		return fmt.Errorf("store: note order in cart waits: %w", err)
 	}
 	return nil
@@ -178,10 +179,14 @@ func (s *Store) DecidableWaits(ctx context.Context, now time.Time, limit int) ([
 	return out, nil
 }
 
+// endedNs is the decide_ns of a wait that was decided: never decidable
+// again, and out of the index range DecidableWaits reads.
+const endedNs = math.MaxInt64
+
 // EndWait implements outreach.EventStore.
 func (s *Store) EndWait(ctx context.Context, w outreach.CartWait) error {
-	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM outreach_cart_waits
-		WHERE journey_id = ? AND customer_id = ? AND cart_event_id = ?`), w.JourneyID, w.CustomerID, w.CartEventID); err != nil {
+	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE outreach_cart_waits SET decide_ns = ?
+		WHERE journey_id = ? AND customer_id = ? AND cart_event_id = ?`), int64(endedNs), w.JourneyID, w.CustomerID, w.CartEventID); err != nil {
 		return fmt.Errorf("store: end cart wait: %w", err)
 	}
 	return nil

@@ -2,7 +2,11 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,8 +103,9 @@ func wait(customer, event string, seq int64, cartAt time.Time) outreach.CartWait
 }
 
 // TestCartWaits: the latest cart wins whatever order they start in, an
-// order inside the wait makes it decidable at once, and ending a wait that
-// moved on to a later cart leaves it.
+// order inside the wait makes it decidable at once, ending a wait that
+// moved on to a later cart leaves it, and an ended wait starts again only
+// for a newer cart.
 func TestCartWaits(t *testing.T) {
 	engines(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -159,6 +164,26 @@ func TestCartWaits(t *testing.T) {
 		if got := decidable(t0.Add(48 * time.Hour)); len(got) != 0 {
 			t.Errorf("after ending the wait: got %+v, want none", got)
 		}
+		// Carts read again (by a second replica) do not start it again,
+		// nor does an order read late; a newer cart does.
+		for _, w := range []outreach.CartWait{earlier, later, newest} {
+			if err := s.StartWait(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.NoteOrder(ctx, "ada", t0.Add(150*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if got := decidable(t0.Add(48 * time.Hour)); len(got) != 0 {
+			t.Errorf("after carts read again: got %+v, want none", got)
+		}
+		newer := wait("ada", "e4", 4, t0.Add(3*time.Hour))
+		if err := s.StartWait(ctx, newer); err != nil {
+			t.Fatal(err)
+		}
+		if got := decidable(newer.Due); !reflect.DeepEqual(got, []outreach.CartWait{newer}) {
+			t.Errorf("after a newer cart: got %+v, want %+v", got, newer)
+		}
 	})
 }
 
@@ -200,6 +225,59 @@ func TestEventTriggersOnStore(t *testing.T) {
 		}
 		if claimed, err := s.Claim(ctx, now, time.Minute, 10); err != nil || len(claimed) != 1 || claimed[0].ID != m.ID {
 			t.Errorf("outbox: got %+v, %v; want ada's message only", claimed, err)
+		}
+	})
+}
+
+// TestEventTriggersTwoReplicas runs the event triggers of two replicas at
+// once over the same store (as during an election hand-over): between them
+// they make each message exactly once.
+func TestEventTriggersTwoReplicas(t *testing.T) {
+	engines(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		journeys := outreach.Journeys{Store: s, Clock: func() time.Time { return t0 }}
+		for id, tr := range map[string]outreach.Trigger{"cart": {Kind: outreach.TriggerCartAbandoned, Hours: 2},
+			"review": {Kind: outreach.TriggerPostPurchase, Days: 1}, "welcome": {Kind: outreach.TriggerFirstOrder}} {
+			if _, err := journeys.Create(ctx, outreach.JourneyDef{
+				Journey:   outreach.Journey{ID: id, Trigger: tr, Channels: []outreach.Channel{outreach.ChannelInApp}},
+				Templates: []outreach.TemplateDef{{Channel: outreach.ChannelInApp, Template: outreach.Template{Text: id}}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var page []promotion.Order
+		for i := range 50 { // everyone leaves a cart; the even ones order within the wait
+			c := fmt.Sprintf("c%02d", i)
+			page = append(page, promotion.Order{Sequence: int64(2*i + 1), EventID: c + "-cart", CustomerID: c, Time: t0, Cart: true})
+			if i%2 == 0 {
+				page = append(page, promotion.Order{Sequence: int64(2*i + 2), EventID: c + "-order", OrderID: c + "-o", CustomerID: c, Time: t0.Add(time.Hour)})
+			}
+		}
+		if err := s.ApplyOrders(ctx, 100, page, noGroups); err != nil {
+			t.Fatal(err)
+		}
+		trig := outreach.EventTriggers{Journeys: s, Events: s, Messages: s, Clock: func() time.Time { return t0.Add(3 * time.Hour) }}
+		var wg sync.WaitGroup
+		var created atomic.Int64
+		for range 2 {
+			wg.Go(func() {
+				n, err := trig.RunOnce(ctx)
+				if err != nil {
+					t.Errorf("RunOnce: %v", err)
+				}
+				created.Add(int64(n))
+			})
+		}
+		wg.Wait()
+		if got := created.Load(); got != 75 {
+			t.Errorf("created %d messages, want 75 (25 carts, 25 welcomes, 25 reviews)", got)
+		}
+		for i := range 50 {
+			c := fmt.Sprintf("c%02d", i)
+			_, err := s.GetMessage(ctx, outreach.MessageID("cart", c, outreach.CartOccurrence(c+"-cart")))
+			if ordered := i%2 == 0; ordered != errors.Is(err, outreach.ErrMessageNotFound) {
+				t.Errorf("cart message of %s: got %v, want one only if %s did not order", c, err, c)
+			}
 		}
 	})
 }

@@ -97,6 +97,7 @@ type Events struct {
 	mu     sync.Mutex
 	events []outreach.TriggerEvent
 	waits  map[[2]string]outreach.CartWait
+	ended  map[[2]string]bool
 }
 
 // Record records events as the consumer does.
@@ -142,6 +143,7 @@ func (e *Events) StartWait(_ context.Context, w outreach.CartWait) error {
 	}
 	w.Ordered = time.Time{}
 	e.waits[k] = w
+	delete(e.ended, k)
 	return nil
 }
 
@@ -150,7 +152,7 @@ func (e *Events) NoteOrder(_ context.Context, customerID string, at time.Time) e
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for k, w := range e.waits {
-		if w.CustomerID == customerID && w.CartTime.Before(at) && !w.Due.Before(at) && (w.Ordered.IsZero() || w.Ordered.After(at)) {
+		if !e.ended[k] && w.CustomerID == customerID && w.CartTime.Before(at) && !w.Due.Before(at) && (w.Ordered.IsZero() || w.Ordered.After(at)) {
 			w.Ordered = at
 			e.waits[k] = w
 		}
@@ -163,8 +165,8 @@ func (e *Events) DecidableWaits(_ context.Context, now time.Time, limit int) ([]
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []outreach.CartWait
-	for _, w := range e.waits {
-		if !decideAt(w).After(now) {
+	for k, w := range e.waits {
+		if !e.ended[k] && !decideAt(w).After(now) {
 			out = append(out, w)
 		}
 	}
@@ -185,14 +187,17 @@ func (e *Events) EndWait(_ context.Context, w outreach.CartWait) error {
 	defer e.mu.Unlock()
 	k := [2]string{w.JourneyID, w.CustomerID}
 	if cur, ok := e.waits[k]; ok && cur.CartEventID == w.CartEventID {
-		delete(e.waits, k)
+		if e.ended == nil {
+			e.ended = map[[2]string]bool{}
+		}
+		e.ended[k] = true
 	}
 	return nil
 }
 
-// Waits is how many waits are pending.
+// Waits is how many waits are undecided.
 func (e *Events) Waits() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.waits)
+	return len(e.waits) - len(e.ended)
 }

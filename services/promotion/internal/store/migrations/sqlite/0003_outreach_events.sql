@@ -23,7 +23,9 @@ CREATE TABLE outreach_first_orders (
 
 -- Cart-abandonment journeys waiting on a customer's latest cart: due_ns is
 -- the end of the wait, ordered_ns the earliest order inside it (0: none),
--- decide_ns when the job can decide (the earlier of the two).
+-- decide_ns when the job can decide (the earlier of the two; the largest
+-- BIGINT once decided: the row stays, so that an older cart read again does
+-- not start a wait again).
 CREATE TABLE outreach_cart_waits (
     journey_id    TEXT NOT NULL,
     customer_id   TEXT NOT NULL,
