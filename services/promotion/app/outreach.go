@@ -134,6 +134,7 @@ func parseCap(s string) (outreach.Cap, error) {
 // interval on the elected replica.
 type outreachJob struct {
 	triggers   *outreach.AudienceTriggers
+	events     *outreach.EventTriggers
 	dispatcher *outreach.Dispatcher
 	etcd       *clientv3.Client // nil: lead alone
 }
@@ -174,6 +175,7 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 	}}
 	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: a.store, Cursors: a.store, Clock: rt.Clock,
 		Changes: clients.AudienceChanges{Client: segmentationv1.NewAudienceChangeServiceClient(conns[a.cfg.SegmentationService])}}
+	j.events = a.eventTriggers(rt.Clock, profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]))
 	return j, nil
 }
 
@@ -191,6 +193,7 @@ func (a *App) runOutreach(ctx context.Context) {
 			if n, err := a.outreach.triggers.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("promotion: outreach audience triggers", "error", err, "created", n)
 			}
+			a.runEventTriggers(ctx)
 			if _, err := a.outreach.dispatcher.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("promotion: outreach dispatch", "error", err)
 			}

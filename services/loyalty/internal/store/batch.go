@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -15,10 +14,11 @@ import (
 // at the widest row (entries, 17 columns).
 const batchRows = 500
 
-// writeSizes are the row counts of the multi-row statements writeRows
-// uses, largest first: any count splits into a few of them, and each
-// table's statements are prepared once per size (SQLite parses a statement
-// of thousands of parameters slowly).
+// writeSizes are the row counts of the multi-row statements CreateAll
+// uses, largest first, as sqlstore.InsertRows (which writeRows uses) does:
+// any count splits into a few of them, and each table's statements are
+// prepared once per size (SQLite parses a statement of thousands of
+// parameters slowly).
 var writeSizes = []int{batchRows, 100, 20, 5, 1}
 
 // writeRows writes rows into table's columns cols in multi-row statements,
@@ -29,22 +29,8 @@ func (l *txLedger) writeRows(ctx context.Context, table, cols, suffix string, ro
 	if suffix == "" && len(rows) >= copyMin && l.conn != nil && l.s.db.Dialect == sqlstore.Postgres {
 		return l.copyRows(ctx, table, cols, rows)
 	}
-	for len(rows) > 0 {
-		n := writeSizes[slices.IndexFunc(writeSizes, func(size int) bool { return size <= len(rows) })]
-		one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(rows[0])), ",") + ")"
-		args := make([]any, 0, n*len(rows[0]))
-		for _, r := range rows[:n] {
-			args = append(args, r...)
-		}
-		query := `INSERT INTO ` + table + ` (` + cols + `) VALUES ` + strings.TrimSuffix(strings.Repeat(one+",", n), ",") + " " + suffix
-		st, err := l.s.db.TxStmt(ctx, l.tx, l.s.q(query))
-		if err != nil {
-			return fmt.Errorf("store: write %s: %w", table, err)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("store: write %s: %w", table, err)
-		}
-		rows = rows[n:]
+	if err := l.s.db.InsertRows(ctx, l.tx, table, cols, suffix, rows); err != nil {
+		return fmt.Errorf("store: write %s: %w", table, err)
 	}
 	return nil
 }

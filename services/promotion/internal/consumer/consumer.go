@@ -33,8 +33,8 @@ func New(applier Applier, cursor Cursor) *Handler { return &Handler{applier: app
 // Cursor implements eventlog.Handler.
 func (h *Handler) Cursor(ctx context.Context) (int64, error) { return h.cursor.Cursor(ctx) }
 
-// Apply implements eventlog.Handler: orders, refunds and erasures are
-// applied, other events only move the cursor.
+// Apply implements eventlog.Handler: orders, refunds, erasures and cart
+// updates (for outreach) are applied, other events only move the cursor.
 func (h *Handler) Apply(ctx context.Context, events []*profilev1.StreamEventsResponse) error {
 	var orders []promotion.Order
 	var last int64
@@ -48,7 +48,7 @@ func (h *Handler) Apply(ctx context.Context, events []*profilev1.StreamEventsRes
 	return h.applier.ApplyEvents(ctx, last, orders)
 }
 
-// ToOrder converts an order or refund event.
+// ToOrder converts an order, refund, erasure or cart update event.
 func ToOrder(ev *profilev1.Event) (promotion.Order, bool) {
 	o := promotion.Order{Sequence: ev.GetSequence(), EventID: ev.GetEventId(), CustomerID: ev.GetCustomerId(), Time: ev.GetOccurredAt().AsTime()}
 	var lines []*profilev1.OrderLine
@@ -66,6 +66,9 @@ func ToOrder(ev *profilev1.Event) (promotion.Order, bool) {
 	case *profilev1.Event_CustomerErased:
 		o.ErasedAs = p.CustomerErased.GetAnonymousId()
 		return o, o.ErasedAs != ""
+	case *profilev1.Event_CartUpdated:
+		o.Cart = true
+		return o, true
 	case *profilev1.Event_OrderRefunded:
 		o.Refund, o.OrderID, o.Revenue, lines = true, p.OrderRefunded.GetOrderId(), p.OrderRefunded.GetAmount().GetAmountMinor(), p.OrderRefunded.GetLines()
 	default:

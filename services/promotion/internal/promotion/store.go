@@ -135,6 +135,9 @@ type Order struct {
 	// ErasedAs is set for a customer_erased event: the anonymous id the
 	// customer's data is re-keyed to.
 	ErasedAs string
+	// Cart marks a cart_updated event: it changes no promotion state and
+	// is recorded only for outreach's cart-abandonment journeys.
+	Cart bool
 }
 
 // OrderLine is a line of an order event.

@@ -27,6 +27,9 @@ func (s *Store) ApplyOrders(ctx context.Context, last int64, orders []promotion.
 		if last <= cur {
 			return nil
 		}
+		if err := s.recordTriggerEvents(ctx, tx, cur, last, orders); err != nil {
+			return err
+		}
 		for _, o := range orders {
 			if o.Sequence <= cur {
 				continue
@@ -41,6 +44,9 @@ func (s *Store) ApplyOrders(ctx context.Context, last int64, orders []promotion.
 }
 
 func (s *Store) applyOrder(ctx context.Context, tx *sql.Tx, o promotion.Order, group func(o promotion.Order, frozen map[string]bool) []promotion.Attribution) error {
+	if o.Cart {
+		return nil
+	}
 	if o.ErasedAs != "" {
 		return s.erase(ctx, tx, o.CustomerID, o.ErasedAs)
 	}
