@@ -87,9 +87,11 @@ const (
 	// ReasonUnsubscribed: the customer unsubscribed from marketing
 	// messages.
 	ReasonUnsubscribed
+	// ReasonJourneyDeleted: its journey was deleted before it was sent.
+	ReasonJourneyDeleted
 )
 
-var reasonNames = [...]string{"", "no_consent", "cap", "holdout", "unsubscribed"}
+var reasonNames = [...]string{"", "no_consent", "cap", "holdout", "unsubscribed", "journey_deleted"}
 
 // String returns the reason's lower snake name ("" for none).
 func (r SuppressionReason) String() string {

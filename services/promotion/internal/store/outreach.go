@@ -29,6 +29,9 @@ func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, er
 			return err
 		}
 		created = true
+		if err := s.recordChange(ctx, tx, m); err != nil {
+			return err
+		}
 		_, err = s.exec(ctx, tx, `INSERT INTO outreach_outbox (message_id, due_ns) VALUES (?, ?)`, m.ID, sqlstore.Nanos(m.Due))
 		return err
 	})
@@ -62,7 +65,8 @@ func (s *Store) GetMessage(ctx context.Context, id string) (outreach.Message, er
 }
 
 // Claim implements outreach.MessageStore: it reads due, unclaimed entries
-// and claims each with an update guarded by the claim it read, so two
+// of messages whose journey is active (a paused journey's messages wait in
+// the outbox) and claims each with an update guarded by the claim it read, so two
 // dispatchers never both get one.
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]outreach.Message, error) {
 	var out []outreach.Message
@@ -70,7 +74,9 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT m.message_id, b.claimed_until_ns FROM outreach_outbox b
 			JOIN outreach_messages m ON m.message_id = b.message_id
-			WHERE b.due_ns <= ? AND b.claimed_until_ns <= ? ORDER BY b.due_ns, b.message_id LIMIT ?`), sqlstore.Nanos(now), sqlstore.Nanos(now), limit)
+			WHERE b.due_ns <= ? AND b.claimed_until_ns <= ?
+			AND NOT EXISTS (SELECT 1 FROM outreach_journeys j WHERE j.journey_id = m.journey_id AND j.state <> ?)
+			ORDER BY b.due_ns, b.message_id LIMIT ?`), sqlstore.Nanos(now), sqlstore.Nanos(now), int(outreach.JourneyActive), limit)
 		if err != nil {
 			return err
 		}
@@ -216,6 +222,9 @@ func (s *Store) Record(ctx context.Context, prev, next outreach.Message) error {
 		if n == 0 {
 			return fmt.Errorf("%w: %s", outreach.ErrConflict, prev.ID)
 		}
+		if err := s.recordChange(ctx, tx, next); err != nil {
+			return err
+		}
 		if next.State == outreach.StateFailed || next.State == outreach.StateScheduled || next.State == outreach.StateHeld {
 			_, err = s.exec(ctx, tx, `UPDATE outreach_outbox SET due_ns = ?, claimed_until_ns = 0 WHERE message_id = ?`,
 				sqlstore.Nanos(next.Due), prev.ID)
@@ -233,12 +242,23 @@ func (s *Store) Record(ctx context.Context, prev, next outreach.Message) error {
 var _ channel.Inbox = (*Store)(nil)
 
 // Deliver implements channel.Inbox: the message joins its customer's
-// inbox, once.
+// inbox, once, at its SentAt (the service clock's time).
 func (s *Store) Deliver(ctx context.Context, m channel.Message) error {
 	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO outreach_inbox (customer_id, message_id, subject, body, create_ns)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, message_id) DO NOTHING`),
-		m.CustomerID, m.ID, m.Subject, m.Text, time.Now().UnixNano()); err != nil {
+		m.CustomerID, m.ID, m.Subject, m.Text, sqlstore.Nanos(m.SentAt)); err != nil {
 		return fmt.Errorf("store: deliver to the inbox: %w", err)
 	}
 	return nil
+}
+
+// recordChange appends m's state to its history, in the transaction that
+// changed it (whose guarded write on the message orders the changes of
+// one message).
+func (s *Store) recordChange(ctx context.Context, tx *sql.Tx, m outreach.Message) error {
+	_, err := s.exec(ctx, tx, `INSERT INTO outreach_message_history (message_id, seq, state, reason, channel, attempts, due_ns, at_ns)
+		SELECT CAST(? AS TEXT), COALESCE(MAX(seq), 0) + 1, CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER),
+			CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM outreach_message_history WHERE message_id = ?`,
+		m.ID, int(m.State), int(m.Reason), int(m.Channel), m.Attempts, sqlstore.Nanos(m.Due), sqlstore.Nanos(m.UpdateTime), m.ID)
+	return err
 }
