@@ -38,16 +38,19 @@ func startOutreach(t *testing.T, engine string) *outreachStack {
 		out:  promotionv1.NewOutreachServiceClient(stacktest.Dial(t, pr.Addr()))}
 }
 
-// recompute runs a segmentation recompute to its end.
-func (o *outreachStack) recompute(t *testing.T) {
+// recompute runs a segmentation recompute to its successful end.
+func recompute(t *testing.T, segs segmentationv1.SegmentationServiceClient) {
 	t.Helper()
-	op, err := o.segs.Recompute(ctx, &segmentationv1.RecomputeRequest{})
+	op, err := segs.Recompute(ctx, &segmentationv1.RecomputeRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		got, err := o.segs.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: op.GetOperation().GetName()})
-		if err == nil && got.GetOperation().GetDone() {
+		o, err := segs.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: op.GetOperation().GetName()})
+		if err == nil && o.GetOperation().GetDone() {
+			if o.GetOperation().GetState() != segmentationv1.OperationState_OPERATION_STATE_SUCCEEDED {
+				t.Fatalf("recompute: %v", o.GetOperation())
+			}
 			return
 		}
 		if time.Now().After(deadline) {
@@ -84,13 +87,13 @@ func TestInboxAndCustomerMessagesAPI(t *testing.T) {
 			Customer: &profilev1.Customer{FullName: "Ada Lovelace"}}); err != nil {
 			t.Fatal(err)
 		}
-		o.recompute(t) // the baseline: ada is a prospect
+		recompute(t, o.segs) // the baseline: ada is a prospect
 		if _, err := o.profile.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: []*profilev1.Event{{
 			EventId: "o1", CustomerId: "ada", OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
 			Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o1", Total: gbp(2500)}}}}}); err != nil {
 			t.Fatal(err)
 		}
-		o.recompute(t) // ada enters stages/new
+		recompute(t, o.segs) // ada enters stages/new
 
 		var inbox *promotionv1.ListInboxMessagesResponse
 		for deadline := time.Now().Add(30 * time.Second); len(inbox.GetInboxMessages()) == 0; time.Sleep(20 * time.Millisecond) {

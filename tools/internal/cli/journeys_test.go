@@ -8,7 +8,6 @@ import (
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
-	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	promotionapp "github.com/tenurehq/tenure/services/promotion/app"
@@ -21,7 +20,7 @@ import (
 func TestOutreachCommands(t *testing.T) {
 	s := stacktest.Start(t, stacktest.Options{})
 	profileAddr := startProfile(t, s)
-	seg := startSegmentation(t, s)
+	startSegmentation(t, s)
 	startLoyalty(t, s)
 	startFeedback(t, s)
 	promo := s.Add(promotionapp.Component(func(c *promotionapp.Config, _ *promotionapp.Deps) {
@@ -29,7 +28,7 @@ func TestOutreachCommands(t *testing.T) {
 	})).Addr()
 	gw := []string{"--gateway", startGateway(t, s)}
 	ctx := context.Background()
-	conns := map[string]string{"profile": profileAddr, "segmentation": seg.Addr(), "promotion": promo}
+	conns := map[string]string{"profile": profileAddr, "promotion": promo}
 	clients := map[string]any{}
 	for name, addr := range conns {
 		conn, err := dial(addr)
@@ -40,14 +39,11 @@ func TestOutreachCommands(t *testing.T) {
 		switch name {
 		case "profile":
 			clients[name] = profilev1.NewProfileServiceClient(conn)
-		case "segmentation":
-			clients[name] = segmentationv1.NewSegmentationServiceClient(conn)
 		case "promotion":
 			clients[name] = promotionv1.NewOutreachServiceClient(conn)
 		}
 	}
 	profile := clients["profile"].(profilev1.ProfileServiceClient)
-	segs := clients["segmentation"].(segmentationv1.SegmentationServiceClient)
 	out := clients["promotion"].(promotionv1.OutreachServiceClient)
 
 	inApp := promotionv1.OutreachChannel_OUTREACH_CHANNEL_IN_APP
@@ -67,18 +63,8 @@ func TestOutreachCommands(t *testing.T) {
 	}
 	recompute := func() {
 		t.Helper()
-		op, err := segs.Recompute(ctx, &segmentationv1.RecomputeRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			got, err := segs.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: op.GetOperation().GetName()})
-			if err == nil && got.GetOperation().GetDone() {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("recompute not done: %v", err)
-			}
+		if code, stdout, stderr := run(t, false, append([]string{"segments", "recompute", "--wait"}, gw...)...); code != 0 {
+			t.Fatalf("segments recompute: exit %d\n%s\n%s", code, stdout, stderr)
 		}
 	}
 	recompute()
