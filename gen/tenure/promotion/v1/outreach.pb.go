@@ -286,7 +286,7 @@ const (
 	SuppressionReason_SUPPRESSION_REASON_HOLDOUT      SuppressionReason = 3
 	SuppressionReason_SUPPRESSION_REASON_UNSUBSCRIBED SuppressionReason = 4
 	// Its journey was deleted before it was sent.
-	SuppressionReason_SUPPRESSION_REASON_JOURNEY_DELETED SuppressionReason = 5
+	SuppressionReason_SUPPRESSION_REASON_JOURNEY_DELETED SuppressionReason = 6
 )
 
 // Enum value maps for SuppressionReason.
@@ -297,7 +297,7 @@ var (
 		2: "SUPPRESSION_REASON_CAP",
 		3: "SUPPRESSION_REASON_HOLDOUT",
 		4: "SUPPRESSION_REASON_UNSUBSCRIBED",
-		5: "SUPPRESSION_REASON_JOURNEY_DELETED",
+		6: "SUPPRESSION_REASON_JOURNEY_DELETED",
 	}
 	SuppressionReason_value = map[string]int32{
 		"SUPPRESSION_REASON_UNSPECIFIED":     0,
@@ -305,7 +305,7 @@ var (
 		"SUPPRESSION_REASON_CAP":             2,
 		"SUPPRESSION_REASON_HOLDOUT":         3,
 		"SUPPRESSION_REASON_UNSUBSCRIBED":    4,
-		"SUPPRESSION_REASON_JOURNEY_DELETED": 5,
+		"SUPPRESSION_REASON_JOURNEY_DELETED": 6,
 	}
 )
 
@@ -361,14 +361,14 @@ type Journey struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	State JourneyState `protobuf:"varint,11,opt,name=state,proto3,enum=tenure.promotion.v1.JourneyState" json:"state,omitempty"`
+	State JourneyState `protobuf:"varint,12,opt,name=state,proto3,enum=tenure.promotion.v1.JourneyState" json:"state,omitempty"`
 	// Output only: the last change (create, update, pause, resume, delete).
-	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Output only; set when deleted.
-	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
 	// Changes with every change of the journey; send it back with
 	// UpdateJourney to make the update conditional.
-	Etag          string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag          string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -751,7 +751,7 @@ type OutreachMessage struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// The message's states, oldest first: the state it was created in and
 	// every change since.
-	History       []*MessageStateChange `protobuf:"bytes,12,rep,name=history,proto3" json:"history,omitempty"`
+	History       []*MessageStateChange `protobuf:"bytes,13,rep,name=history,proto3" json:"history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2316,12 +2316,12 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x127\n" +
-	"\x05state\x18\v \x01(\x0e2!.tenure.promotion.v1.JourneyStateR\x05state\x12;\n" +
-	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"\x05state\x18\f \x01(\x0e2!.tenure.promotion.v1.JourneyStateR\x05state\x12;\n" +
+	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12;\n" +
-	"\vdelete_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"\vdelete_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"deleteTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\"\xe9\x01\n" +
+	"\x04etag\x18\x0f \x01(\tR\x04etag\"\xe9\x01\n" +
 	"\x0eJourneyTrigger\x124\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .tenure.promotion.v1.TriggerKindR\x04kind\x12\x14\n" +
 	"\x05hours\x18\x02 \x01(\x05R\x05hours\x12\x12\n" +
@@ -2356,7 +2356,7 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12A\n" +
-	"\ahistory\x18\f \x03(\v2'.tenure.promotion.v1.MessageStateChangeR\ahistory\"\xe7\x02\n" +
+	"\ahistory\x18\r \x03(\v2'.tenure.promotion.v1.MessageStateChangeR\ahistory\"\xe7\x02\n" +
 	"\x12MessageStateChange\x127\n" +
 	"\x05state\x18\x01 \x01(\x0e2!.tenure.promotion.v1.MessageStateR\x05state\x12U\n" +
 	"\x12suppression_reason\x18\x02 \x01(\x0e2&.tenure.promotion.v1.SuppressionReasonR\x11suppressionReason\x12>\n" +
@@ -2483,7 +2483,7 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x16SUPPRESSION_REASON_CAP\x10\x02\x12\x1e\n" +
 	"\x1aSUPPRESSION_REASON_HOLDOUT\x10\x03\x12#\n" +
 	"\x1fSUPPRESSION_REASON_UNSUBSCRIBED\x10\x04\x12&\n" +
-	"\"SUPPRESSION_REASON_JOURNEY_DELETED\x10\x052\x89\x0e\n" +
+	"\"SUPPRESSION_REASON_JOURNEY_DELETED\x10\x062\x89\x0e\n" +
 	"\x0fOutreachService\x12\x85\x01\n" +
 	"\rCreateJourney\x12).tenure.promotion.v1.CreateJourneyRequest\x1a*.tenure.promotion.v1.CreateJourneyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\ajourney\"\f/v1/journeys\x12\x7f\n" +
 	"\n" +

@@ -56,7 +56,8 @@ func TestEnumsMatch(t *testing.T) {
 			t.Errorf("state %s is %s in the API", s, got)
 		}
 	}
-	for r := outreach.ReasonNoConsent; r <= outreach.ReasonJourneyDeleted; r++ {
+	for _, r := range []outreach.SuppressionReason{outreach.ReasonNoConsent, outreach.ReasonCap, outreach.ReasonHoldout,
+		outreach.ReasonUnsubscribed, outreach.ReasonJourneyDeleted} {
 		if got := promotionv1.SuppressionReason(r).String(); got != "SUPPRESSION_REASON_"+upper(r.String()) {
 			t.Errorf("reason %s is %s in the API", r, got)
 		}

@@ -87,11 +87,13 @@ const (
 	// ReasonUnsubscribed: the customer unsubscribed from marketing
 	// messages.
 	ReasonUnsubscribed
-	// ReasonJourneyDeleted: its journey was deleted before it was sent.
-	ReasonJourneyDeleted
 )
 
-var reasonNames = [...]string{"", "no_consent", "cap", "holdout", "unsubscribed", "journey_deleted"}
+// ReasonJourneyDeleted: its journey was deleted before it was sent. Its
+// number is the API's (SUPPRESSION_REASON_JOURNEY_DELETED).
+const ReasonJourneyDeleted SuppressionReason = 6
+
+var reasonNames = [...]string{"", "no_consent", "cap", "holdout", "unsubscribed", ReasonJourneyDeleted: "journey_deleted"}
 
 // String returns the reason's lower snake name ("" for none).
 func (r SuppressionReason) String() string {

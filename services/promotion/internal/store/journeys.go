@@ -128,7 +128,7 @@ func (s *Store) SaveJourney(ctx context.Context, d outreach.JourneyDef, version 
 // the dispatcher records first is left alone.
 func (s *Store) suppressUnsent(ctx context.Context, tx *sql.Tx, journeyID string, at time.Time) error {
 	rows, err := tx.QueryContext(ctx, s.q(`UPDATE outreach_messages SET state = ?, reason = ?, due_ns = 0, update_ns = ?
-		WHERE journey_id = ? AND state IN (?, ?, ?) RETURNING `+messageCols),
+		WHERE journey_id = ? AND state IN (?, ?, ?) RETURNING `+messageReadCols),
 		int(outreach.StateSuppressed), int(outreach.ReasonJourneyDeleted), sqlstore.Nanos(at), journeyID,
 		int(outreach.StateScheduled), int(outreach.StateHeld), int(outreach.StateFailed))
 	if err != nil {

@@ -38,7 +38,7 @@ func (s *Store) ListCustomerMessages(ctx context.Context, f outreach.MessageFilt
 	if f.State != outreach.StateUnspecified {
 		where, args = append(where, "state = ?"), append(args, int(f.State))
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+messageCols+` FROM outreach_messages WHERE `+strings.Join(where, " AND ")+
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY create_ns DESC, message_id DESC LIMIT ?`), append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list messages: %w", err)

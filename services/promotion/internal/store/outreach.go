@@ -17,6 +17,9 @@ var _ outreach.MessageStore = (*Store)(nil)
 const messageCols = `message_id, journey_id, customer_id, occurrence, transactional, state, reason, channel, due_ns,
 	attempts, create_ns, update_ns`
 
+// messageReadCols are the columns scanMessage reads.
+const messageReadCols = messageCols
+
 // CreateMessage implements outreach.MessageStore.
 func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, error) {
 	created := false
@@ -54,7 +57,7 @@ func scanMessage(r interface{ Scan(...any) error }) (outreach.Message, error) {
 
 // GetMessage implements outreach.MessageStore.
 func (s *Store) GetMessage(ctx context.Context, id string) (outreach.Message, error) {
-	m, err := scanMessage(s.db.QueryRowContext(ctx, s.q(`SELECT `+messageCols+` FROM outreach_messages WHERE message_id = ?`), id))
+	m, err := scanMessage(s.db.QueryRowContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE message_id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("%w: %s", outreach.ErrMessageNotFound, id)
 	}
@@ -106,7 +109,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 			if n == 0 {
 				continue // another dispatcher claimed it
 			}
-			m, err := scanMessage(tx.QueryRowContext(ctx, s.q(`SELECT `+messageCols+` FROM outreach_messages WHERE message_id = ?`), e.id))
+			m, err := scanMessage(tx.QueryRowContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE message_id = ?`), e.id))
 			if err != nil {
 				return err
 			}
