@@ -20,7 +20,8 @@ var (
 type MessageStore interface {
 	// CreateMessage stores m and its outbox entry, due at m.Due, in one
 	// transaction, unless a message with m.ID exists (the occurrence was
-	// seen before): created says which.
+	// seen before) or its journey is paused or deleted: created says
+	// which.
 	CreateMessage(ctx context.Context, m Message) (created bool, err error)
 	// GetMessage returns a message or ErrMessageNotFound.
 	GetMessage(ctx context.Context, id string) (Message, error)

@@ -76,6 +76,9 @@ func TestJourneyLifecycle(t *testing.T) {
 		if got, _, err := j.List(ctx, 0, "", false); err != nil || len(got) != 3 {
 			t.Errorf("List: got %v, %v; want all three", ids(got), err)
 		}
+		if created, err := s.CreateMessage(ctx, message("b", "c3", "x", now)); err != nil || created {
+			t.Errorf("CreateMessage for the paused journey: got %v, %v; want none created", created, err)
+		}
 		if got := claimedIDs(t, s, now); !got[other.ID] || got[waiting.ID] || got[sent.ID] {
 			t.Errorf("Claim with b paused: got %v, want only a's message", got)
 		}
@@ -108,6 +111,9 @@ func TestJourneyLifecycle(t *testing.T) {
 		deleted, err := j.Delete(ctx, "b", "")
 		if err != nil || deleted.State != outreach.JourneyDeleted || !deleted.DeleteTime.Equal(now) {
 			t.Fatalf("Delete: got %+v, %v", deleted, err)
+		}
+		if created, err := s.CreateMessage(ctx, message("b", "c4", "x", now)); err != nil || created {
+			t.Errorf("CreateMessage for the deleted journey: got %v, %v; want none created", created, err)
 		}
 		if _, err := j.Delete(ctx, "b", ""); !errors.Is(err, outreach.ErrJourneyNotFound) {
 			t.Errorf("second Delete: got %v, want ErrJourneyNotFound", err)

@@ -20,10 +20,16 @@ const messageCols = `message_id, journey_id, customer_id, occurrence, transactio
 // messageReadCols are the columns scanMessage reads.
 const messageReadCols = messageCols
 
-// CreateMessage implements outreach.MessageStore.
+// CreateMessage implements outreach.MessageStore. It first reads the
+// journey's state under a share lock, which a journey's pause or delete
+// (an update of that row) waits for and makes wait: a message is never
+// created after its journey stopped, nor missed by a delete's suppression.
 func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, error) {
 	created := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if live, err := s.journeyLive(ctx, tx, m.JourneyID); err != nil || !live {
+			return err
+		}
 		n, err := s.exec(ctx, tx, `INSERT INTO outreach_messages (`+messageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (message_id) DO NOTHING`,
 			m.ID, m.JourneyID, m.CustomerID, m.Occurrence, boolInt(m.Transactional), int(m.State), int(m.Reason),
@@ -65,6 +71,21 @@ func (s *Store) GetMessage(ctx context.Context, id string) (outreach.Message, er
 		return m, fmt.Errorf("store: get message: %w", err)
 	}
 	return m, nil
+}
+
+// journeyLive reports whether journey id is active (or unknown to the
+// store), locking its row against changes until tx ends.
+func (s *Store) journeyLive(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
+	q := `SELECT state FROM outreach_journeys WHERE journey_id = ?`
+	if s.db.Dialect == sqlstore.Postgres {
+		q += ` FOR SHARE`
+	}
+	var state int
+	err := tx.QueryRowContext(ctx, s.q(q), id).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	return state == int(outreach.JourneyActive), err
 }
 
 // Claim implements outreach.MessageStore: it reads due, unclaimed entries
