@@ -3,6 +3,7 @@ package app_test
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -28,9 +29,15 @@ func TestJourneyLifecycleRoutes(t *testing.T) {
 	if j := decode[response](t, b).Journey; code != http.StatusOK || j.DisplayName != "Hello" || j.State != "JOURNEY_STATE_ACTIVE" || j.Etag == "" {
 		t.Fatalf("PATCH journey = %d %s", code, b)
 	}
+	etag := decode[response](t, b).Journey.Etag
 	code, b = s.do(t, http.MethodPatch, "/v1/journeys/welcome?updateMask=display_name", strings.NewReader(`{"displayName":"x","etag":"\"1\""}`), nil)
 	if st := decode[rpcStatus](t, b); code != http.StatusConflict || len(st.Details) == 0 || st.Details[0].Reason != "ETAG_MISMATCH" {
 		t.Errorf("PATCH with a stale etag = %d %s", code, b)
+	}
+	// Without updateMask the mask is the body's fields; the etag only guards.
+	code, b = s.do(t, http.MethodPatch, "/v1/journeys/welcome", strings.NewReader(`{"displayName":"Hi","etag":`+strconv.Quote(etag)+`}`), nil)
+	if j := decode[response](t, b).Journey; code != http.StatusOK || j.DisplayName != "Hi" {
+		t.Errorf("PATCH without updateMask = %d %s", code, b)
 	}
 	for _, step := range []struct{ method, path, state string }{
 		{http.MethodPost, "/v1/journeys/welcome:pause", "JOURNEY_STATE_PAUSED"},

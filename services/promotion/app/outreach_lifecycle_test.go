@@ -182,7 +182,7 @@ func TestJourneyLifecycleAPI(t *testing.T) {
 		_, err = c.UpdateJourney(ctx, &promotionv1.UpdateJourneyRequest{Journey: change, UpdateMask: mask})
 		wantErr(t, err, codes.Aborted, "ETAG_MISMATCH")
 		change.Etag = ""
-		_, err = c.UpdateJourney(ctx, &promotionv1.UpdateJourneyRequest{Journey: change, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"journey_id"}}})
+		_, err = c.UpdateJourney(ctx, &promotionv1.UpdateJourneyRequest{Journey: change, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"trigger.kind"}}})
 		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "update_mask.paths[0]")
 		_, err = c.UpdateJourney(ctx, &promotionv1.UpdateJourneyRequest{Journey: change})
 		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "update_mask")

@@ -55,6 +55,9 @@ func (j Journeys) Update(ctx context.Context, id, etag string, paths []string, i
 			return fmt.Errorf("%w: %s", ErrJourneyDeleted, id)
 		}
 		for i, p := range paths {
+			if outputOnly[p] {
+				continue // as AIP-203 asks: a mask derived from a whole journey names them
+			}
 			if err := applyField(d, in, p); err != nil {
 				return fielderr.New(fmt.Sprintf("update_mask.paths[%d]", i), "%s cannot be updated; updatable: %s", fielderr.Quote(p), joinFields())
 			}
@@ -62,6 +65,11 @@ func (j Journeys) Update(ctx context.Context, id, etag string, paths []string, i
 		return d.Check()
 	})
 }
+
+// outputOnly are the journey's fields an update ignores: its name, the
+// etag that guards the change, and what the service sets.
+var outputOnly = map[string]bool{"name": true, "journey_id": true, "etag": true, "state": true, "create_time": true,
+	"update_time": true, "delete_time": true}
 
 // applyField copies one field named as the API does from in to d.
 func applyField(d *JourneyDef, in JourneyDef, field string) error {

@@ -30,7 +30,7 @@ func TestApplyField(t *testing.T) {
 			}
 		})
 	}
-	for _, field := range []string{"journey_id", "state", "etag", "displayName", ""} {
+	for _, field := range []string{"displayName", "trigger.kind", ""} {
 		if err := applyField(&JourneyDef{}, in, field); err == nil {
 			t.Errorf("field %q: got no error", field)
 		}

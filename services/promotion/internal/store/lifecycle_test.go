@@ -189,7 +189,10 @@ func TestJourneyUpdate(t *testing.T) {
 		if _, err := j.Update(ctx, "a", "", []string{"channels"}, bad); !errors.Is(err, outreach.ErrInvalidTemplate) {
 			t.Errorf("Update to a channel without a template: got %v, want ErrInvalidTemplate", err)
 		}
-		for _, paths := range [][]string{nil, {"journey_id"}} {
+		if got, err := j.Update(ctx, "a", "", []string{"etag", "name", "display_name"}, in); err != nil || got.DisplayName != "Welcome" {
+			t.Errorf("Update naming output-only fields: got %+v, %v; want them ignored", got, err)
+		}
+		for _, paths := range [][]string{nil, {"displayName"}} {
 			if _, err := j.Update(ctx, "a", "", paths, in); err == nil {
 				t.Errorf("Update with mask %v: no error", paths)
 			}
