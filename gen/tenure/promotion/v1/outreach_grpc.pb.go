@@ -59,8 +59,9 @@ type OutreachServiceClient interface {
 	// GetMessage returns one message and its state.
 	GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*GetMessageResponse, error)
 	// UpdateJourney changes the fields of update_mask (display_name,
-	// trigger, delay, channels, transactional, campaign, templates),
-	// validated as CreateJourney validates. A journey.etag that is not the
+	// trigger, delay, channels, transactional, campaign, templates; the
+	// name, etag and output-only fields are ignored), validated as
+	// CreateJourney validates. A journey.etag that is not the
 	// current one is ABORTED, reason ETAG_MISMATCH; a deleted journey is
 	// FAILED_PRECONDITION, reason JOURNEY_DELETED.
 	UpdateJourney(ctx context.Context, in *UpdateJourneyRequest, opts ...grpc.CallOption) (*UpdateJourneyResponse, error)
@@ -245,8 +246,9 @@ type OutreachServiceServer interface {
 	// GetMessage returns one message and its state.
 	GetMessage(context.Context, *GetMessageRequest) (*GetMessageResponse, error)
 	// UpdateJourney changes the fields of update_mask (display_name,
-	// trigger, delay, channels, transactional, campaign, templates),
-	// validated as CreateJourney validates. A journey.etag that is not the
+	// trigger, delay, channels, transactional, campaign, templates; the
+	// name, etag and output-only fields are ignored), validated as
+	// CreateJourney validates. A journey.etag that is not the
 	// current one is ABORTED, reason ETAG_MISMATCH; a deleted journey is
 	// FAILED_PRECONDITION, reason JOURNEY_DELETED.
 	UpdateJourney(context.Context, *UpdateJourneyRequest) (*UpdateJourneyResponse, error)
