@@ -138,5 +138,13 @@ func DefaultPolicy() Policy {
 		outreach + "ListJourneys":          reads,
 		outreach + "PreviewJourneyMessage": ops,
 		outreach + "GetMessage":            reads,
+
+		outreach + "UpdateJourney":        ops,
+		outreach + "PauseJourney":         ops,
+		outreach + "ResumeJourney":        ops,
+		outreach + "DeleteJourney":        ops,
+		outreach + "ListCustomerMessages": reads,
+		outreach + "ListInboxMessages":    storeRead,
+		outreach + "MarkInboxMessageRead": storeOps,
 	}
 }

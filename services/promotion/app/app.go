@@ -111,7 +111,8 @@ func (a *App) build(ctx context.Context, rt *bootstrap.Runtime) error {
 		return err
 	}
 	grpcapi.New(a.svc, rt.Clock).Register(srv.GRPC())
-	grpcapi.NewOutreach(outreach.Journeys{Store: a.store, Pools: a.store, Clock: rt.Clock}, a.store).Register(srv.GRPC())
+	grpcapi.NewOutreach(outreach.Journeys{Store: a.store, Pools: a.store, Clock: rt.Clock}, a.store, outreach.CustomerMessages{Store: a.store},
+		outreach.Inbox{Store: a.store, Clock: rt.Clock}).Register(srv.GRPC())
 	a.srv = srv
 	return nil
 }

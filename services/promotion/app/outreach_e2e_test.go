@@ -71,7 +71,7 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 		FullName: "Ada Lovelace", Phone: "+447700900123", Consent: &profilev1.Consent{Sms: profilev1.ConsentState_CONSENT_STATE_GRANTED}}}); err != nil {
 		t.Fatal(err)
 	}
-	recomputeSegments(t, segs) // the baseline: ada is a prospect
+	recompute(t, segs) // the baseline: ada is a prospect
 	line := func(sku string) *profilev1.OrderLine {
 		return &profilev1.OrderLine{Sku: sku, Category: "home", Quantity: 1, UnitPrice: gbp(1250)}
 	}
@@ -85,7 +85,7 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 		order("bob", "o0", line("22423"), line("84029")), order("ada", "o1", line("22423"))}}); err != nil {
 		t.Fatal(err)
 	}
-	recomputeSegments(t, segs) // ada enters stages/new
+	recompute(t, segs) // ada enters stages/new
 
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		mu.Lock()
@@ -104,27 +104,5 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 	if len(got) != 1 || got[0]["customer_id"] != "ada" || got[0]["text"] != "Welcome, Ada 84029" || got[0]["to"] != "+447700900123" ||
 		got[0]["channel"] != "sms" || requests != 2 {
 		t.Errorf("webhook got %v in %d requests, want one SMS to ada after one failure", got, requests)
-	}
-}
-
-// recomputeSegments runs a segmentation recompute and waits until it
-// succeeded.
-func recomputeSegments(t *testing.T, segs segmentationv1.SegmentationServiceClient) {
-	t.Helper()
-	op, err := segs.Recompute(ctx, &segmentationv1.RecomputeRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		o, err := segs.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: op.GetOperation().GetName()})
-		if err == nil && o.GetOperation().GetDone() {
-			if o.GetOperation().GetState() != segmentationv1.OperationState_OPERATION_STATE_SUCCEEDED {
-				t.Fatalf("recompute: %v", o.GetOperation())
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("recompute not done: %v", err)
-		}
 	}
 }

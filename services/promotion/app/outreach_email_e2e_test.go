@@ -60,13 +60,13 @@ func TestEmailUnsubscribeEndToEnd(t *testing.T) {
 		Consent: &profilev1.Consent{Email: profilev1.ConsentState_CONSENT_STATE_GRANTED, Sms: profilev1.ConsentState_CONSENT_STATE_GRANTED}}}); err != nil {
 		t.Fatal(err)
 	}
-	recomputeSegments(t, segs) // the baseline: ada is a prospect
+	recompute(t, segs) // the baseline: ada is a prospect
 	if _, err := profile.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: []*profilev1.Event{{
 		EventId: "o1", CustomerId: "ada", OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
 		Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o1", Total: gbp(2500)}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	recomputeSegments(t, segs) // ada enters stages/new
+	recompute(t, segs) // ada enters stages/new
 
 	var msgs []smtptest.Received
 	for deadline := time.Now().Add(30 * time.Second); len(msgs) == 0; time.Sleep(20 * time.Millisecond) {

@@ -33,7 +33,7 @@ func testCartAbandoned(t *testing.T, engine string) {
 	start := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
 	clock := newTestClock(start)
 	hook := newHookReceiver(t, clock.now)
-	f, out := startOutreach(t, engine, clock.now, hook.URL)
+	f, out := startEventOutreach(t, engine, clock.now, hook.URL)
 
 	if _, err := out.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: "cart-reminder", Journey: &promotionv1.Journey{
 		Trigger:   &promotionv1.JourneyTrigger{Kind: promotionv1.TriggerKind_TRIGGER_KIND_CART_ABANDONED, Hours: 2},
@@ -70,7 +70,7 @@ func TestOrderJourneysEndToEnd(t *testing.T) {
 	start := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
 	clock := newTestClock(start)
 	hook := newHookReceiver(t, clock.now)
-	f, out := startOutreach(t, stacktest.SQLite, clock.now, hook.URL)
+	f, out := startEventOutreach(t, stacktest.SQLite, clock.now, hook.URL)
 	for id, tr := range map[string]*promotionv1.JourneyTrigger{
 		"welcome": {Kind: promotionv1.TriggerKind_TRIGGER_KIND_FIRST_ORDER},
 		"review":  {Kind: promotionv1.TriggerKind_TRIGGER_KIND_POST_PURCHASE, Days: 1},
@@ -164,7 +164,7 @@ func (c *testClock) set(at time.Time) {
 // startOutreach runs profile and promotion on engine, promotion on clock
 // with outreach every 50 ms through the webhook at hookURL and no quiet
 // hours.
-func startOutreach(t *testing.T, engine string, clock func() time.Time, hookURL string) (*fixture, promotionv1.OutreachServiceClient) {
+func startEventOutreach(t *testing.T, engine string, clock func() time.Time, hookURL string) (*fixture, promotionv1.OutreachServiceClient) {
 	s := stacktest.Start(t, stacktest.Options{Engine: engine})
 	p := s.Add(profileapp.Component(nil))
 	pr := s.Add(app.Component(func(c *app.Config, d *app.Deps) {

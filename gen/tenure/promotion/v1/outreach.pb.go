@@ -11,6 +11,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -23,6 +24,62 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// JourneyState is whether a journey triggers messages.
+type JourneyState int32
+
+const (
+	JourneyState_JOURNEY_STATE_UNSPECIFIED JourneyState = 0
+	// Its triggers create messages and its messages are sent.
+	JourneyState_JOURNEY_STATE_ACTIVE JourneyState = 1
+	// Its triggers create no messages; its unsent messages wait.
+	JourneyState_JOURNEY_STATE_PAUSED JourneyState = 2
+	// Soft-deleted: it triggers nothing; its messages are kept.
+	JourneyState_JOURNEY_STATE_DELETED JourneyState = 3
+)
+
+// Enum value maps for JourneyState.
+var (
+	JourneyState_name = map[int32]string{
+		0: "JOURNEY_STATE_UNSPECIFIED",
+		1: "JOURNEY_STATE_ACTIVE",
+		2: "JOURNEY_STATE_PAUSED",
+		3: "JOURNEY_STATE_DELETED",
+	}
+	JourneyState_value = map[string]int32{
+		"JOURNEY_STATE_UNSPECIFIED": 0,
+		"JOURNEY_STATE_ACTIVE":      1,
+		"JOURNEY_STATE_PAUSED":      2,
+		"JOURNEY_STATE_DELETED":     3,
+	}
+)
+
+func (x JourneyState) Enum() *JourneyState {
+	p := new(JourneyState)
+	*p = x
+	return p
+}
+
+func (x JourneyState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (JourneyState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tenure_promotion_v1_outreach_proto_enumTypes[0].Descriptor()
+}
+
+func (JourneyState) Type() protoreflect.EnumType {
+	return &file_tenure_promotion_v1_outreach_proto_enumTypes[0]
+}
+
+func (x JourneyState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use JourneyState.Descriptor instead.
+func (JourneyState) EnumDescriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{0}
+}
 
 // TriggerKind is what starts a journey.
 type TriggerKind int32
@@ -76,11 +133,11 @@ func (x TriggerKind) String() string {
 }
 
 func (TriggerKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_tenure_promotion_v1_outreach_proto_enumTypes[0].Descriptor()
+	return file_tenure_promotion_v1_outreach_proto_enumTypes[1].Descriptor()
 }
 
 func (TriggerKind) Type() protoreflect.EnumType {
-	return &file_tenure_promotion_v1_outreach_proto_enumTypes[0]
+	return &file_tenure_promotion_v1_outreach_proto_enumTypes[1]
 }
 
 func (x TriggerKind) Number() protoreflect.EnumNumber {
@@ -89,7 +146,7 @@ func (x TriggerKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TriggerKind.Descriptor instead.
 func (TriggerKind) EnumDescriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{0}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{1}
 }
 
 // OutreachChannel is a way to reach a customer.
@@ -135,11 +192,11 @@ func (x OutreachChannel) String() string {
 }
 
 func (OutreachChannel) Descriptor() protoreflect.EnumDescriptor {
-	return file_tenure_promotion_v1_outreach_proto_enumTypes[1].Descriptor()
+	return file_tenure_promotion_v1_outreach_proto_enumTypes[2].Descriptor()
 }
 
 func (OutreachChannel) Type() protoreflect.EnumType {
-	return &file_tenure_promotion_v1_outreach_proto_enumTypes[1]
+	return &file_tenure_promotion_v1_outreach_proto_enumTypes[2]
 }
 
 func (x OutreachChannel) Number() protoreflect.EnumNumber {
@@ -148,7 +205,7 @@ func (x OutreachChannel) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OutreachChannel.Descriptor instead.
 func (OutreachChannel) EnumDescriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{1}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{2}
 }
 
 // MessageState is where a message is in its life.
@@ -203,11 +260,11 @@ func (x MessageState) String() string {
 }
 
 func (MessageState) Descriptor() protoreflect.EnumDescriptor {
-	return file_tenure_promotion_v1_outreach_proto_enumTypes[2].Descriptor()
+	return file_tenure_promotion_v1_outreach_proto_enumTypes[3].Descriptor()
 }
 
 func (MessageState) Type() protoreflect.EnumType {
-	return &file_tenure_promotion_v1_outreach_proto_enumTypes[2]
+	return &file_tenure_promotion_v1_outreach_proto_enumTypes[3]
 }
 
 func (x MessageState) Number() protoreflect.EnumNumber {
@@ -216,7 +273,7 @@ func (x MessageState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use MessageState.Descriptor instead.
 func (MessageState) EnumDescriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{2}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{3}
 }
 
 // SuppressionReason says why a message was not sent.
@@ -230,6 +287,8 @@ const (
 	SuppressionReason_SUPPRESSION_REASON_UNSUBSCRIBED SuppressionReason = 4
 	// The journey's coupon promotion had no free code left.
 	SuppressionReason_SUPPRESSION_REASON_NO_COUPON SuppressionReason = 5
+	// Its journey was deleted before it was sent.
+	SuppressionReason_SUPPRESSION_REASON_JOURNEY_DELETED SuppressionReason = 6
 )
 
 // Enum value maps for SuppressionReason.
@@ -241,14 +300,16 @@ var (
 		3: "SUPPRESSION_REASON_HOLDOUT",
 		4: "SUPPRESSION_REASON_UNSUBSCRIBED",
 		5: "SUPPRESSION_REASON_NO_COUPON",
+		6: "SUPPRESSION_REASON_JOURNEY_DELETED",
 	}
 	SuppressionReason_value = map[string]int32{
-		"SUPPRESSION_REASON_UNSPECIFIED":  0,
-		"SUPPRESSION_REASON_NO_CONSENT":   1,
-		"SUPPRESSION_REASON_CAP":          2,
-		"SUPPRESSION_REASON_HOLDOUT":      3,
-		"SUPPRESSION_REASON_UNSUBSCRIBED": 4,
-		"SUPPRESSION_REASON_NO_COUPON":    5,
+		"SUPPRESSION_REASON_UNSPECIFIED":     0,
+		"SUPPRESSION_REASON_NO_CONSENT":      1,
+		"SUPPRESSION_REASON_CAP":             2,
+		"SUPPRESSION_REASON_HOLDOUT":         3,
+		"SUPPRESSION_REASON_UNSUBSCRIBED":    4,
+		"SUPPRESSION_REASON_NO_COUPON":       5,
+		"SUPPRESSION_REASON_JOURNEY_DELETED": 6,
 	}
 )
 
@@ -263,11 +324,11 @@ func (x SuppressionReason) String() string {
 }
 
 func (SuppressionReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_tenure_promotion_v1_outreach_proto_enumTypes[3].Descriptor()
+	return file_tenure_promotion_v1_outreach_proto_enumTypes[4].Descriptor()
 }
 
 func (SuppressionReason) Type() protoreflect.EnumType {
-	return &file_tenure_promotion_v1_outreach_proto_enumTypes[3]
+	return &file_tenure_promotion_v1_outreach_proto_enumTypes[4]
 }
 
 func (x SuppressionReason) Number() protoreflect.EnumNumber {
@@ -276,7 +337,7 @@ func (x SuppressionReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SuppressionReason.Descriptor instead.
 func (SuppressionReason) EnumDescriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{3}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{4}
 }
 
 // Journey is an outreach journey.
@@ -310,8 +371,17 @@ type Journey struct {
 	// a message that is not sent gives its code back. When the pool has
 	// no free code left the message is suppressed (NO_COUPON).
 	CouponPromotion string `protobuf:"bytes,11,opt,name=coupon_promotion,json=couponPromotion,proto3" json:"coupon_promotion,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Output only.
+	State JourneyState `protobuf:"varint,12,opt,name=state,proto3,enum=tenure.promotion.v1.JourneyState" json:"state,omitempty"`
+	// Output only: the last change (create, update, pause, resume, delete).
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only; set when deleted.
+	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	// Changes with every change of the journey; send it back with
+	// UpdateJourney to make the update conditional.
+	Etag          string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Journey) Reset() {
@@ -417,6 +487,34 @@ func (x *Journey) GetCreateTime() *timestamppb.Timestamp {
 func (x *Journey) GetCouponPromotion() string {
 	if x != nil {
 		return x.CouponPromotion
+	}
+	return ""
+}
+
+func (x *Journey) GetState() JourneyState {
+	if x != nil {
+		return x.State
+	}
+	return JourneyState_JOURNEY_STATE_UNSPECIFIED
+}
+
+func (x *Journey) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Journey) GetDeleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeleteTime
+	}
+	return nil
+}
+
+func (x *Journey) GetEtag() string {
+	if x != nil {
+		return x.Etag
 	}
 	return ""
 }
@@ -671,7 +769,10 @@ type OutreachMessage struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// The coupon code the message carries, when its journey has a coupon
 	// promotion and a code was free.
-	CouponCode    string `protobuf:"bytes,12,opt,name=coupon_code,json=couponCode,proto3" json:"coupon_code,omitempty"`
+	CouponCode string `protobuf:"bytes,12,opt,name=coupon_code,json=couponCode,proto3" json:"coupon_code,omitempty"`
+	// The message's states, oldest first: the state it was created in and
+	// every change since.
+	History       []*MessageStateChange `protobuf:"bytes,13,rep,name=history,proto3" json:"history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -790,6 +891,190 @@ func (x *OutreachMessage) GetCouponCode() string {
 	return ""
 }
 
+func (x *OutreachMessage) GetHistory() []*MessageStateChange {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+// MessageStateChange is one state a message entered.
+type MessageStateChange struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	State             MessageState           `protobuf:"varint,1,opt,name=state,proto3,enum=tenure.promotion.v1.MessageState" json:"state,omitempty"`
+	SuppressionReason SuppressionReason      `protobuf:"varint,2,opt,name=suppression_reason,json=suppressionReason,proto3,enum=tenure.promotion.v1.SuppressionReason" json:"suppression_reason,omitempty"`
+	Channel           OutreachChannel        `protobuf:"varint,3,opt,name=channel,proto3,enum=tenure.promotion.v1.OutreachChannel" json:"channel,omitempty"`
+	// Attempts made by then.
+	Attempts int32 `protobuf:"varint,4,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// When the next attempt is due, for a scheduled, held or failed message.
+	DueTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	Time          *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessageStateChange) Reset() {
+	*x = MessageStateChange{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessageStateChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessageStateChange) ProtoMessage() {}
+
+func (x *MessageStateChange) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessageStateChange.ProtoReflect.Descriptor instead.
+func (*MessageStateChange) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MessageStateChange) GetState() MessageState {
+	if x != nil {
+		return x.State
+	}
+	return MessageState_MESSAGE_STATE_UNSPECIFIED
+}
+
+func (x *MessageStateChange) GetSuppressionReason() SuppressionReason {
+	if x != nil {
+		return x.SuppressionReason
+	}
+	return SuppressionReason_SUPPRESSION_REASON_UNSPECIFIED
+}
+
+func (x *MessageStateChange) GetChannel() OutreachChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return OutreachChannel_OUTREACH_CHANNEL_UNSPECIFIED
+}
+
+func (x *MessageStateChange) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *MessageStateChange) GetDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueTime
+	}
+	return nil
+}
+
+func (x *MessageStateChange) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// InboxMessage is an in-app message in a customer's inbox.
+type InboxMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer_id}/inbox/{message_id}"; the message id is the
+	// outreach message's.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// "messages/{message_id}".
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	Text    string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	// When it reached the inbox.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the customer read it; unset while unread.
+	ReadTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=read_time,json=readTime,proto3" json:"read_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InboxMessage) Reset() {
+	*x = InboxMessage{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InboxMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InboxMessage) ProtoMessage() {}
+
+func (x *InboxMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InboxMessage.ProtoReflect.Descriptor instead.
+func (*InboxMessage) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *InboxMessage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *InboxMessage) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *InboxMessage) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *InboxMessage) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *InboxMessage) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *InboxMessage) GetReadTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReadTime
+	}
+	return nil
+}
+
 type CreateJourneyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// 1 to 63 lower-case letters, digits and hyphens, starting with a letter.
@@ -801,7 +1086,7 @@ type CreateJourneyRequest struct {
 
 func (x *CreateJourneyRequest) Reset() {
 	*x = CreateJourneyRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[5]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -813,7 +1098,7 @@ func (x *CreateJourneyRequest) String() string {
 func (*CreateJourneyRequest) ProtoMessage() {}
 
 func (x *CreateJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[5]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -826,7 +1111,7 @@ func (x *CreateJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJourneyRequest.ProtoReflect.Descriptor instead.
 func (*CreateJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{5}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateJourneyRequest) GetJourneyId() string {
@@ -852,7 +1137,7 @@ type CreateJourneyResponse struct {
 
 func (x *CreateJourneyResponse) Reset() {
 	*x = CreateJourneyResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[6]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -864,7 +1149,7 @@ func (x *CreateJourneyResponse) String() string {
 func (*CreateJourneyResponse) ProtoMessage() {}
 
 func (x *CreateJourneyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[6]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -877,7 +1162,7 @@ func (x *CreateJourneyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJourneyResponse.ProtoReflect.Descriptor instead.
 func (*CreateJourneyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{6}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateJourneyResponse) GetJourney() *Journey {
@@ -897,7 +1182,7 @@ type GetJourneyRequest struct {
 
 func (x *GetJourneyRequest) Reset() {
 	*x = GetJourneyRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[7]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +1194,7 @@ func (x *GetJourneyRequest) String() string {
 func (*GetJourneyRequest) ProtoMessage() {}
 
 func (x *GetJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[7]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1207,7 @@ func (x *GetJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJourneyRequest.ProtoReflect.Descriptor instead.
 func (*GetJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{7}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetJourneyRequest) GetName() string {
@@ -941,7 +1226,7 @@ type GetJourneyResponse struct {
 
 func (x *GetJourneyResponse) Reset() {
 	*x = GetJourneyResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[8]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1238,7 @@ func (x *GetJourneyResponse) String() string {
 func (*GetJourneyResponse) ProtoMessage() {}
 
 func (x *GetJourneyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[8]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1251,7 @@ func (x *GetJourneyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJourneyResponse.ProtoReflect.Descriptor instead.
 func (*GetJourneyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{8}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetJourneyResponse) GetJourney() *Journey {
@@ -981,14 +1266,16 @@ type ListJourneysRequest struct {
 	// Default 50, maximum 500; larger sizes are lowered to the maximum.
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of a previous response; opaque.
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Also list deleted journeys.
+	ShowDeleted   bool `protobuf:"varint,3,opt,name=show_deleted,json=showDeleted,proto3" json:"show_deleted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListJourneysRequest) Reset() {
 	*x = ListJourneysRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[9]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1287,7 @@ func (x *ListJourneysRequest) String() string {
 func (*ListJourneysRequest) ProtoMessage() {}
 
 func (x *ListJourneysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[9]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1300,7 @@ func (x *ListJourneysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJourneysRequest.ProtoReflect.Descriptor instead.
 func (*ListJourneysRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{9}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListJourneysRequest) GetPageSize() int32 {
@@ -1030,6 +1317,13 @@ func (x *ListJourneysRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListJourneysRequest) GetShowDeleted() bool {
+	if x != nil {
+		return x.ShowDeleted
+	}
+	return false
+}
+
 type ListJourneysResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Journeys      []*Journey             `protobuf:"bytes,1,rep,name=journeys,proto3" json:"journeys,omitempty"`
@@ -1040,7 +1334,7 @@ type ListJourneysResponse struct {
 
 func (x *ListJourneysResponse) Reset() {
 	*x = ListJourneysResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[10]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1346,7 @@ func (x *ListJourneysResponse) String() string {
 func (*ListJourneysResponse) ProtoMessage() {}
 
 func (x *ListJourneysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[10]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1359,7 @@ func (x *ListJourneysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJourneysResponse.ProtoReflect.Descriptor instead.
 func (*ListJourneysResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{10}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListJourneysResponse) GetJourneys() []*Journey {
@@ -1095,7 +1389,7 @@ type PreviewJourneyMessageRequest struct {
 
 func (x *PreviewJourneyMessageRequest) Reset() {
 	*x = PreviewJourneyMessageRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[11]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +1401,7 @@ func (x *PreviewJourneyMessageRequest) String() string {
 func (*PreviewJourneyMessageRequest) ProtoMessage() {}
 
 func (x *PreviewJourneyMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[11]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +1414,7 @@ func (x *PreviewJourneyMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewJourneyMessageRequest.ProtoReflect.Descriptor instead.
 func (*PreviewJourneyMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{11}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PreviewJourneyMessageRequest) GetName() string {
@@ -1155,7 +1449,7 @@ type PreviewJourneyMessageResponse struct {
 
 func (x *PreviewJourneyMessageResponse) Reset() {
 	*x = PreviewJourneyMessageResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[12]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1461,7 @@ func (x *PreviewJourneyMessageResponse) String() string {
 func (*PreviewJourneyMessageResponse) ProtoMessage() {}
 
 func (x *PreviewJourneyMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[12]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1474,7 @@ func (x *PreviewJourneyMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewJourneyMessageResponse.ProtoReflect.Descriptor instead.
 func (*PreviewJourneyMessageResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{12}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PreviewJourneyMessageResponse) GetSubject() string {
@@ -1214,7 +1508,7 @@ type GetMessageRequest struct {
 
 func (x *GetMessageRequest) Reset() {
 	*x = GetMessageRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[13]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1226,7 +1520,7 @@ func (x *GetMessageRequest) String() string {
 func (*GetMessageRequest) ProtoMessage() {}
 
 func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[13]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1239,7 +1533,7 @@ func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageRequest.ProtoReflect.Descriptor instead.
 func (*GetMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{13}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetMessageRequest) GetName() string {
@@ -1258,7 +1552,7 @@ type GetMessageResponse struct {
 
 func (x *GetMessageResponse) Reset() {
 	*x = GetMessageResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[14]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1564,7 @@ func (x *GetMessageResponse) String() string {
 func (*GetMessageResponse) ProtoMessage() {}
 
 func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[14]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1577,7 @@ func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageResponse.ProtoReflect.Descriptor instead.
 func (*GetMessageResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{14}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetMessageResponse) GetMessage() *OutreachMessage {
@@ -1293,11 +1587,749 @@ func (x *GetMessageResponse) GetMessage() *OutreachMessage {
 	return nil
 }
 
+type UpdateJourneyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The journey with its name, the fields to change and, to make the
+	// change conditional, its etag.
+	Journey       *Journey               `protobuf:"bytes,1,opt,name=journey,proto3" json:"journey,omitempty"`
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateJourneyRequest) Reset() {
+	*x = UpdateJourneyRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateJourneyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateJourneyRequest) ProtoMessage() {}
+
+func (x *UpdateJourneyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateJourneyRequest.ProtoReflect.Descriptor instead.
+func (*UpdateJourneyRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *UpdateJourneyRequest) GetJourney() *Journey {
+	if x != nil {
+		return x.Journey
+	}
+	return nil
+}
+
+func (x *UpdateJourneyRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+type UpdateJourneyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Journey       *Journey               `protobuf:"bytes,1,opt,name=journey,proto3" json:"journey,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateJourneyResponse) Reset() {
+	*x = UpdateJourneyResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateJourneyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateJourneyResponse) ProtoMessage() {}
+
+func (x *UpdateJourneyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateJourneyResponse.ProtoReflect.Descriptor instead.
+func (*UpdateJourneyResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *UpdateJourneyResponse) GetJourney() *Journey {
+	if x != nil {
+		return x.Journey
+	}
+	return nil
+}
+
+type PauseJourneyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "journeys/{journey_id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// If set, pause only if the journey's etag still matches.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseJourneyRequest) Reset() {
+	*x = PauseJourneyRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseJourneyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseJourneyRequest) ProtoMessage() {}
+
+func (x *PauseJourneyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseJourneyRequest.ProtoReflect.Descriptor instead.
+func (*PauseJourneyRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PauseJourneyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PauseJourneyRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type PauseJourneyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Journey       *Journey               `protobuf:"bytes,1,opt,name=journey,proto3" json:"journey,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseJourneyResponse) Reset() {
+	*x = PauseJourneyResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseJourneyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseJourneyResponse) ProtoMessage() {}
+
+func (x *PauseJourneyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseJourneyResponse.ProtoReflect.Descriptor instead.
+func (*PauseJourneyResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PauseJourneyResponse) GetJourney() *Journey {
+	if x != nil {
+		return x.Journey
+	}
+	return nil
+}
+
+type ResumeJourneyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "journeys/{journey_id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// If set, resume only if the journey's etag still matches.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeJourneyRequest) Reset() {
+	*x = ResumeJourneyRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeJourneyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeJourneyRequest) ProtoMessage() {}
+
+func (x *ResumeJourneyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeJourneyRequest.ProtoReflect.Descriptor instead.
+func (*ResumeJourneyRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ResumeJourneyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResumeJourneyRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type ResumeJourneyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Journey       *Journey               `protobuf:"bytes,1,opt,name=journey,proto3" json:"journey,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeJourneyResponse) Reset() {
+	*x = ResumeJourneyResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeJourneyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeJourneyResponse) ProtoMessage() {}
+
+func (x *ResumeJourneyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeJourneyResponse.ProtoReflect.Descriptor instead.
+func (*ResumeJourneyResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ResumeJourneyResponse) GetJourney() *Journey {
+	if x != nil {
+		return x.Journey
+	}
+	return nil
+}
+
+type DeleteJourneyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "journeys/{journey_id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// If set, delete only if the journey's etag still matches.
+	Etag          string `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteJourneyRequest) Reset() {
+	*x = DeleteJourneyRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteJourneyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteJourneyRequest) ProtoMessage() {}
+
+func (x *DeleteJourneyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteJourneyRequest.ProtoReflect.Descriptor instead.
+func (*DeleteJourneyRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DeleteJourneyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeleteJourneyRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type DeleteJourneyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Journey       *Journey               `protobuf:"bytes,1,opt,name=journey,proto3" json:"journey,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteJourneyResponse) Reset() {
+	*x = DeleteJourneyResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteJourneyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteJourneyResponse) ProtoMessage() {}
+
+func (x *DeleteJourneyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteJourneyResponse.ProtoReflect.Descriptor instead.
+func (*DeleteJourneyResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *DeleteJourneyResponse) GetJourney() *Journey {
+	if x != nil {
+		return x.Journey
+	}
+	return nil
+}
+
+type ListCustomerMessagesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer_id}".
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Default 50, maximum 500; larger sizes are lowered to the maximum.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response; opaque.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only the messages of this journey, "journeys/{journey_id}".
+	Journey string `protobuf:"bytes,4,opt,name=journey,proto3" json:"journey,omitempty"`
+	// Only the messages in this state.
+	State         MessageState `protobuf:"varint,5,opt,name=state,proto3,enum=tenure.promotion.v1.MessageState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomerMessagesRequest) Reset() {
+	*x = ListCustomerMessagesRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerMessagesRequest) ProtoMessage() {}
+
+func (x *ListCustomerMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerMessagesRequest.ProtoReflect.Descriptor instead.
+func (*ListCustomerMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListCustomerMessagesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListCustomerMessagesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCustomerMessagesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListCustomerMessagesRequest) GetJourney() string {
+	if x != nil {
+		return x.Journey
+	}
+	return ""
+}
+
+func (x *ListCustomerMessagesRequest) GetState() MessageState {
+	if x != nil {
+		return x.State
+	}
+	return MessageState_MESSAGE_STATE_UNSPECIFIED
+}
+
+type ListCustomerMessagesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Messages      []*OutreachMessage     `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomerMessagesResponse) Reset() {
+	*x = ListCustomerMessagesResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerMessagesResponse) ProtoMessage() {}
+
+func (x *ListCustomerMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerMessagesResponse.ProtoReflect.Descriptor instead.
+func (*ListCustomerMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListCustomerMessagesResponse) GetMessages() []*OutreachMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *ListCustomerMessagesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type ListInboxMessagesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer_id}".
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Default 50, maximum 500; larger sizes are lowered to the maximum.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of a previous response; opaque.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInboxMessagesRequest) Reset() {
+	*x = ListInboxMessagesRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInboxMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInboxMessagesRequest) ProtoMessage() {}
+
+func (x *ListInboxMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInboxMessagesRequest.ProtoReflect.Descriptor instead.
+func (*ListInboxMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListInboxMessagesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListInboxMessagesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListInboxMessagesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListInboxMessagesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InboxMessages []*InboxMessage        `protobuf:"bytes,1,rep,name=inbox_messages,json=inboxMessages,proto3" json:"inbox_messages,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Unread messages in the whole inbox (not only this page).
+	UnreadCount   int32 `protobuf:"varint,3,opt,name=unread_count,json=unreadCount,proto3" json:"unread_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInboxMessagesResponse) Reset() {
+	*x = ListInboxMessagesResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInboxMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInboxMessagesResponse) ProtoMessage() {}
+
+func (x *ListInboxMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInboxMessagesResponse.ProtoReflect.Descriptor instead.
+func (*ListInboxMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListInboxMessagesResponse) GetInboxMessages() []*InboxMessage {
+	if x != nil {
+		return x.InboxMessages
+	}
+	return nil
+}
+
+func (x *ListInboxMessagesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListInboxMessagesResponse) GetUnreadCount() int32 {
+	if x != nil {
+		return x.UnreadCount
+	}
+	return 0
+}
+
+type MarkInboxMessageReadRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "customers/{customer_id}/inbox/{message_id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkInboxMessageReadRequest) Reset() {
+	*x = MarkInboxMessageReadRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkInboxMessageReadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkInboxMessageReadRequest) ProtoMessage() {}
+
+func (x *MarkInboxMessageReadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkInboxMessageReadRequest.ProtoReflect.Descriptor instead.
+func (*MarkInboxMessageReadRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *MarkInboxMessageReadRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type MarkInboxMessageReadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InboxMessage  *InboxMessage          `protobuf:"bytes,1,opt,name=inbox_message,json=inboxMessage,proto3" json:"inbox_message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkInboxMessageReadResponse) Reset() {
+	*x = MarkInboxMessageReadResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkInboxMessageReadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkInboxMessageReadResponse) ProtoMessage() {}
+
+func (x *MarkInboxMessageReadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkInboxMessageReadResponse.ProtoReflect.Descriptor instead.
+func (*MarkInboxMessageReadResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *MarkInboxMessageReadResponse) GetInboxMessage() *InboxMessage {
+	if x != nil {
+		return x.InboxMessage
+	}
+	return nil
+}
+
 var File_tenure_promotion_v1_outreach_proto protoreflect.FileDescriptor
 
 const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\n" +
-	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\x03\n" +
+	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\x05\n" +
 	"\aJourney\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -1312,7 +2344,13 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12)\n" +
-	"\x10coupon_promotion\x18\v \x01(\tR\x0fcouponPromotion\"\xe9\x01\n" +
+	"\x10coupon_promotion\x18\v \x01(\tR\x0fcouponPromotion\x127\n" +
+	"\x05state\x18\f \x01(\x0e2!.tenure.promotion.v1.JourneyStateR\x05state\x12;\n" +
+	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12;\n" +
+	"\vdelete_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"deleteTime\x12\x12\n" +
+	"\x04etag\x18\x0f \x01(\tR\x04etag\"\xe9\x01\n" +
 	"\x0eJourneyTrigger\x124\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .tenure.promotion.v1.TriggerKindR\x04kind\x12\x14\n" +
 	"\x05hours\x18\x02 \x01(\x05R\x05hours\x12\x12\n" +
@@ -1328,7 +2366,7 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x06locale\x18\x02 \x01(\tR\x06locale\x12\x18\n" +
 	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
 	"\x04text\x18\x04 \x01(\tR\x04text\x12\x12\n" +
-	"\x04html\x18\x05 \x01(\tR\x04html\"\xbe\x04\n" +
+	"\x04html\x18\x05 \x01(\tR\x04html\"\x81\x05\n" +
 	"\x0fOutreachMessage\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\ajourney\x18\x02 \x01(\tR\ajourney\x12\x1f\n" +
@@ -1348,7 +2386,23 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x1f\n" +
 	"\vcoupon_code\x18\f \x01(\tR\n" +
-	"couponCode\"m\n" +
+	"couponCode\x12A\n" +
+	"\ahistory\x18\r \x03(\v2'.tenure.promotion.v1.MessageStateChangeR\ahistory\"\xe7\x02\n" +
+	"\x12MessageStateChange\x127\n" +
+	"\x05state\x18\x01 \x01(\x0e2!.tenure.promotion.v1.MessageStateR\x05state\x12U\n" +
+	"\x12suppression_reason\x18\x02 \x01(\x0e2&.tenure.promotion.v1.SuppressionReasonR\x11suppressionReason\x12>\n" +
+	"\achannel\x18\x03 \x01(\x0e2$.tenure.promotion.v1.OutreachChannelR\achannel\x12\x1a\n" +
+	"\battempts\x18\x04 \x01(\x05R\battempts\x125\n" +
+	"\bdue_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12.\n" +
+	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xe0\x01\n" +
+	"\fInboxMessage\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x127\n" +
+	"\tread_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\breadTime\"m\n" +
 	"\x14CreateJourneyRequest\x12\x1d\n" +
 	"\n" +
 	"journey_id\x18\x01 \x01(\tR\tjourneyId\x126\n" +
@@ -1358,11 +2412,12 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x11GetJourneyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"L\n" +
 	"\x12GetJourneyResponse\x126\n" +
-	"\ajourney\x18\x01 \x01(\v2\x1c.tenure.promotion.v1.JourneyR\ajourney\"Q\n" +
+	"\ajourney\x18\x01 \x01(\v2\x1c.tenure.promotion.v1.JourneyR\ajourney\"t\n" +
 	"\x13ListJourneysRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"x\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12!\n" +
+	"\fshow_deleted\x18\x03 \x01(\bR\vshowDeleted\"x\n" +
 	"\x14ListJourneysResponse\x128\n" +
 	"\bjourneys\x18\x01 \x03(\v2\x1c.tenure.promotion.v1.JourneyR\bjourneys\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8a\x01\n" +
@@ -1377,7 +2432,56 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x11GetMessageRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"T\n" +
 	"\x12GetMessageResponse\x12>\n" +
-	"\amessage\x18\x01 \x01(\v2$.tenure.promotion.v1.OutreachMessageR\amessage*\xa4\x02\n" +
+	"\amessage\x18\x01 \x01(\v2$.tenure.promotion.v1.OutreachMessageR\amessage\"\x8b\x01\n" +
+	"\x14UpdateJourneyRequest\x126\n" +
+	"\ajourney\x18\x01 \x01(\v2\x1c.tenure.promotion.v1.JourneyR\ajourney\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"O\n" +
+	"\x15UpdateJourneyResponse\x126\n" +
+	"\ajourney\x18\x01 \x01(\v2\x1c.tenure.promotion.v1.JourneyR\ajourney\"=\n" +
+	"\x13PauseJourneyRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"N\n" +
+	"\x14PauseJourneyResponse\x126\n" +
+	"\ajourney\x18\x01 \x01(\v2\x1c.tenure.promotion.v1.JourneyR\ajourney\">\n" +
+	"\x14ResumeJourneyRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"O\n" +
+	"\x15ResumeJourneyResponse\x126\n" +
+	"\ajourney\x18\x01 \x01(\v2\x1c.tenure.promotion.v1.JourneyR\ajourney\">\n" +
+	"\x14DeleteJourneyRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"O\n" +
+	"\x15DeleteJourneyResponse\x126\n" +
+	"\ajourney\x18\x01 \x01(\v2\x1c.tenure.promotion.v1.JourneyR\ajourney\"\xc4\x01\n" +
+	"\x1bListCustomerMessagesRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x18\n" +
+	"\ajourney\x18\x04 \x01(\tR\ajourney\x127\n" +
+	"\x05state\x18\x05 \x01(\x0e2!.tenure.promotion.v1.MessageStateR\x05state\"\x88\x01\n" +
+	"\x1cListCustomerMessagesResponse\x12@\n" +
+	"\bmessages\x18\x01 \x03(\v2$.tenure.promotion.v1.OutreachMessageR\bmessages\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"n\n" +
+	"\x18ListInboxMessagesRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xb0\x01\n" +
+	"\x19ListInboxMessagesResponse\x12H\n" +
+	"\x0einbox_messages\x18\x01 \x03(\v2!.tenure.promotion.v1.InboxMessageR\rinboxMessages\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12!\n" +
+	"\funread_count\x18\x03 \x01(\x05R\vunreadCount\"1\n" +
+	"\x1bMarkInboxMessageReadRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"f\n" +
+	"\x1cMarkInboxMessageReadResponse\x12F\n" +
+	"\rinbox_message\x18\x01 \x01(\v2!.tenure.promotion.v1.InboxMessageR\finboxMessage*|\n" +
+	"\fJourneyState\x12\x1d\n" +
+	"\x19JOURNEY_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14JOURNEY_STATE_ACTIVE\x10\x01\x12\x18\n" +
+	"\x14JOURNEY_STATE_PAUSED\x10\x02\x12\x19\n" +
+	"\x15JOURNEY_STATE_DELETED\x10\x03*\xa4\x02\n" +
 	"\vTriggerKind\x12\x1c\n" +
 	"\x18TRIGGER_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bTRIGGER_KIND_CART_ABANDONED\x10\x01\x12\x1e\n" +
@@ -1403,14 +2507,15 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x12MESSAGE_STATE_SENT\x10\x04\x12\x1b\n" +
 	"\x17MESSAGE_STATE_DELIVERED\x10\x05\x12\x18\n" +
 	"\x14MESSAGE_STATE_FAILED\x10\x06\x12\x16\n" +
-	"\x12MESSAGE_STATE_DEAD\x10\a*\xdd\x01\n" +
+	"\x12MESSAGE_STATE_DEAD\x10\a*\x85\x02\n" +
 	"\x11SuppressionReason\x12\"\n" +
 	"\x1eSUPPRESSION_REASON_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dSUPPRESSION_REASON_NO_CONSENT\x10\x01\x12\x1a\n" +
 	"\x16SUPPRESSION_REASON_CAP\x10\x02\x12\x1e\n" +
 	"\x1aSUPPRESSION_REASON_HOLDOUT\x10\x03\x12#\n" +
 	"\x1fSUPPRESSION_REASON_UNSUBSCRIBED\x10\x04\x12 \n" +
-	"\x1cSUPPRESSION_REASON_NO_COUPON\x10\x052\xc7\x05\n" +
+	"\x1cSUPPRESSION_REASON_NO_COUPON\x10\x05\x12&\n" +
+	"\"SUPPRESSION_REASON_JOURNEY_DELETED\x10\x062\x89\x0e\n" +
 	"\x0fOutreachService\x12\x85\x01\n" +
 	"\rCreateJourney\x12).tenure.promotion.v1.CreateJourneyRequest\x1a*.tenure.promotion.v1.CreateJourneyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\ajourney\"\f/v1/journeys\x12\x7f\n" +
 	"\n" +
@@ -1418,7 +2523,14 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\fListJourneys\x12(.tenure.promotion.v1.ListJourneysRequest\x1a).tenure.promotion.v1.ListJourneysResponse\"\x17\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/journeys\x90\x02\x01\x12\xab\x01\n" +
 	"\x15PreviewJourneyMessage\x121.tenure.promotion.v1.PreviewJourneyMessageRequest\x1a2.tenure.promotion.v1.PreviewJourneyMessageResponse\"+\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/{name=journeys/*}:preview\x90\x02\x01\x12\x7f\n" +
 	"\n" +
-	"GetMessage\x12&.tenure.promotion.v1.GetMessageRequest\x1a'.tenure.promotion.v1.GetMessageResponse\" \x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=messages/*}\x90\x02\x01B@Z>github.com/tenurehq/tenure/gen/tenure/promotion/v1;promotionv1b\x06proto3"
+	"GetMessage\x12&.tenure.promotion.v1.GetMessageRequest\x1a'.tenure.promotion.v1.GetMessageResponse\" \x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=messages/*}\x90\x02\x01\x12\x96\x01\n" +
+	"\rUpdateJourney\x12).tenure.promotion.v1.UpdateJourneyRequest\x1a*.tenure.promotion.v1.UpdateJourneyResponse\".\x82\xd3\xe4\x93\x02(:\ajourney2\x1d/v1/{journey.name=journeys/*}\x12\x8b\x01\n" +
+	"\fPauseJourney\x12(.tenure.promotion.v1.PauseJourneyRequest\x1a).tenure.promotion.v1.PauseJourneyResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/{name=journeys/*}:pause\x12\x8f\x01\n" +
+	"\rResumeJourney\x12).tenure.promotion.v1.ResumeJourneyRequest\x1a*.tenure.promotion.v1.ResumeJourneyResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/{name=journeys/*}:resume\x12\x85\x01\n" +
+	"\rDeleteJourney\x12).tenure.promotion.v1.DeleteJourneyRequest\x1a*.tenure.promotion.v1.DeleteJourneyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/{name=journeys/*}\x12\xa9\x01\n" +
+	"\x14ListCustomerMessages\x120.tenure.promotion.v1.ListCustomerMessagesRequest\x1a1.tenure.promotion.v1.ListCustomerMessagesResponse\",\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=customers/*}/messages\x90\x02\x01\x12\x9d\x01\n" +
+	"\x11ListInboxMessages\x12-.tenure.promotion.v1.ListInboxMessagesRequest\x1a..tenure.promotion.v1.ListInboxMessagesResponse\")\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{parent=customers/*}/inbox\x90\x02\x01\x12\xb2\x01\n" +
+	"\x14MarkInboxMessageRead\x120.tenure.promotion.v1.MarkInboxMessageReadRequest\x1a1.tenure.promotion.v1.MarkInboxMessageReadResponse\"5\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=customers/*/inbox/*}:markRead\x90\x02\x02B@Z>github.com/tenurehq/tenure/gen/tenure/promotion/v1;promotionv1b\x06proto3"
 
 var (
 	file_tenure_promotion_v1_outreach_proto_rawDescOnce sync.Once
@@ -1432,67 +2544,120 @@ func file_tenure_promotion_v1_outreach_proto_rawDescGZIP() []byte {
 	return file_tenure_promotion_v1_outreach_proto_rawDescData
 }
 
-var file_tenure_promotion_v1_outreach_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_tenure_promotion_v1_outreach_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_tenure_promotion_v1_outreach_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_tenure_promotion_v1_outreach_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_tenure_promotion_v1_outreach_proto_goTypes = []any{
-	(TriggerKind)(0),                      // 0: tenure.promotion.v1.TriggerKind
-	(OutreachChannel)(0),                  // 1: tenure.promotion.v1.OutreachChannel
-	(MessageState)(0),                     // 2: tenure.promotion.v1.MessageState
-	(SuppressionReason)(0),                // 3: tenure.promotion.v1.SuppressionReason
-	(*Journey)(nil),                       // 4: tenure.promotion.v1.Journey
-	(*JourneyTrigger)(nil),                // 5: tenure.promotion.v1.JourneyTrigger
-	(*Holiday)(nil),                       // 6: tenure.promotion.v1.Holiday
-	(*MessageTemplate)(nil),               // 7: tenure.promotion.v1.MessageTemplate
-	(*OutreachMessage)(nil),               // 8: tenure.promotion.v1.OutreachMessage
-	(*CreateJourneyRequest)(nil),          // 9: tenure.promotion.v1.CreateJourneyRequest
-	(*CreateJourneyResponse)(nil),         // 10: tenure.promotion.v1.CreateJourneyResponse
-	(*GetJourneyRequest)(nil),             // 11: tenure.promotion.v1.GetJourneyRequest
-	(*GetJourneyResponse)(nil),            // 12: tenure.promotion.v1.GetJourneyResponse
-	(*ListJourneysRequest)(nil),           // 13: tenure.promotion.v1.ListJourneysRequest
-	(*ListJourneysResponse)(nil),          // 14: tenure.promotion.v1.ListJourneysResponse
-	(*PreviewJourneyMessageRequest)(nil),  // 15: tenure.promotion.v1.PreviewJourneyMessageRequest
-	(*PreviewJourneyMessageResponse)(nil), // 16: tenure.promotion.v1.PreviewJourneyMessageResponse
-	(*GetMessageRequest)(nil),             // 17: tenure.promotion.v1.GetMessageRequest
-	(*GetMessageResponse)(nil),            // 18: tenure.promotion.v1.GetMessageResponse
-	(*durationpb.Duration)(nil),           // 19: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),         // 20: google.protobuf.Timestamp
+	(JourneyState)(0),                     // 0: tenure.promotion.v1.JourneyState
+	(TriggerKind)(0),                      // 1: tenure.promotion.v1.TriggerKind
+	(OutreachChannel)(0),                  // 2: tenure.promotion.v1.OutreachChannel
+	(MessageState)(0),                     // 3: tenure.promotion.v1.MessageState
+	(SuppressionReason)(0),                // 4: tenure.promotion.v1.SuppressionReason
+	(*Journey)(nil),                       // 5: tenure.promotion.v1.Journey
+	(*JourneyTrigger)(nil),                // 6: tenure.promotion.v1.JourneyTrigger
+	(*Holiday)(nil),                       // 7: tenure.promotion.v1.Holiday
+	(*MessageTemplate)(nil),               // 8: tenure.promotion.v1.MessageTemplate
+	(*OutreachMessage)(nil),               // 9: tenure.promotion.v1.OutreachMessage
+	(*MessageStateChange)(nil),            // 10: tenure.promotion.v1.MessageStateChange
+	(*InboxMessage)(nil),                  // 11: tenure.promotion.v1.InboxMessage
+	(*CreateJourneyRequest)(nil),          // 12: tenure.promotion.v1.CreateJourneyRequest
+	(*CreateJourneyResponse)(nil),         // 13: tenure.promotion.v1.CreateJourneyResponse
+	(*GetJourneyRequest)(nil),             // 14: tenure.promotion.v1.GetJourneyRequest
+	(*GetJourneyResponse)(nil),            // 15: tenure.promotion.v1.GetJourneyResponse
+	(*ListJourneysRequest)(nil),           // 16: tenure.promotion.v1.ListJourneysRequest
+	(*ListJourneysResponse)(nil),          // 17: tenure.promotion.v1.ListJourneysResponse
+	(*PreviewJourneyMessageRequest)(nil),  // 18: tenure.promotion.v1.PreviewJourneyMessageRequest
+	(*PreviewJourneyMessageResponse)(nil), // 19: tenure.promotion.v1.PreviewJourneyMessageResponse
+	(*GetMessageRequest)(nil),             // 20: tenure.promotion.v1.GetMessageRequest
+	(*GetMessageResponse)(nil),            // 21: tenure.promotion.v1.GetMessageResponse
+	(*UpdateJourneyRequest)(nil),          // 22: tenure.promotion.v1.UpdateJourneyRequest
+	(*UpdateJourneyResponse)(nil),         // 23: tenure.promotion.v1.UpdateJourneyResponse
+	(*PauseJourneyRequest)(nil),           // 24: tenure.promotion.v1.PauseJourneyRequest
+	(*PauseJourneyResponse)(nil),          // 25: tenure.promotion.v1.PauseJourneyResponse
+	(*ResumeJourneyRequest)(nil),          // 26: tenure.promotion.v1.ResumeJourneyRequest
+	(*ResumeJourneyResponse)(nil),         // 27: tenure.promotion.v1.ResumeJourneyResponse
+	(*DeleteJourneyRequest)(nil),          // 28: tenure.promotion.v1.DeleteJourneyRequest
+	(*DeleteJourneyResponse)(nil),         // 29: tenure.promotion.v1.DeleteJourneyResponse
+	(*ListCustomerMessagesRequest)(nil),   // 30: tenure.promotion.v1.ListCustomerMessagesRequest
+	(*ListCustomerMessagesResponse)(nil),  // 31: tenure.promotion.v1.ListCustomerMessagesResponse
+	(*ListInboxMessagesRequest)(nil),      // 32: tenure.promotion.v1.ListInboxMessagesRequest
+	(*ListInboxMessagesResponse)(nil),     // 33: tenure.promotion.v1.ListInboxMessagesResponse
+	(*MarkInboxMessageReadRequest)(nil),   // 34: tenure.promotion.v1.MarkInboxMessageReadRequest
+	(*MarkInboxMessageReadResponse)(nil),  // 35: tenure.promotion.v1.MarkInboxMessageReadResponse
+	(*durationpb.Duration)(nil),           // 36: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),         // 37: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 38: google.protobuf.FieldMask
 }
 var file_tenure_promotion_v1_outreach_proto_depIdxs = []int32{
-	5,  // 0: tenure.promotion.v1.Journey.trigger:type_name -> tenure.promotion.v1.JourneyTrigger
-	19, // 1: tenure.promotion.v1.Journey.delay:type_name -> google.protobuf.Duration
-	1,  // 2: tenure.promotion.v1.Journey.channels:type_name -> tenure.promotion.v1.OutreachChannel
-	7,  // 3: tenure.promotion.v1.Journey.templates:type_name -> tenure.promotion.v1.MessageTemplate
-	20, // 4: tenure.promotion.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
-	0,  // 5: tenure.promotion.v1.JourneyTrigger.kind:type_name -> tenure.promotion.v1.TriggerKind
-	6,  // 6: tenure.promotion.v1.JourneyTrigger.holidays:type_name -> tenure.promotion.v1.Holiday
-	1,  // 7: tenure.promotion.v1.MessageTemplate.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	2,  // 8: tenure.promotion.v1.OutreachMessage.state:type_name -> tenure.promotion.v1.MessageState
-	3,  // 9: tenure.promotion.v1.OutreachMessage.suppression_reason:type_name -> tenure.promotion.v1.SuppressionReason
-	1,  // 10: tenure.promotion.v1.OutreachMessage.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	20, // 11: tenure.promotion.v1.OutreachMessage.due_time:type_name -> google.protobuf.Timestamp
-	20, // 12: tenure.promotion.v1.OutreachMessage.create_time:type_name -> google.protobuf.Timestamp
-	20, // 13: tenure.promotion.v1.OutreachMessage.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 14: tenure.promotion.v1.CreateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
-	4,  // 15: tenure.promotion.v1.CreateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	4,  // 16: tenure.promotion.v1.GetJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	4,  // 17: tenure.promotion.v1.ListJourneysResponse.journeys:type_name -> tenure.promotion.v1.Journey
-	1,  // 18: tenure.promotion.v1.PreviewJourneyMessageRequest.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	8,  // 19: tenure.promotion.v1.GetMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
-	9,  // 20: tenure.promotion.v1.OutreachService.CreateJourney:input_type -> tenure.promotion.v1.CreateJourneyRequest
-	11, // 21: tenure.promotion.v1.OutreachService.GetJourney:input_type -> tenure.promotion.v1.GetJourneyRequest
-	13, // 22: tenure.promotion.v1.OutreachService.ListJourneys:input_type -> tenure.promotion.v1.ListJourneysRequest
-	15, // 23: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:input_type -> tenure.promotion.v1.PreviewJourneyMessageRequest
-	17, // 24: tenure.promotion.v1.OutreachService.GetMessage:input_type -> tenure.promotion.v1.GetMessageRequest
-	10, // 25: tenure.promotion.v1.OutreachService.CreateJourney:output_type -> tenure.promotion.v1.CreateJourneyResponse
-	12, // 26: tenure.promotion.v1.OutreachService.GetJourney:output_type -> tenure.promotion.v1.GetJourneyResponse
-	14, // 27: tenure.promotion.v1.OutreachService.ListJourneys:output_type -> tenure.promotion.v1.ListJourneysResponse
-	16, // 28: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:output_type -> tenure.promotion.v1.PreviewJourneyMessageResponse
-	18, // 29: tenure.promotion.v1.OutreachService.GetMessage:output_type -> tenure.promotion.v1.GetMessageResponse
-	25, // [25:30] is the sub-list for method output_type
-	20, // [20:25] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	6,  // 0: tenure.promotion.v1.Journey.trigger:type_name -> tenure.promotion.v1.JourneyTrigger
+	36, // 1: tenure.promotion.v1.Journey.delay:type_name -> google.protobuf.Duration
+	2,  // 2: tenure.promotion.v1.Journey.channels:type_name -> tenure.promotion.v1.OutreachChannel
+	8,  // 3: tenure.promotion.v1.Journey.templates:type_name -> tenure.promotion.v1.MessageTemplate
+	37, // 4: tenure.promotion.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 5: tenure.promotion.v1.Journey.state:type_name -> tenure.promotion.v1.JourneyState
+	37, // 6: tenure.promotion.v1.Journey.update_time:type_name -> google.protobuf.Timestamp
+	37, // 7: tenure.promotion.v1.Journey.delete_time:type_name -> google.protobuf.Timestamp
+	1,  // 8: tenure.promotion.v1.JourneyTrigger.kind:type_name -> tenure.promotion.v1.TriggerKind
+	7,  // 9: tenure.promotion.v1.JourneyTrigger.holidays:type_name -> tenure.promotion.v1.Holiday
+	2,  // 10: tenure.promotion.v1.MessageTemplate.channel:type_name -> tenure.promotion.v1.OutreachChannel
+	3,  // 11: tenure.promotion.v1.OutreachMessage.state:type_name -> tenure.promotion.v1.MessageState
+	4,  // 12: tenure.promotion.v1.OutreachMessage.suppression_reason:type_name -> tenure.promotion.v1.SuppressionReason
+	2,  // 13: tenure.promotion.v1.OutreachMessage.channel:type_name -> tenure.promotion.v1.OutreachChannel
+	37, // 14: tenure.promotion.v1.OutreachMessage.due_time:type_name -> google.protobuf.Timestamp
+	37, // 15: tenure.promotion.v1.OutreachMessage.create_time:type_name -> google.protobuf.Timestamp
+	37, // 16: tenure.promotion.v1.OutreachMessage.update_time:type_name -> google.protobuf.Timestamp
+	10, // 17: tenure.promotion.v1.OutreachMessage.history:type_name -> tenure.promotion.v1.MessageStateChange
+	3,  // 18: tenure.promotion.v1.MessageStateChange.state:type_name -> tenure.promotion.v1.MessageState
+	4,  // 19: tenure.promotion.v1.MessageStateChange.suppression_reason:type_name -> tenure.promotion.v1.SuppressionReason
+	2,  // 20: tenure.promotion.v1.MessageStateChange.channel:type_name -> tenure.promotion.v1.OutreachChannel
+	37, // 21: tenure.promotion.v1.MessageStateChange.due_time:type_name -> google.protobuf.Timestamp
+	37, // 22: tenure.promotion.v1.MessageStateChange.time:type_name -> google.protobuf.Timestamp
+	37, // 23: tenure.promotion.v1.InboxMessage.create_time:type_name -> google.protobuf.Timestamp
+	37, // 24: tenure.promotion.v1.InboxMessage.read_time:type_name -> google.protobuf.Timestamp
+	5,  // 25: tenure.promotion.v1.CreateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
+	5,  // 26: tenure.promotion.v1.CreateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	5,  // 27: tenure.promotion.v1.GetJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	5,  // 28: tenure.promotion.v1.ListJourneysResponse.journeys:type_name -> tenure.promotion.v1.Journey
+	2,  // 29: tenure.promotion.v1.PreviewJourneyMessageRequest.channel:type_name -> tenure.promotion.v1.OutreachChannel
+	9,  // 30: tenure.promotion.v1.GetMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
+	5,  // 31: tenure.promotion.v1.UpdateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
+	38, // 32: tenure.promotion.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 33: tenure.promotion.v1.UpdateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	5,  // 34: tenure.promotion.v1.PauseJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	5,  // 35: tenure.promotion.v1.ResumeJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	5,  // 36: tenure.promotion.v1.DeleteJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	3,  // 37: tenure.promotion.v1.ListCustomerMessagesRequest.state:type_name -> tenure.promotion.v1.MessageState
+	9,  // 38: tenure.promotion.v1.ListCustomerMessagesResponse.messages:type_name -> tenure.promotion.v1.OutreachMessage
+	11, // 39: tenure.promotion.v1.ListInboxMessagesResponse.inbox_messages:type_name -> tenure.promotion.v1.InboxMessage
+	11, // 40: tenure.promotion.v1.MarkInboxMessageReadResponse.inbox_message:type_name -> tenure.promotion.v1.InboxMessage
+	12, // 41: tenure.promotion.v1.OutreachService.CreateJourney:input_type -> tenure.promotion.v1.CreateJourneyRequest
+	14, // 42: tenure.promotion.v1.OutreachService.GetJourney:input_type -> tenure.promotion.v1.GetJourneyRequest
+	16, // 43: tenure.promotion.v1.OutreachService.ListJourneys:input_type -> tenure.promotion.v1.ListJourneysRequest
+	18, // 44: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:input_type -> tenure.promotion.v1.PreviewJourneyMessageRequest
+	20, // 45: tenure.promotion.v1.OutreachService.GetMessage:input_type -> tenure.promotion.v1.GetMessageRequest
+	22, // 46: tenure.promotion.v1.OutreachService.UpdateJourney:input_type -> tenure.promotion.v1.UpdateJourneyRequest
+	24, // 47: tenure.promotion.v1.OutreachService.PauseJourney:input_type -> tenure.promotion.v1.PauseJourneyRequest
+	26, // 48: tenure.promotion.v1.OutreachService.ResumeJourney:input_type -> tenure.promotion.v1.ResumeJourneyRequest
+	28, // 49: tenure.promotion.v1.OutreachService.DeleteJourney:input_type -> tenure.promotion.v1.DeleteJourneyRequest
+	30, // 50: tenure.promotion.v1.OutreachService.ListCustomerMessages:input_type -> tenure.promotion.v1.ListCustomerMessagesRequest
+	32, // 51: tenure.promotion.v1.OutreachService.ListInboxMessages:input_type -> tenure.promotion.v1.ListInboxMessagesRequest
+	34, // 52: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:input_type -> tenure.promotion.v1.MarkInboxMessageReadRequest
+	13, // 53: tenure.promotion.v1.OutreachService.CreateJourney:output_type -> tenure.promotion.v1.CreateJourneyResponse
+	15, // 54: tenure.promotion.v1.OutreachService.GetJourney:output_type -> tenure.promotion.v1.GetJourneyResponse
+	17, // 55: tenure.promotion.v1.OutreachService.ListJourneys:output_type -> tenure.promotion.v1.ListJourneysResponse
+	19, // 56: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:output_type -> tenure.promotion.v1.PreviewJourneyMessageResponse
+	21, // 57: tenure.promotion.v1.OutreachService.GetMessage:output_type -> tenure.promotion.v1.GetMessageResponse
+	23, // 58: tenure.promotion.v1.OutreachService.UpdateJourney:output_type -> tenure.promotion.v1.UpdateJourneyResponse
+	25, // 59: tenure.promotion.v1.OutreachService.PauseJourney:output_type -> tenure.promotion.v1.PauseJourneyResponse
+	27, // 60: tenure.promotion.v1.OutreachService.ResumeJourney:output_type -> tenure.promotion.v1.ResumeJourneyResponse
+	29, // 61: tenure.promotion.v1.OutreachService.DeleteJourney:output_type -> tenure.promotion.v1.DeleteJourneyResponse
+	31, // 62: tenure.promotion.v1.OutreachService.ListCustomerMessages:output_type -> tenure.promotion.v1.ListCustomerMessagesResponse
+	33, // 63: tenure.promotion.v1.OutreachService.ListInboxMessages:output_type -> tenure.promotion.v1.ListInboxMessagesResponse
+	35, // 64: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:output_type -> tenure.promotion.v1.MarkInboxMessageReadResponse
+	53, // [53:65] is the sub-list for method output_type
+	41, // [41:53] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_tenure_promotion_v1_outreach_proto_init() }
@@ -1505,8 +2670,8 @@ func file_tenure_promotion_v1_outreach_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_promotion_v1_outreach_proto_rawDesc), len(file_tenure_promotion_v1_outreach_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   15,
+			NumEnums:      5,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

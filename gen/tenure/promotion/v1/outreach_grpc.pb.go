@@ -24,6 +24,13 @@ const (
 	OutreachService_ListJourneys_FullMethodName          = "/tenure.promotion.v1.OutreachService/ListJourneys"
 	OutreachService_PreviewJourneyMessage_FullMethodName = "/tenure.promotion.v1.OutreachService/PreviewJourneyMessage"
 	OutreachService_GetMessage_FullMethodName            = "/tenure.promotion.v1.OutreachService/GetMessage"
+	OutreachService_UpdateJourney_FullMethodName         = "/tenure.promotion.v1.OutreachService/UpdateJourney"
+	OutreachService_PauseJourney_FullMethodName          = "/tenure.promotion.v1.OutreachService/PauseJourney"
+	OutreachService_ResumeJourney_FullMethodName         = "/tenure.promotion.v1.OutreachService/ResumeJourney"
+	OutreachService_DeleteJourney_FullMethodName         = "/tenure.promotion.v1.OutreachService/DeleteJourney"
+	OutreachService_ListCustomerMessages_FullMethodName  = "/tenure.promotion.v1.OutreachService/ListCustomerMessages"
+	OutreachService_ListInboxMessages_FullMethodName     = "/tenure.promotion.v1.OutreachService/ListInboxMessages"
+	OutreachService_MarkInboxMessageRead_FullMethodName  = "/tenure.promotion.v1.OutreachService/MarkInboxMessageRead"
 )
 
 // OutreachServiceClient is the client API for OutreachService service.
@@ -51,6 +58,38 @@ type OutreachServiceClient interface {
 	PreviewJourneyMessage(ctx context.Context, in *PreviewJourneyMessageRequest, opts ...grpc.CallOption) (*PreviewJourneyMessageResponse, error)
 	// GetMessage returns one message and its state.
 	GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*GetMessageResponse, error)
+	// UpdateJourney changes the fields of update_mask (display_name,
+	// trigger, delay, channels, transactional, campaign, templates; the
+	// name, etag and output-only fields are ignored), validated as
+	// CreateJourney validates. A journey.etag that is not the
+	// current one is ABORTED, reason ETAG_MISMATCH; a deleted journey is
+	// FAILED_PRECONDITION, reason JOURNEY_DELETED.
+	UpdateJourney(ctx context.Context, in *UpdateJourneyRequest, opts ...grpc.CallOption) (*UpdateJourneyResponse, error)
+	// PauseJourney stops a journey: its triggers create no messages and its
+	// messages waiting to be sent stay where they are (state and due time)
+	// until it resumes. Pausing a paused journey changes nothing.
+	PauseJourney(ctx context.Context, in *PauseJourneyRequest, opts ...grpc.CallOption) (*PauseJourneyResponse, error)
+	// ResumeJourney makes a paused journey active again: its triggers
+	// create messages from then on, and the messages that waited are sent
+	// at once, under the frequency caps and quiet hours of that moment.
+	// Occurrences that happened while it was paused make no message.
+	ResumeJourney(ctx context.Context, in *ResumeJourneyRequest, opts ...grpc.CallOption) (*ResumeJourneyResponse, error)
+	// DeleteJourney soft-deletes a journey: it triggers nothing from then on,
+	// its messages not yet sent are SUPPRESSED (JOURNEY_DELETED), and its
+	// messages are kept. GetJourney still returns it, with state DELETED and
+	// a delete_time; ListJourneys shows it only with show_deleted. Deleting
+	// a deleted journey is NOT_FOUND.
+	DeleteJourney(ctx context.Context, in *DeleteJourneyRequest, opts ...grpc.CallOption) (*DeleteJourneyResponse, error)
+	// ListCustomerMessages lists a customer's messages, newest first, each
+	// with its history of state changes.
+	ListCustomerMessages(ctx context.Context, in *ListCustomerMessagesRequest, opts ...grpc.CallOption) (*ListCustomerMessagesResponse, error)
+	// ListInboxMessages lists a customer's in-app inbox, newest first, with
+	// the number of unread messages.
+	ListInboxMessages(ctx context.Context, in *ListInboxMessagesRequest, opts ...grpc.CallOption) (*ListInboxMessagesResponse, error)
+	// MarkInboxMessageRead marks an inbox message read. Marking it again
+	// keeps the first read_time. A message of another customer's inbox is
+	// NOT_FOUND, reason MESSAGE_NOT_FOUND.
+	MarkInboxMessageRead(ctx context.Context, in *MarkInboxMessageReadRequest, opts ...grpc.CallOption) (*MarkInboxMessageReadResponse, error)
 }
 
 type outreachServiceClient struct {
@@ -111,6 +150,76 @@ func (c *outreachServiceClient) GetMessage(ctx context.Context, in *GetMessageRe
 	return out, nil
 }
 
+func (c *outreachServiceClient) UpdateJourney(ctx context.Context, in *UpdateJourneyRequest, opts ...grpc.CallOption) (*UpdateJourneyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateJourneyResponse)
+	err := c.cc.Invoke(ctx, OutreachService_UpdateJourney_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *outreachServiceClient) PauseJourney(ctx context.Context, in *PauseJourneyRequest, opts ...grpc.CallOption) (*PauseJourneyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PauseJourneyResponse)
+	err := c.cc.Invoke(ctx, OutreachService_PauseJourney_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *outreachServiceClient) ResumeJourney(ctx context.Context, in *ResumeJourneyRequest, opts ...grpc.CallOption) (*ResumeJourneyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeJourneyResponse)
+	err := c.cc.Invoke(ctx, OutreachService_ResumeJourney_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *outreachServiceClient) DeleteJourney(ctx context.Context, in *DeleteJourneyRequest, opts ...grpc.CallOption) (*DeleteJourneyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteJourneyResponse)
+	err := c.cc.Invoke(ctx, OutreachService_DeleteJourney_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *outreachServiceClient) ListCustomerMessages(ctx context.Context, in *ListCustomerMessagesRequest, opts ...grpc.CallOption) (*ListCustomerMessagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCustomerMessagesResponse)
+	err := c.cc.Invoke(ctx, OutreachService_ListCustomerMessages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *outreachServiceClient) ListInboxMessages(ctx context.Context, in *ListInboxMessagesRequest, opts ...grpc.CallOption) (*ListInboxMessagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListInboxMessagesResponse)
+	err := c.cc.Invoke(ctx, OutreachService_ListInboxMessages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *outreachServiceClient) MarkInboxMessageRead(ctx context.Context, in *MarkInboxMessageReadRequest, opts ...grpc.CallOption) (*MarkInboxMessageReadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MarkInboxMessageReadResponse)
+	err := c.cc.Invoke(ctx, OutreachService_MarkInboxMessageRead_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OutreachServiceServer is the server API for OutreachService service.
 // All implementations must embed UnimplementedOutreachServiceServer
 // for forward compatibility.
@@ -136,6 +245,38 @@ type OutreachServiceServer interface {
 	PreviewJourneyMessage(context.Context, *PreviewJourneyMessageRequest) (*PreviewJourneyMessageResponse, error)
 	// GetMessage returns one message and its state.
 	GetMessage(context.Context, *GetMessageRequest) (*GetMessageResponse, error)
+	// UpdateJourney changes the fields of update_mask (display_name,
+	// trigger, delay, channels, transactional, campaign, templates; the
+	// name, etag and output-only fields are ignored), validated as
+	// CreateJourney validates. A journey.etag that is not the
+	// current one is ABORTED, reason ETAG_MISMATCH; a deleted journey is
+	// FAILED_PRECONDITION, reason JOURNEY_DELETED.
+	UpdateJourney(context.Context, *UpdateJourneyRequest) (*UpdateJourneyResponse, error)
+	// PauseJourney stops a journey: its triggers create no messages and its
+	// messages waiting to be sent stay where they are (state and due time)
+	// until it resumes. Pausing a paused journey changes nothing.
+	PauseJourney(context.Context, *PauseJourneyRequest) (*PauseJourneyResponse, error)
+	// ResumeJourney makes a paused journey active again: its triggers
+	// create messages from then on, and the messages that waited are sent
+	// at once, under the frequency caps and quiet hours of that moment.
+	// Occurrences that happened while it was paused make no message.
+	ResumeJourney(context.Context, *ResumeJourneyRequest) (*ResumeJourneyResponse, error)
+	// DeleteJourney soft-deletes a journey: it triggers nothing from then on,
+	// its messages not yet sent are SUPPRESSED (JOURNEY_DELETED), and its
+	// messages are kept. GetJourney still returns it, with state DELETED and
+	// a delete_time; ListJourneys shows it only with show_deleted. Deleting
+	// a deleted journey is NOT_FOUND.
+	DeleteJourney(context.Context, *DeleteJourneyRequest) (*DeleteJourneyResponse, error)
+	// ListCustomerMessages lists a customer's messages, newest first, each
+	// with its history of state changes.
+	ListCustomerMessages(context.Context, *ListCustomerMessagesRequest) (*ListCustomerMessagesResponse, error)
+	// ListInboxMessages lists a customer's in-app inbox, newest first, with
+	// the number of unread messages.
+	ListInboxMessages(context.Context, *ListInboxMessagesRequest) (*ListInboxMessagesResponse, error)
+	// MarkInboxMessageRead marks an inbox message read. Marking it again
+	// keeps the first read_time. A message of another customer's inbox is
+	// NOT_FOUND, reason MESSAGE_NOT_FOUND.
+	MarkInboxMessageRead(context.Context, *MarkInboxMessageReadRequest) (*MarkInboxMessageReadResponse, error)
 	mustEmbedUnimplementedOutreachServiceServer()
 }
 
@@ -160,6 +301,27 @@ func (UnimplementedOutreachServiceServer) PreviewJourneyMessage(context.Context,
 }
 func (UnimplementedOutreachServiceServer) GetMessage(context.Context, *GetMessageRequest) (*GetMessageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMessage not implemented")
+}
+func (UnimplementedOutreachServiceServer) UpdateJourney(context.Context, *UpdateJourneyRequest) (*UpdateJourneyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateJourney not implemented")
+}
+func (UnimplementedOutreachServiceServer) PauseJourney(context.Context, *PauseJourneyRequest) (*PauseJourneyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PauseJourney not implemented")
+}
+func (UnimplementedOutreachServiceServer) ResumeJourney(context.Context, *ResumeJourneyRequest) (*ResumeJourneyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResumeJourney not implemented")
+}
+func (UnimplementedOutreachServiceServer) DeleteJourney(context.Context, *DeleteJourneyRequest) (*DeleteJourneyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteJourney not implemented")
+}
+func (UnimplementedOutreachServiceServer) ListCustomerMessages(context.Context, *ListCustomerMessagesRequest) (*ListCustomerMessagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCustomerMessages not implemented")
+}
+func (UnimplementedOutreachServiceServer) ListInboxMessages(context.Context, *ListInboxMessagesRequest) (*ListInboxMessagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListInboxMessages not implemented")
+}
+func (UnimplementedOutreachServiceServer) MarkInboxMessageRead(context.Context, *MarkInboxMessageReadRequest) (*MarkInboxMessageReadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MarkInboxMessageRead not implemented")
 }
 func (UnimplementedOutreachServiceServer) mustEmbedUnimplementedOutreachServiceServer() {}
 func (UnimplementedOutreachServiceServer) testEmbeddedByValue()                         {}
@@ -272,6 +434,132 @@ func _OutreachService_GetMessage_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OutreachService_UpdateJourney_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateJourneyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).UpdateJourney(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_UpdateJourney_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).UpdateJourney(ctx, req.(*UpdateJourneyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OutreachService_PauseJourney_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PauseJourneyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).PauseJourney(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_PauseJourney_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).PauseJourney(ctx, req.(*PauseJourneyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OutreachService_ResumeJourney_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeJourneyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).ResumeJourney(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_ResumeJourney_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).ResumeJourney(ctx, req.(*ResumeJourneyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OutreachService_DeleteJourney_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteJourneyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).DeleteJourney(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_DeleteJourney_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).DeleteJourney(ctx, req.(*DeleteJourneyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OutreachService_ListCustomerMessages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCustomerMessagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).ListCustomerMessages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_ListCustomerMessages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).ListCustomerMessages(ctx, req.(*ListCustomerMessagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OutreachService_ListInboxMessages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListInboxMessagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).ListInboxMessages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_ListInboxMessages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).ListInboxMessages(ctx, req.(*ListInboxMessagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OutreachService_MarkInboxMessageRead_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MarkInboxMessageReadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).MarkInboxMessageRead(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_MarkInboxMessageRead_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).MarkInboxMessageRead(ctx, req.(*MarkInboxMessageReadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OutreachService_ServiceDesc is the grpc.ServiceDesc for OutreachService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -298,6 +586,34 @@ var OutreachService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMessage",
 			Handler:    _OutreachService_GetMessage_Handler,
+		},
+		{
+			MethodName: "UpdateJourney",
+			Handler:    _OutreachService_UpdateJourney_Handler,
+		},
+		{
+			MethodName: "PauseJourney",
+			Handler:    _OutreachService_PauseJourney_Handler,
+		},
+		{
+			MethodName: "ResumeJourney",
+			Handler:    _OutreachService_ResumeJourney_Handler,
+		},
+		{
+			MethodName: "DeleteJourney",
+			Handler:    _OutreachService_DeleteJourney_Handler,
+		},
+		{
+			MethodName: "ListCustomerMessages",
+			Handler:    _OutreachService_ListCustomerMessages_Handler,
+		},
+		{
+			MethodName: "ListInboxMessages",
+			Handler:    _OutreachService_ListInboxMessages_Handler,
+		},
+		{
+			MethodName: "MarkInboxMessageRead",
+			Handler:    _OutreachService_MarkInboxMessageRead_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

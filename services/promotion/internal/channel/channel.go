@@ -7,6 +7,7 @@ package channel
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrPermanent is wrapped by a provider's error when sending the same
@@ -32,6 +33,9 @@ type Message struct {
 	// marketing message; empty for transactional ones.
 	UnsubscribeURL string
 	Locale         string
+	// SentAt is when the message was handed over, by the service's clock:
+	// the inbox's time of arrival.
+	SentAt time.Time
 }
 
 // Provider sends messages on one channel.

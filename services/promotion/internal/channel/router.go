@@ -33,7 +33,7 @@ func (r *Router) Send(ctx context.Context, m outreach.Message, ch outreach.Chann
 		return fmt.Errorf("%w: no provider for %s", outreach.ErrPermanent, ch)
 	}
 	msg := Message{ID: m.ID, JourneyID: m.JourneyID, CustomerID: m.CustomerID, Channel: ch.String(), To: to,
-		Subject: content.Subject, Text: content.Text, HTML: content.HTML}
+		Subject: content.Subject, Text: content.Text, HTML: content.HTML, SentAt: r.now().UTC()}
 	if !m.Transactional && r.UnsubscribeBase != "" && ch != outreach.ChannelInApp {
 		link, err := r.unsubscribeLink(m, ch)
 		if err != nil {
@@ -53,14 +53,19 @@ func (r *Router) unsubscribeLink(m outreach.Message, ch outreach.Channel) (strin
 	if ttl <= 0 {
 		ttl = 60 * 24 * time.Hour
 	}
-	now := time.Now
-	if r.Clock != nil {
-		now = r.Clock
-	}
+	now := r.now
 	tok, err := unsubscribe.Sign(r.Secret, unsubscribe.Claims{CustomerID: m.CustomerID, Channel: ch.String(), MessageID: m.ID,
 		Expires: now().Add(ttl)})
 	if err != nil {
 		return "", err
 	}
 	return unsubscribe.Link(r.UnsubscribeBase, tok)
+}
+
+// now is the service clock's time (the wall clock when none is set).
+func (r *Router) now() time.Time {
+	if r.Clock != nil {
+		return r.Clock()
+	}
+	return time.Now()
 }

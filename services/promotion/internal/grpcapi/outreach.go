@@ -25,12 +25,14 @@ type OutreachServer struct {
 
 	journeys outreach.Journeys
 	messages outreach.MessageStore
+	history  outreach.CustomerMessages
+	inbox    outreach.Inbox
 }
 
-// NewOutreach returns an OutreachServer over the journey use cases and the
-// message store.
-func NewOutreach(journeys outreach.Journeys, messages outreach.MessageStore) *OutreachServer {
-	return &OutreachServer{journeys: journeys, messages: messages}
+// NewOutreach returns an OutreachServer over the journey use cases, the
+// message store, the customers' messages and the in-app inbox.
+func NewOutreach(journeys outreach.Journeys, messages outreach.MessageStore, history outreach.CustomerMessages, inbox outreach.Inbox) *OutreachServer {
+	return &OutreachServer{journeys: journeys, messages: messages, history: history, inbox: inbox}
 }
 
 // Register registers s on g.
@@ -67,7 +69,7 @@ func (s *OutreachServer) GetJourney(ctx context.Context, req *promotionv1.GetJou
 
 // ListJourneys implements promotionv1.OutreachServiceServer.
 func (s *OutreachServer) ListJourneys(ctx context.Context, req *promotionv1.ListJourneysRequest) (*promotionv1.ListJourneysResponse, error) {
-	ds, next, err := s.journeys.List(ctx, int(req.GetPageSize()), req.GetPageToken())
+	ds, next, err := s.journeys.List(ctx, int(req.GetPageSize()), req.GetPageToken(), req.GetShowDeleted())
 	if err != nil {
 		return nil, err
 	}
@@ -105,13 +107,7 @@ func (s *OutreachServer) GetMessage(ctx context.Context, req *promotionv1.GetMes
 	if err != nil {
 		return nil, err
 	}
-	return &promotionv1.GetMessageResponse{Message: &promotionv1.OutreachMessage{
-		Name: messageNames.Format(m.ID), Journey: journeyNames.Format(m.JourneyID), CustomerId: m.CustomerID,
-		Occurrence: m.Occurrence, State: promotionv1.MessageState(m.State),
-		SuppressionReason: promotionv1.SuppressionReason(m.Reason), Channel: promotionv1.OutreachChannel(m.Channel),
-		DueTime: timestamp(m.Due), Attempts: int32(m.Attempts), CreateTime: timestamp(m.CreateTime), UpdateTime: timestamp(m.UpdateTime),
-		CouponCode: m.CouponCode,
-	}}, nil
+	return &promotionv1.GetMessageResponse{Message: fromMessage(m, nil)}, nil
 }
 
 // The API's enums number their values as the domain's do (checked in
@@ -168,7 +164,8 @@ func toJourney(id string, in *promotionv1.Journey) (outreach.JourneyDef, error) 
 func fromJourney(d outreach.JourneyDef) *promotionv1.Journey {
 	out := &promotionv1.Journey{
 		Name: journeyNames.Format(d.ID), JourneyId: d.ID, DisplayName: d.DisplayName, Delay: durationpb.New(d.Delay),
-		Transactional: d.Transactional, CreateTime: timestamp(d.CreateTime),
+		Transactional: d.Transactional, CreateTime: timestamp(d.CreateTime), State: promotionv1.JourneyState(d.State),
+		UpdateTime: timestamp(d.UpdateTime), DeleteTime: timestamp(d.DeleteTime), Etag: d.ETag(),
 		Trigger: &promotionv1.JourneyTrigger{Kind: promotionv1.TriggerKind(d.Trigger.Kind), Hours: int32(d.Trigger.Hours),
 			Days: int32(d.Trigger.Days), LocalMinute: int32(d.Trigger.LocalMinute), Audience: d.Trigger.Audience},
 	}

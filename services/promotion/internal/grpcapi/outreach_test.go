@@ -27,6 +27,8 @@ func checkOutreachErrors(t *testing.T, table *apierr.Table) {
 		{outreach.ErrJourneyAlreadyExists, codes.AlreadyExists, promotionv1.ErrorReason_JOURNEY_ALREADY_EXISTS},
 		{outreach.ErrInvalidTemplate, codes.InvalidArgument, promotionv1.ErrorReason_INVALID_TEMPLATE},
 		{outreach.ErrMessageNotFound, codes.NotFound, promotionv1.ErrorReason_MESSAGE_NOT_FOUND},
+		{outreach.ErrJourneyDeleted, codes.FailedPrecondition, promotionv1.ErrorReason_JOURNEY_DELETED},
+		{outreach.ErrETagMismatch, codes.Aborted, promotionv1.ErrorReason_ETAG_MISMATCH},
 	} {
 		st := table.Status(context.Background(), fmt.Errorf("wrapped: %w", c.err))
 		reason := ""
@@ -54,9 +56,15 @@ func TestEnumsMatch(t *testing.T) {
 			t.Errorf("state %s is %s in the API", s, got)
 		}
 	}
-	for r := outreach.ReasonNoConsent; r <= outreach.ReasonNoCoupon; r++ {
+	for _, r := range []outreach.SuppressionReason{outreach.ReasonNoConsent, outreach.ReasonCap, outreach.ReasonHoldout,
+		outreach.ReasonUnsubscribed, outreach.ReasonNoCoupon, outreach.ReasonJourneyDeleted} {
 		if got := promotionv1.SuppressionReason(r).String(); got != "SUPPRESSION_REASON_"+upper(r.String()) {
 			t.Errorf("reason %s is %s in the API", r, got)
+		}
+	}
+	for s := outreach.JourneyActive; s <= outreach.JourneyDeleted; s++ {
+		if got := promotionv1.JourneyState(s).String(); got != "JOURNEY_STATE_"+upper(s.String()) {
+			t.Errorf("journey state %s is %s in the API", s, got)
 		}
 	}
 	for k := outreach.TriggerCartAbandoned; k <= outreach.TriggerPointsExpiring; k++ {

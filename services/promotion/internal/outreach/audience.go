@@ -35,7 +35,7 @@ type CursorStore interface {
 // dispatcher holds them past the customer's quiet hours. Reading a change
 // twice (a crash before the cursor moved) makes no second message.
 type AudienceTriggers struct {
-	Journeys JourneyStore
+	Journeys JourneyLister
 	Changes  ChangeSource
 	Messages MessageStore
 	Cursors  CursorStore

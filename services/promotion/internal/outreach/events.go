@@ -73,7 +73,7 @@ type MessageCreator interface {
 // after the journey was created, so a new journey never messages
 // customers for what they did before it existed.
 type EventTriggers struct {
-	Journeys JourneyStore
+	Journeys JourneyLister
 	Events   EventStore
 	Messages MessageCreator
 	Clock    func() time.Time
@@ -265,7 +265,7 @@ func (e EventTriggers) create(ctx context.Context, j Journey, customerID, occurr
 
 // journeysOf returns the stored journeys whose trigger is one of kinds, by
 // kind.
-func journeysOf(ctx context.Context, store JourneyStore, kinds ...TriggerKind) (eventJourneys, error) {
+func journeysOf(ctx context.Context, store JourneyLister, kinds ...TriggerKind) (eventJourneys, error) {
 	out := eventJourneys{}
 	after := ""
 	for {

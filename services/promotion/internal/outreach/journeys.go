@@ -15,6 +15,13 @@ import (
 var (
 	ErrJourneyNotFound      = errors.New("outreach: journey not found")
 	ErrJourneyAlreadyExists = errors.New("outreach: journey already exists")
+	// ErrJourneyDeleted: a deleted journey cannot change.
+	ErrJourneyDeleted = errors.New("outreach: journey deleted")
+	// ErrETagMismatch: the etag sent is not the journey's current one.
+	ErrETagMismatch = errors.New("outreach: etag mismatch")
+	// ErrJourneyChanged is the store's answer to a save whose version is
+	// no longer the stored one (another change came first).
+	ErrJourneyChanged = errors.New("outreach: journey changed concurrently")
 )
 
 // TemplateDef is a journey's template for one channel and locale ("" is
@@ -25,22 +32,44 @@ type TemplateDef struct {
 	Template
 }
 
-// JourneyDef is a journey as stored: its rules, name and templates.
+// JourneyDef is a journey as stored: its rules, name and templates, and
+// its lifecycle (kept by the store beside the definition).
 type JourneyDef struct {
 	Journey
 	DisplayName string
 	Templates   []TemplateDef
 	CreateTime  time.Time
+	State       JourneyState `json:"-"`
+	// Version counts the journey's changes; its etag is made from it.
+	Version    int64     `json:"-"`
+	UpdateTime time.Time `json:"-"`
+	DeleteTime time.Time `json:"-"` // zero unless deleted
 }
 
 // JourneyStore keeps journey definitions.
 type JourneyStore interface {
 	// CreateJourney stores d, or fails with ErrJourneyAlreadyExists.
 	CreateJourney(ctx context.Context, d JourneyDef) error
-	// GetJourney returns a journey or ErrJourneyNotFound.
+	// GetJourney returns a journey in any state, or ErrJourneyNotFound.
 	GetJourney(ctx context.Context, id string) (JourneyDef, error)
-	// ListJourneys returns up to limit journeys with ids after `after`,
-	// in id order.
+	// ListJourneys returns up to limit journeys that trigger messages
+	// (active: neither paused nor deleted) with ids after `after`, in id
+	// order. Every trigger runner reads journeys through it.
+	ListJourneys(ctx context.Context, after string, limit int) ([]JourneyDef, error)
+	// ListAllJourneys is ListJourneys for people: active and paused
+	// journeys, and deleted ones when showDeleted.
+	ListAllJourneys(ctx context.Context, after string, limit int, showDeleted bool) ([]JourneyDef, error)
+	// SaveJourney replaces the stored journey d.ID with d (definition,
+	// state and times) and version version+1, if its version is still
+	// version, else ErrJourneyChanged. Saving it deleted also suppresses
+	// its unsent messages (ReasonJourneyDeleted) in the same transaction,
+	// recording their state change at d.UpdateTime.
+	SaveJourney(ctx context.Context, d JourneyDef, version int64) error
+}
+
+// JourneyLister lists the journeys that trigger messages: all a trigger
+// runner needs of a JourneyStore.
+type JourneyLister interface {
 	ListJourneys(ctx context.Context, after string, limit int) ([]JourneyDef, error)
 }
 
@@ -113,19 +142,21 @@ func (j Journeys) Create(ctx context.Context, d JourneyDef) (JourneyDef, error) 
 		return JourneyDef{}, err
 	}
 	d.CreateTime = j.Clock().UTC()
+	d.UpdateTime, d.State, d.Version, d.DeleteTime = d.CreateTime, JourneyActive, 1, time.Time{}
 	if err := j.Store.CreateJourney(ctx, d); err != nil {
 		return JourneyDef{}, err
 	}
 	return d, nil
 }
 
-// List returns a page of journeys.
-func (j Journeys) List(ctx context.Context, pageSize int, token string) ([]JourneyDef, string, error) {
-	p, err := paging.Parse(JourneyPages, pageSize, token, paging.For("ListJourneys"))
+// List returns a page of journeys, active and paused, and deleted ones
+// when showDeleted.
+func (j Journeys) List(ctx context.Context, pageSize int, token string, showDeleted bool) ([]JourneyDef, string, error) {
+	p, err := paging.Parse(JourneyPages, pageSize, token, paging.For("ListJourneys").With("show_deleted", fmt.Sprint(showDeleted)))
 	if err != nil {
 		return nil, "", err
 	}
-	ds, err := j.Store.ListJourneys(ctx, p.After, p.Limit())
+	ds, err := j.Store.ListAllJourneys(ctx, p.After, p.Limit(), showDeleted)
 	if err != nil {
 		return nil, "", err
 	}

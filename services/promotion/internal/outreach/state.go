@@ -90,9 +90,11 @@ const (
 	// ReasonNoCoupon: the journey's coupon promotion had no free code
 	// when the message was created.
 	ReasonNoCoupon
+	// ReasonJourneyDeleted: its journey was deleted before it was sent.
+	ReasonJourneyDeleted
 )
 
-var reasonNames = [...]string{"", "no_consent", "cap", "holdout", "unsubscribed", "no_coupon"}
+var reasonNames = [...]string{"", "no_consent", "cap", "holdout", "unsubscribed", "no_coupon", "journey_deleted"}
 
 // String returns the reason's lower snake name ("" for none).
 func (r SuppressionReason) String() string {

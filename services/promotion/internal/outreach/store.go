@@ -20,9 +20,10 @@ var (
 type MessageStore interface {
 	// CreateMessage stores m and its outbox entry, due at m.Due, in one
 	// transaction, unless a message with m.ID exists (the occurrence was
-	// seen before): created says which. When m.Coupon names a pool, the
-	// same transaction gives the message one unused code of it, assigned
-	// to the customer (none when the pool has no free code).
+	// seen before) or its journey is paused or deleted: created says
+	// which. When m.Coupon names a pool, the same transaction gives the
+	// message one unused code of it, assigned to the customer (none when
+	// the pool has no free code).
 	CreateMessage(ctx context.Context, m Message) (created bool, err error)
 	// GetMessage returns a message or ErrMessageNotFound.
 	GetMessage(ctx context.Context, id string) (Message, error)

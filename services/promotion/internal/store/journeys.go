@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
@@ -36,8 +37,9 @@ func (s *Store) CreateJourney(ctx context.Context, d outreach.JourneyDef) error 
 	if err != nil {
 		return fmt.Errorf("store: encode journey: %w", err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO outreach_journeys (journey_id, data, create_ns) VALUES (?, ?, ?)
-		ON CONFLICT (journey_id) DO NOTHING`), d.ID, string(data), sqlstore.Nanos(d.CreateTime))
+	res, err := s.db.ExecContext(ctx, s.q(`INSERT INTO outreach_journeys (journey_id, data, create_ns, state, version, update_ns, delete_ns)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (journey_id) DO NOTHING`), d.ID, string(data), sqlstore.Nanos(d.CreateTime),
+		int(d.State), d.Version, sqlstore.Nanos(d.UpdateTime), sqlstore.Nanos(d.DeleteTime))
 	if err != nil {
 		return fmt.Errorf("store: create journey: %w", err)
 	}
@@ -47,21 +49,27 @@ func (s *Store) CreateJourney(ctx context.Context, d outreach.JourneyDef) error 
 	return nil
 }
 
+const journeyCols = `data, state, version, update_ns, delete_ns`
+
 func scanJourney(r interface{ Scan(...any) error }) (outreach.JourneyDef, error) {
 	var d outreach.JourneyDef
 	var data string
-	if err := r.Scan(&data); err != nil {
+	var state int
+	var version, updated, deleted int64
+	if err := r.Scan(&data, &state, &version, &updated, &deleted); err != nil {
 		return d, err
 	}
 	if err := json.Unmarshal([]byte(data), &d); err != nil {
 		return d, fmt.Errorf("decode journey: %w", err)
 	}
+	d.State, d.Version = outreach.JourneyState(state), version
+	d.UpdateTime, d.DeleteTime = sqlstore.FromNanos(updated), sqlstore.FromNanos(deleted)
 	return d, nil
 }
 
 // GetJourney implements outreach.JourneyStore.
 func (s *Store) GetJourney(ctx context.Context, id string) (outreach.JourneyDef, error) {
-	d, err := scanJourney(s.db.QueryRowContext(ctx, s.q(`SELECT data FROM outreach_journeys WHERE journey_id = ?`), id))
+	d, err := scanJourney(s.db.QueryRowContext(ctx, s.q(`SELECT `+journeyCols+` FROM outreach_journeys WHERE journey_id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("%w: %s", outreach.ErrJourneyNotFound, id)
 	}
@@ -71,9 +79,24 @@ func (s *Store) GetJourney(ctx context.Context, id string) (outreach.JourneyDef,
 	return d, nil
 }
 
-// ListJourneys implements outreach.JourneyStore.
+// ListJourneys implements outreach.JourneyStore: active journeys only.
 func (s *Store) ListJourneys(ctx context.Context, after string, limit int) ([]outreach.JourneyDef, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT data FROM outreach_journeys WHERE journey_id > ? ORDER BY journey_id LIMIT ?`), after, limit)
+	return s.listJourneys(ctx, after, limit, outreach.JourneyActive, outreach.JourneyActive)
+}
+
+// ListAllJourneys implements outreach.JourneyStore.
+func (s *Store) ListAllJourneys(ctx context.Context, after string, limit int, showDeleted bool) ([]outreach.JourneyDef, error) {
+	last := outreach.JourneyPaused
+	if showDeleted {
+		last = outreach.JourneyDeleted
+	}
+	return s.listJourneys(ctx, after, limit, outreach.JourneyActive, last)
+}
+
+// listJourneys lists the journeys whose state is from first to last.
+func (s *Store) listJourneys(ctx context.Context, after string, limit int, first, last outreach.JourneyState) ([]outreach.JourneyDef, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+journeyCols+` FROM outreach_journeys
+		WHERE journey_id > ? AND state BETWEEN ? AND ? ORDER BY journey_id LIMIT ?`), after, int(first), int(last), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list journeys: %w", err)
 	}
@@ -87,6 +110,72 @@ func (s *Store) ListJourneys(ctx context.Context, after string, limit int) ([]ou
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// SaveJourney implements outreach.JourneyStore.
+func (s *Store) SaveJourney(ctx context.Context, d outreach.JourneyDef, version int64) error {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("store: encode journey: %w", err)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		n, err := s.exec(ctx, tx, `UPDATE outreach_journeys SET data = ?, state = ?, version = version + 1, update_ns = ?, delete_ns = ?
+			WHERE journey_id = ? AND version = ?`, string(data), int(d.State), sqlstore.Nanos(d.UpdateTime),
+			sqlstore.Nanos(d.DeleteTime), d.ID, version)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: %s", outreach.ErrJourneyChanged, d.ID)
+		}
+		if d.State == outreach.JourneyDeleted {
+			return s.suppressUnsent(ctx, tx, d.ID, d.UpdateTime)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, outreach.ErrJourneyChanged) {
+		return fmt.Errorf("store: save journey: %w", err)
+	}
+	return err
+}
+
+// suppressUnsent suppresses a deleted journey's messages that wait for an
+// attempt (scheduled, held or failed), records the change and removes
+// their outbox entries. The update is guarded by the state, so a message
+// the dispatcher records first is left alone.
+func (s *Store) suppressUnsent(ctx context.Context, tx *sql.Tx, journeyID string, at time.Time) error {
+	rows, err := tx.QueryContext(ctx, s.q(`UPDATE outreach_messages SET state = ?, reason = ?, due_ns = 0, update_ns = ?
+		WHERE journey_id = ? AND state IN (?, ?, ?) RETURNING `+messageReadCols),
+		int(outreach.StateSuppressed), int(outreach.ReasonJourneyDeleted), sqlstore.Nanos(at), journeyID,
+		int(outreach.StateScheduled), int(outreach.StateHeld), int(outreach.StateFailed))
+	if err != nil {
+		return err
+	}
+	var ms []outreach.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		ms = append(ms, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := s.recordChange(ctx, tx, m); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `DELETE FROM outreach_outbox WHERE message_id = ?`, m.ID); err != nil {
+			return err
+		}
+		if err := s.takeBackCoupon(ctx, tx, m.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var _ outreach.CursorStore = (*Store)(nil)

@@ -54,11 +54,11 @@ func TestJourneys(t *testing.T) {
 		if _, err := j.Create(ctx, second); err != nil {
 			t.Fatal(err)
 		}
-		page, next, err := j.List(ctx, 1, "")
+		page, next, err := j.List(ctx, 1, "", false)
 		if err != nil || len(page) != 1 || page[0].ID != "birthday" || next == "" {
 			t.Fatalf("first page: %v %q %v", page, next, err)
 		}
-		page, next, err = j.List(ctx, 1, next)
+		page, next, err = j.List(ctx, 1, next, false)
 		if err != nil || len(page) != 1 || page[0].ID != "win-back" || next != "" {
 			t.Fatalf("second page: %v %q %v", page, next, err)
 		}

@@ -23,10 +23,16 @@ const messageCols = `message_id, journey_id, customer_id, occurrence, transactio
 // messageReadCols are the columns scanMessage reads.
 const messageReadCols = messageCols + `, coupon_code`
 
-// CreateMessage implements outreach.MessageStore.
+// CreateMessage implements outreach.MessageStore. It first reads the
+// journey's state under a share lock, which a journey's pause or delete
+// (an update of that row) waits for and makes wait: a message is never
+// created after its journey stopped, nor missed by a delete's suppression.
 func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, error) {
 	created := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if live, err := s.journeyLive(ctx, tx, m.JourneyID); err != nil || !live {
+			return err
+		}
 		n, err := s.exec(ctx, tx, `INSERT INTO outreach_messages (`+messageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (message_id) DO NOTHING`,
 			m.ID, m.JourneyID, m.CustomerID, m.Occurrence, boolInt(m.Transactional), int(m.State), int(m.Reason),
@@ -35,6 +41,9 @@ func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, er
 			return err
 		}
 		created = true
+		if err := s.recordChange(ctx, tx, m); err != nil {
+			return err
+		}
 		if _, err = s.exec(ctx, tx, `INSERT INTO outreach_outbox (message_id, due_ns) VALUES (?, ?)`, m.ID, sqlstore.Nanos(m.Due)); err != nil {
 			return err
 		}
@@ -109,12 +118,32 @@ func (s *Store) GetMessage(ctx context.Context, id string) (outreach.Message, er
 	return m, nil
 }
 
+// journeyLive reports whether journey id is active (or unknown to the
+// store), locking its row against changes until tx ends.
+func (s *Store) journeyLive(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
+	q := `SELECT state FROM outreach_journeys WHERE journey_id = ?`
+	if s.db.Dialect == sqlstore.Postgres {
+		q += ` FOR SHARE`
+	}
+	var state int
+	err := tx.QueryRowContext(ctx, s.q(q), id).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	return state == int(outreach.JourneyActive), err
+}
+
 // Claim implements outreach.MessageStore: it reads due, unclaimed entries
-// and claims each with an update guarded by the claim it read, so two
+// of messages whose journey is active (a paused journey's messages wait in
+// the outbox) and claims each with an update guarded by the claim it read, so two
 // dispatchers never both get one.
 func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]outreach.Message, error) {
 	var out []outreach.Message
-	pick := `SELECT message_id FROM outreach_outbox WHERE due_ns <= ? AND claimed_until_ns <= ? ORDER BY due_ns, message_id LIMIT ?`
+	// Messages of paused or deleted journeys wait where they are.
+	pick := `SELECT b.message_id FROM outreach_outbox b WHERE b.due_ns <= ? AND b.claimed_until_ns <= ?
+		AND NOT EXISTS (SELECT 1 FROM outreach_messages m JOIN outreach_journeys j ON j.journey_id = m.journey_id
+			WHERE m.message_id = b.message_id AND j.state <> ?)
+		ORDER BY b.due_ns, b.message_id LIMIT ?`
 	if s.db.Dialect == sqlstore.Postgres {
 		pick += ` FOR UPDATE SKIP LOCKED`
 	}
@@ -123,7 +152,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 		// dispatcher claimed meanwhile no longer matches.
 		ids, err := s.queryStrings(ctx, tx, `UPDATE outreach_outbox SET claimed_until_ns = ? WHERE message_id IN (`+pick+`)
 			AND claimed_until_ns <= ? RETURNING message_id`,
-			sqlstore.Nanos(now.Add(lease)), sqlstore.Nanos(now), sqlstore.Nanos(now), limit, sqlstore.Nanos(now))
+			sqlstore.Nanos(now.Add(lease)), sqlstore.Nanos(now), sqlstore.Nanos(now), int(outreach.JourneyActive), limit, sqlstore.Nanos(now))
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -343,6 +372,9 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, prev, next outreach.Mess
 	if err != nil || n == 0 {
 		return false, err
 	}
+	if err := s.recordChange(ctx, tx, next); err != nil {
+		return false, err
+	}
 	if next.State == outreach.StateFailed || next.State == outreach.StateScheduled || next.State == outreach.StateHeld {
 		_, err = s.exec(ctx, tx, `UPDATE outreach_outbox SET due_ns = ?, claimed_until_ns = 0 WHERE message_id = ?`,
 			sqlstore.Nanos(next.Due), prev.ID)
@@ -360,12 +392,23 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, prev, next outreach.Mess
 var _ channel.Inbox = (*Store)(nil)
 
 // Deliver implements channel.Inbox: the message joins its customer's
-// inbox, once.
+// inbox, once, at its SentAt (the service clock's time).
 func (s *Store) Deliver(ctx context.Context, m channel.Message) error {
 	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO outreach_inbox (customer_id, message_id, subject, body, create_ns)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, message_id) DO NOTHING`),
-		m.CustomerID, m.ID, m.Subject, m.Text, time.Now().UnixNano()); err != nil {
+		m.CustomerID, m.ID, m.Subject, m.Text, sqlstore.Nanos(m.SentAt)); err != nil {
 		return fmt.Errorf("store: deliver to the inbox: %w", err)
 	}
 	return nil
+}
+
+// recordChange appends m's state to its history, in the transaction that
+// changed it (whose guarded write on the message orders the changes of
+// one message).
+func (s *Store) recordChange(ctx context.Context, tx *sql.Tx, m outreach.Message) error {
+	_, err := s.exec(ctx, tx, `INSERT INTO outreach_message_history (message_id, seq, state, reason, channel, attempts, due_ns, at_ns)
+		SELECT CAST(? AS TEXT), COALESCE(MAX(seq), 0) + 1, CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER),
+			CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM outreach_message_history WHERE message_id = ?`,
+		m.ID, int(m.State), int(m.Reason), int(m.Channel), m.Attempts, sqlstore.Nanos(m.Due), sqlstore.Nanos(m.UpdateTime), m.ID)
+	return err
 }
