@@ -138,5 +138,12 @@ func DefaultPolicy() Policy {
 		outreach + "ListJourneys":          reads,
 		outreach + "PreviewJourneyMessage": ops,
 		outreach + "GetMessage":            reads,
+
+		// Engagement: the credential is the signed token or callback; the
+		// gateway calls it as itself for the people and providers who have
+		// no API key.
+		outreach + "RecordEngagement":          with(ops, Service),
+		outreach + "GetJourneyReport":          reads,
+		outreach + "GetCampaignOutreachReport": reads,
 	}
 }

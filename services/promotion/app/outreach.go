@@ -33,6 +33,10 @@ type OutreachConfig struct {
 	SMTPUsername, SMTPPassword     string
 	SMTPFrom, SMTPTLS              string
 	UnsubscribeURL, UnsubscribeKey string
+	// TrackingURL is the gateway's base URL for open-pixel and click
+	// links, which TrackingKey signs; CallbackKey checks engagement
+	// callbacks.
+	TrackingURL, TrackingKey, CallbackKey string
 	QuietHours, TimeZone, Caps     string
 	RetryMin                       time.Duration // first retry's delay; it doubles up to 30 min
 }
@@ -55,6 +59,9 @@ func (c *OutreachConfig) registerFlags(fs *flag.FlagSet, env *bootstrap.Env) {
 	str(&c.SMTPTLS, "outreach-smtp-tls", "OUTREACH_SMTP_TLS", "starttls", "starttls (required), opportunistic or none")
 	str(&c.UnsubscribeURL, "outreach-unsubscribe-url", "OUTREACH_UNSUBSCRIBE_URL", "", "the gateway's /v1/unsubscribe URL for one-click links; empty: none")
 	str(&c.UnsubscribeKey, "outreach-unsubscribe-secret", "OUTREACH_UNSUBSCRIBE_SECRET", "", "secret of the unsubscribe links (the gateway's -unsubscribe-secret)")
+	str(&c.TrackingURL, "outreach-tracking-url", "OUTREACH_TRACKING_URL", "", "the gateway's base URL (https://api.shop.example.com) for signed open-pixel and click links; empty: none")
+	str(&c.TrackingKey, "outreach-tracking-secret", "OUTREACH_TRACKING_SECRET", "", "secret that signs open-pixel and click links")
+	str(&c.CallbackKey, "outreach-callback-secret", "OUTREACH_CALLBACK_SECRET", "", "secret of signed engagement callbacks (delivery, open, click); empty: callbacks are refused")
 	str(&c.QuietHours, "outreach-quiet-hours", "OUTREACH_QUIET_HOURS", "22:00-08:00", "local hours in which marketing messages wait, e.g. 22:00-08:00; empty: none")
 	str(&c.TimeZone, "outreach-time-zone", "OUTREACH_TIME_ZONE", "UTC", "time zone of customers whose profile has none")
 	str(&c.Caps, "outreach-caps", "OUTREACH_CAPS", "", "frequency caps across journeys: channel:N/window, comma separated, e.g. email:2/168h,sms:1/day")
@@ -104,6 +111,9 @@ func (c OutreachConfig) parse() (outreachRules, error) {
 	}
 	if c.UnsubscribeURL != "" && c.UnsubscribeKey == "" {
 		errs = append(errs, errors.New("outreach unsubscribe URL needs a secret"))
+	}
+	if c.TrackingURL != "" && c.TrackingKey == "" {
+		errs = append(errs, errors.New("outreach tracking URL needs a secret"))
 	}
 	return r, errors.Join(errs...)
 }
@@ -168,7 +178,8 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 		Store: a.store, Journeys: outreach.Journeys{Store: a.store, Clock: rt.Clock},
 		Contacts: clients.Contacts{Profile: profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]), Campaigns: a.store},
 		Sender:   &channel.Router{Providers: providers, UnsubscribeBase: c.UnsubscribeURL, Secret: []byte(c.UnsubscribeKey), Clock: rt.Clock},
-		Workers:  dispatchWorkers(rt.DB),
+		Workers:  dispatchWorkers(rt.DB), Observer: a.metrics,
+		Links: outreach.LinkSigner{Base: strings.TrimSuffix(c.TrackingURL, "/"), Secret: []byte(c.TrackingKey)},
 		Caps:     rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
 			Max: outreach.DefaultRetryPolicy.Max}, Clock: rt.Clock,
 	}}
@@ -193,6 +204,9 @@ func (a *App) runOutreach(ctx context.Context) {
 			}
 			if _, err := a.outreach.dispatcher.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("promotion: outreach dispatch", "error", err)
+			}
+			if _, err := a.engagements.ReportPending(ctx, 500); err != nil && ctx.Err() == nil {
+				a.logger.Warn("promotion: engagements to profile", "error", err)
 			}
 			select {
 			case <-ctx.Done():

@@ -49,6 +49,11 @@ func ErrorTable(logger *slog.Logger) *apierr.Table {
 			r(outreach.ErrJourneyAlreadyExists, codes.AlreadyExists, promotionv1.ErrorReason_JOURNEY_ALREADY_EXISTS),
 			r(outreach.ErrInvalidTemplate, codes.InvalidArgument, promotionv1.ErrorReason_INVALID_TEMPLATE),
 			r(outreach.ErrMessageNotFound, codes.NotFound, promotionv1.ErrorReason_MESSAGE_NOT_FOUND),
+			r(outreach.ErrInvalidTransition, codes.FailedPrecondition, promotionv1.ErrorReason_INVALID_TRANSITION),
+			r(outreach.ErrSignatureInvalid, codes.Unauthenticated, promotionv1.ErrorReason_ENGAGEMENT_SIGNATURE_INVALID),
+			r(outreach.ErrSignatureExpired, codes.Unauthenticated, promotionv1.ErrorReason_ENGAGEMENT_SIGNATURE_EXPIRED),
+			r(outreach.ErrEngagementForbidden, codes.PermissionDenied, promotionv1.ErrorReason_ENGAGEMENT_FORBIDDEN),
+			r(outreach.ErrEngagementNotConfigured, codes.FailedPrecondition, promotionv1.ErrorReason_ENGAGEMENT_NOT_CONFIGURED),
 		},
 	}
 }

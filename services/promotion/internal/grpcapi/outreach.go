@@ -25,6 +25,9 @@ type OutreachServer struct {
 
 	journeys outreach.Journeys
 	messages outreach.MessageStore
+
+	engagements *outreach.Engagements
+	reports     outreach.Reports
 }
 
 // NewOutreach returns an OutreachServer over the journey use cases and the

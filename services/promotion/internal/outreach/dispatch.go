@@ -58,6 +58,13 @@ type Sender interface {
 	Send(ctx context.Context, m Message, ch Channel, to string, r Rendered) error
 }
 
+// Observer is told each recorded attempt's outcome (for metrics): ch is
+// the channel the message went out on, or for a suppressed one the
+// first of its journey's order.
+type Observer interface {
+	Attempted(ctx context.Context, ch Channel, next Message)
+}
+
 // ErrPermanent is wrapped by a Sender's error that retrying cannot clear.
 var ErrPermanent = errors.New("outreach: permanent delivery failure")
 
@@ -80,6 +87,10 @@ type Dispatcher struct {
 	Zone     *time.Location // the programme's default time zone
 	Retry    RetryPolicy
 	Clock    func() time.Time
+	// Links signs each message's open and click links (no Base: none).
+	Links LinkSigner
+	// Observer counts attempts' outcomes; nil counts nothing.
+	Observer Observer
 	Lease    time.Duration // how long a claim holds (default 1 min)
 	Batch    int           // messages claimed at a time (default 100)
 	Workers  int           // messages attempted at once (default 16)
@@ -191,7 +202,17 @@ func (d *Dispatcher) attempt(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	return d.record(ctx, m, next)
+	if err := d.record(ctx, m, next); err != nil {
+		return err
+	}
+	if d.Observer != nil {
+		ch := next.Channel
+		if ch == ChannelUnspecified && len(content.Channels) > 0 {
+			ch = content.Channels[0]
+		}
+		d.Observer.Attempted(ctx, ch, next)
+	}
+	return nil
 }
 
 // send renders m's template for ch and hands it to the Sender.
@@ -200,7 +221,12 @@ func (d *Dispatcher) send(ctx context.Context, m Message, content Content, c Con
 	if !ok {
 		return fmt.Errorf("%w: journey %s has no template for %s", ErrPermanent, m.JourneyID, ch)
 	}
-	r, err := t.Render(c.Data)
+	data := c.Data
+	var err error
+	if data.Links, err = d.Links.Links(data.Links, m, d.Clock()); err != nil {
+		return fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	r, err := t.Render(data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrPermanent, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	htmltemplate "html/template"
+	"net/url"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -41,11 +42,29 @@ type CustomerData struct {
 	Locale    string
 }
 
-// Links are the URLs a template may use.
+// Links are the URLs a template may use. Open is the message's open
+// pixel (<img src="{{.Links.Open}}" width="1" height="1" alt="">), and
+// {{.Links.Click "https://shop.example.com/sale"}} a link through the
+// gateway that records the click and redirects to the URL given (signed:
+// it redirects nowhere else). Without tracking configured, Open is empty
+// and Click gives the URL itself.
 type Links struct {
 	Shop        string
 	Cart        string
 	Unsubscribe string
+	Open        string
+	click       func(string) (string, error)
+}
+
+// Click returns the tracked link to dest, an absolute http(s) URL.
+func (l Links) Click(dest string) (string, error) {
+	if l.click != nil {
+		return l.click(dest)
+	}
+	if u, err := url.Parse(dest); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("click link to %q: not an absolute http(s) URL", dest)
+	}
+	return dest, nil
 }
 
 // SampleData is what templates are validated against when saved, and what
@@ -55,7 +74,7 @@ var SampleData = Data{
 	Points:   1250, ExpiringPoints: 300, PointsExpiry: time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC),
 	CouponCode: "WELCOME-7K2P",
 	Links: Links{Shop: "https://shop.example.com/", Cart: "https://shop.example.com/cart",
-		Unsubscribe: "https://shop.example.com/unsubscribe?t=sample"},
+		Unsubscribe: "https://shop.example.com/unsubscribe?t=sample", Open: "https://shop.example.com/v1/outreach/open?token=sample"},
 }
 
 // MaxTemplateBytes bounds each part of a template.
