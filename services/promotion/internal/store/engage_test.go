@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,6 +143,65 @@ func TestOutreachFigures(t *testing.T) {
 		f, err = s.OutreachFigures(ctx, []string{"j", "k"}, 7*day)
 		if want := (outreach.GroupFigures{Messages: 5, Converters: 3, Orders: 2, Revenue: 2500}); err != nil || f.Treatment != want {
 			t.Errorf("treatment of j and k: got %+v, %v; want %+v", f.Treatment, err, want)
+		}
+	})
+}
+
+// events is profile as the engagements see it: it fails while down.
+type events struct {
+	down bool
+	got  []string
+}
+
+func (e *events) RecordEngaged(_ context.Context, en outreach.Engagement) error {
+	if e.down {
+		return errors.New("profile unavailable")
+	}
+	e.got = append(e.got, en.EventID())
+	return nil
+}
+
+// TestEngagementReachesProfileLater records a click while profile is
+// down: the click is kept, and ReportPending records its event once
+// profile is back, and only once.
+func TestEngagementReachesProfileLater(t *testing.T) {
+	engines(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		m := decided(t, s, "j", "c1", outreach.StateSent, outreach.ChannelEmail, 0)
+		ev := &events{down: true}
+		e := &outreach.Engagements{Store: s, Events: ev, LinkSecret: []byte("k"), Clock: func() time.Time { return t0.Add(time.Hour) }}
+		links, err := outreach.LinkSigner{Base: "https://api.shop.example.com", Secret: []byte("k")}.Links(outreach.Links{}, m, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, err := links.Click("https://shop.example.com/sale")
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := link[strings.Index(link, "token=")+len("token="):]
+		r, err := e.Link(ctx, token)
+		if err != nil || r.Duplicate || r.RedirectURL != "https://shop.example.com/sale" || r.Action != outreach.ActionClicked {
+			t.Fatalf("click while profile is down: got %+v, %v", r, err)
+		}
+		ev.down = false
+		for i, want := range []int{1, 0} {
+			if n, err := e.ReportPending(ctx, 10); err != nil || n != want {
+				t.Fatalf("ReportPending %d: got %d, %v; want %d", i+1, n, err, want)
+			}
+		}
+		if r, err := e.Link(ctx, token); err != nil || !r.Duplicate || r.RedirectURL != "https://shop.example.com/sale" {
+			t.Fatalf("second click: got %+v, %v; want a duplicate that still redirects", r, err)
+		}
+		if want := "outreach-" + m.ID + "-clicked"; len(ev.got) != 1 || ev.got[0] != want {
+			t.Errorf("profile got events %v, want [%s]", ev.got, want)
+		}
+		// A valid token of another customer's message is refused.
+		other := decided(t, s, "j", "c2", outreach.StateSent, outreach.ChannelEmail, 0)
+		forged := other
+		forged.CustomerID = "c1"
+		links, _ = outreach.LinkSigner{Base: "https://x", Secret: []byte("k")}.Links(outreach.Links{}, forged, t0)
+		if _, err := e.Link(ctx, links.Open[strings.Index(links.Open, "token=")+len("token="):]); !errors.Is(err, outreach.ErrEngagementForbidden) {
+			t.Errorf("token naming another customer: got %v, want ErrEngagementForbidden", err)
 		}
 	})
 }
