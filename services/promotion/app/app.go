@@ -49,6 +49,7 @@ type App struct {
 	engagements *outreach.Engagements
 	reports     outreach.Reports
 	metrics     *outreachMetrics
+	adminAddr   string
 }
 
 // New builds the service: it opens and migrates the database and listens.
@@ -82,6 +83,7 @@ func (a *App) build(ctx context.Context, rt *bootstrap.Runtime) error {
 		return err
 	}
 	a.engagements, a.reports = a.newEngagements(rt, nil)
+	a.adminAddr = rt.AdminAddr()
 	if rt.Etcd != nil {
 		conns := map[string]*grpc.ClientConn{}
 		for _, name := range []string{a.cfg.ProfileService, a.cfg.SegmentationService, a.cfg.LoyaltyService} {
@@ -126,6 +128,10 @@ func (a *App) build(ctx context.Context, rt *bootstrap.Runtime) error {
 	a.srv = srv
 	return nil
 }
+
+// AdminAddr is the address of the admin server (Prometheus /metrics);
+// empty when there is none.
+func (a *App) AdminAddr() string { return a.adminAddr }
 
 // Addr is the address the gRPC server listens on.
 func (a *App) Addr() string { return a.srv.Addr() }

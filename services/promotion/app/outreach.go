@@ -37,8 +37,8 @@ type OutreachConfig struct {
 	// links, which TrackingKey signs; CallbackKey checks engagement
 	// callbacks.
 	TrackingURL, TrackingKey, CallbackKey string
-	QuietHours, TimeZone, Caps     string
-	RetryMin                       time.Duration // first retry's delay; it doubles up to 30 min
+	QuietHours, TimeZone, Caps            string
+	RetryMin                              time.Duration // first retry's delay; it doubles up to 30 min
 }
 
 func (c *OutreachConfig) registerFlags(fs *flag.FlagSet, env *bootstrap.Env) {
@@ -180,7 +180,7 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 		Sender:   &channel.Router{Providers: providers, UnsubscribeBase: c.UnsubscribeURL, Secret: []byte(c.UnsubscribeKey), Clock: rt.Clock},
 		Workers:  dispatchWorkers(rt.DB), Observer: a.metrics,
 		Links: outreach.LinkSigner{Base: strings.TrimSuffix(c.TrackingURL, "/"), Secret: []byte(c.TrackingKey)},
-		Caps:     rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
+		Caps:  rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
 			Max: outreach.DefaultRetryPolicy.Max}, Clock: rt.Clock,
 	}}
 	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: a.store, Cursors: a.store, Clock: rt.Clock,

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,7 +26,8 @@ import (
 // customer's first order moves them into the "new" lifecycle stage at the
 // next recompute, segmentation records the change, and the journey on
 // entering stages/new sends one SMS through the shop's webhook, which fails
-// once and then accepts.
+// once and then accepts. The admin port's /metrics counts the failure and
+// the send.
 func TestAudienceJourneyEndToEnd(t *testing.T) {
 	var mu sync.Mutex
 	var requests int
@@ -46,6 +49,7 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 	}))
 	defer hook.Close()
 
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	s := stacktest.Start(t, stacktest.Options{})
 	p := s.Add(profileapp.Component(nil))
 	seg := s.Add(segmentationapp.Component(nil))
@@ -54,6 +58,7 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 		c.Outreach.WebhookURL, c.Outreach.WebhookSecret = hook.URL, "hook"
 		c.Outreach.QuietHours = ""
 		c.Outreach.RetryMin = 50 * time.Millisecond
+		c.AdminAddr = "127.0.0.1:0"
 	}))
 	profile := profilev1.NewProfileServiceClient(stacktest.Dial(t, p.Addr()))
 	segs := segmentationv1.NewSegmentationServiceClient(stacktest.Dial(t, seg.Addr()))
@@ -115,4 +120,38 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 		got[0]["channel"] != "sms" || requests != 2 {
 		t.Errorf("webhook got %v in %d requests, want one SMS to ada after one failure", got, requests)
 	}
+	body := scrape(t, "http://"+pr.Runner.(*app.App).AdminAddr()+"/metrics")
+	for _, want := range []string{
+		`tenure_promotion_outreach_messages_sent_total{[^}]*channel="sms"[^}]*} 1`,
+		`tenure_promotion_outreach_messages_failed_total{[^}]*channel="sms",final="false"[^}]*} 1`,
+	} {
+		if !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(body) {
+			t.Errorf("no %s in /metrics:\n%s", want, grepLines(body, "tenure_promotion_outreach"))
+		}
+	}
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d, %v", url, resp.StatusCode, err)
+	}
+	return string(b)
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
