@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,38 +119,13 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 		got[0]["channel"] != "sms" || requests != 2 {
 		t.Errorf("webhook got %v in %d requests, want one SMS to ada after one failure", got, requests)
 	}
-	body := scrape(t, "http://"+pr.Runner.(*app.App).AdminAddr()+"/metrics")
+	body := stacktest.Scrape(t, "http://"+pr.Runner.(*app.App).AdminAddr()+"/metrics")
 	for _, want := range []string{
 		`tenure_promotion_outreach_messages_sent_total{[^}]*channel="sms"[^}]*} 1`,
 		`tenure_promotion_outreach_messages_failed_total{[^}]*channel="sms",final="false"[^}]*} 1`,
 	} {
 		if !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(body) {
-			t.Errorf("no %s in /metrics:\n%s", want, grepLines(body, "tenure_promotion_outreach"))
+			t.Errorf("no %s in /metrics:\n%s", want, stacktest.Grep(body, "tenure_promotion_outreach"))
 		}
 	}
-}
-
-func scrape(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s = %d, %v", url, resp.StatusCode, err)
-	}
-	return string(b)
-}
-
-// grepLines returns the lines of s that contain sub.
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

@@ -27,6 +27,11 @@ func checkOutreachErrors(t *testing.T, table *apierr.Table) {
 		{outreach.ErrJourneyAlreadyExists, codes.AlreadyExists, promotionv1.ErrorReason_JOURNEY_ALREADY_EXISTS},
 		{outreach.ErrInvalidTemplate, codes.InvalidArgument, promotionv1.ErrorReason_INVALID_TEMPLATE},
 		{outreach.ErrMessageNotFound, codes.NotFound, promotionv1.ErrorReason_MESSAGE_NOT_FOUND},
+		{outreach.ErrInvalidTransition, codes.FailedPrecondition, promotionv1.ErrorReason_INVALID_TRANSITION},
+		{outreach.ErrSignatureInvalid, codes.Unauthenticated, promotionv1.ErrorReason_ENGAGEMENT_SIGNATURE_INVALID},
+		{outreach.ErrSignatureExpired, codes.Unauthenticated, promotionv1.ErrorReason_ENGAGEMENT_SIGNATURE_EXPIRED},
+		{outreach.ErrEngagementForbidden, codes.PermissionDenied, promotionv1.ErrorReason_ENGAGEMENT_FORBIDDEN},
+		{outreach.ErrEngagementNotConfigured, codes.FailedPrecondition, promotionv1.ErrorReason_ENGAGEMENT_NOT_CONFIGURED},
 	} {
 		st := table.Status(context.Background(), fmt.Errorf("wrapped: %w", c.err))
 		reason := ""
@@ -57,6 +62,11 @@ func TestEnumsMatch(t *testing.T) {
 	for r := outreach.ReasonNoConsent; r <= outreach.ReasonUnsubscribed; r++ {
 		if got := promotionv1.SuppressionReason(r).String(); got != "SUPPRESSION_REASON_"+upper(r.String()) {
 			t.Errorf("reason %s is %s in the API", r, got)
+		}
+	}
+	for a := outreach.ActionDelivered; a <= outreach.ActionUnsubscribed; a++ {
+		if got := promotionv1.EngagementAction(a).String(); got != "ENGAGEMENT_ACTION_"+upper(a.String()) {
+			t.Errorf("action %s is %s in the API", a, got)
 		}
 	}
 	for k := outreach.TriggerCartAbandoned; k <= outreach.TriggerPointsExpiring; k++ {
