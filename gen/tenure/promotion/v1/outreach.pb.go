@@ -1761,8 +1761,8 @@ type OutreachReport struct {
 	// The messages suppressed for the campaign's holdout, and the orders
 	// within the window after each.
 	Control *OutreachGroup `protobuf:"bytes,14,opt,name=control,proto3" json:"control,omitempty"`
-	// Whether a control group exists (the journey has a campaign with a
-	// holdout, and it has messages).
+	// Whether there is a control group: the campaign (of the journey) has a
+	// holdout.
 	HasControl bool `protobuf:"varint,15,opt,name=has_control,json=hasControl,proto3" json:"has_control,omitempty"`
 	// Treatment minus control conversion rate (converted messages ÷
 	// messages), in percentage points, with its 95 % confidence interval.

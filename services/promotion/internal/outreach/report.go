@@ -132,7 +132,7 @@ func checkWindow(w *time.Duration) error {
 }
 
 func (r Reports) report(ctx context.Context, ids []string, window time.Duration, holdout bool) (Report, error) {
-	out := Report{Window: window, Suppressed: map[SuppressionReason]int64{}, SentByChannel: map[Channel]int64{}}
+	out := Report{Window: window, Suppressed: map[SuppressionReason]int64{}, SentByChannel: map[Channel]int64{}, HasControl: holdout}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -157,7 +157,6 @@ func (r Reports) report(ctx context.Context, ids []string, window time.Duration,
 	out.Delivered, out.Opened = f.Actions[ActionDelivered], f.Actions[ActionOpened]
 	out.Clicked, out.Unsubscribe = f.Actions[ActionClicked], f.Actions[ActionUnsubscribed]
 	out.Treatment, out.Control = f.Treatment, f.Control
-	out.HasControl = holdout
 	if holdout {
 		a := attribution.Compute(attribution.Group{Members: f.Treatment.Messages, Converters: f.Treatment.Converters},
 			attribution.Group{Members: f.Control.Messages, Converters: f.Control.Converters}, 0)
