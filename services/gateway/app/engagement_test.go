@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/webhook"
 	promotionapp "github.com/tenurehq/tenure/services/promotion/app"
 )
@@ -99,8 +101,10 @@ func wantReason(t *testing.T, what string, resp *http.Response, b []byte, code i
 // click link record an open and a click (the link redirects to its
 // signed destination only), the one-click unsubscribe link an
 // unsubscription, each once, and profile's event log gets one
-// message_engaged event per action. The journey report counts them.
+// message_engaged event per action. The journey report counts them, and
+// promotion's /metrics the send.
 func TestOutreachEngagement(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	hook := &outreachHook{}
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
@@ -110,6 +114,7 @@ func TestOutreachEngagement(t *testing.T) {
 		c.Outreach.WebhookURL, c.Outreach.WebhookSecret = srv.URL, "hook"
 		c.Outreach.TrackingURL, c.Outreach.TrackingKey = "https://api.shop.example.com", "tracking-secret"
 		c.Outreach.CallbackKey = callbackSecret
+		c.AdminAddr = "127.0.0.1:0"
 		c.Outreach.UnsubscribeURL, c.Outreach.UnsubscribeKey = "https://api.shop.example.com/v1/unsubscribe", unsubSecret
 	}})
 	for _, req := range []struct{ path, body string }{
@@ -191,6 +196,10 @@ func TestOutreachEngagement(t *testing.T) {
 	wantEvents := []string{"clicked", "delivered", "opened", "unsubscribed"}
 	if got := engagedActions(t, s, "ada", id); strings.Join(got, ",") != strings.Join(wantEvents, ",") {
 		t.Errorf("profile's message_engaged events: got %v, want %v", got, wantEvents)
+	}
+	body := stacktest.Scrape(t, "http://"+s.promotion.AdminAddr()+"/metrics")
+	if want := `(?m)^tenure_promotion_outreach_messages_sent_total{[^}]*channel="sms"[^}]*} 1$`; !regexp.MustCompile(want).MatchString(body) {
+		t.Errorf("no %s in promotion's /metrics:\n%s", want, stacktest.Grep(body, "tenure_promotion_outreach"))
 	}
 	code, b := s.do(t, http.MethodGet, "/v1/journeys/sale/report", nil, nil)
 	r := decode[map[string]any](t, b)

@@ -32,6 +32,7 @@ type stack struct {
 	feedbackAddr     string
 	segmentation     *segmentationapp.App // nil with noBackends
 	loyalty          *loyaltyapp.App      // nil with noBackends
+	promotion        *promotionapp.App    // nil with noBackends
 	http             *http.Client         // sends the admin key unless a request has an Authorization header
 	st               *stacktest.Stack
 }
@@ -92,11 +93,11 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		s.segmentationAddr, s.segmentation = seg.Addr(), seg.Runner.(*segmentationapp.App)
 		s.loyalty = st.Add(loyaltyapp.Component(func(c *loyaltyapp.Config, _ *loyaltyapp.Deps) { c.JobInterval = 0 })).Runner.(*loyaltyapp.App)
 		s.feedbackAddr = st.Add(feedbackapp.Component(func(c *feedbackapp.Config, _ *feedbackapp.Deps) { c.EscalationInterval = 0 })).Addr()
-		st.Add(promotionapp.Component(func(c *promotionapp.Config, _ *promotionapp.Deps) {
+		s.promotion = st.Add(promotionapp.Component(func(c *promotionapp.Config, _ *promotionapp.Deps) {
 			if opts.promotion != nil {
 				opts.promotion(c)
 			}
-		}))
+		})).Runner.(*promotionapp.App)
 	}
 	gw := st.Add(app.Component(func(c *app.Config, _ *app.Deps) {
 		if opts.maxBodyBytes > 0 {

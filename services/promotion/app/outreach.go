@@ -33,12 +33,13 @@ type OutreachConfig struct {
 	SMTPUsername, SMTPPassword     string
 	SMTPFrom, SMTPTLS              string
 	UnsubscribeURL, UnsubscribeKey string
+	QuietHours, TimeZone, Caps     string
+	RetryMin                       time.Duration // first retry's delay; it doubles up to 30 min
+
 	// TrackingURL is the gateway's base URL for open-pixel and click
 	// links, which TrackingKey signs; CallbackKey checks engagement
 	// callbacks.
 	TrackingURL, TrackingKey, CallbackKey string
-	QuietHours, TimeZone, Caps            string
-	RetryMin                              time.Duration // first retry's delay; it doubles up to 30 min
 }
 
 func (c *OutreachConfig) registerFlags(fs *flag.FlagSet, env *bootstrap.Env) {
@@ -178,11 +179,12 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 		Store: a.store, Journeys: outreach.Journeys{Store: a.store, Clock: rt.Clock},
 		Contacts: clients.Contacts{Profile: profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]), Campaigns: a.store},
 		Sender:   &channel.Router{Providers: providers, UnsubscribeBase: c.UnsubscribeURL, Secret: []byte(c.UnsubscribeKey), Clock: rt.Clock},
-		Workers:  dispatchWorkers(rt.DB), Observer: a.metrics,
-		Links: outreach.LinkSigner{Base: strings.TrimSuffix(c.TrackingURL, "/"), Secret: []byte(c.TrackingKey)},
-		Caps:  rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
+		Workers:  dispatchWorkers(rt.DB),
+		Caps:     rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
 			Max: outreach.DefaultRetryPolicy.Max}, Clock: rt.Clock,
 	}}
+	j.dispatcher.Observer = a.metrics
+	j.dispatcher.Links = outreach.LinkSigner{Base: strings.TrimSuffix(c.TrackingURL, "/"), Secret: []byte(c.TrackingKey)}
 	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: a.store, Cursors: a.store, Clock: rt.Clock,
 		Changes: clients.AudienceChanges{Client: segmentationv1.NewAudienceChangeServiceClient(conns[a.cfg.SegmentationService])}}
 	return j, nil

@@ -11,7 +11,6 @@ import (
 	"github.com/tenurehq/tenure/services/promotion/internal/attribution"
 	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Campaigns gives a journey's campaign, for its holdout.
@@ -96,27 +95,4 @@ func (a AudienceChanges) Changes(ctx context.Context, afterOperation string, aud
 			Entered: c.GetKind() == segmentationv1.AudienceChangeKind_AUDIENCE_CHANGE_KIND_ENTERED, At: c.GetAsOfTime().AsTime()})
 	}
 	return out, resp.GetNextPageToken(), nil
-}
-
-// EngagementEvents records outreach engagements as message_engaged events
-// in profile.
-type EngagementEvents struct {
-	Profile profilev1.ProfileServiceClient
-}
-
-var _ outreach.EngagementEvents = EngagementEvents{}
-
-// RecordEngaged implements outreach.EngagementEvents: the event id derives
-// from the message and the action, so a retry is a duplicate profile
-// ignores.
-func (e EngagementEvents) RecordEngaged(ctx context.Context, en outreach.Engagement) error {
-	_, err := e.Profile.RecordEvent(ctx, &profilev1.RecordEventRequest{Event: &profilev1.Event{
-		EventId: en.EventID(), CustomerId: en.CustomerID, OccurredAt: timestamppb.New(en.OccurTime),
-		Payload: &profilev1.Event_MessageEngaged{MessageEngaged: &profilev1.MessageEngaged{
-			MessageId: en.MessageID, Channel: en.Channel.String(), Action: en.Action.String()}},
-	}})
-	if err != nil {
-		return fmt.Errorf("clients: record engagement: %w", err)
-	}
-	return nil
 }
