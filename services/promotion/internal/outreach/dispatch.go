@@ -87,13 +87,14 @@ type Dispatcher struct {
 	Zone     *time.Location // the programme's default time zone
 	Retry    RetryPolicy
 	Clock    func() time.Time
+	Lease    time.Duration // how long a claim holds (default 1 min)
+	Batch    int           // messages claimed at a time (default 100)
+	Workers  int           // messages attempted at once (default 16)
+
 	// Links signs each message's open and click links (no Base: none).
 	Links LinkSigner
 	// Observer counts attempts' outcomes; nil counts nothing.
 	Observer Observer
-	Lease    time.Duration // how long a claim holds (default 1 min)
-	Batch    int           // messages claimed at a time (default 100)
-	Workers  int           // messages attempted at once (default 16)
 }
 
 // RunOnce attempts every message due now, a batch at a time, and returns
