@@ -62,7 +62,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	log, tel, cli := rt.Logger, rt.Telemetry, rt.Etcd
 
 	access := &edge.Access{
-		OpenPaths:   []string{"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/", unsubscribePath},
+		OpenPaths:   append([]string{"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/", unsubscribePath}, engagePaths...),
 		Rates:       cfg.RateLimits,
 		CORSOrigins: cfg.CORSOrigins,
 		HSTS:        cfg.TLS.Enabled(),
@@ -97,6 +97,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 	}
 
 	if err := routeUnsubscribe(rt, e, cfg); err != nil {
+		return fail(err)
+	}
+	if err := routeEngagement(rt, e, cfg); err != nil {
 		return fail(err)
 	}
 

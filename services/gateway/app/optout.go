@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	"github.com/tenurehq/tenure/services/gateway/internal/edge"
 	"github.com/tenurehq/tenure/services/gateway/internal/optout"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
@@ -21,8 +22,13 @@ func routeUnsubscribe(rt *bootstrap.Runtime, e *edge.Edge, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	promo, err := rt.Dial("promotion")
+	if err != nil {
+		return err
+	}
 	h := &optout.Handler{Secret: []byte(cfg.UnsubscribeSecret), Logger: rt.Logger, Clock: rt.Clock,
-		Profile: profilev1.NewProfileServiceClient(deadlineConn{ClientConn: conn, timeout: cfg.BackendTimeout})}
+		Profile:  profilev1.NewProfileServiceClient(deadlineConn{ClientConn: conn, timeout: cfg.BackendTimeout}),
+		Outreach: promotionv1.NewOutreachServiceClient(deadlineConn{ClientConn: promo, timeout: cfg.BackendTimeout})}
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
 		if err := e.Handle(m, optout.Path, h); err != nil {
 			return fmt.Errorf("gateway: route %s %s: %w", m, optout.Path, err)

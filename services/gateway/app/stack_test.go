@@ -32,6 +32,7 @@ type stack struct {
 	feedbackAddr     string
 	segmentation     *segmentationapp.App // nil with noBackends
 	loyalty          *loyaltyapp.App      // nil with noBackends
+	promotion        *promotionapp.App    // nil with noBackends
 	http             *http.Client         // sends the admin key unless a request has an Authorization header
 	st               *stacktest.Stack
 }
@@ -56,14 +57,15 @@ func (a withAdminKey) RoundTrip(r *http.Request) (*http.Response, error) {
 type stackOptions struct {
 	noBackends     bool // no profile, segmentation, loyalty or feedback service
 	maxBodyBytes   int64
-	backendTimeout time.Duration            // zero: the default
-	tracer         *sdktrace.TracerProvider // nil: no tracing
-	telemetry      *telemetry.Providers     // wins over tracer
-	etcd           *clientv3.Client         // nil: a fresh embedded etcd
-	postgres       bool                     // services on PostgreSQL instead of SQLite (skipped when unreachable outside CI)
-	unsubscribe    string                   // the unsubscribe secret; empty: none
-	authDisabled   bool                     // every component admits every call
-	gateway        func(*app.Config)        // adjusts the gateway's configuration
+	backendTimeout time.Duration              // zero: the default
+	tracer         *sdktrace.TracerProvider   // nil: no tracing
+	telemetry      *telemetry.Providers       // wins over tracer
+	etcd           *clientv3.Client           // nil: a fresh embedded etcd
+	postgres       bool                       // services on PostgreSQL instead of SQLite (skipped when unreachable outside CI)
+	unsubscribe    string                     // the unsubscribe secret; empty: none
+	authDisabled   bool                       // every component admits every call
+	gateway        func(*app.Config)          // adjusts the gateway's configuration
+	promotion      func(*promotionapp.Config) // adjusts promotion's configuration
 }
 
 func startStack(t testing.TB, opts stackOptions) *stack {
@@ -91,7 +93,11 @@ func startStack(t testing.TB, opts stackOptions) *stack {
 		s.segmentationAddr, s.segmentation = seg.Addr(), seg.Runner.(*segmentationapp.App)
 		s.loyalty = st.Add(loyaltyapp.Component(func(c *loyaltyapp.Config, _ *loyaltyapp.Deps) { c.JobInterval = 0 })).Runner.(*loyaltyapp.App)
 		s.feedbackAddr = st.Add(feedbackapp.Component(func(c *feedbackapp.Config, _ *feedbackapp.Deps) { c.EscalationInterval = 0 })).Addr()
-		st.Add(promotionapp.Component(nil))
+		s.promotion = st.Add(promotionapp.Component(func(c *promotionapp.Config, _ *promotionapp.Deps) {
+			if opts.promotion != nil {
+				opts.promotion(c)
+			}
+		})).Runner.(*promotionapp.App)
 	}
 	gw := st.Add(app.Component(func(c *app.Config, _ *app.Deps) {
 		if opts.maxBodyBytes > 0 {

@@ -1,10 +1,7 @@
 package app_test
 
 import (
-	"io"
-	"net/http"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -70,7 +67,7 @@ func TestLedgerCounters(t *testing.T) {
 	}
 	// 100 − 20 + 50 − 5 − 10 = 115 expire; the adjustment of 50 too, a
 	// month after the clock's now.
-	body := scrape(t, "http://"+f.app.AdminAddr()+"/metrics")
+	body := stacktest.Scrape(t, "http://"+f.app.AdminAddr()+"/metrics")
 	for _, want := range []string{
 		`tenure_loyalty_points_issued_total{[^}]*source="earn"[^}]*} 100`,
 		`tenure_loyalty_points_issued_total{[^}]*source="adjust"[^}]*} 50`,
@@ -83,32 +80,7 @@ func TestLedgerCounters(t *testing.T) {
 		`tenure_loyalty_points_expired_total{[^}]*} 115`,
 	} {
 		if !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(body) {
-			t.Errorf("no %s in /metrics:\n%s", want, grep(body, "tenure_loyalty"))
+			t.Errorf("no %s in /metrics:\n%s", want, stacktest.Grep(body, "tenure_loyalty"))
 		}
 	}
-}
-
-func scrape(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s = %d, %v", url, resp.StatusCode, err)
-	}
-	return string(b)
-}
-
-// grep returns the lines of s that contain sub.
-func grep(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

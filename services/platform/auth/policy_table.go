@@ -146,5 +146,11 @@ func DefaultPolicy() Policy {
 		outreach + "ListCustomerMessages": reads,
 		outreach + "ListInboxMessages":    storeRead,
 		outreach + "MarkInboxMessageRead": storeOps,
+		// Engagement: the credential is the signed token or callback; the
+		// gateway calls it as itself for the people and providers who have
+		// no API key.
+		outreach + "RecordEngagement":          with(ops, Service),
+		outreach + "GetJourneyReport":          reads,
+		outreach + "GetCampaignOutreachReport": reads,
 	}
 }

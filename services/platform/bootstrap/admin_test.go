@@ -4,7 +4,6 @@ import (
 	"flag"
 	"io"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tenurehq/tenure/services/platform/auth"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
+	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 )
 
 // TestAdminServesMetrics: with an admin address, a service's gRPC calls are
@@ -30,16 +30,16 @@ func TestAdminServesMetrics(t *testing.T) {
 	// the service name from the resource. The server records a call after
 	// its answer has gone out, so the client may scrape a moment before it.
 	call := regexp.MustCompile(`(?m)^rpc_server_(call_)?duration_[a-z]+_count\{[^}]*rpc_method="[^"]*/CreateCustomer"[^}]*\} 1$`)
-	body := scrape(t, "http://"+rt.AdminAddr()+"/metrics")
+	body := stacktest.Scrape(t, "http://"+rt.AdminAddr()+"/metrics")
 	for deadline := time.Now().Add(5 * time.Second); !call.MatchString(body) && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
-		body = scrape(t, "http://"+rt.AdminAddr()+"/metrics")
+		body = stacktest.Scrape(t, "http://"+rt.AdminAddr()+"/metrics")
 	}
 	if !call.MatchString(body) {
-		t.Errorf("no gRPC server duration count of 1 for CreateCustomer in /metrics:\n%s", grep(body, "rpc_"))
+		t.Errorf("no gRPC server duration count of 1 for CreateCustomer in /metrics:\n%s", stacktest.Grep(body, "rpc_"))
 	}
 	if !strings.Contains(body, `service_name="demo"`) {
-		t.Errorf("/metrics does not name the service (target_info service_name=\"demo\"):\n%s", grep(body, "target_info"))
+		t.Errorf("/metrics does not name the service (target_info service_name=\"demo\"):\n%s", stacktest.Grep(body, "target_info"))
 	}
 	if !strings.Contains(body, "go_goroutines ") {
 		t.Error("/metrics has no Go runtime metrics (go_goroutines)")
@@ -80,29 +80,4 @@ func TestEtcdTLSConfigProblems(t *testing.T) {
 	if !strings.Contains(err.Error(), "etcd tls") {
 		t.Errorf("Start = %v, want an etcd tls error", err)
 	}
-}
-
-func scrape(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d, %v", url, resp.StatusCode, err)
-	}
-	return string(b)
-}
-
-// grep returns the lines of s that contain sub, for failure messages.
-func grep(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

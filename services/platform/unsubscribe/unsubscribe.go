@@ -7,15 +7,12 @@
 package unsubscribe
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/signedtoken"
 )
 
 // ErrBadToken is returned for a token that is malformed, not signed with
@@ -30,50 +27,27 @@ type Claims struct {
 	Expires    time.Time `json:"e"`
 }
 
-// Sign returns a token for claims: base64url of their JSON, ".", and
-// base64url of the HMAC-SHA256 of that with secret.
+// Expiry implements signedtoken.Claims.
+func (c Claims) Expiry() time.Time { return c.Expires }
+
+// Sign returns a token for claims (see platform/signedtoken).
 func Sign(secret []byte, c Claims) (string, error) {
-	if len(secret) == 0 {
-		return "", errors.New("unsubscribe: no secret")
-	}
 	c.Expires = c.Expires.UTC().Truncate(time.Second)
-	payload, err := json.Marshal(c)
+	tok, err := signedtoken.Sign(secret, c)
 	if err != nil {
 		return "", fmt.Errorf("unsubscribe: %w", err)
 	}
-	p := base64.RawURLEncoding.EncodeToString(payload)
-	return p + "." + base64.RawURLEncoding.EncodeToString(mac(secret, p)), nil
+	return tok, nil
 }
 
 // Verify returns the claims of a token signed with secret that has not
 // expired at now, or an error wrapping ErrBadToken.
 func Verify(secret []byte, token string, now time.Time) (Claims, error) {
-	p, sig, ok := strings.Cut(token, ".")
-	if !ok {
-		return Claims{}, fmt.Errorf("%w: no signature", ErrBadToken)
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || len(secret) == 0 || !hmac.Equal(got, mac(secret, p)) {
-		return Claims{}, fmt.Errorf("%w: wrong signature", ErrBadToken)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %v", ErrBadToken, err)
-	}
 	var c Claims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return Claims{}, fmt.Errorf("%w: %v", ErrBadToken, err)
-	}
-	if !now.Before(c.Expires) {
-		return Claims{}, fmt.Errorf("%w: expired at %s", ErrBadToken, c.Expires.Format(time.RFC3339))
+	if err := signedtoken.Verify(secret, token, now, &c); err != nil {
+		return Claims{}, fmt.Errorf("%w: %w", ErrBadToken, err)
 	}
 	return c, nil
-}
-
-func mac(secret []byte, payload string) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(payload))
-	return m.Sum(nil)
 }
 
 // Link returns base (an https URL) with the token as its "token" query

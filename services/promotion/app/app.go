@@ -44,6 +44,12 @@ type App struct {
 	store    *store.Store
 	consumer *eventlog.Consumer
 	outreach *outreachJob // nil without etcd or with no outreach interval
+	// engagements records outreach engagements; metrics counts outreach
+	// attempts.
+	engagements *outreach.Engagements
+	reports     outreach.Reports
+	metrics     *outreachMetrics
+	adminAddr   string
 }
 
 // New builds the service: it opens and migrates the database and listens.
@@ -72,6 +78,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*App, func(), error) {
 // etcd to find the other services) and the API.
 func (a *App) build(ctx context.Context, rt *bootstrap.Runtime) error {
 	var audiences promotion.Audiences
+	var err error
+	if a.metrics, err = newOutreachMetrics(rt.Telemetry.Meter(meterName)); err != nil {
+		return err
+	}
+	a.engagements, a.reports = a.newEngagements(rt, nil)
+	a.adminAddr = rt.AdminAddr()
 	if rt.Etcd != nil {
 		conns := map[string]*grpc.ClientConn{}
 		for _, name := range []string{a.cfg.ProfileService, a.cfg.SegmentationService, a.cfg.LoyaltyService} {
@@ -88,7 +100,7 @@ func (a *App) build(ctx context.Context, rt *bootstrap.Runtime) error {
 				return len(rt.Discovery.Endpoints(name)) > 0
 			}}
 		a.svc = promotion.NewService(a.store, audiences, rt.Clock, rt.Logger)
-		var err error
+		a.engagements, a.reports = a.newEngagements(rt, profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]))
 		if a.cfg.Outreach.Interval > 0 {
 			if a.outreach, err = a.newOutreachJob(rt, conns); err != nil {
 				return err
@@ -112,10 +124,14 @@ func (a *App) build(ctx context.Context, rt *bootstrap.Runtime) error {
 	}
 	grpcapi.New(a.svc, rt.Clock).Register(srv.GRPC())
 	grpcapi.NewOutreach(outreach.Journeys{Store: a.store, Pools: a.store, Clock: rt.Clock}, a.store, outreach.CustomerMessages{Store: a.store},
-		outreach.Inbox{Store: a.store, Clock: rt.Clock}).Register(srv.GRPC())
+		outreach.Inbox{Store: a.store, Clock: rt.Clock}).SetEngagement(a.engagements, a.reports).Register(srv.GRPC())
 	a.srv = srv
 	return nil
 }
+
+// AdminAddr is the address of the admin server (Prometheus /metrics);
+// empty when there is none.
+func (a *App) AdminAddr() string { return a.adminAddr }
 
 // Addr is the address the gRPC server listens on.
 func (a *App) Addr() string { return a.srv.Addr() }

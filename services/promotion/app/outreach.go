@@ -34,6 +34,11 @@ type OutreachConfig struct {
 	UnsubscribeURL, UnsubscribeKey string
 	QuietHours, TimeZone, Caps     string
 	RetryMin                       time.Duration // first retry's delay; it doubles up to 30 min
+
+	// TrackingURL is the gateway's base URL for open-pixel and click
+	// links, which TrackingKey signs; CallbackKey checks engagement
+	// callbacks.
+	TrackingURL, TrackingKey, CallbackKey string
 }
 
 func (c *OutreachConfig) registerFlags(fs *flag.FlagSet, env *bootstrap.Env) {
@@ -54,6 +59,9 @@ func (c *OutreachConfig) registerFlags(fs *flag.FlagSet, env *bootstrap.Env) {
 	str(&c.SMTPTLS, "outreach-smtp-tls", "OUTREACH_SMTP_TLS", "starttls", "starttls (required), opportunistic or none")
 	str(&c.UnsubscribeURL, "outreach-unsubscribe-url", "OUTREACH_UNSUBSCRIBE_URL", "", "the gateway's /v1/unsubscribe URL for one-click links; empty: none")
 	str(&c.UnsubscribeKey, "outreach-unsubscribe-secret", "OUTREACH_UNSUBSCRIBE_SECRET", "", "secret of the unsubscribe links (the gateway's -unsubscribe-secret)")
+	str(&c.TrackingURL, "outreach-tracking-url", "OUTREACH_TRACKING_URL", "", "the gateway's base URL (https://api.shop.example.com) for signed open-pixel and click links; empty: none")
+	str(&c.TrackingKey, "outreach-tracking-secret", "OUTREACH_TRACKING_SECRET", "", "secret that signs open-pixel and click links")
+	str(&c.CallbackKey, "outreach-callback-secret", "OUTREACH_CALLBACK_SECRET", "", "secret of signed engagement callbacks (delivery, open, click); empty: callbacks are refused")
 	str(&c.QuietHours, "outreach-quiet-hours", "OUTREACH_QUIET_HOURS", "22:00-08:00", "local hours in which marketing messages wait, e.g. 22:00-08:00; empty: none")
 	str(&c.TimeZone, "outreach-time-zone", "OUTREACH_TIME_ZONE", "UTC", "time zone of customers whose profile has none")
 	str(&c.Caps, "outreach-caps", "OUTREACH_CAPS", "", "frequency caps across journeys: channel:N/window, comma separated, e.g. email:2/168h,sms:1/day")
@@ -103,6 +111,9 @@ func (c OutreachConfig) parse() (outreachRules, error) {
 	}
 	if c.UnsubscribeURL != "" && c.UnsubscribeKey == "" {
 		errs = append(errs, errors.New("outreach unsubscribe URL needs a secret"))
+	}
+	if c.TrackingURL != "" && c.TrackingKey == "" {
+		errs = append(errs, errors.New("outreach tracking URL needs a secret"))
 	}
 	return r, errors.Join(errs...)
 }
@@ -173,6 +184,8 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 		Caps:        rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
 			Max: outreach.DefaultRetryPolicy.Max}, Clock: rt.Clock,
 	}}
+	j.dispatcher.Observer = a.metrics
+	j.dispatcher.Links = outreach.LinkSigner{Base: strings.TrimSuffix(c.TrackingURL, "/"), Secret: []byte(c.TrackingKey)}
 	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: a.store, Cursors: a.store, Clock: rt.Clock,
 		Changes: clients.AudienceChanges{Client: segmentationv1.NewAudienceChangeServiceClient(conns[a.cfg.SegmentationService])}}
 	j.events = a.eventTriggers(rt.Clock, profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]))
@@ -196,6 +209,9 @@ func (a *App) runOutreach(ctx context.Context) {
 			a.runEventTriggers(ctx)
 			if _, err := a.outreach.dispatcher.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("promotion: outreach dispatch", "error", err)
+			}
+			if _, err := a.engagements.ReportPending(ctx, 500); err != nil && ctx.Err() == nil {
+				a.logger.Warn("promotion: engagements to profile", "error", err)
 			}
 			select {
 			case <-ctx.Done():

@@ -9,25 +9,13 @@ import (
 
 	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	typev1 "github.com/tenurehq/tenure/gen/tenure/type/v1"
-	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 )
 
 // TestPromotionCommands runs campaigns list, show and report, codes
 // generate and export and carts evaluate against the real services through
 // the gateway.
 func TestPromotionCommands(t *testing.T) {
-	s := stacktest.Start(t, stacktest.Options{})
-	startProfile(t, s)
-	startSegmentation(t, s)
-	startLoyalty(t, s)
-	startFeedback(t, s)
-	conn, err := dial(startPromotion(t, s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	base := startGateway(t, s)
-	gw := []string{"--gateway", base}
+	conn, gw := startPromotionStack(t)
 	c := promotionv1.NewPromotionServiceClient(conn)
 	ctx := context.Background()
 	if _, err := c.CreateCampaign(ctx, &promotionv1.CreateCampaignRequest{CampaignId: "spring", Campaign: &promotionv1.Campaign{

@@ -340,6 +340,65 @@ func (SuppressionReason) EnumDescriptor() ([]byte, []int) {
 	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{4}
 }
 
+// EngagementAction is what a customer (or the provider) did with a
+// message.
+type EngagementAction int32
+
+const (
+	EngagementAction_ENGAGEMENT_ACTION_UNSPECIFIED EngagementAction = 0
+	// The provider delivered it: the message moves to DELIVERED.
+	EngagementAction_ENGAGEMENT_ACTION_DELIVERED EngagementAction = 1
+	EngagementAction_ENGAGEMENT_ACTION_OPENED    EngagementAction = 2
+	EngagementAction_ENGAGEMENT_ACTION_CLICKED   EngagementAction = 3
+	// Reported by the gateway's one-click unsubscribe link only.
+	EngagementAction_ENGAGEMENT_ACTION_UNSUBSCRIBED EngagementAction = 4
+)
+
+// Enum value maps for EngagementAction.
+var (
+	EngagementAction_name = map[int32]string{
+		0: "ENGAGEMENT_ACTION_UNSPECIFIED",
+		1: "ENGAGEMENT_ACTION_DELIVERED",
+		2: "ENGAGEMENT_ACTION_OPENED",
+		3: "ENGAGEMENT_ACTION_CLICKED",
+		4: "ENGAGEMENT_ACTION_UNSUBSCRIBED",
+	}
+	EngagementAction_value = map[string]int32{
+		"ENGAGEMENT_ACTION_UNSPECIFIED":  0,
+		"ENGAGEMENT_ACTION_DELIVERED":    1,
+		"ENGAGEMENT_ACTION_OPENED":       2,
+		"ENGAGEMENT_ACTION_CLICKED":      3,
+		"ENGAGEMENT_ACTION_UNSUBSCRIBED": 4,
+	}
+)
+
+func (x EngagementAction) Enum() *EngagementAction {
+	p := new(EngagementAction)
+	*p = x
+	return p
+}
+
+func (x EngagementAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EngagementAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_tenure_promotion_v1_outreach_proto_enumTypes[5].Descriptor()
+}
+
+func (EngagementAction) Type() protoreflect.EnumType {
+	return &file_tenure_promotion_v1_outreach_proto_enumTypes[5]
+}
+
+func (x EngagementAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EngagementAction.Descriptor instead.
+func (EngagementAction) EnumDescriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{5}
+}
+
 // Journey is an outreach journey.
 type Journey struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2325,6 +2384,986 @@ func (x *MarkInboxMessageReadResponse) GetInboxMessage() *InboxMessage {
 	return nil
 }
 
+// Engagement is one action on a message, recorded once.
+type Engagement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "messages/{message_id}".
+	Message    string           `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	Action     EngagementAction `protobuf:"varint,2,opt,name=action,proto3,enum=tenure.promotion.v1.EngagementAction" json:"action,omitempty"`
+	Channel    OutreachChannel  `protobuf:"varint,3,opt,name=channel,proto3,enum=tenure.promotion.v1.OutreachChannel" json:"channel,omitempty"`
+	CustomerId string           `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// When it happened (the callback's occur_time, else when recorded).
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// CLICKED: the link's destination (of the first click).
+	Url           string `protobuf:"bytes,6,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Engagement) Reset() {
+	*x = Engagement{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Engagement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Engagement) ProtoMessage() {}
+
+func (x *Engagement) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Engagement.ProtoReflect.Descriptor instead.
+func (*Engagement) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *Engagement) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Engagement) GetAction() EngagementAction {
+	if x != nil {
+		return x.Action
+	}
+	return EngagementAction_ENGAGEMENT_ACTION_UNSPECIFIED
+}
+
+func (x *Engagement) GetChannel() OutreachChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return OutreachChannel_OUTREACH_CHANNEL_UNSPECIFIED
+}
+
+func (x *Engagement) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *Engagement) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *Engagement) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+// EngagementCallback is the JSON body the shop's dispatcher or email
+// provider posts to /v1/outreach/engagements, e.g. {"message":
+// "messages/3f2a…", "action": "ENGAGEMENT_ACTION_DELIVERED", "occurTime":
+// "2026-12-02T10:00:00Z"}. It is signed as Tenure signs outreach webhooks:
+// the Tenure-Webhook-Id, Tenure-Webhook-Timestamp (Unix seconds, within 5
+// minutes) and Tenure-Webhook-Signature ("v1=" and the hex HMAC-SHA256 of
+// "id.timestamp.body" with the callback secret) headers.
+type EngagementCallback struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "messages/{message_id}" or the bare id (the Idempotency-Key of the
+	// webhook that carried the message, the local part of an email's
+	// Message-ID).
+	Message string `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	// DELIVERED, OPENED or CLICKED.
+	Action EngagementAction `protobuf:"varint,2,opt,name=action,proto3,enum=tenure.promotion.v1.EngagementAction" json:"action,omitempty"`
+	// Defaults to when it is received.
+	OccurTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occur_time,json=occurTime,proto3" json:"occur_time,omitempty"`
+	// CLICKED: the link followed, if known.
+	Url           string `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EngagementCallback) Reset() {
+	*x = EngagementCallback{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EngagementCallback) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EngagementCallback) ProtoMessage() {}
+
+func (x *EngagementCallback) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EngagementCallback.ProtoReflect.Descriptor instead.
+func (*EngagementCallback) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *EngagementCallback) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *EngagementCallback) GetAction() EngagementAction {
+	if x != nil {
+		return x.Action
+	}
+	return EngagementAction_ENGAGEMENT_ACTION_UNSPECIFIED
+}
+
+func (x *EngagementCallback) GetOccurTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurTime
+	}
+	return nil
+}
+
+func (x *EngagementCallback) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+// SignedEngagementCallback is a received callback: its signature headers
+// and its body exactly as received.
+type SignedEngagementCallback struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Tenure-Webhook-Id.
+	WebhookId string `protobuf:"bytes,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	// Tenure-Webhook-Timestamp, Unix seconds.
+	Timestamp int64 `protobuf:"varint,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// Tenure-Webhook-Signature, "v1=…".
+	Signature string `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	// An EngagementCallback as JSON.
+	Body          []byte `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignedEngagementCallback) Reset() {
+	*x = SignedEngagementCallback{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignedEngagementCallback) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignedEngagementCallback) ProtoMessage() {}
+
+func (x *SignedEngagementCallback) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignedEngagementCallback.ProtoReflect.Descriptor instead.
+func (*SignedEngagementCallback) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *SignedEngagementCallback) GetWebhookId() string {
+	if x != nil {
+		return x.WebhookId
+	}
+	return ""
+}
+
+func (x *SignedEngagementCallback) GetTimestamp() int64 {
+	if x != nil {
+		return x.Timestamp
+	}
+	return 0
+}
+
+func (x *SignedEngagementCallback) GetSignature() string {
+	if x != nil {
+		return x.Signature
+	}
+	return ""
+}
+
+func (x *SignedEngagementCallback) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+type RecordEngagementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The credential, which also names the message and the action.
+	//
+	// Types that are valid to be assigned to Credential:
+	//
+	//	*RecordEngagementRequest_LinkToken
+	//	*RecordEngagementRequest_UnsubscribeToken
+	//	*RecordEngagementRequest_Callback
+	Credential    isRecordEngagementRequest_Credential `protobuf_oneof:"credential"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordEngagementRequest) Reset() {
+	*x = RecordEngagementRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordEngagementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordEngagementRequest) ProtoMessage() {}
+
+func (x *RecordEngagementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordEngagementRequest.ProtoReflect.Descriptor instead.
+func (*RecordEngagementRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RecordEngagementRequest) GetCredential() isRecordEngagementRequest_Credential {
+	if x != nil {
+		return x.Credential
+	}
+	return nil
+}
+
+func (x *RecordEngagementRequest) GetLinkToken() string {
+	if x != nil {
+		if x, ok := x.Credential.(*RecordEngagementRequest_LinkToken); ok {
+			return x.LinkToken
+		}
+	}
+	return ""
+}
+
+func (x *RecordEngagementRequest) GetUnsubscribeToken() string {
+	if x != nil {
+		if x, ok := x.Credential.(*RecordEngagementRequest_UnsubscribeToken); ok {
+			return x.UnsubscribeToken
+		}
+	}
+	return ""
+}
+
+func (x *RecordEngagementRequest) GetCallback() *SignedEngagementCallback {
+	if x != nil {
+		if x, ok := x.Credential.(*RecordEngagementRequest_Callback); ok {
+			return x.Callback
+		}
+	}
+	return nil
+}
+
+type isRecordEngagementRequest_Credential interface {
+	isRecordEngagementRequest_Credential()
+}
+
+type RecordEngagementRequest_LinkToken struct {
+	// The token of an open-pixel or click link ({{.Links.Open}},
+	// {{.Links.Click "https://…"}} in a template).
+	LinkToken string `protobuf:"bytes,1,opt,name=link_token,json=linkToken,proto3,oneof"`
+}
+
+type RecordEngagementRequest_UnsubscribeToken struct {
+	// The token of a one-click unsubscribe link.
+	UnsubscribeToken string `protobuf:"bytes,2,opt,name=unsubscribe_token,json=unsubscribeToken,proto3,oneof"`
+}
+
+type RecordEngagementRequest_Callback struct {
+	Callback *SignedEngagementCallback `protobuf:"bytes,3,opt,name=callback,proto3,oneof"`
+}
+
+func (*RecordEngagementRequest_LinkToken) isRecordEngagementRequest_Credential() {}
+
+func (*RecordEngagementRequest_UnsubscribeToken) isRecordEngagementRequest_Credential() {}
+
+func (*RecordEngagementRequest_Callback) isRecordEngagementRequest_Credential() {}
+
+type RecordEngagementResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Engagement *Engagement            `protobuf:"bytes,1,opt,name=engagement,proto3" json:"engagement,omitempty"`
+	// The message already had this action: nothing new was recorded.
+	Duplicate bool `protobuf:"varint,2,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	// A click link's destination, for the redirect.
+	RedirectUrl   string `protobuf:"bytes,3,opt,name=redirect_url,json=redirectUrl,proto3" json:"redirect_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordEngagementResponse) Reset() {
+	*x = RecordEngagementResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordEngagementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordEngagementResponse) ProtoMessage() {}
+
+func (x *RecordEngagementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordEngagementResponse.ProtoReflect.Descriptor instead.
+func (*RecordEngagementResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RecordEngagementResponse) GetEngagement() *Engagement {
+	if x != nil {
+		return x.Engagement
+	}
+	return nil
+}
+
+func (x *RecordEngagementResponse) GetDuplicate() bool {
+	if x != nil {
+		return x.Duplicate
+	}
+	return false
+}
+
+func (x *RecordEngagementResponse) GetRedirectUrl() string {
+	if x != nil {
+		return x.RedirectUrl
+	}
+	return ""
+}
+
+// OutreachReport counts the messages of a journey (or of every journey of
+// a campaign) by outcome, and the orders that followed them.
+type OutreachReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "journeys/{journey_id}" or "campaigns/{campaign_id}".
+	Name              string               `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	AttributionWindow *durationpb.Duration `protobuf:"bytes,2,opt,name=attribution_window,json=attributionWindow,proto3" json:"attribution_window,omitempty"`
+	// Messages created (one per trigger occurrence).
+	Triggered int64 `protobuf:"varint,3,opt,name=triggered,proto3" json:"triggered,omitempty"`
+	// Suppressed messages, by reason.
+	Suppressed []*SuppressionCount `protobuf:"bytes,4,rep,name=suppressed,proto3" json:"suppressed,omitempty"`
+	// Sent (handed to a provider, delivered or not).
+	Sent      int64 `protobuf:"varint,5,opt,name=sent,proto3" json:"sent,omitempty"`
+	Delivered int64 `protobuf:"varint,6,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	// Messages opened, clicked, unsubscribed from (each counted once).
+	Opened       int64 `protobuf:"varint,7,opt,name=opened,proto3" json:"opened,omitempty"`
+	Clicked      int64 `protobuf:"varint,8,opt,name=clicked,proto3" json:"clicked,omitempty"`
+	Unsubscribed int64 `protobuf:"varint,9,opt,name=unsubscribed,proto3" json:"unsubscribed,omitempty"`
+	// Not yet final: scheduled, held, or failed and waiting for a retry.
+	Pending int64 `protobuf:"varint,10,opt,name=pending,proto3" json:"pending,omitempty"`
+	// Failed for good.
+	Dead int64 `protobuf:"varint,11,opt,name=dead,proto3" json:"dead,omitempty"`
+	// Sent messages, per channel.
+	SentByChannel []*ChannelCount `protobuf:"bytes,12,rep,name=sent_by_channel,json=sentByChannel,proto3" json:"sent_by_channel,omitempty"`
+	// The sent messages and the orders within the window after each.
+	Treatment *OutreachGroup `protobuf:"bytes,13,opt,name=treatment,proto3" json:"treatment,omitempty"`
+	// The messages suppressed for the campaign's holdout, and the orders
+	// within the window after each.
+	Control *OutreachGroup `protobuf:"bytes,14,opt,name=control,proto3" json:"control,omitempty"`
+	// Whether there is a control group: the campaign (of the journey) has a
+	// holdout.
+	HasControl bool `protobuf:"varint,15,opt,name=has_control,json=hasControl,proto3" json:"has_control,omitempty"`
+	// Treatment minus control conversion rate (converted messages ÷
+	// messages), in percentage points, with its 95 % confidence interval.
+	LiftPoints    float64 `protobuf:"fixed64,16,opt,name=lift_points,json=liftPoints,proto3" json:"lift_points,omitempty"`
+	LiftCiLow     float64 `protobuf:"fixed64,17,opt,name=lift_ci_low,json=liftCiLow,proto3" json:"lift_ci_low,omitempty"`
+	LiftCiHigh    float64 `protobuf:"fixed64,18,opt,name=lift_ci_high,json=liftCiHigh,proto3" json:"lift_ci_high,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutreachReport) Reset() {
+	*x = OutreachReport{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutreachReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutreachReport) ProtoMessage() {}
+
+func (x *OutreachReport) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutreachReport.ProtoReflect.Descriptor instead.
+func (*OutreachReport) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *OutreachReport) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OutreachReport) GetAttributionWindow() *durationpb.Duration {
+	if x != nil {
+		return x.AttributionWindow
+	}
+	return nil
+}
+
+func (x *OutreachReport) GetTriggered() int64 {
+	if x != nil {
+		return x.Triggered
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetSuppressed() []*SuppressionCount {
+	if x != nil {
+		return x.Suppressed
+	}
+	return nil
+}
+
+func (x *OutreachReport) GetSent() int64 {
+	if x != nil {
+		return x.Sent
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetDelivered() int64 {
+	if x != nil {
+		return x.Delivered
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetOpened() int64 {
+	if x != nil {
+		return x.Opened
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetClicked() int64 {
+	if x != nil {
+		return x.Clicked
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetUnsubscribed() int64 {
+	if x != nil {
+		return x.Unsubscribed
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetPending() int64 {
+	if x != nil {
+		return x.Pending
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetDead() int64 {
+	if x != nil {
+		return x.Dead
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetSentByChannel() []*ChannelCount {
+	if x != nil {
+		return x.SentByChannel
+	}
+	return nil
+}
+
+func (x *OutreachReport) GetTreatment() *OutreachGroup {
+	if x != nil {
+		return x.Treatment
+	}
+	return nil
+}
+
+func (x *OutreachReport) GetControl() *OutreachGroup {
+	if x != nil {
+		return x.Control
+	}
+	return nil
+}
+
+func (x *OutreachReport) GetHasControl() bool {
+	if x != nil {
+		return x.HasControl
+	}
+	return false
+}
+
+func (x *OutreachReport) GetLiftPoints() float64 {
+	if x != nil {
+		return x.LiftPoints
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetLiftCiLow() float64 {
+	if x != nil {
+		return x.LiftCiLow
+	}
+	return 0
+}
+
+func (x *OutreachReport) GetLiftCiHigh() float64 {
+	if x != nil {
+		return x.LiftCiHigh
+	}
+	return 0
+}
+
+// SuppressionCount is the number of messages suppressed for one reason.
+type SuppressionCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reason        SuppressionReason      `protobuf:"varint,1,opt,name=reason,proto3,enum=tenure.promotion.v1.SuppressionReason" json:"reason,omitempty"`
+	Count         int64                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuppressionCount) Reset() {
+	*x = SuppressionCount{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuppressionCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuppressionCount) ProtoMessage() {}
+
+func (x *SuppressionCount) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuppressionCount.ProtoReflect.Descriptor instead.
+func (*SuppressionCount) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *SuppressionCount) GetReason() SuppressionReason {
+	if x != nil {
+		return x.Reason
+	}
+	return SuppressionReason_SUPPRESSION_REASON_UNSPECIFIED
+}
+
+func (x *SuppressionCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// ChannelCount is a number of messages on one channel.
+type ChannelCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Channel       OutreachChannel        `protobuf:"varint,1,opt,name=channel,proto3,enum=tenure.promotion.v1.OutreachChannel" json:"channel,omitempty"`
+	Count         int64                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelCount) Reset() {
+	*x = ChannelCount{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelCount) ProtoMessage() {}
+
+func (x *ChannelCount) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelCount.ProtoReflect.Descriptor instead.
+func (*ChannelCount) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ChannelCount) GetChannel() OutreachChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return OutreachChannel_OUTREACH_CHANNEL_UNSPECIFIED
+}
+
+func (x *ChannelCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// OutreachGroup is a group of messages and the orders that followed them.
+type OutreachGroup struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Messages int64                  `protobuf:"varint,1,opt,name=messages,proto3" json:"messages,omitempty"`
+	// Messages followed by at least one order of their customer within the
+	// window.
+	Converters int64 `protobuf:"varint,2,opt,name=converters,proto3" json:"converters,omitempty"`
+	// Distinct orders within the window after a message of the group.
+	Orders int64 `protobuf:"varint,3,opt,name=orders,proto3" json:"orders,omitempty"`
+	// Their totals after discounts, less refunds, in minor units.
+	RevenueMinor  int64 `protobuf:"varint,4,opt,name=revenue_minor,json=revenueMinor,proto3" json:"revenue_minor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutreachGroup) Reset() {
+	*x = OutreachGroup{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutreachGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutreachGroup) ProtoMessage() {}
+
+func (x *OutreachGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutreachGroup.ProtoReflect.Descriptor instead.
+func (*OutreachGroup) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *OutreachGroup) GetMessages() int64 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+func (x *OutreachGroup) GetConverters() int64 {
+	if x != nil {
+		return x.Converters
+	}
+	return 0
+}
+
+func (x *OutreachGroup) GetOrders() int64 {
+	if x != nil {
+		return x.Orders
+	}
+	return 0
+}
+
+func (x *OutreachGroup) GetRevenueMinor() int64 {
+	if x != nil {
+		return x.RevenueMinor
+	}
+	return 0
+}
+
+type GetJourneyReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "journeys/{journey_id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// How long after a message an order counts; default 7 days, at most 90.
+	AttributionWindow *durationpb.Duration `protobuf:"bytes,2,opt,name=attribution_window,json=attributionWindow,proto3" json:"attribution_window,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetJourneyReportRequest) Reset() {
+	*x = GetJourneyReportRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetJourneyReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetJourneyReportRequest) ProtoMessage() {}
+
+func (x *GetJourneyReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetJourneyReportRequest.ProtoReflect.Descriptor instead.
+func (*GetJourneyReportRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetJourneyReportRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetJourneyReportRequest) GetAttributionWindow() *durationpb.Duration {
+	if x != nil {
+		return x.AttributionWindow
+	}
+	return nil
+}
+
+type GetJourneyReportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Report        *OutreachReport        `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetJourneyReportResponse) Reset() {
+	*x = GetJourneyReportResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetJourneyReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetJourneyReportResponse) ProtoMessage() {}
+
+func (x *GetJourneyReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetJourneyReportResponse.ProtoReflect.Descriptor instead.
+func (*GetJourneyReportResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GetJourneyReportResponse) GetReport() *OutreachReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+type GetCampaignOutreachReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "campaigns/{campaign_id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// How long after a message an order counts; default 7 days, at most 90.
+	AttributionWindow *durationpb.Duration `protobuf:"bytes,2,opt,name=attribution_window,json=attributionWindow,proto3" json:"attribution_window,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetCampaignOutreachReportRequest) Reset() {
+	*x = GetCampaignOutreachReportRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCampaignOutreachReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCampaignOutreachReportRequest) ProtoMessage() {}
+
+func (x *GetCampaignOutreachReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCampaignOutreachReportRequest.ProtoReflect.Descriptor instead.
+func (*GetCampaignOutreachReportRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *GetCampaignOutreachReportRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetCampaignOutreachReportRequest) GetAttributionWindow() *durationpb.Duration {
+	if x != nil {
+		return x.AttributionWindow
+	}
+	return nil
+}
+
+type GetCampaignOutreachReportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Report        *OutreachReport        `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCampaignOutreachReportResponse) Reset() {
+	*x = GetCampaignOutreachReportResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCampaignOutreachReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCampaignOutreachReportResponse) ProtoMessage() {}
+
+func (x *GetCampaignOutreachReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCampaignOutreachReportResponse.ProtoReflect.Descriptor instead.
+func (*GetCampaignOutreachReportResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *GetCampaignOutreachReportResponse) GetReport() *OutreachReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
 var File_tenure_promotion_v1_outreach_proto protoreflect.FileDescriptor
 
 const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
@@ -2476,7 +3515,90 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x1bMarkInboxMessageReadRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"f\n" +
 	"\x1cMarkInboxMessageReadResponse\x12F\n" +
-	"\rinbox_message\x18\x01 \x01(\v2!.tenure.promotion.v1.InboxMessageR\finboxMessage*|\n" +
+	"\rinbox_message\x18\x01 \x01(\v2!.tenure.promotion.v1.InboxMessageR\finboxMessage\"\x93\x02\n" +
+	"\n" +
+	"Engagement\x12\x18\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12=\n" +
+	"\x06action\x18\x02 \x01(\x0e2%.tenure.promotion.v1.EngagementActionR\x06action\x12>\n" +
+	"\achannel\x18\x03 \x01(\x0e2$.tenure.promotion.v1.OutreachChannelR\achannel\x12\x1f\n" +
+	"\vcustomer_id\x18\x04 \x01(\tR\n" +
+	"customerId\x129\n" +
+	"\n" +
+	"occur_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12\x10\n" +
+	"\x03url\x18\x06 \x01(\tR\x03url\"\xba\x01\n" +
+	"\x12EngagementCallback\x12\x18\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12=\n" +
+	"\x06action\x18\x02 \x01(\x0e2%.tenure.promotion.v1.EngagementActionR\x06action\x129\n" +
+	"\n" +
+	"occur_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\toccurTime\x12\x10\n" +
+	"\x03url\x18\x04 \x01(\tR\x03url\"\x89\x01\n" +
+	"\x18SignedEngagementCallback\x12\x1d\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\tR\twebhookId\x12\x1c\n" +
+	"\ttimestamp\x18\x02 \x01(\x03R\ttimestamp\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\tR\tsignature\x12\x12\n" +
+	"\x04body\x18\x04 \x01(\fR\x04body\"\xc4\x01\n" +
+	"\x17RecordEngagementRequest\x12\x1f\n" +
+	"\n" +
+	"link_token\x18\x01 \x01(\tH\x00R\tlinkToken\x12-\n" +
+	"\x11unsubscribe_token\x18\x02 \x01(\tH\x00R\x10unsubscribeToken\x12K\n" +
+	"\bcallback\x18\x03 \x01(\v2-.tenure.promotion.v1.SignedEngagementCallbackH\x00R\bcallbackB\f\n" +
+	"\n" +
+	"credential\"\x9c\x01\n" +
+	"\x18RecordEngagementResponse\x12?\n" +
+	"\n" +
+	"engagement\x18\x01 \x01(\v2\x1f.tenure.promotion.v1.EngagementR\n" +
+	"engagement\x12\x1c\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\x12!\n" +
+	"\fredirect_url\x18\x03 \x01(\tR\vredirectUrl\"\xd8\x05\n" +
+	"\x0eOutreachReport\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12H\n" +
+	"\x12attribution_window\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x11attributionWindow\x12\x1c\n" +
+	"\ttriggered\x18\x03 \x01(\x03R\ttriggered\x12E\n" +
+	"\n" +
+	"suppressed\x18\x04 \x03(\v2%.tenure.promotion.v1.SuppressionCountR\n" +
+	"suppressed\x12\x12\n" +
+	"\x04sent\x18\x05 \x01(\x03R\x04sent\x12\x1c\n" +
+	"\tdelivered\x18\x06 \x01(\x03R\tdelivered\x12\x16\n" +
+	"\x06opened\x18\a \x01(\x03R\x06opened\x12\x18\n" +
+	"\aclicked\x18\b \x01(\x03R\aclicked\x12\"\n" +
+	"\funsubscribed\x18\t \x01(\x03R\funsubscribed\x12\x18\n" +
+	"\apending\x18\n" +
+	" \x01(\x03R\apending\x12\x12\n" +
+	"\x04dead\x18\v \x01(\x03R\x04dead\x12I\n" +
+	"\x0fsent_by_channel\x18\f \x03(\v2!.tenure.promotion.v1.ChannelCountR\rsentByChannel\x12@\n" +
+	"\ttreatment\x18\r \x01(\v2\".tenure.promotion.v1.OutreachGroupR\ttreatment\x12<\n" +
+	"\acontrol\x18\x0e \x01(\v2\".tenure.promotion.v1.OutreachGroupR\acontrol\x12\x1f\n" +
+	"\vhas_control\x18\x0f \x01(\bR\n" +
+	"hasControl\x12\x1f\n" +
+	"\vlift_points\x18\x10 \x01(\x01R\n" +
+	"liftPoints\x12\x1e\n" +
+	"\vlift_ci_low\x18\x11 \x01(\x01R\tliftCiLow\x12 \n" +
+	"\flift_ci_high\x18\x12 \x01(\x01R\n" +
+	"liftCiHigh\"h\n" +
+	"\x10SuppressionCount\x12>\n" +
+	"\x06reason\x18\x01 \x01(\x0e2&.tenure.promotion.v1.SuppressionReasonR\x06reason\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"d\n" +
+	"\fChannelCount\x12>\n" +
+	"\achannel\x18\x01 \x01(\x0e2$.tenure.promotion.v1.OutreachChannelR\achannel\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\x88\x01\n" +
+	"\rOutreachGroup\x12\x1a\n" +
+	"\bmessages\x18\x01 \x01(\x03R\bmessages\x12\x1e\n" +
+	"\n" +
+	"converters\x18\x02 \x01(\x03R\n" +
+	"converters\x12\x16\n" +
+	"\x06orders\x18\x03 \x01(\x03R\x06orders\x12#\n" +
+	"\rrevenue_minor\x18\x04 \x01(\x03R\frevenueMinor\"w\n" +
+	"\x17GetJourneyReportRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12H\n" +
+	"\x12attribution_window\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x11attributionWindow\"W\n" +
+	"\x18GetJourneyReportResponse\x12;\n" +
+	"\x06report\x18\x01 \x01(\v2#.tenure.promotion.v1.OutreachReportR\x06report\"\x80\x01\n" +
+	" GetCampaignOutreachReportRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12H\n" +
+	"\x12attribution_window\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x11attributionWindow\"`\n" +
+	"!GetCampaignOutreachReportResponse\x12;\n" +
+	"\x06report\x18\x01 \x01(\v2#.tenure.promotion.v1.OutreachReportR\x06report*|\n" +
 	"\fJourneyState\x12\x1d\n" +
 	"\x19JOURNEY_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14JOURNEY_STATE_ACTIVE\x10\x01\x12\x18\n" +
@@ -2515,7 +3637,13 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x1aSUPPRESSION_REASON_HOLDOUT\x10\x03\x12#\n" +
 	"\x1fSUPPRESSION_REASON_UNSUBSCRIBED\x10\x04\x12 \n" +
 	"\x1cSUPPRESSION_REASON_NO_COUPON\x10\x05\x12&\n" +
-	"\"SUPPRESSION_REASON_JOURNEY_DELETED\x10\x062\x89\x0e\n" +
+	"\"SUPPRESSION_REASON_JOURNEY_DELETED\x10\x06*\xb7\x01\n" +
+	"\x10EngagementAction\x12!\n" +
+	"\x1dENGAGEMENT_ACTION_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bENGAGEMENT_ACTION_DELIVERED\x10\x01\x12\x1c\n" +
+	"\x18ENGAGEMENT_ACTION_OPENED\x10\x02\x12\x1d\n" +
+	"\x19ENGAGEMENT_ACTION_CLICKED\x10\x03\x12\"\n" +
+	"\x1eENGAGEMENT_ACTION_UNSUBSCRIBED\x10\x042\xe9\x11\n" +
 	"\x0fOutreachService\x12\x85\x01\n" +
 	"\rCreateJourney\x12).tenure.promotion.v1.CreateJourneyRequest\x1a*.tenure.promotion.v1.CreateJourneyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\ajourney\"\f/v1/journeys\x12\x7f\n" +
 	"\n" +
@@ -2530,7 +3658,10 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\rDeleteJourney\x12).tenure.promotion.v1.DeleteJourneyRequest\x1a*.tenure.promotion.v1.DeleteJourneyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/{name=journeys/*}\x12\xa9\x01\n" +
 	"\x14ListCustomerMessages\x120.tenure.promotion.v1.ListCustomerMessagesRequest\x1a1.tenure.promotion.v1.ListCustomerMessagesResponse\",\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=customers/*}/messages\x90\x02\x01\x12\x9d\x01\n" +
 	"\x11ListInboxMessages\x12-.tenure.promotion.v1.ListInboxMessagesRequest\x1a..tenure.promotion.v1.ListInboxMessagesResponse\")\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{parent=customers/*}/inbox\x90\x02\x01\x12\xb2\x01\n" +
-	"\x14MarkInboxMessageRead\x120.tenure.promotion.v1.MarkInboxMessageReadRequest\x1a1.tenure.promotion.v1.MarkInboxMessageReadResponse\"5\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=customers/*/inbox/*}:markRead\x90\x02\x02B@Z>github.com/tenurehq/tenure/gen/tenure/promotion/v1;promotionv1b\x06proto3"
+	"\x14MarkInboxMessageRead\x120.tenure.promotion.v1.MarkInboxMessageReadRequest\x1a1.tenure.promotion.v1.MarkInboxMessageReadResponse\"5\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=customers/*/inbox/*}:markRead\x90\x02\x02\x12t\n" +
+	"\x10RecordEngagement\x12,.tenure.promotion.v1.RecordEngagementRequest\x1a-.tenure.promotion.v1.RecordEngagementResponse\"\x03\x90\x02\x02\x12\xa0\x01\n" +
+	"\x10GetJourneyReport\x12,.tenure.promotion.v1.GetJourneyReportRequest\x1a-.tenure.promotion.v1.GetJourneyReportResponse\"/\x82\xd3\xe4\x93\x02&b\x06report\x12\x1c/v1/{name=journeys/*}/report\x90\x02\x01\x12\xc4\x01\n" +
+	"\x19GetCampaignOutreachReport\x125.tenure.promotion.v1.GetCampaignOutreachReportRequest\x1a6.tenure.promotion.v1.GetCampaignOutreachReportResponse\"8\x82\xd3\xe4\x93\x02/b\x06report\x12%/v1/{name=campaigns/*}/outreachReport\x90\x02\x01B@Z>github.com/tenurehq/tenure/gen/tenure/promotion/v1;promotionv1b\x06proto3"
 
 var (
 	file_tenure_promotion_v1_outreach_proto_rawDescOnce sync.Once
@@ -2544,120 +3675,158 @@ func file_tenure_promotion_v1_outreach_proto_rawDescGZIP() []byte {
 	return file_tenure_promotion_v1_outreach_proto_rawDescData
 }
 
-var file_tenure_promotion_v1_outreach_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_tenure_promotion_v1_outreach_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_tenure_promotion_v1_outreach_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_tenure_promotion_v1_outreach_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_tenure_promotion_v1_outreach_proto_goTypes = []any{
-	(JourneyState)(0),                     // 0: tenure.promotion.v1.JourneyState
-	(TriggerKind)(0),                      // 1: tenure.promotion.v1.TriggerKind
-	(OutreachChannel)(0),                  // 2: tenure.promotion.v1.OutreachChannel
-	(MessageState)(0),                     // 3: tenure.promotion.v1.MessageState
-	(SuppressionReason)(0),                // 4: tenure.promotion.v1.SuppressionReason
-	(*Journey)(nil),                       // 5: tenure.promotion.v1.Journey
-	(*JourneyTrigger)(nil),                // 6: tenure.promotion.v1.JourneyTrigger
-	(*Holiday)(nil),                       // 7: tenure.promotion.v1.Holiday
-	(*MessageTemplate)(nil),               // 8: tenure.promotion.v1.MessageTemplate
-	(*OutreachMessage)(nil),               // 9: tenure.promotion.v1.OutreachMessage
-	(*MessageStateChange)(nil),            // 10: tenure.promotion.v1.MessageStateChange
-	(*InboxMessage)(nil),                  // 11: tenure.promotion.v1.InboxMessage
-	(*CreateJourneyRequest)(nil),          // 12: tenure.promotion.v1.CreateJourneyRequest
-	(*CreateJourneyResponse)(nil),         // 13: tenure.promotion.v1.CreateJourneyResponse
-	(*GetJourneyRequest)(nil),             // 14: tenure.promotion.v1.GetJourneyRequest
-	(*GetJourneyResponse)(nil),            // 15: tenure.promotion.v1.GetJourneyResponse
-	(*ListJourneysRequest)(nil),           // 16: tenure.promotion.v1.ListJourneysRequest
-	(*ListJourneysResponse)(nil),          // 17: tenure.promotion.v1.ListJourneysResponse
-	(*PreviewJourneyMessageRequest)(nil),  // 18: tenure.promotion.v1.PreviewJourneyMessageRequest
-	(*PreviewJourneyMessageResponse)(nil), // 19: tenure.promotion.v1.PreviewJourneyMessageResponse
-	(*GetMessageRequest)(nil),             // 20: tenure.promotion.v1.GetMessageRequest
-	(*GetMessageResponse)(nil),            // 21: tenure.promotion.v1.GetMessageResponse
-	(*UpdateJourneyRequest)(nil),          // 22: tenure.promotion.v1.UpdateJourneyRequest
-	(*UpdateJourneyResponse)(nil),         // 23: tenure.promotion.v1.UpdateJourneyResponse
-	(*PauseJourneyRequest)(nil),           // 24: tenure.promotion.v1.PauseJourneyRequest
-	(*PauseJourneyResponse)(nil),          // 25: tenure.promotion.v1.PauseJourneyResponse
-	(*ResumeJourneyRequest)(nil),          // 26: tenure.promotion.v1.ResumeJourneyRequest
-	(*ResumeJourneyResponse)(nil),         // 27: tenure.promotion.v1.ResumeJourneyResponse
-	(*DeleteJourneyRequest)(nil),          // 28: tenure.promotion.v1.DeleteJourneyRequest
-	(*DeleteJourneyResponse)(nil),         // 29: tenure.promotion.v1.DeleteJourneyResponse
-	(*ListCustomerMessagesRequest)(nil),   // 30: tenure.promotion.v1.ListCustomerMessagesRequest
-	(*ListCustomerMessagesResponse)(nil),  // 31: tenure.promotion.v1.ListCustomerMessagesResponse
-	(*ListInboxMessagesRequest)(nil),      // 32: tenure.promotion.v1.ListInboxMessagesRequest
-	(*ListInboxMessagesResponse)(nil),     // 33: tenure.promotion.v1.ListInboxMessagesResponse
-	(*MarkInboxMessageReadRequest)(nil),   // 34: tenure.promotion.v1.MarkInboxMessageReadRequest
-	(*MarkInboxMessageReadResponse)(nil),  // 35: tenure.promotion.v1.MarkInboxMessageReadResponse
-	(*durationpb.Duration)(nil),           // 36: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),         // 37: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 38: google.protobuf.FieldMask
+	(JourneyState)(0),                         // 0: tenure.promotion.v1.JourneyState
+	(TriggerKind)(0),                          // 1: tenure.promotion.v1.TriggerKind
+	(OutreachChannel)(0),                      // 2: tenure.promotion.v1.OutreachChannel
+	(MessageState)(0),                         // 3: tenure.promotion.v1.MessageState
+	(SuppressionReason)(0),                    // 4: tenure.promotion.v1.SuppressionReason
+	(EngagementAction)(0),                     // 5: tenure.promotion.v1.EngagementAction
+	(*Journey)(nil),                           // 6: tenure.promotion.v1.Journey
+	(*JourneyTrigger)(nil),                    // 7: tenure.promotion.v1.JourneyTrigger
+	(*Holiday)(nil),                           // 8: tenure.promotion.v1.Holiday
+	(*MessageTemplate)(nil),                   // 9: tenure.promotion.v1.MessageTemplate
+	(*OutreachMessage)(nil),                   // 10: tenure.promotion.v1.OutreachMessage
+	(*MessageStateChange)(nil),                // 11: tenure.promotion.v1.MessageStateChange
+	(*InboxMessage)(nil),                      // 12: tenure.promotion.v1.InboxMessage
+	(*CreateJourneyRequest)(nil),              // 13: tenure.promotion.v1.CreateJourneyRequest
+	(*CreateJourneyResponse)(nil),             // 14: tenure.promotion.v1.CreateJourneyResponse
+	(*GetJourneyRequest)(nil),                 // 15: tenure.promotion.v1.GetJourneyRequest
+	(*GetJourneyResponse)(nil),                // 16: tenure.promotion.v1.GetJourneyResponse
+	(*ListJourneysRequest)(nil),               // 17: tenure.promotion.v1.ListJourneysRequest
+	(*ListJourneysResponse)(nil),              // 18: tenure.promotion.v1.ListJourneysResponse
+	(*PreviewJourneyMessageRequest)(nil),      // 19: tenure.promotion.v1.PreviewJourneyMessageRequest
+	(*PreviewJourneyMessageResponse)(nil),     // 20: tenure.promotion.v1.PreviewJourneyMessageResponse
+	(*GetMessageRequest)(nil),                 // 21: tenure.promotion.v1.GetMessageRequest
+	(*GetMessageResponse)(nil),                // 22: tenure.promotion.v1.GetMessageResponse
+	(*UpdateJourneyRequest)(nil),              // 23: tenure.promotion.v1.UpdateJourneyRequest
+	(*UpdateJourneyResponse)(nil),             // 24: tenure.promotion.v1.UpdateJourneyResponse
+	(*PauseJourneyRequest)(nil),               // 25: tenure.promotion.v1.PauseJourneyRequest
+	(*PauseJourneyResponse)(nil),              // 26: tenure.promotion.v1.PauseJourneyResponse
+	(*ResumeJourneyRequest)(nil),              // 27: tenure.promotion.v1.ResumeJourneyRequest
+	(*ResumeJourneyResponse)(nil),             // 28: tenure.promotion.v1.ResumeJourneyResponse
+	(*DeleteJourneyRequest)(nil),              // 29: tenure.promotion.v1.DeleteJourneyRequest
+	(*DeleteJourneyResponse)(nil),             // 30: tenure.promotion.v1.DeleteJourneyResponse
+	(*ListCustomerMessagesRequest)(nil),       // 31: tenure.promotion.v1.ListCustomerMessagesRequest
+	(*ListCustomerMessagesResponse)(nil),      // 32: tenure.promotion.v1.ListCustomerMessagesResponse
+	(*ListInboxMessagesRequest)(nil),          // 33: tenure.promotion.v1.ListInboxMessagesRequest
+	(*ListInboxMessagesResponse)(nil),         // 34: tenure.promotion.v1.ListInboxMessagesResponse
+	(*MarkInboxMessageReadRequest)(nil),       // 35: tenure.promotion.v1.MarkInboxMessageReadRequest
+	(*MarkInboxMessageReadResponse)(nil),      // 36: tenure.promotion.v1.MarkInboxMessageReadResponse
+	(*Engagement)(nil),                        // 37: tenure.promotion.v1.Engagement
+	(*EngagementCallback)(nil),                // 38: tenure.promotion.v1.EngagementCallback
+	(*SignedEngagementCallback)(nil),          // 39: tenure.promotion.v1.SignedEngagementCallback
+	(*RecordEngagementRequest)(nil),           // 40: tenure.promotion.v1.RecordEngagementRequest
+	(*RecordEngagementResponse)(nil),          // 41: tenure.promotion.v1.RecordEngagementResponse
+	(*OutreachReport)(nil),                    // 42: tenure.promotion.v1.OutreachReport
+	(*SuppressionCount)(nil),                  // 43: tenure.promotion.v1.SuppressionCount
+	(*ChannelCount)(nil),                      // 44: tenure.promotion.v1.ChannelCount
+	(*OutreachGroup)(nil),                     // 45: tenure.promotion.v1.OutreachGroup
+	(*GetJourneyReportRequest)(nil),           // 46: tenure.promotion.v1.GetJourneyReportRequest
+	(*GetJourneyReportResponse)(nil),          // 47: tenure.promotion.v1.GetJourneyReportResponse
+	(*GetCampaignOutreachReportRequest)(nil),  // 48: tenure.promotion.v1.GetCampaignOutreachReportRequest
+	(*GetCampaignOutreachReportResponse)(nil), // 49: tenure.promotion.v1.GetCampaignOutreachReportResponse
+	(*durationpb.Duration)(nil),               // 50: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),             // 51: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),             // 52: google.protobuf.FieldMask
 }
 var file_tenure_promotion_v1_outreach_proto_depIdxs = []int32{
-	6,  // 0: tenure.promotion.v1.Journey.trigger:type_name -> tenure.promotion.v1.JourneyTrigger
-	36, // 1: tenure.promotion.v1.Journey.delay:type_name -> google.protobuf.Duration
+	7,  // 0: tenure.promotion.v1.Journey.trigger:type_name -> tenure.promotion.v1.JourneyTrigger
+	50, // 1: tenure.promotion.v1.Journey.delay:type_name -> google.protobuf.Duration
 	2,  // 2: tenure.promotion.v1.Journey.channels:type_name -> tenure.promotion.v1.OutreachChannel
-	8,  // 3: tenure.promotion.v1.Journey.templates:type_name -> tenure.promotion.v1.MessageTemplate
-	37, // 4: tenure.promotion.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 3: tenure.promotion.v1.Journey.templates:type_name -> tenure.promotion.v1.MessageTemplate
+	51, // 4: tenure.promotion.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 5: tenure.promotion.v1.Journey.state:type_name -> tenure.promotion.v1.JourneyState
-	37, // 6: tenure.promotion.v1.Journey.update_time:type_name -> google.protobuf.Timestamp
-	37, // 7: tenure.promotion.v1.Journey.delete_time:type_name -> google.protobuf.Timestamp
+	51, // 6: tenure.promotion.v1.Journey.update_time:type_name -> google.protobuf.Timestamp
+	51, // 7: tenure.promotion.v1.Journey.delete_time:type_name -> google.protobuf.Timestamp
 	1,  // 8: tenure.promotion.v1.JourneyTrigger.kind:type_name -> tenure.promotion.v1.TriggerKind
-	7,  // 9: tenure.promotion.v1.JourneyTrigger.holidays:type_name -> tenure.promotion.v1.Holiday
+	8,  // 9: tenure.promotion.v1.JourneyTrigger.holidays:type_name -> tenure.promotion.v1.Holiday
 	2,  // 10: tenure.promotion.v1.MessageTemplate.channel:type_name -> tenure.promotion.v1.OutreachChannel
 	3,  // 11: tenure.promotion.v1.OutreachMessage.state:type_name -> tenure.promotion.v1.MessageState
 	4,  // 12: tenure.promotion.v1.OutreachMessage.suppression_reason:type_name -> tenure.promotion.v1.SuppressionReason
 	2,  // 13: tenure.promotion.v1.OutreachMessage.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	37, // 14: tenure.promotion.v1.OutreachMessage.due_time:type_name -> google.protobuf.Timestamp
-	37, // 15: tenure.promotion.v1.OutreachMessage.create_time:type_name -> google.protobuf.Timestamp
-	37, // 16: tenure.promotion.v1.OutreachMessage.update_time:type_name -> google.protobuf.Timestamp
-	10, // 17: tenure.promotion.v1.OutreachMessage.history:type_name -> tenure.promotion.v1.MessageStateChange
+	51, // 14: tenure.promotion.v1.OutreachMessage.due_time:type_name -> google.protobuf.Timestamp
+	51, // 15: tenure.promotion.v1.OutreachMessage.create_time:type_name -> google.protobuf.Timestamp
+	51, // 16: tenure.promotion.v1.OutreachMessage.update_time:type_name -> google.protobuf.Timestamp
+	11, // 17: tenure.promotion.v1.OutreachMessage.history:type_name -> tenure.promotion.v1.MessageStateChange
 	3,  // 18: tenure.promotion.v1.MessageStateChange.state:type_name -> tenure.promotion.v1.MessageState
 	4,  // 19: tenure.promotion.v1.MessageStateChange.suppression_reason:type_name -> tenure.promotion.v1.SuppressionReason
 	2,  // 20: tenure.promotion.v1.MessageStateChange.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	37, // 21: tenure.promotion.v1.MessageStateChange.due_time:type_name -> google.protobuf.Timestamp
-	37, // 22: tenure.promotion.v1.MessageStateChange.time:type_name -> google.protobuf.Timestamp
-	37, // 23: tenure.promotion.v1.InboxMessage.create_time:type_name -> google.protobuf.Timestamp
-	37, // 24: tenure.promotion.v1.InboxMessage.read_time:type_name -> google.protobuf.Timestamp
-	5,  // 25: tenure.promotion.v1.CreateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
-	5,  // 26: tenure.promotion.v1.CreateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	5,  // 27: tenure.promotion.v1.GetJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	5,  // 28: tenure.promotion.v1.ListJourneysResponse.journeys:type_name -> tenure.promotion.v1.Journey
+	51, // 21: tenure.promotion.v1.MessageStateChange.due_time:type_name -> google.protobuf.Timestamp
+	51, // 22: tenure.promotion.v1.MessageStateChange.time:type_name -> google.protobuf.Timestamp
+	51, // 23: tenure.promotion.v1.InboxMessage.create_time:type_name -> google.protobuf.Timestamp
+	51, // 24: tenure.promotion.v1.InboxMessage.read_time:type_name -> google.protobuf.Timestamp
+	6,  // 25: tenure.promotion.v1.CreateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
+	6,  // 26: tenure.promotion.v1.CreateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	6,  // 27: tenure.promotion.v1.GetJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	6,  // 28: tenure.promotion.v1.ListJourneysResponse.journeys:type_name -> tenure.promotion.v1.Journey
 	2,  // 29: tenure.promotion.v1.PreviewJourneyMessageRequest.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	9,  // 30: tenure.promotion.v1.GetMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
-	5,  // 31: tenure.promotion.v1.UpdateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
-	38, // 32: tenure.promotion.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 33: tenure.promotion.v1.UpdateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	5,  // 34: tenure.promotion.v1.PauseJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	5,  // 35: tenure.promotion.v1.ResumeJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	5,  // 36: tenure.promotion.v1.DeleteJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	10, // 30: tenure.promotion.v1.GetMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
+	6,  // 31: tenure.promotion.v1.UpdateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
+	52, // 32: tenure.promotion.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,  // 33: tenure.promotion.v1.UpdateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	6,  // 34: tenure.promotion.v1.PauseJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	6,  // 35: tenure.promotion.v1.ResumeJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	6,  // 36: tenure.promotion.v1.DeleteJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
 	3,  // 37: tenure.promotion.v1.ListCustomerMessagesRequest.state:type_name -> tenure.promotion.v1.MessageState
-	9,  // 38: tenure.promotion.v1.ListCustomerMessagesResponse.messages:type_name -> tenure.promotion.v1.OutreachMessage
-	11, // 39: tenure.promotion.v1.ListInboxMessagesResponse.inbox_messages:type_name -> tenure.promotion.v1.InboxMessage
-	11, // 40: tenure.promotion.v1.MarkInboxMessageReadResponse.inbox_message:type_name -> tenure.promotion.v1.InboxMessage
-	12, // 41: tenure.promotion.v1.OutreachService.CreateJourney:input_type -> tenure.promotion.v1.CreateJourneyRequest
-	14, // 42: tenure.promotion.v1.OutreachService.GetJourney:input_type -> tenure.promotion.v1.GetJourneyRequest
-	16, // 43: tenure.promotion.v1.OutreachService.ListJourneys:input_type -> tenure.promotion.v1.ListJourneysRequest
-	18, // 44: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:input_type -> tenure.promotion.v1.PreviewJourneyMessageRequest
-	20, // 45: tenure.promotion.v1.OutreachService.GetMessage:input_type -> tenure.promotion.v1.GetMessageRequest
-	22, // 46: tenure.promotion.v1.OutreachService.UpdateJourney:input_type -> tenure.promotion.v1.UpdateJourneyRequest
-	24, // 47: tenure.promotion.v1.OutreachService.PauseJourney:input_type -> tenure.promotion.v1.PauseJourneyRequest
-	26, // 48: tenure.promotion.v1.OutreachService.ResumeJourney:input_type -> tenure.promotion.v1.ResumeJourneyRequest
-	28, // 49: tenure.promotion.v1.OutreachService.DeleteJourney:input_type -> tenure.promotion.v1.DeleteJourneyRequest
-	30, // 50: tenure.promotion.v1.OutreachService.ListCustomerMessages:input_type -> tenure.promotion.v1.ListCustomerMessagesRequest
-	32, // 51: tenure.promotion.v1.OutreachService.ListInboxMessages:input_type -> tenure.promotion.v1.ListInboxMessagesRequest
-	34, // 52: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:input_type -> tenure.promotion.v1.MarkInboxMessageReadRequest
-	13, // 53: tenure.promotion.v1.OutreachService.CreateJourney:output_type -> tenure.promotion.v1.CreateJourneyResponse
-	15, // 54: tenure.promotion.v1.OutreachService.GetJourney:output_type -> tenure.promotion.v1.GetJourneyResponse
-	17, // 55: tenure.promotion.v1.OutreachService.ListJourneys:output_type -> tenure.promotion.v1.ListJourneysResponse
-	19, // 56: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:output_type -> tenure.promotion.v1.PreviewJourneyMessageResponse
-	21, // 57: tenure.promotion.v1.OutreachService.GetMessage:output_type -> tenure.promotion.v1.GetMessageResponse
-	23, // 58: tenure.promotion.v1.OutreachService.UpdateJourney:output_type -> tenure.promotion.v1.UpdateJourneyResponse
-	25, // 59: tenure.promotion.v1.OutreachService.PauseJourney:output_type -> tenure.promotion.v1.PauseJourneyResponse
-	27, // 60: tenure.promotion.v1.OutreachService.ResumeJourney:output_type -> tenure.promotion.v1.ResumeJourneyResponse
-	29, // 61: tenure.promotion.v1.OutreachService.DeleteJourney:output_type -> tenure.promotion.v1.DeleteJourneyResponse
-	31, // 62: tenure.promotion.v1.OutreachService.ListCustomerMessages:output_type -> tenure.promotion.v1.ListCustomerMessagesResponse
-	33, // 63: tenure.promotion.v1.OutreachService.ListInboxMessages:output_type -> tenure.promotion.v1.ListInboxMessagesResponse
-	35, // 64: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:output_type -> tenure.promotion.v1.MarkInboxMessageReadResponse
-	53, // [53:65] is the sub-list for method output_type
-	41, // [41:53] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	10, // 38: tenure.promotion.v1.ListCustomerMessagesResponse.messages:type_name -> tenure.promotion.v1.OutreachMessage
+	12, // 39: tenure.promotion.v1.ListInboxMessagesResponse.inbox_messages:type_name -> tenure.promotion.v1.InboxMessage
+	12, // 40: tenure.promotion.v1.MarkInboxMessageReadResponse.inbox_message:type_name -> tenure.promotion.v1.InboxMessage
+	5,  // 41: tenure.promotion.v1.Engagement.action:type_name -> tenure.promotion.v1.EngagementAction
+	2,  // 42: tenure.promotion.v1.Engagement.channel:type_name -> tenure.promotion.v1.OutreachChannel
+	51, // 43: tenure.promotion.v1.Engagement.occur_time:type_name -> google.protobuf.Timestamp
+	5,  // 44: tenure.promotion.v1.EngagementCallback.action:type_name -> tenure.promotion.v1.EngagementAction
+	51, // 45: tenure.promotion.v1.EngagementCallback.occur_time:type_name -> google.protobuf.Timestamp
+	39, // 46: tenure.promotion.v1.RecordEngagementRequest.callback:type_name -> tenure.promotion.v1.SignedEngagementCallback
+	37, // 47: tenure.promotion.v1.RecordEngagementResponse.engagement:type_name -> tenure.promotion.v1.Engagement
+	50, // 48: tenure.promotion.v1.OutreachReport.attribution_window:type_name -> google.protobuf.Duration
+	43, // 49: tenure.promotion.v1.OutreachReport.suppressed:type_name -> tenure.promotion.v1.SuppressionCount
+	44, // 50: tenure.promotion.v1.OutreachReport.sent_by_channel:type_name -> tenure.promotion.v1.ChannelCount
+	45, // 51: tenure.promotion.v1.OutreachReport.treatment:type_name -> tenure.promotion.v1.OutreachGroup
+	45, // 52: tenure.promotion.v1.OutreachReport.control:type_name -> tenure.promotion.v1.OutreachGroup
+	4,  // 53: tenure.promotion.v1.SuppressionCount.reason:type_name -> tenure.promotion.v1.SuppressionReason
+	2,  // 54: tenure.promotion.v1.ChannelCount.channel:type_name -> tenure.promotion.v1.OutreachChannel
+	50, // 55: tenure.promotion.v1.GetJourneyReportRequest.attribution_window:type_name -> google.protobuf.Duration
+	42, // 56: tenure.promotion.v1.GetJourneyReportResponse.report:type_name -> tenure.promotion.v1.OutreachReport
+	50, // 57: tenure.promotion.v1.GetCampaignOutreachReportRequest.attribution_window:type_name -> google.protobuf.Duration
+	42, // 58: tenure.promotion.v1.GetCampaignOutreachReportResponse.report:type_name -> tenure.promotion.v1.OutreachReport
+	13, // 59: tenure.promotion.v1.OutreachService.CreateJourney:input_type -> tenure.promotion.v1.CreateJourneyRequest
+	15, // 60: tenure.promotion.v1.OutreachService.GetJourney:input_type -> tenure.promotion.v1.GetJourneyRequest
+	17, // 61: tenure.promotion.v1.OutreachService.ListJourneys:input_type -> tenure.promotion.v1.ListJourneysRequest
+	19, // 62: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:input_type -> tenure.promotion.v1.PreviewJourneyMessageRequest
+	21, // 63: tenure.promotion.v1.OutreachService.GetMessage:input_type -> tenure.promotion.v1.GetMessageRequest
+	23, // 64: tenure.promotion.v1.OutreachService.UpdateJourney:input_type -> tenure.promotion.v1.UpdateJourneyRequest
+	25, // 65: tenure.promotion.v1.OutreachService.PauseJourney:input_type -> tenure.promotion.v1.PauseJourneyRequest
+	27, // 66: tenure.promotion.v1.OutreachService.ResumeJourney:input_type -> tenure.promotion.v1.ResumeJourneyRequest
+	29, // 67: tenure.promotion.v1.OutreachService.DeleteJourney:input_type -> tenure.promotion.v1.DeleteJourneyRequest
+	31, // 68: tenure.promotion.v1.OutreachService.ListCustomerMessages:input_type -> tenure.promotion.v1.ListCustomerMessagesRequest
+	33, // 69: tenure.promotion.v1.OutreachService.ListInboxMessages:input_type -> tenure.promotion.v1.ListInboxMessagesRequest
+	35, // 70: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:input_type -> tenure.promotion.v1.MarkInboxMessageReadRequest
+	40, // 71: tenure.promotion.v1.OutreachService.RecordEngagement:input_type -> tenure.promotion.v1.RecordEngagementRequest
+	46, // 72: tenure.promotion.v1.OutreachService.GetJourneyReport:input_type -> tenure.promotion.v1.GetJourneyReportRequest
+	48, // 73: tenure.promotion.v1.OutreachService.GetCampaignOutreachReport:input_type -> tenure.promotion.v1.GetCampaignOutreachReportRequest
+	14, // 74: tenure.promotion.v1.OutreachService.CreateJourney:output_type -> tenure.promotion.v1.CreateJourneyResponse
+	16, // 75: tenure.promotion.v1.OutreachService.GetJourney:output_type -> tenure.promotion.v1.GetJourneyResponse
+	18, // 76: tenure.promotion.v1.OutreachService.ListJourneys:output_type -> tenure.promotion.v1.ListJourneysResponse
+	20, // 77: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:output_type -> tenure.promotion.v1.PreviewJourneyMessageResponse
+	22, // 78: tenure.promotion.v1.OutreachService.GetMessage:output_type -> tenure.promotion.v1.GetMessageResponse
+	24, // 79: tenure.promotion.v1.OutreachService.UpdateJourney:output_type -> tenure.promotion.v1.UpdateJourneyResponse
+	26, // 80: tenure.promotion.v1.OutreachService.PauseJourney:output_type -> tenure.promotion.v1.PauseJourneyResponse
+	28, // 81: tenure.promotion.v1.OutreachService.ResumeJourney:output_type -> tenure.promotion.v1.ResumeJourneyResponse
+	30, // 82: tenure.promotion.v1.OutreachService.DeleteJourney:output_type -> tenure.promotion.v1.DeleteJourneyResponse
+	32, // 83: tenure.promotion.v1.OutreachService.ListCustomerMessages:output_type -> tenure.promotion.v1.ListCustomerMessagesResponse
+	34, // 84: tenure.promotion.v1.OutreachService.ListInboxMessages:output_type -> tenure.promotion.v1.ListInboxMessagesResponse
+	36, // 85: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:output_type -> tenure.promotion.v1.MarkInboxMessageReadResponse
+	41, // 86: tenure.promotion.v1.OutreachService.RecordEngagement:output_type -> tenure.promotion.v1.RecordEngagementResponse
+	47, // 87: tenure.promotion.v1.OutreachService.GetJourneyReport:output_type -> tenure.promotion.v1.GetJourneyReportResponse
+	49, // 88: tenure.promotion.v1.OutreachService.GetCampaignOutreachReport:output_type -> tenure.promotion.v1.GetCampaignOutreachReportResponse
+	74, // [74:89] is the sub-list for method output_type
+	59, // [59:74] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_tenure_promotion_v1_outreach_proto_init() }
@@ -2665,13 +3834,18 @@ func file_tenure_promotion_v1_outreach_proto_init() {
 	if File_tenure_promotion_v1_outreach_proto != nil {
 		return
 	}
+	file_tenure_promotion_v1_outreach_proto_msgTypes[34].OneofWrappers = []any{
+		(*RecordEngagementRequest_LinkToken)(nil),
+		(*RecordEngagementRequest_UnsubscribeToken)(nil),
+		(*RecordEngagementRequest_Callback)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_promotion_v1_outreach_proto_rawDesc), len(file_tenure_promotion_v1_outreach_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   31,
+			NumEnums:      6,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -609,6 +609,112 @@ func local_request_OutreachService_MarkInboxMessageRead_0(ctx context.Context, m
 	return msg, metadata, err
 }
 
+var filter_OutreachService_GetJourneyReport_0 = &utilities.DoubleArray{Encoding: map[string]int{"name": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_OutreachService_GetJourneyReport_0(ctx context.Context, marshaler runtime.Marshaler, client OutreachServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetJourneyReportRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_OutreachService_GetJourneyReport_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetJourneyReport(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_OutreachService_GetJourneyReport_0(ctx context.Context, marshaler runtime.Marshaler, server OutreachServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetJourneyReportRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_OutreachService_GetJourneyReport_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.GetJourneyReport(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+var filter_OutreachService_GetCampaignOutreachReport_0 = &utilities.DoubleArray{Encoding: map[string]int{"name": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_OutreachService_GetCampaignOutreachReport_0(ctx context.Context, marshaler runtime.Marshaler, client OutreachServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetCampaignOutreachReportRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_OutreachService_GetCampaignOutreachReport_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetCampaignOutreachReport(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_OutreachService_GetCampaignOutreachReport_0(ctx context.Context, marshaler runtime.Marshaler, server OutreachServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetCampaignOutreachReportRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_OutreachService_GetCampaignOutreachReport_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.GetCampaignOutreachReport(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterOutreachServiceHandlerServer registers the http handlers for service OutreachService to "mux".
 // UnaryRPC     :call OutreachServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -855,6 +961,46 @@ func RegisterOutreachServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 		}
 		forward_OutreachService_MarkInboxMessageRead_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_OutreachService_GetJourneyReport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/tenure.promotion.v1.OutreachService/GetJourneyReport", runtime.WithHTTPPathPattern("/v1/{name=journeys/*}/report"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_OutreachService_GetJourneyReport_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_OutreachService_GetJourneyReport_0(annotatedContext, mux, outboundMarshaler, w, req, response_OutreachService_GetJourneyReport_0{resp.(*GetJourneyReportResponse)}, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_OutreachService_GetCampaignOutreachReport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/tenure.promotion.v1.OutreachService/GetCampaignOutreachReport", runtime.WithHTTPPathPattern("/v1/{name=campaigns/*}/outreachReport"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_OutreachService_GetCampaignOutreachReport_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_OutreachService_GetCampaignOutreachReport_0(annotatedContext, mux, outboundMarshaler, w, req, response_OutreachService_GetCampaignOutreachReport_0{resp.(*GetCampaignOutreachReportResponse)}, mux.GetForwardResponseOptions()...)
+	})
 
 	return nil
 }
@@ -1099,35 +1245,91 @@ func RegisterOutreachServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 		}
 		forward_OutreachService_MarkInboxMessageRead_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_OutreachService_GetJourneyReport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/tenure.promotion.v1.OutreachService/GetJourneyReport", runtime.WithHTTPPathPattern("/v1/{name=journeys/*}/report"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_OutreachService_GetJourneyReport_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_OutreachService_GetJourneyReport_0(annotatedContext, mux, outboundMarshaler, w, req, response_OutreachService_GetJourneyReport_0{resp.(*GetJourneyReportResponse)}, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_OutreachService_GetCampaignOutreachReport_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/tenure.promotion.v1.OutreachService/GetCampaignOutreachReport", runtime.WithHTTPPathPattern("/v1/{name=campaigns/*}/outreachReport"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_OutreachService_GetCampaignOutreachReport_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_OutreachService_GetCampaignOutreachReport_0(annotatedContext, mux, outboundMarshaler, w, req, response_OutreachService_GetCampaignOutreachReport_0{resp.(*GetCampaignOutreachReportResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
+type response_OutreachService_GetJourneyReport_0 struct {
+	*GetJourneyReportResponse
+}
+
+func (m response_OutreachService_GetJourneyReport_0) XXX_ResponseBody() interface{} {
+	response := m.GetJourneyReportResponse
+	return response.Report
+}
+
+type response_OutreachService_GetCampaignOutreachReport_0 struct {
+	*GetCampaignOutreachReportResponse
+}
+
+func (m response_OutreachService_GetCampaignOutreachReport_0) XXX_ResponseBody() interface{} {
+	response := m.GetCampaignOutreachReportResponse
+	return response.Report
+}
+
 var (
-	pattern_OutreachService_CreateJourney_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journeys"}, ""))
-	pattern_OutreachService_GetJourney_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, ""))
-	pattern_OutreachService_ListJourneys_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journeys"}, ""))
-	pattern_OutreachService_PreviewJourneyMessage_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, "preview"))
-	pattern_OutreachService_GetMessage_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "messages", "name"}, ""))
-	pattern_OutreachService_UpdateJourney_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "journey.name"}, ""))
-	pattern_OutreachService_PauseJourney_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, "pause"))
-	pattern_OutreachService_ResumeJourney_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, "resume"))
-	pattern_OutreachService_DeleteJourney_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, ""))
-	pattern_OutreachService_ListCustomerMessages_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "customers", "parent", "messages"}, ""))
-	pattern_OutreachService_ListInboxMessages_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "customers", "parent", "inbox"}, ""))
-	pattern_OutreachService_MarkInboxMessageRead_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "customers", "inbox", "name"}, "markRead"))
+	pattern_OutreachService_CreateJourney_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journeys"}, ""))
+	pattern_OutreachService_GetJourney_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, ""))
+	pattern_OutreachService_ListJourneys_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journeys"}, ""))
+	pattern_OutreachService_PreviewJourneyMessage_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, "preview"))
+	pattern_OutreachService_GetMessage_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "messages", "name"}, ""))
+	pattern_OutreachService_UpdateJourney_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "journey.name"}, ""))
+	pattern_OutreachService_PauseJourney_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, "pause"))
+	pattern_OutreachService_ResumeJourney_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, "resume"))
+	pattern_OutreachService_DeleteJourney_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journeys", "name"}, ""))
+	pattern_OutreachService_ListCustomerMessages_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "customers", "parent", "messages"}, ""))
+	pattern_OutreachService_ListInboxMessages_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "customers", "parent", "inbox"}, ""))
+	pattern_OutreachService_MarkInboxMessageRead_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "customers", "inbox", "name"}, "markRead"))
+	pattern_OutreachService_GetJourneyReport_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "journeys", "name", "report"}, ""))
+	pattern_OutreachService_GetCampaignOutreachReport_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "campaigns", "name", "outreachReport"}, ""))
 )
 
 var (
-	forward_OutreachService_CreateJourney_0         = runtime.ForwardResponseMessage
-	forward_OutreachService_GetJourney_0            = runtime.ForwardResponseMessage
-	forward_OutreachService_ListJourneys_0          = runtime.ForwardResponseMessage
-	forward_OutreachService_PreviewJourneyMessage_0 = runtime.ForwardResponseMessage
-	forward_OutreachService_GetMessage_0            = runtime.ForwardResponseMessage
-	forward_OutreachService_UpdateJourney_0         = runtime.ForwardResponseMessage
-	forward_OutreachService_PauseJourney_0          = runtime.ForwardResponseMessage
-	forward_OutreachService_ResumeJourney_0         = runtime.ForwardResponseMessage
-	forward_OutreachService_DeleteJourney_0         = runtime.ForwardResponseMessage
-	forward_OutreachService_ListCustomerMessages_0  = runtime.ForwardResponseMessage
-	forward_OutreachService_ListInboxMessages_0     = runtime.ForwardResponseMessage
-	forward_OutreachService_MarkInboxMessageRead_0  = runtime.ForwardResponseMessage
+	forward_OutreachService_CreateJourney_0             = runtime.ForwardResponseMessage
+	forward_OutreachService_GetJourney_0                = runtime.ForwardResponseMessage
+	forward_OutreachService_ListJourneys_0              = runtime.ForwardResponseMessage
+	forward_OutreachService_PreviewJourneyMessage_0     = runtime.ForwardResponseMessage
+	forward_OutreachService_GetMessage_0                = runtime.ForwardResponseMessage
+	forward_OutreachService_UpdateJourney_0             = runtime.ForwardResponseMessage
+	forward_OutreachService_PauseJourney_0              = runtime.ForwardResponseMessage
+	forward_OutreachService_ResumeJourney_0             = runtime.ForwardResponseMessage
+	forward_OutreachService_DeleteJourney_0             = runtime.ForwardResponseMessage
+	forward_OutreachService_ListCustomerMessages_0      = runtime.ForwardResponseMessage
+	forward_OutreachService_ListInboxMessages_0         = runtime.ForwardResponseMessage
+	forward_OutreachService_MarkInboxMessageRead_0      = runtime.ForwardResponseMessage
+	forward_OutreachService_GetJourneyReport_0          = runtime.ForwardResponseMessage
+	forward_OutreachService_GetCampaignOutreachReport_0 = runtime.ForwardResponseMessage
 )

@@ -19,18 +19,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	OutreachService_CreateJourney_FullMethodName         = "/tenure.promotion.v1.OutreachService/CreateJourney"
-	OutreachService_GetJourney_FullMethodName            = "/tenure.promotion.v1.OutreachService/GetJourney"
-	OutreachService_ListJourneys_FullMethodName          = "/tenure.promotion.v1.OutreachService/ListJourneys"
-	OutreachService_PreviewJourneyMessage_FullMethodName = "/tenure.promotion.v1.OutreachService/PreviewJourneyMessage"
-	OutreachService_GetMessage_FullMethodName            = "/tenure.promotion.v1.OutreachService/GetMessage"
-	OutreachService_UpdateJourney_FullMethodName         = "/tenure.promotion.v1.OutreachService/UpdateJourney"
-	OutreachService_PauseJourney_FullMethodName          = "/tenure.promotion.v1.OutreachService/PauseJourney"
-	OutreachService_ResumeJourney_FullMethodName         = "/tenure.promotion.v1.OutreachService/ResumeJourney"
-	OutreachService_DeleteJourney_FullMethodName         = "/tenure.promotion.v1.OutreachService/DeleteJourney"
-	OutreachService_ListCustomerMessages_FullMethodName  = "/tenure.promotion.v1.OutreachService/ListCustomerMessages"
-	OutreachService_ListInboxMessages_FullMethodName     = "/tenure.promotion.v1.OutreachService/ListInboxMessages"
-	OutreachService_MarkInboxMessageRead_FullMethodName  = "/tenure.promotion.v1.OutreachService/MarkInboxMessageRead"
+	OutreachService_CreateJourney_FullMethodName             = "/tenure.promotion.v1.OutreachService/CreateJourney"
+	OutreachService_GetJourney_FullMethodName                = "/tenure.promotion.v1.OutreachService/GetJourney"
+	OutreachService_ListJourneys_FullMethodName              = "/tenure.promotion.v1.OutreachService/ListJourneys"
+	OutreachService_PreviewJourneyMessage_FullMethodName     = "/tenure.promotion.v1.OutreachService/PreviewJourneyMessage"
+	OutreachService_GetMessage_FullMethodName                = "/tenure.promotion.v1.OutreachService/GetMessage"
+	OutreachService_UpdateJourney_FullMethodName             = "/tenure.promotion.v1.OutreachService/UpdateJourney"
+	OutreachService_PauseJourney_FullMethodName              = "/tenure.promotion.v1.OutreachService/PauseJourney"
+	OutreachService_ResumeJourney_FullMethodName             = "/tenure.promotion.v1.OutreachService/ResumeJourney"
+	OutreachService_DeleteJourney_FullMethodName             = "/tenure.promotion.v1.OutreachService/DeleteJourney"
+	OutreachService_ListCustomerMessages_FullMethodName      = "/tenure.promotion.v1.OutreachService/ListCustomerMessages"
+	OutreachService_ListInboxMessages_FullMethodName         = "/tenure.promotion.v1.OutreachService/ListInboxMessages"
+	OutreachService_MarkInboxMessageRead_FullMethodName      = "/tenure.promotion.v1.OutreachService/MarkInboxMessageRead"
+	OutreachService_RecordEngagement_FullMethodName          = "/tenure.promotion.v1.OutreachService/RecordEngagement"
+	OutreachService_GetJourneyReport_FullMethodName          = "/tenure.promotion.v1.OutreachService/GetJourneyReport"
+	OutreachService_GetCampaignOutreachReport_FullMethodName = "/tenure.promotion.v1.OutreachService/GetCampaignOutreachReport"
 )
 
 // OutreachServiceClient is the client API for OutreachService service.
@@ -90,6 +93,28 @@ type OutreachServiceClient interface {
 	// keeps the first read_time. A message of another customer's inbox is
 	// NOT_FOUND, reason MESSAGE_NOT_FOUND.
 	MarkInboxMessageRead(ctx context.Context, in *MarkInboxMessageReadRequest, opts ...grpc.CallOption) (*MarkInboxMessageReadResponse, error)
+	// RecordEngagement records a delivery, open, click or unsubscription of
+	// a message, once per message and action, moves a delivered message to
+	// DELIVERED and records a message_engaged event in the customer's
+	// profile. The credential is a signature, not an API key: the token of
+	// an open-pixel or click link, a one-click unsubscribe token, or a
+	// callback signed as outreach webhooks are. The gateway serves it
+	// without an API key on POST /v1/outreach/engagements (callbacks),
+	// GET /v1/outreach/open and GET /v1/outreach/click (links), and calls it
+	// itself after an unsubscription. A bad signature is UNAUTHENTICATED
+	// (ENGAGEMENT_SIGNATURE_INVALID, or ENGAGEMENT_SIGNATURE_EXPIRED); a
+	// valid one for another customer's message is PERMISSION_DENIED
+	// (ENGAGEMENT_FORBIDDEN).
+	RecordEngagement(ctx context.Context, in *RecordEngagementRequest, opts ...grpc.CallOption) (*RecordEngagementResponse, error)
+	// GetJourneyReport counts a journey's messages by outcome (triggered,
+	// suppressed by reason, sent, delivered, opened, clicked, unsubscribed)
+	// and the orders its customers placed within the attribution window
+	// after each message, against the control group of its campaign's
+	// holdout.
+	GetJourneyReport(ctx context.Context, in *GetJourneyReportRequest, opts ...grpc.CallOption) (*GetJourneyReportResponse, error)
+	// GetCampaignOutreachReport is GetJourneyReport over every journey of a
+	// campaign.
+	GetCampaignOutreachReport(ctx context.Context, in *GetCampaignOutreachReportRequest, opts ...grpc.CallOption) (*GetCampaignOutreachReportResponse, error)
 }
 
 type outreachServiceClient struct {
@@ -220,6 +245,36 @@ func (c *outreachServiceClient) MarkInboxMessageRead(ctx context.Context, in *Ma
 	return out, nil
 }
 
+func (c *outreachServiceClient) RecordEngagement(ctx context.Context, in *RecordEngagementRequest, opts ...grpc.CallOption) (*RecordEngagementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordEngagementResponse)
+	err := c.cc.Invoke(ctx, OutreachService_RecordEngagement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *outreachServiceClient) GetJourneyReport(ctx context.Context, in *GetJourneyReportRequest, opts ...grpc.CallOption) (*GetJourneyReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetJourneyReportResponse)
+	err := c.cc.Invoke(ctx, OutreachService_GetJourneyReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *outreachServiceClient) GetCampaignOutreachReport(ctx context.Context, in *GetCampaignOutreachReportRequest, opts ...grpc.CallOption) (*GetCampaignOutreachReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCampaignOutreachReportResponse)
+	err := c.cc.Invoke(ctx, OutreachService_GetCampaignOutreachReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OutreachServiceServer is the server API for OutreachService service.
 // All implementations must embed UnimplementedOutreachServiceServer
 // for forward compatibility.
@@ -277,6 +332,28 @@ type OutreachServiceServer interface {
 	// keeps the first read_time. A message of another customer's inbox is
 	// NOT_FOUND, reason MESSAGE_NOT_FOUND.
 	MarkInboxMessageRead(context.Context, *MarkInboxMessageReadRequest) (*MarkInboxMessageReadResponse, error)
+	// RecordEngagement records a delivery, open, click or unsubscription of
+	// a message, once per message and action, moves a delivered message to
+	// DELIVERED and records a message_engaged event in the customer's
+	// profile. The credential is a signature, not an API key: the token of
+	// an open-pixel or click link, a one-click unsubscribe token, or a
+	// callback signed as outreach webhooks are. The gateway serves it
+	// without an API key on POST /v1/outreach/engagements (callbacks),
+	// GET /v1/outreach/open and GET /v1/outreach/click (links), and calls it
+	// itself after an unsubscription. A bad signature is UNAUTHENTICATED
+	// (ENGAGEMENT_SIGNATURE_INVALID, or ENGAGEMENT_SIGNATURE_EXPIRED); a
+	// valid one for another customer's message is PERMISSION_DENIED
+	// (ENGAGEMENT_FORBIDDEN).
+	RecordEngagement(context.Context, *RecordEngagementRequest) (*RecordEngagementResponse, error)
+	// GetJourneyReport counts a journey's messages by outcome (triggered,
+	// suppressed by reason, sent, delivered, opened, clicked, unsubscribed)
+	// and the orders its customers placed within the attribution window
+	// after each message, against the control group of its campaign's
+	// holdout.
+	GetJourneyReport(context.Context, *GetJourneyReportRequest) (*GetJourneyReportResponse, error)
+	// GetCampaignOutreachReport is GetJourneyReport over every journey of a
+	// campaign.
+	GetCampaignOutreachReport(context.Context, *GetCampaignOutreachReportRequest) (*GetCampaignOutreachReportResponse, error)
 	mustEmbedUnimplementedOutreachServiceServer()
 }
 
@@ -322,6 +399,15 @@ func (UnimplementedOutreachServiceServer) ListInboxMessages(context.Context, *Li
 }
 func (UnimplementedOutreachServiceServer) MarkInboxMessageRead(context.Context, *MarkInboxMessageReadRequest) (*MarkInboxMessageReadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MarkInboxMessageRead not implemented")
+}
+func (UnimplementedOutreachServiceServer) RecordEngagement(context.Context, *RecordEngagementRequest) (*RecordEngagementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordEngagement not implemented")
+}
+func (UnimplementedOutreachServiceServer) GetJourneyReport(context.Context, *GetJourneyReportRequest) (*GetJourneyReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetJourneyReport not implemented")
+}
+func (UnimplementedOutreachServiceServer) GetCampaignOutreachReport(context.Context, *GetCampaignOutreachReportRequest) (*GetCampaignOutreachReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCampaignOutreachReport not implemented")
 }
 func (UnimplementedOutreachServiceServer) mustEmbedUnimplementedOutreachServiceServer() {}
 func (UnimplementedOutreachServiceServer) testEmbeddedByValue()                         {}
@@ -560,6 +646,60 @@ func _OutreachService_MarkInboxMessageRead_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OutreachService_RecordEngagement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordEngagementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).RecordEngagement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_RecordEngagement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).RecordEngagement(ctx, req.(*RecordEngagementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OutreachService_GetJourneyReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetJourneyReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).GetJourneyReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_GetJourneyReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).GetJourneyReport(ctx, req.(*GetJourneyReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OutreachService_GetCampaignOutreachReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCampaignOutreachReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).GetCampaignOutreachReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_GetCampaignOutreachReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).GetCampaignOutreachReport(ctx, req.(*GetCampaignOutreachReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OutreachService_ServiceDesc is the grpc.ServiceDesc for OutreachService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -614,6 +754,18 @@ var OutreachService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MarkInboxMessageRead",
 			Handler:    _OutreachService_MarkInboxMessageRead_Handler,
+		},
+		{
+			MethodName: "RecordEngagement",
+			Handler:    _OutreachService_RecordEngagement_Handler,
+		},
+		{
+			MethodName: "GetJourneyReport",
+			Handler:    _OutreachService_GetJourneyReport_Handler,
+		},
+		{
+			MethodName: "GetCampaignOutreachReport",
+			Handler:    _OutreachService_GetCampaignOutreachReport_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

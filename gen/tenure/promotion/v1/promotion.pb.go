@@ -612,6 +612,11 @@ const (
 	ErrorReason_JOURNEY_DELETED ErrorReason = 23
 	// The etag sent is not the journey's current one: read it again.
 	ErrorReason_ETAG_MISMATCH ErrorReason = 24
+	// Outreach engagement (RecordEngagement).
+	ErrorReason_ENGAGEMENT_SIGNATURE_INVALID ErrorReason = 40
+	ErrorReason_ENGAGEMENT_SIGNATURE_EXPIRED ErrorReason = 41
+	ErrorReason_ENGAGEMENT_FORBIDDEN         ErrorReason = 42
+	ErrorReason_ENGAGEMENT_NOT_CONFIGURED    ErrorReason = 43
 )
 
 // Enum value maps for ErrorReason.
@@ -642,33 +647,41 @@ var (
 		22: "MESSAGE_NOT_FOUND",
 		23: "JOURNEY_DELETED",
 		24: "ETAG_MISMATCH",
+		40: "ENGAGEMENT_SIGNATURE_INVALID",
+		41: "ENGAGEMENT_SIGNATURE_EXPIRED",
+		42: "ENGAGEMENT_FORBIDDEN",
+		43: "ENGAGEMENT_NOT_CONFIGURED",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED": 0,
-		"CAMPAIGN_NOT_FOUND":       1,
-		"CAMPAIGN_ALREADY_EXISTS":  2,
-		"INVALID_TRANSITION":       3,
-		"CAMPAIGN_ENDED":           4,
-		"PROMOTION_NOT_FOUND":      5,
-		"PROMOTION_ALREADY_EXISTS": 6,
-		"PROMOTION_REDEEMED":       7,
-		"NOT_A_CODE_PROMOTION":     8,
-		"CODE_ALREADY_EXISTS":      9,
-		"OPERATION_NOT_FOUND":      10,
-		"REDEMPTION_NOT_FOUND":     11,
-		"ORDER_CART_MISMATCH":      12,
-		"PROMOTIONS_CHANGED":       13,
-		"REDEMPTION_CANCELLED":     14,
-		"RETURN_EXCEEDS_QUANTITY":  15,
-		"INVALID_PAGE_TOKEN":       16,
-		"SEGMENTATION_UNAVAILABLE": 17,
-		"CONCURRENT_REDEMPTIONS":   18,
-		"JOURNEY_NOT_FOUND":        19,
-		"JOURNEY_ALREADY_EXISTS":   20,
-		"INVALID_TEMPLATE":         21,
-		"MESSAGE_NOT_FOUND":        22,
-		"JOURNEY_DELETED":          23,
-		"ETAG_MISMATCH":            24,
+		"ERROR_REASON_UNSPECIFIED":     0,
+		"CAMPAIGN_NOT_FOUND":           1,
+		"CAMPAIGN_ALREADY_EXISTS":      2,
+		"INVALID_TRANSITION":           3,
+		"CAMPAIGN_ENDED":               4,
+		"PROMOTION_NOT_FOUND":          5,
+		"PROMOTION_ALREADY_EXISTS":     6,
+		"PROMOTION_REDEEMED":           7,
+		"NOT_A_CODE_PROMOTION":         8,
+		"CODE_ALREADY_EXISTS":          9,
+		"OPERATION_NOT_FOUND":          10,
+		"REDEMPTION_NOT_FOUND":         11,
+		"ORDER_CART_MISMATCH":          12,
+		"PROMOTIONS_CHANGED":           13,
+		"REDEMPTION_CANCELLED":         14,
+		"RETURN_EXCEEDS_QUANTITY":      15,
+		"INVALID_PAGE_TOKEN":           16,
+		"SEGMENTATION_UNAVAILABLE":     17,
+		"CONCURRENT_REDEMPTIONS":       18,
+		"JOURNEY_NOT_FOUND":            19,
+		"JOURNEY_ALREADY_EXISTS":       20,
+		"INVALID_TEMPLATE":             21,
+		"MESSAGE_NOT_FOUND":            22,
+		"JOURNEY_DELETED":              23,
+		"ETAG_MISMATCH":                24,
+		"ENGAGEMENT_SIGNATURE_INVALID": 40,
+		"ENGAGEMENT_SIGNATURE_EXPIRED": 41,
+		"ENGAGEMENT_FORBIDDEN":         42,
+		"ENGAGEMENT_NOT_CONFIGURED":    43,
 	}
 )
 
@@ -6296,7 +6309,7 @@ const file_tenure_promotion_v1_promotion_proto_rawDesc = "" +
 	"\x19REDEMPTION_STATE_REDEEMED\x10\x01\x12'\n" +
 	"#REDEMPTION_STATE_PARTIALLY_REFUNDED\x10\x02\x12\x1d\n" +
 	"\x19REDEMPTION_STATE_REFUNDED\x10\x03\x12\x1e\n" +
-	"\x1aREDEMPTION_STATE_CANCELLED\x10\x04*\x83\x05\n" +
+	"\x1aREDEMPTION_STATE_CANCELLED\x10\x04*\x80\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12CAMPAIGN_NOT_FOUND\x10\x01\x12\x1b\n" +
@@ -6323,7 +6336,11 @@ const file_tenure_promotion_v1_promotion_proto_rawDesc = "" +
 	"\x10INVALID_TEMPLATE\x10\x15\x12\x15\n" +
 	"\x11MESSAGE_NOT_FOUND\x10\x16\x12\x13\n" +
 	"\x0fJOURNEY_DELETED\x10\x17\x12\x11\n" +
-	"\rETAG_MISMATCH\x10\x182\xc2\x1b\n" +
+	"\rETAG_MISMATCH\x10\x18\x12 \n" +
+	"\x1cENGAGEMENT_SIGNATURE_INVALID\x10(\x12 \n" +
+	"\x1cENGAGEMENT_SIGNATURE_EXPIRED\x10)\x12\x18\n" +
+	"\x14ENGAGEMENT_FORBIDDEN\x10*\x12\x1d\n" +
+	"\x19ENGAGEMENT_NOT_CONFIGURED\x10+2\xc2\x1b\n" +
 	"\x10PromotionService\x12\x94\x01\n" +
 	"\x0eCreateCampaign\x12*.tenure.promotion.v1.CreateCampaignRequest\x1a+.tenure.promotion.v1.CreateCampaignResponse\")\x82\xd3\xe4\x93\x02#:\bcampaignb\bcampaign\"\r/v1/campaigns\x12\x8d\x01\n" +
 	"\vGetCampaign\x12'.tenure.promotion.v1.GetCampaignRequest\x1a(.tenure.promotion.v1.GetCampaignResponse\"+\x82\xd3\xe4\x93\x02\"b\bcampaign\x12\x16/v1/{name=campaigns/*}\x90\x02\x01\x12\x80\x01\n" +

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // Domain is the google.rpc.ErrorInfo domain of errors the gateway raises
@@ -161,4 +162,24 @@ func nameSpan(next runtime.HandlerFunc) runtime.HandlerFunc {
 		}
 		next(w, r, params)
 	}
+}
+
+// Fail renders err, a gRPC status error from a backend or any other, as
+// the API's errors are rendered; for plain routes that call backends.
+func (e *Edge) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	_, out := runtime.MarshalerForRequest(e.mux, r)
+	e.handleError(r.Context(), e.mux, out, w, r, err)
+}
+
+// Respond writes msg as the API writes responses (JSON unless the request
+// asks for protobuf), with status 200.
+func (e *Edge) Respond(w http.ResponseWriter, r *http.Request, msg proto.Message) {
+	_, out := runtime.MarshalerForRequest(e.mux, r)
+	b, err := out.Marshal(msg)
+	if err != nil {
+		e.Fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", out.ContentType(msg))
+	_, _ = w.Write(b)
 }

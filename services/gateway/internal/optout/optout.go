@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	"github.com/tenurehq/tenure/services/platform/unsubscribe"
 )
 
@@ -28,8 +29,11 @@ const Path = "/v1/unsubscribe"
 type Handler struct {
 	Secret  []byte
 	Profile profilev1.ProfileServiceClient
-	Clock   func() time.Time
-	Logger  *slog.Logger
+	// Outreach, when set, is told of each unsubscription from a message,
+	// for its reports (a failure is logged: the customer is unsubscribed).
+	Outreach promotionv1.OutreachServiceClient
+	Clock    func() time.Time
+	Logger   *slog.Logger
 }
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
@@ -61,6 +65,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Unsubscribing failed; please try again later.", code)
 			return
 		}
+		h.report(r, claims, token)
 		h.render(w, claims.Channel, token, true)
 	default:
 		w.Header().Set("Allow", "GET, POST")
@@ -75,6 +80,18 @@ func (h *Handler) render(w http.ResponseWriter, channel, token string, done bool
 		Channel, Token string
 		Done           bool
 	}{channel, token, done})
+}
+
+// report tells promotion a message was unsubscribed from.
+func (h *Handler) report(r *http.Request, c unsubscribe.Claims, token string) {
+	if h.Outreach == nil || c.MessageID == "" {
+		return
+	}
+	_, err := h.Outreach.RecordEngagement(r.Context(), &promotionv1.RecordEngagementRequest{
+		Credential: &promotionv1.RecordEngagementRequest_UnsubscribeToken{UnsubscribeToken: token}})
+	if err != nil {
+		h.Logger.Warn("optout: report the unsubscription to promotion", "message", c.MessageID, "error", err)
+	}
 }
 
 var errUnknownChannel = errors.New("optout: unknown channel")

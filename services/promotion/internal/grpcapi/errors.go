@@ -51,6 +51,11 @@ func ErrorTable(logger *slog.Logger) *apierr.Table {
 			r(outreach.ErrMessageNotFound, codes.NotFound, promotionv1.ErrorReason_MESSAGE_NOT_FOUND),
 			r(outreach.ErrJourneyDeleted, codes.FailedPrecondition, promotionv1.ErrorReason_JOURNEY_DELETED),
 			r(outreach.ErrETagMismatch, codes.Aborted, promotionv1.ErrorReason_ETAG_MISMATCH),
+			r(outreach.ErrInvalidTransition, codes.FailedPrecondition, promotionv1.ErrorReason_INVALID_TRANSITION),
+			r(outreach.ErrSignatureInvalid, codes.Unauthenticated, promotionv1.ErrorReason_ENGAGEMENT_SIGNATURE_INVALID),
+			r(outreach.ErrSignatureExpired, codes.Unauthenticated, promotionv1.ErrorReason_ENGAGEMENT_SIGNATURE_EXPIRED),
+			r(outreach.ErrEngagementForbidden, codes.PermissionDenied, promotionv1.ErrorReason_ENGAGEMENT_FORBIDDEN),
+			r(outreach.ErrEngagementNotConfigured, codes.FailedPrecondition, promotionv1.ErrorReason_ENGAGEMENT_NOT_CONFIGURED),
 		},
 	}
 }

@@ -27,6 +27,9 @@ type OutreachServer struct {
 	messages outreach.MessageStore
 	history  outreach.CustomerMessages
 	inbox    outreach.Inbox
+
+	engagements *outreach.Engagements
+	reports     outreach.Reports
 }
 
 // NewOutreach returns an OutreachServer over the journey use cases, the

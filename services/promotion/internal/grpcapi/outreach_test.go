@@ -29,6 +29,11 @@ func checkOutreachErrors(t *testing.T, table *apierr.Table) {
 		{outreach.ErrMessageNotFound, codes.NotFound, promotionv1.ErrorReason_MESSAGE_NOT_FOUND},
 		{outreach.ErrJourneyDeleted, codes.FailedPrecondition, promotionv1.ErrorReason_JOURNEY_DELETED},
 		{outreach.ErrETagMismatch, codes.Aborted, promotionv1.ErrorReason_ETAG_MISMATCH},
+		{outreach.ErrInvalidTransition, codes.FailedPrecondition, promotionv1.ErrorReason_INVALID_TRANSITION},
+		{outreach.ErrSignatureInvalid, codes.Unauthenticated, promotionv1.ErrorReason_ENGAGEMENT_SIGNATURE_INVALID},
+		{outreach.ErrSignatureExpired, codes.Unauthenticated, promotionv1.ErrorReason_ENGAGEMENT_SIGNATURE_EXPIRED},
+		{outreach.ErrEngagementForbidden, codes.PermissionDenied, promotionv1.ErrorReason_ENGAGEMENT_FORBIDDEN},
+		{outreach.ErrEngagementNotConfigured, codes.FailedPrecondition, promotionv1.ErrorReason_ENGAGEMENT_NOT_CONFIGURED},
 	} {
 		st := table.Status(context.Background(), fmt.Errorf("wrapped: %w", c.err))
 		reason := ""
@@ -65,6 +70,11 @@ func TestEnumsMatch(t *testing.T) {
 	for s := outreach.JourneyActive; s <= outreach.JourneyDeleted; s++ {
 		if got := promotionv1.JourneyState(s).String(); got != "JOURNEY_STATE_"+upper(s.String()) {
 			t.Errorf("journey state %s is %s in the API", s, got)
+		}
+	}
+	for a := outreach.ActionDelivered; a <= outreach.ActionUnsubscribed; a++ {
+		if got := promotionv1.EngagementAction(a).String(); got != "ENGAGEMENT_ACTION_"+upper(a.String()) {
+			t.Errorf("action %s is %s in the API", a, got)
 		}
 	}
 	for k := outreach.TriggerCartAbandoned; k <= outreach.TriggerPointsExpiring; k++ {

@@ -68,6 +68,13 @@ type Sender interface {
 	Send(ctx context.Context, m Message, ch Channel, to string, r Rendered) error
 }
 
+// Observer is told each recorded attempt's outcome (for metrics): ch is
+// the channel the message went out on, or for a suppressed one the
+// first of its journey's order.
+type Observer interface {
+	Attempted(ctx context.Context, ch Channel, next Message)
+}
+
 // ErrPermanent is wrapped by a Sender's error that retrying cannot clear.
 var ErrPermanent = errors.New("outreach: permanent delivery failure")
 
@@ -96,6 +103,11 @@ type Dispatcher struct {
 	Lease       time.Duration // how long a claim holds (default 1 min)
 	Batch       int           // messages claimed at a time (default 100)
 	Workers     int           // messages attempted at once (default 16)
+
+	// Links signs each message's open and click links (no Base: none).
+	Links LinkSigner
+	// Observer counts attempts' outcomes; nil counts nothing.
+	Observer Observer
 }
 
 // RunOnce attempts every message due now, a batch at a time, and returns
@@ -146,6 +158,7 @@ func (d *Dispatcher) attemptAll(ctx context.Context, ms []Message) []error {
 		}
 	})
 	var changes []Change
+	var chans []Channel // each change's channel, for the Observer
 	for i := range plans {
 		p := &plans[i]
 		if p.err == nil && p.next == nil {
@@ -157,8 +170,13 @@ func (d *Dispatcher) attemptAll(ctx context.Context, ms []Message) []error {
 			continue
 		}
 		changes = append(changes, Change{Prev: p.m, Next: *p.next})
+		ch := p.next.Channel
+		if ch == ChannelUnspecified && len(p.content.Channels) > 0 {
+			ch = p.content.Channels[0]
+		}
+		chans = append(chans, ch)
 	}
-	return append(errs, d.recordAll(ctx, changes)...)
+	return append(errs, d.recordAll(ctx, changes, chans)...)
 }
 
 // plan is one message's attempt as it goes through attemptAll.
@@ -271,6 +289,10 @@ func (d *Dispatcher) send(ctx context.Context, m Message, content Content, c Con
 		}
 		data.Recommendations = items
 	}
+	var err error
+	if data.Links, err = d.Links.Links(data.Links, m, d.Clock()); err != nil {
+		return fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
 	r, err := t.Render(data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrPermanent, err)
@@ -278,9 +300,10 @@ func (d *Dispatcher) send(ctx context.Context, m Message, content Content, c Con
 	return d.Sender.Send(ctx, m, ch, c.Addresses[ch], r)
 }
 
-// recordAll records the outcomes in one transaction and returns the
-// errors of those it could not record.
-func (d *Dispatcher) recordAll(ctx context.Context, changes []Change) []error {
+// recordAll records the outcomes in one transaction, tells the Observer
+// of those recorded (on chans[i], the message's channel or its journey's
+// first) and returns the errors of those it could not record.
+func (d *Dispatcher) recordAll(ctx context.Context, changes []Change, chans []Channel) []error {
 	if len(changes) == 0 {
 		return nil
 	}
@@ -290,8 +313,11 @@ func (d *Dispatcher) recordAll(ctx context.Context, changes []Change) []error {
 	}
 	var errs []error
 	for i, c := range conflicts {
-		if c != nil {
+		switch {
+		case c != nil:
 			errs = append(errs, fmt.Errorf("outreach: message %s: record %s: %w", changes[i].Prev.ID, changes[i].Next.State, c))
+		case d.Observer != nil:
+			d.Observer.Attempted(ctx, chans[i], changes[i].Next)
 		}
 	}
 	return errs

@@ -73,6 +73,13 @@ type JourneyLister interface {
 	ListJourneys(ctx context.Context, after string, limit int) ([]JourneyDef, error)
 }
 
+// JourneyReader reads journeys in any state: what a report needs of a
+// JourneyStore (a campaign's paused and deleted journeys still count).
+type JourneyReader interface {
+	GetJourney(ctx context.Context, id string) (JourneyDef, error)
+	ListAllJourneys(ctx context.Context, after string, limit int, showDeleted bool) ([]JourneyDef, error)
+}
+
 // JourneyPages are ListJourneys' page sizes.
 var JourneyPages = paging.Sizes{Default: 50, Max: 500}
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	htmltemplate "html/template"
+	"net/url"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -53,11 +54,29 @@ type CustomerData struct {
 	Locale    string
 }
 
-// Links are the URLs a template may use.
+// Links are the URLs a template may use. Open is the message's open
+// pixel (<img src="{{.Links.Open}}" width="1" height="1" alt="">), and
+// {{.Links.Click "https://shop.example.com/sale"}} a link through the
+// gateway that records the click and redirects to the URL given (signed:
+// it redirects nowhere else). Without tracking configured, Open is empty
+// and Click gives the URL itself.
 type Links struct {
 	Shop        string
 	Cart        string
 	Unsubscribe string
+	Open        string
+	click       func(string) (string, error)
+}
+
+// Click returns the tracked link to dest, an absolute http(s) URL.
+func (l Links) Click(dest string) (string, error) {
+	if l.click != nil {
+		return l.click(dest)
+	}
+	if u, err := url.Parse(dest); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("click link to %q: not an absolute http(s) URL", dest)
+	}
+	return dest, nil
 }
 
 // SampleData is what templates are validated against when saved, and what
@@ -69,7 +88,7 @@ var SampleData = Data{
 	Recommendations: []RecommendedItem{{SKU: "22423", Score: 0.82, Reason: "bought with 85123A"},
 		{SKU: "47566", Score: 0.64, Reason: "popular in party"}, {SKU: "84879", Score: 0.51, Reason: "popular in home"}},
 	Links: Links{Shop: "https://shop.example.com/", Cart: "https://shop.example.com/cart",
-		Unsubscribe: "https://shop.example.com/unsubscribe?t=sample"},
+		Unsubscribe: "https://shop.example.com/unsubscribe?t=sample", Open: "https://shop.example.com/v1/outreach/open?token=sample"},
 }
 
 // MaxTemplateBytes bounds each part of a template.

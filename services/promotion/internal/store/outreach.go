@@ -375,6 +375,13 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, prev, next outreach.Mess
 	if err := s.recordChange(ctx, tx, next); err != nil {
 		return false, err
 	}
+	if next.State == outreach.StateSent || next.State == outreach.StateSuppressed {
+		// Orders are attributed to the message from now.
+		if _, err := s.exec(ctx, tx, `UPDATE outreach_messages SET decide_ns = ? WHERE message_id = ?`,
+			sqlstore.Nanos(next.UpdateTime), prev.ID); err != nil {
+			return false, err
+		}
+	}
 	if next.State == outreach.StateFailed || next.State == outreach.StateScheduled || next.State == outreach.StateHeld {
 		_, err = s.exec(ctx, tx, `UPDATE outreach_outbox SET due_ns = ?, claimed_until_ns = 0 WHERE message_id = ?`,
 			sqlstore.Nanos(next.Due), prev.ID)

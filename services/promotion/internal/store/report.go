@@ -54,8 +54,12 @@ func (s *Store) applyOrder(ctx context.Context, tx *sql.Tx, o promotion.Order, g
 		if o.OrderID == "" {
 			return nil
 		}
-		_, err := s.exec(ctx, tx, `UPDATE campaign_orders SET revenue = revenue - ? WHERE order_id = ?`, o.Revenue, o.OrderID)
-		return err
+		for _, table := range []string{"campaign_orders", "outreach_orders"} {
+			if _, err := s.exec(ctx, tx, `UPDATE `+table+` SET revenue = revenue - ? WHERE order_id = ?`, o.Revenue, o.OrderID); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if _, err := s.exec(ctx, tx, `INSERT INTO customer_orders (customer_id, orders) VALUES (?, 1)
 		ON CONFLICT (customer_id) DO UPDATE SET orders = customer_orders.orders + 1`, o.CustomerID); err != nil {
@@ -82,6 +86,9 @@ func (s *Store) applyOrder(ctx context.Context, tx *sql.Tx, o promotion.Order, g
 	orderID := o.OrderID
 	if orderID == "" {
 		orderID = "event:" + o.EventID
+	}
+	if err := s.recordOutreachOrder(ctx, tx, orderID, o.CustomerID, o.Time, o.Revenue); err != nil {
+		return err
 	}
 	for _, a := range group(o, frozen) {
 		if _, err := s.exec(ctx, tx, `INSERT INTO campaign_orders (campaign_id, order_id, customer_id, grp, revenue, day) VALUES (?, ?, ?, ?, ?, ?)
@@ -209,7 +216,8 @@ func (s *Store) erase(ctx context.Context, tx *sql.Tx, customerID, anonymousID s
 		anonymousID, `"CustomerID":`+string(from), `"CustomerID":`+string(to), customerID); err != nil {
 		return err
 	}
-	for _, table := range []string{"redemption_uses", "customer_uses", "audience_members", "campaign_orders", "customer_orders"} {
+	for _, table := range []string{"redemption_uses", "customer_uses", "audience_members", "campaign_orders", "customer_orders",
+		"outreach_messages", "outreach_engagements", "outreach_orders"} {
 		if _, err := s.exec(ctx, tx, `UPDATE `+table+` SET customer_id = ? WHERE customer_id = ?`, anonymousID, customerID); err != nil {
 			return fmt.Errorf("store: erase from %s: %w", table, err)
 		}
