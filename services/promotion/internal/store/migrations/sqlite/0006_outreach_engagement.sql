@@ -1,10 +1,10 @@
 -- Outreach engagement and reports: when each message was sent or
 -- suppressed (orders are attributed from then), the engagements recorded
 -- once per message and action (and whether profile has their event yet),
--- and the orders of customers who had a message, for attribution.
+-- and the orders of customers who had a message, for attribution. (The
+-- index of messages by journey and state comes with the journey lifecycle.)
 
 ALTER TABLE outreach_messages ADD COLUMN decide_ns BIGINT NOT NULL DEFAULT 0;
-CREATE INDEX outreach_messages_journey ON outreach_messages (journey_id, state);
 CREATE INDEX outreach_messages_customer_decided ON outreach_messages (customer_id, decide_ns);
 
 CREATE TABLE outreach_engagements (
