@@ -153,6 +153,9 @@ func (d *Dispatcher) attempt(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("outreach: message %s: customer: %w", m.ID, err)
 	}
+	if m.ExpiringPoints > 0 {
+		c.Data.ExpiringPoints, c.Data.PointsExpiry = m.ExpiringPoints, m.PointsExpiry
+	}
 	zone := c.Zone
 	if zone == nil {
 		zone = d.Zone

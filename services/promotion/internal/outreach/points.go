@@ -1,0 +1,111 @@
+package outreach
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// ExpiringPoints is a loyalty member's available points that expire soon.
+type ExpiringPoints struct {
+	CustomerID string
+	Points     int64
+	Expiry     time.Time // when the first of them expires
+}
+
+// PointsSource pages through loyalty's members whose points expire within
+// days of now.
+type PointsSource interface {
+	ExpiringPoints(ctx context.Context, withinDays int, pageToken string) ([]ExpiringPoints, string, error)
+}
+
+// PointsTriggers makes the messages of points-expiring journeys: every
+// Every, it reads the members whose points expire within each journey's
+// days and creates one message per customer and expiry date (its local
+// date in the customer's zone), due at once; the message carries the
+// points and their expiry for its template. A member read again (the next
+// run, a second replica) makes no second message for the same expiry.
+type PointsTriggers struct {
+	Journeys  JourneyStore
+	Points    PointsSource
+	Customers CustomerStore // for time zones
+	Messages  BatchMessageStore
+	Members   Membership // nil: no journey may have an audience filter
+	Cursors   CursorStore
+	Zone      *time.Location // the programme's default time zone
+	Quiet     QuietHours
+	Clock     func() time.Time
+	Every     time.Duration // time between runs (default 1h)
+	Batch     int           // messages written at a time (default 1000)
+}
+
+// PointsCursor names the cursor of a points journey: its last run.
+func PointsCursor(journeyID string) string { return "points:" + journeyID }
+
+// RunOnce runs the journeys whose last run is Every old and returns how
+// many messages it created.
+func (p PointsTriggers) RunOnce(ctx context.Context) (int, error) {
+	js, err := journeysOf(ctx, p.Journeys, TriggerPointsExpiring)
+	if err != nil {
+		return 0, err
+	}
+	every := p.Every
+	if every <= 0 {
+		every = time.Hour
+	}
+	created := 0
+	for _, j := range js {
+		now := p.Clock().UTC()
+		last, err := p.Cursors.TriggerCursor(ctx, PointsCursor(j.ID))
+		if err != nil {
+			return created, err
+		}
+		if t, err := time.Parse(time.RFC3339Nano, last); err == nil && now.Sub(t) < every {
+			continue
+		}
+		n, err := p.runJourney(ctx, j, now)
+		created += n
+		if err != nil {
+			return created, fmt.Errorf("outreach: journey %s: %w", j.ID, err)
+		}
+		if err := p.Cursors.SetTriggerCursor(ctx, PointsCursor(j.ID), now.Format(time.RFC3339Nano)); err != nil {
+			return created, err
+		}
+	}
+	return created, nil
+}
+
+func (p PointsTriggers) runJourney(ctx context.Context, j JourneyDef, now time.Time) (int, error) {
+	w := &batchWriter{journey: j.Journey, store: p.Messages, members: p.Members, filter: true, quiet: p.Quiet,
+		zones: zoneCache{def: p.Zone, locs: map[string]*time.Location{}}, batch: p.Batch}
+	token := ""
+	for {
+		page, next, err := p.Points.ExpiringPoints(ctx, j.Trigger.Days, token)
+		if err != nil {
+			return w.created, err
+		}
+		ids := make([]string, len(page))
+		for i, e := range page {
+			ids[i] = e.CustomerID
+		}
+		known, err := p.Customers.LookupCustomers(ctx, ids)
+		if err != nil {
+			return w.created, err
+		}
+		for i, c := range withKnown(ids, known) {
+			e := page[i]
+			if e.Points <= 0 || !PointsExpiring(e.Expiry, j.Trigger.Days, now) {
+				continue
+			}
+			loc := w.zones.of(c.TimeZone)
+			m := w.add(c.ID, PointsOccurrence(e.Expiry, loc), now, loc, now)
+			m.ExpiringPoints, m.PointsExpiry = e.Points, e.Expiry.UTC()
+		}
+		if err := w.flush(ctx); err != nil {
+			return w.created, err
+		}
+		if token = next; token == "" {
+			return w.created, nil
+		}
+	}
+}
