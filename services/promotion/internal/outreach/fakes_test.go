@@ -92,7 +92,9 @@ func (s *memory) CreateMessages(_ context.Context, ms []Message) (int, error) {
 	return n, nil
 }
 
-func (s *memory) TriggerCursor(_ context.Context, name string) (string, error) { return s.cursors[name], nil }
+func (s *memory) TriggerCursor(_ context.Context, name string) (string, error) {
+	return s.cursors[name], nil
+}
 
 func (s *memory) SetTriggerCursor(_ context.Context, name, value string) error {
 	s.cursors[name] = value

@@ -13,8 +13,8 @@ func TestPointsTriggers(t *testing.T) {
 	s.addCustomers(Customer{ID: "a", TimeZone: "Asia/Tokyo"}, Customer{ID: "c", TimeZone: "UTC"})
 	s.points = []ExpiringPoints{
 		{CustomerID: "a", Points: 120, Expiry: time.Date(2026, 5, 4, 20, 0, 0, 0, time.UTC)}, // 5 May in Tokyo
-		{CustomerID: "b", Points: 40, Expiry: now.AddDate(0, 0, 5)},                         // unknown: the default zone
-		{CustomerID: "c", Points: 75, Expiry: now.AddDate(0, 0, 9)},                         // outside the journey's 7 days
+		{CustomerID: "b", Points: 40, Expiry: now.AddDate(0, 0, 5)},                          // unknown: the default zone
+		{CustomerID: "c", Points: 75, Expiry: now.AddDate(0, 0, 9)},                          // outside the journey's 7 days
 	}
 	s.journeys = []JourneyDef{{Journey: Journey{ID: "pts", Trigger: Trigger{Kind: TriggerPointsExpiring, Days: 7}}, CreateTime: now}}
 	c := &clock{t: now}
