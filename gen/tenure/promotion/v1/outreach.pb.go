@@ -298,9 +298,15 @@ type Journey struct {
 	// At least one template with an empty locale per channel.
 	Templates []*MessageTemplate `protobuf:"bytes,9,rep,name=templates,proto3" json:"templates,omitempty"`
 	// Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Only members of this segmentation audience get the journey's
+	// messages, whatever its trigger: "segments/{id}", "tiers/{tier}",
+	// "stages/{stage}" or "rfmSegments/{segment}"; empty for every customer.
+	// A HOLIDAY journey goes to the audience's members, or, when empty, to
+	// every customer the promotion service knows.
+	AudienceFilter string `protobuf:"bytes,11,opt,name=audience_filter,json=audienceFilter,proto3" json:"audience_filter,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Journey) Reset() {
@@ -401,6 +407,13 @@ func (x *Journey) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *Journey) GetAudienceFilter() string {
+	if x != nil {
+		return x.AudienceFilter
+	}
+	return ""
 }
 
 // JourneyTrigger is what starts a journey for a customer; the fields its
@@ -1269,7 +1282,7 @@ var File_tenure_promotion_v1_outreach_proto protoreflect.FileDescriptor
 
 const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\n" +
-	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x03\n" +
+	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x03\n" +
 	"\aJourney\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -1283,7 +1296,8 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\ttemplates\x18\t \x03(\v2$.tenure.promotion.v1.MessageTemplateR\ttemplates\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xe9\x01\n" +
+	"createTime\x12'\n" +
+	"\x0faudience_filter\x18\v \x01(\tR\x0eaudienceFilter\"\xe9\x01\n" +
 	"\x0eJourneyTrigger\x124\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .tenure.promotion.v1.TriggerKindR\x04kind\x12\x14\n" +
 	"\x05hours\x18\x02 \x01(\x05R\x05hours\x12\x12\n" +
