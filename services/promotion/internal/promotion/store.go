@@ -135,6 +135,18 @@ type Order struct {
 	// ErasedAs is set for a customer_erased event: the anonymous id the
 	// customer's data is re-keyed to.
 	ErasedAs string
+	// Profile is set for a customer_updated or customer_deleted event:
+	// what outreach's date triggers keep about the customer.
+	Profile *ProfileChange
+}
+
+// ProfileChange is a customer's birthday and time zone after a profile
+// change, or the customer's deletion.
+type ProfileChange struct {
+	BirthMonth time.Month // 0 when unknown
+	BirthDay   int
+	TimeZone   string // IANA name; "" when unknown
+	Deleted    bool
 }
 
 // OrderLine is a line of an order event.

@@ -15,16 +15,14 @@ import (
 var _ outreach.MessageStore = (*Store)(nil)
 
 const messageCols = `message_id, journey_id, customer_id, occurrence, transactional, state, reason, channel, due_ns,
-	attempts, create_ns, update_ns`
+	attempts, create_ns, update_ns, expiring_points, points_expiry_ns`
 
 // CreateMessage implements outreach.MessageStore.
 func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, error) {
 	created := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		n, err := s.exec(ctx, tx, `INSERT INTO outreach_messages (`+messageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT (message_id) DO NOTHING`,
-			m.ID, m.JourneyID, m.CustomerID, m.Occurrence, boolInt(m.Transactional), int(m.State), int(m.Reason),
-			int(m.Channel), sqlstore.Nanos(m.Due), m.Attempts, sqlstore.Nanos(m.CreateTime), sqlstore.Nanos(m.UpdateTime))
+		n, err := s.exec(ctx, tx, `INSERT INTO outreach_messages (`+messageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (message_id) DO NOTHING`, messageRow(m)...)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -38,14 +36,22 @@ func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, er
 	return created, nil
 }
 
+// messageRow is m's values in messageCols' order.
+func messageRow(m outreach.Message) []any {
+	return []any{m.ID, m.JourneyID, m.CustomerID, m.Occurrence, boolInt(m.Transactional), int(m.State), int(m.Reason),
+		int(m.Channel), sqlstore.Nanos(m.Due), m.Attempts, sqlstore.Nanos(m.CreateTime), sqlstore.Nanos(m.UpdateTime),
+		m.ExpiringPoints, sqlstore.Nanos(m.PointsExpiry)}
+}
+
 func scanMessage(r interface{ Scan(...any) error }) (outreach.Message, error) {
 	var m outreach.Message
 	var transactional, state, reason, channel int
-	var due, created, updated int64
+	var due, created, updated, expiry int64
 	err := r.Scan(&m.ID, &m.JourneyID, &m.CustomerID, &m.Occurrence, &transactional, &state, &reason, &channel, &due,
-		&m.Attempts, &created, &updated)
+		&m.Attempts, &created, &updated, &m.ExpiringPoints, &expiry)
 	m.Transactional, m.State, m.Reason, m.Channel = transactional == 1, outreach.State(state), outreach.SuppressionReason(reason), outreach.Channel(channel)
 	m.Due, m.CreateTime, m.UpdateTime = sqlstore.FromNanos(due), sqlstore.FromNanos(created), sqlstore.FromNanos(updated)
+	m.PointsExpiry = sqlstore.FromNanos(expiry)
 	return m, err
 }
 

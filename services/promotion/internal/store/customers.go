@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
+	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
+)
+
+var (
+	_ outreach.CustomerStore     = (*Store)(nil)
+	_ outreach.BatchMessageStore = (*Store)(nil)
+)
+
+// applyProfile keeps a customer's birthday and time zone, in the
+// transaction that moves the stream cursor past the event; a deletion
+// forgets them.
+func (s *Store) applyProfile(ctx context.Context, tx *sql.Tx, customerID string, p promotion.ProfileChange) error {
+	if p.Deleted {
+		_, err := s.exec(ctx, tx, `DELETE FROM outreach_customers WHERE customer_id = ?`, customerID)
+		return err
+	}
+	_, err := s.exec(ctx, tx, `INSERT INTO outreach_customers (customer_id, birth_md, time_zone) VALUES (?, ?, ?)
+		ON CONFLICT (customer_id) DO UPDATE SET birth_md = excluded.birth_md, time_zone = excluded.time_zone`,
+		customerID, int(p.BirthMonth)*100+p.BirthDay, p.TimeZone)
+	return err
+}
+
+const customerCols = `customer_id, birth_md, time_zone`
+
+// CustomersBornOn implements outreach.CustomerStore over the birthday index.
+func (s *Store) CustomersBornOn(ctx context.Context, days []outreach.MonthDay, after string, limit int) ([]outreach.Customer, error) {
+	if len(days) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(days)+2)
+	for _, d := range days {
+		args = append(args, int(d.Month)*100+d.Day)
+	}
+	args = append(args, after, limit)
+	return s.customers(ctx, `SELECT `+customerCols+` FROM outreach_customers WHERE birth_md IN (`+placeholders(len(days))+`)
+		AND customer_id > ? ORDER BY customer_id LIMIT ?`, args...)
+}
+
+// ListCustomers implements outreach.CustomerStore.
+func (s *Store) ListCustomers(ctx context.Context, after string, limit int) ([]outreach.Customer, error) {
+	return s.customers(ctx, `SELECT `+customerCols+` FROM outreach_customers WHERE customer_id > ? ORDER BY customer_id LIMIT ?`, after, limit)
+}
+
+// LookupCustomers implements outreach.CustomerStore.
+func (s *Store) LookupCustomers(ctx context.Context, ids []string) ([]outreach.Customer, error) {
+	var out []outreach.Customer
+	for start := 0; start < len(ids); start += 1000 {
+		part := ids[start:min(start+1000, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		cs, err := s.customers(ctx, `SELECT `+customerCols+` FROM outreach_customers WHERE customer_id IN (`+placeholders(len(part))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	return out, nil
+}
+
+func (s *Store) customers(ctx context.Context, query string, args ...any) ([]outreach.Customer, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: read customers: %w", err)
+	}
+	defer rows.Close()
+	var out []outreach.Customer
+	for rows.Next() {
+		var c outreach.Customer
+		var md int
+		if err := rows.Scan(&c.ID, &md, &c.TimeZone); err != nil {
+			return nil, fmt.Errorf("store: read customers: %w", err)
+		}
+		c.BirthMonth, c.BirthDay = time.Month(md/100), md%100
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// placeholders returns n comma-separated placeholders.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// messageRows is how many messages one INSERT writes: 14 values each,
+// within SQLite's and PostgreSQL's limits on a statement's parameters.
+const messageRows = 500
+
+// CreateMessages implements outreach.BatchMessageStore: in one
+// transaction, multi-row inserts of the messages that do not exist yet,
+// and of the outbox entries of those the inserts returned.
+func (s *Store) CreateMessages(ctx context.Context, ms []outreach.Message) (int, error) {
+	created := 0
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		created = 0
+		for start := 0; start < len(ms); start += messageRows {
+			n, err := s.insertMessages(ctx, tx, ms[start:min(start+messageRows, len(ms))])
+			if err != nil {
+				return err
+			}
+			created += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: create messages: %w", err)
+	}
+	return created, nil
+}
+
+func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, ms []outreach.Message) (int, error) {
+	args := make([]any, 0, 14*len(ms))
+	for _, m := range ms {
+		args = append(args, messageRow(m)...)
+	}
+	row := "(" + placeholders(14) + ")"
+	rows, err := tx.QueryContext(ctx, s.q(`INSERT INTO outreach_messages (`+messageCols+`) VALUES `+
+		strings.TrimSuffix(strings.Repeat(row+",", len(ms)), ",")+` ON CONFLICT (message_id) DO NOTHING RETURNING message_id, due_ns`), args...)
+	if err != nil {
+		return 0, err
+	}
+	var outbox []any
+	for rows.Next() {
+		var id string
+		var due int64
+		if err := rows.Scan(&id, &due); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		outbox = append(outbox, id, due)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(outbox) == 0 {
+		return 0, err
+	}
+	n := len(outbox) / 2
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO outreach_outbox (message_id, due_ns) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?),", n), ",")), outbox...)
+	return n, err
+}
