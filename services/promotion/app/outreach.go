@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/platform/bootstrap"
 	"github.com/tenurehq/tenure/services/platform/election"
@@ -35,6 +34,7 @@ type OutreachConfig struct {
 	UnsubscribeURL, UnsubscribeKey string
 	QuietHours, TimeZone, Caps     string
 	RetryMin                       time.Duration // first retry's delay; it doubles up to 30 min
+	PointsInterval                 time.Duration // how often points-expiring journeys read loyalty
 }
 
 func (c *OutreachConfig) registerFlags(fs *flag.FlagSet, env *bootstrap.Env) {
@@ -45,6 +45,8 @@ func (c *OutreachConfig) registerFlags(fs *flag.FlagSet, env *bootstrap.Env) {
 		env.Help("how often the elected replica reads outreach triggers and sends due messages; 0 disables", "OUTREACH_INTERVAL"))
 	fs.DurationVar(&c.RetryMin, "outreach-retry-min", env.Duration("OUTREACH_RETRY_MIN", 30*time.Second),
 		env.Help("delay before a failed message's first retry; it doubles (jittered) up to 30m, 6 tries in all", "OUTREACH_RETRY_MIN"))
+	fs.DurationVar(&c.PointsInterval, "outreach-points-interval", env.Duration("OUTREACH_POINTS_INTERVAL", time.Hour),
+		env.Help("how often points-expiring journeys read loyalty's expiring points", "OUTREACH_POINTS_INTERVAL"))
 	str(&c.WebhookURL, "outreach-webhook-url", "OUTREACH_WEBHOOK_URL", "", "the shop's endpoint for SMS, push and webhook messages; empty: none")
 	str(&c.WebhookSecret, "outreach-webhook-secret", "OUTREACH_WEBHOOK_SECRET", "", "secret that signs outreach webhooks")
 	str(&c.SMTPHost, "outreach-smtp-host", "OUTREACH_SMTP_HOST", "", "SMTP relay for email; empty: no email")
@@ -72,6 +74,9 @@ func (c OutreachConfig) parse() (outreachRules, error) {
 	var errs []error
 	if c.Interval < 0 {
 		errs = append(errs, fmt.Errorf("outreach interval must not be negative, got %s", c.Interval))
+	}
+	if c.PointsInterval <= 0 {
+		errs = append(errs, fmt.Errorf("outreach points interval must be positive, got %s", c.PointsInterval))
 	}
 	if c.RetryMin <= 0 || c.RetryMin > outreach.DefaultRetryPolicy.Max {
 		errs = append(errs, fmt.Errorf("outreach retry delay must be from 1ns to %s, got %s", outreach.DefaultRetryPolicy.Max, c.RetryMin))
@@ -135,6 +140,7 @@ func parseCap(s string) (outreach.Cap, error) {
 // interval on the elected replica.
 type outreachJob struct {
 	triggers   *outreach.AudienceTriggers
+	dates      dateTriggers
 	dispatcher *outreach.Dispatcher
 	etcd       *clientv3.Client // nil: lead alone
 }
@@ -166,13 +172,14 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 	}
 	j := &outreachJob{etcd: rt.Etcd, dispatcher: &outreach.Dispatcher{
 		Store: a.store, Journeys: outreach.Journeys{Store: a.store, Clock: rt.Clock},
-		Contacts: clients.Contacts{Profile: profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]), Campaigns: a.store},
+		Contacts: a.contacts(conns),
 		Sender:   &channel.Router{Providers: providers, UnsubscribeBase: c.UnsubscribeURL, Secret: []byte(c.UnsubscribeKey), Clock: rt.Clock},
 		Workers:  dispatchWorkers(rt.DB),
 		Caps:     rules.caps, Quiet: rules.quiet, Zone: rules.zone, Retry: outreach.RetryPolicy{MaxAttempts: outreach.DefaultRetryPolicy.MaxAttempts, Min: c.RetryMin,
 			Max: outreach.DefaultRetryPolicy.Max}, Clock: rt.Clock,
 	}}
-	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: a.store, Cursors: a.store, Clock: rt.Clock,
+	j.dates = a.newDateTriggers(rt, conns, rules)
+	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: j.dates.filtered, Cursors: a.store, Clock: rt.Clock,
 		Changes: clients.AudienceChanges{Client: segmentationv1.NewAudienceChangeServiceClient(conns[a.cfg.SegmentationService])}}
 	return j, nil
 }
@@ -191,6 +198,7 @@ func (a *App) runOutreach(ctx context.Context) {
 			if n, err := a.outreach.triggers.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("promotion: outreach audience triggers", "error", err, "created", n)
 			}
+			a.outreach.dates.run(ctx, a.logger)
 			if _, err := a.outreach.dispatcher.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("promotion: outreach dispatch", "error", err)
 			}
