@@ -40,7 +40,7 @@ func (w *batchWriter) flush(ctx context.Context) error {
 	}
 	size := w.batch
 	if size <= 0 {
-		size = 1000
+		size = 5000
 	}
 	for start := 0; start < len(ms); start += size {
 		n, err := w.store.CreateMessages(ctx, ms[start:min(start+size, len(ms))])

@@ -70,7 +70,7 @@ type DateTriggers struct {
 	Quiet     QuietHours
 	Clock     func() time.Time
 	Ahead     time.Duration // how far ahead messages are made (default 1h)
-	Batch     int           // messages written at a time (default 1000)
+	Batch     int           // messages written in one transaction (default 5000)
 }
 
 // Limits of a date trigger run.

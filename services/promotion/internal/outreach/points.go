@@ -36,7 +36,7 @@ type PointsTriggers struct {
 	Quiet     QuietHours
 	Clock     func() time.Time
 	Every     time.Duration // time between runs (default 1h)
-	Batch     int           // messages written at a time (default 1000)
+	Batch     int           // messages written in one transaction (default 5000)
 }
 
 // PointsCursor names the cursor of a points journey: its last run.

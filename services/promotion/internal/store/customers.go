@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 )
@@ -93,17 +95,26 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-// messageRows is how many messages one INSERT writes: 14 values each,
-// within SQLite's and PostgreSQL's limits on a statement's parameters.
-const messageRows = 500
+// messageRows is how many messages one SQLite INSERT writes: 14 values
+// each, under SQLite's 32,766 parameters.
+const messageRows = 1000
 
-// CreateMessages implements outreach.BatchMessageStore: in one
-// transaction, multi-row inserts of the messages that do not exist yet,
-// and of the outbox entries of those the inserts returned.
+// CreateMessages implements outreach.BatchMessageStore, in one
+// transaction. On PostgreSQL the messages go through COPY into a
+// temporary table and on, with their outbox entries, in one statement; on
+// SQLite through multi-row inserts, in id order so that they walk the
+// B-trees once, and the outbox entries of the rows the inserts returned.
 func (s *Store) CreateMessages(ctx context.Context, ms []outreach.Message) (int, error) {
 	created := 0
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+		var err error
+		if s.db.Dialect == sqlstore.Postgres {
+			created, err = s.copyMessages(ctx, conn, tx, ms)
+			return err
+		}
 		created = 0
+		ms = slices.Clone(ms)
+		slices.SortFunc(ms, func(a, b outreach.Message) int { return strings.Compare(a.ID, b.ID) })
 		for start := 0; start < len(ms); start += messageRows {
 			n, err := s.insertMessages(ctx, tx, ms[start:min(start+messageRows, len(ms))])
 			if err != nil {
@@ -119,14 +130,53 @@ func (s *Store) CreateMessages(ctx context.Context, ms []outreach.Message) (int,
 	return created, nil
 }
 
+func (s *Store) copyMessages(ctx context.Context, conn *sql.Conn, tx *sql.Tx, ms []outreach.Message) (int, error) {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS outreach_messages_in
+		(LIKE outreach_messages INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`); err != nil {
+		return 0, err
+	}
+	i := 0
+	if _, err := sqlstore.CopyRows(ctx, conn, "outreach_messages_in", messageColumns, func(vals []any) (bool, error) {
+		if i == len(ms) {
+			return false, nil
+		}
+		copy(vals, messageRow(ms[i]))
+		i++
+		return true, nil
+	}); err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, `WITH created AS (INSERT INTO outreach_messages SELECT * FROM outreach_messages_in
+		ON CONFLICT (message_id) DO NOTHING RETURNING message_id, due_ns)
+		INSERT INTO outreach_outbox (message_id, due_ns) SELECT message_id, due_ns FROM created`)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// messageColumns are messageCols as a list.
+var messageColumns = func() []string {
+	cols := strings.Split(messageCols, ",")
+	for i, c := range cols {
+		cols[i] = strings.TrimSpace(c)
+	}
+	return cols
+}()
+
 func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, ms []outreach.Message) (int, error) {
 	args := make([]any, 0, 14*len(ms))
 	for _, m := range ms {
 		args = append(args, messageRow(m)...)
 	}
 	row := "(" + placeholders(14) + ")"
-	rows, err := tx.QueryContext(ctx, s.q(`INSERT INTO outreach_messages (`+messageCols+`) VALUES `+
-		strings.TrimSuffix(strings.Repeat(row+",", len(ms)), ",")+` ON CONFLICT (message_id) DO NOTHING RETURNING message_id, due_ns`), args...)
+	st, err := s.db.TxStmt(ctx, tx, s.q(`INSERT INTO outreach_messages (`+messageCols+`) VALUES `+
+		strings.TrimSuffix(strings.Repeat(row+",", len(ms)), ",")+` ON CONFLICT (message_id) DO NOTHING RETURNING message_id, due_ns`))
+	if err != nil {
+		return 0, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -60,7 +60,7 @@ func TestOutreachCustomers(t *testing.T) {
 		if cur, err := s.Cursor(ctx); err != nil || cur != 8 {
 			t.Fatalf("cursor: got %d, %v, want 8", cur, err)
 		}
-		born, err := s.CustomersBornOn(ctx, []outreach.MonthDay{{time.March, 31}, {time.February, 29}}, "", 10)
+		born, err := s.CustomersBornOn(ctx, []outreach.MonthDay{{Month: time.March, Day: 31}, {Month: time.February, Day: 29}}, "", 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func TestOutreachCustomers(t *testing.T) {
 		if !slices.Equal(born, want) {
 			t.Errorf("born on 31 March: got %+v, want %+v", born, want)
 		}
-		if born, err = s.CustomersBornOn(ctx, []outreach.MonthDay{{time.March, 31}}, "a", 10); err != nil || !slices.Equal(ids(born), []string{"b"}) {
+		if born, err = s.CustomersBornOn(ctx, []outreach.MonthDay{{Month: time.March, Day: 31}}, "a", 10); err != nil || !slices.Equal(ids(born), []string{"b"}) {
 			t.Errorf("born on 31 March after a: got %v, %v, want [b]", ids(born), err)
 		}
 		all, err := s.ListCustomers(ctx, "", 2)
