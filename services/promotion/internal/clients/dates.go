@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
@@ -11,6 +12,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
+
+// callTimeout bounds each call of the outreach triggers, so that a service
+// with no replica registered fails the run instead of holding it.
+const callTimeout = 30 * time.Second
 
 // Membership reads segmentation's audiences for journeys' audience
 // filters.
@@ -26,7 +31,9 @@ func (m Membership) InAudience(ctx context.Context, audience string, customerIDs
 	out := make([]bool, 0, len(customerIDs))
 	for start := 0; start < len(customerIDs); start += maxPairs {
 		part := customerIDs[start:min(start+maxPairs, len(customerIDs))]
-		resp, err := m.Client.CheckMembership(ctx, &segmentationv1.CheckMembershipRequest{CustomerIds: part, Audiences: []string{audience}})
+		call, cancel := context.WithTimeout(ctx, callTimeout)
+		resp, err := m.Client.CheckMembership(call, &segmentationv1.CheckMembershipRequest{CustomerIds: part, Audiences: []string{audience}})
+		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("clients: check membership of %s: %w", audience, err)
 		}
@@ -40,6 +47,8 @@ func (m Membership) InAudience(ctx context.Context, audience string, customerIDs
 
 // Members implements outreach.Membership.
 func (m Membership) Members(ctx context.Context, audience, pageToken string) ([]string, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	resp, err := m.Client.ListMembers(ctx, &segmentationv1.ListMembersRequest{Parent: audience, PageSize: 1000, PageToken: pageToken})
 	if err != nil {
 		return nil, "", fmt.Errorf("clients: list members of %s: %w", audience, err)
@@ -56,6 +65,8 @@ var _ outreach.PointsSource = ExpiringPoints{}
 
 // ExpiringPoints implements outreach.PointsSource, 500 members a page.
 func (e ExpiringPoints) ExpiringPoints(ctx context.Context, withinDays int, pageToken string) ([]outreach.ExpiringPoints, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	resp, err := e.Client.ListExpiringPoints(ctx, &loyaltyv1.ListExpiringPointsRequest{WithinDays: int32(withinDays), PageSize: 500, PageToken: pageToken})
 	if err != nil {
 		return nil, "", fmt.Errorf("clients: expiring points: %w", err)

@@ -2,6 +2,7 @@ package outreach
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -95,21 +96,23 @@ func (s span) in(t time.Time) bool {
 }
 
 // RunOnce covers every birthday and holiday journey and returns how many
-// messages it created.
+// messages it created. A journey that fails (its audience unreadable) is
+// tried again from the same cursor next time; the others go on.
 func (d DateTriggers) RunOnce(ctx context.Context) (int, error) {
 	js, err := journeysOf(ctx, d.Journeys, TriggerBirthday, TriggerHoliday)
 	if err != nil {
 		return 0, err
 	}
 	created := 0
+	var errs []error
 	for _, j := range js {
 		n, err := d.runJourney(ctx, j)
 		created += n
 		if err != nil {
-			return created, fmt.Errorf("outreach: journey %s: %w", j.ID, err)
+			errs = append(errs, fmt.Errorf("outreach: journey %s: %w", j.ID, err))
 		}
 	}
-	return created, nil
+	return created, errors.Join(errs...)
 }
 
 // DateCursor names the cursor of a date journey: the end of the time its

@@ -166,3 +166,22 @@ func TestDateTriggersCatchUpAfterOutage(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// TestDateTriggersJourneyFailing: a journey whose audience cannot be read
+// fails and keeps its cursor; the other journeys go on.
+func TestDateTriggersJourneyFailing(t *testing.T) {
+	s := newMemory()
+	s.addCustomers(Customer{ID: "a", BirthMonth: time.June, BirthDay: 1, TimeZone: "UTC"})
+	created := day(2026, 5, 31)
+	s.journeys = []JourneyDef{
+		{Journey: Journey{ID: "a-vip", AudienceFilter: "tiers/vip", Trigger: Trigger{Kind: TriggerHoliday, LocalMinute: 600,
+			Holidays: []Holiday{{Name: "June", Date: day(2026, 6, 1)}}}}, CreateTime: created},
+		{Journey: Journey{ID: "b-bday", Trigger: Trigger{Kind: TriggerBirthday, LocalMinute: 600}}, CreateTime: created},
+	}
+	c := &clock{t: time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC)}
+	d := DateTriggers{Journeys: s, Customers: s, Messages: s, Cursors: s, Clock: c.now} // no membership source
+	n, err := d.RunOnce(context.Background())
+	if err == nil || n != 1 || s.cursors[DateCursor("a-vip")] != "" || s.cursors[DateCursor("b-bday")] == "" {
+		t.Errorf("got %d, %v, cursors %v; want the birthday made and the holiday's error", n, err, s.cursors)
+	}
+}

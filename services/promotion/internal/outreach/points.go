@@ -2,6 +2,7 @@ package outreach
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -54,25 +55,26 @@ func (p PointsTriggers) RunOnce(ctx context.Context) (int, error) {
 		every = time.Hour
 	}
 	created := 0
+	var errs []error
 	for _, j := range js {
 		now := p.Clock().UTC()
 		last, err := p.Cursors.TriggerCursor(ctx, PointsCursor(j.ID))
 		if err != nil {
-			return created, err
+			return created, errors.Join(append(errs, err)...)
 		}
 		if t, err := time.Parse(time.RFC3339Nano, last); err == nil && now.Sub(t) < every {
 			continue
 		}
 		n, err := p.runJourney(ctx, j, now)
 		created += n
-		if err != nil {
-			return created, fmt.Errorf("outreach: journey %s: %w", j.ID, err)
+		if err == nil {
+			err = p.Cursors.SetTriggerCursor(ctx, PointsCursor(j.ID), now.Format(time.RFC3339Nano))
 		}
-		if err := p.Cursors.SetTriggerCursor(ctx, PointsCursor(j.ID), now.Format(time.RFC3339Nano)); err != nil {
-			return created, err
+		if err != nil {
+			errs = append(errs, fmt.Errorf("outreach: journey %s: %w", j.ID, err))
 		}
 	}
-	return created, nil
+	return created, errors.Join(errs...)
 }
 
 func (p PointsTriggers) runJourney(ctx context.Context, j JourneyDef, now time.Time) (int, error) {
