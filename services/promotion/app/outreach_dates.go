@@ -27,12 +27,12 @@ type dateTriggers struct {
 // (expiring points).
 func (a *App) newDateTriggers(rt *bootstrap.Runtime, conns map[string]*grpc.ClientConn, rules outreachRules) dateTriggers {
 	members := clients.Membership{Client: segmentationv1.NewSegmentationServiceClient(conns[a.cfg.SegmentationService])}
+	env := outreach.TriggerEnv{Journeys: a.store, Customers: a.store, Messages: a.store, Members: members, Cursors: a.store,
+		Zone: rules.zone, Quiet: rules.quiet, Clock: rt.Clock}
 	return dateTriggers{filtered: outreach.FilteredMessages{MessageStore: a.store, Journeys: a.store, Members: members},
-		dates: &outreach.DateTriggers{Journeys: a.store, Customers: a.store, Messages: a.store, Members: members, Cursors: a.store,
-			Zone: rules.zone, Quiet: rules.quiet, Clock: rt.Clock},
-		points: &outreach.PointsTriggers{Journeys: a.store, Customers: a.store, Messages: a.store, Members: members, Cursors: a.store,
-			Points: clients.ExpiringPoints{Client: loyaltyv1.NewLoyaltyServiceClient(conns[a.cfg.LoyaltyService])},
-			Zone:   rules.zone, Quiet: rules.quiet, Clock: rt.Clock, Every: a.cfg.Outreach.PointsInterval},
+		dates: &outreach.DateTriggers{TriggerEnv: env},
+		points: &outreach.PointsTriggers{TriggerEnv: env, Every: a.cfg.Outreach.PointsInterval,
+			Points: clients.ExpiringPoints{Client: loyaltyv1.NewLoyaltyServiceClient(conns[a.cfg.LoyaltyService])}},
 	}
 }
 

@@ -62,6 +62,13 @@ type Membership interface {
 // the occurrence), so a crash before the cursor moves, or a second
 // replica, sends nothing twice.
 type DateTriggers struct {
+	TriggerEnv
+	Ahead time.Duration // how far ahead messages are made (default 1h)
+}
+
+// TriggerEnv is what the date and points triggers read and write, and the
+// programme's rules their messages follow.
+type TriggerEnv struct {
 	Journeys  JourneyStore
 	Customers CustomerStore
 	Messages  BatchMessageStore
@@ -70,8 +77,7 @@ type DateTriggers struct {
 	Zone      *time.Location // the programme's default time zone
 	Quiet     QuietHours
 	Clock     func() time.Time
-	Ahead     time.Duration // how far ahead messages are made (default 1h)
-	Batch     int           // messages written in one transaction (default 5000)
+	Batch     int // messages written in one transaction (default 5000)
 }
 
 // Limits of a date trigger run.
@@ -309,11 +315,11 @@ func withKnown(ids []string, known []Customer) []Customer {
 	return out
 }
 
-// writer makes the messages of d's journey j in batches, keeping those of
-// its audience (a holiday journey reads its audience's members instead).
-func (d DateTriggers) writer(j JourneyDef) *batchWriter {
-	return &batchWriter{journey: j.Journey, store: d.Messages, members: d.Members, filter: j.Trigger.Kind != TriggerHoliday, quiet: d.Quiet,
-		zones: zoneCache{def: d.Zone, locs: map[string]*time.Location{}}, batch: d.Batch}
+// writer makes the messages of journey j in batches, keeping those of its
+// audience (a holiday journey reads its audience's members instead).
+func (e TriggerEnv) writer(j JourneyDef) *batchWriter {
+	return &batchWriter{journey: j.Journey, store: e.Messages, members: e.Members, filter: j.Trigger.Kind != TriggerHoliday, quiet: e.Quiet,
+		zones: zoneCache{def: e.Zone, locs: map[string]*time.Location{}}, batch: e.Batch}
 }
 
 // journeysOf returns the journeys whose trigger is one of kinds.

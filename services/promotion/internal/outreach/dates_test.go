@@ -70,7 +70,7 @@ func TestDateTriggersBirthday(t *testing.T) {
 			s.journeys = []JourneyDef{{Journey: Journey{ID: "bday", AudienceFilter: tt.audience,
 				Trigger: Trigger{Kind: TriggerBirthday, Days: tt.days, LocalMinute: tt.minute}}, CreateTime: tt.created}}
 			c := &clock{}
-			d := DateTriggers{Journeys: s, Customers: s, Messages: s, Members: s, Cursors: s, Zone: zone(t, "Asia/Tokyo"), Clock: c.now}
+			d := DateTriggers{TriggerEnv: TriggerEnv{Journeys: s, Customers: s, Messages: s, Members: s, Cursors: s, Zone: zone(t, "Asia/Tokyo"), Clock: c.now}}
 			simulate(t, d.RunOnce, c, tt.created, tt.until, 7*time.Minute)
 			if got := s.sent(); !slices.Equal(got, tt.want) {
 				t.Errorf("got\n%s\nwant\n%s", lines(got...), lines(tt.want...))
@@ -135,7 +135,7 @@ func TestDateTriggersHoliday(t *testing.T) {
 			s.journeys = []JourneyDef{{Journey: Journey{ID: "hol", AudienceFilter: tt.audience,
 				Trigger: Trigger{Kind: TriggerHoliday, LocalMinute: tt.minute, Holidays: []Holiday{tt.holiday}}}, CreateTime: tt.created}}
 			c := &clock{}
-			d := DateTriggers{Journeys: s, Customers: s, Messages: s, Members: s, Cursors: s, Zone: time.UTC, Clock: c.now}
+			d := DateTriggers{TriggerEnv: TriggerEnv{Journeys: s, Customers: s, Messages: s, Members: s, Cursors: s, Zone: time.UTC, Clock: c.now}}
 			simulate(t, d.RunOnce, c, tt.created, tt.created.AddDate(0, 0, 8), 13*time.Minute)
 			if got := s.sent(); !slices.Equal(got, tt.want) {
 				t.Errorf("got\n%s\nwant\n%s", lines(got...), lines(tt.want...))
@@ -154,7 +154,7 @@ func TestDateTriggersCatchUpAfterOutage(t *testing.T) {
 	s.journeys = []JourneyDef{{Journey: Journey{ID: "bday", Trigger: Trigger{Kind: TriggerBirthday, Days: 0, LocalMinute: 600}},
 		CreateTime: day(2026, 6, 1)}}
 	c := &clock{t: day(2026, 6, 1)}
-	d := DateTriggers{Journeys: s, Customers: s, Messages: s, Cursors: s, Clock: c.now}
+	d := DateTriggers{TriggerEnv: TriggerEnv{Journeys: s, Customers: s, Messages: s, Cursors: s, Clock: c.now}}
 	if _, err := d.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestDateTriggersJourneyFailing(t *testing.T) {
 		{Journey: Journey{ID: "b-bday", Trigger: Trigger{Kind: TriggerBirthday, LocalMinute: 600}}, CreateTime: created},
 	}
 	c := &clock{t: time.Date(2026, 6, 1, 9, 30, 0, 0, time.UTC)}
-	d := DateTriggers{Journeys: s, Customers: s, Messages: s, Cursors: s, Clock: c.now} // no membership source
+	d := DateTriggers{TriggerEnv: TriggerEnv{Journeys: s, Customers: s, Messages: s, Cursors: s, Clock: c.now}} // no membership source
 	n, err := d.RunOnce(context.Background())
 	if err == nil || n != 1 || s.cursors[DateCursor("a-vip")] != "" || s.cursors[DateCursor("b-bday")] == "" {
 		t.Errorf("got %d, %v, cursors %v; want the birthday made and the holiday's error", n, err, s.cursors)

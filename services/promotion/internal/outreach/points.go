@@ -27,17 +27,9 @@ type PointsSource interface {
 // points and their expiry for its template. A member read again (the next
 // run, a second replica) makes no second message for the same expiry.
 type PointsTriggers struct {
-	Journeys  JourneyStore
-	Points    PointsSource
-	Customers CustomerStore // for time zones
-	Messages  BatchMessageStore
-	Members   Membership // nil: no journey may have an audience filter
-	Cursors   CursorStore
-	Zone      *time.Location // the programme's default time zone
-	Quiet     QuietHours
-	Clock     func() time.Time
-	Every     time.Duration // time between runs (default 1h)
-	Batch     int           // messages written in one transaction (default 5000)
+	TriggerEnv
+	Points PointsSource
+	Every  time.Duration // time between runs (default 1h)
 }
 
 // PointsCursor names the cursor of a points journey: its last run.
@@ -78,8 +70,7 @@ func (p PointsTriggers) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (p PointsTriggers) runJourney(ctx context.Context, j JourneyDef, now time.Time) (int, error) {
-	w := &batchWriter{journey: j.Journey, store: p.Messages, members: p.Members, filter: true, quiet: p.Quiet,
-		zones: zoneCache{def: p.Zone, locs: map[string]*time.Location{}}, batch: p.Batch}
+	w := p.writer(j)
 	token := ""
 	for {
 		page, next, err := p.Points.ExpiringPoints(ctx, j.Trigger.Days, token)

@@ -18,7 +18,7 @@ func TestPointsTriggers(t *testing.T) {
 	}
 	s.journeys = []JourneyDef{{Journey: Journey{ID: "pts", Trigger: Trigger{Kind: TriggerPointsExpiring, Days: 7}}, CreateTime: now}}
 	c := &clock{t: now}
-	p := PointsTriggers{Journeys: s, Points: s, Customers: s, Messages: s, Members: s, Cursors: s, Zone: time.UTC, Clock: c.now}
+	p := PointsTriggers{TriggerEnv: TriggerEnv{Journeys: s, Customers: s, Messages: s, Members: s, Cursors: s, Zone: time.UTC, Clock: c.now}, Points: s}
 	run := func(wantNew int) {
 		t.Helper()
 		if n, err := p.RunOnce(context.Background()); err != nil || n != wantNew {
@@ -55,7 +55,7 @@ func TestPointsTriggersAudienceFilter(t *testing.T) {
 	s.points = []ExpiringPoints{{CustomerID: "a", Points: 10, Expiry: now.AddDate(0, 0, 2)}, {CustomerID: "b", Points: 10, Expiry: now.AddDate(0, 0, 2)}}
 	s.audiences["tiers/vip"] = []string{"b"}
 	s.journeys = []JourneyDef{{Journey: Journey{ID: "pts", AudienceFilter: "tiers/vip", Trigger: Trigger{Kind: TriggerPointsExpiring, Days: 7}}}}
-	p := PointsTriggers{Journeys: s, Points: s, Customers: s, Messages: s, Members: s, Cursors: s, Clock: func() time.Time { return now }}
+	p := PointsTriggers{TriggerEnv: TriggerEnv{Journeys: s, Customers: s, Messages: s, Members: s, Cursors: s, Clock: func() time.Time { return now }}, Points: s}
 	if _, err := p.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}

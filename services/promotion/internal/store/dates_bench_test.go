@@ -54,8 +54,8 @@ func BenchmarkHolidayJourney(b *testing.B) {
 			b.StartTimer()
 			// The run on the morning before the holiday covers its start
 			// in the easternmost zone.
-			tr := outreach.DateTriggers{Journeys: s, Customers: s, Messages: s, Cursors: s, Zone: time.UTC,
-				Clock: func() time.Time { return time.Date(2026, 12, 31, 6, 0, 0, 0, time.UTC) }, Ahead: 24 * time.Hour}
+			tr := outreach.DateTriggers{Ahead: 24 * time.Hour, TriggerEnv: outreach.TriggerEnv{Journeys: s, Customers: s, Messages: s,
+				Cursors: s, Zone: time.UTC, Clock: func() time.Time { return time.Date(2026, 12, 31, 6, 0, 0, 0, time.UTC) }}}
 			start := time.Now()
 			n, err := tr.RunOnce(ctx)
 			total += time.Since(start)
