@@ -6,17 +6,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
+	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	loyaltyapp "github.com/tenurehq/tenure/services/loyalty/app"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"github.com/tenurehq/tenure/services/platform/webhook"
 	profileapp "github.com/tenurehq/tenure/services/profile/app"
 	"github.com/tenurehq/tenure/services/promotion/app"
+	segmentationapp "github.com/tenurehq/tenure/services/segmentation/app"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -164,5 +167,57 @@ func TestPointsJourneyEndToEnd(t *testing.T) {
 	want := "42 of your 42 points expire on " + expiry.Format("2006-01-02")
 	if len(got) != 1 || got[0]["customer_id"] != "ada" || got[0]["text"] != want {
 		t.Errorf("webhook got %v, want one SMS to ada: %q", got, want)
+	}
+}
+
+// TestHolidayJourneyAudienceEndToEnd runs profile, segmentation and
+// promotion: a Christmas journey for the audience stages/new reaches Ada,
+// whose first order put her there, and not Bob, a prospect. Promotion's
+// clock stands at 19:30 UTC on Christmas Eve until the journey is made,
+// then runs 30 minutes a second; the programme's zone is Kiritimati's
+// (UTC+14), where 10:00 on Christmas Day is 20:00 UTC on Christmas Eve.
+func TestHolidayJourneyAudienceEndToEnd(t *testing.T) {
+	var started atomic.Int64 // unix nanoseconds; 0 before the journey
+	base := time.Date(2026, 12, 24, 19, 30, 0, 0, time.UTC)
+	clock := func() time.Time {
+		if s := started.Load(); s != 0 {
+			return base.Add(time.Since(time.Unix(0, s)) * 1800)
+		}
+		return base
+	}
+	hook := newShopHook(t, clock)
+	s := stacktest.Start(t, stacktest.Options{})
+	p := s.Add(profileapp.Component(nil))
+	seg := s.Add(segmentationapp.Component(nil))
+	pr := s.Add(app.Component(func(c *app.Config, d *app.Deps) {
+		d.Clock = clock
+		c.Outreach.Interval = 20 * time.Millisecond
+		c.Outreach.WebhookURL, c.Outreach.WebhookSecret = hook.URL, "hook"
+		c.Outreach.QuietHours, c.Outreach.TimeZone = "", "Pacific/Kiritimati"
+	}))
+	profile := profilev1.NewProfileServiceClient(stacktest.Dial(t, p.Addr()))
+	segs := segmentationv1.NewSegmentationServiceClient(stacktest.Dial(t, seg.Addr()))
+	out := promotionv1.NewOutreachServiceClient(stacktest.Dial(t, pr.Addr()))
+	for _, c := range []*profilev1.CreateCustomerRequest{smsCustomer("ada", "Ada Lovelace", "", ""), smsCustomer("bob", "Bob Babbage", "", "")} {
+		if _, err := profile.CreateCustomer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := profile.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: []*profilev1.Event{{
+		EventId: "o1", CustomerId: "ada", OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
+		Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o1", Total: gbp(2500)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	recompute(t, segs)
+	journey := smsJourney(&promotionv1.JourneyTrigger{Kind: promotionv1.TriggerKind_TRIGGER_KIND_HOLIDAY, LocalMinute: 600,
+		Holidays: []*promotionv1.Holiday{{DisplayName: "Christmas", Date: "2026-12-25"}}}, "Merry Christmas, {{.Customer.FirstName}}")
+	journey.AudienceFilter = "stages/new"
+	started.Store(time.Now().UnixNano())
+	if _, err := out.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: "christmas", Journey: journey}); err != nil {
+		t.Fatal(err)
+	}
+	got := hook.wait(t, 1)
+	if len(got) != 1 || got[0]["customer_id"] != "ada" || got[0]["text"] != "Merry Christmas, Ada" {
+		t.Errorf("webhook got %v, want one SMS to ada", got)
 	}
 }

@@ -70,32 +70,13 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 		FullName: "Ada Lovelace", Phone: "+447700900123", Consent: &profilev1.Consent{Sms: profilev1.ConsentState_CONSENT_STATE_GRANTED}}}); err != nil {
 		t.Fatal(err)
 	}
-	recompute := func() {
-		t.Helper()
-		op, err := segs.Recompute(ctx, &segmentationv1.RecomputeRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			o, err := segs.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: op.GetOperation().GetName()})
-			if err == nil && o.GetOperation().GetDone() {
-				if o.GetOperation().GetState() != segmentationv1.OperationState_OPERATION_STATE_SUCCEEDED {
-					t.Fatalf("recompute: %v", o.GetOperation())
-				}
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("recompute not done: %v", err)
-			}
-		}
-	}
-	recompute() // the baseline: ada is a prospect
+	recompute(t, segs) // the baseline: ada is a prospect
 	if _, err := profile.BatchRecordEvents(ctx, &profilev1.BatchRecordEventsRequest{Events: []*profilev1.Event{{
 		EventId: "o1", CustomerId: "ada", OccurredAt: timestamppb.New(time.Now().Add(-time.Hour)),
 		Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{OrderId: "o1", Total: gbp(2500)}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	recompute() // ada enters stages/new
+	recompute(t, segs) // ada enters stages/new
 
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		mu.Lock()
@@ -114,5 +95,26 @@ func TestAudienceJourneyEndToEnd(t *testing.T) {
 	if len(got) != 1 || got[0]["customer_id"] != "ada" || got[0]["text"] != "Welcome, Ada" || got[0]["to"] != "+447700900123" ||
 		got[0]["channel"] != "sms" || requests != 2 {
 		t.Errorf("webhook got %v in %d requests, want one SMS to ada after one failure", got, requests)
+	}
+}
+
+// recompute runs a segmentation recompute and waits for it to succeed.
+func recompute(t *testing.T, segs segmentationv1.SegmentationServiceClient) {
+	t.Helper()
+	op, err := segs.Recompute(ctx, &segmentationv1.RecomputeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		o, err := segs.GetOperation(ctx, &segmentationv1.GetOperationRequest{Name: op.GetOperation().GetName()})
+		if err == nil && o.GetOperation().GetDone() {
+			if o.GetOperation().GetState() != segmentationv1.OperationState_OPERATION_STATE_SUCCEEDED {
+				t.Fatalf("recompute: %v", o.GetOperation())
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recompute not done: %v", err)
+		}
 	}
 }
