@@ -28,8 +28,20 @@ func (w *batchWriter) add(customerID, occurrence string, triggeredAt time.Time, 
 	return &w.pending[len(w.pending)-1]
 }
 
-// flush writes the gathered messages.
+// flush writes the gathered messages once there are a batch of them.
 func (w *batchWriter) flush(ctx context.Context) error {
+	size := w.batch
+	if size <= 0 {
+		size = 50_000
+	}
+	if len(w.pending) < size {
+		return nil
+	}
+	return w.done(ctx)
+}
+
+// done writes the gathered messages, in one transaction.
+func (w *batchWriter) done(ctx context.Context) error {
 	ms := w.pending
 	w.pending = w.pending[:0]
 	if w.filter && w.journey.AudienceFilter != "" && len(ms) > 0 {
@@ -38,18 +50,12 @@ func (w *batchWriter) flush(ctx context.Context) error {
 			return err
 		}
 	}
-	size := w.batch
-	if size <= 0 {
-		size = 5000
+	if len(ms) == 0 {
+		return nil
 	}
-	for start := 0; start < len(ms); start += size {
-		n, err := w.store.CreateMessages(ctx, ms[start:min(start+size, len(ms))])
-		w.created += n
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	n, err := w.store.CreateMessages(ctx, ms)
+	w.created += n
+	return err
 }
 
 // inAudience keeps the messages of ms whose customer is in the journey's

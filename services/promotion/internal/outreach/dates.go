@@ -77,7 +77,7 @@ type TriggerEnv struct {
 	Zone      *time.Location // the programme's default time zone
 	Quiet     QuietHours
 	Clock     func() time.Time
-	Batch     int // messages written in one transaction (default 5000)
+	Batch     int // messages written in one transaction (default 50,000)
 }
 
 // Limits of a date trigger run.
@@ -195,11 +195,11 @@ func (d DateTriggers) birthdays(ctx context.Context, j JourneyDef, s span) (int,
 				w.add(c.ID, BirthdayOccurrence(year), due, loc, s.now)
 			}
 		}
+		if len(page) < 1000 {
+			return w.created, w.done(ctx)
+		}
 		if err := w.flush(ctx); err != nil {
 			return w.created, err
-		}
-		if len(page) < 1000 {
-			return w.created, nil
 		}
 		after = page[len(page)-1].ID
 	}
@@ -253,6 +253,9 @@ func (d DateTriggers) holiday(ctx context.Context, j JourneyDef, h Holiday, s sp
 		add(cs)
 		return w.flush(ctx)
 	})
+	if err == nil {
+		err = w.done(ctx)
+	}
 	return w.created, err
 }
 

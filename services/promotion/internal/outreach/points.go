@@ -94,11 +94,11 @@ func (p PointsTriggers) runJourney(ctx context.Context, j JourneyDef, now time.T
 			m := w.add(c.ID, PointsOccurrence(e.Expiry, loc), now, loc, now)
 			m.ExpiringPoints, m.PointsExpiry = e.Points, e.Expiry.UTC()
 		}
+		if token = next; token == "" {
+			return w.created, w.done(ctx)
+		}
 		if err := w.flush(ctx); err != nil {
 			return w.created, err
-		}
-		if token = next; token == "" {
-			return w.created, nil
 		}
 	}
 }
