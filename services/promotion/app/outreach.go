@@ -39,6 +39,7 @@ type OutreachConfig struct {
 	// links, which TrackingKey signs; CallbackKey checks engagement
 	// callbacks.
 	TrackingURL, TrackingKey, CallbackKey string
+	PointsInterval                        time.Duration // how often points-expiring journeys read loyalty
 }
 
 func (c *OutreachConfig) registerFlags(fs *flag.FlagSet, env *bootstrap.Env) {
@@ -49,6 +50,8 @@ func (c *OutreachConfig) registerFlags(fs *flag.FlagSet, env *bootstrap.Env) {
 		env.Help("how often the elected replica reads outreach triggers and sends due messages; 0 disables", "OUTREACH_INTERVAL"))
 	fs.DurationVar(&c.RetryMin, "outreach-retry-min", env.Duration("OUTREACH_RETRY_MIN", 30*time.Second),
 		env.Help("delay before a failed message's first retry; it doubles (jittered) up to 30m, 6 tries in all", "OUTREACH_RETRY_MIN"))
+	fs.DurationVar(&c.PointsInterval, "outreach-points-interval", env.Duration("OUTREACH_POINTS_INTERVAL", time.Hour),
+		env.Help("how often points-expiring journeys read loyalty's expiring points", "OUTREACH_POINTS_INTERVAL"))
 	str(&c.WebhookURL, "outreach-webhook-url", "OUTREACH_WEBHOOK_URL", "", "the shop's endpoint for SMS, push and webhook messages; empty: none")
 	str(&c.WebhookSecret, "outreach-webhook-secret", "OUTREACH_WEBHOOK_SECRET", "", "secret that signs outreach webhooks")
 	str(&c.SMTPHost, "outreach-smtp-host", "OUTREACH_SMTP_HOST", "", "SMTP relay for email; empty: no email")
@@ -79,6 +82,9 @@ func (c OutreachConfig) parse() (outreachRules, error) {
 	var errs []error
 	if c.Interval < 0 {
 		errs = append(errs, fmt.Errorf("outreach interval must not be negative, got %s", c.Interval))
+	}
+	if c.PointsInterval <= 0 {
+		errs = append(errs, fmt.Errorf("outreach points interval must be positive, got %s", c.PointsInterval))
 	}
 	if c.RetryMin <= 0 || c.RetryMin > outreach.DefaultRetryPolicy.Max {
 		errs = append(errs, fmt.Errorf("outreach retry delay must be from 1ns to %s, got %s", outreach.DefaultRetryPolicy.Max, c.RetryMin))
@@ -146,6 +152,7 @@ func parseCap(s string) (outreach.Cap, error) {
 type outreachJob struct {
 	triggers   *outreach.AudienceTriggers
 	events     *outreach.EventTriggers
+	dates      dateTriggers
 	dispatcher *outreach.Dispatcher
 	etcd       *clientv3.Client // nil: lead alone
 }
@@ -177,7 +184,7 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 	}
 	j := &outreachJob{etcd: rt.Etcd, dispatcher: &outreach.Dispatcher{
 		Store: a.store, Journeys: outreach.Journeys{Store: a.store, Pools: a.store, Clock: rt.Clock},
-		Contacts:    clients.Contacts{Profile: profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]), Campaigns: a.store},
+		Contacts:    a.contacts(conns),
 		Sender:      &channel.Router{Providers: providers, UnsubscribeBase: c.UnsubscribeURL, Secret: []byte(c.UnsubscribeKey), Clock: rt.Clock},
 		Batch:       500,
 		Recommender: clients.Recommendations{Client: segmentationv1.NewRecommendationServiceClient(conns[a.cfg.SegmentationService])},
@@ -186,9 +193,11 @@ func (a *App) newOutreachJob(rt *bootstrap.Runtime, conns map[string]*grpc.Clien
 	}}
 	j.dispatcher.Observer = a.metrics
 	j.dispatcher.Links = outreach.LinkSigner{Base: strings.TrimSuffix(c.TrackingURL, "/"), Secret: []byte(c.TrackingKey)}
-	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: a.store, Cursors: a.store, Clock: rt.Clock,
+	j.dates = a.newDateTriggers(rt, conns, rules)
+	j.triggers = &outreach.AudienceTriggers{Journeys: a.store, Messages: j.dates.filtered, Cursors: a.store, Clock: rt.Clock,
 		Changes: clients.AudienceChanges{Client: segmentationv1.NewAudienceChangeServiceClient(conns[a.cfg.SegmentationService])}}
 	j.events = a.eventTriggers(rt.Clock, profilev1.NewProfileServiceClient(conns[a.cfg.ProfileService]))
+	j.events.Messages = j.dates.filtered // the audience filter holds for event journeys too
 	return j, nil
 }
 
@@ -207,6 +216,7 @@ func (a *App) runOutreach(ctx context.Context) {
 				a.logger.Warn("promotion: outreach audience triggers", "error", err, "created", n)
 			}
 			a.runEventTriggers(ctx)
+			a.outreach.dates.run(ctx, a.logger)
 			if _, err := a.outreach.dispatcher.RunOnce(ctx); err != nil && ctx.Err() == nil {
 				a.logger.Warn("promotion: outreach dispatch", "error", err)
 			}

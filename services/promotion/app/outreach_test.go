@@ -65,6 +65,16 @@ func TestOutreachAPI(t *testing.T) {
 		bad.Trigger.Hours = 0
 		_, err = c.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: "bad", Journey: bad})
 		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "journey.trigger.hours")
+		bad = proto.Clone(journey).(*promotionv1.Journey)
+		bad.AudienceFilter = "vip"
+		_, err = c.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: "bad", Journey: bad})
+		wantErr(t, err, codes.InvalidArgument, "INVALID_ARGUMENT", "journey.audience_filter", "tiers/vip")
+		vip := proto.Clone(journey).(*promotionv1.Journey)
+		vip.AudienceFilter = "tiers/vip"
+		if made, err := c.CreateJourney(ctx, &promotionv1.CreateJourneyRequest{JourneyId: "vip-cart", Journey: vip}); err != nil ||
+			made.GetJourney().GetAudienceFilter() != "tiers/vip" {
+			t.Errorf("journey with an audience filter: got %v, %v", made.GetJourney(), err)
+		}
 		_, err = c.GetJourney(ctx, &promotionv1.GetJourneyRequest{Name: "journeys/nope"})
 		wantErr(t, err, codes.NotFound, "JOURNEY_NOT_FOUND")
 		_, err = c.GetMessage(ctx, &promotionv1.GetMessageRequest{Name: "messages/nope"})

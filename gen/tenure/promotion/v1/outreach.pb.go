@@ -438,9 +438,15 @@ type Journey struct {
 	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
 	// Changes with every change of the journey; send it back with
 	// UpdateJourney to make the update conditional.
-	Etag          string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Only members of this segmentation audience get the journey's
+	// messages, whatever its trigger: "segments/{id}", "tiers/{tier}",
+	// "stages/{stage}" or "rfmSegments/{segment}"; empty for every customer.
+	// A HOLIDAY journey goes to the audience's members, or, when empty, to
+	// every customer the promotion service knows.
+	AudienceFilter string `protobuf:"bytes,16,opt,name=audience_filter,json=audienceFilter,proto3" json:"audience_filter,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Journey) Reset() {
@@ -574,6 +580,13 @@ func (x *Journey) GetDeleteTime() *timestamppb.Timestamp {
 func (x *Journey) GetEtag() string {
 	if x != nil {
 		return x.Etag
+	}
+	return ""
+}
+
+func (x *Journey) GetAudienceFilter() string {
+	if x != nil {
+		return x.AudienceFilter
 	}
 	return ""
 }
@@ -3368,7 +3381,7 @@ var File_tenure_promotion_v1_outreach_proto protoreflect.FileDescriptor
 
 const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\n" +
-	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\x05\n" +
+	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
 	"\aJourney\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -3389,7 +3402,8 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"updateTime\x12;\n" +
 	"\vdelete_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"deleteTime\x12\x12\n" +
-	"\x04etag\x18\x0f \x01(\tR\x04etag\"\xe9\x01\n" +
+	"\x04etag\x18\x0f \x01(\tR\x04etag\x12'\n" +
+	"\x0faudience_filter\x18\x10 \x01(\tR\x0eaudienceFilter\"\xe9\x01\n" +
 	"\x0eJourneyTrigger\x124\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .tenure.promotion.v1.TriggerKindR\x04kind\x12\x14\n" +
 	"\x05hours\x18\x02 \x01(\x05R\x05hours\x12\x12\n" +

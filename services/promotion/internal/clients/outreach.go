@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/promotion/internal/attribution"
@@ -24,6 +25,9 @@ type Campaigns interface {
 type Contacts struct {
 	Profile   profilev1.ProfileServiceClient
 	Campaigns Campaigns
+	// Loyalty, when set, gives points-expiring messages the member's
+	// points balance.
+	Loyalty loyaltyv1.LoyaltyServiceClient
 }
 
 var _ outreach.Contacts = Contacts{}
@@ -52,6 +56,11 @@ func (c Contacts) Contact(ctx context.Context, customerID string, j outreach.Jou
 	if tz := cu.GetTimeZone(); tz != "" {
 		if loc, err := time.LoadLocation(tz); err == nil {
 			out.Zone = loc
+		}
+	}
+	if j.Trigger.Kind == outreach.TriggerPointsExpiring && c.Loyalty != nil {
+		if out.Data.Points, err = pointsBalance(ctx, c.Loyalty, customerID); err != nil {
+			return outreach.Contact{}, err
 		}
 	}
 	if j.Campaign != "" && c.Campaigns != nil {

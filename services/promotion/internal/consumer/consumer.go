@@ -48,7 +48,7 @@ func (h *Handler) Apply(ctx context.Context, events []*profilev1.StreamEventsRes
 	return h.applier.ApplyEvents(ctx, last, orders)
 }
 
-// ToOrder converts an order, refund, erasure or cart update event.
+// ToOrder converts an order, refund, erasure, cart update or profile event.
 func ToOrder(ev *profilev1.Event) (promotion.Order, bool) {
 	o := promotion.Order{Sequence: ev.GetSequence(), EventID: ev.GetEventId(), CustomerID: ev.GetCustomerId(), Time: ev.GetOccurredAt().AsTime()}
 	var lines []*profilev1.OrderLine
@@ -72,7 +72,7 @@ func ToOrder(ev *profilev1.Event) (promotion.Order, bool) {
 	case *profilev1.Event_OrderRefunded:
 		o.Refund, o.OrderID, o.Revenue, lines = true, p.OrderRefunded.GetOrderId(), p.OrderRefunded.GetAmount().GetAmountMinor(), p.OrderRefunded.GetLines()
 	default:
-		return o, false
+		return toProfile(ev, o)
 	}
 	for _, l := range lines {
 		o.Lines = append(o.Lines, promotion.OrderLine{SKU: l.GetSku(), Quantity: l.GetQuantity()})

@@ -128,7 +128,7 @@ func toChannel(path string, c promotionv1.OutreachChannel) (outreach.Channel, er
 func toJourney(id string, in *promotionv1.Journey) (outreach.JourneyDef, error) {
 	tr := in.GetTrigger()
 	d := outreach.JourneyDef{
-		Journey: outreach.Journey{ID: id, Delay: in.GetDelay().AsDuration(), Transactional: in.GetTransactional(),
+		Journey: outreach.Journey{ID: id, Delay: in.GetDelay().AsDuration(), Transactional: in.GetTransactional(), AudienceFilter: in.GetAudienceFilter(),
 			Trigger: outreach.Trigger{Kind: outreach.TriggerKind(tr.GetKind()), Hours: int(tr.GetHours()), Days: int(tr.GetDays()),
 				LocalMinute: int(tr.GetLocalMinute()), Audience: tr.GetAudience()}},
 		DisplayName: in.GetDisplayName(),
@@ -169,6 +169,7 @@ func fromJourney(d outreach.JourneyDef) *promotionv1.Journey {
 		Name: journeyNames.Format(d.ID), JourneyId: d.ID, DisplayName: d.DisplayName, Delay: durationpb.New(d.Delay),
 		Transactional: d.Transactional, CreateTime: timestamp(d.CreateTime), State: promotionv1.JourneyState(d.State),
 		UpdateTime: timestamp(d.UpdateTime), DeleteTime: timestamp(d.DeleteTime), Etag: d.ETag(),
+		AudienceFilter: d.AudienceFilter,
 		Trigger: &promotionv1.JourneyTrigger{Kind: promotionv1.TriggerKind(d.Trigger.Kind), Hours: int32(d.Trigger.Hours),
 			Days: int32(d.Trigger.Days), LocalMinute: int32(d.Trigger.LocalMinute), Audience: d.Trigger.Audience},
 	}

@@ -204,6 +204,9 @@ func (d *Dispatcher) plan(ctx context.Context, m Message, now time.Time) plan {
 		p.err = fmt.Errorf("outreach: message %s: customer: %w", m.ID, err)
 		return p
 	}
+	if m.ExpiringPoints > 0 {
+		p.contact.Data.ExpiringPoints, p.contact.Data.PointsExpiry = m.ExpiringPoints, m.PointsExpiry
+	}
 	p.zone = cmp.Or(p.contact.Zone, d.Zone, time.UTC)
 	if release, held := Release(now, p.zone, d.Quiet); held && !m.Transactional {
 		// Due inside the quiet hours: wait for their end, never drop.

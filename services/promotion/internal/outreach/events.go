@@ -101,7 +101,7 @@ func (e EventTriggers) RunOnce(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("outreach: how far the event consumer is: %w", err)
 		}
 	}
-	js, err := journeysOf(ctx, e.Journeys, TriggerCartAbandoned, TriggerPostPurchase, TriggerFirstOrder)
+	js, err := eventJourneysOf(ctx, e.Journeys, TriggerCartAbandoned, TriggerPostPurchase, TriggerFirstOrder)
 	if err != nil {
 		return 0, err
 	}
@@ -263,26 +263,16 @@ func (e EventTriggers) create(ctx context.Context, j Journey, customerID, occurr
 	return 0, nil
 }
 
-// journeysOf returns the stored journeys whose trigger is one of kinds, by
-// kind.
-func journeysOf(ctx context.Context, store JourneyLister, kinds ...TriggerKind) (eventJourneys, error) {
-	out := eventJourneys{}
-	after := ""
-	for {
-		page, err := store.ListJourneys(ctx, after, eventPage)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range page {
-			for _, k := range kinds {
-				if d.Trigger.Kind == k {
-					out[k] = append(out[k], d)
-				}
-			}
-		}
-		if len(page) < eventPage {
-			return out, nil
-		}
-		after = page[len(page)-1].ID
+// eventJourneysOf returns the stored journeys whose trigger is one of
+// kinds, by kind.
+func eventJourneysOf(ctx context.Context, store JourneyLister, kinds ...TriggerKind) (eventJourneys, error) {
+	js, err := journeysOf(ctx, store, kinds...)
+	if err != nil {
+		return nil, err
 	}
+	out := eventJourneys{}
+	for _, d := range js {
+		out[d.Trigger.Kind] = append(out[d.Trigger.Kind], d)
+	}
+	return out, nil
 }

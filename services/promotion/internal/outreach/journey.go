@@ -76,6 +76,9 @@ type Journey struct {
 	// Coupon is the code promotion whose codes the messages carry (zero
 	// for none).
 	Coupon CouponPool
+	// AudienceFilter, when set, is a segmentation audience ("tiers/vip"):
+	// only its members get the journey's messages.
+	AudienceFilter string
 }
 
 // CouponPool names a code promotion whose unused codes messages are given.
@@ -97,6 +100,9 @@ const (
 // Check validates j, naming fields as the API does ("trigger.hours").
 func (j Journey) Check() error {
 	if err := j.Trigger.check("trigger"); err != nil {
+		return err
+	}
+	if err := checkAudienceName("audience_filter", j.AudienceFilter); err != nil {
 		return err
 	}
 	if j.Delay < 0 || j.Delay > MaxDelay {
@@ -155,6 +161,24 @@ func (t Trigger) check(path string) error {
 		return between("days", t.Days, 1, MaxDays)
 	}
 	return fielderr.New(path+".kind", "must be one of %s", strings.Join(triggerNames[1:], ", "))
+}
+
+// audienceKinds are the prefixes of segmentation's audience names.
+var audienceKinds = []string{"segments/", "tiers/", "stages/", "rfmSegments/"}
+
+// checkAudienceName validates an optional segmentation audience name at
+// path.
+func checkAudienceName(path, name string) error {
+	if name == "" {
+		return nil
+	}
+	for _, k := range audienceKinds {
+		if id, ok := strings.CutPrefix(name, k); ok && id != "" && len(name) <= 200 && !strings.ContainsAny(id, "/ ") {
+			return nil
+		}
+	}
+	return &fielderr.Error{Path: path, Problem: fmt.Sprintf("%q is not an audience name", name),
+		Fix: "name a segmentation audience such as tiers/vip, stages/dormant or segments/{id}, or leave it empty"}
 }
 
 // OccurrenceKey identifies one occurrence of a journey's trigger for one

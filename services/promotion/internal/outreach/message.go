@@ -31,6 +31,10 @@ type Message struct {
 	CouponCode string
 	CreateTime time.Time
 	UpdateTime time.Time
+	// ExpiringPoints and PointsExpiry: for a points-expiring message, the
+	// points loyalty said expire and when, for its template.
+	ExpiringPoints int64
+	PointsExpiry   time.Time
 }
 
 // MessageID is the id of the message an occurrence makes: the hex SHA-256

@@ -138,6 +138,18 @@ type Order struct {
 	// Cart marks a cart_updated event: it changes no promotion state and
 	// is recorded only for outreach's cart-abandonment journeys.
 	Cart bool
+	// Profile is set for a customer_updated or customer_deleted event:
+	// what outreach's date triggers keep about the customer.
+	Profile *ProfileChange
+}
+
+// ProfileChange is a customer's birthday and time zone after a profile
+// change, or the customer's deletion.
+type ProfileChange struct {
+	BirthMonth time.Month // 0 when unknown
+	BirthDay   int
+	TimeZone   string // IANA name; "" when unknown
+	Deleted    bool
 }
 
 // OrderLine is a line of an order event.

@@ -50,6 +50,9 @@ func (s *Store) applyOrder(ctx context.Context, tx *sql.Tx, o promotion.Order, g
 	if o.ErasedAs != "" {
 		return s.erase(ctx, tx, o.CustomerID, o.ErasedAs)
 	}
+	if o.Profile != nil {
+		return s.applyProfile(ctx, tx, o.CustomerID, *o.Profile)
+	}
 	if o.Refund {
 		if o.OrderID == "" {
 			return nil
@@ -221,6 +224,9 @@ func (s *Store) erase(ctx context.Context, tx *sql.Tx, customerID, anonymousID s
 		if _, err := s.exec(ctx, tx, `UPDATE `+table+` SET customer_id = ? WHERE customer_id = ?`, anonymousID, customerID); err != nil {
 			return fmt.Errorf("store: erase from %s: %w", table, err)
 		}
+	}
+	if _, err := s.exec(ctx, tx, `DELETE FROM outreach_customers WHERE customer_id = ?`, customerID); err != nil {
+		return fmt.Errorf("store: erase from outreach_customers: %w", err)
 	}
 	// Stored redemption responses name the customer: forget them.
 	return s.forget.Forget(ctx, tx, idempotency.CustomerSubject(customerID))
