@@ -138,5 +138,6 @@ func DefaultPolicy() Policy {
 		outreach + "ListJourneys":          reads,
 		outreach + "PreviewJourneyMessage": ops,
 		outreach + "GetMessage":            reads,
+		outreach + "SendJourneyMessage":    with(ops, Service),
 	}
 }

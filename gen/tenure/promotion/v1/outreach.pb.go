@@ -37,6 +37,9 @@ const (
 	TriggerKind_TRIGGER_KIND_AUDIENCE_ENTERED TriggerKind = 6
 	TriggerKind_TRIGGER_KIND_AUDIENCE_LEFT    TriggerKind = 7
 	TriggerKind_TRIGGER_KIND_POINTS_EXPIRING  TriggerKind = 8
+	// Messages are created by SendJourneyMessage calls (another service
+	// sending a survey invitation, say), one per occurrence id.
+	TriggerKind_TRIGGER_KIND_API TriggerKind = 9
 )
 
 // Enum value maps for TriggerKind.
@@ -51,6 +54,7 @@ var (
 		6: "TRIGGER_KIND_AUDIENCE_ENTERED",
 		7: "TRIGGER_KIND_AUDIENCE_LEFT",
 		8: "TRIGGER_KIND_POINTS_EXPIRING",
+		9: "TRIGGER_KIND_API",
 	}
 	TriggerKind_value = map[string]int32{
 		"TRIGGER_KIND_UNSPECIFIED":      0,
@@ -62,6 +66,7 @@ var (
 		"TRIGGER_KIND_AUDIENCE_ENTERED": 6,
 		"TRIGGER_KIND_AUDIENCE_LEFT":    7,
 		"TRIGGER_KIND_POINTS_EXPIRING":  8,
+		"TRIGGER_KIND_API":              9,
 	}
 )
 
@@ -298,7 +303,14 @@ type Journey struct {
 	// At least one template with an empty locale per channel.
 	Templates []*MessageTemplate `protobuf:"bytes,9,rep,name=templates,proto3" json:"templates,omitempty"`
 	// Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The names of the template variables the journey's messages take
+	// ({{.Vars.survey_url}}): for an API-triggered journey, each message's
+	// SendJourneyMessage call must give them all. Templates may use only
+	// these; when saved they are rendered with a sample value for each.
+	// Names are 1 to 40 lower-case letters, digits and underscores,
+	// starting with a letter; at most 20.
+	Variables     []string `protobuf:"bytes,11,rep,name=variables,proto3" json:"variables,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -399,6 +411,13 @@ func (x *Journey) GetTemplates() []*MessageTemplate {
 func (x *Journey) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Journey) GetVariables() []string {
+	if x != nil {
+		return x.Variables
 	}
 	return nil
 }
@@ -553,7 +572,8 @@ func (x *Holiday) GetDate() string {
 // MessageTemplate is a journey's message for one channel and locale: Go
 // templates over the customer's fields ({{.Customer.FirstName}}), points
 // ({{.Points}}, {{.ExpiringPoints}}), the coupon code ({{.CouponCode}})
-// and links ({{.Links.Unsubscribe}}); html is escaped by context.
+// links ({{.Links.Unsubscribe}}) and the journey's variables
+// ({{.Vars.survey_url}}); html is escaped by context.
 type MessageTemplate struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Channel OutreachChannel        `protobuf:"varint,1,opt,name=channel,proto3,enum=tenure.promotion.v1.OutreachChannel" json:"channel,omitempty"`
@@ -1176,6 +1196,133 @@ func (x *PreviewJourneyMessageResponse) GetHtml() string {
 	return ""
 }
 
+type SendJourneyMessageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "journeys/{journey_id}".
+	Journey    string `protobuf:"bytes,1,opt,name=journey,proto3" json:"journey,omitempty"`
+	CustomerId string `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The caller's id of what the message is about (such as
+	// "survey-invitation:nps/c-1001/order:o-77"): 1 to 200 printable
+	// characters. One message per journey, customer and occurrence id.
+	OccurrenceId string `protobuf:"bytes,3,opt,name=occurrence_id,json=occurrenceId,proto3" json:"occurrence_id,omitempty"`
+	// A value for each of the journey's variables; values are at most 2,000
+	// characters. Names the journey does not declare are INVALID_ARGUMENT.
+	Variables     map[string]string `protobuf:"bytes,4,rep,name=variables,proto3" json:"variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendJourneyMessageRequest) Reset() {
+	*x = SendJourneyMessageRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendJourneyMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendJourneyMessageRequest) ProtoMessage() {}
+
+func (x *SendJourneyMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendJourneyMessageRequest.ProtoReflect.Descriptor instead.
+func (*SendJourneyMessageRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SendJourneyMessageRequest) GetJourney() string {
+	if x != nil {
+		return x.Journey
+	}
+	return ""
+}
+
+func (x *SendJourneyMessageRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *SendJourneyMessageRequest) GetOccurrenceId() string {
+	if x != nil {
+		return x.OccurrenceId
+	}
+	return ""
+}
+
+func (x *SendJourneyMessageRequest) GetVariables() map[string]string {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
+}
+
+type SendJourneyMessageResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Message *OutreachMessage       `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	// False when the occurrence had made its message before.
+	Created       bool `protobuf:"varint,2,opt,name=created,proto3" json:"created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendJourneyMessageResponse) Reset() {
+	*x = SendJourneyMessageResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendJourneyMessageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendJourneyMessageResponse) ProtoMessage() {}
+
+func (x *SendJourneyMessageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendJourneyMessageResponse.ProtoReflect.Descriptor instead.
+func (*SendJourneyMessageResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SendJourneyMessageResponse) GetMessage() *OutreachMessage {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *SendJourneyMessageResponse) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
 type GetMessageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "messages/{message_id}".
@@ -1186,7 +1333,7 @@ type GetMessageRequest struct {
 
 func (x *GetMessageRequest) Reset() {
 	*x = GetMessageRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[13]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1198,7 +1345,7 @@ func (x *GetMessageRequest) String() string {
 func (*GetMessageRequest) ProtoMessage() {}
 
 func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[13]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1211,7 +1358,7 @@ func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageRequest.ProtoReflect.Descriptor instead.
 func (*GetMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{13}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetMessageRequest) GetName() string {
@@ -1230,7 +1377,7 @@ type GetMessageResponse struct {
 
 func (x *GetMessageResponse) Reset() {
 	*x = GetMessageResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[14]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1242,7 +1389,7 @@ func (x *GetMessageResponse) String() string {
 func (*GetMessageResponse) ProtoMessage() {}
 
 func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[14]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1255,7 +1402,7 @@ func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageResponse.ProtoReflect.Descriptor instead.
 func (*GetMessageResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{14}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetMessageResponse) GetMessage() *OutreachMessage {
@@ -1269,7 +1416,7 @@ var File_tenure_promotion_v1_outreach_proto protoreflect.FileDescriptor
 
 const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\n" +
-	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x03\n" +
+	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x03\n" +
 	"\aJourney\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -1283,7 +1430,8 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\ttemplates\x18\t \x03(\v2$.tenure.promotion.v1.MessageTemplateR\ttemplates\x12;\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xe9\x01\n" +
+	"createTime\x12\x1c\n" +
+	"\tvariables\x18\v \x03(\tR\tvariables\"\xe9\x01\n" +
 	"\x0eJourneyTrigger\x124\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .tenure.promotion.v1.TriggerKindR\x04kind\x12\x14\n" +
 	"\x05hours\x18\x02 \x01(\x05R\x05hours\x12\x12\n" +
@@ -1342,11 +1490,23 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x1dPreviewJourneyMessageResponse\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x12\n" +
-	"\x04html\x18\x03 \x01(\tR\x04html\"'\n" +
+	"\x04html\x18\x03 \x01(\tR\x04html\"\x96\x02\n" +
+	"\x19SendJourneyMessageRequest\x12\x18\n" +
+	"\ajourney\x18\x01 \x01(\tR\ajourney\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12#\n" +
+	"\roccurrence_id\x18\x03 \x01(\tR\foccurrenceId\x12[\n" +
+	"\tvariables\x18\x04 \x03(\v2=.tenure.promotion.v1.SendJourneyMessageRequest.VariablesEntryR\tvariables\x1a<\n" +
+	"\x0eVariablesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"v\n" +
+	"\x1aSendJourneyMessageResponse\x12>\n" +
+	"\amessage\x18\x01 \x01(\v2$.tenure.promotion.v1.OutreachMessageR\amessage\x12\x18\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\"'\n" +
 	"\x11GetMessageRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"T\n" +
 	"\x12GetMessageResponse\x12>\n" +
-	"\amessage\x18\x01 \x01(\v2$.tenure.promotion.v1.OutreachMessageR\amessage*\xa4\x02\n" +
+	"\amessage\x18\x01 \x01(\v2$.tenure.promotion.v1.OutreachMessageR\amessage*\xba\x02\n" +
 	"\vTriggerKind\x12\x1c\n" +
 	"\x18TRIGGER_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bTRIGGER_KIND_CART_ABANDONED\x10\x01\x12\x1e\n" +
@@ -1356,7 +1516,8 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x14TRIGGER_KIND_HOLIDAY\x10\x05\x12!\n" +
 	"\x1dTRIGGER_KIND_AUDIENCE_ENTERED\x10\x06\x12\x1e\n" +
 	"\x1aTRIGGER_KIND_AUDIENCE_LEFT\x10\a\x12 \n" +
-	"\x1cTRIGGER_KIND_POINTS_EXPIRING\x10\b*\xbf\x01\n" +
+	"\x1cTRIGGER_KIND_POINTS_EXPIRING\x10\b\x12\x14\n" +
+	"\x10TRIGGER_KIND_API\x10\t*\xbf\x01\n" +
 	"\x0fOutreachChannel\x12 \n" +
 	"\x1cOUTREACH_CHANNEL_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16OUTREACH_CHANNEL_EMAIL\x10\x01\x12\x18\n" +
@@ -1378,13 +1539,14 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x1dSUPPRESSION_REASON_NO_CONSENT\x10\x01\x12\x1a\n" +
 	"\x16SUPPRESSION_REASON_CAP\x10\x02\x12\x1e\n" +
 	"\x1aSUPPRESSION_REASON_HOLDOUT\x10\x03\x12#\n" +
-	"\x1fSUPPRESSION_REASON_UNSUBSCRIBED\x10\x042\xc7\x05\n" +
+	"\x1fSUPPRESSION_REASON_UNSUBSCRIBED\x10\x042\xe9\x06\n" +
 	"\x0fOutreachService\x12\x85\x01\n" +
 	"\rCreateJourney\x12).tenure.promotion.v1.CreateJourneyRequest\x1a*.tenure.promotion.v1.CreateJourneyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\ajourney\"\f/v1/journeys\x12\x7f\n" +
 	"\n" +
 	"GetJourney\x12&.tenure.promotion.v1.GetJourneyRequest\x1a'.tenure.promotion.v1.GetJourneyResponse\" \x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=journeys/*}\x90\x02\x01\x12|\n" +
 	"\fListJourneys\x12(.tenure.promotion.v1.ListJourneysRequest\x1a).tenure.promotion.v1.ListJourneysResponse\"\x17\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/journeys\x90\x02\x01\x12\xab\x01\n" +
-	"\x15PreviewJourneyMessage\x121.tenure.promotion.v1.PreviewJourneyMessageRequest\x1a2.tenure.promotion.v1.PreviewJourneyMessageResponse\"+\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/{name=journeys/*}:preview\x90\x02\x01\x12\x7f\n" +
+	"\x15PreviewJourneyMessage\x121.tenure.promotion.v1.PreviewJourneyMessageRequest\x1a2.tenure.promotion.v1.PreviewJourneyMessageResponse\"+\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/{name=journeys/*}:preview\x90\x02\x01\x12\x9f\x01\n" +
+	"\x12SendJourneyMessage\x12..tenure.promotion.v1.SendJourneyMessageRequest\x1a/.tenure.promotion.v1.SendJourneyMessageResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/{journey=journeys/*}:send\x12\x7f\n" +
 	"\n" +
 	"GetMessage\x12&.tenure.promotion.v1.GetMessageRequest\x1a'.tenure.promotion.v1.GetMessageResponse\" \x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=messages/*}\x90\x02\x01B@Z>github.com/tenurehq/tenure/gen/tenure/promotion/v1;promotionv1b\x06proto3"
 
@@ -1401,7 +1563,7 @@ func file_tenure_promotion_v1_outreach_proto_rawDescGZIP() []byte {
 }
 
 var file_tenure_promotion_v1_outreach_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_tenure_promotion_v1_outreach_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_tenure_promotion_v1_outreach_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_tenure_promotion_v1_outreach_proto_goTypes = []any{
 	(TriggerKind)(0),                      // 0: tenure.promotion.v1.TriggerKind
 	(OutreachChannel)(0),                  // 1: tenure.promotion.v1.OutreachChannel
@@ -1420,47 +1582,54 @@ var file_tenure_promotion_v1_outreach_proto_goTypes = []any{
 	(*ListJourneysResponse)(nil),          // 14: tenure.promotion.v1.ListJourneysResponse
 	(*PreviewJourneyMessageRequest)(nil),  // 15: tenure.promotion.v1.PreviewJourneyMessageRequest
 	(*PreviewJourneyMessageResponse)(nil), // 16: tenure.promotion.v1.PreviewJourneyMessageResponse
-	(*GetMessageRequest)(nil),             // 17: tenure.promotion.v1.GetMessageRequest
-	(*GetMessageResponse)(nil),            // 18: tenure.promotion.v1.GetMessageResponse
-	(*durationpb.Duration)(nil),           // 19: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),         // 20: google.protobuf.Timestamp
+	(*SendJourneyMessageRequest)(nil),     // 17: tenure.promotion.v1.SendJourneyMessageRequest
+	(*SendJourneyMessageResponse)(nil),    // 18: tenure.promotion.v1.SendJourneyMessageResponse
+	(*GetMessageRequest)(nil),             // 19: tenure.promotion.v1.GetMessageRequest
+	(*GetMessageResponse)(nil),            // 20: tenure.promotion.v1.GetMessageResponse
+	nil,                                   // 21: tenure.promotion.v1.SendJourneyMessageRequest.VariablesEntry
+	(*durationpb.Duration)(nil),           // 22: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),         // 23: google.protobuf.Timestamp
 }
 var file_tenure_promotion_v1_outreach_proto_depIdxs = []int32{
 	5,  // 0: tenure.promotion.v1.Journey.trigger:type_name -> tenure.promotion.v1.JourneyTrigger
-	19, // 1: tenure.promotion.v1.Journey.delay:type_name -> google.protobuf.Duration
+	22, // 1: tenure.promotion.v1.Journey.delay:type_name -> google.protobuf.Duration
 	1,  // 2: tenure.promotion.v1.Journey.channels:type_name -> tenure.promotion.v1.OutreachChannel
 	7,  // 3: tenure.promotion.v1.Journey.templates:type_name -> tenure.promotion.v1.MessageTemplate
-	20, // 4: tenure.promotion.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
+	23, // 4: tenure.promotion.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 5: tenure.promotion.v1.JourneyTrigger.kind:type_name -> tenure.promotion.v1.TriggerKind
 	6,  // 6: tenure.promotion.v1.JourneyTrigger.holidays:type_name -> tenure.promotion.v1.Holiday
 	1,  // 7: tenure.promotion.v1.MessageTemplate.channel:type_name -> tenure.promotion.v1.OutreachChannel
 	2,  // 8: tenure.promotion.v1.OutreachMessage.state:type_name -> tenure.promotion.v1.MessageState
 	3,  // 9: tenure.promotion.v1.OutreachMessage.suppression_reason:type_name -> tenure.promotion.v1.SuppressionReason
 	1,  // 10: tenure.promotion.v1.OutreachMessage.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	20, // 11: tenure.promotion.v1.OutreachMessage.due_time:type_name -> google.protobuf.Timestamp
-	20, // 12: tenure.promotion.v1.OutreachMessage.create_time:type_name -> google.protobuf.Timestamp
-	20, // 13: tenure.promotion.v1.OutreachMessage.update_time:type_name -> google.protobuf.Timestamp
+	23, // 11: tenure.promotion.v1.OutreachMessage.due_time:type_name -> google.protobuf.Timestamp
+	23, // 12: tenure.promotion.v1.OutreachMessage.create_time:type_name -> google.protobuf.Timestamp
+	23, // 13: tenure.promotion.v1.OutreachMessage.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 14: tenure.promotion.v1.CreateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
 	4,  // 15: tenure.promotion.v1.CreateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
 	4,  // 16: tenure.promotion.v1.GetJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
 	4,  // 17: tenure.promotion.v1.ListJourneysResponse.journeys:type_name -> tenure.promotion.v1.Journey
 	1,  // 18: tenure.promotion.v1.PreviewJourneyMessageRequest.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	8,  // 19: tenure.promotion.v1.GetMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
-	9,  // 20: tenure.promotion.v1.OutreachService.CreateJourney:input_type -> tenure.promotion.v1.CreateJourneyRequest
-	11, // 21: tenure.promotion.v1.OutreachService.GetJourney:input_type -> tenure.promotion.v1.GetJourneyRequest
-	13, // 22: tenure.promotion.v1.OutreachService.ListJourneys:input_type -> tenure.promotion.v1.ListJourneysRequest
-	15, // 23: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:input_type -> tenure.promotion.v1.PreviewJourneyMessageRequest
-	17, // 24: tenure.promotion.v1.OutreachService.GetMessage:input_type -> tenure.promotion.v1.GetMessageRequest
-	10, // 25: tenure.promotion.v1.OutreachService.CreateJourney:output_type -> tenure.promotion.v1.CreateJourneyResponse
-	12, // 26: tenure.promotion.v1.OutreachService.GetJourney:output_type -> tenure.promotion.v1.GetJourneyResponse
-	14, // 27: tenure.promotion.v1.OutreachService.ListJourneys:output_type -> tenure.promotion.v1.ListJourneysResponse
-	16, // 28: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:output_type -> tenure.promotion.v1.PreviewJourneyMessageResponse
-	18, // 29: tenure.promotion.v1.OutreachService.GetMessage:output_type -> tenure.promotion.v1.GetMessageResponse
-	25, // [25:30] is the sub-list for method output_type
-	20, // [20:25] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	21, // 19: tenure.promotion.v1.SendJourneyMessageRequest.variables:type_name -> tenure.promotion.v1.SendJourneyMessageRequest.VariablesEntry
+	8,  // 20: tenure.promotion.v1.SendJourneyMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
+	8,  // 21: tenure.promotion.v1.GetMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
+	9,  // 22: tenure.promotion.v1.OutreachService.CreateJourney:input_type -> tenure.promotion.v1.CreateJourneyRequest
+	11, // 23: tenure.promotion.v1.OutreachService.GetJourney:input_type -> tenure.promotion.v1.GetJourneyRequest
+	13, // 24: tenure.promotion.v1.OutreachService.ListJourneys:input_type -> tenure.promotion.v1.ListJourneysRequest
+	15, // 25: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:input_type -> tenure.promotion.v1.PreviewJourneyMessageRequest
+	17, // 26: tenure.promotion.v1.OutreachService.SendJourneyMessage:input_type -> tenure.promotion.v1.SendJourneyMessageRequest
+	19, // 27: tenure.promotion.v1.OutreachService.GetMessage:input_type -> tenure.promotion.v1.GetMessageRequest
+	10, // 28: tenure.promotion.v1.OutreachService.CreateJourney:output_type -> tenure.promotion.v1.CreateJourneyResponse
+	12, // 29: tenure.promotion.v1.OutreachService.GetJourney:output_type -> tenure.promotion.v1.GetJourneyResponse
+	14, // 30: tenure.promotion.v1.OutreachService.ListJourneys:output_type -> tenure.promotion.v1.ListJourneysResponse
+	16, // 31: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:output_type -> tenure.promotion.v1.PreviewJourneyMessageResponse
+	18, // 32: tenure.promotion.v1.OutreachService.SendJourneyMessage:output_type -> tenure.promotion.v1.SendJourneyMessageResponse
+	20, // 33: tenure.promotion.v1.OutreachService.GetMessage:output_type -> tenure.promotion.v1.GetMessageResponse
+	28, // [28:34] is the sub-list for method output_type
+	22, // [22:28] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_tenure_promotion_v1_outreach_proto_init() }
@@ -1474,7 +1643,7 @@ func file_tenure_promotion_v1_outreach_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_promotion_v1_outreach_proto_rawDesc), len(file_tenure_promotion_v1_outreach_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   15,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -608,6 +608,10 @@ const (
 	ErrorReason_JOURNEY_ALREADY_EXISTS ErrorReason = 20
 	ErrorReason_INVALID_TEMPLATE       ErrorReason = 21
 	ErrorReason_MESSAGE_NOT_FOUND      ErrorReason = 22
+	// SendJourneyMessage named a journey whose trigger is not API.
+	ErrorReason_JOURNEY_NOT_API_TRIGGERED ErrorReason = 23
+	// SendJourneyMessage lacked variables the journey declares.
+	ErrorReason_MISSING_VARIABLES ErrorReason = 24
 )
 
 // Enum value maps for ErrorReason.
@@ -636,31 +640,35 @@ var (
 		20: "JOURNEY_ALREADY_EXISTS",
 		21: "INVALID_TEMPLATE",
 		22: "MESSAGE_NOT_FOUND",
+		23: "JOURNEY_NOT_API_TRIGGERED",
+		24: "MISSING_VARIABLES",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED": 0,
-		"CAMPAIGN_NOT_FOUND":       1,
-		"CAMPAIGN_ALREADY_EXISTS":  2,
-		"INVALID_TRANSITION":       3,
-		"CAMPAIGN_ENDED":           4,
-		"PROMOTION_NOT_FOUND":      5,
-		"PROMOTION_ALREADY_EXISTS": 6,
-		"PROMOTION_REDEEMED":       7,
-		"NOT_A_CODE_PROMOTION":     8,
-		"CODE_ALREADY_EXISTS":      9,
-		"OPERATION_NOT_FOUND":      10,
-		"REDEMPTION_NOT_FOUND":     11,
-		"ORDER_CART_MISMATCH":      12,
-		"PROMOTIONS_CHANGED":       13,
-		"REDEMPTION_CANCELLED":     14,
-		"RETURN_EXCEEDS_QUANTITY":  15,
-		"INVALID_PAGE_TOKEN":       16,
-		"SEGMENTATION_UNAVAILABLE": 17,
-		"CONCURRENT_REDEMPTIONS":   18,
-		"JOURNEY_NOT_FOUND":        19,
-		"JOURNEY_ALREADY_EXISTS":   20,
-		"INVALID_TEMPLATE":         21,
-		"MESSAGE_NOT_FOUND":        22,
+		"ERROR_REASON_UNSPECIFIED":  0,
+		"CAMPAIGN_NOT_FOUND":        1,
+		"CAMPAIGN_ALREADY_EXISTS":   2,
+		"INVALID_TRANSITION":        3,
+		"CAMPAIGN_ENDED":            4,
+		"PROMOTION_NOT_FOUND":       5,
+		"PROMOTION_ALREADY_EXISTS":  6,
+		"PROMOTION_REDEEMED":        7,
+		"NOT_A_CODE_PROMOTION":      8,
+		"CODE_ALREADY_EXISTS":       9,
+		"OPERATION_NOT_FOUND":       10,
+		"REDEMPTION_NOT_FOUND":      11,
+		"ORDER_CART_MISMATCH":       12,
+		"PROMOTIONS_CHANGED":        13,
+		"REDEMPTION_CANCELLED":      14,
+		"RETURN_EXCEEDS_QUANTITY":   15,
+		"INVALID_PAGE_TOKEN":        16,
+		"SEGMENTATION_UNAVAILABLE":  17,
+		"CONCURRENT_REDEMPTIONS":    18,
+		"JOURNEY_NOT_FOUND":         19,
+		"JOURNEY_ALREADY_EXISTS":    20,
+		"INVALID_TEMPLATE":          21,
+		"MESSAGE_NOT_FOUND":         22,
+		"JOURNEY_NOT_API_TRIGGERED": 23,
+		"MISSING_VARIABLES":         24,
 	}
 )
 
@@ -6288,7 +6296,7 @@ const file_tenure_promotion_v1_promotion_proto_rawDesc = "" +
 	"\x19REDEMPTION_STATE_REDEEMED\x10\x01\x12'\n" +
 	"#REDEMPTION_STATE_PARTIALLY_REFUNDED\x10\x02\x12\x1d\n" +
 	"\x19REDEMPTION_STATE_REFUNDED\x10\x03\x12\x1e\n" +
-	"\x1aREDEMPTION_STATE_CANCELLED\x10\x04*\xdb\x04\n" +
+	"\x1aREDEMPTION_STATE_CANCELLED\x10\x04*\x91\x05\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12CAMPAIGN_NOT_FOUND\x10\x01\x12\x1b\n" +
@@ -6313,7 +6321,9 @@ const file_tenure_promotion_v1_promotion_proto_rawDesc = "" +
 	"\x11JOURNEY_NOT_FOUND\x10\x13\x12\x1a\n" +
 	"\x16JOURNEY_ALREADY_EXISTS\x10\x14\x12\x14\n" +
 	"\x10INVALID_TEMPLATE\x10\x15\x12\x15\n" +
-	"\x11MESSAGE_NOT_FOUND\x10\x162\xc2\x1b\n" +
+	"\x11MESSAGE_NOT_FOUND\x10\x16\x12\x1d\n" +
+	"\x19JOURNEY_NOT_API_TRIGGERED\x10\x17\x12\x15\n" +
+	"\x11MISSING_VARIABLES\x10\x182\xc2\x1b\n" +
 	"\x10PromotionService\x12\x94\x01\n" +
 	"\x0eCreateCampaign\x12*.tenure.promotion.v1.CreateCampaignRequest\x1a+.tenure.promotion.v1.CreateCampaignResponse\")\x82\xd3\xe4\x93\x02#:\bcampaignb\bcampaign\"\r/v1/campaigns\x12\x8d\x01\n" +
 	"\vGetCampaign\x12'.tenure.promotion.v1.GetCampaignRequest\x1a(.tenure.promotion.v1.GetCampaignResponse\"+\x82\xd3\xe4\x93\x02\"b\bcampaign\x12\x16/v1/{name=campaigns/*}\x90\x02\x01\x12\x80\x01\n" +

@@ -49,6 +49,8 @@ func ErrorTable(logger *slog.Logger) *apierr.Table {
 			r(outreach.ErrJourneyAlreadyExists, codes.AlreadyExists, promotionv1.ErrorReason_JOURNEY_ALREADY_EXISTS),
 			r(outreach.ErrInvalidTemplate, codes.InvalidArgument, promotionv1.ErrorReason_INVALID_TEMPLATE),
 			r(outreach.ErrMessageNotFound, codes.NotFound, promotionv1.ErrorReason_MESSAGE_NOT_FOUND),
+			r(outreach.ErrNotAPITriggered, codes.FailedPrecondition, promotionv1.ErrorReason_JOURNEY_NOT_API_TRIGGERED),
+			r(outreach.ErrMissingVariables, codes.InvalidArgument, promotionv1.ErrorReason_MISSING_VARIABLES),
 		},
 	}
 }

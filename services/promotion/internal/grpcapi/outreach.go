@@ -25,12 +25,14 @@ type OutreachServer struct {
 
 	journeys outreach.Journeys
 	messages outreach.MessageStore
+	sends    outreach.Sends
 }
 
 // NewOutreach returns an OutreachServer over the journey use cases and the
 // message store.
 func NewOutreach(journeys outreach.Journeys, messages outreach.MessageStore) *OutreachServer {
-	return &OutreachServer{journeys: journeys, messages: messages}
+	return &OutreachServer{journeys: journeys, messages: messages,
+		sends: outreach.Sends{Journeys: journeys.Store, Messages: messages, Clock: journeys.Clock}}
 }
 
 // Register registers s on g.
@@ -95,6 +97,20 @@ func (s *OutreachServer) PreviewJourneyMessage(ctx context.Context, req *promoti
 	return &promotionv1.PreviewJourneyMessageResponse{Subject: r.Subject, Text: r.Text, Html: r.HTML}, nil
 }
 
+// SendJourneyMessage implements promotionv1.OutreachServiceServer.
+func (s *OutreachServer) SendJourneyMessage(ctx context.Context, req *promotionv1.SendJourneyMessageRequest) (*promotionv1.SendJourneyMessageResponse, error) {
+	id, err := journeyNames.ParseID("journey", req.GetJourney())
+	if err != nil {
+		return nil, err
+	}
+	m, created, err := s.sends.Send(ctx, outreach.SendRequest{JourneyID: id, CustomerID: req.GetCustomerId(),
+		OccurrenceID: req.GetOccurrenceId(), Vars: req.GetVariables()})
+	if err != nil {
+		return nil, err
+	}
+	return &promotionv1.SendJourneyMessageResponse{Message: fromMessage(m), Created: created}, nil
+}
+
 // GetMessage implements promotionv1.OutreachServiceServer.
 func (s *OutreachServer) GetMessage(ctx context.Context, req *promotionv1.GetMessageRequest) (*promotionv1.GetMessageResponse, error) {
 	id, err := messageNames.ParseID("name", req.GetName())
@@ -105,12 +121,16 @@ func (s *OutreachServer) GetMessage(ctx context.Context, req *promotionv1.GetMes
 	if err != nil {
 		return nil, err
 	}
-	return &promotionv1.GetMessageResponse{Message: &promotionv1.OutreachMessage{
+	return &promotionv1.GetMessageResponse{Message: fromMessage(m)}, nil
+}
+
+func fromMessage(m outreach.Message) *promotionv1.OutreachMessage {
+	return &promotionv1.OutreachMessage{
 		Name: messageNames.Format(m.ID), Journey: journeyNames.Format(m.JourneyID), CustomerId: m.CustomerID,
 		Occurrence: m.Occurrence, State: promotionv1.MessageState(m.State),
 		SuppressionReason: promotionv1.SuppressionReason(m.Reason), Channel: promotionv1.OutreachChannel(m.Channel),
 		DueTime: timestamp(m.Due), Attempts: int32(m.Attempts), CreateTime: timestamp(m.CreateTime), UpdateTime: timestamp(m.UpdateTime),
-	}}, nil
+	}
 }
 
 // The API's enums number their values as the domain's do (checked in
@@ -133,6 +153,7 @@ func toJourney(id string, in *promotionv1.Journey) (outreach.JourneyDef, error) 
 				LocalMinute: int(tr.GetLocalMinute()), Audience: tr.GetAudience()}},
 		DisplayName: in.GetDisplayName(),
 	}
+	d.Variables = in.GetVariables()
 	if c := in.GetCampaign(); c != "" {
 		cid, err := promotion.CampaignNames.ParseID("journey.campaign", c)
 		if err != nil {
@@ -160,7 +181,7 @@ func toJourney(id string, in *promotionv1.Journey) (outreach.JourneyDef, error) 
 func fromJourney(d outreach.JourneyDef) *promotionv1.Journey {
 	out := &promotionv1.Journey{
 		Name: journeyNames.Format(d.ID), JourneyId: d.ID, DisplayName: d.DisplayName, Delay: durationpb.New(d.Delay),
-		Transactional: d.Transactional, CreateTime: timestamp(d.CreateTime),
+		Transactional: d.Transactional, CreateTime: timestamp(d.CreateTime), Variables: d.Variables,
 		Trigger: &promotionv1.JourneyTrigger{Kind: promotionv1.TriggerKind(d.Trigger.Kind), Hours: int32(d.Trigger.Hours),
 			Days: int32(d.Trigger.Days), LocalMinute: int32(d.Trigger.LocalMinute), Audience: d.Trigger.Audience},
 	}

@@ -27,6 +27,8 @@ func checkOutreachErrors(t *testing.T, table *apierr.Table) {
 		{outreach.ErrJourneyAlreadyExists, codes.AlreadyExists, promotionv1.ErrorReason_JOURNEY_ALREADY_EXISTS},
 		{outreach.ErrInvalidTemplate, codes.InvalidArgument, promotionv1.ErrorReason_INVALID_TEMPLATE},
 		{outreach.ErrMessageNotFound, codes.NotFound, promotionv1.ErrorReason_MESSAGE_NOT_FOUND},
+		{outreach.ErrNotAPITriggered, codes.FailedPrecondition, promotionv1.ErrorReason_JOURNEY_NOT_API_TRIGGERED},
+		{outreach.ErrMissingVariables, codes.InvalidArgument, promotionv1.ErrorReason_MISSING_VARIABLES},
 	} {
 		st := table.Status(context.Background(), fmt.Errorf("wrapped: %w", c.err))
 		reason := ""
@@ -59,7 +61,7 @@ func TestEnumsMatch(t *testing.T) {
 			t.Errorf("reason %s is %s in the API", r, got)
 		}
 	}
-	for k := outreach.TriggerCartAbandoned; k <= outreach.TriggerPointsExpiring; k++ {
+	for k := outreach.TriggerCartAbandoned; k <= outreach.TriggerAPI; k++ {
 		if got := promotionv1.TriggerKind(k).String(); got != "TRIGGER_KIND_"+upper(k.String()) {
 			t.Errorf("trigger %s is %s in the API", k, got)
 		}

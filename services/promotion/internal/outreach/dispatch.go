@@ -200,7 +200,9 @@ func (d *Dispatcher) send(ctx context.Context, m Message, content Content, c Con
 	if !ok {
 		return fmt.Errorf("%w: journey %s has no template for %s", ErrPermanent, m.JourneyID, ch)
 	}
-	r, err := t.Render(c.Data)
+	data := c.Data
+	data.Vars = m.Vars
+	r, err := t.Render(data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrPermanent, err)
 	}

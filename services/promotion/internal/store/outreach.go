@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -15,16 +16,20 @@ import (
 var _ outreach.MessageStore = (*Store)(nil)
 
 const messageCols = `message_id, journey_id, customer_id, occurrence, transactional, state, reason, channel, due_ns,
-	attempts, create_ns, update_ns`
+	attempts, create_ns, update_ns, vars`
 
 // CreateMessage implements outreach.MessageStore.
 func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, error) {
 	created := false
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		n, err := s.exec(ctx, tx, `INSERT INTO outreach_messages (`+messageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+	vars, err := encodeVars(m.Vars)
+	if err != nil {
+		return false, err
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		n, err := s.exec(ctx, tx, `INSERT INTO outreach_messages (`+messageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (message_id) DO NOTHING`,
 			m.ID, m.JourneyID, m.CustomerID, m.Occurrence, boolInt(m.Transactional), int(m.State), int(m.Reason),
-			int(m.Channel), sqlstore.Nanos(m.Due), m.Attempts, sqlstore.Nanos(m.CreateTime), sqlstore.Nanos(m.UpdateTime))
+			int(m.Channel), sqlstore.Nanos(m.Due), m.Attempts, sqlstore.Nanos(m.CreateTime), sqlstore.Nanos(m.UpdateTime), vars)
 		if err != nil || n == 0 {
 			return err
 		}
@@ -38,14 +43,32 @@ func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, er
 	return created, nil
 }
 
+// encodeVars encodes a message's variables as a JSON object, ” for none.
+func encodeVars(vars map[string]string) (string, error) {
+	if len(vars) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(vars)
+	if err != nil {
+		return "", fmt.Errorf("store: encode message variables: %w", err)
+	}
+	return string(b), nil
+}
+
 func scanMessage(r interface{ Scan(...any) error }) (outreach.Message, error) {
 	var m outreach.Message
 	var transactional, state, reason, channel int
 	var due, created, updated int64
+	var vars string
 	err := r.Scan(&m.ID, &m.JourneyID, &m.CustomerID, &m.Occurrence, &transactional, &state, &reason, &channel, &due,
-		&m.Attempts, &created, &updated)
+		&m.Attempts, &created, &updated, &vars)
 	m.Transactional, m.State, m.Reason, m.Channel = transactional == 1, outreach.State(state), outreach.SuppressionReason(reason), outreach.Channel(channel)
 	m.Due, m.CreateTime, m.UpdateTime = sqlstore.FromNanos(due), sqlstore.FromNanos(created), sqlstore.FromNanos(updated)
+	if err == nil && vars != "" {
+		if err = json.Unmarshal([]byte(vars), &m.Vars); err != nil {
+			err = fmt.Errorf("decode message variables: %w", err)
+		}
+	}
 	return m, err
 }
 
