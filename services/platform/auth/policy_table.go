@@ -109,6 +109,7 @@ func DefaultPolicy() Policy {
 		feedback + "SubmitSurveyResponse":     storeOps,
 		feedback + "DismissSurveyResponse":    ops,
 		feedback + "GetSurveyReport":          reads,
+		feedback + "SendSurvey":               ops,
 
 		promotion + "CreateCampaign":    ops,
 		promotion + "GetCampaign":       reads,
