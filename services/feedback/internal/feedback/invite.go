@@ -73,18 +73,7 @@ func (s *Service) createTicketInvitations(ctx context.Context, t *Ticket) error 
 // RetryTicketInvites creates the invitations of up to limit solved
 // tickets whose invitations failed to be created.
 func (s *Service) RetryTicketInvites(ctx context.Context, limit int) error {
-	ids, err := s.store.PendingInviteTickets(ctx, limit)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		t, err := s.store.GetTicket(ctx, id)
-		if err != nil {
-			return err
-		}
-		s.inviteTicket(ctx, t)
-	}
-	return nil
+	return s.eachPending(ctx, s.store.PendingInviteTickets, limit, s.inviteTicket)
 }
 
 // surveysFor returns the surveys with trigger that have a journey.
