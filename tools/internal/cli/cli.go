@@ -55,6 +55,7 @@ func commands() []command {
 		{"keys", "list", "list the API keys of the key file: id, name, roles, expiry, state", keysList},
 		{"keys", "revoke", "revoke an API key by id or name; services refuse it at their next reload", keysRevoke},
 		{"surveys", "report", "print a survey's NPS or CSAT overall and per group, with detractors' comments", surveysReport},
+		{"surveys", "send", "invite customers to a survey now, through its outreach journey, once per occurrence", surveysSend},
 	}
 }
 
