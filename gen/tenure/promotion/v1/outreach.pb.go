@@ -1206,7 +1206,8 @@ type SendJourneyMessageRequest struct {
 	// characters. One message per journey, customer and occurrence id.
 	OccurrenceId string `protobuf:"bytes,3,opt,name=occurrence_id,json=occurrenceId,proto3" json:"occurrence_id,omitempty"`
 	// A value for each of the journey's variables; values are at most 2,000
-	// characters. Names the journey does not declare are INVALID_ARGUMENT.
+	// characters. Names the journey does not declare are ignored, so a
+	// caller may send one set to journeys that use fewer.
 	Variables     map[string]string `protobuf:"bytes,4,rep,name=variables,proto3" json:"variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
