@@ -103,8 +103,11 @@ require (
 	github.com/tenurehq/tenure/services/segmentation v0.0.0
 )
 
+require github.com/wneessen/go-mail v0.8.1 // indirect
+
 require (
 	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
+	github.com/tenurehq/tenure/services/promotion v0.0.0
 	golang.org/x/tools v0.52.0 // indirect
 	gonum.org/v1/gonum v0.17.0 // indirect
 )
@@ -114,3 +117,7 @@ replace github.com/tenurehq/tenure/services/profile => ../profile
 replace github.com/tenurehq/tenure/services/segmentation => ../segmentation
 
 replace github.com/tenurehq/tenure/services/loyalty => ../loyalty
+
+replace github.com/tenurehq/tenure/services/promotion => ../promotion
+
+replace github.com/tenurehq/tenure/services/gateway => ../gateway

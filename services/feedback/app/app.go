@@ -15,6 +15,7 @@ import (
 
 	loyaltyv1 "github.com/tenurehq/tenure/gen/tenure/loyalty/v1"
 	profilev1 "github.com/tenurehq/tenure/gen/tenure/profile/v1"
+	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
 	segmentationv1 "github.com/tenurehq/tenure/gen/tenure/segmentation/v1"
 	"github.com/tenurehq/tenure/services/feedback/internal/clients"
 	feedbackconsumer "github.com/tenurehq/tenure/services/feedback/internal/consumer"
@@ -43,14 +44,21 @@ const (
 )
 
 // contactRetryBatch is how many unconfirmed profile contacts the schedule
-// retries per tick; rewardRetryBatch how many promoters' thanks.
+// retries per tick; rewardRetryBatch how many promoters' thanks;
+// inviteBatch how many survey invitations it sends, and how many solved
+// tickets' invitations it creates again.
 const (
 	contactRetryBatch = 500
 	rewardRetryBatch  = 500
+	inviteBatch       = 500
 )
 
-// rewardRetryMax caps the delay between retries of a promoter's thanks.
-const rewardRetryMax = time.Hour
+// rewardRetryMax caps the delay between retries of a promoter's thanks,
+// inviteRetryMax between retries of an invitation.
+const (
+	rewardRetryMax = time.Hour
+	inviteRetryMax = time.Hour
+)
 
 // Deps are optional shared dependencies (logger, telemetry, etcd client,
 // clock), the same for every service; New creates what is missing.
@@ -104,23 +112,28 @@ func build(cfg Config, rt *bootstrap.Runtime) (*App, error) {
 		feedback.WithNotifier(clients.Webhooks{Sender: &webhook.Sender{Secret: []byte(cfg.WebhookSecret)}}),
 		// Thanks that loyalty could not take are retried by the schedule,
 		// no more often than it runs.
-		feedback.WithRewardRetry(backoff.Backoff{Min: cfg.EscalationInterval, Max: rewardRetryMax}.Attempt)}
-	var consumer *eventlog.Consumer
+		feedback.WithRewardRetry(backoff.Backoff{Min: cfg.EscalationInterval, Max: rewardRetryMax}.Attempt),
+		feedback.WithInvitationRetry(backoff.Backoff{Min: cfg.EscalationInterval, Max: inviteRetryMax}.Attempt)}
+	var profile profilev1.ProfileServiceClient
 	if rt.Etcd != nil {
-		more, profile, err := remoteOptions(cfg, rt)
+		more, p, err := remoteOptions(cfg, rt)
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, more...)
-		if consumer, err = eventlog.New(eventlog.Config{Client: profile, Handler: feedbackconsumer.New(st), Logger: rt.Logger}); err != nil {
-			return nil, err
-		}
+		opts, profile = append(opts, more...), p
 	} else {
 		// Promoters are not rewarded: their answers say
-		// REWARD_STATE_UNAVAILABLE (feedback.NoRewards, the default).
-		rt.Logger.Warn("feedback: no etcd, so no profile, segmentation or loyalty to call")
+		// REWARD_STATE_UNAVAILABLE (feedback.NoRewards, the default);
+		// invitations stay pending (feedback.NoOutreach).
+		rt.Logger.Warn("feedback: no etcd, so no profile, segmentation, loyalty or promotion to call")
 	}
 	svc := feedback.NewService(st, compiler, opts...)
+	var consumer *eventlog.Consumer
+	if profile != nil {
+		if consumer, err = eventlog.New(eventlog.Config{Client: profile, Handler: feedbackconsumer.New(st, svc), Logger: rt.Logger}); err != nil {
+			return nil, err
+		}
+	}
 	srv, err := rt.NewServer(grpcapi.ErrorTable(rt.Logger))
 	if err != nil {
 		return nil, err
@@ -129,7 +142,7 @@ func build(cfg Config, rt *bootstrap.Runtime) (*App, error) {
 	return &App{cfg: cfg, logger: rt.Logger, etcd: rt.Etcd, srv: srv, svc: svc, consumer: consumer}, nil
 }
 
-// remoteOptions dials profile, segmentation and loyalty through discovery
+// remoteOptions dials profile, segmentation, loyalty and promotion through discovery
 // and takes the cluster-wide escalation lock; it returns the profile client
 // for the event consumer too.
 func remoteOptions(cfg Config, rt *bootstrap.Runtime) ([]feedback.Option, profilev1.ProfileServiceClient, error) {
@@ -145,6 +158,10 @@ func remoteOptions(cfg Config, rt *bootstrap.Runtime) ([]feedback.Option, profil
 	if err != nil {
 		return nil, nil, err
 	}
+	promotionConn, err := rt.Dial(cfg.PromotionService)
+	if err != nil {
+		return nil, nil, err
+	}
 	locker, err := election.NewLocker(rt.Etcd, lockName)
 	if err != nil {
 		return nil, nil, err
@@ -155,6 +172,7 @@ func remoteOptions(cfg Config, rt *bootstrap.Runtime) ([]feedback.Option, profil
 		feedback.WithContacts(clients.Profile{Client: profile}),
 		feedback.WithCustomers(clients.Customers{Segmentation: segmentationv1.NewSegmentationServiceClient(segConn), Loyalty: loyalty}),
 		feedback.WithRewards(loyalty),
+		feedback.WithOutreach(clients.Outreach{Client: promotionv1.NewOutreachServiceClient(promotionConn)}, cfg.SurveyLinkBase),
 		feedback.WithLocker(lockerOf{locker}),
 	}, profile, nil
 }
@@ -213,8 +231,19 @@ func (a *App) runSchedule(ctx context.Context) {
 	}
 }
 
-// schedule sweeps every interval and retries unconfirmed profile contacts,
-// until ctx is done.
+// sendInvitations creates the invitations solved tickets still lack and
+// sends the due ones.
+func (a *App) sendInvitations(ctx context.Context) {
+	if err := a.svc.RetryTicketInvites(ctx, inviteBatch); err != nil && ctx.Err() == nil {
+		a.logger.Warn("feedback: create solved tickets' invitations", "error", err)
+	}
+	if err := a.svc.SendInvitations(ctx, inviteBatch); err != nil && ctx.Err() == nil {
+		a.logger.Warn("feedback: send survey invitations", "error", err)
+	}
+}
+
+// schedule sweeps every interval, retries unconfirmed profile contacts
+// and promoters' thanks, and sends survey invitations, until ctx is done.
 func (a *App) schedule(ctx context.Context) {
 	a.logger.Info("feedback: leading the escalation schedule", "interval", a.cfg.EscalationInterval)
 	a.leading.Store(true)
@@ -237,5 +266,6 @@ func (a *App) schedule(ctx context.Context) {
 		if err := a.svc.RetryRewards(ctx, rewardRetryBatch); err != nil && ctx.Err() == nil {
 			a.logger.Warn("feedback: retry promoters' thanks", "error", err)
 		}
+		a.sendInvitations(ctx)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // has without flags (defaults and TENURE_FEEDBACK_* variables), takes
 // the stack's listen address, database, log level, logger, telemetry, etcd
 // client and clock, then lets configure, if not nil, adjust both. It finds
-// the profile, segmentation and loyalty services through the stack's
+// the profile, segmentation, loyalty and promotion services through the stack's
 // discovery, so add it after them.
 func Component(configure func(*Config, *Deps)) stack.Component {
 	return stack.Component{Name: ServiceName, Start: func(ctx context.Context, env stack.Env) (stack.Runner, func(), error) {

@@ -3,10 +3,12 @@ package app_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	feedbackv1 "github.com/tenurehq/tenure/gen/tenure/feedback/v1"
 	"github.com/tenurehq/tenure/services/platform/stack/stacktest"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 func TestSurveyJourney(t *testing.T) {
@@ -18,7 +20,7 @@ func testSurveyJourney(t *testing.T, engine string) {
 	e := start(t, engine, friday)
 	_, err := e.feedback.CreateSurvey(ctx, &feedbackv1.CreateSurveyRequest{SurveyId: "delivery", Survey: &feedbackv1.Survey{
 		Kind: feedbackv1.SurveyKind_SURVEY_KIND_NPS, Trigger: feedbackv1.SurveyTrigger_SURVEY_TRIGGER_ORDER_DELIVERED,
-		FollowUpQueue: "recovery", PromoterPoints: 100}})
+		FollowUpQueue: "recovery", PromoterPoints: 100, Journey: "journeys/delivery-survey"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,4 +92,60 @@ func testSurveyJourney(t *testing.T, engine string) {
 	}
 	_, err = e.feedback.DismissSurveyResponse(ctx, &feedbackv1.DismissSurveyResponseRequest{Name: "surveys/delivery/responses/nope"})
 	wantStatus(t, err, codes.NotFound, "RESPONSE_NOT_FOUND")
+}
+
+// TestSurveyInvitationsAPI: a survey's journey and invitation delay are
+// checked and kept; SendSurvey refuses what it cannot send, and without a
+// promotion service leaves its invitations pending.
+func TestSurveyInvitationsAPI(t *testing.T) {
+	ctx := context.Background()
+	e := start(t, stacktest.SQLite, friday)
+	create := func(id string, sv *feedbackv1.Survey) (*feedbackv1.CreateSurveyResponse, error) {
+		sv.Kind = feedbackv1.SurveyKind_SURVEY_KIND_CSAT
+		return e.feedback.CreateSurvey(ctx, &feedbackv1.CreateSurveyRequest{SurveyId: id, Survey: sv})
+	}
+	solved := feedbackv1.SurveyTrigger_SURVEY_TRIGGER_TICKET_SOLVED
+	for _, c := range []struct {
+		name  string
+		sv    *feedbackv1.Survey
+		field string
+	}{
+		{"no journey", &feedbackv1.Survey{Trigger: solved}, "survey.journey"},
+		{"journey id, not name", &feedbackv1.Survey{Trigger: solved, Journey: "support-survey"}, "survey.journey"},
+		{"delay too long", &feedbackv1.Survey{Trigger: solved, Journey: "journeys/support-survey",
+			InvitationDelay: durationpb.New(31 * 24 * time.Hour)}, "survey.invitation_delay"},
+	} {
+		_, err := create("bad", c.sv)
+		if f := wantStatus(t, err, codes.InvalidArgument, "INVALID_ARGUMENT"); f != c.field {
+			t.Errorf("%s: field %q, want %q", c.name, f, c.field)
+		}
+	}
+	got, err := create("support", &feedbackv1.Survey{Trigger: solved, Journey: "journeys/support-survey", InvitationDelay: durationpb.New(time.Hour)})
+	if err != nil || got.GetSurvey().GetJourney() != "journeys/support-survey" || got.GetSurvey().GetInvitationDelay().AsDuration() != time.Hour {
+		t.Fatalf("create support survey: %v, %v", got, err)
+	}
+	if _, err := create("plain", &feedbackv1.Survey{}); err != nil {
+		t.Fatal(err)
+	}
+	send := func(survey string, customers ...string) (*feedbackv1.SendSurveyResponse, error) {
+		return e.feedback.SendSurvey(ctx, &feedbackv1.SendSurveyRequest{Survey: survey, CustomerIds: customers, OccurrenceId: "2026-q4"})
+	}
+	_, err = send("surveys/plain", "c-1")
+	wantStatus(t, err, codes.FailedPrecondition, "SURVEY_HAS_NO_JOURNEY")
+	_, err = send("surveys/nope", "c-1")
+	wantStatus(t, err, codes.NotFound, "SURVEY_NOT_FOUND")
+	_, err = send("surveys/support")
+	if f := wantStatus(t, err, codes.InvalidArgument, "INVALID_ARGUMENT"); f != "customer_ids" {
+		t.Errorf("field %q, want customer_ids", f)
+	}
+	resp, err := send("surveys/support", "c-1", "c-2")
+	if err != nil || len(resp.GetInvitations()) != 2 {
+		t.Fatalf("SendSurvey: %v, %v", resp, err)
+	}
+	for _, inv := range resp.GetInvitations() {
+		if inv.GetState() != feedbackv1.InvitationState_INVITATION_STATE_PENDING || inv.GetOccurrence() != "demand:2026-q4" ||
+			!inv.GetDueTime().AsTime().Equal(friday.Add(time.Hour)) {
+			t.Errorf("invitation %v: want pending, due an hour after the call", inv)
+		}
+	}
 }

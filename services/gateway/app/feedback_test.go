@@ -22,7 +22,7 @@ func TestDetractorClosedLoop(t *testing.T) {
 		return b
 	}
 	post("/v1/classificationRules?ruleId=late-delivery", `{"keywords":["迟到","ＬＡＴＥ"],"setQueue":"logistics","setPriority":"PRIORITY_HIGH","addTags":["delivery"]}`)
-	post("/v1/surveys?surveyId=after-delivery", `{"kind":"SURVEY_KIND_NPS","trigger":"SURVEY_TRIGGER_ORDER_DELIVERED"}`)
+	post("/v1/surveys?surveyId=after-delivery", `{"kind":"SURVEY_KIND_NPS","trigger":"SURVEY_TRIGGER_ORDER_DELIVERED","journey":"journeys/delivery-survey"}`)
 	resp := decode[struct {
 		Name           string
 		FollowUpTicket string

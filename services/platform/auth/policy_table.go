@@ -109,6 +109,7 @@ func DefaultPolicy() Policy {
 		feedback + "SubmitSurveyResponse":     storeOps,
 		feedback + "DismissSurveyResponse":    ops,
 		feedback + "GetSurveyReport":          reads,
+		feedback + "SendSurvey":               ops,
 
 		promotion + "CreateCampaign":    ops,
 		promotion + "GetCampaign":       reads,
@@ -152,5 +153,6 @@ func DefaultPolicy() Policy {
 		outreach + "RecordEngagement":          with(ops, Service),
 		outreach + "GetJourneyReport":          reads,
 		outreach + "GetCampaignOutreachReport": reads,
+		outreach + "SendJourneyMessage":        with(ops, Service),
 	}
 }

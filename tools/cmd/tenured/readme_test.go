@@ -159,10 +159,10 @@ func TestREADMEWalkThrough(t *testing.T) {
 		case 1: // create, record, read, export
 			wantAll(t, "JSON API block", out, `"name":"customers/c-1001"`, `"fullName":"Ada Lovelace"`,
 				`"orderCount":"1"`, `"refundCount":"1"`, `"orderRefunded"`)
-		case 2: // segment, recompute, scores, report, members
+		case 2: // segment, recompute, scores, report, members; feedback and survey invitations
 			wantAll(t, "segments block", out, `"done":true`, `"state":"OPERATION_STATE_SUCCEEDED"`,
 				`"name":"customers/c-1001/scores"`, `"lifecycleStage":"new"`, `"segments":["engaged"]`,
-				`"lifecycleStages":[`, `"customerIds":["c-1001"]`)
+				`"lifecycleStages":[`, `"customerIds":["c-1001"]`, `"journey":"journeys/delivery-survey"`, "INVITATION_STATE_SENT")
 		case 3: // loyalty: programme, member, ledger, redemption, expiry, report
 			wantAll(t, "loyalty block", out, `"expiryMonths":"12"`, `"name":"members/c-1001"`, `"availablePoints":"12"`,
 				`"type":"ENTRY_TYPE_EARN"`, `"type":"ENTRY_TYPE_REVERSE"`, `"availablePoints":"2"`)

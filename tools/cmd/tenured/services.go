@@ -22,7 +22,7 @@ func services() []stack.Component {
 		segmentationapp.Component(nil), // after profile: it consumes profile's event stream
 		loyaltyapp.Component(nil),      // likewise
 		promotionapp.Component(nil),    // after profile, segmentation and loyalty: it follows and calls them
-		feedbackapp.Component(nil),     // after profile, segmentation and loyalty: it calls them
+		feedbackapp.Component(nil),     // after profile, segmentation, loyalty and promotion: it calls them
 	}
 }
 

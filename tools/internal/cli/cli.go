@@ -59,6 +59,7 @@ func commands() []command {
 		{"keys", "revoke", "revoke an API key by id or name; services refuse it at their next reload", keysRevoke},
 		{"surveys", "report", "print a survey's NPS or CSAT overall and per group, with detractors' comments", surveysReport},
 		{"journeys", "report", "print a journey's messages by outcome and the orders that followed, against its holdout", journeysReport},
+		{"surveys", "send", "invite customers to a survey now, through its outreach journey, once per occurrence", surveysSend},
 	}
 }
 

@@ -22,6 +22,7 @@ type feedbackAPI interface {
 	GetTicket(ctx context.Context, name string) (*feedbackv1.Ticket, error)
 	Escalate(ctx context.Context, req *feedbackv1.EscalateRequest) (*feedbackv1.Operation, error)
 	GetSurveyReport(ctx context.Context, name string) (*feedbackv1.SurveyReport, error)
+	SendSurvey(ctx context.Context, req *feedbackv1.SendSurveyRequest) (*feedbackv1.SendSurveyResponse, error)
 }
 
 // gatewayFeedback calls the feedback routes of the JSON gateway.
@@ -65,6 +66,11 @@ func (f gatewayFeedback) GetSurveyReport(ctx context.Context, name string) (*fee
 	return out, f.g.call(ctx, http.MethodGet, "/v1/"+pathEscapeName(name), nil, out)
 }
 
+func (f gatewayFeedback) SendSurvey(ctx context.Context, req *feedbackv1.SendSurveyRequest) (*feedbackv1.SendSurveyResponse, error) {
+	out := new(feedbackv1.SendSurveyResponse)
+	return out, f.g.call(ctx, http.MethodPost, "/v1/"+pathEscapeName(req.GetSurvey())+":send", req, out)
+}
+
 // grpcFeedback calls a feedback replica directly.
 type grpcFeedback struct {
 	c feedbackv1.FeedbackServiceClient
@@ -88,6 +94,11 @@ func (f grpcFeedback) Escalate(ctx context.Context, req *feedbackv1.EscalateRequ
 func (f grpcFeedback) GetSurveyReport(ctx context.Context, name string) (*feedbackv1.SurveyReport, error) {
 	resp, err := f.c.GetSurveyReport(ctx, &feedbackv1.GetSurveyReportRequest{Name: name})
 	return resp.GetReport(), grpcErr(err)
+}
+
+func (f grpcFeedback) SendSurvey(ctx context.Context, req *feedbackv1.SendSurveyRequest) (*feedbackv1.SendSurveyResponse, error) {
+	resp, err := f.c.SendSurvey(ctx, req)
+	return resp, grpcErr(err)
 }
 
 // connectFeedback returns the feedback API for --gateway or --grpc.

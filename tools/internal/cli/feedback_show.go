@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -110,6 +111,39 @@ func surveysReport(ctx context.Context, env Env, args []string) error {
 		func(ctx context.Context, c feedbackAPI, id string) (*feedbackv1.SurveyReport, error) {
 			return c.GetSurveyReport(ctx, "surveys/"+id+"/report")
 		}, printSurveyReport)
+}
+
+func surveysSend(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "surveys", "send", "SURVEY --customers ID,ID… --occurrence ID [--gateway URL | --grpc HOST:PORT] [--output text|json]")
+	ff := addFeedbackFlags(fs)
+	customers := fs.String("customers", "", "comma-separated customer ids to invite, 1 to 1,000")
+	occurrence := fs.String("occurrence", "", "what this sending is about, such as 2026-q4: a customer is invited once per survey and occurrence")
+	id, err := parseWithID(fs, args, "a survey id")
+	if err != nil {
+		return err
+	}
+	if *customers == "" || *occurrence == "" {
+		return fmt.Errorf("%w: give --customers and --occurrence", ErrUsage)
+	}
+	c, closeAPI, err := ff.open()
+	if err != nil {
+		return err
+	}
+	defer closeAPI()
+	resp, err := c.SendSurvey(ctx, &feedbackv1.SendSurveyRequest{Survey: "surveys/" + id,
+		CustomerIds: strings.Split(*customers, ","), OccurrenceId: *occurrence})
+	if err != nil {
+		return fmt.Errorf("send survey: %w", err)
+	}
+	return ff.print(env.Stdout, resp, func(w io.Writer) error {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "customer\tstate\tattempts\tdue\tmessage")
+		for _, inv := range resp.GetInvitations() {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", inv.GetCustomerId(), enumName(inv.GetState(), "INVITATION_STATE_"),
+				inv.GetAttempts(), formatTime(inv.GetDueTime()), inv.GetOutreachMessage())
+		}
+		return tw.Flush()
+	})
 }
 
 func printSurveyReport(w io.Writer, r *feedbackv1.SurveyReport) error {

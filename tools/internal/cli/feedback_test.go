@@ -89,6 +89,26 @@ func TestFeedbackCommands(t *testing.T) {
 	if !strings.Contains(out, "detractor c-9 (3): too slow") {
 		t.Errorf("surveys report text lacks the detractor's comment:\n%s", out)
 	}
+	if _, err := c.CreateSurvey(ctx, &feedbackv1.CreateSurveyRequest{SurveyId: "pulse", Survey: &feedbackv1.Survey{
+		Kind: feedbackv1.SurveyKind_SURVEY_KIND_CSAT, Journey: "journeys/pulse"}}); err != nil {
+		t.Fatal(err)
+	}
+	// No such journey in promotion: outreach refuses the invitations for good.
+	out = ok(append([]string{"surveys", "send", "pulse", "--customers", "c-9,c-10", "--occurrence", "2026-q4"}, gw...)...)
+	if !strings.Contains(out, "c-9") || !strings.Contains(out, "c-10") || strings.Count(out, "failed") != 2 {
+		t.Errorf("surveys send:\n%s\nwant both customers' invitations, failed", out)
+	}
+	out = ok(append([]string{"surveys", "send", "pulse", "--customers", "c-9", "--occurrence", "2026-q4", "--output", "json"}, viaGRPC...)...)
+	if !strings.Contains(out, `"occurrence": "demand:2026-q4"`) || !strings.Contains(out, "INVITATION_STATE_FAILED") {
+		t.Errorf("surveys send again: %s, want the first invitation", out)
+	}
+	if code, _, stderr := run(t, false, "surveys", "send", "nps", "--customers", "c-9", "--occurrence", "q4", "--gateway", base); code != 1 ||
+		!strings.Contains(stderr, "SURVEY_HAS_NO_JOURNEY") && !strings.Contains(stderr, "journey") {
+		t.Errorf("surveys send nps: exit %d %q, want 1 saying it has no journey", code, stderr)
+	}
+	if code, _, _ := run(t, false, "surveys", "send", "pulse"); code != 2 {
+		t.Errorf("surveys send without --customers: exit %d, want 2", code)
+	}
 	if code, _, stderr := run(t, false, "tickets", "run", "sweep"); code != 2 || !strings.Contains(stderr, "escalation") {
 		t.Errorf("tickets run sweep: exit %d %q, want 2 naming the escalation job", code, stderr)
 	}

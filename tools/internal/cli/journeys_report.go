@@ -75,4 +75,3 @@ func ofSent(part, whole int64) string {
 	}
 	return " (" + share(part, whole) + ")"
 }
-

@@ -529,6 +529,63 @@ func (OperationTrigger) EnumDescriptor() ([]byte, []int) {
 	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{8}
 }
 
+// InvitationState is where an invitation is.
+type InvitationState int32
+
+const (
+	InvitationState_INVITATION_STATE_UNSPECIFIED InvitationState = 0
+	// Waiting for its due time or for outreach to accept it.
+	InvitationState_INVITATION_STATE_PENDING InvitationState = 1
+	// Outreach accepted it and made its message.
+	InvitationState_INVITATION_STATE_SENT InvitationState = 2
+	// Outreach refused it for good (the journey is gone or wrong); not
+	// retried.
+	InvitationState_INVITATION_STATE_FAILED InvitationState = 3
+)
+
+// Enum value maps for InvitationState.
+var (
+	InvitationState_name = map[int32]string{
+		0: "INVITATION_STATE_UNSPECIFIED",
+		1: "INVITATION_STATE_PENDING",
+		2: "INVITATION_STATE_SENT",
+		3: "INVITATION_STATE_FAILED",
+	}
+	InvitationState_value = map[string]int32{
+		"INVITATION_STATE_UNSPECIFIED": 0,
+		"INVITATION_STATE_PENDING":     1,
+		"INVITATION_STATE_SENT":        2,
+		"INVITATION_STATE_FAILED":      3,
+	}
+)
+
+func (x InvitationState) Enum() *InvitationState {
+	p := new(InvitationState)
+	*p = x
+	return p
+}
+
+func (x InvitationState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InvitationState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tenure_feedback_v1_feedback_proto_enumTypes[9].Descriptor()
+}
+
+func (InvitationState) Type() protoreflect.EnumType {
+	return &file_tenure_feedback_v1_feedback_proto_enumTypes[9]
+}
+
+func (x InvitationState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InvitationState.Descriptor instead.
+func (InvitationState) EnumDescriptor() ([]byte, []int) {
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{9}
+}
+
 // SurveyKind is the scale a survey asks on.
 type SurveyKind int32
 
@@ -565,11 +622,11 @@ func (x SurveyKind) String() string {
 }
 
 func (SurveyKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_tenure_feedback_v1_feedback_proto_enumTypes[9].Descriptor()
+	return file_tenure_feedback_v1_feedback_proto_enumTypes[10].Descriptor()
 }
 
 func (SurveyKind) Type() protoreflect.EnumType {
-	return &file_tenure_feedback_v1_feedback_proto_enumTypes[9]
+	return &file_tenure_feedback_v1_feedback_proto_enumTypes[10]
 }
 
 func (x SurveyKind) Number() protoreflect.EnumNumber {
@@ -578,7 +635,7 @@ func (x SurveyKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SurveyKind.Descriptor instead.
 func (SurveyKind) EnumDescriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{9}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{10}
 }
 
 // SurveyTrigger is what sends a survey.
@@ -618,11 +675,11 @@ func (x SurveyTrigger) String() string {
 }
 
 func (SurveyTrigger) Descriptor() protoreflect.EnumDescriptor {
-	return file_tenure_feedback_v1_feedback_proto_enumTypes[10].Descriptor()
+	return file_tenure_feedback_v1_feedback_proto_enumTypes[11].Descriptor()
 }
 
 func (SurveyTrigger) Type() protoreflect.EnumType {
-	return &file_tenure_feedback_v1_feedback_proto_enumTypes[10]
+	return &file_tenure_feedback_v1_feedback_proto_enumTypes[11]
 }
 
 func (x SurveyTrigger) Number() protoreflect.EnumNumber {
@@ -631,7 +688,7 @@ func (x SurveyTrigger) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SurveyTrigger.Descriptor instead.
 func (SurveyTrigger) EnumDescriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{10}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{11}
 }
 
 // RewardState is what became of a promoter's loyalty points.
@@ -683,11 +740,11 @@ func (x RewardState) String() string {
 }
 
 func (RewardState) Descriptor() protoreflect.EnumDescriptor {
-	return file_tenure_feedback_v1_feedback_proto_enumTypes[11].Descriptor()
+	return file_tenure_feedback_v1_feedback_proto_enumTypes[12].Descriptor()
 }
 
 func (RewardState) Type() protoreflect.EnumType {
-	return &file_tenure_feedback_v1_feedback_proto_enumTypes[11]
+	return &file_tenure_feedback_v1_feedback_proto_enumTypes[12]
 }
 
 func (x RewardState) Number() protoreflect.EnumNumber {
@@ -696,7 +753,7 @@ func (x RewardState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RewardState.Descriptor instead.
 func (RewardState) EnumDescriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{11}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{12}
 }
 
 // ErrorReason lists the reasons the feedback service puts in the
@@ -735,6 +792,8 @@ const (
 	ErrorReason_INVALID_ARGUMENT ErrorReason = 12
 	// The ticket is closed and cannot change.
 	ErrorReason_TICKET_CLOSED ErrorReason = 13
+	// SendSurvey named a survey that has no outreach journey.
+	ErrorReason_SURVEY_HAS_NO_JOURNEY ErrorReason = 14
 )
 
 // Enum value maps for ErrorReason.
@@ -753,6 +812,7 @@ var (
 		11: "INVALID_PAGE_TOKEN",
 		12: "INVALID_ARGUMENT",
 		13: "TICKET_CLOSED",
+		14: "SURVEY_HAS_NO_JOURNEY",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -768,6 +828,7 @@ var (
 		"INVALID_PAGE_TOKEN":       11,
 		"INVALID_ARGUMENT":         12,
 		"TICKET_CLOSED":            13,
+		"SURVEY_HAS_NO_JOURNEY":    14,
 	}
 )
 
@@ -782,11 +843,11 @@ func (x ErrorReason) String() string {
 }
 
 func (ErrorReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_tenure_feedback_v1_feedback_proto_enumTypes[12].Descriptor()
+	return file_tenure_feedback_v1_feedback_proto_enumTypes[13].Descriptor()
 }
 
 func (ErrorReason) Type() protoreflect.EnumType {
-	return &file_tenure_feedback_v1_feedback_proto_enumTypes[12]
+	return &file_tenure_feedback_v1_feedback_proto_enumTypes[13]
 }
 
 func (x ErrorReason) Number() protoreflect.EnumNumber {
@@ -795,7 +856,7 @@ func (x ErrorReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorReason.Descriptor instead.
 func (ErrorReason) EnumDescriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{12}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{13}
 }
 
 // Ticket is a customer's complaint, suggestion, inquiry or praise.
@@ -1948,9 +2009,20 @@ type Survey struct {
 	// Loyalty points a promoter is thanked with, once; 0 for none.
 	PromoterPoints int64 `protobuf:"varint,7,opt,name=promoter_points,json=promoterPoints,proto3" json:"promoter_points,omitempty"`
 	// Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The outreach journey that delivers the survey's invitations:
+	// "journeys/{journey_id}" of the promotion service's OutreachService,
+	// a journey with trigger kind API. Required when the trigger is
+	// ORDER_DELIVERED or TICKET_SOLVED, and for SendSurvey. The journey's
+	// templates may use the variables survey_url, survey_id, order_id and
+	// ticket_id (empty when the invitation is not about one).
+	Journey string `protobuf:"bytes,9,opt,name=journey,proto3" json:"journey,omitempty"`
+	// Wait after the trigger (the delivery, the solved ticket, the
+	// SendSurvey call) before the invitation goes to outreach; 0 to 30
+	// days.
+	InvitationDelay *durationpb.Duration `protobuf:"bytes,10,opt,name=invitation_delay,json=invitationDelay,proto3" json:"invitation_delay,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Survey) Reset() {
@@ -2039,6 +2111,127 @@ func (x *Survey) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Survey) GetJourney() string {
+	if x != nil {
+		return x.Journey
+	}
+	return ""
+}
+
+func (x *Survey) GetInvitationDelay() *durationpb.Duration {
+	if x != nil {
+		return x.InvitationDelay
+	}
+	return nil
+}
+
+// SurveyInvitation is one invitation of a customer to answer a survey,
+// sent through the survey's outreach journey.
+type SurveyInvitation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "surveys/{survey_id}/invitations/{invitation_id}".
+	Name       string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CustomerId string `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// What the invitation is about: "order:{order_id}",
+	// "ticket:{ticket_id}" or "demand:{occurrence_id}".
+	Occurrence string          `protobuf:"bytes,3,opt,name=occurrence,proto3" json:"occurrence,omitempty"`
+	State      InvitationState `protobuf:"varint,4,opt,name=state,proto3,enum=tenure.feedback.v1.InvitationState" json:"state,omitempty"`
+	// The outreach message ("messages/{message_id}") once sent.
+	OutreachMessage string `protobuf:"bytes,5,opt,name=outreach_message,json=outreachMessage,proto3" json:"outreach_message,omitempty"`
+	Attempts        int32  `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// When it goes (or is tried again).
+	DueTime       *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyInvitation) Reset() {
+	*x = SurveyInvitation{}
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyInvitation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyInvitation) ProtoMessage() {}
+
+func (x *SurveyInvitation) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyInvitation.ProtoReflect.Descriptor instead.
+func (*SurveyInvitation) Descriptor() ([]byte, []int) {
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SurveyInvitation) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SurveyInvitation) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *SurveyInvitation) GetOccurrence() string {
+	if x != nil {
+		return x.Occurrence
+	}
+	return ""
+}
+
+func (x *SurveyInvitation) GetState() InvitationState {
+	if x != nil {
+		return x.State
+	}
+	return InvitationState_INVITATION_STATE_UNSPECIFIED
+}
+
+func (x *SurveyInvitation) GetOutreachMessage() string {
+	if x != nil {
+		return x.OutreachMessage
+	}
+	return ""
+}
+
+func (x *SurveyInvitation) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *SurveyInvitation) GetDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueTime
+	}
+	return nil
+}
+
+func (x *SurveyInvitation) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 // SurveyResponse is one customer's answer.
 type SurveyResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2070,7 +2263,7 @@ type SurveyResponse struct {
 
 func (x *SurveyResponse) Reset() {
 	*x = SurveyResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[11]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2082,7 +2275,7 @@ func (x *SurveyResponse) String() string {
 func (*SurveyResponse) ProtoMessage() {}
 
 func (x *SurveyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[11]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2095,7 +2288,7 @@ func (x *SurveyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyResponse.ProtoReflect.Descriptor instead.
 func (*SurveyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{11}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SurveyResponse) GetName() string {
@@ -2201,7 +2394,7 @@ type SurveyReport struct {
 
 func (x *SurveyReport) Reset() {
 	*x = SurveyReport{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[12]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2213,7 +2406,7 @@ func (x *SurveyReport) String() string {
 func (*SurveyReport) ProtoMessage() {}
 
 func (x *SurveyReport) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[12]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2226,7 +2419,7 @@ func (x *SurveyReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyReport.ProtoReflect.Descriptor instead.
 func (*SurveyReport) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{12}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SurveyReport) GetSurvey() string {
@@ -2303,7 +2496,7 @@ type Score struct {
 
 func (x *Score) Reset() {
 	*x = Score{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[13]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2315,7 +2508,7 @@ func (x *Score) String() string {
 func (*Score) ProtoMessage() {}
 
 func (x *Score) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[13]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2328,7 +2521,7 @@ func (x *Score) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Score.ProtoReflect.Descriptor instead.
 func (*Score) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{13}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Score) GetResponses() int64 {
@@ -2391,7 +2584,7 @@ type GroupScore struct {
 
 func (x *GroupScore) Reset() {
 	*x = GroupScore{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[14]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2403,7 +2596,7 @@ func (x *GroupScore) String() string {
 func (*GroupScore) ProtoMessage() {}
 
 func (x *GroupScore) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[14]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2416,7 +2609,7 @@ func (x *GroupScore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupScore.ProtoReflect.Descriptor instead.
 func (*GroupScore) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{14}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GroupScore) GetKey() string {
@@ -2443,7 +2636,7 @@ type CreateTicketRequest struct {
 
 func (x *CreateTicketRequest) Reset() {
 	*x = CreateTicketRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[15]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2455,7 +2648,7 @@ func (x *CreateTicketRequest) String() string {
 func (*CreateTicketRequest) ProtoMessage() {}
 
 func (x *CreateTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[15]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2468,7 +2661,7 @@ func (x *CreateTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTicketRequest.ProtoReflect.Descriptor instead.
 func (*CreateTicketRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{15}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateTicketRequest) GetTicket() *Ticket {
@@ -2494,7 +2687,7 @@ type CreateTicketResponse struct {
 
 func (x *CreateTicketResponse) Reset() {
 	*x = CreateTicketResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[16]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2506,7 +2699,7 @@ func (x *CreateTicketResponse) String() string {
 func (*CreateTicketResponse) ProtoMessage() {}
 
 func (x *CreateTicketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[16]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2519,7 +2712,7 @@ func (x *CreateTicketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTicketResponse.ProtoReflect.Descriptor instead.
 func (*CreateTicketResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{16}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateTicketResponse) GetTicket() *Ticket {
@@ -2539,7 +2732,7 @@ type GetTicketRequest struct {
 
 func (x *GetTicketRequest) Reset() {
 	*x = GetTicketRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[17]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2551,7 +2744,7 @@ func (x *GetTicketRequest) String() string {
 func (*GetTicketRequest) ProtoMessage() {}
 
 func (x *GetTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[17]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2564,7 +2757,7 @@ func (x *GetTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTicketRequest.ProtoReflect.Descriptor instead.
 func (*GetTicketRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{17}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetTicketRequest) GetName() string {
@@ -2583,7 +2776,7 @@ type GetTicketResponse struct {
 
 func (x *GetTicketResponse) Reset() {
 	*x = GetTicketResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[18]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2595,7 +2788,7 @@ func (x *GetTicketResponse) String() string {
 func (*GetTicketResponse) ProtoMessage() {}
 
 func (x *GetTicketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[18]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2608,7 +2801,7 @@ func (x *GetTicketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTicketResponse.ProtoReflect.Descriptor instead.
 func (*GetTicketResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{18}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetTicketResponse) GetTicket() *Ticket {
@@ -2636,7 +2829,7 @@ type ListTicketsRequest struct {
 
 func (x *ListTicketsRequest) Reset() {
 	*x = ListTicketsRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[19]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2648,7 +2841,7 @@ func (x *ListTicketsRequest) String() string {
 func (*ListTicketsRequest) ProtoMessage() {}
 
 func (x *ListTicketsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[19]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2661,7 +2854,7 @@ func (x *ListTicketsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTicketsRequest.ProtoReflect.Descriptor instead.
 func (*ListTicketsRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{19}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListTicketsRequest) GetPageSize() int32 {
@@ -2716,7 +2909,7 @@ type ListTicketsResponse struct {
 
 func (x *ListTicketsResponse) Reset() {
 	*x = ListTicketsResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[20]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2728,7 +2921,7 @@ func (x *ListTicketsResponse) String() string {
 func (*ListTicketsResponse) ProtoMessage() {}
 
 func (x *ListTicketsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[20]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2741,7 +2934,7 @@ func (x *ListTicketsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTicketsResponse.ProtoReflect.Descriptor instead.
 func (*ListTicketsResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{20}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListTicketsResponse) GetTickets() []*Ticket {
@@ -2770,7 +2963,7 @@ type UpdateTicketRequest struct {
 
 func (x *UpdateTicketRequest) Reset() {
 	*x = UpdateTicketRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[21]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2782,7 +2975,7 @@ func (x *UpdateTicketRequest) String() string {
 func (*UpdateTicketRequest) ProtoMessage() {}
 
 func (x *UpdateTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[21]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2795,7 +2988,7 @@ func (x *UpdateTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTicketRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTicketRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{21}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UpdateTicketRequest) GetTicket() *Ticket {
@@ -2828,7 +3021,7 @@ type UpdateTicketResponse struct {
 
 func (x *UpdateTicketResponse) Reset() {
 	*x = UpdateTicketResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[22]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2840,7 +3033,7 @@ func (x *UpdateTicketResponse) String() string {
 func (*UpdateTicketResponse) ProtoMessage() {}
 
 func (x *UpdateTicketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[22]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2853,7 +3046,7 @@ func (x *UpdateTicketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTicketResponse.ProtoReflect.Descriptor instead.
 func (*UpdateTicketResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{22}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateTicketResponse) GetTicket() *Ticket {
@@ -2875,7 +3068,7 @@ type CreateTicketCommentRequest struct {
 
 func (x *CreateTicketCommentRequest) Reset() {
 	*x = CreateTicketCommentRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[23]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2887,7 +3080,7 @@ func (x *CreateTicketCommentRequest) String() string {
 func (*CreateTicketCommentRequest) ProtoMessage() {}
 
 func (x *CreateTicketCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[23]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2900,7 +3093,7 @@ func (x *CreateTicketCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTicketCommentRequest.ProtoReflect.Descriptor instead.
 func (*CreateTicketCommentRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{23}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CreateTicketCommentRequest) GetParent() string {
@@ -2933,7 +3126,7 @@ type CreateTicketCommentResponse struct {
 
 func (x *CreateTicketCommentResponse) Reset() {
 	*x = CreateTicketCommentResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[24]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2945,7 +3138,7 @@ func (x *CreateTicketCommentResponse) String() string {
 func (*CreateTicketCommentResponse) ProtoMessage() {}
 
 func (x *CreateTicketCommentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[24]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2958,7 +3151,7 @@ func (x *CreateTicketCommentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTicketCommentResponse.ProtoReflect.Descriptor instead.
 func (*CreateTicketCommentResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{24}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateTicketCommentResponse) GetTicket() *Ticket {
@@ -2978,7 +3171,7 @@ type SolveTicketRequest struct {
 
 func (x *SolveTicketRequest) Reset() {
 	*x = SolveTicketRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[25]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2990,7 +3183,7 @@ func (x *SolveTicketRequest) String() string {
 func (*SolveTicketRequest) ProtoMessage() {}
 
 func (x *SolveTicketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[25]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3003,7 +3196,7 @@ func (x *SolveTicketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SolveTicketRequest.ProtoReflect.Descriptor instead.
 func (*SolveTicketRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{25}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SolveTicketRequest) GetName() string {
@@ -3029,7 +3222,7 @@ type SolveTicketResponse struct {
 
 func (x *SolveTicketResponse) Reset() {
 	*x = SolveTicketResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[26]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3041,7 +3234,7 @@ func (x *SolveTicketResponse) String() string {
 func (*SolveTicketResponse) ProtoMessage() {}
 
 func (x *SolveTicketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[26]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3054,7 +3247,7 @@ func (x *SolveTicketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SolveTicketResponse.ProtoReflect.Descriptor instead.
 func (*SolveTicketResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{26}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SolveTicketResponse) GetTicket() *Ticket {
@@ -3076,7 +3269,7 @@ type GetTicketReportRequest struct {
 
 func (x *GetTicketReportRequest) Reset() {
 	*x = GetTicketReportRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[27]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3088,7 +3281,7 @@ func (x *GetTicketReportRequest) String() string {
 func (*GetTicketReportRequest) ProtoMessage() {}
 
 func (x *GetTicketReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[27]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3101,7 +3294,7 @@ func (x *GetTicketReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTicketReportRequest.ProtoReflect.Descriptor instead.
 func (*GetTicketReportRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{27}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetTicketReportRequest) GetStartTime() *timestamppb.Timestamp {
@@ -3127,7 +3320,7 @@ type GetTicketReportResponse struct {
 
 func (x *GetTicketReportResponse) Reset() {
 	*x = GetTicketReportResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[28]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3139,7 +3332,7 @@ func (x *GetTicketReportResponse) String() string {
 func (*GetTicketReportResponse) ProtoMessage() {}
 
 func (x *GetTicketReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[28]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3152,7 +3345,7 @@ func (x *GetTicketReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTicketReportResponse.ProtoReflect.Descriptor instead.
 func (*GetTicketReportResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{28}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetTicketReportResponse) GetReport() *TicketReport {
@@ -3188,7 +3381,7 @@ type TicketReport struct {
 
 func (x *TicketReport) Reset() {
 	*x = TicketReport{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[29]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3200,7 +3393,7 @@ func (x *TicketReport) String() string {
 func (*TicketReport) ProtoMessage() {}
 
 func (x *TicketReport) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[29]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3213,7 +3406,7 @@ func (x *TicketReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketReport.ProtoReflect.Descriptor instead.
 func (*TicketReport) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{29}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TicketReport) GetTickets() int64 {
@@ -3304,7 +3497,7 @@ type TicketCount struct {
 
 func (x *TicketCount) Reset() {
 	*x = TicketCount{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[30]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3316,7 +3509,7 @@ func (x *TicketCount) String() string {
 func (*TicketCount) ProtoMessage() {}
 
 func (x *TicketCount) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[30]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3329,7 +3522,7 @@ func (x *TicketCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketCount.ProtoReflect.Descriptor instead.
 func (*TicketCount) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{30}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *TicketCount) GetKey() string {
@@ -3358,7 +3551,7 @@ type CreateClassificationRuleRequest struct {
 
 func (x *CreateClassificationRuleRequest) Reset() {
 	*x = CreateClassificationRuleRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[31]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3370,7 +3563,7 @@ func (x *CreateClassificationRuleRequest) String() string {
 func (*CreateClassificationRuleRequest) ProtoMessage() {}
 
 func (x *CreateClassificationRuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[31]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3383,7 +3576,7 @@ func (x *CreateClassificationRuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClassificationRuleRequest.ProtoReflect.Descriptor instead.
 func (*CreateClassificationRuleRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{31}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateClassificationRuleRequest) GetRuleId() string {
@@ -3416,7 +3609,7 @@ type CreateClassificationRuleResponse struct {
 
 func (x *CreateClassificationRuleResponse) Reset() {
 	*x = CreateClassificationRuleResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[32]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3428,7 +3621,7 @@ func (x *CreateClassificationRuleResponse) String() string {
 func (*CreateClassificationRuleResponse) ProtoMessage() {}
 
 func (x *CreateClassificationRuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[32]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3441,7 +3634,7 @@ func (x *CreateClassificationRuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateClassificationRuleResponse.ProtoReflect.Descriptor instead.
 func (*CreateClassificationRuleResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{32}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CreateClassificationRuleResponse) GetRule() *ClassificationRule {
@@ -3462,7 +3655,7 @@ type ListClassificationRulesRequest struct {
 
 func (x *ListClassificationRulesRequest) Reset() {
 	*x = ListClassificationRulesRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[33]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3474,7 +3667,7 @@ func (x *ListClassificationRulesRequest) String() string {
 func (*ListClassificationRulesRequest) ProtoMessage() {}
 
 func (x *ListClassificationRulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[33]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3487,7 +3680,7 @@ func (x *ListClassificationRulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClassificationRulesRequest.ProtoReflect.Descriptor instead.
 func (*ListClassificationRulesRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{33}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListClassificationRulesRequest) GetPageSize() int32 {
@@ -3514,7 +3707,7 @@ type ListClassificationRulesResponse struct {
 
 func (x *ListClassificationRulesResponse) Reset() {
 	*x = ListClassificationRulesResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[34]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3526,7 +3719,7 @@ func (x *ListClassificationRulesResponse) String() string {
 func (*ListClassificationRulesResponse) ProtoMessage() {}
 
 func (x *ListClassificationRulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[34]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3539,7 +3732,7 @@ func (x *ListClassificationRulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClassificationRulesResponse.ProtoReflect.Descriptor instead.
 func (*ListClassificationRulesResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{34}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListClassificationRulesResponse) GetRules() []*ClassificationRule {
@@ -3567,7 +3760,7 @@ type TestClassificationRuleRequest struct {
 
 func (x *TestClassificationRuleRequest) Reset() {
 	*x = TestClassificationRuleRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[35]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3579,7 +3772,7 @@ func (x *TestClassificationRuleRequest) String() string {
 func (*TestClassificationRuleRequest) ProtoMessage() {}
 
 func (x *TestClassificationRuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[35]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3592,7 +3785,7 @@ func (x *TestClassificationRuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestClassificationRuleRequest.ProtoReflect.Descriptor instead.
 func (*TestClassificationRuleRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{35}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *TestClassificationRuleRequest) GetRule() *ClassificationRule {
@@ -3627,7 +3820,7 @@ type TestClassificationRuleResponse struct {
 
 func (x *TestClassificationRuleResponse) Reset() {
 	*x = TestClassificationRuleResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[36]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3639,7 +3832,7 @@ func (x *TestClassificationRuleResponse) String() string {
 func (*TestClassificationRuleResponse) ProtoMessage() {}
 
 func (x *TestClassificationRuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[36]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3652,7 +3845,7 @@ func (x *TestClassificationRuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestClassificationRuleResponse.ProtoReflect.Descriptor instead.
 func (*TestClassificationRuleResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{36}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TestClassificationRuleResponse) GetMatched() bool {
@@ -3681,7 +3874,7 @@ type CreateSlaPolicyRequest struct {
 
 func (x *CreateSlaPolicyRequest) Reset() {
 	*x = CreateSlaPolicyRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[37]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3693,7 +3886,7 @@ func (x *CreateSlaPolicyRequest) String() string {
 func (*CreateSlaPolicyRequest) ProtoMessage() {}
 
 func (x *CreateSlaPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[37]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3706,7 +3899,7 @@ func (x *CreateSlaPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSlaPolicyRequest.ProtoReflect.Descriptor instead.
 func (*CreateSlaPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{37}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreateSlaPolicyRequest) GetPolicyId() string {
@@ -3739,7 +3932,7 @@ type CreateSlaPolicyResponse struct {
 
 func (x *CreateSlaPolicyResponse) Reset() {
 	*x = CreateSlaPolicyResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[38]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3751,7 +3944,7 @@ func (x *CreateSlaPolicyResponse) String() string {
 func (*CreateSlaPolicyResponse) ProtoMessage() {}
 
 func (x *CreateSlaPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[38]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3764,7 +3957,7 @@ func (x *CreateSlaPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSlaPolicyResponse.ProtoReflect.Descriptor instead.
 func (*CreateSlaPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{38}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CreateSlaPolicyResponse) GetPolicy() *SlaPolicy {
@@ -3785,7 +3978,7 @@ type ListSlaPoliciesRequest struct {
 
 func (x *ListSlaPoliciesRequest) Reset() {
 	*x = ListSlaPoliciesRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[39]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3797,7 +3990,7 @@ func (x *ListSlaPoliciesRequest) String() string {
 func (*ListSlaPoliciesRequest) ProtoMessage() {}
 
 func (x *ListSlaPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[39]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3810,7 +4003,7 @@ func (x *ListSlaPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSlaPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*ListSlaPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{39}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListSlaPoliciesRequest) GetPageSize() int32 {
@@ -3837,7 +4030,7 @@ type ListSlaPoliciesResponse struct {
 
 func (x *ListSlaPoliciesResponse) Reset() {
 	*x = ListSlaPoliciesResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[40]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3849,7 +4042,7 @@ func (x *ListSlaPoliciesResponse) String() string {
 func (*ListSlaPoliciesResponse) ProtoMessage() {}
 
 func (x *ListSlaPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[40]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3862,7 +4055,7 @@ func (x *ListSlaPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSlaPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*ListSlaPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{40}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListSlaPoliciesResponse) GetPolicies() []*SlaPolicy {
@@ -3890,7 +4083,7 @@ type EscalateRequest struct {
 
 func (x *EscalateRequest) Reset() {
 	*x = EscalateRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[41]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3902,7 +4095,7 @@ func (x *EscalateRequest) String() string {
 func (*EscalateRequest) ProtoMessage() {}
 
 func (x *EscalateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[41]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3915,7 +4108,7 @@ func (x *EscalateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EscalateRequest.ProtoReflect.Descriptor instead.
 func (*EscalateRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{41}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *EscalateRequest) GetAsOfTime() *timestamppb.Timestamp {
@@ -3941,7 +4134,7 @@ type EscalateResponse struct {
 
 func (x *EscalateResponse) Reset() {
 	*x = EscalateResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[42]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3953,7 +4146,7 @@ func (x *EscalateResponse) String() string {
 func (*EscalateResponse) ProtoMessage() {}
 
 func (x *EscalateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[42]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3966,7 +4159,7 @@ func (x *EscalateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EscalateResponse.ProtoReflect.Descriptor instead.
 func (*EscalateResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{42}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *EscalateResponse) GetOperation() *Operation {
@@ -3986,7 +4179,7 @@ type GetEscalationRequest struct {
 
 func (x *GetEscalationRequest) Reset() {
 	*x = GetEscalationRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[43]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3998,7 +4191,7 @@ func (x *GetEscalationRequest) String() string {
 func (*GetEscalationRequest) ProtoMessage() {}
 
 func (x *GetEscalationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[43]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4011,7 +4204,7 @@ func (x *GetEscalationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEscalationRequest.ProtoReflect.Descriptor instead.
 func (*GetEscalationRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{43}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetEscalationRequest) GetName() string {
@@ -4030,7 +4223,7 @@ type GetEscalationResponse struct {
 
 func (x *GetEscalationResponse) Reset() {
 	*x = GetEscalationResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[44]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4042,7 +4235,7 @@ func (x *GetEscalationResponse) String() string {
 func (*GetEscalationResponse) ProtoMessage() {}
 
 func (x *GetEscalationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[44]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4055,7 +4248,7 @@ func (x *GetEscalationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEscalationResponse.ProtoReflect.Descriptor instead.
 func (*GetEscalationResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{44}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetEscalationResponse) GetOperation() *Operation {
@@ -4077,7 +4270,7 @@ type CreateSurveyRequest struct {
 
 func (x *CreateSurveyRequest) Reset() {
 	*x = CreateSurveyRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[45]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4089,7 +4282,7 @@ func (x *CreateSurveyRequest) String() string {
 func (*CreateSurveyRequest) ProtoMessage() {}
 
 func (x *CreateSurveyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[45]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4102,7 +4295,7 @@ func (x *CreateSurveyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSurveyRequest.ProtoReflect.Descriptor instead.
 func (*CreateSurveyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{45}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CreateSurveyRequest) GetSurveyId() string {
@@ -4135,7 +4328,7 @@ type CreateSurveyResponse struct {
 
 func (x *CreateSurveyResponse) Reset() {
 	*x = CreateSurveyResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[46]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4147,7 +4340,7 @@ func (x *CreateSurveyResponse) String() string {
 func (*CreateSurveyResponse) ProtoMessage() {}
 
 func (x *CreateSurveyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[46]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4160,12 +4353,121 @@ func (x *CreateSurveyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSurveyResponse.ProtoReflect.Descriptor instead.
 func (*CreateSurveyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{46}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CreateSurveyResponse) GetSurvey() *Survey {
 	if x != nil {
 		return x.Survey
+	}
+	return nil
+}
+
+type SendSurveyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "surveys/{survey_id}".
+	Survey string `protobuf:"bytes,1,opt,name=survey,proto3" json:"survey,omitempty"`
+	// 1 to 1,000 customers.
+	CustomerIds []string `protobuf:"bytes,2,rep,name=customer_ids,json=customerIds,proto3" json:"customer_ids,omitempty"`
+	// What this sending is about, 1 to 200 printable characters (such as
+	// "2026-q4"): a customer is invited once per survey and occurrence id.
+	OccurrenceId  string `protobuf:"bytes,3,opt,name=occurrence_id,json=occurrenceId,proto3" json:"occurrence_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendSurveyRequest) Reset() {
+	*x = SendSurveyRequest{}
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendSurveyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendSurveyRequest) ProtoMessage() {}
+
+func (x *SendSurveyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendSurveyRequest.ProtoReflect.Descriptor instead.
+func (*SendSurveyRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *SendSurveyRequest) GetSurvey() string {
+	if x != nil {
+		return x.Survey
+	}
+	return ""
+}
+
+func (x *SendSurveyRequest) GetCustomerIds() []string {
+	if x != nil {
+		return x.CustomerIds
+	}
+	return nil
+}
+
+func (x *SendSurveyRequest) GetOccurrenceId() string {
+	if x != nil {
+		return x.OccurrenceId
+	}
+	return ""
+}
+
+type SendSurveyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per customer, in the request's order.
+	Invitations   []*SurveyInvitation `protobuf:"bytes,1,rep,name=invitations,proto3" json:"invitations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendSurveyResponse) Reset() {
+	*x = SendSurveyResponse{}
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendSurveyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendSurveyResponse) ProtoMessage() {}
+
+func (x *SendSurveyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendSurveyResponse.ProtoReflect.Descriptor instead.
+func (*SendSurveyResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *SendSurveyResponse) GetInvitations() []*SurveyInvitation {
+	if x != nil {
+		return x.Invitations
 	}
 	return nil
 }
@@ -4179,7 +4481,7 @@ type GetSurveyRequest struct {
 
 func (x *GetSurveyRequest) Reset() {
 	*x = GetSurveyRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[47]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4191,7 +4493,7 @@ func (x *GetSurveyRequest) String() string {
 func (*GetSurveyRequest) ProtoMessage() {}
 
 func (x *GetSurveyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[47]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4204,7 +4506,7 @@ func (x *GetSurveyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSurveyRequest.ProtoReflect.Descriptor instead.
 func (*GetSurveyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{47}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetSurveyRequest) GetName() string {
@@ -4223,7 +4525,7 @@ type GetSurveyResponse struct {
 
 func (x *GetSurveyResponse) Reset() {
 	*x = GetSurveyResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[48]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4235,7 +4537,7 @@ func (x *GetSurveyResponse) String() string {
 func (*GetSurveyResponse) ProtoMessage() {}
 
 func (x *GetSurveyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[48]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4248,7 +4550,7 @@ func (x *GetSurveyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSurveyResponse.ProtoReflect.Descriptor instead.
 func (*GetSurveyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{48}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *GetSurveyResponse) GetSurvey() *Survey {
@@ -4270,7 +4572,7 @@ type SubmitSurveyResponseRequest struct {
 
 func (x *SubmitSurveyResponseRequest) Reset() {
 	*x = SubmitSurveyResponseRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[49]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4282,7 +4584,7 @@ func (x *SubmitSurveyResponseRequest) String() string {
 func (*SubmitSurveyResponseRequest) ProtoMessage() {}
 
 func (x *SubmitSurveyResponseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[49]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4295,7 +4597,7 @@ func (x *SubmitSurveyResponseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitSurveyResponseRequest.ProtoReflect.Descriptor instead.
 func (*SubmitSurveyResponseRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{49}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SubmitSurveyResponseRequest) GetParent() string {
@@ -4328,7 +4630,7 @@ type SubmitSurveyResponseResponse struct {
 
 func (x *SubmitSurveyResponseResponse) Reset() {
 	*x = SubmitSurveyResponseResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[50]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4340,7 +4642,7 @@ func (x *SubmitSurveyResponseResponse) String() string {
 func (*SubmitSurveyResponseResponse) ProtoMessage() {}
 
 func (x *SubmitSurveyResponseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[50]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4353,7 +4655,7 @@ func (x *SubmitSurveyResponseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitSurveyResponseResponse.ProtoReflect.Descriptor instead.
 func (*SubmitSurveyResponseResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{50}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *SubmitSurveyResponseResponse) GetResponse() *SurveyResponse {
@@ -4374,7 +4676,7 @@ type DismissSurveyResponseRequest struct {
 
 func (x *DismissSurveyResponseRequest) Reset() {
 	*x = DismissSurveyResponseRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[51]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4386,7 +4688,7 @@ func (x *DismissSurveyResponseRequest) String() string {
 func (*DismissSurveyResponseRequest) ProtoMessage() {}
 
 func (x *DismissSurveyResponseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[51]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4399,7 +4701,7 @@ func (x *DismissSurveyResponseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissSurveyResponseRequest.ProtoReflect.Descriptor instead.
 func (*DismissSurveyResponseRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{51}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DismissSurveyResponseRequest) GetName() string {
@@ -4425,7 +4727,7 @@ type DismissSurveyResponseResponse struct {
 
 func (x *DismissSurveyResponseResponse) Reset() {
 	*x = DismissSurveyResponseResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[52]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4437,7 +4739,7 @@ func (x *DismissSurveyResponseResponse) String() string {
 func (*DismissSurveyResponseResponse) ProtoMessage() {}
 
 func (x *DismissSurveyResponseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[52]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4450,7 +4752,7 @@ func (x *DismissSurveyResponseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissSurveyResponseResponse.ProtoReflect.Descriptor instead.
 func (*DismissSurveyResponseResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{52}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DismissSurveyResponseResponse) GetResponse() *SurveyResponse {
@@ -4470,7 +4772,7 @@ type GetSurveyReportRequest struct {
 
 func (x *GetSurveyReportRequest) Reset() {
 	*x = GetSurveyReportRequest{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[53]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4482,7 +4784,7 @@ func (x *GetSurveyReportRequest) String() string {
 func (*GetSurveyReportRequest) ProtoMessage() {}
 
 func (x *GetSurveyReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[53]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4495,7 +4797,7 @@ func (x *GetSurveyReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSurveyReportRequest.ProtoReflect.Descriptor instead.
 func (*GetSurveyReportRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{53}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *GetSurveyReportRequest) GetName() string {
@@ -4514,7 +4816,7 @@ type GetSurveyReportResponse struct {
 
 func (x *GetSurveyReportResponse) Reset() {
 	*x = GetSurveyReportResponse{}
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[54]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4526,7 +4828,7 @@ func (x *GetSurveyReportResponse) String() string {
 func (*GetSurveyReportResponse) ProtoMessage() {}
 
 func (x *GetSurveyReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[54]
+	mi := &file_tenure_feedback_v1_feedback_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4539,7 +4841,7 @@ func (x *GetSurveyReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSurveyReportResponse.ProtoReflect.Descriptor instead.
 func (*GetSurveyReportResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{54}
+	return file_tenure_feedback_v1_feedback_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *GetSurveyReportResponse) GetReport() *SurveyReport {
@@ -4673,7 +4975,7 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\bend_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12#\n" +
 	"\rerror_message\x18\t \x01(\tR\ferrorMessage\x12>\n" +
 	"\atrigger\x18\n" +
-	" \x01(\x0e2$.tenure.feedback.v1.OperationTriggerR\atrigger\"\xdb\x02\n" +
+	" \x01(\x0e2$.tenure.feedback.v1.OperationTriggerR\atrigger\"\xbb\x03\n" +
 	"\x06Survey\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tsurvey_id\x18\x02 \x01(\tR\bsurveyId\x12!\n" +
@@ -4682,6 +4984,22 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\atrigger\x18\x05 \x01(\x0e2!.tenure.feedback.v1.SurveyTriggerR\atrigger\x12&\n" +
 	"\x0ffollow_up_queue\x18\x06 \x01(\tR\rfollowUpQueue\x12'\n" +
 	"\x0fpromoter_points\x18\a \x01(\x03R\x0epromoterPoints\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x18\n" +
+	"\ajourney\x18\t \x01(\tR\ajourney\x12D\n" +
+	"\x10invitation_delay\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x0finvitationDelay\"\xdd\x02\n" +
+	"\x10SurveyInvitation\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12\x1e\n" +
+	"\n" +
+	"occurrence\x18\x03 \x01(\tR\n" +
+	"occurrence\x129\n" +
+	"\x05state\x18\x04 \x01(\x0e2#.tenure.feedback.v1.InvitationStateR\x05state\x12)\n" +
+	"\x10outreach_message\x18\x05 \x01(\tR\x0foutreachMessage\x12\x1a\n" +
+	"\battempts\x18\x06 \x01(\x05R\battempts\x125\n" +
+	"\bdue_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\"\xd8\x03\n" +
 	"\x0eSurveyResponse\x12\x12\n" +
@@ -4844,7 +5162,13 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"J\n" +
 	"\x14CreateSurveyResponse\x122\n" +
-	"\x06survey\x18\x01 \x01(\v2\x1a.tenure.feedback.v1.SurveyR\x06survey\"&\n" +
+	"\x06survey\x18\x01 \x01(\v2\x1a.tenure.feedback.v1.SurveyR\x06survey\"s\n" +
+	"\x11SendSurveyRequest\x12\x16\n" +
+	"\x06survey\x18\x01 \x01(\tR\x06survey\x12!\n" +
+	"\fcustomer_ids\x18\x02 \x03(\tR\vcustomerIds\x12#\n" +
+	"\roccurrence_id\x18\x03 \x01(\tR\foccurrenceId\"\\\n" +
+	"\x12SendSurveyResponse\x12F\n" +
+	"\vinvitations\x18\x01 \x03(\v2$.tenure.feedback.v1.SurveyInvitationR\vinvitations\"&\n" +
 	"\x10GetSurveyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
 	"\x11GetSurveyResponse\x122\n" +
@@ -4918,7 +5242,12 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\x10OperationTrigger\x12!\n" +
 	"\x1dOPERATION_TRIGGER_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15OPERATION_TRIGGER_API\x10\x01\x12\x1e\n" +
-	"\x1aOPERATION_TRIGGER_SCHEDULE\x10\x02*T\n" +
+	"\x1aOPERATION_TRIGGER_SCHEDULE\x10\x02*\x89\x01\n" +
+	"\x0fInvitationState\x12 \n" +
+	"\x1cINVITATION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18INVITATION_STATE_PENDING\x10\x01\x12\x19\n" +
+	"\x15INVITATION_STATE_SENT\x10\x02\x12\x1b\n" +
+	"\x17INVITATION_STATE_FAILED\x10\x03*T\n" +
 	"\n" +
 	"SurveyKind\x12\x1b\n" +
 	"\x17SURVEY_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -4935,7 +5264,7 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\x14REWARD_STATE_GRANTED\x10\x02\x12 \n" +
 	"\x1cREWARD_STATE_ALREADY_GRANTED\x10\x03\x12\x1c\n" +
 	"\x18REWARD_STATE_UNAVAILABLE\x10\x04\x12\x1b\n" +
-	"\x17REWARD_STATE_NOT_MEMBER\x10\x05*\xcf\x02\n" +
+	"\x17REWARD_STATE_NOT_MEMBER\x10\x05*\xea\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TICKET_NOT_FOUND\x10\x01\x12\x16\n" +
@@ -4950,7 +5279,8 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\x12\x16\n" +
 	"\x12INVALID_PAGE_TOKEN\x10\v\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\f\x12\x11\n" +
-	"\rTICKET_CLOSED\x10\r\"\x04\b\x05\x10\x05*\x10POLICY_NOT_FOUND2\xee\x16\n" +
+	"\rTICKET_CLOSED\x10\r\x12\x19\n" +
+	"\x15SURVEY_HAS_NO_JOURNEY\x10\x0e\"\x04\b\x05\x10\x05*\x10POLICY_NOT_FOUND2\xf4\x17\n" +
 	"\x0fFeedbackService\x12\x86\x01\n" +
 	"\fCreateTicket\x12'.tenure.feedback.v1.CreateTicketRequest\x1a(.tenure.feedback.v1.CreateTicketResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x06ticketb\x06ticket\"\v/v1/tickets\x12\x81\x01\n" +
 	"\tGetTicket\x12$.tenure.feedback.v1.GetTicketRequest\x1a%.tenure.feedback.v1.GetTicketResponse\"'\x82\xd3\xe4\x93\x02\x1eb\x06ticket\x12\x14/v1/{name=tickets/*}\x90\x02\x01\x12v\n" +
@@ -4968,7 +5298,9 @@ const file_tenure_feedback_v1_feedback_proto_rawDesc = "" +
 	"\rGetEscalation\x12(.tenure.feedback.v1.GetEscalationRequest\x1a).tenure.feedback.v1.GetEscalationResponse\".\x82\xd3\xe4\x93\x02%b\toperation\x12\x18/v1/{name=escalations/*}\x90\x02\x01\x12\x86\x01\n" +
 	"\fCreateSurvey\x12'.tenure.feedback.v1.CreateSurveyRequest\x1a(.tenure.feedback.v1.CreateSurveyResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x06surveyb\x06survey\"\v/v1/surveys\x12\x81\x01\n" +
 	"\tGetSurvey\x12$.tenure.feedback.v1.GetSurveyRequest\x1a%.tenure.feedback.v1.GetSurveyResponse\"'\x82\xd3\xe4\x93\x02\x1eb\x06survey\x12\x14/v1/{name=surveys/*}\x90\x02\x01\x12\xb7\x01\n" +
-	"\x14SubmitSurveyResponse\x12/.tenure.feedback.v1.SubmitSurveyResponseRequest\x1a0.tenure.feedback.v1.SubmitSurveyResponseResponse\"<\x82\xd3\xe4\x93\x026:\bresponseb\bresponse\" /v1/{parent=surveys/*}/responses\x12\xbb\x01\n" +
+	"\x14SubmitSurveyResponse\x12/.tenure.feedback.v1.SubmitSurveyResponseRequest\x1a0.tenure.feedback.v1.SubmitSurveyResponseResponse\"<\x82\xd3\xe4\x93\x026:\bresponseb\bresponse\" /v1/{parent=surveys/*}/responses\x12\x83\x01\n" +
+	"\n" +
+	"SendSurvey\x12%.tenure.feedback.v1.SendSurveyRequest\x1a&.tenure.feedback.v1.SendSurveyResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/{survey=surveys/*}:send\x12\xbb\x01\n" +
 	"\x15DismissSurveyResponse\x120.tenure.feedback.v1.DismissSurveyResponseRequest\x1a1.tenure.feedback.v1.DismissSurveyResponseResponse\"=\x82\xd3\xe4\x93\x027:\x01*b\bresponse\"(/v1/{name=surveys/*/responses/*}:dismiss\x12\x9a\x01\n" +
 	"\x0fGetSurveyReport\x12*.tenure.feedback.v1.GetSurveyReportRequest\x1a+.tenure.feedback.v1.GetSurveyReportResponse\".\x82\xd3\xe4\x93\x02%b\x06report\x12\x1b/v1/{name=surveys/*/report}\x90\x02\x01B>Z<github.com/tenurehq/tenure/gen/tenure/feedback/v1;feedbackv1b\x06proto3"
 
@@ -4984,8 +5316,8 @@ func file_tenure_feedback_v1_feedback_proto_rawDescGZIP() []byte {
 	return file_tenure_feedback_v1_feedback_proto_rawDescData
 }
 
-var file_tenure_feedback_v1_feedback_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
-var file_tenure_feedback_v1_feedback_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_tenure_feedback_v1_feedback_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
+var file_tenure_feedback_v1_feedback_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_tenure_feedback_v1_feedback_proto_goTypes = []any{
 	(TicketType)(0),                          // 0: tenure.feedback.v1.TicketType
 	(Channel)(0),                             // 1: tenure.feedback.v1.Channel
@@ -4996,201 +5328,212 @@ var file_tenure_feedback_v1_feedback_proto_goTypes = []any{
 	(SlaClock)(0),                            // 6: tenure.feedback.v1.SlaClock
 	(OperationState)(0),                      // 7: tenure.feedback.v1.OperationState
 	(OperationTrigger)(0),                    // 8: tenure.feedback.v1.OperationTrigger
-	(SurveyKind)(0),                          // 9: tenure.feedback.v1.SurveyKind
-	(SurveyTrigger)(0),                       // 10: tenure.feedback.v1.SurveyTrigger
-	(RewardState)(0),                         // 11: tenure.feedback.v1.RewardState
-	(ErrorReason)(0),                         // 12: tenure.feedback.v1.ErrorReason
-	(*Ticket)(nil),                           // 13: tenure.feedback.v1.Ticket
-	(*Comment)(nil),                          // 14: tenure.feedback.v1.Comment
-	(*EscalationEntry)(nil),                  // 15: tenure.feedback.v1.EscalationEntry
-	(*ClassificationRule)(nil),               // 16: tenure.feedback.v1.ClassificationRule
-	(*CustomerContext)(nil),                  // 17: tenure.feedback.v1.CustomerContext
-	(*SlaPolicy)(nil),                        // 18: tenure.feedback.v1.SlaPolicy
-	(*BusinessCalendar)(nil),                 // 19: tenure.feedback.v1.BusinessCalendar
-	(*BusinessHours)(nil),                    // 20: tenure.feedback.v1.BusinessHours
-	(*EscalationStep)(nil),                   // 21: tenure.feedback.v1.EscalationStep
-	(*Operation)(nil),                        // 22: tenure.feedback.v1.Operation
-	(*Survey)(nil),                           // 23: tenure.feedback.v1.Survey
-	(*SurveyResponse)(nil),                   // 24: tenure.feedback.v1.SurveyResponse
-	(*SurveyReport)(nil),                     // 25: tenure.feedback.v1.SurveyReport
-	(*Score)(nil),                            // 26: tenure.feedback.v1.Score
-	(*GroupScore)(nil),                       // 27: tenure.feedback.v1.GroupScore
-	(*CreateTicketRequest)(nil),              // 28: tenure.feedback.v1.CreateTicketRequest
-	(*CreateTicketResponse)(nil),             // 29: tenure.feedback.v1.CreateTicketResponse
-	(*GetTicketRequest)(nil),                 // 30: tenure.feedback.v1.GetTicketRequest
-	(*GetTicketResponse)(nil),                // 31: tenure.feedback.v1.GetTicketResponse
-	(*ListTicketsRequest)(nil),               // 32: tenure.feedback.v1.ListTicketsRequest
-	(*ListTicketsResponse)(nil),              // 33: tenure.feedback.v1.ListTicketsResponse
-	(*UpdateTicketRequest)(nil),              // 34: tenure.feedback.v1.UpdateTicketRequest
-	(*UpdateTicketResponse)(nil),             // 35: tenure.feedback.v1.UpdateTicketResponse
-	(*CreateTicketCommentRequest)(nil),       // 36: tenure.feedback.v1.CreateTicketCommentRequest
-	(*CreateTicketCommentResponse)(nil),      // 37: tenure.feedback.v1.CreateTicketCommentResponse
-	(*SolveTicketRequest)(nil),               // 38: tenure.feedback.v1.SolveTicketRequest
-	(*SolveTicketResponse)(nil),              // 39: tenure.feedback.v1.SolveTicketResponse
-	(*GetTicketReportRequest)(nil),           // 40: tenure.feedback.v1.GetTicketReportRequest
-	(*GetTicketReportResponse)(nil),          // 41: tenure.feedback.v1.GetTicketReportResponse
-	(*TicketReport)(nil),                     // 42: tenure.feedback.v1.TicketReport
-	(*TicketCount)(nil),                      // 43: tenure.feedback.v1.TicketCount
-	(*CreateClassificationRuleRequest)(nil),  // 44: tenure.feedback.v1.CreateClassificationRuleRequest
-	(*CreateClassificationRuleResponse)(nil), // 45: tenure.feedback.v1.CreateClassificationRuleResponse
-	(*ListClassificationRulesRequest)(nil),   // 46: tenure.feedback.v1.ListClassificationRulesRequest
-	(*ListClassificationRulesResponse)(nil),  // 47: tenure.feedback.v1.ListClassificationRulesResponse
-	(*TestClassificationRuleRequest)(nil),    // 48: tenure.feedback.v1.TestClassificationRuleRequest
-	(*TestClassificationRuleResponse)(nil),   // 49: tenure.feedback.v1.TestClassificationRuleResponse
-	(*CreateSlaPolicyRequest)(nil),           // 50: tenure.feedback.v1.CreateSlaPolicyRequest
-	(*CreateSlaPolicyResponse)(nil),          // 51: tenure.feedback.v1.CreateSlaPolicyResponse
-	(*ListSlaPoliciesRequest)(nil),           // 52: tenure.feedback.v1.ListSlaPoliciesRequest
-	(*ListSlaPoliciesResponse)(nil),          // 53: tenure.feedback.v1.ListSlaPoliciesResponse
-	(*EscalateRequest)(nil),                  // 54: tenure.feedback.v1.EscalateRequest
-	(*EscalateResponse)(nil),                 // 55: tenure.feedback.v1.EscalateResponse
-	(*GetEscalationRequest)(nil),             // 56: tenure.feedback.v1.GetEscalationRequest
-	(*GetEscalationResponse)(nil),            // 57: tenure.feedback.v1.GetEscalationResponse
-	(*CreateSurveyRequest)(nil),              // 58: tenure.feedback.v1.CreateSurveyRequest
-	(*CreateSurveyResponse)(nil),             // 59: tenure.feedback.v1.CreateSurveyResponse
-	(*GetSurveyRequest)(nil),                 // 60: tenure.feedback.v1.GetSurveyRequest
-	(*GetSurveyResponse)(nil),                // 61: tenure.feedback.v1.GetSurveyResponse
-	(*SubmitSurveyResponseRequest)(nil),      // 62: tenure.feedback.v1.SubmitSurveyResponseRequest
-	(*SubmitSurveyResponseResponse)(nil),     // 63: tenure.feedback.v1.SubmitSurveyResponseResponse
-	(*DismissSurveyResponseRequest)(nil),     // 64: tenure.feedback.v1.DismissSurveyResponseRequest
-	(*DismissSurveyResponseResponse)(nil),    // 65: tenure.feedback.v1.DismissSurveyResponseResponse
-	(*GetSurveyReportRequest)(nil),           // 66: tenure.feedback.v1.GetSurveyReportRequest
-	(*GetSurveyReportResponse)(nil),          // 67: tenure.feedback.v1.GetSurveyReportResponse
-	(*timestamppb.Timestamp)(nil),            // 68: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),              // 69: google.protobuf.Duration
-	(*fieldmaskpb.FieldMask)(nil),            // 70: google.protobuf.FieldMask
+	(InvitationState)(0),                     // 9: tenure.feedback.v1.InvitationState
+	(SurveyKind)(0),                          // 10: tenure.feedback.v1.SurveyKind
+	(SurveyTrigger)(0),                       // 11: tenure.feedback.v1.SurveyTrigger
+	(RewardState)(0),                         // 12: tenure.feedback.v1.RewardState
+	(ErrorReason)(0),                         // 13: tenure.feedback.v1.ErrorReason
+	(*Ticket)(nil),                           // 14: tenure.feedback.v1.Ticket
+	(*Comment)(nil),                          // 15: tenure.feedback.v1.Comment
+	(*EscalationEntry)(nil),                  // 16: tenure.feedback.v1.EscalationEntry
+	(*ClassificationRule)(nil),               // 17: tenure.feedback.v1.ClassificationRule
+	(*CustomerContext)(nil),                  // 18: tenure.feedback.v1.CustomerContext
+	(*SlaPolicy)(nil),                        // 19: tenure.feedback.v1.SlaPolicy
+	(*BusinessCalendar)(nil),                 // 20: tenure.feedback.v1.BusinessCalendar
+	(*BusinessHours)(nil),                    // 21: tenure.feedback.v1.BusinessHours
+	(*EscalationStep)(nil),                   // 22: tenure.feedback.v1.EscalationStep
+	(*Operation)(nil),                        // 23: tenure.feedback.v1.Operation
+	(*Survey)(nil),                           // 24: tenure.feedback.v1.Survey
+	(*SurveyInvitation)(nil),                 // 25: tenure.feedback.v1.SurveyInvitation
+	(*SurveyResponse)(nil),                   // 26: tenure.feedback.v1.SurveyResponse
+	(*SurveyReport)(nil),                     // 27: tenure.feedback.v1.SurveyReport
+	(*Score)(nil),                            // 28: tenure.feedback.v1.Score
+	(*GroupScore)(nil),                       // 29: tenure.feedback.v1.GroupScore
+	(*CreateTicketRequest)(nil),              // 30: tenure.feedback.v1.CreateTicketRequest
+	(*CreateTicketResponse)(nil),             // 31: tenure.feedback.v1.CreateTicketResponse
+	(*GetTicketRequest)(nil),                 // 32: tenure.feedback.v1.GetTicketRequest
+	(*GetTicketResponse)(nil),                // 33: tenure.feedback.v1.GetTicketResponse
+	(*ListTicketsRequest)(nil),               // 34: tenure.feedback.v1.ListTicketsRequest
+	(*ListTicketsResponse)(nil),              // 35: tenure.feedback.v1.ListTicketsResponse
+	(*UpdateTicketRequest)(nil),              // 36: tenure.feedback.v1.UpdateTicketRequest
+	(*UpdateTicketResponse)(nil),             // 37: tenure.feedback.v1.UpdateTicketResponse
+	(*CreateTicketCommentRequest)(nil),       // 38: tenure.feedback.v1.CreateTicketCommentRequest
+	(*CreateTicketCommentResponse)(nil),      // 39: tenure.feedback.v1.CreateTicketCommentResponse
+	(*SolveTicketRequest)(nil),               // 40: tenure.feedback.v1.SolveTicketRequest
+	(*SolveTicketResponse)(nil),              // 41: tenure.feedback.v1.SolveTicketResponse
+	(*GetTicketReportRequest)(nil),           // 42: tenure.feedback.v1.GetTicketReportRequest
+	(*GetTicketReportResponse)(nil),          // 43: tenure.feedback.v1.GetTicketReportResponse
+	(*TicketReport)(nil),                     // 44: tenure.feedback.v1.TicketReport
+	(*TicketCount)(nil),                      // 45: tenure.feedback.v1.TicketCount
+	(*CreateClassificationRuleRequest)(nil),  // 46: tenure.feedback.v1.CreateClassificationRuleRequest
+	(*CreateClassificationRuleResponse)(nil), // 47: tenure.feedback.v1.CreateClassificationRuleResponse
+	(*ListClassificationRulesRequest)(nil),   // 48: tenure.feedback.v1.ListClassificationRulesRequest
+	(*ListClassificationRulesResponse)(nil),  // 49: tenure.feedback.v1.ListClassificationRulesResponse
+	(*TestClassificationRuleRequest)(nil),    // 50: tenure.feedback.v1.TestClassificationRuleRequest
+	(*TestClassificationRuleResponse)(nil),   // 51: tenure.feedback.v1.TestClassificationRuleResponse
+	(*CreateSlaPolicyRequest)(nil),           // 52: tenure.feedback.v1.CreateSlaPolicyRequest
+	(*CreateSlaPolicyResponse)(nil),          // 53: tenure.feedback.v1.CreateSlaPolicyResponse
+	(*ListSlaPoliciesRequest)(nil),           // 54: tenure.feedback.v1.ListSlaPoliciesRequest
+	(*ListSlaPoliciesResponse)(nil),          // 55: tenure.feedback.v1.ListSlaPoliciesResponse
+	(*EscalateRequest)(nil),                  // 56: tenure.feedback.v1.EscalateRequest
+	(*EscalateResponse)(nil),                 // 57: tenure.feedback.v1.EscalateResponse
+	(*GetEscalationRequest)(nil),             // 58: tenure.feedback.v1.GetEscalationRequest
+	(*GetEscalationResponse)(nil),            // 59: tenure.feedback.v1.GetEscalationResponse
+	(*CreateSurveyRequest)(nil),              // 60: tenure.feedback.v1.CreateSurveyRequest
+	(*CreateSurveyResponse)(nil),             // 61: tenure.feedback.v1.CreateSurveyResponse
+	(*SendSurveyRequest)(nil),                // 62: tenure.feedback.v1.SendSurveyRequest
+	(*SendSurveyResponse)(nil),               // 63: tenure.feedback.v1.SendSurveyResponse
+	(*GetSurveyRequest)(nil),                 // 64: tenure.feedback.v1.GetSurveyRequest
+	(*GetSurveyResponse)(nil),                // 65: tenure.feedback.v1.GetSurveyResponse
+	(*SubmitSurveyResponseRequest)(nil),      // 66: tenure.feedback.v1.SubmitSurveyResponseRequest
+	(*SubmitSurveyResponseResponse)(nil),     // 67: tenure.feedback.v1.SubmitSurveyResponseResponse
+	(*DismissSurveyResponseRequest)(nil),     // 68: tenure.feedback.v1.DismissSurveyResponseRequest
+	(*DismissSurveyResponseResponse)(nil),    // 69: tenure.feedback.v1.DismissSurveyResponseResponse
+	(*GetSurveyReportRequest)(nil),           // 70: tenure.feedback.v1.GetSurveyReportRequest
+	(*GetSurveyReportResponse)(nil),          // 71: tenure.feedback.v1.GetSurveyReportResponse
+	(*timestamppb.Timestamp)(nil),            // 72: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),              // 73: google.protobuf.Duration
+	(*fieldmaskpb.FieldMask)(nil),            // 74: google.protobuf.FieldMask
 }
 var file_tenure_feedback_v1_feedback_proto_depIdxs = []int32{
 	0,   // 0: tenure.feedback.v1.Ticket.type:type_name -> tenure.feedback.v1.TicketType
 	1,   // 1: tenure.feedback.v1.Ticket.channel:type_name -> tenure.feedback.v1.Channel
 	2,   // 2: tenure.feedback.v1.Ticket.priority:type_name -> tenure.feedback.v1.Priority
 	3,   // 3: tenure.feedback.v1.Ticket.status:type_name -> tenure.feedback.v1.TicketStatus
-	14,  // 4: tenure.feedback.v1.Ticket.comments:type_name -> tenure.feedback.v1.Comment
-	68,  // 5: tenure.feedback.v1.Ticket.first_reply_due_time:type_name -> google.protobuf.Timestamp
+	15,  // 4: tenure.feedback.v1.Ticket.comments:type_name -> tenure.feedback.v1.Comment
+	72,  // 5: tenure.feedback.v1.Ticket.first_reply_due_time:type_name -> google.protobuf.Timestamp
 	4,   // 6: tenure.feedback.v1.Ticket.first_reply_state:type_name -> tenure.feedback.v1.SlaState
-	68,  // 7: tenure.feedback.v1.Ticket.resolution_due_time:type_name -> google.protobuf.Timestamp
+	72,  // 7: tenure.feedback.v1.Ticket.resolution_due_time:type_name -> google.protobuf.Timestamp
 	4,   // 8: tenure.feedback.v1.Ticket.resolution_state:type_name -> tenure.feedback.v1.SlaState
-	69,  // 9: tenure.feedback.v1.Ticket.requester_wait:type_name -> google.protobuf.Duration
-	69,  // 10: tenure.feedback.v1.Ticket.agent_work:type_name -> google.protobuf.Duration
-	15,  // 11: tenure.feedback.v1.Ticket.escalations:type_name -> tenure.feedback.v1.EscalationEntry
-	68,  // 12: tenure.feedback.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
-	68,  // 13: tenure.feedback.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
-	68,  // 14: tenure.feedback.v1.Ticket.first_reply_time:type_name -> google.protobuf.Timestamp
-	68,  // 15: tenure.feedback.v1.Ticket.solve_time:type_name -> google.protobuf.Timestamp
+	73,  // 9: tenure.feedback.v1.Ticket.requester_wait:type_name -> google.protobuf.Duration
+	73,  // 10: tenure.feedback.v1.Ticket.agent_work:type_name -> google.protobuf.Duration
+	16,  // 11: tenure.feedback.v1.Ticket.escalations:type_name -> tenure.feedback.v1.EscalationEntry
+	72,  // 12: tenure.feedback.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
+	72,  // 13: tenure.feedback.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
+	72,  // 14: tenure.feedback.v1.Ticket.first_reply_time:type_name -> google.protobuf.Timestamp
+	72,  // 15: tenure.feedback.v1.Ticket.solve_time:type_name -> google.protobuf.Timestamp
 	5,   // 16: tenure.feedback.v1.Comment.author_kind:type_name -> tenure.feedback.v1.AuthorKind
-	68,  // 17: tenure.feedback.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	68,  // 18: tenure.feedback.v1.EscalationEntry.apply_time:type_name -> google.protobuf.Timestamp
+	72,  // 17: tenure.feedback.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	72,  // 18: tenure.feedback.v1.EscalationEntry.apply_time:type_name -> google.protobuf.Timestamp
 	0,   // 19: tenure.feedback.v1.ClassificationRule.set_type:type_name -> tenure.feedback.v1.TicketType
 	2,   // 20: tenure.feedback.v1.ClassificationRule.set_priority:type_name -> tenure.feedback.v1.Priority
-	68,  // 21: tenure.feedback.v1.ClassificationRule.create_time:type_name -> google.protobuf.Timestamp
+	72,  // 21: tenure.feedback.v1.ClassificationRule.create_time:type_name -> google.protobuf.Timestamp
 	2,   // 22: tenure.feedback.v1.SlaPolicy.priority:type_name -> tenure.feedback.v1.Priority
-	69,  // 23: tenure.feedback.v1.SlaPolicy.first_reply_target:type_name -> google.protobuf.Duration
-	69,  // 24: tenure.feedback.v1.SlaPolicy.resolution_target:type_name -> google.protobuf.Duration
-	19,  // 25: tenure.feedback.v1.SlaPolicy.calendar:type_name -> tenure.feedback.v1.BusinessCalendar
-	21,  // 26: tenure.feedback.v1.SlaPolicy.escalation_steps:type_name -> tenure.feedback.v1.EscalationStep
-	68,  // 27: tenure.feedback.v1.SlaPolicy.create_time:type_name -> google.protobuf.Timestamp
-	20,  // 28: tenure.feedback.v1.BusinessCalendar.hours:type_name -> tenure.feedback.v1.BusinessHours
+	73,  // 23: tenure.feedback.v1.SlaPolicy.first_reply_target:type_name -> google.protobuf.Duration
+	73,  // 24: tenure.feedback.v1.SlaPolicy.resolution_target:type_name -> google.protobuf.Duration
+	20,  // 25: tenure.feedback.v1.SlaPolicy.calendar:type_name -> tenure.feedback.v1.BusinessCalendar
+	22,  // 26: tenure.feedback.v1.SlaPolicy.escalation_steps:type_name -> tenure.feedback.v1.EscalationStep
+	72,  // 27: tenure.feedback.v1.SlaPolicy.create_time:type_name -> google.protobuf.Timestamp
+	21,  // 28: tenure.feedback.v1.BusinessCalendar.hours:type_name -> tenure.feedback.v1.BusinessHours
 	6,   // 29: tenure.feedback.v1.EscalationStep.clock:type_name -> tenure.feedback.v1.SlaClock
-	69,  // 30: tenure.feedback.v1.EscalationStep.offset:type_name -> google.protobuf.Duration
+	73,  // 30: tenure.feedback.v1.EscalationStep.offset:type_name -> google.protobuf.Duration
 	7,   // 31: tenure.feedback.v1.Operation.state:type_name -> tenure.feedback.v1.OperationState
-	68,  // 32: tenure.feedback.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
-	68,  // 33: tenure.feedback.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
-	68,  // 34: tenure.feedback.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
+	72,  // 32: tenure.feedback.v1.Operation.as_of_time:type_name -> google.protobuf.Timestamp
+	72,  // 33: tenure.feedback.v1.Operation.create_time:type_name -> google.protobuf.Timestamp
+	72,  // 34: tenure.feedback.v1.Operation.end_time:type_name -> google.protobuf.Timestamp
 	8,   // 35: tenure.feedback.v1.Operation.trigger:type_name -> tenure.feedback.v1.OperationTrigger
-	9,   // 36: tenure.feedback.v1.Survey.kind:type_name -> tenure.feedback.v1.SurveyKind
-	10,  // 37: tenure.feedback.v1.Survey.trigger:type_name -> tenure.feedback.v1.SurveyTrigger
-	68,  // 38: tenure.feedback.v1.Survey.create_time:type_name -> google.protobuf.Timestamp
-	1,   // 39: tenure.feedback.v1.SurveyResponse.channel:type_name -> tenure.feedback.v1.Channel
-	11,  // 40: tenure.feedback.v1.SurveyResponse.reward_state:type_name -> tenure.feedback.v1.RewardState
-	68,  // 41: tenure.feedback.v1.SurveyResponse.create_time:type_name -> google.protobuf.Timestamp
-	9,   // 42: tenure.feedback.v1.SurveyReport.kind:type_name -> tenure.feedback.v1.SurveyKind
-	26,  // 43: tenure.feedback.v1.SurveyReport.overall:type_name -> tenure.feedback.v1.Score
-	27,  // 44: tenure.feedback.v1.SurveyReport.periods:type_name -> tenure.feedback.v1.GroupScore
-	27,  // 45: tenure.feedback.v1.SurveyReport.channels:type_name -> tenure.feedback.v1.GroupScore
-	27,  // 46: tenure.feedback.v1.SurveyReport.value_tiers:type_name -> tenure.feedback.v1.GroupScore
-	27,  // 47: tenure.feedback.v1.SurveyReport.loyalty_tiers:type_name -> tenure.feedback.v1.GroupScore
-	24,  // 48: tenure.feedback.v1.SurveyReport.detractor_comments:type_name -> tenure.feedback.v1.SurveyResponse
-	26,  // 49: tenure.feedback.v1.GroupScore.score:type_name -> tenure.feedback.v1.Score
-	13,  // 50: tenure.feedback.v1.CreateTicketRequest.ticket:type_name -> tenure.feedback.v1.Ticket
-	13,  // 51: tenure.feedback.v1.CreateTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	13,  // 52: tenure.feedback.v1.GetTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	3,   // 53: tenure.feedback.v1.ListTicketsRequest.status:type_name -> tenure.feedback.v1.TicketStatus
-	13,  // 54: tenure.feedback.v1.ListTicketsResponse.tickets:type_name -> tenure.feedback.v1.Ticket
-	13,  // 55: tenure.feedback.v1.UpdateTicketRequest.ticket:type_name -> tenure.feedback.v1.Ticket
-	70,  // 56: tenure.feedback.v1.UpdateTicketRequest.update_mask:type_name -> google.protobuf.FieldMask
-	13,  // 57: tenure.feedback.v1.UpdateTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	14,  // 58: tenure.feedback.v1.CreateTicketCommentRequest.comment:type_name -> tenure.feedback.v1.Comment
-	13,  // 59: tenure.feedback.v1.CreateTicketCommentResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	13,  // 60: tenure.feedback.v1.SolveTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	68,  // 61: tenure.feedback.v1.GetTicketReportRequest.start_time:type_name -> google.protobuf.Timestamp
-	68,  // 62: tenure.feedback.v1.GetTicketReportRequest.end_time:type_name -> google.protobuf.Timestamp
-	42,  // 63: tenure.feedback.v1.GetTicketReportResponse.report:type_name -> tenure.feedback.v1.TicketReport
-	43,  // 64: tenure.feedback.v1.TicketReport.types:type_name -> tenure.feedback.v1.TicketCount
-	43,  // 65: tenure.feedback.v1.TicketReport.queues:type_name -> tenure.feedback.v1.TicketCount
-	69,  // 66: tenure.feedback.v1.TicketReport.median_first_reply_time:type_name -> google.protobuf.Duration
-	69,  // 67: tenure.feedback.v1.TicketReport.median_resolution_time:type_name -> google.protobuf.Duration
-	16,  // 68: tenure.feedback.v1.CreateClassificationRuleRequest.rule:type_name -> tenure.feedback.v1.ClassificationRule
-	16,  // 69: tenure.feedback.v1.CreateClassificationRuleResponse.rule:type_name -> tenure.feedback.v1.ClassificationRule
-	16,  // 70: tenure.feedback.v1.ListClassificationRulesResponse.rules:type_name -> tenure.feedback.v1.ClassificationRule
-	16,  // 71: tenure.feedback.v1.TestClassificationRuleRequest.rule:type_name -> tenure.feedback.v1.ClassificationRule
-	13,  // 72: tenure.feedback.v1.TestClassificationRuleRequest.ticket:type_name -> tenure.feedback.v1.Ticket
-	17,  // 73: tenure.feedback.v1.TestClassificationRuleRequest.customer:type_name -> tenure.feedback.v1.CustomerContext
-	13,  // 74: tenure.feedback.v1.TestClassificationRuleResponse.ticket:type_name -> tenure.feedback.v1.Ticket
-	18,  // 75: tenure.feedback.v1.CreateSlaPolicyRequest.policy:type_name -> tenure.feedback.v1.SlaPolicy
-	18,  // 76: tenure.feedback.v1.CreateSlaPolicyResponse.policy:type_name -> tenure.feedback.v1.SlaPolicy
-	18,  // 77: tenure.feedback.v1.ListSlaPoliciesResponse.policies:type_name -> tenure.feedback.v1.SlaPolicy
-	68,  // 78: tenure.feedback.v1.EscalateRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	22,  // 79: tenure.feedback.v1.EscalateResponse.operation:type_name -> tenure.feedback.v1.Operation
-	22,  // 80: tenure.feedback.v1.GetEscalationResponse.operation:type_name -> tenure.feedback.v1.Operation
-	23,  // 81: tenure.feedback.v1.CreateSurveyRequest.survey:type_name -> tenure.feedback.v1.Survey
-	23,  // 82: tenure.feedback.v1.CreateSurveyResponse.survey:type_name -> tenure.feedback.v1.Survey
-	23,  // 83: tenure.feedback.v1.GetSurveyResponse.survey:type_name -> tenure.feedback.v1.Survey
-	24,  // 84: tenure.feedback.v1.SubmitSurveyResponseRequest.response:type_name -> tenure.feedback.v1.SurveyResponse
-	24,  // 85: tenure.feedback.v1.SubmitSurveyResponseResponse.response:type_name -> tenure.feedback.v1.SurveyResponse
-	24,  // 86: tenure.feedback.v1.DismissSurveyResponseResponse.response:type_name -> tenure.feedback.v1.SurveyResponse
-	25,  // 87: tenure.feedback.v1.GetSurveyReportResponse.report:type_name -> tenure.feedback.v1.SurveyReport
-	28,  // 88: tenure.feedback.v1.FeedbackService.CreateTicket:input_type -> tenure.feedback.v1.CreateTicketRequest
-	30,  // 89: tenure.feedback.v1.FeedbackService.GetTicket:input_type -> tenure.feedback.v1.GetTicketRequest
-	32,  // 90: tenure.feedback.v1.FeedbackService.ListTickets:input_type -> tenure.feedback.v1.ListTicketsRequest
-	34,  // 91: tenure.feedback.v1.FeedbackService.UpdateTicket:input_type -> tenure.feedback.v1.UpdateTicketRequest
-	36,  // 92: tenure.feedback.v1.FeedbackService.CreateTicketComment:input_type -> tenure.feedback.v1.CreateTicketCommentRequest
-	38,  // 93: tenure.feedback.v1.FeedbackService.SolveTicket:input_type -> tenure.feedback.v1.SolveTicketRequest
-	40,  // 94: tenure.feedback.v1.FeedbackService.GetTicketReport:input_type -> tenure.feedback.v1.GetTicketReportRequest
-	44,  // 95: tenure.feedback.v1.FeedbackService.CreateClassificationRule:input_type -> tenure.feedback.v1.CreateClassificationRuleRequest
-	46,  // 96: tenure.feedback.v1.FeedbackService.ListClassificationRules:input_type -> tenure.feedback.v1.ListClassificationRulesRequest
-	48,  // 97: tenure.feedback.v1.FeedbackService.TestClassificationRule:input_type -> tenure.feedback.v1.TestClassificationRuleRequest
-	50,  // 98: tenure.feedback.v1.FeedbackService.CreateSlaPolicy:input_type -> tenure.feedback.v1.CreateSlaPolicyRequest
-	52,  // 99: tenure.feedback.v1.FeedbackService.ListSlaPolicies:input_type -> tenure.feedback.v1.ListSlaPoliciesRequest
-	54,  // 100: tenure.feedback.v1.FeedbackService.Escalate:input_type -> tenure.feedback.v1.EscalateRequest
-	56,  // 101: tenure.feedback.v1.FeedbackService.GetEscalation:input_type -> tenure.feedback.v1.GetEscalationRequest
-	58,  // 102: tenure.feedback.v1.FeedbackService.CreateSurvey:input_type -> tenure.feedback.v1.CreateSurveyRequest
-	60,  // 103: tenure.feedback.v1.FeedbackService.GetSurvey:input_type -> tenure.feedback.v1.GetSurveyRequest
-	62,  // 104: tenure.feedback.v1.FeedbackService.SubmitSurveyResponse:input_type -> tenure.feedback.v1.SubmitSurveyResponseRequest
-	64,  // 105: tenure.feedback.v1.FeedbackService.DismissSurveyResponse:input_type -> tenure.feedback.v1.DismissSurveyResponseRequest
-	66,  // 106: tenure.feedback.v1.FeedbackService.GetSurveyReport:input_type -> tenure.feedback.v1.GetSurveyReportRequest
-	29,  // 107: tenure.feedback.v1.FeedbackService.CreateTicket:output_type -> tenure.feedback.v1.CreateTicketResponse
-	31,  // 108: tenure.feedback.v1.FeedbackService.GetTicket:output_type -> tenure.feedback.v1.GetTicketResponse
-	33,  // 109: tenure.feedback.v1.FeedbackService.ListTickets:output_type -> tenure.feedback.v1.ListTicketsResponse
-	35,  // 110: tenure.feedback.v1.FeedbackService.UpdateTicket:output_type -> tenure.feedback.v1.UpdateTicketResponse
-	37,  // 111: tenure.feedback.v1.FeedbackService.CreateTicketComment:output_type -> tenure.feedback.v1.CreateTicketCommentResponse
-	39,  // 112: tenure.feedback.v1.FeedbackService.SolveTicket:output_type -> tenure.feedback.v1.SolveTicketResponse
-	41,  // 113: tenure.feedback.v1.FeedbackService.GetTicketReport:output_type -> tenure.feedback.v1.GetTicketReportResponse
-	45,  // 114: tenure.feedback.v1.FeedbackService.CreateClassificationRule:output_type -> tenure.feedback.v1.CreateClassificationRuleResponse
-	47,  // 115: tenure.feedback.v1.FeedbackService.ListClassificationRules:output_type -> tenure.feedback.v1.ListClassificationRulesResponse
-	49,  // 116: tenure.feedback.v1.FeedbackService.TestClassificationRule:output_type -> tenure.feedback.v1.TestClassificationRuleResponse
-	51,  // 117: tenure.feedback.v1.FeedbackService.CreateSlaPolicy:output_type -> tenure.feedback.v1.CreateSlaPolicyResponse
-	53,  // 118: tenure.feedback.v1.FeedbackService.ListSlaPolicies:output_type -> tenure.feedback.v1.ListSlaPoliciesResponse
-	55,  // 119: tenure.feedback.v1.FeedbackService.Escalate:output_type -> tenure.feedback.v1.EscalateResponse
-	57,  // 120: tenure.feedback.v1.FeedbackService.GetEscalation:output_type -> tenure.feedback.v1.GetEscalationResponse
-	59,  // 121: tenure.feedback.v1.FeedbackService.CreateSurvey:output_type -> tenure.feedback.v1.CreateSurveyResponse
-	61,  // 122: tenure.feedback.v1.FeedbackService.GetSurvey:output_type -> tenure.feedback.v1.GetSurveyResponse
-	63,  // 123: tenure.feedback.v1.FeedbackService.SubmitSurveyResponse:output_type -> tenure.feedback.v1.SubmitSurveyResponseResponse
-	65,  // 124: tenure.feedback.v1.FeedbackService.DismissSurveyResponse:output_type -> tenure.feedback.v1.DismissSurveyResponseResponse
-	67,  // 125: tenure.feedback.v1.FeedbackService.GetSurveyReport:output_type -> tenure.feedback.v1.GetSurveyReportResponse
-	107, // [107:126] is the sub-list for method output_type
-	88,  // [88:107] is the sub-list for method input_type
-	88,  // [88:88] is the sub-list for extension type_name
-	88,  // [88:88] is the sub-list for extension extendee
-	0,   // [0:88] is the sub-list for field type_name
+	10,  // 36: tenure.feedback.v1.Survey.kind:type_name -> tenure.feedback.v1.SurveyKind
+	11,  // 37: tenure.feedback.v1.Survey.trigger:type_name -> tenure.feedback.v1.SurveyTrigger
+	72,  // 38: tenure.feedback.v1.Survey.create_time:type_name -> google.protobuf.Timestamp
+	73,  // 39: tenure.feedback.v1.Survey.invitation_delay:type_name -> google.protobuf.Duration
+	9,   // 40: tenure.feedback.v1.SurveyInvitation.state:type_name -> tenure.feedback.v1.InvitationState
+	72,  // 41: tenure.feedback.v1.SurveyInvitation.due_time:type_name -> google.protobuf.Timestamp
+	72,  // 42: tenure.feedback.v1.SurveyInvitation.create_time:type_name -> google.protobuf.Timestamp
+	1,   // 43: tenure.feedback.v1.SurveyResponse.channel:type_name -> tenure.feedback.v1.Channel
+	12,  // 44: tenure.feedback.v1.SurveyResponse.reward_state:type_name -> tenure.feedback.v1.RewardState
+	72,  // 45: tenure.feedback.v1.SurveyResponse.create_time:type_name -> google.protobuf.Timestamp
+	10,  // 46: tenure.feedback.v1.SurveyReport.kind:type_name -> tenure.feedback.v1.SurveyKind
+	28,  // 47: tenure.feedback.v1.SurveyReport.overall:type_name -> tenure.feedback.v1.Score
+	29,  // 48: tenure.feedback.v1.SurveyReport.periods:type_name -> tenure.feedback.v1.GroupScore
+	29,  // 49: tenure.feedback.v1.SurveyReport.channels:type_name -> tenure.feedback.v1.GroupScore
+	29,  // 50: tenure.feedback.v1.SurveyReport.value_tiers:type_name -> tenure.feedback.v1.GroupScore
+	29,  // 51: tenure.feedback.v1.SurveyReport.loyalty_tiers:type_name -> tenure.feedback.v1.GroupScore
+	26,  // 52: tenure.feedback.v1.SurveyReport.detractor_comments:type_name -> tenure.feedback.v1.SurveyResponse
+	28,  // 53: tenure.feedback.v1.GroupScore.score:type_name -> tenure.feedback.v1.Score
+	14,  // 54: tenure.feedback.v1.CreateTicketRequest.ticket:type_name -> tenure.feedback.v1.Ticket
+	14,  // 55: tenure.feedback.v1.CreateTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	14,  // 56: tenure.feedback.v1.GetTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	3,   // 57: tenure.feedback.v1.ListTicketsRequest.status:type_name -> tenure.feedback.v1.TicketStatus
+	14,  // 58: tenure.feedback.v1.ListTicketsResponse.tickets:type_name -> tenure.feedback.v1.Ticket
+	14,  // 59: tenure.feedback.v1.UpdateTicketRequest.ticket:type_name -> tenure.feedback.v1.Ticket
+	74,  // 60: tenure.feedback.v1.UpdateTicketRequest.update_mask:type_name -> google.protobuf.FieldMask
+	14,  // 61: tenure.feedback.v1.UpdateTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	15,  // 62: tenure.feedback.v1.CreateTicketCommentRequest.comment:type_name -> tenure.feedback.v1.Comment
+	14,  // 63: tenure.feedback.v1.CreateTicketCommentResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	14,  // 64: tenure.feedback.v1.SolveTicketResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	72,  // 65: tenure.feedback.v1.GetTicketReportRequest.start_time:type_name -> google.protobuf.Timestamp
+	72,  // 66: tenure.feedback.v1.GetTicketReportRequest.end_time:type_name -> google.protobuf.Timestamp
+	44,  // 67: tenure.feedback.v1.GetTicketReportResponse.report:type_name -> tenure.feedback.v1.TicketReport
+	45,  // 68: tenure.feedback.v1.TicketReport.types:type_name -> tenure.feedback.v1.TicketCount
+	45,  // 69: tenure.feedback.v1.TicketReport.queues:type_name -> tenure.feedback.v1.TicketCount
+	73,  // 70: tenure.feedback.v1.TicketReport.median_first_reply_time:type_name -> google.protobuf.Duration
+	73,  // 71: tenure.feedback.v1.TicketReport.median_resolution_time:type_name -> google.protobuf.Duration
+	17,  // 72: tenure.feedback.v1.CreateClassificationRuleRequest.rule:type_name -> tenure.feedback.v1.ClassificationRule
+	17,  // 73: tenure.feedback.v1.CreateClassificationRuleResponse.rule:type_name -> tenure.feedback.v1.ClassificationRule
+	17,  // 74: tenure.feedback.v1.ListClassificationRulesResponse.rules:type_name -> tenure.feedback.v1.ClassificationRule
+	17,  // 75: tenure.feedback.v1.TestClassificationRuleRequest.rule:type_name -> tenure.feedback.v1.ClassificationRule
+	14,  // 76: tenure.feedback.v1.TestClassificationRuleRequest.ticket:type_name -> tenure.feedback.v1.Ticket
+	18,  // 77: tenure.feedback.v1.TestClassificationRuleRequest.customer:type_name -> tenure.feedback.v1.CustomerContext
+	14,  // 78: tenure.feedback.v1.TestClassificationRuleResponse.ticket:type_name -> tenure.feedback.v1.Ticket
+	19,  // 79: tenure.feedback.v1.CreateSlaPolicyRequest.policy:type_name -> tenure.feedback.v1.SlaPolicy
+	19,  // 80: tenure.feedback.v1.CreateSlaPolicyResponse.policy:type_name -> tenure.feedback.v1.SlaPolicy
+	19,  // 81: tenure.feedback.v1.ListSlaPoliciesResponse.policies:type_name -> tenure.feedback.v1.SlaPolicy
+	72,  // 82: tenure.feedback.v1.EscalateRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	23,  // 83: tenure.feedback.v1.EscalateResponse.operation:type_name -> tenure.feedback.v1.Operation
+	23,  // 84: tenure.feedback.v1.GetEscalationResponse.operation:type_name -> tenure.feedback.v1.Operation
+	24,  // 85: tenure.feedback.v1.CreateSurveyRequest.survey:type_name -> tenure.feedback.v1.Survey
+	24,  // 86: tenure.feedback.v1.CreateSurveyResponse.survey:type_name -> tenure.feedback.v1.Survey
+	25,  // 87: tenure.feedback.v1.SendSurveyResponse.invitations:type_name -> tenure.feedback.v1.SurveyInvitation
+	24,  // 88: tenure.feedback.v1.GetSurveyResponse.survey:type_name -> tenure.feedback.v1.Survey
+	26,  // 89: tenure.feedback.v1.SubmitSurveyResponseRequest.response:type_name -> tenure.feedback.v1.SurveyResponse
+	26,  // 90: tenure.feedback.v1.SubmitSurveyResponseResponse.response:type_name -> tenure.feedback.v1.SurveyResponse
+	26,  // 91: tenure.feedback.v1.DismissSurveyResponseResponse.response:type_name -> tenure.feedback.v1.SurveyResponse
+	27,  // 92: tenure.feedback.v1.GetSurveyReportResponse.report:type_name -> tenure.feedback.v1.SurveyReport
+	30,  // 93: tenure.feedback.v1.FeedbackService.CreateTicket:input_type -> tenure.feedback.v1.CreateTicketRequest
+	32,  // 94: tenure.feedback.v1.FeedbackService.GetTicket:input_type -> tenure.feedback.v1.GetTicketRequest
+	34,  // 95: tenure.feedback.v1.FeedbackService.ListTickets:input_type -> tenure.feedback.v1.ListTicketsRequest
+	36,  // 96: tenure.feedback.v1.FeedbackService.UpdateTicket:input_type -> tenure.feedback.v1.UpdateTicketRequest
+	38,  // 97: tenure.feedback.v1.FeedbackService.CreateTicketComment:input_type -> tenure.feedback.v1.CreateTicketCommentRequest
+	40,  // 98: tenure.feedback.v1.FeedbackService.SolveTicket:input_type -> tenure.feedback.v1.SolveTicketRequest
+	42,  // 99: tenure.feedback.v1.FeedbackService.GetTicketReport:input_type -> tenure.feedback.v1.GetTicketReportRequest
+	46,  // 100: tenure.feedback.v1.FeedbackService.CreateClassificationRule:input_type -> tenure.feedback.v1.CreateClassificationRuleRequest
+	48,  // 101: tenure.feedback.v1.FeedbackService.ListClassificationRules:input_type -> tenure.feedback.v1.ListClassificationRulesRequest
+	50,  // 102: tenure.feedback.v1.FeedbackService.TestClassificationRule:input_type -> tenure.feedback.v1.TestClassificationRuleRequest
+	52,  // 103: tenure.feedback.v1.FeedbackService.CreateSlaPolicy:input_type -> tenure.feedback.v1.CreateSlaPolicyRequest
+	54,  // 104: tenure.feedback.v1.FeedbackService.ListSlaPolicies:input_type -> tenure.feedback.v1.ListSlaPoliciesRequest
+	56,  // 105: tenure.feedback.v1.FeedbackService.Escalate:input_type -> tenure.feedback.v1.EscalateRequest
+	58,  // 106: tenure.feedback.v1.FeedbackService.GetEscalation:input_type -> tenure.feedback.v1.GetEscalationRequest
+	60,  // 107: tenure.feedback.v1.FeedbackService.CreateSurvey:input_type -> tenure.feedback.v1.CreateSurveyRequest
+	64,  // 108: tenure.feedback.v1.FeedbackService.GetSurvey:input_type -> tenure.feedback.v1.GetSurveyRequest
+	66,  // 109: tenure.feedback.v1.FeedbackService.SubmitSurveyResponse:input_type -> tenure.feedback.v1.SubmitSurveyResponseRequest
+	62,  // 110: tenure.feedback.v1.FeedbackService.SendSurvey:input_type -> tenure.feedback.v1.SendSurveyRequest
+	68,  // 111: tenure.feedback.v1.FeedbackService.DismissSurveyResponse:input_type -> tenure.feedback.v1.DismissSurveyResponseRequest
+	70,  // 112: tenure.feedback.v1.FeedbackService.GetSurveyReport:input_type -> tenure.feedback.v1.GetSurveyReportRequest
+	31,  // 113: tenure.feedback.v1.FeedbackService.CreateTicket:output_type -> tenure.feedback.v1.CreateTicketResponse
+	33,  // 114: tenure.feedback.v1.FeedbackService.GetTicket:output_type -> tenure.feedback.v1.GetTicketResponse
+	35,  // 115: tenure.feedback.v1.FeedbackService.ListTickets:output_type -> tenure.feedback.v1.ListTicketsResponse
+	37,  // 116: tenure.feedback.v1.FeedbackService.UpdateTicket:output_type -> tenure.feedback.v1.UpdateTicketResponse
+	39,  // 117: tenure.feedback.v1.FeedbackService.CreateTicketComment:output_type -> tenure.feedback.v1.CreateTicketCommentResponse
+	41,  // 118: tenure.feedback.v1.FeedbackService.SolveTicket:output_type -> tenure.feedback.v1.SolveTicketResponse
+	43,  // 119: tenure.feedback.v1.FeedbackService.GetTicketReport:output_type -> tenure.feedback.v1.GetTicketReportResponse
+	47,  // 120: tenure.feedback.v1.FeedbackService.CreateClassificationRule:output_type -> tenure.feedback.v1.CreateClassificationRuleResponse
+	49,  // 121: tenure.feedback.v1.FeedbackService.ListClassificationRules:output_type -> tenure.feedback.v1.ListClassificationRulesResponse
+	51,  // 122: tenure.feedback.v1.FeedbackService.TestClassificationRule:output_type -> tenure.feedback.v1.TestClassificationRuleResponse
+	53,  // 123: tenure.feedback.v1.FeedbackService.CreateSlaPolicy:output_type -> tenure.feedback.v1.CreateSlaPolicyResponse
+	55,  // 124: tenure.feedback.v1.FeedbackService.ListSlaPolicies:output_type -> tenure.feedback.v1.ListSlaPoliciesResponse
+	57,  // 125: tenure.feedback.v1.FeedbackService.Escalate:output_type -> tenure.feedback.v1.EscalateResponse
+	59,  // 126: tenure.feedback.v1.FeedbackService.GetEscalation:output_type -> tenure.feedback.v1.GetEscalationResponse
+	61,  // 127: tenure.feedback.v1.FeedbackService.CreateSurvey:output_type -> tenure.feedback.v1.CreateSurveyResponse
+	65,  // 128: tenure.feedback.v1.FeedbackService.GetSurvey:output_type -> tenure.feedback.v1.GetSurveyResponse
+	67,  // 129: tenure.feedback.v1.FeedbackService.SubmitSurveyResponse:output_type -> tenure.feedback.v1.SubmitSurveyResponseResponse
+	63,  // 130: tenure.feedback.v1.FeedbackService.SendSurvey:output_type -> tenure.feedback.v1.SendSurveyResponse
+	69,  // 131: tenure.feedback.v1.FeedbackService.DismissSurveyResponse:output_type -> tenure.feedback.v1.DismissSurveyResponseResponse
+	71,  // 132: tenure.feedback.v1.FeedbackService.GetSurveyReport:output_type -> tenure.feedback.v1.GetSurveyReportResponse
+	113, // [113:133] is the sub-list for method output_type
+	93,  // [93:113] is the sub-list for method input_type
+	93,  // [93:93] is the sub-list for extension type_name
+	93,  // [93:93] is the sub-list for extension extendee
+	0,   // [0:93] is the sub-list for field type_name
 }
 
 func init() { file_tenure_feedback_v1_feedback_proto_init() }
@@ -5203,8 +5546,8 @@ func file_tenure_feedback_v1_feedback_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_feedback_v1_feedback_proto_rawDesc), len(file_tenure_feedback_v1_feedback_proto_rawDesc)),
-			NumEnums:      13,
-			NumMessages:   55,
+			NumEnums:      14,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,7 @@ const (
 	FeedbackService_CreateSurvey_FullMethodName             = "/tenure.feedback.v1.FeedbackService/CreateSurvey"
 	FeedbackService_GetSurvey_FullMethodName                = "/tenure.feedback.v1.FeedbackService/GetSurvey"
 	FeedbackService_SubmitSurveyResponse_FullMethodName     = "/tenure.feedback.v1.FeedbackService/SubmitSurveyResponse"
+	FeedbackService_SendSurvey_FullMethodName               = "/tenure.feedback.v1.FeedbackService/SendSurvey"
 	FeedbackService_DismissSurveyResponse_FullMethodName    = "/tenure.feedback.v1.FeedbackService/DismissSurveyResponse"
 	FeedbackService_GetSurveyReport_FullMethodName          = "/tenure.feedback.v1.FeedbackService/GetSurveyReport"
 )
@@ -95,6 +96,12 @@ type FeedbackServiceClient interface {
 	// opens a follow-up ticket in the survey's queue; a promoter may be
 	// thanked with loyalty points, once per survey and customer.
 	SubmitSurveyResponse(ctx context.Context, in *SubmitSurveyResponseRequest, opts ...grpc.CallOption) (*SubmitSurveyResponseResponse, error)
+	// SendSurvey invites customers to answer a survey now, through the
+	// survey's outreach journey. Each (survey, customer, occurrence id) is
+	// one invitation, sent once: a repeated call creates nothing again. A
+	// survey without a journey is FAILED_PRECONDITION, reason
+	// SURVEY_HAS_NO_JOURNEY.
+	SendSurvey(ctx context.Context, in *SendSurveyRequest, opts ...grpc.CallOption) (*SendSurveyResponse, error)
 	// DismissSurveyResponse excludes an answer from the survey's report.
 	DismissSurveyResponse(ctx context.Context, in *DismissSurveyResponseRequest, opts ...grpc.CallOption) (*DismissSurveyResponseResponse, error)
 	// GetSurveyReport returns the survey's NPS or CSAT over its counted
@@ -281,6 +288,16 @@ func (c *feedbackServiceClient) SubmitSurveyResponse(ctx context.Context, in *Su
 	return out, nil
 }
 
+func (c *feedbackServiceClient) SendSurvey(ctx context.Context, in *SendSurveyRequest, opts ...grpc.CallOption) (*SendSurveyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendSurveyResponse)
+	err := c.cc.Invoke(ctx, FeedbackService_SendSurvey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *feedbackServiceClient) DismissSurveyResponse(ctx context.Context, in *DismissSurveyResponseRequest, opts ...grpc.CallOption) (*DismissSurveyResponseResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DismissSurveyResponseResponse)
@@ -356,6 +373,12 @@ type FeedbackServiceServer interface {
 	// opens a follow-up ticket in the survey's queue; a promoter may be
 	// thanked with loyalty points, once per survey and customer.
 	SubmitSurveyResponse(context.Context, *SubmitSurveyResponseRequest) (*SubmitSurveyResponseResponse, error)
+	// SendSurvey invites customers to answer a survey now, through the
+	// survey's outreach journey. Each (survey, customer, occurrence id) is
+	// one invitation, sent once: a repeated call creates nothing again. A
+	// survey without a journey is FAILED_PRECONDITION, reason
+	// SURVEY_HAS_NO_JOURNEY.
+	SendSurvey(context.Context, *SendSurveyRequest) (*SendSurveyResponse, error)
 	// DismissSurveyResponse excludes an answer from the survey's report.
 	DismissSurveyResponse(context.Context, *DismissSurveyResponseRequest) (*DismissSurveyResponseResponse, error)
 	// GetSurveyReport returns the survey's NPS or CSAT over its counted
@@ -422,6 +445,9 @@ func (UnimplementedFeedbackServiceServer) GetSurvey(context.Context, *GetSurveyR
 }
 func (UnimplementedFeedbackServiceServer) SubmitSurveyResponse(context.Context, *SubmitSurveyResponseRequest) (*SubmitSurveyResponseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SubmitSurveyResponse not implemented")
+}
+func (UnimplementedFeedbackServiceServer) SendSurvey(context.Context, *SendSurveyRequest) (*SendSurveyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendSurvey not implemented")
 }
 func (UnimplementedFeedbackServiceServer) DismissSurveyResponse(context.Context, *DismissSurveyResponseRequest) (*DismissSurveyResponseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DismissSurveyResponse not implemented")
@@ -756,6 +782,24 @@ func _FeedbackService_SubmitSurveyResponse_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FeedbackService_SendSurvey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendSurveyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeedbackServiceServer).SendSurvey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeedbackService_SendSurvey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeedbackServiceServer).SendSurvey(ctx, req.(*SendSurveyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _FeedbackService_DismissSurveyResponse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DismissSurveyResponseRequest)
 	if err := dec(in); err != nil {
@@ -866,6 +910,10 @@ var FeedbackService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SubmitSurveyResponse",
 			Handler:    _FeedbackService_SubmitSurveyResponse_Handler,
+		},
+		{
+			MethodName: "SendSurvey",
+			Handler:    _FeedbackService_SendSurvey_Handler,
 		},
 		{
 			MethodName: "DismissSurveyResponse",

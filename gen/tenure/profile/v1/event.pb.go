@@ -53,6 +53,7 @@ type Event struct {
 	//	*Event_CustomerErased
 	//	*Event_CustomerUpdated
 	//	*Event_CustomerDeleted
+	//	*Event_OrderDelivered
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -238,6 +239,15 @@ func (x *Event) GetCustomerDeleted() *CustomerDeleted {
 	return nil
 }
 
+func (x *Event) GetOrderDelivered() *OrderDelivered {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_OrderDelivered); ok {
+			return x.OrderDelivered
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -294,6 +304,10 @@ type Event_CustomerDeleted struct {
 	CustomerDeleted *CustomerDeleted `protobuf:"bytes,21,opt,name=customer_deleted,json=customerDeleted,proto3,oneof"`
 }
 
+type Event_OrderDelivered struct {
+	OrderDelivered *OrderDelivered `protobuf:"bytes,22,opt,name=order_delivered,json=orderDelivered,proto3,oneof"`
+}
+
 func (*Event_OrderPlaced) isEvent_Payload() {}
 
 func (*Event_OrderRefunded) isEvent_Payload() {}
@@ -317,6 +331,8 @@ func (*Event_CustomerErased) isEvent_Payload() {}
 func (*Event_CustomerUpdated) isEvent_Payload() {}
 
 func (*Event_CustomerDeleted) isEvent_Payload() {}
+
+func (*Event_OrderDelivered) isEvent_Payload() {}
 
 // OrderLine is one line of an order or a refund.
 type OrderLine struct {
@@ -542,6 +558,62 @@ func (x *OrderRefunded) GetLines() []*OrderLine {
 	return nil
 }
 
+// OrderDelivered is an order that reached the customer (a carrier's
+// delivery confirmation). Feedback sends its delivery surveys on it.
+type OrderDelivered struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The delivered order; required.
+	OrderId string `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	// The carrier, for example "dhl"; optional.
+	Carrier       string `protobuf:"bytes,2,opt,name=carrier,proto3" json:"carrier,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrderDelivered) Reset() {
+	*x = OrderDelivered{}
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrderDelivered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrderDelivered) ProtoMessage() {}
+
+func (x *OrderDelivered) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrderDelivered.ProtoReflect.Descriptor instead.
+func (*OrderDelivered) Descriptor() ([]byte, []int) {
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *OrderDelivered) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *OrderDelivered) GetCarrier() string {
+	if x != nil {
+		return x.Carrier
+	}
+	return ""
+}
+
 type ProductViewed struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Sku           string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
@@ -553,7 +625,7 @@ type ProductViewed struct {
 
 func (x *ProductViewed) Reset() {
 	*x = ProductViewed{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[4]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -565,7 +637,7 @@ func (x *ProductViewed) String() string {
 func (*ProductViewed) ProtoMessage() {}
 
 func (x *ProductViewed) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[4]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -578,7 +650,7 @@ func (x *ProductViewed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProductViewed.ProtoReflect.Descriptor instead.
 func (*ProductViewed) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{4}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ProductViewed) GetSku() string {
@@ -613,7 +685,7 @@ type CartUpdated struct {
 
 func (x *CartUpdated) Reset() {
 	*x = CartUpdated{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[5]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -625,7 +697,7 @@ func (x *CartUpdated) String() string {
 func (*CartUpdated) ProtoMessage() {}
 
 func (x *CartUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[5]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -638,7 +710,7 @@ func (x *CartUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CartUpdated.ProtoReflect.Descriptor instead.
 func (*CartUpdated) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{5}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CartUpdated) GetLines() []*OrderLine {
@@ -676,7 +748,7 @@ type ReviewPosted struct {
 
 func (x *ReviewPosted) Reset() {
 	*x = ReviewPosted{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[6]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +760,7 @@ func (x *ReviewPosted) String() string {
 func (*ReviewPosted) ProtoMessage() {}
 
 func (x *ReviewPosted) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[6]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +773,7 @@ func (x *ReviewPosted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReviewPosted.ProtoReflect.Descriptor instead.
 func (*ReviewPosted) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{6}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReviewPosted) GetSku() string {
@@ -743,7 +815,7 @@ type ContentShared struct {
 
 func (x *ContentShared) Reset() {
 	*x = ContentShared{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[7]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -755,7 +827,7 @@ func (x *ContentShared) String() string {
 func (*ContentShared) ProtoMessage() {}
 
 func (x *ContentShared) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[7]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -768,7 +840,7 @@ func (x *ContentShared) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContentShared.ProtoReflect.Descriptor instead.
 func (*ContentShared) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{7}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ContentShared) GetContentId() string {
@@ -795,7 +867,7 @@ type CheckedIn struct {
 
 func (x *CheckedIn) Reset() {
 	*x = CheckedIn{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[8]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +879,7 @@ func (x *CheckedIn) String() string {
 func (*CheckedIn) ProtoMessage() {}
 
 func (x *CheckedIn) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[8]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +892,7 @@ func (x *CheckedIn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckedIn.ProtoReflect.Descriptor instead.
 func (*CheckedIn) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{8}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CheckedIn) GetLocationId() string {
@@ -841,7 +913,7 @@ type ServiceContacted struct {
 
 func (x *ServiceContacted) Reset() {
 	*x = ServiceContacted{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[9]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +925,7 @@ func (x *ServiceContacted) String() string {
 func (*ServiceContacted) ProtoMessage() {}
 
 func (x *ServiceContacted) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[9]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +938,7 @@ func (x *ServiceContacted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceContacted.ProtoReflect.Descriptor instead.
 func (*ServiceContacted) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{9}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ServiceContacted) GetChannel() string {
@@ -896,7 +968,7 @@ type MessageEngaged struct {
 
 func (x *MessageEngaged) Reset() {
 	*x = MessageEngaged{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[10]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -908,7 +980,7 @@ func (x *MessageEngaged) String() string {
 func (*MessageEngaged) ProtoMessage() {}
 
 func (x *MessageEngaged) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[10]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -921,7 +993,7 @@ func (x *MessageEngaged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageEngaged.ProtoReflect.Descriptor instead.
 func (*MessageEngaged) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{10}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MessageEngaged) GetMessageId() string {
@@ -956,7 +1028,7 @@ type CustomerErased struct {
 
 func (x *CustomerErased) Reset() {
 	*x = CustomerErased{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[11]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1040,7 @@ func (x *CustomerErased) String() string {
 func (*CustomerErased) ProtoMessage() {}
 
 func (x *CustomerErased) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[11]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1053,7 @@ func (x *CustomerErased) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerErased.ProtoReflect.Descriptor instead.
 func (*CustomerErased) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{11}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CustomerErased) GetAnonymousId() string {
@@ -1010,7 +1082,7 @@ type CustomerUpdated struct {
 
 func (x *CustomerUpdated) Reset() {
 	*x = CustomerUpdated{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[12]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1022,7 +1094,7 @@ func (x *CustomerUpdated) String() string {
 func (*CustomerUpdated) ProtoMessage() {}
 
 func (x *CustomerUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[12]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1035,7 +1107,7 @@ func (x *CustomerUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerUpdated.ProtoReflect.Descriptor instead.
 func (*CustomerUpdated) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{12}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CustomerUpdated) GetTags() []string {
@@ -1069,7 +1141,7 @@ type CustomerDeleted struct {
 
 func (x *CustomerDeleted) Reset() {
 	*x = CustomerDeleted{}
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[13]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1081,7 +1153,7 @@ func (x *CustomerDeleted) String() string {
 func (*CustomerDeleted) ProtoMessage() {}
 
 func (x *CustomerDeleted) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_profile_v1_event_proto_msgTypes[13]
+	mi := &file_tenure_profile_v1_event_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1094,14 +1166,14 @@ func (x *CustomerDeleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerDeleted.ProtoReflect.Descriptor instead.
 func (*CustomerDeleted) Descriptor() ([]byte, []int) {
-	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{13}
+	return file_tenure_profile_v1_event_proto_rawDescGZIP(), []int{14}
 }
 
 var File_tenure_profile_v1_event_proto protoreflect.FileDescriptor
 
 const file_tenure_profile_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtenure/profile/v1/event.proto\x12\x11tenure.profile.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atenure/type/v1/money.proto\"\xe8\b\n" +
+	"\x1dtenure/profile/v1/event.proto\x12\x11tenure.profile.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atenure/type/v1/money.proto\"\xb6\t\n" +
 	"\x05Event\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1f\n" +
 	"\vcustomer_id\x18\x02 \x01(\tR\n" +
@@ -1124,7 +1196,8 @@ const file_tenure_profile_v1_event_proto_rawDesc = "" +
 	"\x0fmessage_engaged\x18\x12 \x01(\v2!.tenure.profile.v1.MessageEngagedH\x00R\x0emessageEngaged\x12L\n" +
 	"\x0fcustomer_erased\x18\x13 \x01(\v2!.tenure.profile.v1.CustomerErasedH\x00R\x0ecustomerErased\x12O\n" +
 	"\x10customer_updated\x18\x14 \x01(\v2\".tenure.profile.v1.CustomerUpdatedH\x00R\x0fcustomerUpdated\x12O\n" +
-	"\x10customer_deleted\x18\x15 \x01(\v2\".tenure.profile.v1.CustomerDeletedH\x00R\x0fcustomerDeletedB\t\n" +
+	"\x10customer_deleted\x18\x15 \x01(\v2\".tenure.profile.v1.CustomerDeletedH\x00R\x0fcustomerDeleted\x12L\n" +
+	"\x0forder_delivered\x18\x16 \x01(\v2!.tenure.profile.v1.OrderDeliveredH\x00R\x0eorderDeliveredB\t\n" +
 	"\apayload\"\xbe\x01\n" +
 	"\tOrderLine\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n" +
@@ -1142,7 +1215,10 @@ const file_tenure_profile_v1_event_proto_rawDesc = "" +
 	"\rOrderRefunded\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12-\n" +
 	"\x06amount\x18\x02 \x01(\v2\x15.tenure.type.v1.MoneyR\x06amount\x122\n" +
-	"\x05lines\x18\x03 \x03(\v2\x1c.tenure.profile.v1.OrderLineR\x05lines\"W\n" +
+	"\x05lines\x18\x03 \x03(\v2\x1c.tenure.profile.v1.OrderLineR\x05lines\"E\n" +
+	"\x0eOrderDelivered\x12\x19\n" +
+	"\border_id\x18\x01 \x01(\tR\aorderId\x12\x18\n" +
+	"\acarrier\x18\x02 \x01(\tR\acarrier\"W\n" +
 	"\rProductViewed\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n" +
 	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x18\n" +
@@ -1191,54 +1267,56 @@ func file_tenure_profile_v1_event_proto_rawDescGZIP() []byte {
 	return file_tenure_profile_v1_event_proto_rawDescData
 }
 
-var file_tenure_profile_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_tenure_profile_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_tenure_profile_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: tenure.profile.v1.Event
 	(*OrderLine)(nil),             // 1: tenure.profile.v1.OrderLine
 	(*OrderPlaced)(nil),           // 2: tenure.profile.v1.OrderPlaced
 	(*OrderRefunded)(nil),         // 3: tenure.profile.v1.OrderRefunded
-	(*ProductViewed)(nil),         // 4: tenure.profile.v1.ProductViewed
-	(*CartUpdated)(nil),           // 5: tenure.profile.v1.CartUpdated
-	(*ReviewPosted)(nil),          // 6: tenure.profile.v1.ReviewPosted
-	(*ContentShared)(nil),         // 7: tenure.profile.v1.ContentShared
-	(*CheckedIn)(nil),             // 8: tenure.profile.v1.CheckedIn
-	(*ServiceContacted)(nil),      // 9: tenure.profile.v1.ServiceContacted
-	(*MessageEngaged)(nil),        // 10: tenure.profile.v1.MessageEngaged
-	(*CustomerErased)(nil),        // 11: tenure.profile.v1.CustomerErased
-	(*CustomerUpdated)(nil),       // 12: tenure.profile.v1.CustomerUpdated
-	(*CustomerDeleted)(nil),       // 13: tenure.profile.v1.CustomerDeleted
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*v1.Money)(nil),              // 15: tenure.type.v1.Money
+	(*OrderDelivered)(nil),        // 4: tenure.profile.v1.OrderDelivered
+	(*ProductViewed)(nil),         // 5: tenure.profile.v1.ProductViewed
+	(*CartUpdated)(nil),           // 6: tenure.profile.v1.CartUpdated
+	(*ReviewPosted)(nil),          // 7: tenure.profile.v1.ReviewPosted
+	(*ContentShared)(nil),         // 8: tenure.profile.v1.ContentShared
+	(*CheckedIn)(nil),             // 9: tenure.profile.v1.CheckedIn
+	(*ServiceContacted)(nil),      // 10: tenure.profile.v1.ServiceContacted
+	(*MessageEngaged)(nil),        // 11: tenure.profile.v1.MessageEngaged
+	(*CustomerErased)(nil),        // 12: tenure.profile.v1.CustomerErased
+	(*CustomerUpdated)(nil),       // 13: tenure.profile.v1.CustomerUpdated
+	(*CustomerDeleted)(nil),       // 14: tenure.profile.v1.CustomerDeleted
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 16: tenure.type.v1.Money
 }
 var file_tenure_profile_v1_event_proto_depIdxs = []int32{
-	14, // 0: tenure.profile.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 1: tenure.profile.v1.Event.record_time:type_name -> google.protobuf.Timestamp
+	15, // 0: tenure.profile.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 1: tenure.profile.v1.Event.record_time:type_name -> google.protobuf.Timestamp
 	2,  // 2: tenure.profile.v1.Event.order_placed:type_name -> tenure.profile.v1.OrderPlaced
 	3,  // 3: tenure.profile.v1.Event.order_refunded:type_name -> tenure.profile.v1.OrderRefunded
-	4,  // 4: tenure.profile.v1.Event.product_viewed:type_name -> tenure.profile.v1.ProductViewed
-	5,  // 5: tenure.profile.v1.Event.cart_updated:type_name -> tenure.profile.v1.CartUpdated
-	6,  // 6: tenure.profile.v1.Event.review_posted:type_name -> tenure.profile.v1.ReviewPosted
-	7,  // 7: tenure.profile.v1.Event.content_shared:type_name -> tenure.profile.v1.ContentShared
-	8,  // 8: tenure.profile.v1.Event.checked_in:type_name -> tenure.profile.v1.CheckedIn
-	9,  // 9: tenure.profile.v1.Event.service_contacted:type_name -> tenure.profile.v1.ServiceContacted
-	10, // 10: tenure.profile.v1.Event.message_engaged:type_name -> tenure.profile.v1.MessageEngaged
-	11, // 11: tenure.profile.v1.Event.customer_erased:type_name -> tenure.profile.v1.CustomerErased
-	12, // 12: tenure.profile.v1.Event.customer_updated:type_name -> tenure.profile.v1.CustomerUpdated
-	13, // 13: tenure.profile.v1.Event.customer_deleted:type_name -> tenure.profile.v1.CustomerDeleted
-	15, // 14: tenure.profile.v1.OrderLine.unit_price:type_name -> tenure.type.v1.Money
-	15, // 15: tenure.profile.v1.OrderLine.discount:type_name -> tenure.type.v1.Money
-	1,  // 16: tenure.profile.v1.OrderPlaced.lines:type_name -> tenure.profile.v1.OrderLine
-	15, // 17: tenure.profile.v1.OrderPlaced.total:type_name -> tenure.type.v1.Money
-	15, // 18: tenure.profile.v1.OrderPlaced.order_discount:type_name -> tenure.type.v1.Money
-	15, // 19: tenure.profile.v1.OrderRefunded.amount:type_name -> tenure.type.v1.Money
-	1,  // 20: tenure.profile.v1.OrderRefunded.lines:type_name -> tenure.profile.v1.OrderLine
-	1,  // 21: tenure.profile.v1.CartUpdated.lines:type_name -> tenure.profile.v1.OrderLine
-	15, // 22: tenure.profile.v1.CartUpdated.value:type_name -> tenure.type.v1.Money
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	5,  // 4: tenure.profile.v1.Event.product_viewed:type_name -> tenure.profile.v1.ProductViewed
+	6,  // 5: tenure.profile.v1.Event.cart_updated:type_name -> tenure.profile.v1.CartUpdated
+	7,  // 6: tenure.profile.v1.Event.review_posted:type_name -> tenure.profile.v1.ReviewPosted
+	8,  // 7: tenure.profile.v1.Event.content_shared:type_name -> tenure.profile.v1.ContentShared
+	9,  // 8: tenure.profile.v1.Event.checked_in:type_name -> tenure.profile.v1.CheckedIn
+	10, // 9: tenure.profile.v1.Event.service_contacted:type_name -> tenure.profile.v1.ServiceContacted
+	11, // 10: tenure.profile.v1.Event.message_engaged:type_name -> tenure.profile.v1.MessageEngaged
+	12, // 11: tenure.profile.v1.Event.customer_erased:type_name -> tenure.profile.v1.CustomerErased
+	13, // 12: tenure.profile.v1.Event.customer_updated:type_name -> tenure.profile.v1.CustomerUpdated
+	14, // 13: tenure.profile.v1.Event.customer_deleted:type_name -> tenure.profile.v1.CustomerDeleted
+	4,  // 14: tenure.profile.v1.Event.order_delivered:type_name -> tenure.profile.v1.OrderDelivered
+	16, // 15: tenure.profile.v1.OrderLine.unit_price:type_name -> tenure.type.v1.Money
+	16, // 16: tenure.profile.v1.OrderLine.discount:type_name -> tenure.type.v1.Money
+	1,  // 17: tenure.profile.v1.OrderPlaced.lines:type_name -> tenure.profile.v1.OrderLine
+	16, // 18: tenure.profile.v1.OrderPlaced.total:type_name -> tenure.type.v1.Money
+	16, // 19: tenure.profile.v1.OrderPlaced.order_discount:type_name -> tenure.type.v1.Money
+	16, // 20: tenure.profile.v1.OrderRefunded.amount:type_name -> tenure.type.v1.Money
+	1,  // 21: tenure.profile.v1.OrderRefunded.lines:type_name -> tenure.profile.v1.OrderLine
+	1,  // 22: tenure.profile.v1.CartUpdated.lines:type_name -> tenure.profile.v1.OrderLine
+	16, // 23: tenure.profile.v1.CartUpdated.value:type_name -> tenure.type.v1.Money
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_tenure_profile_v1_event_proto_init() }
@@ -1259,6 +1337,7 @@ func file_tenure_profile_v1_event_proto_init() {
 		(*Event_CustomerErased)(nil),
 		(*Event_CustomerUpdated)(nil),
 		(*Event_CustomerDeleted)(nil),
+		(*Event_OrderDelivered)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1266,7 +1345,7 @@ func file_tenure_profile_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_profile_v1_event_proto_rawDesc), len(file_tenure_profile_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -94,6 +94,9 @@ const (
 	TriggerKind_TRIGGER_KIND_AUDIENCE_ENTERED TriggerKind = 6
 	TriggerKind_TRIGGER_KIND_AUDIENCE_LEFT    TriggerKind = 7
 	TriggerKind_TRIGGER_KIND_POINTS_EXPIRING  TriggerKind = 8
+	// Messages are created by SendJourneyMessage calls (another service
+	// sending a survey invitation, say), one per occurrence id.
+	TriggerKind_TRIGGER_KIND_API TriggerKind = 9
 )
 
 // Enum value maps for TriggerKind.
@@ -108,6 +111,7 @@ var (
 		6: "TRIGGER_KIND_AUDIENCE_ENTERED",
 		7: "TRIGGER_KIND_AUDIENCE_LEFT",
 		8: "TRIGGER_KIND_POINTS_EXPIRING",
+		9: "TRIGGER_KIND_API",
 	}
 	TriggerKind_value = map[string]int32{
 		"TRIGGER_KIND_UNSPECIFIED":      0,
@@ -119,6 +123,7 @@ var (
 		"TRIGGER_KIND_AUDIENCE_ENTERED": 6,
 		"TRIGGER_KIND_AUDIENCE_LEFT":    7,
 		"TRIGGER_KIND_POINTS_EXPIRING":  8,
+		"TRIGGER_KIND_API":              9,
 	}
 )
 
@@ -445,8 +450,15 @@ type Journey struct {
 	// A HOLIDAY journey goes to the audience's members, or, when empty, to
 	// every customer the promotion service knows.
 	AudienceFilter string `protobuf:"bytes,16,opt,name=audience_filter,json=audienceFilter,proto3" json:"audience_filter,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The names of the template variables the journey's messages take
+	// ({{.Vars.survey_url}}): for an API-triggered journey, each message's
+	// SendJourneyMessage call must give them all. Templates may use only
+	// these; when saved they are rendered with a sample value for each.
+	// Names are 1 to 40 lower-case letters, digits and underscores,
+	// starting with a letter; at most 20.
+	Variables     []string `protobuf:"bytes,17,rep,name=variables,proto3" json:"variables,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Journey) Reset() {
@@ -589,6 +601,13 @@ func (x *Journey) GetAudienceFilter() string {
 		return x.AudienceFilter
 	}
 	return ""
+}
+
+func (x *Journey) GetVariables() []string {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
 }
 
 // JourneyTrigger is what starts a journey for a customer; the fields its
@@ -741,7 +760,8 @@ func (x *Holiday) GetDate() string {
 // MessageTemplate is a journey's message for one channel and locale: Go
 // templates over the customer's fields ({{.Customer.FirstName}}), points
 // ({{.Points}}, {{.ExpiringPoints}}), the coupon code ({{.CouponCode}})
-// and links ({{.Links.Unsubscribe}}); html is escaped by context.
+// links ({{.Links.Unsubscribe}}) and the journey's variables
+// ({{.Vars.survey_url}}); html is escaped by context.
 type MessageTemplate struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Channel OutreachChannel        `protobuf:"varint,1,opt,name=channel,proto3,enum=tenure.promotion.v1.OutreachChannel" json:"channel,omitempty"`
@@ -1570,6 +1590,134 @@ func (x *PreviewJourneyMessageResponse) GetHtml() string {
 	return ""
 }
 
+type SendJourneyMessageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "journeys/{journey_id}".
+	Journey    string `protobuf:"bytes,1,opt,name=journey,proto3" json:"journey,omitempty"`
+	CustomerId string `protobuf:"bytes,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The caller's id of what the message is about (such as
+	// "survey-invitation:nps/c-1001/order:o-77"): 1 to 200 printable
+	// characters. One message per journey, customer and occurrence id.
+	OccurrenceId string `protobuf:"bytes,3,opt,name=occurrence_id,json=occurrenceId,proto3" json:"occurrence_id,omitempty"`
+	// A value for each of the journey's variables; values are at most 2,000
+	// characters. Names the journey does not declare are ignored, so a
+	// caller may send one set to journeys that use fewer.
+	Variables     map[string]string `protobuf:"bytes,4,rep,name=variables,proto3" json:"variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendJourneyMessageRequest) Reset() {
+	*x = SendJourneyMessageRequest{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendJourneyMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendJourneyMessageRequest) ProtoMessage() {}
+
+func (x *SendJourneyMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendJourneyMessageRequest.ProtoReflect.Descriptor instead.
+func (*SendJourneyMessageRequest) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SendJourneyMessageRequest) GetJourney() string {
+	if x != nil {
+		return x.Journey
+	}
+	return ""
+}
+
+func (x *SendJourneyMessageRequest) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *SendJourneyMessageRequest) GetOccurrenceId() string {
+	if x != nil {
+		return x.OccurrenceId
+	}
+	return ""
+}
+
+func (x *SendJourneyMessageRequest) GetVariables() map[string]string {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
+}
+
+type SendJourneyMessageResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Message *OutreachMessage       `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	// False when the occurrence had made its message before.
+	Created       bool `protobuf:"varint,2,opt,name=created,proto3" json:"created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendJourneyMessageResponse) Reset() {
+	*x = SendJourneyMessageResponse{}
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendJourneyMessageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendJourneyMessageResponse) ProtoMessage() {}
+
+func (x *SendJourneyMessageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendJourneyMessageResponse.ProtoReflect.Descriptor instead.
+func (*SendJourneyMessageResponse) Descriptor() ([]byte, []int) {
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SendJourneyMessageResponse) GetMessage() *OutreachMessage {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *SendJourneyMessageResponse) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
 type GetMessageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "messages/{message_id}".
@@ -1580,7 +1728,7 @@ type GetMessageRequest struct {
 
 func (x *GetMessageRequest) Reset() {
 	*x = GetMessageRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[15]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1740,7 @@ func (x *GetMessageRequest) String() string {
 func (*GetMessageRequest) ProtoMessage() {}
 
 func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[15]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1753,7 @@ func (x *GetMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageRequest.ProtoReflect.Descriptor instead.
 func (*GetMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{15}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetMessageRequest) GetName() string {
@@ -1624,7 +1772,7 @@ type GetMessageResponse struct {
 
 func (x *GetMessageResponse) Reset() {
 	*x = GetMessageResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[16]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1784,7 @@ func (x *GetMessageResponse) String() string {
 func (*GetMessageResponse) ProtoMessage() {}
 
 func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[16]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1797,7 @@ func (x *GetMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMessageResponse.ProtoReflect.Descriptor instead.
 func (*GetMessageResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{16}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetMessageResponse) GetMessage() *OutreachMessage {
@@ -1671,7 +1819,7 @@ type UpdateJourneyRequest struct {
 
 func (x *UpdateJourneyRequest) Reset() {
 	*x = UpdateJourneyRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[17]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1683,7 +1831,7 @@ func (x *UpdateJourneyRequest) String() string {
 func (*UpdateJourneyRequest) ProtoMessage() {}
 
 func (x *UpdateJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[17]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1696,7 +1844,7 @@ func (x *UpdateJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJourneyRequest.ProtoReflect.Descriptor instead.
 func (*UpdateJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{17}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateJourneyRequest) GetJourney() *Journey {
@@ -1722,7 +1870,7 @@ type UpdateJourneyResponse struct {
 
 func (x *UpdateJourneyResponse) Reset() {
 	*x = UpdateJourneyResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[18]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1734,7 +1882,7 @@ func (x *UpdateJourneyResponse) String() string {
 func (*UpdateJourneyResponse) ProtoMessage() {}
 
 func (x *UpdateJourneyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[18]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1747,7 +1895,7 @@ func (x *UpdateJourneyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJourneyResponse.ProtoReflect.Descriptor instead.
 func (*UpdateJourneyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{18}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UpdateJourneyResponse) GetJourney() *Journey {
@@ -1769,7 +1917,7 @@ type PauseJourneyRequest struct {
 
 func (x *PauseJourneyRequest) Reset() {
 	*x = PauseJourneyRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[19]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1781,7 +1929,7 @@ func (x *PauseJourneyRequest) String() string {
 func (*PauseJourneyRequest) ProtoMessage() {}
 
 func (x *PauseJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[19]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1794,7 +1942,7 @@ func (x *PauseJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseJourneyRequest.ProtoReflect.Descriptor instead.
 func (*PauseJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{19}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PauseJourneyRequest) GetName() string {
@@ -1820,7 +1968,7 @@ type PauseJourneyResponse struct {
 
 func (x *PauseJourneyResponse) Reset() {
 	*x = PauseJourneyResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[20]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +1980,7 @@ func (x *PauseJourneyResponse) String() string {
 func (*PauseJourneyResponse) ProtoMessage() {}
 
 func (x *PauseJourneyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[20]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +1993,7 @@ func (x *PauseJourneyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseJourneyResponse.ProtoReflect.Descriptor instead.
 func (*PauseJourneyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{20}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PauseJourneyResponse) GetJourney() *Journey {
@@ -1867,7 +2015,7 @@ type ResumeJourneyRequest struct {
 
 func (x *ResumeJourneyRequest) Reset() {
 	*x = ResumeJourneyRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[21]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1879,7 +2027,7 @@ func (x *ResumeJourneyRequest) String() string {
 func (*ResumeJourneyRequest) ProtoMessage() {}
 
 func (x *ResumeJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[21]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1892,7 +2040,7 @@ func (x *ResumeJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeJourneyRequest.ProtoReflect.Descriptor instead.
 func (*ResumeJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{21}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ResumeJourneyRequest) GetName() string {
@@ -1918,7 +2066,7 @@ type ResumeJourneyResponse struct {
 
 func (x *ResumeJourneyResponse) Reset() {
 	*x = ResumeJourneyResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[22]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1930,7 +2078,7 @@ func (x *ResumeJourneyResponse) String() string {
 func (*ResumeJourneyResponse) ProtoMessage() {}
 
 func (x *ResumeJourneyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[22]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1943,7 +2091,7 @@ func (x *ResumeJourneyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeJourneyResponse.ProtoReflect.Descriptor instead.
 func (*ResumeJourneyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{22}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ResumeJourneyResponse) GetJourney() *Journey {
@@ -1965,7 +2113,7 @@ type DeleteJourneyRequest struct {
 
 func (x *DeleteJourneyRequest) Reset() {
 	*x = DeleteJourneyRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[23]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1977,7 +2125,7 @@ func (x *DeleteJourneyRequest) String() string {
 func (*DeleteJourneyRequest) ProtoMessage() {}
 
 func (x *DeleteJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[23]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1990,7 +2138,7 @@ func (x *DeleteJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJourneyRequest.ProtoReflect.Descriptor instead.
 func (*DeleteJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{23}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DeleteJourneyRequest) GetName() string {
@@ -2016,7 +2164,7 @@ type DeleteJourneyResponse struct {
 
 func (x *DeleteJourneyResponse) Reset() {
 	*x = DeleteJourneyResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[24]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2028,7 +2176,7 @@ func (x *DeleteJourneyResponse) String() string {
 func (*DeleteJourneyResponse) ProtoMessage() {}
 
 func (x *DeleteJourneyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[24]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2041,7 +2189,7 @@ func (x *DeleteJourneyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJourneyResponse.ProtoReflect.Descriptor instead.
 func (*DeleteJourneyResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{24}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DeleteJourneyResponse) GetJourney() *Journey {
@@ -2069,7 +2217,7 @@ type ListCustomerMessagesRequest struct {
 
 func (x *ListCustomerMessagesRequest) Reset() {
 	*x = ListCustomerMessagesRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[25]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2229,7 @@ func (x *ListCustomerMessagesRequest) String() string {
 func (*ListCustomerMessagesRequest) ProtoMessage() {}
 
 func (x *ListCustomerMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[25]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2242,7 @@ func (x *ListCustomerMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomerMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{25}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListCustomerMessagesRequest) GetParent() string {
@@ -2142,7 +2290,7 @@ type ListCustomerMessagesResponse struct {
 
 func (x *ListCustomerMessagesResponse) Reset() {
 	*x = ListCustomerMessagesResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[26]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2302,7 @@ func (x *ListCustomerMessagesResponse) String() string {
 func (*ListCustomerMessagesResponse) ProtoMessage() {}
 
 func (x *ListCustomerMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[26]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2315,7 @@ func (x *ListCustomerMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomerMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{26}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListCustomerMessagesResponse) GetMessages() []*OutreachMessage {
@@ -2198,7 +2346,7 @@ type ListInboxMessagesRequest struct {
 
 func (x *ListInboxMessagesRequest) Reset() {
 	*x = ListInboxMessagesRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[27]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2210,7 +2358,7 @@ func (x *ListInboxMessagesRequest) String() string {
 func (*ListInboxMessagesRequest) ProtoMessage() {}
 
 func (x *ListInboxMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[27]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2223,7 +2371,7 @@ func (x *ListInboxMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInboxMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListInboxMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{27}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListInboxMessagesRequest) GetParent() string {
@@ -2259,7 +2407,7 @@ type ListInboxMessagesResponse struct {
 
 func (x *ListInboxMessagesResponse) Reset() {
 	*x = ListInboxMessagesResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[28]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2271,7 +2419,7 @@ func (x *ListInboxMessagesResponse) String() string {
 func (*ListInboxMessagesResponse) ProtoMessage() {}
 
 func (x *ListInboxMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[28]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2284,7 +2432,7 @@ func (x *ListInboxMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInboxMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListInboxMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{28}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListInboxMessagesResponse) GetInboxMessages() []*InboxMessage {
@@ -2318,7 +2466,7 @@ type MarkInboxMessageReadRequest struct {
 
 func (x *MarkInboxMessageReadRequest) Reset() {
 	*x = MarkInboxMessageReadRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[29]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2330,7 +2478,7 @@ func (x *MarkInboxMessageReadRequest) String() string {
 func (*MarkInboxMessageReadRequest) ProtoMessage() {}
 
 func (x *MarkInboxMessageReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[29]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2343,7 +2491,7 @@ func (x *MarkInboxMessageReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkInboxMessageReadRequest.ProtoReflect.Descriptor instead.
 func (*MarkInboxMessageReadRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{29}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *MarkInboxMessageReadRequest) GetName() string {
@@ -2362,7 +2510,7 @@ type MarkInboxMessageReadResponse struct {
 
 func (x *MarkInboxMessageReadResponse) Reset() {
 	*x = MarkInboxMessageReadResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[30]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2374,7 +2522,7 @@ func (x *MarkInboxMessageReadResponse) String() string {
 func (*MarkInboxMessageReadResponse) ProtoMessage() {}
 
 func (x *MarkInboxMessageReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[30]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2387,7 +2535,7 @@ func (x *MarkInboxMessageReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkInboxMessageReadResponse.ProtoReflect.Descriptor instead.
 func (*MarkInboxMessageReadResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{30}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *MarkInboxMessageReadResponse) GetInboxMessage() *InboxMessage {
@@ -2415,7 +2563,7 @@ type Engagement struct {
 
 func (x *Engagement) Reset() {
 	*x = Engagement{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[31]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2427,7 +2575,7 @@ func (x *Engagement) String() string {
 func (*Engagement) ProtoMessage() {}
 
 func (x *Engagement) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[31]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2440,7 +2588,7 @@ func (x *Engagement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Engagement.ProtoReflect.Descriptor instead.
 func (*Engagement) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{31}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Engagement) GetMessage() string {
@@ -2510,7 +2658,7 @@ type EngagementCallback struct {
 
 func (x *EngagementCallback) Reset() {
 	*x = EngagementCallback{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[32]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2522,7 +2670,7 @@ func (x *EngagementCallback) String() string {
 func (*EngagementCallback) ProtoMessage() {}
 
 func (x *EngagementCallback) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[32]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2535,7 +2683,7 @@ func (x *EngagementCallback) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EngagementCallback.ProtoReflect.Descriptor instead.
 func (*EngagementCallback) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{32}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *EngagementCallback) GetMessage() string {
@@ -2584,7 +2732,7 @@ type SignedEngagementCallback struct {
 
 func (x *SignedEngagementCallback) Reset() {
 	*x = SignedEngagementCallback{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[33]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2596,7 +2744,7 @@ func (x *SignedEngagementCallback) String() string {
 func (*SignedEngagementCallback) ProtoMessage() {}
 
 func (x *SignedEngagementCallback) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[33]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2609,7 +2757,7 @@ func (x *SignedEngagementCallback) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedEngagementCallback.ProtoReflect.Descriptor instead.
 func (*SignedEngagementCallback) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{33}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SignedEngagementCallback) GetWebhookId() string {
@@ -2656,7 +2804,7 @@ type RecordEngagementRequest struct {
 
 func (x *RecordEngagementRequest) Reset() {
 	*x = RecordEngagementRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[34]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2668,7 +2816,7 @@ func (x *RecordEngagementRequest) String() string {
 func (*RecordEngagementRequest) ProtoMessage() {}
 
 func (x *RecordEngagementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[34]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2681,7 +2829,7 @@ func (x *RecordEngagementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordEngagementRequest.ProtoReflect.Descriptor instead.
 func (*RecordEngagementRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{34}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RecordEngagementRequest) GetCredential() isRecordEngagementRequest_Credential {
@@ -2756,7 +2904,7 @@ type RecordEngagementResponse struct {
 
 func (x *RecordEngagementResponse) Reset() {
 	*x = RecordEngagementResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[35]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2768,7 +2916,7 @@ func (x *RecordEngagementResponse) String() string {
 func (*RecordEngagementResponse) ProtoMessage() {}
 
 func (x *RecordEngagementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[35]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2781,7 +2929,7 @@ func (x *RecordEngagementResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordEngagementResponse.ProtoReflect.Descriptor instead.
 func (*RecordEngagementResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{35}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RecordEngagementResponse) GetEngagement() *Engagement {
@@ -2848,7 +2996,7 @@ type OutreachReport struct {
 
 func (x *OutreachReport) Reset() {
 	*x = OutreachReport{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[36]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2860,7 +3008,7 @@ func (x *OutreachReport) String() string {
 func (*OutreachReport) ProtoMessage() {}
 
 func (x *OutreachReport) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[36]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2873,7 +3021,7 @@ func (x *OutreachReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutreachReport.ProtoReflect.Descriptor instead.
 func (*OutreachReport) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{36}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *OutreachReport) GetName() string {
@@ -3013,7 +3161,7 @@ type SuppressionCount struct {
 
 func (x *SuppressionCount) Reset() {
 	*x = SuppressionCount{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[37]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3025,7 +3173,7 @@ func (x *SuppressionCount) String() string {
 func (*SuppressionCount) ProtoMessage() {}
 
 func (x *SuppressionCount) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[37]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3038,7 +3186,7 @@ func (x *SuppressionCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuppressionCount.ProtoReflect.Descriptor instead.
 func (*SuppressionCount) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{37}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SuppressionCount) GetReason() SuppressionReason {
@@ -3066,7 +3214,7 @@ type ChannelCount struct {
 
 func (x *ChannelCount) Reset() {
 	*x = ChannelCount{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[38]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3078,7 +3226,7 @@ func (x *ChannelCount) String() string {
 func (*ChannelCount) ProtoMessage() {}
 
 func (x *ChannelCount) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[38]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3091,7 +3239,7 @@ func (x *ChannelCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChannelCount.ProtoReflect.Descriptor instead.
 func (*ChannelCount) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{38}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ChannelCount) GetChannel() OutreachChannel {
@@ -3125,7 +3273,7 @@ type OutreachGroup struct {
 
 func (x *OutreachGroup) Reset() {
 	*x = OutreachGroup{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[39]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3137,7 +3285,7 @@ func (x *OutreachGroup) String() string {
 func (*OutreachGroup) ProtoMessage() {}
 
 func (x *OutreachGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[39]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3150,7 +3298,7 @@ func (x *OutreachGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutreachGroup.ProtoReflect.Descriptor instead.
 func (*OutreachGroup) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{39}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *OutreachGroup) GetMessages() int64 {
@@ -3193,7 +3341,7 @@ type GetJourneyReportRequest struct {
 
 func (x *GetJourneyReportRequest) Reset() {
 	*x = GetJourneyReportRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[40]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3205,7 +3353,7 @@ func (x *GetJourneyReportRequest) String() string {
 func (*GetJourneyReportRequest) ProtoMessage() {}
 
 func (x *GetJourneyReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[40]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3218,7 +3366,7 @@ func (x *GetJourneyReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJourneyReportRequest.ProtoReflect.Descriptor instead.
 func (*GetJourneyReportRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{40}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetJourneyReportRequest) GetName() string {
@@ -3244,7 +3392,7 @@ type GetJourneyReportResponse struct {
 
 func (x *GetJourneyReportResponse) Reset() {
 	*x = GetJourneyReportResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[41]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3256,7 +3404,7 @@ func (x *GetJourneyReportResponse) String() string {
 func (*GetJourneyReportResponse) ProtoMessage() {}
 
 func (x *GetJourneyReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[41]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3269,7 +3417,7 @@ func (x *GetJourneyReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJourneyReportResponse.ProtoReflect.Descriptor instead.
 func (*GetJourneyReportResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{41}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetJourneyReportResponse) GetReport() *OutreachReport {
@@ -3291,7 +3439,7 @@ type GetCampaignOutreachReportRequest struct {
 
 func (x *GetCampaignOutreachReportRequest) Reset() {
 	*x = GetCampaignOutreachReportRequest{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[42]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3303,7 +3451,7 @@ func (x *GetCampaignOutreachReportRequest) String() string {
 func (*GetCampaignOutreachReportRequest) ProtoMessage() {}
 
 func (x *GetCampaignOutreachReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[42]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3316,7 +3464,7 @@ func (x *GetCampaignOutreachReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCampaignOutreachReportRequest.ProtoReflect.Descriptor instead.
 func (*GetCampaignOutreachReportRequest) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{42}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetCampaignOutreachReportRequest) GetName() string {
@@ -3342,7 +3490,7 @@ type GetCampaignOutreachReportResponse struct {
 
 func (x *GetCampaignOutreachReportResponse) Reset() {
 	*x = GetCampaignOutreachReportResponse{}
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[43]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3354,7 +3502,7 @@ func (x *GetCampaignOutreachReportResponse) String() string {
 func (*GetCampaignOutreachReportResponse) ProtoMessage() {}
 
 func (x *GetCampaignOutreachReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[43]
+	mi := &file_tenure_promotion_v1_outreach_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3367,7 +3515,7 @@ func (x *GetCampaignOutreachReportResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use GetCampaignOutreachReportResponse.ProtoReflect.Descriptor instead.
 func (*GetCampaignOutreachReportResponse) Descriptor() ([]byte, []int) {
-	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{43}
+	return file_tenure_promotion_v1_outreach_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetCampaignOutreachReportResponse) GetReport() *OutreachReport {
@@ -3381,7 +3529,7 @@ var File_tenure_promotion_v1_outreach_proto protoreflect.FileDescriptor
 
 const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\n" +
-	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
+	"\"tenure/promotion/v1/outreach.proto\x12\x13tenure.promotion.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x06\n" +
 	"\aJourney\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
@@ -3403,7 +3551,8 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\vdelete_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"deleteTime\x12\x12\n" +
 	"\x04etag\x18\x0f \x01(\tR\x04etag\x12'\n" +
-	"\x0faudience_filter\x18\x10 \x01(\tR\x0eaudienceFilter\"\xe9\x01\n" +
+	"\x0faudience_filter\x18\x10 \x01(\tR\x0eaudienceFilter\x12\x1c\n" +
+	"\tvariables\x18\x11 \x03(\tR\tvariables\"\xe9\x01\n" +
 	"\x0eJourneyTrigger\x124\n" +
 	"\x04kind\x18\x01 \x01(\x0e2 .tenure.promotion.v1.TriggerKindR\x04kind\x12\x14\n" +
 	"\x05hours\x18\x02 \x01(\x05R\x05hours\x12\x12\n" +
@@ -3481,7 +3630,19 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x1dPreviewJourneyMessageResponse\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x12\n" +
-	"\x04html\x18\x03 \x01(\tR\x04html\"'\n" +
+	"\x04html\x18\x03 \x01(\tR\x04html\"\x96\x02\n" +
+	"\x19SendJourneyMessageRequest\x12\x18\n" +
+	"\ajourney\x18\x01 \x01(\tR\ajourney\x12\x1f\n" +
+	"\vcustomer_id\x18\x02 \x01(\tR\n" +
+	"customerId\x12#\n" +
+	"\roccurrence_id\x18\x03 \x01(\tR\foccurrenceId\x12[\n" +
+	"\tvariables\x18\x04 \x03(\v2=.tenure.promotion.v1.SendJourneyMessageRequest.VariablesEntryR\tvariables\x1a<\n" +
+	"\x0eVariablesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"v\n" +
+	"\x1aSendJourneyMessageResponse\x12>\n" +
+	"\amessage\x18\x01 \x01(\v2$.tenure.promotion.v1.OutreachMessageR\amessage\x12\x18\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\"'\n" +
 	"\x11GetMessageRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"T\n" +
 	"\x12GetMessageResponse\x12>\n" +
@@ -3617,7 +3778,7 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x19JOURNEY_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14JOURNEY_STATE_ACTIVE\x10\x01\x12\x18\n" +
 	"\x14JOURNEY_STATE_PAUSED\x10\x02\x12\x19\n" +
-	"\x15JOURNEY_STATE_DELETED\x10\x03*\xa4\x02\n" +
+	"\x15JOURNEY_STATE_DELETED\x10\x03*\xba\x02\n" +
 	"\vTriggerKind\x12\x1c\n" +
 	"\x18TRIGGER_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bTRIGGER_KIND_CART_ABANDONED\x10\x01\x12\x1e\n" +
@@ -3627,7 +3788,8 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x14TRIGGER_KIND_HOLIDAY\x10\x05\x12!\n" +
 	"\x1dTRIGGER_KIND_AUDIENCE_ENTERED\x10\x06\x12\x1e\n" +
 	"\x1aTRIGGER_KIND_AUDIENCE_LEFT\x10\a\x12 \n" +
-	"\x1cTRIGGER_KIND_POINTS_EXPIRING\x10\b*\xbf\x01\n" +
+	"\x1cTRIGGER_KIND_POINTS_EXPIRING\x10\b\x12\x14\n" +
+	"\x10TRIGGER_KIND_API\x10\t*\xbf\x01\n" +
 	"\x0fOutreachChannel\x12 \n" +
 	"\x1cOUTREACH_CHANNEL_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16OUTREACH_CHANNEL_EMAIL\x10\x01\x12\x18\n" +
@@ -3657,13 +3819,14 @@ const file_tenure_promotion_v1_outreach_proto_rawDesc = "" +
 	"\x1bENGAGEMENT_ACTION_DELIVERED\x10\x01\x12\x1c\n" +
 	"\x18ENGAGEMENT_ACTION_OPENED\x10\x02\x12\x1d\n" +
 	"\x19ENGAGEMENT_ACTION_CLICKED\x10\x03\x12\"\n" +
-	"\x1eENGAGEMENT_ACTION_UNSUBSCRIBED\x10\x042\xe9\x11\n" +
+	"\x1eENGAGEMENT_ACTION_UNSUBSCRIBED\x10\x042\x8b\x13\n" +
 	"\x0fOutreachService\x12\x85\x01\n" +
 	"\rCreateJourney\x12).tenure.promotion.v1.CreateJourneyRequest\x1a*.tenure.promotion.v1.CreateJourneyResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\ajourney\"\f/v1/journeys\x12\x7f\n" +
 	"\n" +
 	"GetJourney\x12&.tenure.promotion.v1.GetJourneyRequest\x1a'.tenure.promotion.v1.GetJourneyResponse\" \x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=journeys/*}\x90\x02\x01\x12|\n" +
 	"\fListJourneys\x12(.tenure.promotion.v1.ListJourneysRequest\x1a).tenure.promotion.v1.ListJourneysResponse\"\x17\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/journeys\x90\x02\x01\x12\xab\x01\n" +
-	"\x15PreviewJourneyMessage\x121.tenure.promotion.v1.PreviewJourneyMessageRequest\x1a2.tenure.promotion.v1.PreviewJourneyMessageResponse\"+\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/{name=journeys/*}:preview\x90\x02\x01\x12\x7f\n" +
+	"\x15PreviewJourneyMessage\x121.tenure.promotion.v1.PreviewJourneyMessageRequest\x1a2.tenure.promotion.v1.PreviewJourneyMessageResponse\"+\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/{name=journeys/*}:preview\x90\x02\x01\x12\x9f\x01\n" +
+	"\x12SendJourneyMessage\x12..tenure.promotion.v1.SendJourneyMessageRequest\x1a/.tenure.promotion.v1.SendJourneyMessageResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/{journey=journeys/*}:send\x12\x7f\n" +
 	"\n" +
 	"GetMessage\x12&.tenure.promotion.v1.GetMessageRequest\x1a'.tenure.promotion.v1.GetMessageResponse\" \x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=messages/*}\x90\x02\x01\x12\x96\x01\n" +
 	"\rUpdateJourney\x12).tenure.promotion.v1.UpdateJourneyRequest\x1a*.tenure.promotion.v1.UpdateJourneyResponse\".\x82\xd3\xe4\x93\x02(:\ajourney2\x1d/v1/{journey.name=journeys/*}\x12\x8b\x01\n" +
@@ -3690,7 +3853,7 @@ func file_tenure_promotion_v1_outreach_proto_rawDescGZIP() []byte {
 }
 
 var file_tenure_promotion_v1_outreach_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_tenure_promotion_v1_outreach_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_tenure_promotion_v1_outreach_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_tenure_promotion_v1_outreach_proto_goTypes = []any{
 	(JourneyState)(0),                         // 0: tenure.promotion.v1.JourneyState
 	(TriggerKind)(0),                          // 1: tenure.promotion.v1.TriggerKind
@@ -3713,134 +3876,141 @@ var file_tenure_promotion_v1_outreach_proto_goTypes = []any{
 	(*ListJourneysResponse)(nil),              // 18: tenure.promotion.v1.ListJourneysResponse
 	(*PreviewJourneyMessageRequest)(nil),      // 19: tenure.promotion.v1.PreviewJourneyMessageRequest
 	(*PreviewJourneyMessageResponse)(nil),     // 20: tenure.promotion.v1.PreviewJourneyMessageResponse
-	(*GetMessageRequest)(nil),                 // 21: tenure.promotion.v1.GetMessageRequest
-	(*GetMessageResponse)(nil),                // 22: tenure.promotion.v1.GetMessageResponse
-	(*UpdateJourneyRequest)(nil),              // 23: tenure.promotion.v1.UpdateJourneyRequest
-	(*UpdateJourneyResponse)(nil),             // 24: tenure.promotion.v1.UpdateJourneyResponse
-	(*PauseJourneyRequest)(nil),               // 25: tenure.promotion.v1.PauseJourneyRequest
-	(*PauseJourneyResponse)(nil),              // 26: tenure.promotion.v1.PauseJourneyResponse
-	(*ResumeJourneyRequest)(nil),              // 27: tenure.promotion.v1.ResumeJourneyRequest
-	(*ResumeJourneyResponse)(nil),             // 28: tenure.promotion.v1.ResumeJourneyResponse
-	(*DeleteJourneyRequest)(nil),              // 29: tenure.promotion.v1.DeleteJourneyRequest
-	(*DeleteJourneyResponse)(nil),             // 30: tenure.promotion.v1.DeleteJourneyResponse
-	(*ListCustomerMessagesRequest)(nil),       // 31: tenure.promotion.v1.ListCustomerMessagesRequest
-	(*ListCustomerMessagesResponse)(nil),      // 32: tenure.promotion.v1.ListCustomerMessagesResponse
-	(*ListInboxMessagesRequest)(nil),          // 33: tenure.promotion.v1.ListInboxMessagesRequest
-	(*ListInboxMessagesResponse)(nil),         // 34: tenure.promotion.v1.ListInboxMessagesResponse
-	(*MarkInboxMessageReadRequest)(nil),       // 35: tenure.promotion.v1.MarkInboxMessageReadRequest
-	(*MarkInboxMessageReadResponse)(nil),      // 36: tenure.promotion.v1.MarkInboxMessageReadResponse
-	(*Engagement)(nil),                        // 37: tenure.promotion.v1.Engagement
-	(*EngagementCallback)(nil),                // 38: tenure.promotion.v1.EngagementCallback
-	(*SignedEngagementCallback)(nil),          // 39: tenure.promotion.v1.SignedEngagementCallback
-	(*RecordEngagementRequest)(nil),           // 40: tenure.promotion.v1.RecordEngagementRequest
-	(*RecordEngagementResponse)(nil),          // 41: tenure.promotion.v1.RecordEngagementResponse
-	(*OutreachReport)(nil),                    // 42: tenure.promotion.v1.OutreachReport
-	(*SuppressionCount)(nil),                  // 43: tenure.promotion.v1.SuppressionCount
-	(*ChannelCount)(nil),                      // 44: tenure.promotion.v1.ChannelCount
-	(*OutreachGroup)(nil),                     // 45: tenure.promotion.v1.OutreachGroup
-	(*GetJourneyReportRequest)(nil),           // 46: tenure.promotion.v1.GetJourneyReportRequest
-	(*GetJourneyReportResponse)(nil),          // 47: tenure.promotion.v1.GetJourneyReportResponse
-	(*GetCampaignOutreachReportRequest)(nil),  // 48: tenure.promotion.v1.GetCampaignOutreachReportRequest
-	(*GetCampaignOutreachReportResponse)(nil), // 49: tenure.promotion.v1.GetCampaignOutreachReportResponse
-	(*durationpb.Duration)(nil),               // 50: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),             // 51: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),             // 52: google.protobuf.FieldMask
+	(*SendJourneyMessageRequest)(nil),         // 21: tenure.promotion.v1.SendJourneyMessageRequest
+	(*SendJourneyMessageResponse)(nil),        // 22: tenure.promotion.v1.SendJourneyMessageResponse
+	(*GetMessageRequest)(nil),                 // 23: tenure.promotion.v1.GetMessageRequest
+	(*GetMessageResponse)(nil),                // 24: tenure.promotion.v1.GetMessageResponse
+	(*UpdateJourneyRequest)(nil),              // 25: tenure.promotion.v1.UpdateJourneyRequest
+	(*UpdateJourneyResponse)(nil),             // 26: tenure.promotion.v1.UpdateJourneyResponse
+	(*PauseJourneyRequest)(nil),               // 27: tenure.promotion.v1.PauseJourneyRequest
+	(*PauseJourneyResponse)(nil),              // 28: tenure.promotion.v1.PauseJourneyResponse
+	(*ResumeJourneyRequest)(nil),              // 29: tenure.promotion.v1.ResumeJourneyRequest
+	(*ResumeJourneyResponse)(nil),             // 30: tenure.promotion.v1.ResumeJourneyResponse
+	(*DeleteJourneyRequest)(nil),              // 31: tenure.promotion.v1.DeleteJourneyRequest
+	(*DeleteJourneyResponse)(nil),             // 32: tenure.promotion.v1.DeleteJourneyResponse
+	(*ListCustomerMessagesRequest)(nil),       // 33: tenure.promotion.v1.ListCustomerMessagesRequest
+	(*ListCustomerMessagesResponse)(nil),      // 34: tenure.promotion.v1.ListCustomerMessagesResponse
+	(*ListInboxMessagesRequest)(nil),          // 35: tenure.promotion.v1.ListInboxMessagesRequest
+	(*ListInboxMessagesResponse)(nil),         // 36: tenure.promotion.v1.ListInboxMessagesResponse
+	(*MarkInboxMessageReadRequest)(nil),       // 37: tenure.promotion.v1.MarkInboxMessageReadRequest
+	(*MarkInboxMessageReadResponse)(nil),      // 38: tenure.promotion.v1.MarkInboxMessageReadResponse
+	(*Engagement)(nil),                        // 39: tenure.promotion.v1.Engagement
+	(*EngagementCallback)(nil),                // 40: tenure.promotion.v1.EngagementCallback
+	(*SignedEngagementCallback)(nil),          // 41: tenure.promotion.v1.SignedEngagementCallback
+	(*RecordEngagementRequest)(nil),           // 42: tenure.promotion.v1.RecordEngagementRequest
+	(*RecordEngagementResponse)(nil),          // 43: tenure.promotion.v1.RecordEngagementResponse
+	(*OutreachReport)(nil),                    // 44: tenure.promotion.v1.OutreachReport
+	(*SuppressionCount)(nil),                  // 45: tenure.promotion.v1.SuppressionCount
+	(*ChannelCount)(nil),                      // 46: tenure.promotion.v1.ChannelCount
+	(*OutreachGroup)(nil),                     // 47: tenure.promotion.v1.OutreachGroup
+	(*GetJourneyReportRequest)(nil),           // 48: tenure.promotion.v1.GetJourneyReportRequest
+	(*GetJourneyReportResponse)(nil),          // 49: tenure.promotion.v1.GetJourneyReportResponse
+	(*GetCampaignOutreachReportRequest)(nil),  // 50: tenure.promotion.v1.GetCampaignOutreachReportRequest
+	(*GetCampaignOutreachReportResponse)(nil), // 51: tenure.promotion.v1.GetCampaignOutreachReportResponse
+	nil,                           // 52: tenure.promotion.v1.SendJourneyMessageRequest.VariablesEntry
+	(*durationpb.Duration)(nil),   // 53: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 54: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil), // 55: google.protobuf.FieldMask
 }
 var file_tenure_promotion_v1_outreach_proto_depIdxs = []int32{
 	7,  // 0: tenure.promotion.v1.Journey.trigger:type_name -> tenure.promotion.v1.JourneyTrigger
-	50, // 1: tenure.promotion.v1.Journey.delay:type_name -> google.protobuf.Duration
+	53, // 1: tenure.promotion.v1.Journey.delay:type_name -> google.protobuf.Duration
 	2,  // 2: tenure.promotion.v1.Journey.channels:type_name -> tenure.promotion.v1.OutreachChannel
 	9,  // 3: tenure.promotion.v1.Journey.templates:type_name -> tenure.promotion.v1.MessageTemplate
-	51, // 4: tenure.promotion.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
+	54, // 4: tenure.promotion.v1.Journey.create_time:type_name -> google.protobuf.Timestamp
 	0,  // 5: tenure.promotion.v1.Journey.state:type_name -> tenure.promotion.v1.JourneyState
-	51, // 6: tenure.promotion.v1.Journey.update_time:type_name -> google.protobuf.Timestamp
-	51, // 7: tenure.promotion.v1.Journey.delete_time:type_name -> google.protobuf.Timestamp
+	54, // 6: tenure.promotion.v1.Journey.update_time:type_name -> google.protobuf.Timestamp
+	54, // 7: tenure.promotion.v1.Journey.delete_time:type_name -> google.protobuf.Timestamp
 	1,  // 8: tenure.promotion.v1.JourneyTrigger.kind:type_name -> tenure.promotion.v1.TriggerKind
 	8,  // 9: tenure.promotion.v1.JourneyTrigger.holidays:type_name -> tenure.promotion.v1.Holiday
 	2,  // 10: tenure.promotion.v1.MessageTemplate.channel:type_name -> tenure.promotion.v1.OutreachChannel
 	3,  // 11: tenure.promotion.v1.OutreachMessage.state:type_name -> tenure.promotion.v1.MessageState
 	4,  // 12: tenure.promotion.v1.OutreachMessage.suppression_reason:type_name -> tenure.promotion.v1.SuppressionReason
 	2,  // 13: tenure.promotion.v1.OutreachMessage.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	51, // 14: tenure.promotion.v1.OutreachMessage.due_time:type_name -> google.protobuf.Timestamp
-	51, // 15: tenure.promotion.v1.OutreachMessage.create_time:type_name -> google.protobuf.Timestamp
-	51, // 16: tenure.promotion.v1.OutreachMessage.update_time:type_name -> google.protobuf.Timestamp
+	54, // 14: tenure.promotion.v1.OutreachMessage.due_time:type_name -> google.protobuf.Timestamp
+	54, // 15: tenure.promotion.v1.OutreachMessage.create_time:type_name -> google.protobuf.Timestamp
+	54, // 16: tenure.promotion.v1.OutreachMessage.update_time:type_name -> google.protobuf.Timestamp
 	11, // 17: tenure.promotion.v1.OutreachMessage.history:type_name -> tenure.promotion.v1.MessageStateChange
 	3,  // 18: tenure.promotion.v1.MessageStateChange.state:type_name -> tenure.promotion.v1.MessageState
 	4,  // 19: tenure.promotion.v1.MessageStateChange.suppression_reason:type_name -> tenure.promotion.v1.SuppressionReason
 	2,  // 20: tenure.promotion.v1.MessageStateChange.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	51, // 21: tenure.promotion.v1.MessageStateChange.due_time:type_name -> google.protobuf.Timestamp
-	51, // 22: tenure.promotion.v1.MessageStateChange.time:type_name -> google.protobuf.Timestamp
-	51, // 23: tenure.promotion.v1.InboxMessage.create_time:type_name -> google.protobuf.Timestamp
-	51, // 24: tenure.promotion.v1.InboxMessage.read_time:type_name -> google.protobuf.Timestamp
+	54, // 21: tenure.promotion.v1.MessageStateChange.due_time:type_name -> google.protobuf.Timestamp
+	54, // 22: tenure.promotion.v1.MessageStateChange.time:type_name -> google.protobuf.Timestamp
+	54, // 23: tenure.promotion.v1.InboxMessage.create_time:type_name -> google.protobuf.Timestamp
+	54, // 24: tenure.promotion.v1.InboxMessage.read_time:type_name -> google.protobuf.Timestamp
 	6,  // 25: tenure.promotion.v1.CreateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
 	6,  // 26: tenure.promotion.v1.CreateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
 	6,  // 27: tenure.promotion.v1.GetJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
 	6,  // 28: tenure.promotion.v1.ListJourneysResponse.journeys:type_name -> tenure.promotion.v1.Journey
 	2,  // 29: tenure.promotion.v1.PreviewJourneyMessageRequest.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	10, // 30: tenure.promotion.v1.GetMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
-	6,  // 31: tenure.promotion.v1.UpdateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
-	52, // 32: tenure.promotion.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	6,  // 33: tenure.promotion.v1.UpdateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	6,  // 34: tenure.promotion.v1.PauseJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	6,  // 35: tenure.promotion.v1.ResumeJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	6,  // 36: tenure.promotion.v1.DeleteJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
-	3,  // 37: tenure.promotion.v1.ListCustomerMessagesRequest.state:type_name -> tenure.promotion.v1.MessageState
-	10, // 38: tenure.promotion.v1.ListCustomerMessagesResponse.messages:type_name -> tenure.promotion.v1.OutreachMessage
-	12, // 39: tenure.promotion.v1.ListInboxMessagesResponse.inbox_messages:type_name -> tenure.promotion.v1.InboxMessage
-	12, // 40: tenure.promotion.v1.MarkInboxMessageReadResponse.inbox_message:type_name -> tenure.promotion.v1.InboxMessage
-	5,  // 41: tenure.promotion.v1.Engagement.action:type_name -> tenure.promotion.v1.EngagementAction
-	2,  // 42: tenure.promotion.v1.Engagement.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	51, // 43: tenure.promotion.v1.Engagement.occur_time:type_name -> google.protobuf.Timestamp
-	5,  // 44: tenure.promotion.v1.EngagementCallback.action:type_name -> tenure.promotion.v1.EngagementAction
-	51, // 45: tenure.promotion.v1.EngagementCallback.occur_time:type_name -> google.protobuf.Timestamp
-	39, // 46: tenure.promotion.v1.RecordEngagementRequest.callback:type_name -> tenure.promotion.v1.SignedEngagementCallback
-	37, // 47: tenure.promotion.v1.RecordEngagementResponse.engagement:type_name -> tenure.promotion.v1.Engagement
-	50, // 48: tenure.promotion.v1.OutreachReport.attribution_window:type_name -> google.protobuf.Duration
-	43, // 49: tenure.promotion.v1.OutreachReport.suppressed:type_name -> tenure.promotion.v1.SuppressionCount
-	44, // 50: tenure.promotion.v1.OutreachReport.sent_by_channel:type_name -> tenure.promotion.v1.ChannelCount
-	45, // 51: tenure.promotion.v1.OutreachReport.treatment:type_name -> tenure.promotion.v1.OutreachGroup
-	45, // 52: tenure.promotion.v1.OutreachReport.control:type_name -> tenure.promotion.v1.OutreachGroup
-	4,  // 53: tenure.promotion.v1.SuppressionCount.reason:type_name -> tenure.promotion.v1.SuppressionReason
-	2,  // 54: tenure.promotion.v1.ChannelCount.channel:type_name -> tenure.promotion.v1.OutreachChannel
-	50, // 55: tenure.promotion.v1.GetJourneyReportRequest.attribution_window:type_name -> google.protobuf.Duration
-	42, // 56: tenure.promotion.v1.GetJourneyReportResponse.report:type_name -> tenure.promotion.v1.OutreachReport
-	50, // 57: tenure.promotion.v1.GetCampaignOutreachReportRequest.attribution_window:type_name -> google.protobuf.Duration
-	42, // 58: tenure.promotion.v1.GetCampaignOutreachReportResponse.report:type_name -> tenure.promotion.v1.OutreachReport
-	13, // 59: tenure.promotion.v1.OutreachService.CreateJourney:input_type -> tenure.promotion.v1.CreateJourneyRequest
-	15, // 60: tenure.promotion.v1.OutreachService.GetJourney:input_type -> tenure.promotion.v1.GetJourneyRequest
-	17, // 61: tenure.promotion.v1.OutreachService.ListJourneys:input_type -> tenure.promotion.v1.ListJourneysRequest
-	19, // 62: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:input_type -> tenure.promotion.v1.PreviewJourneyMessageRequest
-	21, // 63: tenure.promotion.v1.OutreachService.GetMessage:input_type -> tenure.promotion.v1.GetMessageRequest
-	23, // 64: tenure.promotion.v1.OutreachService.UpdateJourney:input_type -> tenure.promotion.v1.UpdateJourneyRequest
-	25, // 65: tenure.promotion.v1.OutreachService.PauseJourney:input_type -> tenure.promotion.v1.PauseJourneyRequest
-	27, // 66: tenure.promotion.v1.OutreachService.ResumeJourney:input_type -> tenure.promotion.v1.ResumeJourneyRequest
-	29, // 67: tenure.promotion.v1.OutreachService.DeleteJourney:input_type -> tenure.promotion.v1.DeleteJourneyRequest
-	31, // 68: tenure.promotion.v1.OutreachService.ListCustomerMessages:input_type -> tenure.promotion.v1.ListCustomerMessagesRequest
-	33, // 69: tenure.promotion.v1.OutreachService.ListInboxMessages:input_type -> tenure.promotion.v1.ListInboxMessagesRequest
-	35, // 70: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:input_type -> tenure.promotion.v1.MarkInboxMessageReadRequest
-	40, // 71: tenure.promotion.v1.OutreachService.RecordEngagement:input_type -> tenure.promotion.v1.RecordEngagementRequest
-	46, // 72: tenure.promotion.v1.OutreachService.GetJourneyReport:input_type -> tenure.promotion.v1.GetJourneyReportRequest
-	48, // 73: tenure.promotion.v1.OutreachService.GetCampaignOutreachReport:input_type -> tenure.promotion.v1.GetCampaignOutreachReportRequest
-	14, // 74: tenure.promotion.v1.OutreachService.CreateJourney:output_type -> tenure.promotion.v1.CreateJourneyResponse
-	16, // 75: tenure.promotion.v1.OutreachService.GetJourney:output_type -> tenure.promotion.v1.GetJourneyResponse
-	18, // 76: tenure.promotion.v1.OutreachService.ListJourneys:output_type -> tenure.promotion.v1.ListJourneysResponse
-	20, // 77: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:output_type -> tenure.promotion.v1.PreviewJourneyMessageResponse
-	22, // 78: tenure.promotion.v1.OutreachService.GetMessage:output_type -> tenure.promotion.v1.GetMessageResponse
-	24, // 79: tenure.promotion.v1.OutreachService.UpdateJourney:output_type -> tenure.promotion.v1.UpdateJourneyResponse
-	26, // 80: tenure.promotion.v1.OutreachService.PauseJourney:output_type -> tenure.promotion.v1.PauseJourneyResponse
-	28, // 81: tenure.promotion.v1.OutreachService.ResumeJourney:output_type -> tenure.promotion.v1.ResumeJourneyResponse
-	30, // 82: tenure.promotion.v1.OutreachService.DeleteJourney:output_type -> tenure.promotion.v1.DeleteJourneyResponse
-	32, // 83: tenure.promotion.v1.OutreachService.ListCustomerMessages:output_type -> tenure.promotion.v1.ListCustomerMessagesResponse
-	34, // 84: tenure.promotion.v1.OutreachService.ListInboxMessages:output_type -> tenure.promotion.v1.ListInboxMessagesResponse
-	36, // 85: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:output_type -> tenure.promotion.v1.MarkInboxMessageReadResponse
-	41, // 86: tenure.promotion.v1.OutreachService.RecordEngagement:output_type -> tenure.promotion.v1.RecordEngagementResponse
-	47, // 87: tenure.promotion.v1.OutreachService.GetJourneyReport:output_type -> tenure.promotion.v1.GetJourneyReportResponse
-	49, // 88: tenure.promotion.v1.OutreachService.GetCampaignOutreachReport:output_type -> tenure.promotion.v1.GetCampaignOutreachReportResponse
-	74, // [74:89] is the sub-list for method output_type
-	59, // [59:74] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	52, // 30: tenure.promotion.v1.SendJourneyMessageRequest.variables:type_name -> tenure.promotion.v1.SendJourneyMessageRequest.VariablesEntry
+	10, // 31: tenure.promotion.v1.SendJourneyMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
+	10, // 32: tenure.promotion.v1.GetMessageResponse.message:type_name -> tenure.promotion.v1.OutreachMessage
+	6,  // 33: tenure.promotion.v1.UpdateJourneyRequest.journey:type_name -> tenure.promotion.v1.Journey
+	55, // 34: tenure.promotion.v1.UpdateJourneyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	6,  // 35: tenure.promotion.v1.UpdateJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	6,  // 36: tenure.promotion.v1.PauseJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	6,  // 37: tenure.promotion.v1.ResumeJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	6,  // 38: tenure.promotion.v1.DeleteJourneyResponse.journey:type_name -> tenure.promotion.v1.Journey
+	3,  // 39: tenure.promotion.v1.ListCustomerMessagesRequest.state:type_name -> tenure.promotion.v1.MessageState
+	10, // 40: tenure.promotion.v1.ListCustomerMessagesResponse.messages:type_name -> tenure.promotion.v1.OutreachMessage
+	12, // 41: tenure.promotion.v1.ListInboxMessagesResponse.inbox_messages:type_name -> tenure.promotion.v1.InboxMessage
+	12, // 42: tenure.promotion.v1.MarkInboxMessageReadResponse.inbox_message:type_name -> tenure.promotion.v1.InboxMessage
+	5,  // 43: tenure.promotion.v1.Engagement.action:type_name -> tenure.promotion.v1.EngagementAction
+	2,  // 44: tenure.promotion.v1.Engagement.channel:type_name -> tenure.promotion.v1.OutreachChannel
+	54, // 45: tenure.promotion.v1.Engagement.occur_time:type_name -> google.protobuf.Timestamp
+	5,  // 46: tenure.promotion.v1.EngagementCallback.action:type_name -> tenure.promotion.v1.EngagementAction
+	54, // 47: tenure.promotion.v1.EngagementCallback.occur_time:type_name -> google.protobuf.Timestamp
+	41, // 48: tenure.promotion.v1.RecordEngagementRequest.callback:type_name -> tenure.promotion.v1.SignedEngagementCallback
+	39, // 49: tenure.promotion.v1.RecordEngagementResponse.engagement:type_name -> tenure.promotion.v1.Engagement
+	53, // 50: tenure.promotion.v1.OutreachReport.attribution_window:type_name -> google.protobuf.Duration
+	45, // 51: tenure.promotion.v1.OutreachReport.suppressed:type_name -> tenure.promotion.v1.SuppressionCount
+	46, // 52: tenure.promotion.v1.OutreachReport.sent_by_channel:type_name -> tenure.promotion.v1.ChannelCount
+	47, // 53: tenure.promotion.v1.OutreachReport.treatment:type_name -> tenure.promotion.v1.OutreachGroup
+	47, // 54: tenure.promotion.v1.OutreachReport.control:type_name -> tenure.promotion.v1.OutreachGroup
+	4,  // 55: tenure.promotion.v1.SuppressionCount.reason:type_name -> tenure.promotion.v1.SuppressionReason
+	2,  // 56: tenure.promotion.v1.ChannelCount.channel:type_name -> tenure.promotion.v1.OutreachChannel
+	53, // 57: tenure.promotion.v1.GetJourneyReportRequest.attribution_window:type_name -> google.protobuf.Duration
+	44, // 58: tenure.promotion.v1.GetJourneyReportResponse.report:type_name -> tenure.promotion.v1.OutreachReport
+	53, // 59: tenure.promotion.v1.GetCampaignOutreachReportRequest.attribution_window:type_name -> google.protobuf.Duration
+	44, // 60: tenure.promotion.v1.GetCampaignOutreachReportResponse.report:type_name -> tenure.promotion.v1.OutreachReport
+	13, // 61: tenure.promotion.v1.OutreachService.CreateJourney:input_type -> tenure.promotion.v1.CreateJourneyRequest
+	15, // 62: tenure.promotion.v1.OutreachService.GetJourney:input_type -> tenure.promotion.v1.GetJourneyRequest
+	17, // 63: tenure.promotion.v1.OutreachService.ListJourneys:input_type -> tenure.promotion.v1.ListJourneysRequest
+	19, // 64: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:input_type -> tenure.promotion.v1.PreviewJourneyMessageRequest
+	21, // 65: tenure.promotion.v1.OutreachService.SendJourneyMessage:input_type -> tenure.promotion.v1.SendJourneyMessageRequest
+	23, // 66: tenure.promotion.v1.OutreachService.GetMessage:input_type -> tenure.promotion.v1.GetMessageRequest
+	25, // 67: tenure.promotion.v1.OutreachService.UpdateJourney:input_type -> tenure.promotion.v1.UpdateJourneyRequest
+	27, // 68: tenure.promotion.v1.OutreachService.PauseJourney:input_type -> tenure.promotion.v1.PauseJourneyRequest
+	29, // 69: tenure.promotion.v1.OutreachService.ResumeJourney:input_type -> tenure.promotion.v1.ResumeJourneyRequest
+	31, // 70: tenure.promotion.v1.OutreachService.DeleteJourney:input_type -> tenure.promotion.v1.DeleteJourneyRequest
+	33, // 71: tenure.promotion.v1.OutreachService.ListCustomerMessages:input_type -> tenure.promotion.v1.ListCustomerMessagesRequest
+	35, // 72: tenure.promotion.v1.OutreachService.ListInboxMessages:input_type -> tenure.promotion.v1.ListInboxMessagesRequest
+	37, // 73: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:input_type -> tenure.promotion.v1.MarkInboxMessageReadRequest
+	42, // 74: tenure.promotion.v1.OutreachService.RecordEngagement:input_type -> tenure.promotion.v1.RecordEngagementRequest
+	48, // 75: tenure.promotion.v1.OutreachService.GetJourneyReport:input_type -> tenure.promotion.v1.GetJourneyReportRequest
+	50, // 76: tenure.promotion.v1.OutreachService.GetCampaignOutreachReport:input_type -> tenure.promotion.v1.GetCampaignOutreachReportRequest
+	14, // 77: tenure.promotion.v1.OutreachService.CreateJourney:output_type -> tenure.promotion.v1.CreateJourneyResponse
+	16, // 78: tenure.promotion.v1.OutreachService.GetJourney:output_type -> tenure.promotion.v1.GetJourneyResponse
+	18, // 79: tenure.promotion.v1.OutreachService.ListJourneys:output_type -> tenure.promotion.v1.ListJourneysResponse
+	20, // 80: tenure.promotion.v1.OutreachService.PreviewJourneyMessage:output_type -> tenure.promotion.v1.PreviewJourneyMessageResponse
+	22, // 81: tenure.promotion.v1.OutreachService.SendJourneyMessage:output_type -> tenure.promotion.v1.SendJourneyMessageResponse
+	24, // 82: tenure.promotion.v1.OutreachService.GetMessage:output_type -> tenure.promotion.v1.GetMessageResponse
+	26, // 83: tenure.promotion.v1.OutreachService.UpdateJourney:output_type -> tenure.promotion.v1.UpdateJourneyResponse
+	28, // 84: tenure.promotion.v1.OutreachService.PauseJourney:output_type -> tenure.promotion.v1.PauseJourneyResponse
+	30, // 85: tenure.promotion.v1.OutreachService.ResumeJourney:output_type -> tenure.promotion.v1.ResumeJourneyResponse
+	32, // 86: tenure.promotion.v1.OutreachService.DeleteJourney:output_type -> tenure.promotion.v1.DeleteJourneyResponse
+	34, // 87: tenure.promotion.v1.OutreachService.ListCustomerMessages:output_type -> tenure.promotion.v1.ListCustomerMessagesResponse
+	36, // 88: tenure.promotion.v1.OutreachService.ListInboxMessages:output_type -> tenure.promotion.v1.ListInboxMessagesResponse
+	38, // 89: tenure.promotion.v1.OutreachService.MarkInboxMessageRead:output_type -> tenure.promotion.v1.MarkInboxMessageReadResponse
+	43, // 90: tenure.promotion.v1.OutreachService.RecordEngagement:output_type -> tenure.promotion.v1.RecordEngagementResponse
+	49, // 91: tenure.promotion.v1.OutreachService.GetJourneyReport:output_type -> tenure.promotion.v1.GetJourneyReportResponse
+	51, // 92: tenure.promotion.v1.OutreachService.GetCampaignOutreachReport:output_type -> tenure.promotion.v1.GetCampaignOutreachReportResponse
+	77, // [77:93] is the sub-list for method output_type
+	61, // [61:77] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_tenure_promotion_v1_outreach_proto_init() }
@@ -3848,7 +4018,7 @@ func file_tenure_promotion_v1_outreach_proto_init() {
 	if File_tenure_promotion_v1_outreach_proto != nil {
 		return
 	}
-	file_tenure_promotion_v1_outreach_proto_msgTypes[34].OneofWrappers = []any{
+	file_tenure_promotion_v1_outreach_proto_msgTypes[36].OneofWrappers = []any{
 		(*RecordEngagementRequest_LinkToken)(nil),
 		(*RecordEngagementRequest_UnsubscribeToken)(nil),
 		(*RecordEngagementRequest_Callback)(nil),
@@ -3859,7 +4029,7 @@ func file_tenure_promotion_v1_outreach_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tenure_promotion_v1_outreach_proto_rawDesc), len(file_tenure_promotion_v1_outreach_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   44,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

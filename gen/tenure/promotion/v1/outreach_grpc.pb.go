@@ -23,6 +23,7 @@ const (
 	OutreachService_GetJourney_FullMethodName                = "/tenure.promotion.v1.OutreachService/GetJourney"
 	OutreachService_ListJourneys_FullMethodName              = "/tenure.promotion.v1.OutreachService/ListJourneys"
 	OutreachService_PreviewJourneyMessage_FullMethodName     = "/tenure.promotion.v1.OutreachService/PreviewJourneyMessage"
+	OutreachService_SendJourneyMessage_FullMethodName        = "/tenure.promotion.v1.OutreachService/SendJourneyMessage"
 	OutreachService_GetMessage_FullMethodName                = "/tenure.promotion.v1.OutreachService/GetMessage"
 	OutreachService_UpdateJourney_FullMethodName             = "/tenure.promotion.v1.OutreachService/UpdateJourney"
 	OutreachService_PauseJourney_FullMethodName              = "/tenure.promotion.v1.OutreachService/PauseJourney"
@@ -59,6 +60,16 @@ type OutreachServiceClient interface {
 	// PreviewJourneyMessage renders a journey's template for a channel and
 	// locale with sample customer data.
 	PreviewJourneyMessage(ctx context.Context, in *PreviewJourneyMessageRequest, opts ...grpc.CallOption) (*PreviewJourneyMessageResponse, error)
+	// SendJourneyMessage creates the message of an API-triggered journey
+	// (trigger kind API) for one customer, with the values of the journey's
+	// template variables. The occurrence id makes it idempotent: the same
+	// journey, customer and occurrence make one message, and a repeated call
+	// returns it with created false. An unknown journey is NOT_FOUND, reason
+	// JOURNEY_NOT_FOUND; a journey with another trigger is
+	// FAILED_PRECONDITION, reason JOURNEY_NOT_API_TRIGGERED; a variable the
+	// journey declares but the request lacks is INVALID_ARGUMENT, reason
+	// MISSING_VARIABLES, naming them.
+	SendJourneyMessage(ctx context.Context, in *SendJourneyMessageRequest, opts ...grpc.CallOption) (*SendJourneyMessageResponse, error)
 	// GetMessage returns one message and its state.
 	GetMessage(ctx context.Context, in *GetMessageRequest, opts ...grpc.CallOption) (*GetMessageResponse, error)
 	// UpdateJourney changes the fields of update_mask (display_name,
@@ -159,6 +170,16 @@ func (c *outreachServiceClient) PreviewJourneyMessage(ctx context.Context, in *P
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PreviewJourneyMessageResponse)
 	err := c.cc.Invoke(ctx, OutreachService_PreviewJourneyMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *outreachServiceClient) SendJourneyMessage(ctx context.Context, in *SendJourneyMessageRequest, opts ...grpc.CallOption) (*SendJourneyMessageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendJourneyMessageResponse)
+	err := c.cc.Invoke(ctx, OutreachService_SendJourneyMessage_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -298,6 +319,16 @@ type OutreachServiceServer interface {
 	// PreviewJourneyMessage renders a journey's template for a channel and
 	// locale with sample customer data.
 	PreviewJourneyMessage(context.Context, *PreviewJourneyMessageRequest) (*PreviewJourneyMessageResponse, error)
+	// SendJourneyMessage creates the message of an API-triggered journey
+	// (trigger kind API) for one customer, with the values of the journey's
+	// template variables. The occurrence id makes it idempotent: the same
+	// journey, customer and occurrence make one message, and a repeated call
+	// returns it with created false. An unknown journey is NOT_FOUND, reason
+	// JOURNEY_NOT_FOUND; a journey with another trigger is
+	// FAILED_PRECONDITION, reason JOURNEY_NOT_API_TRIGGERED; a variable the
+	// journey declares but the request lacks is INVALID_ARGUMENT, reason
+	// MISSING_VARIABLES, naming them.
+	SendJourneyMessage(context.Context, *SendJourneyMessageRequest) (*SendJourneyMessageResponse, error)
 	// GetMessage returns one message and its state.
 	GetMessage(context.Context, *GetMessageRequest) (*GetMessageResponse, error)
 	// UpdateJourney changes the fields of update_mask (display_name,
@@ -375,6 +406,9 @@ func (UnimplementedOutreachServiceServer) ListJourneys(context.Context, *ListJou
 }
 func (UnimplementedOutreachServiceServer) PreviewJourneyMessage(context.Context, *PreviewJourneyMessageRequest) (*PreviewJourneyMessageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PreviewJourneyMessage not implemented")
+}
+func (UnimplementedOutreachServiceServer) SendJourneyMessage(context.Context, *SendJourneyMessageRequest) (*SendJourneyMessageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendJourneyMessage not implemented")
 }
 func (UnimplementedOutreachServiceServer) GetMessage(context.Context, *GetMessageRequest) (*GetMessageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMessage not implemented")
@@ -498,6 +532,24 @@ func _OutreachService_PreviewJourneyMessage_Handler(srv interface{}, ctx context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(OutreachServiceServer).PreviewJourneyMessage(ctx, req.(*PreviewJourneyMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OutreachService_SendJourneyMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendJourneyMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OutreachServiceServer).SendJourneyMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OutreachService_SendJourneyMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OutreachServiceServer).SendJourneyMessage(ctx, req.(*SendJourneyMessageRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -722,6 +774,10 @@ var OutreachService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PreviewJourneyMessage",
 			Handler:    _OutreachService_PreviewJourneyMessage_Handler,
+		},
+		{
+			MethodName: "SendJourneyMessage",
+			Handler:    _OutreachService_SendJourneyMessage_Handler,
 		},
 		{
 			MethodName: "GetMessage",

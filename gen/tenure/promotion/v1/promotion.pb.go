@@ -617,6 +617,10 @@ const (
 	ErrorReason_ENGAGEMENT_SIGNATURE_EXPIRED ErrorReason = 41
 	ErrorReason_ENGAGEMENT_FORBIDDEN         ErrorReason = 42
 	ErrorReason_ENGAGEMENT_NOT_CONFIGURED    ErrorReason = 43
+	// SendJourneyMessage named a journey whose trigger is not API.
+	ErrorReason_JOURNEY_NOT_API_TRIGGERED ErrorReason = 25
+	// SendJourneyMessage lacked variables the journey declares.
+	ErrorReason_MISSING_VARIABLES ErrorReason = 26
 )
 
 // Enum value maps for ErrorReason.
@@ -651,6 +655,8 @@ var (
 		41: "ENGAGEMENT_SIGNATURE_EXPIRED",
 		42: "ENGAGEMENT_FORBIDDEN",
 		43: "ENGAGEMENT_NOT_CONFIGURED",
+		25: "JOURNEY_NOT_API_TRIGGERED",
+		26: "MISSING_VARIABLES",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":     0,
@@ -682,6 +688,8 @@ var (
 		"ENGAGEMENT_SIGNATURE_EXPIRED": 41,
 		"ENGAGEMENT_FORBIDDEN":         42,
 		"ENGAGEMENT_NOT_CONFIGURED":    43,
+		"JOURNEY_NOT_API_TRIGGERED":    25,
+		"MISSING_VARIABLES":            26,
 	}
 )
 
@@ -6309,7 +6317,7 @@ const file_tenure_promotion_v1_promotion_proto_rawDesc = "" +
 	"\x19REDEMPTION_STATE_REDEEMED\x10\x01\x12'\n" +
 	"#REDEMPTION_STATE_PARTIALLY_REFUNDED\x10\x02\x12\x1d\n" +
 	"\x19REDEMPTION_STATE_REFUNDED\x10\x03\x12\x1e\n" +
-	"\x1aREDEMPTION_STATE_CANCELLED\x10\x04*\x80\x06\n" +
+	"\x1aREDEMPTION_STATE_CANCELLED\x10\x04*\xb6\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12CAMPAIGN_NOT_FOUND\x10\x01\x12\x1b\n" +
@@ -6340,7 +6348,9 @@ const file_tenure_promotion_v1_promotion_proto_rawDesc = "" +
 	"\x1cENGAGEMENT_SIGNATURE_INVALID\x10(\x12 \n" +
 	"\x1cENGAGEMENT_SIGNATURE_EXPIRED\x10)\x12\x18\n" +
 	"\x14ENGAGEMENT_FORBIDDEN\x10*\x12\x1d\n" +
-	"\x19ENGAGEMENT_NOT_CONFIGURED\x10+2\xc2\x1b\n" +
+	"\x19ENGAGEMENT_NOT_CONFIGURED\x10+\x12\x1d\n" +
+	"\x19JOURNEY_NOT_API_TRIGGERED\x10\x19\x12\x15\n" +
+	"\x11MISSING_VARIABLES\x10\x1a2\xc2\x1b\n" +
 	"\x10PromotionService\x12\x94\x01\n" +
 	"\x0eCreateCampaign\x12*.tenure.promotion.v1.CreateCampaignRequest\x1a+.tenure.promotion.v1.CreateCampaignResponse\")\x82\xd3\xe4\x93\x02#:\bcampaignb\bcampaign\"\r/v1/campaigns\x12\x8d\x01\n" +
 	"\vGetCampaign\x12'.tenure.promotion.v1.GetCampaignRequest\x1a(.tenure.promotion.v1.GetCampaignResponse\"+\x82\xd3\xe4\x93\x02\"b\bcampaign\x12\x16/v1/{name=campaigns/*}\x90\x02\x01\x12\x80\x01\n" +

@@ -83,6 +83,7 @@ func (t *Ticket) setStatus(to Status, now time.Time) error {
 	t.History = append(t.History, StatusChange{Status: to, At: now})
 	if to == StatusSolved {
 		t.SolveTime = now
+		t.InvitePending = t.CustomerID != ""
 	}
 	return nil
 }
@@ -150,6 +151,9 @@ func (s *Service) change(ctx context.Context, id, etag string, fn func(*Ticket) 
 		return nil, err
 	}
 	countBreaches(ctx, s.metrics, firstReply, solve, t)
+	if t.InvitePending {
+		s.inviteTicket(ctx, t)
+	}
 	return t, nil
 }
 

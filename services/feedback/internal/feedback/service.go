@@ -22,6 +22,10 @@ type Service struct {
 	metrics   Metrics
 	// rewardDelay is the delay before retry n of a promoter's thanks.
 	rewardDelay func(n int) time.Duration
+	outreach    Outreach
+	linkBase    string // of survey links
+	// inviteDelay is the delay before retry n of an invitation.
+	inviteDelay func(n int) time.Duration
 
 	mu    sync.Mutex
 	rules []CompiledRule // cache, valid while the store has ruleCount rules
@@ -53,7 +57,8 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l 
 func NewService(store Store, c Compiler, opts ...Option) *Service {
 	s := &Service{store: store, compiler: c, clock: time.Now, customers: NoCustomers{}, contacts: NoContacts{},
 		rewards: NoRewards{}, notifier: NoNotifier{}, locker: make(localLock, 1), logger: slog.New(slog.DiscardHandler),
-		metrics: NoMetrics{}, rewardDelay: func(int) time.Duration { return time.Minute }}
+		metrics: NoMetrics{}, rewardDelay: func(int) time.Duration { return time.Minute },
+		outreach: NoOutreach{}, linkBase: DefaultLinkBase, inviteDelay: func(int) time.Duration { return time.Minute }}
 	for _, o := range opts {
 		o(s)
 	}

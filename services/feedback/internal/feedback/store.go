@@ -98,6 +98,7 @@ type Store interface {
 	RuleStore
 	PolicyStore
 	SurveyStore
+	InvitationStore
 	OperationStore
 	ErasureStore
 }

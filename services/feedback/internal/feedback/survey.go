@@ -15,7 +15,15 @@ type Survey struct {
 	FollowUpQueue  string
 	PromoterPoints int64
 	CreateTime     time.Time
+	// Journey is the id of the outreach journey that delivers its
+	// invitations ("" for none); InvitationDelay the wait after the
+	// trigger before an invitation goes.
+	Journey         string
+	InvitationDelay time.Duration
 }
+
+// DefaultLinkBase is the base of survey links when none is configured.
+const DefaultLinkBase = "https://shop.example.com/surveys"
 
 // DefaultFollowUpQueue is the queue of follow-up tickets when a survey
 // names none.

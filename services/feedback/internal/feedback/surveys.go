@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/tenurehq/tenure/services/platform/fielderr"
 )
 
 // surveyTriggers are the triggers a survey may have.
@@ -23,6 +26,9 @@ func (s *Service) CreateSurvey(ctx context.Context, sv Survey) (*Survey, error) 
 	case sv.PromoterPoints < 0:
 		return nil, InvalidArgument("survey.promoter_points", "must not be negative")
 	}
+	if err := sv.checkInvitations(); err != nil {
+		return nil, err
+	}
 	if sv.Trigger == "" {
 		sv.Trigger = "on_demand"
 	}
@@ -34,6 +40,21 @@ func (s *Service) CreateSurvey(ctx context.Context, sv Survey) (*Survey, error) 
 		return nil, err
 	}
 	return &sv, nil
+}
+
+// checkInvitations validates how sv's invitations are sent: a survey sent
+// on an event needs the journey that delivers it.
+func (sv Survey) checkInvitations() error {
+	switch {
+	case sv.Journey == "" && (sv.Trigger == "order_delivered" || sv.Trigger == "ticket_solved"):
+		return &fielderr.Error{Path: "survey.journey", Problem: "is required when the trigger is " + strings.ToUpper(sv.Trigger),
+			Fix: "name the outreach journey that delivers its invitations, such as journeys/delivery-survey"}
+	case sv.Journey != "" && !idPattern.MatchString(sv.Journey):
+		return InvalidArgument("survey.journey", "must be journeys/{journey_id}, the id 1 to 63 lower-case letters, digits and \"-\", starting with a letter")
+	case sv.InvitationDelay < 0 || sv.InvitationDelay > MaxInvitationDelay:
+		return InvalidArgument("survey.invitation_delay", fmt.Sprintf("must be from 0 to 30 days, got %s", sv.InvitationDelay))
+	}
+	return nil
 }
 
 // GetSurvey returns a survey.

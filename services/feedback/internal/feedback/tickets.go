@@ -114,7 +114,13 @@ func (s *Service) recordContact(ctx context.Context, t *Ticket) {
 
 // RetryContacts records up to limit tickets profile has not confirmed.
 func (s *Service) RetryContacts(ctx context.Context, limit int) error {
-	ids, err := s.store.PendingContactIDs(ctx, limit)
+	return s.eachPending(ctx, s.store.PendingContactIDs, limit, s.recordContact)
+}
+
+// eachPending calls fn on up to limit tickets whose ids pending answers.
+func (s *Service) eachPending(ctx context.Context, pending func(context.Context, int) ([]string, error), limit int,
+	fn func(context.Context, *Ticket)) error {
+	ids, err := pending(ctx, limit)
 	if err != nil {
 		return err
 	}
@@ -123,7 +129,7 @@ func (s *Service) RetryContacts(ctx context.Context, limit int) error {
 		if err != nil {
 			return err
 		}
-		s.recordContact(ctx, t)
+		fn(ctx, t)
 	}
 	return nil
 }

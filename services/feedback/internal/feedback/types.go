@@ -60,6 +60,9 @@ type Ticket struct {
 	ResolutionDue             time.Time // zero while the clock is paused
 	NextEscalation            time.Time // zero when no step is left
 	Version                   int64
+	// InvitePending is set when the ticket is solved, until the
+	// invitations of its ticket_solved surveys are created.
+	InvitePending bool
 }
 
 // StatusChange is a ticket entering a status.

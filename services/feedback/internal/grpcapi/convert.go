@@ -20,6 +20,11 @@ var (
 	responseNames   = resourcename.MustCompile("surveys/{survey_id}/responses/{response_id}")
 	reportNames     = resourcename.MustCompile("surveys/{survey_id}/report")
 	escalationNames = resourcename.MustCompile("escalations/{escalation_id}")
+	invitationNames = resourcename.MustCompile("surveys/{survey_id}/invitations/{invitation_id}")
+	// journeyNames are the promotion service's outreach journeys.
+	journeyNames = resourcename.MustCompile("journeys/{journey_id}")
+	// messageNames are the promotion service's outreach messages.
+	messageNames = resourcename.MustCompile("messages/{message_id}")
 )
 
 func ts(t time.Time) *timestamppb.Timestamp {

@@ -81,17 +81,52 @@ func fromOperation(op *feedback.Operation) *feedbackv1.Operation {
 		ErrorMessage: op.ErrorMessage, Trigger: trigger}
 }
 
-func toSurvey(id string, s *feedbackv1.Survey) feedback.Survey {
-	return feedback.Survey{ID: id, DisplayName: s.GetDisplayName(), Kind: toName[feedback.SurveyKind](s.GetKind(), "SURVEY_KIND_"),
+func toSurvey(id string, s *feedbackv1.Survey) (feedback.Survey, error) {
+	out := feedback.Survey{ID: id, DisplayName: s.GetDisplayName(), Kind: toName[feedback.SurveyKind](s.GetKind(), "SURVEY_KIND_"),
 		Trigger:       toName[string](s.GetTrigger(), "SURVEY_TRIGGER_"),
 		FollowUpQueue: s.GetFollowUpQueue(), PromoterPoints: s.GetPromoterPoints()}
+	delay, err := duration("survey.invitation_delay", s.GetInvitationDelay())
+	if err != nil {
+		return out, err
+	}
+	out.InvitationDelay = delay
+	if j := s.GetJourney(); j != "" {
+		jid, err := journeyNames.ParseID("survey.journey", j)
+		if err != nil {
+			return out, err
+		}
+		out.Journey = jid
+	}
+	return out, nil
 }
 
 func fromSurvey(s *feedback.Survey) *feedbackv1.Survey {
-	return &feedbackv1.Survey{Name: surveyNames.Format(s.ID), SurveyId: s.ID, DisplayName: s.DisplayName,
+	out := &feedbackv1.Survey{Name: surveyNames.Format(s.ID), SurveyId: s.ID, DisplayName: s.DisplayName,
 		Kind:          fromName[feedbackv1.SurveyKind](feedbackv1.SurveyKind_value, "SURVEY_KIND_", s.Kind),
 		Trigger:       fromName[feedbackv1.SurveyTrigger](feedbackv1.SurveyTrigger_value, "SURVEY_TRIGGER_", s.Trigger),
-		FollowUpQueue: s.FollowUpQueue, PromoterPoints: s.PromoterPoints, CreateTime: ts(s.CreateTime)}
+		FollowUpQueue: s.FollowUpQueue, PromoterPoints: s.PromoterPoints, CreateTime: ts(s.CreateTime),
+		InvitationDelay: durationOrNil(s.InvitationDelay)}
+	if s.Journey != "" {
+		out.Journey = journeyNames.Format(s.Journey)
+	}
+	return out
+}
+
+func durationOrNil(d time.Duration) *durationpb.Duration {
+	if d == 0 {
+		return nil
+	}
+	return durationpb.New(d)
+}
+
+func fromInvitation(inv feedback.Invitation) *feedbackv1.SurveyInvitation {
+	out := &feedbackv1.SurveyInvitation{Name: invitationNames.Format(inv.SurveyID, inv.ID), CustomerId: inv.CustomerID,
+		Occurrence: inv.Occurrence, Attempts: int32(inv.Attempts), DueTime: ts(inv.Due), CreateTime: ts(inv.CreateTime),
+		State: fromName[feedbackv1.InvitationState](feedbackv1.InvitationState_value, "INVITATION_STATE_", inv.State)}
+	if inv.Message != "" {
+		out.OutreachMessage = messageNames.Format(inv.Message)
+	}
+	return out
 }
 
 func fromResponse(r *feedback.Response) *feedbackv1.SurveyResponse {

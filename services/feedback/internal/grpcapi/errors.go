@@ -34,6 +34,7 @@ func ErrorTable(logger *slog.Logger) *apierr.Table {
 			r(feedback.ErrEscalationNotFound, codes.NotFound, feedbackv1.ErrorReason_ESCALATION_NOT_FOUND),
 			r(feedback.ErrEscalationInProgress, codes.Aborted, feedbackv1.ErrorReason_ESCALATION_IN_PROGRESS),
 			r(feedback.ErrETagMismatch, codes.Aborted, feedbackv1.ErrorReason_ETAG_MISMATCH),
+			r(feedback.ErrSurveyHasNoJourney, codes.FailedPrecondition, feedbackv1.ErrorReason_SURVEY_HAS_NO_JOURNEY),
 			r(paging.ErrInvalidPageToken, codes.InvalidArgument, feedbackv1.ErrorReason_INVALID_PAGE_TOKEN),
 		},
 	}

@@ -34,6 +34,7 @@ func TestErrorTableCoversDomain(t *testing.T) {
 		"ErrEscalationNotFound":   r(feedback.ErrEscalationNotFound, codes.NotFound, feedbackv1.ErrorReason_ESCALATION_NOT_FOUND),
 		"ErrEscalationInProgress": r(feedback.ErrEscalationInProgress, codes.Aborted, feedbackv1.ErrorReason_ESCALATION_IN_PROGRESS),
 		"ErrETagMismatch":         r(feedback.ErrETagMismatch, codes.Aborted, feedbackv1.ErrorReason_ETAG_MISMATCH),
+		"ErrSurveyHasNoJourney":   r(feedback.ErrSurveyHasNoJourney, codes.FailedPrecondition, feedbackv1.ErrorReason_SURVEY_HAS_NO_JOURNEY),
 	}, feedbackv1.ErrorReason_value)
 }
 

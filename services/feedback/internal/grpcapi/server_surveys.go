@@ -9,7 +9,11 @@ import (
 
 // CreateSurvey implements feedbackv1.FeedbackServiceServer.
 func (s *Server) CreateSurvey(ctx context.Context, req *feedbackv1.CreateSurveyRequest) (*feedbackv1.CreateSurveyResponse, error) {
-	sv, err := s.svc.CreateSurvey(ctx, toSurvey(req.GetSurveyId(), req.GetSurvey()))
+	in, err := toSurvey(req.GetSurveyId(), req.GetSurvey())
+	if err != nil {
+		return nil, err
+	}
+	sv, err := s.svc.CreateSurvey(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -27,6 +31,23 @@ func (s *Server) GetSurvey(ctx context.Context, req *feedbackv1.GetSurveyRequest
 		return nil, err
 	}
 	return &feedbackv1.GetSurveyResponse{Survey: fromSurvey(sv)}, nil
+}
+
+// SendSurvey implements feedbackv1.FeedbackServiceServer.
+func (s *Server) SendSurvey(ctx context.Context, req *feedbackv1.SendSurveyRequest) (*feedbackv1.SendSurveyResponse, error) {
+	id, err := surveyNames.ParseID("survey", req.GetSurvey())
+	if err != nil {
+		return nil, err
+	}
+	invs, err := s.svc.SendSurvey(ctx, id, req.GetCustomerIds(), req.GetOccurrenceId())
+	if err != nil {
+		return nil, err
+	}
+	out := &feedbackv1.SendSurveyResponse{}
+	for _, inv := range invs {
+		out.Invitations = append(out.Invitations, fromInvitation(inv))
+	}
+	return out, nil
 }
 
 // SubmitSurveyResponse implements feedbackv1.FeedbackServiceServer.

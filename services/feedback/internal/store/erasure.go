@@ -66,12 +66,17 @@ func (s *Store) erase(ctx context.Context, tx *sql.Tx, e feedback.Erasure) error
 		}
 	}
 	if len(tickets) > 0 {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tickets SET customer_id = ? WHERE customer_id = ?`), e.AnonymousID, e.CustomerID); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tickets SET customer_id = ?, invite_pending = 0 WHERE customer_id = ?`), e.AnonymousID, e.CustomerID); err != nil {
 			return fmt.Errorf("store: erase tickets: %w", err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`UPDATE survey_responses SET customer_id = ?, reward_retry_time = NULL WHERE customer_id = ?`), e.AnonymousID, e.CustomerID); err != nil {
 		return fmt.Errorf("store: erase survey responses: %w", err)
+	}
+	// An erased customer is not invited any more.
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE survey_invitations SET customer_id = ?,
+		state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END WHERE customer_id = ?`), e.AnonymousID, e.CustomerID); err != nil {
+		return fmt.Errorf("store: erase survey invitations: %w", err)
 	}
 	return nil
 }

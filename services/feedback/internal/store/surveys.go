@@ -17,11 +17,13 @@ type surveyDoc struct {
 	Trigger        string              `json:"trigger"`
 	FollowUpQueue  string              `json:"follow_up_queue"`
 	PromoterPoints int64               `json:"promoter_points,omitempty"`
+	Journey        string              `json:"journey,omitempty"`
+	DelayNanos     int64               `json:"invitation_delay,omitempty"`
 }
 
 // CreateSurvey implements feedback.SurveyStore.
 func (s *Store) CreateSurvey(ctx context.Context, sv feedback.Survey) error {
-	data, err := encode(surveyDoc{sv.DisplayName, sv.Kind, sv.Trigger, sv.FollowUpQueue, sv.PromoterPoints})
+	data, err := encode(surveyDoc{sv.DisplayName, sv.Kind, sv.Trigger, sv.FollowUpQueue, sv.PromoterPoints, sv.Journey, int64(sv.InvitationDelay)})
 	if err != nil {
 		return err
 	}
@@ -31,20 +33,45 @@ func (s *Store) CreateSurvey(ctx context.Context, sv feedback.Survey) error {
 
 // GetSurvey implements feedback.SurveyStore.
 func (s *Store) GetSurvey(ctx context.Context, id string) (*feedback.Survey, error) {
-	var (
-		ct   int64
-		data string
-		d    surveyDoc
-	)
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT create_time, data FROM surveys WHERE survey_id = ?`), id).Scan(&ct, &data)
+	sv, err := scanSurvey(s.db.QueryRowContext(ctx, s.q(`SELECT survey_id, create_time, data FROM surveys WHERE survey_id = ?`), id))
 	if err := notFound(err, feedback.ErrSurveyNotFound, id); err != nil {
+		return nil, err
+	}
+	return sv, nil
+}
+
+func scanSurvey(r scanner) (*feedback.Survey, error) {
+	var (
+		id, data string
+		ct       int64
+		d        surveyDoc
+	)
+	if err := r.Scan(&id, &ct, &data); err != nil {
 		return nil, err
 	}
 	if err := decode(data, &d); err != nil {
 		return nil, err
 	}
 	return &feedback.Survey{ID: id, DisplayName: d.DisplayName, Kind: d.Kind, Trigger: d.Trigger, FollowUpQueue: d.FollowUpQueue,
-		PromoterPoints: d.PromoterPoints, CreateTime: fromNanos(ct)}, nil
+		PromoterPoints: d.PromoterPoints, CreateTime: fromNanos(ct), Journey: d.Journey, InvitationDelay: time.Duration(d.DelayNanos)}, nil
+}
+
+// ListSurveys implements feedback.InvitationStore.
+func (s *Store) ListSurveys(ctx context.Context) ([]feedback.Survey, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT survey_id, create_time, data FROM surveys ORDER BY survey_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list surveys: %w", err)
+	}
+	defer rows.Close()
+	var out []feedback.Survey
+	for rows.Next() {
+		sv, err := scanSurvey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list surveys: %w", err)
+		}
+		out = append(out, *sv)
+	}
+	return out, rows.Err()
 }
 
 const responseCols = `survey_id, response_id, customer_id, score, comment, channel, dismissed, value_tier, loyalty_tier,

@@ -215,9 +215,13 @@ func (w *ticketWriter) write(ctx context.Context, t *feedback.Ticket, indexed bo
 	query := `UPDATE tickets SET priority = ?, active = ?, first_reply_due = ?, first_reply_time = ?, resolution_due = ?,
 		solve_time = ?, next_escalation = ?, data = ?, version = ? WHERE ticket_id = ?`
 	if indexed {
+		// A ticket newly solved gets its invitations pending; the flag is
+		// only cleared by MarkTicketInvited.
 		stmt, query = &w.full, `UPDATE tickets SET status = ?, queue = ?, priority = ?, active = ?, first_reply_due = ?,
-			first_reply_time = ?, resolution_due = ?, solve_time = ?, next_escalation = ?, data = ?, version = ? WHERE ticket_id = ?`
-		rest = append([]any{args[1], args[2]}, rest...)
+			first_reply_time = ?, resolution_due = ?, solve_time = ?, next_escalation = ?, data = ?, version = ?,
+			invite_pending = CASE WHEN ? = 1 THEN 1 ELSE invite_pending END WHERE ticket_id = ?`
+		rest = append([]any{args[1], args[2]}, rest[:len(rest)-1]...)
+		rest = append(rest, boolInt(t.InvitePending), t.ID)
 	}
 	if *stmt == nil {
 		if *stmt, err = w.s.db.TxStmt(ctx, w.tx, w.s.q(query)); err != nil {

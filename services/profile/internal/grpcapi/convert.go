@@ -201,6 +201,8 @@ func toEvent(e *profilev1.Event) (profile.Event, *profile.ValidationError) {
 		out.Payload = profile.CheckedIn{LocationID: p.CheckedIn.GetLocationId()}
 	case *profilev1.Event_ServiceContacted:
 		out.Payload = profile.ServiceContacted{Channel: p.ServiceContacted.GetChannel(), Topic: p.ServiceContacted.GetTopic()}
+	case *profilev1.Event_OrderDelivered:
+		out.Payload = profile.OrderDelivered{OrderID: p.OrderDelivered.GetOrderId(), Carrier: p.OrderDelivered.GetCarrier()}
 	case *profilev1.Event_MessageEngaged:
 		out.Payload = profile.MessageEngaged{MessageID: p.MessageEngaged.GetMessageId(), Channel: p.MessageEngaged.GetChannel(), Action: p.MessageEngaged.GetAction()}
 	case *profilev1.Event_CustomerErased:
@@ -272,6 +274,8 @@ func fromEvent(e profile.Event) *profilev1.Event {
 		out.Payload = &profilev1.Event_CheckedIn{CheckedIn: &profilev1.CheckedIn{LocationId: p.LocationID}}
 	case profile.ServiceContacted:
 		out.Payload = &profilev1.Event_ServiceContacted{ServiceContacted: &profilev1.ServiceContacted{Channel: p.Channel, Topic: p.Topic}}
+	case profile.OrderDelivered:
+		out.Payload = &profilev1.Event_OrderDelivered{OrderDelivered: &profilev1.OrderDelivered{OrderId: p.OrderID, Carrier: p.Carrier}}
 	case profile.MessageEngaged:
 		out.Payload = &profilev1.Event_MessageEngaged{MessageEngaged: &profilev1.MessageEngaged{MessageId: p.MessageID, Channel: p.Channel, Action: p.Action}}
 	case profile.CustomerErased:

@@ -17,6 +17,7 @@ const (
 	KindCheckedIn        EventKind = "checked_in"
 	KindServiceContacted EventKind = "service_contacted"
 	KindMessageEngaged   EventKind = "message_engaged"
+	KindOrderDelivered   EventKind = "order_delivered"
 	KindCustomerErased   EventKind = "customer_erased"
 	KindCustomerUpdated  EventKind = "customer_updated"
 	KindCustomerDeleted  EventKind = "customer_deleted"
@@ -132,6 +133,13 @@ type MessageEngaged struct {
 	Action    string
 }
 
+// OrderDelivered is an order that reached the customer. It changes no
+// feature; feedback sends delivery surveys on it.
+type OrderDelivered struct {
+	OrderID string
+	Carrier string
+}
+
 // CustomerErased marks that a customer was erased; its events now carry
 // AnonymousID. Only EraseCustomer writes it.
 type CustomerErased struct {
@@ -180,6 +188,9 @@ func (ServiceContacted) Kind() EventKind { return KindServiceContacted }
 
 // Kind implements Payload.
 func (MessageEngaged) Kind() EventKind { return KindMessageEngaged }
+
+// Kind implements Payload.
+func (OrderDelivered) Kind() EventKind { return KindOrderDelivered }
 
 // Kind implements Payload.
 func (CustomerErased) Kind() EventKind { return KindCustomerErased }

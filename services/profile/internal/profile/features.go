@@ -100,9 +100,10 @@ type CategoryAffinity struct {
 // Apply folds one accepted event into f. It is commutative and
 // associative: any order of the same events gives the same f. Events are
 // expected to be valid (see ValidateEvent); system events (SystemKinds) are
-// ignored: they record changes to the customer record, not activity.
+// ignored: they record changes to the customer record, not activity. So is
+// order_delivered: the carrier's doing, not the customer's.
 func (f *Features) Apply(e Event) {
-	if e.Payload == nil || e.Kind().IsSystem() {
+	if e.Payload == nil || e.Kind().IsSystem() || e.Kind() == KindOrderDelivered {
 		return
 	}
 	f.EventCount++

@@ -196,6 +196,9 @@ func TestApplyIgnoresSystemEvents(t *testing.T) {
 			assertEq(t, "features", got, want)
 		})
 	}
+	got := want
+	got.Apply(Event{ID: "d", CustomerID: "c", OccurredAt: at.Add(time.Hour), Payload: OrderDelivered{OrderID: "o"}})
+	assertEq(t, "features after order_delivered", got, want)
 	if KindOrderPlaced.IsSystem() {
 		t.Error("order_placed.IsSystem() = true, want false")
 	}

@@ -481,6 +481,12 @@ func (v *Validator) payload(c *eventCheck, p Payload) {
 		c.id("message_engaged.message_id", p.MessageID)
 		c.text("message_engaged.channel", p.Channel)
 		c.text("message_engaged.action", p.Action)
+	case OrderDelivered:
+		if p.OrderID == "" {
+			c.fail("order_delivered.order_id", "required: the delivered order's id")
+		}
+		c.id("order_delivered.order_id", p.OrderID)
+		c.text("order_delivered.carrier", p.Carrier)
 	case CustomerErased:
 		c.fail("customer_erased", "written by EraseCustomer only; callers cannot record it")
 	case CustomerUpdated:

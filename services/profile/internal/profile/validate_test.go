@@ -200,6 +200,10 @@ func TestValidateEvent(t *testing.T) {
 		{"shared ok", ev(ContentShared{ContentID: "c", Network: "instagram"}), ""},
 		{"service ok", ev(ServiceContacted{Channel: "chat"}), ""},
 		{"message ok", ev(MessageEngaged{MessageID: "m", Channel: "sms", Action: "opened"}), ""},
+		{"delivered ok", ev(OrderDelivered{OrderID: "o-1", Carrier: "dhl"}), ""},
+		{"delivered without order", ev(OrderDelivered{Carrier: "dhl"}), "order_delivered.order_id"},
+		{"delivered order id with NUL", ev(OrderDelivered{OrderID: "o\x00"}), "order_delivered.order_id"},
+		{"carrier too long", ev(OrderDelivered{OrderID: "o", Carrier: strings.Repeat("c", MaxTextLen+1)}), "order_delivered.carrier"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -180,6 +180,10 @@ type (
 		Channel   string `json:"channel,omitempty"`
 		Action    string `json:"action,omitempty"`
 	}
+	orderDeliveredJSON struct {
+		OrderID string `json:"order_id,omitempty"`
+		Carrier string `json:"carrier,omitempty"`
+	}
 	customerErasedJSON struct {
 		AnonymousID string `json:"anonymous_id,omitempty"`
 	}
@@ -216,6 +220,8 @@ func encodePayload(p profile.Payload) (kind, payload string, err error) {
 		v = serviceContactedJSON(p)
 	case profile.MessageEngaged:
 		v = messageEngagedJSON(p)
+	case profile.OrderDelivered:
+		v = orderDeliveredJSON(p)
 	case profile.CustomerErased:
 		v = customerErasedJSON(p)
 	case profile.CustomerUpdated:
@@ -276,6 +282,10 @@ func decodePayload(kind, data string) (profile.Payload, error) {
 		var v messageEngagedJSON
 		err = json.Unmarshal([]byte(data), &v)
 		p = profile.MessageEngaged(v)
+	case profile.KindOrderDelivered:
+		var v orderDeliveredJSON
+		err = json.Unmarshal([]byte(data), &v)
+		p = profile.OrderDelivered(v)
 	case profile.KindCustomerErased:
 		var v customerErasedJSON
 		err = json.Unmarshal([]byte(data), &v)

@@ -62,6 +62,7 @@ func TestPayloadEncoding(t *testing.T) {
 		{profile.CheckedIn{LocationID: "l"}, `{"location_id":"l"}`},
 		{profile.ServiceContacted{Channel: "c", Topic: "t"}, `{"channel":"c","topic":"t"}`},
 		{profile.MessageEngaged{MessageID: "m", Channel: "email", Action: "opened"}, `{"message_id":"m","channel":"email","action":"opened"}`},
+		{profile.OrderDelivered{OrderID: "o", Carrier: "dhl"}, `{"order_id":"o","carrier":"dhl"}`},
 		{profile.CustomerErased{AnonymousID: "anon-1"}, `{"anonymous_id":"anon-1"}`},
 		{profile.CustomerUpdated{Tags: []string{"a", "b"}}, `{"tags":["a","b"]}`},
 		{profile.CustomerUpdated{Tags: []string{"a"}, Birthday: "1992-02-29", TimeZone: "Europe/London"},

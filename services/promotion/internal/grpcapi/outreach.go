@@ -27,6 +27,7 @@ type OutreachServer struct {
 	messages outreach.MessageStore
 	history  outreach.CustomerMessages
 	inbox    outreach.Inbox
+	sends    outreach.Sends
 
 	engagements *outreach.Engagements
 	reports     outreach.Reports
@@ -35,7 +36,8 @@ type OutreachServer struct {
 // NewOutreach returns an OutreachServer over the journey use cases, the
 // message store, the customers' messages and the in-app inbox.
 func NewOutreach(journeys outreach.Journeys, messages outreach.MessageStore, history outreach.CustomerMessages, inbox outreach.Inbox) *OutreachServer {
-	return &OutreachServer{journeys: journeys, messages: messages, history: history, inbox: inbox}
+	return &OutreachServer{journeys: journeys, messages: messages, history: history, inbox: inbox,
+		sends: outreach.Sends{Journeys: journeys.Store, Messages: messages, Clock: journeys.Clock}}
 }
 
 // Register registers s on g.
@@ -100,6 +102,20 @@ func (s *OutreachServer) PreviewJourneyMessage(ctx context.Context, req *promoti
 	return &promotionv1.PreviewJourneyMessageResponse{Subject: r.Subject, Text: r.Text, Html: r.HTML}, nil
 }
 
+// SendJourneyMessage implements promotionv1.OutreachServiceServer.
+func (s *OutreachServer) SendJourneyMessage(ctx context.Context, req *promotionv1.SendJourneyMessageRequest) (*promotionv1.SendJourneyMessageResponse, error) {
+	id, err := journeyNames.ParseID("journey", req.GetJourney())
+	if err != nil {
+		return nil, err
+	}
+	m, created, err := s.sends.Send(ctx, outreach.SendRequest{JourneyID: id, CustomerID: req.GetCustomerId(),
+		OccurrenceID: req.GetOccurrenceId(), Vars: req.GetVariables()})
+	if err != nil {
+		return nil, err
+	}
+	return &promotionv1.SendJourneyMessageResponse{Message: fromMessage(m, nil), Created: created}, nil
+}
+
 // GetMessage implements promotionv1.OutreachServiceServer.
 func (s *OutreachServer) GetMessage(ctx context.Context, req *promotionv1.GetMessageRequest) (*promotionv1.GetMessageResponse, error) {
 	id, err := messageNames.ParseID("name", req.GetName())
@@ -133,6 +149,7 @@ func toJourney(id string, in *promotionv1.Journey) (outreach.JourneyDef, error) 
 				LocalMinute: int(tr.GetLocalMinute()), Audience: tr.GetAudience()}},
 		DisplayName: in.GetDisplayName(),
 	}
+	d.Variables = in.GetVariables()
 	if c := in.GetCampaign(); c != "" {
 		cid, err := promotion.CampaignNames.ParseID("journey.campaign", c)
 		if err != nil {
@@ -169,7 +186,7 @@ func fromJourney(d outreach.JourneyDef) *promotionv1.Journey {
 		Name: journeyNames.Format(d.ID), JourneyId: d.ID, DisplayName: d.DisplayName, Delay: durationpb.New(d.Delay),
 		Transactional: d.Transactional, CreateTime: timestamp(d.CreateTime), State: promotionv1.JourneyState(d.State),
 		UpdateTime: timestamp(d.UpdateTime), DeleteTime: timestamp(d.DeleteTime), Etag: d.ETag(),
-		AudienceFilter: d.AudienceFilter,
+		AudienceFilter: d.AudienceFilter, Variables: d.Variables,
 		Trigger: &promotionv1.JourneyTrigger{Kind: promotionv1.TriggerKind(d.Trigger.Kind), Hours: int32(d.Trigger.Hours),
 			Days: int32(d.Trigger.Days), LocalMinute: int32(d.Trigger.LocalMinute), Audience: d.Trigger.Audience},
 	}

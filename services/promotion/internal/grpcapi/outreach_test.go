@@ -34,6 +34,8 @@ func checkOutreachErrors(t *testing.T, table *apierr.Table) {
 		{outreach.ErrSignatureExpired, codes.Unauthenticated, promotionv1.ErrorReason_ENGAGEMENT_SIGNATURE_EXPIRED},
 		{outreach.ErrEngagementForbidden, codes.PermissionDenied, promotionv1.ErrorReason_ENGAGEMENT_FORBIDDEN},
 		{outreach.ErrEngagementNotConfigured, codes.FailedPrecondition, promotionv1.ErrorReason_ENGAGEMENT_NOT_CONFIGURED},
+		{outreach.ErrNotAPITriggered, codes.FailedPrecondition, promotionv1.ErrorReason_JOURNEY_NOT_API_TRIGGERED},
+		{outreach.ErrMissingVariables, codes.InvalidArgument, promotionv1.ErrorReason_MISSING_VARIABLES},
 	} {
 		st := table.Status(context.Background(), fmt.Errorf("wrapped: %w", c.err))
 		reason := ""
@@ -77,7 +79,7 @@ func TestEnumsMatch(t *testing.T) {
 			t.Errorf("action %s is %s in the API", a, got)
 		}
 	}
-	for k := outreach.TriggerCartAbandoned; k <= outreach.TriggerPointsExpiring; k++ {
+	for k := outreach.TriggerCartAbandoned; k <= outreach.TriggerAPI; k++ {
 		if got := promotionv1.TriggerKind(k).String(); got != "TRIGGER_KIND_"+upper(k.String()) {
 			t.Errorf("trigger %s is %s in the API", k, got)
 		}

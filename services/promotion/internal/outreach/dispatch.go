@@ -136,31 +136,47 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	}
 }
 
-// attemptAll attempts a claimed batch in three steps: it reads each
-// message's journey and customer and decides it (Workers at a time: these
-// are reads), charges the caps of every message going out in one
-// transaction, sends them (Workers at a time), and records every outcome
-// in one more transaction. Two writes per batch, whatever its size, and
-// the sends in parallel. It returns the errors of the messages that could
-// not be attempted or recorded; those are left to their lapsing claims.
+// attemptAll attempts a claimed batch: it reads each message's journey
+// and customer and decides it (Workers at a time: these are reads), charges
+// the caps of every message going out in one transaction, then sends the
+// messages Workers at a time and records each group's outcomes in one
+// transaction before sending the next group. So the writes are few, the
+// sends run in parallel, and a dispatcher that dies leaves at most one
+// group (those under way) sent but unrecorded, to be sent again under the
+// same id. It returns the errors of the messages that could not be
+// attempted or recorded; those are left to their lapsing claims.
 func (d *Dispatcher) attemptAll(ctx context.Context, ms []Message) []error {
 	now := d.Clock()
 	plans := make([]plan, len(ms))
 	d.each(len(ms), func(i int) { plans[i] = d.plan(ctx, ms[i], now) })
-	var errs []error
 	if err := d.charge(ctx, plans, now); err != nil {
 		// No cap was counted: every message waits for its claim to lapse.
 		return []error{err}
 	}
-	d.each(len(plans), func(i int) {
-		if p := &plans[i]; p.err == nil && p.next == nil && p.dec.Suppressed == ReasonNone {
+	var errs []error
+	group := d.Workers
+	if group <= 0 {
+		group = 16
+	}
+	for start := 0; start < len(plans) && ctx.Err() == nil; start += group {
+		errs = append(errs, d.sendAndRecord(ctx, plans[start:min(start+group, len(plans))], now)...)
+	}
+	return errs
+}
+
+// sendAndRecord sends the planned messages of ps that go out, in
+// parallel, and records every outcome of ps in one transaction.
+func (d *Dispatcher) sendAndRecord(ctx context.Context, ps []plan, now time.Time) []error {
+	d.each(len(ps), func(i int) {
+		if p := &ps[i]; p.err == nil && p.next == nil && p.dec.Suppressed == ReasonNone {
 			p.sendErr = d.send(ctx, p.m, p.content, p.contact, p.dec.Channel)
 		}
 	})
+	var errs []error
 	var changes []Change
 	var chans []Channel // each change's channel, for the Observer
-	for i := range plans {
-		p := &plans[i]
+	for i := range ps {
+		p := &ps[i]
 		if p.err == nil && p.next == nil {
 			next, err := p.m.Apply(Outcome{Decision: p.dec, Err: p.sendErr, Permanent: errors.Is(p.sendErr, ErrPermanent)}, d.Retry, now)
 			p.next, p.err = &next, err
@@ -284,6 +300,7 @@ func (d *Dispatcher) send(ctx context.Context, m Message, content Content, c Con
 		return fmt.Errorf("%w: journey %s has no template for %s", ErrPermanent, m.JourneyID, ch)
 	}
 	data := c.Data
+	data.Vars = m.Vars
 	data.CouponCode = m.CouponCode
 	if t.Recommends() && d.Recommender != nil {
 		items, err := d.Recommender.Recommend(ctx, m.CustomerID, RecommendationsPerMessage)

@@ -2,6 +2,7 @@ package outreach
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -33,10 +34,13 @@ const (
 	TriggerAudienceLeft
 	// TriggerPointsExpiring: loyalty points expire within Days.
 	TriggerPointsExpiring
+	// TriggerAPI: another service asks for the message (SendJourneyMessage),
+	// once per occurrence id, with values for the journey's Variables.
+	TriggerAPI
 )
 
 var triggerNames = [...]string{"", "cart_abandoned", "post_purchase", "first_order", "birthday", "holiday",
-	"audience_entered", "audience_left", "points_expiring"}
+	"audience_entered", "audience_left", "points_expiring", "api"}
 
 // String returns the trigger kind's lower snake name.
 func (k TriggerKind) String() string {
@@ -65,7 +69,8 @@ type Trigger struct {
 // Journey is what an outreach journey decides by: its trigger, an optional
 // delay after it, the channels in order of preference, whether its
 // messages are transactional, and its campaign ("" for none: its control
-// group then gets no message).
+// group then gets no message). An API-triggered journey names the
+// Variables its templates take ({{.Vars.survey_url}}).
 type Journey struct {
 	ID            string
 	Trigger       Trigger
@@ -79,6 +84,7 @@ type Journey struct {
 	// AudienceFilter, when set, is a segmentation audience ("tiers/vip"):
 	// only its members get the journey's messages.
 	AudienceFilter string
+	Variables      []string `json:",omitempty"`
 }
 
 // CouponPool names a code promotion whose unused codes messages are given.
@@ -95,7 +101,11 @@ const (
 	MaxDays     = 366
 	MaxDelay    = 90 * 24 * time.Hour
 	MaxHolidays = 400
+	// MaxVariables bounds a journey's variables.
+	MaxVariables = 20
 )
+
+var variablePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
 // Check validates j, naming fields as the API does ("trigger.hours").
 func (j Journey) Check() error {
@@ -103,6 +113,9 @@ func (j Journey) Check() error {
 		return err
 	}
 	if err := checkAudienceName("audience_filter", j.AudienceFilter); err != nil {
+		return err
+	}
+	if err := j.checkVariables(); err != nil {
 		return err
 	}
 	if j.Delay < 0 || j.Delay > MaxDelay {
@@ -117,6 +130,26 @@ func (j Journey) Check() error {
 		}
 		if slices.Contains(j.Channels[:i], c) {
 			return fielderr.New(fmt.Sprintf("channels[%d]", i), "repeats %s", c)
+		}
+	}
+	return nil
+}
+
+func (j Journey) checkVariables() error {
+	if len(j.Variables) > 0 && j.Trigger.Kind != TriggerAPI {
+		return &fielderr.Error{Path: "variables", Problem: "are only taken by API-triggered journeys",
+			Fix: "remove them, or use trigger kind api"}
+	}
+	if len(j.Variables) > MaxVariables {
+		return fielderr.New("variables", "must list at most %d names, got %d", MaxVariables, len(j.Variables))
+	}
+	for i, v := range j.Variables {
+		path := fmt.Sprintf("variables[%d]", i)
+		if !variablePattern.MatchString(v) {
+			return fielderr.New(path, "must be 1 to 40 lower-case letters, digits and underscores, starting with a letter, got %q", v)
+		}
+		if slices.Contains(j.Variables[:i], v) {
+			return fielderr.New(path, "repeats %s", v)
 		}
 	}
 	return nil
@@ -159,6 +192,8 @@ func (t Trigger) check(path string) error {
 		return nil
 	case TriggerPointsExpiring:
 		return between("days", t.Days, 1, MaxDays)
+	case TriggerAPI:
+		return nil
 	}
 	return fielderr.New(path+".kind", "must be one of %s", strings.Join(triggerNames[1:], ", "))
 }
@@ -216,6 +251,10 @@ func HolidayOccurrence(h Holiday) string {
 // AudienceOccurrence is the occurrence of an audience journey: the
 // segmentation recompute that recorded the change.
 func AudienceOccurrence(operation string) string { return "audience:" + operation }
+
+// APIOccurrence is the occurrence of an API-triggered journey: the
+// caller's occurrence id.
+func APIOccurrence(id string) string { return "api:" + id }
 
 // PointsOccurrence is the occurrence of a points-expiring journey: the
 // local date the points expire on.

@@ -124,7 +124,7 @@ func (d JourneyDef) Check() error {
 		if !t.Channel.Valid() {
 			return fielderr.New(path+".channel", "must be one of %s", channelList())
 		}
-		if _, err := Compile(path, t.Template); err != nil {
+		if _, err := CompileWith(path, t.Template, SampleFor(d.Variables)); err != nil {
 			return err
 		}
 		if t.Locale == "" {
@@ -184,7 +184,7 @@ func (j Journeys) Content(ctx context.Context, id string) (Content, error) {
 func (d JourneyDef) content() (Content, error) {
 	c := Content{Journey: d.Journey, Templates: map[TemplateKey]*Compiled{}}
 	for i, t := range d.Templates {
-		compiled, err := Compile(fmt.Sprintf("templates[%d]", i), t.Template)
+		compiled, err := CompileWith(fmt.Sprintf("templates[%d]", i), t.Template, SampleFor(d.Variables))
 		if err != nil {
 			return Content{}, err
 		}
@@ -194,7 +194,7 @@ func (d JourneyDef) content() (Content, error) {
 }
 
 // Preview renders a journey's template for channel and locale with data
-// (SampleData when nil).
+// (SampleData with sample variables when nil).
 func (j Journeys) Preview(ctx context.Context, id string, ch Channel, locale string, data *Data) (Rendered, error) {
 	d, err := j.Store.GetJourney(ctx, id)
 	if err != nil {
@@ -210,7 +210,8 @@ func (j Journeys) Preview(ctx context.Context, id string, ch Channel, locale str
 			Fix: "name one of the journey's channels", Err: ErrInvalidTemplate}
 	}
 	if data == nil {
-		data = &SampleData
+		sample := SampleFor(d.Variables)
+		data = &sample
 	}
 	return t.Render(*data)
 }

@@ -18,9 +18,12 @@ type Message struct {
 	CustomerID    string
 	Occurrence    string
 	Transactional bool
-	State         State
-	Reason        SuppressionReason // when suppressed
-	Channel       Channel           // when decided
+	// Vars are the template variables an API-triggered message was
+	// created with.
+	Vars    map[string]string
+	State   State
+	Reason  SuppressionReason // when suppressed
+	Channel Channel           // when decided
 	// Due is when the message goes out (or is tried again).
 	Due      time.Time
 	Attempts int

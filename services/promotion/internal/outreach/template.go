@@ -31,6 +31,9 @@ type Data struct {
 	PointsExpiry   time.Time // when they expire
 	CouponCode     string
 	Links          Links
+	// Vars are the values of an API-triggered journey's variables,
+	// given with each message.
+	Vars map[string]string
 	// Recommendations are the customer's recommended items, best first
 	// (segmentation's recommendations at send time; the popularity
 	// fallback for a customer with no history). They are read only for
@@ -121,11 +124,27 @@ var templateFuncs = map[string]any{
 	"upper": strings.ToUpper,
 }
 
-// Compile parses t and renders it with SampleData, so that a template
-// naming a field Data lacks, or failing otherwise, is rejected when saved
-// rather than when sent. Errors name the part under path ("template.html")
-// and wrap ErrInvalidTemplate. Text needs at least a subject or a body.
-func Compile(path string, t Template) (*Compiled, error) {
+// SampleFor returns SampleData with a sample value for each of the
+// variables, so that a template using a variable the journey does not
+// declare fails to render.
+func SampleFor(variables []string) Data {
+	d := SampleData
+	d.Vars = make(map[string]string, len(variables))
+	for _, v := range variables {
+		d.Vars[v] = "sample-" + v
+	}
+	return d
+}
+
+// Compile parses t and renders it with SampleData (no variables).
+func Compile(path string, t Template) (*Compiled, error) { return CompileWith(path, t, SampleData) }
+
+// CompileWith parses t and renders it with sample, so that a template
+// naming a field Data lacks, or a variable sample lacks, or failing
+// otherwise, is rejected when saved rather than when sent. Errors name the
+// part under path ("template.html") and wrap ErrInvalidTemplate. Text
+// needs at least a subject or a body.
+func CompileWith(path string, t Template, sample Data) (*Compiled, error) {
 	if t.Subject == "" && t.Text == "" && t.HTML == "" {
 		return nil, &fielderr.Error{Path: path, Problem: "is empty", Fix: "give a subject, a text body or an HTML body", Err: ErrInvalidTemplate}
 	}
@@ -143,7 +162,7 @@ func Compile(path string, t Template) (*Compiled, error) {
 	if c.html, err = htmltemplate.New("html").Option("missingkey=error").Funcs(templateFuncs).Parse(t.HTML); err != nil {
 		return nil, templateError(path+".html", err)
 	}
-	if _, err := c.render(SampleData, path); err != nil {
+	if _, err := c.render(sample, path); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -167,7 +186,7 @@ func tooLong(path string, n int) error {
 
 func templateError(path string, err error) error {
 	return &fielderr.Error{Path: path, Problem: err.Error(),
-		Fix: "use fields of the template data, such as {{.Customer.FirstName}}, {{.CouponCode}} or {{.Links.Unsubscribe}}",
+		Fix: "use fields of the template data, such as {{.Customer.FirstName}}, {{.CouponCode}} or {{.Links.Unsubscribe}}, or variables the journey declares ({{.Vars.name}})",
 		Err: ErrInvalidTemplate}
 }
 

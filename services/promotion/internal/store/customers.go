@@ -180,11 +180,11 @@ var messageColumns = func() []string {
 }()
 
 func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, ms []outreach.Message) (int, error) {
-	args := make([]any, 0, 14*len(ms))
+	args := make([]any, 0, 15*len(ms))
 	for _, m := range ms {
 		args = append(args, messageRow(m)...)
 	}
-	row := "(" + placeholders(14) + ")"
+	row := "(" + placeholders(15) + ")"
 	st, err := s.db.TxStmt(ctx, tx, s.q(`INSERT INTO outreach_messages (`+messageCols+`) VALUES `+
 		strings.TrimSuffix(strings.Repeat(row+",", len(ms)), ",")+` ON CONFLICT (message_id) DO NOTHING RETURNING message_id, due_ns`))
 	if err != nil {

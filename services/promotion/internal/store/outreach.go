@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,7 +19,7 @@ import (
 var _ outreach.MessageStore = (*Store)(nil)
 
 const messageCols = `message_id, journey_id, customer_id, occurrence, transactional, state, reason, channel, due_ns,
-	attempts, create_ns, update_ns, expiring_points, points_expiry_ns`
+	attempts, create_ns, update_ns, expiring_points, points_expiry_ns, vars`
 
 // messageReadCols are the columns scanMessage reads.
 const messageReadCols = messageCols + `, coupon_code`
@@ -33,7 +34,7 @@ func (s *Store) CreateMessage(ctx context.Context, m outreach.Message) (bool, er
 		if live, err := s.journeyLive(ctx, tx, m.JourneyID); err != nil || !live {
 			return err
 		}
-		n, err := s.exec(ctx, tx, `INSERT INTO outreach_messages (`+messageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		n, err := s.exec(ctx, tx, `INSERT INTO outreach_messages (`+messageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (message_id) DO NOTHING`, messageRow(m)...)
 		if err != nil || n == 0 {
 			return err
@@ -97,18 +98,33 @@ func (s *Store) takeBackCoupon(ctx context.Context, tx *sql.Tx, messageID string
 func messageRow(m outreach.Message) []any {
 	return []any{m.ID, m.JourneyID, m.CustomerID, m.Occurrence, boolInt(m.Transactional), int(m.State), int(m.Reason),
 		int(m.Channel), sqlstore.Nanos(m.Due), m.Attempts, sqlstore.Nanos(m.CreateTime), sqlstore.Nanos(m.UpdateTime),
-		m.ExpiringPoints, sqlstore.Nanos(m.PointsExpiry)}
+		m.ExpiringPoints, sqlstore.Nanos(m.PointsExpiry), encodeVars(m.Vars)}
+}
+
+// encodeVars encodes a message's variables as a JSON object, "" for none.
+func encodeVars(vars map[string]string) string {
+	if len(vars) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(vars) // a map of strings always encodes
+	return string(b)
 }
 
 func scanMessage(r interface{ Scan(...any) error }) (outreach.Message, error) {
 	var m outreach.Message
 	var transactional, state, reason, channel int
 	var due, created, updated, expiry int64
+	var vars string
 	err := r.Scan(&m.ID, &m.JourneyID, &m.CustomerID, &m.Occurrence, &transactional, &state, &reason, &channel, &due,
-		&m.Attempts, &created, &updated, &m.ExpiringPoints, &expiry, &m.CouponCode)
+		&m.Attempts, &created, &updated, &m.ExpiringPoints, &expiry, &vars, &m.CouponCode)
 	m.Transactional, m.State, m.Reason, m.Channel = transactional == 1, outreach.State(state), outreach.SuppressionReason(reason), outreach.Channel(channel)
 	m.Due, m.CreateTime, m.UpdateTime = sqlstore.FromNanos(due), sqlstore.FromNanos(created), sqlstore.FromNanos(updated)
 	m.PointsExpiry = sqlstore.FromNanos(expiry)
+	if err == nil && vars != "" {
+		if err = json.Unmarshal([]byte(vars), &m.Vars); err != nil {
+			err = fmt.Errorf("decode message variables: %w", err)
+		}
+	}
 	return m, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,7 +50,7 @@ func TestOutreachMessages(t *testing.T) {
 				t.Fatalf("CreateMessage %d: got %v, %v; want %v", i+1, created, err, want)
 			}
 		}
-		if got, err := s.GetMessage(ctx, m.ID); err != nil || got != m {
+		if got, err := s.GetMessage(ctx, m.ID); err != nil || !reflect.DeepEqual(got, m) {
 			t.Fatalf("GetMessage: got %+v, %v; want %+v", got, err, m)
 		}
 		if _, err := s.GetMessage(ctx, "nope"); !errors.Is(err, outreach.ErrMessageNotFound) {

@@ -33,6 +33,8 @@ func Run(t *testing.T, open Opener) {
 		{"Surveys", testSurveys},
 		{"Operations", testOperations},
 		{"Erasures", testErasures},
+		{"Invitations", testInvitations},
+		{"TicketInvites", testTicketInvites},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -40,8 +42,9 @@ func Run(t *testing.T, open Opener) {
 }
 
 var (
-	ctx = context.Background()
-	t0  = time.Date(2026, 12, 2, 9, 0, 0, 123456000, time.UTC)
+	errTransient = errors.New("outreach unavailable")
+	ctx          = context.Background()
+	t0           = time.Date(2026, 12, 2, 9, 0, 0, 123456000, time.UTC)
 )
 
 func ticket(id, customer string, status feedback.Status, created time.Time) *feedback.Ticket {
