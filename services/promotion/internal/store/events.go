@@ -23,7 +23,9 @@ func (s *Store) recordTriggerEvents(ctx context.Context, tx *sql.Tx, cur, last i
 	var batch []promotion.Order
 	for _, o := range orders {
 		switch {
-		case o.Sequence <= cur || o.Refund:
+		case o.Sequence <= cur || o.Refund || o.Profile != nil:
+			// Not a cart or an order: refunds, and profile changes the date
+			// triggers keep.
 		case o.ErasedAs != "":
 			if err := s.insertTriggerEvents(ctx, tx, batch); err != nil {
 				return err
