@@ -103,8 +103,10 @@ type UsageStore interface {
 // CodeStore keeps coupon codes and generation operations.
 type CodeStore interface {
 	// InsertCodes adds codes that are not taken yet and returns the ones
-	// that were (to be replaced).
-	InsertCodes(ctx context.Context, codes []Code) (taken []string, err error)
+	// that were (to be replaced). With a progress operation, the
+	// operation's Done grows by the codes inserted and is stored in the
+	// same transaction, so it always counts exactly the codes stored.
+	InsertCodes(ctx context.Context, codes []Code, progress *Operation) (taken []string, err error)
 	ListCodes(ctx context.Context, campaignID, promotionID, after string, limit int) ([]Code, error)
 	CreateOperation(ctx context.Context, op *Operation) error
 	UpdateOperation(ctx context.Context, op *Operation) error

@@ -124,11 +124,11 @@ func testCodes(t *testing.T, s promotion.Store) {
 	code := func(c string) promotion.Code {
 		return promotion.Code{Code: c, CampaignID: "c", PromotionID: "p", MaxUses: 1}
 	}
-	taken, err := s.InsertCodes(ctx, []promotion.Code{code("B"), code("A"), code("C")})
+	taken, err := s.InsertCodes(ctx, []promotion.Code{code("B"), code("A"), code("C")}, nil)
 	if err != nil || len(taken) != 0 {
 		t.Fatalf("insert = %v, %v", taken, err)
 	}
-	taken, err = s.InsertCodes(ctx, []promotion.Code{code("D"), code("A")})
+	taken, err = s.InsertCodes(ctx, []promotion.Code{code("D"), code("A")}, nil)
 	if err != nil || len(taken) != 1 || taken[0] != "A" {
 		t.Fatalf("insert with A taken = %v, %v; want [A]", taken, err)
 	}
@@ -151,5 +151,30 @@ func testCodes(t *testing.T, s promotion.Store) {
 	got, err := s.GetOperation(ctx, "op1")
 	if err != nil || got.Done != 5 || got.State != promotion.OpSucceeded || !got.EndTime.Equal(t0) {
 		t.Fatalf("operation = %+v, %v", got, err)
+	}
+	testCodeProgress(t, s)
+}
+
+// testCodeProgress checks that codes inserted for an operation count on it
+// in the same write: the taken ones do not.
+func testCodeProgress(t *testing.T, s promotion.Store) {
+	ctx := context.Background()
+	op := &promotion.Operation{ID: "op2", CampaignID: "c", PromotionID: "p", State: promotion.OpRunning, Total: 4, Done: 1, CreateTime: t0}
+	if err := s.CreateOperation(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	batch := []promotion.Code{{Code: "E", CampaignID: "c", PromotionID: "p", MaxUses: 1}, {Code: "B", CampaignID: "c", PromotionID: "p", MaxUses: 1},
+		{Code: "F", CampaignID: "c", PromotionID: "p", MaxUses: 1}}
+	taken, err := s.InsertCodes(ctx, batch, op)
+	if err != nil || len(taken) != 1 || taken[0] != "B" || op.Done != 3 {
+		t.Fatalf("insert = %v, %v, done %d; want [B] and 3 done", taken, err, op.Done)
+	}
+	taken, err = s.InsertCodes(ctx, batch[2:], op)
+	if err != nil || len(taken) != 1 || op.Done != 3 {
+		t.Fatalf("insert of F again = %v, %v, done %d; want [F] and 3 done", taken, err, op.Done)
+	}
+	got, err := s.GetOperation(ctx, "op2")
+	if err != nil || got.Done != 3 || got.State != promotion.OpRunning {
+		t.Fatalf("operation = %+v, %v; want 3 done, running", got, err)
 	}
 }
