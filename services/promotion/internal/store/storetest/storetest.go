@@ -18,6 +18,9 @@ type Opener func(t *testing.T) promotion.Store
 
 var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
+// allUsage reads every part of a snapshot.
+var allUsage = promotion.UsageNeeds{PromotionCounters: true, CampaignBudgets: true, CustomerUses: true, Frozen: true, Orders: true}
+
 // Run runs the suite.
 func Run(t *testing.T, open Opener) {
 	t.Run("CatalogVersion", func(t *testing.T) { testCatalogVersion(t, open(t)) })
@@ -63,9 +66,13 @@ func testCatalogVersion(t *testing.T, s promotion.Store) {
 	if err := s.CreateCampaign(ctx, cs[0]); !errors.Is(err, promotion.ErrCampaignAlreadyExists) {
 		t.Fatalf("second create = %v, want ErrCampaignAlreadyExists", err)
 	}
-	snap, err := s.Snapshot(ctx, "k", nil)
+	snap, err := s.Snapshot(ctx, "k", nil, allUsage)
 	if err != nil || !snap.Frozen["c"] {
 		t.Fatalf("snapshot of k = %+v, %v; want in c's control group", snap, err)
+	}
+	snap, err = s.Snapshot(ctx, "k", nil, promotion.UsageNeeds{CampaignBudgets: true})
+	if err != nil || len(snap.Frozen) != 0 {
+		t.Fatalf("snapshot of k's budgets only = %+v, %v; want no frozen audience read", snap, err)
 	}
 }
 
@@ -136,7 +143,7 @@ func testCodes(t *testing.T, s promotion.Store) {
 	if err != nil || len(page) != 2 || page[0].Code != "B" || page[1].Code != "C" {
 		t.Fatalf("codes after A = %v, %v; want B, C", page, err)
 	}
-	snap, err := s.Snapshot(ctx, "x", []string{"D", "Z"})
+	snap, err := s.Snapshot(ctx, "x", []string{"D", "Z"}, allUsage)
 	if err != nil || len(snap.Codes) != 1 || snap.Codes[0].Code != "D" {
 		t.Fatalf("code lookup = %v, %v; want D only", snap.Codes, err)
 	}
