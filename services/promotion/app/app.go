@@ -115,6 +115,7 @@ func (a *App) build(ctx context.Context, rt *bootstrap.Runtime) error {
 		a.logger.Warn("promotion: no etcd, so no profile to follow and no audiences to check")
 		a.svc = promotion.NewService(a.store, nil, rt.Clock, rt.Logger)
 	}
+	a.svc.SetUsageTTL(a.cfg.SharedUsageTTL)
 	if err := a.svc.Refresh(ctx); err != nil {
 		return err
 	}

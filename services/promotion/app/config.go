@@ -24,6 +24,9 @@ type Config struct {
 	RefreshInterval time.Duration
 	// AudienceTimeout bounds the audience calls of one cart evaluation.
 	AudienceTimeout time.Duration
+	// SharedUsageTTL is how long cart evaluations reuse the promotions'
+	// counters and campaigns' budgets used (0: read on every call).
+	SharedUsageTTL time.Duration
 	// Outreach configures journeys' dispatch (outreach.go).
 	Outreach OutreachConfig
 }
@@ -46,6 +49,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		env.Help("how often a replica checks for campaign and promotion changes made elsewhere, e.g. 1s", "REFRESH_INTERVAL"))
 	fs.DurationVar(&c.AudienceTimeout, "audience-timeout", env.Duration("AUDIENCE_TIMEOUT", 300*time.Millisecond),
 		env.Help("deadline of the segmentation and loyalty calls of one cart evaluation, e.g. 300ms", "AUDIENCE_TIMEOUT"))
+	fs.DurationVar(&c.SharedUsageTTL, "shared-usage-ttl", env.Duration("SHARED_USAGE_TTL", 200*time.Millisecond),
+		env.Help("how long cart evaluations reuse the promotions' counters and campaign budgets read by another evaluation; 0 reads them every time", "SHARED_USAGE_TTL"))
 	c.Outreach.registerFlags(fs, env)
 }
 
@@ -57,6 +62,9 @@ func (c Config) Validate() error {
 	}
 	if c.AudienceTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("audience timeout must be positive, got %s", c.AudienceTimeout))
+	}
+	if c.SharedUsageTTL < 0 {
+		errs = append(errs, fmt.Errorf("shared usage TTL must not be negative, got %s", c.SharedUsageTTL))
 	}
 	if _, err := c.Outreach.parse(); err != nil {
 		errs = append(errs, err)

@@ -104,3 +104,33 @@ func TestErasure(t *testing.T) {
 		t.Fatalf("redemption = %v, %v; want it under %s", r, err, er.GetAnonymousId())
 	}
 }
+
+// TestEvaluationSeesOwnReplicasOrders checks that the counters evaluations
+// reuse are dropped by a redemption and a cancellation on the replica: the
+// next evaluation sees the limit reached, then free again.
+func TestEvaluationSeesOwnReplicasOrders(t *testing.T) {
+	f := start(t, "sqlite", func() time.Time { return t0 })
+	c := f.promo
+	once := automatic(percentOff(1000))
+	once.TotalUses = 1
+	f.campaign(t, "one", nil, map[string]*promotionv1.Promotion{"once": once})
+	evaluate := func(want int) {
+		t.Helper()
+		ev, err := c.EvaluateCart(ctx, &promotionv1.EvaluateCartRequest{Cart: cart("c1", line{"a", 1, 5000})})
+		if err != nil || len(ev.GetEvaluation().GetApplied()) != want {
+			t.Fatalf("evaluation = %v, %v; want %d applied", ev, err, want)
+		}
+		if want == 0 && !hasReason(ev.GetEvaluation(), promotionv1.NotAppliedReason_TOTAL_LIMIT_REACHED) {
+			t.Fatalf("evaluation = %v; want TOTAL_LIMIT_REACHED", ev)
+		}
+	}
+	evaluate(1)
+	if _, err := c.RedeemCart(ctx, &promotionv1.RedeemCartRequest{OrderId: "o1", Cart: cart("c2", line{"a", 1, 5000})}); err != nil {
+		t.Fatal(err)
+	}
+	evaluate(0)
+	if _, err := c.CancelRedemption(ctx, &promotionv1.CancelRedemptionRequest{Name: "redemptions/o1"}); err != nil {
+		t.Fatal(err)
+	}
+	evaluate(1)
+}

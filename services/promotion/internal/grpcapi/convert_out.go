@@ -92,29 +92,80 @@ func toCart(c *promotionv1.Cart) pricing.Cart {
 	return out
 }
 
+// fromResult converts an evaluation. A result of many promotions and lines
+// holds hundreds of messages, so they come from a few slabs (see ptrs and
+// moneys) rather than one allocation each.
 func fromResult(r pricing.Result) *promotionv1.Evaluation {
-	cur := r.Currency
-	out := &promotionv1.Evaluation{Subtotal: money(cur, r.Subtotal), ItemDiscount: money(cur, r.ItemDiscount), OrderDiscount: money(cur, r.OrderDiscount),
-		ShippingFee: money(cur, r.ShippingFee), ShippingDiscount: money(cur, r.ShippingDiscount), Total: money(cur, r.Total)}
-	for _, l := range r.Lines {
-		out.Lines = append(out.Lines, &promotionv1.LineResult{LineId: l.LineID, Subtotal: money(cur, l.Subtotal), Discount: money(cur, l.Discount),
-			FinalPrice: money(cur, l.Final)})
+	allocs := 0
+	for _, a := range r.Applied {
+		allocs += len(a.Allocations)
+	}
+	m := moneys{cur: r.Currency, slab: make([]typev1.Money, 6+3*len(r.Lines)+2*len(r.Applied)+allocs)}
+	out := &promotionv1.Evaluation{Subtotal: m.of(r.Subtotal), ItemDiscount: m.of(r.ItemDiscount), OrderDiscount: m.of(r.OrderDiscount),
+		ShippingFee: m.of(r.ShippingFee), ShippingDiscount: m.of(r.ShippingDiscount), Total: m.of(r.Total)}
+	out.Lines = ptrs[promotionv1.LineResult](len(r.Lines))
+	for i, l := range r.Lines {
+		o := out.Lines[i]
+		o.LineId, o.Subtotal, o.Discount, o.FinalPrice = l.LineID, m.of(l.Subtotal), m.of(l.Discount), m.of(l.Final)
 	}
 	for _, g := range r.Gifts {
 		out.Gifts = append(out.Gifts, &promotionv1.GiftLine{Sku: g.SKU, Quantity: g.Quantity, Promotion: g.PromotionID})
 	}
-	for _, a := range r.Applied {
-		ap := &promotionv1.Applied{Promotion: a.PromotionID, Campaign: promotion.CampaignNames.Format(a.CampaignID), Code: a.Code,
-			Discount: money(cur, a.Cost()), ShippingDiscount: money(cur, a.ShippingDiscount), Units: a.Units, GiftQuantity: a.GiftQuantity}
-		for _, al := range a.Allocations {
-			ap.Allocations = append(ap.Allocations, &promotionv1.Allocation{LineId: al.LineID, Amount: money(cur, al.Amount)})
-		}
-		out.Applied = append(out.Applied, ap)
+	out.Applied = fromApplied(r.Applied, &m, ptrs[promotionv1.Allocation](allocs))
+	out.NotApplied = ptrs[promotionv1.NotApplied](len(r.NotApplied))
+	for i, n := range r.NotApplied {
+		o := out.NotApplied[i]
+		o.Promotion, o.Code, o.ExcludedBy, o.Needed, o.Seen = n.PromotionID, n.Code, n.ByPromotionID, n.Needed, n.Seen
+		o.Reason, o.Message = promotionv1.NotAppliedReason(promotionv1.NotAppliedReason_value[string(n.Reason)]), reasonMessage(n)
 	}
-	for _, n := range r.NotApplied {
-		out.NotApplied = append(out.NotApplied, &promotionv1.NotApplied{Promotion: n.PromotionID, Code: n.Code, ExcludedBy: n.ByPromotionID,
-			Reason: promotionv1.NotAppliedReason(promotionv1.NotAppliedReason_value[string(n.Reason)]), Message: reasonMessage(n),
-			Needed: n.Needed, Seen: n.Seen})
+	return out
+}
+
+// fromApplied converts the applied promotions, taking their allocations
+// from allocs in order.
+func fromApplied(applied []pricing.Applied, m *moneys, allocs []*promotionv1.Allocation) []*promotionv1.Applied {
+	out := ptrs[promotionv1.Applied](len(applied))
+	for i, a := range applied {
+		o := out[i]
+		o.Promotion, o.Campaign, o.Code = a.PromotionID, promotion.CampaignNames.Format(a.CampaignID), a.Code
+		o.Discount, o.ShippingDiscount, o.Units, o.GiftQuantity = m.of(a.Cost()), m.of(a.ShippingDiscount), a.Units, a.GiftQuantity
+		if k := len(a.Allocations); k > 0 {
+			o.Allocations, allocs = allocs[:k:k], allocs[k:]
+		}
+		for j, al := range a.Allocations {
+			o.Allocations[j].LineId, o.Allocations[j].Amount = al.LineID, m.of(al.Amount)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// moneys hands out Money messages of one currency from a slab.
+type moneys struct {
+	cur  string
+	slab []typev1.Money
+}
+
+func (m *moneys) of(minor int64) *typev1.Money {
+	if len(m.slab) == 0 {
+		return money(m.cur, minor)
+	}
+	v := &m.slab[0]
+	m.slab = m.slab[1:]
+	v.CurrencyCode, v.AmountMinor = m.cur, minor
+	return v
+}
+
+// ptrs returns n new zero messages, allocated together; nil for none.
+func ptrs[T any](n int) []*T {
+	if n == 0 {
+		return nil
+	}
+	vals, out := make([]T, n), make([]*T, n)
+	for i := range vals {
+		out[i] = &vals[i]
 	}
 	return out
 }

@@ -15,14 +15,14 @@ type activeSet struct {
 	version   int64
 	campaigns map[string]*Campaign
 	promos    []*Promotion
+	names     []string // of promos, by index
 	compiled  []*pricing.Promotion
 	// segNames are the segmentation groups of the audiences checked live
 	// (campaigns without a frozen audience); loyalty says some audience
-	// names loyalty tiers; firstOrder that some promotion needs the
-	// customer's order count.
-	segNames   []string
-	loyalty    bool
-	firstOrder bool
+	// names loyalty tiers; need is the usage evaluations read.
+	segNames []string
+	loyalty  bool
+	need     UsageNeeds
 }
 
 // buildSet compiles the promotions of the active campaigns.
@@ -53,10 +53,28 @@ func buildSet(version int64, campaigns []*Campaign, promos []*Promotion) (*activ
 			return nil, fmt.Errorf("promotion: compile %s: %w", p.Name(), err)
 		}
 		s.promos = append(s.promos, p)
+		s.names = append(s.names, p.Name())
 		s.compiled = append(s.compiled, cp)
-		s.firstOrder = s.firstOrder || p.Def.Conditions.FirstOrderOnly
 	}
+	s.need = s.usageNeeds()
 	return s, nil
+}
+
+// usageNeeds is the usage that evaluations over the set read: only what
+// its campaigns and promotions limit or depend on changes a result.
+func (s *activeSet) usageNeeds() UsageNeeds {
+	var n UsageNeeds
+	for _, c := range s.campaigns {
+		n.CampaignBudgets = n.CampaignBudgets || c.Budget > 0
+		n.Frozen = n.Frozen || frozenAudience(c)
+	}
+	for _, p := range s.promos {
+		n.PromotionCounters = n.PromotionCounters || p.TotalUses > 0 || p.Budget > 0 || p.Stock > 0
+		n.CustomerUses = n.CustomerUses || p.UsesPerCustomer > 0 ||
+			(p.Def.Effect.FlashPrice != nil && p.Def.Effect.FlashPrice.PerCustomerUnitLimit > 0)
+		n.Orders = n.Orders || p.Def.Conditions.FirstOrderOnly
+	}
+	return n
 }
 
 // frozenAudience reports whether a campaign's audience is the one frozen at
@@ -124,12 +142,13 @@ func remaining(limit, used int64) int64 {
 	return max(limit-used, 0)
 }
 
-// facts are a candidate's facts from the snapshot and audience answers.
-func facts(p *Promotion, c *Campaign, snap *Snapshot, aud pricing.Audience, now time.Time) pricing.Facts {
+// facts are a candidate's facts from the snapshot and audience answers;
+// name is the promotion's.
+func facts(p *Promotion, name string, c *Campaign, snap *Snapshot, aud pricing.Audience, now time.Time) pricing.Facts {
 	f := pricing.OpenFacts()
 	f.Audience = aud
 	f.CampaignLive = c.LiveAt(now)
-	n := snap.Promotions[p.Name()]
+	n := snap.Promotions[name]
 	f.RemainingUses = remaining(p.TotalUses, n.Uses)
 	f.RemainingCustomerUses = remaining(p.UsesPerCustomer, n.CustomerUses)
 	f.RemainingBudget = remaining(p.Budget, n.BudgetUsed)

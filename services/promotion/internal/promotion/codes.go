@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/tenurehq/tenure/services/platform/fielderr"
 	"github.com/tenurehq/tenure/services/platform/paging"
@@ -66,34 +67,27 @@ func (s *Service) GenerateCodes(ctx context.Context, campaignID, promotionID str
 	return &started, nil
 }
 
-// generate inserts the generator's codes batch by batch, replacing any
-// that were already taken.
+// generate draws the whole count, sorts it and inserts it batch by batch,
+// replacing any codes that were already taken. In code order each batch
+// fills neighbouring pages of the codes' indexes, where random codes would
+// touch (and rewrite) nearly every page of them in every batch. The
+// progress is stored with each batch.
 func (s *Service) generate(op *Operation, gen *couponcode.Generator, maxUses int64) {
 	ctx := s.background
 	err := func() error {
-		for {
-			batch, err := gen.Next(codeBatch)
-			if err != nil || batch == nil {
-				return err
-			}
-			for len(batch) > 0 {
-				codes := make([]Code, len(batch))
-				for i, c := range batch {
-					codes[i] = Code{Code: c, CampaignID: op.CampaignID, PromotionID: op.PromotionID, MaxUses: maxUses}
-				}
-				taken, err := s.store.InsertCodes(ctx, codes)
-				if err != nil {
-					return err
-				}
-				op.Done += int64(len(batch) - len(taken))
-				if batch, err = gen.Replace(len(taken)); err != nil {
-					return err
-				}
-			}
-			if err := s.store.UpdateOperation(ctx, op); err != nil {
-				return err
-			}
+		all, err := gen.Next(gen.Remaining())
+		if err != nil {
+			return err
 		}
+		slices.Sort(all)
+		for len(all) > 0 {
+			n := min(codeBatch, len(all))
+			if err := s.insertGenerated(ctx, op, gen, all[:n], maxUses); err != nil {
+				return err
+			}
+			all = all[n:]
+		}
+		return nil
 	}()
 	op.State, op.EndTime = OpSucceeded, s.clock().UTC()
 	if err != nil {
@@ -103,6 +97,26 @@ func (s *Service) generate(op *Operation, gen *couponcode.Generator, maxUses int
 	if err := s.store.UpdateOperation(context.WithoutCancel(ctx), op); err != nil {
 		s.logger.Error("promotion: recording code generation", "operation", op.ID, "error", err)
 	}
+}
+
+// insertGenerated inserts batch, then replacements for the codes of it
+// that were taken until none are, counting them on op.
+func (s *Service) insertGenerated(ctx context.Context, op *Operation, gen *couponcode.Generator, batch []string, maxUses int64) error {
+	for len(batch) > 0 {
+		codes := make([]Code, len(batch))
+		for i, c := range batch {
+			codes[i] = Code{Code: c, CampaignID: op.CampaignID, PromotionID: op.PromotionID, MaxUses: maxUses}
+		}
+		taken, err := s.store.InsertCodes(ctx, codes, op)
+		if err != nil {
+			return err
+		}
+		if batch, err = gen.Replace(len(taken)); err != nil {
+			return err
+		}
+		slices.Sort(batch)
+	}
+	return nil
 }
 
 // ImportCodes adds given codes to a code promotion.
@@ -126,7 +140,7 @@ func (s *Service) ImportCodes(ctx context.Context, campaignID, promotionID strin
 			return 0, fielderr.New(fmt.Sprintf("codes[%d].max_uses", i), "must not be negative, got %d", c.MaxUses)
 		}
 	}
-	taken, err := s.store.InsertCodes(ctx, codes)
+	taken, err := s.store.InsertCodes(ctx, codes, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -32,6 +32,11 @@ type Service struct {
 	logger    *slog.Logger
 	set       atomic.Pointer[activeSet]
 	reloading sync.Mutex
+	// usage is the shared counters evaluations reuse for usageTTL;
+	// usageGen counts the writes to them through this replica.
+	usage    atomic.Pointer[sharedUsage]
+	usageGen atomic.Uint64
+	usageTTL time.Duration
 	// background is the context of the service's background work (code
 	// generation), done when the app stops; jobs waits for that work.
 	background context.Context
@@ -59,19 +64,19 @@ func (s *Service) EvaluateCart(ctx context.Context, cart pricing.Cart) (pricing.
 	if err := validateCart("cart.", cart); err != nil {
 		return pricing.Result{}, err
 	}
-	res, _, err := s.evaluate(ctx, cart, s.clock().UTC())
+	res, _, err := s.evaluate(ctx, cart, s.clock().UTC(), true)
 	return res, err
 }
 
 // evaluate runs the engine over the active set with the customer's usage
-// and audiences.
-func (s *Service) evaluate(ctx context.Context, cart pricing.Cart, now time.Time) (pricing.Result, *activeSet, error) {
+// and audiences; cached lets it use the shared counters' copy.
+func (s *Service) evaluate(ctx context.Context, cart pricing.Cart, now time.Time, cached bool) (pricing.Result, *activeSet, error) {
 	set, err := s.current(ctx)
 	if err != nil {
 		return pricing.Result{}, nil, err
 	}
 	codes := normalizedCodes(cart.Codes)
-	snap, err := s.store.Snapshot(ctx, cart.CustomerID, codes)
+	snap, err := s.snapshot(ctx, set, cart.CustomerID, codes, cached)
 	if err != nil {
 		return pricing.Result{}, nil, err
 	}
@@ -79,7 +84,7 @@ func (s *Service) evaluate(ctx context.Context, cart pricing.Cart, now time.Time
 	cands := make([]pricing.Candidate, len(set.promos))
 	for i, p := range set.promos {
 		c := set.campaigns[p.CampaignID]
-		cands[i] = pricing.Candidate{Promotion: set.compiled[i], Facts: facts(p, c, &snap, aud[c.ID], now)}
+		cands[i] = pricing.Candidate{Promotion: set.compiled[i], Facts: facts(p, set.names[i], c, &snap, aud[c.ID], now)}
 	}
 	pctx := pricing.Context{Now: now, FirstOrder: pricing.FirstOrderNo, Codes: lookups(codes, snap.Codes, cart.CustomerID)}
 	if snap.Orders == 0 {

@@ -67,7 +67,7 @@ func (s *Service) RedeemCart(ctx context.Context, orderID string, cart pricing.C
 	}
 	for range maxRedeemAttempts {
 		now := s.clock().UTC()
-		res, set, err := s.evaluate(ctx, cart, now)
+		res, set, err := s.evaluate(ctx, cart, now, false)
 		if err != nil {
 			return nil, err
 		}
@@ -77,6 +77,7 @@ func (s *Service) RedeemCart(ctx context.Context, orderID string, cart pricing.C
 		r := &Redemption{OrderID: orderID, CustomerID: cart.CustomerID, Fingerprint: fp, State: Redeemed,
 			Cart: cart, Result: res, ReleasedBy: map[string]int64{}, CreateTime: now, UpdateTime: now}
 		existing, err := s.store.Redeem(ctx, r, charges(res, set))
+		s.dropSharedUsage()
 		switch {
 		case errors.Is(err, ErrLimitRaced):
 			continue
@@ -154,6 +155,7 @@ func (s *Service) GetRedemption(ctx context.Context, orderID string) (*Redemptio
 
 // CancelRedemption releases everything the redemption still holds.
 func (s *Service) CancelRedemption(ctx context.Context, orderID string) (*Redemption, error) {
+	defer s.dropSharedUsage()
 	r, _, err := s.store.UpdateRedemption(ctx, orderID, "", func(r *Redemption) ([]ReleaseCharge, error) {
 		if r.State == Cancelled {
 			return nil, nil
@@ -179,6 +181,7 @@ func (s *Service) CancelRedemption(ctx context.Context, orderID string) (*Redemp
 // cumulatively; uses (and stock) are released once the whole order is
 // returned. A non-empty eventID makes the refund apply once.
 func (s *Service) RefundRedemption(ctx context.Context, orderID string, lines []pricing.ReturnedLine, eventID string) (*Redemption, error) {
+	defer s.dropSharedUsage()
 	r, _, err := s.store.UpdateRedemption(ctx, orderID, eventID, func(r *Redemption) ([]ReleaseCharge, error) {
 		if r.State == Cancelled {
 			return nil, fmt.Errorf("%w: order %s", ErrRedemptionCancelled, orderID)

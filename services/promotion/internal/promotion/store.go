@@ -50,6 +50,22 @@ type Counters struct {
 	CustomerUses, CustomerUnits int64
 }
 
+// UsageNeeds says which parts of a Snapshot an evaluation uses: those the
+// active promotions and campaigns have limits, audiences or conditions
+// for. The store reads only those.
+type UsageNeeds struct {
+	// PromotionCounters: some promotion limits its uses, budget or stock.
+	PromotionCounters bool
+	// CampaignBudgets: some campaign has a budget.
+	CampaignBudgets bool
+	// CustomerUses: some promotion limits uses or flash units per customer.
+	CustomerUses bool
+	// Frozen: some campaign has a frozen audience.
+	Frozen bool
+	// Orders: some promotion is for first orders only.
+	Orders bool
+}
+
 // Snapshot is the usage an evaluation reads in one go.
 type Snapshot struct {
 	// Promotions by resource name.
@@ -87,7 +103,9 @@ type ReleaseCharge struct {
 
 // UsageStore keeps redemptions and the counters they move.
 type UsageStore interface {
-	Snapshot(ctx context.Context, customerID string, codes []string) (Snapshot, error)
+	// Snapshot reads the parts of the usage need says, and the cart's
+	// codes.
+	Snapshot(ctx context.Context, customerID string, codes []string, need UsageNeeds) (Snapshot, error)
 	// Redeem stores r and takes every charge by guarded writes in one
 	// transaction. An order already redeemed is returned as existing with
 	// nothing written; a limit reached returns ErrLimitRaced.
@@ -103,8 +121,10 @@ type UsageStore interface {
 // CodeStore keeps coupon codes and generation operations.
 type CodeStore interface {
 	// InsertCodes adds codes that are not taken yet and returns the ones
-	// that were (to be replaced).
-	InsertCodes(ctx context.Context, codes []Code) (taken []string, err error)
+	// that were (to be replaced). With a progress operation, the
+	// operation's Done grows by the codes inserted and is stored in the
+	// same transaction, so it always counts exactly the codes stored.
+	InsertCodes(ctx context.Context, codes []Code, progress *Operation) (taken []string, err error)
 	ListCodes(ctx context.Context, campaignID, promotionID, after string, limit int) ([]Code, error)
 	CreateOperation(ctx context.Context, op *Operation) error
 	UpdateOperation(ctx context.Context, op *Operation) error

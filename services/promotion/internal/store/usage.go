@@ -12,43 +12,80 @@ import (
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
 )
 
-// snapshotQuery reads, in one round trip, the counters of the active
-// promotions that have a limit, the active campaigns' budgets, the
-// customer's own uses, frozen audiences and order count.
-const snapshotQuery = `SELECT 'p', p.campaign_id, p.promotion_id, p.uses, p.budget_used, p.stock_used
+// snapshotParts are the parts of the snapshot query, each read only when
+// an evaluation needs it: the counters of the active promotions that have
+// a limit, the active campaigns' budgets, the customer's own uses, frozen
+// audiences and order count. The first two take the active state, the
+// others the customer.
+var snapshotParts = [...]string{
+	`SELECT 'p', p.campaign_id, p.promotion_id, p.uses, p.budget_used, p.stock_used
 	FROM promotions p JOIN campaigns c ON c.campaign_id = p.campaign_id
-	WHERE c.state = ? AND (p.total_uses > 0 OR p.budget > 0 OR p.stock > 0)
-UNION ALL SELECT 'c', campaign_id, '', budget_used, 0, 0 FROM campaigns WHERE state = ? AND budget > 0
-UNION ALL SELECT 'u', campaign_id, promotion_id, uses, units, 0 FROM customer_uses WHERE customer_id = ?
-UNION ALL SELECT 'a', campaign_id, '', control, 0, 0 FROM audience_members WHERE customer_id = ?
-UNION ALL SELECT 'o', '', '', orders, 0, 0 FROM customer_orders WHERE customer_id = ?`
+	WHERE c.state = ? AND (p.total_uses > 0 OR p.budget > 0 OR p.stock > 0)`,
+	`SELECT 'c', campaign_id, '', budget_used, 0, 0 FROM campaigns WHERE state = ? AND budget > 0`,
+	`SELECT 'u', campaign_id, promotion_id, uses, units, 0 FROM customer_uses WHERE customer_id = ?`,
+	`SELECT 'a', campaign_id, '', control, 0, 0 FROM audience_members WHERE customer_id = ?`,
+	`SELECT 'o', '', '', orders, 0, 0 FROM customer_orders WHERE customer_id = ?`,
+}
+
+// snapshotQuery returns the query of the parts need names, in one round
+// trip, and its arguments; "" when it needs none.
+func snapshotQuery(need promotion.UsageNeeds, customerID string) (string, []any) {
+	var (
+		parts []string
+		args  []any
+	)
+	for i, on := range [len(snapshotParts)]bool{need.PromotionCounters, need.CampaignBudgets, need.CustomerUses, need.Frozen, need.Orders} {
+		if !on {
+			continue
+		}
+		parts = append(parts, snapshotParts[i])
+		if i < 2 {
+			args = append(args, int(promotion.StateActive))
+		} else {
+			args = append(args, customerID)
+		}
+	}
+	return strings.Join(parts, "\nUNION ALL "), args
+}
 
 // Snapshot implements promotion.UsageStore.
-func (s *Store) Snapshot(ctx context.Context, customerID string, codes []string) (promotion.Snapshot, error) {
+func (s *Store) Snapshot(ctx context.Context, customerID string, codes []string, need promotion.UsageNeeds) (promotion.Snapshot, error) {
 	snap := promotion.Snapshot{Promotions: map[string]promotion.Counters{}, CampaignBudgetUsed: map[string]int64{}, Frozen: map[string]bool{}}
-	st, err := s.db.Prepared(ctx, s.q(snapshotQuery))
-	if err != nil {
-		return snap, err
+	var err error
+	if query, args := snapshotQuery(need, customerID); query != "" {
+		err = s.readUsage(ctx, &snap, query, args)
 	}
-	active := int(promotion.StateActive)
-	rows, err := st.QueryContext(ctx, active, active, customerID, customerID, customerID)
+	if err == nil && len(codes) > 0 {
+		snap.Codes, err = s.lookupCodes(ctx, codes)
+	}
+	return snap, err
+}
+
+// readUsage runs a snapshot query into snap.
+func (s *Store) readUsage(ctx context.Context, snap *promotion.Snapshot, query string, args []any) error {
+	st, err := s.db.Prepared(ctx, s.q(query))
 	if err != nil {
-		return snap, err
+		return err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var kind, cid, pid string
 		var a, b, c int64
 		if err := rows.Scan(&kind, &cid, &pid, &a, &b, &c); err != nil {
-			return snap, err
+			return err
 		}
-		name := promotion.PromotionNames.Format(cid, pid)
 		switch kind {
 		case "p":
+			name := promotion.PromotionNames.Format(cid, pid)
 			n := snap.Promotions[name]
 			n.Uses, n.BudgetUsed, n.StockUsed = a, b, c
 			snap.Promotions[name] = n
 		case "u":
+			name := promotion.PromotionNames.Format(cid, pid)
 			n := snap.Promotions[name]
 			n.CustomerUses, n.CustomerUnits = a, b
 			snap.Promotions[name] = n
@@ -60,13 +97,7 @@ func (s *Store) Snapshot(ctx context.Context, customerID string, codes []string)
 			snap.Orders = a
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return snap, err
-	}
-	if len(codes) > 0 {
-		snap.Codes, err = s.lookupCodes(ctx, codes)
-	}
-	return snap, err
+	return rows.Err()
 }
 
 func (s *Store) lookupCodes(ctx context.Context, codes []string) ([]promotion.Code, error) {

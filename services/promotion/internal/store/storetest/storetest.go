@@ -18,6 +18,9 @@ type Opener func(t *testing.T) promotion.Store
 
 var t0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
+// allUsage reads every part of a snapshot.
+var allUsage = promotion.UsageNeeds{PromotionCounters: true, CampaignBudgets: true, CustomerUses: true, Frozen: true, Orders: true}
+
 // Run runs the suite.
 func Run(t *testing.T, open Opener) {
 	t.Run("CatalogVersion", func(t *testing.T) { testCatalogVersion(t, open(t)) })
@@ -63,9 +66,13 @@ func testCatalogVersion(t *testing.T, s promotion.Store) {
 	if err := s.CreateCampaign(ctx, cs[0]); !errors.Is(err, promotion.ErrCampaignAlreadyExists) {
 		t.Fatalf("second create = %v, want ErrCampaignAlreadyExists", err)
 	}
-	snap, err := s.Snapshot(ctx, "k", nil)
+	snap, err := s.Snapshot(ctx, "k", nil, allUsage)
 	if err != nil || !snap.Frozen["c"] {
 		t.Fatalf("snapshot of k = %+v, %v; want in c's control group", snap, err)
+	}
+	snap, err = s.Snapshot(ctx, "k", nil, promotion.UsageNeeds{CampaignBudgets: true})
+	if err != nil || len(snap.Frozen) != 0 {
+		t.Fatalf("snapshot of k's budgets only = %+v, %v; want no frozen audience read", snap, err)
 	}
 }
 
@@ -124,11 +131,11 @@ func testCodes(t *testing.T, s promotion.Store) {
 	code := func(c string) promotion.Code {
 		return promotion.Code{Code: c, CampaignID: "c", PromotionID: "p", MaxUses: 1}
 	}
-	taken, err := s.InsertCodes(ctx, []promotion.Code{code("B"), code("A"), code("C")})
+	taken, err := s.InsertCodes(ctx, []promotion.Code{code("B"), code("A"), code("C")}, nil)
 	if err != nil || len(taken) != 0 {
 		t.Fatalf("insert = %v, %v", taken, err)
 	}
-	taken, err = s.InsertCodes(ctx, []promotion.Code{code("D"), code("A")})
+	taken, err = s.InsertCodes(ctx, []promotion.Code{code("D"), code("A")}, nil)
 	if err != nil || len(taken) != 1 || taken[0] != "A" {
 		t.Fatalf("insert with A taken = %v, %v; want [A]", taken, err)
 	}
@@ -136,7 +143,7 @@ func testCodes(t *testing.T, s promotion.Store) {
 	if err != nil || len(page) != 2 || page[0].Code != "B" || page[1].Code != "C" {
 		t.Fatalf("codes after A = %v, %v; want B, C", page, err)
 	}
-	snap, err := s.Snapshot(ctx, "x", []string{"D", "Z"})
+	snap, err := s.Snapshot(ctx, "x", []string{"D", "Z"}, allUsage)
 	if err != nil || len(snap.Codes) != 1 || snap.Codes[0].Code != "D" {
 		t.Fatalf("code lookup = %v, %v; want D only", snap.Codes, err)
 	}
@@ -151,5 +158,30 @@ func testCodes(t *testing.T, s promotion.Store) {
 	got, err := s.GetOperation(ctx, "op1")
 	if err != nil || got.Done != 5 || got.State != promotion.OpSucceeded || !got.EndTime.Equal(t0) {
 		t.Fatalf("operation = %+v, %v", got, err)
+	}
+	testCodeProgress(t, s)
+}
+
+// testCodeProgress checks that codes inserted for an operation count on it
+// in the same write: the taken ones do not.
+func testCodeProgress(t *testing.T, s promotion.Store) {
+	ctx := context.Background()
+	op := &promotion.Operation{ID: "op2", CampaignID: "c", PromotionID: "p", State: promotion.OpRunning, Total: 4, Done: 1, CreateTime: t0}
+	if err := s.CreateOperation(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	batch := []promotion.Code{{Code: "E", CampaignID: "c", PromotionID: "p", MaxUses: 1}, {Code: "B", CampaignID: "c", PromotionID: "p", MaxUses: 1},
+		{Code: "F", CampaignID: "c", PromotionID: "p", MaxUses: 1}}
+	taken, err := s.InsertCodes(ctx, batch, op)
+	if err != nil || len(taken) != 1 || taken[0] != "B" || op.Done != 3 {
+		t.Fatalf("insert = %v, %v, done %d; want [B] and 3 done", taken, err, op.Done)
+	}
+	taken, err = s.InsertCodes(ctx, batch[2:], op)
+	if err != nil || len(taken) != 1 || op.Done != 3 {
+		t.Fatalf("insert of F again = %v, %v, done %d; want [F] and 3 done", taken, err, op.Done)
+	}
+	got, err := s.GetOperation(ctx, "op2")
+	if err != nil || got.Done != 3 || got.State != promotion.OpRunning {
+		t.Fatalf("operation = %+v, %v; want 3 done, running", got, err)
 	}
 }
