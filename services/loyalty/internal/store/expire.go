@@ -121,16 +121,16 @@ func (l *txLedger) saveExpired(ctx context.Context, accounts []*loyalty.Account,
 	var members []string
 	var changes int64
 	for _, a := range accounts {
-		c := a.Changes()
+		es := a.Unsaved()
 		switch {
-		case len(c.Entries) == 0:
+		case len(es) == 0:
 			continue
-		case len(c.Entries) > 1 || c.Entries[0].Type != loyalty.EntryExpire:
-			return fmt.Errorf("store: expiring %s wrote %d entries, want one expire entry", a.Member.ID, len(c.Entries))
+		case len(es) > 1 || es[0].Type != loyalty.EntryExpire:
+			return fmt.Errorf("store: expiring %s wrote %d entries, want one expire entry", a.Member.ID, len(es))
 		}
-		entries = append(entries, append([]any{a.Member.ID}, entryArgs(c.Entries[0])...))
+		entries = append(entries, append([]any{a.Member.ID}, entryArgs(es[0])...))
 		members = append(members, a.Member.ID)
-		changes += int64(len(c.Entries[0].Buckets))
+		changes += int64(len(es[0].Buckets))
 		a.Saved()
 	}
 	if len(members) == 0 {
