@@ -105,7 +105,8 @@ type JobStore interface {
 	// ExpireBatch runs fn, in one transaction, on the accounts of up to
 	// limit enrolled members after after, in id order, that have buckets
 	// with points left expiring at or before asOf; each account holds just
-	// those buckets. It saves what fn changed, which must be at most one
+	// those buckets, with what Expire reads (id, points left, expiry), and
+	// of its member the id, enrolment and entry number. It saves what fn changed, which must be at most one
 	// expire entry per account taking all of them, and the operation's
 	// progress fn returns, and returns the last member's id, "" when no
 	// member is left. A retried transaction calls fn again with fresh

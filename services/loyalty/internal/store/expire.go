@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,9 +17,6 @@ import (
 // parameter: points left and an expiry (0 is never) at or before it, as
 // loyalty.Account.Expire decides for the buckets loaded.
 const dueBucket = `b.remaining > 0 AND b.expires_at > 0 AND b.expires_at <= ?`
-
-// bColumns is bucketCols of the table named b.
-var bColumns = "b." + strings.ReplaceAll(bucketCols, ", ", ", b.")
 
 // ExpireBatch implements loyalty.JobStore. The members are locked (on
 // PostgreSQL) and read in key order, their due buckets in one range read,
@@ -46,52 +46,71 @@ func (s *Store) ExpireBatch(ctx context.Context, asOf time.Time, after string, l
 }
 
 // dueAccounts loads up to limit enrolled members after after with due
-// buckets, each with only those buckets.
+// buckets, each with only those buckets, and of them only what Expire
+// reads: id, points left and expiry. The members are read (and locked)
+// first; the buckets of their range come as one row a member, its due
+// buckets in a string, so that a batch reads a row per member rather than
+// per bucket and joins no table: a member of the range that the first
+// read did not return is not enrolled, and its buckets are skipped.
 func (l *txLedger) dueAccounts(ctx context.Context, asOf time.Time, after string, limit int) ([]*loyalty.Account, error) {
-	var first, last string
-	rows, err := l.query(ctx, `SELECT member_id FROM members m WHERE member_id > ? AND enrolled = 1
+	var out []*loyalty.Account
+	err := l.readRows(ctx, `SELECT member_id, seq FROM members m WHERE member_id > ? AND enrolled = 1
 		AND EXISTS (SELECT 1 FROM buckets b WHERE b.member_id = m.member_id AND `+dueBucket+`)
-		ORDER BY member_id LIMIT ?`+l.s.forUpdate(), after, unixNano(asOf), limit)
+		ORDER BY member_id LIMIT ?`+l.s.forUpdate(), []any{after, unixNano(asOf), limit}, func(rows *sql.Rows) error {
+		m := loyalty.Member{Enrolled: true}
+		err := rows.Scan(&m.ID, &m.Seq)
+		out = append(out, loyalty.NewAccount(m, nil))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: select members to expire: %w", err)
 	}
-	for rows.Next() {
-		if err := rows.Scan(&last); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: select members to expire: %w", err)
-		}
-		if first == "" {
-			first = last
-		}
+	if len(out) == 0 {
+		return nil, nil
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil || first == "" {
-		return nil, err
-	}
-	rows, err = l.query(ctx, `SELECT m.member_id, m.enrolled, m.seq, `+bColumns+` FROM members m
-		JOIN buckets b ON b.member_id = m.member_id
-		WHERE b.member_id >= ? AND b.member_id <= ? AND m.enrolled = 1 AND `+dueBucket+`
-		ORDER BY b.member_id, b.bucket_id`, /* the buckets' key order: no sort */ first, last, unixNano(asOf))
+	i := 0
+	err = l.readRows(ctx, `SELECT member_id, string_agg(CAST(bucket_id AS TEXT) || ':' || CAST(remaining AS TEXT) || ':' ||
+		CAST(expires_at AS TEXT), ' ') FROM buckets b WHERE member_id >= ? AND member_id <= ? AND `+dueBucket+`
+		GROUP BY member_id ORDER BY member_id`, []any{out[0].Member.ID, out[len(out)-1].Member.ID, unixNano(asOf)},
+		func(rows *sql.Rows) error {
+			var id, due string
+			if err := rows.Scan(&id, &due); err != nil {
+				return err
+			}
+			for i < len(out) && out[i].Member.ID < id {
+				i++
+			}
+			if i == len(out) || out[i].Member.ID != id {
+				return nil // not enrolled
+			}
+			var err error
+			out[i].Buckets, err = parseDue(due)
+			return err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("store: read buckets to expire: %w", err)
 	}
-	defer rows.Close()
-	var out []*loyalty.Account
-	for rows.Next() {
-		var m loyalty.Member
-		var enrolled int
-		b, err := scanBucket(rows, &m.ID, &enrolled, &m.Seq)
-		if err != nil {
-			return nil, fmt.Errorf("store: read buckets to expire: %w", err)
+	return out, nil
+}
+
+// parseDue reads dueAccounts' "id:remaining:expires_at …" into buckets in
+// id order.
+func parseDue(s string) ([]*loyalty.Bucket, error) {
+	var out []*loyalty.Bucket
+	for _, f := range strings.Fields(s) {
+		var n [3]int64
+		for k := range n {
+			v, rest, _ := strings.Cut(f, ":")
+			var err error
+			if n[k], err = strconv.ParseInt(v, 10, 64); err != nil {
+				return nil, fmt.Errorf("bad due bucket %q", f)
+			}
+			f = rest
 		}
-		if n := len(out); n == 0 || out[n-1].Member.ID != m.ID {
-			m.Enrolled = enrolled == 1
-			out = append(out, loyalty.NewAccount(m, nil))
-		}
-		a := out[len(out)-1]
-		a.Buckets = append(a.Buckets, b)
+		out = append(out, &loyalty.Bucket{ID: n[0], Remaining: n[1], ExpiresAt: timeOf(n[2])})
 	}
-	return out, rows.Err()
+	slices.SortFunc(out, func(a, b *loyalty.Bucket) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // saveExpired writes the accounts' expire entries, adds one to their
@@ -102,16 +121,16 @@ func (l *txLedger) saveExpired(ctx context.Context, accounts []*loyalty.Account,
 	var members []string
 	var changes int64
 	for _, a := range accounts {
-		c := a.Changes()
+		es := a.Unsaved()
 		switch {
-		case len(c.Entries) == 0:
+		case len(es) == 0:
 			continue
-		case len(c.Entries) > 1 || c.Entries[0].Type != loyalty.EntryExpire:
-			return fmt.Errorf("store: expiring %s wrote %d entries, want one expire entry", a.Member.ID, len(c.Entries))
+		case len(es) > 1 || es[0].Type != loyalty.EntryExpire:
+			return fmt.Errorf("store: expiring %s wrote %d entries, want one expire entry", a.Member.ID, len(es))
 		}
-		entries = append(entries, append([]any{a.Member.ID}, entryArgs(c.Entries[0])...))
+		entries = append(entries, append([]any{a.Member.ID}, entryArgs(es[0])...))
 		members = append(members, a.Member.ID)
-		changes += int64(len(c.Entries[0].Buckets))
+		changes += int64(len(es[0].Buckets))
 		a.Saved()
 	}
 	if len(members) == 0 {
