@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # One image with every Tenure service binary and tenurectl, built static
 # (CGO_ENABLED=0: the SQLite driver is modernc.org/sqlite, pure Go) by
 # `make static-build`, the same target CI runs, so the flags live in one
@@ -10,6 +8,11 @@
 #   docker run --rm tenure:dev profile -h
 #
 # The binaries are in /usr/local/bin, on PATH: run one by name.
+#
+# No "# syntax=" line: it would make BuildKit pull its frontend image from
+# Docker Hub; the frontend built into Docker 20.10 and later reads the cache
+# mounts below. Without docker or a registry, `make image-offline` builds this
+# file with buildah (deploy/README.md).
 
 ARG GO_IMAGE=golang:1.26-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot

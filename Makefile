@@ -14,7 +14,7 @@ GOOGLEAPIS_MODULE := github.com/grpc-ecosystem/grpc-gateway@v1.16.0
 MODULES := $(patsubst ./%,%,$(shell go work edit -json | sed -n 's/.*"DiskPath": "\(.*\)".*/\1/p'))
 GO_TEST_FLAGS ?=
 
-.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-import bench-loyalty bench-promotion bench-segmentation bench-segmentation-1m tidy clean static-build image chart-check cluster
+.PHONY: all build run test test-short lint check-generate generate tools breaking race bench bench-import bench-loyalty bench-promotion bench-segmentation bench-segmentation-1m tidy clean static-build image image-offline image-check chart-check cluster
 
 all: build
 
@@ -133,6 +133,23 @@ static-build:
 IMAGE ?= tenure:dev
 image:
 	docker build --build-arg GOPROXY=$$(go env GOPROXY) -t $(IMAGE) .
+
+## image-offline: the same image without a docker daemon or a container
+## registry, with buildah: deploy/image/local-bases.sh builds stand-ins for the
+## two base images (Debian from a Debian mirror with the local Go toolchain,
+## and a distroless-like static runtime), then buildah builds the Dockerfile
+## on them. Needs root, buildah and debootstrap; see deploy/README.md.
+## BUILDAH_FLAGS: chroot isolation works where containers cannot get cgroups.
+BUILDAH_FLAGS ?= --isolation chroot
+image-offline:
+	set -e; bases=$$(deploy/image/local-bases.sh); eval "$$bases"; \
+	buildah build $(BUILDAH_FLAGS) --pull=never --build-arg GO_IMAGE=$$GO_IMAGE \
+		--build-arg RUNTIME_IMAGE=$$RUNTIME_IMAGE --build-arg GOPROXY=$$(go env GOPROXY) -t $(IMAGE) .
+
+## image-check: checks the built IMAGE with buildah (root): user 65532, no
+## shell, every binary static and answering -h, profile starting on /data.
+image-check:
+	deploy/image/check.sh $(IMAGE) $(notdir $(IMAGE_COMMANDS))
 
 ## chart-check: the Helm chart: helm lint --strict and helm template with the
 ## default values and the production-like ci/production-values.yaml, then the
