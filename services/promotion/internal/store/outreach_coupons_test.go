@@ -28,7 +28,7 @@ func TestOutreachCoupons(t *testing.T) {
 		}
 		codes = append(codes, promotion.Code{Code: "OTHER-1", CampaignID: pool.CampaignID, PromotionID: "other", MaxUses: 1},
 			promotion.Code{Code: "MINE-1", CampaignID: pool.CampaignID, PromotionID: pool.PromotionID, MaxUses: 1, CustomerID: "zoe"})
-		if _, err := s.InsertCodes(ctx, codes); err != nil {
+		if _, err := s.InsertCodes(ctx, codes, nil); err != nil {
 			t.Fatal(err)
 		}
 		msgs := make([]outreach.Message, 8)
@@ -122,7 +122,7 @@ func TestDispatchCoupons(t *testing.T) {
 		ctx := context.Background()
 		pool := outreach.CouponPool{CampaignID: "spring", PromotionID: "welcome"}
 		if _, err := s.InsertCodes(ctx, []promotion.Code{{Code: "W-1", CampaignID: "spring", PromotionID: "welcome", MaxUses: 1},
-			{Code: "W-2", CampaignID: "spring", PromotionID: "welcome", MaxUses: 1}}); err != nil {
+			{Code: "W-2", CampaignID: "spring", PromotionID: "welcome", MaxUses: 1}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		tmpl, err := outreach.Compile("template", outreach.Template{Subject: "A gift", Text: "Your code: {{.CouponCode}}"})
