@@ -174,8 +174,12 @@ func WaitCaughtUp(ctx context.Context, client profilev1.ProfileServiceClient, cu
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("eventlog: caught up to %d of profile's %d events: %w", cur, head.GetHeadSequence(), ctx.Err())
 		case <-t.C:
+		}
+		// Checked after either case: when the tick and the end come
+		// together, select may pick the tick.
+		if ctx.Err() != nil {
+			return fmt.Errorf("eventlog: caught up to %d of profile's %d events: %w", cur, head.GetHeadSequence(), ctx.Err())
 		}
 	}
 }
