@@ -108,7 +108,7 @@ RACE_PACKAGES := $(addprefix ./services/platform/,discovery election eventlog gr
 	./services/profile/internal/store ./services/profile/app \
 	$(addprefix ./services/segmentation/internal/,consumer engine membership) ./services/segmentation/app \
 	$(addprefix ./services/loyalty/internal/,consumer store) ./services/loyalty/app \
-	./services/promotion/internal/promotion ./services/promotion/app \
+	./services/promotion/internal/promotion ./services/promotion/internal/store ./services/promotion/internal/outreach ./services/promotion/app \
 	./services/feedback/internal/store ./services/feedback/app \
 	./services/gateway/app
 race:

@@ -35,7 +35,7 @@ func BenchmarkHolidayJourney(b *testing.B) {
 		holiday := outreach.Holiday{Name: "New Year", Date: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
 		d := outreach.JourneyDef{Journey: outreach.Journey{ID: "new-year", Channels: []outreach.Channel{outreach.ChannelEmail},
 			Trigger: outreach.Trigger{Kind: outreach.TriggerHoliday, LocalMinute: 600, Holidays: []outreach.Holiday{holiday}}},
-			CreateTime: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)}
+			CreateTime: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), State: outreach.JourneyActive}
 		if err := s.CreateJourney(ctx, d); err != nil {
 			b.Fatal(err)
 		}
