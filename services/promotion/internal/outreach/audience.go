@@ -109,21 +109,13 @@ func (a AudienceTriggers) trigger(ctx context.Context, js []Journey, c AudienceC
 // audienceJourneys returns the journeys with audience triggers by
 // audience.
 func (a AudienceTriggers) audienceJourneys(ctx context.Context) (map[string][]Journey, error) {
-	out := map[string][]Journey{}
-	after := ""
-	for {
-		page, err := a.Journeys.ListJourneys(ctx, after, 500)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range page {
-			if k := d.Trigger.Kind; k == TriggerAudienceEntered || k == TriggerAudienceLeft {
-				out[d.Trigger.Audience] = append(out[d.Trigger.Audience], d.Journey)
-			}
-		}
-		if len(page) < 500 {
-			return out, nil
-		}
-		after = page[len(page)-1].ID
+	js, err := journeysOf(ctx, a.Journeys, TriggerAudienceEntered, TriggerAudienceLeft)
+	if err != nil {
+		return nil, err
 	}
+	out := map[string][]Journey{}
+	for _, d := range js {
+		out[d.Trigger.Audience] = append(out[d.Trigger.Audience], d.Journey)
+	}
+	return out, nil
 }
