@@ -55,7 +55,15 @@ func (s *Store) RecordEngagement(ctx context.Context, e outreach.Engagement) (ou
 		if err == nil && n == 0 {
 			return fmt.Errorf("%w: message %s is no longer sent", outreach.ErrInvalidTransition, e.MessageID)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// The delivery joins the message's state history, as every change does.
+		m, err := scanMessage(tx.QueryRowContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE message_id = ?`), e.MessageID))
+		if err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, m)
 	})
 	if err != nil && !errors.Is(err, outreach.ErrInvalidTransition) {
 		err = fmt.Errorf("store: record engagement: %w", err)

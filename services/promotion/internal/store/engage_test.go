@@ -52,6 +52,10 @@ func TestEngagementsRecordedOnce(t *testing.T) {
 		if m, err := s.GetMessage(ctx, sent.ID); err != nil || m.State != outreach.StateDelivered || !m.UpdateTime.Equal(e.OccurTime) {
 			t.Fatalf("message after the delivery: got %+v, %v; want delivered at %s", m, err, e.OccurTime)
 		}
+		if h, err := s.MessageHistories(ctx, []string{sent.ID}); err != nil || len(h[sent.ID]) == 0 ||
+			h[sent.ID][len(h[sent.ID])-1].State != outreach.StateDelivered || !h[sent.ID][len(h[sent.ID])-1].At.Equal(e.OccurTime) {
+			t.Fatalf("history after the delivery: got %+v, %v; want it to end delivered at %s", h[sent.ID], err, e.OccurTime)
+		}
 		// A delivery of a message never sent is refused, and nothing of
 		// it is kept.
 		bad := outreach.Engagement{MessageID: waiting.ID, Action: outreach.ActionDelivered, CustomerID: "c2", OccurTime: t0}

@@ -190,20 +190,14 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 
 // queryStrings runs a query whose rows are one string each.
 func (s *Store) queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
+	err := s.each(ctx, tx, query, args, func(rows *sql.Rows) error {
 		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&v)
 		out = append(out, v)
-	}
-	return out, rows.Err()
+		return err
+	})
+	return out, err
 }
 
 // messages reads the messages with the given ids, in no order.
