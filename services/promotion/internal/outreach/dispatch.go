@@ -139,12 +139,15 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 // attemptAll attempts a claimed batch: it reads each message's journey
 // and customer and decides it (Workers at a time: these are reads), charges
 // the caps of every message going out in one transaction, then sends the
-// messages Workers at a time and records each group's outcomes in one
-// transaction before sending the next group. So the writes are few, the
-// sends run in parallel, and a dispatcher that dies leaves at most one
-// group (those under way) sent but unrecorded, to be sent again under the
-// same id. It returns the errors of the messages that could not be
-// attempted or recorded; those are left to their lapsing claims.
+// messages on Workers goroutines while one recorder writes their outcomes.
+// Each of the recorder's transactions takes every attempt that ended since
+// the previous one began, so a slow commit makes the next transaction
+// larger instead of holding the sends back; but at most 4 × Workers
+// attempts are under way or waiting to be recorded at any time, so a
+// dispatcher that dies leaves at most that many sent but unrecorded, to be
+// sent again under the same id. It returns the errors of the messages that
+// could not be attempted or recorded; those are left to their lapsing
+// claims.
 func (d *Dispatcher) attemptAll(ctx context.Context, ms []Message) []error {
 	now := d.Clock()
 	plans := make([]plan, len(ms))
@@ -153,34 +156,65 @@ func (d *Dispatcher) attemptAll(ctx context.Context, ms []Message) []error {
 		// No cap was counted: every message waits for its claim to lapse.
 		return []error{err}
 	}
+	unrecorded := make(chan struct{}, 4*d.workers()) // one per attempt not recorded yet
+	ended := make(chan int, len(plans))
+	go func() {
+		defer close(ended)
+		d.each(len(plans), func(i int) {
+			if ctx.Err() == nil { // else stopping: left to its lapsing claim
+				unrecorded <- struct{}{}
+				d.attempt(ctx, &plans[i], now)
+				ended <- i
+			}
+		})
+	}()
 	var errs []error
-	group := d.Workers
-	if group <= 0 {
-		group = 16
-	}
-	for start := 0; start < len(plans) && ctx.Err() == nil; start += group {
-		errs = append(errs, d.sendAndRecord(ctx, plans[start:min(start+group, len(plans))], now)...)
+	for i := range ended {
+		group := receiveMore(ended, []int{i}, cap(unrecorded))
+		errs = append(errs, d.record(ctx, plans, group)...)
+		for range group {
+			<-unrecorded
+		}
 	}
 	return errs
 }
 
-// sendAndRecord sends the planned messages of ps that go out, in
-// parallel, and records every outcome of ps in one transaction.
-func (d *Dispatcher) sendAndRecord(ctx context.Context, ps []plan, now time.Time) []error {
-	d.each(len(ps), func(i int) {
-		if p := &ps[i]; p.err == nil && p.next == nil && p.dec.Suppressed == ReasonNone {
-			p.sendErr = d.send(ctx, p.m, p.content, p.contact, p.dec.Channel)
+// receiveMore appends to got what ch holds now, without waiting, until got
+// has limit values.
+func receiveMore(ch <-chan int, got []int, limit int) []int {
+	for len(got) < limit {
+		select {
+		case v, ok := <-ch:
+			if !ok {
+				return got
+			}
+			got = append(got, v)
+		default:
+			return got
 		}
-	})
+	}
+	return got
+}
+
+// attempt sends p if it goes out, and sets the message's next state.
+func (d *Dispatcher) attempt(ctx context.Context, p *plan, now time.Time) {
+	if p.err != nil || p.next != nil {
+		return // not attempted, or held past the quiet hours
+	}
+	if p.dec.Suppressed == ReasonNone {
+		p.sendErr = d.send(ctx, p.m, p.content, p.contact, p.dec.Channel)
+	}
+	next, err := p.m.Apply(Outcome{Decision: p.dec, Err: p.sendErr, Permanent: errors.Is(p.sendErr, ErrPermanent)}, d.Retry, now)
+	p.next, p.err = &next, err
+}
+
+// record records the outcomes of plans[i] for i in idx in one transaction.
+func (d *Dispatcher) record(ctx context.Context, plans []plan, idx []int) []error {
 	var errs []error
 	var changes []Change
 	var chans []Channel // each change's channel, for the Observer
-	for i := range ps {
-		p := &ps[i]
-		if p.err == nil && p.next == nil {
-			next, err := p.m.Apply(Outcome{Decision: p.dec, Err: p.sendErr, Permanent: errors.Is(p.sendErr, ErrPermanent)}, d.Retry, now)
-			p.next, p.err = &next, err
-		}
+	for _, i := range idx {
+		p := &plans[i]
 		if p.err != nil {
 			errs = append(errs, p.err)
 			continue
@@ -271,12 +305,17 @@ func (d *Dispatcher) charge(ctx context.Context, plans []plan, now time.Time) er
 	return nil
 }
 
+// workers is how many messages are attempted at once.
+func (d *Dispatcher) workers() int {
+	if d.Workers <= 0 {
+		return 16
+	}
+	return d.Workers
+}
+
 // each runs fn(0) … fn(n-1) on Workers goroutines.
 func (d *Dispatcher) each(n int, fn func(i int)) {
-	workers := d.Workers
-	if workers <= 0 {
-		workers = 16
-	}
+	workers := d.workers()
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(workers, n) {

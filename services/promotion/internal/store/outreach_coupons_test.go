@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -194,6 +195,81 @@ func TestChargeAll(t *testing.T) {
 		}
 		if got, err := s.Charge(ctx, ids[3], []outreach.Charge{day("other")}); err != nil || !got {
 			t.Errorf("\"other\" was counted by a message charged before: %v, %v", got, err)
+		}
+	})
+}
+
+// TestRecordAll: one transaction records several changes in order; a
+// change from a stale state conflicts and changes nothing, a second change
+// of the same message builds on the first, and each message's history and
+// outbox entry follow its last state.
+func TestRecordAll(t *testing.T) {
+	engines(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var ms []outreach.Message
+		for i := range 3 {
+			m := message("j", fmt.Sprintf("c%d", i), "o", t0)
+			if _, err := s.CreateMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		email := outreach.Decision{Channel: outreach.ChannelEmail}
+		retry := outreach.RetryPolicy{MaxAttempts: 3, Min: time.Hour, Max: time.Hour}
+		apply := func(m outreach.Message, o outreach.Outcome) outreach.Message {
+			t.Helper()
+			next, err := m.Apply(o, retry, t0.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return next
+		}
+		failed := apply(ms[0], outreach.Outcome{Decision: email, Err: errors.New("down")})
+		sent := apply(failed, outreach.Outcome{Decision: email})
+		stale := ms[1]
+		stale.Attempts = 5
+		suppressed := apply(ms[2], outreach.Outcome{Decision: outreach.Decision{Suppressed: outreach.ReasonNoConsent}})
+		conflicts, err := s.RecordAll(ctx, []outreach.Change{
+			{Prev: ms[0], Next: failed},
+			{Prev: stale, Next: apply(ms[1], outreach.Outcome{Decision: email})},
+			{Prev: failed, Next: sent},
+			{Prev: ms[2], Next: suppressed},
+			{Prev: ms[2], Next: suppressed}, // the message moved on: stale now
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, wantConflict := range []bool{false, true, false, false, true} {
+			if got := errors.Is(conflicts[i], outreach.ErrConflict); got != wantConflict {
+				t.Errorf("change %d: conflict %v, want %v", i, conflicts[i], wantConflict)
+			}
+		}
+		for i, want := range []outreach.State{outreach.StateSent, outreach.StateScheduled, outreach.StateSuppressed} {
+			if got, err := s.GetMessage(ctx, ms[i].ID); err != nil || got.State != want {
+				t.Errorf("message %d: state %v, %v; want %v", i, got.State, err, want)
+			}
+		}
+		hist, err := s.MessageHistories(ctx, []string{ms[0].ID, ms[1].ID, ms[2].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range [][]outreach.State{
+			{outreach.StateScheduled, outreach.StateFailed, outreach.StateSent},
+			{outreach.StateScheduled},
+			{outreach.StateScheduled, outreach.StateSuppressed},
+		} {
+			var got []outreach.State
+			for _, c := range hist[ms[i].ID] {
+				got = append(got, c.State)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("message %d history %v, want %v", i, got, want)
+			}
+		}
+		// Only the untouched message is still in the outbox.
+		claimed, err := s.Claim(ctx, t0.Add(24*time.Hour), time.Minute, 10)
+		if err != nil || len(claimed) != 1 || claimed[0].ID != ms[1].ID {
+			t.Errorf("outbox a day later: %+v, %v; want only message 1", claimed, err)
 		}
 	})
 }
