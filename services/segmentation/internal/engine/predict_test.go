@@ -25,10 +25,13 @@ func recomputeAt(t *testing.T, e *engine.Engine, st *store.Store, asOf time.Time
 		t.Fatal(err)
 	}
 	var done segmentation.Operation
+	// The operation ends in the store and its snapshot is installed, in
+	// either order: wait for both.
 	waitUntil(t, "the recompute to finish", func() bool {
-		done, err = st.GetOperation(context.Background(), op.ID)
 		_, installed := e.Snapshot()
-		return err == nil && (done.State == segmentation.OperationFailed || installed.ID == op.ID)
+		done, err = st.GetOperation(context.Background(), op.ID)
+		return err == nil && (done.State == segmentation.OperationFailed ||
+			done.State == segmentation.OperationSucceeded && installed.ID == op.ID)
 	})
 	if done.State != segmentation.OperationSucceeded {
 		t.Fatalf("recompute failed: %s", done.Error)
