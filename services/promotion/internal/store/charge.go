@@ -130,8 +130,15 @@ func (s *Store) lockDays(ctx context.Context, tx *sql.Tx, c *capCounters) error 
 	if err := s.db.InsertRows(ctx, tx, "outreach_cap_days", "cap_key, day, used", "ON CONFLICT (cap_key, day) DO NOTHING", rows); err != nil {
 		return err
 	}
-	return s.each(ctx, tx, `SELECT cap_key, day, used FROM outreach_cap_days WHERE (cap_key, day) IN (VALUES (?, ?)`+
-		strings.Repeat(", (?, ?)", len(keys)-1)+`) ORDER BY cap_key, day`+s.forUpdate(), args, func(r *sql.Rows) error {
+	// A join, not "(cap_key, day) IN (…)", which SQLite answers by scanning
+	// the table.
+	lock := ""
+	if s.db.Dialect == sqlstore.Postgres {
+		lock = " FOR UPDATE OF d"
+	}
+	return s.each(ctx, tx, `WITH v (cap_key, day) AS (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(keys)-1)+`)
+		SELECT d.cap_key, d.day, d.used FROM v JOIN outreach_cap_days d ON d.cap_key = v.cap_key AND d.day = v.day
+		ORDER BY d.cap_key, d.day`+lock, args, func(r *sql.Rows) error {
 		var k dayKey
 		var used int
 		err := r.Scan(&k.key, &k.day, &used)
