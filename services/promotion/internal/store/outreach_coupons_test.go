@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenurehq/tenure/services/platform/sqlstore"
+	"github.com/tenurehq/tenure/services/platform/sqlstoretest"
 	"github.com/tenurehq/tenure/services/promotion/internal/channel"
 	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
 	"github.com/tenurehq/tenure/services/promotion/internal/promotion"
@@ -270,6 +272,79 @@ func TestRecordAll(t *testing.T) {
 		claimed, err := s.Claim(ctx, t0.Add(24*time.Hour), time.Minute, 10)
 		if err != nil || len(claimed) != 1 || claimed[0].ID != ms[1].ID {
 			t.Errorf("outbox a day later: %+v, %v; want only message 1", claimed, err)
+		}
+	})
+}
+
+// TestChargeAllAcrossReplicas: under "2 per day", each customer has had
+// one message today; then two replicas (each its own pool on the same
+// database) charge overlapping batches at once, each batch holding two
+// messages per customer: exactly one more message per customer passes,
+// whichever replica and batch carries it.
+func TestChargeAllAcrossReplicas(t *testing.T) {
+	sqlstoretest.EnginesDSN(t, func(t *testing.T, db *sqlstore.DB, dsn string) {
+		ctx := context.Background()
+		first := store.New(db)
+		if err := first.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		db2, err := sqlstore.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db2.Close()
+		replicas := []*store.Store{first, store.New(db2)}
+		const customers, batches, perBatch = 20, 8, 10
+		caps := []outreach.Cap{{Channel: outreach.ChannelSMS, Limit: 2, PerLocalDay: true}}
+		for c := range customers { // the counters exist, at 1
+			customer := fmt.Sprintf("c%02d", c)
+			m := message("earlier", customer, "o", t0)
+			if _, err := first.CreateMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := first.Charge(ctx, m.ID, outreach.Charges(caps, customer, m.JourneyID, outreach.ChannelSMS, false, t0, time.UTC)); err != nil || !ok {
+				t.Fatalf("first message to %s: %v, %v", customer, ok, err)
+			}
+		}
+		var reqs [batches][]outreach.ChargeRequest
+		for b := range batches {
+			for k := range perBatch {
+				customer := fmt.Sprintf("c%02d", (b*perBatch/2+k/2)%customers) // two messages each
+				m := message(fmt.Sprintf("j%d-%d", b, k), customer, "o", t0)
+				if _, err := first.CreateMessage(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				reqs[b] = append(reqs[b], outreach.ChargeRequest{MessageID: m.ID,
+					Charges: outreach.Charges(caps, customer, m.JourneyID, outreach.ChannelSMS, false, t0, time.UTC)})
+			}
+		}
+		var mu sync.Mutex
+		passed := map[string]int{}
+		var wg sync.WaitGroup
+		for b := range batches {
+			wg.Go(func() {
+				ok, err := replicas[b%2].ChargeAll(ctx, reqs[b])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for i, r := range reqs[b] {
+					if ok[i] {
+						passed[r.Charges[0].Key]++
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if len(passed) != customers {
+			t.Errorf("%d customers got a message, want %d", len(passed), customers)
+		}
+		for key, n := range passed {
+			if n != 1 {
+				t.Errorf("%s: %d more messages passed a 2-per-day cap, want 1", key, n)
+			}
 		}
 	})
 }
