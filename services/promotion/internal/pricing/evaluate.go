@@ -68,14 +68,16 @@ func Evaluate(cart Cart, candidates []Candidate, env Context) (Result, error) {
 	return s.result(), nil
 }
 
-// compareCandidates orders candidates for evaluation: priority highest
-// first, then id.
-func compareCandidates(a, b *Candidate) int {
-	pa, pb := a.Promotion, b.Promotion
-	if c := cmp.Compare(pb.def.Priority, pa.def.Priority); c != 0 {
+// compareCandidates orders candidates for evaluation (Compare).
+func compareCandidates(a, b *Candidate) int { return Compare(a.Promotion, b.Promotion) }
+
+// Compare orders promotions for evaluation: priority highest first, then
+// id.
+func Compare(a, b *Promotion) int {
+	if c := cmp.Compare(b.def.Priority, a.def.Priority); c != 0 {
 		return c
 	}
-	return cmp.Compare(pa.def.ID, pb.def.ID)
+	return cmp.Compare(a.def.ID, b.def.ID)
 }
 
 // SortCandidates puts candidates in evaluation order. Evaluate sorts them
