@@ -81,7 +81,13 @@ func (s *Service) evaluate(ctx context.Context, cart pricing.Cart, now time.Time
 		return pricing.Result{}, nil, err
 	}
 	aud := s.audienceOf(ctx, set, cart.CustomerID, &snap)
-	cands := make([]pricing.Candidate, len(set.promos))
+	buf := candidateBufs.Get().(*[]pricing.Candidate)
+	cands := slices.Grow((*buf)[:0], len(set.promos))[:len(set.promos)]
+	defer func() {
+		clear(cands) // let an old active set go
+		*buf = cands[:0]
+		candidateBufs.Put(buf)
+	}()
 	for i, p := range set.promos {
 		ci := set.campaignOf[i]
 		cands[i] = pricing.Candidate{Promotion: set.compiled[i], Facts: facts(p, set.names[i], set.live[ci], &snap, aud[ci], now)}
@@ -93,6 +99,11 @@ func (s *Service) evaluate(ctx context.Context, cart pricing.Cart, now time.Time
 	res, err := pricing.Evaluate(cart, cands, pctx)
 	return res, set, err
 }
+
+// candidateBufs keeps the candidate lists of evaluations for the next ones
+// (about 8 KB for 100 promotions): the engine reads the list and its
+// Result holds nothing of it.
+var candidateBufs = sync.Pool{New: func() any { return new([]pricing.Candidate) }}
 
 // normalizedCodes are the cart's distinct codes in their stored form.
 func normalizedCodes(codes []string) []string {
