@@ -92,23 +92,38 @@ func ParseKey(s string) (id, secret string, err error) {
 	if !ok || len(id) != 2*keyIDBytes || len(secret) != base64.RawURLEncoding.EncodedLen(secretBytes) {
 		return "", "", ErrMalformedKey
 	}
-	if _, err := hex.DecodeString(id); err != nil || strings.ToLower(id) != id {
+	// Every call with a key parses it: the checks decode into arrays on
+	// the stack rather than allocate.
+	var idBytes [keyIDBytes]byte
+	if _, err := hex.Decode(idBytes[:], []byte(id)); err != nil || strings.ToLower(id) != id {
 		return "", "", ErrMalformedKey
 	}
-	if _, err := base64.RawURLEncoding.Strict().DecodeString(secret); err != nil {
+	var encoded [64]byte
+	var secretBuf [secretBytes]byte
+	if _, err := strictBase64URL.Decode(secretBuf[:], append(encoded[:0], secret...)); err != nil {
 		return "", "", ErrMalformedKey
 	}
 	return id, secret, nil
 }
 
-func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hashPrefix + hex.EncodeToString(sum[:])
+// strictBase64URL is how a secret is encoded; a key whose secret has any
+// other spelling of its bytes is malformed.
+var strictBase64URL = base64.RawURLEncoding.Strict()
+
+// appendHash appends the key file's form of secret's hash to dst.
+func appendHash(dst []byte, secret string) []byte {
+	var text [64]byte // a secret's 43 characters, copied on the stack
+	sum := sha256.Sum256(append(text[:0], secret...))
+	return hex.AppendEncode(append(dst, hashPrefix...), sum[:])
 }
 
-// matches reports, in constant time, whether secret is this key's.
+func hashSecret(secret string) string { return string(appendHash(nil, secret)) }
+
+// matches reports, in constant time, whether secret is this key's. It
+// hashes into an array on the stack, as it runs on every call.
 func (k Key) matches(secret string) bool {
-	return subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(k.Hash)) == 1
+	var buf [len(hashPrefix) + 2*sha256.Size]byte
+	return subtle.ConstantTimeCompare(appendHash(buf[:0], secret), []byte(k.Hash)) == 1
 }
 
 // check reports why k may not be used at now, if it may not.

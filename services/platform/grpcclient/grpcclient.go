@@ -18,8 +18,11 @@ package grpcclient
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -141,15 +144,44 @@ func ReadMethods() []string {
 }
 
 // IsRead reports whether fullMethod ("/package.Service/Method") is declared
-// NO_SIDE_EFFECTS in the protobuf registry.
+// NO_SIDE_EFFECTS in the protobuf registry. Servers ask on every call (the
+// audit), so the answers for the registry's methods are kept.
 func IsRead(fullMethod string) bool {
+	if read, ok := (*readMethods.Load())[fullMethod]; ok {
+		return read
+	}
 	name := protoreflect.FullName(strings.Replace(strings.TrimPrefix(fullMethod, "/"), "/", ".", 1))
 	d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
 	if err != nil {
 		return false
 	}
 	md, ok := d.(protoreflect.MethodDescriptor)
-	return ok && noSideEffects(md)
+	if !ok {
+		return false
+	}
+	read := noSideEffects(md)
+	keepReadMethod(fullMethod, read)
+	return read
+}
+
+// readMethods is IsRead's answer for each method it found in the registry,
+// so it holds no more entries than the registry has methods (and their
+// spellings). It is copied on write: reads take no lock.
+var (
+	readMethods   atomic.Pointer[map[string]bool]
+	readMethodsMu sync.Mutex
+)
+
+func init() { readMethods.Store(&map[string]bool{}) }
+
+func keepReadMethod(fullMethod string, read bool) {
+	readMethodsMu.Lock()
+	defer readMethodsMu.Unlock()
+	old := *readMethods.Load()
+	m := make(map[string]bool, len(old)+1)
+	maps.Copy(m, old)
+	m[fullMethod] = read
+	readMethods.Store(&m)
 }
 
 func noSideEffects(md protoreflect.MethodDescriptor) bool {

@@ -94,22 +94,30 @@ func (p Pattern) ParseID(field, name string) (string, error) {
 // order. It panics when the count of ids does not match: a programming
 // error.
 func (p Pattern) Format(ids ...string) string {
+	// Names are short: built on the stack, they cost one allocation, the
+	// string's.
+	var buf [128]byte
+	return string(p.Append(buf[:0], ids...))
+}
+
+// Append appends the name of ids to dst, as Format words it, for a caller
+// that gathers many names and texts in one buffer.
+func (p Pattern) Append(dst []byte, ids ...string) []byte {
 	if len(ids) != p.vars {
-		panic(fmt.Sprintf("resourcename: Format(%q) with %d ids, want %d", p.text, len(ids), p.vars))
+		panic(fmt.Sprintf("resourcename: name of %q with %d ids, want %d", p.text, len(ids), p.vars))
 	}
-	var b strings.Builder
 	for i, s := range p.segments {
 		if i > 0 {
-			b.WriteByte('/')
+			dst = append(dst, '/')
 		}
 		if s.variable == "" {
-			b.WriteString(s.literal)
+			dst = append(dst, s.literal...)
 			continue
 		}
-		b.WriteString(ids[0])
+		dst = append(dst, ids[0]...)
 		ids = ids[1:]
 	}
-	return b.String()
+	return dst
 }
 
 // mismatch is the error for a name that does not match: `must be

@@ -69,6 +69,18 @@ func TestParseID(t *testing.T) {
 	}
 }
 
+// TestFormatLongAndAppend checks a name longer than Format's stack buffer
+// and that Append adds to what dst holds.
+func TestFormatLongAndAppend(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	if got := tier.Format(long, "gold"); got != "programmes/"+long+"/tiers/gold" {
+		t.Errorf("Format = %q", got)
+	}
+	if got := string(tier.Append([]byte("name: "), "p1", "gold")); got != "name: programmes/p1/tiers/gold" {
+		t.Errorf("Append = %q", got)
+	}
+}
+
 func TestMustCompilePanics(t *testing.T) {
 	for _, p := range []string{"customers", "customers/{}", "customers/{id", "customers//{id}", "a{b}/{id}"} {
 		t.Run(p, func(t *testing.T) {

@@ -84,7 +84,7 @@ func fromEffect(cur string, e pricing.Effect) *promotionv1.Effect {
 
 func toCart(c *promotionv1.Cart) pricing.Cart {
 	out := pricing.Cart{CustomerID: c.GetCustomerId(), Currency: c.GetCurrencyCode(), Channel: c.GetChannel(),
-		ShippingFee: c.GetShippingFee().GetAmountMinor(), Codes: c.GetCodes()}
+		ShippingFee: c.GetShippingFee().GetAmountMinor(), Codes: c.GetCodes(), Lines: make([]pricing.Line, 0, len(c.GetLines()))}
 	for _, l := range c.GetLines() {
 		out.Lines = append(out.Lines, pricing.Line{ID: l.GetLineId(), SKU: l.GetSku(), Category: l.GetCategory(), Quantity: l.GetQuantity(),
 			UnitPrice: l.GetUnitPrice().GetAmountMinor()})
@@ -93,14 +93,15 @@ func toCart(c *promotionv1.Cart) pricing.Cart {
 }
 
 // fromResult converts an evaluation. A result of many promotions and lines
-// holds hundreds of messages, so they come from a few slabs (see ptrs and
-// moneys) rather than one allocation each.
+// holds hundreds of messages and texts, so they come from a few slabs (see
+// ptrs, moneys and texts) rather than one allocation each.
 func fromResult(r pricing.Result) *promotionv1.Evaluation {
 	allocs := 0
 	for _, a := range r.Applied {
 		allocs += len(a.Allocations)
 	}
 	m := moneys{cur: r.Currency, slab: make([]typev1.Money, 6+3*len(r.Lines)+2*len(r.Applied)+allocs)}
+	t := newTexts(len(r.Applied) + len(r.NotApplied))
 	out := &promotionv1.Evaluation{Subtotal: m.of(r.Subtotal), ItemDiscount: m.of(r.ItemDiscount), OrderDiscount: m.of(r.OrderDiscount),
 		ShippingFee: m.of(r.ShippingFee), ShippingDiscount: m.of(r.ShippingDiscount), Total: m.of(r.Total)}
 	out.Lines = ptrs[promotionv1.LineResult](len(r.Lines))
@@ -111,23 +112,30 @@ func fromResult(r pricing.Result) *promotionv1.Evaluation {
 	for _, g := range r.Gifts {
 		out.Gifts = append(out.Gifts, &promotionv1.GiftLine{Sku: g.SKU, Quantity: g.Quantity, Promotion: g.PromotionID})
 	}
-	out.Applied = fromApplied(r.Applied, &m, ptrs[promotionv1.Allocation](allocs))
+	out.Applied = fromApplied(r.Applied, &m, &t, ptrs[promotionv1.Allocation](allocs))
 	out.NotApplied = ptrs[promotionv1.NotApplied](len(r.NotApplied))
 	for i, n := range r.NotApplied {
 		o := out.NotApplied[i]
 		o.Promotion, o.Code, o.ExcludedBy, o.Needed, o.Seen = n.PromotionID, n.Code, n.ByPromotionID, n.Needed, n.Seen
-		o.Reason, o.Message = promotionv1.NotAppliedReason(promotionv1.NotAppliedReason_value[string(n.Reason)]), reasonMessage(n)
+		o.Reason = promotionv1.NotAppliedReason(promotionv1.NotAppliedReason_value[string(n.Reason)])
+		start := len(t.buf)
+		t.buf = appendReason(t.buf, n)
+		t.keep(&o.Message, start)
 	}
+	t.done()
 	return out
 }
 
 // fromApplied converts the applied promotions, taking their allocations
-// from allocs in order.
-func fromApplied(applied []pricing.Applied, m *moneys, allocs []*promotionv1.Allocation) []*promotionv1.Applied {
+// from allocs in order; their campaign names go through t.
+func fromApplied(applied []pricing.Applied, m *moneys, t *texts, allocs []*promotionv1.Allocation) []*promotionv1.Applied {
 	out := ptrs[promotionv1.Applied](len(applied))
 	for i, a := range applied {
 		o := out[i]
-		o.Promotion, o.Campaign, o.Code = a.PromotionID, promotion.CampaignNames.Format(a.CampaignID), a.Code
+		start := len(t.buf)
+		t.buf = promotion.CampaignNames.Append(t.buf, a.CampaignID)
+		t.keep(&o.Campaign, start)
+		o.Promotion, o.Code = a.PromotionID, a.Code
 		o.Discount, o.ShippingDiscount, o.Units, o.GiftQuantity = m.of(a.Cost()), m.of(a.ShippingDiscount), a.Units, a.GiftQuantity
 		if k := len(a.Allocations); k > 0 {
 			o.Allocations, allocs = allocs[:k:k], allocs[k:]
@@ -140,6 +148,42 @@ func fromApplied(applied []pricing.Applied, m *moneys, allocs []*promotionv1.All
 		return nil
 	}
 	return out
+}
+
+// texts gathers the texts of one response (reason messages, campaign
+// names) in one buffer and makes them substrings of one string, so a
+// hundred texts cost a few allocations instead of a few each. A caller
+// appends a text to buf and then keeps it for the field it belongs in;
+// done fills the fields.
+type texts struct {
+	buf   []byte
+	spans []textSpan
+}
+
+// textSpan is where a text lies in texts.buf and the field it goes to.
+type textSpan struct {
+	dst        *string
+	start, end int32
+}
+
+// newTexts is room for n texts of a typical length.
+func newTexts(n int) texts {
+	return texts{buf: make([]byte, 0, 32*n), spans: make([]textSpan, 0, n)}
+}
+
+// keep records that buf[start:] is dst's text; an empty one leaves dst "".
+func (t *texts) keep(dst *string, start int) {
+	if len(t.buf) > start {
+		t.spans = append(t.spans, textSpan{dst: dst, start: int32(start), end: int32(len(t.buf))})
+	}
+}
+
+// done sets every kept field to its text.
+func (t *texts) done() {
+	s := string(t.buf)
+	for _, sp := range t.spans {
+		*sp.dst = s[sp.start:sp.end]
+	}
 }
 
 // moneys hands out Money messages of one currency from a slab.

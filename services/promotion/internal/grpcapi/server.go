@@ -7,6 +7,7 @@ package grpcapi
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	promotionv1 "github.com/tenurehq/tenure/gen/tenure/promotion/v1"
@@ -457,21 +458,37 @@ func (s *Server) RefundRedemption(ctx context.Context, req *promotionv1.RefundRe
 	return &promotionv1.RefundRedemptionResponse{Redemption: fromRedemption(r)}, nil
 }
 
-// reasonMessage words a not-applied reason for people.
-func reasonMessage(n pricing.NotApplied) string {
+// appendReason appends the words of a not-applied reason for people to b
+// (nothing for a reason its code says all of).
+func appendReason(b []byte, n pricing.NotApplied) []byte {
+	num := func(v int64) { b = strconv.AppendInt(b, v, 10) }
 	switch n.Reason {
 	case pricing.ReasonMinSubtotalNotMet:
-		return fmt.Sprintf("the eligible subtotal is %d, it needs %d", n.Seen, n.Needed)
+		b = append(b, "the eligible subtotal is "...)
+		num(n.Seen)
+		b = append(b, ", it needs "...)
+		num(n.Needed)
 	case pricing.ReasonMinQuantityNotMet:
-		return fmt.Sprintf("%d eligible units, it needs %d", n.Seen, n.Needed)
+		num(n.Seen)
+		b = append(b, " eligible units, it needs "...)
+		num(n.Needed)
 	case pricing.ReasonBudgetExhausted:
-		return fmt.Sprintf("the discount of %d is more than the %d left of its budget", n.Needed, n.Seen)
+		b = append(b, "the discount of "...)
+		num(n.Needed)
+		b = append(b, " is more than the "...)
+		num(n.Seen)
+		b = append(b, " left of its budget"...)
 	case pricing.ReasonStockExhausted:
-		return fmt.Sprintf("%d units needed, %d left", n.Needed, n.Seen)
+		num(n.Needed)
+		b = append(b, " units needed, "...)
+		num(n.Seen)
+		b = append(b, " left"...)
 	case pricing.ReasonExcludedByStacking:
-		return "excluded by " + n.ByPromotionID
+		b = append(b, "excluded by "...)
+		b = append(b, n.ByPromotionID...)
 	case pricing.ReasonCodeNotFound:
-		return fmt.Sprintf("no promotion has code %s", n.Code)
+		b = append(b, "no promotion has code "...)
+		b = append(b, n.Code...)
 	}
-	return ""
+	return b
 }

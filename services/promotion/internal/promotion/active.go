@@ -14,9 +14,16 @@ import (
 type activeSet struct {
 	version   int64
 	campaigns map[string]*Campaign
-	promos    []*Promotion
-	names     []string // of promos, by index
-	compiled  []*pricing.Promotion
+	// live holds the same campaigns as a list, so an evaluation keeps
+	// their audience facts in a slice, by index.
+	live []*Campaign
+	// promos are in evaluation order (pricing.Compare), so the engine
+	// need not sort them for every cart; names, compiled and campaignOf
+	// (an index into live) are theirs, by index.
+	promos     []*Promotion
+	names      []string
+	compiled   []*pricing.Promotion
+	campaignOf []int
 	// segNames are the segmentation groups of the audiences checked live
 	// (campaigns without a frozen audience); loyalty says some audience
 	// names loyalty tiers; need is the usage evaluations read.
@@ -43,18 +50,34 @@ func buildSet(version int64, campaigns []*Campaign, promos []*Promotion) (*activ
 		s.loyalty = s.loyalty || len(c.Audience.LoyaltyTiers) > 0
 	}
 	slices.Sort(s.segNames)
+	index := make(map[string]int, len(s.campaigns)) // campaign id → index in live
+	for id, c := range s.campaigns {
+		index[id] = len(s.live)
+		s.live = append(s.live, c)
+	}
+	type entry struct {
+		p        *Promotion
+		cp       *pricing.Promotion
+		campaign int
+	}
+	var entries []entry
 	for _, p := range promos {
-		c := s.campaigns[p.CampaignID]
-		if c == nil {
+		ci, ok := index[p.CampaignID]
+		if !ok {
 			continue
 		}
 		cp, err := pricing.Compile(p.Def)
 		if err != nil {
 			return nil, fmt.Errorf("promotion: compile %s: %w", p.Name(), err)
 		}
-		s.promos = append(s.promos, p)
-		s.names = append(s.names, p.Name())
-		s.compiled = append(s.compiled, cp)
+		entries = append(entries, entry{p, cp, ci})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return pricing.Compare(a.cp, b.cp) })
+	for _, e := range entries {
+		s.promos = append(s.promos, e.p)
+		s.names = append(s.names, e.p.Name())
+		s.compiled = append(s.compiled, e.cp)
+		s.campaignOf = append(s.campaignOf, e.campaign)
 	}
 	s.need = s.usageNeeds()
 	return s, nil

@@ -81,10 +81,16 @@ func (s *Service) evaluate(ctx context.Context, cart pricing.Cart, now time.Time
 		return pricing.Result{}, nil, err
 	}
 	aud := s.audienceOf(ctx, set, cart.CustomerID, &snap)
-	cands := make([]pricing.Candidate, len(set.promos))
+	buf := candidateBufs.Get().(*[]pricing.Candidate)
+	cands := slices.Grow((*buf)[:0], len(set.promos))[:len(set.promos)]
+	defer func() {
+		clear(cands) // let an old active set go
+		*buf = cands[:0]
+		candidateBufs.Put(buf)
+	}()
 	for i, p := range set.promos {
-		c := set.campaigns[p.CampaignID]
-		cands[i] = pricing.Candidate{Promotion: set.compiled[i], Facts: facts(p, set.names[i], c, &snap, aud[c.ID], now)}
+		ci := set.campaignOf[i]
+		cands[i] = pricing.Candidate{Promotion: set.compiled[i], Facts: facts(p, set.names[i], set.live[ci], &snap, aud[ci], now)}
 	}
 	pctx := pricing.Context{Now: now, FirstOrder: pricing.FirstOrderNo, Codes: lookups(codes, snap.Codes, cart.CustomerID)}
 	if snap.Orders == 0 {
@@ -93,6 +99,11 @@ func (s *Service) evaluate(ctx context.Context, cart pricing.Cart, now time.Time
 	res, err := pricing.Evaluate(cart, cands, pctx)
 	return res, set, err
 }
+
+// candidateBufs keeps the candidate lists of evaluations for the next ones
+// (about 8 KB for 100 promotions): the engine reads the list and its
+// Result holds nothing of it.
+var candidateBufs = sync.Pool{New: func() any { return new([]pricing.Candidate) }}
 
 // normalizedCodes are the cart's distinct codes in their stored form.
 func normalizedCodes(codes []string) []string {
@@ -133,9 +144,10 @@ func lookups(codes []string, found []Code, customerID string) []pricing.CodeLook
 // frozen audiences from the snapshot, the others with one batched
 // segmentation call (and one loyalty call when an audience names loyalty
 // tiers). When a service cannot answer, the campaigns that need it get
-// AudienceUnavailable and the others are unaffected.
-func (s *Service) audienceOf(ctx context.Context, set *activeSet, customerID string, snap *Snapshot) map[string]pricing.Audience {
-	out := make(map[string]pricing.Audience, len(set.campaigns))
+// AudienceUnavailable and the others are unaffected. The facts are by
+// index in set.live.
+func (s *Service) audienceOf(ctx context.Context, set *activeSet, customerID string, snap *Snapshot) []pricing.Audience {
+	out := make([]pricing.Audience, len(set.live))
 	var inSeg map[string]bool
 	segOK := true
 	if len(set.segNames) > 0 {
@@ -158,8 +170,8 @@ func (s *Service) audienceOf(ctx context.Context, set *activeSet, customerID str
 			s.logger.WarnContext(ctx, "promotion: loyalty tier unavailable", "error", err)
 		}
 	}
-	for id, c := range set.campaigns {
-		out[id] = campaignAudience(c, customerID, snap, inSeg, segOK, tier, tierOK)
+	for i, c := range set.live {
+		out[i] = campaignAudience(c, customerID, snap, inSeg, segOK, tier, tierOK)
 	}
 	return out
 }

@@ -69,6 +69,9 @@ func sharedOf(set *activeSet, gen uint64, expires time.Time, snap *Snapshot) *sh
 // apply puts the shared counters into snap, which holds the customer's.
 // The budgets map is shared: evaluations only read it.
 func (u *sharedUsage) apply(snap *Snapshot) {
+	if snap.Promotions == nil && len(u.promotions) > 0 {
+		snap.Promotions = make(map[string]Counters, len(u.promotions))
+	}
 	for name, c := range u.promotions {
 		n := snap.Promotions[name]
 		n.Uses, n.BudgetUsed, n.StockUsed = c.Uses, c.BudgetUsed, c.StockUsed

@@ -68,7 +68,8 @@ type UsageNeeds struct {
 
 // Snapshot is the usage an evaluation reads in one go.
 type Snapshot struct {
-	// Promotions by resource name.
+	// Promotions by resource name. The maps are nil when nothing was read
+	// into them.
 	Promotions map[string]Counters
 	// CampaignBudgetUsed by campaign id.
 	CampaignBudgetUsed map[string]int64

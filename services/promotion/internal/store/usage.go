@@ -50,7 +50,7 @@ func snapshotQuery(need promotion.UsageNeeds, customerID string) (string, []any)
 
 // Snapshot implements promotion.UsageStore.
 func (s *Store) Snapshot(ctx context.Context, customerID string, codes []string, need promotion.UsageNeeds) (promotion.Snapshot, error) {
-	snap := promotion.Snapshot{Promotions: map[string]promotion.Counters{}, CampaignBudgetUsed: map[string]int64{}, Frozen: map[string]bool{}}
+	var snap promotion.Snapshot
 	var err error
 	if query, args := snapshotQuery(need, customerID); query != "" {
 		err = s.readUsage(ctx, &snap, query, args)
@@ -72,6 +72,10 @@ func (s *Store) readUsage(ctx context.Context, snap *promotion.Snapshot, query s
 		return err
 	}
 	defer rows.Close()
+	// The maps are made here, not for every snapshot: an evaluation that
+	// reads no usage (the shared counters' copy is fresh and nothing is
+	// per customer) then allocates none.
+	snap.Promotions, snap.CampaignBudgetUsed, snap.Frozen = map[string]promotion.Counters{}, map[string]int64{}, map[string]bool{}
 	for rows.Next() {
 		var kind, cid, pid string
 		var a, b, c int64
