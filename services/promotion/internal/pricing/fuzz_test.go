@@ -66,8 +66,10 @@ func fuzzEffect(s *bytesource) Effect {
 		return Effect{AmountOff: &AmountOff{Mode: AmountMode(1 + s.byte()%4), Amount: 1 + s.amount(MaxAmount-1)}}
 	case 2:
 		var ts []Tier
-		for i := range 1 + int(s.byte()%3) {
-			t := Tier{Threshold: int64(i+1) * (1 + s.amount(MaxAmount/4))}
+		var threshold int64
+		for range 1 + int(s.byte()%3) {
+			threshold += 1 + s.amount(MaxAmount/4) // each tier above the last
+			t := Tier{Threshold: threshold}
 			if s.byte()%2 == 0 {
 				t.Amount = 1 + s.amount(MaxAmount-1)
 			} else {
