@@ -81,29 +81,39 @@ func (c *crashing) ApplyPage(ctx context.Context, to int64, from time.Time, fn f
 	})
 }
 
-// consume runs the log into a new store over db, in pages of random sizes
-// from the stored cursor, as the platform's consumer does; with crash set,
-// some pages fail before their commit and the consumer restarts.
-func consume(t *testing.T, db *sqlstore.DB, log []*profilev1.StreamEventsResponse, crash bool) {
+// clock is the services' clock: a year after the log starts.
+func clock() time.Time { return t0.AddDate(1, 0, 0) }
+
+// setUp returns a migrated store over db with the tests' programme: 7
+// pending days, expiry after 12 months, limited shares and check-ins and a
+// second tier.
+func setUp(t *testing.T, db *sqlstore.DB) *store.Store {
 	t.Helper()
 	st := store.New(db)
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	p := loyalty.DefaultProgramme()
+	p.SharePoints, p.ShareDailyLimit, p.CheckInPoints, p.PendingDays, p.ExpiryMonths = 5, 2, 3, 7, 12
+	p.Tiers = append(p.Tiers, loyalty.Tier{ID: "gold", QualifyingPoints: 500, MultiplierPercent: 150})
+	if _, err := loyalty.NewService(st, clock).UpdateProgramme(ctx, p, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// consume runs the log into a new store over db, in pages of random sizes
+// from the stored cursor, as the platform's consumer does; with crash set,
+// some pages fail before their commit and the consumer restarts.
+func consume(t *testing.T, db *sqlstore.DB, log []*profilev1.StreamEventsResponse, crash bool) {
+	t.Helper()
+	st := setUp(t, db)
 	var s loyalty.Store = st
 	if crash {
 		s = &crashing{Store: st}
 	}
-	clock := func() time.Time { return t0.AddDate(1, 0, 0) }
-	svc := loyalty.NewService(s, clock)
-	p := loyalty.DefaultProgramme()
-	p.SharePoints, p.ShareDailyLimit, p.CheckInPoints, p.PendingDays = 5, 2, 3, 7
-	p.Tiers = append(p.Tiers, loyalty.Tier{ID: "gold", QualifyingPoints: 500, MultiplierPercent: 150})
-	if _, err := svc.UpdateProgramme(ctx, p, nil, 0); err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	h := consumer.New(svc, st)
+	h := consumer.New(loyalty.NewService(s, clock), st)
 	for crashes := 0; ; {
 		cur, err := h.Cursor(ctx)
 		if err != nil {
@@ -118,7 +128,9 @@ func consume(t *testing.T, db *sqlstore.DB, log []*profilev1.StreamEventsRespons
 		end := min(int(cur)+1+rng.IntN(40), len(log))
 		if err := h.Apply(ctx, log[cur:end]); errors.Is(err, errCrash) {
 			crashes++
-			h = consumer.New(loyalty.NewService(s, clock), st) // restart
+			// A restart; the store keeps its account cache, which must
+			// hold what the commits wrote, not what the failed page did.
+			h = consumer.New(loyalty.NewService(s, clock), st)
 		} else if err != nil {
 			t.Fatal(err)
 		}
@@ -156,28 +168,130 @@ func ledger(t *testing.T, db *sqlstore.DB) map[string][]loyalty.Entry {
 func TestRestartGivesTheSameLedger(t *testing.T) {
 	log := stream(600)
 	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
-		var other *sqlstore.DB
-		if db.Dialect == sqlstore.Postgres {
-			other = sqlstoretest.Postgres(t)
-		} else {
-			other = sqlstoretest.SQLite(t)
-		}
-		consume(t, db, log, false)
-		consume(t, other, log, true)
-		want, got := ledger(t, db), ledger(t, other)
+		want := sameLedgers(t, db, "uninterrupted", "after restarts", func(db *sqlstore.DB, crash bool) { consume(t, db, log, crash) })
 		if len(want) < 15 {
 			t.Fatalf("only %d members in the ledger", len(want))
 		}
-		if !reflect.DeepEqual(got, want) {
-			for id := range want {
-				if !reflect.DeepEqual(got[id], want[id]) {
-					t.Fatalf("%s after restarts:\n%+v\nuninterrupted:\n%+v", id, got[id], want[id])
-				}
-			}
-			t.Fatal("the ledgers differ")
-		}
 		if _, ok := want["anon-c03"]; !ok {
 			t.Fatal("the erased customer's ledger is not under its anonymous id")
+		}
+	})
+}
+
+// TestCachedAccountsSeeOtherWriters changes, between pages, members whose
+// accounts the consumer's store keeps: redemptions and adjustments, the
+// expiry, tier and maturation jobs, and pages applied by a second replica.
+// The ledger equals that of a consumer reading every account afresh.
+func TestCachedAccountsSeeOtherWriters(t *testing.T) {
+	log := stream(600)
+	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		sameLedgers(t, db, "with cached accounts", "read afresh", func(db *sqlstore.DB, cold bool) { interleave(t, db, log, cold) })
+	})
+}
+
+// sameLedgers runs run(db, false) and run(other, true), other a new
+// database of db's engine, checks that the two give the same ledger
+// (named as and bs in failures), and returns it.
+func sameLedgers(t *testing.T, db *sqlstore.DB, as, bs string, run func(db *sqlstore.DB, variant bool)) map[string][]loyalty.Entry {
+	t.Helper()
+	other := sqlstoretest.SQLite
+	if db.Dialect == sqlstore.Postgres {
+		other = sqlstoretest.Postgres
+	}
+	odb := other(t)
+	run(db, false)
+	run(odb, true)
+	a, b := ledger(t, db), ledger(t, odb)
+	if !reflect.DeepEqual(a, b) {
+		for id := range a {
+			if !reflect.DeepEqual(a[id], b[id]) {
+				t.Fatalf("%s %s:\n%+v\n%s:\n%+v", id, as, a[id], bs, b[id])
+			}
+		}
+		t.Fatal("the ledgers differ")
+	}
+	return a
+}
+
+// interleave runs the log into a new store over db in pages of random
+// sizes, every fifth through a second replica's store, and after each page
+// redeems and adjusts points of random customers and now and then runs a
+// job. With cold set, every page goes through a new store, which has no
+// accounts cached.
+func interleave(t *testing.T, db *sqlstore.DB, log []*profilev1.StreamEventsResponse, cold bool) {
+	t.Helper()
+	st, replica := setUp(t, db), store.New(db)
+	svc := loyalty.NewService(st, clock)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var insufficient *loyalty.InsufficientError
+	for page := 0; ; page++ {
+		s := st
+		switch {
+		case cold:
+			s = store.New(db)
+		case page%5 == 4:
+			s = replica
+		}
+		h := consumer.New(loyalty.NewService(s, clock), s)
+		cur, err := h.Cursor(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur == int64(len(log)) {
+			return
+		}
+		end := min(int(cur)+1+rng.IntN(40), len(log))
+		if err := h.Apply(ctx, log[cur:end]); err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("c%02d", rng.IntN(20))
+		_, err = svc.AdjustPoints(ctx, id, 1+rng.Int64N(30), "goodwill", "ops")
+		if err == nil {
+			_, err = svc.RedeemPoints(ctx, fmt.Sprintf("c%02d", rng.IntN(20)), 1+rng.Int64N(100), fmt.Sprint("r", page))
+		}
+		if err != nil && !errors.Is(err, loyalty.ErrMemberNotFound) && !errors.As(err, &insufficient) {
+			t.Fatal(err)
+		}
+		// Expire what was earned before the middle of the log so far.
+		halfway := log[end/2].GetEvent().GetOccurredAt().AsTime()
+		for i, kind := range []loyalty.JobKind{loyalty.JobExpire, loyalty.JobTiers, loyalty.JobMature} {
+			if page%3 != i {
+				continue
+			}
+			if _, err := svc.RunJob(ctx, kind, loyalty.AddMonths(halfway, 12).Add(time.Duration(page)), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestCacheFollowsAnotherReplica has a second replica apply a refund that
+// changes only the order (it rounds to no points) between two pages of
+// the first: the first must not refund from the order as it cached it.
+func TestCacheFollowsAnotherReplica(t *testing.T) {
+	refund := func(seq int64) *profilev1.StreamEventsResponse {
+		return &profilev1.StreamEventsResponse{Event: &profilev1.Event{Sequence: seq, EventId: fmt.Sprint("e", seq),
+			CustomerId: "c1", OccurredAt: timestamppb.New(t0.Add(time.Duration(seq) * time.Hour)),
+			Payload: &profilev1.Event_OrderRefunded{OrderRefunded: &profilev1.OrderRefunded{OrderId: "o1", Amount: gbp(50)}}}}
+	}
+	log := []*profilev1.StreamEventsResponse{{Event: &profilev1.Event{Sequence: 1, EventId: "e1", CustomerId: "c1",
+		OccurredAt: timestamppb.New(t0.Add(time.Hour)), Payload: &profilev1.Event_OrderPlaced{OrderPlaced: &profilev1.OrderPlaced{
+			OrderId: "o1", Total: gbp(10000)}}}}, refund(2), refund(3), refund(4)}
+	sqlstoretest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		st, replica := setUp(t, db), store.New(db)
+		for i, s := range []*store.Store{st, st, replica, st} {
+			if err := consumer.New(loyalty.NewService(s, clock), s).Apply(ctx, log[i:i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 100 points, kept floor(100 × (10000 − refunded) / 10000): 99
+		// after 50 and after 100, 98 after 150.
+		v, err := loyalty.NewService(st, clock).GetMember(ctx, "c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Available != 98 {
+			t.Fatalf("available %d, want 98", v.Available)
 		}
 	})
 }

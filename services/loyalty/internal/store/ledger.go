@@ -29,9 +29,14 @@ type txLedger struct {
 	// and orderKey(member, order).
 	absent  map[string]bool
 	noOrder map[string]bool
-	// fresh are the members this transaction created: they have no
-	// orders or action counts to read.
-	fresh map[string]bool
+	// complete are the members whose orders and action counts are all in
+	// memory (this transaction created them, or the cache had them since
+	// then): they have none to read.
+	complete map[string]bool
+	// cache is the consumer's account cache, in a page's transaction;
+	// gone are the members the transaction re-keyed or deleted.
+	cache *accountCache
+	gone  []string
 }
 
 func orderKey(member, order string) string { return member + "\x00" + order }
@@ -49,17 +54,20 @@ func (s *Store) InLedger(ctx context.Context, from time.Time, fn func(ctx contex
 
 // ApplyPage implements loyalty.LedgerStore.
 func (s *Store) ApplyPage(ctx context.Context, to int64, from time.Time, fn func(ctx context.Context, l loyalty.Ledger, cursor int64) error) error {
-	return s.db.InConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
-		var cur int64
-		if err := tx.QueryRowContext(ctx, `SELECT sequence FROM stream_cursor WHERE id = 1`+s.forUpdate()).Scan(&cur); err != nil {
+	var l *txLedger
+	var start int64
+	err := s.db.InConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+		l = nil
+		if err := tx.QueryRowContext(ctx, `SELECT sequence FROM stream_cursor WHERE id = 1`+s.forUpdate()).Scan(&start); err != nil {
 			return fmt.Errorf("store: read cursor: %w", err)
 		}
-		if to <= cur {
+		if to <= start {
 			return nil // applied already, by this replica or another
 		}
-		l := s.newLedger(tx, from)
-		l.conn = conn
-		if err := fn(ctx, l, cur); err != nil {
+		l = s.newLedger(tx, from)
+		l.conn, l.cache = conn, s.accounts
+		s.accounts.start(start)
+		if err := fn(ctx, l, start); err != nil {
 			return err
 		}
 		if err := l.save(ctx); err != nil {
@@ -68,6 +76,10 @@ func (s *Store) ApplyPage(ctx context.Context, to int64, from time.Time, fn func
 		_, err := tx.ExecContext(ctx, s.q(`UPDATE stream_cursor SET sequence = ? WHERE id = 1`), to)
 		return err
 	})
+	if err == nil && l != nil {
+		s.accounts.put(start, to, l)
+	}
+	return err
 }
 
 // Cursor implements loyalty.LedgerStore.
@@ -84,7 +96,7 @@ func (s *Store) ReadAccount(ctx context.Context, id string, from time.Time) (*lo
 
 func (s *Store) newLedger(tx *sql.Tx, from time.Time) *txLedger {
 	return &txLedger{s: s, tx: tx, from: from, accounts: map[string]*loyalty.Account{},
-		absent: map[string]bool{}, noOrder: map[string]bool{}, fresh: map[string]bool{}}
+		absent: map[string]bool{}, noOrder: map[string]bool{}, complete: map[string]bool{}}
 }
 
 const memberCols = `member_id, enrolled, tier, tier_since, birthday, time_zone, lifetime, seq, last_birthday_year,
@@ -184,7 +196,7 @@ func (l *txLedger) Create(ctx context.Context, m loyalty.Member) (*loyalty.Accou
 		return l.Account(ctx, m.ID) // created meanwhile by another transaction
 	}
 	delete(l.absent, m.ID)
-	l.fresh[m.ID] = true
+	l.complete[m.ID] = true
 	a := loyalty.NewAccount(m, nil)
 	l.keep(a)
 	return a, nil
@@ -214,7 +226,7 @@ func (l *txLedger) CreateAll(ctx context.Context, ms []loyalty.Member) error {
 		for _, m := range ms[:n] {
 			delete(l.absent, m.ID) // one created meanwhile is read by Account
 			if created[m.ID] {
-				l.fresh[m.ID] = true
+				l.complete[m.ID] = true
 				l.keep(loyalty.NewAccount(m, nil))
 			}
 		}
@@ -233,7 +245,7 @@ func (l *txLedger) LoadOrder(ctx context.Context, a *loyalty.Account, orderID st
 	if o, ok := a.Orders[orderID]; ok {
 		return o, l.loadBuckets(ctx, a, o.Bucket)
 	}
-	if l.noOrder[orderKey(a.Member.ID, orderID)] || l.fresh[a.Member.ID] {
+	if l.noOrder[orderKey(a.Member.ID, orderID)] || l.complete[a.Member.ID] {
 		return nil, nil
 	}
 	o := loyalty.Order{ID: orderID}
@@ -279,7 +291,7 @@ func (l *txLedger) LoadCount(ctx context.Context, a *loyalty.Account, key string
 		return nil
 	}
 	var n int64
-	if l.fresh[a.Member.ID] {
+	if l.complete[a.Member.ID] {
 		a.Counts[key] = 0
 		return nil
 	}
@@ -307,6 +319,7 @@ func (l *txLedger) Rekey(ctx context.Context, from, to string) error {
 		}
 	}
 	l.forgetCached(from, to)
+	l.gone = append(l.gone, from, to)
 	return l.s.forget.Forget(ctx, l.tx, idempotency.CustomerSubject(from))
 }
 
@@ -321,6 +334,7 @@ func (l *txLedger) Delete(ctx context.Context, id string) error {
 		}
 	}
 	l.forgetCached(id)
+	l.gone = append(l.gone, id)
 	return l.s.forget.Forget(ctx, l.tx, idempotency.CustomerSubject(id))
 }
 
@@ -328,7 +342,7 @@ func (l *txLedger) Delete(ctx context.Context, id string) error {
 func (l *txLedger) forgetCached(ids ...string) {
 	for _, id := range ids {
 		delete(l.accounts, id)
-		delete(l.fresh, id)
+		delete(l.complete, id)
 	}
 	l.touched = l.touched[:0]
 	for _, a := range l.accounts {

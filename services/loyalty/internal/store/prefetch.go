@@ -12,7 +12,9 @@ import (
 
 // Prefetch implements loyalty.Ledger: the members of ids not loaded yet
 // (rows locked in id order), their buckets and the named orders, with one
-// statement per table for every batchRows members.
+// statement per table for every batchRows members. In an event-log page,
+// the members whose accounts the cache holds as their rows are stored need
+// no buckets or orders read.
 func (l *txLedger) Prefetch(ctx context.Context, ids []string, orders map[string][]string) error {
 	var need []string
 	for _, id := range ids {
@@ -21,29 +23,46 @@ func (l *txLedger) Prefetch(ctx context.Context, ids []string, orders map[string
 		}
 	}
 	found := map[string]loyalty.Member{}
-	buckets := map[string][]*loyalty.Bucket{}
-	err := chunks(need, func(part []any) error {
-		if err := l.prefetchMembers(ctx, part, found); err != nil {
-			return err
-		}
-		return l.prefetchBuckets(ctx, part, buckets)
-	})
-	if err != nil {
+	if err := chunks(need, func(part []any) error { return l.prefetchMembers(ctx, part, found) }); err != nil {
 		return err
 	}
-	var members []string
+	var load, members []string
 	for _, id := range need {
 		m, ok := found[id]
 		if !ok {
 			l.absent[id] = true
 			continue
 		}
-		l.keep(loyalty.NewAccount(m, buckets[id]))
-		if len(orders[id]) > 0 {
+		if !l.fromCache(m) {
+			load = append(load, id)
+		}
+		if len(orders[id]) > 0 && !l.complete[id] {
 			members = append(members, id)
 		}
 	}
+	buckets := map[string][]*loyalty.Bucket{}
+	if err := chunks(load, func(part []any) error { return l.prefetchBuckets(ctx, part, buckets) }); err != nil {
+		return err
+	}
+	for _, id := range load {
+		l.keep(loyalty.NewAccount(found[id], buckets[id]))
+	}
 	return l.prefetchOrders(ctx, members, orders)
+}
+
+// fromCache keeps m's account from the consumer's cache, if the cache
+// has it as m's row is stored.
+func (l *txLedger) fromCache(m loyalty.Member) bool {
+	if l.cache == nil {
+		return false
+	}
+	a, complete := l.cache.take(m, l.from)
+	if a == nil {
+		return false
+	}
+	l.keep(a)
+	l.complete[m.ID] = complete
+	return true
 }
 
 func (l *txLedger) prefetchMembers(ctx context.Context, part []any, found map[string]loyalty.Member) error {
@@ -88,6 +107,9 @@ func (l *txLedger) prefetchOrders(ctx context.Context, members []string, orders 
 	var pairs []any
 	for _, id := range members {
 		for _, o := range orders[id] {
+			if _, ok := l.accounts[id].Orders[o]; ok {
+				continue
+			}
 			l.noOrder[orderKey(id, o)] = true
 			pairs = append(pairs, id, o)
 		}
@@ -113,7 +135,7 @@ func (l *txLedger) PrefetchCounts(ctx context.Context, keys map[string][]string)
 	var pairs []any
 	for id, ks := range keys {
 		a := l.accounts[id]
-		if a == nil || l.fresh[id] {
+		if a == nil || l.complete[id] {
 			continue // LoadCount reads nothing for them
 		}
 		for _, k := range ks {

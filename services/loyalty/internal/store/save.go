@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,21 +13,42 @@ import (
 )
 
 // save writes the changes of every account the transaction touched, a
-// table at a time in multi-row statements.
+// table at a time in multi-row statements. Buckets and orders the
+// transaction created are plain inserts (COPY on PostgreSQL): a bucket's id
+// is the number of the entry that created it, so the buckets numbered from
+// the transaction's first entry on are new, and so are the orders that
+// earned them.
 func (l *txLedger) save(ctx context.Context) error {
-	var members, buckets, orders, counts, entries [][]any
+	var members, buckets, newBuckets, orders, newOrders, counts, entries [][]any
+	// In key order, each statement's rows go to neighbouring places of the
+	// tables' indexes.
+	slices.SortFunc(l.touched, func(x, y *loyalty.Account) int { return strings.Compare(x.Member.ID, y.Member.ID) })
 	for _, a := range l.touched {
 		c := a.Changes()
 		id := c.Member.ID
 		if c.MemberChanged {
 			members = append(members, memberArgs(c.Member))
 		}
+		first := int64(1<<63 - 1)
+		if len(c.Entries) > 0 {
+			first = c.Entries[0].Seq
+		}
 		for _, b := range c.Buckets {
-			buckets = append(buckets, []any{id, b.ID, b.Points, b.Remaining, unixNano(b.EarnedAt), unixNano(b.AvailableAt),
-				unixNano(b.ExpiresAt), b.OrderID, boolInt(b.Qualifying), b.Reversed})
+			row := []any{id, b.ID, b.Points, b.Remaining, unixNano(b.EarnedAt), unixNano(b.AvailableAt),
+				unixNano(b.ExpiresAt), b.OrderID, boolInt(b.Qualifying), b.Reversed}
+			if b.ID >= first {
+				newBuckets = append(newBuckets, row)
+			} else {
+				buckets = append(buckets, row)
+			}
 		}
 		for _, o := range c.Orders {
-			orders = append(orders, []any{id, o.ID, o.Currency, o.TotalMinor, o.Earned, o.Refunded, o.Bucket})
+			row := []any{id, o.ID, o.Currency, o.TotalMinor, o.Earned, o.Refunded, o.Bucket}
+			if o.Bucket >= first {
+				newOrders = append(newOrders, row)
+			} else {
+				orders = append(orders, row)
+			}
 		}
 		for k, n := range c.Counts {
 			counts = append(counts, []any{id, k, n})
@@ -46,8 +68,9 @@ func (l *txLedger) save(ctx context.Context) error {
 			skipped_orders = excluded.skipped_orders, create_time = excluded.create_time, matured_at = excluded.matured_at`, members},
 		{"buckets", "member_id, " + bucketCols,
 			`ON CONFLICT (member_id, bucket_id) DO UPDATE SET remaining = excluded.remaining, reversed = excluded.reversed`, buckets},
-		{"orders", "member_id, order_id, currency, total_minor, earned, refunded, bucket_id",
-			`ON CONFLICT (member_id, order_id) DO UPDATE SET refunded = excluded.refunded`, orders},
+		{"buckets", "member_id, " + bucketCols, "", newBuckets},
+		{"orders", orderCols, `ON CONFLICT (member_id, order_id) DO UPDATE SET refunded = excluded.refunded`, orders},
+		{"orders", orderCols, "", newOrders},
 		{"action_counts", "member_id, key, count", `ON CONFLICT (member_id, key) DO UPDATE SET count = excluded.count`, counts},
 		{"entries", "member_id, " + entryCols, "", entries},
 	}
@@ -67,6 +90,8 @@ func (l *txLedger) exec(ctx context.Context, query string, args ...any) error {
 	_, err = st.ExecContext(ctx, args...)
 	return err
 }
+
+const orderCols = "member_id, order_id, currency, total_minor, earned, refunded, bucket_id"
 
 const entryCols = `seq, type, points, unrecovered, buckets, event_id, order_id, reward_redemption, operator, reason, action,
 	ref, programme_version, time, month, cancelled`

@@ -24,13 +24,15 @@ var migrations embed.FS
 type Store struct {
 	db     *sqlstore.DB
 	forget *idempotency.Store
+	// accounts are the event-log consumer's, kept between pages.
+	accounts *accountCache
 }
 
 var _ loyalty.Store = (*Store)(nil)
 
 // New returns a Store over db. Call Migrate before use.
 func New(db *sqlstore.DB) *Store {
-	return &Store{db: db, forget: idempotency.NewStore(db)}
+	return &Store{db: db, forget: idempotency.NewStore(db), accounts: newAccountCache()}
 }
 
 // Migrate applies the loyalty schema migrations and the idempotency
