@@ -195,15 +195,14 @@ func (s *Service) runJob(ctx context.Context, op *Operation, p Programme) error 
 	}
 }
 
-// runExpire expires the due buckets of every member, a batch per
-// transaction: the store selects the members with due buckets and loads
-// just those, so that it can save the batch with a few set-based
-// statements.
+// runExpire expires the due buckets of every member, a batch of members
+// per transaction: the store loads just those with due buckets, so that it
+// can save the batch with a few set-based statements.
 func (s *Service) runExpire(ctx context.Context, op *Operation, ap Applier) error {
 	for {
 		var next Operation
 		var entries []Entry
-		last, err := s.store.ExpireBatch(ctx, op.AsOf, op.ResumeAfter, s.jobBatch, func(accounts []*Account) (Operation, error) {
+		last, err := s.store.ExpireBatch(ctx, op.AsOf, op.ResumeAfter, s.jobBatch, func(accounts []*Account, last string) (Operation, error) {
 			var changed, points int64
 			entries = entries[:0]
 			for _, a := range accounts {
@@ -215,7 +214,7 @@ func (s *Service) runExpire(ctx context.Context, op *Operation, ap Applier) erro
 				}
 				entries = append(entries, a.Unsaved()...)
 			}
-			next = s.progress(*op, changed, points, accounts[len(accounts)-1].Member.ID)
+			next = s.progress(*op, changed, points, last)
 			return next, nil
 		})
 		if err != nil || last == "" {

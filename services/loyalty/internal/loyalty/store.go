@@ -102,16 +102,17 @@ type JobStore interface {
 	// InJobBatch is InLedger for one batch of a job: fn returns the
 	// operation's progress, saved with the batch.
 	InJobBatch(ctx context.Context, from time.Time, fn func(ctx context.Context, l Ledger) (Operation, error)) error
-	// ExpireBatch runs fn, in one transaction, on the accounts of up to
-	// limit enrolled members after after, in id order, that have buckets
-	// with points left expiring at or before asOf; each account holds just
-	// those buckets, with what Expire reads (id, points left, expiry), and
-	// of its member the id, enrolment and entry number. It saves what fn changed, which must be at most one
-	// expire entry per account taking all of them, and the operation's
-	// progress fn returns, and returns the last member's id, "" when no
-	// member is left. A retried transaction calls fn again with fresh
-	// accounts.
-	ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*Account) (Operation, error)) (string, error)
+	// ExpireBatch takes the next limit members after after, in id order,
+	// and runs fn, in one transaction, on the accounts of those enrolled
+	// with buckets with points left expiring at or before asOf (none, when
+	// none is), and the last member's id; each account holds just those
+	// buckets, with what Expire reads (id, points left, expiry), and of its
+	// member the id, enrolment and entry number. It saves what fn changed,
+	// which must be at most one expire entry per account taking all of
+	// them, and the operation's progress fn returns, and returns the last
+	// member's id, "" when no member is left. A retried transaction calls
+	// fn again with fresh accounts.
+	ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*Account, last string) (Operation, error)) (string, error)
 	// StartOperation stores op unless one of the same kind and as-of time
 	// exists; then it returns that one and false. A failed one is started
 	// again from the beginning, and a running one whose lease lapsed

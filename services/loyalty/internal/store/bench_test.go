@@ -17,7 +17,7 @@ import (
 
 // seedMembers writes n enrolled members with five buckets of 10 points
 // each, all expired by asOf, in transactions of 5,000 members.
-func seedMembers(b *testing.B, s *Store, n int, asOf time.Time) {
+func seedMembers(b testing.TB, s *Store, n int, asOf time.Time) {
 	b.Helper()
 	ctx := context.Background()
 	earned := asOf.AddDate(-1, 0, 0)

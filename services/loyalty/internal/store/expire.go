@@ -18,22 +18,27 @@ import (
 // loyalty.Account.Expire decides for the buckets loaded.
 const dueBucket = `b.remaining > 0 AND b.expires_at > 0 AND b.expires_at <= ?`
 
-// ExpireBatch implements loyalty.JobStore. The members are locked (on
-// PostgreSQL) and read in key order, their due buckets in one range read,
-// and the changes saved with one statement per table for the whole range,
-// so the job reads and writes each table page once.
-func (s *Store) ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*loyalty.Account) (loyalty.Operation, error)) (string, error) {
+// ExpireBatch implements loyalty.JobStore. A batch is a range of members
+// in key order: one statement locks those with due buckets and numbers
+// their expire entries, their due buckets come in one range read, and the
+// changes are saved with one statement per table for the whole range, so
+// the job reads and writes each table page once. Every statement is
+// bounded by the range, whatever plan PostgreSQL picks (a fresh table has
+// no statistics, and cached plans do not see the parameters).
+func (s *Store) ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int, fn func(accounts []*loyalty.Account, last string) (loyalty.Operation, error)) (string, error) {
 	var last string
 	err := s.db.InConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		l := s.newLedger(tx, time.Time{})
 		l.conn = conn
-		accounts, err := l.dueAccounts(ctx, asOf, after, limit)
-		if err != nil || len(accounts) == 0 {
-			last = ""
+		var err error
+		if last, err = l.rangeEnd(ctx, after, limit); err != nil || last == "" {
 			return err
 		}
-		last = accounts[len(accounts)-1].Member.ID
-		op, err := fn(accounts)
+		accounts, err := l.dueAccounts(ctx, asOf, after, last)
+		if err != nil {
+			return err
+		}
+		op, err := fn(accounts, last)
 		if err != nil {
 			return err
 		}
@@ -45,29 +50,53 @@ func (s *Store) ExpireBatch(ctx context.Context, asOf time.Time, after string, l
 	return last, err
 }
 
-// dueAccounts loads up to limit enrolled members after after with due
-// buckets, each with only those buckets, and of them only what Expire
-// reads: id, points left and expiry. The members are read (and locked)
-// first; the buckets of their range come as one row a member, its due
-// buckets in a string, so that a batch reads a row per member rather than
-// per bucket and joins no table: a member of the range that the first
-// read did not return is not enrolled, and its buckets are skipped.
-func (l *txLedger) dueAccounts(ctx context.Context, asOf time.Time, after string, limit int) ([]*loyalty.Account, error) {
+// rangeEnd returns the id of the limit-th member after after, or of the
+// last one when fewer are left: "" when none is.
+func (l *txLedger) rangeEnd(ctx context.Context, after string, limit int) (string, error) {
+	var last sql.NullString
+	err := l.readRows(ctx, `SELECT MAX(member_id) FROM (SELECT member_id FROM members WHERE member_id > ?
+		ORDER BY member_id LIMIT ?) AS r`, []any{after, limit}, func(rows *sql.Rows) error { return rows.Scan(&last) })
+	if err != nil {
+		return "", fmt.Errorf("store: find the members to expire: %w", err)
+	}
+	return last.String, nil
+}
+
+// dueAccounts loads the enrolled members after after up to last that have
+// due buckets, each with only those buckets, and of them only what Expire
+// reads: id, points left and expiry.
+//
+// The members are taken by an UPDATE that adds one to their entry
+// numbers: it locks them, in key order as the range is read, and writes
+// each member row once where locking (FOR UPDATE) and then numbering
+// wrote it twice. A member whose due buckets went while the UPDATE waited
+// for its lock (PostgreSQL rechecks only the member row) is numbered all
+// the same; saveExpired takes the number back when Expire writes it no
+// entry.
+//
+// The buckets of the range come as one row a member, its due buckets in a
+// string, so that a batch reads a row per member rather than per bucket
+// and joins no table: a member of the range that the UPDATE did not
+// return is not enrolled, and its buckets are skipped.
+func (l *txLedger) dueAccounts(ctx context.Context, asOf time.Time, after, last string) ([]*loyalty.Account, error) {
 	var out []*loyalty.Account
-	err := l.readRows(ctx, `SELECT member_id, seq FROM members m WHERE member_id > ? AND enrolled = 1
-		AND EXISTS (SELECT 1 FROM buckets b WHERE b.member_id = m.member_id AND `+dueBucket+`)
-		ORDER BY member_id LIMIT ?`+l.s.forUpdate(), []any{after, unixNano(asOf), limit}, func(rows *sql.Rows) error {
+	err := l.readRows(ctx, `UPDATE members SET seq = seq + 1 WHERE member_id > ? AND member_id <= ? AND enrolled = 1
+		AND EXISTS (SELECT 1 FROM buckets b WHERE b.member_id = members.member_id AND b.member_id > ? AND b.member_id <= ?
+		AND `+dueBucket+`) RETURNING member_id, seq`, []any{after, last, after, last, unixNano(asOf)}, func(rows *sql.Rows) error {
 		m := loyalty.Member{Enrolled: true}
 		err := rows.Scan(&m.ID, &m.Seq)
+		m.Seq-- // the number before this batch's entry, which Expire adds again
 		out = append(out, loyalty.NewAccount(m, nil))
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: select members to expire: %w", err)
+		return nil, fmt.Errorf("store: number members to expire: %w", err)
 	}
 	if len(out) == 0 {
 		return nil, nil
 	}
+	// RETURNING gives the rows in no set order.
+	slices.SortFunc(out, func(a, b *loyalty.Account) int { return cmp.Compare(a.Member.ID, b.Member.ID) })
 	i := 0
 	err = l.readRows(ctx, `SELECT member_id, string_agg(CAST(bucket_id AS TEXT) || ':' || CAST(remaining AS TEXT) || ':' ||
 		CAST(expires_at AS TEXT), ' ') FROM buckets b WHERE member_id >= ? AND member_id <= ? AND `+dueBucket+`
@@ -113,38 +142,37 @@ func parseDue(s string) ([]*loyalty.Bucket, error) {
 	return out, nil
 }
 
-// saveExpired writes the accounts' expire entries, adds one to their
-// members' entry numbers and empties the due buckets of their range: the
-// members and buckets the entries are for, which it checks by counting.
+// saveExpired writes the accounts' expire entries, takes back the entry
+// number dueAccounts gave a member that got none, and empties the due
+// buckets of their range: the buckets the entries are for, which it checks
+// by counting.
 func (l *txLedger) saveExpired(ctx context.Context, accounts []*loyalty.Account, asOf time.Time) error {
 	var entries [][]any
-	var members []string
+	var unnumber []string
 	var changes int64
 	for _, a := range accounts {
 		es := a.Unsaved()
 		switch {
 		case len(es) == 0:
+			unnumber = append(unnumber, a.Member.ID)
 			continue
 		case len(es) > 1 || es[0].Type != loyalty.EntryExpire:
 			return fmt.Errorf("store: expiring %s wrote %d entries, want one expire entry", a.Member.ID, len(es))
 		}
 		entries = append(entries, append([]any{a.Member.ID}, entryArgs(es[0])...))
-		members = append(members, a.Member.ID)
 		changes += int64(len(es[0].Buckets))
 		a.Saved()
 	}
-	if len(members) == 0 {
+	err := chunks(unnumber, func(part []any) error {
+		return l.exec(ctx, `UPDATE members SET seq = seq - 1 WHERE member_id IN `+inList, part...)
+	})
+	if err != nil {
+		return fmt.Errorf("store: expire: take back entry numbers: %w", err)
+	}
+	if len(entries) == 0 {
 		return nil
 	}
 	first, last := accounts[0].Member.ID, accounts[len(accounts)-1].Member.ID
-	// The members first: which of them have due buckets is what the
-	// buckets' update changes.
-	err := l.execCount(ctx, int64(len(members)), `UPDATE members SET seq = seq + 1 WHERE member_id >= ? AND member_id <= ?
-		AND enrolled = 1 AND EXISTS (SELECT 1 FROM buckets b WHERE b.member_id = members.member_id AND `+dueBucket+`)`,
-		first, last, unixNano(asOf))
-	if err != nil {
-		return fmt.Errorf("store: expire: number entries: %w", err)
-	}
 	err = l.execCount(ctx, changes, `UPDATE buckets AS b SET remaining = 0 WHERE b.member_id >= ? AND b.member_id <= ?
 		AND b.member_id IN (SELECT member_id FROM members WHERE member_id >= ? AND member_id <= ? AND enrolled = 1)
 		AND `+dueBucket, first, last, first, last, unixNano(asOf))

@@ -18,7 +18,7 @@ type crashingStore struct {
 }
 
 func (s *crashingStore) ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int,
-	fn func([]*loyalty.Account) (loyalty.Operation, error)) (string, error) {
+	fn func([]*loyalty.Account, string) (loyalty.Operation, error)) (string, error) {
 	if s.batches++; s.batches == 2 {
 		s.cancel()
 	}
@@ -86,7 +86,7 @@ type pausingStore struct {
 }
 
 func (s *pausingStore) ExpireBatch(ctx context.Context, asOf time.Time, after string, limit int,
-	fn func([]*loyalty.Account) (loyalty.Operation, error)) (string, error) {
+	fn func([]*loyalty.Account, string) (loyalty.Operation, error)) (string, error) {
 	if s.batches++; s.batches == 2 {
 		close(s.paused)
 		<-s.resume
