@@ -68,17 +68,16 @@ func (s *Store) uncharged(ctx context.Context, tx *sql.Tx, reqs []outreach.Charg
 	if len(reqs) == 0 {
 		return fresh, nil
 	}
-	args := make([]any, len(reqs))
+	ids := make([]string, len(reqs))
 	for i, r := range reqs {
-		args[i] = r.MessageID
+		ids[i] = r.MessageID
 	}
-	err := s.each(ctx, tx, `SELECT message_id FROM outreach_messages WHERE charged = 0 AND message_id IN (?`+
-		strings.Repeat(", ?", len(args)-1)+`) ORDER BY message_id`+s.forUpdate(), args, func(rows *sql.Rows) error {
-		var id string
-		err := rows.Scan(&id)
+	in, args := inList(ids)
+	uncharged, err := s.queryStrings(ctx, tx, `SELECT message_id FROM outreach_messages WHERE charged = 0 AND message_id IN `+in+
+		` ORDER BY message_id`+s.forUpdate(), args...)
+	for _, id := range uncharged {
 		fresh[id] = true
-		return err
-	})
+	}
 	return fresh, err
 }
 
@@ -155,9 +154,7 @@ func (s *Store) lockSlots(ctx context.Context, tx *sql.Tx, c *capCounters, limit
 	}
 	keys := slices.Sorted(maps.Keys(limits))
 	var rows [][]any
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
+	for _, k := range keys {
 		for slot := range limits[k] {
 			rows = append(rows, []any{k, slot, 0})
 		}
@@ -165,8 +162,9 @@ func (s *Store) lockSlots(ctx context.Context, tx *sql.Tx, c *capCounters, limit
 	if err := s.db.InsertRows(ctx, tx, "outreach_cap_slots", "cap_key, slot, used_ns", "ON CONFLICT (cap_key, slot) DO NOTHING", rows); err != nil {
 		return err
 	}
-	return s.each(ctx, tx, `SELECT cap_key, used_ns FROM outreach_cap_slots WHERE cap_key IN (?`+
-		strings.Repeat(", ?", len(keys)-1)+`) ORDER BY cap_key, slot`+s.forUpdate(), args, func(r *sql.Rows) error {
+	in, args := inList(keys)
+	return s.each(ctx, tx, `SELECT cap_key, used_ns FROM outreach_cap_slots WHERE cap_key IN `+in+
+		` ORDER BY cap_key, slot`+s.forUpdate(), args, func(r *sql.Rows) error {
 		var key string
 		var used int64
 		err := r.Scan(&key, &used)

@@ -61,12 +61,9 @@ func (s *Store) MessageHistories(ctx context.Context, ids []string) (map[string]
 	if len(ids) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
+	in, args := inList(ids)
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT message_id, state, reason, channel, attempts, due_ns, at_ns
-		FROM outreach_message_history WHERE message_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY message_id, seq`), args...)
+		FROM outreach_message_history WHERE message_id IN `+in+` ORDER BY message_id, seq`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: message histories: %w", err)
 	}

@@ -202,12 +202,8 @@ func (s *Store) queryStrings(ctx context.Context, tx *sql.Tx, query string, args
 
 // messages reads the messages with the given ids, in no order.
 func (s *Store) messages(ctx context.Context, tx *sql.Tx, ids []string) ([]outreach.Message, error) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE message_id IN (?`+
-		strings.Repeat(",?", len(ids)-1)+`)`), args...)
+	in, args := inList(ids)
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT `+messageReadCols+` FROM outreach_messages WHERE message_id IN `+in), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
 	"github.com/tenurehq/tenure/services/promotion/internal/outreach"
@@ -56,13 +55,10 @@ func (s *Store) lockMessages(ctx context.Context, tx *sql.Tx, ids []string) (map
 	if len(ids) == 0 {
 		return cur, nil
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
+	in, args := inList(ids)
 	err := s.each(ctx, tx, `SELECT m.message_id, m.state, m.attempts,
 			(SELECT COALESCE(MAX(h.seq), 0) FROM outreach_message_history h WHERE h.message_id = m.message_id)
-		FROM outreach_messages m WHERE m.message_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY m.message_id`+s.forUpdate(),
+		FROM outreach_messages m WHERE m.message_id IN `+in+` ORDER BY m.message_id`+s.forUpdate(),
 		args, func(rows *sql.Rows) error {
 			var id string
 			var m stored

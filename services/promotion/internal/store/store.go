@@ -11,6 +11,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/tenurehq/tenure/services/platform/idempotency"
 	"github.com/tenurehq/tenure/services/platform/sqlstore"
@@ -49,6 +50,16 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // q rewrites placeholders for the dialect.
 func (s *Store) q(query string) string { return s.db.Rebind(query) }
+
+// inList returns the placeholders of an IN list of ids, "(?, ?, …)", and
+// ids as its arguments. ids must not be empty.
+func inList(ids []string) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "(?" + strings.Repeat(", ?", len(ids)-1) + ")", args
+}
 
 // forUpdate locks the rows a transaction reads on PostgreSQL; SQLite's
 // write transactions already run one at a time.
