@@ -87,14 +87,21 @@ func BenchmarkEscalationSweep(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	ctx := context.Background()
 	created := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	asOf := created.Add(3 * time.Hour)
 	policy := feedback.Policy{ID: "normal", Priority: feedback.PriorityNormal, FirstReply: 2 * time.Hour,
 		Steps: []feedback.Step{{ID: "raise", Clock: feedback.ClockFirstReply, RaisePriority: true}}}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) { sweepBench(b, engine, n, policy, created, asOf) })
+	}
+}
+
+// sweepBench runs the sweep over n due tickets on engine.
+func sweepBench(b *testing.B, engine string, n int, policy feedback.Policy, created, asOf time.Time) {
+	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
-		svc, st := benchService(b, "sqlite", asOf)
+		svc, st := benchService(b, engine, asOf)
 		if _, err := svc.CreatePolicy(ctx, policy); err != nil {
 			b.Fatal(err)
 		}
